@@ -1,0 +1,189 @@
+/* IPv4/IPv6 addresses, CIDR prefixes and MAC addresses: parsing, formatting and matching. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sg_common.h"
+
+int
+sg_ip_parse(const char *text, struct sg_ip *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (text == NULL)
+		return -EINVAL;
+	if (inet_pton(AF_INET, text, ip->bytes) == 1) {
+		ip->family = SG_AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, ip->bytes) == 1) {
+		ip->family = SG_AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+const char *
+sg_ip_format(const struct sg_ip *ip, char *buf, size_t size)
+{
+	int af = ip->family == SG_AF_INET ? AF_INET : AF_INET6;
+
+	if (inet_ntop(af, ip->bytes, buf, size) == NULL)
+		snprintf(buf, size, "?");
+	return buf;
+}
+
+bool
+sg_ip_equal(const struct sg_ip *a, const struct sg_ip *b)
+{
+	return a->family == b->family && memcmp(a->bytes, b->bytes, 16) == 0;
+}
+
+int
+sg_ip_cmp(const struct sg_ip *a, const struct sg_ip *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->bytes, b->bytes, 16);
+}
+
+struct sg_prefix
+sg_prefix_host(const struct sg_ip *ip)
+{
+	struct sg_prefix p = {.ip = *ip, .len = ip->family == SG_AF_INET ? 32 : 128};
+
+	return p;
+}
+
+static unsigned int
+family_bits(uint8_t family)
+{
+	return family == SG_AF_INET ? 32 : 128;
+}
+
+/* Mask of the bits of byte 'i' that belong to a 'len'-bit network part. */
+static uint8_t
+prefix_byte_mask(unsigned int len, unsigned int i)
+{
+	if (len >= (i + 1) * 8)
+		return 0xff;
+	if (len <= i * 8)
+		return 0;
+	return (uint8_t)(0xff << (8 - (len - i * 8)));
+}
+
+void
+sg_prefix_normalize(struct sg_prefix *prefix)
+{
+	for (unsigned int i = 0; i < 16; i++)
+		prefix->ip.bytes[i] &= prefix_byte_mask(prefix->len, i);
+}
+
+int
+sg_prefix_parse(const char *text, struct sg_prefix *prefix)
+{
+	char addr[SG_IP_STRLEN];
+	const char *slash;
+	unsigned long len;
+	char *end;
+	size_t n;
+
+	memset(prefix, 0, sizeof(*prefix));
+	if (text == NULL)
+		return -EINVAL;
+	slash = strchr(text, '/');
+	n = slash != NULL ? (size_t)(slash - text) : strlen(text);
+	if (n == 0 || n >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, text, n);
+	addr[n] = '\0';
+	if (sg_ip_parse(addr, &prefix->ip) < 0)
+		return -EINVAL;
+	if (slash == NULL) {
+		prefix->len = family_bits(prefix->ip.family);
+		return 0;
+	}
+	if (!isdigit((unsigned char)slash[1]))
+		return -EINVAL;
+	errno = 0;
+	len = strtoul(slash + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || len > family_bits(prefix->ip.family))
+		return -EINVAL;
+	prefix->len = (uint8_t)len;
+	for (unsigned int i = 0; i < 16; i++)
+		if (prefix->ip.bytes[i] & ~prefix_byte_mask(prefix->len, i))
+			return -EDOM;
+	return 0;
+}
+
+const char *
+sg_prefix_format(const struct sg_prefix *prefix, char *buf, size_t size)
+{
+	char ip[SG_IP_STRLEN];
+
+	snprintf(buf, size, "%s/%u", sg_ip_format(&prefix->ip, ip, sizeof(ip)), prefix->len);
+	return buf;
+}
+
+bool
+sg_prefix_contains(const struct sg_prefix *prefix, const struct sg_ip *ip)
+{
+	if (prefix->ip.family != ip->family)
+		return false;
+	for (unsigned int i = 0; i < 16; i++) {
+		uint8_t mask = prefix_byte_mask(prefix->len, i);
+
+		if (mask == 0)
+			break;
+		if ((ip->bytes[i] & mask) != prefix->ip.bytes[i])
+			return false;
+	}
+	return true;
+}
+
+bool
+sg_prefix_covers(const struct sg_prefix *outer, const struct sg_prefix *inner)
+{
+	return outer->len <= inner->len && sg_prefix_contains(outer, &inner->ip);
+}
+
+bool
+sg_prefix_equal(const struct sg_prefix *a, const struct sg_prefix *b)
+{
+	return a->len == b->len && sg_ip_equal(&a->ip, &b->ip);
+}
+
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+sg_mac_parse(const char *text, uint8_t mac[6])
+{
+	if (text == NULL || strlen(text) != 17)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		int hi = hex_value(text[i * 3]), lo = hex_value(text[i * 3 + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && text[i * 3 + 2] != ':'))
+			return -EINVAL;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+const char *
+sg_mac_format(const uint8_t mac[6], char *buf, size_t size)
+{
+	snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+			mac[5]);
+	return buf;
+}

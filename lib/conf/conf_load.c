@@ -1,0 +1,676 @@
+/* libconfig file -> struct sg_conf: every setting checked, errors as "FILE:LINE: message". */
+#include <errno.h>
+#include <inttypes.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sg_conf.h"
+
+struct loader {
+	const char *origin;
+	struct sg_conf *conf;
+	struct sg_error *err;
+};
+
+/* Record an error at 'setting' (its line) and return -EINVAL. */
+static int SG_PRINTF(3, 4)
+fail(struct loader *ld, const config_setting_t *setting, const char *fmt, ...)
+{
+	int line = setting != NULL ? (int)config_setting_source_line(setting) : 0;
+	char msg[sizeof(ld->err->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return sg_error_set(ld->err, line, "%s", msg);
+}
+
+/* Text form of a scalar setting, so typed and quoted values parse the same way. */
+static int
+scalar_text(const config_setting_t *s, char *buf, size_t size)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_STRING:
+		snprintf(buf, size, "%s", config_setting_get_string(s));
+		return 0;
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		snprintf(buf, size, "%lld", (long long)config_setting_get_int64(s));
+		return 0;
+	case CONFIG_TYPE_BOOL:
+		snprintf(buf, size, "%s", config_setting_get_bool(s) ? "true" : "false");
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static bool
+is_list(const config_setting_t *s)
+{
+	return config_setting_type(s) == CONFIG_TYPE_LIST || config_setting_type(s) == CONFIG_TYPE_ARRAY;
+}
+
+static int
+require_string(struct loader *ld, const config_setting_t *s, const char *what, const char **out)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return fail(ld, s, "%s must be a string", what);
+	*out = config_setting_get_string(s);
+	return 0;
+}
+
+typedef int (*name_add_fn)(void *owner, const char *name);
+
+/* A ["a", "b"] setting: each string handed to 'add'. */
+static int
+read_strings(struct loader *ld, const config_setting_t *s, const char *what, void *owner,
+		name_add_fn add)
+{
+	const char *text = NULL;
+	int rc;
+
+	if (!is_list(s))
+		return fail(ld, s, "%s must be a list of strings, like [\"a\", \"b\"]", what);
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *elem = config_setting_get_elem(s, (unsigned int)i);
+
+		if ((rc = require_string(ld, elem, what, &text)) < 0)
+			return rc;
+		if (*text == '\0' || strlen(text) >= SG_NAME_MAX)
+			return fail(ld, elem, "%s \"%s\" must be 1..%d characters", what, text,
+					SG_NAME_MAX - 1);
+		if ((rc = add(owner, text)) < 0)
+			return fail(ld, elem, "%s: out of memory", what);
+	}
+	return 0;
+}
+
+/* Re-anchor an error raised by a library setter to the setting and a context prefix. */
+static int
+rethrow(struct loader *ld, const config_setting_t *s, const char *context, const struct sg_error *e)
+{
+	if (context != NULL)
+		return fail(ld, s, "%s: %s", context, e->msg);
+	return fail(ld, s, "%s", e->msg);
+}
+
+static int
+parse_limits(struct loader *ld, const config_setting_t *section)
+{
+	struct sg_error e;
+	char value[64];
+
+	if (config_setting_type(section) != CONFIG_TYPE_GROUP)
+		return fail(ld, section, "limits must be a group: limits = { groups_per_port = 5; }");
+	for (int i = 0; i < config_setting_length(section); i++) {
+		const config_setting_t *s = config_setting_get_elem(section, (unsigned int)i);
+
+		if (scalar_text(s, value, sizeof(value)) < 0)
+			return fail(ld, s, "limits.%s must be a number", config_setting_name(s));
+		if (sg_limits_set(&ld->conf->spec->limits, config_setting_name(s), value, 0, &e) < 0)
+			return rethrow(ld, s, NULL, &e);
+	}
+	return 0;
+}
+
+static int
+parse_prefix_lists(struct loader *ld, const config_setting_t *section)
+{
+	if (!is_list(section))
+		return fail(ld, section, "prefix_lists must be a list: prefix_lists = ( { ... } )");
+	for (int i = 0; i < config_setting_length(section); i++) {
+		const config_setting_t *s = config_setting_get_elem(section, (unsigned int)i);
+		const config_setting_t *id = config_setting_get_member(s, "id");
+		const config_setting_t *entries = config_setting_get_member(s, "entries");
+		struct sg_prefix_list *list;
+		const char *text = NULL;
+		int rc;
+
+		if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+			return fail(ld, s, "prefix_lists entry must be a group { id = ...; entries = [...]; }");
+		if (id == NULL)
+			return fail(ld, s, "prefix list has no id");
+		if ((rc = require_string(ld, id, "prefix list id", &text)) < 0)
+			return rc;
+		list = sg_spec_add_prefix_list(ld->conf->spec, text, (int)config_setting_source_line(s));
+		if (list == NULL)
+			return fail(ld, id, "prefix list id \"%s\" is too long or memory ran out", text);
+		for (int k = 0; k < config_setting_length(s); k++) {
+			const char *name = config_setting_name(config_setting_get_elem(s, (unsigned int)k));
+
+			if (strcmp(name, "id") != 0 && strcmp(name, "entries") != 0 &&
+					strcmp(name, "description") != 0)
+				return fail(ld, config_setting_get_elem(s, (unsigned int)k),
+						"prefix list \"%s\": unknown field \"%s\" (known: id, "
+						"entries, description)",
+						list->id, name);
+		}
+		if (entries == NULL || !is_list(entries))
+			return fail(ld, s, "prefix list \"%s\" needs entries = [\"CIDR\", ...]", list->id);
+		for (int k = 0; k < config_setting_length(entries); k++) {
+			const config_setting_t *e = config_setting_get_elem(entries, (unsigned int)k);
+			struct sg_prefix prefix;
+
+			if ((rc = require_string(ld, e, "prefix list entry", &text)) < 0)
+				return rc;
+			rc = sg_prefix_parse(text, &prefix);
+			if (rc == -EDOM)
+				return fail(ld, e, "prefix list \"%s\": entry \"%s\" has host bits set",
+						list->id, text);
+			if (rc < 0)
+				return fail(ld, e, "prefix list \"%s\": entry \"%s\" is not a CIDR",
+						list->id, text);
+			if (sg_prefix_list_add(list, &prefix) < 0)
+				return fail(ld, e, "out of memory");
+		}
+	}
+	return 0;
+}
+
+static int
+parse_rule(struct loader *ld, struct sg_group *group, const config_setting_t *s)
+{
+	char context[SG_NAME_MAX + 48], value[SG_DESC_MAX];
+	struct sg_rule *rule;
+	struct sg_error e;
+
+	snprintf(context, sizeof(context), "security group \"%s\" rule %u", group->id,
+			group->n_rules + 1);
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return fail(ld, s, "%s must be a group { direction = ...; ... }", context);
+	rule = sg_group_add_rule(group, (int)config_setting_source_line(s));
+	if (rule == NULL)
+		return fail(ld, s, "%s: out of memory", context);
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *f = config_setting_get_elem(s, (unsigned int)i);
+
+		if (scalar_text(f, value, sizeof(value)) < 0)
+			return fail(ld, f, "%s: %s must be a string or a number", context,
+					config_setting_name(f));
+		rule->line = (int)config_setting_source_line(f);
+		if (sg_rule_set(rule, config_setting_name(f), value, &e) < 0)
+			return rethrow(ld, f, context, &e);
+	}
+	rule->line = (int)config_setting_source_line(s);
+	return 0;
+}
+
+static int
+add_group_tag(void *group, const char *tag)
+{
+	return sg_group_add_tag(group, tag);
+}
+
+static int
+parse_group(struct loader *ld, const config_setting_t *s)
+{
+	const config_setting_t *id = config_setting_get_member(s, "id");
+	char value[SG_DESC_MAX];
+	struct sg_group *group;
+	struct sg_error e;
+	const char *text = NULL;
+	int rc;
+
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return fail(ld, s, "security_groups entry must be a group { id = ...; ... }");
+	if (id == NULL)
+		return fail(ld, s, "security group has no id");
+	if ((rc = require_string(ld, id, "security group id", &text)) < 0)
+		return rc;
+	if (*text == '\0')
+		return fail(ld, id, "security group id is empty");
+	group = sg_spec_add_group(ld->conf->spec, text, (int)config_setting_source_line(s));
+	if (group == NULL)
+		return fail(ld, id, "security group id \"%s\" is longer than %d characters", text,
+				SG_NAME_MAX - 1);
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *f = config_setting_get_elem(s, (unsigned int)i);
+		const char *name = config_setting_name(f);
+
+		if (strcmp(name, "id") == 0)
+			continue;
+		if (strcmp(name, "tags") == 0) {
+			rc = read_strings(ld, f, "tags", group, add_group_tag);
+		} else if (strcmp(name, "rules") == 0) {
+			if (!is_list(f))
+				return fail(ld, f, "security group \"%s\": rules must be a list ( {...}, {...} )",
+						group->id);
+			rc = 0;
+			for (int r = 0; r < config_setting_length(f) && rc == 0; r++)
+				rc = parse_rule(ld, group, config_setting_get_elem(f, (unsigned int)r));
+		} else {
+			if (scalar_text(f, value, sizeof(value)) < 0)
+				return fail(ld, f, "security group \"%s\": %s must be a string",
+						group->id, name);
+			rc = sg_group_set(group, name, value, &e);
+			if (rc < 0)
+				return rethrow(ld, f, NULL, &e);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+parse_groups(struct loader *ld, const config_setting_t *section)
+{
+	int rc;
+
+	if (!is_list(section))
+		return fail(ld, section, "security_groups must be a list: security_groups = ( {...} )");
+	for (int i = 0; i < config_setting_length(section); i++)
+		if ((rc = parse_group(ld, config_setting_get_elem(section, (unsigned int)i))) < 0)
+			return rc;
+	return 0;
+}
+
+static const char *const port_kind_names[] = {
+	[SG_PORT_VHOST_USER] = "vhost-user",
+	[SG_PORT_AF_PACKET] = "af_packet",
+	[SG_PORT_PCAP] = "pcap",
+	[SG_PORT_NULL] = "null",
+	[SG_PORT_RING] = "ring",
+	[SG_PORT_PCI] = "pci",
+};
+
+const char *
+sg_port_kind_name(enum sg_port_kind kind)
+{
+	return port_kind_names[kind];
+}
+
+/* Which device field each port kind takes ("path" means the kind's main locator). */
+static const char *
+path_field(enum sg_port_kind kind)
+{
+	switch (kind) {
+	case SG_PORT_VHOST_USER:
+		return "path";
+	case SG_PORT_AF_PACKET:
+		return "iface";
+	case SG_PORT_PCAP:
+		return "rx_pcap";
+	case SG_PORT_PCI:
+		return "pci";
+	default:
+		return NULL;
+	}
+}
+
+static int
+add_port_tag(void *port, const char *tag)
+{
+	return sg_port_add_tag(port, tag);
+}
+
+static int
+add_port_group(void *port, const char *group)
+{
+	return sg_port_add_group(port, group);
+}
+
+static int
+add_port_ip(struct loader *ld, struct sg_port *port, const config_setting_t *f)
+{
+	struct sg_ip ip;
+	const char *text = NULL;
+	int rc;
+
+	if (!is_list(f))
+		return fail(ld, f, "port \"%s\": ips must be a list of addresses", port->name);
+	for (int i = 0; i < config_setting_length(f); i++) {
+		const config_setting_t *e = config_setting_get_elem(f, (unsigned int)i);
+
+		if ((rc = require_string(ld, e, "ip", &text)) < 0)
+			return rc;
+		if (sg_ip_parse(text, &ip) < 0)
+			return fail(ld, e, "port \"%s\": ip \"%s\" is not an IPv4 or IPv6 address",
+					port->name, text);
+		if (sg_port_add_ip(port, &ip) < 0)
+			return fail(ld, e, "out of memory");
+	}
+	return 0;
+}
+
+/* VM-side fields of a port entry: the policy's view. Returns 1 if 'name' is not one. */
+static int
+parse_port_vm_field(struct loader *ld, struct sg_port *port, const config_setting_t *f)
+{
+	const char *name = config_setting_name(f), *text = NULL;
+	int rc;
+
+	if (strcmp(name, "mac") == 0) {
+		if ((rc = require_string(ld, f, "mac", &text)) < 0)
+			return rc;
+		if (sg_mac_parse(text, port->mac) < 0)
+			return fail(ld, f, "port \"%s\": mac \"%s\" is not like 52:54:00:12:34:56",
+					port->name, text);
+		port->has_mac = true;
+		return 0;
+	}
+	if (strcmp(name, "ips") == 0)
+		return add_port_ip(ld, port, f);
+	if (strcmp(name, "tags") == 0)
+		return read_strings(ld, f, "tags", port, add_port_tag);
+	if (strcmp(name, "security_groups") == 0)
+		return read_strings(ld, f, "security_groups", port, add_port_group);
+	return 1;
+}
+
+static int
+parse_port_device_field(struct loader *ld, struct sg_conf_port *dev, const config_setting_t *f)
+{
+	const char *name = config_setting_name(f), *text = NULL;
+	int rc;
+
+	if (strcmp(name, "client") == 0) {
+		if (dev->kind != SG_PORT_VHOST_USER)
+			return fail(ld, f, "port \"%s\": client applies to vhost-user ports only",
+					dev->name);
+		if (config_setting_type(f) != CONFIG_TYPE_BOOL)
+			return fail(ld, f, "port \"%s\": client must be true or false", dev->name);
+		dev->client = config_setting_get_bool(f);
+		return 0;
+	}
+	if (strcmp(name, "queues") == 0) {
+		long long q;
+
+		if (config_setting_type(f) != CONFIG_TYPE_INT)
+			return fail(ld, f, "port \"%s\": queues must be a number", dev->name);
+		q = config_setting_get_int64(f);
+		if (q < 1 || q > 16)
+			return fail(ld, f, "port \"%s\": queues %lld is out of range 1..16", dev->name, q);
+		dev->queues = (uint16_t)q;
+		return 0;
+	}
+	if (strcmp(name, "tx_pcap") == 0 ||
+			(path_field(dev->kind) != NULL && strcmp(name, path_field(dev->kind)) == 0)) {
+		char *dst = strcmp(name, "tx_pcap") == 0 ? dev->tx_pcap : dev->path;
+
+		if (dst == dev->tx_pcap && dev->kind != SG_PORT_PCAP)
+			return fail(ld, f, "port \"%s\": tx_pcap applies to pcap ports only", dev->name);
+		if ((rc = require_string(ld, f, name, &text)) < 0)
+			return rc;
+		if (*text == '\0' || sg_strlcpy(dst, text, SG_PATH_MAX) < 0)
+			return fail(ld, f, "port \"%s\": %s must be 1..%d characters", dev->name, name,
+					SG_PATH_MAX - 1);
+		return 0;
+	}
+	if (strcmp(name, "path") == 0 || strcmp(name, "iface") == 0 || strcmp(name, "rx_pcap") == 0 ||
+			strcmp(name, "pci") == 0)
+		return fail(ld, f, "port \"%s\": %s does not apply to a %s port", dev->name, name,
+				port_kind_names[dev->kind]);
+	return 1;
+}
+
+static int
+parse_port_kind(struct loader *ld, const config_setting_t *s, struct sg_conf_port *dev)
+{
+	const config_setting_t *type = config_setting_get_member(s, "type");
+	const config_setting_t *role = config_setting_get_member(s, "role");
+	const char *text = NULL;
+	int rc;
+
+	dev->kind = SG_PORT_VHOST_USER;
+	if (type != NULL) {
+		size_t k;
+
+		if ((rc = require_string(ld, type, "type", &text)) < 0)
+			return rc;
+		for (k = 0; k < SG_ARRAY_SIZE(port_kind_names); k++)
+			if (strcmp(text, port_kind_names[k]) == 0)
+				break;
+		if (k == SG_ARRAY_SIZE(port_kind_names))
+			return fail(ld, type,
+					"port \"%s\": type \"%s\" must be vhost-user, af_packet, pcap, "
+					"null, ring or pci",
+					dev->name, text);
+		dev->kind = (enum sg_port_kind)k;
+	}
+	if (role != NULL) {
+		if ((rc = require_string(ld, role, "role", &text)) < 0)
+			return rc;
+		if (strcmp(text, "uplink") != 0 && strcmp(text, "vm") != 0)
+			return fail(ld, role, "port \"%s\": role \"%s\" must be \"vm\" or \"uplink\"",
+					dev->name, text);
+		dev->uplink = strcmp(text, "uplink") == 0;
+	}
+	return 0;
+}
+
+static int
+parse_port(struct loader *ld, const config_setting_t *s)
+{
+	const config_setting_t *name_setting = config_setting_get_member(s, "name");
+	struct sg_conf *conf = ld->conf;
+	struct sg_conf_port *dev, *grown;
+	struct sg_port *port = NULL;
+	const char *name = NULL;
+	int rc;
+
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return fail(ld, s, "ports entry must be a group { name = ...; ... }");
+	if (name_setting == NULL)
+		return fail(ld, s, "port has no name");
+	if ((rc = require_string(ld, name_setting, "port name", &name)) < 0)
+		return rc;
+	if (*name == '\0' || strlen(name) >= SG_NAME_MAX)
+		return fail(ld, name_setting, "port name \"%s\" must be 1..%d characters", name,
+				SG_NAME_MAX - 1);
+	if (sg_conf_find_port(conf, name) != NULL)
+		return fail(ld, name_setting, "port \"%s\" is defined twice (first on line %d)", name,
+				sg_conf_find_port(conf, name)->line);
+	grown = realloc(conf->ports, (conf->n_ports + 1) * sizeof(*conf->ports));
+	if (grown == NULL)
+		return fail(ld, s, "out of memory");
+	conf->ports = grown;
+	dev = &conf->ports[conf->n_ports++];
+	memset(dev, 0, sizeof(*dev));
+	sg_strlcpy(dev->name, name, sizeof(dev->name));
+	dev->line = (int)config_setting_source_line(s);
+	dev->queues = 1;
+	if ((rc = parse_port_kind(ld, s, dev)) < 0)
+		return rc;
+	if (!dev->uplink) {
+		port = sg_spec_add_port(conf->spec, name, dev->line);
+		if (port == NULL)
+			return fail(ld, s, "out of memory");
+	}
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *f = config_setting_get_elem(s, (unsigned int)i);
+		const char *field = config_setting_name(f);
+
+		if (strcmp(field, "name") == 0 || strcmp(field, "type") == 0 ||
+				strcmp(field, "role") == 0 || strcmp(field, "description") == 0)
+			continue;
+		rc = port != NULL ? parse_port_vm_field(ld, port, f) : 1;
+		if (rc == 1)
+			rc = parse_port_device_field(ld, dev, f);
+		if (rc == 1 && port == NULL && (strcmp(field, "mac") == 0 || strcmp(field, "ips") == 0 ||
+						       strcmp(field, "tags") == 0 ||
+						       strcmp(field, "security_groups") == 0))
+			return fail(ld, f, "port \"%s\" is an uplink: %s applies to VM ports only",
+					dev->name, field);
+		if (rc == 1)
+			return fail(ld, f,
+					"port \"%s\": unknown field \"%s\" (known: name, type, role, mac, "
+					"ips, tags, security_groups, path, client, queues, iface, "
+					"rx_pcap, tx_pcap, pci, description)",
+					dev->name, field);
+		if (rc < 0)
+			return rc;
+	}
+	if (path_field(dev->kind) != NULL && dev->path[0] == '\0') {
+		if (dev->kind != SG_PORT_VHOST_USER)
+			return fail(ld, s, "port \"%s\" (%s) needs %s", dev->name,
+					port_kind_names[dev->kind], path_field(dev->kind));
+		snprintf(dev->path, sizeof(dev->path), "/run/sgfw/%s.sock", dev->name);
+	}
+	return 0;
+}
+
+static int
+parse_ports(struct loader *ld, const config_setting_t *section)
+{
+	const struct sg_conf_port *uplink = NULL;
+	int rc;
+
+	if (!is_list(section))
+		return fail(ld, section, "ports must be a list: ports = ( {...} )");
+	for (int i = 0; i < config_setting_length(section); i++) {
+		const config_setting_t *s = config_setting_get_elem(section, (unsigned int)i);
+
+		if ((rc = parse_port(ld, s)) < 0)
+			return rc;
+		if (ld->conf->ports[ld->conf->n_ports - 1].uplink) {
+			if (uplink != NULL)
+				return fail(ld, s, "port \"%s\": only one uplink port is allowed (\"%s\" is one)",
+						ld->conf->ports[ld->conf->n_ports - 1].name, uplink->name);
+			uplink = &ld->conf->ports[ld->conf->n_ports - 1];
+		}
+	}
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*parse)(struct loader *ld, const config_setting_t *section);
+} sections[] = {
+	{"limits", parse_limits},
+	{"prefix_lists", parse_prefix_lists},
+	{"security_groups", parse_groups},
+	{"ports", parse_ports},
+};
+
+static int
+parse_root(struct loader *ld, const config_setting_t *root)
+{
+	int rc;
+
+	/* Sections in a fixed order, so ports may refer to groups defined after them. */
+	for (size_t k = 0; k < SG_ARRAY_SIZE(sections); k++) {
+		const config_setting_t *s = config_setting_get_member(root, sections[k].name);
+
+		if (s != NULL && (rc = sections[k].parse(ld, s)) < 0)
+			return rc;
+	}
+	for (int i = 0; i < config_setting_length(root); i++) {
+		const config_setting_t *s = config_setting_get_elem(root, (unsigned int)i);
+		size_t k;
+
+		for (k = 0; k < SG_ARRAY_SIZE(sections); k++)
+			if (strcmp(config_setting_name(s), sections[k].name) == 0)
+				break;
+		if (k == SG_ARRAY_SIZE(sections))
+			return fail(ld, s,
+					"unknown setting \"%s\" (known: limits, prefix_lists, "
+					"security_groups, ports)",
+					config_setting_name(s));
+	}
+	return 0;
+}
+
+const struct sg_conf_port *
+sg_conf_find_port(const struct sg_conf *conf, const char *name)
+{
+	for (uint32_t i = 0; i < conf->n_ports; i++)
+		if (strcmp(conf->ports[i].name, name) == 0)
+			return &conf->ports[i];
+	return NULL;
+}
+
+void
+sg_conf_free(struct sg_conf *conf)
+{
+	if (conf == NULL)
+		return;
+	sg_policy_free(conf->policy);
+	sg_spec_free(conf->spec);
+	free(conf->ports);
+	free(conf);
+}
+
+/* Prefix the message with the origin and line: the one place errors get their location. */
+static void
+locate_error(struct sg_error *err, const char *origin)
+{
+	char msg[sizeof(err->msg)];
+
+	if (err == NULL)
+		return;
+	snprintf(msg, sizeof(msg), "%s", err->msg);
+	if (err->line > 0)
+		snprintf(err->msg, sizeof(err->msg), "%s:%d: %s", origin, err->line, msg);
+	else
+		snprintf(err->msg, sizeof(err->msg), "%s: %s", origin, msg);
+}
+
+static struct sg_conf *
+load(config_t *cfg, bool ok, const char *origin, struct sg_error *err)
+{
+	struct sg_error local;
+	struct loader ld = {.origin = origin, .err = err != NULL ? err : &local};
+	struct sg_conf *conf = NULL;
+
+	if (!ok) {
+		sg_error_set(ld.err, config_error_line(cfg), "syntax error: %s",
+				config_error_text(cfg));
+		goto fail;
+	}
+	conf = calloc(1, sizeof(*conf));
+	if (conf == NULL || (conf->spec = sg_spec_create()) == NULL) {
+		sg_error_set(ld.err, 0, "out of memory");
+		goto fail;
+	}
+	sg_strlcpy(conf->path, origin, sizeof(conf->path));
+	ld.conf = conf;
+	if (parse_root(&ld, config_root_setting(cfg)) < 0)
+		goto fail;
+	conf->policy = sg_policy_compile(conf->spec, ld.err);
+	if (conf->policy == NULL)
+		goto fail;
+	config_destroy(cfg);
+	return conf;
+fail:
+	locate_error(ld.err, origin);
+	config_destroy(cfg);
+	sg_conf_free(conf);
+	errno = EINVAL;
+	return NULL;
+}
+
+struct sg_conf *
+sg_conf_load_file(const char *path, struct sg_error *err)
+{
+	config_t cfg;
+	FILE *f;
+
+	config_init(&cfg);
+	f = fopen(path, "r");
+	if (f == NULL) {
+		int saved = errno;
+
+		config_destroy(&cfg);
+		sg_error_set(err, 0, "%s: cannot open: %s", path, strerror(saved));
+		errno = saved;
+		return NULL;
+	}
+	bool ok = config_read(&cfg, f) == CONFIG_TRUE;
+
+	fclose(f);
+	return load(&cfg, ok, path, err);
+}
+
+struct sg_conf *
+sg_conf_load_string(const char *text, const char *origin, struct sg_error *err)
+{
+	config_t cfg;
+
+	config_init(&cfg);
+	return load(&cfg, config_read_string(&cfg, text) == CONFIG_TRUE, origin, err);
+}

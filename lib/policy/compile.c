@@ -1,0 +1,727 @@
+/* Compile a spec into a policy: validate every rule of semantics.md D1-D6 and D19, resolve
+ * attachments (explicit and by tag) and merge each port's groups into one ordered list per
+ * direction, with the hidden rules of D3/D4 made explicit and group peers expanded. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy_private.h"
+
+/* Context prefix of a rule in messages: security group "sg-db" rule 2. */
+#define RULE_FMT "security group \"%s\" rule %u"
+
+static bool
+proto_has_ports(int proto)
+{
+	return proto == 6 || proto == 17;
+}
+
+static bool
+proto_is_icmp(int proto)
+{
+	return proto == 1 || proto == 58;
+}
+
+/* Address family a rule is limited to by its protocol, 0 if none. */
+static uint8_t
+proto_family(int proto)
+{
+	return proto == 1 ? SG_AF_INET : proto == 58 ? SG_AF_INET6 : 0;
+}
+
+static const char *
+family_name(uint8_t family)
+{
+	return family == SG_AF_INET ? "IPv4" : "IPv6";
+}
+
+static int
+check_prefix_lists(const struct sg_spec *spec, struct sg_error *err)
+{
+	for (uint32_t i = 0; i < spec->n_prefix_lists; i++) {
+		const struct sg_prefix_list *list = &spec->prefix_lists[i];
+
+		if (list->id[0] == '\0')
+			return sg_error_set(err, list->line, "prefix list has no id");
+		for (uint32_t j = 0; j < i; j++)
+			if (strcmp(spec->prefix_lists[j].id, list->id) == 0)
+				return sg_error_set(err, list->line,
+						"prefix list \"%s\" is defined twice (first on line %d)",
+						list->id, spec->prefix_lists[j].line);
+		if (list->n_entries == 0)
+			return sg_error_set(err, list->line, "prefix list \"%s\" has no entries",
+					list->id);
+		for (uint32_t j = 1; j < list->n_entries; j++)
+			if (list->entries[j].ip.family != list->entries[0].ip.family)
+				return sg_error_set(err, list->line,
+						"prefix list \"%s\" mixes IPv4 and IPv6 entries; use one "
+						"list per address family",
+						list->id);
+	}
+	return 0;
+}
+
+/* The address family a rule's peer is limited to, 0 for groups (both). */
+static uint8_t
+peer_family(const struct sg_spec *spec, const struct sg_rule *rule)
+{
+	int list;
+
+	if (rule->peer_kind == SG_PEER_CIDR)
+		return rule->cidr.ip.family;
+	if (rule->peer_kind == SG_PEER_PREFIX_LIST) {
+		list = sg_spec_find_prefix_list(spec, rule->peer);
+		if (list >= 0)
+			return spec->prefix_lists[list].entries[0].ip.family;
+	}
+	return 0;
+}
+
+static const char *
+peer_field(const struct sg_rule *rule)
+{
+	static const char *const names[2][4] = {
+		{"", "dest_cidr", "dest_group", "dest_prefix_list"},
+		{"", "source_cidr", "source_group", "source_prefix_list"},
+	};
+
+	return names[rule->peer_is_source][rule->peer_kind];
+}
+
+static int
+check_rule(const struct sg_spec *spec, const struct sg_group *group, uint32_t index,
+		struct sg_error *err)
+{
+	const struct sg_rule *rule = &group->rules[index];
+	const char *side = rule->dir == SG_DIR_INGRESS ? "source" : "dest";
+	char proto_buf[8];
+	const char *proto = sg_proto_name(rule->proto, proto_buf, sizeof(proto_buf));
+	unsigned int n = index + 1;
+	uint8_t family;
+
+	if (!(rule->fields & SG_RULE_F_DIRECTION))
+		return sg_error_set(err, rule->line, RULE_FMT " has no direction (ingress or egress)",
+				group->id, n);
+	if (rule->n_peers_given == 0)
+		return sg_error_set(err, rule->line,
+				RULE_FMT " has no peer: give one of %s_cidr, %s_group or "
+				"%s_prefix_list (\"0.0.0.0/0\" for any IPv4 address)",
+				group->id, n, side, side, side);
+	if (rule->n_peers_given > 1)
+		return sg_error_set(err, rule->line,
+				RULE_FMT " has %u peers; a rule takes exactly one of %s_cidr, "
+				"%s_group or %s_prefix_list (D1)",
+				group->id, n, rule->n_peers_given, side, side, side);
+	if (rule->peer_is_source != (rule->dir == SG_DIR_INGRESS))
+		return sg_error_set(err, rule->line,
+				RULE_FMT " is an %s rule, so its peer is the %s: use %s_%s instead of "
+				"%s",
+				group->id, n, sg_dir_name(rule->dir),
+				rule->dir == SG_DIR_INGRESS ? "source" : "destination", side,
+				strchr(peer_field(rule), '_') + 1, peer_field(rule));
+	if (proto_has_ports(rule->proto)) {
+		if (!(rule->fields & SG_RULE_F_PORT_RANGE))
+			return sg_error_set(err, rule->line,
+					RULE_FMT " (protocol %s) needs port_range, for example "
+					"\"22/22\", or \"1/65535\" for every port",
+					group->id, n, proto);
+		if (rule->dport_wildcard)
+			return sg_error_set(err, rule->line,
+					RULE_FMT ": port_range \"-1/-1\" is for protocols without "
+					"ports; use \"1/65535\" for every %s port",
+					group->id, n, proto);
+	} else {
+		if ((rule->fields & SG_RULE_F_PORT_RANGE) && !rule->dport_wildcard)
+			return sg_error_set(err, rule->line,
+					RULE_FMT ": port_range applies to tcp and udp only; protocol "
+					"%s takes \"-1/-1\" or no port_range",
+					group->id, n, proto);
+		if (rule->fields & SG_RULE_F_SOURCE_PORT_RANGE)
+			return sg_error_set(err, rule->line,
+					RULE_FMT ": source_port_range applies to tcp and udp only, "
+					"not to protocol %s",
+					group->id, n, proto);
+	}
+	if (!proto_is_icmp(rule->proto) &&
+			(rule->fields & (SG_RULE_F_ICMP_TYPE | SG_RULE_F_ICMP_CODE)))
+		return sg_error_set(err, rule->line,
+				RULE_FMT ": icmp_type and icmp_code apply to icmp and icmpv6 only, "
+				"not to protocol %s",
+				group->id, n, proto);
+	if ((rule->fields & SG_RULE_F_ICMP_CODE) && !(rule->fields & SG_RULE_F_ICMP_TYPE))
+		return sg_error_set(err, rule->line, RULE_FMT ": icmp_code %d needs an icmp_type",
+				group->id, n, rule->icmp_code);
+
+	if (rule->peer_kind == SG_PEER_GROUP) {
+		int peer = sg_spec_find_group(spec, rule->peer);
+
+		if (group->type == SG_GROUP_ENTERPRISE)
+			return sg_error_set(err, rule->line,
+					RULE_FMT ": %s \"%s\": an enterprise group cannot name a "
+					"group as its peer (D5); use a CIDR or prefix list",
+					group->id, n, peer_field(rule), rule->peer);
+		if (peer < 0)
+			return sg_error_set(err, rule->line,
+					RULE_FMT ": %s \"%s\" is not a defined security group",
+					group->id, n, peer_field(rule), rule->peer);
+		if (spec->groups[peer].type == SG_GROUP_ENTERPRISE)
+			return sg_error_set(err, rule->line,
+					RULE_FMT ": %s \"%s\" is an enterprise group; only basic "
+					"groups can be named as peers (D5)",
+					group->id, n, peer_field(rule), rule->peer);
+	} else if (rule->peer_kind == SG_PEER_PREFIX_LIST &&
+			sg_spec_find_prefix_list(spec, rule->peer) < 0) {
+		return sg_error_set(err, rule->line,
+				RULE_FMT ": %s \"%s\" is not a defined prefix list", group->id, n,
+				peer_field(rule), rule->peer);
+	}
+	family = peer_family(spec, rule);
+	if (family != 0 && proto_family(rule->proto) != 0 && family != proto_family(rule->proto)) {
+		char peer[SG_PREFIX_STRLEN];
+
+		if (rule->peer_kind == SG_PEER_CIDR)
+			sg_prefix_format(&rule->cidr, peer, sizeof(peer));
+		else
+			snprintf(peer, sizeof(peer), "\"%s\"", rule->peer);
+		return sg_error_set(err, rule->line,
+				RULE_FMT ": %s %s is %s but protocol %s needs %s (use %s)", group->id,
+				n, peer_field(rule), peer, family_name(family), proto,
+				family_name(proto_family(rule->proto)),
+				rule->proto == 1 ? "icmpv6" : "icmp");
+	}
+	return 0;
+}
+
+static bool
+has_name(char (*names)[SG_NAME_MAX], uint32_t n, const char *name)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Remove later copies of identical rules (D2) and repeated tags: both add nothing. */
+static void
+normalise_group(struct sg_group *group)
+{
+	for (uint32_t i = 1; i < group->n_rules;) {
+		bool repeat = false;
+
+		for (uint32_t j = 0; j < i && !repeat; j++)
+			repeat = sg_rule_same(&group->rules[i], &group->rules[j]);
+		if (repeat)
+			sg_group_remove_rule(group, i);
+		else
+			i++;
+	}
+	for (uint32_t i = 1; i < group->n_tags;) {
+		if (has_name(group->tags, i, group->tags[i])) {
+			memmove(group->tags[i], group->tags[i + 1],
+					(group->n_tags - i - 1) * sizeof(group->tags[0]));
+			group->n_tags--;
+		} else {
+			i++;
+		}
+	}
+}
+
+static int
+check_groups(struct sg_spec *spec, struct sg_error *err)
+{
+	const struct sg_limits *limits = &spec->limits;
+	int rc;
+
+	for (uint32_t g = 0; g < spec->n_groups; g++) {
+		struct sg_group *group = &spec->groups[g];
+		uint32_t group_peers = 0;
+
+		if (group->id[0] == '\0')
+			return sg_error_set(err, group->line, "security group has no id");
+		for (uint32_t j = 0; j < g; j++)
+			if (strcmp(spec->groups[j].id, group->id) == 0)
+				return sg_error_set(err, group->line,
+						"security group \"%s\" is defined twice (first on line "
+						"%d)",
+						group->id, spec->groups[j].line);
+		if (group->type == SG_GROUP_ENTERPRISE) {
+			if (group->inner_access_given && group->inner_access == SG_ACTION_ACCEPT)
+				return sg_error_set(err, group->line,
+						"security group \"%s\": inner_access_policy \"accept\" "
+						"is not allowed on an enterprise group; enterprise "
+						"groups always isolate their members (D4)",
+						group->id);
+			group->inner_access = SG_ACTION_DROP;
+		}
+		for (uint32_t r = 0; r < group->n_rules; r++) {
+			rc = check_rule(spec, group, r, err);
+			if (rc < 0)
+				return rc;
+		}
+		normalise_group(group);
+		if (group->n_rules > limits->rules_per_group)
+			return sg_error_set(err, group->line,
+					"security group \"%s\" has %u rules; the limit is %u "
+					"(limits.rules_per_group, D6)",
+					group->id, group->n_rules, limits->rules_per_group);
+		for (uint32_t r = 0; r < group->n_rules; r++)
+			group_peers += group->rules[r].peer_kind == SG_PEER_GROUP;
+		if (group_peers > limits->group_peers_per_group)
+			return sg_error_set(err, group->line,
+					"security group \"%s\" has %u rules naming a group peer; the "
+					"limit is %u (limits.group_peers_per_group, D5)",
+					group->id, group_peers, limits->group_peers_per_group);
+	}
+	return 0;
+}
+
+static bool
+mac_is_zero(const uint8_t mac[6])
+{
+	return (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) == 0;
+}
+
+static int
+check_port_identity(const struct sg_spec *spec, uint32_t p, struct sg_error *err)
+{
+	const struct sg_port *port = &spec->ports[p];
+	char text[SG_IP_STRLEN];
+
+	if (port->name[0] == '\0')
+		return sg_error_set(err, port->line, "port has no name");
+	if (!port->has_mac)
+		return sg_error_set(err, port->line, "port \"%s\" has no mac", port->name);
+	if ((port->mac[0] & 1) || mac_is_zero(port->mac)) {
+		sg_mac_format(port->mac, text, sizeof(text));
+		return sg_error_set(err, port->line,
+				"port \"%s\": mac %s is not a unicast address", port->name, text);
+	}
+	for (uint32_t i = 0; i < port->n_ips; i++)
+		for (uint32_t j = 0; j < i; j++)
+			if (sg_ip_equal(&port->ips[i], &port->ips[j]))
+				return sg_error_set(err, port->line, "port \"%s\" lists ip %s twice",
+						port->name,
+						sg_ip_format(&port->ips[i], text, sizeof(text)));
+	for (uint32_t q = 0; q < p; q++) {
+		const struct sg_port *other = &spec->ports[q];
+
+		if (strcmp(other->name, port->name) == 0)
+			return sg_error_set(err, port->line,
+					"port \"%s\" is defined twice (first on line %d)", port->name,
+					other->line);
+		if (memcmp(other->mac, port->mac, 6) == 0)
+			return sg_error_set(err, port->line,
+					"port \"%s\": mac %s is already used by port \"%s\"",
+					port->name, sg_mac_format(port->mac, text, sizeof(text)),
+					other->name);
+		for (uint32_t i = 0; i < port->n_ips; i++)
+			for (uint32_t j = 0; j < other->n_ips; j++)
+				if (sg_ip_equal(&port->ips[i], &other->ips[j]))
+					return sg_error_set(err, port->line,
+							"port \"%s\": ip %s is already used by port "
+							"\"%s\"",
+							port->name,
+							sg_ip_format(&port->ips[i], text,
+									sizeof(text)),
+							other->name);
+	}
+	return 0;
+}
+
+static bool
+shares_tag(const struct sg_group *group, const struct sg_port *port)
+{
+	for (uint32_t i = 0; i < group->n_tags; i++)
+		if (has_name(port->tags, port->n_tags, group->tags[i]))
+			return true;
+	return false;
+}
+
+static const struct sg_spec *sort_spec; /* qsort has no context argument in C11. */
+
+static int
+cmp_group_ids(const void *a, const void *b)
+{
+	return strcmp(sort_spec->groups[*(const uint32_t *)a].id,
+			sort_spec->groups[*(const uint32_t *)b].id);
+}
+
+/* Resolve a port's groups: explicit ones, then those sharing a tag; check D3 and D6. */
+static int
+attach_port(struct sg_policy *policy, uint32_t p, struct sg_error *err)
+{
+	const struct sg_spec *spec = policy->spec;
+	const struct sg_port *port = &spec->ports[p];
+	struct policy_port *pp = &policy->ports[p];
+	uint32_t n = 0, rules = 0, cap = spec->n_groups;
+	int g;
+
+	pp->groups = calloc(cap ? cap : 1, sizeof(*pp->groups));
+	pp->by_tag = calloc(cap ? cap : 1, sizeof(*pp->by_tag));
+	if (pp->groups == NULL || pp->by_tag == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < port->n_groups; i++) {
+		g = sg_spec_find_group(spec, port->groups[i]);
+		if (g < 0)
+			return sg_error_set(err, port->line,
+					"port \"%s\": security group \"%s\" is not defined", port->name,
+					port->groups[i]);
+		if (has_name(port->groups, i, port->groups[i]))
+			return sg_error_set(err, port->line,
+					"port \"%s\" lists security group \"%s\" twice", port->name,
+					port->groups[i]);
+		pp->groups[n++] = (uint32_t)g;
+	}
+	for (uint32_t i = 0; i < spec->n_groups; i++) {
+		if (!shares_tag(&spec->groups[i], port))
+			continue;
+		if (has_name(port->groups, port->n_groups, spec->groups[i].id))
+			continue;
+		pp->by_tag[n] = true;
+		pp->groups[n++] = i;
+	}
+	if (n == 0)
+		return sg_error_set(err, port->line,
+				"port \"%s\" is in no security group; every port needs at least one "
+				"(by security_groups or a tag a group carries)",
+				port->name);
+	if (n > spec->limits.groups_per_port)
+		return sg_error_set(err, port->line,
+				"port \"%s\" is in %u security groups; the limit is %u "
+				"(limits.groups_per_port, D6)",
+				port->name, n, spec->limits.groups_per_port);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct sg_group *group = &spec->groups[pp->groups[i]];
+
+		if (group->type != spec->groups[pp->groups[0]].type)
+			return sg_error_set(err, port->line,
+					"port \"%s\" mixes basic and enterprise security groups (\"%s\" "
+					"is %s, \"%s\" is %s); all groups of a port must be one type "
+					"(D3)",
+					port->name, spec->groups[pp->groups[0]].id,
+					sg_group_type_name(spec->groups[pp->groups[0]].type), group->id,
+					sg_group_type_name(group->type));
+		rules += group->n_rules;
+	}
+	if (rules > spec->limits.rules_per_port)
+		return sg_error_set(err, port->line,
+				"port \"%s\" gets %u rules from its security groups; the limit is %u "
+				"(limits.rules_per_port, D6)",
+				port->name, rules, spec->limits.rules_per_port);
+	pp->type = spec->groups[pp->groups[0]].type;
+	pp->n_groups = n;
+	/* Sort groups by id (D2: attachment order does not matter), carrying by_tag along. */
+	{
+		uint32_t explicit_groups[n];
+		bool tagged[n];
+
+		memcpy(explicit_groups, pp->groups, n * sizeof(*pp->groups));
+		memcpy(tagged, pp->by_tag, n * sizeof(*pp->by_tag));
+		sort_spec = spec;
+		qsort(pp->groups, n, sizeof(*pp->groups), cmp_group_ids);
+		for (uint32_t i = 0; i < n; i++)
+			for (uint32_t j = 0; j < n; j++)
+				if (explicit_groups[j] == pp->groups[i])
+					pp->by_tag[i] = tagged[j];
+	}
+	return 0;
+}
+
+static int
+collect_members(struct sg_policy *policy)
+{
+	const struct sg_spec *spec = policy->spec;
+
+	for (uint32_t p = 0; p < spec->n_ports; p++) {
+		const struct policy_port *pp = &policy->ports[p];
+
+		for (uint32_t i = 0; i < pp->n_groups; i++) {
+			struct policy_group *pg = &policy->groups[pp->groups[i]];
+			uint32_t *grown = realloc(pg->members, (pg->n_members + 1) * sizeof(uint32_t));
+
+			if (grown == NULL)
+				return -ENOMEM;
+			pg->members = grown;
+			pg->members[pg->n_members++] = p;
+		}
+	}
+	return 0;
+}
+
+/* Addresses of a group's members of 'family' (0: both), leaving out port 'skip'. */
+static int
+member_addresses(const struct sg_policy *policy, uint32_t group, uint8_t family, int64_t skip,
+		struct sg_eff_rule *eff)
+{
+	const struct policy_group *pg = &policy->groups[group];
+	struct sg_prefix *peers;
+	uint32_t n = 0, cap = 0;
+
+	for (uint32_t i = 0; i < pg->n_members; i++)
+		cap += policy->spec->ports[pg->members[i]].n_ips;
+	peers = calloc(cap ? cap : 1, sizeof(*peers));
+	if (peers == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < pg->n_members; i++) {
+		const struct sg_port *port = &policy->spec->ports[pg->members[i]];
+
+		if ((int64_t)pg->members[i] == skip)
+			continue;
+		for (uint32_t k = 0; k < port->n_ips; k++)
+			if (family == 0 || port->ips[k].family == family)
+				peers[n++] = sg_prefix_host(&port->ips[k]);
+	}
+	eff->peers = peers;
+	eff->n_peers = n;
+	return 0;
+}
+
+static int
+expand_rule_peer(const struct sg_policy *policy, const struct sg_rule *rule,
+		struct sg_eff_rule *eff)
+{
+	const struct sg_spec *spec = policy->spec;
+	struct sg_prefix *peers;
+
+	if (rule->peer_kind == SG_PEER_GROUP)
+		return member_addresses(policy, (uint32_t)sg_spec_find_group(spec, rule->peer),
+				eff->family, -1, eff);
+	if (rule->peer_kind == SG_PEER_PREFIX_LIST) {
+		const struct sg_prefix_list *list =
+				&spec->prefix_lists[sg_spec_find_prefix_list(spec, rule->peer)];
+
+		peers = malloc(list->n_entries * sizeof(*peers));
+		if (peers == NULL)
+			return -ENOMEM;
+		memcpy(peers, list->entries, list->n_entries * sizeof(*peers));
+		eff->peers = peers;
+		eff->n_peers = list->n_entries;
+		return 0;
+	}
+	peers = malloc(sizeof(*peers));
+	if (peers == NULL)
+		return -ENOMEM;
+	*peers = rule->cidr;
+	eff->peers = peers;
+	eff->n_peers = 1;
+	return 0;
+}
+
+/* Sort key of a user rule in the merged list: priority, drop before accept, group, index. */
+static uint64_t
+merge_key(const struct sg_eff_rule *eff, uint32_t group_rank)
+{
+	return (uint64_t)eff->priority << 40 | (uint64_t)(eff->action == SG_ACTION_ACCEPT) << 39 |
+			(uint64_t)group_rank << 24 | eff->rule;
+}
+
+struct keyed_rule {
+	uint64_t key;
+	struct sg_eff_rule eff;
+};
+
+static int
+cmp_keyed(const void *a, const void *b)
+{
+	uint64_t ka = ((const struct keyed_rule *)a)->key, kb = ((const struct keyed_rule *)b)->key;
+
+	return ka < kb ? -1 : ka > kb;
+}
+
+static int
+build_effective(struct sg_policy *policy, uint32_t p, enum sg_dir dir)
+{
+	const struct sg_spec *spec = policy->spec;
+	struct policy_port *pp = &policy->ports[p];
+	uint32_t n_user = 0, n = 0;
+	struct keyed_rule *sorted;
+	struct sg_eff_rule *list;
+	enum policy_default def;
+	int rc = -ENOMEM;
+
+	for (uint32_t i = 0; i < pp->n_groups; i++)
+		n_user += spec->groups[pp->groups[i]].n_rules;
+	list = calloc(pp->n_groups + n_user + 1, sizeof(*list));
+	sorted = calloc(n_user ? n_user : 1, sizeof(*sorted));
+	if (list == NULL || sorted == NULL)
+		goto out;
+	pp->eff[dir] = list;
+
+	/* D4: basic groups that accept inner traffic do so before any custom rule. */
+	for (uint32_t i = 0; i < pp->n_groups; i++) {
+		uint32_t g = pp->groups[i];
+		struct sg_eff_rule *eff = &list[n];
+
+		if (spec->groups[g].type != SG_GROUP_BASIC ||
+				spec->groups[g].inner_access != SG_ACTION_ACCEPT)
+			continue;
+		*eff = (struct sg_eff_rule){
+			.id = policy_inner_id(policy, g),
+			.origin = SG_ORIGIN_INNER,
+			.action = SG_ACTION_ACCEPT,
+			.group = g,
+			.priority = SG_PRIORITY_INNER,
+			.proto = SG_PROTO_ANY,
+			.dport = {0, UINT16_MAX},
+			.sport = {0, UINT16_MAX},
+			.icmp_type = -1,
+			.icmp_code = -1,
+		};
+		n++;
+		pp->n_eff[dir] = n;
+		if ((rc = member_addresses(policy, g, 0, p, eff)) < 0)
+			goto out;
+	}
+
+	n_user = 0;
+	for (uint32_t i = 0; i < pp->n_groups; i++) {
+		uint32_t g = pp->groups[i];
+		const struct sg_group *group = &spec->groups[g];
+
+		for (uint32_t r = 0; r < group->n_rules; r++) {
+			const struct sg_rule *rule = &group->rules[r];
+			struct keyed_rule *k = &sorted[n_user];
+
+			if (rule->dir != dir)
+				continue;
+			k->eff = (struct sg_eff_rule){
+				.id = policy->rule_base[g] + r,
+				.origin = SG_ORIGIN_RULE,
+				.action = rule->action,
+				.group = g,
+				.rule = r,
+				.priority = (uint8_t)rule->priority,
+				.proto = (int16_t)rule->proto,
+				.dport = rule->dport,
+				.sport = rule->sport,
+				.icmp_type = (int16_t)rule->icmp_type,
+				.icmp_code = (int16_t)rule->icmp_code,
+			};
+			k->eff.family = proto_family(rule->proto);
+			if (k->eff.family == 0)
+				k->eff.family = peer_family(spec, rule);
+			k->key = merge_key(&k->eff, i);
+			n_user++;
+		}
+	}
+	qsort(sorted, n_user, sizeof(*sorted), cmp_keyed);
+	for (uint32_t i = 0; i < n_user; i++) {
+		const struct sg_rule *rule = &spec->groups[sorted[i].eff.group].rules[sorted[i].eff.rule];
+
+		list[n] = sorted[i].eff;
+		n++;
+		pp->n_eff[dir] = n;
+		if ((rc = expand_rule_peer(policy, rule, &list[n - 1])) < 0)
+			goto out;
+	}
+
+	/* D3: the group type's default ends the list and always matches. */
+	if (pp->type == SG_GROUP_BASIC)
+		def = dir == SG_DIR_INGRESS ? POLICY_DEFAULT_BASIC_INGRESS : POLICY_DEFAULT_BASIC_EGRESS;
+	else
+		def = dir == SG_DIR_INGRESS ? POLICY_DEFAULT_ENTERPRISE_INGRESS :
+					      POLICY_DEFAULT_ENTERPRISE_EGRESS;
+	list[n++] = (struct sg_eff_rule){
+		.id = policy_default_id(policy, def),
+		.origin = SG_ORIGIN_DEFAULT,
+		.action = def == POLICY_DEFAULT_BASIC_EGRESS ? SG_ACTION_ACCEPT : SG_ACTION_DROP,
+		.priority = SG_PRIORITY_DEFAULT,
+		.proto = SG_PROTO_ANY,
+		.dport = {0, UINT16_MAX},
+		.sport = {0, UINT16_MAX},
+		.icmp_type = -1,
+		.icmp_code = -1,
+		.peer_any = true,
+	};
+	pp->n_eff[dir] = n;
+	rc = 0;
+out:
+	free(sorted);
+	return rc;
+}
+
+void
+sg_policy_free(struct sg_policy *policy)
+{
+	if (policy == NULL)
+		return;
+	if (policy->ports != NULL) {
+		for (uint32_t p = 0; p < policy->spec->n_ports; p++) {
+			struct policy_port *pp = &policy->ports[p];
+
+			for (int d = 0; d < SG_DIR_COUNT; d++) {
+				for (uint32_t i = 0; i < pp->n_eff[d]; i++)
+					free((void *)pp->eff[d][i].peers);
+				free(pp->eff[d]);
+			}
+			free(pp->groups);
+			free(pp->by_tag);
+		}
+	}
+	if (policy->groups != NULL)
+		for (uint32_t g = 0; g < policy->spec->n_groups; g++)
+			free(policy->groups[g].members);
+	free(policy->ports);
+	free(policy->groups);
+	free(policy->rule_base);
+	sg_spec_free(policy->spec);
+	free(policy);
+}
+
+static int
+check_limits(const struct sg_limits *limits, struct sg_error *err)
+{
+	if (limits->groups_per_port < 1 || limits->groups_per_port > 10)
+		return sg_error_set(err, 0, "limits.groups_per_port %u is out of range 1..10 (D6)",
+				limits->groups_per_port);
+	if (limits->rules_per_group < 1 || limits->rules_per_port < 1)
+		return sg_error_set(err, 0, "limits.rules_per_group and rules_per_port must be >= 1");
+	return 0;
+}
+
+struct sg_policy *
+sg_policy_compile(const struct sg_spec *spec, struct sg_error *err)
+{
+	struct sg_policy *policy = calloc(1, sizeof(*policy));
+	int rc = -ENOMEM;
+
+	if (policy == NULL)
+		goto fail;
+	policy->spec = sg_spec_clone(spec);
+	if (policy->spec == NULL)
+		goto fail;
+	if ((rc = check_limits(&spec->limits, err)) < 0 ||
+			(rc = check_prefix_lists(policy->spec, err)) < 0 ||
+			(rc = check_groups(policy->spec, err)) < 0)
+		goto fail;
+	for (uint32_t p = 0; p < policy->spec->n_ports; p++)
+		if ((rc = check_port_identity(policy->spec, p, err)) < 0)
+			goto fail;
+
+	rc = -ENOMEM;
+	policy->ports = calloc(spec->n_ports ? spec->n_ports : 1, sizeof(*policy->ports));
+	policy->groups = calloc(spec->n_groups ? spec->n_groups : 1, sizeof(*policy->groups));
+	policy->rule_base = calloc(spec->n_groups ? spec->n_groups : 1, sizeof(uint32_t));
+	if (policy->ports == NULL || policy->groups == NULL || policy->rule_base == NULL)
+		goto fail;
+	for (uint32_t g = 0; g < policy->spec->n_groups; g++) {
+		policy->rule_base[g] = policy->n_user_rules;
+		policy->n_user_rules += policy->spec->groups[g].n_rules;
+	}
+	for (uint32_t p = 0; p < policy->spec->n_ports; p++)
+		if ((rc = attach_port(policy, p, err)) < 0)
+			goto fail;
+	if ((rc = collect_members(policy)) < 0)
+		goto fail;
+	for (uint32_t p = 0; p < policy->spec->n_ports; p++)
+		for (int d = 0; d < SG_DIR_COUNT; d++)
+			if ((rc = build_effective(policy, p, (enum sg_dir)d)) < 0)
+				goto fail;
+	return policy;
+fail:
+	sg_policy_free(policy);
+	errno = rc == -ENOMEM ? ENOMEM : EINVAL;
+	if (rc == -ENOMEM)
+		sg_error_set(err, 0, "out of memory while compiling the policy");
+	return NULL;
+}

@@ -1,0 +1,670 @@
+/* The user model of security groups: building, copying and editing a spec, and parsing each
+ * field from its text form so the config loader and online changes share one parser. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sg_policy.h"
+
+/* Arrays grow in powers of two from 4: with 'n' elements the capacity is vec_cap(n). */
+static uint32_t
+vec_cap(uint32_t n)
+{
+	uint32_t cap = 4;
+
+	if (n == 0)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	return cap;
+}
+
+/* Make room for element 'n' (the n+1th) of an array holding 'n' elements. */
+static int
+vec_reserve(void **array, uint32_t n, size_t elem)
+{
+	void *grown;
+	uint32_t cap;
+
+	if (n < vec_cap(n))
+		return 0;
+	cap = n == 0 ? 4 : n * 2;
+	grown = realloc(*array, (size_t)cap * elem);
+	if (grown == NULL) {
+		errno = ENOMEM;
+		return -ENOMEM;
+	}
+	*array = grown;
+	return 0;
+}
+
+static void *
+vec_dup(const void *array, uint32_t n, size_t elem)
+{
+	void *copy;
+
+	if (n == 0)
+		return NULL;
+	copy = malloc((size_t)vec_cap(n) * elem);
+	if (copy != NULL)
+		memcpy(copy, array, (size_t)n * elem);
+	return copy;
+}
+
+void
+sg_limits_default(struct sg_limits *limits)
+{
+	limits->groups_per_port = 5;
+	limits->rules_per_group = 200;
+	limits->rules_per_port = 1000;
+	limits->group_peers_per_group = 20;
+}
+
+struct sg_spec *
+sg_spec_create(void)
+{
+	struct sg_spec *spec = calloc(1, sizeof(*spec));
+
+	if (spec == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	sg_limits_default(&spec->limits);
+	return spec;
+}
+
+static void
+group_release(struct sg_group *group)
+{
+	free(group->tags);
+	free(group->rules);
+}
+
+static void
+port_release(struct sg_port *port)
+{
+	free(port->ips);
+	free(port->tags);
+	free(port->groups);
+}
+
+void
+sg_spec_free(struct sg_spec *spec)
+{
+	if (spec == NULL)
+		return;
+	for (uint32_t i = 0; i < spec->n_groups; i++)
+		group_release(&spec->groups[i]);
+	for (uint32_t i = 0; i < spec->n_ports; i++)
+		port_release(&spec->ports[i]);
+	for (uint32_t i = 0; i < spec->n_prefix_lists; i++)
+		free(spec->prefix_lists[i].entries);
+	free(spec->groups);
+	free(spec->ports);
+	free(spec->prefix_lists);
+	free(spec);
+}
+
+/* Copy an array field; false only when memory ran out. */
+#define DUP_FIELD(dst, src, field, count)                                                          \
+	(((dst)->field = vec_dup((src)->field, (src)->count, sizeof(*(src)->field))) != NULL ||     \
+			(src)->count == 0)
+
+struct sg_spec *
+sg_spec_clone(const struct sg_spec *spec)
+{
+	struct sg_spec *copy = calloc(1, sizeof(*copy));
+	bool ok;
+
+	if (copy == NULL)
+		goto fail;
+	copy->limits = spec->limits;
+	ok = DUP_FIELD(copy, spec, groups, n_groups) && DUP_FIELD(copy, spec, ports, n_ports) &&
+			DUP_FIELD(copy, spec, prefix_lists, n_prefix_lists);
+	if (!ok)
+		goto fail;
+	/* Element arrays still point at the source's: clear them first so a failure frees safely. */
+	for (uint32_t i = 0; i < spec->n_groups; i++) {
+		copy->groups[i].tags = NULL;
+		copy->groups[i].rules = NULL;
+	}
+	for (uint32_t i = 0; i < spec->n_ports; i++) {
+		copy->ports[i].ips = NULL;
+		copy->ports[i].tags = NULL;
+		copy->ports[i].groups = NULL;
+	}
+	for (uint32_t i = 0; i < spec->n_prefix_lists; i++)
+		copy->prefix_lists[i].entries = NULL;
+	copy->n_groups = spec->n_groups;
+	copy->n_ports = spec->n_ports;
+	copy->n_prefix_lists = spec->n_prefix_lists;
+	for (uint32_t i = 0; i < spec->n_groups; i++) {
+		struct sg_group *d = &copy->groups[i];
+		const struct sg_group *s = &spec->groups[i];
+
+		if (!DUP_FIELD(d, s, tags, n_tags) || !DUP_FIELD(d, s, rules, n_rules))
+			goto fail;
+	}
+	for (uint32_t i = 0; i < spec->n_ports; i++) {
+		struct sg_port *d = &copy->ports[i];
+		const struct sg_port *s = &spec->ports[i];
+
+		if (!DUP_FIELD(d, s, ips, n_ips) || !DUP_FIELD(d, s, tags, n_tags) ||
+				!DUP_FIELD(d, s, groups, n_groups))
+			goto fail;
+	}
+	for (uint32_t i = 0; i < spec->n_prefix_lists; i++)
+		if (!DUP_FIELD(&copy->prefix_lists[i], &spec->prefix_lists[i], entries, n_entries))
+			goto fail;
+	return copy;
+fail:
+	sg_spec_free(copy);
+	errno = ENOMEM;
+	return NULL;
+}
+
+struct sg_group *
+sg_spec_add_group(struct sg_spec *spec, const char *id, int line)
+{
+	struct sg_group *group;
+
+	if (strlen(id) >= SG_NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	if (vec_reserve((void **)&spec->groups, spec->n_groups, sizeof(*spec->groups)) < 0)
+		return NULL;
+	group = &spec->groups[spec->n_groups++];
+	memset(group, 0, sizeof(*group));
+	sg_strlcpy(group->id, id, sizeof(group->id));
+	group->type = SG_GROUP_BASIC;
+	group->inner_access = SG_ACTION_ACCEPT;
+	group->line = line;
+	return group;
+}
+
+struct sg_port *
+sg_spec_add_port(struct sg_spec *spec, const char *name, int line)
+{
+	struct sg_port *port;
+
+	if (strlen(name) >= SG_NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	if (vec_reserve((void **)&spec->ports, spec->n_ports, sizeof(*spec->ports)) < 0)
+		return NULL;
+	port = &spec->ports[spec->n_ports++];
+	memset(port, 0, sizeof(*port));
+	sg_strlcpy(port->name, name, sizeof(port->name));
+	port->line = line;
+	return port;
+}
+
+struct sg_prefix_list *
+sg_spec_add_prefix_list(struct sg_spec *spec, const char *id, int line)
+{
+	struct sg_prefix_list *list;
+
+	if (strlen(id) >= SG_NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	if (vec_reserve((void **)&spec->prefix_lists, spec->n_prefix_lists,
+			    sizeof(*spec->prefix_lists)) < 0)
+		return NULL;
+	list = &spec->prefix_lists[spec->n_prefix_lists++];
+	memset(list, 0, sizeof(*list));
+	sg_strlcpy(list->id, id, sizeof(list->id));
+	list->line = line;
+	return list;
+}
+
+struct sg_rule *
+sg_group_add_rule(struct sg_group *group, int line)
+{
+	struct sg_rule *rule;
+
+	if (vec_reserve((void **)&group->rules, group->n_rules, sizeof(*group->rules)) < 0)
+		return NULL;
+	rule = &group->rules[group->n_rules++];
+	memset(rule, 0, sizeof(*rule));
+	rule->action = SG_ACTION_ACCEPT;
+	rule->priority = SG_PRIORITY_MIN;
+	rule->proto = SG_PROTO_ANY;
+	rule->dport = (struct sg_range){0, UINT16_MAX};
+	rule->sport = (struct sg_range){0, UINT16_MAX};
+	rule->icmp_type = -1;
+	rule->icmp_code = -1;
+	rule->line = line;
+	return rule;
+}
+
+static int
+name_push(char (**names)[SG_NAME_MAX], uint32_t *n, const char *name)
+{
+	if (strlen(name) >= SG_NAME_MAX)
+		return -ENAMETOOLONG;
+	if (vec_reserve((void **)names, *n, SG_NAME_MAX) < 0)
+		return -ENOMEM;
+	sg_strlcpy((*names)[(*n)++], name, SG_NAME_MAX);
+	return 0;
+}
+
+int
+sg_group_add_tag(struct sg_group *group, const char *tag)
+{
+	return name_push(&group->tags, &group->n_tags, tag);
+}
+
+int
+sg_port_add_tag(struct sg_port *port, const char *tag)
+{
+	return name_push(&port->tags, &port->n_tags, tag);
+}
+
+int
+sg_port_add_group(struct sg_port *port, const char *group_id)
+{
+	return name_push(&port->groups, &port->n_groups, group_id);
+}
+
+int
+sg_port_add_ip(struct sg_port *port, const struct sg_ip *ip)
+{
+	if (vec_reserve((void **)&port->ips, port->n_ips, sizeof(*port->ips)) < 0)
+		return -ENOMEM;
+	port->ips[port->n_ips++] = *ip;
+	return 0;
+}
+
+int
+sg_prefix_list_add(struct sg_prefix_list *list, const struct sg_prefix *prefix)
+{
+	if (vec_reserve((void **)&list->entries, list->n_entries, sizeof(*list->entries)) < 0)
+		return -ENOMEM;
+	list->entries[list->n_entries++] = *prefix;
+	return 0;
+}
+
+int
+sg_spec_find_group(const struct sg_spec *spec, const char *id)
+{
+	for (uint32_t i = 0; i < spec->n_groups; i++)
+		if (strcmp(spec->groups[i].id, id) == 0)
+			return (int)i;
+	return -ENOENT;
+}
+
+int
+sg_spec_find_port(const struct sg_spec *spec, const char *name)
+{
+	for (uint32_t i = 0; i < spec->n_ports; i++)
+		if (strcmp(spec->ports[i].name, name) == 0)
+			return (int)i;
+	return -ENOENT;
+}
+
+int
+sg_spec_find_prefix_list(const struct sg_spec *spec, const char *id)
+{
+	for (uint32_t i = 0; i < spec->n_prefix_lists; i++)
+		if (strcmp(spec->prefix_lists[i].id, id) == 0)
+			return (int)i;
+	return -ENOENT;
+}
+
+/* Remove element 'index' of an array of 'n' elements, keeping order. */
+static void
+vec_remove(void *array, uint32_t *n, uint32_t index, size_t elem)
+{
+	char *base = array;
+
+	memmove(base + index * elem, base + (index + 1) * elem, (*n - index - 1) * elem);
+	(*n)--;
+}
+
+void
+sg_spec_remove_group(struct sg_spec *spec, uint32_t index)
+{
+	group_release(&spec->groups[index]);
+	vec_remove(spec->groups, &spec->n_groups, index, sizeof(*spec->groups));
+}
+
+void
+sg_spec_remove_port(struct sg_spec *spec, uint32_t index)
+{
+	port_release(&spec->ports[index]);
+	vec_remove(spec->ports, &spec->n_ports, index, sizeof(*spec->ports));
+}
+
+void
+sg_group_remove_rule(struct sg_group *group, uint32_t index)
+{
+	vec_remove(group->rules, &group->n_rules, index, sizeof(*group->rules));
+}
+
+/* ---- Field parsing ---- */
+
+static const struct {
+	const char *name;
+	int number;
+} protocols[] = {
+	{"all", SG_PROTO_ANY}, {"icmp", 1}, {"tcp", 6}, {"udp", 17}, {"gre", 47},
+	{"esp", 50}, {"ah", 51}, {"icmpv6", 58}, {"sctp", 132},
+};
+
+const char *
+sg_proto_name(int proto, char *buf, size_t size)
+{
+	for (size_t i = 0; i < SG_ARRAY_SIZE(protocols); i++)
+		if (protocols[i].number == proto)
+			return protocols[i].name;
+	snprintf(buf, size, "%d", proto);
+	return buf;
+}
+
+/* Parse a whole decimal integer; false on anything else. */
+static bool
+parse_long(const char *text, long *value)
+{
+	char *end;
+
+	if (text == NULL || *text == '\0')
+		return false;
+	errno = 0;
+	*value = strtol(text, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+int
+sg_proto_parse(const char *text)
+{
+	long number;
+
+	for (size_t i = 0; i < SG_ARRAY_SIZE(protocols); i++)
+		if (strcasecmp(text, protocols[i].name) == 0)
+			return protocols[i].number;
+	if (parse_long(text, &number) && number >= 0 && number <= 255)
+		return (int)number;
+	return -EINVAL;
+}
+
+int
+sg_range_parse(const char *text, const char *field, int line, struct sg_range *range,
+		bool *wildcard, struct sg_error *err)
+{
+	const char *slash = strchr(text, '/');
+	char start[16];
+	long lo, hi;
+	size_t n;
+
+	*wildcard = false;
+	if (slash == NULL || (n = (size_t)(slash - text)) >= sizeof(start))
+		return sg_error_set(err, line, "%s \"%s\" must be START/END, for example \"22/22\"",
+				field, text);
+	memcpy(start, text, n);
+	start[n] = '\0';
+	if (!parse_long(start, &lo) || !parse_long(slash + 1, &hi))
+		return sg_error_set(err, line, "%s \"%s\" must be START/END with numbers", field, text);
+	if (lo == -1 && hi == -1) {
+		*wildcard = true;
+		*range = (struct sg_range){0, UINT16_MAX};
+		return 0;
+	}
+	if (lo < 1 || lo > UINT16_MAX || hi < 1 || hi > UINT16_MAX)
+		return sg_error_set(err, line,
+				"%s \"%s\": ports must be within 1..65535 (\"-1/-1\" means no ports)",
+				field, text);
+	if (lo > hi)
+		return sg_error_set(err, line, "%s \"%s\": start %ld is greater than end %ld", field,
+				text, lo, hi);
+	/* A range covering every valid port also covers port 0 (Neutron's canonical "any"). */
+	if (lo == 1 && hi == UINT16_MAX)
+		lo = 0;
+	*range = (struct sg_range){(uint16_t)lo, (uint16_t)hi};
+	return 0;
+}
+
+static int
+parse_peer(struct sg_rule *rule, const char *field, const char *value, struct sg_error *err)
+{
+	bool source = strncmp(field, "source_", 7) == 0;
+	const char *kind = field + (source ? 7 : 5);
+
+	rule->peer_is_source = source;
+	rule->n_peers_given++;
+	if (strcmp(kind, "cidr") == 0) {
+		int rc = sg_prefix_parse(value, &rule->cidr);
+
+		if (rc == -EDOM) {
+			char net[SG_PREFIX_STRLEN];
+
+			sg_prefix_normalize(&rule->cidr);
+			return sg_error_set(err, rule->line,
+					"%s \"%s\" has host bits set; the network is %s", field, value,
+					sg_prefix_format(&rule->cidr, net, sizeof(net)));
+		}
+		if (rc < 0)
+			return sg_error_set(err, rule->line,
+					"%s \"%s\" is not an IPv4 or IPv6 CIDR", field, value);
+		rule->peer_kind = SG_PEER_CIDR;
+		return 0;
+	}
+	if (*value == '\0' || sg_strlcpy(rule->peer, value, sizeof(rule->peer)) < 0)
+		return sg_error_set(err, rule->line, "%s \"%s\" is not a valid id (1..%d characters)",
+				field, value, SG_NAME_MAX - 1);
+	rule->peer_kind = strcmp(kind, "group") == 0 ? SG_PEER_GROUP : SG_PEER_PREFIX_LIST;
+	return 0;
+}
+
+static int
+parse_small(const char *field, const char *value, long min, long max, int line, long *out,
+		struct sg_error *err)
+{
+	if (!parse_long(value, out))
+		return sg_error_set(err, line, "%s \"%s\" is not a number", field, value);
+	if (*out < min || *out > max)
+		return sg_error_set(err, line, "%s %ld is out of range %ld..%ld", field, *out, min, max);
+	return 0;
+}
+
+int
+sg_rule_set(struct sg_rule *rule, const char *field, const char *value, struct sg_error *err)
+{
+	long number;
+	int rc;
+
+	if (strcmp(field, "direction") == 0) {
+		if (strcmp(value, "ingress") == 0)
+			rule->dir = SG_DIR_INGRESS;
+		else if (strcmp(value, "egress") == 0)
+			rule->dir = SG_DIR_EGRESS;
+		else
+			return sg_error_set(err, rule->line,
+					"direction \"%s\" must be \"ingress\" or \"egress\"", value);
+		rule->fields |= SG_RULE_F_DIRECTION;
+	} else if (strcmp(field, "policy") == 0) {
+		if (strcmp(value, "accept") == 0)
+			rule->action = SG_ACTION_ACCEPT;
+		else if (strcmp(value, "drop") == 0)
+			rule->action = SG_ACTION_DROP;
+		else
+			return sg_error_set(err, rule->line,
+					"policy \"%s\" must be \"accept\" or \"drop\"", value);
+		rule->fields |= SG_RULE_F_POLICY;
+	} else if (strcmp(field, "priority") == 0) {
+		rc = parse_small(field, value, SG_PRIORITY_MIN, SG_PRIORITY_MAX, rule->line, &number,
+				err);
+		if (rc < 0)
+			return rc;
+		rule->priority = (int)number;
+		rule->fields |= SG_RULE_F_PRIORITY;
+	} else if (strcmp(field, "protocol") == 0) {
+		rc = sg_proto_parse(value);
+		if (rc == -EINVAL)
+			return sg_error_set(err, rule->line,
+					"protocol \"%s\" is not tcp, udp, icmp, icmpv6, gre, all or a "
+					"number 0..255",
+					value);
+		rule->proto = rc;
+		rule->fields |= SG_RULE_F_PROTOCOL;
+	} else if (strcmp(field, "port_range") == 0) {
+		rc = sg_range_parse(value, field, rule->line, &rule->dport, &rule->dport_wildcard, err);
+		if (rc < 0)
+			return rc;
+		rule->fields |= SG_RULE_F_PORT_RANGE;
+	} else if (strcmp(field, "source_port_range") == 0) {
+		bool wildcard;
+
+		rc = sg_range_parse(value, field, rule->line, &rule->sport, &wildcard, err);
+		if (rc < 0)
+			return rc;
+		rule->fields |= SG_RULE_F_SOURCE_PORT_RANGE;
+	} else if (strcmp(field, "icmp_type") == 0 || strcmp(field, "icmp_code") == 0) {
+		bool type = strcmp(field, "icmp_type") == 0;
+
+		rc = parse_small(field, value, 0, 255, rule->line, &number, err);
+		if (rc < 0)
+			return rc;
+		if (type)
+			rule->icmp_type = (int)number;
+		else
+			rule->icmp_code = (int)number;
+		rule->fields |= type ? SG_RULE_F_ICMP_TYPE : SG_RULE_F_ICMP_CODE;
+	} else if (strcmp(field, "source_cidr") == 0 || strcmp(field, "dest_cidr") == 0 ||
+			strcmp(field, "source_group") == 0 || strcmp(field, "dest_group") == 0 ||
+			strcmp(field, "source_prefix_list") == 0 ||
+			strcmp(field, "dest_prefix_list") == 0) {
+		return parse_peer(rule, field, value, err);
+	} else if (strcmp(field, "description") == 0) {
+		if (sg_strlcpy(rule->description, value, sizeof(rule->description)) < 0)
+			return sg_error_set(err, rule->line, "description is longer than %d characters",
+					SG_DESC_MAX - 1);
+		rule->fields |= SG_RULE_F_DESCRIPTION;
+	} else {
+		return sg_error_set(err, rule->line,
+				"unknown rule field \"%s\" (known: direction, policy, priority, "
+				"protocol, port_range, source_port_range, icmp_type, icmp_code, "
+				"source_cidr, dest_cidr, source_group, dest_group, "
+				"source_prefix_list, dest_prefix_list, description)",
+				field);
+	}
+	return 0;
+}
+
+int
+sg_group_set(struct sg_group *group, const char *field, const char *value, struct sg_error *err)
+{
+	if (strcmp(field, "type") == 0) {
+		if (strcmp(value, "basic") == 0)
+			group->type = SG_GROUP_BASIC;
+		else if (strcmp(value, "enterprise") == 0)
+			group->type = SG_GROUP_ENTERPRISE;
+		else
+			return sg_error_set(err, group->line,
+					"group \"%s\": type \"%s\" must be \"basic\" or \"enterprise\"",
+					group->id, value);
+	} else if (strcmp(field, "inner_access_policy") == 0) {
+		if (strcmp(value, "accept") == 0)
+			group->inner_access = SG_ACTION_ACCEPT;
+		else if (strcmp(value, "drop") == 0)
+			group->inner_access = SG_ACTION_DROP;
+		else
+			return sg_error_set(err, group->line,
+					"group \"%s\": inner_access_policy \"%s\" must be \"accept\" or "
+					"\"drop\"",
+					group->id, value);
+		group->inner_access_given = true;
+	} else if (strcmp(field, "description") == 0) {
+		if (sg_strlcpy(group->description, value, sizeof(group->description)) < 0)
+			return sg_error_set(err, group->line,
+					"group \"%s\": description is longer than %d characters",
+					group->id, SG_DESC_MAX - 1);
+	} else {
+		return sg_error_set(err, group->line,
+				"group \"%s\": unknown field \"%s\" (known: id, type, "
+				"inner_access_policy, description, tags, rules)",
+				group->id, field);
+	}
+	return 0;
+}
+
+int
+sg_limits_set(struct sg_limits *limits, const char *field, const char *value, int line,
+		struct sg_error *err)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+		long min, max;
+	} fields[] = {
+		{"groups_per_port", offsetof(struct sg_limits, groups_per_port), 1, 10},
+		{"rules_per_group", offsetof(struct sg_limits, rules_per_group), 1, 10000},
+		{"rules_per_port", offsetof(struct sg_limits, rules_per_port), 1, 10000},
+		{"group_peers_per_group", offsetof(struct sg_limits, group_peers_per_group), 0, 100},
+	};
+	long number;
+	int rc;
+
+	for (size_t i = 0; i < SG_ARRAY_SIZE(fields); i++) {
+		if (strcmp(field, fields[i].name) != 0)
+			continue;
+		rc = parse_small(field, value, fields[i].min, fields[i].max, line, &number, err);
+		if (rc < 0)
+			return rc;
+		*(uint32_t *)((char *)limits + fields[i].offset) = (uint32_t)number;
+		return 0;
+	}
+	return sg_error_set(err, line,
+			"limits: unknown field \"%s\" (known: groups_per_port, rules_per_group, "
+			"rules_per_port, group_peers_per_group)",
+			field);
+}
+
+bool
+sg_rule_same(const struct sg_rule *a, const struct sg_rule *b)
+{
+	if (a->dir != b->dir || a->action != b->action || a->priority != b->priority ||
+			a->proto != b->proto || a->dport.lo != b->dport.lo ||
+			a->dport.hi != b->dport.hi || a->sport.lo != b->sport.lo ||
+			a->sport.hi != b->sport.hi || a->icmp_type != b->icmp_type ||
+			a->icmp_code != b->icmp_code || a->peer_kind != b->peer_kind)
+		return false;
+	if (a->peer_kind == SG_PEER_CIDR)
+		return sg_prefix_equal(&a->cidr, &b->cidr);
+	return strcmp(a->peer, b->peer) == 0;
+}
+
+const char *
+sg_dir_name(enum sg_dir dir)
+{
+	return dir == SG_DIR_INGRESS ? "ingress" : "egress";
+}
+
+const char *
+sg_action_name(enum sg_action action)
+{
+	return action == SG_ACTION_ACCEPT ? "accept" : "drop";
+}
+
+const char *
+sg_group_type_name(enum sg_group_type type)
+{
+	return type == SG_GROUP_BASIC ? "basic" : "enterprise";
+}
+
+const char *
+sg_origin_name(enum sg_origin origin)
+{
+	switch (origin) {
+	case SG_ORIGIN_INNER:
+		return "inner";
+	case SG_ORIGIN_RULE:
+		return "rule";
+	default:
+		return "default";
+	}
+}
