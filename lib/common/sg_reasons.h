@@ -1,0 +1,57 @@
+/* Why a packet was dropped: one X-macro list shared by the parser, port security, the
+ * classifier, conntrack and forwarding, so counters, telemetry and sgfwctl use one vocabulary. */
+#ifndef SG_REASONS_H
+#define SG_REASONS_H
+
+/* X(NAME, "description for people") */
+#define SG_DROP_REASONS                                                                            \
+	X(NONE, "not dropped")                                                                     \
+	X(L2_TRUNCATED, "frame shorter than its Ethernet and VLAN headers")                        \
+	X(VLAN_NESTED, "more than two VLAN tags")                                                  \
+	X(ETHERTYPE, "ethertype other than IPv4, IPv6 or ARP")                                     \
+	X(ARP_MALFORMED, "ARP that is not Ethernet/IPv4 or is truncated")                          \
+	X(IP_TRUNCATED, "IP header truncated")                                                     \
+	X(IP_VERSION, "IP version does not match the ethertype")                                   \
+	X(IP_HEADER_LEN, "IPv4 header length below 20 bytes")                                      \
+	X(IP_TOTAL_LEN, "IP length beyond the frame or below the header")                          \
+	X(IP_CHECKSUM, "IPv4 header checksum wrong")                                               \
+	X(IP_OPTIONS, "IPv4 options (not accepted from VMs)")                                      \
+	X(IP_ADDRESS, "source or destination address is invalid (multicast source, loopback)")    \
+	X(IPV6_EXT_HEADERS, "IPv6 extension header chain truncated, too long or invalid")          \
+	X(L4_TRUNCATED, "TCP, UDP or ICMP header truncated")                                       \
+	X(TCP_HEADER_LEN, "TCP data offset below 20 bytes or beyond the packet")                   \
+	X(TCP_FLAGS, "invalid TCP flag combination")                                               \
+	X(FRAG_TINY, "fragment too small to hold the transport header")                            \
+	X(FRAG_OVERLAP, "overlapping or inconsistent fragments")                                   \
+	X(FRAG_UNMATCHED, "fragment of a datagram that was never classified")                      \
+	X(SPOOF_MAC, "source MAC is not the port's")                                               \
+	X(SPOOF_IP, "source IP is not the port's")                                                 \
+	X(SPOOF_ARP, "ARP for an address the port does not own")                                   \
+	X(SPOOF_ND, "neighbour advertisement for an address the port does not own")               \
+	X(DHCP_SERVER, "DHCP or DHCPv6 server traffic from a VM")                                  \
+	X(ROUTER_ADVERT, "router advertisement or redirect from a VM")                             \
+	X(NO_ROUTE, "destination unknown and no uplink")                                           \
+	X(MULTICAST, "broadcast or multicast IP not forwarded")                                    \
+	X(TTL_EXPIRED, "TTL or hop limit exhausted when routing")                                  \
+	X(ACL_EGRESS, "denied by the sender's egress rules")                                       \
+	X(ACL_INGRESS, "denied by the receiver's ingress rules")                                   \
+	X(CT_INVALID, "invalid for its tracked connection")                                        \
+	X(CT_NOT_NEW, "cannot start a connection (unsolicited reply, stray ICMP error)")           \
+	X(CT_TABLE_FULL, "connection table full")                                                  \
+	X(CT_BLOCKED, "connection no longer allowed by the policy")                                \
+	X(PORT_DOWN, "destination port not connected")                                             \
+	X(TX_FULL, "transmit queue full")
+
+enum sg_drop_reason {
+#define X(name, text) SG_DROP_##name,
+	SG_DROP_REASONS
+#undef X
+	SG_DROP_COUNT
+};
+
+/** Short name ("acl_ingress") of a reason. */
+const char *sg_drop_reason_name(enum sg_drop_reason reason);
+/** One-line description of a reason. */
+const char *sg_drop_reason_text(enum sg_drop_reason reason);
+
+#endif /* SG_REASONS_H */

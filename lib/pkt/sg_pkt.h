@@ -1,0 +1,111 @@
+/* Packet parsing for the fast path: one pass over a burst of mbufs fills a compact metadata
+ * record per packet (addresses, ports, flags, offsets) or the reason it is malformed, and
+ * helpers that answer ARP and IPv6 neighbour solicitations in place.
+ *
+ * Usage: sg_pkt_parse_burst(pkts, meta, n) once per received burst; every later stage (port
+ * security, conntrack, classification, forwarding) reads 'meta' and never re-parses headers.
+ *
+ * Thread-safety: all functions are reentrant and touch only the packets and records given.
+ * They never allocate, lock or make system calls.
+ */
+#ifndef SG_PKT_H
+#define SG_PKT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "sg_common.h"
+#include "sg_reasons.h"
+
+enum sg_l3 {
+	SG_L3_OTHER = 0,
+	SG_L3_IPV4,
+	SG_L3_IPV6,
+	SG_L3_ARP,
+};
+
+enum sg_frag {
+	SG_FRAG_NONE = 0, /**< Not a fragment. */
+	SG_FRAG_FIRST,    /**< Offset 0, more fragments follow: L4 header present. */
+	SG_FRAG_LATER,    /**< Offset > 0: no L4 header, ports unknown. */
+};
+
+/* TCP flags as on the wire. */
+#define SG_TCP_FIN 0x01
+#define SG_TCP_SYN 0x02
+#define SG_TCP_RST 0x04
+#define SG_TCP_PSH 0x08
+#define SG_TCP_ACK 0x10
+#define SG_TCP_URG 0x20
+#define SG_TCP_ECE 0x40
+#define SG_TCP_CWR 0x80
+
+/* ARP operations, in meta.sport for ARP packets. */
+#define SG_ARP_REQUEST 1
+#define SG_ARP_REPLY 2
+
+/**
+ * What the parser learned about one packet. For ARP: src/dst are the sender and target
+ * protocol addresses, sport the operation, 'arp_sha' the sender hardware address.
+ * For ICMP/ICMPv6: sport is the type, dport the code, icmp_id the echo identifier.
+ * For IPv6 neighbour discovery (NS/NA): nd_target is the target address.
+ */
+struct sg_pkt_meta {
+	uint8_t l3;             /**< enum sg_l3. */
+	uint8_t proto;          /**< L4 protocol (after IPv6 extension headers). */
+	uint8_t reason;         /**< enum sg_drop_reason; SG_DROP_NONE when well formed. */
+	uint8_t frag;           /**< enum sg_frag. */
+	uint8_t tcp_flags;      /**< TCP only. */
+	uint8_t ttl;            /**< IPv4 TTL or IPv6 hop limit. */
+	uint8_t l2_len;         /**< Ethernet header plus VLAN tags. */
+	uint8_t n_vlans;        /**< 0, 1 or 2. */
+	uint16_t l3_len;        /**< IP header, IPv6 extension headers included. */
+	uint16_t l4_len;        /**< L4 header and payload, from the IP length. */
+	uint16_t vlan_tci;      /**< Outer VLAN TCI, 0 if untagged. */
+	uint16_t sport;         /**< TCP/UDP source port, ICMP type, ARP operation. */
+	uint16_t dport;         /**< TCP/UDP destination port, ICMP code. */
+	uint16_t icmp_id;       /**< ICMP echo identifier (and the id of other query types). */
+	uint32_t frag_id;       /**< IPv4 identification or IPv6 fragment identification. */
+	uint16_t frag_offset;   /**< Fragment offset in bytes. */
+	bool frag_more;         /**< More fragments follow. */
+	uint8_t tcp_hdr_len;    /**< TCP header with options, in bytes. */
+	uint32_t tcp_seq;
+	uint32_t tcp_ack;
+	uint16_t tcp_win;       /**< Raw window field (unscaled). */
+	uint8_t arp_sha[6];     /**< ARP sender hardware address. */
+	struct sg_ip src;       /**< Source address (ARP: sender protocol address). */
+	struct sg_ip dst;       /**< Destination address (ARP: target protocol address). */
+	struct sg_ip nd_target; /**< ICMPv6 NS/NA target address. */
+};
+
+/**
+ * Parse 'n' packets into 'meta'. Each record gets reason SG_DROP_NONE or the reason the
+ * packet is malformed (truncated at any layer, bad IHL/length/checksum, IPv4 options, bad
+ * IPv6 extension chains, invalid TCP flag combinations, tiny fragments, ...).
+ * Returns the number of well-formed packets.
+ */
+uint16_t sg_pkt_parse_burst(struct rte_mbuf **pkts, struct sg_pkt_meta *meta, uint16_t n);
+
+/** Parse one packet (what sg_pkt_parse_burst does for each). Returns meta->reason. */
+enum sg_drop_reason sg_pkt_parse(const struct rte_mbuf *m, struct sg_pkt_meta *meta);
+
+/** True for a TCP flag combination no valid segment carries (SYN+FIN, SYN+RST, none, ...). */
+bool sg_pkt_tcp_flags_invalid(uint8_t flags);
+
+/**
+ * Turn an ARP request (parsed in 'meta') into the reply in place: 'mac' answers for the
+ * requested address. The frame goes back out of the port it came in on.
+ */
+void sg_pkt_arp_reply(struct rte_mbuf *m, const struct sg_pkt_meta *meta, const uint8_t mac[6]);
+
+/**
+ * Turn a neighbour solicitation (parsed in 'meta') into a solicited neighbour advertisement
+ * in place, from 'mac' for meta->nd_target (router flag set when 'router').
+ * Returns 0, or -EINVAL if the packet cannot hold the advertisement.
+ */
+int sg_pkt_nd_advert(struct rte_mbuf *m, const struct sg_pkt_meta *meta, const uint8_t mac[6],
+		bool router);
+
+#endif /* SG_PKT_H */
