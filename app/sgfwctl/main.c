@@ -3,24 +3,68 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sg_build_config.h"
 #include "sg_ctl.h"
 #include "sg_json.h"
 
 #define DEFAULT_CONFIG "/etc/sgfw/sgfw.conf"
+#define DEFAULT_SOCKET "/run/sgfw/sgfw.sock"
 
 static void
 usage(FILE *out)
 {
-	fputs("usage: sgfwctl [-c FILE] [--json] COMMAND [ARGS...]\n"
-	      "  -c, --config FILE   read this config (default " DEFAULT_CONFIG ")\n"
+	fputs("usage: sgfwctl [-c FILE | -s SOCKET] [--json] COMMAND [ARGS...]\n"
+	      "  -c, --config FILE   offline: read this config (default " DEFAULT_CONFIG ")\n"
+	      "  -s, --socket PATH   online: ask the running sgfw (default " DEFAULT_SOCKET
+	      " when it exists)\n"
 	      "  -j, --json          machine-readable output\n"
 	      "  -h, --help          this text\n"
 	      "  -V, --version       print the version\n"
 	      "exit status: 0 success, 1 the command failed, 2 usage error\n",
 			out);
 	sg_ctl_usage(out);
+	fputs("online only:\n"
+	      "  status                                   version, uptime, config\n"
+	      "  stats [PORT]                             counters: packets, drops by reason, rule hits\n"
+	      "  reload                                   apply the config file again (all or nothing)\n",
+			out);
+}
+
+/* Send the command to the running sgfw and relay its answer. */
+static int
+run_online(const char *socket_path, bool json, int argc, char **argv)
+{
+	struct sg_error err = {0};
+	char *out = NULL, *errors = NULL;
+	int fd, code = SG_CTL_EXIT_FAIL, rc;
+
+	fd = sg_ctl_connect(socket_path, &err);
+	if (fd < 0) {
+		fprintf(stderr, "error: %s\n", err.msg);
+		return SG_CTL_EXIT_FAIL;
+	}
+	rc = sg_ctl_request_send(fd, json, argc, argv);
+	if (rc == 0)
+		rc = sg_ctl_response_recv(fd, &code, &out, &errors);
+	close(fd);
+	if (rc < 0) {
+		fprintf(stderr, "error: talking to sgfw at %s: %s\n", socket_path, strerror(-rc));
+		return SG_CTL_EXIT_FAIL;
+	}
+	fputs(out, stdout);
+	fputs(errors, stderr);
+	free(out);
+	free(errors);
+	return code;
+}
+
+static bool
+online_only(const char *command)
+{
+	return strcmp(command, "stats") == 0 || strcmp(command, "status") == 0 ||
+	       strcmp(command, "reload") == 0;
 }
 
 /* A config that does not load is the answer of 'check', and an error for the rest. */
@@ -46,22 +90,26 @@ main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{"config", required_argument, NULL, 'c'},
+		{"socket", required_argument, NULL, 's'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *config = DEFAULT_CONFIG;
+	const char *config = NULL, *socket_path = NULL;
 	struct sg_ctl_ctx ctx = {.out = stdout, .err = stderr};
 	struct sg_error err = {0};
 	struct sg_conf *conf;
 	int opt, rc;
 
 	/* '+' stops at the command, so flows like "-1" or "--icmp-type" reach it intact. */
-	while ((opt = getopt_long(argc, argv, "+c:jhV", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+c:s:jhV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			config = optarg;
+			break;
+		case 's':
+			socket_path = optarg;
 			break;
 		case 'j':
 			ctx.json = true;
@@ -81,6 +129,16 @@ main(int argc, char **argv)
 		usage(stderr);
 		return SG_CTL_EXIT_USAGE;
 	}
+	if (config == NULL && socket_path == NULL && access(DEFAULT_SOCKET, F_OK) == 0)
+		socket_path = DEFAULT_SOCKET;
+	if (socket_path != NULL)
+		return run_online(socket_path, ctx.json, argc - optind, argv + optind);
+	if (online_only(argv[optind])) {
+		fprintf(stderr, "error: \"%s\" asks the running sgfw: give -s SOCKET\n", argv[optind]);
+		return SG_CTL_EXIT_USAGE;
+	}
+	if (config == NULL)
+		config = DEFAULT_CONFIG;
 	conf = sg_conf_load_file(config, &err);
 	if (conf == NULL)
 		return report_load_error(argv[optind], &err, ctx.json);

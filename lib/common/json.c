@@ -138,7 +138,11 @@ void
 sg_json_double(struct sg_json *j, const char *key, double value)
 {
 	begin_value(j, key);
-	fprintf(j->out, "%.6g", value);
+	/* JSON has no NaN or infinity: an unknown or unbounded value is null. */
+	if (value != value || value > 1e308 || value < -1e308)
+		fputs("null", j->out);
+	else
+		fprintf(j->out, "%.6g", value);
 }
 
 void

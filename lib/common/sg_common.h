@@ -21,12 +21,20 @@
 /* Longest id, name or tag (including the terminating NUL). */
 #define SG_NAME_MAX 64
 
+/*
+ * A place in the config: a line and the file it is in (0: the main file, n: the nth file it
+ * @includes). Objects and errors carry one as an int; 0 means unknown.
+ */
+#define SG_LOC(file, line) ((int)(((unsigned int)(file) << 24) | ((unsigned int)(line) & 0xffffffu)))
+#define SG_LOC_LINE(loc) ((int)((unsigned int)(loc) & 0xffffffu))
+#define SG_LOC_FILE(loc) ((unsigned int)(loc) >> 24)
+
 /**
- * An error for a person: one sentence naming the thing at fault, plus the
- * config line it came from when known (0 when not).
+ * An error for a person: one sentence naming the thing at fault, plus the config location
+ * (SG_LOC) it came from when known (0 when not).
  */
 struct sg_error {
-	int line;       /**< Source line in the config file, 0 if unknown. */
+	int line;       /**< SG_LOC of the fault, 0 if unknown. */
 	char msg[512];  /**< Message without file or line prefix. */
 };
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sg_build_config.h"
 #include "sg_conf.h"
 
 struct loader {
@@ -14,18 +15,50 @@ struct loader {
 	struct sg_error *err;
 };
 
-/* Record an error at 'setting' (its line) and return -EINVAL. */
+/* The index of 'file' in the config's sources, added if new (libconfig names @includes
+ * relative to the including file's directory; the table keeps them as paths to open). */
+static unsigned int
+source_index(struct sg_conf *conf, const char *file)
+{
+	char path[SG_PATH_MAX];
+	const char *slash = strrchr(conf->path, '/');
+
+	if (file == NULL || strcmp(file, conf->path) == 0)
+		return 0;
+	if (file[0] != '/' && slash != NULL)
+		snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - conf->path), conf->path, file);
+	else
+		snprintf(path, sizeof(path), "%s", file);
+	for (unsigned int i = 0; i < conf->n_sources; i++)
+		if (strcmp(conf->sources[i], path) == 0)
+			return i;
+	if (conf->n_sources == SG_CONF_MAX_SOURCES)
+		return 0;
+	sg_strlcpy(conf->sources[conf->n_sources], path, SG_PATH_MAX);
+	return conf->n_sources++;
+}
+
+/* Where a setting is: its line, in the main file or an @include. */
+static int
+loc_of(struct loader *ld, const config_setting_t *setting)
+{
+	if (setting == NULL)
+		return 0;
+	return SG_LOC(source_index(ld->conf, config_setting_source_file(setting)),
+			config_setting_source_line(setting));
+}
+
+/* Record an error at 'setting' (its location) and return -EINVAL. */
 static int SG_PRINTF(3, 4)
 fail(struct loader *ld, const config_setting_t *setting, const char *fmt, ...)
 {
-	int line = setting != NULL ? (int)config_setting_source_line(setting) : 0;
 	char msg[sizeof(ld->err->msg)];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return sg_error_set(ld->err, line, "%s", msg);
+	return sg_error_set(ld->err, loc_of(ld, setting), "%s", msg);
 }
 
 /* Text form of a scalar setting, so typed and quoted values parse the same way. */
@@ -52,6 +85,12 @@ static bool
 is_list(const config_setting_t *s)
 {
 	return config_setting_type(s) == CONFIG_TYPE_LIST || config_setting_type(s) == CONFIG_TYPE_ARRAY;
+}
+
+static bool
+mac_is_zero(const uint8_t mac[6])
+{
+	return (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) == 0;
 }
 
 static int
@@ -136,7 +175,7 @@ parse_prefix_lists(struct loader *ld, const config_setting_t *section)
 			return fail(ld, s, "prefix list has no id");
 		if ((rc = require_string(ld, id, "prefix list id", &text)) < 0)
 			return rc;
-		list = sg_spec_add_prefix_list(ld->conf->spec, text, (int)config_setting_source_line(s));
+		list = sg_spec_add_prefix_list(ld->conf->spec, text, loc_of(ld, s));
 		if (list == NULL)
 			return fail(ld, id, "prefix list id \"%s\" is too long or memory ran out", text);
 		for (int k = 0; k < config_setting_length(s); k++) {
@@ -174,7 +213,7 @@ parse_prefix_lists(struct loader *ld, const config_setting_t *section)
 static int
 parse_rule(struct loader *ld, struct sg_group *group, const config_setting_t *s)
 {
-	char context[SG_NAME_MAX + 48], value[SG_DESC_MAX];
+	char context[SG_NAME_MAX + 48], value[4096];
 	struct sg_rule *rule;
 	struct sg_error e;
 
@@ -182,7 +221,7 @@ parse_rule(struct loader *ld, struct sg_group *group, const config_setting_t *s)
 			group->n_rules + 1);
 	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
 		return fail(ld, s, "%s must be a group { direction = ...; ... }", context);
-	rule = sg_group_add_rule(group, (int)config_setting_source_line(s));
+	rule = sg_group_add_rule(group, loc_of(ld, s));
 	if (rule == NULL)
 		return fail(ld, s, "%s: out of memory", context);
 	for (int i = 0; i < config_setting_length(s); i++) {
@@ -191,11 +230,11 @@ parse_rule(struct loader *ld, struct sg_group *group, const config_setting_t *s)
 		if (scalar_text(f, value, sizeof(value)) < 0)
 			return fail(ld, f, "%s: %s must be a string or a number", context,
 					config_setting_name(f));
-		rule->line = (int)config_setting_source_line(f);
+		rule->line = loc_of(ld, f);
 		if (sg_rule_set(rule, config_setting_name(f), value, &e) < 0)
 			return rethrow(ld, f, context, &e);
 	}
-	rule->line = (int)config_setting_source_line(s);
+	rule->line = loc_of(ld, s);
 	return 0;
 }
 
@@ -209,7 +248,8 @@ static int
 parse_group(struct loader *ld, const config_setting_t *s)
 {
 	const config_setting_t *id = config_setting_get_member(s, "id");
-	char value[SG_DESC_MAX];
+	/* Larger than any valid value, so the setters see over-long text and refuse it. */
+	char value[4096];
 	struct sg_group *group;
 	struct sg_error e;
 	const char *text = NULL;
@@ -223,7 +263,7 @@ parse_group(struct loader *ld, const config_setting_t *s)
 		return rc;
 	if (*text == '\0')
 		return fail(ld, id, "security group id is empty");
-	group = sg_spec_add_group(ld->conf->spec, text, (int)config_setting_source_line(s));
+	group = sg_spec_add_group(ld->conf->spec, text, loc_of(ld, s));
 	if (group == NULL)
 		return fail(ld, id, "security group id \"%s\" is longer than %d characters", text,
 				SG_NAME_MAX - 1);
@@ -377,6 +417,19 @@ parse_port_device_field(struct loader *ld, struct sg_conf_port *dev, const confi
 		dev->client = config_setting_get_bool(f);
 		return 0;
 	}
+	if (strcmp(name, "peer_mac") == 0) {
+		if (!dev->uplink)
+			return fail(ld, f, "port \"%s\": peer_mac applies to the uplink only", dev->name);
+		if ((rc = require_string(ld, f, name, &text)) < 0)
+			return rc;
+		if (sg_mac_parse(text, dev->peer_mac) < 0 || (dev->peer_mac[0] & 1) ||
+				mac_is_zero(dev->peer_mac))
+			return fail(ld, f, "port \"%s\": peer_mac \"%s\" is not a unicast MAC like "
+					"52:54:00:12:34:56",
+					dev->name, text);
+		dev->has_peer_mac = true;
+		return 0;
+	}
 	if (strcmp(name, "queues") == 0) {
 		long long q;
 
@@ -464,7 +517,7 @@ parse_port(struct loader *ld, const config_setting_t *s)
 				SG_NAME_MAX - 1);
 	if (sg_conf_find_port(conf, name) != NULL)
 		return fail(ld, name_setting, "port \"%s\" is defined twice (first on line %d)", name,
-				sg_conf_find_port(conf, name)->line);
+				SG_LOC_LINE(sg_conf_find_port(conf, name)->line));
 	grown = realloc(conf->ports, (conf->n_ports + 1) * sizeof(*conf->ports));
 	if (grown == NULL)
 		return fail(ld, s, "out of memory");
@@ -472,7 +525,7 @@ parse_port(struct loader *ld, const config_setting_t *s)
 	dev = &conf->ports[conf->n_ports++];
 	memset(dev, 0, sizeof(*dev));
 	sg_strlcpy(dev->name, name, sizeof(dev->name));
-	dev->line = (int)config_setting_source_line(s);
+	dev->line = loc_of(ld, s);
 	dev->queues = 1;
 	if ((rc = parse_port_kind(ld, s, dev)) < 0)
 		return rc;
@@ -486,8 +539,13 @@ parse_port(struct loader *ld, const config_setting_t *s)
 		const char *field = config_setting_name(f);
 
 		if (strcmp(field, "name") == 0 || strcmp(field, "type") == 0 ||
-				strcmp(field, "role") == 0 || strcmp(field, "description") == 0)
+				strcmp(field, "role") == 0)
 			continue;
+		if (strcmp(field, "description") == 0) {
+			if (config_setting_type(f) != CONFIG_TYPE_STRING)
+				return fail(ld, f, "port \"%s\": description must be a string", dev->name);
+			continue;
+		}
 		rc = port != NULL ? parse_port_vm_field(ld, port, f) : 1;
 		if (rc == 1)
 			rc = parse_port_device_field(ld, dev, f);
@@ -500,7 +558,7 @@ parse_port(struct loader *ld, const config_setting_t *s)
 			return fail(ld, f,
 					"port \"%s\": unknown field \"%s\" (known: name, type, role, mac, "
 					"ips, tags, security_groups, path, client, queues, iface, "
-					"rx_pcap, tx_pcap, pci, description)",
+					"rx_pcap, tx_pcap, pci, peer_mac, description)",
 					dev->name, field);
 		if (rc < 0)
 			return rc;
@@ -517,22 +575,246 @@ parse_port(struct loader *ld, const config_setting_t *s)
 static int
 parse_ports(struct loader *ld, const config_setting_t *section)
 {
-	const struct sg_conf_port *uplink = NULL;
-	int rc;
+	int uplink = -1, rc;
 
 	if (!is_list(section))
 		return fail(ld, section, "ports must be a list: ports = ( {...} )");
 	for (int i = 0; i < config_setting_length(section); i++) {
 		const config_setting_t *s = config_setting_get_elem(section, (unsigned int)i);
+		const struct sg_conf_port *port;
 
 		if ((rc = parse_port(ld, s)) < 0)
 			return rc;
-		if (ld->conf->ports[ld->conf->n_ports - 1].uplink) {
-			if (uplink != NULL)
-				return fail(ld, s, "port \"%s\": only one uplink port is allowed (\"%s\" is one)",
-						ld->conf->ports[ld->conf->n_ports - 1].name, uplink->name);
-			uplink = &ld->conf->ports[ld->conf->n_ports - 1];
+		/* By index: parse_port may move the array. */
+		port = &ld->conf->ports[ld->conf->n_ports - 1];
+		if (!port->uplink)
+			continue;
+		if (uplink >= 0)
+			return fail(ld, s, "port \"%s\": only one uplink port is allowed (\"%s\" is one)",
+					port->name, ld->conf->ports[uplink].name);
+		uplink = (int)ld->conf->n_ports - 1;
+	}
+	return 0;
+}
+
+/* A whole number setting within [min, max]. */
+static int
+read_uint(struct loader *ld, const config_setting_t *s, const char *what, long long min,
+		long long max, uint32_t *out)
+{
+	long long value;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64)
+		return fail(ld, s, "%s must be a whole number", what);
+	value = config_setting_get_int64(s);
+	if (value < min || value > max)
+		return fail(ld, s, "%s %lld is out of range %lld..%lld", what, value, min, max);
+	*out = (uint32_t)value;
+	return 0;
+}
+
+static int
+read_bool(struct loader *ld, const config_setting_t *s, const char *what, bool *out)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return fail(ld, s, "%s must be true or false", what);
+	*out = config_setting_get_bool(s);
+	return 0;
+}
+
+static int
+parse_dataplane(struct loader *ld, const config_setting_t *section)
+{
+	struct sg_conf_dataplane *dp = &ld->conf->dataplane;
+	int rc = 0;
+
+	if (config_setting_type(section) != CONFIG_TYPE_GROUP)
+		return fail(ld, section, "dataplane must be a group: dataplane = { workers = 1; }");
+	for (int i = 0; i < config_setting_length(section) && rc == 0; i++) {
+		const config_setting_t *f = config_setting_get_elem(section, (unsigned int)i);
+		const char *name = config_setting_name(f);
+
+		if (strcmp(name, "workers") == 0)
+			rc = read_uint(ld, f, "dataplane.workers", 1, SG_MAX_WORKERS, &dp->workers);
+		else if (strcmp(name, "mbufs") == 0)
+			rc = read_uint(ld, f, "dataplane.mbufs", 1023, 16777215, &dp->mbufs);
+		else if (strcmp(name, "burst") == 0)
+			rc = read_uint(ld, f, "dataplane.burst", 1, 64, &dp->burst);
+		else if (strcmp(name, "rx_desc") == 0)
+			rc = read_uint(ld, f, "dataplane.rx_desc", 64, 16384, &dp->rx_desc);
+		else if (strcmp(name, "tx_desc") == 0)
+			rc = read_uint(ld, f, "dataplane.tx_desc", 64, 16384, &dp->tx_desc);
+		else if (strcmp(name, "eal_args") == 0) {
+			if (!is_list(f))
+				return fail(ld, f, "dataplane.eal_args must be a list of strings");
+			if (config_setting_length(f) > SG_CONF_MAX_EAL_ARGS)
+				return fail(ld, f, "dataplane.eal_args has more than %d arguments",
+						SG_CONF_MAX_EAL_ARGS);
+			for (int k = 0; k < config_setting_length(f); k++) {
+				const config_setting_t *e = config_setting_get_elem(f, (unsigned int)k);
+				const char *text = NULL;
+
+				if ((rc = require_string(ld, e, "dataplane.eal_args entry", &text)) < 0)
+					return rc;
+				dp->eal_args[dp->n_eal_args] = strdup(text);
+				if (dp->eal_args[dp->n_eal_args++] == NULL)
+					return fail(ld, e, "out of memory");
+			}
+		} else
+			return fail(ld, f,
+					"dataplane: unknown field \"%s\" (known: workers, mbufs, burst, "
+					"rx_desc, tx_desc, eal_args)",
+					name);
+	}
+	return rc;
+}
+
+static int
+parse_subnets(struct loader *ld, const config_setting_t *section)
+{
+	struct sg_conf *conf = ld->conf;
+	int rc;
+
+	if (!is_list(section))
+		return fail(ld, section, "subnets must be a list: subnets = ( { cidr = ...; gateway = ...; } )");
+	conf->subnets = calloc((size_t)config_setting_length(section) + 1, sizeof(*conf->subnets));
+	if (conf->subnets == NULL)
+		return fail(ld, section, "out of memory");
+	for (int i = 0; i < config_setting_length(section); i++) {
+		const config_setting_t *s = config_setting_get_elem(section, (unsigned int)i);
+		struct sg_conf_subnet *net = &conf->subnets[conf->n_subnets];
+		const config_setting_t *cidr = config_setting_get_member(s, "cidr");
+		const config_setting_t *gw = config_setting_get_member(s, "gateway");
+		const char *text = NULL;
+		char buf[SG_PREFIX_STRLEN];
+
+		if (config_setting_type(s) != CONFIG_TYPE_GROUP || cidr == NULL || gw == NULL)
+			return fail(ld, s, "a subnet needs cidr and gateway: { cidr = \"10.1.0.0/24\"; gateway = \"10.1.0.1\"; }");
+		for (int k = 0; k < config_setting_length(s); k++) {
+			const char *name = config_setting_name(config_setting_get_elem(s, (unsigned int)k));
+
+			if (strcmp(name, "cidr") != 0 && strcmp(name, "gateway") != 0)
+				return fail(ld, config_setting_get_elem(s, (unsigned int)k),
+						"subnet: unknown field \"%s\" (known: cidr, gateway)", name);
 		}
+		net->line = loc_of(ld, s);
+		if ((rc = require_string(ld, cidr, "subnet cidr", &text)) < 0)
+			return rc;
+		rc = sg_prefix_parse(text, &net->cidr);
+		if (rc == -EDOM) {
+			sg_prefix_normalize(&net->cidr);
+			return fail(ld, cidr, "subnet cidr \"%s\" has host bits set; the network is %s", text,
+					sg_prefix_format(&net->cidr, buf, sizeof(buf)));
+		}
+		if (rc < 0)
+			return fail(ld, cidr, "subnet cidr \"%s\" is not an IPv4 or IPv6 CIDR", text);
+		if ((rc = require_string(ld, gw, "subnet gateway", &text)) < 0)
+			return rc;
+		if (sg_ip_parse(text, &net->gateway) < 0)
+			return fail(ld, gw, "subnet gateway \"%s\" is not an address", text);
+		if (!sg_prefix_contains(&net->cidr, &net->gateway))
+			return fail(ld, gw, "subnet gateway %s is outside its subnet %s", text,
+					sg_prefix_format(&net->cidr, buf, sizeof(buf)));
+		for (uint32_t k = 0; k < conf->n_subnets; k++)
+			if (sg_prefix_covers(&conf->subnets[k].cidr, &net->cidr) ||
+					sg_prefix_covers(&net->cidr, &conf->subnets[k].cidr))
+			{
+				char other[SG_PREFIX_STRLEN];
+
+				return fail(ld, cidr, "subnet %s overlaps subnet %s (line %d)",
+						sg_prefix_format(&net->cidr, buf, sizeof(buf)),
+						sg_prefix_format(&conf->subnets[k].cidr, other, sizeof(other)),
+						SG_LOC_LINE(conf->subnets[k].line));
+			}
+		conf->n_subnets++;
+	}
+	return 0;
+}
+
+static int
+parse_router(struct loader *ld, const config_setting_t *section)
+{
+	if (config_setting_type(section) != CONFIG_TYPE_GROUP)
+		return fail(ld, section, "router must be a group: router = { mac = \"02:...\"; }");
+	for (int i = 0; i < config_setting_length(section); i++) {
+		const config_setting_t *f = config_setting_get_elem(section, (unsigned int)i);
+		const char *text = NULL;
+		int rc;
+
+		if (strcmp(config_setting_name(f), "mac") != 0)
+			return fail(ld, f, "router: unknown field \"%s\" (known: mac)", config_setting_name(f));
+		if ((rc = require_string(ld, f, "router.mac", &text)) < 0)
+			return rc;
+		if (sg_mac_parse(text, ld->conf->router_mac) < 0 || (ld->conf->router_mac[0] & 1) ||
+				mac_is_zero(ld->conf->router_mac))
+			return fail(ld, f, "router.mac \"%s\" is not a unicast MAC", text);
+	}
+	return 0;
+}
+
+static int
+parse_conntrack(struct loader *ld, const config_setting_t *section)
+{
+	struct sg_conf_conntrack *ct = &ld->conf->conntrack;
+	int rc = 0;
+
+	if (config_setting_type(section) != CONFIG_TYPE_GROUP)
+		return fail(ld, section, "conntrack must be a group: conntrack = { capacity = 1048576; }");
+	ct->line = loc_of(ld, section);
+	for (int i = 0; i < config_setting_length(section) && rc == 0; i++) {
+		const config_setting_t *f = config_setting_get_elem(section, (unsigned int)i);
+		const char *name = config_setting_name(f);
+
+		if (strcmp(name, "capacity") == 0)
+			rc = read_uint(ld, f, "conntrack.capacity", 1024, 100000000, &ct->capacity);
+		else if (strcmp(name, "tcp_be_liberal") == 0)
+			rc = read_bool(ld, f, "conntrack.tcp_be_liberal", &ct->tcp_be_liberal);
+		else if (strcmp(name, "tcp_loose") == 0)
+			rc = read_bool(ld, f, "conntrack.tcp_loose", &ct->tcp_loose);
+		else if (strcmp(name, "keep_established") == 0)
+			rc = read_bool(ld, f, "conntrack.keep_established", &ct->keep_established);
+		else if (strcmp(name, "timeouts") == 0) {
+			if (config_setting_type(f) != CONFIG_TYPE_GROUP)
+				return fail(ld, f, "conntrack.timeouts must be a group of name = seconds");
+			for (int k = 0; k < config_setting_length(f) && rc == 0; k++) {
+				const config_setting_t *t = config_setting_get_elem(f, (unsigned int)k);
+				struct sg_conf_named_value *v = &ct->timeouts[ct->n_timeouts];
+				char what[SG_NAME_MAX + 32];
+
+				if (ct->n_timeouts == SG_CONF_MAX_TIMEOUTS)
+					return fail(ld, t, "conntrack.timeouts: too many entries");
+				snprintf(what, sizeof(what), "conntrack.timeouts.%s", config_setting_name(t));
+				rc = read_uint(ld, t, what, 1, 10000000, &v->value);
+				sg_strlcpy(v->name, config_setting_name(t), sizeof(v->name));
+				v->line = loc_of(ld, t);
+				ct->n_timeouts++;
+			}
+		} else
+			return fail(ld, f,
+					"conntrack: unknown field \"%s\" (known: capacity, tcp_be_liberal, "
+					"tcp_loose, keep_established, timeouts)",
+					name);
+	}
+	return rc;
+}
+
+static int
+parse_control(struct loader *ld, const config_setting_t *section)
+{
+	if (config_setting_type(section) != CONFIG_TYPE_GROUP)
+		return fail(ld, section, "control must be a group: control = { socket = \"...\"; }");
+	for (int i = 0; i < config_setting_length(section); i++) {
+		const config_setting_t *f = config_setting_get_elem(section, (unsigned int)i);
+		const char *text = NULL;
+		int rc;
+
+		if (strcmp(config_setting_name(f), "socket") != 0)
+			return fail(ld, f, "control: unknown field \"%s\" (known: socket)",
+					config_setting_name(f));
+		if ((rc = require_string(ld, f, "control.socket", &text)) < 0)
+			return rc;
+		if (sg_strlcpy(ld->conf->control_socket, text, SG_PATH_MAX) < 0)
+			return fail(ld, f, "control.socket is longer than %d characters", SG_PATH_MAX - 1);
 	}
 	return 0;
 }
@@ -545,6 +827,11 @@ static const struct {
 	{"prefix_lists", parse_prefix_lists},
 	{"security_groups", parse_groups},
 	{"ports", parse_ports},
+	{"subnets", parse_subnets},
+	{"router", parse_router},
+	{"dataplane", parse_dataplane},
+	{"conntrack", parse_conntrack},
+	{"control", parse_control},
 };
 
 static int
@@ -569,7 +856,8 @@ parse_root(struct loader *ld, const config_setting_t *root)
 		if (k == SG_ARRAY_SIZE(sections))
 			return fail(ld, s,
 					"unknown setting \"%s\" (known: limits, prefix_lists, "
-					"security_groups, ports)",
+					"security_groups, ports, subnets, router, dataplane, "
+					"conntrack, control)",
 					config_setting_name(s));
 	}
 	return 0;
@@ -584,30 +872,105 @@ sg_conf_find_port(const struct sg_conf *conf, const char *name)
 	return NULL;
 }
 
+const struct sg_conf_port *
+sg_conf_uplink(const struct sg_conf *conf)
+{
+	for (uint32_t i = 0; i < conf->n_ports; i++)
+		if (conf->ports[i].uplink)
+			return &conf->ports[i];
+	return NULL;
+}
+
+const struct sg_conf_subnet *
+sg_conf_subnet_of(const struct sg_conf *conf, const struct sg_ip *ip)
+{
+	for (uint32_t i = 0; i < conf->n_subnets; i++)
+		if (sg_prefix_contains(&conf->subnets[i].cidr, ip))
+			return &conf->subnets[i];
+	return NULL;
+}
+
+static void
+set_defaults(struct sg_conf *conf)
+{
+	static const uint8_t router_mac[6] = {0x02, 0x53, 0x47, 0x00, 0x00, 0x01};
+
+	memcpy(conf->router_mac, router_mac, 6);
+	conf->dataplane = (struct sg_conf_dataplane){
+		.workers = 1, .mbufs = 16383, .burst = 32, .rx_desc = 1024, .tx_desc = 1024,
+	};
+	conf->conntrack = (struct sg_conf_conntrack){.capacity = 1048576, .tcp_loose = true};
+	snprintf(conf->control_socket, sizeof(conf->control_socket), "/run/sgfw/sgfw.sock");
+}
+
+/* Checks that span sections: addresses against subnets, the uplink's next hop. */
+static int
+check_network(struct loader *ld)
+{
+	const struct sg_conf *conf = ld->conf;
+	const struct sg_spec *spec = conf->spec;
+	const struct sg_conf_port *uplink = sg_conf_uplink(conf);
+	char text[SG_IP_STRLEN];
+
+	if (uplink != NULL && !uplink->has_peer_mac)
+		return sg_error_set(ld->err, uplink->line,
+				"port \"%s\" is the uplink: it needs peer_mac, the MAC of the router "
+				"behind it",
+				uplink->name);
+	for (uint32_t p = 0; p < spec->n_ports; p++) {
+		const struct sg_port *port = &spec->ports[p];
+
+		for (uint32_t i = 0; i < port->n_ips; i++) {
+			if (conf->n_subnets > 0 && sg_conf_subnet_of(conf, &port->ips[i]) == NULL)
+				return sg_error_set(ld->err, port->line,
+						"port \"%s\": ip %s is in no configured subnet",
+						port->name, sg_ip_format(&port->ips[i], text, sizeof(text)));
+			for (uint32_t k = 0; k < conf->n_subnets; k++)
+				if (sg_ip_equal(&conf->subnets[k].gateway, &port->ips[i]))
+					return sg_error_set(ld->err, port->line,
+							"port \"%s\": ip %s is the gateway of subnet on line %d",
+							port->name,
+							sg_ip_format(&port->ips[i], text, sizeof(text)),
+							SG_LOC_LINE(conf->subnets[k].line));
+		}
+	}
+	return 0;
+}
+
 void
 sg_conf_free(struct sg_conf *conf)
 {
 	if (conf == NULL)
 		return;
+	for (uint32_t i = 0; i < conf->dataplane.n_eal_args; i++)
+		free(conf->dataplane.eal_args[i]);
+	free(conf->subnets);
 	sg_policy_free(conf->policy);
 	sg_spec_free(conf->spec);
 	free(conf->ports);
 	free(conf);
 }
 
-/* Prefix the message with the origin and line: the one place errors get their location. */
-static void
-locate_error(struct sg_error *err, const char *origin)
+const char *
+sg_conf_source(const struct sg_conf *conf, int loc)
 {
+	unsigned int file = SG_LOC_FILE(loc);
+
+	return file < conf->n_sources ? conf->sources[file] : conf->path;
+}
+
+/* Prefix the message with the file and line: the one place errors get their location. */
+static void
+locate_error(struct sg_error *err, const struct sg_conf *conf, const char *origin)
+{
+	const char *file = conf != NULL ? sg_conf_source(conf, err->line) : origin;
 	char msg[sizeof(err->msg)];
 
-	if (err == NULL)
-		return;
 	snprintf(msg, sizeof(msg), "%s", err->msg);
-	if (err->line > 0)
-		snprintf(err->msg, sizeof(err->msg), "%s:%d: %s", origin, err->line, msg);
+	if (SG_LOC_LINE(err->line) > 0)
+		snprintf(err->msg, sizeof(err->msg), "%s:%d: %s", file, SG_LOC_LINE(err->line), msg);
 	else
-		snprintf(err->msg, sizeof(err->msg), "%s: %s", origin, msg);
+		snprintf(err->msg, sizeof(err->msg), "%s: %s", file, msg);
 }
 
 static struct sg_conf *
@@ -615,21 +978,24 @@ load(config_t *cfg, bool ok, const char *origin, struct sg_error *err)
 {
 	struct sg_error local;
 	struct loader ld = {.origin = origin, .err = err != NULL ? err : &local};
-	struct sg_conf *conf = NULL;
+	struct sg_conf *conf = calloc(1, sizeof(*conf));
 
-	if (!ok) {
-		sg_error_set(ld.err, config_error_line(cfg), "syntax error: %s",
-				config_error_text(cfg));
-		goto fail;
-	}
-	conf = calloc(1, sizeof(*conf));
 	if (conf == NULL || (conf->spec = sg_spec_create()) == NULL) {
 		sg_error_set(ld.err, 0, "out of memory");
 		goto fail;
 	}
 	sg_strlcpy(conf->path, origin, sizeof(conf->path));
+	sg_strlcpy(conf->sources[0], origin, sizeof(conf->sources[0]));
+	conf->n_sources = 1;
 	ld.conf = conf;
-	if (parse_root(&ld, config_root_setting(cfg)) < 0)
+	if (!ok) {
+		sg_error_set(ld.err,
+				SG_LOC(source_index(conf, config_error_file(cfg)), config_error_line(cfg)),
+				"syntax error: %s", config_error_text(cfg));
+		goto fail;
+	}
+	set_defaults(conf);
+	if (parse_root(&ld, config_root_setting(cfg)) < 0 || check_network(&ld) < 0)
 		goto fail;
 	conf->policy = sg_policy_compile(conf->spec, ld.err);
 	if (conf->policy == NULL)
@@ -637,7 +1003,7 @@ load(config_t *cfg, bool ok, const char *origin, struct sg_error *err)
 	config_destroy(cfg);
 	return conf;
 fail:
-	locate_error(ld.err, origin);
+	locate_error(ld.err, conf, origin);
 	config_destroy(cfg);
 	sg_conf_free(conf);
 	errno = EINVAL;
@@ -651,6 +1017,15 @@ sg_conf_load_file(const char *path, struct sg_error *err)
 	FILE *f;
 
 	config_init(&cfg);
+	{
+		/* @include paths are relative to the including file's directory. */
+		char dir[SG_PATH_MAX];
+		const char *slash = strrchr(path, '/');
+
+		snprintf(dir, sizeof(dir), "%.*s", slash != NULL ? (int)(slash - path) : 1,
+				slash != NULL ? path : ".");
+		config_set_include_dir(&cfg, dir);
+	}
 	f = fopen(path, "r");
 	if (f == NULL) {
 		int saved = errno;
@@ -660,9 +1035,9 @@ sg_conf_load_file(const char *path, struct sg_error *err)
 		errno = saved;
 		return NULL;
 	}
-	bool ok = config_read(&cfg, f) == CONFIG_TRUE;
-
 	fclose(f);
+	bool ok = config_read_file(&cfg, path) == CONFIG_TRUE;
+
 	return load(&cfg, ok, path, err);
 }
 

@@ -146,7 +146,8 @@ json_rule(struct sg_ctl_ctx *ctx, struct sg_json *j, const char *key, const stru
 		const struct sg_rule *rule = &spec->groups[r->group].rules[r->rule];
 
 		sg_json_uint(j, "index", r->rule + 1);
-		sg_json_uint(j, "line", (uint64_t)rule->line);
+		sg_json_uint(j, "line", (uint64_t)SG_LOC_LINE(rule->line));
+		sg_json_string(j, "file", sg_conf_source(ctx->conf, rule->line));
 		sg_json_string(j, "description", rule->description);
 		if (rule->peer_kind == SG_PEER_GROUP || rule->peer_kind == SG_PEER_PREFIX_LIST)
 			sg_json_string(j, rule->peer_kind == SG_PEER_GROUP ? "peer_group" : "peer_prefix_list",

@@ -34,4 +34,35 @@ int sg_ctl_run(struct sg_ctl_ctx *ctx, int argc, char **argv);
 /** Usage text of the commands. */
 void sg_ctl_usage(FILE *out);
 
+/* ---- The control socket: sgfwctl <-> sgfw over a UNIX stream socket ----
+ *
+ * One request per connection. Request: "SGC1", flags (bit 0: JSON output), argc, then each
+ * argument as length and bytes. Response: "SGR1", exit code, then stdout and stderr texts as
+ * length and bytes. Integers are 32-bit in host order (both ends are on one host).
+ */
+
+#define SG_CTL_MAX_ARGS 64
+#define SG_CTL_MAX_TEXT (64u << 20)
+
+struct sg_ctl_request {
+	bool json;
+	int argc;
+	char *argv[SG_CTL_MAX_ARGS + 1];
+};
+
+/** Listen on 'path' (a stale socket is replaced; mode 0600). Returns the fd or -errno. */
+int sg_ctl_listen(const char *path, struct sg_error *err);
+/** Connect to 'path'. Returns the fd or -errno with 'err' saying why. */
+int sg_ctl_connect(const char *path, struct sg_error *err);
+
+int sg_ctl_request_send(int fd, bool json, int argc, char **argv);
+/** Read a request (at most SG_CTL_MAX_ARGS arguments); free it with sg_ctl_request_free(). */
+int sg_ctl_request_recv(int fd, struct sg_ctl_request *req);
+void sg_ctl_request_free(struct sg_ctl_request *req);
+
+int sg_ctl_response_send(int fd, int code, const char *out, size_t out_len, const char *err,
+		size_t err_len);
+/** Read a response; '*out' and '*err' are NUL-terminated and the caller frees them. */
+int sg_ctl_response_recv(int fd, int *code, char **out, char **err);
+
 #endif /* SG_CTL_H */

@@ -47,7 +47,7 @@ check_prefix_lists(const struct sg_spec *spec, struct sg_error *err)
 			if (strcmp(spec->prefix_lists[j].id, list->id) == 0)
 				return sg_error_set(err, list->line,
 						"prefix list \"%s\" is defined twice (first on line %d)",
-						list->id, spec->prefix_lists[j].line);
+						list->id, SG_LOC_LINE(spec->prefix_lists[j].line));
 		if (list->n_entries == 0)
 			return sg_error_set(err, list->line, "prefix list \"%s\" has no entries",
 					list->id);
@@ -243,7 +243,7 @@ check_groups(struct sg_spec *spec, struct sg_error *err)
 				return sg_error_set(err, group->line,
 						"security group \"%s\" is defined twice (first on line "
 						"%d)",
-						group->id, spec->groups[j].line);
+						group->id, SG_LOC_LINE(spec->groups[j].line));
 		if (group->type == SG_GROUP_ENTERPRISE) {
 			if (group->inner_access_given && group->inner_access == SG_ACTION_ACCEPT)
 				return sg_error_set(err, group->line,
@@ -308,7 +308,7 @@ check_port_identity(const struct sg_spec *spec, uint32_t p, struct sg_error *err
 		if (strcmp(other->name, port->name) == 0)
 			return sg_error_set(err, port->line,
 					"port \"%s\" is defined twice (first on line %d)", port->name,
-					other->line);
+					SG_LOC_LINE(other->line));
 		if (memcmp(other->mac, port->mac, 6) == 0)
 			return sg_error_set(err, port->line,
 					"port \"%s\": mac %s is already used by port \"%s\"",

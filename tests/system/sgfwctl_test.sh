@@ -32,7 +32,7 @@ sg_expect_eq "one-direction explain sport" 1234 "$(echo "$out" | sg_json flow.sp
 
 out=$("$SGFWCTL" -c "$SEED" --json effective db1 ingress)
 sg_expect_eq "effective db1 ingress: first entry" "sg-db rule 1" "$(echo "$out" | sg_json ingress.0.name)"
-sg_expect_eq "effective db1 ingress: last entry is the default" default "$(echo "$out" | sg_json ingress.2.origin)"
+sg_expect_eq "effective db1 ingress: the fifth and last entry is the default" default "$(echo "$out" | sg_json ingress.4.origin)"
 
 out=$("$SGFWCTL" -c "$SEED" --json check)
 sg_expect_eq "check ok" true "$(echo "$out" | sg_json ok)"
@@ -42,11 +42,12 @@ out=$("$SGFWCTL" -c "$ROOT/config/sample-multi.conf" --json explain lb1 to app1 
 sg_expect_eq "group peer over IPv6" accept "$(echo "$out" | sg_json verdict)"
 sg_expect_eq "group peer flow is IPv6" "fd00:20:1::10" "$(echo "$out" | sg_json flow.src)"
 
-# A broken config: exit 1, the file and line named, JSON says ok=false.
-sed 's/priority = 1;/priority = 0;/' "$SEED" >"$tmp/bad.conf"
+# A broken config: exit 1, the file and line named (here in the @included groups), JSON ok=false.
+cp "$SEED" "$tmp/bad.conf"
+sed 's/priority = 1;/priority = 0;/' "$ROOT/config/seed-groups.conf" >"$tmp/seed-groups.conf"
 out=$("$SGFWCTL" -c "$tmp/bad.conf" check 2>&1)
 sg_expect_eq "broken config exits 1" 1 "$?"
-sg_expect_contains "broken config names file and line" "$tmp/bad.conf:13: security group \"sg-db\" rule 1: priority 0 is out of range 1..100" "$out"
+sg_expect_contains "broken config names file and line" "$tmp/seed-groups.conf:13: security group \"sg-db\" rule 1: priority 0 is out of range 1..100" "$out"
 out=$("$SGFWCTL" -c "$tmp/bad.conf" --json check 2>/dev/null)
 sg_expect_eq "broken config JSON ok=false" false "$(echo "$out" | sg_json ok)"
 

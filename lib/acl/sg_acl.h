@@ -1,0 +1,66 @@
+/* The classifier: rte_acl contexts compiled from a policy's merged rule lists, one per port,
+ * direction and address family, classifying bursts of flow keys into the deciding entry.
+ *
+ * Usage: the control thread calls sg_acl_build() on a compiled policy (off the workers);
+ * workers fill struct sg_acl_key4/6 for the packets of one port, direction and family and call
+ * sg_acl_classify(). A result is the 1-based position of the deciding entry in
+ * sg_policy_effective(), so the verdict, rule id and counters all come from the policy.
+ *
+ * Thread-safety: sg_acl_build() and sg_acl_free() are not multi-thread safe and run on the
+ * control thread. sg_acl_classify() takes a const handle and may run on any number of workers
+ * at once. Free an sg_acl only after every worker has stopped using it (RCU).
+ */
+#ifndef SG_ACL_H
+#define SG_ACL_H
+
+#include <stdint.h>
+
+#include "sg_common.h"
+#include "sg_policy.h"
+
+/** Search key of an IPv4 packet; multi-byte fields in network byte order. */
+struct sg_acl_key4 {
+	uint8_t proto;
+	uint8_t pad[3];
+	uint32_t peer;  /**< Source address for ingress, destination for egress. */
+	uint16_t sport; /**< TCP/UDP source port, ICMP type. */
+	uint16_t dport; /**< TCP/UDP destination port, ICMP code. */
+};
+
+/** Search key of an IPv6 packet; multi-byte fields in network byte order. */
+struct sg_acl_key6 {
+	uint8_t proto;
+	uint8_t pad[3];
+	uint8_t peer[16];
+	uint16_t sport;
+	uint16_t dport;
+};
+
+struct sg_acl;
+
+struct sg_acl_params {
+	int socket_id;     /**< NUMA socket for the contexts (SOCKET_ID_ANY allowed). */
+	uint32_t generation; /**< Distinguishes context names across rebuilds. */
+};
+
+/**
+ * Build the contexts of every port of 'policy'. Returns NULL with 'err' set on failure
+ * (errno ENOMEM or the rte_acl error). The policy must outlive the result.
+ */
+struct sg_acl *sg_acl_build(const struct sg_policy *policy, const struct sg_acl_params *params,
+		struct sg_error *err);
+/** Free all contexts; NULL is a no-op. */
+void sg_acl_free(struct sg_acl *acl);
+
+/**
+ * Classify 'n' keys (all of family 'family': SG_AF_INET with struct sg_acl_key4, or
+ * SG_AF_INET6 with struct sg_acl_key6) against 'port' in direction 'dir'. Writes the 1-based
+ * position of the deciding entry of sg_policy_effective() to each 'results' element.
+ */
+void sg_acl_classify(const struct sg_acl *acl, uint32_t port, enum sg_dir dir, uint8_t family,
+		const uint8_t **keys, uint32_t *results, uint32_t n);
+
+/** Number of rte_acl rules in all contexts (entries times their expanded peers). */
+uint64_t sg_acl_rule_count(const struct sg_acl *acl);
+
+#endif /* SG_ACL_H */

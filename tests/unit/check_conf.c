@@ -1,0 +1,718 @@
+/* Unit tests of the config loader (lib/conf): config/seed.conf from disk, the device side of
+ * ports (type, path, iface, rx_pcap, tx_pcap, client, queues, pci, role, peer_mac) with their
+ * errors and the uplink's restrictions, and the switch-wide sections' defaults and checks.
+ * Policy errors reached through the loader are tested in check_policy.c. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_helpers.h"
+#include "sg_conf.h"
+
+#ifndef SG_SOURCE_ROOT
+#error "meson passes SG_SOURCE_ROOT, the source tree holding config/seed.conf"
+#endif
+
+#define SEED_CONF SG_SOURCE_ROOT "/config/seed.conf"
+
+/* Load 'text', which must be valid. */
+static struct sg_conf *
+load_ok(const char *name, const char *text)
+{
+	struct sg_error err = {0};
+	struct sg_conf *conf = sg_conf_load_string(text, "test.conf", &err);
+
+	ck_assert_msg(conf != NULL, "%s: %s", name, err.msg);
+	return conf;
+}
+
+/* ---- config/seed.conf ---- */
+
+START_TEST(test_seed_file_loads)
+{
+	static const char *const names[] = {"db1", "db2", "web1", "web2"};
+	struct sg_error err;
+	struct sg_conf *conf;
+	const struct sg_spec *spec;
+	const uint32_t *groups;
+	struct sg_ip ip;
+	int db;
+
+	memset(&err, 0, sizeof(err));
+	conf = sg_conf_load_file(SEED_CONF, &err);
+	ck_assert_msg(conf != NULL, "%s", err.msg);
+	ck_assert_str_eq(conf->path, SEED_CONF);
+	ck_assert_uint_eq(conf->n_ports, 4);
+	for (uint32_t i = 0; i < 4; i++) {
+		const struct sg_conf_port *dev = &conf->ports[i];
+		char path[64];
+
+		snprintf(path, sizeof(path), "/run/sgfw/%s.sock", names[i]);
+		ck_assert_str_eq(dev->name, names[i]);
+		ck_assert_int_eq(dev->kind, SG_PORT_VHOST_USER);
+		ck_assert_str_eq(dev->path, path);
+		ck_assert(!dev->uplink);
+		ck_assert(!dev->client);
+		ck_assert_uint_eq(dev->queues, 1);
+		ck_assert_ptr_eq(sg_conf_find_port(conf, names[i]), dev);
+	}
+	ck_assert_ptr_null(sg_conf_find_port(conf, "db3"));
+	ck_assert_uint_eq(conf->n_subnets, 4);
+	sg_ip_parse("fd00:2::12", &ip);
+	ck_assert_ptr_nonnull(sg_conf_subnet_of(conf, &ip));
+
+	/* The groups come from seed-groups.conf, included relative to seed.conf. */
+	spec = conf->spec;
+	ck_assert_uint_eq(spec->n_groups, 2);
+	db = sg_spec_find_group(spec, "sg-db");
+	ck_assert_int_ge(db, 0);
+	ck_assert_int_eq(spec->groups[db].type, SG_GROUP_BASIC);
+	ck_assert_int_eq(spec->groups[db].inner_access, SG_ACTION_DROP);
+	ck_assert_str_eq(spec->groups[db].description, "PostgreSQL cluster");
+	ck_assert_uint_eq(spec->groups[db].n_tags, 1);
+	ck_assert_str_eq(spec->groups[db].tags[0], "cluster:PostgreSQL");
+	ck_assert_str_eq(spec->groups[db].rules[0].description, "web cluster to PostgreSQL");
+	ck_assert_int_eq(spec->groups[db].rules[1].dport.lo, 2379);
+	ck_assert_uint_eq(spec->n_ports, 4);
+	/* db1 and db2 join sg-db by its tag. */
+	ck_assert_uint_eq(sg_policy_port_groups(conf->policy, port_of(conf->policy, "db1"),
+				  &groups),
+			1);
+	ck_assert_uint_eq(groups[0], (uint32_t)db);
+	ck_assert(sg_policy_attached_by_tag(conf->policy, port_of(conf->policy, "db1"),
+			(uint32_t)db));
+	sg_conf_free(conf);
+}
+END_TEST
+
+/* The seed's questions, asked of the policy loaded from the file, over IPv4 and IPv6. */
+static const struct {
+	const char *name;
+	const char *from, *to;
+	const char *src, *dst;
+	uint16_t dport;
+	enum sg_action action;
+	const char *ingress_rule; /* sg_policy_rule_name() of the deciding ingress entry */
+} seed_rows[] = {
+	{"web to db on 5432", "web1", "db1", "10.2.0.11", "10.1.0.11", 5432, SG_ACTION_ACCEPT,
+			"sg-db rule 1"},
+	{"web to db on 22", "web2", "db2", "10.2.0.12", "10.1.0.12", 22, SG_ACTION_DROP,
+			"default basic ingress drop"},
+	{"db to db on 2379", "db1", "db2", "10.1.0.11", "10.1.0.12", 2379, SG_ACTION_ACCEPT,
+			"sg-db rule 2"},
+	{"db to db on 5432", "db2", "db1", "10.1.0.12", "10.1.0.11", 5432, SG_ACTION_DROP,
+			"default basic ingress drop"},
+	{"web to web on 80", "web1", "web2", "10.2.0.11", "10.2.0.12", 80, SG_ACTION_DROP,
+			"default basic ingress drop"},
+	{"db to web on 80", "db1", "web1", "10.1.0.11", "10.2.0.11", 80, SG_ACTION_DROP,
+			"default basic ingress drop"},
+	{"web to db on 5432 over IPv6", "web2", "db1", "fd00:2::12", "fd00:1::11", 5432,
+			SG_ACTION_ACCEPT, "sg-db rule 3"},
+	{"db to db on 2379 over IPv6", "db2", "db1", "fd00:1::12", "fd00:1::11", 2379,
+			SG_ACTION_ACCEPT, "sg-db rule 4"},
+	{"db to db on 5432 over IPv6", "db2", "db1", "fd00:1::12", "fd00:1::11", 5432,
+			SG_ACTION_DROP, "default basic ingress drop"},
+	{"web to web over IPv6", "web2", "web1", "fd00:2::12", "fd00:2::11", 80,
+			SG_ACTION_DROP, "default basic ingress drop"},
+};
+
+START_TEST(test_seed_file_questions)
+{
+	struct sg_error err;
+	struct sg_conf *conf;
+	struct sg_path_verdict v;
+	struct sg_flow flow;
+	char name[128];
+
+	memset(&err, 0, sizeof(err));
+	conf = sg_conf_load_file(SEED_CONF, &err);
+	ck_assert_msg(conf != NULL, "%s", err.msg);
+	for (size_t i = 0; i < SG_ARRAY_SIZE(seed_rows); i++) {
+		memset(&flow, 0, sizeof(flow));
+		flow.proto = 6;
+		flow.sport = 40000;
+		flow.dport = seed_rows[i].dport;
+		ck_assert_int_eq(sg_ip_parse(seed_rows[i].src, &flow.src), 0);
+		ck_assert_int_eq(sg_ip_parse(seed_rows[i].dst, &flow.dst), 0);
+		sg_policy_decide_path(conf->policy, port_of(conf->policy, seed_rows[i].from),
+				port_of(conf->policy, seed_rows[i].to), &flow, &v);
+		sg_policy_rule_name(conf->policy, v.ingress.rule->id, name, sizeof(name));
+		ck_assert_msg(v.action == seed_rows[i].action &&
+						strcmp(name, seed_rows[i].ingress_rule) == 0,
+				"%s: %s by \"%s\", want %s by \"%s\"", seed_rows[i].name,
+				sg_action_name(v.action), name, sg_action_name(seed_rows[i].action),
+				seed_rows[i].ingress_rule);
+		/* Basic egress with no rule accepts everything the seed asks about. */
+		ck_assert_int_eq(v.egress.action, SG_ACTION_ACCEPT);
+	}
+	sg_conf_free(conf);
+}
+END_TEST
+
+/* ---- @include: errors name the file that holds the line ---- */
+
+/* A scratch directory with main.conf including groups.conf; removed by include_done(). */
+struct include_dir {
+	char dir[64];
+	char main_path[128];
+	char groups_path[128];
+};
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_msg(f != NULL, "cannot write %s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+include_setup(struct include_dir *d, const char *groups_text)
+{
+	snprintf(d->dir, sizeof(d->dir), "/tmp/sgfw-check-conf-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(d->dir));
+	snprintf(d->main_path, sizeof(d->main_path), "%s/main.conf", d->dir);
+	snprintf(d->groups_path, sizeof(d->groups_path), "%s/groups.conf", d->dir);
+	write_file(d->main_path,
+			"# main\n"
+			"@include \"groups.conf\"\n"
+			"ports = ( { name = \"p\"; mac = \"52:54:00:00:00:01\";\n"
+			"            security_groups = [\"sg-a\"]; } );\n");
+	write_file(d->groups_path, groups_text);
+}
+
+static void
+include_done(struct include_dir *d)
+{
+	unlink(d->main_path);
+	unlink(d->groups_path);
+	rmdir(d->dir);
+}
+
+static const struct {
+	const char *name;
+	const char *groups; /* groups.conf; the faulty line carries "#<" */
+	const char *want;
+} include_rows[] = {
+	{"a field rejected while parsing",
+		"security_groups = (\n"
+		"  { id = \"sg-a\";\n"
+		"    rules = ( { direction = \"ingress\"; priority = 0; } ); } #<\n"
+		");\n",
+		"security group \"sg-a\" rule 1: priority 0 is out of range 1..100"},
+	{"a rule rejected by the engine",
+		"security_groups = (\n"
+		"  { id = \"sg-a\";\n"
+		"    rules = (\n"
+		"      { direction = \"ingress\"; protocol = \"tcp\"; #<\n"
+		"        source_cidr = \"0.0.0.0/0\"; }\n"
+		"    ); }\n"
+		");\n",
+		"security group \"sg-a\" rule 1 (protocol tcp) needs port_range"},
+	{"a group rejected by the engine",
+		"security_groups = (\n"
+		"  { id = \"sg-a\"; },\n"
+		"  { id = \"sg-a\"; } #<\n"
+		");\n",
+		"security group \"sg-a\" is defined twice (first on line 2)"},
+	{"a syntax error", "security_groups = (\n  { id = \"sg-a\"; }\n  { id = ; } #<\n);\n",
+		"syntax error"},
+};
+
+START_TEST(test_include_errors_name_the_included_file)
+{
+	struct include_dir d;
+	struct sg_error err;
+	char prefix[192];
+
+	include_setup(&d, include_rows[_i].groups);
+	memset(&err, 0, sizeof(err));
+	ck_assert_msg(sg_conf_load_file(d.main_path, &err) == NULL, "%s: loaded",
+			include_rows[_i].name);
+	include_done(&d);
+	snprintf(prefix, sizeof(prefix), "%s:%d: ", d.groups_path,
+			marker_line(include_rows[_i].groups));
+	ck_assert_msg(strncmp(err.msg, prefix, strlen(prefix)) == 0 &&
+					strstr(err.msg, include_rows[_i].want) != NULL,
+			"%s: message\n  %s\nwant\n  %s%s", include_rows[_i].name, err.msg, prefix,
+			include_rows[_i].want);
+}
+END_TEST
+
+START_TEST(test_include_loads_from_any_directory)
+{
+	struct include_dir d;
+	struct sg_error err;
+	struct sg_conf *conf;
+	char cwd[512];
+
+	include_setup(&d, "security_groups = ( { id = \"sg-a\"; } );\n");
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	ck_assert_int_eq(chdir("/"), 0);
+	memset(&err, 0, sizeof(err));
+	conf = sg_conf_load_file(d.main_path, &err);
+	ck_assert_int_eq(chdir(cwd), 0);
+	include_done(&d);
+	ck_assert_msg(conf != NULL, "%s", err.msg);
+	ck_assert_int_eq(sg_spec_find_group(conf->spec, "sg-a"), 0);
+	sg_conf_free(conf);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+	struct sg_error err = {0};
+
+	errno = 0;
+	ck_assert_ptr_null(sg_conf_load_file(SG_SOURCE_ROOT "/config/no-such.conf", &err));
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_str_eq(err.msg, SG_SOURCE_ROOT "/config/no-such.conf: cannot open: No such file "
+			"or directory");
+	ck_assert_ptr_null(sg_conf_load_file(SG_SOURCE_ROOT "/config/no-such.conf", NULL));
+}
+END_TEST
+
+START_TEST(test_empty_config)
+{
+	struct sg_conf *conf = load_ok("empty", "");
+
+	ck_assert_uint_eq(conf->n_ports, 0);
+	ck_assert_uint_eq(conf->spec->n_groups, 0);
+	ck_assert_ptr_nonnull(conf->policy);
+	ck_assert_ptr_null(sg_conf_uplink(conf));
+	sg_conf_free(conf);
+	sg_conf_free(NULL);
+}
+END_TEST
+
+/* ---- Port devices ---- */
+
+#define GROUP_A "security_groups = ( { id = \"sg-a\"; } );\n"
+#define VM_FIELDS "mac = \"52:54:00:00:00:01\"; security_groups = [\"sg-a\"];"
+#define UPLINK_FIELDS "role = \"uplink\"; peer_mac = \"52:54:00:ff:ff:01\";"
+
+static const struct {
+	const char *name;
+	const char *port; /* the fields of port "p" besides its name */
+	enum sg_port_kind kind;
+	const char *path;
+	const char *tx_pcap;
+	bool client;
+	uint16_t queues;
+	bool uplink;
+} device_rows[] = {
+	{"vhost-user by default, socket under /run/sgfw", VM_FIELDS,
+			SG_PORT_VHOST_USER, "/run/sgfw/p.sock", "", false, 1, false},
+	{"vhost-user with path, client and queues",
+			VM_FIELDS " type = \"vhost-user\"; path = \"/tmp/vm1.sock\";"
+			" client = true; queues = 4;",
+			SG_PORT_VHOST_USER, "/tmp/vm1.sock", "", true, 4, false},
+	{"vhost-user as server", VM_FIELDS " client = false; queues = 16;",
+			SG_PORT_VHOST_USER, "/run/sgfw/p.sock", "", false, 16, false},
+	{"af_packet iface", VM_FIELDS " type = \"af_packet\"; iface = \"veth0\";",
+			SG_PORT_AF_PACKET, "veth0", "", false, 1, false},
+	{"pcap rx and tx",
+			VM_FIELDS " type = \"pcap\"; rx_pcap = \"in.pcap\";"
+			" tx_pcap = \"out.pcap\";",
+			SG_PORT_PCAP, "in.pcap", "out.pcap", false, 1, false},
+	{"pcap rx only", VM_FIELDS " type = \"pcap\"; rx_pcap = \"in.pcap\";",
+			SG_PORT_PCAP, "in.pcap", "", false, 1, false},
+	{"null", VM_FIELDS " type = \"null\";", SG_PORT_NULL, "", "", false, 1, false},
+	{"ring with queues", VM_FIELDS " type = \"ring\"; queues = 2;",
+			SG_PORT_RING, "", "", false, 2, false},
+	{"pci", VM_FIELDS " type = \"pci\"; pci = \"0000:01:00.0\";",
+			SG_PORT_PCI, "0000:01:00.0", "", false, 1, false},
+	{"role vm said aloud, with a description", VM_FIELDS " role = \"vm\"; description = \"x\";",
+			SG_PORT_VHOST_USER, "/run/sgfw/p.sock", "", false, 1, false},
+	{"uplink on a NIC", "type = \"pci\"; pci = \"0000:02:00.0\"; " UPLINK_FIELDS,
+			SG_PORT_PCI, "0000:02:00.0", "", false, 1, true},
+	{"uplink on vhost-user", UPLINK_FIELDS " queues = 2;",
+			SG_PORT_VHOST_USER, "/run/sgfw/p.sock", "", false, 2, true},
+};
+
+START_TEST(test_port_devices)
+{
+	const __typeof__(device_rows[0]) *row = &device_rows[_i];
+	const struct sg_conf_port *dev;
+	struct sg_conf *conf;
+	char text[512];
+
+	snprintf(text, sizeof(text), GROUP_A "ports = ( { name = \"p\"; %s } );\n", row->port);
+	conf = load_ok(row->name, text);
+	dev = sg_conf_find_port(conf, "p");
+	ck_assert_ptr_nonnull(dev);
+	ck_assert_msg(dev->kind == row->kind, "%s: kind %s", row->name,
+			sg_port_kind_name(dev->kind));
+	ck_assert_msg(strcmp(dev->path, row->path) == 0, "%s: path \"%s\"", row->name, dev->path);
+	ck_assert_msg(strcmp(dev->tx_pcap, row->tx_pcap) == 0, "%s: tx_pcap \"%s\"", row->name,
+			dev->tx_pcap);
+	ck_assert_msg(dev->client == row->client, "%s: client %d", row->name, dev->client);
+	ck_assert_msg(dev->queues == row->queues, "%s: queues %u", row->name, dev->queues);
+	ck_assert_msg(dev->uplink == row->uplink, "%s: uplink %d", row->name, dev->uplink);
+	ck_assert_int_eq(dev->line, 2);
+	if (row->uplink) {
+		/* The uplink has no place in the policy. */
+		ck_assert_ptr_eq(sg_conf_uplink(conf), dev);
+		ck_assert_int_eq(sg_spec_find_port(conf->spec, "p"), -ENOENT);
+		ck_assert_int_eq(sg_policy_find_port(conf->policy, "p"), -ENOENT);
+		ck_assert(dev->has_peer_mac);
+		ck_assert_uint_eq(dev->peer_mac[5], 0x01);
+	} else {
+		ck_assert_ptr_null(sg_conf_uplink(conf));
+		ck_assert_int_eq(sg_policy_find_port(conf->policy, "p"), 0);
+	}
+	sg_conf_free(conf);
+}
+END_TEST
+
+START_TEST(test_port_order_and_kind_names)
+{
+	static const char text[] = GROUP_A
+		"ports = (\n"
+		"  { name = \"vm1\"; " VM_FIELDS " },\n"
+		"  { name = \"up\"; type = \"null\"; " UPLINK_FIELDS " },\n"
+		"  { name = \"vm2\"; mac = \"52:54:00:00:00:02\"; security_groups = [\"sg-a\"]; }\n"
+		");\n";
+	struct sg_conf *conf = load_ok("mixed ports", text);
+
+	/* Every port in file order; the policy sees the VM ports only. */
+	ck_assert_uint_eq(conf->n_ports, 3);
+	ck_assert_str_eq(conf->ports[0].name, "vm1");
+	ck_assert_str_eq(conf->ports[1].name, "up");
+	ck_assert_str_eq(conf->ports[2].name, "vm2");
+	ck_assert_int_eq(conf->ports[2].line, 5);
+	ck_assert_uint_eq(conf->spec->n_ports, 2);
+	ck_assert_int_eq(sg_policy_find_port(conf->policy, "vm2"), 1);
+	ck_assert_str_eq(sg_port_kind_name(SG_PORT_VHOST_USER), "vhost-user");
+	ck_assert_str_eq(sg_port_kind_name(SG_PORT_AF_PACKET), "af_packet");
+	ck_assert_str_eq(sg_port_kind_name(SG_PORT_PCAP), "pcap");
+	ck_assert_str_eq(sg_port_kind_name(SG_PORT_NULL), "null");
+	ck_assert_str_eq(sg_port_kind_name(SG_PORT_RING), "ring");
+	ck_assert_str_eq(sg_port_kind_name(SG_PORT_PCI), "pci");
+	sg_conf_free(conf);
+}
+END_TEST
+
+#define X16 "xxxxxxxxxxxxxxxx"
+#define X64 X16 X16 X16 X16
+#define X256 X64 X64 X64 X64
+/* A VM port "p" on line 3 whose extra 'fields' start line 4. */
+#define PORT_P(fields) GROUP_A "ports = (\n  { name = \"p\"; " VM_FIELDS "\n    " fields "\n);\n"
+
+static const struct t_load_error device_errors[] = {
+	{"unknown type", PORT_P("type = \"tap\"; } #<"),
+			{"port \"p\": type \"tap\" must be vhost-user, af_packet, pcap, null, "
+			 "ring or pci"}},
+	{"type not a string", PORT_P("type = 1; } #<"), {"type must be a string"}},
+	{"unknown role", PORT_P("role = \"router\"; } #<"),
+			{"port \"p\": role \"router\" must be \"vm\" or \"uplink\""}},
+	{"role not a string", PORT_P("role = true; } #<"), {"role must be a string"}},
+	{"client on af_packet", PORT_P("type = \"af_packet\"; iface = \"veth0\";\n"
+				       "    client = true; } #<"),
+			{"port \"p\": client applies to vhost-user ports only"}},
+	{"client as a number", PORT_P("client = 1; } #<"),
+			{"port \"p\": client must be true or false"}},
+	{"queues 0", PORT_P("queues = 0; } #<"), {"port \"p\": queues 0 is out of range 1..16"}},
+	{"queues 17", PORT_P("queues = 17; } #<"), {"port \"p\": queues 17 is out of range 1..16"}},
+	{"queues as a string", PORT_P("queues = \"2\"; } #<"),
+			{"port \"p\": queues must be a number"}},
+	{"tx_pcap on vhost-user", PORT_P("tx_pcap = \"out.pcap\"; } #<"),
+			{"port \"p\": tx_pcap applies to pcap ports only"}},
+	{"path on af_packet", PORT_P("type = \"af_packet\";\n    path = \"/tmp/x\"; } #<"),
+			{"port \"p\": path does not apply to a", "af_packet port"}},
+	{"iface on vhost-user", PORT_P("iface = \"veth0\"; } #<"),
+			{"port \"p\": iface does not apply to a vhost-user port"}},
+	{"pci on pcap", PORT_P("type = \"pcap\"; rx_pcap = \"in.pcap\";\n"
+			       "    pci = \"0000:01:00.0\"; } #<"),
+			{"port \"p\": pci does not apply to a pcap port"}},
+	{"rx_pcap on null", PORT_P("type = \"null\"; rx_pcap = \"in.pcap\"; } #<"),
+			{"port \"p\": rx_pcap does not apply to a null port"}},
+	{"af_packet without iface", GROUP_A
+		"ports = (\n"
+		"  { name = \"p\"; " VM_FIELDS " #<\n"
+		"    type = \"af_packet\"; }\n"
+		");\n",
+			{"port \"p\" (af_packet) needs iface"}},
+	{"pcap without rx_pcap", GROUP_A
+		"ports = (\n"
+		"  { name = \"p\"; " VM_FIELDS " #<\n"
+		"    type = \"pcap\"; tx_pcap = \"o.pcap\"; }\n"
+		");\n",
+			{"port \"p\" (pcap) needs rx_pcap"}},
+	{"pci without pci", GROUP_A
+		"ports = (\n"
+		"  { name = \"p\"; type = \"pci\"; " VM_FIELDS " } #<\n"
+		");\n",
+			{"port \"p\" (pci) needs pci"}},
+	{"empty path", PORT_P("path = \"\"; } #<"), {"port \"p\": path must be 1..255 characters"}},
+	{"over-long path", PORT_P("path = \"/" X256 "\"; } #<"),
+			{"port \"p\": path must be 1..255 characters"}},
+	{"path not a string", PORT_P("path = 5; } #<"), {"path must be a string"}},
+	{"iface not a string", PORT_P("type = \"af_packet\"; iface = [\"a\"]; } #<"),
+			{"iface must be a string"}},
+	{"unknown port field", PORT_P("colour = \"blue\"; } #<"),
+			{"port \"p\": unknown field \"colour\" (known: name, type, role"}},
+	{"ports not a list", GROUP_A "ports = { name = \"p\"; }; #<\n", {"ports must be a list"}},
+	{"port entry not a group", GROUP_A "ports = ( \"p\" ); #<\n",
+			{"ports entry must be a group"}},
+	{"port without name", GROUP_A "ports = (\n  { " VM_FIELDS " } #<\n);\n",
+			{"port has no name"}},
+	{"port name not a string", GROUP_A "ports = (\n  { name = 1; " VM_FIELDS " } #<\n);\n",
+			{"port name must be a string"}},
+	{"empty port name", GROUP_A "ports = (\n  { name = \"\"; " VM_FIELDS " } #<\n);\n",
+			{"port name \"\" must be 1..63 characters"}},
+	{"over-long port name", GROUP_A
+		"ports = (\n"
+		"  { name = \"" X64 "\"; #<\n"
+		"    " VM_FIELDS " }\n"
+		");\n",
+			{"port name \"" X64 "\" must be 1..63 characters"}},
+	{"duplicate port name", GROUP_A
+		"ports = (\n"
+		"  { name = \"p\"; " VM_FIELDS " },\n"
+		"  { name = \"p\"; #<\n"
+		"    mac = \"52:54:00:00:00:02\"; security_groups = [\"sg-a\"]; }\n"
+		");\n",
+			{"port \"p\" is defined twice (first on line 3)"}},
+	{"uplink named like a VM port", GROUP_A
+		"ports = (\n"
+		"  { name = \"p\"; " VM_FIELDS " },\n"
+		"  { name = \"p\"; type = \"null\"; " UPLINK_FIELDS " } #<\n"
+		");\n",
+			{"port \"p\" is defined twice (first on line 3)"}},
+	/* The uplink carries no policy and needs its next hop. */
+	{"uplink with a mac", GROUP_A
+		"ports = (\n"
+		"  { name = \"up\"; " UPLINK_FIELDS "\n"
+		"    mac = \"52:54:00:00:00:09\"; } #<\n"
+		");\n",
+			{"port \"up\" is an uplink: mac applies to VM ports only"}},
+	{"uplink with ips", GROUP_A
+		"ports = (\n"
+		"  { name = \"up\"; " UPLINK_FIELDS " ips = [\"10.0.0.1\"]; } #<\n"
+		");\n",
+			{"port \"up\" is an uplink: ips applies to VM ports only"}},
+	{"uplink with tags", GROUP_A
+		"ports = (\n"
+		"  { name = \"up\"; " UPLINK_FIELDS " tags = [\"t\"]; } #<\n"
+		");\n",
+			{"port \"up\" is an uplink: tags applies to VM ports only"}},
+	{"uplink with security groups", GROUP_A
+		"ports = (\n"
+		"  { name = \"up\"; " UPLINK_FIELDS "\n"
+		"    security_groups = [\"sg-a\"]; } #<\n"
+		");\n",
+			{"port \"up\" is an uplink: security_groups applies to VM ports only"}},
+	{"two uplinks", GROUP_A
+		"ports = (\n"
+		"  { name = \"up1\"; type = \"null\"; " UPLINK_FIELDS " },\n"
+		"  { name = \"vm\"; " VM_FIELDS " },\n"
+		"  { name = \"up2\"; type = \"null\"; role = \"uplink\"; #<\n"
+		"    peer_mac = \"52:54:00:ff:ff:02\"; }\n"
+		");\n",
+			{"port \"up2\": only one uplink port is allowed (\"up1\" is one)"}},
+	{"uplink without peer_mac", GROUP_A
+		"ports = (\n"
+		"  { name = \"up\"; type = \"null\"; role = \"uplink\"; } #<\n"
+		");\n",
+			{"port \"up\" is the uplink: it needs peer_mac"}},
+	{"peer_mac on a VM port", PORT_P("peer_mac = \"52:54:00:ff:ff:01\"; } #<"),
+			{"port \"p\": peer_mac applies to the uplink only"}},
+	{"bad peer_mac", GROUP_A
+		"ports = (\n"
+		"  { name = \"up\"; role = \"uplink\";\n"
+		"    peer_mac = \"gateway\"; } #<\n"
+		");\n",
+			{"port \"up\": peer_mac \"gateway\" is not a unicast MAC like 52:54:00:12:34:56"}},
+};
+
+START_TEST(test_port_device_errors)
+{
+	expect_load_error(&device_errors[_i]);
+}
+END_TEST
+
+/* ---- Descriptions: the loader must not cut what the spec API rejects ---- */
+
+static const struct t_load_error description_errors[] = {
+	{"rule description of 256 characters",
+		"security_groups = (\n"
+		"  { id = \"sg-a\";\n"
+		"    rules = ( { direction = \"ingress\"; source_cidr = \"0.0.0.0/0\";\n"
+		"                description = \"" X256 "\"; } ); } #<\n"
+		");\n",
+			{"security group \"sg-a\" rule 1: description is longer than 255 "
+			 "characters"}},
+	{"group description of 256 characters",
+		"security_groups = (\n"
+		"  { id = \"sg-a\"; description = \"" X256 "\"; } #<\n"
+		");\n",
+			{"group \"sg-a\": description is longer than 255 characters"}},
+};
+
+START_TEST(test_overlong_descriptions_rejected)
+{
+	expect_load_error(&description_errors[_i]);
+}
+END_TEST
+
+/* ---- Switch-wide sections: defaults and checks ---- */
+
+START_TEST(test_switch_defaults)
+{
+	static const uint8_t router_mac[6] = {0x02, 0x53, 0x47, 0x00, 0x00, 0x01};
+	struct sg_conf *conf = load_ok("empty", "");
+
+	ck_assert_mem_eq(conf->router_mac, router_mac, 6);
+	ck_assert_uint_eq(conf->dataplane.workers, 1);
+	ck_assert_uint_eq(conf->dataplane.mbufs, 16383);
+	ck_assert_uint_eq(conf->dataplane.burst, 32);
+	ck_assert_uint_eq(conf->dataplane.rx_desc, 1024);
+	ck_assert_uint_eq(conf->dataplane.tx_desc, 1024);
+	ck_assert_uint_eq(conf->dataplane.n_eal_args, 0);
+	ck_assert_uint_eq(conf->conntrack.capacity, 1048576);
+	ck_assert(conf->conntrack.tcp_loose);
+	ck_assert(!conf->conntrack.tcp_be_liberal);
+	ck_assert(!conf->conntrack.keep_established);
+	ck_assert_str_eq(conf->control_socket, "/run/sgfw/sgfw.sock");
+	ck_assert_uint_eq(conf->n_subnets, 0);
+	sg_conf_free(conf);
+}
+END_TEST
+
+START_TEST(test_switch_sections)
+{
+	static const char text[] =
+		"subnets = ( { cidr = \"10.1.0.0/24\"; gateway = \"10.1.0.1\"; },\n"
+		"            { cidr = \"2001:db8:1::/64\"; gateway = \"2001:db8:1::1\"; } );\n"
+		"router = { mac = \"02:00:00:00:00:fe\"; };\n"
+		"dataplane = { workers = 2; burst = 64;\n"
+		"              eal_args = [\"--no-huge\", \"-m\", \"512\"]; };\n"
+		"conntrack = { capacity = 4096; keep_established = true;\n"
+		"              timeouts = { tcp_established = 910; }; };\n"
+		"control = { socket = \"/tmp/sgfw.sock\"; };\n"
+		GROUP_A
+		"ports = ( { name = \"p\"; " VM_FIELDS "\n"
+		"            ips = [\"10.1.0.5\", \"2001:db8:1::5\"]; } );\n";
+	struct sg_conf *conf = load_ok("all sections", text);
+	struct sg_ip ip;
+
+	ck_assert_uint_eq(conf->n_subnets, 2);
+	ck_assert_uint_eq(conf->router_mac[5], 0xfe);
+	ck_assert_uint_eq(conf->dataplane.workers, 2);
+	ck_assert_uint_eq(conf->dataplane.burst, 64);
+	ck_assert_uint_eq(conf->dataplane.n_eal_args, 3);
+	ck_assert_str_eq(conf->dataplane.eal_args[2], "512");
+	ck_assert_uint_eq(conf->conntrack.capacity, 4096);
+	ck_assert(conf->conntrack.keep_established);
+	ck_assert_uint_eq(conf->conntrack.n_timeouts, 1);
+	ck_assert_str_eq(conf->conntrack.timeouts[0].name, "tcp_established");
+	ck_assert_uint_eq(conf->conntrack.timeouts[0].value, 910);
+	ck_assert_int_eq(conf->conntrack.timeouts[0].line, 7);
+	ck_assert_str_eq(conf->control_socket, "/tmp/sgfw.sock");
+	sg_ip_parse("2001:db8:1::77", &ip);
+	ck_assert_ptr_eq(sg_conf_subnet_of(conf, &ip), &conf->subnets[1]);
+	sg_ip_parse("10.2.0.1", &ip);
+	ck_assert_ptr_null(sg_conf_subnet_of(conf, &ip));
+	sg_conf_free(conf);
+}
+END_TEST
+
+#define SUBNET_1 "subnets = ( { cidr = \"10.1.0.0/24\"; gateway = \"10.1.0.1\"; } );\n"
+
+static const struct t_load_error switch_errors[] = {
+	{"subnet with host bits",
+		"subnets = (\n  { cidr = \"10.1.0.1/24\"; gateway = \"10.1.0.1\"; } #<\n);\n",
+			{"subnet cidr \"10.1.0.1/24\" has host bits set; the network is "
+			 "10.1.0.0/24"}},
+	{"subnet gateway outside",
+		"subnets = (\n  { cidr = \"10.1.0.0/24\"; gateway = \"10.2.0.1\"; } #<\n);\n",
+			{"subnet gateway 10.2.0.1 is outside its subnet 10.1.0.0/24"}},
+	{"subnet without gateway", "subnets = (\n  { cidr = \"10.1.0.0/24\"; } #<\n);\n",
+			{"a subnet needs cidr and gateway"}},
+	{"overlapping subnets name both",
+		"subnets = (\n"
+		"  { cidr = \"10.0.0.0/16\"; gateway = \"10.0.0.1\"; },\n"
+		"  { cidr = \"10.0.1.0/24\"; gateway = \"10.0.1.1\"; } #<\n"
+		");\n",
+			{"subnet 10.0.1.0/24 overlaps subnet 10.0.0.0/16 (line 2)"}},
+	{"port address in no subnet", SUBNET_1 GROUP_A
+		"ports = (\n  { name = \"p\"; " VM_FIELDS " ips = [\"10.2.0.5\"]; } #<\n);\n",
+			{"port \"p\": ip 10.2.0.5 is in no configured subnet"}},
+	{"port address is a gateway", SUBNET_1 GROUP_A
+		"ports = (\n  { name = \"p\"; " VM_FIELDS " ips = [\"10.1.0.1\"]; } #<\n);\n",
+			{"port \"p\": ip 10.1.0.1 is the gateway of subnet on line 1"}},
+	{"router mac multicast", "router = {\n  mac = \"01:00:5e:00:00:01\"; #<\n};\n",
+			{"router.mac \"01:00:5e:00:00:01\" is not a unicast MAC"}},
+	{"router mac all zeros", "router = {\n  mac = \"00:00:00:00:00:00\"; #<\n};\n",
+			{"router.mac \"00:00:00:00:00:00\" is not a unicast MAC"}},
+	{"router not a group", "router = \"02:00:00:00:00:01\"; #<\n", {"router"}},
+	{"control not a group", "control = \"/tmp/s\"; #<\n", {"control"}},
+	{"dataplane workers 0", "dataplane = {\n  workers = 0; #<\n};\n",
+			{"dataplane.workers 0 is out of range 1.."}},
+	{"dataplane burst 65", "dataplane = { burst = 65; }; #<\n",
+			{"dataplane.burst 65 is out of range 1..64"}},
+	{"dataplane unknown field", "dataplane = { cores = 2; }; #<\n",
+			{"dataplane: unknown field \"cores\""}},
+	{"conntrack capacity too small", "conntrack = { capacity = 10; }; #<\n",
+			{"conntrack.capacity 10 is out of range 1024..100000000"}},
+	{"conntrack flag not a bool", "conntrack = { tcp_loose = 1; }; #<\n",
+			{"conntrack.tcp_loose must be true or false"}},
+	{"conntrack timeout 0", "conntrack = { timeouts = {\n  udp = 0; }; }; #<\n",
+			{"conntrack.timeouts.udp 0 is out of range 1..10000000"}},
+};
+
+START_TEST(test_switch_errors)
+{
+	expect_load_error(&switch_errors[_i]);
+}
+END_TEST
+
+static Suite *
+conf_suite(void)
+{
+	Suite *s = suite_create("conf");
+	TCase *tc;
+
+	tc = tcase_create("files");
+	tcase_add_test(tc, test_seed_file_loads);
+	tcase_add_test(tc, test_seed_file_questions);
+	tcase_add_test(tc, test_missing_file);
+	tcase_add_loop_test(tc, test_include_errors_name_the_included_file, 0,
+			SG_ARRAY_SIZE(include_rows));
+	tcase_add_test(tc, test_include_loads_from_any_directory);
+	tcase_add_test(tc, test_empty_config);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("ports");
+	tcase_add_loop_test(tc, test_port_devices, 0, SG_ARRAY_SIZE(device_rows));
+	tcase_add_test(tc, test_port_order_and_kind_names);
+	tcase_add_loop_test(tc, test_port_device_errors, 0, SG_ARRAY_SIZE(device_errors));
+	tcase_add_loop_test(tc, test_overlong_descriptions_rejected, 0,
+			SG_ARRAY_SIZE(description_errors));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("switch");
+	tcase_add_test(tc, test_switch_defaults);
+	tcase_add_test(tc, test_switch_sections);
+	tcase_add_loop_test(tc, test_switch_errors, 0, SG_ARRAY_SIZE(switch_errors));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *runner = srunner_create(conf_suite());
+	int failed;
+
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed != 0;
+}
