@@ -1,6 +1,6 @@
 /* Component tests of lib/pkt: the parser against a table of packets crafted byte by byte (every
  * drop reason it produces), truncation at every layer, multi-segment mbufs, random frames, the
- * burst API.
+ * burst API, and the ARP reply and neighbour advertisement it writes, checked byte for byte.
  *
  * Packets are described as short op lists (Ethernet, tags, IP, extension headers, transport,
  * patches) run by a small builder that links next-header fields, fixes lengths and checksums,
@@ -1606,6 +1606,232 @@ START_TEST(test_random_frames)
 }
 END_TEST
 
+/* ---- ARP reply and neighbour advertisement ---- */
+
+static const uint8_t our_mac[6] = {0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f};
+
+/* Parse 'ops' into a pool mbuf; the caller frees it. */
+static struct rte_mbuf *
+build_mbuf(const struct op *ops, size_t n_ops, struct sg_pkt_meta *meta)
+{
+	struct rte_mbuf *m;
+	struct pb pb;
+
+	pb_build(&pb, ops, n_ops);
+	m = mbuf_from(pb.b, pb.len);
+	ck_assert_uint_eq(sg_pkt_parse(m, meta), SG_DROP_NONE);
+	return m;
+}
+
+static void
+expect_bytes(const struct rte_mbuf *m, const uint8_t *want, size_t len)
+{
+	const uint8_t *got = rte_pktmbuf_mtod(m, const uint8_t *);
+
+	ck_assert_uint_eq(rte_pktmbuf_data_len(m), len);
+	ck_assert_uint_eq(rte_pktmbuf_pkt_len(m), len);
+	for (size_t i = 0; i < len; i++)
+		ck_assert_msg(got[i] == want[i], "byte %zu is 0x%02x, want 0x%02x", i, got[i],
+				want[i]);
+}
+
+START_TEST(test_arp_reply)
+{
+	static const struct op request[] = {ETH_TO("ff:ff:ff:ff:ff:ff"), TYPE_ARP,
+		ARP(1, "10.0.0.5", "10.0.0.1"), PAD(18)};
+	static const uint8_t reply[60] = {
+		0x02, 0x00, 0x00, 0x00, 0x00, 0x01, /* to the requester */
+		0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, /* from us */
+		0x08, 0x06,
+		0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x02, /* Ethernet/IPv4, reply */
+		0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 10, 0, 0, 1, /* sender: us, requested IP */
+		0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 10, 0, 0, 5, /* target: the requester */
+		/* 18 bytes of padding stay */
+	};
+	struct sg_pkt_meta meta;
+	struct rte_mbuf *m = build_mbuf(request, SG_ARRAY_SIZE(request), &meta);
+
+	sg_pkt_arp_reply(m, &meta, our_mac);
+	expect_bytes(m, reply, sizeof(reply));
+	ck_assert_uint_eq(sg_pkt_parse(m, &meta), SG_DROP_NONE);
+	ck_assert_uint_eq(meta.sport, SG_ARP_REPLY);
+	rte_pktmbuf_free(m);
+}
+END_TEST
+
+START_TEST(test_arp_reply_vlan)
+{
+	static const struct op request[] = {ETH_TO("ff:ff:ff:ff:ff:ff"), VLAN(0x8100, 0x0064),
+		TYPE_ARP, ARP(1, "192.168.7.20", "192.168.7.1")};
+	static const uint8_t reply[46] = {
+		0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+		0x81, 0x00, 0x00, 0x64, 0x08, 0x06, /* the tag stays */
+		0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x02,
+		0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 192, 168, 7, 1,
+		0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 192, 168, 7, 20,
+	};
+	struct sg_pkt_meta meta;
+	struct rte_mbuf *m = build_mbuf(request, SG_ARRAY_SIZE(request), &meta);
+
+	sg_pkt_arp_reply(m, &meta, our_mac);
+	expect_bytes(m, reply, sizeof(reply));
+	rte_pktmbuf_free(m);
+}
+END_TEST
+
+/* The advertisement's checksum, computed by this file's own sum, must verify. */
+static void
+expect_icmp6_valid(const struct rte_mbuf *m, uint16_t l2_len)
+{
+	const uint8_t *b = rte_pktmbuf_mtod(m, const uint8_t *);
+
+	ck_assert_uint_eq(icmp6_sum(b, l2_len, l2_len + 40, 32), 0xffff);
+}
+
+START_TEST(test_nd_advert)
+{
+	static const struct op solicit[] = {ETH_TO("33:33:ff:00:00:fe"), TYPE6,
+		IPV6("fe80::1", "ff02::1:ff00:fe"), NS("fe80::fe"), LLA(1, SRC_MAC)};
+	static const uint8_t advert[86] = {
+		0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x86, 0xdd,
+		0x60, 0x00, 0x00, 0x00, 0x00, 0x20, 0x3a, 0xff, /* 32 bytes of ICMPv6, hop 255 */
+		0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfe, /* from the target */
+		0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, /* to the solicitor */
+		0x88, 0x00, 0xf3, 0xfc, 0x60, 0x00, 0x00, 0x00, /* NA, solicited + override */
+		0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfe,
+		0x02, 0x01, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, /* target link-layer address */
+	};
+	struct sg_pkt_meta meta;
+	struct rte_mbuf *m = build_mbuf(solicit, SG_ARRAY_SIZE(solicit), &meta);
+
+	ck_assert_int_eq(sg_pkt_nd_advert(m, &meta, our_mac, false), 0);
+	expect_bytes(m, advert, sizeof(advert));
+	expect_icmp6_valid(m, 14);
+	ck_assert_uint_eq(sg_pkt_parse(m, &meta), SG_DROP_NONE);
+	ck_assert_uint_eq(meta.sport, SG_ND_ADVERT);
+	ck_assert_mem_eq(meta.nd_lladdr, our_mac, 6);
+	expect_ip("advert", "nd_target", &meta.nd_target, "fe80::fe");
+	rte_pktmbuf_free(m);
+}
+END_TEST
+
+START_TEST(test_nd_advert_router)
+{
+	static const struct op solicit[] = {ETH_TO("33:33:ff:00:00:fe"), TYPE6,
+		IPV6("fe80::1", "ff02::1:ff00:fe"), NS("fe80::fe"), LLA(1, SRC_MAC)};
+	static const uint8_t advert[86] = {
+		0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x86, 0xdd,
+		0x60, 0x00, 0x00, 0x00, 0x00, 0x20, 0x3a, 0xff,
+		0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfe,
+		0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01,
+		0x88, 0x00, 0x73, 0xfc, 0xe0, 0x00, 0x00, 0x00, /* router + solicited + override */
+		0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfe,
+		0x02, 0x01, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+	};
+	struct sg_pkt_meta meta;
+	struct rte_mbuf *m = build_mbuf(solicit, SG_ARRAY_SIZE(solicit), &meta);
+
+	ck_assert_int_eq(sg_pkt_nd_advert(m, &meta, our_mac, true), 0);
+	expect_bytes(m, advert, sizeof(advert));
+	expect_icmp6_valid(m, 14);
+	rte_pktmbuf_free(m);
+}
+END_TEST
+
+/* Duplicate address detection: the solicitation has no option, so the answer grows. */
+START_TEST(test_nd_advert_dad)
+{
+	static const struct op solicit[] = {ETH_TO("33:33:ff:00:00:fe"), TYPE6,
+		IPV6("::", "ff02::1:ff00:fe"), NS("fe80::fe")};
+	static const uint8_t advert[86] = {
+		0x33, 0x33, 0x00, 0x00, 0x00, 0x01, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x86, 0xdd,
+		0x60, 0x00, 0x00, 0x00, 0x00, 0x20, 0x3a, 0xff,
+		0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfe,
+		0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, /* to all nodes */
+		0x88, 0x00, 0x33, 0x7b, 0x20, 0x00, 0x00, 0x00, /* override only */
+		0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfe,
+		0x02, 0x01, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+	};
+	struct sg_pkt_meta meta;
+	struct rte_mbuf *m = build_mbuf(solicit, SG_ARRAY_SIZE(solicit), &meta);
+
+	ck_assert_uint_eq(rte_pktmbuf_pkt_len(m), 78);
+	ck_assert_int_eq(sg_pkt_nd_advert(m, &meta, our_mac, false), 0);
+	expect_bytes(m, advert, sizeof(advert));
+	expect_icmp6_valid(m, 14);
+	rte_pktmbuf_free(m);
+}
+END_TEST
+
+/* A tagged solicitation with a hop-by-hop header and a nonce: the answer keeps the tag,
+ * drops the extension header and the extra option, and shrinks. */
+START_TEST(test_nd_advert_vlan_shrinks)
+{
+	static const struct op solicit[] = {ETH, VLAN(0x8100, 0x0064), TYPE6,
+		IPV6("fe80::1", "fe80::fe"), HOP(0), NS("fe80::fe"), NDOPT(14, 1),
+		LLA(1, SRC_MAC)};
+	static const uint8_t advert[90] = {
+		0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+		0x81, 0x00, 0x00, 0x64, 0x86, 0xdd,
+		0x60, 0x00, 0x00, 0x00, 0x00, 0x20, 0x3a, 0xff,
+		0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfe,
+		0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01,
+		0x88, 0x00, 0xf3, 0xfc, 0x60, 0x00, 0x00, 0x00,
+		0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfe,
+		0x02, 0x01, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+	};
+	struct sg_pkt_meta meta;
+	struct rte_mbuf *m = build_mbuf(solicit, SG_ARRAY_SIZE(solicit), &meta);
+
+	ck_assert_uint_eq(rte_pktmbuf_pkt_len(m), 18 + 40 + 8 + 40);
+	ck_assert_int_eq(sg_pkt_nd_advert(m, &meta, our_mac, false), 0);
+	expect_bytes(m, advert, sizeof(advert));
+	expect_icmp6_valid(m, 18);
+	rte_pktmbuf_free(m);
+}
+END_TEST
+
+/* No room to grow, more than one segment, or not a solicitation: -EINVAL, nothing written. */
+START_TEST(test_nd_advert_refused)
+{
+	static const struct op dad[] = {ETH_TO("33:33:ff:00:00:fe"), TYPE6,
+		IPV6("::", "ff02::1:ff00:fe"), NS("fe80::fe")};
+	static const struct op advert[] = {ETH, TYPE6, IPV6("fe80::fe", "fe80::1"),
+		NA("fe80::fe", 0x60), LLA(2, OUR_MAC)};
+	struct sg_pkt_meta meta;
+	uint8_t before[128];
+	struct rte_mbuf *m, *tail;
+	struct pb pb;
+
+	/* The solicitation at the very end of its buffer: no tailroom for 8 more bytes. */
+	pb_build(&pb, dad, SG_ARRAY_SIZE(dad));
+	m = rte_pktmbuf_alloc(pool);
+	ck_assert_ptr_nonnull(m);
+	m->data_off = (uint16_t)(m->buf_len - pb.len);
+	memcpy(rte_pktmbuf_append(m, pb.len), pb.b, pb.len);
+	ck_assert_uint_eq(sg_pkt_parse(m, &meta), SG_DROP_NONE);
+	ck_assert_int_eq(sg_pkt_nd_advert(m, &meta, our_mac, false), -EINVAL);
+	ck_assert_uint_eq(rte_pktmbuf_pkt_len(m), pb.len);
+	ck_assert_mem_eq(rte_pktmbuf_mtod(m, uint8_t *), pb.b, pb.len);
+	rte_pktmbuf_free(m);
+
+	/* Two segments (the record is the one-segment parse: split, the headers are cut). */
+	m = mbuf_split(pb.b, pb.len, 70);
+	ck_assert_int_eq(sg_pkt_nd_advert(m, &meta, our_mac, false), -EINVAL);
+	tail = m->next;
+	ck_assert_mem_eq(rte_pktmbuf_mtod(m, uint8_t *), pb.b, 70);
+	ck_assert_mem_eq(rte_pktmbuf_mtod(tail, uint8_t *), pb.b + 70, pb.len - 70);
+	rte_pktmbuf_free(m);
+
+	/* An advertisement is not a solicitation. */
+	m = build_mbuf(advert, SG_ARRAY_SIZE(advert), &meta);
+	memcpy(before, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m));
+	ck_assert_int_eq(sg_pkt_nd_advert(m, &meta, our_mac, false), -EINVAL);
+	ck_assert_mem_eq(rte_pktmbuf_mtod(m, uint8_t *), before, rte_pktmbuf_data_len(m));
+	rte_pktmbuf_free(m);
+}
+END_TEST
+
 static Suite *
 pkt_suite(void)
 {
@@ -1635,6 +1861,15 @@ pkt_suite(void)
 	tcase_add_test(tc, test_random_frames);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("answers");
+	tcase_add_test(tc, test_arp_reply);
+	tcase_add_test(tc, test_arp_reply_vlan);
+	tcase_add_test(tc, test_nd_advert);
+	tcase_add_test(tc, test_nd_advert_router);
+	tcase_add_test(tc, test_nd_advert_dad);
+	tcase_add_test(tc, test_nd_advert_vlan_shrinks);
+	tcase_add_test(tc, test_nd_advert_refused);
+	suite_add_tcase(s, tc);
 	return s;
 }
 
