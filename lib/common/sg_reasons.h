@@ -21,6 +21,7 @@
 	X(L4_TRUNCATED, "TCP, UDP or ICMP header truncated")                                       \
 	X(TCP_HEADER_LEN, "TCP data offset below 20 bytes or beyond the packet")                   \
 	X(TCP_FLAGS, "invalid TCP flag combination")                                               \
+	X(ND_MALFORMED, "neighbour solicitation or advertisement a receiver must discard")         \
 	X(FRAG_TINY, "fragment too small to hold the transport header")                            \
 	X(FRAG_OVERLAP, "overlapping or inconsistent fragments")                                   \
 	X(FRAG_UNMATCHED, "fragment of a datagram that was never classified")                      \

@@ -5,6 +5,15 @@
  * Usage: sg_pkt_parse_burst(pkts, meta, n) once per received burst; every later stage (port
  * security, conntrack, classification, forwarding) reads 'meta' and never re-parses headers.
  *
+ * What counts as malformed follows the receivers the packets are meant for: Linux's IPv4/IPv6
+ * input checks, netfilter's TCP flag table, RFC 1858 and RFC 7112 for fragments, RFC 5095 for
+ * routing header type 0, RFC 4861 and RFC 6980 for neighbour discovery. pkt_parse.c lists every
+ * check next to the code. Transport checksums are not verified (the receiving guest does that);
+ * the IPv4 header checksum is, because the addresses it protects drive every later decision.
+ *
+ * Packets are read from their first segment only: a multi-segment packet whose headers do not all
+ * sit in the first segment is dropped as truncated at the layer that is cut.
+ *
  * Thread-safety: all functions are reentrant and touch only the packets and records given.
  * They never allocate, lock or make system calls.
  */
@@ -46,11 +55,22 @@ enum sg_frag {
 #define SG_ARP_REQUEST 1
 #define SG_ARP_REPLY 2
 
+/* ICMPv6 neighbour discovery types, in meta.sport. */
+#define SG_ND_SOLICIT 135
+#define SG_ND_ADVERT 136
+
+/* Longest IPv6 extension header chain the parser walks; a longer one is IPV6_EXT_HEADERS. */
+#define SG_PKT_IPV6_MAX_EXT 8
+
 /**
  * What the parser learned about one packet. For ARP: src/dst are the sender and target
  * protocol addresses, sport the operation, 'arp_sha' the sender hardware address.
  * For ICMP/ICMPv6: sport is the type, dport the code, icmp_id the echo identifier.
  * For IPv6 neighbour discovery (NS/NA): nd_target is the target address.
+ *
+ * When reason is not SG_DROP_NONE only reason and l3 are meaningful; the other fields hold
+ * what was learned before the fault, or zero. On a well-formed packet, fields that do not
+ * apply are zero (addresses have family 0); the frag_* fields only describe fragments.
  */
 struct sg_pkt_meta {
 	uint8_t l3;             /**< enum sg_l3. */
@@ -67,7 +87,7 @@ struct sg_pkt_meta {
 	uint16_t sport;         /**< TCP/UDP source port, ICMP type, ARP operation. */
 	uint16_t dport;         /**< TCP/UDP destination port, ICMP code. */
 	uint16_t icmp_id;       /**< ICMP echo identifier (and the id of other query types). */
-	uint32_t frag_id;       /**< IPv4 identification or IPv6 fragment identification. */
+	uint32_t frag_id;       /**< IPv4 or IPv6 fragment identification; 0 unless a fragment. */
 	uint16_t frag_offset;   /**< Fragment offset in bytes. */
 	bool frag_more;         /**< More fragments follow. */
 	uint8_t tcp_hdr_len;    /**< TCP header with options, in bytes. */
@@ -75,6 +95,7 @@ struct sg_pkt_meta {
 	uint32_t tcp_ack;
 	uint16_t tcp_win;       /**< Raw window field (unscaled). */
 	uint8_t arp_sha[6];     /**< ARP sender hardware address. */
+	uint8_t nd_lladdr[6];   /**< NS source / NA target link-layer address option, or zero. */
 	struct sg_ip src;       /**< Source address (ARP: sender protocol address). */
 	struct sg_ip dst;       /**< Destination address (ARP: target protocol address). */
 	struct sg_ip nd_target; /**< ICMPv6 NS/NA target address. */
@@ -83,7 +104,8 @@ struct sg_pkt_meta {
 /**
  * Parse 'n' packets into 'meta'. Each record gets reason SG_DROP_NONE or the reason the
  * packet is malformed (truncated at any layer, bad IHL/length/checksum, IPv4 options, bad
- * IPv6 extension chains, invalid TCP flag combinations, tiny fragments, ...).
+ * IPv6 extension chains, invalid TCP flag combinations, tiny or overlapping fragments,
+ * neighbour discovery a receiver would discard, ...).
  * Returns the number of well-formed packets.
  */
 uint16_t sg_pkt_parse_burst(struct rte_mbuf **pkts, struct sg_pkt_meta *meta, uint16_t n);
@@ -91,19 +113,30 @@ uint16_t sg_pkt_parse_burst(struct rte_mbuf **pkts, struct sg_pkt_meta *meta, ui
 /** Parse one packet (what sg_pkt_parse_burst does for each). Returns meta->reason. */
 enum sg_drop_reason sg_pkt_parse(const struct rte_mbuf *m, struct sg_pkt_meta *meta);
 
-/** True for a TCP flag combination no valid segment carries (SYN+FIN, SYN+RST, none, ...). */
+/**
+ * True for a TCP flag combination no valid segment carries: netfilter's tcp_valid_flags table.
+ * PSH, ECE and CWR never matter; of FIN, SYN, RST, ACK and URG only these are valid: SYN,
+ * SYN+URG, SYN+ACK, RST, RST+ACK, FIN+ACK, FIN+ACK+URG, ACK, ACK+URG. So no flags, SYN+FIN,
+ * SYN+RST, RST+FIN, FIN without ACK, URG alone and SYN+ACK+URG are all invalid.
+ */
 bool sg_pkt_tcp_flags_invalid(uint8_t flags);
 
 /**
- * Turn an ARP request (parsed in 'meta') into the reply in place: 'mac' answers for the
- * requested address. The frame goes back out of the port it came in on.
+ * Turn an ARP request (parsed in 'meta', reason SG_DROP_NONE) into the reply in place: 'mac'
+ * answers for the requested address. The Ethernet destination becomes the request's source,
+ * VLAN tags and frame length stay, so the frame goes back out of the port it came in on.
  */
 void sg_pkt_arp_reply(struct rte_mbuf *m, const struct sg_pkt_meta *meta, const uint8_t mac[6]);
 
 /**
- * Turn a neighbour solicitation (parsed in 'meta') into a solicited neighbour advertisement
- * in place, from 'mac' for meta->nd_target (router flag set when 'router').
- * Returns 0, or -EINVAL if the packet cannot hold the advertisement.
+ * Turn a neighbour solicitation (parsed in 'meta', reason SG_DROP_NONE) into a neighbour
+ * advertisement in place, from 'mac' for meta->nd_target (router flag set when 'router'):
+ * override flag and a target link-layer address option; solicited flag and unicast to the
+ * solicitation's source, or, when that source was :: (duplicate address detection), no
+ * solicited flag and sent to all-nodes ff02::1 (RFC 4861 7.2.4). IPv6 extension headers of
+ * the solicitation are dropped, VLAN tags stay; the mbuf is grown or trimmed to fit.
+ * Returns 0, or -EINVAL if 'meta' is not a solicitation or the mbuf is not one segment
+ * with room for the advertisement (then the packet is unchanged).
  */
 int sg_pkt_nd_advert(struct rte_mbuf *m, const struct sg_pkt_meta *meta, const uint8_t mac[6],
 		bool router);

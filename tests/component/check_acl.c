@@ -186,6 +186,6 @@ main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	rte_eal_cleanup();
+	sg_test_eal_cleanup();
 	return failed == 0 ? 0 : 1;
 }

@@ -2,6 +2,7 @@
 #ifndef SG_TEST_EAL_H
 #define SG_TEST_EAL_H
 
+#include <limits.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -21,19 +22,32 @@ static inline int
 sg_test_eal_init(const char *name, int memory_mb, int n_extra, char **extra)
 {
 	char prefix[64], memory[16];
-	char *argv[16] = {(char *)name, "--no-huge", "--no-pci", "-l", "0", "--log-level", "lib.*:warning",
-			"-m", memory, "--file-prefix", prefix};
-	int argc = 11;
+	/* No shared config files and no telemetry socket: a run leaves nothing in /var/run/dpdk
+	 * but an empty directory, which sg_test_eal_cleanup() removes. */
+	char *argv[18] = {(char *)name, "--no-huge", "--no-pci", "-l", "0", "--log-level", "lib.*:warning",
+			"-m", memory, "--file-prefix", prefix, "--no-shconf", "--no-telemetry"};
+	int argc = 13;
 
 	snprintf(prefix, sizeof(prefix), "sgfw-test-%s-%d", name, (int)getpid());
 	snprintf(memory, sizeof(memory), "%d", memory_mb);
-	for (int i = 0; i < n_extra && argc < 15; i++)
+	for (int i = 0; i < n_extra && argc < 17; i++)
 		argv[argc++] = extra[i];
 	if (rte_eal_init(argc, argv) < 0) {
 		fprintf(stderr, "%s: rte_eal_init failed\n", name);
 		return -1;
 	}
 	return 0;
+}
+
+/** Tear EAL down and remove the test's (empty) runtime directory. */
+static inline void
+sg_test_eal_cleanup(void)
+{
+	char runtime_dir[PATH_MAX];
+
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	rmdir(runtime_dir);
 }
 
 #endif /* SG_TEST_EAL_H */
