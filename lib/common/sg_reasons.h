@@ -37,6 +37,9 @@
 	X(ACL_EGRESS, "denied by the sender's egress rules")                                       \
 	X(ACL_INGRESS, "denied by the receiver's ingress rules")                                   \
 	X(CT_INVALID, "invalid for its tracked connection")                                        \
+	X(CT_TCP_STATE, "TCP flags not valid in the connection's state (e.g. SYN-ACK from client)") \
+	X(CT_TCP_WINDOW, "TCP segment outside the tracked sequence or acknowledgement window")    \
+	X(CT_TCP_RST, "TCP reset below the acknowledged sequence number")                         \
 	X(CT_NOT_NEW, "cannot start a connection (unsolicited reply, stray ICMP error)")           \
 	X(CT_TABLE_FULL, "connection table full")                                                  \
 	X(CT_BLOCKED, "connection no longer allowed by the policy")                                \

@@ -1,0 +1,741 @@
+/* The tracker's core: creation, the burst lookup/update the workers call for every packet,
+ * commit of accepted new connections, ICMP errors as RELATED, and per-connection accessors. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
+
+#include "ct_private.h"
+
+void
+sg_ct_params_init(struct sg_ct_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->capacity = 1000000;
+	p->n_workers = 1;
+	memcpy(p->timeouts, sg_ct_timeout_defaults, sizeof(p->timeouts));
+	p->tcp_be_liberal = false;
+	p->tcp_loose = true;
+	p->socket_id = -1;
+}
+
+struct sg_ct *
+sg_ct_create(const struct sg_ct_params *p)
+{
+	struct sg_ct *ct;
+	int rc;
+
+	if (p == NULL || p->capacity == 0 || p->n_workers == 0 || p->n_workers > 255) {
+		errno = EINVAL;
+		return NULL;
+	}
+	for (int i = 0; i < SG_CT_TM_COUNT; i++) {
+		if (p->timeouts[i] == 0 || p->timeouts[i] > SG_CT_TIMEOUT_MAX) {
+			errno = EINVAL;
+			return NULL;
+		}
+	}
+	ct = aligned_alloc(RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL(sizeof(*ct), RTE_CACHE_LINE_SIZE));
+	if (ct == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(ct, 0, sizeof(*ct));
+	ct->capacity = p->capacity;
+	ct->n_workers = p->n_workers;
+	ct->tcp_be_liberal = p->tcp_be_liberal;
+	ct->tcp_loose = p->tcp_loose;
+	for (int i = 0; i < SG_CT_TM_COUNT; i++)
+		ct->timeout_ms[i] = p->timeouts[i] * 1000u;
+	rte_spinlock_init(&ct->table_lock);
+	ct->workers = aligned_alloc(RTE_CACHE_LINE_SIZE, sizeof(*ct->workers) * p->n_workers);
+	if (ct->workers == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	memset(ct->workers, 0, sizeof(*ct->workers) * p->n_workers);
+	for (unsigned int i = 0; i < p->n_workers; i++) {
+		rte_spinlock_init(&ct->workers[i].wheel_lock);
+		ct->workers[i].cur_tick = UINT64_MAX;
+	}
+	if (p->qsbr != NULL) {
+		ct->qsbr = p->qsbr;
+	} else {
+		size_t sz = rte_rcu_qsbr_get_memsize(p->n_workers);
+
+		ct->qsbr = aligned_alloc(RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL(sz, RTE_CACHE_LINE_SIZE));
+		if (ct->qsbr == NULL || rte_rcu_qsbr_init(ct->qsbr, p->n_workers) != 0) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		ct->own_qsbr = true;
+	}
+	rc = ct_table_init(ct, p);
+	if (rc != 0)
+		goto fail;
+	return ct;
+fail:
+	sg_ct_free(ct);
+	errno = -rc;
+	return NULL;
+}
+
+void
+sg_ct_free(struct sg_ct *ct)
+{
+	if (ct == NULL)
+		return;
+	ct_table_fini(ct);
+	if (ct->own_qsbr)
+		free(ct->qsbr);
+	free(ct->workers);
+	free(ct);
+}
+
+struct rte_rcu_qsbr *
+sg_ct_qsbr(const struct sg_ct *ct)
+{
+	return ct->qsbr;
+}
+
+int
+sg_ct_set_timeout(struct sg_ct *ct, enum sg_ct_timeout tm, uint32_t seconds)
+{
+	if ((unsigned int)tm >= SG_CT_TM_COUNT || seconds == 0 || seconds > SG_CT_TIMEOUT_MAX)
+		return -EINVAL;
+	__atomic_store_n(&ct->timeout_ms[tm], seconds * 1000u, __ATOMIC_RELAXED);
+	return 0;
+}
+
+uint32_t
+sg_ct_get_timeout(const struct sg_ct *ct, enum sg_ct_timeout tm)
+{
+	return (unsigned int)tm < SG_CT_TM_COUNT ? ct_timeout(ct, tm) / 1000u : 0;
+}
+
+void
+sg_ct_set_tcp_be_liberal(struct sg_ct *ct, bool on)
+{
+	__atomic_store_n(&ct->tcp_be_liberal, on, __ATOMIC_RELAXED);
+}
+
+void
+sg_ct_set_tcp_loose(struct sg_ct *ct, bool on)
+{
+	__atomic_store_n(&ct->tcp_loose, on, __ATOMIC_RELAXED);
+}
+
+/* ---- Building the key of a packet ---- */
+
+/* ICMP and ICMPv6 message classes. */
+enum ct_icmp_class {
+	CT_ICMP_OTHER,
+	CT_ICMP_REQUEST,
+	CT_ICMP_REPLY,
+	CT_ICMP_ERROR,
+};
+
+/* The class of ICMP 'type' and, for queries, the request type of its pair. */
+static enum ct_icmp_class
+ct_icmp_classify(bool v6, uint8_t type, uint8_t *request)
+{
+	if (!v6) {
+		switch (type) {
+		case 8: case 13: case 15: case 17: /* echo, timestamp, info, address mask */
+			*request = type;
+			return CT_ICMP_REQUEST;
+		case 0:
+			*request = 8;
+			return CT_ICMP_REPLY;
+		case 14: case 16: case 18:
+			*request = (uint8_t)(type - 1);
+			return CT_ICMP_REPLY;
+		case 3: case 4: case 5: case 11: case 12: /* unreach, quench, redirect, time, param */
+			return CT_ICMP_ERROR;
+		default:
+			return CT_ICMP_OTHER;
+		}
+	}
+	switch (type) {
+	case 128: case 139: /* echo request, node information query */
+		*request = type;
+		return CT_ICMP_REQUEST;
+	case 129: case 140:
+		*request = (uint8_t)(type - 1);
+		return CT_ICMP_REPLY;
+	case 1: case 2: case 3: case 4: /* unreach, packet too big, time exceeded, param */
+		return CT_ICMP_ERROR;
+	default:
+		return CT_ICMP_OTHER;
+	}
+}
+
+/* Fill p->key, p->hash and p->lo_to_hi from a packet's addresses and ports. */
+static void
+ct_key_build(struct ct_pkt *p, const struct sg_ip *src, const struct sg_ip *dst, uint8_t proto,
+		uint16_t sport, uint16_t dport)
+{
+	size_t alen = src->family == SG_AF_INET ? 4 : 16;
+	int cmp = memcmp(src->bytes, dst->bytes, alen);
+	struct ct_key *k = &p->key;
+
+	memset(k, 0, sizeof(*k));
+	k->family = src->family;
+	k->proto = proto;
+	p->lo_to_hi = cmp < 0 || (cmp == 0 && sport <= dport);
+	if (p->lo_to_hi) {
+		memcpy(k->addr[0], src->bytes, alen);
+		memcpy(k->addr[1], dst->bytes, alen);
+		k->port[0] = sport;
+		k->port[1] = dport;
+	} else {
+		memcpy(k->addr[0], dst->bytes, alen);
+		memcpy(k->addr[1], src->bytes, alen);
+		k->port[0] = dport;
+		k->port[1] = sport;
+	}
+	p->hash = ct_key_hash(k);
+}
+
+/* Prepare 'p' for a packet. Returns SG_CT_NEW when it has a key to look up, or the result to
+ * give it right away (with '*reason'). */
+static enum sg_ct_result
+ct_pkt_init(struct ct_pkt *p, struct rte_mbuf *m, const struct sg_pkt_meta *meta,
+		uint8_t *reason)
+{
+	uint16_t sport = 0, dport = 0;
+	bool v6;
+
+	p->meta = meta;
+	p->m = m;
+	p->icmp_error = 0;
+	if (meta->reason != SG_DROP_NONE) {
+		*reason = meta->reason;
+		return SG_CT_INVALID;
+	}
+	if (meta->l3 != SG_L3_IPV4 && meta->l3 != SG_L3_IPV6) {
+		*reason = SG_DROP_CT_INVALID;
+		return SG_CT_INVALID;
+	}
+	/* Later fragments carry no ports: the datapath gives them their datagram's verdict. */
+	if (meta->frag == SG_FRAG_LATER) {
+		*reason = SG_DROP_FRAG_UNMATCHED;
+		return SG_CT_INVALID;
+	}
+	v6 = meta->l3 == SG_L3_IPV6;
+	p->ip_bytes = (uint16_t)(meta->l3_len + meta->l4_len);
+	switch (meta->proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		sport = meta->sport;
+		dport = meta->dport;
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6: {
+		uint8_t request = 0;
+
+		if ((meta->proto == IPPROTO_ICMPV6) != v6) {
+			*reason = SG_DROP_CT_INVALID;
+			return SG_CT_INVALID;
+		}
+		switch (ct_icmp_classify(v6, (uint8_t)meta->sport, &request)) {
+		case CT_ICMP_REQUEST:
+			sport = meta->icmp_id;
+			dport = request;
+			break;
+		case CT_ICMP_REPLY:
+			/* The reply's key mirrors its request's: (request type, id) reversed. */
+			sport = request;
+			dport = meta->icmp_id;
+			break;
+		case CT_ICMP_ERROR:
+			p->icmp_error = 1;
+			return SG_CT_NEW;
+		default:
+			/* netfilter tracks no other message: it cannot start or match a connection. */
+			*reason = SG_DROP_CT_NOT_NEW;
+			return SG_CT_NOT_NEW;
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	ct_key_build(p, &meta->src, &meta->dst, meta->proto, sport, dport);
+	return SG_CT_NEW;
+}
+
+static inline int
+ct_pkt_dir(const struct sg_conn *c, const struct ct_pkt *p)
+{
+	return p->lo_to_hi == !!(c->flags & CT_F_ORIG_LO) ? SG_CT_DIR_ORIG : SG_CT_DIR_REPLY;
+}
+
+/* ---- ICMP errors (R-L5, D11) ---- */
+
+/* Read the header embedded in ICMP error 'p' and find the connection it is about. Fills
+ * '*dir' with the direction of the embedded packet. */
+static struct sg_conn *
+ct_icmp_error_conn(const struct sg_ct *ct, const struct ct_pkt *p, uint32_t now32, int *dir)
+{
+	const struct sg_pkt_meta *meta = p->meta;
+	uint32_t off = (uint32_t)meta->l2_len + meta->l3_len + 8;
+	uint8_t buf[40];
+	const uint8_t *h;
+	struct sg_ip isrc, idst;
+	uint8_t iproto;
+	uint16_t sport = 0, dport = 0;
+	struct ct_pkt inner;
+	struct sg_conn *c;
+
+	if (p->m == NULL)
+		return NULL;
+	memset(&isrc, 0, sizeof(isrc));
+	memset(&idst, 0, sizeof(idst));
+	if (meta->l3 == SG_L3_IPV4) {
+		uint32_t ihl;
+
+		h = rte_pktmbuf_read(p->m, off, 20, buf);
+		if (h == NULL || (h[0] >> 4) != 4 || (h[0] & 0xf) < 5)
+			return NULL;
+		/* A non-first fragment carries no ports to match on. */
+		if (((h[6] & 0x1f) << 8 | h[7]) != 0)
+			return NULL;
+		ihl = (h[0] & 0xfu) * 4;
+		iproto = h[9];
+		isrc.family = idst.family = SG_AF_INET;
+		memcpy(isrc.bytes, h + 12, 4);
+		memcpy(idst.bytes, h + 16, 4);
+		off += ihl;
+	} else {
+		int hops = 0;
+
+		h = rte_pktmbuf_read(p->m, off, 40, buf);
+		if (h == NULL || (h[0] >> 4) != 6)
+			return NULL;
+		iproto = h[6];
+		isrc.family = idst.family = SG_AF_INET6;
+		memcpy(isrc.bytes, h + 8, 16);
+		memcpy(idst.bytes, h + 24, 16);
+		off += 40;
+		/* Skip the extension headers a packet that caused an error may carry. */
+		while ((iproto == 0 || iproto == 43 || iproto == 60 || iproto == 44) && hops++ < 4) {
+			const uint8_t *e = rte_pktmbuf_read(p->m, off, 8, buf);
+
+			if (e == NULL)
+				return NULL;
+			if (iproto == 44) {
+				if ((((uint16_t)e[2] << 8 | e[3]) & 0xfff8) != 0)
+					return NULL;
+				iproto = e[0];
+				off += 8;
+			} else {
+				iproto = e[0];
+				off += ((uint32_t)e[1] + 1) * 8;
+			}
+		}
+	}
+	switch (iproto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		h = rte_pktmbuf_read(p->m, off, 4, buf);
+		if (h == NULL)
+			return NULL;
+		sport = (uint16_t)(h[0] << 8 | h[1]);
+		dport = (uint16_t)(h[2] << 8 | h[3]);
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6: {
+		uint8_t request = 0;
+		uint16_t id;
+
+		if ((iproto == IPPROTO_ICMPV6) != (isrc.family == SG_AF_INET6))
+			return NULL;
+		h = rte_pktmbuf_read(p->m, off, 8, buf);
+		if (h == NULL)
+			return NULL;
+		id = (uint16_t)(h[4] << 8 | h[5]);
+		switch (ct_icmp_classify(isrc.family == SG_AF_INET6, h[0], &request)) {
+		case CT_ICMP_REQUEST:
+			sport = id;
+			dport = request;
+			break;
+		case CT_ICMP_REPLY:
+			sport = request;
+			dport = id;
+			break;
+		default:
+			return NULL; /* Never an error about an error. */
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	ct_key_build(&inner, &isrc, &idst, iproto, sport, dport);
+	c = ct_table_lookup(ct, &inner.key, inner.hash);
+	if (c == NULL || ct_expired(c, now32))
+		return NULL;
+	/* The error must travel back to the sender of the packet it quotes: the outer destination
+	 * is that endpoint, so a third party cannot use a guessed tuple to pass (edge case 58). */
+	if (memcmp(meta->dst.bytes, isrc.bytes, isrc.family == SG_AF_INET ? 4 : 16) != 0)
+		return NULL;
+	*dir = ct_pkt_dir(c, &inner);
+	return c;
+}
+
+/* ---- Per-packet processing ---- */
+
+static inline void
+ct_count(struct ct_worker *w, const struct sg_ct_verdict *v)
+{
+	/* Single writer per worker: relaxed stores keep readers' loads untorn. */
+	__atomic_store_n(&w->results[v->result], w->results[v->result] + 1, __ATOMIC_RELAXED);
+	if (v->result == SG_CT_INVALID)
+		__atomic_store_n(&w->invalid[v->reason], w->invalid[v->reason] + 1,
+				__ATOMIC_RELAXED);
+}
+
+/* Run packet 'p' through connection 'c'. Returns false when the entry turned out to be gone
+ * (dead, expired or renewed): the packet then has no connection. */
+static bool
+ct_conn_packet(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *p, uint32_t now32,
+		struct sg_ct_verdict *v)
+{
+	const struct ct_proto *proto = ct_proto_of(c->proto);
+	int dir = ct_pkt_dir(c, p);
+	uint8_t reason = SG_DROP_NONE;
+	enum ct_upd upd;
+	uint8_t flags;
+
+	if (ct_flags(c) & CT_F_BLOCKED) {
+		v->conn = c;
+		v->dir = (uint8_t)dir;
+		v->result = SG_CT_BLOCKED;
+		v->reason = SG_DROP_CT_BLOCKED;
+		return true;
+	}
+	ct_conn_lock(c);
+	flags = c->flags;
+	if ((flags & CT_F_DEAD) || ct_expired(c, now32)) {
+		ct_conn_unlock(c);
+		return false;
+	}
+	upd = proto->conn_update(ct, c, p, dir, now32, &reason);
+	if (upd == CT_UPD_RENEW) {
+		ct_conn_unlock(c);
+		return false;
+	}
+	v->conn = c;
+	v->dir = (uint8_t)dir;
+	if (upd == CT_UPD_INVALID) {
+		ct_conn_unlock(c);
+		v->result = SG_CT_INVALID;
+		v->reason = reason;
+		return true;
+	} else {
+		struct ct_body *b = ct_body(c);
+
+		b->pkts[dir]++;
+		b->bytes[dir] += p->ip_bytes;
+		if (dir == SG_CT_DIR_REPLY && !(c->flags & CT_F_SEEN_REPLY)) {
+			ct_flags_set(c, CT_F_SEEN_REPLY, 0);
+			v->flags |= SG_CT_VF_FIRST_REPLY;
+		}
+		if (c->flags & CT_F_PICKUP)
+			v->flags |= SG_CT_VF_PICKUP;
+	}
+	ct_conn_unlock(c);
+	v->result = dir == SG_CT_DIR_ORIG ? SG_CT_ESTABLISHED : SG_CT_REPLY;
+	v->reason = SG_DROP_NONE;
+	return true;
+}
+
+static void
+ct_no_conn(const struct sg_ct *ct, const struct ct_pkt *p, struct sg_ct_verdict *v)
+{
+	uint8_t reason = SG_DROP_NONE;
+
+	v->conn = NULL;
+	v->dir = SG_CT_DIR_ORIG;
+	v->flags = 0;
+	v->result = (uint8_t)ct_proto_of(p->key.proto)->valid_new(ct, p, &reason);
+	v->reason = reason;
+}
+
+static void
+ct_icmp_error(const struct sg_ct *ct, const struct ct_pkt *p, uint32_t now32,
+		struct sg_ct_verdict *v)
+{
+	int dir = 0;
+	struct sg_conn *c = ct_icmp_error_conn(ct, p, now32, &dir);
+
+	if (c == NULL) {
+		v->result = SG_CT_NOT_NEW;
+		v->reason = SG_DROP_CT_NOT_NEW;
+		return;
+	}
+	v->conn = c;
+	/* The error travels against the packet it quotes. */
+	v->dir = (uint8_t)!dir;
+	if (ct_flags(c) & CT_F_BLOCKED) {
+		v->result = SG_CT_BLOCKED;
+		v->reason = SG_DROP_CT_BLOCKED;
+	} else {
+		v->result = SG_CT_RELATED;
+		v->reason = SG_DROP_NONE;
+	}
+}
+
+uint16_t
+sg_ct_process_burst(struct sg_ct *ct, unsigned int worker, struct rte_mbuf **pkts,
+		const struct sg_pkt_meta *meta, struct sg_ct_verdict *verdicts, uint16_t n,
+		uint64_t now)
+{
+	struct ct_worker *w = &ct->workers[worker];
+	uint32_t now32 = (uint32_t)now;
+	struct ct_pkt p[32];
+	uint8_t ready[32];
+	uint16_t found = 0;
+
+	/* Two passes per chunk: build keys and prefetch buckets, then look up. */
+	for (uint16_t base = 0; base < n; base += RTE_DIM(p)) {
+		uint16_t cnt = (uint16_t)RTE_MIN(n - base, (int)RTE_DIM(p));
+
+		for (uint16_t i = 0; i < cnt; i++) {
+			struct sg_ct_verdict *v = &verdicts[base + i];
+			uint8_t reason = SG_DROP_NONE;
+			enum sg_ct_result r;
+
+			memset(v, 0, sizeof(*v));
+			r = ct_pkt_init(&p[i], pkts != NULL ? pkts[base + i] : NULL,
+					&meta[base + i], &reason);
+			ready[i] = r == SG_CT_NEW;
+			if (!ready[i]) {
+				v->result = (uint8_t)r;
+				v->reason = reason;
+			} else if (!p[i].icmp_error) {
+				rte_prefetch0(&ct->buckets[(uint32_t)(((uint64_t)p[i].hash *
+						ct->n_buckets) >> 32)]);
+			}
+		}
+		for (uint16_t i = 0; i < cnt; i++) {
+			struct sg_ct_verdict *v = &verdicts[base + i];
+
+			if (ready[i]) {
+				if (p[i].icmp_error) {
+					ct_icmp_error(ct, &p[i], now32, v);
+				} else {
+					struct sg_conn *c = ct_table_lookup(ct, &p[i].key, p[i].hash);
+
+					if (c == NULL || !ct_conn_packet(ct, c, &p[i], now32, v))
+						ct_no_conn(ct, &p[i], v);
+				}
+			}
+			if (v->conn != NULL)
+				found++;
+			ct_count(w, v);
+		}
+	}
+	return found;
+}
+
+/* ---- Commit ---- */
+
+static void
+ct_conn_init(struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *p, unsigned int worker,
+		const struct sg_ct_origin *origin)
+{
+	bool v6 = p->key.family == SG_AF_INET6;
+	struct ct_body *b;
+
+	memset(c, 0, v6 ? sizeof(struct ct_conn6) : sizeof(struct ct_conn4));
+	c->proto = p->key.proto;
+	c->owner = (uint8_t)worker;
+	c->port[0] = p->key.port[0];
+	c->port[1] = p->key.port[1];
+	if (v6) {
+		memcpy(((struct ct_conn6 *)c)->addr, p->key.addr, 32);
+	} else {
+		memcpy(&((struct ct_conn4 *)c)->addr[0], p->key.addr[0], 4);
+		memcpy(&((struct ct_conn4 *)c)->addr[1], p->key.addr[1], 4);
+	}
+	c->flags = (uint8_t)(CT_F_VALID | (v6 ? CT_F_V6 : 0) | (p->lo_to_hi ? CT_F_ORIG_LO : 0));
+	b = ct_body(c);
+	if (origin != NULL)
+		b->origin = *origin;
+	(void)ct;
+}
+
+int
+sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
+		const struct sg_pkt_meta *meta, const struct sg_ct_origin *origin, uint64_t now,
+		struct sg_ct_verdict *v)
+{
+	struct ct_worker *w = &ct->workers[worker];
+	uint32_t now32 = (uint32_t)now;
+	const struct ct_proto *proto;
+	uint8_t reason = SG_DROP_NONE;
+	enum sg_ct_result r;
+	struct ct_pkt p;
+	struct sg_conn *c;
+	uint32_t id = 0;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	r = ct_pkt_init(&p, m, meta, &reason);
+	if (r == SG_CT_NEW && p.icmp_error) {
+		r = SG_CT_NOT_NEW;
+		reason = SG_DROP_CT_NOT_NEW;
+	}
+	if (r == SG_CT_NEW) {
+		proto = ct_proto_of(p.key.proto);
+		r = proto->valid_new(ct, &p, &reason);
+	}
+	if (r != SG_CT_NEW) {
+		v->result = (uint8_t)r;
+		v->reason = reason;
+		return -EINVAL;
+	}
+
+	rte_spinlock_lock(&ct->table_lock);
+	c = ct_table_lookup_locked(ct, &p.key, p.hash, &id);
+	if (c != NULL && !ct_expired(c, now32)) {
+		/* Another worker committed the same connection first: use its entry. */
+		rte_spinlock_unlock(&ct->table_lock);
+		w->counters[CT_C_INSERT_RACES]++;
+		if (ct_conn_packet(ct, c, &p, now32, v))
+			return -EEXIST;
+		/* It died just now: go round once more. */
+		return sg_ct_commit(ct, worker, m, meta, origin, now, v);
+	}
+	if (c != NULL && ct_limbo_has_room(w, 1) && ct_kill(c))
+		ct_delete_killed_locked(ct, w, c, id);
+	if (ct->n_live >= ct->capacity && ct_early_drop_locked(ct, w, p.hash, now32) != 0)
+		goto full;
+	id = ct_pool_alloc_locked(ct, p.key.family == SG_AF_INET6);
+	if (id == 0)
+		goto full;
+	c = ct_conn_of(ct, id);
+	ct_conn_init(ct, c, &p, worker, origin);
+	proto->new_conn(ct, c, &p, now32);
+	if (proto->conn_update(ct, c, &p, SG_CT_DIR_ORIG, now32, &reason) != CT_UPD_VALID) {
+		ct_pool_free_locked(ct, id);
+		rte_spinlock_unlock(&ct->table_lock);
+		v->result = SG_CT_INVALID;
+		v->reason = reason;
+		return -EINVAL;
+	}
+	ct_body(c)->pkts[SG_CT_DIR_ORIG] = 1;
+	ct_body(c)->bytes[SG_CT_DIR_ORIG] = p.ip_bytes;
+	/* On the wheel before it is visible, so whoever deletes it later finds it there. */
+	rte_spinlock_lock(&w->wheel_lock);
+	ct_wheel_link(w, ct, c, id, now);
+	rte_spinlock_unlock(&w->wheel_lock);
+	rc = ct_table_insert_locked(ct, &p.key, p.hash, id);
+	if (rc != 0 && ct_early_drop_locked(ct, w, p.hash, now32) == 0)
+		rc = ct_table_insert_locked(ct, &p.key, p.hash, id);
+	if (rc != 0) {
+		rte_spinlock_lock(&w->wheel_lock);
+		ct_wheel_unlink(ct, c);
+		rte_spinlock_unlock(&w->wheel_lock);
+		ct_pool_free_locked(ct, id);
+		goto full;
+	}
+	ct->n_live++;
+	rte_spinlock_unlock(&ct->table_lock);
+	w->counters[CT_C_INSERTS]++;
+	v->conn = c;
+	v->result = SG_CT_NEW;
+	v->dir = SG_CT_DIR_ORIG;
+	v->reason = SG_DROP_NONE;
+	v->flags = (c->flags & CT_F_PICKUP) ? SG_CT_VF_PICKUP : 0;
+	return 0;
+full:
+	rte_spinlock_unlock(&ct->table_lock);
+	__atomic_store_n(&w->counters[CT_C_TABLE_FULL], w->counters[CT_C_TABLE_FULL] + 1,
+			__ATOMIC_RELAXED);
+	v->result = SG_CT_INVALID;
+	v->reason = SG_DROP_CT_TABLE_FULL;
+	return -ENOSPC;
+}
+
+/* ---- Accessors ---- */
+
+void
+sg_ct_conn_origin(const struct sg_conn *c, struct sg_ct_origin *origin)
+{
+	const struct ct_body *b = ct_body_const(c);
+
+	*origin = b->origin;
+	origin->policy_epoch = __atomic_load_n(&b->origin.policy_epoch, __ATOMIC_RELAXED);
+}
+
+uint32_t
+sg_ct_conn_epoch(const struct sg_conn *c)
+{
+	return __atomic_load_n(&ct_body_const(c)->origin.policy_epoch, __ATOMIC_RELAXED);
+}
+
+void
+sg_ct_conn_set_epoch(struct sg_conn *c, uint32_t epoch)
+{
+	__atomic_store_n(&ct_body(c)->origin.policy_epoch, epoch, __ATOMIC_RELAXED);
+}
+
+void
+sg_ct_conn_set_blocked(struct sg_conn *c, bool blocked)
+{
+	ct_conn_lock(c);
+	if (blocked)
+		ct_flags_set(c, CT_F_BLOCKED, 0);
+	else
+		ct_flags_set(c, 0, CT_F_BLOCKED);
+	ct_conn_unlock(c);
+}
+
+bool
+sg_ct_conn_blocked(const struct sg_conn *c)
+{
+	return (ct_flags(c) & CT_F_BLOCKED) != 0;
+}
+
+bool
+sg_ct_conn_is_pickup(const struct sg_conn *c)
+{
+	return (ct_flags(c) & CT_F_PICKUP) != 0;
+}
+
+void
+sg_ct_conn_confirm(struct sg_conn *c)
+{
+	ct_conn_lock(c);
+	ct_flags_set(c, 0, CT_F_PICKUP);
+	ct_conn_unlock(c);
+}
+
+void
+sg_ct_conn_tuple(const struct sg_conn *c, struct sg_ct_tuple *t)
+{
+	struct ct_key k;
+	int s = (c->flags & CT_F_ORIG_LO) ? 0 : 1;
+	size_t alen;
+
+	ct_key_of_conn(c, &k);
+	memset(t, 0, sizeof(*t));
+	alen = k.family == SG_AF_INET ? 4 : 16;
+	t->src.family = t->dst.family = k.family;
+	memcpy(t->src.bytes, k.addr[s], alen);
+	memcpy(t->dst.bytes, k.addr[!s], alen);
+	t->sport = k.port[s];
+	t->dport = k.port[!s];
+	t->proto = k.proto;
+}
+
+enum sg_ct_state
+sg_ct_conn_state(const struct sg_conn *c)
+{
+	return ct_proto_of(c->proto)->state(c);
+}

@@ -1,0 +1,457 @@
+/* The connection table: a bucketized cuckoo hash (two candidate buckets of ten 6-byte slots
+ * per key, one cache line each) over one canonical key per connection, and the two entry
+ * pools (IPv4, IPv6) it points into.
+ *
+ * Readers never lock. A slot is published by writing its signature and then its id with a
+ * release store; an entry is fully initialised before its id is published and is recycled
+ * only after an RCU grace period, so a reader holding a stale id reads a dead entry, never
+ * freed memory. A cuckoo move copies a slot to its other bucket, bumps 'tbl_chng' and then
+ * clears the old slot; a reader that missed re-checks 'tbl_chng' and retries, the scheme of
+ * rte_hash's lock-free mode. Writers hold ct->table_lock.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <rte_hash_crc.h>
+
+#include "ct_private.h"
+
+/* Slots filled at most this share (per ten) of the table at full capacity. */
+#define CT_LOAD_TENTHS 9
+/* Buckets examined when looking for a cuckoo path. */
+#define CT_BFS_NODES 256
+
+static void *
+ct_map(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Transparent huge pages cut TLB misses on a table of gigabytes; a hint only. */
+	(void)madvise(p, bytes, MADV_HUGEPAGE);
+	return p;
+}
+
+static int
+ct_pool_init(struct ct_pool *pool, uint32_t n_entries, uint32_t entry_size)
+{
+	pool->entry_size = entry_size;
+	pool->n_entries = n_entries;
+	pool->map_bytes = (size_t)n_entries * entry_size;
+	pool->next_fresh = 1;
+	pool->free_head = 0;
+	pool->base = ct_map(pool->map_bytes);
+	return pool->base == NULL ? -ENOMEM : 0;
+}
+
+int
+ct_table_init(struct sg_ct *ct, const struct sg_ct_params *p)
+{
+	uint64_t n_buckets = ((uint64_t)p->capacity + CT_LOAD_TENTHS - 1) / CT_LOAD_TENTHS;
+	uint64_t n_pool = (uint64_t)p->capacity + (uint64_t)p->n_workers * CT_LIMBO_SIZE + 1;
+
+	if (n_pool >= CT_ID_V6)
+		return -EINVAL;
+	ct->n_buckets = (uint32_t)RTE_MAX(n_buckets, 2u);
+	ct->buckets_bytes = (size_t)ct->n_buckets * sizeof(struct ct_bucket);
+	ct->buckets = ct_map(ct->buckets_bytes);
+	if (ct->buckets == NULL)
+		return -ENOMEM;
+	if (ct_pool_init(&ct->pool4, (uint32_t)n_pool, sizeof(struct ct_conn4)) != 0 ||
+			ct_pool_init(&ct->pool6, (uint32_t)n_pool, sizeof(struct ct_conn6)) != 0)
+		return -ENOMEM;
+	return 0;
+}
+
+void
+ct_table_fini(struct sg_ct *ct)
+{
+	if (ct->buckets != NULL)
+		munmap(ct->buckets, ct->buckets_bytes);
+	if (ct->pool4.base != NULL)
+		munmap(ct->pool4.base, ct->pool4.map_bytes);
+	if (ct->pool6.base != NULL)
+		munmap(ct->pool6.base, ct->pool6.map_bytes);
+}
+
+/* ---- Hashing ---- */
+
+uint32_t
+ct_key_hash(const struct ct_key *k)
+{
+	uint32_t h = (uint32_t)k->proto << 8 | k->family;
+	uint32_t ports;
+
+	memcpy(&ports, k->port, sizeof(ports));
+	h = rte_hash_crc_4byte(ports, h);
+	if (k->family == SG_AF_INET) {
+		uint64_t a;
+
+		memcpy(&a, k->addr[0], 4);
+		memcpy((uint8_t *)&a + 4, k->addr[1], 4);
+		return rte_hash_crc_8byte(a, h);
+	}
+	for (int i = 0; i < 2; i++) {
+		uint64_t a[2];
+
+		memcpy(a, k->addr[i], 16);
+		h = rte_hash_crc_8byte(a[0], h);
+		h = rte_hash_crc_8byte(a[1], h);
+	}
+	return h;
+}
+
+/* murmur3's finaliser: a bijection that decorrelates the second bucket from the first. */
+static inline uint32_t
+ct_mix32(uint32_t h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
+	return h;
+}
+
+/* Range reduction without division, so the bucket count need not be a power of two. */
+static inline uint32_t
+ct_reduce(uint32_t h, uint32_t n)
+{
+	return (uint32_t)(((uint64_t)h * n) >> 32);
+}
+
+static inline void
+ct_buckets_of(const struct sg_ct *ct, uint32_t hash, uint32_t *b1, uint32_t *b2)
+{
+	*b1 = ct_reduce(hash, ct->n_buckets);
+	*b2 = ct_reduce(ct_mix32(hash), ct->n_buckets);
+	if (*b2 == *b1)
+		*b2 = *b1 + 1 == ct->n_buckets ? 0 : *b1 + 1;
+}
+
+static inline uint16_t
+ct_sig(uint32_t hash)
+{
+	return (uint16_t)hash;
+}
+
+/* ---- Keys ---- */
+
+bool
+ct_key_match(const struct sg_conn *c, const struct ct_key *k)
+{
+	uint32_t p1, p2;
+
+	if (c->proto != k->proto)
+		return false;
+	memcpy(&p1, c->port, 4);
+	memcpy(&p2, k->port, 4);
+	if (p1 != p2)
+		return false;
+	if (k->family == SG_AF_INET) {
+		const struct ct_conn4 *c4 = (const struct ct_conn4 *)c;
+
+		return !(c->flags & CT_F_V6) && memcmp(&c4->addr[0], k->addr[0], 4) == 0 &&
+				memcmp(&c4->addr[1], k->addr[1], 4) == 0;
+	}
+	return (c->flags & CT_F_V6) &&
+			memcmp(((const struct ct_conn6 *)c)->addr, k->addr, 32) == 0;
+}
+
+void
+ct_key_of_conn(const struct sg_conn *c, struct ct_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->proto = c->proto;
+	k->port[0] = c->port[0];
+	k->port[1] = c->port[1];
+	if (c->flags & CT_F_V6) {
+		k->family = SG_AF_INET6;
+		memcpy(k->addr, ((const struct ct_conn6 *)c)->addr, 32);
+	} else {
+		const struct ct_conn4 *c4 = (const struct ct_conn4 *)c;
+
+		k->family = SG_AF_INET;
+		memcpy(k->addr[0], &c4->addr[0], 4);
+		memcpy(k->addr[1], &c4->addr[1], 4);
+	}
+}
+
+uint32_t
+ct_id_of(const struct sg_ct *ct, const struct sg_conn *c)
+{
+	if (c->flags & CT_F_V6)
+		return (uint32_t)(((const uint8_t *)c - ct->pool6.base) / sizeof(struct ct_conn6)) |
+				CT_ID_V6;
+	return (uint32_t)(((const uint8_t *)c - ct->pool4.base) / sizeof(struct ct_conn4));
+}
+
+/* ---- Lookup ---- */
+
+static struct sg_conn *
+ct_bucket_search(const struct sg_ct *ct, const struct ct_bucket *b, uint16_t sig,
+		const struct ct_key *k, uint32_t *idp)
+{
+	for (unsigned int i = 0; i < CT_BUCKET_SLOTS; i++) {
+		uint32_t id;
+		struct sg_conn *c;
+
+		if (__atomic_load_n(&b->sig[i], __ATOMIC_RELAXED) != sig)
+			continue;
+		id = __atomic_load_n(&b->id[i], __ATOMIC_ACQUIRE);
+		if (id == 0)
+			continue;
+		c = ct_conn_of(ct, id);
+		/* A dead entry may sit beside its live successor until its killer removes it. */
+		if (ct_key_match(c, k) && !(ct_flags(c) & CT_F_DEAD)) {
+			if (idp != NULL)
+				*idp = id;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+struct sg_conn *
+ct_table_lookup(const struct sg_ct *ct, const struct ct_key *k, uint32_t hash)
+{
+	uint32_t b1, b2;
+	uint16_t sig = ct_sig(hash);
+
+	ct_buckets_of(ct, hash, &b1, &b2);
+	for (;;) {
+		uint32_t chng = __atomic_load_n(&ct->tbl_chng, __ATOMIC_ACQUIRE);
+		struct sg_conn *c;
+
+		c = ct_bucket_search(ct, &ct->buckets[b1], sig, k, NULL);
+		if (c == NULL)
+			c = ct_bucket_search(ct, &ct->buckets[b2], sig, k, NULL);
+		if (c != NULL)
+			return c;
+		/* A miss is trusted only if no entry moved between buckets meanwhile. */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (chng == __atomic_load_n(&ct->tbl_chng, __ATOMIC_ACQUIRE))
+			return NULL;
+	}
+}
+
+struct sg_conn *
+ct_table_lookup_locked(const struct sg_ct *ct, const struct ct_key *k, uint32_t hash,
+		uint32_t *id)
+{
+	uint32_t b1, b2;
+	uint16_t sig = ct_sig(hash);
+	struct sg_conn *c;
+
+	ct_buckets_of(ct, hash, &b1, &b2);
+	c = ct_bucket_search(ct, &ct->buckets[b1], sig, k, id);
+	if (c == NULL)
+		c = ct_bucket_search(ct, &ct->buckets[b2], sig, k, id);
+	return c;
+}
+
+/* ---- Insert and remove (table lock held) ---- */
+
+static inline void
+ct_slot_set(struct ct_bucket *b, unsigned int slot, uint16_t sig, uint32_t id)
+{
+	__atomic_store_n(&b->sig[slot], sig, __ATOMIC_RELAXED);
+	__atomic_store_n(&b->id[slot], id, __ATOMIC_RELEASE);
+}
+
+static int
+ct_bucket_free_slot(const struct ct_bucket *b)
+{
+	for (unsigned int i = 0; i < CT_BUCKET_SLOTS; i++)
+		if (b->id[i] == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The other candidate bucket of the entry in 'bucket'. */
+static uint32_t
+ct_alt_bucket(const struct sg_ct *ct, uint32_t id, uint32_t bucket)
+{
+	struct ct_key k;
+	uint32_t b1, b2;
+
+	ct_key_of_conn(ct_conn_of(ct, id), &k);
+	ct_buckets_of(ct, ct_key_hash(&k), &b1, &b2);
+	return bucket == b1 ? b2 : b1;
+}
+
+/* Move the occupant of from[fslot] to to[tslot], which is empty. */
+static void
+ct_slot_move(struct sg_ct *ct, struct ct_bucket *from, unsigned int fslot, struct ct_bucket *to,
+		unsigned int tslot)
+{
+	ct_slot_set(to, tslot, from->sig[fslot], from->id[fslot]);
+	/* Readers that miss the entry in both buckets during the move see the counter change. */
+	__atomic_fetch_add(&ct->tbl_chng, 1, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&from->id[fslot], 0, __ATOMIC_RELEASE);
+}
+
+struct ct_bfs_node {
+	uint32_t bucket;
+	int16_t parent;
+	uint8_t pslot;  /* Slot of the parent's bucket whose occupant moves into this bucket. */
+};
+
+/* A path must not pass a bucket twice, or one move would undo another. */
+static bool
+ct_bfs_on_path(const struct ct_bfs_node *q, unsigned int n, uint32_t bucket)
+{
+	for (int i = (int)n; i >= 0; i = q[i].parent)
+		if (q[i].bucket == bucket)
+			return true;
+	return false;
+}
+
+/* Free a slot in b1 or b2 by moving entries along a cuckoo path. Returns the bucket and slot
+ * freed, or -1. */
+static int
+ct_cuckoo_make_room(struct sg_ct *ct, uint32_t b1, uint32_t b2, uint32_t *bucket)
+{
+	struct ct_bfs_node q[CT_BFS_NODES];
+	unsigned int head = 0, tail = 0;
+
+	q[tail++] = (struct ct_bfs_node){ .bucket = b1, .parent = -1 };
+	q[tail++] = (struct ct_bfs_node){ .bucket = b2, .parent = -1 };
+	while (head < tail) {
+		unsigned int cur = head++;
+		struct ct_bucket *b = &ct->buckets[q[cur].bucket];
+
+		for (unsigned int s = 0; s < CT_BUCKET_SLOTS; s++) {
+			uint32_t alt = ct_alt_bucket(ct, b->id[s], q[cur].bucket);
+			int e = ct_bucket_free_slot(&ct->buckets[alt]);
+
+			if (e >= 0) {
+				/* Walk the path back to a root, moving each occupant forward. */
+				unsigned int n = cur, slot = s;
+				uint32_t to = alt;
+				unsigned int tslot = (unsigned int)e;
+
+				for (;;) {
+					ct_slot_move(ct, &ct->buckets[q[n].bucket], slot,
+							&ct->buckets[to], tslot);
+					if (q[n].parent < 0)
+						break;
+					to = q[n].bucket;
+					tslot = slot;
+					slot = q[n].pslot;
+					n = (unsigned int)q[n].parent;
+				}
+				*bucket = q[n].bucket;
+				return (int)slot;
+			}
+			if (tail < CT_BFS_NODES && !ct_bfs_on_path(q, cur, alt))
+				q[tail++] = (struct ct_bfs_node){ .bucket = alt, .parent = (int16_t)cur,
+					.pslot = (uint8_t)s };
+		}
+	}
+	return -1;
+}
+
+int
+ct_table_insert_locked(struct sg_ct *ct, const struct ct_key *k, uint32_t hash, uint32_t id)
+{
+	uint32_t b1, b2, b;
+	int slot;
+
+	(void)k;
+	ct_buckets_of(ct, hash, &b1, &b2);
+	slot = ct_bucket_free_slot(&ct->buckets[b1]);
+	b = b1;
+	if (slot < 0) {
+		slot = ct_bucket_free_slot(&ct->buckets[b2]);
+		b = b2;
+	}
+	if (slot < 0)
+		slot = ct_cuckoo_make_room(ct, b1, b2, &b);
+	if (slot < 0)
+		return -ENOSPC;
+	ct_slot_set(&ct->buckets[b], (unsigned int)slot, ct_sig(hash), id);
+	return 0;
+}
+
+void
+ct_table_remove_locked(struct sg_ct *ct, struct sg_conn *c, uint32_t id)
+{
+	struct ct_key k;
+	uint32_t b[2];
+
+	ct_key_of_conn(c, &k);
+	ct_buckets_of(ct, ct_key_hash(&k), &b[0], &b[1]);
+	for (int i = 0; i < 2; i++) {
+		struct ct_bucket *bk = &ct->buckets[b[i]];
+
+		for (unsigned int s = 0; s < CT_BUCKET_SLOTS; s++) {
+			if (bk->id[s] == id) {
+				__atomic_store_n(&bk->id[s], 0, __ATOMIC_RELEASE);
+				return;
+			}
+		}
+	}
+}
+
+/* Candidate ids near 'hash' for early drop: every slot of 'n_buckets' buckets from b1. */
+unsigned int
+ct_table_neighbours(const struct sg_ct *ct, uint32_t hash, unsigned int n_buckets, uint32_t *ids,
+		unsigned int max)
+{
+	uint32_t b1, b2, b;
+	unsigned int n = 0;
+
+	ct_buckets_of(ct, hash, &b1, &b2);
+	for (unsigned int i = 0; i < n_buckets; i++) {
+		/* The key's two buckets first, then those after b1. */
+		b = i == 0 ? b1 : i == 1 ? b2 : (uint32_t)((b1 + i - 1) % ct->n_buckets);
+		for (unsigned int s = 0; s < CT_BUCKET_SLOTS && n < max; s++)
+			if (ct->buckets[b].id[s] != 0)
+				ids[n++] = ct->buckets[b].id[s];
+	}
+	return n;
+}
+
+/* ---- Pools (table lock held) ---- */
+
+static struct ct_body *
+ct_pool_body(struct sg_ct *ct, uint32_t id)
+{
+	if (id & CT_ID_V6)
+		return &((struct ct_conn6 *)ct_conn_of(ct, id))->body;
+	return &((struct ct_conn4 *)ct_conn_of(ct, id))->body;
+}
+
+uint32_t
+ct_pool_alloc_locked(struct sg_ct *ct, bool v6)
+{
+	struct ct_pool *pool = v6 ? &ct->pool6 : &ct->pool4;
+	uint32_t idx, id;
+
+	if (pool->free_head != 0) {
+		idx = pool->free_head;
+		id = v6 ? idx | CT_ID_V6 : idx;
+		pool->free_head = ct_pool_body(ct, id)->wheel_next;
+		return id;
+	}
+	if (pool->next_fresh >= pool->n_entries)
+		return 0;
+	idx = pool->next_fresh++;
+	return v6 ? idx | CT_ID_V6 : idx;
+}
+
+void
+ct_pool_free_locked(struct sg_ct *ct, uint32_t id)
+{
+	struct ct_pool *pool = (id & CT_ID_V6) ? &ct->pool6 : &ct->pool4;
+	struct sg_conn *c = ct_conn_of(ct, id);
+
+	__atomic_store_n(&c->flags, 0, __ATOMIC_RELEASE);
+	ct_pool_body(ct, id)->wheel_next = pool->free_head;
+	pool->free_head = CT_ID_INDEX(id);
+}

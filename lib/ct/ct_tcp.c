@@ -1,0 +1,627 @@
+/* TCP connection tracking after Linux's nf_conntrack_proto_tcp: the [dir][segment][state]
+ * transition table, sequence and window tracking (td_end, td_maxend, td_maxwin, window
+ * scaling from the SYN options, SACK), RST validity, reopening of TIME_WAIT/CLOSE tuples,
+ * simultaneous open (SYN_SENT2), mid-stream pickup and netfilter's per-state timeouts.
+ *
+ * Differences from the kernel, all for the 44-byte state: the last ignored SYN's window and
+ * options are not kept, so a connection re-synchronised from an ignored SYN (case b below)
+ * continues with liberal window checks; retransmissions are recognised from the segment end
+ * plus an 8-bit fingerprint of seq/ack/window; the zero-window retransmission timeout and
+ * challenge-ACK tracking are not implemented.
+ */
+#include <string.h>
+
+#include "ct_private.h"
+
+#define sNO SG_CT_ST_TCP_NONE
+#define sSS SG_CT_ST_TCP_SYN_SENT
+#define sSR SG_CT_ST_TCP_SYN_RECV
+#define sES SG_CT_ST_TCP_ESTABLISHED
+#define sFW SG_CT_ST_TCP_FIN_WAIT
+#define sCW SG_CT_ST_TCP_CLOSE_WAIT
+#define sLA SG_CT_ST_TCP_LAST_ACK
+#define sTW SG_CT_ST_TCP_TIME_WAIT
+#define sCL SG_CT_ST_TCP_CLOSE
+#define sS2 SG_CT_ST_TCP_SYN_SENT2
+#define sIV 0xfe /* Invalid: drop. */
+#define sIG 0xff /* Ignored: pass without touching the state (we may be out of sync). */
+
+#define CT_TCP_STATES 10
+
+/*
+ * The state table, as in netfilter. We are the man in the middle: every segment passes us but
+ * may be lost after us, so the table guesses the state of the sender of the current segment.
+ * SYN_SENT2 is a SYN seen from the reply direction: simultaneous open.
+ */
+static const uint8_t tcp_conntracks[2][CT_TCP_INDEX_COUNT][CT_TCP_STATES] = {
+	{
+/* ORIGINAL */
+/*	     sNO, sSS, sSR, sES, sFW, sCW, sLA, sTW, sCL, sS2 */
+/*syn*/	   { sSS, sSS, sIG, sIG, sIG, sIG, sIG, sSS, sSS, sS2 },
+/*
+ *	sNO -> sSS	new connection
+ *	sSS -> sSS	retransmitted SYN
+ *	sS2 -> sS2	late retransmitted SYN
+ *	sSR..sLA -> sIG	SYN in an open connection: the receiver answers with RST, or we are
+ *			out of sync and hold a dead connection
+ *	sTW, sCL -> sSS	reopened connection (RFC 1122)
+ */
+/*synack*/ { sIV, sIV, sSR, sIV, sIV, sIV, sIV, sIV, sIV, sSR },
+/*
+ *	sSS -> sIV	the client cannot send SYN and then SYN/ACK (edge case 54)
+ *	sS2 -> sSR	SYN/ACK to the reply's SYN in simultaneous open
+ *	sSR -> sSR	late retransmitted SYN/ACK in simultaneous open
+ *	others -> sIV
+ */
+/*fin*/    { sIV, sIV, sFW, sFW, sLA, sLA, sLA, sTW, sCL, sIV },
+/*
+ *	sSS, sS2 -> sIV	no FIN before the SYN/ACK
+ *	sSR, sES -> sFW	close started
+ *	sFW, sCW -> sLA	FIN seen both ways, waiting for the last ACK
+ *	sLA -> sLA	retransmitted FIN
+ */
+/*ack*/	   { sES, sIV, sES, sES, sCW, sCW, sTW, sTW, sCL, sIV },
+/*
+ *	sNO -> sES	assumed (mid-stream pickup)
+ *	sSS, sS2 -> sIV	no SYN/ACK seen yet
+ *	sSR -> sES	established
+ *	sFW -> sCW	close request acknowledged
+ *	sLA -> sTW	last ACK
+ */
+/*rst*/    { sIV, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL },
+/*none*/   { sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV },
+	},
+	{
+/* REPLY */
+/*	     sNO, sSS, sSR, sES, sFW, sCW, sLA, sTW, sCL, sS2 */
+/*syn*/	   { sIV, sS2, sIV, sIV, sIV, sIV, sIV, sSS, sIV, sS2 },
+/*
+ *	sSS -> sS2	simultaneous open
+ *	sS2 -> sS2	retransmitted simultaneous SYN
+ *	sTW -> sSS	reopened from the other side
+ *	others -> sIV	SYN from the server in an open connection
+ */
+/*synack*/ { sIV, sSR, sIG, sIG, sIG, sIG, sIG, sIG, sIG, sSR },
+/*
+ *	sSS -> sSR	standard open
+ *	sS2 -> sSR	simultaneous open
+ *	sSR -> sIG	retransmitted SYN/ACK
+ *	sES..sCL -> sIG	late SYN/ACK, or one answering an ignored SYN
+ */
+/*fin*/    { sIV, sIV, sFW, sFW, sLA, sLA, sLA, sTW, sCL, sIV },
+/*ack*/	   { sIV, sIG, sSR, sES, sCW, sCW, sTW, sTW, sCL, sIG },
+/*
+ *	sSS, sS2 -> sIG	might be a half-open connection
+ *	sSR -> sSR	might answer a late resent SYN
+ */
+/*rst*/    { sIV, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL },
+/*none*/   { sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV },
+	},
+};
+
+static const enum sg_ct_timeout tcp_state_timeout[CT_TCP_STATES] = {
+	[sNO] = SG_CT_TM_TCP_SYN_SENT,
+	[sSS] = SG_CT_TM_TCP_SYN_SENT,
+	[sSR] = SG_CT_TM_TCP_SYN_RECV,
+	[sES] = SG_CT_TM_TCP_ESTABLISHED,
+	[sFW] = SG_CT_TM_TCP_FIN_WAIT,
+	[sCW] = SG_CT_TM_TCP_CLOSE_WAIT,
+	[sLA] = SG_CT_TM_TCP_LAST_ACK,
+	[sTW] = SG_CT_TM_TCP_TIME_WAIT,
+	[sCL] = SG_CT_TM_TCP_CLOSE,
+	[sS2] = SG_CT_TM_TCP_SYN_SENT2,
+};
+
+/* Retransmissions without progress before the max_retrans timeout applies. */
+#define CT_TCP_MAX_RETRANS 3
+/* Acks may lag by this much when the window is smaller (netfilter's MAXACKWINCONST). */
+#define CT_TCP_MAXACKWINCONST 66000
+
+#define CT_TCP_FLAG_MASK (SG_TCP_FIN | SG_TCP_SYN | SG_TCP_RST | SG_TCP_ACK | SG_TCP_URG)
+
+uint8_t
+ct_tcp_next_state(int dir, enum ct_tcp_index index, uint8_t state)
+{
+	if (state >= CT_TCP_STATES || index >= CT_TCP_INDEX_COUNT)
+		return sIV;
+	return tcp_conntracks[dir][index][state];
+}
+
+enum ct_tcp_index
+ct_tcp_index_of(uint8_t flags)
+{
+	if (flags & SG_TCP_RST)
+		return CT_TCP_RST_SET;
+	if (flags & SG_TCP_SYN)
+		return (flags & SG_TCP_ACK) ? CT_TCP_SYNACK_SET : CT_TCP_SYN_SET;
+	if (flags & SG_TCP_FIN)
+		return CT_TCP_FIN_SET;
+	if (flags & SG_TCP_ACK)
+		return CT_TCP_ACK_SET;
+	return CT_TCP_NONE_SET;
+}
+
+bool
+ct_tcp_flags_valid(uint8_t flags)
+{
+	/* PSH, ECE and CWR may go with anything; these are the combinations that can occur. */
+	switch (flags & CT_TCP_FLAG_MASK) {
+	case SG_TCP_SYN:
+	case SG_TCP_SYN | SG_TCP_URG:
+	case SG_TCP_SYN | SG_TCP_ACK:
+	case SG_TCP_RST:
+	case SG_TCP_RST | SG_TCP_ACK:
+	case SG_TCP_FIN | SG_TCP_ACK:
+	case SG_TCP_FIN | SG_TCP_ACK | SG_TCP_URG:
+	case SG_TCP_ACK:
+	case SG_TCP_ACK | SG_TCP_URG:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Serial-number comparisons (RFC 1982). */
+static inline bool
+before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+static inline bool
+after(uint32_t a, uint32_t b)
+{
+	return before(b, a);
+}
+
+static inline uint32_t
+tcp_hdr_len(const struct sg_pkt_meta *meta)
+{
+	return meta->tcp_hdr_len >= 20 ? meta->tcp_hdr_len : 20;
+}
+
+/* seq + payload + SYN + FIN: the sequence number after this segment. */
+static uint32_t
+tcp_end(const struct sg_pkt_meta *meta)
+{
+	uint32_t hlen = tcp_hdr_len(meta);
+	uint32_t payload = meta->l4_len > hlen ? meta->l4_len - hlen : 0;
+
+	return meta->tcp_seq + payload + !!(meta->tcp_flags & SG_TCP_SYN) +
+			!!(meta->tcp_flags & SG_TCP_FIN);
+}
+
+/* The TCP options of 'p' in 'buf'; returns their length (0 without an mbuf). */
+static uint32_t
+tcp_options_read(const struct ct_pkt *p, uint8_t buf[40], const uint8_t **opt)
+{
+	uint32_t len = tcp_hdr_len(p->meta) - 20;
+
+	if (p->m == NULL || len == 0 || len > 40)
+		return 0;
+	*opt = rte_pktmbuf_read(p->m, (uint32_t)p->meta->l2_len + p->meta->l3_len + 20, len, buf);
+	return *opt == NULL ? 0 : len;
+}
+
+/* Window scale and SACK-permitted from a SYN's options into 'scale' and 'flags'. */
+static void
+tcp_options(const struct ct_pkt *p, uint8_t *scale, uint8_t *flags)
+{
+	uint8_t buf[40];
+	const uint8_t *o = NULL;
+	uint32_t len = tcp_options_read(p, buf, &o);
+
+	*scale = 0;
+	*flags &= (uint8_t)~(CT_TCP_F_WINDOW_SCALE | CT_TCP_F_SACK_PERM);
+	for (uint32_t i = 0; i < len;) {
+		uint8_t kind = o[i], size;
+
+		if (kind == 0)
+			return;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len)
+			return;
+		size = o[i + 1];
+		if (size < 2 || i + size > len)
+			return;
+		if (kind == 4 && size == 2) {
+			*flags |= CT_TCP_F_SACK_PERM;
+		} else if (kind == 3 && size == 3) {
+			*scale = RTE_MIN(o[i + 2], 14); /* RFC 7323 */
+			*flags |= CT_TCP_F_WINDOW_SCALE;
+		}
+		i += size;
+	}
+}
+
+/* Raise '*sack' to the highest right edge of the segment's SACK blocks. */
+static void
+tcp_sack(const struct ct_pkt *p, uint32_t *sack)
+{
+	uint8_t buf[40];
+	const uint8_t *o = NULL;
+	uint32_t len = tcp_options_read(p, buf, &o);
+
+	for (uint32_t i = 0; i < len;) {
+		uint8_t kind = o[i], size;
+
+		if (kind == 0)
+			return;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len)
+			return;
+		size = o[i + 1];
+		if (size < 2 || i + size > len)
+			return;
+		if (kind == 5 && size >= 10 && (size - 2) % 8 == 0) {
+			for (uint32_t b = i + 2; b < i + size; b += 8) {
+				uint32_t edge = (uint32_t)o[b + 4] << 24 | (uint32_t)o[b + 5] << 16 |
+						(uint32_t)o[b + 6] << 8 | o[b + 7];
+
+				if (after(edge, *sack))
+					*sack = edge;
+			}
+			return;
+		}
+		i += size;
+	}
+}
+
+static inline uint32_t
+tcp_maxackwindow(const struct ct_tcp *t, int dir)
+{
+	return t->td_maxwin[dir] > CT_TCP_MAXACKWINCONST ? t->td_maxwin[dir]
+							 : CT_TCP_MAXACKWINCONST;
+}
+
+static inline uint8_t
+tcp_fingerprint(uint32_t seq, uint32_t ack, uint32_t win)
+{
+	uint32_t h = (seq * 0x9e3779b1u) ^ (ack * 0x85ebca6bu) ^ win;
+
+	return (uint8_t)(h >> 24 ^ h >> 8);
+}
+
+/*
+ * Is the segment inside the window both ends can have open? With sender = this direction and
+ * receiver = the other:
+ *   I.   seq <= sender.td_maxend
+ *   II.  seq + len >= sender.td_end - receiver.td_maxwin
+ *   III. sack <= receiver.td_end
+ *   IV.  sack >= receiver.td_end - MAXACKWINDOW(sender)
+ * In window, the tracking data of both ends advance. Out of window is invalid unless the
+ * tracker or this direction is liberal.
+ */
+static bool
+tcp_in_window(const struct sg_ct *ct, struct ct_tcp *t, int dir, enum ct_tcp_index index,
+		const struct ct_pkt *p)
+{
+	const struct sg_pkt_meta *meta = p->meta;
+	int rdir = !dir;
+	uint8_t flags = meta->tcp_flags;
+	uint32_t seq = meta->tcp_seq, ack = meta->tcp_ack, sack = meta->tcp_ack;
+	uint32_t win = meta->tcp_win, end = tcp_end(meta), swin;
+	bool in_recv_win;
+
+	if (t->pflags[rdir] & CT_TCP_F_SACK_PERM)
+		tcp_sack(p, &sack);
+
+	if (t->td_maxwin[dir] == 0) {
+		/* First segment from this side. */
+		if (flags & SG_TCP_SYN) {
+			/* SYN/ACK answering a SYN, or the reply's SYN in simultaneous open. */
+			t->td_end[dir] = t->td_maxend[dir] = end;
+			t->td_maxwin[dir] = win == 0 ? 1 : win;
+			tcp_options(p, &t->td_scale[dir], &t->pflags[dir]);
+			/* Window scaling applies only if both ends offered it (RFC 7323). */
+			if (!((t->pflags[dir] & CT_TCP_F_WINDOW_SCALE) &&
+					(t->pflags[rdir] & CT_TCP_F_WINDOW_SCALE)))
+				t->td_scale[dir] = t->td_scale[rdir] = 0;
+			if (!(flags & SG_TCP_ACK))
+				return true; /* Simultaneous open. */
+		} else {
+			/* Mid-stream: history lost, take what the segment says. */
+			t->td_end[dir] = end;
+			win <<= t->td_scale[dir];
+			t->td_maxwin[dir] = win == 0 ? 1 : win;
+			t->td_maxend[dir] = end + t->td_maxwin[dir];
+			/* Let III and IV pass until the other side is seen. */
+			if (t->td_maxwin[rdir] == 0)
+				t->td_end[rdir] = t->td_maxend[rdir] = sack;
+		}
+	} else if (((t->state == sSS && dir == SG_CT_DIR_ORIG) ||
+			(t->state == sSR && dir == SG_CT_DIR_REPLY)) && after(end, t->td_end[dir])) {
+		/* RFC 793: a reinitialised TCP only needs sequence numbers above those used. */
+		t->td_end[dir] = t->td_maxend[dir] = end;
+		t->td_maxwin[dir] = win == 0 ? 1 : win;
+		tcp_options(p, &t->td_scale[dir], &t->pflags[dir]);
+	}
+
+	if (!(flags & SG_TCP_ACK)) {
+		ack = sack = t->td_end[rdir];
+	} else if ((flags & (SG_TCP_ACK | SG_TCP_RST)) == (SG_TCP_ACK | SG_TCP_RST) && ack == 0) {
+		/* Broken stacks send RST+ACK with a zero ack. */
+		ack = sack = t->td_end[rdir];
+	}
+
+	/* A segment without data is judged by its ack only; a RST always by its seq, except the
+	 * seq 0 RST answering a SYN. */
+	if (seq == end && (!(flags & SG_TCP_RST) || (seq == 0 && t->state == sSS)))
+		seq = end = t->td_end[dir];
+
+	in_recv_win = t->td_maxwin[rdir] == 0 ||
+			after(end, t->td_end[dir] - t->td_maxwin[rdir] - 1);
+	if (before(seq, t->td_maxend[dir] + 1) && in_recv_win &&
+			before(sack, t->td_end[rdir] + 1) &&
+			after(sack, t->td_end[rdir] - tcp_maxackwindow(t, dir) - 1)) {
+		if (!(flags & SG_TCP_SYN))
+			win <<= t->td_scale[dir];
+		/* Sender. */
+		swin = win + (sack - ack);
+		if (t->td_maxwin[dir] < swin)
+			t->td_maxwin[dir] = swin;
+		if (after(end, t->td_end[dir])) {
+			t->td_end[dir] = end;
+			t->pflags[dir] |= CT_TCP_F_DATA_UNACK;
+		}
+		if (flags & SG_TCP_ACK) {
+			if (!(t->pflags[dir] & CT_TCP_F_MAXACK_SET)) {
+				t->td_maxack[dir] = ack;
+				t->pflags[dir] |= CT_TCP_F_MAXACK_SET;
+			} else if (after(ack, t->td_maxack[dir])) {
+				t->td_maxack[dir] = ack;
+			}
+		}
+		/* Receiver. */
+		if (t->td_maxwin[rdir] != 0 && after(end, t->td_maxend[dir]))
+			t->td_maxwin[rdir] += end - t->td_maxend[dir];
+		if (after(sack + win, t->td_maxend[rdir] - 1)) {
+			t->td_maxend[rdir] = sack + win;
+			if (win == 0)
+				t->td_maxend[rdir]++;
+		}
+		if (ack == t->td_end[rdir])
+			t->pflags[rdir] &= (uint8_t)~CT_TCP_F_DATA_UNACK;
+		/* Retransmissions: the same segment again from the same side. */
+		if (index == CT_TCP_ACK_SET) {
+			uint8_t fp = tcp_fingerprint(seq, ack, meta->tcp_win);
+
+			if ((t->last >> 7) == dir && t->last_end == end && t->last_fp == fp) {
+				if (t->retrans < UINT8_MAX)
+					t->retrans++;
+			} else {
+				t->last = (uint8_t)((t->last & 0x7f) | dir << 7);
+				t->last_end = end;
+				t->last_fp = fp;
+				t->retrans = 0;
+			}
+		}
+		return true;
+	}
+	return (t->pflags[dir] & CT_TCP_F_BE_LIBERAL) ||
+			__atomic_load_n(&ct->tcp_be_liberal, __ATOMIC_RELAXED);
+}
+
+static enum sg_ct_result
+tcp_valid_new(const struct sg_ct *ct, const struct ct_pkt *p, uint8_t *reason)
+{
+	uint8_t flags = p->meta->tcp_flags;
+	uint8_t next;
+
+	if (!ct_tcp_flags_valid(flags)) {
+		*reason = SG_DROP_TCP_FLAGS;
+		return SG_CT_INVALID;
+	}
+	next = tcp_conntracks[SG_CT_DIR_ORIG][ct_tcp_index_of(flags)][sNO];
+	if (next == sSS)
+		return SG_CT_NEW;
+	/* Only a plain ACK segment can be picked up mid-stream, and only when loose. */
+	if (next == sES && __atomic_load_n(&ct->tcp_loose, __ATOMIC_RELAXED))
+		return SG_CT_NEW;
+	*reason = SG_DROP_CT_NOT_NEW;
+	return SG_CT_NOT_NEW;
+}
+
+static void
+tcp_new_conn(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *p, uint32_t now)
+{
+	struct ct_tcp *t = &ct_body(c)->l4.tcp;
+	const struct sg_pkt_meta *meta = p->meta;
+	uint32_t win = meta->tcp_win;
+
+	(void)ct;
+	(void)now;
+	memset(t, 0, sizeof(*t));
+	t->state = sNO;
+	t->last = CT_TCP_NONE_SET;
+	t->td_end[0] = tcp_end(meta);
+	t->td_maxwin[0] = win == 0 ? 1 : win;
+	if (ct_tcp_index_of(meta->tcp_flags) == CT_TCP_SYN_SET) {
+		t->td_maxend[0] = t->td_end[0];
+		tcp_options(p, &t->td_scale[0], &t->pflags[0]);
+	} else {
+		/* Picked up: the window scale is unknown, so both sides are tracked liberally. */
+		t->td_maxend[0] = t->td_end[0] + t->td_maxwin[0];
+		t->pflags[0] = t->pflags[1] = CT_TCP_F_SACK_PERM | CT_TCP_F_BE_LIBERAL;
+		c->flags |= CT_F_PICKUP;
+	}
+}
+
+static bool
+tcp_established(const struct sg_conn *c, const struct ct_tcp *t)
+{
+	return t->state == sES && (c->flags & CT_F_ASSURED);
+}
+
+static bool
+tcp_closing(uint8_t state)
+{
+	return state == sFW || state == sCW || state == sLA || state == sTW || state == sCL;
+}
+
+static enum ct_upd
+tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *p, int dir,
+		uint32_t now, uint8_t *reason)
+{
+	struct ct_tcp *t = &ct_body(c)->l4.tcp;
+	const struct sg_pkt_meta *meta = p->meta;
+	uint8_t flags = meta->tcp_flags;
+	enum ct_tcp_index index;
+	uint8_t old_state, new_state;
+	uint32_t timeout;
+
+	if (!ct_tcp_flags_valid(flags)) {
+		*reason = SG_DROP_TCP_FLAGS;
+		return CT_UPD_INVALID;
+	}
+	index = ct_tcp_index_of(flags);
+	old_state = t->state;
+	new_state = tcp_conntracks[dir][index][old_state];
+
+	switch (new_state) {
+	case sSS:
+		if (old_state < sTW)
+			break;
+		/* RFC 1122: a SYN may reopen a connection in TIME_WAIT. When either side closed
+		 * it, or it was reset from this side, forget the entry: the packet then starts a
+		 * new connection that the policy must accept. */
+		if (((t->pflags[dir] | t->pflags[!dir]) & CT_TCP_F_CLOSE_INIT) ||
+				((t->last >> 7) == dir && (t->last & 0x7f) == CT_TCP_RST_SET)) {
+			ct_set_deadline(c, now, 0);
+			return CT_UPD_RENEW;
+		}
+		/* FALLTHROUGH */
+	case sIG:
+		if (index == CT_TCP_SYNACK_SET && (t->last & 0x7f) == CT_TCP_SYN_SET &&
+				(t->last >> 7) != dir && meta->tcp_ack == t->last_end) {
+			/* b) This SYN/ACK acknowledges a SYN we ignored: client and server are in
+			 * sync and we are not. Restart from that SYN (its options are not kept, so
+			 * its side goes liberal). */
+			int ld = t->last >> 7;
+
+			old_state = sSS;
+			new_state = sSR;
+			t->td_end[ld] = t->td_maxend[ld] = t->last_end;
+			t->td_maxwin[ld] = 1;
+			t->td_scale[ld] = 0;
+			t->pflags[ld] = CT_TCP_F_BE_LIBERAL;
+			t->td_end[dir] = t->td_maxend[dir] = t->td_maxwin[dir] = t->td_maxack[dir] = 0;
+			t->td_scale[dir] = 0;
+			t->pflags[dir] = 0;
+			break;
+		}
+		/* a) a SYN in the original direction, b) a SYN/ACK in the reply direction,
+		 * c) an ACK answering a SYN: pass it without a state change; if it was wrong the
+		 * receiver's RST tells us. */
+		t->last = (uint8_t)(index | dir << 7);
+		t->last_end = tcp_end(meta);
+		return CT_UPD_VALID;
+	case sIV:
+		*reason = SG_DROP_CT_TCP_STATE;
+		return CT_UPD_INVALID;
+	case sCL:
+		if (index != CT_TCP_RST_SET)
+			break;
+		/* In a closing state the tuple may be reused already: skip the checks. */
+		if (tcp_closing(old_state))
+			goto in_window;
+		if ((t->pflags[!dir] & CT_TCP_F_MAXACK_SET) &&
+				(t->last & 0x7f) != CT_TCP_SYN_SET) {
+			uint32_t seq = meta->tcp_seq;
+
+			/* SEQ 0 before establishment answers a SYN we let through. */
+			if (seq == 0 && !tcp_established(c, t))
+				break;
+			if (before(seq, t->td_maxack[!dir])) {
+				*reason = SG_DROP_CT_TCP_RST;
+				return CT_UPD_INVALID;
+			}
+			if (!tcp_established(c, t) || seq == t->td_maxack[!dir])
+				break;
+			/* A RST right after our own last segment (a "RST train"). */
+			if ((t->last & 0x7f) == CT_TCP_ACK_SET && (t->last >> 7) == dir &&
+					seq == t->last_end)
+				break;
+			/* In window but not exact: keep the state for a possible challenge ACK. */
+			new_state = old_state;
+		}
+		if ((((c->flags & CT_F_SEEN_REPLY) && (t->last & 0x7f) == CT_TCP_SYN_SET) ||
+				(!(c->flags & CT_F_ASSURED) && (t->last & 0x7f) == CT_TCP_ACK_SET)) &&
+				meta->tcp_ack == t->last_end) {
+			/* RST answering a SYN or ACK we let through while out of sync: it may ack
+			 * data we never saw, so skip the window check. */
+			goto in_window;
+		}
+		break;
+	default:
+		break;
+	}
+
+	if (!tcp_in_window(ct, t, dir, index, p)) {
+		*reason = SG_DROP_CT_TCP_WINDOW;
+		return CT_UPD_INVALID;
+	}
+in_window:
+	t->last = (uint8_t)(index | dir << 7);
+	t->state = new_state;
+	if (old_state != new_state && new_state == sFW)
+		t->pflags[dir] |= CT_TCP_F_CLOSE_INIT;
+
+	timeout = ct_timeout(ct, tcp_state_timeout[new_state]);
+	if (t->retrans >= CT_TCP_MAX_RETRANS &&
+			timeout > ct_timeout(ct, SG_CT_TM_TCP_MAX_RETRANS))
+		timeout = ct_timeout(ct, SG_CT_TM_TCP_MAX_RETRANS);
+	else if (index == CT_TCP_RST_SET)
+		; /* The state's own timeout. */
+	else if (((t->pflags[0] | t->pflags[1]) & CT_TCP_F_DATA_UNACK) &&
+			timeout > ct_timeout(ct, SG_CT_TM_TCP_UNACK))
+		timeout = ct_timeout(ct, SG_CT_TM_TCP_UNACK);
+
+	if (!(c->flags & CT_F_SEEN_REPLY)) {
+		/* A RST as the only answer: nothing was established, forget it now. */
+		if (flags & SG_TCP_RST) {
+			ct_set_deadline(c, now, 0);
+			return CT_UPD_VALID;
+		}
+		/* A retransmitted SYN does not extend the entry's life, so a reused port
+		 * cannot keep it forever. */
+		if (index == CT_TCP_SYN_SET && old_state == sSS)
+			return CT_UPD_VALID;
+		/* Picked up and never answered: not worth the established timeout. */
+		if (new_state == sES && timeout > ct_timeout(ct, SG_CT_TM_TCP_UNACK))
+			timeout = ct_timeout(ct, SG_CT_TM_TCP_UNACK);
+	} else if (!(c->flags & CT_F_ASSURED) && (old_state == sSR || old_state == sES) &&
+			new_state == sES) {
+		/* A valid ACK after SYN_RECV, or an answer to a picked-up connection. */
+		ct_flags_set(c, CT_F_ASSURED, 0);
+	}
+	ct_set_deadline(c, now, timeout);
+	return CT_UPD_VALID;
+}
+
+static enum sg_ct_state
+tcp_state(const struct sg_conn *c)
+{
+	return (enum sg_ct_state)ct_body_const(c)->l4.tcp.state;
+}
+
+static bool
+tcp_can_early_drop(const struct sg_conn *c)
+{
+	return !(c->flags & CT_F_ASSURED) || tcp_closing(ct_body_const(c)->l4.tcp.state);
+}
+
+const struct ct_proto ct_proto_tcp = {
+	.name = "tcp",
+	.valid_new = tcp_valid_new,
+	.new_conn = tcp_new_conn,
+	.conn_update = tcp_conn_update,
+	.state = tcp_state,
+	.can_early_drop = tcp_can_early_drop,
+};

@@ -1,0 +1,374 @@
+/* The table around the protocols: a full table of established connections (edge case 59),
+ * early drop of unreplied ones, a SYN flood against established traffic, the budgeted expiry
+ * sweep and memory reuse, commit races, the table at 100 % of capacity, walks, counts, and
+ * the memory per connection. No EAL. */
+#include <check.h>
+#include <stdlib.h>
+
+#include "ct_private.h"
+#include "ct_test.h"
+
+#define MS(s) ((uint64_t)(s) * 1000)
+
+static struct sg_ip
+host(uint32_t n)
+{
+	return ct_ip4(10, (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n);
+}
+
+static const struct sg_ip server = { SG_AF_INET, { 192, 168, 0, 1 } };
+
+/* Handshake of client 'n' to the server; returns the connection. */
+static struct sg_conn *
+establish(struct sg_ct *ct, uint32_t n, uint64_t now)
+{
+	struct sg_pkt_meta m;
+	struct sg_ct_verdict v;
+
+	m = ct_tcp(host(n), 1024, server, 443, SG_TCP_SYN, 100, 0, 65535, 0);
+	v = ct_send(ct, &m, now);
+	ck_assert_int_eq(v.result, SG_CT_NEW);
+	ck_assert_ptr_nonnull(v.conn);
+	m = ct_tcp(server, 443, host(n), 1024, SG_TCP_SYN | SG_TCP_ACK, 900, 101, 65535, 0);
+	ck_assert_int_eq(ct_send(ct, &m, now).result, SG_CT_REPLY);
+	m = ct_tcp(host(n), 1024, server, 443, SG_TCP_ACK, 101, 901, 65535, 0);
+	v = ct_send(ct, &m, now);
+	ck_assert_int_eq(v.result, SG_CT_ESTABLISHED);
+	ck_assert(sg_ct_conn_state(v.conn) == SG_CT_ST_TCP_ESTABLISHED);
+	return v.conn;
+}
+
+/* One data-less ACK from client 'n' and the server's answer still pass. */
+static void
+still_passes(struct sg_ct *ct, uint32_t n, uint64_t now)
+{
+	struct sg_pkt_meta m;
+
+	m = ct_tcp(host(n), 1024, server, 443, SG_TCP_ACK, 101, 901, 65535, 0);
+	ck_assert_int_eq(ct_send_w(ct, 0, &m, NULL, now, false).result, SG_CT_ESTABLISHED);
+	m = ct_tcp(server, 443, host(n), 1024, SG_TCP_ACK, 901, 101, 65535, 0);
+	ck_assert_int_eq(ct_send_w(ct, 0, &m, NULL, now, false).result, SG_CT_REPLY);
+}
+
+static struct sg_pkt_meta
+syn(uint32_t n, uint16_t port)
+{
+	return ct_tcp(host(n), port, server, 80, SG_TCP_SYN, 1, 0, 1000, 0);
+}
+
+START_TEST(test_full_of_established)
+{
+	/* Edge case 59: nothing may be evicted, the new connection is dropped and counted. */
+	struct sg_ct *ct = ct_test_create(100, false, true);
+	struct sg_pkt_meta m;
+	struct sg_ct_verdict v;
+	struct sg_ct_stats st;
+
+	for (uint32_t i = 0; i < 100; i++)
+		establish(ct, i, 1);
+	m = syn(5000, 1);
+	v = ct_send_w(ct, 0, &m, NULL, 2, false);
+	ck_assert_int_eq(v.result, SG_CT_NEW);
+	ck_assert_int_eq(sg_ct_commit(ct, 0, NULL, &m, NULL, 2, &v), -ENOSPC);
+	ck_assert_int_eq(v.reason, SG_DROP_CT_TABLE_FULL);
+	for (uint32_t i = 0; i < 100; i++)
+		still_passes(ct, i, 3);
+	sg_ct_stats_get(ct, &st);
+	ck_assert_uint_eq(st.table_full, 1);
+	ck_assert_uint_eq(st.early_drops, 0);
+	ck_assert_uint_eq(st.entries, 100);
+	sg_ct_free(ct);
+}
+END_TEST
+
+START_TEST(test_early_drop_unreplied)
+{
+	struct sg_ct *ct = ct_test_create(100, false, true);
+	struct sg_pkt_meta m;
+	struct sg_ct_stats st;
+	uint64_t counts[SG_CT_ST_COUNT];
+
+	/* Half established, half half-open. */
+	for (uint32_t i = 0; i < 50; i++)
+		establish(ct, i, 1);
+	for (uint32_t i = 0; i < 50; i++) {
+		m = syn(1000 + i, 2);
+		ck_assert_int_eq(ct_send(ct, &m, 2).result, SG_CT_NEW);
+	}
+	/* Every further new connection evicts a half-open one, never an established one. */
+	for (uint32_t i = 0; i < 200; i++) {
+		struct sg_ct_verdict v;
+
+		m = syn(2000 + i, 3);
+		v = ct_send(ct, &m, 3);
+		ck_assert_int_eq(v.result, SG_CT_NEW);
+		ck_assert_ptr_nonnull(v.conn);
+	}
+	for (uint32_t i = 0; i < 50; i++)
+		still_passes(ct, i, 4);
+	sg_ct_stats_get(ct, &st);
+	ck_assert_uint_eq(st.early_drops, 200);
+	ck_assert_uint_eq(st.table_full, 0);
+	ck_assert_uint_eq(st.entries, 100);
+	sg_ct_count_by_state(ct, 4, counts);
+	ck_assert_uint_eq(counts[SG_CT_ST_TCP_ESTABLISHED], 50);
+	ck_assert_uint_eq(counts[SG_CT_ST_TCP_SYN_SENT], 50);
+	sg_ct_free(ct);
+}
+END_TEST
+
+START_TEST(test_syn_flood)
+{
+	/* A flood of SYNs fills the table; established connections keep passing. */
+	struct sg_ct *ct = ct_test_create(2000, false, true);
+	struct sg_ct_stats st;
+	uint64_t counts[SG_CT_ST_COUNT];
+	uint64_t now = MS(1);
+
+	for (uint32_t i = 0; i < 1000; i++)
+		establish(ct, i, now);
+	for (uint32_t i = 0; i < 50000; i++) {
+		struct sg_pkt_meta m = syn(100000 + i, (uint16_t)(i * 7919));
+		struct sg_ct_verdict v = ct_send(ct, &m, now);
+
+		ck_assert(v.result == SG_CT_NEW || v.reason == SG_DROP_CT_TABLE_FULL);
+		if (i % 5000 == 0) {
+			for (uint32_t j = 0; j < 1000; j++)
+				still_passes(ct, j, now);
+			now += 100;
+		}
+		sg_ct_expire(ct, 0, 64, now);
+	}
+	sg_ct_stats_get(ct, &st);
+	ck_assert_uint_le(st.entries, 2000);
+	ck_assert_uint_ge(st.early_drops, 40000);
+	sg_ct_count_by_state(ct, now, counts);
+	ck_assert_uint_eq(counts[SG_CT_ST_TCP_ESTABLISHED], 1000);
+	for (uint32_t j = 0; j < 1000; j++)
+		still_passes(ct, j, now);
+	sg_ct_free(ct);
+}
+END_TEST
+
+START_TEST(test_expiry_sweep)
+{
+	struct sg_ct *ct = ct_test_create(10000, false, true);
+	struct sg_ip srv = ct_ip4(172, 16, 0, 1);
+	struct sg_ct_stats st;
+	unsigned int deleted = 0, calls = 0;
+	uint32_t high_water;
+
+	/* 1000 unreplied UDP flows at t=1 s (30 s timeout); flow 0 is refreshed at 20 s. */
+	for (uint32_t i = 0; i < 1000; i++) {
+		struct sg_pkt_meta m = ct_meta(host(i), srv, IPPROTO_UDP, 5000, 53);
+
+		ck_assert_int_eq(ct_send(ct, &m, MS(1)).result, SG_CT_NEW);
+	}
+	{
+		struct sg_pkt_meta m = ct_meta(host(0), srv, IPPROTO_UDP, 5000, 53);
+
+		ck_assert_int_eq(ct_send(ct, &m, MS(20)).result, SG_CT_ESTABLISHED);
+	}
+	ck_assert_uint_eq(sg_ct_expire(ct, 0, 100, MS(30)), 0);
+	/* Past the timeout: at most 'budget' deletions per call. */
+	for (;;) {
+		unsigned int n = sg_ct_expire(ct, 0, 100, MS(32));
+
+		ck_assert_uint_le(n, 100);
+		calls++;
+		if (n == 0)
+			break;
+		deleted += n;
+	}
+	ck_assert_uint_eq(deleted, 999);
+	ck_assert_uint_ge(calls, 10);
+	sg_ct_stats_get(ct, &st);
+	ck_assert_uint_eq(st.expired, 999);
+	ck_assert_uint_eq(st.entries, 1);
+	/* Freed memory is reused: 999 new flows fit below the old high-water mark. */
+	high_water = ct->pool4.next_fresh;
+	sg_ct_expire(ct, 0, 100, MS(33));
+	for (uint32_t i = 0; i < 999; i++) {
+		struct sg_pkt_meta m = ct_meta(host(i + 5000), srv, IPPROTO_UDP, 5000, 53);
+
+		ck_assert_int_eq(ct_send(ct, &m, MS(34)).result, SG_CT_NEW);
+	}
+	ck_assert_uint_eq(ct->pool4.next_fresh, high_water);
+	/* The refreshed flow goes at 50 s. */
+	ck_assert_uint_eq(sg_ct_expire(ct, 0, 10000, MS(49)), 0);
+	ck_assert_uint_eq(sg_ct_expire(ct, 0, 10000, MS(51)), 1);
+	sg_ct_free(ct);
+}
+END_TEST
+
+START_TEST(test_commit_race)
+{
+	struct sg_ct *ct = ct_test_create(100, false, true);
+	struct sg_pkt_meta m = syn(1, 1);
+	struct sg_ct_verdict v1, v2;
+	struct sg_ct_stats st;
+
+	/* Two workers both saw NEW for the same SYN; the second commit finds the first's. */
+	sg_ct_process_burst(ct, 0, NULL, &m, &v1, 1, 1);
+	ck_assert_int_eq(v1.result, SG_CT_NEW);
+	ck_assert_int_eq(sg_ct_commit(ct, 0, NULL, &m, NULL, 1, &v1), 0);
+	ck_assert_int_eq(sg_ct_commit(ct, 0, NULL, &m, NULL, 1, &v2), -EEXIST);
+	ck_assert_ptr_eq(v1.conn, v2.conn);
+	ck_assert_int_eq(v2.result, SG_CT_ESTABLISHED);
+	sg_ct_stats_get(ct, &st);
+	ck_assert_uint_eq(st.inserts, 1);
+	ck_assert_uint_eq(st.insert_races, 1);
+	ck_assert_uint_eq(st.entries, 1);
+	sg_ct_free(ct);
+}
+END_TEST
+
+START_TEST(test_full_capacity_lookup)
+{
+	/* Every connection of a table filled to capacity (cuckoo moves at 90 % load) is found. */
+	struct sg_ct *ct = ct_test_create(20000, false, true);
+	struct sg_ip srv4 = ct_ip4(172, 16, 0, 1), srv6 = ct_ip6(1);
+	struct sg_ct_stats st;
+
+	for (uint32_t i = 0; i < 20000; i++) {
+		struct sg_ip h = (i & 1) ? ct_ip6((uint16_t)(i + 2)) : host(i);
+		struct sg_pkt_meta m = ct_meta(h, (i & 1) ? srv6 : srv4, IPPROTO_UDP,
+				(uint16_t)(i * 31), 53);
+
+		ck_assert_int_eq(ct_send(ct, &m, 1).result, SG_CT_NEW);
+	}
+	sg_ct_stats_get(ct, &st);
+	ck_assert_uint_eq(st.entries, 20000);
+	ck_assert_uint_eq(st.table_full, 0);
+	ck_assert_uint_gt(ct->tbl_chng, 0);
+	for (uint32_t i = 0; i < 20000; i++) {
+		struct sg_ip h = (i & 1) ? ct_ip6((uint16_t)(i + 2)) : host(i);
+		struct sg_pkt_meta m = ct_meta((i & 1) ? srv6 : srv4, h, IPPROTO_UDP, 53,
+				(uint16_t)(i * 31));
+
+		ck_assert_int_eq(ct_send_w(ct, 0, &m, NULL, 2, false).result, SG_CT_REPLY);
+	}
+	sg_ct_free(ct);
+}
+END_TEST
+
+struct collect {
+	int n;
+	uint16_t ports[16];
+};
+
+static int
+collect_cb(const struct sg_ct_conn_info *i, void *arg)
+{
+	struct collect *c = arg;
+
+	if (c->n < 16)
+		c->ports[c->n] = i->tuple.sport;
+	c->n++;
+	return 0;
+}
+
+START_TEST(test_walk_and_counts)
+{
+	struct sg_ct *ct = ct_test_create(100, false, true);
+	struct sg_pkt_meta m;
+	struct sg_ct_verdict v;
+	struct sg_ct_filter f;
+	struct collect col;
+	struct sg_ct_origin o = { .in_port = 7, .out_port = 8 };
+	uint64_t counts[SG_CT_ST_COUNT];
+
+	establish(ct, 1, 1);
+	establish(ct, 2, 1);
+	m = syn(3, 33);
+	ct_send(ct, &m, 1);
+	m = ct_meta(host(4), server, IPPROTO_UDP, 44, 53);
+	sg_ct_process_burst(ct, 0, NULL, &m, &v, 1, 1);
+	ck_assert_int_eq(sg_ct_commit(ct, 0, NULL, &m, &o, 1, &v), 0);
+	m = ct_icmp(host(5), server, 8, 0, 55);
+	ct_send(ct, &m, 1);
+
+	memset(&f, 0, sizeof(f));
+	memset(&col, 0, sizeof(col));
+	ck_assert_uint_eq(sg_ct_walk(ct, NULL, 2, collect_cb, &col), 5);
+	f.proto = IPPROTO_TCP;
+	ck_assert_uint_eq(sg_ct_walk(ct, &f, 2, NULL, NULL), 3);
+	f.by_state = true;
+	f.state = SG_CT_ST_TCP_SYN_SENT;
+	memset(&col, 0, sizeof(col));
+	ck_assert_uint_eq(sg_ct_walk(ct, &f, 2, collect_cb, &col), 1);
+	ck_assert_uint_eq(col.ports[0], 33);
+	memset(&f, 0, sizeof(f));
+	f.by_port = true;
+	f.port = 8;
+	memset(&col, 0, sizeof(col));
+	ck_assert_uint_eq(sg_ct_walk(ct, &f, 2, collect_cb, &col), 1);
+	ck_assert_uint_eq(col.ports[0], 44);
+	memset(&f, 0, sizeof(f));
+	f.addr = host(5);
+	ck_assert_uint_eq(sg_ct_walk(ct, &f, 2, NULL, NULL), 1);
+	f.addr = server;
+	ck_assert_uint_eq(sg_ct_walk(ct, &f, 2, NULL, NULL), 5);
+	sg_ct_count_by_state(ct, 2, counts);
+	ck_assert_uint_eq(counts[SG_CT_ST_TCP_ESTABLISHED], 2);
+	ck_assert_uint_eq(counts[SG_CT_ST_TCP_SYN_SENT], 1);
+	ck_assert_uint_eq(counts[SG_CT_ST_UNREPLIED], 2);
+	/* Expired entries are not reported even before the sweep. */
+	ck_assert_uint_eq(sg_ct_walk(ct, NULL, MS(31) + 2, NULL, NULL), 3);
+	sg_ct_free(ct);
+}
+END_TEST
+
+START_TEST(test_memory_per_connection)
+{
+	struct sg_ct_params p;
+	struct sg_ct *ct;
+
+	sg_ct_params_init(&p);
+	p.capacity = 10000000;
+	p.n_workers = 4;
+	ct = sg_ct_create(&p);
+	ck_assert_ptr_nonnull(ct);
+	ck_assert(sg_ct_bytes_per_conn(ct, SG_AF_INET) <= 128.0);
+	ck_assert(sg_ct_bytes_per_conn(ct, SG_AF_INET6) <= 192.0);
+	sg_ct_free(ct);
+	/* Bad parameters. */
+	p.capacity = 0;
+	ck_assert_ptr_null(sg_ct_create(&p));
+	sg_ct_params_init(&p);
+	p.timeouts[SG_CT_TM_UDP] = 0;
+	ck_assert_ptr_null(sg_ct_create(&p));
+	sg_ct_free(NULL);
+}
+END_TEST
+
+static Suite *
+ct_table_suite(void)
+{
+	Suite *s = suite_create("ct_table");
+	TCase *tc = tcase_create("table");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_full_of_established);
+	tcase_add_test(tc, test_early_drop_unreplied);
+	tcase_add_test(tc, test_syn_flood);
+	tcase_add_test(tc, test_expiry_sweep);
+	tcase_add_test(tc, test_commit_race);
+	tcase_add_test(tc, test_full_capacity_lookup);
+	tcase_add_test(tc, test_walk_and_counts);
+	tcase_add_test(tc, test_memory_per_connection);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(ct_table_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

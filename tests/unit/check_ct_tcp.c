@@ -1,0 +1,626 @@
+/* TCP tracking: every transition of netfilter's state table through the real update path,
+ * each state's timeout, simultaneous open, TIME_WAIT reuse, RST validity, window tracking
+ * with and without be_liberal, window scaling, retransmissions and mid-stream pickup
+ * (edge cases 54, 55, 56 of semantics.md). No EAL. */
+#include <check.h>
+#include <stdlib.h>
+
+#include "ct_private.h"
+#include "ct_test.h"
+
+#define MS(s) ((uint64_t)(s) * 1000)
+
+static struct sg_ip C, S;
+
+static void
+setup(void)
+{
+	C = ct_ip4(10, 0, 0, 1);
+	S = ct_ip4(10, 0, 0, 2);
+}
+
+/* Client and server segments of the connection from C:port to S:80 (ISNs 1000 and 5000). */
+static struct sg_pkt_meta
+cseg(uint16_t port, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t len)
+{
+	return ct_tcp(C, port, S, 80, flags, seq, ack, 65535, len);
+}
+
+static struct sg_pkt_meta
+sseg(uint16_t port, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t len)
+{
+	return ct_tcp(S, 80, C, port, flags, seq, ack, 65535, len);
+}
+
+/* Three-way handshake on 'port'; returns the connection. */
+static struct sg_conn *
+handshake(struct sg_ct *ct, uint16_t port, uint64_t now)
+{
+	struct sg_pkt_meta m;
+	struct sg_ct_verdict v;
+
+	m = cseg(port, SG_TCP_SYN, 1000, 0, 0);
+	v = ct_send(ct, &m, now);
+	ck_assert_int_eq(v.result, SG_CT_NEW);
+	ck_assert_ptr_nonnull(v.conn);
+	ck_assert_int_eq(ct_state_of(&v), SG_CT_ST_TCP_SYN_SENT);
+	m = sseg(port, SG_TCP_SYN | SG_TCP_ACK, 5000, 1001, 0);
+	v = ct_send(ct, &m, now);
+	ck_assert_int_eq(v.result, SG_CT_REPLY);
+	ck_assert_int_eq(ct_state_of(&v), SG_CT_ST_TCP_SYN_RECV);
+	m = cseg(port, SG_TCP_ACK, 1001, 5001, 0);
+	v = ct_send(ct, &m, now);
+	ck_assert_int_eq(v.result, SG_CT_ESTABLISHED);
+	ck_assert_int_eq(ct_state_of(&v), SG_CT_ST_TCP_ESTABLISHED);
+	return v.conn;
+}
+
+struct pick {
+	uint16_t port;
+	int n;
+	struct sg_ct_conn_info info;
+};
+
+static int
+pick_port(const struct sg_ct_conn_info *i, void *arg)
+{
+	struct pick *pk = arg;
+
+	if (i->tuple.sport == pk->port || i->tuple.dport == pk->port) {
+		pk->info = *i;
+		pk->n++;
+	}
+	return 0;
+}
+
+/* Time left on the one TCP connection using 'port', or INT64_MIN. */
+static int64_t
+expires_ms(struct sg_ct *ct, uint16_t port, uint64_t now)
+{
+	struct sg_ct_filter f;
+	struct pick pk = { .port = port };
+
+	memset(&f, 0, sizeof(f));
+	f.proto = IPPROTO_TCP;
+	sg_ct_walk(ct, &f, now, pick_port, &pk);
+	return pk.n == 1 ? pk.info.expires_ms : INT64_MIN;
+}
+
+START_TEST(test_handshake_and_close_timeouts)
+{
+	struct sg_ct *ct = ct_test_create(1000, false, true);
+	struct sg_pkt_meta m;
+	struct sg_ct_verdict v;
+	uint16_t p = 40000;
+
+	ck_assert_ptr_nonnull(ct);
+	m = cseg(p, SG_TCP_SYN, 1000, 0, 0);
+	v = ct_send(ct, &m, MS(1));
+	ck_assert_int_eq(expires_ms(ct, p, MS(1)), 120000);
+	m = sseg(p, SG_TCP_SYN | SG_TCP_ACK, 5000, 1001, 0);
+	v = ct_send(ct, &m, MS(1));
+	ck_assert_int_eq(expires_ms(ct, p, MS(1)), 60000);
+	m = cseg(p, SG_TCP_ACK, 1001, 5001, 0);
+	v = ct_send(ct, &m, MS(1));
+	ck_assert_int_eq(expires_ms(ct, p, MS(1)), 910000);
+	/* Data in flight: unacknowledged timeout (300 s < 910 s). */
+	m = cseg(p, SG_TCP_ACK | SG_TCP_PSH, 1001, 5001, 100);
+	v = ct_send(ct, &m, MS(2));
+	ck_assert_int_eq(v.result, SG_CT_ESTABLISHED);
+	ck_assert_int_eq(expires_ms(ct, p, MS(2)), 300000);
+	m = sseg(p, SG_TCP_ACK, 5001, 1101, 0);
+	v = ct_send(ct, &m, MS(2));
+	ck_assert_int_eq(v.result, SG_CT_REPLY);
+	ck_assert_int_eq(expires_ms(ct, p, MS(2)), 910000);
+	/* Client closes. */
+	m = cseg(p, SG_TCP_FIN | SG_TCP_ACK, 1101, 5001, 0);
+	v = ct_send(ct, &m, MS(3));
+	ck_assert_int_eq(ct_state_of(&v), SG_CT_ST_TCP_FIN_WAIT);
+	ck_assert_int_eq(expires_ms(ct, p, MS(3)), 120000);
+	m = sseg(p, SG_TCP_ACK, 5001, 1102, 0);
+	v = ct_send(ct, &m, MS(3));
+	ck_assert_int_eq(ct_state_of(&v), SG_CT_ST_TCP_CLOSE_WAIT);
+	ck_assert_int_eq(expires_ms(ct, p, MS(3)), 60000);
+	m = sseg(p, SG_TCP_FIN | SG_TCP_ACK, 5001, 1102, 0);
+	v = ct_send(ct, &m, MS(3));
+	ck_assert_int_eq(ct_state_of(&v), SG_CT_ST_TCP_LAST_ACK);
+	ck_assert_int_eq(expires_ms(ct, p, MS(3)), 30000);
+	m = cseg(p, SG_TCP_ACK, 1102, 5002, 0);
+	v = ct_send(ct, &m, MS(3));
+	ck_assert_int_eq(ct_state_of(&v), SG_CT_ST_TCP_TIME_WAIT);
+	ck_assert_int_eq(expires_ms(ct, p, MS(3)), 120000);
+	/* Expiry is exact at lookup: alive 1 ms before, gone at the deadline. */
+	m = cseg(p, SG_TCP_ACK, 1102, 5002, 0);
+	v = ct_send_w(ct, 0, &m, NULL, MS(3) + 119999, false);
+	ck_assert_int_eq(v.result, SG_CT_ESTABLISHED);
+	v = ct_send_w(ct, 0, &m, NULL, MS(3) + 119999 + 120000, false);
+	ck_assert_int_eq(v.result, SG_CT_NEW); /* Mid-stream ACK, loose: could be picked up. */
+	sg_ct_free(ct);
+}
+END_TEST
+
+/* netfilter's table, written out again as the expected behaviour. */
+#define NO SG_CT_ST_TCP_NONE
+#define SS SG_CT_ST_TCP_SYN_SENT
+#define SR SG_CT_ST_TCP_SYN_RECV
+#define ES SG_CT_ST_TCP_ESTABLISHED
+#define FW SG_CT_ST_TCP_FIN_WAIT
+#define CW SG_CT_ST_TCP_CLOSE_WAIT
+#define LA SG_CT_ST_TCP_LAST_ACK
+#define TW SG_CT_ST_TCP_TIME_WAIT
+#define CL SG_CT_ST_TCP_CLOSE
+#define S2 SG_CT_ST_TCP_SYN_SENT2
+#define IV 0xfe
+#define IG 0xff
+
+static const uint8_t expect[2][6][10] = {
+	{ /* original:  NO  SS  SR  ES  FW  CW  LA  TW  CL  S2 */
+		/* syn */  { SS, SS, IG, IG, IG, IG, IG, SS, SS, S2 },
+		/* synack */ { IV, IV, SR, IV, IV, IV, IV, IV, IV, SR },
+		/* fin */  { IV, IV, FW, FW, LA, LA, LA, TW, CL, IV },
+		/* ack */  { ES, IV, ES, ES, CW, CW, TW, TW, CL, IV },
+		/* rst */  { IV, CL, CL, CL, CL, CL, CL, CL, CL, CL },
+		/* none */ { IV, IV, IV, IV, IV, IV, IV, IV, IV, IV },
+	},
+	{ /* reply */
+		/* syn */  { IV, S2, IV, IV, IV, IV, IV, SS, IV, S2 },
+		/* synack */ { IV, SR, IG, IG, IG, IG, IG, IG, IG, SR },
+		/* fin */  { IV, IV, FW, FW, LA, LA, LA, TW, CL, IV },
+		/* ack */  { IV, IG, SR, ES, CW, CW, TW, TW, CL, IG },
+		/* rst */  { IV, CL, CL, CL, CL, CL, CL, CL, CL, CL },
+		/* none */ { IV, IV, IV, IV, IV, IV, IV, IV, IV, IV },
+	},
+};
+
+static const uint8_t index_flags[6] = {
+	SG_TCP_SYN, SG_TCP_SYN | SG_TCP_ACK, SG_TCP_FIN | SG_TCP_ACK, SG_TCP_ACK, SG_TCP_RST, 0,
+};
+
+static const uint32_t state_timeout_s[10] = { 120, 120, 60, 910, 120, 60, 30, 120, 10, 120 };
+
+START_TEST(test_state_table_pure)
+{
+	for (int dir = 0; dir < 2; dir++)
+		for (int idx = 0; idx < 6; idx++) {
+			ck_assert_int_eq(ct_tcp_index_of(index_flags[idx]), idx);
+			for (int st = 0; st < 10; st++)
+				ck_assert_msg(ct_tcp_next_state(dir, idx, st) == expect[dir][idx][st],
+						"dir %d index %d state %d", dir, idx, st);
+		}
+}
+END_TEST
+
+/* Every cell with a connection in that state (NONE excepted: no live entry is in it),
+ * through sg_ct_process_burst, with the state's timeout checked for each real transition. */
+START_TEST(test_state_table_transitions)
+{
+	struct sg_ct *ct = ct_test_create(4096, true, true);
+	uint16_t port = 20000;
+	int cases = 0;
+
+	for (int dir = 0; dir < 2; dir++)
+		for (int idx = 0; idx < 6; idx++)
+			for (int st = 1; st < 10; st++) {
+				struct sg_conn *c = handshake(ct, ++port, MS(1));
+				struct ct_tcp *t = &ct_body(c)->l4.tcp;
+				uint8_t want = expect[dir][idx][st];
+				struct sg_pkt_meta m;
+				struct sg_ct_verdict v;
+				bool reopen = want == SS && st >= TW;
+
+				t->state = (uint8_t)st;
+				if (reopen)
+					t->pflags[0] |= CT_TCP_F_CLOSE_INIT;
+				m = dir == 0 ? cseg(port, index_flags[idx], 1001, 5001, 0)
+					     : sseg(port, index_flags[idx], 5001, 1001, 0);
+				v = ct_send_w(ct, 0, &m, NULL, MS(2), false);
+				cases++;
+				if (want == IV) {
+					ck_assert_msg(v.result == SG_CT_INVALID,
+							"dir %d idx %d st %d: result %d", dir, idx, st,
+							v.result);
+					ck_assert_int_eq(v.reason, idx == 5 ? SG_DROP_TCP_FLAGS
+									    : SG_DROP_CT_TCP_STATE);
+					ck_assert_int_eq(t->state, st);
+					continue;
+				}
+				if (reopen) {
+					/* The old entry is forgotten; the SYN starts a new one. */
+					ck_assert_msg(v.result == SG_CT_NEW && v.conn == NULL,
+							"reopen dir %d st %d: %d", dir, st, v.result);
+					continue;
+				}
+				ck_assert_msg(v.result == (dir == 0 ? SG_CT_ESTABLISHED : SG_CT_REPLY),
+						"dir %d idx %d st %d: result %d", dir, idx, st, v.result);
+				if (want == IG) {
+					ck_assert_int_eq(t->state, st);
+					/* Ignored: the deadline set at MS(1) is untouched. */
+					ck_assert_int_eq((int32_t)(c->deadline - (uint32_t)MS(1)),
+							910000);
+					continue;
+				}
+				ck_assert_msg(t->state == want, "dir %d idx %d st %d: state %d want %d",
+						dir, idx, st, t->state, want);
+				{
+					uint32_t tmo = state_timeout_s[want];
+
+					/* A FIN is data to acknowledge: at most the unack timeout. */
+					if (idx == 2 && tmo > 300)
+						tmo = 300;
+					ck_assert_msg((int32_t)(c->deadline - (uint32_t)MS(2)) ==
+							(int32_t)(tmo * 1000),
+							"dir %d idx %d st %d: timeout %d", dir, idx, st,
+							(int32_t)(c->deadline - (uint32_t)MS(2)));
+				}
+			}
+	ck_assert_int_eq(cases, 2 * 6 * 9);
+	sg_ct_free(ct);
+}
+END_TEST
+
+START_TEST(test_no_entry)
+{
+	struct sg_ct *ct = ct_test_create(100, false, true);
+	struct sg_ct *strict = ct_test_create(100, false, false);
+	struct sg_pkt_meta m;
+	struct sg_ct_verdict v;
+
+	/* SYN: new. SYN-ACK, FIN, RST with no entry: cannot start a connection. */
+	m = cseg(1, SG_TCP_SYN, 1, 0, 0);
+	ck_assert_int_eq(ct_send_w(ct, 0, &m, NULL, 1, false).result, SG_CT_NEW);
+	m = cseg(1, SG_TCP_SYN | SG_TCP_ACK, 1, 1, 0);
+	ck_assert_int_eq(ct_send_w(ct, 0, &m, NULL, 1, false).result, SG_CT_NOT_NEW);
+	m = cseg(1, SG_TCP_FIN | SG_TCP_ACK, 1, 1, 0);
+	ck_assert_int_eq(ct_send_w(ct, 0, &m, NULL, 1, false).result, SG_CT_NOT_NEW);
+	m = cseg(1, SG_TCP_RST, 1, 0, 0);
+	ck_assert_int_eq(ct_send_w(ct, 0, &m, NULL, 1, false).result, SG_CT_NOT_NEW);
+	/* Invalid flag combinations are invalid with or without an entry. */
+	m = cseg(1, SG_TCP_SYN | SG_TCP_FIN, 1, 0, 0);
+	v = ct_send_w(ct, 0, &m, NULL, 1, false);
+	ck_assert_int_eq(v.result, SG_CT_INVALID);
+	ck_assert_int_eq(v.reason, SG_DROP_TCP_FLAGS);
+	/* Edge case 55: a mid-stream ACK is picked up only when loose. */
+	m = cseg(1, SG_TCP_ACK, 1, 1, 0);
+	ck_assert_int_eq(ct_send_w(ct, 0, &m, NULL, 1, false).result, SG_CT_NEW);
+	v = ct_send_w(strict, 0, &m, NULL, 1, false);
+	ck_assert_int_eq(v.result, SG_CT_NOT_NEW);
+	ck_assert_int_eq(v.reason, SG_DROP_CT_NOT_NEW);
+	ck_assert_int_eq(sg_ct_commit(strict, 0, NULL, &m, NULL, 1, &v), -EINVAL);
+	sg_ct_free(ct);
+	sg_ct_free(strict);
+}
+END_TEST
+
+START_TEST(test_synack_from_originator)
+{
+	/* Edge case 54. */
+	struct sg_ct *ct = ct_test_create(100, false, true);
+	struct sg_pkt_meta m = cseg(7, SG_TCP_SYN, 1000, 0, 0);
+	struct sg_ct_verdict v = ct_send(ct, &m, 1);
+
+	ck_assert_int_eq(v.result, SG_CT_NEW);
+	m = cseg(7, SG_TCP_SYN | SG_TCP_ACK, 1000, 5001, 0);
+	v = ct_send(ct, &m, 2);
+	ck_assert_int_eq(v.result, SG_CT_INVALID);
+	ck_assert_int_eq(v.reason, SG_DROP_CT_TCP_STATE);
+	ck_assert_int_eq(ct_state_of(&v), SG_CT_ST_TCP_SYN_SENT);
+	sg_ct_free(ct);
+}
+END_TEST
+
+START_TEST(test_simultaneous_open)
+{
+	struct sg_ct *ct = ct_test_create(100, false, true);
+	struct sg_pkt_meta m;
+	struct sg_ct_verdict v;
+
+	m = cseg(9, SG_TCP_SYN, 1000, 0, 0);
+	ck_assert_int_eq(ct_send(ct, &m, 1).result, SG_CT_NEW);
+	m = sseg(9, SG_TCP_SYN, 5000, 0, 0);
+	v = ct_send(ct, &m, 1);
+	ck_assert_int_eq(v.result, SG_CT_REPLY);
+	ck_assert_int_eq(ct_state_of(&v), SG_CT_ST_TCP_SYN_SENT2);
+	ck_assert_int_eq(expires_ms(ct, 9, 1), 120000);
+	m = cseg(9, SG_TCP_SYN | SG_TCP_ACK, 1000, 5001, 0);
+	v = ct_send(ct, &m, 1);
+	ck_assert_int_eq(v.result, SG_CT_ESTABLISHED);
+	ck_assert_int_eq(ct_state_of(&v), SG_CT_ST_TCP_SYN_RECV);
+	m = sseg(9, SG_TCP_SYN | SG_TCP_ACK, 5000, 1001, 0);
+	v = ct_send(ct, &m, 1);
+	ck_assert_int_eq(v.result, SG_CT_REPLY);
+	m = cseg(9, SG_TCP_ACK, 1001, 5001, 0);
+	v = ct_send(ct, &m, 1);
+	ck_assert_int_eq(ct_state_of(&v), SG_CT_ST_TCP_ESTABLISHED);
+	m = sseg(9, SG_TCP_ACK, 5001, 1001, 0);
+	v = ct_send(ct, &m, 1);
+	ck_assert_int_eq(v.result, SG_CT_REPLY);
+	ck_assert_int_eq(ct_state_of(&v), SG_CT_ST_TCP_ESTABLISHED);
+	sg_ct_free(ct);
+}
+END_TEST
+
+/* Close p cleanly into TIME_WAIT. */
+static void
+close_conn(struct sg_ct *ct, uint16_t p, uint64_t now)
+{
+	struct sg_pkt_meta m;
+	struct sg_ct_verdict v;
+
+	m = cseg(p, SG_TCP_FIN | SG_TCP_ACK, 1001, 5001, 0);
+	ct_send(ct, &m, now);
+	m = sseg(p, SG_TCP_FIN | SG_TCP_ACK, 5001, 1002, 0);
+	ct_send(ct, &m, now);
+	m = cseg(p, SG_TCP_ACK, 1002, 5002, 0);
+	v = ct_send(ct, &m, now);
+	ck_assert_int_eq(ct_state_of(&v), SG_CT_ST_TCP_TIME_WAIT);
+}
+
+START_TEST(test_time_wait_reuse)
+{
+	struct sg_ct *ct = ct_test_create(100, false, true);
+	struct sg_pkt_meta m;
+	struct sg_ct_verdict v;
+	struct sg_conn *old;
+	struct sg_ct_stats st;
+
+	old = handshake(ct, 11, 1);
+	close_conn(ct, 11, 2);
+	/* A retransmitted last ACK keeps TIME_WAIT. */
+	m = cseg(11, SG_TCP_ACK, 1002, 5002, 0);
+	v = ct_send(ct, &m, 3);
+	ck_assert_int_eq(ct_state_of(&v), SG_CT_ST_TCP_TIME_WAIT);
+	/* A new SYN on the same ports: netfilter drops the old entry; it is a new connection
+	 * the policy must accept. */
+	m = cseg(11, SG_TCP_SYN, 90000, 0, 0);
+	v = ct_send_w(ct, 0, &m, NULL, 4, false);
+	ck_assert_int_eq(v.result, SG_CT_NEW);
+	ck_assert_ptr_null(v.conn);
+	v = ct_send(ct, &m, 4);
+	ck_assert_int_eq(v.result, SG_CT_NEW);
+	ck_assert_ptr_nonnull(v.conn);
+	ck_assert_int_eq(ct_state_of(&v), SG_CT_ST_TCP_SYN_SENT);
+	m = sseg(11, SG_TCP_SYN | SG_TCP_ACK, 70000, 90001, 0);
+	v = ct_send(ct, &m, 5);
+	ck_assert_int_eq(v.result, SG_CT_REPLY);
+	ck_assert_int_eq(ct_state_of(&v), SG_CT_ST_TCP_SYN_RECV);
+	sg_ct_stats_get(ct, &st);
+	ck_assert_uint_eq(st.entries, 1);
+	(void)old;
+	sg_ct_free(ct);
+}
+END_TEST
+
+START_TEST(test_rst_validity)
+{
+	struct sg_ct *ct = ct_test_create(100, false, true);
+	struct sg_pkt_meta m;
+	struct sg_ct_verdict v;
+
+	handshake(ct, 12, 1);
+	/* Below what the server acknowledged: invalid. */
+	m = cseg(12, SG_TCP_RST, 900, 0, 0);
+	v = ct_send(ct, &m, 2);
+	ck_assert_int_eq(v.result, SG_CT_INVALID);
+	ck_assert_int_eq(v.reason, SG_DROP_CT_TCP_RST);
+	/* Far beyond the window: keeps the state (challenge ACK) and fails the window. */
+	m = cseg(12, SG_TCP_RST, 1001 + 50000000, 0, 0);
+	v = ct_send(ct, &m, 2);
+	ck_assert_int_eq(v.result, SG_CT_INVALID);
+	ck_assert_int_eq(v.reason, SG_DROP_CT_TCP_WINDOW);
+	ck_assert_int_eq(ct_state_of(&v), SG_CT_ST_TCP_ESTABLISHED);
+	/* In window but not exact: passes, state kept. */
+	m = cseg(12, SG_TCP_RST, 1001 + 100, 0, 0);
+	v = ct_send(ct, &m, 2);
+	ck_assert_int_eq(v.result, SG_CT_ESTABLISHED);
+	ck_assert_int_eq(ct_state_of(&v), SG_CT_ST_TCP_ESTABLISHED);
+	/* Exactly at the acknowledged sequence: closes, 10 s. */
+	m = sseg(12, SG_TCP_RST, 5001, 0, 0);
+	v = ct_send(ct, &m, 3);
+	ck_assert_int_eq(v.result, SG_CT_REPLY);
+	ck_assert_int_eq(ct_state_of(&v), SG_CT_ST_TCP_CLOSE);
+	ck_assert_int_eq(expires_ms(ct, 12, 3), 10000);
+	sg_ct_free(ct);
+
+	/* Liberal: only the RST below the acknowledged sequence is invalid. */
+	ct = ct_test_create(100, true, true);
+	handshake(ct, 13, 1);
+	m = cseg(13, SG_TCP_RST, 900, 0, 0);
+	ck_assert_int_eq(ct_send(ct, &m, 2).result, SG_CT_INVALID);
+	m = cseg(13, SG_TCP_RST, 1001 + 50000000, 0, 0);
+	ck_assert_int_eq(ct_send(ct, &m, 2).result, SG_CT_ESTABLISHED);
+	sg_ct_free(ct);
+
+	/* A RST as the only answer to a SYN removes the entry at once. */
+	ct = ct_test_create(100, false, true);
+	m = cseg(14, SG_TCP_SYN, 1000, 0, 0);
+	ct_send(ct, &m, 1);
+	m = sseg(14, SG_TCP_RST | SG_TCP_ACK, 0, 1001, 0);
+	v = ct_send(ct, &m, 2);
+	ck_assert_int_eq(v.result, SG_CT_REPLY);
+	m = sseg(14, SG_TCP_RST | SG_TCP_ACK, 0, 1001, 0);
+	ck_assert_int_eq(ct_send_w(ct, 0, &m, NULL, 2, false).result, SG_CT_NOT_NEW);
+	sg_ct_free(ct);
+}
+END_TEST
+
+START_TEST(test_out_of_window_data)
+{
+	/* Edge case 56. */
+	for (int liberal = 0; liberal < 2; liberal++) {
+		struct sg_ct *ct = ct_test_create(100, liberal, true);
+		struct sg_pkt_meta m;
+		struct sg_ct_verdict v;
+		struct sg_ct_stats st;
+
+		handshake(ct, 15, 1);
+		m = cseg(15, SG_TCP_ACK, 1001 + 10000000, 5001, 100);
+		v = ct_send(ct, &m, 2);
+		if (liberal) {
+			ck_assert_int_eq(v.result, SG_CT_ESTABLISHED);
+		} else {
+			ck_assert_int_eq(v.result, SG_CT_INVALID);
+			ck_assert_int_eq(v.reason, SG_DROP_CT_TCP_WINDOW);
+		}
+		/* An ACK for data never sent. */
+		m = sseg(15, SG_TCP_ACK, 5001, 1001 + 900000, 0);
+		v = ct_send(ct, &m, 2);
+		ck_assert_int_eq(v.result, liberal ? SG_CT_REPLY : SG_CT_INVALID);
+		/* In-window traffic is unaffected. */
+		m = cseg(15, SG_TCP_ACK, 1001, 5001, 100);
+		ck_assert_int_eq(ct_send(ct, &m, 3).result, SG_CT_ESTABLISHED);
+		sg_ct_stats_get(ct, &st);
+		ck_assert_uint_eq(st.invalid[SG_DROP_CT_TCP_WINDOW], liberal ? 0 : 2);
+		sg_ct_free(ct);
+	}
+}
+END_TEST
+
+/* A SYN whose options hold window scale 'ws' (NOP, WS). */
+static struct rte_mbuf *
+syn_with_wscale(struct ct_test_mbuf *tm, struct sg_pkt_meta *m, uint8_t ws)
+{
+	uint8_t pkt[14 + 20 + 24];
+
+	memset(pkt, 0, sizeof(pkt));
+	pkt[54] = 1;
+	pkt[55] = 3;
+	pkt[56] = 3;
+	pkt[57] = ws;
+	m->tcp_hdr_len = 24;
+	m->l4_len = 24;
+	return ct_test_mbuf(tm, pkt, sizeof(pkt));
+}
+
+START_TEST(test_window_scaling)
+{
+	struct sg_ct *ct = ct_test_create(100, false, true);
+	struct ct_test_mbuf tm;
+	struct sg_pkt_meta m;
+	struct rte_mbuf *mb;
+	struct sg_ct_verdict v;
+
+	m = ct_tcp(C, 16, S, 80, SG_TCP_SYN, 1000, 0, 1000, 0);
+	mb = syn_with_wscale(&tm, &m, 7);
+	v = ct_send_w(ct, 0, &m, mb, 1, true);
+	ck_assert_int_eq(v.result, SG_CT_NEW);
+	m = ct_tcp(S, 80, C, 16, SG_TCP_SYN | SG_TCP_ACK, 5000, 1001, 1000, 0);
+	mb = syn_with_wscale(&tm, &m, 7);
+	v = ct_send_w(ct, 0, &m, mb, 1, true);
+	ck_assert_int_eq(v.result, SG_CT_REPLY);
+	/* Window 1000 << 7 = 128000: the server advertised room for 100000 more bytes. */
+	m = ct_tcp(S, 80, C, 16, SG_TCP_ACK, 5001, 1001, 1000, 0);
+	ck_assert_int_eq(ct_send(ct, &m, 1).result, SG_CT_REPLY);
+	m = ct_tcp(C, 16, S, 80, SG_TCP_ACK, 1001 + 100000, 5001, 1000, 100);
+	ck_assert_int_eq(ct_send(ct, &m, 1).result, SG_CT_ESTABLISHED);
+	sg_ct_free(ct);
+
+	/* Without scaling the same segment is beyond the receiver's window. */
+	ct = ct_test_create(100, false, true);
+	m = ct_tcp(C, 16, S, 80, SG_TCP_SYN, 1000, 0, 1000, 0);
+	ct_send(ct, &m, 1);
+	m = ct_tcp(S, 80, C, 16, SG_TCP_SYN | SG_TCP_ACK, 5000, 1001, 1000, 0);
+	ct_send(ct, &m, 1);
+	m = ct_tcp(S, 80, C, 16, SG_TCP_ACK, 5001, 1001, 1000, 0);
+	ct_send(ct, &m, 1);
+	m = ct_tcp(C, 16, S, 80, SG_TCP_ACK, 1001 + 100000, 5001, 1000, 100);
+	v = ct_send(ct, &m, 1);
+	ck_assert_int_eq(v.result, SG_CT_INVALID);
+	ck_assert_int_eq(v.reason, SG_DROP_CT_TCP_WINDOW);
+	sg_ct_free(ct);
+}
+END_TEST
+
+START_TEST(test_retrans_and_configurable_timeouts)
+{
+	struct sg_ct *ct = ct_test_create(100, false, true);
+	struct sg_pkt_meta m;
+
+	ck_assert_int_eq(sg_ct_set_timeout(ct, SG_CT_TM_TCP_MAX_RETRANS, 200), 0);
+	ck_assert_int_eq(sg_ct_set_timeout(ct, SG_CT_TM_TCP_ESTABLISHED, 0), -EINVAL);
+	ck_assert_int_eq(sg_ct_set_timeout(ct, SG_CT_TM_TCP_ESTABLISHED, 100), 0);
+	ck_assert_uint_eq(sg_ct_get_timeout(ct, SG_CT_TM_TCP_ESTABLISHED), 100);
+	handshake(ct, 17, 1);
+	ck_assert_int_eq(expires_ms(ct, 17, 1), 100000);
+	/* The same unacknowledged segment four times: three retransmissions. */
+	for (int i = 0; i < 4; i++) {
+		m = cseg(17, SG_TCP_ACK, 1001, 5001, 10);
+		ck_assert_int_eq(ct_send(ct, &m, 2).result, SG_CT_ESTABLISHED);
+	}
+	ck_assert_int_eq(expires_ms(ct, 17, 2), 100000); /* established 100 < 200 */
+	ck_assert_int_eq(sg_ct_set_timeout(ct, SG_CT_TM_TCP_ESTABLISHED, 910), 0);
+	m = cseg(17, SG_TCP_ACK, 1001, 5001, 10);
+	ct_send(ct, &m, 3);
+	ck_assert_int_eq(expires_ms(ct, 17, 3), 200000);
+	ck_assert_str_eq(sg_ct_timeout_name(SG_CT_TM_TCP_ESTABLISHED), "tcp_established");
+	ck_assert_int_eq(sg_ct_timeout_from_name("tcp_unacknowledged"), SG_CT_TM_TCP_UNACK);
+	ck_assert_int_eq(sg_ct_timeout_from_name("nope"), -1);
+	ck_assert_uint_eq(sg_ct_timeout_defaults[SG_CT_TM_TCP_ESTABLISHED], 910);
+	ck_assert_uint_eq(sg_ct_timeout_defaults[SG_CT_TM_GENERIC], 600);
+	sg_ct_free(ct);
+}
+END_TEST
+
+START_TEST(test_pickup)
+{
+	/* Edge case 55 and D10. */
+	struct sg_ct *ct = ct_test_create(100, false, true);
+	struct sg_pkt_meta m;
+	struct sg_ct_verdict v;
+
+	m = cseg(18, SG_TCP_ACK, 777777, 888888, 100);
+	v = ct_send(ct, &m, 1);
+	ck_assert_int_eq(v.result, SG_CT_NEW);
+	ck_assert(v.flags & SG_CT_VF_PICKUP);
+	ck_assert(sg_ct_conn_is_pickup(v.conn));
+	ck_assert_int_eq(ct_state_of(&v), SG_CT_ST_TCP_ESTABLISHED);
+	/* Not answered yet: the unacknowledged timeout, not 910 s. */
+	ck_assert_int_eq(expires_ms(ct, 18, 1), 300000);
+	m = sseg(18, SG_TCP_ACK, 888888, 777877, 0);
+	v = ct_send(ct, &m, 2);
+	ck_assert_int_eq(v.result, SG_CT_REPLY);
+	ck_assert(v.flags & SG_CT_VF_PICKUP);
+	ck_assert(v.flags & SG_CT_VF_FIRST_REPLY);
+	sg_ct_conn_confirm(v.conn);
+	m = cseg(18, SG_TCP_ACK, 777877, 888888, 0);
+	v = ct_send(ct, &m, 3);
+	ck_assert_int_eq(v.result, SG_CT_ESTABLISHED);
+	ck_assert(!(v.flags & SG_CT_VF_PICKUP));
+	ck_assert_int_eq(expires_ms(ct, 18, 3), 910000);
+	sg_ct_free(ct);
+}
+END_TEST
+
+static Suite *
+ct_tcp_suite(void)
+{
+	Suite *s = suite_create("ct_tcp");
+	TCase *tc = tcase_create("tcp");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_state_table_pure);
+	tcase_add_test(tc, test_state_table_transitions);
+	tcase_add_test(tc, test_handshake_and_close_timeouts);
+	tcase_add_test(tc, test_no_entry);
+	tcase_add_test(tc, test_synack_from_originator);
+	tcase_add_test(tc, test_simultaneous_open);
+	tcase_add_test(tc, test_time_wait_reuse);
+	tcase_add_test(tc, test_rst_validity);
+	tcase_add_test(tc, test_out_of_window_data);
+	tcase_add_test(tc, test_window_scaling);
+	tcase_add_test(tc, test_retrans_and_configurable_timeouts);
+	tcase_add_test(tc, test_pickup);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(ct_tcp_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
