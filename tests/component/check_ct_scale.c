@@ -111,8 +111,10 @@ run_scale(uint32_t n, bool v6)
 	r.lookup_ns = (double)(t1 - t0) / n;
 	ck_assert_uint_eq(found, n);
 	printf("%s %u connections: insert %.0f ns, lookup+update %.0f ns per packet; "
-			"%.1f bytes/connection (structures), %.1f (resident memory)\n",
-			v6 ? "IPv6" : "IPv4", n, r.insert_ns, r.lookup_ns, r.bytes_struct, r.bytes_rss);
+			"%.1f bytes/connection (structures), %.1f (resident memory); "
+			"%u cuckoo moves\n",
+			v6 ? "IPv6" : "IPv4", n, r.insert_ns, r.lookup_ns, r.bytes_struct, r.bytes_rss,
+			ct->tbl_chng);
 	sg_ct_free(ct);
 	return r;
 }
