@@ -410,6 +410,9 @@ ct_conn_packet(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *p
 	enum ct_upd upd;
 	uint8_t flags;
 
+	/* Expired first: a blocked entry past its deadline no longer blocks its tuple. */
+	if ((ct_flags(c) & CT_F_DEAD) || ct_expired(c, now32))
+		return false;
 	if (ct_flags(c) & CT_F_BLOCKED) {
 		v->conn = c;
 		v->dir = (uint8_t)dir;
@@ -500,7 +503,8 @@ sg_ct_process_burst(struct sg_ct *ct, unsigned int worker, struct rte_mbuf **pkt
 	uint8_t ready[32];
 	uint16_t found = 0;
 
-	/* Two passes per chunk: build keys and prefetch buckets, then look up. */
+	/* Three passes per chunk, so memory latency overlaps across packets: build keys and
+	 * prefetch buckets; prefetch the entries the buckets point to; look up and update. */
 	for (uint16_t base = 0; base < n; base += RTE_DIM(p)) {
 		uint16_t cnt = (uint16_t)RTE_MIN(n - base, (int)RTE_DIM(p));
 
@@ -521,6 +525,9 @@ sg_ct_process_burst(struct sg_ct *ct, unsigned int worker, struct rte_mbuf **pkt
 						ct->n_buckets) >> 32)]);
 			}
 		}
+		for (uint16_t i = 0; i < cnt; i++)
+			if (ready[i] && !p[i].icmp_error)
+				ct_table_prefetch(ct, p[i].hash);
 		for (uint16_t i = 0; i < cnt; i++) {
 			struct sg_ct_verdict *v = &verdicts[base + i];
 

@@ -348,6 +348,7 @@ ct_proto_of(uint8_t proto)
 int ct_table_init(struct sg_ct *ct, const struct sg_ct_params *p);
 void ct_table_fini(struct sg_ct *ct);
 uint32_t ct_key_hash(const struct ct_key *k);
+void ct_table_prefetch(const struct sg_ct *ct, uint32_t hash);
 struct sg_conn *ct_table_lookup(const struct sg_ct *ct, const struct ct_key *k, uint32_t hash);
 struct sg_conn *ct_table_lookup_locked(const struct sg_ct *ct, const struct ct_key *k,
 		uint32_t hash, uint32_t *id);
