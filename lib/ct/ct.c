@@ -618,8 +618,14 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 		/* It died just now: go round once more. */
 		return sg_ct_commit(ct, worker, m, meta, origin, now, v);
 	}
-	if (c != NULL && ct_limbo_has_room(w, 1) && ct_kill(c))
-		ct_delete_killed_locked(ct, w, c, id);
+	if (c != NULL) {
+		/* An expired entry of the same tuple must leave before its successor enters, or
+		 * lookups could keep finding it first. */
+		if (!ct_limbo_has_room(w, 1))
+			goto full;
+		if (ct_kill(c))
+			ct_delete_killed_locked(ct, w, c, id);
+	}
 	if (ct->n_live >= ct->capacity && ct_early_drop_locked(ct, w, p.hash, now32) != 0)
 		goto full;
 	id = ct_pool_alloc_locked(ct, p.key.family == SG_AF_INET6);
