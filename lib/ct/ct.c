@@ -49,7 +49,7 @@ sg_ct_create(const struct sg_ct_params *p)
 	ct->tcp_loose = p->tcp_loose;
 	for (int i = 0; i < SG_CT_TM_COUNT; i++)
 		ct->timeout_ms[i] = p->timeouts[i] * 1000u;
-	rte_spinlock_init(&ct->table_lock);
+	ct_spin_init(&ct->table_lock);
 	ct->workers = aligned_alloc(RTE_CACHE_LINE_SIZE, sizeof(*ct->workers) * p->n_workers);
 	if (ct->workers == NULL) {
 		rc = -ENOMEM;
@@ -57,7 +57,7 @@ sg_ct_create(const struct sg_ct_params *p)
 	}
 	memset(ct->workers, 0, sizeof(*ct->workers) * p->n_workers);
 	for (unsigned int i = 0; i < p->n_workers; i++) {
-		rte_spinlock_init(&ct->workers[i].wheel_lock);
+		ct_spin_init(&ct->workers[i].wheel_lock);
 		ct->workers[i].cur_tick = UINT64_MAX;
 	}
 	if (p->qsbr != NULL) {
@@ -607,11 +607,11 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 		return -EINVAL;
 	}
 
-	rte_spinlock_lock(&ct->table_lock);
+	ct_spin_lock(&ct->table_lock);
 	c = ct_table_lookup_locked(ct, &p.key, p.hash, &id);
 	if (c != NULL && !ct_expired(c, now32)) {
 		/* Another worker committed the same connection first: use its entry. */
-		rte_spinlock_unlock(&ct->table_lock);
+		ct_spin_unlock(&ct->table_lock);
 		w->counters[CT_C_INSERT_RACES]++;
 		if (ct_conn_packet(ct, c, &p, now32, v))
 			return -EEXIST;
@@ -636,7 +636,7 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 	proto->new_conn(ct, c, &p, now32);
 	if (proto->conn_update(ct, c, &p, SG_CT_DIR_ORIG, now32, &reason) != CT_UPD_VALID) {
 		ct_pool_free_locked(ct, id);
-		rte_spinlock_unlock(&ct->table_lock);
+		ct_spin_unlock(&ct->table_lock);
 		v->result = SG_CT_INVALID;
 		v->reason = reason;
 		return -EINVAL;
@@ -644,30 +644,30 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 	ct_body(c)->pkts[SG_CT_DIR_ORIG] = 1;
 	ct_body(c)->bytes[SG_CT_DIR_ORIG] = p.ip_bytes;
 	/* On the wheel before it is visible, so whoever deletes it later finds it there. */
-	rte_spinlock_lock(&w->wheel_lock);
+	ct_spin_lock(&w->wheel_lock);
 	ct_wheel_link(w, ct, c, id, now);
-	rte_spinlock_unlock(&w->wheel_lock);
+	ct_spin_unlock(&w->wheel_lock);
 	rc = ct_table_insert_locked(ct, &p.key, p.hash, id);
 	if (rc != 0 && ct_early_drop_locked(ct, w, p.hash, now32) == 0)
 		rc = ct_table_insert_locked(ct, &p.key, p.hash, id);
 	if (rc != 0) {
-		rte_spinlock_lock(&w->wheel_lock);
+		ct_spin_lock(&w->wheel_lock);
 		ct_wheel_unlink(ct, c);
-		rte_spinlock_unlock(&w->wheel_lock);
+		ct_spin_unlock(&w->wheel_lock);
 		ct_pool_free_locked(ct, id);
 		goto full;
 	}
 	ct->n_live++;
-	rte_spinlock_unlock(&ct->table_lock);
+	ct_spin_unlock(&ct->table_lock);
 	w->counters[CT_C_INSERTS]++;
 	v->conn = c;
 	v->result = SG_CT_NEW;
 	v->dir = SG_CT_DIR_ORIG;
 	v->reason = SG_DROP_NONE;
-	v->flags = (c->flags & CT_F_PICKUP) ? SG_CT_VF_PICKUP : 0;
+	v->flags = (ct_flags(c) & CT_F_PICKUP) ? SG_CT_VF_PICKUP : 0;
 	return 0;
 full:
-	rte_spinlock_unlock(&ct->table_lock);
+	ct_spin_unlock(&ct->table_lock);
 	__atomic_store_n(&w->counters[CT_C_TABLE_FULL], w->counters[CT_C_TABLE_FULL] + 1,
 			__ATOMIC_RELAXED);
 	v->result = SG_CT_INVALID;

@@ -284,7 +284,7 @@ ct_table_prefetch(const struct sg_ct *ct, uint32_t hash)
 	for (unsigned int i = 0; i < CT_BUCKET_SLOTS; i++) {
 		uint32_t id = __atomic_load_n(&b->id[i], __ATOMIC_RELAXED);
 
-		if (b->sig[i] == sig && id != 0) {
+		if (__atomic_load_n(&b->sig[i], __ATOMIC_RELAXED) == sig && id != 0) {
 			const uint8_t *c = (const uint8_t *)ct_conn_of(ct, id);
 
 			rte_prefetch0(c);
