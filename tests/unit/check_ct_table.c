@@ -313,6 +313,13 @@ START_TEST(test_walk_and_counts)
 	ck_assert_uint_eq(counts[SG_CT_ST_TCP_ESTABLISHED], 2);
 	ck_assert_uint_eq(counts[SG_CT_ST_TCP_SYN_SENT], 1);
 	ck_assert_uint_eq(counts[SG_CT_ST_UNREPLIED], 2);
+	{
+		FILE *null = fopen("/dev/null", "w");
+
+		ck_assert_ptr_nonnull(null);
+		sg_ct_dump(ct, null);
+		fclose(null);
+	}
 	/* Expired entries are not reported even before the sweep. */
 	ck_assert_uint_eq(sg_ct_walk(ct, NULL, MS(31) + 2, NULL, NULL), 3);
 	sg_ct_free(ct);
