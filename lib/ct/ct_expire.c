@@ -235,6 +235,10 @@ sg_ct_expire(struct sg_ct *ct, unsigned int worker, unsigned int budget, uint64_
 	ct_spin_lock(&w->wheel_lock);
 	if (w->cur_tick == UINT64_MAX)
 		w->cur_tick = now_tick;
+	/* After a long pause one revolution visits every slot: empty ones cost no budget, so
+	 * this bounds them too. */
+	if (now_tick > w->cur_tick + CT_WHEEL_SLOTS && w->heads[CT_WHEEL_PENDING] == CT_ID_NIL)
+		w->cur_tick = now_tick - CT_WHEEL_SLOTS;
 	while (budget > 0) {
 		uint32_t id, slot;
 		struct sg_conn *c;

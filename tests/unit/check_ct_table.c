@@ -197,6 +197,8 @@ START_TEST(test_expiry_sweep)
 	/* The refreshed flow goes at 50 s. */
 	ck_assert_uint_eq(sg_ct_expire(ct, 0, 10000, MS(49)), 0);
 	ck_assert_uint_eq(sg_ct_expire(ct, 0, 10000, MS(51)), 1);
+	/* After hours without a sweep, one call still finds everything that expired. */
+	ck_assert_uint_eq(sg_ct_expire(ct, 0, 10000, MS(7200)), 999);
 	sg_ct_free(ct);
 }
 END_TEST
