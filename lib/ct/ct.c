@@ -49,7 +49,7 @@ sg_ct_create(const struct sg_ct_params *p)
 	ct->tcp_loose = p->tcp_loose;
 	for (int i = 0; i < SG_CT_TM_COUNT; i++)
 		ct->timeout_ms[i] = p->timeouts[i] * 1000u;
-	rte_spinlock_init(&ct->table_lock);
+	ct_spin_init(&ct->table_lock);
 	ct->workers = aligned_alloc(RTE_CACHE_LINE_SIZE, sizeof(*ct->workers) * p->n_workers);
 	if (ct->workers == NULL) {
 		rc = -ENOMEM;
@@ -57,7 +57,7 @@ sg_ct_create(const struct sg_ct_params *p)
 	}
 	memset(ct->workers, 0, sizeof(*ct->workers) * p->n_workers);
 	for (unsigned int i = 0; i < p->n_workers; i++) {
-		rte_spinlock_init(&ct->workers[i].wheel_lock);
+		ct_spin_init(&ct->workers[i].wheel_lock);
 		ct->workers[i].cur_tick = UINT64_MAX;
 	}
 	if (p->qsbr != NULL) {
@@ -410,6 +410,9 @@ ct_conn_packet(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *p
 	enum ct_upd upd;
 	uint8_t flags;
 
+	/* Expired first: a blocked entry past its deadline no longer blocks its tuple. */
+	if ((ct_flags(c) & CT_F_DEAD) || ct_expired(c, now32))
+		return false;
 	if (ct_flags(c) & CT_F_BLOCKED) {
 		v->conn = c;
 		v->dir = (uint8_t)dir;
@@ -500,7 +503,8 @@ sg_ct_process_burst(struct sg_ct *ct, unsigned int worker, struct rte_mbuf **pkt
 	uint8_t ready[32];
 	uint16_t found = 0;
 
-	/* Two passes per chunk: build keys and prefetch buckets, then look up. */
+	/* Three passes per chunk, so memory latency overlaps across packets: build keys and
+	 * prefetch buckets; prefetch the entries the buckets point to; look up and update. */
 	for (uint16_t base = 0; base < n; base += RTE_DIM(p)) {
 		uint16_t cnt = (uint16_t)RTE_MIN(n - base, (int)RTE_DIM(p));
 
@@ -521,6 +525,9 @@ sg_ct_process_burst(struct sg_ct *ct, unsigned int worker, struct rte_mbuf **pkt
 						ct->n_buckets) >> 32)]);
 			}
 		}
+		for (uint16_t i = 0; i < cnt; i++)
+			if (ready[i] && !p[i].icmp_error)
+				ct_table_prefetch(ct, p[i].hash);
 		for (uint16_t i = 0; i < cnt; i++) {
 			struct sg_ct_verdict *v = &verdicts[base + i];
 
@@ -600,19 +607,25 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 		return -EINVAL;
 	}
 
-	rte_spinlock_lock(&ct->table_lock);
+	ct_spin_lock(&ct->table_lock);
 	c = ct_table_lookup_locked(ct, &p.key, p.hash, &id);
 	if (c != NULL && !ct_expired(c, now32)) {
 		/* Another worker committed the same connection first: use its entry. */
-		rte_spinlock_unlock(&ct->table_lock);
+		ct_spin_unlock(&ct->table_lock);
 		w->counters[CT_C_INSERT_RACES]++;
 		if (ct_conn_packet(ct, c, &p, now32, v))
 			return -EEXIST;
 		/* It died just now: go round once more. */
 		return sg_ct_commit(ct, worker, m, meta, origin, now, v);
 	}
-	if (c != NULL && ct_limbo_has_room(w, 1) && ct_kill(c))
-		ct_delete_killed_locked(ct, w, c, id);
+	if (c != NULL) {
+		/* An expired entry of the same tuple must leave before its successor enters, or
+		 * lookups could keep finding it first. */
+		if (!ct_limbo_has_room(w, 1))
+			goto full;
+		if (ct_kill(c))
+			ct_delete_killed_locked(ct, w, c, id);
+	}
 	if (ct->n_live >= ct->capacity && ct_early_drop_locked(ct, w, p.hash, now32) != 0)
 		goto full;
 	id = ct_pool_alloc_locked(ct, p.key.family == SG_AF_INET6);
@@ -623,7 +636,7 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 	proto->new_conn(ct, c, &p, now32);
 	if (proto->conn_update(ct, c, &p, SG_CT_DIR_ORIG, now32, &reason) != CT_UPD_VALID) {
 		ct_pool_free_locked(ct, id);
-		rte_spinlock_unlock(&ct->table_lock);
+		ct_spin_unlock(&ct->table_lock);
 		v->result = SG_CT_INVALID;
 		v->reason = reason;
 		return -EINVAL;
@@ -631,30 +644,30 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 	ct_body(c)->pkts[SG_CT_DIR_ORIG] = 1;
 	ct_body(c)->bytes[SG_CT_DIR_ORIG] = p.ip_bytes;
 	/* On the wheel before it is visible, so whoever deletes it later finds it there. */
-	rte_spinlock_lock(&w->wheel_lock);
+	ct_spin_lock(&w->wheel_lock);
 	ct_wheel_link(w, ct, c, id, now);
-	rte_spinlock_unlock(&w->wheel_lock);
+	ct_spin_unlock(&w->wheel_lock);
 	rc = ct_table_insert_locked(ct, &p.key, p.hash, id);
 	if (rc != 0 && ct_early_drop_locked(ct, w, p.hash, now32) == 0)
 		rc = ct_table_insert_locked(ct, &p.key, p.hash, id);
 	if (rc != 0) {
-		rte_spinlock_lock(&w->wheel_lock);
+		ct_spin_lock(&w->wheel_lock);
 		ct_wheel_unlink(ct, c);
-		rte_spinlock_unlock(&w->wheel_lock);
+		ct_spin_unlock(&w->wheel_lock);
 		ct_pool_free_locked(ct, id);
 		goto full;
 	}
 	ct->n_live++;
-	rte_spinlock_unlock(&ct->table_lock);
+	ct_spin_unlock(&ct->table_lock);
 	w->counters[CT_C_INSERTS]++;
 	v->conn = c;
 	v->result = SG_CT_NEW;
 	v->dir = SG_CT_DIR_ORIG;
 	v->reason = SG_DROP_NONE;
-	v->flags = (c->flags & CT_F_PICKUP) ? SG_CT_VF_PICKUP : 0;
+	v->flags = (ct_flags(c) & CT_F_PICKUP) ? SG_CT_VF_PICKUP : 0;
 	return 0;
 full:
-	rte_spinlock_unlock(&ct->table_lock);
+	ct_spin_unlock(&ct->table_lock);
 	__atomic_store_n(&w->counters[CT_C_TABLE_FULL], w->counters[CT_C_TABLE_FULL] + 1,
 			__ATOMIC_RELAXED);
 	v->result = SG_CT_INVALID;

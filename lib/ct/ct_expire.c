@@ -90,9 +90,9 @@ ct_delete_killed_locked(struct sg_ct *ct, struct ct_worker *w, struct sg_conn *c
 
 	ct_table_remove_locked(ct, c, id);
 	ct->n_live--;
-	rte_spinlock_lock(&owner->wheel_lock);
+	ct_spin_lock(&owner->wheel_lock);
 	ct_wheel_unlink(ct, c);
-	rte_spinlock_unlock(&owner->wheel_lock);
+	ct_spin_unlock(&owner->wheel_lock);
 	ct_limbo_add(ct, w, &id, 1);
 }
 
@@ -138,19 +138,19 @@ ct_limbo_reclaim(struct sg_ct *ct, struct ct_worker *w)
 		ids[n++] = it->id;
 		w->limbo_head++;
 		if (n == CT_SWEEP_BATCH || w->limbo_head == w->limbo_tail) {
-			rte_spinlock_lock(&ct->table_lock);
+			ct_spin_lock(&ct->table_lock);
 			for (unsigned int i = 0; i < n; i++)
 				ct_pool_free_locked(ct, ids[i]);
-			rte_spinlock_unlock(&ct->table_lock);
+			ct_spin_unlock(&ct->table_lock);
 			total += n;
 			n = 0;
 		}
 	}
 	if (n > 0) {
-		rte_spinlock_lock(&ct->table_lock);
+		ct_spin_lock(&ct->table_lock);
 		for (unsigned int i = 0; i < n; i++)
 			ct_pool_free_locked(ct, ids[i]);
-		rte_spinlock_unlock(&ct->table_lock);
+		ct_spin_unlock(&ct->table_lock);
 		total += n;
 	}
 	return total;
@@ -211,12 +211,12 @@ ct_early_drop_locked(struct sg_ct *ct, struct ct_worker *w, uint32_t hash, uint3
 static void
 ct_sweep_delete(struct sg_ct *ct, struct ct_worker *w, const uint32_t *ids, unsigned int n)
 {
-	rte_spinlock_lock(&ct->table_lock);
+	ct_spin_lock(&ct->table_lock);
 	for (unsigned int i = 0; i < n; i++) {
 		ct_table_remove_locked(ct, ct_conn_of(ct, ids[i]), ids[i]);
 		ct->n_live--;
 	}
-	rte_spinlock_unlock(&ct->table_lock);
+	ct_spin_unlock(&ct->table_lock);
 	ct_limbo_add(ct, w, ids, n);
 	__atomic_store_n(&w->counters[CT_C_EXPIRED], w->counters[CT_C_EXPIRED] + n,
 			__ATOMIC_RELAXED);
@@ -232,9 +232,13 @@ sg_ct_expire(struct sg_ct *ct, unsigned int worker, unsigned int budget, uint64_
 	unsigned int n = 0, deleted = 0;
 
 	ct_limbo_reclaim(ct, w);
-	rte_spinlock_lock(&w->wheel_lock);
+	ct_spin_lock(&w->wheel_lock);
 	if (w->cur_tick == UINT64_MAX)
 		w->cur_tick = now_tick;
+	/* After a long pause one revolution visits every slot: empty ones cost no budget, so
+	 * this bounds them too. */
+	if (now_tick > w->cur_tick + CT_WHEEL_SLOTS && w->heads[CT_WHEEL_PENDING] == CT_ID_NIL)
+		w->cur_tick = now_tick - CT_WHEEL_SLOTS;
 	while (budget > 0) {
 		uint32_t id, slot;
 		struct sg_conn *c;
@@ -257,11 +261,11 @@ sg_ct_expire(struct sg_ct *ct, unsigned int worker, unsigned int budget, uint64_
 			if (n == 0)
 				break;
 			/* Flush outside the wheel lock: the table lock comes first in the order. */
-			rte_spinlock_unlock(&w->wheel_lock);
+			ct_spin_unlock(&w->wheel_lock);
 			ct_sweep_delete(ct, w, ids, n);
 			deleted += n;
 			n = 0;
-			rte_spinlock_lock(&w->wheel_lock);
+			ct_spin_lock(&w->wheel_lock);
 			continue;
 		}
 		budget--;
@@ -283,7 +287,7 @@ sg_ct_expire(struct sg_ct *ct, unsigned int worker, unsigned int budget, uint64_
 		else
 			ct_wheel_link(w, ct, c, id, now);
 	}
-	rte_spinlock_unlock(&w->wheel_lock);
+	ct_spin_unlock(&w->wheel_lock);
 	if (n > 0) {
 		ct_sweep_delete(ct, w, ids, n);
 		deleted += n;

@@ -11,7 +11,7 @@
 #include <netinet/in.h>
 
 #include <rte_common.h>
-#include <rte_spinlock.h>
+#include <rte_pause.h>
 
 #include "sg_ct.h"
 
@@ -135,6 +135,33 @@ static inline const struct ct_body *
 ct_body_const(const struct sg_conn *c)
 {
 	return ct_body((struct sg_conn *)(uintptr_t)c);
+}
+
+/* A test-and-set spinlock in C11-style atomics (visible to ThreadSanitizer, unlike the
+ * inline assembly of rte_spinlock); held for short sections only. */
+typedef struct {
+	uint32_t locked;
+} ct_spinlock_t;
+
+static inline void
+ct_spin_init(ct_spinlock_t *l)
+{
+	l->locked = 0;
+}
+
+static inline void
+ct_spin_lock(ct_spinlock_t *l)
+{
+	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) != 0) {
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED) != 0)
+			rte_pause();
+	}
+}
+
+static inline void
+ct_spin_unlock(ct_spinlock_t *l)
+{
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 }
 
 static inline void
@@ -272,7 +299,7 @@ enum ct_counter {
 };
 
 struct ct_worker {
-	rte_spinlock_t wheel_lock;  /* Guards heads[], cur_tick and the links of owned entries. */
+	ct_spinlock_t wheel_lock;  /* Guards heads[], cur_tick and the links of owned entries. */
 	uint64_t cur_tick;          /* Next wheel tick to sweep; UINT64_MAX before first use. */
 	uint32_t heads[CT_WHEEL_SLOTS + 1];
 	/* Deleted entries waiting for their grace period; only this worker touches it. */
@@ -301,7 +328,7 @@ struct sg_ct {
 
 	/* Written by lookups' writers. */
 	uint32_t tbl_chng __rte_cache_aligned; /* Bumped on every cuckoo move. */
-	rte_spinlock_t table_lock __rte_cache_aligned; /* Guards buckets, pools, n_live. */
+	ct_spinlock_t table_lock __rte_cache_aligned; /* Guards buckets, pools, n_live. */
 	uint32_t n_live;
 
 	struct ct_worker *workers;
@@ -348,6 +375,7 @@ ct_proto_of(uint8_t proto)
 int ct_table_init(struct sg_ct *ct, const struct sg_ct_params *p);
 void ct_table_fini(struct sg_ct *ct);
 uint32_t ct_key_hash(const struct ct_key *k);
+void ct_table_prefetch(const struct sg_ct *ct, uint32_t hash);
 struct sg_conn *ct_table_lookup(const struct sg_ct *ct, const struct ct_key *k, uint32_t hash);
 struct sg_conn *ct_table_lookup_locked(const struct sg_ct *ct, const struct ct_key *k,
 		uint32_t hash, uint32_t *id);

@@ -310,6 +310,13 @@ START_TEST(test_blocked_epoch_origin)
 	ck_assert_int_eq(only(ct, 2).expires_ms, 29999);
 	sg_ct_conn_set_blocked(v.conn, false);
 	ck_assert_int_eq(ct_send(ct, &in, 3).result, SG_CT_REPLY);
+	/* Once past its deadline a blocked entry no longer holds its tuple. */
+	sg_ct_conn_set_blocked(v.conn, true);
+	ck_assert_int_eq(ct_send_w(ct, 0, &out, NULL, 3 + 29999, false).result, SG_CT_BLOCKED);
+	ck_assert_int_eq(ct_send_w(ct, 0, &out, NULL, 3 + 30000, false).result, SG_CT_NEW);
+	v = ct_send(ct, &out, 3 + 30000);
+	ck_assert_int_eq(v.result, SG_CT_NEW);
+	ck_assert(!sg_ct_conn_blocked(v.conn));
 	sg_ct_free(ct);
 }
 END_TEST

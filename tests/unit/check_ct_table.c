@@ -197,6 +197,8 @@ START_TEST(test_expiry_sweep)
 	/* The refreshed flow goes at 50 s. */
 	ck_assert_uint_eq(sg_ct_expire(ct, 0, 10000, MS(49)), 0);
 	ck_assert_uint_eq(sg_ct_expire(ct, 0, 10000, MS(51)), 1);
+	/* After hours without a sweep, one call still finds everything that expired. */
+	ck_assert_uint_eq(sg_ct_expire(ct, 0, 10000, MS(7200)), 999);
 	sg_ct_free(ct);
 }
 END_TEST
@@ -313,6 +315,13 @@ START_TEST(test_walk_and_counts)
 	ck_assert_uint_eq(counts[SG_CT_ST_TCP_ESTABLISHED], 2);
 	ck_assert_uint_eq(counts[SG_CT_ST_TCP_SYN_SENT], 1);
 	ck_assert_uint_eq(counts[SG_CT_ST_UNREPLIED], 2);
+	{
+		FILE *null = fopen("/dev/null", "w");
+
+		ck_assert_ptr_nonnull(null);
+		sg_ct_dump(ct, null);
+		fclose(null);
+	}
 	/* Expired entries are not reported even before the sweep. */
 	ck_assert_uint_eq(sg_ct_walk(ct, NULL, MS(31) + 2, NULL, NULL), 3);
 	sg_ct_free(ct);
