@@ -1,0 +1,252 @@
+/* The control thread of sgfw: answers sgfwctl over the UNIX socket with the same commands as the
+ * offline tool (on the running config) plus live ones: stats, reload, status. One request at a
+ * time, on the main core, never on a worker. */
+#include <errno.h>
+#include <libgen.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sg_build_config.h"
+#include "sg_conf.h"
+#include "sg_ctl.h"
+#include "sg_dp.h"
+#include "sg_json.h"
+#include "sgfw.h"
+
+struct sgfw_control {
+	struct sg_dp *dp;
+	struct sg_ct *ct;
+	char config_path[SG_PATH_MAX];
+	char socket_path[SG_PATH_MAX];
+	int listen_fd;
+	time_t started;
+};
+
+struct sgfw_control *
+sgfw_control_start(struct sg_dp *dp, struct sg_ct *ct, const char *config_path, struct sg_error *err)
+{
+	struct sgfw_control *c = calloc(1, sizeof(*c));
+	const char *path = sg_dp_conf(dp)->control_socket;
+	char dir[SG_PATH_MAX];
+
+	if (c == NULL) {
+		sg_error_set(err, 0, "out of memory");
+		return NULL;
+	}
+	c->dp = dp;
+	c->ct = ct;
+	c->listen_fd = -1;
+	c->started = time(NULL);
+	sg_strlcpy(c->config_path, config_path, sizeof(c->config_path));
+	if (path[0] == '\0')
+		return c;
+	sg_strlcpy(c->socket_path, path, sizeof(c->socket_path));
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (mkdir(dirname(dir), 0700) != 0 && errno != EEXIST) {
+		sg_error_set(err, 0, "cannot create the directory of %s: %s", path, strerror(errno));
+		free(c);
+		return NULL;
+	}
+	c->listen_fd = sg_ctl_listen(path, err);
+	if (c->listen_fd < 0) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+sgfw_control_stop(struct sgfw_control *c)
+{
+	if (c == NULL)
+		return;
+	if (c->listen_fd >= 0) {
+		close(c->listen_fd);
+		unlink(c->socket_path);
+	}
+	free(c);
+}
+
+/* Load the file and make it the running config; on any error nothing changes. */
+static int
+reload(struct sgfw_control *c, FILE *out, FILE *errors)
+{
+	struct sg_error err = {0};
+	struct sg_conf *conf = sg_conf_load_file(c->config_path, &err);
+
+	if (conf == NULL) {
+		fprintf(errors, "error: reload refused, the running config is unchanged: %s\n", err.msg);
+		return SG_CTL_EXIT_FAIL;
+	}
+	if (sg_dp_apply(c->dp, conf, &err) < 0) {
+		fprintf(errors, "error: reload refused, the running config is unchanged: %s%s%s\n",
+				err.line > 0 ? c->config_path : "", err.line > 0 ? ":" : "", err.msg);
+		sg_conf_free(conf);
+		return SG_CTL_EXIT_FAIL;
+	}
+	fprintf(out, "reloaded %s\n", c->config_path);
+	return SG_CTL_EXIT_OK;
+}
+
+void
+sgfw_control_reload(struct sgfw_control *c)
+{
+	int rc = reload(c, stdout, stderr);
+
+	fprintf(rc == SG_CTL_EXIT_OK ? stdout : stderr, "sgfw: SIGHUP reload %s\n",
+			rc == SG_CTL_EXIT_OK ? "applied" : "refused");
+	fflush(stdout);
+}
+
+static void
+stats_text(struct sgfw_control *c, FILE *out, const char *only)
+{
+	const struct sg_conf *conf = sg_dp_conf(c->dp);
+	uint32_t n_rules = sg_policy_rule_count(conf->policy);
+	uint64_t *hits = calloc(n_rules + 1u, sizeof(*hits));
+	char name[SG_NAME_MAX + 32];
+
+	fprintf(out, "%-16s %12s %12s %12s %12s %10s %10s\n", "PORT", "RX_PACKETS", "TX_PACKETS",
+			"RX_BYTES", "TX_BYTES", "DROPS", "REPLIES");
+	for (uint32_t i = 0; i < conf->n_ports; i++) {
+		struct sg_dp_port_stats s;
+
+		if (only != NULL && strcmp(only, conf->ports[i].name) != 0)
+			continue;
+		sg_dp_port_stats(c->dp, conf->ports[i].name, &s);
+		fprintf(out, "%-16s %12lu %12lu %12lu %12lu %10lu %10lu\n", conf->ports[i].name,
+				s.rx_packets, s.tx_packets, s.rx_bytes, s.tx_bytes, s.drops_total, s.replies);
+		for (int r = 1; r < SG_DROP_COUNT; r++)
+			if (s.drops[r] != 0)
+				fprintf(out, "    drop %-18s %10lu  %s\n", sg_drop_reason_name((enum sg_drop_reason)r),
+						s.drops[r], sg_drop_reason_text((enum sg_drop_reason)r));
+	}
+	if (only == NULL && hits != NULL && sg_dp_rule_hits(c->dp, hits, n_rules) == 0) {
+		fprintf(out, "\nRULE HITS (connections, or packets under the sg engine)\n");
+		for (uint32_t r = 0; r < n_rules; r++)
+			if (hits[r] != 0)
+				fprintf(out, "  %-40s %12lu\n",
+						sg_policy_rule_name(conf->policy, r, name, sizeof(name)), hits[r]);
+	}
+	free(hits);
+}
+
+static int
+cmd_stats(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out, FILE *errors)
+{
+	const char *only = req->argc > 1 ? req->argv[1] : NULL;
+	struct sg_dp_port_stats s;
+
+	if (req->argc > 2) {
+		fprintf(errors, "usage error: stats [PORT]\n");
+		return SG_CTL_EXIT_USAGE;
+	}
+	if (only != NULL && sg_dp_port_stats(c->dp, only, &s) < 0) {
+		fprintf(errors, "error: no port named \"%s\"\n", only);
+		return SG_CTL_EXIT_FAIL;
+	}
+	if (req->json)
+		sg_dp_stats_json(c->dp, out);
+	else
+		stats_text(c, out, only);
+	return SG_CTL_EXIT_OK;
+}
+
+static int
+cmd_status(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out)
+{
+	const struct sg_conf *conf = sg_dp_conf(c->dp);
+	long uptime = (long)(time(NULL) - c->started);
+
+	if (req->json) {
+		struct sg_json j;
+
+		sg_json_init(&j, out, true);
+		sg_json_object_open(&j, NULL);
+		sg_json_string(&j, "version", SG_VERSION);
+		sg_json_int(&j, "uptime_seconds", uptime);
+		sg_json_string(&j, "config", c->config_path);
+		sg_json_uint(&j, "ports", conf->n_ports);
+		sg_json_int(&j, "pid", getpid());
+		sg_json_object_close(&j);
+		sg_json_finish(&j);
+	} else {
+		fprintf(out, "sgfw %s, pid %d, up %ld s, %u ports, config %s\n", SG_VERSION, (int)getpid(),
+				uptime, conf->n_ports, c->config_path);
+	}
+	return SG_CTL_EXIT_OK;
+}
+
+static int
+dispatch(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out, FILE *errors)
+{
+	struct sg_ctl_ctx ctx = {.conf = sg_dp_conf(c->dp), .out = out, .err = errors, .json = req->json};
+
+	if (req->argc == 0) {
+		fprintf(errors, "usage error: no command given\n");
+		return SG_CTL_EXIT_USAGE;
+	}
+	if (strcmp(req->argv[0], "stats") == 0)
+		return cmd_stats(c, req, out, errors);
+	if (strcmp(req->argv[0], "status") == 0)
+		return cmd_status(c, req, out);
+	if (strcmp(req->argv[0], "reload") == 0)
+		return reload(c, out, errors);
+	return sg_ctl_run(&ctx, req->argc, req->argv);
+}
+
+static void
+serve(struct sgfw_control *c, int fd)
+{
+	struct timeval timeout = {.tv_sec = 2};
+	char *out_text = NULL, *err_text = NULL;
+	size_t out_len = 0, err_len = 0;
+	struct sg_ctl_request req;
+	FILE *out, *errors;
+	int code;
+
+	/* A stalled client must not hold the control thread. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+	if (sg_ctl_request_recv(fd, &req) < 0)
+		return;
+	out = open_memstream(&out_text, &out_len);
+	errors = open_memstream(&err_text, &err_len);
+	if (out != NULL && errors != NULL) {
+		code = dispatch(c, &req, out, errors);
+		fflush(out);
+		fflush(errors);
+		sg_ctl_response_send(fd, code, out_text, out_len, err_text, err_len);
+	}
+	if (out != NULL)
+		fclose(out);
+	if (errors != NULL)
+		fclose(errors);
+	free(out_text);
+	free(err_text);
+	sg_ctl_request_free(&req);
+}
+
+void
+sgfw_control_poll(struct sgfw_control *c, int timeout_ms)
+{
+	struct pollfd pfd = {.fd = c->listen_fd, .events = POLLIN};
+	int fd;
+
+	if (c->listen_fd < 0) {
+		poll(NULL, 0, timeout_ms);
+		return;
+	}
+	if (poll(&pfd, 1, timeout_ms) <= 0)
+		return;
+	fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	serve(c, fd);
+	close(fd);
+}

@@ -1,0 +1,335 @@
+/* sgfw: the security-group switch. Loads the config, starts EAL (without hugepages by default),
+ * opens the ports, launches the workers and serves control requests until SIGINT/SIGTERM. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "sg_build_config.h"
+#include "sg_conf.h"
+#include "sg_ct.h"
+#include "sg_dp.h"
+#include "sgfw.h"
+
+static atomic_int signal_seen;
+
+static void
+on_signal(int sig)
+{
+	atomic_store(&signal_seen, sig);
+}
+
+static void
+usage(FILE *out)
+{
+	fputs("usage: sgfw -c FILE [--engine fw|sg|io] [--stats-file FILE] [-- EAL ARGS...]\n"
+	      "  -c, --config FILE     the config (see docs/config.md)\n"
+	      "  -e, --engine NAME     fw (default: the firewall), sg (stateless), io (no processing)\n"
+	      "  -s, --stats-file FILE write the counters as JSON there at exit\n"
+	      "  -h, --help            this text\n"
+	      "  -V, --version         print the version\n"
+	      "EAL arguments after -- are added to the config's (dataplane.eal_args) or the defaults\n"
+	      "(--no-huge -m 1024 --no-pci and a file prefix of this process's own).\n",
+			out);
+}
+
+/* Does any argument in argv[0..argc) start with 'prefix'? */
+static bool
+has_arg(char **argv, int argc, const char *prefix)
+{
+	for (int i = 0; i < argc; i++)
+		if (strncmp(argv[i], prefix, strlen(prefix)) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * EAL arguments: the config's or the no-hugepage defaults, the cores for the workers, a file
+ * prefix of our own, PCI devices allow-listed, then what the command line adds.
+ */
+static int
+build_eal_args(const struct sg_conf *conf, int n_extra, char **extra, char **argv, int max,
+		char storage[][64], bool *own_prefix)
+{
+	static const char *const defaults[] = {"--no-huge", "-m", "1024",
+			"--log-level=lib.vhost.config:warning"};
+	const struct sg_conf_dataplane *dp = &conf->dataplane;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	bool has_pci = false;
+	int argc = 0, s = 0;
+
+	argv[argc++] = "sgfw";
+	if (dp->n_eal_args > 0) {
+		for (uint32_t i = 0; i < dp->n_eal_args && argc < max; i++)
+			argv[argc++] = dp->eal_args[i];
+	} else {
+		for (size_t i = 0; i < SG_ARRAY_SIZE(defaults); i++)
+			argv[argc++] = (char *)defaults[i];
+		printf("sgfw: EAL without hugepages (--no-huge -m 1024); set dataplane.eal_args for "
+		       "hugepage deployments (docs/config.md)\n");
+	}
+	for (uint32_t i = 0; i < conf->n_ports; i++) {
+		if (conf->ports[i].kind != SG_PORT_PCI || argc + 2 >= max)
+			continue;
+		has_pci = true;
+		argv[argc++] = "-a";
+		argv[argc++] = (char *)conf->ports[i].path;
+	}
+	if (!has_pci && !has_arg(argv, argc, "--no-pci") && !has_arg(extra, n_extra, "-a"))
+		argv[argc++] = "--no-pci";
+	if (!has_arg(argv, argc, "-l") && !has_arg(argv, argc, "--lcores") &&
+			!has_arg(extra, n_extra, "-l") && !has_arg(extra, n_extra, "--lcores")) {
+		/* One main core for control plus the workers; float them if cores are short. */
+		if (cpus > (long)dp->workers)
+			snprintf(storage[s], 64, "0-%u", dp->workers);
+		else
+			snprintf(storage[s], 64, "(0-%u)@(0-%ld)", dp->workers, cpus - 1);
+		argv[argc++] = cpus > (long)dp->workers ? "-l" : "--lcores";
+		argv[argc++] = storage[s++];
+	}
+	if (!has_arg(argv, argc, "--file-prefix") && !has_arg(extra, n_extra, "--file-prefix")) {
+		snprintf(storage[s], 64, "--file-prefix=sgfw-%d", (int)getpid());
+		argv[argc++] = storage[s++];
+		*own_prefix = true;
+	}
+	for (int i = 0; i < n_extra && argc < max - 1; i++)
+		argv[argc++] = extra[i];
+	argv[argc] = NULL;
+	return argc;
+}
+
+/* A file prefix of our own (sgfw-PID) is never reused: remove its runtime files at exit. */
+static void
+remove_runtime_dir(const char *dir)
+{
+	struct dirent *entry;
+	DIR *d;
+
+	if (dir[0] == '\0' || (d = opendir(dir)) == NULL)
+		return;
+	while ((entry = readdir(d)) != NULL) {
+		char path[SG_PATH_MAX * 2];
+
+		if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, entry->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+/* vhost-user servers create their socket: make sure its directory exists (owner only). */
+static int
+prepare_socket_dirs(const struct sg_conf *conf)
+{
+	for (uint32_t i = 0; i < conf->n_ports; i++) {
+		char path[SG_PATH_MAX];
+
+		if (conf->ports[i].kind != SG_PORT_VHOST_USER || conf->ports[i].client)
+			continue;
+		snprintf(path, sizeof(path), "%s", conf->ports[i].path);
+		if (mkdir(dirname(path), 0700) != 0 && errno != EEXIST) {
+			fprintf(stderr, "error: %s:%d: port \"%s\": cannot create the directory of %s: %s\n",
+					conf->path, conf->ports[i].line, conf->ports[i].name,
+					conf->ports[i].path, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static struct sg_ct *
+create_conntrack(const struct sg_conf *conf, uint16_t n_workers)
+{
+	struct sg_ct_params params;
+	struct sg_ct *ct;
+
+	sg_ct_params_init(&params);
+	params.capacity = conf->conntrack.capacity;
+	params.n_workers = n_workers;
+	params.tcp_be_liberal = conf->conntrack.tcp_be_liberal;
+	params.tcp_loose = conf->conntrack.tcp_loose;
+	for (uint32_t i = 0; i < conf->conntrack.n_timeouts; i++) {
+		const struct sg_conf_named_value *t = &conf->conntrack.timeouts[i];
+
+		int tm = sg_ct_timeout_from_name(t->name);
+
+		if (tm < 0 || t->value > SG_CT_TIMEOUT_MAX) {
+			fprintf(stderr, "error: %s:%d: conntrack.timeouts.%s: %s\n", conf->path, t->line,
+					t->name, tm < 0 ? "no such timeout (see docs/config.md)" :
+							  "more than the largest timeout, 1000000 s");
+			return NULL;
+		}
+		params.timeouts[tm] = t->value;
+	}
+	ct = sg_ct_create(&params);
+	if (ct == NULL)
+		fprintf(stderr, "error: %s: cannot create a connection table of %u entries: %s\n",
+				conf->path, params.capacity, strerror(errno));
+	return ct;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"engine", required_argument, NULL, 'e'},
+		{"stats-file", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	struct sg_dp_params params = {.engine = SG_DP_ENGINE_FW};
+	const char *config = NULL, *stats_file = NULL;
+	char *eal_argv[SG_CONF_MAX_EAL_ARGS + 32], eal_storage[4][64];
+	struct rte_mempool *pool = NULL;
+	struct sgfw_control *control = NULL;
+	struct sg_error err = {0};
+	struct sg_ct *ct = NULL;
+	struct sg_dp *dp = NULL;
+	struct sg_conf *conf;
+	char runtime_dir[SG_PATH_MAX] = "";
+	bool own_prefix = false;
+	int opt, eal_argc, rc = 1;
+	unsigned int lcore, worker = 0;
+
+	while ((opt = getopt_long(argc, argv, "+c:e:s:hV", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'e':
+			if (sg_dp_engine_parse(optarg, &params.engine) < 0) {
+				fprintf(stderr, "error: --engine \"%s\" must be fw, sg or io\n", optarg);
+				return 2;
+			}
+			break;
+		case 's':
+			stats_file = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("sgfw %s\n", SG_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (config == NULL) {
+		usage(stderr);
+		return 2;
+	}
+	conf = sg_conf_load_file(config, &err);
+	if (conf == NULL) {
+		fprintf(stderr, "error: %s\n", err.msg);
+		return 1;
+	}
+	if (prepare_socket_dirs(conf) < 0) {
+		sg_conf_free(conf);
+		return 1;
+	}
+	eal_argc = build_eal_args(conf, argc - optind, argv + optind, eal_argv,
+			(int)SG_ARRAY_SIZE(eal_argv), eal_storage, &own_prefix);
+	if (rte_eal_init(eal_argc, eal_argv) < 0) {
+		fprintf(stderr, "error: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		sg_conf_free(conf);
+		return 1;
+	}
+	if (own_prefix)
+		snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+
+	params.n_workers = (uint16_t)rte_lcore_count() - 1;
+	if (params.n_workers == 0) {
+		fprintf(stderr, "error: no worker core: EAL gave sgfw one core; give it two or more\n");
+		goto out;
+	}
+	params.burst = (uint16_t)conf->dataplane.burst;
+	params.rx_desc = (uint16_t)conf->dataplane.rx_desc;
+	params.tx_desc = (uint16_t)conf->dataplane.tx_desc;
+	params.keep_established = conf->conntrack.keep_established;
+	pool = rte_pktmbuf_pool_create("sgfw_mbufs", conf->dataplane.mbufs, 256, 0,
+			RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (pool == NULL) {
+		fprintf(stderr, "error: cannot allocate %u packet buffers: %s (dataplane.mbufs)\n",
+				conf->dataplane.mbufs, rte_strerror(rte_errno));
+		goto out;
+	}
+	params.pool = pool;
+	if (params.engine == SG_DP_ENGINE_FW) {
+		ct = create_conntrack(conf, params.n_workers);
+		if (ct == NULL)
+			goto out;
+		params.ct = ct;
+	}
+	dp = sg_dp_create(&params, conf, &err);
+	if (dp == NULL) {
+		fprintf(stderr, "error: %s%s%s\n", err.line > 0 ? config : "", err.line > 0 ? ":" : "",
+				err.msg);
+		goto out;
+	}
+	control = sgfw_control_start(dp, ct, config, &err);
+	if (control == NULL) {
+		fprintf(stderr, "error: control socket: %s\n", err.msg);
+		goto out;
+	}
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		rte_eal_remote_launch(sg_dp_worker_main, sg_dp_worker_arg(dp, (uint16_t)worker++), lcore);
+	}
+	printf("sgfw: running %s engine with %u worker%s on %u ports (%s)\n",
+			sg_dp_engine_name(params.engine), params.n_workers, params.n_workers == 1 ? "" : "s",
+			sg_dp_conf(dp)->n_ports, config);
+	fflush(stdout);
+	for (;;) {
+		int sig = atomic_exchange(&signal_seen, 0);
+
+		if (sig == SIGINT || sig == SIGTERM)
+			break;
+		if (sig == SIGHUP)
+			sgfw_control_reload(control);
+		sgfw_control_poll(control, 200);
+	}
+	printf("sgfw: stopping\n");
+	sg_dp_stop(dp);
+	rte_eal_mp_wait_lcore();
+	rc = 0;
+out:
+	if (dp != NULL && stats_file != NULL) {
+		FILE *f = fopen(stats_file, "w");
+
+		if (f != NULL) {
+			sg_dp_stats_json(dp, f);
+			fclose(f);
+		} else {
+			fprintf(stderr, "error: --stats-file %s: %s\n", stats_file, strerror(errno));
+		}
+	}
+	sgfw_control_stop(control);
+	if (dp == NULL)
+		sg_conf_free(conf); /* never handed over */
+	sg_dp_free(dp);
+	sg_ct_free(ct);
+	rte_mempool_free(pool);
+	rte_eal_cleanup();
+	remove_runtime_dir(runtime_dir);
+	return rc;
+}

@@ -1,0 +1,327 @@
+/* The datapath's control side: opening ports, swapping generations under RCU, and reading the
+ * workers' counters. Everything here runs on the control thread. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_malloc.h>
+
+#include "dp_private.h"
+#include "dp_worker.h"
+#include "sg_ct.h"
+#include "sg_json.h"
+
+static const char *const engine_names[] = {
+	[SG_DP_ENGINE_FW] = "fw",
+	[SG_DP_ENGINE_SG] = "sg",
+	[SG_DP_ENGINE_IO] = "io",
+};
+
+const char *
+sg_dp_engine_name(enum sg_dp_engine engine)
+{
+	return engine_names[engine];
+}
+
+int
+sg_dp_engine_parse(const char *name, enum sg_dp_engine *engine)
+{
+	for (size_t i = 0; i < SG_ARRAY_SIZE(engine_names); i++) {
+		if (strcmp(name, engine_names[i]) == 0) {
+			*engine = (enum sg_dp_engine)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static bool
+same_device(const struct sg_conf_port *a, const struct sg_conf_port *b)
+{
+	return a->kind == b->kind && a->uplink == b->uplink && a->client == b->client &&
+	       a->queues == b->queues && strcmp(a->path, b->path) == 0 &&
+	       strcmp(a->tx_pcap, b->tx_pcap) == 0;
+}
+
+static struct dp_port *
+find_open(const struct sg_dp *dp, const char *name)
+{
+	for (uint32_t i = 0; i < dp->n_ports; i++)
+		if (strcmp(dp->ports[i]->conf.name, name) == 0)
+			return dp->ports[i];
+	return NULL;
+}
+
+static void
+close_port(struct dp_port *port)
+{
+	sg_port_close(&port->dev);
+	rte_free(port);
+}
+
+static struct dp_port *
+open_port(struct sg_dp *dp, const struct sg_conf_port *conf, struct sg_error *err)
+{
+	struct dp_port *port = rte_zmalloc("sg_dp_port", sizeof(*port), RTE_CACHE_LINE_SIZE);
+	struct sg_port_setup setup = {
+		.pool = dp->params.pool,
+		.n_workers = dp->params.n_workers,
+		.rx_desc = dp->params.rx_desc,
+		.tx_desc = dp->params.tx_desc,
+	};
+
+	if (port == NULL) {
+		sg_error_set(err, conf->line, "port \"%s\": out of memory", conf->name);
+		return NULL;
+	}
+	port->conf = *conf;
+	if (sg_port_open(conf, &setup, &port->dev, err) < 0) {
+		rte_free(port);
+		return NULL;
+	}
+	return port;
+}
+
+int
+sg_dp_apply(struct sg_dp *dp, struct sg_conf *conf, struct sg_error *err)
+{
+	struct dp_port **ports = calloc(conf->n_ports + 1u, sizeof(*ports));
+	bool *opened = calloc(conf->n_ports + 1u, sizeof(*opened));
+	struct dp_gen *gen, *old;
+	int rc = -EINVAL;
+
+	if (ports == NULL || opened == NULL) {
+		sg_error_set(err, 0, "out of memory");
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (uint32_t i = 0; i < conf->n_ports; i++) {
+		const struct sg_conf_port *pc = &conf->ports[i];
+		struct dp_port *running = find_open(dp, pc->name);
+
+		if (running != NULL) {
+			if (!same_device(&running->conf, pc)) {
+				sg_error_set(err, pc->line,
+						"port \"%s\": its device settings changed; remove the port "
+						"and add it again to change them",
+						pc->name);
+				goto fail;
+			}
+			ports[i] = running;
+			continue;
+		}
+		ports[i] = open_port(dp, pc, err);
+		if (ports[i] == NULL)
+			goto fail;
+		opened[i] = true;
+	}
+	gen = dp_gen_build_ports(dp, conf, ports, conf->n_ports, err);
+	if (gen == NULL)
+		goto fail;
+
+	old = atomic_exchange_explicit(&dp->gen, gen, memory_order_acq_rel);
+	if (old != NULL) {
+		/* Every worker passes a quiescent point after the swap: none reads 'old' any more. */
+		rte_rcu_qsbr_synchronize(dp->qsv, RTE_QSBR_THRID_INVALID);
+		for (uint32_t i = 0; i < dp->n_ports; i++) {
+			bool kept = false;
+
+			for (uint32_t k = 0; k < conf->n_ports && !kept; k++)
+				kept = ports[k] == dp->ports[i];
+			if (!kept)
+				close_port(dp->ports[i]);
+		}
+		dp_gen_free(old);
+	}
+	free(dp->ports);
+	dp->ports = ports;
+	dp->n_ports = conf->n_ports;
+	free(opened);
+	return 0;
+fail:
+	for (uint32_t i = 0; ports != NULL && opened != NULL && i < conf->n_ports; i++)
+		if (opened[i])
+			close_port(ports[i]);
+	free(ports);
+	free(opened);
+	return rc;
+}
+
+struct sg_dp *
+sg_dp_create(const struct sg_dp_params *params, struct sg_conf *conf, struct sg_error *err)
+{
+	struct sg_dp *dp = calloc(1, sizeof(*dp));
+	size_t qsv_size;
+
+	if (dp == NULL) {
+		sg_error_set(err, 0, "out of memory");
+		return NULL;
+	}
+	dp->params = *params;
+	if (params->n_workers == 0 || params->n_workers > SG_MAX_WORKERS) {
+		sg_error_set(err, 0, "datapath: %u workers is outside 1..%d", params->n_workers,
+				SG_MAX_WORKERS);
+		goto fail;
+	}
+	if (params->engine == SG_DP_ENGINE_FW && params->ct == NULL) {
+		sg_error_set(err, 0, "datapath: the fw engine needs a connection tracker");
+		goto fail;
+	}
+	if (params->ct != NULL) {
+		/* One grace period for everything: the tracker reclaims on the workers' QSBR. */
+		dp->qsv = sg_ct_qsbr(params->ct);
+	} else {
+		qsv_size = rte_rcu_qsbr_get_memsize(params->n_workers);
+		dp->qsv = rte_zmalloc("sg_dp_qsbr", qsv_size, RTE_CACHE_LINE_SIZE);
+		dp->own_qsv = true;
+		if (dp->qsv == NULL || rte_rcu_qsbr_init(dp->qsv, params->n_workers) != 0) {
+			sg_error_set(err, 0, "datapath: cannot set up RCU");
+			goto fail;
+		}
+	}
+	for (uint16_t w = 0; w < params->n_workers; w++) {
+		dp->workers[w] = dp_worker_create(dp, w);
+		if (dp->workers[w] == NULL) {
+			sg_error_set(err, 0, "datapath: out of memory for worker %u", w);
+			goto fail;
+		}
+	}
+	if (sg_dp_apply(dp, conf, err) < 0)
+		goto fail;
+	return dp;
+fail:
+	sg_dp_free(dp);
+	return NULL;
+}
+
+const struct sg_conf *
+sg_dp_conf(const struct sg_dp *dp)
+{
+	return atomic_load_explicit(&((struct sg_dp *)dp)->gen, memory_order_acquire)->conf;
+}
+
+void *
+sg_dp_worker_arg(struct sg_dp *dp, uint16_t worker)
+{
+	return dp->workers[worker];
+}
+
+void
+sg_dp_stop(struct sg_dp *dp)
+{
+	atomic_store_explicit(&dp->quit, true, memory_order_relaxed);
+}
+
+void
+sg_dp_free(struct sg_dp *dp)
+{
+	struct dp_gen *gen;
+
+	if (dp == NULL)
+		return;
+	gen = atomic_load(&dp->gen);
+	for (uint32_t i = 0; i < dp->n_ports; i++)
+		close_port(dp->ports[i]);
+	free(dp->ports);
+	dp_gen_free(gen);
+	for (int w = 0; w < SG_MAX_WORKERS; w++)
+		dp_worker_free(dp->workers[w]);
+	if (dp->own_qsv)
+		rte_free(dp->qsv);
+	free(dp);
+}
+
+static const struct dp_port *
+port_by_name(const struct sg_dp *dp, const char *name)
+{
+	for (uint32_t i = 0; i < dp->n_ports; i++)
+		if (strcmp(dp->ports[i]->conf.name, name) == 0)
+			return dp->ports[i];
+	return NULL;
+}
+
+int
+sg_dp_port_stats(const struct sg_dp *dp, const char *name, struct sg_dp_port_stats *stats)
+{
+	const struct dp_port *port = port_by_name(dp, name);
+
+	memset(stats, 0, sizeof(*stats));
+	if (port == NULL)
+		return -ENOENT;
+	/* Workers write their own rows; aligned 64-bit reads never tear on the targets we build for. */
+	for (uint16_t w = 0; w < dp->params.n_workers; w++) {
+		const struct dp_port_counters *c = &port->counters[w];
+
+		stats->rx_packets += c->rx_packets;
+		stats->rx_bytes += c->rx_bytes;
+		stats->tx_packets += c->tx_packets;
+		stats->tx_bytes += c->tx_bytes;
+		stats->replies += c->replies;
+		stats->absorbed += c->absorbed;
+		for (int r = 0; r < SG_DROP_COUNT; r++) {
+			stats->drops[r] += c->drops[r];
+			stats->drops_total += c->drops[r];
+		}
+	}
+	return 0;
+}
+
+int
+sg_dp_rule_hits(const struct sg_dp *dp, uint64_t *hits, uint32_t n)
+{
+	const struct dp_gen *gen = atomic_load_explicit(&((struct sg_dp *)dp)->gen, memory_order_acquire);
+	uint32_t row = dp_gen_hits_row(gen);
+
+	if (n < gen->n_rule_ids)
+		return -ENOSPC;
+	memset(hits, 0, n * sizeof(*hits));
+	for (uint16_t w = 0; w < dp->params.n_workers; w++)
+		for (uint32_t r = 0; r < gen->n_rule_ids; r++)
+			hits[r] += gen->rule_hits[(size_t)w * row + r];
+	return 0;
+}
+
+void
+sg_dp_stats_json(const struct sg_dp *dp, FILE *out)
+{
+	const struct sg_conf *conf = sg_dp_conf(dp);
+	uint32_t n_rules = sg_policy_rule_count(conf->policy);
+	uint64_t *hits = calloc(n_rules + 1u, sizeof(*hits));
+	struct sg_json j;
+	char name[SG_NAME_MAX + 32];
+
+	sg_json_init(&j, out, true);
+	sg_json_object_open(&j, NULL);
+	sg_json_string(&j, "engine", sg_dp_engine_name(dp->params.engine));
+	sg_json_object_open(&j, "ports");
+	for (uint32_t i = 0; i < dp->n_ports; i++) {
+		struct sg_dp_port_stats s;
+
+		sg_dp_port_stats(dp, dp->ports[i]->conf.name, &s);
+		sg_json_object_open(&j, dp->ports[i]->conf.name);
+		sg_json_uint(&j, "rx_packets", s.rx_packets);
+		sg_json_uint(&j, "rx_bytes", s.rx_bytes);
+		sg_json_uint(&j, "tx_packets", s.tx_packets);
+		sg_json_uint(&j, "tx_bytes", s.tx_bytes);
+		sg_json_uint(&j, "replies", s.replies);
+		sg_json_uint(&j, "absorbed", s.absorbed);
+		sg_json_uint(&j, "drops", s.drops_total);
+		sg_json_object_open(&j, "drop_reasons");
+		for (int r = 1; r < SG_DROP_COUNT; r++)
+			if (s.drops[r] != 0)
+				sg_json_uint(&j, sg_drop_reason_name((enum sg_drop_reason)r), s.drops[r]);
+		sg_json_object_close(&j);
+		sg_json_object_close(&j);
+	}
+	sg_json_object_close(&j);
+	sg_json_object_open(&j, "rule_hits");
+	if (hits != NULL && sg_dp_rule_hits(dp, hits, n_rules) == 0)
+		for (uint32_t r = 0; r < n_rules; r++)
+			if (hits[r] != 0)
+				sg_json_uint(&j, sg_policy_rule_name(conf->policy, r, name, sizeof(name)),
+						hits[r]);
+	sg_json_object_close(&j);
+	sg_json_object_close(&j);
+	sg_json_finish(&j);
+	free(hits);
+}

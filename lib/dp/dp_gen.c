@@ -1,0 +1,221 @@
+/* Building a generation: everything the workers read for one config (classifier, per-port
+ * verdict tables, forwarding maps, queue assignment), made off the workers and swapped whole. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_malloc.h>
+#include <rte_memory.h>
+
+#include "dp_private.h"
+
+/* fe80::/64 with the modified EUI-64 interface id of 'mac' (RFC 4291 appendix A). */
+static void
+link_local_of(const uint8_t mac[6], struct sg_ip *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	ip->family = SG_AF_INET6;
+	ip->bytes[0] = 0xfe;
+	ip->bytes[1] = 0x80;
+	ip->bytes[8] = mac[0] ^ 0x02;
+	ip->bytes[9] = mac[1];
+	ip->bytes[10] = mac[2];
+	ip->bytes[11] = 0xff;
+	ip->bytes[12] = 0xfe;
+	ip->bytes[13] = mac[3];
+	ip->bytes[14] = mac[4];
+	ip->bytes[15] = mac[5];
+}
+
+static struct dp_port *
+find_port(struct dp_port **ports, uint32_t n, const char *name)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (strcmp(ports[i]->conf.name, name) == 0)
+			return ports[i];
+	return NULL;
+}
+
+/* Verdict tables by 1-based position: what the classifier's result means. */
+static int
+build_verdicts(struct dp_vport *vp, const struct sg_policy *policy)
+{
+	for (int d = 0; d < SG_DIR_COUNT; d++) {
+		const struct sg_eff_rule *entries;
+		uint32_t n = sg_policy_effective(policy, vp->policy_port, (enum sg_dir)d, &entries);
+
+		vp->action[d] = calloc(n + 1, sizeof(*vp->action[d]));
+		vp->rule_id[d] = calloc(n + 1, sizeof(*vp->rule_id[d]));
+		if (vp->action[d] == NULL || vp->rule_id[d] == NULL)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < n; i++) {
+			vp->action[d][i + 1] = (uint8_t)entries[i].action;
+			vp->rule_id[d][i + 1] = entries[i].id;
+		}
+	}
+	return 0;
+}
+
+static int
+build_maps(struct dp_gen *gen)
+{
+	const struct sg_conf *conf = gen->conf;
+	uint32_t n_addrs = 0;
+
+	for (uint16_t v = 0; v < gen->n_vports; v++)
+		n_addrs += gen->vports[v].n_ips;
+	if (dp_map_init(&gen->macs, gen->n_vports) < 0 || dp_map_init(&gen->addrs, n_addrs) < 0 ||
+			dp_map_init(&gen->gateways, conf->n_subnets) < 0)
+		return -ENOMEM;
+	for (uint16_t v = 0; v < gen->n_vports; v++) {
+		const struct dp_vport *vp = &gen->vports[v];
+
+		if (vp->uplink)
+			continue;
+		dp_map_put(&gen->macs, DP_KEY_MAC, vp->mac, v);
+		for (uint32_t i = 0; i < vp->n_ips; i++)
+			dp_map_put(&gen->addrs,
+					vp->ips[i].family == SG_AF_INET ? DP_KEY_IPV4 : DP_KEY_IPV6,
+					vp->ips[i].bytes, v);
+	}
+	for (uint32_t s = 0; s < conf->n_subnets; s++) {
+		const struct sg_ip *gw = &conf->subnets[s].gateway;
+
+		dp_map_put(&gen->gateways, gw->family == SG_AF_INET ? DP_KEY_IPV4 : DP_KEY_IPV6,
+				gw->bytes, 1);
+	}
+	return 0;
+}
+
+/* Spread every (port, rx queue) over the workers, round robin. */
+static int
+assign_queues(struct dp_gen *gen, uint16_t n_workers)
+{
+	uint32_t k = 0;
+
+	for (uint16_t w = 0; w < n_workers; w++) {
+		gen->rxq[w] = calloc(DP_MAX_RXQ_PER_WORKER, sizeof(*gen->rxq[w]));
+		if (gen->rxq[w] == NULL)
+			return -ENOMEM;
+	}
+	for (uint16_t v = 0; v < gen->n_vports; v++) {
+		const struct sg_port_dev *dev = &gen->vports[v].port->dev;
+
+		for (uint16_t q = 0; q < dev->n_rxq; q++, k++) {
+			uint16_t w = (uint16_t)(k % n_workers);
+
+			if (gen->n_rxq[w] == DP_MAX_RXQ_PER_WORKER)
+				return -ENOSPC;
+			gen->rxq[w][gen->n_rxq[w]++] = (struct dp_rxq){.vport = v, .queue = q};
+		}
+	}
+	return 0;
+}
+
+void
+dp_gen_free(struct dp_gen *gen)
+{
+	if (gen == NULL)
+		return;
+	for (uint16_t v = 0; gen->vports != NULL && v < gen->n_vports; v++) {
+		for (int d = 0; d < SG_DIR_COUNT; d++) {
+			free(gen->vports[v].action[d]);
+			free(gen->vports[v].rule_id[d]);
+		}
+	}
+	for (int w = 0; w < SG_MAX_WORKERS; w++)
+		free(gen->rxq[w]);
+	free(gen->vports);
+	dp_map_free(&gen->macs);
+	dp_map_free(&gen->addrs);
+	dp_map_free(&gen->gateways);
+	rte_free(gen->rule_hits);
+	sg_acl_free(gen->acl);
+	sg_conf_free(gen->conf);
+	free(gen);
+}
+
+/*
+ * Build the generation of 'conf' over the open 'ports'. On success the generation owns
+ * 'conf'; on failure 'conf' is left to the caller.
+ */
+struct dp_gen *
+dp_gen_build_ports(struct sg_dp *dp, struct sg_conf *conf, struct dp_port **ports,
+		uint32_t n_ports, struct sg_error *err)
+{
+	const struct sg_spec *spec = sg_policy_spec(conf->policy);
+	const struct sg_conf_port *uplink = sg_conf_uplink(conf);
+	struct dp_gen *gen = calloc(1, sizeof(*gen));
+	uint32_t row;
+
+	if (gen == NULL)
+		goto nomem;
+	gen->conf = conf;
+	gen->epoch = ++dp->next_epoch;
+	memcpy(gen->router_mac, conf->router_mac, 6);
+	gen->n_vports = (uint16_t)(spec->n_ports + (uplink != NULL));
+	gen->uplink = uplink != NULL ? (uint16_t)spec->n_ports : DP_NO_VPORT;
+	gen->vports = calloc(gen->n_vports + 1u, sizeof(*gen->vports));
+	if (gen->vports == NULL)
+		goto nomem;
+	for (uint16_t v = 0; v < gen->n_vports; v++) {
+		struct dp_vport *vp = &gen->vports[v];
+
+		if (v == gen->uplink) {
+			vp->port = find_port(ports, n_ports, uplink->name);
+			vp->uplink = true;
+			vp->policy_port = UINT32_MAX;
+			memcpy(vp->mac, uplink->peer_mac, 6);
+		} else {
+			const struct sg_port *port = &spec->ports[v];
+
+			vp->port = find_port(ports, n_ports, port->name);
+			vp->policy_port = v;
+			memcpy(vp->mac, port->mac, 6);
+			link_local_of(port->mac, &vp->link_local);
+			vp->ips = port->ips;
+			vp->n_ips = port->n_ips;
+			if (build_verdicts(vp, conf->policy) < 0)
+				goto nomem;
+		}
+		if (vp->port == NULL) {
+			sg_error_set(err, 0, "internal: port of vport %u is not open", v);
+			goto fail;
+		}
+	}
+	for (uint32_t i = 0; i < RTE_MAX_ETHPORTS; i++)
+		gen->by_ethdev[i] = DP_NO_VPORT;
+	for (uint16_t v = 0; v < gen->n_vports; v++)
+		gen->by_ethdev[gen->vports[v].port->dev.port_id] = v;
+	if (build_maps(gen) < 0 || assign_queues(gen, dp->params.n_workers) < 0)
+		goto nomem;
+	gen->n_rule_ids = sg_policy_rule_count(conf->policy);
+	/* One cache-line-aligned row per worker, so workers never share a line. */
+	row = RTE_ALIGN_CEIL(gen->n_rule_ids, RTE_CACHE_LINE_SIZE / sizeof(uint64_t));
+	gen->rule_hits = rte_zmalloc("sg_rule_hits", (size_t)row * dp->params.n_workers * sizeof(uint64_t),
+			RTE_CACHE_LINE_SIZE);
+	if (gen->rule_hits == NULL)
+		goto nomem;
+	if (dp->params.engine != SG_DP_ENGINE_IO) {
+		struct sg_acl_params acl_params = {.socket_id = SOCKET_ID_ANY, .generation = gen->epoch};
+
+		gen->acl = sg_acl_build(conf->policy, &acl_params, err);
+		if (gen->acl == NULL)
+			goto fail;
+	}
+	return gen;
+nomem:
+	sg_error_set(err, 0, "out of memory building the datapath tables");
+fail:
+	if (gen != NULL)
+		gen->conf = NULL; /* still the caller's */
+	dp_gen_free(gen);
+	return NULL;
+}
+
+/* Row length of the rule-hit table. */
+uint32_t
+dp_gen_hits_row(const struct dp_gen *gen)
+{
+	return RTE_ALIGN_CEIL(gen->n_rule_ids, RTE_CACHE_LINE_SIZE / sizeof(uint64_t));
+}

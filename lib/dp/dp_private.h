@@ -1,0 +1,132 @@
+/* Internal layout of the datapath: ports with their counters, the RCU-protected generation
+ * (config, classifier, forwarding tables), and each worker's scratch state. */
+#ifndef SG_DP_PRIVATE_H
+#define SG_DP_PRIVATE_H
+
+#include <stdatomic.h>
+
+#include <rte_common.h>
+#include <rte_rcu_qsbr.h>
+
+#include "sg_acl.h"
+#include "sg_build_config.h"
+#include "sg_dp.h"
+#include "sg_pkt.h"
+#include "sg_port.h"
+
+#define DP_NO_VPORT UINT16_MAX
+#define DP_MAX_RXQ_PER_WORKER 256
+
+/* Counters of one port written by one worker: no atomics, no sharing. */
+struct __rte_cache_aligned dp_port_counters {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t replies;                /* ARP/ND answers sent back. */
+	uint64_t absorbed;               /* Platform traffic consumed (ND, MLD, ARP replies). */
+	uint64_t drops[SG_DROP_COUNT];
+};
+
+/* An open device. Lives as long as the port is in the config, across policy changes. */
+struct dp_port {
+	struct sg_port_dev dev;
+	struct sg_conf_port conf;       /* The config it was opened with. */
+	bool in_use;                    /* Referenced by the generation being built. */
+	struct dp_port_counters counters[SG_MAX_WORKERS];
+};
+
+/* An immutable open-addressing map from MACs and addresses to vports. */
+enum dp_key_kind {
+	DP_KEY_EMPTY = 0,
+	DP_KEY_MAC,
+	DP_KEY_IPV4,
+	DP_KEY_IPV6,
+};
+
+struct dp_map_slot {
+	uint8_t key[16];
+	uint8_t kind;
+	uint16_t value;
+};
+
+struct dp_map {
+	struct dp_map_slot *slots;
+	uint32_t mask;
+};
+
+/* A port as the forwarding plane sees it in one generation. */
+struct dp_vport {
+	struct dp_port *port;
+	uint32_t policy_port;           /* Index in the policy; UINT32_MAX for the uplink. */
+	bool uplink;
+	uint8_t mac[6];                 /* VM MAC; the uplink's next-hop MAC. */
+	struct sg_ip link_local;        /* fe80:: EUI-64 address derived from the MAC. */
+	const struct sg_ip *ips;
+	uint32_t n_ips;
+	/* Per direction: action and rule id of each merged entry, by 1-based position. */
+	uint8_t *action[SG_DIR_COUNT];
+	uint32_t *rule_id[SG_DIR_COUNT];
+};
+
+struct dp_rxq {
+	uint16_t vport;
+	uint16_t queue;
+};
+
+/* Everything workers read, swapped as one pointer under RCU. */
+struct dp_gen {
+	uint32_t epoch;
+	struct sg_conf *conf;
+	struct sg_acl *acl;
+	struct dp_vport *vports;
+	uint16_t n_vports;
+	uint16_t uplink;                     /* vport index, or DP_NO_VPORT. */
+	uint16_t by_ethdev[RTE_MAX_ETHPORTS]; /* ethdev port id -> vport. */
+	struct dp_map macs;                  /* VM MAC -> vport. */
+	struct dp_map addrs;                 /* VM address -> vport. */
+	struct dp_map gateways;              /* Gateway address -> 1. */
+	uint8_t router_mac[6];
+	struct dp_rxq *rxq[SG_MAX_WORKERS];
+	uint16_t n_rxq[SG_MAX_WORKERS];
+	uint32_t n_rule_ids;
+	uint64_t *rule_hits;                 /* [worker][rule id]. */
+};
+
+struct dp_worker;
+
+struct sg_dp {
+	struct sg_dp_params params;
+	struct rte_rcu_qsbr *qsv;            /* The workers' grace periods (the tracker's if any). */
+	bool own_qsv;
+	_Atomic(struct dp_gen *) gen;
+	struct dp_port **ports;              /* Open ports, by config order of the last apply. */
+	uint32_t n_ports;
+	uint32_t next_epoch;
+	atomic_bool quit;
+	struct dp_worker *workers[SG_MAX_WORKERS];
+};
+
+/* dp_map.c */
+int dp_map_init(struct dp_map *map, uint32_t n_keys);
+void dp_map_free(struct dp_map *map);
+void dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key, uint16_t value);
+uint16_t dp_map_get(const struct dp_map *map, enum dp_key_kind kind, const uint8_t *key);
+
+static inline uint16_t
+dp_map_get_ip(const struct dp_map *map, const struct sg_ip *ip)
+{
+	return dp_map_get(map, ip->family == SG_AF_INET ? DP_KEY_IPV4 : DP_KEY_IPV6, ip->bytes);
+}
+
+/* dp_gen.c */
+struct dp_gen *dp_gen_build_ports(struct sg_dp *dp, struct sg_conf *conf, struct dp_port **ports,
+		uint32_t n_ports, struct sg_error *err);
+void dp_gen_free(struct dp_gen *gen);
+uint32_t dp_gen_hits_row(const struct dp_gen *gen);
+
+/* dp_worker.c */
+struct dp_worker *dp_worker_create(struct sg_dp *dp, uint16_t id);
+void dp_worker_free(struct dp_worker *w);
+
+#endif /* SG_DP_PRIVATE_H */

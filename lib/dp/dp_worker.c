@@ -1,0 +1,554 @@
+/* The fast path: each worker polls its queues and runs bursts through admission (port security,
+ * ARP/ND answers, destination), then per engine conntrack and classification, then forwarding.
+ *
+ * A burst is processed in stages over index lists, VPP style: every stage reads the parsed
+ * metadata, keeps the survivors' indices and drops the rest with a counted reason. Nothing here
+ * allocates, locks (but a shared tx queue) or makes system calls. */
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
+
+#include "dp_private.h"
+#include "dp_worker.h"
+
+/* Housekeeping (conntrack expiry) runs every this many loop iterations. */
+#define HOUSEKEEPING_INTERVAL 64
+
+struct dp_worker *
+dp_worker_create(struct sg_dp *dp, uint16_t id)
+{
+	struct dp_worker *w = rte_zmalloc("sg_dp_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
+
+	if (w == NULL)
+		return NULL;
+	w->dp = dp;
+	w->id = id;
+	w->tsc_per_ms = rte_get_tsc_hz() / 1000;
+	if (w->tsc_per_ms == 0)
+		w->tsc_per_ms = 1;
+	return w;
+}
+
+void
+dp_worker_free(struct dp_worker *w)
+{
+	rte_free(w);
+}
+
+static inline bool
+owns_ip(const struct dp_vport *vp, const struct sg_ip *ip)
+{
+	for (uint32_t k = 0; k < vp->n_ips; k++)
+		if (sg_ip_equal(&vp->ips[k], ip))
+			return true;
+	return false;
+}
+
+static inline bool
+mac_is_zero(const uint8_t mac[6])
+{
+	return (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) == 0;
+}
+
+static inline bool
+ip_is_unspecified(const struct sg_ip *ip)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(ip->bytes, zero, ip->family == SG_AF_INET ? 4 : 16) == 0;
+}
+
+/* Queue an answer (ARP reply, neighbour advertisement) to go back out of the port it came in. */
+static inline void
+reply(struct dp_worker *w, uint16_t i)
+{
+	w->replies[w->n_replies++] = w->pkts[i];
+}
+
+static enum dp_admit
+admit_arp(struct dp_worker *w, const struct dp_gen *gen, const struct dp_vport *in_vp, uint16_t i,
+		enum sg_drop_reason *reason)
+{
+	const struct sg_pkt_meta *md = &w->meta[i];
+	uint16_t target;
+
+	if (in_vp->uplink) {
+		*reason = SG_DROP_ETHERTYPE;
+		return DP_ADMIT_DROP;
+	}
+	/* D14: a VM speaks ARP only for itself (0.0.0.0 is an address probe). */
+	if (memcmp(md->arp_sha, in_vp->mac, 6) != 0 ||
+			(!owns_ip(in_vp, &md->src) && !ip_is_unspecified(&md->src))) {
+		*reason = SG_DROP_SPOOF_ARP;
+		return DP_ADMIT_DROP;
+	}
+	if (md->sport != SG_ARP_REQUEST || ip_is_unspecified(&md->src))
+		return DP_ADMIT_ABSORB;
+	/* D15: the switch answers for gateways and VMs itself, so no VM can poison a cache. */
+	if (dp_map_get_ip(&gen->gateways, &md->dst) != DP_NO_VPORT) {
+		sg_pkt_arp_reply(w->pkts[i], md, gen->router_mac);
+		return DP_ADMIT_REPLY;
+	}
+	target = dp_map_get_ip(&gen->addrs, &md->dst);
+	if (target == DP_NO_VPORT || &gen->vports[target] == in_vp)
+		return DP_ADMIT_ABSORB;
+	sg_pkt_arp_reply(w->pkts[i], md, gen->vports[target].mac);
+	return DP_ADMIT_REPLY;
+}
+
+/* ICMPv6 neighbour discovery and friends from a VM; everything else continues as IP. */
+static enum dp_admit
+admit_icmp6(struct dp_worker *w, const struct dp_gen *gen, const struct dp_vport *in_vp, uint16_t i,
+		enum sg_drop_reason *reason)
+{
+	const struct sg_pkt_meta *md = &w->meta[i];
+	uint16_t target;
+
+	/* The link-layer address an NS or NA announces must be the VM's own (D14). */
+	if ((md->sport == SG_ND_SOLICIT || md->sport == SG_ND_ADVERT) &&
+			!mac_is_zero(md->nd_lladdr) && memcmp(md->nd_lladdr, in_vp->mac, 6) != 0) {
+		*reason = SG_DROP_SPOOF_ND;
+		return DP_ADMIT_DROP;
+	}
+	switch (md->sport) {
+	case 133: /* router solicitation: sgfw sends no RAs; VMs use static gateways */
+	case 130:
+	case 131:
+	case 132:
+	case 143: /* MLD */
+		return DP_ADMIT_ABSORB;
+	case 134: /* router advertisement */
+	case 137: /* redirect */
+		*reason = SG_DROP_ROUTER_ADVERT;
+		return DP_ADMIT_DROP;
+	case SG_ND_ADVERT: /* only for the VM's own addresses */
+		if (!owns_ip(in_vp, &md->nd_target) && !sg_ip_equal(&in_vp->link_local, &md->nd_target)) {
+			*reason = SG_DROP_SPOOF_ND;
+			return DP_ADMIT_DROP;
+		}
+		return DP_ADMIT_ABSORB;
+	case SG_ND_SOLICIT:
+		if (ip_is_unspecified(&md->src))
+			return DP_ADMIT_ABSORB; /* duplicate address detection: stay silent */
+		if (dp_map_get_ip(&gen->gateways, &md->nd_target) != DP_NO_VPORT)
+			return sg_pkt_nd_advert(w->pkts[i], md, gen->router_mac, true) == 0 ?
+					DP_ADMIT_REPLY : DP_ADMIT_ABSORB;
+		target = dp_map_get_ip(&gen->addrs, &md->nd_target);
+		if (target == DP_NO_VPORT || &gen->vports[target] == in_vp)
+			return DP_ADMIT_ABSORB;
+		return sg_pkt_nd_advert(w->pkts[i], md, gen->vports[target].mac, false) == 0 ?
+				DP_ADMIT_REPLY : DP_ADMIT_ABSORB;
+	default:
+		return DP_ADMIT_FORWARD;
+	}
+}
+
+/* D14: a VM sends only from its own addresses and never acts as a DHCP server. */
+static enum sg_drop_reason
+check_source(const struct dp_vport *in_vp, const struct sg_pkt_meta *md)
+{
+	if (md->proto == 17 && ((md->src.family == SG_AF_INET && md->sport == 67) ||
+				       (md->src.family == SG_AF_INET6 && md->sport == 547)))
+		return SG_DROP_DHCP_SERVER;
+	if (owns_ip(in_vp, &md->src))
+		return SG_DROP_NONE;
+	if (md->src.family == SG_AF_INET6 && sg_ip_equal(&in_vp->link_local, &md->src))
+		return SG_DROP_NONE;
+	if (ip_is_unspecified(&md->src)) {
+		/* DHCP discovery, and IPv6 neighbour discovery / MLD before an address is set. */
+		if (md->src.family == SG_AF_INET && md->proto == 17 && md->sport == 68 && md->dport == 67)
+			return SG_DROP_NONE;
+		if (md->src.family == SG_AF_INET6 && md->proto == 58)
+			return SG_DROP_NONE;
+	}
+	return SG_DROP_SPOOF_IP;
+}
+
+static inline bool
+in_any_subnet(const struct sg_conf *conf, const struct sg_ip *ip)
+{
+	return sg_conf_subnet_of(conf, ip) != NULL;
+}
+
+/* Where an IP packet goes: L2 to the owner of the destination MAC, or routed by address. */
+static enum sg_drop_reason
+resolve(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t i)
+{
+	const struct sg_pkt_meta *md = &w->meta[i];
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(w->pkts[i], const struct rte_ether_hdr *);
+	uint16_t dst;
+
+	w->routed[i] = false;
+	if (rte_is_multicast_ether_addr(&eth->dst_addr)) {
+		/* Only DHCP discovery leaves a VM as broadcast, towards the uplink. */
+		if (gen->uplink != DP_NO_VPORT && md->proto == 17 && md->dport == 67 &&
+				md->src.family == SG_AF_INET && in != gen->uplink) {
+			w->dst[i] = gen->uplink;
+			return SG_DROP_NONE;
+		}
+		return SG_DROP_MULTICAST;
+	}
+	if (memcmp(eth->dst_addr.addr_bytes, gen->router_mac, 6) == 0) {
+		dst = dp_map_get_ip(&gen->addrs, &md->dst);
+		if (dst == DP_NO_VPORT && gen->uplink != DP_NO_VPORT && in != gen->uplink &&
+				!in_any_subnet(gen->conf, &md->dst))
+			dst = gen->uplink;
+		if (dst == DP_NO_VPORT || dst == in)
+			return SG_DROP_NO_ROUTE;
+		if (md->ttl <= 1)
+			return SG_DROP_TTL_EXPIRED;
+		w->routed[i] = true;
+		w->dst[i] = dst;
+		return SG_DROP_NONE;
+	}
+	dst = dp_map_get(&gen->macs, DP_KEY_MAC, eth->dst_addr.addr_bytes);
+	if (dst == DP_NO_VPORT || dst == in)
+		return SG_DROP_NO_ROUTE;
+	w->dst[i] = dst;
+	return SG_DROP_NONE;
+}
+
+/*
+ * Admission of the whole burst: parse, port security, ARP/ND, destination. Survivors end up at
+ * w->pkts[0..kept) with their metadata; returns 'kept'.
+ */
+static uint16_t
+admit_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t n)
+{
+	const struct dp_vport *in_vp = &gen->vports[in];
+	struct dp_port_counters *c = dp_counters(gen, in, w->id);
+	uint16_t kept = 0;
+
+	sg_pkt_parse_burst(w->pkts, w->meta, n);
+	for (uint16_t i = 0; i < n; i++) {
+		const struct sg_pkt_meta *md = &w->meta[i];
+		enum sg_drop_reason reason = (enum sg_drop_reason)md->reason;
+		enum dp_admit verdict = DP_ADMIT_FORWARD;
+
+		c->rx_packets++;
+		c->rx_bytes += w->pkts[i]->pkt_len;
+		if (unlikely(reason != SG_DROP_NONE)) {
+			dp_drop(w, gen, in, i, reason);
+			continue;
+		}
+		if (!in_vp->uplink) {
+			const struct rte_ether_hdr *eth =
+					rte_pktmbuf_mtod(w->pkts[i], const struct rte_ether_hdr *);
+
+			if (unlikely(memcmp(eth->src_addr.addr_bytes, in_vp->mac, 6) != 0)) {
+				dp_drop(w, gen, in, i, SG_DROP_SPOOF_MAC);
+				continue;
+			}
+		}
+		if (unlikely(md->l3 == SG_L3_ARP)) {
+			verdict = admit_arp(w, gen, in_vp, i, &reason);
+		} else if (!in_vp->uplink) {
+			reason = check_source(in_vp, md);
+			if (reason == SG_DROP_NONE && md->proto == 58 && md->l3 == SG_L3_IPV6)
+				verdict = admit_icmp6(w, gen, in_vp, i, &reason);
+			else if (reason != SG_DROP_NONE)
+				verdict = DP_ADMIT_DROP;
+		}
+		switch (verdict) {
+		case DP_ADMIT_DROP:
+			dp_drop(w, gen, in, i, reason);
+			continue;
+		case DP_ADMIT_REPLY:
+			c->replies++;
+			reply(w, i);
+			continue;
+		case DP_ADMIT_ABSORB:
+			c->absorbed++;
+			w->to_free[w->n_free++] = w->pkts[i];
+			continue;
+		case DP_ADMIT_FORWARD:
+			break;
+		}
+		reason = resolve(w, gen, in, i);
+		if (reason != SG_DROP_NONE) {
+			dp_drop(w, gen, in, i, reason);
+			continue;
+		}
+		/* Compact survivors to the front; nothing moves while nothing is dropped. */
+		if (kept != i) {
+			w->pkts[kept] = w->pkts[i];
+			w->meta[kept] = w->meta[i];
+			w->dst[kept] = w->dst[i];
+			w->routed[kept] = w->routed[i];
+		}
+		kept++;
+	}
+	return kept;
+}
+
+/* The classifier key of packet 'i' for the check at 'vport' in 'dir'. */
+static inline void
+make_key(struct dp_worker *w, uint16_t slot, uint16_t i, enum sg_dir dir, bool swapped)
+{
+	const struct sg_pkt_meta *md = &w->meta[i];
+	/* Ingress looks at the source, egress at the destination; a reply is seen swapped. */
+	bool peer_is_src = (dir == SG_DIR_INGRESS) != swapped;
+	const struct sg_ip *peer = peer_is_src ? &md->src : &md->dst;
+	uint16_t sport = swapped ? md->dport : md->sport;
+	uint16_t dport = swapped ? md->sport : md->dport;
+	union dp_key *k = &w->keys[slot];
+
+	if (md->proto == 1 || md->proto == 58) {
+		/* ICMP type and code, not a port pair: never swapped. */
+		sport = md->sport;
+		dport = md->dport;
+	}
+	if (md->src.family == SG_AF_INET) {
+		k->k4.proto = md->proto;
+		memcpy(&k->k4.peer, peer->bytes, 4);
+		k->k4.sport = rte_cpu_to_be_16(sport);
+		k->k4.dport = rte_cpu_to_be_16(dport);
+	} else {
+		k->k6.proto = md->proto;
+		memcpy(k->k6.peer, peer->bytes, 16);
+		k->k6.sport = rte_cpu_to_be_16(sport);
+		k->k6.dport = rte_cpu_to_be_16(dport);
+	}
+}
+
+/*
+ * Classify the checks in w->cl[0..n): for each, the sender's egress and the receiver's ingress.
+ * Checks are grouped by (vport, family) so each group is one rte_acl call. Fills the
+ * positions in cl[].egress_pos / ingress_pos (0 when the side is the uplink: no policy).
+ */
+void
+dp_classify_checks(struct dp_worker *w, const struct dp_gen *gen, uint16_t n)
+{
+	for (int d = 0; d < SG_DIR_COUNT; d++) {
+		enum sg_dir dir = (enum sg_dir)d;
+		uint64_t pending = n == 64 ? UINT64_MAX : (UINT64_C(1) << n) - 1;
+
+		while (pending != 0) {
+			uint16_t first = (uint16_t)__builtin_ctzll(pending);
+			struct dp_check *head = &w->cl[first];
+			uint16_t vport = dir == SG_DIR_EGRESS ? head->sender : head->receiver;
+			uint8_t family = w->meta[head->pkt].src.family;
+			uint16_t members[SG_DP_MAX_BURST], m = 0;
+
+			for (uint64_t rest = pending; rest != 0; rest &= rest - 1) {
+				uint16_t k = (uint16_t)__builtin_ctzll(rest);
+				struct dp_check *c = &w->cl[k];
+
+				if ((dir == SG_DIR_EGRESS ? c->sender : c->receiver) != vport ||
+						w->meta[c->pkt].src.family != family)
+					continue;
+				pending &= ~(UINT64_C(1) << k);
+				members[m++] = k;
+			}
+			if (gen->vports[vport].uplink) {
+				for (uint16_t j = 0; j < m; j++)
+					w->cl[members[j]].pos[dir] = 0;
+				continue;
+			}
+			for (uint16_t j = 0; j < m; j++) {
+				make_key(w, j, w->cl[members[j]].pkt, dir, w->cl[members[j]].swapped);
+				w->key_ptrs[j] = (const uint8_t *)&w->keys[j];
+			}
+			sg_acl_classify(gen->acl, gen->vports[vport].policy_port, dir, family, w->key_ptrs,
+					w->results, m);
+			for (uint16_t j = 0; j < m; j++)
+				w->cl[members[j]].pos[dir] = w->results[j];
+		}
+	}
+}
+
+/* Verdict of a classified check; counts the deciding rules. Returns SG_DROP_NONE to accept. */
+enum sg_drop_reason
+dp_check_verdict(struct dp_worker *w, const struct dp_gen *gen, const struct dp_check *c)
+{
+	uint64_t *hits = gen->rule_hits + (size_t)w->id * dp_gen_hits_row(gen);
+	const struct dp_vport *s = &gen->vports[c->sender], *r = &gen->vports[c->receiver];
+
+	if (c->pos[SG_DIR_EGRESS] != 0) {
+		hits[s->rule_id[SG_DIR_EGRESS][c->pos[SG_DIR_EGRESS]]]++;
+		if (s->action[SG_DIR_EGRESS][c->pos[SG_DIR_EGRESS]] != SG_ACTION_ACCEPT)
+			return SG_DROP_ACL_EGRESS;
+	}
+	if (c->pos[SG_DIR_INGRESS] != 0) {
+		hits[r->rule_id[SG_DIR_INGRESS][c->pos[SG_DIR_INGRESS]]]++;
+		if (r->action[SG_DIR_INGRESS][c->pos[SG_DIR_INGRESS]] != SG_ACTION_ACCEPT)
+			return SG_DROP_ACL_INGRESS;
+	}
+	return SG_DROP_NONE;
+}
+
+/* Routing rewrites the MACs and spends one hop (RFC 1624 incremental IPv4 checksum). */
+static inline void
+route_rewrite(struct rte_mbuf *m, const struct sg_pkt_meta *md, const uint8_t *src_mac,
+		const uint8_t *dst_mac)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+	memcpy(eth->src_addr.addr_bytes, src_mac, 6);
+	memcpy(eth->dst_addr.addr_bytes, dst_mac, 6);
+	if (md->l3 == SG_L3_IPV4) {
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, md->l2_len);
+		uint32_t sum = (uint32_t)rte_be_to_cpu_16(ip->hdr_checksum) + 0x0100;
+
+		ip->time_to_live--;
+		ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)(sum + (sum >> 16)));
+	} else {
+		struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, md->l2_len);
+
+		ip->hop_limits--;
+	}
+}
+
+/* Send the packets listed in w->fwd[0..n) to their destinations, one tx burst per port. */
+static void
+forward(struct dp_worker *w, const struct dp_gen *gen, uint16_t n)
+{
+	uint64_t pending = n == 64 ? UINT64_MAX : (UINT64_C(1) << n) - 1;
+
+	while (pending != 0) {
+		uint16_t first = (uint16_t)__builtin_ctzll(pending);
+		uint16_t out = w->dst[w->fwd[first]];
+		const struct dp_vport *out_vp = &gen->vports[out];
+		struct dp_port_counters *c = dp_counters(gen, out, w->id);
+		uint16_t m = 0, sent;
+		uint64_t bytes = 0;
+
+		for (uint64_t rest = pending; rest != 0; rest &= rest - 1) {
+			uint16_t k = (uint16_t)__builtin_ctzll(rest);
+			uint16_t i = w->fwd[k];
+
+			if (w->dst[i] != out)
+				continue;
+			pending &= ~(UINT64_C(1) << k);
+			if (w->routed[i])
+				route_rewrite(w->pkts[i], &w->meta[i], gen->router_mac, out_vp->mac);
+			w->tx[m++] = w->pkts[i];
+		}
+		sent = sg_port_tx(&out_vp->port->dev, w->id, w->tx, m);
+		for (uint16_t j = 0; j < sent; j++)
+			bytes += w->tx[j]->pkt_len;
+		c->tx_packets += sent;
+		c->tx_bytes += bytes;
+		if (unlikely(sent < m)) {
+			c->drops[SG_DROP_TX_FULL] += (uint64_t)(m - sent);
+			rte_pktmbuf_free_bulk(&w->tx[sent], m - sent);
+		}
+	}
+}
+
+static void
+send_replies(struct dp_worker *w, const struct dp_gen *gen, uint16_t in)
+{
+	struct dp_port_counters *c = dp_counters(gen, in, w->id);
+	uint16_t sent = sg_port_tx(&gen->vports[in].port->dev, w->id, w->replies, w->n_replies);
+
+	c->tx_packets += sent;
+	if (unlikely(sent < w->n_replies)) {
+		c->drops[SG_DROP_TX_FULL] += (uint64_t)(w->n_replies - sent);
+		rte_pktmbuf_free_bulk(&w->replies[sent], w->n_replies - sent);
+	}
+	w->n_replies = 0;
+}
+
+/* sg engine: classify every admitted packet, no state. */
+static uint16_t
+stage_stateless(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t n)
+{
+	uint16_t n_fwd = 0;
+
+	for (uint16_t k = 0; k < n; k++)
+		w->cl[k] = (struct dp_check){.pkt = k, .sender = in, .receiver = w->dst[k]};
+	dp_classify_checks(w, gen, n);
+	for (uint16_t k = 0; k < n; k++) {
+		enum sg_drop_reason reason = dp_check_verdict(w, gen, &w->cl[k]);
+
+		if (reason != SG_DROP_NONE)
+			dp_drop(w, gen, in, w->cl[k].pkt, reason);
+		else
+			w->fwd[n_fwd++] = w->cl[k].pkt;
+	}
+	return n_fwd;
+}
+
+/* io engine: each port sends to its pair (0<->1, 2<->3, ...): the floor to compare against. */
+static void
+process_io(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t n)
+{
+	uint16_t out = in ^ 1;
+	struct dp_port_counters *c = dp_counters(gen, in, w->id);
+	uint16_t sent = 0;
+
+	c->rx_packets += n;
+	if (out < gen->n_vports) {
+		sent = sg_port_tx(&gen->vports[out].port->dev, w->id, w->pkts, n);
+		dp_counters(gen, out, w->id)->tx_packets += sent;
+	}
+	if (sent < n) {
+		c->drops[SG_DROP_NO_ROUTE] += (uint64_t)(n - sent);
+		rte_pktmbuf_free_bulk(&w->pkts[sent], n - sent);
+	}
+}
+
+void
+dp_worker_process(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t n)
+{
+	uint16_t n_fwd;
+
+	switch (w->dp->params.engine) {
+	case SG_DP_ENGINE_IO:
+		process_io(w, gen, in, n);
+		return;
+	case SG_DP_ENGINE_SG:
+		n_fwd = stage_stateless(w, gen, in, admit_burst(w, gen, in, n));
+		break;
+	default:
+		n_fwd = dp_stage_conntrack(w, gen, in, admit_burst(w, gen, in, n));
+		break;
+	}
+	forward(w, gen, n_fwd);
+	if (w->n_replies != 0)
+		send_replies(w, gen, in);
+	if (w->n_free != 0) {
+		rte_pktmbuf_free_bulk(w->to_free, w->n_free);
+		w->n_free = 0;
+	}
+}
+
+int
+sg_dp_worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct sg_dp *dp = w->dp;
+	uint16_t burst = (uint16_t)SG_MIN(SG_MAX(dp->params.burst, 1), SG_DP_MAX_BURST);
+	uint64_t loops = 0;
+
+	rte_rcu_qsbr_thread_register(dp->qsv, w->id);
+	rte_rcu_qsbr_thread_online(dp->qsv, w->id);
+	while (!atomic_load_explicit(&dp->quit, memory_order_relaxed)) {
+		/* One generation per loop: a policy swap is seen whole, between bursts. */
+		const struct dp_gen *gen = atomic_load_explicit(&dp->gen, memory_order_acquire);
+
+		w->now_ms = rte_get_tsc_cycles() / w->tsc_per_ms;
+		for (uint16_t q = 0; q < gen->n_rxq[w->id]; q++) {
+			const struct dp_rxq *rxq = &gen->rxq[w->id][q];
+			uint16_t n = rte_eth_rx_burst(gen->vports[rxq->vport].port->dev.port_id, rxq->queue,
+					w->pkts, burst);
+
+			if (n != 0)
+				dp_worker_process(w, gen, rxq->vport, n);
+		}
+		if (unlikely(++loops % HOUSEKEEPING_INTERVAL == 0))
+			dp_housekeeping(w, gen);
+		rte_rcu_qsbr_quiescent(dp->qsv, w->id);
+	}
+	rte_rcu_qsbr_thread_offline(dp->qsv, w->id);
+	rte_rcu_qsbr_thread_unregister(dp->qsv, w->id);
+	return 0;
+}

@@ -1,0 +1,101 @@
+/* The switch datapath: ports, forwarding (L2 inside a subnet, routing between subnets), port
+ * security, conntrack and security-group classification, run by worker cores in bursts.
+ *
+ * Usage (control thread):
+ *   dp = sg_dp_create(&params, conf, &err);   opens the config's ports, builds the first policy
+ *   rte_eal_remote_launch(sg_dp_worker_main, sg_dp_worker_arg(dp, w), lcore) for each worker
+ *   sg_dp_apply(dp, new_conf, &err);           a changed config: new ports opened, the policy
+ *                                              swapped with RCU, removed ports closed
+ *   sg_dp_stop(dp); wait for the workers; sg_dp_free(dp);
+ *
+ * Forwarding engines (struct sg_dp_params.engine): "fw" is the product: parse, port security,
+ * conntrack, classify on a miss, forward. "sg" classifies every packet without state (a
+ * benchmark of the classifier). "io" forwards between port pairs with no processing (the floor).
+ *
+ * Thread-safety: sg_dp_create/apply/stop/free and the stats readers run on the control thread;
+ * sg_dp_worker_main runs once per worker. Workers read the current generation (policy,
+ * classifier, tables, ports) under RCU and never block.
+ */
+#ifndef SG_DP_H
+#define SG_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_mempool.h>
+
+#include "sg_conf.h"
+#include "sg_reasons.h"
+
+#define SG_DP_MAX_BURST 64
+
+enum sg_dp_engine {
+	SG_DP_ENGINE_FW = 0, /**< Full pipeline (default). */
+	SG_DP_ENGINE_SG,     /**< Stateless: classify every packet. */
+	SG_DP_ENGINE_IO,     /**< Receive and send to the paired port, nothing else. */
+};
+
+struct sg_ct;
+
+struct sg_dp_params {
+	enum sg_dp_engine engine;
+	uint16_t n_workers;
+	uint16_t burst;            /**< Packets per rx burst, 1..SG_DP_MAX_BURST. */
+	uint16_t rx_desc;
+	uint16_t tx_desc;
+	struct rte_mempool *pool;
+	struct sg_ct *ct;          /**< Required by the fw engine; owned by the caller. */
+	bool keep_established;     /**< D9 switch: rule changes spare established connections. */
+};
+
+struct sg_dp;
+
+/** Open the ports of 'conf' and build its policy. Takes ownership of 'conf' on success. */
+struct sg_dp *sg_dp_create(const struct sg_dp_params *params, struct sg_conf *conf,
+		struct sg_error *err);
+
+/**
+ * Make 'conf' the running config: validated and built off the workers, then swapped in
+ * atomically; the old one is freed after every worker has moved on. On failure nothing
+ * changes and 'conf' stays the caller's. Takes ownership of 'conf' on success.
+ */
+int sg_dp_apply(struct sg_dp *dp, struct sg_conf *conf, struct sg_error *err);
+
+/** The running config (valid until the next sg_dp_apply on this thread). */
+const struct sg_conf *sg_dp_conf(const struct sg_dp *dp);
+
+/** Entry point for rte_eal_remote_launch; 'arg' from sg_dp_worker_arg(). */
+int sg_dp_worker_main(void *arg);
+void *sg_dp_worker_arg(struct sg_dp *dp, uint16_t worker);
+
+/** Ask workers to return from sg_dp_worker_main. */
+void sg_dp_stop(struct sg_dp *dp);
+/** Close every port and free everything; workers must have returned. */
+void sg_dp_free(struct sg_dp *dp);
+
+/** Counters of one port, summed over workers. */
+struct sg_dp_port_stats {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t replies;                  /**< ARP and ND answers sent by the switch. */
+	uint64_t absorbed;                 /**< Platform traffic consumed (ND, MLD, ARP replies). */
+	uint64_t drops[SG_DROP_COUNT];
+	uint64_t drops_total;
+};
+
+/** Stats of the port named 'name'; -ENOENT if there is none. */
+int sg_dp_port_stats(const struct sg_dp *dp, const char *name, struct sg_dp_port_stats *stats);
+
+/** Hits of every rule id of the running policy (sg_policy_rule_count() entries). */
+int sg_dp_rule_hits(const struct sg_dp *dp, uint64_t *hits, uint32_t n);
+
+/** Write all counters as JSON (ports, reasons, rule hits). */
+void sg_dp_stats_json(const struct sg_dp *dp, FILE *out);
+
+const char *sg_dp_engine_name(enum sg_dp_engine engine);
+int sg_dp_engine_parse(const char *name, enum sg_dp_engine *engine);
+
+#endif /* SG_DP_H */

@@ -1,0 +1,76 @@
+/* Ports: turning a config port (vhost-user, af_packet, pcap, null, ring, pci) into a started
+ * ethdev, and back. Devices are probed at run time, so VMs' ports come and go while the
+ * others carry traffic.
+ *
+ * Thread-safety: sg_port_open() and sg_port_close() run on the control thread only. Close a
+ * port only after no worker polls or transmits on it any more (after an RCU grace period).
+ * sg_port_tx() may be called by any worker: it picks the worker's own queue, or takes the
+ * queue's lock when the device has fewer tx queues than there are workers.
+ */
+#ifndef SG_PORT_H
+#define SG_PORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ethdev.h>
+#include <rte_mempool.h>
+#include <rte_spinlock.h>
+
+#include "sg_conf.h"
+
+#define SG_PORT_MAX_QUEUES 16
+
+struct sg_port_dev {
+	char name[SG_NAME_MAX];        /**< The config port's name. */
+	char devargs[SG_PATH_MAX + 96]; /**< What was probed. */
+	enum sg_port_kind kind;
+	uint16_t port_id;              /**< ethdev port id. */
+	uint16_t n_rxq;
+	uint16_t n_txq;
+	bool tx_shared;                /**< Fewer tx queues than workers: lock per queue. */
+	bool probed;                   /**< This code probed the device (and removes it). */
+	bool started;
+	rte_spinlock_t tx_lock[SG_PORT_MAX_QUEUES];
+};
+
+struct sg_port_setup {
+	struct rte_mempool *pool;
+	uint16_t n_workers;
+	uint16_t rx_desc;
+	uint16_t tx_desc;
+};
+
+/**
+ * Probe, configure and start the device of 'conf' (rx queues as configured, up to one tx queue
+ * per worker, promiscuous). Returns 0, or a negative errno with 'err' naming the port and the
+ * reason (a missing interface, a socket path that cannot be created, ...).
+ */
+int sg_port_open(const struct sg_conf_port *conf, const struct sg_port_setup *setup,
+		struct sg_port_dev *dev, struct sg_error *err);
+
+/** Stop, close and remove the device. Safe on a half-opened or zeroed dev. */
+void sg_port_close(struct sg_port_dev *dev);
+
+/** The devargs sgfw probes for a config port (exposed for tests and logs). */
+int sg_port_devargs(const struct sg_conf_port *conf, uint16_t n_workers, char *buf, size_t size);
+
+/** Link up (for vhost-user: a VM is connected and ready). */
+bool sg_port_link_up(const struct sg_port_dev *dev);
+
+/** Send a burst from 'worker'; returns the number sent (the caller frees the rest). */
+static inline uint16_t
+sg_port_tx(struct sg_port_dev *dev, uint16_t worker, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t queue = worker % dev->n_txq;
+	uint16_t sent;
+
+	if (!dev->tx_shared)
+		return rte_eth_tx_burst(dev->port_id, queue, pkts, n);
+	rte_spinlock_lock(&dev->tx_lock[queue]);
+	sent = rte_eth_tx_burst(dev->port_id, queue, pkts, n);
+	rte_spinlock_unlock(&dev->tx_lock[queue]);
+	return sent;
+}
+
+#endif /* SG_PORT_H */
