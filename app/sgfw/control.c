@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,7 +17,7 @@
 #include "sg_ctl.h"
 #include "sg_dp.h"
 #include "sg_json.h"
-#include "sgfw.h"
+#include "sgfw_private.h"
 
 struct sgfw_control {
 	struct sg_dp *dp;
@@ -24,8 +25,40 @@ struct sgfw_control {
 	char config_path[SG_PATH_MAX];
 	char socket_path[SG_PATH_MAX];
 	int listen_fd;
+	int metrics_fd;
 	time_t started;
+	pthread_mutex_t lock;
 };
+
+struct sg_dp *
+sgfw_control_dp(const struct sgfw_control *c)
+{
+	return c->dp;
+}
+
+void
+sgfw_control_lock(struct sgfw_control *c)
+{
+	pthread_mutex_lock(&c->lock);
+}
+
+void
+sgfw_control_unlock(struct sgfw_control *c)
+{
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Swap a config into the datapath with the readers of other threads kept out. */
+static int
+apply(struct sgfw_control *c, struct sg_conf *conf, struct sg_error *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	rc = sg_dp_apply(c->dp, conf, err);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
 
 struct sgfw_control *
 sgfw_control_start(struct sg_dp *dp, struct sg_ct *ct, const char *config_path, struct sg_error *err)
@@ -41,8 +74,19 @@ sgfw_control_start(struct sg_dp *dp, struct sg_ct *ct, const char *config_path, 
 	c->dp = dp;
 	c->ct = ct;
 	c->listen_fd = -1;
+	c->metrics_fd = -1;
 	c->started = time(NULL);
+	pthread_mutex_init(&c->lock, NULL);
 	sg_strlcpy(c->config_path, config_path, sizeof(c->config_path));
+	if (sg_dp_conf(dp)->metrics_port != 0) {
+		c->metrics_fd = sgfw_metrics_listen(sg_dp_conf(dp)->metrics_address,
+				sg_dp_conf(dp)->metrics_port, err);
+		if (c->metrics_fd < 0) {
+			free(c);
+			return NULL;
+		}
+	}
+	sgfw_telemetry_register(c);
 	if (path[0] == '\0')
 		return c;
 	sg_strlcpy(c->socket_path, path, sizeof(c->socket_path));
@@ -54,6 +98,8 @@ sgfw_control_start(struct sg_dp *dp, struct sg_ct *ct, const char *config_path, 
 	}
 	c->listen_fd = sg_ctl_listen(path, err);
 	if (c->listen_fd < 0) {
+		if (c->metrics_fd >= 0)
+			close(c->metrics_fd);
 		free(c);
 		return NULL;
 	}
@@ -69,6 +115,9 @@ sgfw_control_stop(struct sgfw_control *c)
 		close(c->listen_fd);
 		unlink(c->socket_path);
 	}
+	if (c->metrics_fd >= 0)
+		close(c->metrics_fd);
+	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
 
@@ -83,7 +132,7 @@ reload(struct sgfw_control *c, FILE *out, FILE *errors)
 		fprintf(errors, "error: reload refused, the running config is unchanged: %s\n", err.msg);
 		return SG_CTL_EXIT_FAIL;
 	}
-	if (sg_dp_apply(c->dp, conf, &err) < 0) {
+	if (apply(c, conf, &err) < 0) {
 		fprintf(errors, "error: reload refused, the running config is unchanged: %s%s%s\n",
 				err.line > 0 ? c->config_path : "", err.line > 0 ? ":" : "", err.msg);
 		sg_conf_free(conf);
@@ -92,6 +141,7 @@ reload(struct sgfw_control *c, FILE *out, FILE *errors)
 	fprintf(out, "reloaded %s\n", c->config_path);
 	return SG_CTL_EXIT_OK;
 }
+
 
 void
 sgfw_control_reload(struct sgfw_control *c)
@@ -182,10 +232,58 @@ cmd_status(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out)
 	return SG_CTL_EXIT_OK;
 }
 
+/* Write the running config to the config file (atomically). */
+static int
+save(struct sgfw_control *c, FILE *out, FILE *errors)
+{
+	struct sg_error err = {0};
+
+	if (sg_conf_save(sg_dp_conf(c->dp), c->config_path, &err) < 0) {
+		fprintf(errors, "error: %s\n", err.msg);
+		return SG_CTL_EXIT_FAIL;
+	}
+	fprintf(out, "saved the running config to %s\n", c->config_path);
+	return SG_CTL_EXIT_OK;
+}
+
+/* A policy change: validated whole, swapped into the datapath, then saved if configured. */
+static int
+change(struct sgfw_control *c, struct sg_ctl_ctx *ctx, struct sg_ctl_request *req)
+{
+	struct sg_conf *result = NULL;
+	struct sg_error err = {0};
+	bool persist;
+	int rc;
+
+	rc = sg_ctl_change(ctx, req->argc, req->argv, &result);
+	if (rc != SG_CTL_EXIT_OK)
+		return rc;
+	persist = result->control_persist;
+	/* ctx->conf is the running config: after the swap it is gone. */
+	ctx->conf = NULL;
+	if (apply(c, result, &err) < 0) {
+		fprintf(ctx->err, "error: %s (nothing changed)\n", err.msg);
+		sg_conf_free(result);
+		return SG_CTL_EXIT_FAIL;
+	}
+	if (persist && sg_conf_save(sg_dp_conf(c->dp), c->config_path, &err) < 0) {
+		fprintf(ctx->err, "error: the change is running but was not saved: %s\n", err.msg);
+		return SG_CTL_EXIT_FAIL;
+	}
+	return SG_CTL_EXIT_OK;
+}
+
 static int
 dispatch(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out, FILE *errors)
 {
-	struct sg_ctl_ctx ctx = {.conf = sg_dp_conf(c->dp), .out = out, .err = errors, .json = req->json};
+	struct sg_ctl_ctx ctx = {
+		.conf = sg_dp_conf(c->dp),
+		.out = out,
+		.err = errors,
+		.json = req->json,
+		.port_state = sgfw_port_state,
+		.state_arg = c->dp,
+	};
 
 	if (req->argc == 0) {
 		fprintf(errors, "usage error: no command given\n");
@@ -197,6 +295,12 @@ dispatch(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out, FILE *er
 		return cmd_status(c, req, out);
 	if (strcmp(req->argv[0], "reload") == 0)
 		return reload(c, out, errors);
+	if (strcmp(req->argv[0], "save") == 0)
+		return save(c, out, errors);
+	if (strcmp(req->argv[0], "ct") == 0)
+		return sgfw_cmd_ct(c, req->json, req->argc, req->argv, out, errors);
+	if (sg_ctl_is_change(req->argv[0]))
+		return change(c, &ctx, req);
 	return sg_ctl_run(&ctx, req->argc, req->argv);
 }
 
@@ -235,14 +339,18 @@ serve(struct sgfw_control *c, int fd)
 void
 sgfw_control_poll(struct sgfw_control *c, int timeout_ms)
 {
-	struct pollfd pfd = {.fd = c->listen_fd, .events = POLLIN};
+	struct pollfd pfd[2] = {
+		{.fd = c->listen_fd, .events = POLLIN},
+		{.fd = c->metrics_fd, .events = POLLIN},
+	};
 	int fd;
 
-	if (c->listen_fd < 0) {
-		poll(NULL, 0, timeout_ms);
+	/* poll() ignores negative descriptors: a disabled socket simply never fires. */
+	if (poll(pfd, 2, timeout_ms) <= 0)
 		return;
-	}
-	if (poll(&pfd, 1, timeout_ms) <= 0)
+	if (pfd[1].revents & POLLIN)
+		sgfw_metrics_serve(c, c->metrics_fd);
+	if (!(pfd[0].revents & POLLIN))
 		return;
 	fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)

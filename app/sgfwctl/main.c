@@ -28,7 +28,10 @@ usage(FILE *out)
 	fputs("online only:\n"
 	      "  status                                   version, uptime, config\n"
 	      "  stats [PORT]                             counters: packets, drops by reason, rule hits\n"
-	      "  reload                                   apply the config file again (all or nothing)\n",
+	      "  reload                                   apply the config file again (all or nothing)\n"
+	      "  save                                     write the running config to its file\n"
+	      "  ct [count] [port=P] [addr=IP] [proto=P] [state=S] [limit=N]\n"
+	      "                                           tracked connections, or counts by state\n",
 			out);
 }
 
@@ -64,7 +67,8 @@ static bool
 online_only(const char *command)
 {
 	return strcmp(command, "stats") == 0 || strcmp(command, "status") == 0 ||
-	       strcmp(command, "reload") == 0;
+	       strcmp(command, "reload") == 0 || strcmp(command, "save") == 0 ||
+	       strcmp(command, "ct") == 0;
 }
 
 /* A config that does not load is the answer of 'check', and an error for the rest. */
@@ -83,6 +87,31 @@ report_load_error(const char *command, const struct sg_error *err, bool json)
 	}
 	fprintf(stderr, "error: %s\n", err->msg);
 	return SG_CTL_EXIT_FAIL;
+}
+
+/* Offline change: validate it whole, then rewrite the file atomically. */
+static int
+change_file(struct sg_ctl_ctx *ctx, int argc, char **argv)
+{
+	struct sg_conf *result = NULL;
+	struct sg_error err = {0};
+	int rc;
+
+	if (ctx->conf->n_sources > 1) {
+		fprintf(stderr, "error: %s uses @include; sgfwctl would flatten it: change the running "
+				"switch (-s SOCKET) or edit the files by hand (nothing changed)\n",
+				ctx->conf->path);
+		return SG_CTL_EXIT_FAIL;
+	}
+	rc = sg_ctl_change(ctx, argc, argv, &result);
+	if (rc != SG_CTL_EXIT_OK)
+		return rc;
+	if (sg_conf_save(result, ctx->conf->path, &err) < 0) {
+		fprintf(stderr, "error: %s\n", err.msg);
+		rc = SG_CTL_EXIT_FAIL;
+	}
+	sg_conf_free(result);
+	return rc;
 }
 
 int
@@ -143,7 +172,10 @@ main(int argc, char **argv)
 	if (conf == NULL)
 		return report_load_error(argv[optind], &err, ctx.json);
 	ctx.conf = conf;
-	rc = sg_ctl_run(&ctx, argc - optind, argv + optind);
+	if (sg_ctl_is_change(argv[optind]))
+		rc = change_file(&ctx, argc - optind, argv + optind);
+	else
+		rc = sg_ctl_run(&ctx, argc - optind, argv + optind);
 	sg_conf_free(conf);
 	return rc;
 }

@@ -56,11 +56,19 @@ static const struct rte_acl_field_def defs6[F6_COUNT] = {
 
 #define FAMILY_COUNT 2
 
+/* A context shared by the generations whose port lists are the same (control thread only). */
+struct acl_ctx {
+	struct rte_acl_ctx *ctx;
+	uint32_t refs;
+};
+
 struct sg_acl {
 	const struct sg_policy *policy;
 	uint32_t n_ports;
 	uint64_t n_rules;
-	struct rte_acl_ctx **ctx; /* [port][dir][family] */
+	uint32_t n_built;          /* contexts built by this sg_acl_build() */
+	uint32_t n_reused;         /* contexts taken over from params->prev */
+	struct acl_ctx **ctx;      /* [port][dir][family] */
 };
 
 static uint32_t
@@ -230,6 +238,31 @@ fail:
 	return NULL;
 }
 
+/* The port of 'prev' with the name of 'port' in 'acl', if its 'dir' list classifies the same. */
+static int
+reusable_port(const struct sg_acl *acl, uint32_t port, enum sg_dir dir, const struct sg_acl *prev)
+{
+	const char *name = sg_policy_spec(acl->policy)->ports[port].name;
+	const struct sg_eff_rule *now, *before;
+	uint32_t n_now, n_before;
+	int old;
+
+	if (prev == NULL || (old = sg_policy_find_port(prev->policy, name)) < 0)
+		return -1;
+	n_now = sg_policy_effective(acl->policy, port, dir, &now);
+	n_before = sg_policy_effective(prev->policy, (uint32_t)old, dir, &before);
+	return sg_eff_lists_equal(now, n_now, before, n_before, false) ? old : -1;
+}
+
+static void
+ctx_put(struct acl_ctx *c)
+{
+	if (c != NULL && --c->refs == 0) {
+		rte_acl_free(c->ctx);
+		free(c);
+	}
+}
+
 struct sg_acl *
 sg_acl_build(const struct sg_policy *policy, const struct sg_acl_params *params,
 		struct sg_error *err)
@@ -246,16 +279,33 @@ sg_acl_build(const struct sg_policy *policy, const struct sg_acl_params *params,
 		goto nomem;
 	for (uint32_t p = 0; p < spec->n_ports; p++) {
 		for (int d = 0; d < SG_DIR_COUNT; d++) {
+			int old = reusable_port(acl, p, (enum sg_dir)d, params->prev);
+
 			for (int f = 0; f < FAMILY_COUNT; f++) {
 				uint8_t family = f ? SG_AF_INET6 : SG_AF_INET;
-				struct rte_acl_ctx *ctx = build_context(acl, p, (enum sg_dir)d, family,
-						params->generation, params->socket_id, err);
+				uint32_t i = ctx_index(p, (enum sg_dir)d, family);
+				struct acl_ctx *c;
 
-				if (ctx == NULL) {
+				if (old >= 0) {
+					/* Unchanged list: share the context, no rebuild. */
+					c = params->prev->ctx[ctx_index((uint32_t)old, (enum sg_dir)d, family)];
+					c->refs++;
+					acl->ctx[i] = c;
+					acl->n_reused++;
+					continue;
+				}
+				c = calloc(1, sizeof(*c));
+				if (c == NULL)
+					goto nomem;
+				acl->ctx[i] = c;
+				c->refs = 1;
+				c->ctx = build_context(acl, p, (enum sg_dir)d, family, params->generation,
+						params->socket_id, err);
+				if (c->ctx == NULL) {
 					sg_acl_free(acl);
 					return NULL;
 				}
-				acl->ctx[ctx_index(p, (enum sg_dir)d, family)] = ctx;
+				acl->n_built++;
 			}
 		}
 	}
@@ -284,16 +334,23 @@ sg_acl_free(struct sg_acl *acl)
 		return;
 	if (acl->ctx != NULL)
 		for (uint32_t i = 0; i < acl->n_ports * SG_DIR_COUNT * FAMILY_COUNT; i++)
-			rte_acl_free(acl->ctx[i]);
+			ctx_put(acl->ctx[i]);
 	free(acl->ctx);
 	free(acl);
+}
+
+void
+sg_acl_build_counts(const struct sg_acl *acl, uint32_t *built, uint32_t *reused)
+{
+	*built = acl->n_built;
+	*reused = acl->n_reused;
 }
 
 void
 sg_acl_classify(const struct sg_acl *acl, uint32_t port, enum sg_dir dir, uint8_t family,
 		const uint8_t **keys, uint32_t *results, uint32_t n)
 {
-	rte_acl_classify(acl->ctx[ctx_index(port, dir, family)], keys, results, n, 1);
+	rte_acl_classify(acl->ctx[ctx_index(port, dir, family)]->ctx, keys, results, n, 1);
 }
 
 uint64_t

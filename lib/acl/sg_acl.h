@@ -13,6 +13,7 @@
 #ifndef SG_ACL_H
 #define SG_ACL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sg_common.h"
@@ -41,6 +42,12 @@ struct sg_acl;
 struct sg_acl_params {
 	int socket_id;     /**< NUMA socket for the contexts (SOCKET_ID_ANY allowed). */
 	uint32_t generation; /**< Distinguishes context names across rebuilds. */
+	/**
+	 * The running classifier, or NULL. Ports (by name) whose lists classify the same share
+	 * its contexts instead of rebuilding them; contexts are reference-counted, so either
+	 * sg_acl may be freed first.
+	 */
+	const struct sg_acl *prev;
 };
 
 /**
@@ -59,6 +66,9 @@ void sg_acl_free(struct sg_acl *acl);
  */
 void sg_acl_classify(const struct sg_acl *acl, uint32_t port, enum sg_dir dir, uint8_t family,
 		const uint8_t **keys, uint32_t *results, uint32_t n);
+
+/** Contexts built and contexts shared with params->prev by sg_acl_build(). */
+void sg_acl_build_counts(const struct sg_acl *acl, uint32_t *built, uint32_t *reused);
 
 /** Number of rte_acl rules in all contexts (entries times their expanded peers). */
 uint64_t sg_acl_rule_count(const struct sg_acl *acl);

@@ -343,192 +343,261 @@ path_field(enum sg_port_kind kind)
 }
 
 static int
-add_port_tag(void *port, const char *tag)
-{
-	return sg_port_add_tag(port, tag);
-}
+port_error(const struct sg_conf_port *dev, struct sg_error *err, const char *fmt, ...)
+	SG_PRINTF(3, 4);
 
 static int
-add_port_group(void *port, const char *group)
+port_error(const struct sg_conf_port *dev, struct sg_error *err, const char *fmt, ...)
 {
-	return sg_port_add_group(port, group);
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return sg_error_set(err, dev->line, "port \"%s\": %s", dev->name, msg);
 }
 
-static int
-add_port_ip(struct loader *ld, struct sg_port *port, const config_setting_t *f)
+int
+sg_conf_port_init(struct sg_conf_port *dev, const char *name, const char *type, const char *role,
+		int line, struct sg_error *err)
 {
-	struct sg_ip ip;
-	const char *text = NULL;
-	int rc;
+	memset(dev, 0, sizeof(*dev));
+	dev->line = line;
+	dev->queues = 1;
+	dev->kind = SG_PORT_VHOST_USER;
+	if (*name == '\0' || sg_strlcpy(dev->name, name, sizeof(dev->name)) < 0)
+		return sg_error_set(err, line, "port name \"%s\" must be 1..%d characters", name,
+				SG_NAME_MAX - 1);
+	if (type != NULL) {
+		size_t k;
 
-	if (!is_list(f))
-		return fail(ld, f, "port \"%s\": ips must be a list of addresses", port->name);
-	for (int i = 0; i < config_setting_length(f); i++) {
-		const config_setting_t *e = config_setting_get_elem(f, (unsigned int)i);
-
-		if ((rc = require_string(ld, e, "ip", &text)) < 0)
-			return rc;
-		if (sg_ip_parse(text, &ip) < 0)
-			return fail(ld, e, "port \"%s\": ip \"%s\" is not an IPv4 or IPv6 address",
-					port->name, text);
-		if (sg_port_add_ip(port, &ip) < 0)
-			return fail(ld, e, "out of memory");
+		for (k = 0; k < SG_ARRAY_SIZE(port_kind_names); k++)
+			if (strcmp(type, port_kind_names[k]) == 0)
+				break;
+		if (k == SG_ARRAY_SIZE(port_kind_names))
+			return port_error(dev, err,
+					"type \"%s\" must be vhost-user, af_packet, pcap, null, ring or pci",
+					type);
+		dev->kind = (enum sg_port_kind)k;
+	}
+	if (role != NULL) {
+		if (strcmp(role, "uplink") != 0 && strcmp(role, "vm") != 0)
+			return port_error(dev, err, "role \"%s\" must be \"vm\" or \"uplink\"", role);
+		dev->uplink = strcmp(role, "uplink") == 0;
 	}
 	return 0;
 }
 
-/* VM-side fields of a port entry: the policy's view. Returns 1 if 'name' is not one. */
+/* VM-side fields: the policy's view of the port. Returns 1 when 'field' is not one. */
 static int
-parse_port_vm_field(struct loader *ld, struct sg_port *port, const config_setting_t *f)
+set_port_vm_field(const struct sg_conf_port *dev, struct sg_port *port, const char *field,
+		const char *value, struct sg_error *err)
 {
-	const char *name = config_setting_name(f), *text = NULL;
-	int rc;
+	struct sg_ip ip;
 
-	if (strcmp(name, "mac") == 0) {
-		if ((rc = require_string(ld, f, "mac", &text)) < 0)
-			return rc;
-		if (sg_mac_parse(text, port->mac) < 0)
-			return fail(ld, f, "port \"%s\": mac \"%s\" is not like 52:54:00:12:34:56",
-					port->name, text);
+	if (strcmp(field, "mac") == 0) {
+		if (sg_mac_parse(value, port->mac) < 0)
+			return port_error(dev, err, "mac \"%s\" is not like 52:54:00:12:34:56", value);
 		port->has_mac = true;
 		return 0;
 	}
-	if (strcmp(name, "ips") == 0)
-		return add_port_ip(ld, port, f);
-	if (strcmp(name, "tags") == 0)
-		return read_strings(ld, f, "tags", port, add_port_tag);
-	if (strcmp(name, "security_groups") == 0)
-		return read_strings(ld, f, "security_groups", port, add_port_group);
+	if (strcmp(field, "ips") == 0) {
+		if (sg_ip_parse(value, &ip) < 0)
+			return port_error(dev, err, "ip \"%s\" is not an IPv4 or IPv6 address", value);
+		return sg_port_add_ip(port, &ip) < 0 ? port_error(dev, err, "out of memory") : 0;
+	}
+	if (strcmp(field, "tags") == 0 || strcmp(field, "security_groups") == 0) {
+		bool tag = strcmp(field, "tags") == 0;
+
+		if (*value == '\0' || strlen(value) >= SG_NAME_MAX)
+			return port_error(dev, err, "%s \"%s\" must be 1..%d characters", field, value,
+					SG_NAME_MAX - 1);
+		if ((tag ? sg_port_add_tag(port, value) : sg_port_add_group(port, value)) < 0)
+			return port_error(dev, err, "out of memory");
+		return 0;
+	}
 	return 1;
 }
 
-static int
-parse_port_device_field(struct loader *ld, struct sg_conf_port *dev, const config_setting_t *f)
+int
+sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *field,
+		const char *value, struct sg_error *err)
 {
-	const char *name = config_setting_name(f), *text = NULL;
+	const char *path_name = path_field(dev->kind);
 	int rc;
 
-	if (strcmp(name, "client") == 0) {
+	if (port != NULL && (rc = set_port_vm_field(dev, port, field, value, err)) <= 0)
+		return rc;
+	if (port == NULL && (strcmp(field, "mac") == 0 || strcmp(field, "ips") == 0 ||
+				    strcmp(field, "tags") == 0 || strcmp(field, "security_groups") == 0))
+		return sg_error_set(err, dev->line,
+				"port \"%s\" is an uplink: %s applies to VM ports only", dev->name, field);
+	if (strcmp(field, "description") == 0)
+		return 0;
+	if (strcmp(field, "client") == 0) {
 		if (dev->kind != SG_PORT_VHOST_USER)
-			return fail(ld, f, "port \"%s\": client applies to vhost-user ports only",
-					dev->name);
-		if (config_setting_type(f) != CONFIG_TYPE_BOOL)
-			return fail(ld, f, "port \"%s\": client must be true or false", dev->name);
-		dev->client = config_setting_get_bool(f);
+			return port_error(dev, err, "client applies to vhost-user ports only");
+		if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
+			return port_error(dev, err, "client must be true or false");
+		dev->client = strcmp(value, "true") == 0;
 		return 0;
 	}
-	if (strcmp(name, "peer_mac") == 0) {
+	if (strcmp(field, "peer_mac") == 0) {
 		if (!dev->uplink)
-			return fail(ld, f, "port \"%s\": peer_mac applies to the uplink only", dev->name);
-		if ((rc = require_string(ld, f, name, &text)) < 0)
-			return rc;
-		if (sg_mac_parse(text, dev->peer_mac) < 0 || (dev->peer_mac[0] & 1) ||
+			return port_error(dev, err, "peer_mac applies to the uplink only");
+		if (sg_mac_parse(value, dev->peer_mac) < 0 || (dev->peer_mac[0] & 1) ||
 				mac_is_zero(dev->peer_mac))
-			return fail(ld, f, "port \"%s\": peer_mac \"%s\" is not a unicast MAC like "
-					"52:54:00:12:34:56",
-					dev->name, text);
+			return port_error(dev, err,
+					"peer_mac \"%s\" is not a unicast MAC like 52:54:00:12:34:56",
+					value);
 		dev->has_peer_mac = true;
 		return 0;
 	}
-	if (strcmp(name, "queues") == 0) {
-		long long q;
+	if (strcmp(field, "queues") == 0) {
+		char *end;
+		long q = strtol(value, &end, 10);
 
-		if (config_setting_type(f) != CONFIG_TYPE_INT)
-			return fail(ld, f, "port \"%s\": queues must be a number", dev->name);
-		q = config_setting_get_int64(f);
+		if (*value == '\0' || *end != '\0')
+			return port_error(dev, err, "queues must be a number");
 		if (q < 1 || q > 16)
-			return fail(ld, f, "port \"%s\": queues %lld is out of range 1..16", dev->name, q);
+			return port_error(dev, err, "queues %ld is out of range 1..16", q);
 		dev->queues = (uint16_t)q;
 		return 0;
 	}
-	if (strcmp(name, "tx_pcap") == 0 ||
-			(path_field(dev->kind) != NULL && strcmp(name, path_field(dev->kind)) == 0)) {
-		char *dst = strcmp(name, "tx_pcap") == 0 ? dev->tx_pcap : dev->path;
+	if (strcmp(field, "tx_pcap") == 0 || (path_name != NULL && strcmp(field, path_name) == 0)) {
+		char *dst = strcmp(field, "tx_pcap") == 0 ? dev->tx_pcap : dev->path;
 
 		if (dst == dev->tx_pcap && dev->kind != SG_PORT_PCAP)
-			return fail(ld, f, "port \"%s\": tx_pcap applies to pcap ports only", dev->name);
-		if ((rc = require_string(ld, f, name, &text)) < 0)
-			return rc;
-		if (*text == '\0' || sg_strlcpy(dst, text, SG_PATH_MAX) < 0)
-			return fail(ld, f, "port \"%s\": %s must be 1..%d characters", dev->name, name,
-					SG_PATH_MAX - 1);
+			return port_error(dev, err, "tx_pcap applies to pcap ports only");
+		if (*value == '\0' || sg_strlcpy(dst, value, SG_PATH_MAX) < 0)
+			return port_error(dev, err, "%s must be 1..%d characters", field, SG_PATH_MAX - 1);
 		return 0;
 	}
-	if (strcmp(name, "path") == 0 || strcmp(name, "iface") == 0 || strcmp(name, "rx_pcap") == 0 ||
-			strcmp(name, "pci") == 0)
-		return fail(ld, f, "port \"%s\": %s does not apply to a %s port", dev->name, name,
+	if (strcmp(field, "path") == 0 || strcmp(field, "iface") == 0 ||
+			strcmp(field, "rx_pcap") == 0 || strcmp(field, "pci") == 0)
+		return port_error(dev, err, "%s does not apply to a %s port", field,
 				port_kind_names[dev->kind]);
-	return 1;
+	return port_error(dev, err,
+			"unknown field \"%s\" (known: name, type, role, mac, ips, tags, "
+			"security_groups, path, client, queues, iface, rx_pcap, tx_pcap, pci, "
+			"peer_mac, description)",
+			field);
 }
 
-static int
-parse_port_kind(struct loader *ld, const config_setting_t *s, struct sg_conf_port *dev)
+int
+sg_conf_port_finish(struct sg_conf_port *dev, struct sg_error *err)
 {
-	const config_setting_t *type = config_setting_get_member(s, "type");
-	const config_setting_t *role = config_setting_get_member(s, "role");
-	const char *text = NULL;
+	const char *path_name = path_field(dev->kind);
+
+	if (path_name == NULL || dev->path[0] != '\0')
+		return 0;
+	if (dev->kind != SG_PORT_VHOST_USER)
+		return sg_error_set(err, dev->line, "port \"%s\" (%s) needs %s", dev->name,
+				port_kind_names[dev->kind], path_name);
+	snprintf(dev->path, sizeof(dev->path), "/run/sgfw/%s.sock", dev->name);
+	return 0;
+}
+
+/* The config file is typed: the text forms online changes use are not accepted here. */
+static int
+check_port_field_type(struct loader *ld, const struct sg_conf_port *dev, const config_setting_t *f)
+{
+	const char *field = config_setting_name(f);
+	int type = config_setting_type(f);
+
+	if (strcmp(field, "queues") == 0 && type != CONFIG_TYPE_INT)
+		return fail(ld, f, "port \"%s\": queues must be a number", dev->name);
+	if (strcmp(field, "client") == 0 && type != CONFIG_TYPE_BOOL)
+		return fail(ld, f, "port \"%s\": client must be true or false", dev->name);
+	if (strcmp(field, "queues") != 0 && strcmp(field, "client") != 0 && type != CONFIG_TYPE_STRING)
+		return fail(ld, f, "%s must be a string", field);
+	return 0;
+}
+
+/* Hand each element of a list field (or the scalar) to sg_conf_port_set as text. */
+static int
+parse_port_field(struct loader *ld, struct sg_conf_port *dev, struct sg_port *port,
+		const config_setting_t *f)
+{
+	static const struct {
+		const char *field, *not_list, *elem_name;
+	} lists[] = {
+		{"ips", "port \"%s\": ips must be a list of addresses", "ip"},
+		{"tags", "tags must be a list of strings, like [\"a\", \"b\"]", "tags"},
+		{"security_groups", "security_groups must be a list of strings, like [\"a\", \"b\"]",
+				"security_groups"},
+	};
+	const char *field = config_setting_name(f);
+	char value[SG_PATH_MAX + 1];
+	struct sg_error e;
 	int rc;
 
-	dev->kind = SG_PORT_VHOST_USER;
-	if (type != NULL) {
-		size_t k;
+	for (size_t k = 0; k < SG_ARRAY_SIZE(lists); k++) {
+		if (strcmp(field, lists[k].field) != 0)
+			continue;
+		if (port != NULL && !is_list(f))
+			return fail(ld, f, lists[k].not_list, dev->name);
+		for (int i = 0; port != NULL && i < config_setting_length(f); i++) {
+			const config_setting_t *elem = config_setting_get_elem(f, (unsigned int)i);
 
-		if ((rc = require_string(ld, type, "type", &text)) < 0)
-			return rc;
-		for (k = 0; k < SG_ARRAY_SIZE(port_kind_names); k++)
-			if (strcmp(text, port_kind_names[k]) == 0)
-				break;
-		if (k == SG_ARRAY_SIZE(port_kind_names))
-			return fail(ld, type,
-					"port \"%s\": type \"%s\" must be vhost-user, af_packet, pcap, "
-					"null, ring or pci",
-					dev->name, text);
-		dev->kind = (enum sg_port_kind)k;
+			if (config_setting_type(elem) != CONFIG_TYPE_STRING)
+				return fail(ld, elem, "%s must be a string", lists[k].elem_name);
+			if (sg_conf_port_set(dev, port, field, config_setting_get_string(elem), &e) < 0)
+				return rethrow(ld, elem, NULL, &e);
+		}
+		if (port != NULL)
+			return 0;
 	}
-	if (role != NULL) {
-		if ((rc = require_string(ld, role, "role", &text)) < 0)
+	if (port != NULL || strcmp(field, "peer_mac") == 0 || strcmp(field, "description") == 0)
+		if ((rc = check_port_field_type(ld, dev, f)) < 0)
 			return rc;
-		if (strcmp(text, "uplink") != 0 && strcmp(text, "vm") != 0)
-			return fail(ld, role, "port \"%s\": role \"%s\" must be \"vm\" or \"uplink\"",
-					dev->name, text);
-		dev->uplink = strcmp(text, "uplink") == 0;
-	}
+	if (scalar_text(f, value, sizeof(value)) < 0)
+		value[0] = '\0';
+	if (sg_conf_port_set(dev, port, field, value, &e) < 0)
+		return rethrow(ld, f, NULL, &e);
 	return 0;
 }
 
 static int
 parse_port(struct loader *ld, const config_setting_t *s)
 {
-	const config_setting_t *name_setting = config_setting_get_member(s, "name");
+	const char *name = NULL, *type = NULL, *role = NULL;
 	struct sg_conf *conf = ld->conf;
 	struct sg_conf_port *dev, *grown;
 	struct sg_port *port = NULL;
-	const char *name = NULL;
+	struct sg_error e;
 	int rc;
 
 	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
 		return fail(ld, s, "ports entry must be a group { name = ...; ... }");
-	if (name_setting == NULL)
+	if (config_setting_get_member(s, "name") == NULL)
 		return fail(ld, s, "port has no name");
-	if ((rc = require_string(ld, name_setting, "port name", &name)) < 0)
+	if ((rc = require_string(ld, config_setting_get_member(s, "name"), "port name", &name)) < 0 ||
+			(config_setting_get_member(s, "type") != NULL &&
+					(rc = require_string(ld, config_setting_get_member(s, "type"),
+							 "type", &type)) < 0) ||
+			(config_setting_get_member(s, "role") != NULL &&
+					(rc = require_string(ld, config_setting_get_member(s, "role"),
+							 "role", &role)) < 0))
 		return rc;
 	if (*name == '\0' || strlen(name) >= SG_NAME_MAX)
-		return fail(ld, name_setting, "port name \"%s\" must be 1..%d characters", name,
-				SG_NAME_MAX - 1);
+		return fail(ld, config_setting_get_member(s, "name"),
+				"port name \"%s\" must be 1..%d characters", name, SG_NAME_MAX - 1);
 	if (sg_conf_find_port(conf, name) != NULL)
-		return fail(ld, name_setting, "port \"%s\" is defined twice (first on line %d)", name,
+		return fail(ld, config_setting_get_member(s, "name"),
+				"port \"%s\" is defined twice (first on line %d)", name,
 				SG_LOC_LINE(sg_conf_find_port(conf, name)->line));
 	grown = realloc(conf->ports, (conf->n_ports + 1) * sizeof(*conf->ports));
 	if (grown == NULL)
 		return fail(ld, s, "out of memory");
 	conf->ports = grown;
 	dev = &conf->ports[conf->n_ports++];
-	memset(dev, 0, sizeof(*dev));
-	sg_strlcpy(dev->name, name, sizeof(dev->name));
-	dev->line = loc_of(ld, s);
-	dev->queues = 1;
-	if ((rc = parse_port_kind(ld, s, dev)) < 0)
-		return rc;
+	/* Anchor a bad type or role at its own line. */
+	if (sg_conf_port_init(dev, name, type, NULL, loc_of(ld, s), &e) < 0)
+		return rethrow(ld, config_setting_get_member(s, "type"), NULL, &e);
+	if (sg_conf_port_init(dev, name, type, role, loc_of(ld, s), &e) < 0)
+		return rethrow(ld, config_setting_get_member(s, "role"), NULL, &e);
 	if (!dev->uplink) {
 		port = sg_spec_add_port(conf->spec, name, dev->line);
 		if (port == NULL)
@@ -541,34 +610,11 @@ parse_port(struct loader *ld, const config_setting_t *s)
 		if (strcmp(field, "name") == 0 || strcmp(field, "type") == 0 ||
 				strcmp(field, "role") == 0)
 			continue;
-		if (strcmp(field, "description") == 0) {
-			if (config_setting_type(f) != CONFIG_TYPE_STRING)
-				return fail(ld, f, "port \"%s\": description must be a string", dev->name);
-			continue;
-		}
-		rc = port != NULL ? parse_port_vm_field(ld, port, f) : 1;
-		if (rc == 1)
-			rc = parse_port_device_field(ld, dev, f);
-		if (rc == 1 && port == NULL && (strcmp(field, "mac") == 0 || strcmp(field, "ips") == 0 ||
-						       strcmp(field, "tags") == 0 ||
-						       strcmp(field, "security_groups") == 0))
-			return fail(ld, f, "port \"%s\" is an uplink: %s applies to VM ports only",
-					dev->name, field);
-		if (rc == 1)
-			return fail(ld, f,
-					"port \"%s\": unknown field \"%s\" (known: name, type, role, mac, "
-					"ips, tags, security_groups, path, client, queues, iface, "
-					"rx_pcap, tx_pcap, pci, peer_mac, description)",
-					dev->name, field);
-		if (rc < 0)
+		if ((rc = parse_port_field(ld, dev, port, f)) < 0)
 			return rc;
 	}
-	if (path_field(dev->kind) != NULL && dev->path[0] == '\0') {
-		if (dev->kind != SG_PORT_VHOST_USER)
-			return fail(ld, s, "port \"%s\" (%s) needs %s", dev->name,
-					port_kind_names[dev->kind], path_field(dev->kind));
-		snprintf(dev->path, sizeof(dev->path), "/run/sgfw/%s.sock", dev->name);
-	}
+	if (sg_conf_port_finish(dev, &e) < 0)
+		return rethrow(ld, s, NULL, &e);
 	return 0;
 }
 
@@ -808,8 +854,33 @@ parse_control(struct loader *ld, const config_setting_t *section)
 		const char *text = NULL;
 		int rc;
 
+		if (strcmp(config_setting_name(f), "persist") == 0) {
+			if ((rc = read_bool(ld, f, "control.persist", &ld->conf->control_persist)) < 0)
+				return rc;
+			continue;
+		}
+		if (strcmp(config_setting_name(f), "metrics_port") == 0) {
+			uint32_t port;
+
+			if ((rc = read_uint(ld, f, "control.metrics_port", 0, 65535, &port)) < 0)
+				return rc;
+			ld->conf->metrics_port = (uint16_t)port;
+			continue;
+		}
+		if (strcmp(config_setting_name(f), "metrics_address") == 0) {
+			struct sg_ip ip;
+
+			if ((rc = require_string(ld, f, "control.metrics_address", &text)) < 0)
+				return rc;
+			if (sg_ip_parse(text, &ip) < 0 || ip.family != SG_AF_INET)
+				return fail(ld, f, "control.metrics_address \"%s\" is not an IPv4 address", text);
+			sg_strlcpy(ld->conf->metrics_address, text, sizeof(ld->conf->metrics_address));
+			continue;
+		}
 		if (strcmp(config_setting_name(f), "socket") != 0)
-			return fail(ld, f, "control: unknown field \"%s\" (known: socket)",
+			return fail(ld, f,
+					"control: unknown field \"%s\" (known: socket, persist, metrics_port, "
+					"metrics_address)",
 					config_setting_name(f));
 		if ((rc = require_string(ld, f, "control.socket", &text)) < 0)
 			return rc;
@@ -901,19 +972,19 @@ set_defaults(struct sg_conf *conf)
 	};
 	conf->conntrack = (struct sg_conf_conntrack){.capacity = 1048576, .tcp_loose = true};
 	snprintf(conf->control_socket, sizeof(conf->control_socket), "/run/sgfw/sgfw.sock");
+	snprintf(conf->metrics_address, sizeof(conf->metrics_address), "127.0.0.1");
 }
 
 /* Checks that span sections: addresses against subnets, the uplink's next hop. */
 static int
-check_network(struct loader *ld)
+check_network(const struct sg_conf *conf, struct sg_error *err)
 {
-	const struct sg_conf *conf = ld->conf;
 	const struct sg_spec *spec = conf->spec;
 	const struct sg_conf_port *uplink = sg_conf_uplink(conf);
 	char text[SG_IP_STRLEN];
 
 	if (uplink != NULL && !uplink->has_peer_mac)
-		return sg_error_set(ld->err, uplink->line,
+		return sg_error_set(err, uplink->line,
 				"port \"%s\" is the uplink: it needs peer_mac, the MAC of the router "
 				"behind it",
 				uplink->name);
@@ -922,12 +993,12 @@ check_network(struct loader *ld)
 
 		for (uint32_t i = 0; i < port->n_ips; i++) {
 			if (conf->n_subnets > 0 && sg_conf_subnet_of(conf, &port->ips[i]) == NULL)
-				return sg_error_set(ld->err, port->line,
+				return sg_error_set(err, port->line,
 						"port \"%s\": ip %s is in no configured subnet",
 						port->name, sg_ip_format(&port->ips[i], text, sizeof(text)));
 			for (uint32_t k = 0; k < conf->n_subnets; k++)
 				if (sg_ip_equal(&conf->subnets[k].gateway, &port->ips[i]))
-					return sg_error_set(ld->err, port->line,
+					return sg_error_set(err, port->line,
 							"port \"%s\": ip %s is the gateway of subnet on line %d",
 							port->name,
 							sg_ip_format(&port->ips[i], text, sizeof(text)),
@@ -995,7 +1066,7 @@ load(config_t *cfg, bool ok, const char *origin, struct sg_error *err)
 		goto fail;
 	}
 	set_defaults(conf);
-	if (parse_root(&ld, config_root_setting(cfg)) < 0 || check_network(&ld) < 0)
+	if (parse_root(&ld, config_root_setting(cfg)) < 0 || check_network(conf, ld.err) < 0)
 		goto fail;
 	conf->policy = sg_policy_compile(conf->spec, ld.err);
 	if (conf->policy == NULL)
@@ -1007,6 +1078,61 @@ fail:
 	config_destroy(cfg);
 	sg_conf_free(conf);
 	errno = EINVAL;
+	return NULL;
+}
+
+struct sg_conf *
+sg_conf_derive(const struct sg_conf *base, struct sg_spec *spec, const struct sg_conf_port *ports,
+		uint32_t n_ports, struct sg_error *err)
+{
+	struct sg_conf *conf = calloc(1, sizeof(*conf));
+	struct sg_error local;
+
+	if (err == NULL)
+		err = &local;
+	if (conf == NULL)
+		goto nomem;
+	/* Everything but the policy and the ports is the base's. */
+	memcpy(conf->path, base->path, sizeof(conf->path));
+	memcpy(conf->sources, base->sources, sizeof(conf->sources));
+	conf->n_sources = base->n_sources;
+	memcpy(conf->router_mac, base->router_mac, 6);
+	conf->dataplane = base->dataplane;
+	for (uint32_t i = 0; i < base->dataplane.n_eal_args; i++)
+		conf->dataplane.eal_args[i] = NULL;
+	conf->dataplane.n_eal_args = 0;
+	for (uint32_t i = 0; i < base->dataplane.n_eal_args; i++) {
+		conf->dataplane.eal_args[i] = strdup(base->dataplane.eal_args[i]);
+		if (conf->dataplane.eal_args[i] == NULL)
+			goto nomem;
+		conf->dataplane.n_eal_args++;
+	}
+	conf->conntrack = base->conntrack;
+	memcpy(conf->control_socket, base->control_socket, sizeof(conf->control_socket));
+	conf->control_persist = base->control_persist;
+	conf->metrics_port = base->metrics_port;
+	memcpy(conf->metrics_address, base->metrics_address, sizeof(conf->metrics_address));
+	conf->subnets = calloc(base->n_subnets + 1u, sizeof(*conf->subnets));
+	conf->ports = calloc(n_ports + 1u, sizeof(*conf->ports));
+	if (conf->subnets == NULL || conf->ports == NULL)
+		goto nomem;
+	memcpy(conf->subnets, base->subnets, base->n_subnets * sizeof(*conf->subnets));
+	conf->n_subnets = base->n_subnets;
+	memcpy(conf->ports, ports, n_ports * sizeof(*conf->ports));
+	conf->n_ports = n_ports;
+	conf->spec = spec;
+	spec = NULL;
+	if (check_network(conf, err) < 0)
+		goto fail;
+	conf->policy = sg_policy_compile(conf->spec, err);
+	if (conf->policy == NULL)
+		goto fail;
+	return conf;
+nomem:
+	sg_error_set(err, 0, "out of memory");
+fail:
+	sg_spec_free(spec);
+	sg_conf_free(conf);
 	return NULL;
 }
 

@@ -95,6 +95,9 @@ struct sg_conf {
 	struct sg_conf_dataplane dataplane;
 	struct sg_conf_conntrack conntrack;
 	char control_socket[SG_PATH_MAX]; /**< sgfwctl's UNIX socket ("" = off). */
+	bool control_persist;        /**< Save the running config to 'path' after every change. */
+	uint16_t metrics_port;       /**< Prometheus endpoint port; 0 = off (default). */
+	char metrics_address[SG_IP_STRLEN]; /**< Its address (default 127.0.0.1). */
 };
 
 /** Load and validate a config file. NULL and 'err' ("FILE:LINE: ...") on any error. */
@@ -104,12 +107,37 @@ struct sg_conf *sg_conf_load_string(const char *text, const char *origin, struct
 /** Free a conf; NULL is a no-op. */
 void sg_conf_free(struct sg_conf *conf);
 
+/**
+ * A new conf like 'base' (same switch settings and file) but with 'spec' and 'ports'
+ * (copied). Validated and compiled as a loaded file would be; NULL and 'err' when not.
+ * Takes ownership of 'spec' in every case. This is how online changes are made.
+ */
+struct sg_conf *sg_conf_derive(const struct sg_conf *base, struct sg_spec *spec,
+		const struct sg_conf_port *ports, uint32_t n_ports, struct sg_error *err);
+
+/** Write 'conf' as libconfig text (@includes flattened, comments not kept). 0 or -EIO. */
+int sg_conf_write(const struct sg_conf *conf, FILE *out);
+/** Write 'conf' to 'path' atomically (temporary file, fsync, rename). 0 or -errno and 'err'. */
+int sg_conf_save(const struct sg_conf *conf, const char *path, struct sg_error *err);
+
 /** The file of a location (SG_LOC) in this config. */
 const char *sg_conf_source(const struct sg_conf *conf, int loc);
 /** The uplink port, or NULL. */
 const struct sg_conf_port *sg_conf_uplink(const struct sg_conf *conf);
 /** The subnet holding 'ip', or NULL. */
 const struct sg_conf_subnet *sg_conf_subnet_of(const struct sg_conf *conf, const struct sg_ip *ip);
+/*
+ * Building a port from text, as the config file and sgfwctl's "port add" do: init with the
+ * name, type (NULL: vhost-user) and role (NULL: vm), set each field (list fields such as ips,
+ * tags and security_groups take one element per call; 'port' is NULL for an uplink), then
+ * finish (defaults, required fields). Each returns 0 or -EINVAL with 'err' naming the field.
+ */
+int sg_conf_port_init(struct sg_conf_port *dev, const char *name, const char *type,
+		const char *role, int line, struct sg_error *err);
+int sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *field,
+		const char *value, struct sg_error *err);
+int sg_conf_port_finish(struct sg_conf_port *dev, struct sg_error *err);
+
 /** Device entry of a port by name, or NULL. */
 const struct sg_conf_port *sg_conf_find_port(const struct sg_conf *conf, const char *name);
 const char *sg_port_kind_name(enum sg_port_kind kind);

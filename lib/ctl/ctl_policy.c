@@ -661,6 +661,9 @@ cmd_ports(struct sg_ctl_ctx *ctx, int argc, char **argv)
 		sg_json_init(&j, ctx->out, true);
 		sg_json_array_open(&j, NULL);
 	} else {
+		if (ctx->port_state != NULL)
+			fprintf(ctx->out, "%-5s %12s %12s %10s ", "LINK", "RX_PACKETS", "TX_PACKETS",
+					"DROPS");
 		fprintf(ctx->out, "%-16s %-10s %-8s %-17s %-30s %s\n", "PORT", "KIND", "ROLE", "MAC",
 				"IPS", "GROUPS");
 	}
@@ -671,9 +674,19 @@ cmd_ports(struct sg_ctl_ctx *ctx, int argc, char **argv)
 		const uint32_t *groups = NULL;
 		uint32_t n_groups = p >= 0 ? sg_policy_port_groups(ctx->conf->policy, (uint32_t)p, &groups) : 0;
 
+		struct sg_ctl_port_state st = {0};
+		bool live = ctx->port_state != NULL &&
+			    ctx->port_state(ctx->state_arg, dev->name, &st) == 0;
+
 		if (ctx->json) {
 			sg_json_object_open(&j, NULL);
 			sg_json_string(&j, "name", dev->name);
+			if (live) {
+				sg_json_bool(&j, "link_up", st.link_up);
+				sg_json_uint(&j, "rx_packets", st.rx_packets);
+				sg_json_uint(&j, "tx_packets", st.tx_packets);
+				sg_json_uint(&j, "drops", st.drops);
+			}
 			sg_json_string(&j, "kind", sg_port_kind_name(dev->kind));
 			sg_json_string(&j, "role", dev->uplink ? "uplink" : "vm");
 			sg_json_string(&j, "device", dev->path);
@@ -693,6 +706,9 @@ cmd_ports(struct sg_ctl_ctx *ctx, int argc, char **argv)
 			sg_json_object_close(&j);
 			continue;
 		}
+		if (live)
+			fprintf(ctx->out, "%-5s %12lu %12lu %10lu ", st.link_up ? "up" : "down",
+					st.rx_packets, st.tx_packets, st.drops);
 		fprintf(ctx->out, "%-16s %-10s %-8s %-17s ", dev->name, sg_port_kind_name(dev->kind),
 				dev->uplink ? "uplink" : "vm",
 				port != NULL ? sg_mac_format(port->mac, buf, sizeof(buf)) : "-");
@@ -790,7 +806,17 @@ sg_ctl_usage(FILE *out)
 	      "  explain PORT ingress|egress PROTO SRC[:PORT] DST[:PORT] [--icmp-type N] [--icmp-code N]\n"
 	      "                                           verdict and deciding rule for one flow\n"
 	      "  explain FROM to TO PROTO [DST_PORT] [--ipv6]\n"
-	      "                                           both checks of a packet between two ports\n",
+	      "                                           both checks of a packet between two ports\n"
+	      "changes (validated whole; offline they rewrite the file, online the running switch):\n"
+	      "  group create ID [type=basic|enterprise] [inner_access_policy=accept|drop]\n"
+	      "        [description=TEXT] [tags=T1,T2]\n"
+	      "  group delete ID | group set ID field=value... | group tag ID add|remove TAG\n"
+	      "  rule add GROUP field=value...            fields as in the config file\n"
+	      "  rule remove GROUP INDEX | rule replace GROUP INDEX field=value...\n"
+	      "  port attach|detach PORT GROUP | port tag PORT add|remove TAG\n"
+	      "  port add name=NAME [type=...] field=value... (ips=A,B tags=T groups via\n"
+	      "        security_groups=G1,G2) | port remove PORT\n"
+	      "  attach-by-tag TAG GROUP                  GROUP takes TAG: ports with it attach\n",
 			out);
 }
 

@@ -22,15 +22,35 @@ enum sg_ctl_exit {
 	SG_CTL_EXIT_USAGE = 2,
 };
 
+/** What the running switch knows of a port (online views). */
+struct sg_ctl_port_state {
+	bool link_up;
+	uint64_t rx_packets;
+	uint64_t tx_packets;
+	uint64_t drops;
+};
+
 struct sg_ctl_ctx {
 	const struct sg_conf *conf; /**< Config being read (policy, spec, port devices). */
 	FILE *out;                  /**< Normal output. */
 	FILE *err;                  /**< One-line errors. */
 	bool json;                  /**< Machine-readable output. */
+	/** Online only (NULL offline): the live state of port 'name'; 0 or -ENOENT. */
+	int (*port_state)(void *arg, const char *name, struct sg_ctl_port_state *state);
+	void *state_arg;
 };
 
 /** Run one command ("check", "effective", "explain", "ports", "groups"). */
 int sg_ctl_run(struct sg_ctl_ctx *ctx, int argc, char **argv);
+/** True for the commands that change the policy (group, rule, port, attach-by-tag). */
+bool sg_ctl_is_change(const char *command);
+/**
+ * Run a change command against ctx->conf. On success (exit code 0) '*result' is the new,
+ * fully validated config, for the caller to apply or save, and a summary went to ctx->out;
+ * otherwise '*result' is NULL and ctx->err says what is wrong (nothing changed).
+ */
+int sg_ctl_change(struct sg_ctl_ctx *ctx, int argc, char **argv, struct sg_conf **result);
+
 /** Usage text of the commands. */
 void sg_ctl_usage(FILE *out);
 

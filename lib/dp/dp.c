@@ -123,6 +123,7 @@ sg_dp_apply(struct sg_dp *dp, struct sg_conf *conf, struct sg_error *err)
 	if (old != NULL) {
 		/* Every worker passes a quiescent point after the swap: none reads 'old' any more. */
 		rte_rcu_qsbr_synchronize(dp->qsv, RTE_QSBR_THRID_INVALID);
+		dp_gen_carry_hits(gen, old, dp->params.n_workers);
 		for (uint32_t i = 0; i < dp->n_ports; i++) {
 			bool kept = false;
 
@@ -248,6 +249,7 @@ sg_dp_port_stats(const struct sg_dp *dp, const char *name, struct sg_dp_port_sta
 	memset(stats, 0, sizeof(*stats));
 	if (port == NULL)
 		return -ENOENT;
+	stats->link_up = sg_port_link_up(&port->dev);
 	/* Workers write their own rows; aligned 64-bit reads never tear on the targets we build for. */
 	for (uint16_t w = 0; w < dp->params.n_workers; w++) {
 		const struct dp_port_counters *c = &port->counters[w];
@@ -274,11 +276,35 @@ sg_dp_rule_hits(const struct sg_dp *dp, uint64_t *hits, uint32_t n)
 
 	if (n < gen->n_rule_ids)
 		return -ENOSPC;
-	memset(hits, 0, n * sizeof(*hits));
+	memcpy(hits, gen->carried_hits, gen->n_rule_ids * sizeof(*hits));
+	memset(hits + gen->n_rule_ids, 0, (n - gen->n_rule_ids) * sizeof(*hits));
 	for (uint16_t w = 0; w < dp->params.n_workers; w++)
 		for (uint32_t r = 0; r < gen->n_rule_ids; r++)
 			hits[r] += gen->rule_hits[(size_t)w * row + r];
 	return 0;
+}
+
+const char *
+sg_dp_port_name(const struct sg_dp *dp, uint16_t port_id)
+{
+	for (uint32_t i = 0; i < dp->n_ports; i++)
+		if (dp->ports[i]->dev.port_id == port_id)
+			return dp->ports[i]->conf.name;
+	return NULL;
+}
+
+int
+sg_dp_port_id(const struct sg_dp *dp, const char *name)
+{
+	const struct dp_port *port = port_by_name(dp, name);
+
+	return port != NULL ? port->dev.port_id : -ENOENT;
+}
+
+struct sg_ct *
+sg_dp_ct(const struct sg_dp *dp)
+{
+	return dp->params.ct;
 }
 
 void
@@ -299,6 +325,7 @@ sg_dp_stats_json(const struct sg_dp *dp, FILE *out)
 
 		sg_dp_port_stats(dp, dp->ports[i]->conf.name, &s);
 		sg_json_object_open(&j, dp->ports[i]->conf.name);
+		sg_json_bool(&j, "link_up", s.link_up);
 		sg_json_uint(&j, "rx_packets", s.rx_packets);
 		sg_json_uint(&j, "rx_bytes", s.rx_bytes);
 		sg_json_uint(&j, "tx_packets", s.tx_packets);

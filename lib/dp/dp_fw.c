@@ -127,7 +127,9 @@ dp_stage_conntrack(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, u
 			continue;
 		}
 		if (v->result != SG_CT_RELATED && recheck &&
-				unlikely(sg_ct_conn_epoch(v->conn) != gen->epoch)) {
+				unlikely(sg_ct_conn_epoch(v->conn) <
+						SG_MAX(gen->vports[in].changed_epoch,
+								gen->vports[w->dst[k]].changed_epoch))) {
 			/* Classify the original direction: a reply is seen from the other side. */
 			if (reply)
 				add_check(w, &n_cl, k, w->dst[k], in, true, DP_CHECK_RECHECK, v->conn);

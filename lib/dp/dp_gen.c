@@ -36,6 +36,29 @@ find_port(struct dp_port **ports, uint32_t n, const char *name)
 	return NULL;
 }
 
+/* When 'vp' last changed its verdicts: inherited from the running generation if its lists are
+ * the same, entry for entry and action for action; now otherwise. */
+static uint32_t
+changed_epoch(const struct dp_gen *gen, const struct dp_gen *prev, const struct dp_vport *vp)
+{
+	const char *name = sg_policy_spec(gen->conf->policy)->ports[vp->policy_port].name;
+	int old;
+
+	if (prev == NULL || (old = sg_policy_find_port(prev->conf->policy, name)) < 0)
+		return gen->epoch;
+	for (int d = 0; d < SG_DIR_COUNT; d++) {
+		const struct sg_eff_rule *now, *before;
+		uint32_t n_now = sg_policy_effective(gen->conf->policy, vp->policy_port, (enum sg_dir)d,
+				&now);
+		uint32_t n_before = sg_policy_effective(prev->conf->policy, (uint32_t)old, (enum sg_dir)d,
+				&before);
+
+		if (!sg_eff_lists_equal(now, n_now, before, n_before, true))
+			return gen->epoch;
+	}
+	return prev->vports[old].changed_epoch;
+}
+
 /* Verdict tables by 1-based position: what the classifier's result means. */
 static int
 build_verdicts(struct dp_vport *vp, const struct sg_policy *policy)
@@ -130,6 +153,7 @@ dp_gen_free(struct dp_gen *gen)
 	dp_map_free(&gen->addrs);
 	dp_map_free(&gen->gateways);
 	rte_free(gen->rule_hits);
+	free(gen->carried_hits);
 	sg_acl_free(gen->acl);
 	sg_conf_free(gen->conf);
 	free(gen);
@@ -145,6 +169,7 @@ dp_gen_build_ports(struct sg_dp *dp, struct sg_conf *conf, struct dp_port **port
 {
 	const struct sg_spec *spec = sg_policy_spec(conf->policy);
 	const struct sg_conf_port *uplink = sg_conf_uplink(conf);
+	const struct dp_gen *prev = atomic_load_explicit(&dp->gen, memory_order_acquire);
 	struct dp_gen *gen = calloc(1, sizeof(*gen));
 	uint32_t row;
 
@@ -177,6 +202,7 @@ dp_gen_build_ports(struct sg_dp *dp, struct sg_conf *conf, struct dp_port **port
 			vp->n_ips = port->n_ips;
 			if (build_verdicts(vp, conf->policy) < 0)
 				goto nomem;
+			vp->changed_epoch = changed_epoch(gen, prev, vp);
 		}
 		if (vp->port == NULL) {
 			sg_error_set(err, 0, "internal: port of vport %u is not open", v);
@@ -194,10 +220,15 @@ dp_gen_build_ports(struct sg_dp *dp, struct sg_conf *conf, struct dp_port **port
 	row = RTE_ALIGN_CEIL(gen->n_rule_ids, RTE_CACHE_LINE_SIZE / sizeof(uint64_t));
 	gen->rule_hits = rte_zmalloc("sg_rule_hits", (size_t)row * dp->params.n_workers * sizeof(uint64_t),
 			RTE_CACHE_LINE_SIZE);
-	if (gen->rule_hits == NULL)
+	gen->carried_hits = calloc(gen->n_rule_ids + 1u, sizeof(*gen->carried_hits));
+	if (gen->rule_hits == NULL || gen->carried_hits == NULL)
 		goto nomem;
 	if (dp->params.engine != SG_DP_ENGINE_IO) {
-		struct sg_acl_params acl_params = {.socket_id = SOCKET_ID_ANY, .generation = gen->epoch};
+		struct sg_acl_params acl_params = {
+			.socket_id = SOCKET_ID_ANY,
+			.generation = gen->epoch,
+			.prev = prev != NULL ? prev->acl : NULL,
+		};
 
 		gen->acl = sg_acl_build(conf->policy, &acl_params, err);
 		if (gen->acl == NULL)
@@ -211,6 +242,29 @@ fail:
 		gen->conf = NULL; /* still the caller's */
 	dp_gen_free(gen);
 	return NULL;
+}
+
+/*
+ * Add the hits 'old' counted (its carried ones included) to the same rules of 'gen'. Call
+ * only after the grace period that retired 'old': its rows no longer change.
+ */
+void
+dp_gen_carry_hits(struct dp_gen *gen, const struct dp_gen *old, uint16_t n_workers)
+{
+	uint32_t row = dp_gen_hits_row(old);
+
+	for (uint32_t r = 0; r < old->n_rule_ids; r++) {
+		uint64_t total = old->carried_hits[r];
+		int now;
+
+		for (uint16_t w = 0; w < n_workers; w++)
+			total += old->rule_hits[(size_t)w * row + r];
+		if (total == 0)
+			continue;
+		now = sg_policy_same_rule(gen->conf->policy, old->conf->policy, r);
+		if (now >= 0)
+			gen->carried_hits[now] += total;
+	}
 }
 
 /* Row length of the rule-hit table. */

@@ -64,6 +64,9 @@ struct dp_vport {
 	struct sg_ip link_local;        /* fe80:: EUI-64 address derived from the MAC. */
 	const struct sg_ip *ips;
 	uint32_t n_ips;
+	/* Generation in which this port's verdicts last changed: connections admitted before it
+	 * are re-checked (D9); connections of unchanged ports are never disturbed. */
+	uint32_t changed_epoch;
 	/* Per direction: action and rule id of each merged entry, by 1-based position. */
 	uint8_t *action[SG_DIR_COUNT];
 	uint32_t *rule_id[SG_DIR_COUNT];
@@ -91,6 +94,8 @@ struct dp_gen {
 	uint16_t n_rxq[SG_MAX_WORKERS];
 	uint32_t n_rule_ids;
 	uint64_t *rule_hits;                 /* [worker][rule id]. */
+	uint64_t *carried_hits;              /* [rule id]: earlier generations' hits of the same
+					      * rules; written by the control thread only. */
 };
 
 struct dp_worker;
@@ -124,6 +129,7 @@ struct dp_gen *dp_gen_build_ports(struct sg_dp *dp, struct sg_conf *conf, struct
 		uint32_t n_ports, struct sg_error *err);
 void dp_gen_free(struct dp_gen *gen);
 uint32_t dp_gen_hits_row(const struct dp_gen *gen);
+void dp_gen_carry_hits(struct dp_gen *gen, const struct dp_gen *old, uint16_t n_workers);
 
 /* dp_worker.c */
 struct dp_worker *dp_worker_create(struct sg_dp *dp, uint16_t id);

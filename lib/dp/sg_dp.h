@@ -76,6 +76,7 @@ void sg_dp_free(struct sg_dp *dp);
 
 /** Counters of one port, summed over workers. */
 struct sg_dp_port_stats {
+	bool link_up;                      /**< Device link up (vhost-user: a VM is connected). */
 	uint64_t rx_packets;
 	uint64_t rx_bytes;
 	uint64_t tx_packets;
@@ -91,6 +92,14 @@ int sg_dp_port_stats(const struct sg_dp *dp, const char *name, struct sg_dp_port
 
 /** Hits of every rule id of the running policy (sg_policy_rule_count() entries). */
 int sg_dp_rule_hits(const struct sg_dp *dp, uint64_t *hits, uint32_t n);
+
+/** Name of the port whose ethdev id is 'port_id' (as in conntrack origins), or NULL. */
+const char *sg_dp_port_name(const struct sg_dp *dp, uint16_t port_id);
+/** ethdev id of the port named 'name', or -ENOENT. */
+int sg_dp_port_id(const struct sg_dp *dp, const char *name);
+
+/** The tracker the datapath uses (NULL for the sg and io engines). */
+struct sg_ct *sg_dp_ct(const struct sg_dp *dp);
 
 /** Write all counters as JSON (ports, reasons, rule hits). */
 void sg_dp_stats_json(const struct sg_dp *dp, FILE *out);

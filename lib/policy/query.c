@@ -61,6 +61,26 @@ sg_policy_rule_count(const struct sg_policy *policy)
 	return policy_default_id(policy, POLICY_DEFAULT_COUNT);
 }
 
+/* The group of user rule 'id', by binary search over the groups' first ids. */
+static uint32_t
+group_of_rule(const struct sg_policy *p, uint32_t id)
+{
+	uint32_t lo = 0, hi = p->spec->n_groups;
+
+	while (hi - lo > 1) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (p->rule_base[mid] <= id)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	/* Skip empty groups that share the same first id. */
+	while (lo + 1 < p->spec->n_groups && p->rule_base[lo + 1] <= id)
+		lo++;
+	return lo;
+}
+
 const char *
 sg_policy_rule_name(const struct sg_policy *policy, uint32_t id, char *buf, size_t size)
 {
@@ -73,10 +93,8 @@ sg_policy_rule_name(const struct sg_policy *policy, uint32_t id, char *buf, size
 	const struct sg_spec *spec = policy->spec;
 
 	if (id < policy->n_user_rules) {
-		uint32_t g = 0;
+		uint32_t g = group_of_rule(policy, id);
 
-		while (g + 1 < spec->n_groups && policy->rule_base[g + 1] <= id)
-			g++;
 		snprintf(buf, size, "%s rule %u", spec->groups[g].id, id - policy->rule_base[g] + 1);
 	} else if (id < policy_default_id(policy, 0)) {
 		snprintf(buf, size, "%s inner access", spec->groups[id - policy->n_user_rules].id);
@@ -89,6 +107,31 @@ sg_policy_rule_name(const struct sg_policy *policy, uint32_t id, char *buf, size
 }
 
 int
+sg_policy_same_rule(const struct sg_policy *policy, const struct sg_policy *old, uint32_t old_id)
+{
+	const struct sg_group *group;
+	uint32_t g;
+	int ng;
+
+	if (old_id >= sg_policy_rule_count(old))
+		return -ENOENT;
+	if (old_id >= policy_default_id(old, 0))
+		return (int)(policy_default_id(policy, 0) + (old_id - policy_default_id(old, 0)));
+	g = old_id < old->n_user_rules ? group_of_rule(old, old_id) : old_id - old->n_user_rules;
+	group = &old->spec->groups[g];
+	ng = sg_spec_find_group(policy->spec, group->id);
+	if (ng < 0)
+		return -ENOENT;
+	if (old_id >= old->n_user_rules)
+		return (int)policy_inner_id(policy, (uint32_t)ng);
+	for (uint32_t r = 0; r < policy->spec->groups[ng].n_rules; r++)
+		if (sg_rule_same(&policy->spec->groups[ng].rules[r],
+				    &group->rules[old_id - old->rule_base[g]]))
+			return (int)(policy->rule_base[ng] + r);
+	return -ENOENT;
+}
+
+int
 sg_policy_port_by_ip(const struct sg_policy *policy, const struct sg_ip *ip)
 {
 	const struct sg_spec *spec = policy->spec;
@@ -98,6 +141,28 @@ sg_policy_port_by_ip(const struct sg_policy *policy, const struct sg_ip *ip)
 			if (sg_ip_equal(&spec->ports[p].ips[i], ip))
 				return (int)p;
 	return -ENOENT;
+}
+
+bool
+sg_eff_lists_equal(const struct sg_eff_rule *a, uint32_t n_a, const struct sg_eff_rule *b,
+		uint32_t n_b, bool same_actions)
+{
+	if (n_a != n_b)
+		return false;
+	for (uint32_t i = 0; i < n_a; i++) {
+		const struct sg_eff_rule *x = &a[i], *y = &b[i];
+
+		if (x->proto != y->proto || x->family != y->family || x->dport.lo != y->dport.lo ||
+				x->dport.hi != y->dport.hi || x->sport.lo != y->sport.lo ||
+				x->sport.hi != y->sport.hi || x->icmp_type != y->icmp_type ||
+				x->icmp_code != y->icmp_code || x->peer_any != y->peer_any ||
+				x->n_peers != y->n_peers || (same_actions && x->action != y->action))
+			return false;
+		for (uint32_t k = 0; k < x->n_peers; k++)
+			if (!sg_prefix_equal(&x->peers[k], &y->peers[k]))
+				return false;
+	}
+	return true;
 }
 
 bool

@@ -289,8 +289,24 @@ uint32_t sg_policy_rule_count(const struct sg_policy *policy);
 /** Describe a rule id for people: "sg-db rule 2", "sg-db inner access", "default ...". */
 const char *sg_policy_rule_name(const struct sg_policy *policy, uint32_t id, char *buf,
 		size_t size);
+/**
+ * The id in 'policy' of the rule that is rule 'old_id' of 'old' (the same rule of the same
+ * group, the same group's inner rule, or the same default), or -ENOENT if it is gone. Used to
+ * carry counters across policy changes.
+ */
+int sg_policy_same_rule(const struct sg_policy *policy, const struct sg_policy *old,
+		uint32_t old_id);
+
 /** Port index owning 'ip', or -ENOENT. */
 int sg_policy_port_by_ip(const struct sg_policy *policy, const struct sg_ip *ip);
+
+/**
+ * Do two merged lists classify every flow to the same positions? (Same entries in the same
+ * order, ignoring actions and rule ids.) With 'same_actions', the actions must match too, so
+ * every flow also gets the same verdict.
+ */
+bool sg_eff_lists_equal(const struct sg_eff_rule *a, uint32_t n_a, const struct sg_eff_rule *b,
+		uint32_t n_b, bool same_actions);
 
 /** Does entry 'rule' match 'flow' seen in direction 'dir'? */
 bool sg_eff_rule_matches(const struct sg_eff_rule *rule, enum sg_dir dir,

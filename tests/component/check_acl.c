@@ -167,6 +167,61 @@ START_TEST(acl_burst_equals_single)
 }
 END_TEST
 
+/* A rebuild after a change reuses the contexts of unchanged lists and still matches the engine. */
+START_TEST(acl_rebuild_reuses_unchanged_contexts)
+{
+	static const char *const from = "source_cidr = \"10.2.0.0/16\"; }";
+	static const char *const to = "source_cidr = \"10.4.0.0/16\"; }";
+	struct sg_error err = {0};
+	char *changed = strdup(config_text), *at = strstr(changed, from);
+	struct sg_conf *a = sg_conf_load_string(config_text, "a", &err), *b;
+	struct sg_acl_params params = {.socket_id = SOCKET_ID_ANY, .generation = 3};
+	struct sg_acl *first, *second;
+	uint32_t built, reused;
+	unsigned int seed = 99;
+
+	/* Only group "e"'s ingress rule changes: port p4's ingress lists, nothing else. */
+	ck_assert_ptr_nonnull(at);
+	memcpy(at, to, strlen(to));
+	b = sg_conf_load_string(changed, "b", &err);
+	ck_assert_msg(a != NULL && b != NULL, "%s", err.msg);
+	first = sg_acl_build(a->policy, &params, &err);
+	ck_assert_ptr_nonnull(first);
+	sg_acl_build_counts(first, &built, &reused);
+	ck_assert_uint_eq(built, 16);
+	ck_assert_uint_eq(reused, 0);
+	params.generation = 4;
+	params.prev = first;
+	second = sg_acl_build(b->policy, &params, &err);
+	ck_assert_ptr_nonnull(second);
+	sg_acl_build_counts(second, &built, &reused);
+	ck_assert_uint_eq(built, 2);
+	ck_assert_uint_eq(reused, 14);
+	/* The shared contexts outlive the classifier they came from. */
+	sg_acl_free(first);
+	for (int round = 0; round < 5000; round++) {
+		uint32_t port = (uint32_t)rand_r(&seed) % 4, result = 0;
+		struct sg_flow flow = {.proto = 6, .sport = random_port(&seed), .dport = random_port(&seed)};
+		struct sg_acl_key4 key = {.proto = 6};
+		const uint8_t *ptr = (const uint8_t *)&key;
+		struct sg_verdict v;
+
+		random_ip(&flow.src, SG_AF_INET, &seed);
+		random_ip(&flow.dst, SG_AF_INET, &seed);
+		memcpy(&key.peer, flow.src.bytes, 4);
+		key.sport = rte_cpu_to_be_16(flow.sport);
+		key.dport = rte_cpu_to_be_16(flow.dport);
+		sg_acl_classify(second, port, SG_DIR_INGRESS, SG_AF_INET, &ptr, &result, 1);
+		sg_policy_decide(b->policy, port, SG_DIR_INGRESS, &flow, &v);
+		ck_assert_uint_eq(result, v.position);
+	}
+	sg_acl_free(second);
+	sg_conf_free(a);
+	sg_conf_free(b);
+	free(changed);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -180,6 +235,7 @@ main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, acl_matches_engine);
 	tcase_add_test(tc, acl_burst_equals_single);
+	tcase_add_test(tc, acl_rebuild_reuses_unchanged_contexts);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

@@ -5,6 +5,7 @@
 # sg_lab_start DIR: create the VMs, write DIR/sgfw.conf (the seed groups from
 # config/seed-groups.conf), start sgfw and wait until it answers on DIR/sgfw.sock.
 # Needs SGFW, SGFWCTL and SG_SOURCE_ROOT. Sets SG_LAB_PID and SG_LAB_SOCKET.
+# SG_LAB_CONTROL adds settings to the control section (e.g. "metrics_port = 19464;").
 
 sg_lab_vms() {
 	sg_vm_add db1 52:54:00:01:00:0b 10.1.0.11/24 10.1.0.1 fd00:1::11/64 fd00:1::1 &&
@@ -35,7 +36,7 @@ ports = (
 );
 dataplane = { workers = 1; mbufs = 8191; };
 conntrack = { capacity = 65536; };
-control = { socket = "$dir/sgfw.sock"; };
+control = { socket = "$dir/sgfw.sock"; ${SG_LAB_CONTROL:-} };
 CONF
 }
 
@@ -54,8 +55,14 @@ sg_lab_start() {
 	local dir=$1
 	sg_lab_vms || return 1
 	sg_lab_config "$dir"
+	sg_lab_run "$dir"
+}
+
+# (Re)start sgfw on DIR/sgfw.conf and wait until it answers.
+sg_lab_run() {
+	local dir=$1
 	SG_LAB_SOCKET=$dir/sgfw.sock
-	"$SGFW" -c "$dir/sgfw.conf" --stats-file "$dir/stats.json" >"$dir/sgfw.log" 2>&1 &
+	"$SGFW" -c "$dir/sgfw.conf" --stats-file "$dir/stats.json" >>"$dir/sgfw.log" 2>&1 &
 	SG_LAB_PID=$!
 	sg_track_pid "$SG_LAB_PID"
 	if ! sg_lab_wait; then

@@ -1,0 +1,317 @@
+/* Counters in the ecosystem's own tools: DPDK telemetry commands (read with
+ * dpdk-telemetry.py) and a Prometheus text endpoint on a loopback port (off by default). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <rte_telemetry.h>
+
+#include "sg_ct.h"
+#include "sg_dp.h"
+#include "sgfw_private.h"
+
+/* Telemetry callbacks carry no argument: the one running control. */
+static struct sgfw_control *telemetry_control;
+
+static int
+tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct sg_conf *conf;
+
+	(void)cmd;
+	(void)params;
+	sgfw_control_lock(telemetry_control);
+	conf = sg_dp_conf(sgfw_control_dp(telemetry_control));
+	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
+	for (uint32_t i = 0; i < conf->n_ports; i++)
+		rte_tel_data_add_array_string(d, conf->ports[i].name);
+	sgfw_control_unlock(telemetry_control);
+	return 0;
+}
+
+static int
+tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct sg_dp_port_stats s;
+	int rc;
+
+	(void)cmd;
+	if (params == NULL || *params == '\0')
+		return -EINVAL;
+	sgfw_control_lock(telemetry_control);
+	rc = sg_dp_port_stats(sgfw_control_dp(telemetry_control), params, &s);
+	sgfw_control_unlock(telemetry_control);
+	if (rc < 0)
+		return -EINVAL;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "link_up", s.link_up);
+	rte_tel_data_add_dict_u64(d, "rx_packets", s.rx_packets);
+	rte_tel_data_add_dict_u64(d, "rx_bytes", s.rx_bytes);
+	rte_tel_data_add_dict_u64(d, "tx_packets", s.tx_packets);
+	rte_tel_data_add_dict_u64(d, "tx_bytes", s.tx_bytes);
+	rte_tel_data_add_dict_u64(d, "replies", s.replies);
+	rte_tel_data_add_dict_u64(d, "absorbed", s.absorbed);
+	rte_tel_data_add_dict_u64(d, "drops", s.drops_total);
+	for (int r = 1; r < SG_DROP_COUNT; r++)
+		if (s.drops[r] != 0)
+			rte_tel_data_add_dict_u64(d, sg_drop_reason_name((enum sg_drop_reason)r), s.drops[r]);
+	return 0;
+}
+
+static int
+tel_drops(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	uint64_t totals[SG_DROP_COUNT] = {0};
+	const struct sg_conf *conf;
+
+	(void)cmd;
+	(void)params;
+	sgfw_control_lock(telemetry_control);
+	conf = sg_dp_conf(sgfw_control_dp(telemetry_control));
+	for (uint32_t i = 0; i < conf->n_ports; i++) {
+		struct sg_dp_port_stats s;
+
+		sg_dp_port_stats(sgfw_control_dp(telemetry_control), conf->ports[i].name, &s);
+		for (int r = 1; r < SG_DROP_COUNT; r++)
+			totals[r] += s.drops[r];
+	}
+	sgfw_control_unlock(telemetry_control);
+	rte_tel_data_start_dict(d);
+	for (int r = 1; r < SG_DROP_COUNT; r++)
+		rte_tel_data_add_dict_u64(d, sg_drop_reason_name((enum sg_drop_reason)r), totals[r]);
+	return 0;
+}
+
+static int
+tel_rule_hits(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct sg_conf *conf;
+	char name[SG_NAME_MAX + 32];
+	uint64_t *hits;
+	uint32_t n;
+
+	(void)cmd;
+	(void)params;
+	sgfw_control_lock(telemetry_control);
+	conf = sg_dp_conf(sgfw_control_dp(telemetry_control));
+	n = sg_policy_rule_count(conf->policy);
+	hits = calloc(n + 1u, sizeof(*hits));
+	rte_tel_data_start_dict(d);
+	if (hits != NULL && sg_dp_rule_hits(sgfw_control_dp(telemetry_control), hits, n) == 0)
+		for (uint32_t r = 0; r < n; r++)
+			if (hits[r] != 0)
+				rte_tel_data_add_dict_u64(d, sg_policy_rule_name(conf->policy, r, name,
+									      sizeof(name)),
+						hits[r]);
+	sgfw_control_unlock(telemetry_control);
+	free(hits);
+	return 0;
+}
+
+static int
+tel_conntrack(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct sg_ct *ct = sg_dp_ct(sgfw_control_dp(telemetry_control));
+	uint64_t counts[SG_CT_ST_COUNT];
+	struct sg_ct_stats st;
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	if (ct == NULL)
+		return 0;
+	sg_ct_stats_get(ct, &st);
+	sg_ct_count_by_state(ct, sgfw_now_ms(), counts);
+	rte_tel_data_add_dict_u64(d, "entries", st.entries);
+	rte_tel_data_add_dict_u64(d, "capacity", st.capacity);
+	rte_tel_data_add_dict_u64(d, "inserts", st.inserts);
+	rte_tel_data_add_dict_u64(d, "early_drops", st.early_drops);
+	rte_tel_data_add_dict_u64(d, "table_full", st.table_full);
+	rte_tel_data_add_dict_u64(d, "expired", st.expired);
+	for (int s = 0; s < SG_CT_ST_COUNT; s++)
+		rte_tel_data_add_dict_u64(d, sg_ct_state_name((enum sg_ct_state)s), counts[s]);
+	return 0;
+}
+
+void
+sgfw_telemetry_register(struct sgfw_control *c)
+{
+	telemetry_control = c;
+	rte_telemetry_register_cmd("/sgfw/ports", tel_ports, "Ports of the switch. Takes no parameters");
+	rte_telemetry_register_cmd("/sgfw/port", tel_port,
+			"Counters of one port: packets, bytes, drops by reason. Parameter: port name");
+	rte_telemetry_register_cmd("/sgfw/drops", tel_drops,
+			"Drops by reason, all ports. Takes no parameters");
+	rte_telemetry_register_cmd("/sgfw/rule_hits", tel_rule_hits,
+			"Hits of each rule with any. Takes no parameters");
+	rte_telemetry_register_cmd("/sgfw/conntrack", tel_conntrack,
+			"Connection table: entries, capacity, drops, counts by state. Takes no parameters");
+}
+
+/* ---- Prometheus text endpoint ---- */
+
+int
+sgfw_metrics_listen(const char *address, uint16_t port, struct sg_error *err)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int fd, one = 1;
+
+	if (inet_pton(AF_INET, address, &sin.sin_addr) != 1)
+		return sg_error_set(err, 0, "metrics address %s is not IPv4", address);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return sg_error_set(err, 0, "metrics socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 8) < 0) {
+		sg_error_set(err, 0, "cannot listen on %s:%u for metrics: %s", address, port,
+				strerror(errno));
+		close(fd);
+		return -EADDRINUSE;
+	}
+	return fd;
+}
+
+/* A label value with '\', '"' and newlines escaped, as the text format asks. */
+static void
+put_label(FILE *out, const char *value)
+{
+	for (; *value != '\0'; value++) {
+		if (*value == '\\' || *value == '"')
+			fputc('\\', out);
+		if (*value == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*value, out);
+	}
+}
+
+static void
+port_metric(FILE *out, const char *metric, const char *help, const char *type,
+		const struct sg_conf *conf, const struct sg_dp *dp, size_t offset)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", metric, help, metric, type);
+	for (uint32_t i = 0; i < conf->n_ports; i++) {
+		struct sg_dp_port_stats s;
+
+		sg_dp_port_stats(dp, conf->ports[i].name, &s);
+		fprintf(out, "%s{port=\"", metric);
+		put_label(out, conf->ports[i].name);
+		if (offset == SIZE_MAX)
+			fprintf(out, "\"} %d\n", s.link_up ? 1 : 0);
+		else
+			fprintf(out, "\"} %lu\n", *(const uint64_t *)((const char *)&s + offset));
+	}
+}
+
+/* The whole exposition, rendered from the same counters sgfwctl reads. */
+static void
+render_metrics(struct sgfw_control *c, FILE *out)
+{
+	const struct sg_dp *dp = sgfw_control_dp(c);
+	const struct sg_conf *conf = sg_dp_conf(dp);
+	struct sg_ct *ct = sg_dp_ct(dp);
+	uint32_t n_rules = sg_policy_rule_count(conf->policy);
+	uint64_t *hits = calloc(n_rules + 1u, sizeof(*hits));
+	char name[SG_NAME_MAX + 32];
+
+	fputs("# HELP sgfw_up 1 while the switch runs.\n# TYPE sgfw_up gauge\nsgfw_up 1\n", out);
+	port_metric(out, "sgfw_port_link_up", "1 when the port's link is up (a VM is connected).",
+			"gauge", conf, dp, SIZE_MAX);
+	port_metric(out, "sgfw_port_rx_packets_total", "Packets received from the port.", "counter",
+			conf, dp, offsetof(struct sg_dp_port_stats, rx_packets));
+	port_metric(out, "sgfw_port_tx_packets_total", "Packets sent to the port.", "counter", conf,
+			dp, offsetof(struct sg_dp_port_stats, tx_packets));
+	port_metric(out, "sgfw_port_rx_bytes_total", "Bytes received from the port.", "counter",
+			conf, dp, offsetof(struct sg_dp_port_stats, rx_bytes));
+	port_metric(out, "sgfw_port_tx_bytes_total", "Bytes sent to the port.", "counter", conf, dp,
+			offsetof(struct sg_dp_port_stats, tx_bytes));
+	fputs("# HELP sgfw_port_drops_total Packets dropped, by the port they came from and why.\n"
+	      "# TYPE sgfw_port_drops_total counter\n",
+			out);
+	for (uint32_t i = 0; i < conf->n_ports; i++) {
+		struct sg_dp_port_stats s;
+
+		sg_dp_port_stats(dp, conf->ports[i].name, &s);
+		for (int r = 1; r < SG_DROP_COUNT; r++) {
+			if (s.drops[r] == 0)
+				continue;
+			fputs("sgfw_port_drops_total{port=\"", out);
+			put_label(out, conf->ports[i].name);
+			fprintf(out, "\",reason=\"%s\"} %lu\n", sg_drop_reason_name((enum sg_drop_reason)r),
+					s.drops[r]);
+		}
+	}
+	fputs("# HELP sgfw_rule_hits_total Connections (sg engine: packets) each rule decided.\n"
+	      "# TYPE sgfw_rule_hits_total counter\n",
+			out);
+	if (hits != NULL && sg_dp_rule_hits(dp, hits, n_rules) == 0) {
+		for (uint32_t r = 0; r < n_rules; r++) {
+			if (hits[r] == 0)
+				continue;
+			fputs("sgfw_rule_hits_total{rule=\"", out);
+			put_label(out, sg_policy_rule_name(conf->policy, r, name, sizeof(name)));
+			fprintf(out, "\"} %lu\n", hits[r]);
+		}
+	}
+	free(hits);
+	if (ct != NULL) {
+		struct sg_ct_stats st;
+
+		sg_ct_stats_get(ct, &st);
+		fprintf(out,
+				"# HELP sgfw_conntrack_entries Connections in the table.\n"
+				"# TYPE sgfw_conntrack_entries gauge\nsgfw_conntrack_entries %lu\n"
+				"# HELP sgfw_conntrack_capacity Connections the table holds.\n"
+				"# TYPE sgfw_conntrack_capacity gauge\nsgfw_conntrack_capacity %lu\n"
+				"# HELP sgfw_conntrack_early_drops_total Unassured entries evicted when full.\n"
+				"# TYPE sgfw_conntrack_early_drops_total counter\n"
+				"sgfw_conntrack_early_drops_total %lu\n"
+				"# HELP sgfw_conntrack_table_full_total New connections dropped: table full.\n"
+				"# TYPE sgfw_conntrack_table_full_total counter\n"
+				"sgfw_conntrack_table_full_total %lu\n",
+				st.entries, st.capacity, st.early_drops, st.table_full);
+	}
+}
+
+void
+sgfw_metrics_serve(struct sgfw_control *c, int listen_fd)
+{
+	struct timeval timeout = {.tv_sec = 1};
+	char request[1024], *body = NULL;
+	size_t body_len = 0;
+	ssize_t n;
+	FILE *out;
+	int fd;
+
+	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+	n = recv(fd, request, sizeof(request) - 1, 0);
+	if (n <= 0)
+		goto out;
+	request[n] = '\0';
+	if (strncmp(request, "GET /metrics ", 13) != 0 && strncmp(request, "GET / ", 6) != 0) {
+		static const char not_found[] = "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+
+		send(fd, not_found, sizeof(not_found) - 1, MSG_NOSIGNAL);
+		goto out;
+	}
+	out = open_memstream(&body, &body_len);
+	if (out == NULL)
+		goto out;
+	render_metrics(c, out);
+	fclose(out);
+	dprintf(fd, "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+		    "Content-Length: %zu\r\n\r\n",
+			body_len);
+	send(fd, body, body_len, MSG_NOSIGNAL);
+out:
+	free(body);
+	close(fd);
+}

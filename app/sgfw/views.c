@@ -1,0 +1,199 @@
+/* Live views of the running switch for sgfwctl: port state and connection-table listings. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+
+#include "sg_ct.h"
+#include "sg_ctl.h"
+#include "sg_dp.h"
+#include "sg_json.h"
+#include "sgfw_private.h"
+
+int
+sgfw_port_state(void *arg, const char *name, struct sg_ctl_port_state *state)
+{
+	struct sg_dp_port_stats s;
+
+	if (sg_dp_port_stats(arg, name, &s) < 0)
+		return -ENOENT;
+	state->link_up = s.link_up;
+	state->rx_packets = s.rx_packets;
+	state->tx_packets = s.tx_packets;
+	state->drops = s.drops_total;
+	return 0;
+}
+
+/* Milliseconds on the clock the workers give the tracker. */
+uint64_t
+sgfw_now_ms(void)
+{
+	uint64_t per_ms = rte_get_tsc_hz() / 1000;
+
+	return rte_get_tsc_cycles() / (per_ms != 0 ? per_ms : 1);
+}
+
+struct ct_listing {
+	struct sgfw_control *c;
+	struct sg_json *json;
+	FILE *out;
+	uint64_t limit;
+	uint64_t shown;
+};
+
+static int
+print_conn(const struct sg_ct_conn_info *info, void *arg)
+{
+	struct ct_listing *l = arg;
+	const struct sg_dp *dp = sgfw_control_dp(l->c);
+	const char *in = sg_dp_port_name(dp, info->origin.in_port);
+	const char *out = sg_dp_port_name(dp, info->origin.out_port);
+	char proto[8], src[SG_IP_STRLEN], dst[SG_IP_STRLEN];
+
+	if (l->shown++ >= l->limit)
+		return 1;
+	sg_proto_name(info->tuple.proto, proto, sizeof(proto));
+	sg_ip_format(&info->tuple.src, src, sizeof(src));
+	sg_ip_format(&info->tuple.dst, dst, sizeof(dst));
+	if (l->json != NULL) {
+		struct sg_json *j = l->json;
+
+		sg_json_object_open(j, NULL);
+		sg_json_string(j, "protocol", sg_proto_name(info->tuple.proto, proto, sizeof(proto)));
+		sg_json_string(j, "src", src);
+		sg_json_uint(j, "sport", info->tuple.sport);
+		sg_json_string(j, "dst", dst);
+		sg_json_uint(j, "dport", info->tuple.dport);
+		sg_json_string(j, "state", sg_ct_state_name((enum sg_ct_state)info->state));
+		sg_json_bool(j, "assured", info->assured);
+		sg_json_bool(j, "blocked", info->blocked);
+		sg_json_int(j, "expires_ms", info->expires_ms);
+		sg_json_string(j, "in_port", in != NULL ? in : "?");
+		sg_json_string(j, "out_port", out != NULL ? out : "?");
+		sg_json_uint(j, "packets_orig", info->packets[0]);
+		sg_json_uint(j, "packets_reply", info->packets[1]);
+		sg_json_uint(j, "bytes_orig", info->bytes[0]);
+		sg_json_uint(j, "bytes_reply", info->bytes[1]);
+		sg_json_object_close(j);
+		return 0;
+	}
+	fprintf(l->out, "%-6s %s:%u -> %s:%u %-11s %s%s%6.0fs %s->%s pkts %lu/%lu\n", proto, src,
+			info->tuple.sport, dst, info->tuple.dport,
+			sg_ct_state_name((enum sg_ct_state)info->state), info->assured ? "assured " : "",
+			info->blocked ? "BLOCKED " : "", (double)info->expires_ms / 1000.0,
+			in != NULL ? in : "?", out != NULL ? out : "?", info->packets[0], info->packets[1]);
+	return 0;
+}
+
+/* ct [count] [port=NAME] [addr=IP] [proto=P] [state=S] [limit=N] */
+int
+sgfw_cmd_ct(struct sgfw_control *c, bool json, int argc, char **argv, FILE *out, FILE *errors)
+{
+	struct sg_ct *ct = sg_dp_ct(sgfw_control_dp(c));
+	struct ct_listing listing = {.c = c, .out = out, .limit = 1000};
+	struct sg_ct_filter filter = {0};
+	bool count = false;
+	struct sg_json j;
+
+	if (ct == NULL) {
+		fprintf(errors, "error: this engine tracks no connections\n");
+		return SG_CTL_EXIT_FAIL;
+	}
+	for (int i = 1; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+		const char *value = eq != NULL ? eq + 1 : "";
+
+		if (strcmp(argv[i], "count") == 0) {
+			count = true;
+		} else if (strncmp(argv[i], "port=", 5) == 0) {
+			int id = sg_dp_port_id(sgfw_control_dp(c), value);
+
+			if (id < 0) {
+				fprintf(errors, "error: no port named \"%s\"\n", value);
+				return SG_CTL_EXIT_FAIL;
+			}
+			filter.by_port = true;
+			filter.port = (uint16_t)id;
+		} else if (strncmp(argv[i], "addr=", 5) == 0) {
+			if (sg_ip_parse(value, &filter.addr) < 0) {
+				fprintf(errors, "usage error: addr \"%s\" is not an address\n", value);
+				return SG_CTL_EXIT_USAGE;
+			}
+		} else if (strncmp(argv[i], "proto=", 6) == 0) {
+			int proto = sg_proto_parse(value);
+
+			if (proto <= 0) {
+				fprintf(errors, "usage error: proto \"%s\" is not a protocol\n", value);
+				return SG_CTL_EXIT_USAGE;
+			}
+			filter.proto = (uint8_t)proto;
+		} else if (strncmp(argv[i], "state=", 6) == 0) {
+			int st;
+
+			for (st = 0; st < SG_CT_ST_COUNT; st++)
+				if (strcasecmp(value, sg_ct_state_name((enum sg_ct_state)st)) == 0)
+					break;
+			if (st == SG_CT_ST_COUNT) {
+				fprintf(errors, "usage error: state \"%s\" is not a connection state\n", value);
+				return SG_CTL_EXIT_USAGE;
+			}
+			filter.by_state = true;
+			filter.state = (uint8_t)st;
+		} else if (strncmp(argv[i], "limit=", 6) == 0) {
+			listing.limit = strtoull(value, NULL, 10);
+		} else {
+			fprintf(errors, "usage error: ct [count] [port=NAME] [addr=IP] [proto=P] "
+					"[state=S] [limit=N]\n");
+			return SG_CTL_EXIT_USAGE;
+		}
+	}
+	if (count) {
+		uint64_t counts[SG_CT_ST_COUNT], total = 0;
+		struct sg_ct_stats st;
+
+		sg_ct_count_by_state(ct, sgfw_now_ms(), counts);
+		sg_ct_stats_get(ct, &st);
+		if (json) {
+			sg_json_init(&j, out, true);
+			sg_json_object_open(&j, NULL);
+			sg_json_object_open(&j, "states");
+			for (int s = 0; s < SG_CT_ST_COUNT; s++) {
+				sg_json_uint(&j, sg_ct_state_name((enum sg_ct_state)s), counts[s]);
+				total += counts[s];
+			}
+			sg_json_object_close(&j);
+			sg_json_uint(&j, "total", total);
+			sg_json_uint(&j, "capacity", st.capacity);
+			sg_json_uint(&j, "inserts", st.inserts);
+			sg_json_uint(&j, "early_drops", st.early_drops);
+			sg_json_uint(&j, "table_full", st.table_full);
+			sg_json_uint(&j, "expired", st.expired);
+			sg_json_object_close(&j);
+			sg_json_finish(&j);
+			return SG_CTL_EXIT_OK;
+		}
+		for (int s = 0; s < SG_CT_ST_COUNT; s++) {
+			total += counts[s];
+			if (counts[s] != 0)
+				fprintf(out, "%-12s %10lu\n", sg_ct_state_name((enum sg_ct_state)s), counts[s]);
+		}
+		fprintf(out, "%-12s %10lu of %lu (inserts %lu, early drops %lu, table full %lu, "
+				"expired %lu)\n",
+				"total", total, st.capacity, st.inserts, st.early_drops, st.table_full, st.expired);
+		return SG_CTL_EXIT_OK;
+	}
+	if (json) {
+		sg_json_init(&j, out, true);
+		sg_json_array_open(&j, NULL);
+		listing.json = &j;
+	}
+	sg_ct_walk(ct, &filter, sgfw_now_ms(), print_conn, &listing);
+	if (json) {
+		sg_json_array_close(&j);
+		sg_json_finish(&j);
+	} else if (listing.shown > listing.limit) {
+		fprintf(out, "(more than %lu connections: narrow with filters or limit=N)\n", listing.limit);
+	}
+	return SG_CTL_EXIT_OK;
+}

@@ -1,0 +1,346 @@
+/* Unit tests of policy changes (lib/ctl change commands), writing a config back (round trip)
+ * and rule identity across changes (the basis of carried hit counters). */
+#include <check.h>
+#include <errno.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sg_conf.h"
+#include "sg_ctl.h"
+
+static const char *const base_text =
+	"security_groups = (\n"
+	" { id = \"sg-db\"; inner_access_policy = \"drop\"; tags = [\"cluster:pg\"]; rules = (\n"
+	"   { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"5432/5432\"; source_cidr = \"10.2.0.0/24\"; },\n"
+	"   { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"2379/2379\"; source_cidr = \"10.1.0.0/24\"; }\n"
+	" ); },\n"
+	" { id = \"sg-web\"; inner_access_policy = \"drop\"; rules = (); },\n"
+	" { id = \"sg-e\"; type = \"enterprise\"; rules = (); }\n"
+	");\n"
+	"subnets = ( { cidr = \"10.1.0.0/24\"; gateway = \"10.1.0.1\"; }, { cidr = \"10.2.0.0/24\"; gateway = \"10.2.0.1\"; } );\n"
+	"ports = (\n"
+	" { name = \"db1\"; type = \"null\"; mac = \"52:54:00:01:00:0b\"; ips = [\"10.1.0.11\"]; tags = [\"cluster:pg\"]; },\n"
+	" { name = \"db2\"; type = \"null\"; mac = \"52:54:00:01:00:0c\"; ips = [\"10.1.0.12\"]; tags = [\"cluster:pg\"]; },\n"
+	" { name = \"web1\"; type = \"af_packet\"; iface = \"veth1\"; mac = \"52:54:00:02:00:0b\"; ips = [\"10.2.0.11\"]; security_groups = [\"sg-web\"]; }\n"
+	");\n"
+	"control = { socket = \"/tmp/x.sock\"; persist = true; metrics_port = 9464; };\n"
+	"conntrack = { capacity = 4096; timeouts = { tcp_established = 300; }; };\n";
+
+static struct sg_conf *base;
+
+static void
+setup(void)
+{
+	struct sg_error err = {0};
+
+	base = sg_conf_load_string(base_text, "base.conf", &err);
+	ck_assert_msg(base != NULL, "%s", err.msg);
+}
+
+static void
+teardown(void)
+{
+	sg_conf_free(base);
+}
+
+/* Run one change on 'base'; returns the exit code, the new conf and what was printed. */
+static int
+change(const char *line, struct sg_conf **result, char *out, size_t out_size, char *err_text,
+		size_t err_size)
+{
+	char *words[32], *copy = strdup(line), *save = NULL;
+	FILE *o = fmemopen(out, out_size, "w"), *e = fmemopen(err_text, err_size, "w");
+	struct sg_ctl_ctx ctx = {.conf = base, .out = o, .err = e};
+	int n = 0, rc;
+
+	for (char *w = strtok_r(copy, " ", &save); w != NULL && n < 32; w = strtok_r(NULL, " ", &save))
+		words[n++] = w;
+	ck_assert(sg_ctl_is_change(words[0]));
+	rc = sg_ctl_change(&ctx, n, words, result);
+	fclose(o);
+	fclose(e);
+	free(copy);
+	return rc;
+}
+
+static uint32_t
+effective_count(const struct sg_conf *conf, const char *port, enum sg_dir dir)
+{
+	const struct sg_eff_rule *rules;
+
+	return sg_policy_effective(conf->policy, (uint32_t)sg_policy_find_port(conf->policy, port), dir,
+			&rules);
+}
+
+static const struct sg_eff_rule *
+entry(const struct sg_conf *conf, const char *port, enum sg_dir dir, uint32_t position)
+{
+	const struct sg_eff_rule *rules;
+
+	sg_policy_effective(conf->policy, (uint32_t)sg_policy_find_port(conf->policy, port), dir, &rules);
+	return &rules[position - 1];
+}
+
+/* Table of changes that succeed: the summary printed and a check of the result. */
+struct good_change {
+	const char *line;
+	const char *summary;
+	const char *port;       /* effective list checked: its ingress length */
+	uint32_t ingress;
+};
+
+static const struct good_change good_changes[] = {
+	{"rule add sg-db direction=ingress protocol=tcp port_range=22/22 source_cidr=10.2.0.0/24",
+			"added sg-db rule 3\n", "db1", 4},
+	{"rule add sg-db direction=ingress protocol=tcp port_range=5432/5432 source_cidr=10.2.0.0/24",
+			"sg-db rule 1 is identical; nothing added\n", "db1", 3},
+	{"rule remove sg-db 1", "removed sg-db rule 1\n", "db1", 2},
+	{"rule replace sg-db 2 direction=ingress protocol=udp port_range=53/53 source_cidr=10.0.0.0/8",
+			"replaced sg-db rule 2\n", "db1", 3},
+	{"group create sg-new inner_access_policy=drop tags=x,y", "created security group sg-new\n", "db1", 3},
+	{"group delete sg-e", "deleted security group sg-e\n", "db1", 3},
+	{"group set sg-db inner_access_policy=accept", "changed security group sg-db\n", "db1", 4},
+	{"group tag sg-web add cluster:pg", "added tag cluster:pg to security group sg-web\n", "db1", 3},
+	{"port attach db1 sg-web", "attached port db1 to sg-web\n", "db1", 3},
+	{"port detach web1 sg-web", "detached port web1 from sg-web\n", NULL, 0},
+	{"port tag web1 add cluster:pg", "added tag cluster:pg to port web1\n", "web1", 3},
+	{"port remove db2", "removed port db2\n", "db1", 3},
+	{"port add name=db3 type=null mac=52:54:00:01:00:0d ips=10.1.0.13 tags=cluster:pg",
+			"added port db3\n", "db3", 3},
+	{"attach-by-tag cluster:pg sg-web", "sg-web now carries tag cluster:pg; attached: db1 db2\n",
+			"db1", 3},
+};
+
+START_TEST(test_good_changes)
+{
+	const struct good_change *c = &good_changes[_i];
+	char out[512] = "", errors[512] = "";
+	struct sg_conf *result = NULL;
+	int rc = change(c->line, &result, out, sizeof(out), errors, sizeof(errors));
+
+	/* "port detach web1 sg-web" leaves web1 in no group: refused by the engine. */
+	if (c->port == NULL) {
+		ck_assert_int_eq(rc, SG_CTL_EXIT_FAIL);
+		ck_assert_ptr_null(result);
+		ck_assert_msg(strstr(errors, "port \"web1\" is in no security group") != NULL, "%s", errors);
+		return;
+	}
+	ck_assert_msg(rc == SG_CTL_EXIT_OK, "%s: %s", c->line, errors);
+	ck_assert_ptr_nonnull(result);
+	ck_assert_str_eq(out, c->summary);
+	ck_assert_uint_eq(effective_count(result, c->port, SG_DIR_INGRESS), c->ingress);
+	/* The base is untouched: a change makes a new config. */
+	ck_assert_uint_eq(effective_count(base, "db1", SG_DIR_INGRESS), 3);
+	sg_conf_free(result);
+}
+END_TEST
+
+START_TEST(test_change_results)
+{
+	char out[512], errors[512];
+	struct sg_conf *result;
+
+	/* A rule added online decides as a loaded one would. */
+	ck_assert_int_eq(change("rule add sg-db direction=ingress policy=drop priority=1 protocol=tcp "
+				"port_range=5432/5432 source_cidr=10.2.0.66/32",
+				 &result, out, sizeof(out), errors, sizeof(errors)),
+			SG_CTL_EXIT_OK);
+	ck_assert_int_eq(entry(result, "db1", SG_DIR_INGRESS, 1)->action, SG_ACTION_DROP);
+	ck_assert_uint_eq(entry(result, "db1", SG_DIR_INGRESS, 1)->rule, 2);
+	sg_conf_free(result);
+	/* attach-by-tag: db1 and db2 now have sg-web too. */
+	ck_assert_int_eq(change("attach-by-tag cluster:pg sg-web", &result, out, sizeof(out), errors,
+				 sizeof(errors)),
+			SG_CTL_EXIT_OK);
+	ck_assert(sg_policy_attached_by_tag(result->policy, 0,
+			(uint32_t)sg_spec_find_group(sg_policy_spec(result->policy), "sg-web")));
+	sg_conf_free(result);
+	/* A port added online gets its device fields. */
+	ck_assert_int_eq(change("port add name=vm9 type=af_packet iface=veth9 mac=52:54:00:09:00:01 "
+				"ips=10.1.0.19 security_groups=sg-db",
+				 &result, out, sizeof(out), errors, sizeof(errors)),
+			SG_CTL_EXIT_OK);
+	ck_assert_str_eq(sg_conf_find_port(result, "vm9")->path, "veth9");
+	ck_assert_int_eq(sg_conf_find_port(result, "vm9")->kind, SG_PORT_AF_PACKET);
+	/* The switch settings come from the base. */
+	ck_assert_uint_eq(result->conntrack.capacity, 4096);
+	ck_assert(result->control_persist);
+	ck_assert_uint_eq(result->metrics_port, 9464);
+	sg_conf_free(result);
+}
+END_TEST
+
+/* Changes that fail: exit code, the message, and nothing produced. */
+struct bad_change {
+	const char *line;
+	int rc;
+	const char *message;
+};
+
+static const struct bad_change bad_changes[] = {
+	{"rule add sg-db direction=ingress priority=0 protocol=tcp port_range=1/2 source_cidr=10.0.0.0/8",
+			SG_CTL_EXIT_FAIL, "priority 0 is out of range 1..100"},
+	{"rule add sg-db direction=ingress protocol=tcp port_range=443/22 source_cidr=10.0.0.0/8",
+			SG_CTL_EXIT_FAIL, "port_range \"443/22\": start 443 is greater than end 22"},
+	{"rule add sg-db direction=ingress protocol=tcp source_cidr=10.0.0.0/8", SG_CTL_EXIT_FAIL,
+			"needs port_range"},
+	{"rule add sg-e direction=ingress protocol=all source_group=sg-db", SG_CTL_EXIT_FAIL,
+			"an enterprise group cannot name a group as its peer (D5)"},
+	{"rule add sg-nope direction=ingress protocol=all source_cidr=0.0.0.0/0", SG_CTL_EXIT_FAIL,
+			"no security group \"sg-nope\""},
+	{"rule remove sg-db 3", SG_CTL_EXIT_FAIL, "security group \"sg-db\" has no rule 3 (it has 2)"},
+	{"rule add sg-db direction", SG_CTL_EXIT_USAGE, "rule fields are field=value"},
+	{"group create sg-db", SG_CTL_EXIT_FAIL, "security group \"sg-db\" already exists"},
+	{"group create sg-x type=enterprise inner_access_policy=accept", SG_CTL_EXIT_FAIL,
+			"inner_access_policy \"accept\" is not allowed on an enterprise group"},
+	{"group delete sg-web", SG_CTL_EXIT_FAIL,
+			"security group \"sg-web\" is still attached to ports web1; detach them first"},
+	{"group delete sg-db", SG_CTL_EXIT_FAIL, "port \"db1\" is in no security group"},
+	{"port attach db1 sg-e", SG_CTL_EXIT_FAIL, "mixes basic and enterprise security groups"},
+	{"port attach db1 sg-zz", SG_CTL_EXIT_FAIL, "security group \"sg-zz\" is not defined"},
+	{"port detach db1 sg-db", SG_CTL_EXIT_FAIL,
+			"port \"db1\" is attached to \"sg-db\" by tag \"cluster:pg\""},
+	{"port tag db1 remove nope", SG_CTL_EXIT_FAIL, "port \"db1\" has no tag \"nope\""},
+	{"port add name=db1 type=null mac=52:54:00:01:00:99", SG_CTL_EXIT_FAIL,
+			"port \"db1\" already exists"},
+	{"port add name=vm9 type=null mac=52:54:00:01:00:0b security_groups=sg-db", SG_CTL_EXIT_FAIL,
+			"mac 52:54:00:01:00:0b is already used by port \"db1\""},
+	{"port add name=vm9 type=af_packet mac=52:54:00:09:00:01 security_groups=sg-db",
+			SG_CTL_EXIT_FAIL, "port \"vm9\" (af_packet) needs iface"},
+	{"port add name=vm9 type=null mac=52:54:00:09:00:01 ips=10.9.0.1 security_groups=sg-db",
+			SG_CTL_EXIT_FAIL, "ip 10.9.0.1 is in no configured subnet"},
+	{"port add name=vm9 type=tap", SG_CTL_EXIT_FAIL, "type \"tap\" must be vhost-user"},
+	{"port remove nope", SG_CTL_EXIT_FAIL, "no port \"nope\""},
+	{"attach-by-tag t sg-nope", SG_CTL_EXIT_FAIL, "no security group \"sg-nope\""},
+};
+
+START_TEST(test_bad_changes)
+{
+	const struct bad_change *c = &bad_changes[_i];
+	char out[512] = "", errors[512] = "";
+	struct sg_conf *result = (struct sg_conf *)1;
+	int rc = change(c->line, &result, out, sizeof(out), errors, sizeof(errors));
+
+	ck_assert_msg(rc == c->rc, "%s: rc %d (%s)", c->line, rc, errors);
+	ck_assert_ptr_null(result);
+	ck_assert_msg(strstr(errors, c->message) != NULL, "%s: \"%s\" lacks \"%s\"", c->line, errors,
+			c->message);
+	ck_assert_str_eq(out, "");
+	ck_assert_uint_eq(effective_count(base, "db1", SG_DIR_INGRESS), 3);
+}
+END_TEST
+
+/* Write, load, write: the same text and the same effective lists. */
+START_TEST(test_write_round_trip)
+{
+	char *first = NULL, *second = NULL;
+	size_t first_len = 0, second_len = 0;
+	struct sg_error err = {0};
+	FILE *out = open_memstream(&first, &first_len);
+	struct sg_conf *again;
+
+	ck_assert_int_eq(sg_conf_write(base, out), 0);
+	fclose(out);
+	again = sg_conf_load_string(first, "written.conf", &err);
+	ck_assert_msg(again != NULL, "%s\n%s", err.msg, first);
+	out = open_memstream(&second, &second_len);
+	ck_assert_int_eq(sg_conf_write(again, out), 0);
+	fclose(out);
+	ck_assert_str_eq(first, second);
+	for (uint32_t p = 0; p < sg_policy_spec(base->policy)->n_ports; p++) {
+		for (int d = 0; d < SG_DIR_COUNT; d++) {
+			const struct sg_eff_rule *a, *b;
+			uint32_t na = sg_policy_effective(base->policy, p, (enum sg_dir)d, &a);
+			uint32_t nb = sg_policy_effective(again->policy, p, (enum sg_dir)d, &b);
+
+			ck_assert(sg_eff_lists_equal(a, na, b, nb, true));
+		}
+	}
+	ck_assert_str_eq(sg_conf_find_port(again, "web1")->path, "veth1");
+	ck_assert_uint_eq(again->conntrack.timeouts[0].value, 300);
+	ck_assert(again->control_persist);
+	sg_conf_free(again);
+	free(first);
+	free(second);
+}
+END_TEST
+
+START_TEST(test_save_atomic)
+{
+	char dir[] = "/tmp/sgfw-check-ctl-XXXXXX", path[64], text[8192];
+	struct sg_error err = {0};
+	struct sg_conf *loaded;
+	size_t n;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/sgfw.conf", dir);
+	ck_assert_int_eq(sg_conf_save(base, path, &err), 0);
+	f = fopen(path, "r");
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	ck_assert(strstr(text, "# Written by sgfw") == text);
+	loaded = sg_conf_load_file(path, &err);
+	ck_assert_msg(loaded != NULL, "%s", err.msg);
+	sg_conf_free(loaded);
+	/* No temporary file is left behind. */
+	ck_assert_int_eq(remove(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+	/* A directory that does not exist: an error naming the path, and nothing written. */
+	ck_assert_int_lt(sg_conf_save(base, "/nonexistent-dir/sgfw.conf", &err), 0);
+	ck_assert(strstr(err.msg, "/nonexistent-dir/sgfw.conf") != NULL);
+}
+END_TEST
+
+/* Counters follow rules through changes: the same rule keeps its id mapping, a removed one is gone. */
+START_TEST(test_same_rule_across_changes)
+{
+	char out[512], errors[512];
+	struct sg_conf *result;
+	const struct sg_policy *old = base->policy;
+	uint32_t db_rule2 = 1; /* sg-db rule 2's id: groups in file order, rules in order */
+	int now;
+
+	ck_assert_int_eq(change("rule remove sg-db 1", &result, out, sizeof(out), errors, sizeof(errors)),
+			SG_CTL_EXIT_OK);
+	/* Rule 1 is gone; rule 2 is now rule 1 of the new policy. */
+	ck_assert_int_eq(sg_policy_same_rule(result->policy, old, 0), -ENOENT);
+	now = sg_policy_same_rule(result->policy, old, db_rule2);
+	ck_assert_int_eq(now, 0);
+	{
+		char name[64];
+
+		ck_assert_str_eq(sg_policy_rule_name(result->policy, (uint32_t)now, name, sizeof(name)),
+				"sg-db rule 1");
+	}
+	/* Inner rules and defaults map by group and kind. */
+	ck_assert_int_eq(sg_policy_same_rule(result->policy, old, sg_policy_rule_count(old) - 1),
+			(int)sg_policy_rule_count(result->policy) - 1);
+	sg_conf_free(result);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("ctl");
+	TCase *tc = tcase_create("changes");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_good_changes, 0, (int)SG_ARRAY_SIZE(good_changes));
+	tcase_add_test(tc, test_change_results);
+	tcase_add_loop_test(tc, test_bad_changes, 0, (int)SG_ARRAY_SIZE(bad_changes));
+	tcase_add_test(tc, test_write_round_trip);
+	tcase_add_test(tc, test_save_atomic);
+	tcase_add_test(tc, test_same_rule_across_changes);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
