@@ -59,8 +59,25 @@ close_port(struct dp_port *port)
 	rte_free(port);
 }
 
+/* The lowest id no open port (nor one opened in this apply) uses. */
+static uint16_t
+free_port_id(const struct sg_dp *dp, struct dp_port **opening, uint32_t n_opening)
+{
+	for (uint16_t id = 0;; id++) {
+		bool used = false;
+
+		for (uint32_t i = 0; i < dp->n_ports && !used; i++)
+			used = dp->ports[i]->id == id;
+		for (uint32_t i = 0; i < n_opening && !used; i++)
+			used = opening[i] != NULL && opening[i]->id == id;
+		if (!used)
+			return id;
+	}
+}
+
 static struct dp_port *
-open_port(struct sg_dp *dp, const struct sg_conf_port *conf, struct sg_error *err)
+open_port(struct sg_dp *dp, const struct sg_conf_port *conf, struct dp_port **opening,
+		uint32_t n_opening, struct sg_error *err)
 {
 	struct dp_port *port = rte_zmalloc("sg_dp_port", sizeof(*port), RTE_CACHE_LINE_SIZE);
 	struct sg_port_setup setup = {
@@ -75,6 +92,7 @@ open_port(struct sg_dp *dp, const struct sg_conf_port *conf, struct sg_error *er
 		return NULL;
 	}
 	port->conf = *conf;
+	port->id = free_port_id(dp, opening, n_opening);
 	if (sg_port_open(conf, &setup, &port->dev, err) < 0) {
 		rte_free(port);
 		return NULL;
@@ -110,7 +128,7 @@ sg_dp_apply(struct sg_dp *dp, struct sg_conf *conf, struct sg_error *err)
 			ports[i] = running;
 			continue;
 		}
-		ports[i] = open_port(dp, pc, err);
+		ports[i] = open_port(dp, pc, ports, i, err);
 		if (ports[i] == NULL)
 			goto fail;
 		opened[i] = true;
@@ -288,7 +306,7 @@ const char *
 sg_dp_port_name(const struct sg_dp *dp, uint16_t port_id)
 {
 	for (uint32_t i = 0; i < dp->n_ports; i++)
-		if (dp->ports[i]->dev.port_id == port_id)
+		if (dp->ports[i]->id == port_id)
 			return dp->ports[i]->conf.name;
 	return NULL;
 }
@@ -298,7 +316,7 @@ sg_dp_port_id(const struct sg_dp *dp, const char *name)
 {
 	const struct dp_port *port = port_by_name(dp, name);
 
-	return port != NULL ? port->dev.port_id : -ENOENT;
+	return port != NULL ? port->id : -ENOENT;
 }
 
 struct sg_ct *

@@ -28,8 +28,8 @@ make_origin(const struct dp_gen *gen, const struct dp_check *c, struct sg_ct_ori
 {
 	const struct dp_vport *s = &gen->vports[c->sender], *r = &gen->vports[c->receiver];
 
-	origin->in_port = s->port->dev.port_id;
-	origin->out_port = r->port->dev.port_id;
+	origin->in_port = s->port->id;
+	origin->out_port = r->port->id;
 	origin->egress_rule = c->pos[SG_DIR_EGRESS] ? s->rule_id[SG_DIR_EGRESS][c->pos[SG_DIR_EGRESS]] :
 						      UINT32_MAX;
 	origin->ingress_rule = c->pos[SG_DIR_INGRESS] ?

@@ -209,10 +209,6 @@ dp_gen_build_ports(struct sg_dp *dp, struct sg_conf *conf, struct dp_port **port
 			goto fail;
 		}
 	}
-	for (uint32_t i = 0; i < RTE_MAX_ETHPORTS; i++)
-		gen->by_ethdev[i] = DP_NO_VPORT;
-	for (uint16_t v = 0; v < gen->n_vports; v++)
-		gen->by_ethdev[gen->vports[v].port->dev.port_id] = v;
 	if (build_maps(gen) < 0 || assign_queues(gen, dp->params.n_workers) < 0)
 		goto nomem;
 	gen->n_rule_ids = sg_policy_rule_count(conf->policy);

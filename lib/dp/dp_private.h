@@ -32,6 +32,7 @@ struct __rte_cache_aligned dp_port_counters {
 struct dp_port {
 	struct sg_port_dev dev;
 	struct sg_conf_port conf;       /* The config it was opened with. */
+	uint16_t id;                    /* Unique among open ports; names it in connection origins. */
 	bool in_use;                    /* Referenced by the generation being built. */
 	struct dp_port_counters counters[SG_MAX_WORKERS];
 };
@@ -85,7 +86,6 @@ struct dp_gen {
 	struct dp_vport *vports;
 	uint16_t n_vports;
 	uint16_t uplink;                     /* vport index, or DP_NO_VPORT. */
-	uint16_t by_ethdev[RTE_MAX_ETHPORTS]; /* ethdev port id -> vport. */
 	struct dp_map macs;                  /* VM MAC -> vport. */
 	struct dp_map addrs;                 /* VM address -> vport. */
 	struct dp_map gateways;              /* Gateway address -> 1. */

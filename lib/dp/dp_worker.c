@@ -538,8 +538,8 @@ sg_dp_worker_main(void *arg)
 		w->now_ms = rte_get_tsc_cycles() / w->tsc_per_ms;
 		for (uint16_t q = 0; q < gen->n_rxq[w->id]; q++) {
 			const struct dp_rxq *rxq = &gen->rxq[w->id][q];
-			uint16_t n = rte_eth_rx_burst(gen->vports[rxq->vport].port->dev.port_id, rxq->queue,
-					w->pkts, burst);
+			uint16_t n = sg_port_rx(&gen->vports[rxq->vport].port->dev, rxq->queue, w->pkts,
+					burst);
 
 			if (n != 0)
 				dp_worker_process(w, gen, rxq->vport, n);

@@ -93,9 +93,9 @@ int sg_dp_port_stats(const struct sg_dp *dp, const char *name, struct sg_dp_port
 /** Hits of every rule id of the running policy (sg_policy_rule_count() entries). */
 int sg_dp_rule_hits(const struct sg_dp *dp, uint64_t *hits, uint32_t n);
 
-/** Name of the port whose ethdev id is 'port_id' (as in conntrack origins), or NULL. */
+/** Name of the port with id 'port_id' (as in conntrack origins), or NULL. */
 const char *sg_dp_port_name(const struct sg_dp *dp, uint16_t port_id);
-/** ethdev id of the port named 'name', or -ENOENT. */
+/** Id of the open port named 'name' (unique among open ports), or -ENOENT. */
 int sg_dp_port_id(const struct sg_dp *dp, const char *name);
 
 /** The tracker the datapath uses (NULL for the sg and io engines). */

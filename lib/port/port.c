@@ -9,7 +9,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 
-#include "sg_port.h"
+#include "port_private.h"
 
 /* Devices get unique names: a port removed and added again must not reuse a stale name. */
 static unsigned int device_serial;
@@ -23,8 +23,8 @@ sg_port_devargs(const struct sg_conf_port *conf, uint16_t n_workers, char *buf, 
 
 	switch (conf->kind) {
 	case SG_PORT_VHOST_USER:
-		n = snprintf(buf, size, "net_vhost_sg%u,iface=%s,queues=%u,client=%d", serial,
-				conf->path, queues, conf->client ? 1 : 0);
+		/* Not an ethdev: the rte_vhost library serves the socket (port_vhost.c). */
+		n = snprintf(buf, size, "vhost-user:%s%s", conf->path, conf->client ? ",client" : "");
 		break;
 	case SG_PORT_AF_PACKET:
 		/* One socket pair per worker so no tx queue is shared. */
@@ -155,6 +155,8 @@ sg_port_open(const struct sg_conf_port *conf, const struct sg_port_setup *setup,
 		return rc;
 	if (sg_port_devargs(conf, setup->n_workers, dev->devargs, sizeof(dev->devargs)) < 0)
 		return sg_error_set(err, conf->line, "port \"%s\": device arguments too long", conf->name);
+	if (conf->kind == SG_PORT_VHOST_USER)
+		return port_vhost_open(conf, setup, dev, err);
 	if (conf->kind == SG_PORT_PCI) {
 		/* PCI devices are probed by EAL at start (allow-listed); find the port. */
 		rc = rte_eth_dev_get_port_by_name(conf->path, &dev->port_id);
@@ -182,6 +184,10 @@ sg_port_close(struct sg_port_dev *dev)
 {
 	char name[RTE_ETH_NAME_MAX_LEN];
 
+	if (dev->vhost) {
+		port_vhost_close(dev);
+		return;
+	}
 	if (dev->started) {
 		rte_eth_dev_stop(dev->port_id);
 		dev->started = false;
@@ -205,6 +211,8 @@ sg_port_link_up(const struct sg_port_dev *dev)
 {
 	struct rte_eth_link link;
 
+	if (dev->vhost)
+		return port_vhost_connected(dev);
 	return rte_eth_link_get_nowait(dev->port_id, &link) == 0 &&
 	       link.link_status == RTE_ETH_LINK_UP;
 }

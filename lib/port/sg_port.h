@@ -4,12 +4,15 @@
  *
  * Thread-safety: sg_port_open() and sg_port_close() run on the control thread only. Close a
  * port only after no worker polls or transmits on it any more (after an RCU grace period).
- * sg_port_tx() may be called by any worker: it picks the worker's own queue, or takes the
- * queue's lock when the device has fewer tx queues than there are workers.
+ * sg_port_rx() and sg_port_tx() may be called by any worker: tx picks the worker's own queue,
+ * or takes the queue's lock when the device has fewer tx queues than there are workers.
+ * vhost-user ports go through the rte_vhost library (any number of them), the other kinds
+ * through ethdevs.
  */
 #ifndef SG_PORT_H
 #define SG_PORT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -20,12 +23,21 @@
 #include "sg_conf.h"
 
 #define SG_PORT_MAX_QUEUES 16
+/** vhost-user ports are not ethdevs (RTE_MAX_ETHPORTS is 32): this many may be open. */
+#define SG_PORT_MAX_VHOST 1024
 
 struct sg_port_dev {
 	char name[SG_NAME_MAX];        /**< The config port's name. */
 	char devargs[SG_PATH_MAX + 96]; /**< What was probed. */
 	enum sg_port_kind kind;
-	uint16_t port_id;              /**< ethdev port id. */
+	uint16_t port_id;              /**< ethdev port id (not for vhost-user). */
+	bool vhost;                    /**< Driven through the rte_vhost library. */
+	_Atomic int vid;               /**< vhost device of the connected VM, -1 if none. */
+	_Atomic uint32_t inflight;     /**< Workers inside the vhost library on this port. */
+	struct rte_mempool *pool;      /**< vhost: where received packets go. */
+	char vhost_path[SG_PATH_MAX];
+	unsigned int vhost_slot;
+	bool vhost_registered;
 	uint16_t n_rxq;
 	uint16_t n_txq;
 	bool tx_shared;                /**< Fewer tx queues than workers: lock per queue. */
@@ -58,7 +70,33 @@ int sg_port_devargs(const struct sg_conf_port *conf, uint16_t n_workers, char *b
 /** Link up (for vhost-user: a VM is connected and ready). */
 bool sg_port_link_up(const struct sg_port_dev *dev);
 
-/** Send a burst from 'worker'; returns the number sent (the caller frees the rest). */
+/* The rte_vhost side of sg_port_rx/sg_port_tx (port_vhost.c). */
+uint16_t sg_port_vhost_rx(struct sg_port_dev *dev, uint16_t queue, struct rte_mbuf **pkts,
+		uint16_t n);
+uint16_t sg_port_vhost_tx(struct sg_port_dev *dev, uint16_t queue, struct rte_mbuf **pkts,
+		uint16_t n);
+
+/** Receive a burst from rx queue 'queue'. */
+static inline uint16_t
+sg_port_rx(struct sg_port_dev *dev, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
+{
+	if (dev->vhost)
+		return sg_port_vhost_rx(dev, queue, pkts, n);
+	return rte_eth_rx_burst(dev->port_id, queue, pkts, n);
+}
+
+static inline uint16_t
+port_tx_queue(struct sg_port_dev *dev, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
+{
+	if (dev->vhost)
+		return sg_port_vhost_tx(dev, queue, pkts, n);
+	return rte_eth_tx_burst(dev->port_id, queue, pkts, n);
+}
+
+/**
+ * Send a burst from 'worker'. Returns the number sent; those are consumed, the caller frees
+ * the rest.
+ */
 static inline uint16_t
 sg_port_tx(struct sg_port_dev *dev, uint16_t worker, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -66,9 +104,9 @@ sg_port_tx(struct sg_port_dev *dev, uint16_t worker, struct rte_mbuf **pkts, uin
 	uint16_t sent;
 
 	if (!dev->tx_shared)
-		return rte_eth_tx_burst(dev->port_id, queue, pkts, n);
+		return port_tx_queue(dev, queue, pkts, n);
 	rte_spinlock_lock(&dev->tx_lock[queue]);
-	sent = rte_eth_tx_burst(dev->port_id, queue, pkts, n);
+	sent = port_tx_queue(dev, queue, pkts, n);
 	rte_spinlock_unlock(&dev->tx_lock[queue]);
 	return sent;
 }

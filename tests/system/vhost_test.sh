@@ -96,41 +96,59 @@ port_stat() {
 	"$SGFWCTL" -s "$tmp/sgfw.sock" --json stats | sg_json "ports.$1.$2"
 }
 
+# One round: vm2 counts, vm1 sends UDP to port $2 for 3 s. Sets sent, received and the deltas
+# of sgfw's counters. virtio-user under --no-huge sometimes stops seeing the backend's ring
+# updates (dpdk-testpmd as the backend shows it too): the guest then stalls after one ring
+# (256 packets) or delivers nothing. A round whose VMs moved too little to judge is run again
+# (at most three times), and says so; the checks then hold on whatever traffic flowed.
 run_round() {
-	local label=$1 udp=$2
-	rm -f "$tmp"/vm*.in "$tmp"/vm*.log
-	start_vm vm2 "$tmp/vm2.sock" 52:54:00:00:00:02 rxonly 1
-	vm2_pid=${pids[-1]}
-	sleep 2
-	start_vm vm1 "$tmp/vm1.sock" 52:54:00:00:00:01 txonly 0 \
-		--eth-peer=0,52:54:00:00:00:02 --tx-ip=10.1.0.11,10.1.0.12 --tx-udp="$udp" --txpkts=64
-	vm1_pid=${pids[-1]}
-	sleep 3
-	stop_vm vm1 "$vm1_pid"
-	sleep 1
-	stop_vm vm2 "$vm2_pid"
-	sent=$(vm_count vm1 TX-packets)
-	received=$(vm_count vm2 RX-packets)
-	echo "$label: vm1 sent ${sent:-?}, vm2 received ${received:-?}"
+	local label=$1 udp=$2 attempt
+	for attempt in 1 2 3; do
+		rm -f "$tmp"/vm*.in "$tmp"/vm*.log
+		rx_before=$(port_stat vm1 rx_packets)
+		tx_before=$(port_stat vm2 tx_packets)
+		drops_before=$(( $(port_stat vm1 drops) + $(port_stat vm2 drops) ))
+		acl_before=$("$SGFWCTL" -s "$tmp/sgfw.sock" --json stats |
+			python3 -c 'import json,sys; print(json.load(sys.stdin)["ports"]["vm1"]["drop_reasons"].get("acl_ingress", 0))')
+		start_vm vm2 "$tmp/vm2.sock" 52:54:00:00:00:02 rxonly 1
+		vm2_pid=${pids[-1]}
+		sleep 2
+		start_vm vm1 "$tmp/vm1.sock" 52:54:00:00:00:01 txonly 0 \
+			--eth-peer=0,52:54:00:00:00:02 --tx-ip=10.1.0.11,10.1.0.12 --tx-udp="$udp" --txpkts=64
+		vm1_pid=${pids[-1]}
+		sleep 3
+		stop_vm vm1 "$vm1_pid"
+		sleep 1
+		stop_vm vm2 "$vm2_pid"
+		sent=$(vm_count vm1 TX-packets)
+		received=$(vm_count vm2 RX-packets)
+		echo "$label (attempt $attempt): vm1 sent ${sent:-?}, vm2 received ${received:-?}"
+		if [ "${sent:-0}" -ge 32 ] && { [ "$3" = denied ] || [ "${received:-0}" -gt 0 ]; }; then
+			break
+		fi
+		echo "the VMs moved too little to judge (virtio-user under --no-huge); running the round again"
+	done
+	rx=$(( $(port_stat vm1 rx_packets) - rx_before ))
+	forwarded=$(( $(port_stat vm2 tx_packets) - tx_before ))
+	drops=$(( $(port_stat vm1 drops) + $(port_stat vm2 drops) - drops_before ))
+	denied=$(( $("$SGFWCTL" -s "$tmp/sgfw.sock" --json stats |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["ports"]["vm1"]["drop_reasons"].get("acl_ingress", 0))') - acl_before ))
 }
 
-run_round "allowed (udp 9)" 9,9
-[ "${sent:-0}" -gt 0 ] && sg_pass "vm1 sent traffic ($sent)" || sg_fail "vm1 sent traffic"
+run_round "allowed (udp 9)" 9,9 allowed
+[ "${sent:-0}" -ge 32 ] && sg_pass "vm1 sent traffic ($sent)" || sg_fail "vm1 sent traffic"
 [ "${received:-0}" -gt 0 ] && sg_pass "accepted traffic arrives at vm2 ($received)" ||
 	sg_fail "accepted traffic arrives at vm2"
-sg_expect_eq "vm2 received exactly what sgfw sent it" "$(port_stat vm2 tx_packets)" "${received:-x}"
-forwarded=$(port_stat vm2 tx_packets)
-rx_vm1=$(port_stat vm1 rx_packets)
-drops=$(( $(port_stat vm1 drops) + $(port_stat vm2 drops) ))
-sg_expect_eq "every packet sgfw took from vm1 was forwarded or counted as a drop" "$rx_vm1" \
+sg_expect_eq "vm2 received exactly what sgfw sent it" "$forwarded" "${received:-x}"
+sg_expect_eq "every packet sgfw took from vm1 was forwarded or counted as a drop" "$rx" \
 	"$((forwarded + drops))"
+sg_expect_eq "no accepted packet was denied" 0 "$denied"
 
-run_round "denied (udp 10)" 9,10
-[ "${sent:-0}" -gt 0 ] && sg_pass "vm1 sent denied traffic ($sent)" || sg_fail "vm1 sent denied traffic"
+run_round "denied (udp 10)" 9,10 denied
+[ "${sent:-0}" -ge 32 ] && sg_pass "vm1 sent denied traffic ($sent)" || sg_fail "vm1 sent denied traffic"
 sg_expect_eq "denied traffic does not arrive at vm2" 0 "${received:-x}"
-sg_expect_eq "sgfw forwarded nothing more to vm2" "$forwarded" "$(port_stat vm2 tx_packets)"
-denied=$("$SGFWCTL" -s "$tmp/sgfw.sock" --json stats | sg_json "ports.vm1.drop_reasons.acl_ingress")
-sg_expect_eq "sgfw counts every denied packet as acl_ingress" "$(( $(port_stat vm1 rx_packets) - rx_vm1 ))" "$denied"
+sg_expect_eq "sgfw forwarded nothing to vm2" 0 "$forwarded"
+sg_expect_eq "sgfw counts every denied packet as acl_ingress" "$rx" "$denied"
 
 kill -TERM "$sgfw_pid"
 wait "$sgfw_pid"
