@@ -272,6 +272,25 @@ unspecified(const struct sg_ip *ip)
 	return memcmp(ip->bytes, zero, 16) == 0;
 }
 
+/* An ICMP error a VM sent about a connection: the VM must be one of its endpoints. */
+static void
+check_error_source(const struct rte_mbuf *m, const struct sg_pkt_meta *md)
+{
+	uint32_t off = (uint32_t)md->l2_len + md->l3_len + 8;
+	bool v4 = md->src.family == SG_AF_INET;
+	uint8_t buf[40];
+	const uint8_t *h = rte_pktmbuf_read(m, off, v4 ? 20 : 40, buf);
+	const uint8_t *quoted_src, *quoted_dst;
+	size_t len = v4 ? 4 : 16;
+
+	FUZZ_CHECK(h != NULL, "related ICMP error without the header it quotes");
+	quoted_src = h + (v4 ? 12 : 8);
+	quoted_dst = h + (v4 ? 16 : 24);
+	FUZZ_CHECK(memcmp(md->src.bytes, quoted_src, len) == 0 ||
+					memcmp(md->src.bytes, quoted_dst, len) == 0,
+			"a VM's ICMP error about a connection it is not part of passed");
+}
+
 /* A frame the switch sent out of vport 'out' while processing a burst from vport 'in'. */
 static void
 check_sent(const struct dp_gen *gen, uint16_t in, uint16_t out, struct rte_mbuf *m)
@@ -306,8 +325,11 @@ check_sent(const struct dp_gen *gen, uint16_t in, uint16_t out, struct rte_mbuf 
 	}
 	FUZZ_CHECK(md.l3 == SG_L3_IPV4 || md.l3 == SG_L3_IPV6, "forwarded non-IP");
 	if (out_vp->uplink)
+		/* Routed to the router behind it, or a VM's DHCP discovery (broadcast, or any
+		 * group address: resolve() looks at the multicast bit only). */
 		FUZZ_CHECK(memcmp(eth->dst_addr.addr_bytes, out_vp->mac, 6) == 0 ||
-						rte_is_broadcast_ether_addr(&eth->dst_addr),
+						(rte_is_multicast_ether_addr(&eth->dst_addr) &&
+								md.proto == 17 && md.dport == 67),
 				"to the uplink, not to its router");
 	else
 		FUZZ_CHECK(memcmp(eth->dst_addr.addr_bytes, out_vp->mac, 6) == 0,
@@ -320,6 +342,8 @@ check_sent(const struct dp_gen *gen, uint16_t in, uint16_t out, struct rte_mbuf 
 		FUZZ_CHECK(owns(in_vp, &md.src) || unspecified(&md.src),
 				"forwarded a spoofed source address from %s", in_vp->port->conf.name);
 	}
+	if (icmp_error(&md) && !in_vp->uplink)
+		check_error_source(m, &md);
 	if (md.frag == SG_FRAG_LATER || icmp_error(&md))
 		return; /* decided with their first fragment, or RELATED to a connection */
 	flow = (struct sg_flow){.proto = md.proto, .src = md.src, .dst = md.dst, .sport = md.sport,

@@ -143,6 +143,11 @@ def pipeline_inputs():
     inner = f.ipv4(web1[2], db1[2], f.TCP, f.tcp(web1[2], db1[2], 40000, 5432, f.SYN, 100))
     icmp_err = f.eth(ROUTER, db1[1], f.ETH_IPV4,
                      f.ipv4(db1[2], web1[2], f.ICMP, f.icmp(3, 4, b"\0\0\x05\xdc" + inner[:28])))
+    # web2 claiming to be a router on the way of web1's connection to db1 (forged).
+    forged = f.eth(web1[1], VMS["web2"][1], f.ETH_IPV4,
+                   f.ipv4(VMS["web2"][2], web1[2], f.ICMP,
+                          f.icmp(3, 4, b"\0\0\0\x44" + f.ipv4(web1[2], db1[2], f.TCP, f.tcp(
+                              web1[2], db1[2], 40000, 5432, f.ACK, 101, 901))[:28])))
     hs = handshake("web1", "db1", 40000, 5432)
     ns_target = "fd00:2::1"
     ns = f.eth(f.multicast_mac(f.solicited_node(ns_target)), web1[1], f.ETH_IPV6,
@@ -188,6 +193,7 @@ def pipeline_inputs():
         "tcp-db1-db2": conversation(handshake("db1", "db2", 40002, 2379)),
         "tcp-pickup": conversation(hs[3:]),
         "icmp-related": conversation(hs[:1]) + record(0, icmp_err),
+        "icmp-forged": conversation(hs[:3]) + record(VMS["web2"][0], forged),
         "arp-nd": conversation([("web1", arp_gw), ("web1", arp_vm), ("web1", ns), ("web1", ns_vm)],
                                room=True),
         "ping": conversation([("web1", ping), ("db1", pong)]),

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """TCP echo service for the end-to-end tests: on each port given, answer every connection with
-"ECHO:" and what it received, then close. Listens on IPv4 and IPv6 (dual stack)."""
+"ECHO:" and what it received, then close. Listens on IPv4 and IPv6 (dual stack).
+With --stream first, echo every chunk as it arrives instead, for long-lived connections
+(tcp_steady.py)."""
 import socket
 import sys
 import threading
@@ -17,7 +19,22 @@ def serve(port):
         threading.Thread(target=echo, args=(conn,), daemon=True).start()
 
 
+def echo_stream(conn):
+    with conn:
+        try:
+            while True:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                conn.sendall(chunk)
+        except OSError:
+            pass
+
+
 def echo(conn):
+    if STREAM:
+        echo_stream(conn)
+        return
     with conn:
         conn.settimeout(10)
         data = b""
@@ -32,9 +49,11 @@ def echo(conn):
             pass
 
 
-threads = [threading.Thread(target=serve, args=(int(p),), daemon=True) for p in sys.argv[1:]]
+STREAM = sys.argv[1:2] == ["--stream"]
+ports = sys.argv[2:] if STREAM else sys.argv[1:]
+threads = [threading.Thread(target=serve, args=(int(p),), daemon=True) for p in ports]
 for t in threads:
     t.start()
-print("listening", " ".join(sys.argv[1:]), flush=True)
+print("listening", " ".join(ports), flush=True)
 for t in threads:
     t.join()
