@@ -57,6 +57,25 @@ verdict_reason(const struct sg_ct_verdict *v)
 	}
 }
 
+/*
+ * An ICMP error from a VM is related only when that VM is an endpoint of the connection it
+ * quotes. Between VMs the switch is the only router and it sends no errors, so an error from
+ * any other VM is forged: a neighbour that guessed a tuple, to reset or throttle (a tiny
+ * "fragmentation needed" MTU) someone else's connection. D11 alone checks only the outer
+ * destination. Errors from the uplink come from routers on the way and keep D11's rule.
+ */
+static inline bool
+icmp_error_forged(const struct dp_gen *gen, uint16_t in, const struct sg_pkt_meta *md,
+		const struct sg_conn *conn)
+{
+	struct sg_ct_tuple t;
+
+	if (gen->vports[in].uplink)
+		return false;
+	sg_ct_conn_tuple(conn, &t);
+	return !sg_ip_equal(&md->src, &t.src) && !sg_ip_equal(&md->src, &t.dst);
+}
+
 /* Act on a classified check. Returns true to forward the packet. */
 static bool
 finish_check(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, const struct dp_check *c)
@@ -114,6 +133,8 @@ dp_stage_conntrack(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, u
 		enum sg_drop_reason reason = verdict_reason(v);
 		bool reply = v->dir == SG_CT_DIR_REPLY;
 
+		if (v->result == SG_CT_RELATED && icmp_error_forged(gen, in, &w->meta[k], v->conn))
+			reason = SG_DROP_CT_NOT_NEW;
 		if (reason != SG_DROP_NONE) {
 			dp_drop(w, gen, in, k, reason);
 			continue;

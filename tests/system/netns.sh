@@ -107,7 +107,7 @@ sg_netns_cleanup() {
 sg_netns_missing() {
 	[ "$(id -u)" -eq 0 ] || { echo "needs root for network namespaces"; return; }
 	local tool
-	for tool in ip nc ethtool python3; do
+	for tool in ip nc ethtool ping python3; do
 		command -v "$tool" >/dev/null || { echo "needs $tool"; return; }
 	done
 	ip netns add "sgfw-probe-$$" 2>/dev/null || { echo "cannot create network namespaces"; return; }

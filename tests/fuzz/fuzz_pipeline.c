@@ -1,0 +1,479 @@
+/* libFuzzer target: the fw engine (admission, port security, ARP/ND answers, routing,
+ * conntrack, classification, forwarding) on arbitrary frames from any port.
+ *
+ * The switch is the one of pipeline-a.conf: four VMs and an uplink on ring ports, whose
+ * transmit ring is also their receive ring, so everything the switch sends is read back and
+ * checked. The fuzzer plays worker 0: it fills the worker's burst and calls
+ * dp_worker_process() as the worker loop does, with a clock it controls.
+ *
+ * Input: records of [control][length: 2 bytes, big endian][frame]:
+ *   control bits 0-2  ingress port (modulo the five ports)
+ *           bit 3     start a new burst here
+ *           bits 4-5  advance the clock first: 0, 10 ms, 2 s or 150 s (a new burst)
+ *           bit 6     128 bytes of room after the frame (else its buffer is exactly its size)
+ *           bit 7     swap to the other config (pipeline-b.conf <-> pipeline-a.conf) first
+ *   length   bits 0-10 frame length; bit 15: fix the IPv4 header checksum first
+ * A burst ends at 64 packets, at a change of port, and where the input says.
+ *
+ * Frames live in heap buffers of their exact size attached to the mbufs as external buffers,
+ * so AddressSanitizer sees any access past a frame, and LeakSanitizer any mbuf the switch loses.
+ * Each input starts from a clean slate: the clock jumps past every timeout, the tracker is swept
+ * and config A is running.
+ *
+ * Invariants, for every burst:
+ *  - every packet received is sent, absorbed or dropped with a counted reason, and every packet
+ *    counted as sent is on a ring; the pool gets every mbuf back;
+ *  - what comes out is well formed; out of a VM port it is addressed to that VM's MAC, from
+ *    the router's MAC or the sender's; nothing goes back where it came from but the switch's
+ *    own ARP replies and neighbour advertisements;
+ *  - from a VM, only the VM's own source addresses pass (D14), and only where the running
+ *    policy accepts the flow in one direction or the other (ICMP errors excepted: RELATED).
+ */
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#define SG_FUZZ_EAL
+#include "dp_private.h"
+#include "dp_worker.h"
+#include "fuzz_common.h"
+#include "sg_conf.h"
+#include "sg_ct.h"
+#include "sg_dp.h"
+
+#define N_MBUFS 511
+#define ROOM 128
+#define MAX_FRAME 2047
+
+static struct rte_mempool *pool;
+static struct sg_ct *ct;
+static struct sg_dp *dp;
+static struct dp_worker *worker;
+static struct rte_rcu_qsbr *qsv;
+static struct dp_gen *gens[2];    /* pipeline-a.conf, pipeline-b.conf */
+static bool config_b;
+static uint64_t now_ms = 1000;
+static bool verbose;
+static uint64_t drops_seen[8][SG_DROP_COUNT];
+
+/* The port counters summed over every port. */
+struct totals {
+	uint64_t rx, tx, absorbed, drops;
+};
+
+static struct sg_conf *
+load(const char *name)
+{
+	char path[512];
+	struct sg_error err = {0};
+	struct sg_conf *conf;
+
+	snprintf(path, sizeof(path), "%s/%s", SG_FUZZ_DIR, name);
+	conf = sg_conf_load_file(path, &err);
+	if (conf == NULL) {
+		fprintf(stderr, "fuzz_pipeline: %s\n", err.msg);
+		abort();
+	}
+	return conf;
+}
+
+static const struct dp_gen *
+current_gen(void)
+{
+	return atomic_load_explicit(&dp->gen, memory_order_acquire);
+}
+
+/*
+ * Swap configs as sg_dp_apply() does, but between two generations built once: building one
+ * (its rte_acl contexts) takes a good part of a second, which would leave no time to fuzz.
+ * The workers' side of a swap is the same: another policy under another epoch.
+ */
+static void
+apply(bool b)
+{
+	atomic_store_explicit(&dp->gen, gens[b], memory_order_release);
+	config_b = b;
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	struct sg_dp_params params = {.engine = SG_DP_ENGINE_FW, .n_workers = 1, .burst = 64,
+			.rx_desc = 1024, .tx_desc = 1024};
+	struct sg_ct_params ct_params;
+	struct sg_error err = {0};
+	struct sg_conf *conf;
+
+	(void)argc;
+	(void)argv;
+	verbose = getenv("SG_FUZZ_VERBOSE") != NULL;
+	fuzz_eal_init("fuzz_pipeline", 256);
+	pool = rte_pktmbuf_pool_create("fuzz_pipeline", N_MBUFS, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+			SOCKET_ID_ANY);
+	conf = load("pipeline-a.conf");
+	sg_ct_params_init(&ct_params);
+	ct_params.capacity = conf->conntrack.capacity;
+	ct_params.n_workers = 1;
+	ct = sg_ct_create(&ct_params);
+	if (pool == NULL || ct == NULL)
+		abort();
+	params.pool = pool;
+	params.ct = ct;
+	dp = sg_dp_create(&params, conf, &err);
+	if (dp == NULL) {
+		fprintf(stderr, "fuzz_pipeline: %s\n", err.msg);
+		abort();
+	}
+	gens[0] = atomic_load(&dp->gen);
+	gens[1] = dp_gen_build_ports(dp, load("pipeline-b.conf"), dp->ports, dp->n_ports, &err);
+	if (gens[1] == NULL) {
+		fprintf(stderr, "fuzz_pipeline: pipeline-b.conf: %s\n", err.msg);
+		abort();
+	}
+	worker = sg_dp_worker_arg(dp, 0);
+	qsv = sg_ct_qsbr(ct);
+	rte_rcu_qsbr_thread_register(qsv, 0);
+	rte_rcu_qsbr_thread_online(qsv, 0);
+	return 0;
+}
+
+static void
+totals_get(struct totals *t)
+{
+	const struct sg_conf *conf = sg_dp_conf(dp);
+
+	memset(t, 0, sizeof(*t));
+	for (uint32_t i = 0; i < conf->n_ports; i++) {
+		struct sg_dp_port_stats s;
+
+		FUZZ_CHECK(sg_dp_port_stats(dp, conf->ports[i].name, &s) == 0, "port %s",
+				conf->ports[i].name);
+		t->rx += s.rx_packets;
+		t->tx += s.tx_packets;
+		t->absorbed += s.absorbed;
+		t->drops += s.drops_total;
+	}
+}
+
+static void
+free_frame(void *addr, void *opaque)
+{
+	free(addr);
+	free(opaque);
+}
+
+/* A pool mbuf over a heap copy of the frame: 'room' bytes after it, none before. */
+static struct rte_mbuf *
+make_frame(const uint8_t *bytes, uint16_t len, uint16_t room)
+{
+	struct rte_mbuf_ext_shared_info *shinfo = malloc(sizeof(*shinfo));
+	uint8_t *buf = malloc((size_t)len + room + (len + room == 0));
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+
+	FUZZ_CHECK(m != NULL, "pool empty: the switch kept mbufs of earlier inputs");
+	if (shinfo == NULL || buf == NULL)
+		abort();
+	memcpy(buf, bytes, len);
+	shinfo->free_cb = free_frame;
+	shinfo->fcb_opaque = shinfo;
+	rte_mbuf_ext_refcnt_set(shinfo, 1);
+	rte_pktmbuf_attach_extbuf(m, buf, RTE_BAD_IOVA, (uint16_t)(len + room), shinfo);
+	FUZZ_CHECK(rte_pktmbuf_append(m, len) != NULL || len == 0, "append %u", len);
+	return m;
+}
+
+/* What the input's bit 15 asks: a correct IPv4 header checksum, so mutations get past it. */
+static void
+fix_ipv4_checksum(uint8_t *f, uint16_t len)
+{
+	uint32_t off = 12, ihl, sum = 0;
+	uint16_t type;
+
+	for (int tags = 0; tags < 3 && off + 2 <= len; tags++, off += 4) {
+		type = (uint16_t)(f[off] << 8 | f[off + 1]);
+		if (type != RTE_ETHER_TYPE_VLAN && type != RTE_ETHER_TYPE_QINQ)
+			break;
+	}
+	if (off + 2 > len || (f[off] << 8 | f[off + 1]) != RTE_ETHER_TYPE_IPV4)
+		return;
+	off += 2;
+	if (off + 20 > len)
+		return;
+	ihl = (f[off] & 0x0f) * 4u;
+	if (ihl < 20 || off + ihl > len)
+		return;
+	f[off + 10] = f[off + 11] = 0;
+	for (uint32_t i = 0; i < ihl; i += 2)
+		sum += (uint32_t)(f[off + i] << 8 | f[off + i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	f[off + 10] = (uint8_t)(~sum >> 8);
+	f[off + 11] = (uint8_t)~sum;
+}
+
+static bool
+icmp_error(const struct sg_pkt_meta *md)
+{
+	if (md->proto == 1 && md->src.family == SG_AF_INET)
+		return md->sport == 3 || md->sport == 4 || md->sport == 5 || md->sport == 11 ||
+		       md->sport == 12;
+	if (md->proto == 58 && md->src.family == SG_AF_INET6)
+		return md->sport >= 1 && md->sport <= 4;
+	return false;
+}
+
+/* The request type an ICMP query reply answers (the flow the policy admitted), or the type. */
+static uint16_t
+icmp_request_of(const struct sg_pkt_meta *md)
+{
+	if (md->proto == 1)
+		return md->sport == 0 ? 8 : md->sport == 14 ? 13 : md->sport == 16 ? 15 :
+				md->sport == 18 ? 17 : md->sport;
+	return md->sport == 129 ? 128 : md->sport;
+}
+
+/* Both checks of the path from vport 'from' to vport 'to' for 'flow'; the uplink has none. */
+static bool
+path_accepts(const struct dp_gen *gen, uint16_t from, uint16_t to, const struct sg_flow *flow)
+{
+	const struct sg_policy *policy = gen->conf->policy;
+	struct sg_verdict v;
+
+	if (!gen->vports[from].uplink) {
+		sg_policy_decide(policy, gen->vports[from].policy_port, SG_DIR_EGRESS, flow, &v);
+		if (v.action != SG_ACTION_ACCEPT)
+			return false;
+	}
+	if (!gen->vports[to].uplink) {
+		sg_policy_decide(policy, gen->vports[to].policy_port, SG_DIR_INGRESS, flow, &v);
+		if (v.action != SG_ACTION_ACCEPT)
+			return false;
+	}
+	return true;
+}
+
+static bool
+owns(const struct dp_vport *vp, const struct sg_ip *ip)
+{
+	for (uint32_t k = 0; k < vp->n_ips; k++)
+		if (sg_ip_equal(&vp->ips[k], ip))
+			return true;
+	return sg_ip_equal(&vp->link_local, ip);
+}
+
+static bool
+unspecified(const struct sg_ip *ip)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(ip->bytes, zero, 16) == 0;
+}
+
+/* An ICMP error a VM sent about a connection: the VM must be one of its endpoints. */
+static void
+check_error_source(const struct rte_mbuf *m, const struct sg_pkt_meta *md)
+{
+	uint32_t off = (uint32_t)md->l2_len + md->l3_len + 8;
+	bool v4 = md->src.family == SG_AF_INET;
+	uint8_t buf[40];
+	const uint8_t *h = rte_pktmbuf_read(m, off, v4 ? 20 : 40, buf);
+	const uint8_t *quoted_src, *quoted_dst;
+	size_t len = v4 ? 4 : 16;
+
+	FUZZ_CHECK(h != NULL, "related ICMP error without the header it quotes");
+	quoted_src = h + (v4 ? 12 : 8);
+	quoted_dst = h + (v4 ? 16 : 24);
+	FUZZ_CHECK(memcmp(md->src.bytes, quoted_src, len) == 0 ||
+					memcmp(md->src.bytes, quoted_dst, len) == 0,
+			"a VM's ICMP error about a connection it is not part of passed");
+}
+
+/* A frame the switch sent out of vport 'out' while processing a burst from vport 'in'. */
+static void
+check_sent(const struct dp_gen *gen, uint16_t in, uint16_t out, struct rte_mbuf *m)
+{
+	const struct dp_vport *in_vp = &gen->vports[in], *out_vp = &gen->vports[out];
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	struct sg_pkt_meta md;
+	struct sg_flow flow;
+
+	FUZZ_CHECK(sg_pkt_parse(m, &md) == SG_DROP_NONE, "sent a malformed frame (%s) out of %s",
+			sg_drop_reason_name((enum sg_drop_reason)md.reason), out_vp->port->conf.name);
+	if (out == in) {
+		/* Only the switch's answers go back, to the asker, from a MAC that owns the
+		 * address (the router's for gateways, the owner VM's for VM addresses). */
+		bool nd = md.l3 == SG_L3_IPV6 && md.proto == 58 && md.sport == SG_ND_ADVERT;
+
+		FUZZ_CHECK((md.l3 == SG_L3_ARP && md.sport == SG_ARP_REPLY) || nd,
+				"sent back something other than an answer");
+		FUZZ_CHECK(!in_vp->uplink, "answered on the uplink");
+		if (!nd || !rte_is_multicast_ether_addr(&eth->dst_addr))
+			FUZZ_CHECK(memcmp(eth->dst_addr.addr_bytes, in_vp->mac, 6) == 0,
+					"answer not addressed to the asker");
+		if (memcmp(eth->src_addr.addr_bytes, gen->router_mac, 6) != 0) {
+			uint16_t owner = dp_map_get(&gen->macs, DP_KEY_MAC, eth->src_addr.addr_bytes);
+			const struct sg_ip *addr = nd ? &md.nd_target : &md.src;
+
+			FUZZ_CHECK(owner != DP_NO_VPORT && owner != in &&
+							owns(&gen->vports[owner], addr),
+					"answered for an address with a MAC that does not own it");
+		}
+		return;
+	}
+	FUZZ_CHECK(md.l3 == SG_L3_IPV4 || md.l3 == SG_L3_IPV6, "forwarded non-IP");
+	if (out_vp->uplink)
+		/* Routed to the router behind it, or a VM's DHCP discovery (broadcast, or any
+		 * group address: resolve() looks at the multicast bit only). */
+		FUZZ_CHECK(memcmp(eth->dst_addr.addr_bytes, out_vp->mac, 6) == 0 ||
+						(rte_is_multicast_ether_addr(&eth->dst_addr) &&
+								md.proto == 17 && md.dport == 67),
+				"to the uplink, not to its router");
+	else
+		FUZZ_CHECK(memcmp(eth->dst_addr.addr_bytes, out_vp->mac, 6) == 0,
+				"out of %s, not addressed to it", out_vp->port->conf.name);
+	if (!in_vp->uplink) {
+		/* D14: only the sender's own MAC and addresses (or the router's MAC, routed). */
+		FUZZ_CHECK(memcmp(eth->src_addr.addr_bytes, in_vp->mac, 6) == 0 ||
+						memcmp(eth->src_addr.addr_bytes, gen->router_mac, 6) == 0,
+				"forwarded from a MAC not the sender's");
+		FUZZ_CHECK(owns(in_vp, &md.src) || unspecified(&md.src),
+				"forwarded a spoofed source address from %s", in_vp->port->conf.name);
+	}
+	if (icmp_error(&md) && !in_vp->uplink)
+		check_error_source(m, &md);
+	if (md.frag == SG_FRAG_LATER || icmp_error(&md))
+		return; /* decided with their first fragment, or RELATED to a connection */
+	flow = (struct sg_flow){.proto = md.proto, .src = md.src, .dst = md.dst, .sport = md.sport,
+			.dport = md.dport};
+	if (path_accepts(gen, in, out, &flow))
+		return;
+	if (md.proto == 1 || md.proto == 58) {
+		flow.sport = icmp_request_of(&md);
+	} else {
+		flow.sport = md.dport;
+		flow.dport = md.sport;
+	}
+	flow.src = md.dst;
+	flow.dst = md.src;
+	FUZZ_CHECK(path_accepts(gen, out, in, &flow),
+			"%s -> %s: proto %u %u -> %u passed, the policy refuses it both ways",
+			in_vp->port->conf.name, out_vp->port->conf.name, md.proto, md.sport, md.dport);
+}
+
+/* SG_FUZZ_VERBOSE=1: what each burst did, to see what a seed reaches. */
+static void
+report_burst(const struct dp_gen *gen, uint16_t in, uint16_t n, uint64_t sent,
+		const struct totals *before)
+{
+	const struct sg_conf *conf = gen->conf;
+	struct totals after;
+
+	totals_get(&after);
+	fprintf(stderr, "burst of %u from %s (config %c): %lu sent, %lu absorbed, %lu dropped\n", n,
+			gen->vports[in].port->conf.name, config_b ? 'b' : 'a', sent,
+			after.absorbed - before->absorbed, after.drops - before->drops);
+	for (uint32_t i = 0; i < conf->n_ports; i++) {
+		struct sg_dp_port_stats s;
+
+		sg_dp_port_stats(dp, conf->ports[i].name, &s);
+		for (int r = 1; r < SG_DROP_COUNT; r++)
+			if (s.drops[r] != drops_seen[i][r])
+				fprintf(stderr, "  %s: %lu %s\n", conf->ports[i].name,
+						s.drops[r] - drops_seen[i][r],
+						sg_drop_reason_name((enum sg_drop_reason)r));
+		memcpy(drops_seen[i], s.drops, sizeof(s.drops));
+	}
+}
+
+/* Run w->pkts[0..n) from vport 'in', then read back and check everything sent. */
+static void
+run_burst(uint16_t in, uint16_t n)
+{
+	const struct dp_gen *gen = current_gen();
+	struct totals before, after;
+	uint64_t sent = 0;
+
+	totals_get(&before);
+	worker->now_ms = now_ms;
+	dp_worker_process(worker, gen, in, n);
+	for (uint16_t v = 0; v < gen->n_vports; v++) {
+		struct rte_mbuf *out[SG_DP_MAX_BURST];
+		uint16_t got;
+
+		while ((got = rte_eth_rx_burst(gen->vports[v].port->dev.port_id, 0, out,
+				SG_DP_MAX_BURST)) != 0) {
+			for (uint16_t i = 0; i < got; i++)
+				check_sent(gen, in, v, out[i]);
+			rte_pktmbuf_free_bulk(out, got);
+			sent += got;
+		}
+	}
+	totals_get(&after);
+	FUZZ_CHECK(after.rx - before.rx == n, "received %u, counted %lu", n, after.rx - before.rx);
+	FUZZ_CHECK(after.tx - before.tx == sent, "sent %lu, counted %lu", sent, after.tx - before.tx);
+	FUZZ_CHECK(n == sent + (after.absorbed - before.absorbed) + (after.drops - before.drops),
+			"%u in, %lu sent, %lu absorbed, %lu dropped: packets unaccounted for", n, sent,
+			after.absorbed - before.absorbed, after.drops - before.drops);
+	FUZZ_CHECK(rte_mempool_avail_count(pool) == N_MBUFS, "%u mbufs missing",
+			N_MBUFS - rte_mempool_avail_count(pool));
+	if (verbose)
+		report_burst(gen, in, n, sent, &before);
+	dp_housekeeping(worker, gen);
+	rte_rcu_qsbr_quiescent(qsv, 0);
+}
+
+/* A clean slate: every connection of earlier inputs timed out and swept, config A running. */
+static void
+reset(void)
+{
+	/* Past the longest timeout (SG_CT_TIMEOUT_MAX s), well inside the 32-bit deadline wrap. */
+	now_ms += (uint64_t)SG_CT_TIMEOUT_MAX * 1000 + 1000;
+	worker->now_ms = now_ms;
+	for (int i = 0; i < 64 && sg_ct_expire(ct, 0, 1u << 20, now_ms) != 0; i++)
+		rte_rcu_qsbr_quiescent(qsv, 0);
+	rte_rcu_qsbr_quiescent(qsv, 0);
+	sg_ct_expire(ct, 0, 1u << 20, now_ms);
+	if (config_b)
+		apply(false);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const uint64_t steps[4] = {0, 10, 2000, 150000};
+	uint16_t n = 0, in = 0;
+	size_t pos = 0;
+
+	reset();
+	while (pos + 3 <= size) {
+		uint8_t control = data[pos];
+		uint16_t word = (uint16_t)(data[pos + 1] << 8 | data[pos + 2]);
+		uint16_t len = word & MAX_FRAME, port;
+		struct rte_mbuf *m;
+
+		pos += 3;
+		if (len > size - pos)
+			len = (uint16_t)(size - pos);
+		port = (uint16_t)((control & 7) % current_gen()->n_vports);
+		/* A burst comes from one port at one time. */
+		if (n > 0 && (port != in || (control & 0xb8) != 0 || n == SG_DP_MAX_BURST)) {
+			run_burst(in, n);
+			n = 0;
+		}
+		if (control & 0x80)
+			apply(!config_b);
+		now_ms += steps[(control >> 4) & 3];
+		m = make_frame(data + pos, len, (control & 0x40) ? ROOM : 0);
+		if (word & 0x8000)
+			fix_ipv4_checksum(rte_pktmbuf_mtod(m, uint8_t *), len);
+		pos += len;
+		in = port;
+		worker->pkts[n++] = m;
+	}
+	if (n > 0)
+		run_burst(in, n);
+	return 0;
+}

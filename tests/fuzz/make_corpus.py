@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""Write the fuzzers' seed corpus (tests/fuzz/corpus/<target>/): real inputs to start from.
+
+  pkt       frames of every kind the parser knows, well formed and not
+  pipeline  conversations between the VMs of pipeline-a.conf, as fuzz_pipeline's records
+  conf      the configs under config/ and tests/fuzz/ (includes inlined)
+  ctl       control-socket requests of every sgfwctl command, and a response
+
+Run it again after changing the formats; the files are committed so that CI needs nothing.
+"""
+import os
+import re
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
+import frames as f  # noqa: E402
+
+ROUTER = "02:53:47:00:00:01"
+UPLINK_PEER = "02:00:00:00:99:01"
+VMS = {  # name: (vport index in pipeline-a.conf, MAC, IPv4, IPv6)
+    "db1": (0, "52:54:00:01:00:0b", "10.1.0.11", "fd00:1::11"),
+    "db2": (1, "52:54:00:01:00:0c", "10.1.0.12", "fd00:1::12"),
+    "web1": (2, "52:54:00:02:00:0b", "10.2.0.11", "fd00:2::11"),
+    "web2": (3, "52:54:00:02:00:0c", "10.2.0.12", "fd00:2::12"),
+}
+UPLINK = 4
+
+
+def write(target, name, data):
+    directory = os.path.join(HERE, "corpus", target)
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, name), "wb") as out:
+        out.write(data)
+
+
+def l2_dst(src_vm, dst_vm):
+    """Same subnet: the VM's MAC; otherwise the router's."""
+    return VMS[dst_vm][1] if VMS[src_vm][2].split(".")[1] == VMS[dst_vm][2].split(".")[1] \
+        else ROUTER
+
+
+def tcp4(src_vm, dst_vm, sport, dport, flags, seq, ack, payload=b""):
+    s, d = VMS[src_vm][2], VMS[dst_vm][2]
+    return f.eth(l2_dst(src_vm, dst_vm), VMS[src_vm][1], f.ETH_IPV4,
+                 f.ipv4(s, d, f.TCP, f.tcp(s, d, sport, dport, flags, seq, ack, payload=payload)))
+
+
+def tcp6(src_vm, dst_vm, sport, dport, flags, seq, ack, payload=b""):
+    s, d = VMS[src_vm][3], VMS[dst_vm][3]
+    return f.eth(l2_dst(src_vm, dst_vm), VMS[src_vm][1], f.ETH_IPV6,
+                 f.ipv6(s, d, f.TCP, f.tcp(s, d, sport, dport, flags, seq, ack, payload=payload)))
+
+
+def udp4(src_vm, dst_vm, sport, dport, payload=b"x" * 16):
+    s, d = VMS[src_vm][2], VMS[dst_vm][2]
+    return f.eth(l2_dst(src_vm, dst_vm), VMS[src_vm][1], f.ETH_IPV4,
+                 f.ipv4(s, d, f.UDP, f.udp(s, d, sport, dport, payload)))
+
+
+def handshake(a, b, sport, dport, build=tcp4):
+    """(sender, frame) for a whole TCP connection from a to b."""
+    return [
+        (a, build(a, b, sport, dport, f.SYN, 100, 0)),
+        (b, build(b, a, dport, sport, f.SYN | f.ACK, 900, 101)),
+        (a, build(a, b, sport, dport, f.ACK, 101, 901)),
+        (a, build(a, b, sport, dport, f.PSH | f.ACK, 101, 901, b"hello")),
+        (b, build(b, a, dport, sport, f.PSH | f.ACK, 901, 106, b"HELLO")),
+        (a, build(a, b, sport, dport, f.FIN | f.ACK, 106, 906)),
+        (b, build(b, a, dport, sport, f.FIN | f.ACK, 906, 107)),
+        (a, build(a, b, sport, dport, f.ACK, 107, 907)),
+    ]
+
+
+# ---- pkt: single frames ----
+
+def pkt_frames():
+    a4, b4, a6, b6 = "10.2.0.11", "10.1.0.11", "fd00:2::11", "fd00:1::11"
+    sm, dm = VMS["web1"][1], ROUTER
+    v4 = lambda proto, l4, **kw: f.eth(dm, sm, f.ETH_IPV4, f.ipv4(a4, b4, proto, l4, **kw))
+    v6 = lambda nh, l4, **kw: f.eth(dm, sm, f.ETH_IPV6, f.ipv6(a6, b6, nh, l4, **kw))
+    syn4 = f.tcp(a4, b4, 40000, 5432, f.SYN, options=bytes.fromhex("020405b40402080a0000000100000000"
+                                                                     "01030307"))
+    syn6 = f.tcp(a6, b6, 40000, 5432, f.SYN)
+    inner = f.ipv4(b4, a4, f.TCP, f.tcp(b4, a4, 5432, 40000, f.SYN | f.ACK))[:28]
+    ns_target = "fd00:2::1"
+    return {
+        "tcp4-syn": v4(f.TCP, syn4),
+        "tcp6-syn": v6(f.TCP, syn6),
+        "tcp4-vlan": f.eth(dm, sm, f.ETH_IPV4, f.ipv4(a4, b4, f.TCP, syn4), vlans=[(f.ETH_VLAN, 7)]),
+        "tcp6-qinq": f.eth(dm, sm, f.ETH_IPV6, f.ipv6(a6, b6, f.TCP, syn6),
+                           vlans=[(f.ETH_QINQ, 100), (f.ETH_VLAN, 7)]),
+        "udp4": v4(f.UDP, f.udp(a4, b4, 5353, 53, b"query")),
+        "udp6": v6(f.UDP, f.udp(a6, b6, 5353, 53, b"query")),
+        "icmp4-echo": v4(f.ICMP, f.icmp(8, 0, f.echo(7, 1))),
+        "icmp4-unreachable": v4(f.ICMP, f.icmp(3, 3, b"\0" * 4 + inner)),
+        "icmp6-echo": v6(f.ICMPV6, f.icmp6(a6, b6, 128, 0, f.echo(7, 1))),
+        "icmp6-ns": f.eth(f.multicast_mac(f.solicited_node(ns_target)), sm, f.ETH_IPV6,
+                          f.ipv6(a6, f.solicited_node(ns_target), f.ICMPV6,
+                                 f.icmp6(a6, f.solicited_node(ns_target), 135, 0,
+                                         f.ns(ns_target, sm)), hlim=255)),
+        "icmp6-ns-dad": f.eth("33:33:ff:00:00:11", sm, f.ETH_IPV6,
+                              f.ipv6("::", f.solicited_node(a6), f.ICMPV6,
+                                     f.icmp6("::", f.solicited_node(a6), 135, 0, f.ns(a6)),
+                                     hlim=255)),
+        "icmp6-na": f.eth(dm, sm, f.ETH_IPV6,
+                          f.ipv6(a6, "fd00:2::1", f.ICMPV6,
+                                 f.icmp6(a6, "fd00:2::1", 136, 0, f.na(a6, sm, 0x60)), hlim=255)),
+        "arp-request": f.eth(f.BROADCAST, sm, f.ETH_ARP,
+                             f.arp(1, sm, a4, "00:00:00:00:00:00", "10.2.0.1")),
+        "arp-reply": f.eth(dm, sm, f.ETH_ARP, f.arp(2, sm, a4, dm, "10.2.0.1")),
+        "ipv4-options": v4(f.TCP, syn4, options=b"\x94\x04\0\0"),
+        "ipv4-frag-first": v4(f.UDP, f.udp(a4, b4, 1, 2, b"x" * 64)[:48], frag=0x2000),
+        "ipv4-frag-later": v4(f.UDP, b"x" * 24, frag=6),
+        "ipv6-ext-chain": v6(f.HOPOPTS, f.ext(f.DSTOPTS, b"\x01\x04\0\0\0\0") +
+                             f.ext(f.UDP) + f.udp(a6, b6, 1, 2)),
+        "ipv6-routing-ah": v6(f.ROUTING, f.routing(f.AH, 2) + f.ah(f.TCP) + syn6),
+        "ipv6-frag": v6(f.FRAGMENT, f.frag6(f.UDP, 0, True, 0x1234) +
+                        f.udp(a6, b6, 1, 2, b"y" * 40)),
+        "ipv6-frag-later": v6(f.FRAGMENT, f.frag6(f.UDP, 48, False, 0x1234) + b"z" * 16),
+        "gre4": v4(f.GRE, b"\0\0\x08\0" + b"\0" * 20),
+        "esp6": v6(50, b"\0\0\0\1\0\0\0\1" + b"\0" * 16),
+    }
+
+
+# ---- pipeline: records ----
+
+def record(port, frame, new_burst=False, step=0, room=False, swap=False):
+    control = port | (0x08 if new_burst else 0) | step << 4 | (0x40 if room else 0) | \
+        (0x80 if swap else 0)
+    return struct.pack("!BH", control, len(frame)) + frame
+
+
+def conversation(frames, **kw):
+    return b"".join(record(VMS[vm][0] if vm in VMS else UPLINK, fr, **kw) for vm, fr in frames)
+
+
+def pipeline_inputs():
+    web1, db1 = VMS["web1"], VMS["db1"]
+    # db1 refusing web1's SYN: the error quotes the packet db1 received.
+    inner = f.ipv4(web1[2], db1[2], f.TCP, f.tcp(web1[2], db1[2], 40000, 5432, f.SYN, 100))
+    icmp_err = f.eth(ROUTER, db1[1], f.ETH_IPV4,
+                     f.ipv4(db1[2], web1[2], f.ICMP, f.icmp(3, 4, b"\0\0\x05\xdc" + inner[:28])))
+    # web2 claiming to be a router on the way of web1's connection to db1 (forged).
+    forged = f.eth(web1[1], VMS["web2"][1], f.ETH_IPV4,
+                   f.ipv4(VMS["web2"][2], web1[2], f.ICMP,
+                          f.icmp(3, 4, b"\0\0\0\x44" + f.ipv4(web1[2], db1[2], f.TCP, f.tcp(
+                              web1[2], db1[2], 40000, 5432, f.ACK, 101, 901))[:28])))
+    hs = handshake("web1", "db1", 40000, 5432)
+    ns_target = "fd00:2::1"
+    ns = f.eth(f.multicast_mac(f.solicited_node(ns_target)), web1[1], f.ETH_IPV6,
+               f.ipv6(web1[3], f.solicited_node(ns_target), f.ICMPV6,
+                      f.icmp6(web1[3], f.solicited_node(ns_target), 135, 0,
+                              f.ns(ns_target, web1[1])), hlim=255))
+    ns_vm = f.eth("33:33:ff:00:00:12", web1[1], f.ETH_IPV6,
+                  f.ipv6(web1[3], f.solicited_node("fd00:2::12"), f.ICMPV6,
+                         f.icmp6(web1[3], f.solicited_node("fd00:2::12"), 135, 0,
+                                 f.ns("fd00:2::12", web1[1])), hlim=255))
+    arp_gw = f.eth(f.BROADCAST, web1[1], f.ETH_ARP,
+                   f.arp(1, web1[1], web1[2], "00:00:00:00:00:00", "10.2.0.1"))
+    arp_vm = f.eth(f.BROADCAST, web1[1], f.ETH_ARP,
+                   f.arp(1, web1[1], web1[2], "00:00:00:00:00:00", "10.2.0.12"))
+    ping = f.eth(ROUTER, web1[1], f.ETH_IPV4,
+                 f.ipv4(web1[2], db1[2], f.ICMP, f.icmp(8, 0, f.echo(9, 1))))
+    pong = f.eth(ROUTER, db1[1], f.ETH_IPV4,
+                 f.ipv4(db1[2], web1[2], f.ICMP, f.icmp(0, 0, f.echo(9, 1))))
+    from_uplink = f.eth(ROUTER, UPLINK_PEER, f.ETH_IPV4,
+                        f.ipv4("198.51.100.7", db1[2], f.UDP, f.udp("198.51.100.7", db1[2], 3333,
+                                                                    53, b"q")))
+    dns_answer = f.eth(ROUTER, db1[1], f.ETH_IPV4,
+                       f.ipv4(db1[2], "198.51.100.7", f.UDP, f.udp(db1[2], "198.51.100.7", 53,
+                                                                   3333, b"a")))
+    dhcp = f.eth(f.BROADCAST, VMS["web2"][1], f.ETH_IPV4,
+                 f.ipv4("0.0.0.0", "255.255.255.255", f.UDP,
+                        f.udp("0.0.0.0", "255.255.255.255", 68, 67, b"\1" * 240)))
+    payload = f.udp(db1[2], web1[2], 5500, 5500, b"f" * 56)
+    frag1 = f.eth(ROUTER, db1[1], f.ETH_IPV4,
+                  f.ipv4(db1[2], web1[2], f.UDP, payload[:32], ident=77, frag=0x2000))
+    frag2 = f.eth(ROUTER, db1[1], f.ETH_IPV4,
+                  f.ipv4(db1[2], web1[2], f.UDP, payload[32:], ident=77, frag=4))
+    gre = f.eth(ROUTER, db1[1], f.ETH_IPV4, f.ipv4(db1[2], web1[2], f.GRE, b"\0\0\x08\0" * 4))
+    spoof = f.eth(ROUTER, web1[1], f.ETH_IPV4,
+                  f.ipv4(db1[2], VMS["db2"][2], f.TCP, f.tcp(db1[2], VMS["db2"][2], 1, 2379, f.SYN)))
+    return {
+        "tcp-web1-db1": conversation(hs),
+        "tcp-web1-db1-swap": conversation(hs[:4]) + record(0, hs[4][1], swap=True) +
+        conversation(hs[4:]),
+        "tcp-web1-db1-timeout": conversation(hs[:3]) + record(2, hs[3][1], step=3) +
+        conversation(hs[4:]),
+        "tcp6-web1-db1": conversation(handshake("web1", "db1", 40001, 5432, tcp6)),
+        "tcp-db1-db2": conversation(handshake("db1", "db2", 40002, 2379)),
+        "tcp-pickup": conversation(hs[3:]),
+        "icmp-related": conversation(hs[:1]) + record(0, icmp_err),
+        "icmp-forged": conversation(hs[:3]) + record(VMS["web2"][0], forged),
+        "arp-nd": conversation([("web1", arp_gw), ("web1", arp_vm), ("web1", ns), ("web1", ns_vm)],
+                               room=True),
+        "ping": conversation([("web1", ping), ("db1", pong)]),
+        "uplink-dns": record(UPLINK, from_uplink) + record(0, dns_answer),
+        "dhcp": record(3, dhcp),
+        "fragments": conversation([("db1", frag1), ("db1", frag2)]),
+        "gre": record(0, gre) + record(0, gre, step=2),
+        "spoof": record(2, spoof) + record(2, hs[0][1]),
+    }
+
+
+# ---- conf: config files, includes inlined ----
+
+def inline(path):
+    text = open(path).read()
+
+    def include(match):
+        return inline(os.path.join(os.path.dirname(path), match.group(1)))
+    return re.sub(r'^@include "([^"]+)"$', include, text, flags=re.M)
+
+
+# ---- ctl: requests ----
+
+def request(args, json=False, config_b=False):
+    data = b"SGC1" + struct.pack("=II", (1 if json else 0) | (2 if config_b else 0), len(args))
+    for arg in args:
+        data += struct.pack("=I", len(arg)) + arg.encode()
+    return data
+
+
+def main():
+    for name, frame in pkt_frames().items():
+        write("pkt", name, frame)
+    for name, data in pipeline_inputs().items():
+        write("pipeline", name, data)
+    for name in ("seed.conf", "sample-multi.conf", "seed-groups.conf"):
+        write("conf", name, inline(os.path.join(ROOT, "config", name)).encode())
+    for name in ("pipeline-a.conf", "pipeline-b.conf"):
+        write("conf", name, inline(os.path.join(HERE, name)).encode())
+    requests = {
+        "check": (["check"], False, False),
+        "check-json": (["check"], True, True),
+        "ports": (["ports"], True, False),
+        "groups": (["groups"], False, True),
+        "effective": (["effective", "app1"], False, False),
+        "effective-dir": (["effective", "db1", "ingress"], True, True),
+        "explain-path": (["explain", "web1", "to", "db1", "tcp", "5432"], True, True),
+        "explain-flow": (["explain", "db1", "ingress", "tcp", "10.2.0.11:40000",
+                          "10.1.0.11:5432"], False, True),
+        "explain-icmp": (["explain", "app1", "ingress", "icmp", "192.0.2.9", "10.20.1.21",
+                          "8"], False, False),
+        "explain6": (["explain", "lb1", "ingress", "tcp", "[2001:db8::1]:1234",
+                      "[fd00:20:1::10]:443"], True, False),
+        "unknown": (["stats", "db1"], False, False),
+    }
+    for name, (args, json, config_b) in requests.items():
+        write("ctl", name, request(args, json, config_b))
+    write("ctl", "response", b"SGR1" + struct.pack("=II", 0, 3) + b"ok\n" + struct.pack("=I", 0))
+
+
+if __name__ == "__main__":
+    main()
