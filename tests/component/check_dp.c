@@ -1147,11 +1147,461 @@ START_TEST(engine_io)
 }
 END_TEST
 
+/* ---- Fragments (D12) ---- */
+
+/* A 3008-byte UDP datagram b1 -> a1:53 (allowed) and its three fragments. */
+static const struct t_spec dgram = {T_UDP, "10.2.0.11", "10.1.0.11", .sport = 5353, .dport = 53,
+		.len = 3000};
+static const struct t_spec dgram_denied = {T_UDP, "10.2.0.11", "10.1.0.11", .sport = 5353,
+		.dport = 54, .len = 3000};
+static const struct t_spec dgram6 = {T_UDP, "fd00:2::11", "fd00:1::11", .sport = 5353, .dport = 53,
+		.len = 3000, .ext = X_HBH};
+static const struct t_spec dgram6_denied = {T_UDP, "fd00:2::11", "fd00:1::11", .sport = 5353,
+		.dport = 54, .len = 3000};
+static const struct t_spec echo_big = {T_ICMP, "10.2.0.11", "10.1.0.11", .type = 8, .id = 77,
+		.len = 2000};
+
+#define F1(id) {0, 1480, true, (id)}
+#define F2(id) {1480, 1480, true, (id)}
+#define F3(id) {2960, 0, false, (id)}
+#define F6_1(id) {0, 1448, true, (id)}
+#define F6_2(id) {1448, 1448, true, (id)}
+#define F6_3(id) {2896, 0, false, (id)}
+
+static struct t_pkt fbuf[DP_FRAG_HOLD + 8];
+
+/* Counters of every port before a step, to compare with after. */
+struct t_snap {
+	struct sg_dp_port_stats s[N_PORTS];
+};
+
+static void
+snap(const struct t_dp *t, struct t_snap *sn)
+{
+	t_stats(t, sn->s);
+}
+
+/* Port 'name' dropped 'n' more packets for 'reason' (and nothing else) since 'before'. */
+static void
+expect_drops(const struct t_dp *t, const struct t_snap *before, const char *name,
+		enum sg_drop_reason reason, uint64_t n)
+{
+	struct t_snap now;
+	int p = port_index(name);
+
+	snap(t, &now);
+	for (int r = 0; r < SG_DROP_COUNT; r++)
+		ck_assert_msg(now.s[p].drops[r] - before->s[p].drops[r] == (r == (int)reason ? n : 0),
+				"port %s: %lu more %s drops, want %lu", name,
+				now.s[p].drops[r] - before->s[p].drops[r],
+				sg_drop_reason_name((enum sg_drop_reason)r), r == (int)reason ? n : 0);
+}
+
+/* Send fragments 'fr[0..n)' of 's' from 'from' as one burst; they are kept in fbuf[first..]. */
+static void
+send_frags(struct t_dp *t, const char *from, const struct t_spec *s, const struct t_frag *fr,
+		uint16_t n, uint16_t first)
+{
+	for (uint16_t k = 0; k < n; k++)
+		t_build(from, s, &fr[k], &fbuf[first + k]);
+	t_send(t, from, &fbuf[first], n);
+}
+
+/* Port 'to' sent exactly the fragments fbuf[idx[0..n)] in that order, routed. */
+static void
+expect_sent(struct t_dp *t, const char *to, const uint16_t *idx, uint16_t n)
+{
+	struct rte_mbuf *m[DP_FRAG_HOLD + 8];
+	uint16_t got = t_sent(t, to, m, RTE_DIM(m));
+	static struct t_pkt want;
+
+	ck_assert_msg(got == n, "port %s sent %u fragments, want %u", to, got, n);
+	for (uint16_t k = 0; k < n; k++) {
+		expect_routed(&fbuf[idx[k]], to, &want);
+		ck_assert_uint_eq(m[k]->pkt_len, want.len);
+		ck_assert_msg(memcmp(rte_pktmbuf_mtod(m[k], void *), want.b, want.len) == 0,
+				"fragment %u out of %s differs from fbuf[%u] routed", k, to, idx[k]);
+	}
+	rte_pktmbuf_free_bulk(m, got);
+}
+
+static void
+expect_quiet(struct t_dp *t)
+{
+	for (size_t p = 0; p < N_PORTS; p++)
+		expect_sent(t, test_ports[p].name, NULL, 0);
+}
+
+/* Live datagram entries in the worker's table. */
+static unsigned int
+frag_entries(const struct t_dp *t)
+{
+	unsigned int n = 0;
+
+	for (unsigned int k = 0; k < DP_FRAG_BUCKETS * DP_FRAG_WAYS; k++)
+		n += t->w->frags->entries[k].state != DP_FRAG_FREE &&
+		     t->w->now_ms < t->w->frags->entries[k].deadline;
+	return n;
+}
+
+START_TEST(frag_in_order)
+{
+	const struct t_frag fr[] = {F1(1), F2(1), F3(1)};
+	const uint16_t all[] = {0, 1, 2};
+	uint64_t hits_before[MAX_RULES], hits_after[MAX_RULES];
+	struct sg_ct_stats cs;
+	struct t_snap before;
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	t_hits(&t, hits_before);
+	snap(&t, &before);
+	send_frags(&t, "b1", &dgram, fr, 3, 0);
+	expect_sent(&t, "a1", all, 3);
+	expect_drops(&t, &before, "b1", SG_DROP_NONE, 0);
+	/* Classified once: one hit per side, one connection, one conntrack packet. */
+	t_hits(&t, hits_after);
+	ck_assert_uint_eq(hits_after[t_rule_id(&t, "sg-a rule 2")] -
+			hits_before[t_rule_id(&t, "sg-a rule 2")], 1);
+	ck_assert_uint_eq(hits_after[t_rule_id(&t, EGRESS_B)] - hits_before[t_rule_id(&t, EGRESS_B)], 1);
+	sg_ct_stats_get(t.ct, &cs);
+	ck_assert_uint_eq(cs.inserts, 1);
+	ck_assert_uint_eq(cs.results[SG_CT_NEW], 1);
+	ck_assert_uint_eq(cs.results[SG_CT_INVALID], 0);
+	ck_assert_uint_eq(frag_entries(&t), 0); /* complete: the entry is freed */
+
+	/* The same, one fragment per burst; the reply direction comes back fragmented too. */
+	for (uint16_t k = 0; k < 3; k++) {
+		const struct t_frag one = {fr[k].off, fr[k].len, fr[k].more, 2};
+
+		send_frags(&t, "b1", &dgram, &one, 1, k);
+		expect_sent(&t, "a1", &k, 1);
+	}
+	{
+		const struct t_spec reply = {T_UDP, "10.1.0.11", "10.2.0.11", .sport = 53,
+				.dport = 5353, .len = 3000};
+		const struct t_frag rf[] = {F1(9), F2(9), F3(9)};
+
+		send_frags(&t, "a1", &reply, rf, 3, 0);
+		expect_sent(&t, "b1", all, 3);
+	}
+	sg_ct_stats_get(t.ct, &cs);
+	ck_assert_uint_eq(cs.inserts, 1);
+	ck_assert_uint_eq(cs.results[SG_CT_NEW] + cs.results[SG_CT_ESTABLISHED] +
+			cs.results[SG_CT_REPLY], 3);
+	ck_assert_uint_eq(frag_entries(&t), 0);
+	expect_drops(&t, &before, "b1", SG_DROP_NONE, 0);
+	expect_drops(&t, &before, "a1", SG_DROP_NONE, 0);
+	t_close(&t);
+}
+END_TEST
+
+START_TEST(frag_out_of_order)
+{
+	const struct t_frag later[] = {F3(3), F2(3)}, first[] = {F1(3)};
+	const uint16_t order[] = {2, 0, 1}; /* fbuf: 0 = F3, 1 = F2, 2 = F1 */
+	struct t_snap before;
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	snap(&t, &before);
+	send_frags(&t, "b1", &dgram, later, 2, 0);
+	expect_quiet(&t); /* held until the first fragment decides */
+	ck_assert_uint_eq(t.w->frags->n_held, 2);
+	t.w->now_ms += DP_FRAG_HOLD_MS - 1;
+	dp_housekeeping(t.w, t_gen(&t));
+	ck_assert_uint_eq(t.w->frags->n_held, 2);
+	send_frags(&t, "b1", &dgram, first, 1, 2);
+	expect_sent(&t, "a1", order, 3);
+	ck_assert_uint_eq(t.w->frags->n_held, 0);
+	ck_assert_uint_eq(frag_entries(&t), 0);
+	expect_drops(&t, &before, "b1", SG_DROP_NONE, 0);
+
+	/* Reversed inside one burst: the first fragment is decided first, the rest follow. */
+	{
+		const struct t_frag rev[] = {F3(4), F2(4), F1(4)};
+
+		send_frags(&t, "b1", &dgram, rev, 3, 0);
+		expect_sent(&t, "a1", order, 3);
+	}
+	/* A fragment whose first never comes is dropped after DP_FRAG_HOLD_MS. */
+	{
+		const struct t_frag lone[] = {F2(5)};
+
+		send_frags(&t, "b1", &dgram, lone, 1, 0);
+		expect_quiet(&t);
+		t.w->now_ms += DP_FRAG_HOLD_MS;
+		dp_housekeeping(t.w, t_gen(&t));
+		expect_quiet(&t);
+		expect_drops(&t, &before, "b1", SG_DROP_FRAG_UNMATCHED, 1);
+		ck_assert_uint_eq(t.w->frags->n_held, 0);
+	}
+	t_close(&t);
+}
+END_TEST
+
+START_TEST(frag_denied)
+{
+	const struct t_frag fr[] = {F1(6), F2(6)}, last[] = {F3(6)};
+	const struct t_frag held[] = {F2(7), F3(7)}, first[] = {F1(7)};
+	struct t_snap before;
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	snap(&t, &before);
+	/* The first fragment is denied by a1's ingress: so is every later one. */
+	send_frags(&t, "b1", &dgram_denied, fr, 2, 0);
+	expect_quiet(&t);
+	expect_drops(&t, &before, "b1", SG_DROP_ACL_INGRESS, 2);
+	send_frags(&t, "b1", &dgram_denied, last, 1, 0);
+	expect_quiet(&t);
+	expect_drops(&t, &before, "b1", SG_DROP_ACL_INGRESS, 3);
+	/* Held fragments of a datagram denied later are dropped with its reason. */
+	send_frags(&t, "b1", &dgram_denied, held, 2, 0);
+	expect_quiet(&t);
+	send_frags(&t, "b1", &dgram_denied, first, 1, 0);
+	expect_quiet(&t);
+	expect_drops(&t, &before, "b1", SG_DROP_ACL_INGRESS, 6);
+	ck_assert_uint_eq(t.w->frags->n_held, 0);
+	/* IPv6, denied the same way. */
+	{
+		const struct t_frag f6[] = {F6_1(8), F6_2(8), F6_3(8)};
+
+		send_frags(&t, "b1", &dgram6_denied, f6, 3, 0);
+		expect_quiet(&t);
+		expect_drops(&t, &before, "b1", SG_DROP_ACL_INGRESS, 9);
+	}
+	/* A later fragment from a spoofed source never reaches the table. */
+	{
+		const struct t_spec spoof = {T_UDP, "10.2.0.99", "10.1.0.11", .sport = 5353,
+				.dport = 53, .len = 3000};
+		const struct t_frag f[] = {F2(10)};
+
+		snap(&t, &before);
+		send_frags(&t, "b1", &spoof, f, 1, 0);
+		expect_drops(&t, &before, "b1", SG_DROP_SPOOF_IP, 1);
+		ck_assert_uint_eq(t.w->frags->n_held, 0);
+	}
+	t_close(&t);
+}
+END_TEST
+
+START_TEST(frag_overlap_tiny)
+{
+	const struct t_frag fr[] = {F1(11)};
+	const struct t_frag overlap[] = {{1472, 1480, true, 11}};
+	const struct t_frag rest[] = {F2(11), F3(11)};
+	const uint16_t zero = 0;
+	struct t_snap before;
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	snap(&t, &before);
+	send_frags(&t, "b1", &dgram, fr, 1, 0);
+	expect_sent(&t, "a1", &zero, 1);
+	/* Overlapping the first fragment: dropped, and the datagram with it. */
+	send_frags(&t, "b1", &dgram, overlap, 1, 0);
+	expect_quiet(&t);
+	expect_drops(&t, &before, "b1", SG_DROP_FRAG_OVERLAP, 1);
+	send_frags(&t, "b1", &dgram, rest, 2, 0);
+	expect_quiet(&t);
+	expect_drops(&t, &before, "b1", SG_DROP_FRAG_OVERLAP, 3);
+
+	/* A duplicate first fragment, even identical, refuses the datagram. */
+	{
+		const struct t_frag dup[] = {F1(12), F1(12)}, tail[] = {F2(12)};
+
+		send_frags(&t, "b1", &dgram, dup, 2, 0);
+		expect_sent(&t, "a1", &zero, 1);
+		expect_drops(&t, &before, "b1", SG_DROP_FRAG_OVERLAP, 4);
+		send_frags(&t, "b1", &dgram, tail, 1, 0);
+		expect_quiet(&t);
+		expect_drops(&t, &before, "b1", SG_DROP_FRAG_OVERLAP, 5);
+	}
+	/* A second last fragment ending elsewhere is inconsistent. Refusing the datagram drops
+	 * the fragments of the burst not yet sent too; the first was already on its way. */
+	{
+		const struct t_frag f[] = {F1(13), F3(13), {2960, 24, false, 13}};
+
+		send_frags(&t, "b1", &dgram, f, 3, 0);
+		expect_sent(&t, "a1", &zero, 1);
+		expect_drops(&t, &before, "b1", SG_DROP_FRAG_OVERLAP, 7);
+	}
+	/* Later fragments overlapping each other before the first arrived: both are refused,
+	 * and the first fragment when it comes. */
+	{
+		const struct t_frag f[] = {F2(14), {1480, 8, true, 14}}, first[] = {F1(14)};
+
+		send_frags(&t, "b1", &dgram, f, 2, 0);
+		expect_quiet(&t);
+		expect_drops(&t, &before, "b1", SG_DROP_FRAG_OVERLAP, 9);
+		send_frags(&t, "b1", &dgram, first, 1, 0);
+		expect_quiet(&t);
+		expect_drops(&t, &before, "b1", SG_DROP_FRAG_OVERLAP, 10);
+		ck_assert_uint_eq(t.w->frags->n_held, 0);
+	}
+	/* Tiny: a first fragment too short for the UDP header is the parser's FRAG_TINY... */
+	{
+		const struct t_frag f[] = {{0, 0, true, 15}};
+		struct t_snap b2;
+		const struct t_spec tiny = {T_PROTO, "10.2.0.11", "10.1.0.11", .type = 6, .len = 8};
+
+		snap(&t, &b2);
+		send_frags(&t, "b1", &tiny, f, 1, 0);
+		expect_quiet(&t);
+		expect_drops(&t, &b2, "b1", SG_DROP_FRAG_TINY, 1);
+	}
+	/* ... and a TCP fragment at offset 8 (RFC 1858) an overlap. */
+	{
+		const struct t_spec tcp = {T_TCP, "10.2.0.11", "10.1.0.11", .sport = 1, .dport = 80,
+				.flags = 0x02, .len = 64};
+		const struct t_frag f[] = {{8, 16, true, 16}};
+		struct t_snap b2;
+
+		snap(&t, &b2);
+		send_frags(&t, "b1", &tcp, f, 1, 0);
+		expect_quiet(&t);
+		expect_drops(&t, &b2, "b1", SG_DROP_FRAG_OVERLAP, 1);
+	}
+	t_close(&t);
+}
+END_TEST
+
+START_TEST(frag_table_full)
+{
+	const uint16_t zero = 0;
+	struct dp_frag_key key;
+	struct sg_pkt_meta md;
+	struct t_snap before;
+	uint32_t ids[DP_FRAG_WAYS + 1], n = 0, bucket = UINT32_MAX;
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	/* Datagram ids that all land in one bucket. */
+	memset(&md, 0, sizeof(md));
+	ip_of(dgram.src, &md.src);
+	ip_of(dgram.dst, &md.dst);
+	md.proto = 17;
+	for (uint32_t id = 100; n < RTE_DIM(ids); id++) {
+		md.frag_id = id;
+		dp_frag_key_of(&md, t_vport(&t, "b1"), &key);
+		if (bucket == UINT32_MAX)
+			bucket = dp_frag_bucket(&key);
+		if (dp_frag_bucket(&key) == bucket)
+			ids[n++] = id;
+	}
+	snap(&t, &before);
+	for (uint32_t k = 0; k < DP_FRAG_WAYS; k++) {
+		const struct t_frag f = F1(ids[k]);
+
+		send_frags(&t, "b1", &dgram, &f, 1, 0);
+		expect_sent(&t, "a1", &zero, 1);
+	}
+	{
+		const struct t_frag f[] = {F1(ids[DP_FRAG_WAYS]), F2(ids[DP_FRAG_WAYS])};
+
+		send_frags(&t, "b1", &dgram, f, 2, 0);
+		expect_quiet(&t);
+		expect_drops(&t, &before, "b1", SG_DROP_FRAG_TABLE_FULL, 2);
+	}
+	/* The others complete and free their entries... */
+	{
+		const struct t_frag f[] = {F2(ids[0]), F3(ids[0])};
+
+		send_frags(&t, "b1", &dgram, f, 2, 0);
+		expect_sent(&t, "a1", (const uint16_t[]){0, 1}, 2);
+	}
+	{
+		const struct t_frag f[] = {F1(ids[DP_FRAG_WAYS])};
+
+		send_frags(&t, "b1", &dgram, f, 1, 0);
+		expect_sent(&t, "a1", &zero, 1);
+	}
+	/* ... or expire: after DP_FRAG_TIMEOUT_MS the bucket takes new datagrams again. */
+	t.w->now_ms += DP_FRAG_TIMEOUT_MS;
+	ck_assert_uint_eq(frag_entries(&t), 0);
+	{
+		const struct t_frag f = F1(ids[1]);
+
+		send_frags(&t, "b1", &dgram, &f, 1, 0);
+		expect_sent(&t, "a1", &zero, 1);
+	}
+	/* The hold queue is bounded too. */
+	{
+		struct t_snap b2;
+
+		snap(&t, &b2);
+		for (uint32_t k = 0; k <= DP_FRAG_HOLD; k++) {
+			const struct t_frag f = F2(5000 + k);
+
+			send_frags(&t, "b1", &dgram, &f, 1, 0);
+		}
+		expect_quiet(&t);
+		ck_assert_uint_eq(t.w->frags->n_held, DP_FRAG_HOLD);
+		expect_drops(&t, &b2, "b1", SG_DROP_FRAG_TABLE_FULL, 1);
+		snap(&t, &b2);
+		t.w->now_ms += DP_FRAG_HOLD_MS;
+		dp_housekeeping(t.w, t_gen(&t));
+		ck_assert_uint_eq(t.w->frags->n_held, 0);
+		expect_drops(&t, &b2, "b1", SG_DROP_FRAG_UNMATCHED, DP_FRAG_HOLD);
+	}
+	t_close(&t);
+}
+END_TEST
+
+START_TEST(frag_ipv6_icmp_engines)
+{
+	const struct t_frag f6[] = {F6_1(20), F6_2(20), F6_3(20)};
+	const struct t_frag e[] = {{0, 1000, true, 21}, {1000, 0, false, 21}};
+	const uint16_t all[] = {0, 1, 2};
+	struct t_snap before;
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	snap(&t, &before);
+	/* IPv6 with a hop-by-hop header before the fragment header. */
+	send_frags(&t, "b1", &dgram6, f6, 3, 0);
+	expect_sent(&t, "a1", all, 3);
+	/* A fragmented echo request. */
+	send_frags(&t, "b1", &echo_big, e, 2, 0);
+	expect_sent(&t, "a1", all, 2);
+	expect_drops(&t, &before, "b1", SG_DROP_NONE, 0);
+	/* A held fragment does not survive a policy change: its vports were the old ones. */
+	{
+		const struct t_frag f[] = {F2(22)}, f1[] = {F1(22)};
+
+		send_frags(&t, "b1", &dgram, f, 1, 0);
+		apply(&t, config_text);
+		send_frags(&t, "b1", &dgram, f1, 1, 0);
+		expect_sent(&t, "a1", all, 1);
+		expect_drops(&t, &before, "b1", SG_DROP_FRAG_UNMATCHED, 1);
+	}
+	t_close(&t);
+
+	/* The sg engine gives later fragments the stateless verdict of their first. */
+	t_open(&t, SG_DP_ENGINE_SG, config_text, false);
+	snap(&t, &before);
+	{
+		const struct t_frag f[] = {F1(23), F2(23), F3(23)};
+		const struct t_spec reply = {T_UDP, "10.1.0.11", "10.2.0.11", .sport = 53,
+				.dport = 5353, .len = 3000};
+
+		send_frags(&t, "b1", &dgram, f, 3, 0);
+		expect_sent(&t, "a1", all, 3);
+		send_frags(&t, "a1", &reply, f, 3, 0);
+		expect_quiet(&t);
+		expect_drops(&t, &before, "a1", SG_DROP_ACL_INGRESS, 3);
+	}
+	t_close(&t);
+}
+END_TEST
+
 int
 main(void)
 {
 	Suite *s = suite_create("dp");
 	TCase *pipeline = tcase_create("pipeline");
+	TCase *frags = tcase_create("fragments");
 	SRunner *sr;
 	int failed;
 
@@ -1173,6 +1623,14 @@ main(void)
 	tcase_add_test(pipeline, engine_sg);
 	tcase_add_test(pipeline, engine_io);
 	suite_add_tcase(s, pipeline);
+	tcase_set_timeout(frags, 120);
+	tcase_add_test(frags, frag_in_order);
+	tcase_add_test(frags, frag_out_of_order);
+	tcase_add_test(frags, frag_denied);
+	tcase_add_test(frags, frag_overlap_tiny);
+	tcase_add_test(frags, frag_table_full);
+	tcase_add_test(frags, frag_ipv6_icmp_engines);
+	suite_add_tcase(s, frags);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);
 	srunner_run_all(sr, CK_NORMAL);
