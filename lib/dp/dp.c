@@ -321,6 +321,20 @@ sg_dp_stats_json(const struct sg_dp *dp, FILE *out)
 				sg_json_uint(&j, sg_policy_rule_name(conf->policy, r, name, sizeof(name)),
 						hits[r]);
 	sg_json_object_close(&j);
+	if (dp->params.ct != NULL) {
+		struct sg_ct_stats cs;
+
+		sg_ct_stats_get(dp->params.ct, &cs);
+		sg_json_object_open(&j, "conntrack");
+		sg_json_uint(&j, "entries", cs.entries);
+		sg_json_uint(&j, "capacity", cs.capacity);
+		sg_json_uint(&j, "inserts", cs.inserts);
+		sg_json_uint(&j, "insert_races", cs.insert_races);
+		sg_json_uint(&j, "early_drops", cs.early_drops);
+		sg_json_uint(&j, "table_full", cs.table_full);
+		sg_json_uint(&j, "expired", cs.expired);
+		sg_json_object_close(&j);
+	}
 	sg_json_object_close(&j);
 	sg_json_finish(&j);
 	free(hits);

@@ -92,7 +92,7 @@ int sg_dp_port_stats(const struct sg_dp *dp, const char *name, struct sg_dp_port
 /** Hits of every rule id of the running policy (sg_policy_rule_count() entries). */
 int sg_dp_rule_hits(const struct sg_dp *dp, uint64_t *hits, uint32_t n);
 
-/** Write all counters as JSON (ports, reasons, rule hits). */
+/** Write all counters as JSON (ports, reasons, rule hits, and the tracker's table counters). */
 void sg_dp_stats_json(const struct sg_dp *dp, FILE *out);
 
 const char *sg_dp_engine_name(enum sg_dp_engine engine);
