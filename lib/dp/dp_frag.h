@@ -112,7 +112,11 @@ dp_frag_key_of(const struct sg_pkt_meta *md, uint16_t in, struct dp_frag_key *ke
 	key->id = md->frag_id;
 	key->in = in;
 	key->family = md->src.family;
-	key->proto = md->proto;
+	/* IPv4 reassembles by (source, destination, protocol, id) (RFC 791), IPv6 by (source,
+	 * destination, id) (RFC 8200): the protocol a parsed IPv6 fragment shows differs when
+	 * extension headers follow the fragment header (the first fragment shows the transport,
+	 * later ones the header after the fragment header). */
+	key->proto = md->src.family == SG_AF_INET ? md->proto : 0;
 }
 
 #endif /* DP_FRAG_H */

@@ -91,6 +91,7 @@ enum t_kind {
 #define X_HBH 0x01
 #define X_DST 0x02
 #define X_RT 0x04
+#define X_FDST 0x08 /* destination options after the fragment header (fragmentable part) */
 
 /*
  * One packet by field; zero means the default: TTL 64 (255 for neighbour discovery), TCP
@@ -195,7 +196,17 @@ build_ip(const struct t_spec *s, const struct t_frag *frag, uint8_t *b)
 	ip_of(s->src, &src);
 	ip_of(s->dst, &dst);
 	v6 = src.family == SG_AF_INET6;
-	l4_len = build_l4(s, v6, &src, l4, &proto);
+	if (v6 && (s->ext & X_FDST)) {
+		/* The fragmentable part starts with a destination options header. */
+		l4_len = (uint16_t)(8 + build_l4(s, v6, &src, l4 + 8, &proto));
+		memset(l4, 0, 8);
+		l4[0] = proto;
+		l4[2] = 1;
+		l4[3] = 4;
+		proto = 60;
+	} else {
+		l4_len = build_l4(s, v6, &src, l4, &proto);
+	}
 	if (frag != NULL) {
 		off = frag->off;
 		take = frag->len != 0 ? frag->len : (uint16_t)(l4_len - off);
@@ -1562,6 +1573,16 @@ START_TEST(frag_ipv6_icmp_engines)
 	/* IPv6 with a hop-by-hop header before the fragment header. */
 	send_frags(&t, "b1", &dgram6, f6, 3, 0);
 	expect_sent(&t, "a1", all, 3);
+	/* ... and with destination options after it: later fragments show protocol 60, the
+	 * first shows UDP; they are one datagram all the same. */
+	{
+		const struct t_spec d = {T_UDP, "fd00:2::11", "fd00:1::11", .sport = 5353,
+				.dport = 53, .len = 3000, .ext = X_FDST};
+		const struct t_frag f[] = {F6_1(24), F6_2(24), F6_3(24)};
+
+		send_frags(&t, "b1", &d, f, 3, 0);
+		expect_sent(&t, "a1", all, 3);
+	}
 	/* A fragmented echo request. */
 	send_frags(&t, "b1", &echo_big, e, 2, 0);
 	expect_sent(&t, "a1", all, 2);
