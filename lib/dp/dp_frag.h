@@ -46,7 +46,8 @@ enum dp_frag_state {
 	DP_FRAG_DROP,      /* the datagram is refused for 'reason' */
 };
 
-struct dp_frag_key {
+/* Aligned for rte_hash_crc, which loads 8 bytes at a time. */
+struct __rte_aligned(8) dp_frag_key {
 	uint8_t src[16];
 	uint8_t dst[16];
 	uint32_t id;

@@ -17,7 +17,12 @@ key_len(enum dp_key_kind kind)
 static uint32_t
 key_hash(enum dp_key_kind kind, const uint8_t *key)
 {
-	return rte_hash_crc(key, key_len(kind), (uint32_t)kind);
+	/* Keys come from packets and from struct sg_ip (bytes at an odd offset), while
+	 * rte_hash_crc loads 8 and 4 bytes at a time: hash an aligned copy. */
+	uint64_t aligned[2];
+
+	memcpy(aligned, key, key_len(kind));
+	return rte_hash_crc(aligned, key_len(kind), (uint32_t)kind);
 }
 
 int
