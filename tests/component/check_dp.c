@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
@@ -1617,12 +1618,88 @@ START_TEST(frag_ipv6_icmp_engines)
 }
 END_TEST
 
+/* ---- Cost report (printed, never asserted) ---- */
+
+/* Cycles per packet of 'rounds' bursts of 'n' copies of 'pkts' (cycling) from 'from', the
+ * transmitted packets drained from 'to' outside the timed part. */
+static double
+cost(struct t_dp *t, const char *from, const char *to, const struct t_pkt *pkts, uint16_t n_pkts,
+		uint16_t n, unsigned int rounds)
+{
+	struct rte_mbuf *m[64], *out[64];
+	uint64_t cycles = 0;
+	uint16_t v = t_vport(t, from);
+
+	for (unsigned int r = 0; r < rounds; r++) {
+		uint64_t start;
+		uint16_t got;
+
+		for (uint16_t i = 0; i < n; i++) {
+			const struct t_pkt *p = &pkts[i % n_pkts];
+
+			m[i] = rte_pktmbuf_alloc(pool);
+			ck_assert_ptr_nonnull(m[i]);
+			rte_pktmbuf_append(m[i], p->len);
+			memcpy(rte_pktmbuf_mtod(m[i], void *), p->b, p->len);
+		}
+		memcpy(t->w->pkts, m, n * sizeof(m[0]));
+		start = rte_rdtsc_precise();
+		dp_worker_process(t->w, t_gen(t), v, n);
+		cycles += rte_rdtsc_precise() - start;
+		while ((got = t_sent(t, to, out, 64)) != 0)
+			rte_pktmbuf_free_bulk(out, got);
+	}
+	return (double)cycles / ((double)rounds * n);
+}
+
+START_TEST(report_costs)
+{
+	static struct t_pkt pk[64];
+	struct t_dp t;
+	double c_tcp, c_udp, c_new = 0, c_frag;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	run_steps(&t, established, SG_ARRAY_SIZE(established));
+	/* One established TCP connection: 32 segments in sequence per burst. */
+	for (uint16_t k = 0; k < 32; k++)
+		t_build("b1", &(struct t_spec)C(41000, 1011u + 10u * k, 5001, PSH | ACK, 10), NULL,
+				&pk[k]);
+	c_tcp = cost(&t, "b1", "a1", pk, 32, 32, 2000);
+	/* One established UDP flow. */
+	t_build("b1", &udp_query, NULL, &pk[0]);
+	c_udp = cost(&t, "b1", "a1", pk, 1, 32, 2000);
+	/* New UDP connections: 100 bursts of 32 source ports never seen. */
+	for (uint16_t r = 0; r < 100; r++) {
+		for (uint16_t k = 0; k < 32; k++) {
+			struct t_spec u = {T_UDP, "10.2.0.11", "10.1.0.11",
+					.sport = (uint16_t)(10000 + r * 32 + k), .dport = 53, .len = 30};
+
+			t_build("b1", &u, NULL, &pk[k]);
+		}
+		c_new += cost(&t, "b1", "a1", pk, 32, 32, 1) / 100;
+	}
+	/* Ten fragmented datagrams (30 fragments) per burst, each complete within it. */
+	for (uint16_t d = 0; d < 10; d++) {
+		const struct t_frag fr[] = {F1(d), F2(d), F3(d)};
+
+		for (int k = 0; k < 3; k++)
+			t_build("b1", &dgram, &fr[k], &pk[d * 3 + k]);
+	}
+	c_frag = cost(&t, "b1", "a1", pk, 30, 30, 2000);
+	printf("check_dp costs in cycles per packet (bursts through dp_worker_process, ring tx): "
+	       "established TCP %.0f, established UDP %.0f, new UDP connections %.0f, "
+	       "UDP fragments %.0f\n", c_tcp, c_udp, c_new, c_frag);
+	t_close(&t);
+}
+END_TEST
+
 int
 main(void)
 {
 	Suite *s = suite_create("dp");
 	TCase *pipeline = tcase_create("pipeline");
 	TCase *frags = tcase_create("fragments");
+	TCase *report = tcase_create("report");
 	SRunner *sr;
 	int failed;
 
@@ -1652,6 +1729,9 @@ main(void)
 	tcase_add_test(frags, frag_table_full);
 	tcase_add_test(frags, frag_ipv6_icmp_engines);
 	suite_add_tcase(s, frags);
+	tcase_add_test(report, report_costs);
+	tcase_set_timeout(report, 120);
+	suite_add_tcase(s, report);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);
 	srunner_run_all(sr, CK_NORMAL);
