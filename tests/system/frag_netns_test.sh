@@ -32,7 +32,6 @@ for vm in cli srv; do
 	ip link set "$(sg_vm_if "$vm")" mtu 9000
 	sg_in "$vm" ip link set eth0 mtu 9000
 done
-sg_in cli ip -6 link set eth0 mtu 9000
 sg_in cli ip route replace 10.1.0.0/24 via 10.2.0.1 mtu lock 1280
 sg_in srv ip route replace 10.2.0.0/24 via 10.1.0.1 mtu lock 1280
 sg_in cli ip -6 route replace fd00:1::/64 via fd00:2::1 mtu 1500
