@@ -266,7 +266,6 @@ main(int argc, char **argv)
 	params.burst = (uint16_t)conf->dataplane.burst;
 	params.rx_desc = (uint16_t)conf->dataplane.rx_desc;
 	params.tx_desc = (uint16_t)conf->dataplane.tx_desc;
-	params.keep_established = conf->conntrack.keep_established;
 	pool = rte_pktmbuf_pool_create("sgfw_mbufs", conf->dataplane.mbufs, 256, 0,
 			RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (pool == NULL) {

@@ -56,6 +56,9 @@ static const struct rte_acl_field_def defs6[F6_COUNT] = {
 
 #define FAMILY_COUNT 2
 
+/* Builds run on the control thread only. */
+static uint32_t context_serial;
+
 /* A context shared by the generations whose port lists are the same (control thread only). */
 struct acl_ctx {
 	struct rte_acl_ctx *ctx;
@@ -189,7 +192,10 @@ build_context(const struct sg_acl *acl, uint32_t port, enum sg_dir dir, uint8_t 
 
 	for (uint32_t i = 0; i < n_entries; i++)
 		n_rules += entry_rule_count(&entries[i], family);
-	snprintf(name, sizeof(name), "sg%u_%u%c%c", generation, port, dir ? 'e' : 'i', v6 ? '6' : '4');
+	/* rte_acl_create() returns an existing context of the same name: make every name new,
+	 * across generations and across datapaths in one process. */
+	snprintf(name, sizeof(name), "sg%u_%u_%u%c%c", generation, context_serial++, port,
+			dir ? 'e' : 'i', v6 ? '6' : '4');
 	ctx = rte_acl_create(&(struct rte_acl_param){
 			.name = name,
 			.socket_id = socket_id,

@@ -641,9 +641,9 @@ cmd_check(struct sg_ctl_ctx *ctx, int argc, char **argv)
 		sg_json_finish(&j);
 		return SG_CTL_EXIT_OK;
 	}
-	fprintf(ctx->out, "%s: OK: %u security groups, %u rules, %u ports, %u uplinks, %u prefix lists\n",
+	fprintf(ctx->out, "%s: OK: %u security groups, %u rules, %u ports, %u uplink%s, %u prefix lists\n",
 			ctx->conf->path, spec->n_groups, count_rules(spec), spec->n_ports, uplinks,
-			spec->n_prefix_lists);
+			uplinks == 1 ? "" : "s", spec->n_prefix_lists);
 	return SG_CTL_EXIT_OK;
 }
 

@@ -100,6 +100,51 @@ open_port(struct sg_dp *dp, const struct sg_conf_port *conf, struct dp_port **op
 	return port;
 }
 
+/* The tracker's settings of 'conf': checked before anything moves, set after the swap. */
+static int
+conntrack_check(const struct sg_dp *dp, const struct sg_conf *conf, struct sg_error *err)
+{
+	const struct sg_conf_conntrack *want = &conf->conntrack;
+	const struct dp_gen *running = atomic_load_explicit(&((struct sg_dp *)dp)->gen,
+			memory_order_acquire);
+
+	if (dp->params.ct == NULL)
+		return 0;
+	for (uint32_t i = 0; i < want->n_timeouts; i++) {
+		int tm = sg_ct_timeout_from_name(want->timeouts[i].name);
+
+		if (tm < 0 || want->timeouts[i].value < 1 || want->timeouts[i].value > SG_CT_TIMEOUT_MAX)
+			return sg_error_set(err, want->timeouts[i].line,
+					"conntrack.timeouts.%s: %s", want->timeouts[i].name,
+					tm < 0 ? "no such timeout (see docs/config.md)" :
+						 "out of range 1..1000000 seconds");
+	}
+	if (running != NULL && want->capacity != running->conf->conntrack.capacity)
+		return sg_error_set(err, want->line,
+				"conntrack.capacity cannot change while sgfw runs (%u now, %u asked): "
+				"restart sgfw to resize the table",
+				running->conf->conntrack.capacity, want->capacity);
+	return 0;
+}
+
+static void
+conntrack_apply(struct sg_dp *dp, const struct sg_conf *conf)
+{
+	const struct sg_conf_conntrack *want = &conf->conntrack;
+	struct sg_ct *ct = dp->params.ct;
+
+	if (ct == NULL)
+		return;
+	/* Timeouts the config leaves out go back to their defaults. */
+	for (int tm = 0; tm < SG_CT_TM_COUNT; tm++)
+		sg_ct_set_timeout(ct, (enum sg_ct_timeout)tm, sg_ct_timeout_defaults[tm]);
+	for (uint32_t i = 0; i < want->n_timeouts; i++)
+		sg_ct_set_timeout(ct, (enum sg_ct_timeout)sg_ct_timeout_from_name(want->timeouts[i].name),
+				want->timeouts[i].value);
+	sg_ct_set_tcp_be_liberal(ct, want->tcp_be_liberal);
+	sg_ct_set_tcp_loose(ct, want->tcp_loose);
+}
+
 int
 sg_dp_apply(struct sg_dp *dp, struct sg_conf *conf, struct sg_error *err)
 {
@@ -113,6 +158,8 @@ sg_dp_apply(struct sg_dp *dp, struct sg_conf *conf, struct sg_error *err)
 		rc = -ENOMEM;
 		goto fail;
 	}
+	if ((rc = conntrack_check(dp, conf, err)) < 0)
+		goto fail;
 	for (uint32_t i = 0; i < conf->n_ports; i++) {
 		const struct sg_conf_port *pc = &conf->ports[i];
 		struct dp_port *running = find_open(dp, pc->name);
@@ -138,6 +185,7 @@ sg_dp_apply(struct sg_dp *dp, struct sg_conf *conf, struct sg_error *err)
 		goto fail;
 
 	old = atomic_exchange_explicit(&dp->gen, gen, memory_order_acq_rel);
+	conntrack_apply(dp, conf);
 	if (old != NULL) {
 		/* Every worker passes a quiescent point after the swap: none reads 'old' any more. */
 		rte_rcu_qsbr_synchronize(dp->qsv, RTE_QSBR_THRID_INVALID);
@@ -366,6 +414,20 @@ sg_dp_stats_json(const struct sg_dp *dp, FILE *out)
 				sg_json_uint(&j, sg_policy_rule_name(conf->policy, r, name, sizeof(name)),
 						hits[r]);
 	sg_json_object_close(&j);
+	if (dp->params.ct != NULL) {
+		struct sg_ct_stats cs;
+
+		sg_ct_stats_get(dp->params.ct, &cs);
+		sg_json_object_open(&j, "conntrack");
+		sg_json_uint(&j, "entries", cs.entries);
+		sg_json_uint(&j, "capacity", cs.capacity);
+		sg_json_uint(&j, "inserts", cs.inserts);
+		sg_json_uint(&j, "insert_races", cs.insert_races);
+		sg_json_uint(&j, "early_drops", cs.early_drops);
+		sg_json_uint(&j, "table_full", cs.table_full);
+		sg_json_uint(&j, "expired", cs.expired);
+		sg_json_object_close(&j);
+	}
 	sg_json_object_close(&j);
 	sg_json_finish(&j);
 	free(hits);

@@ -122,7 +122,7 @@ uint16_t
 dp_stage_conntrack(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t n)
 {
 	struct sg_ct *ct = w->dp->params.ct;
-	bool recheck = !w->dp->params.keep_established;
+	bool recheck = !gen->conf->conntrack.keep_established;
 	uint16_t n_cl = 0, n_fwd = 0;
 
 	if (n == 0)
@@ -172,7 +172,10 @@ dp_stage_conntrack(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, u
 void
 dp_housekeeping(struct dp_worker *w, const struct dp_gen *gen)
 {
-	(void)gen;
+	if (w->frags->epoch != gen->epoch)
+		dp_frag_flush(w, gen);
+	else if (w->frags->n_held != 0)
+		dp_frag_expire(w, gen);
 	if (w->dp->params.ct != NULL)
 		sg_ct_expire(w->dp->params.ct, w->id, EXPIRY_BUDGET, w->now_ms);
 }

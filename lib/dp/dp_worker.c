@@ -28,6 +28,11 @@ dp_worker_create(struct sg_dp *dp, uint16_t id)
 
 	if (w == NULL)
 		return NULL;
+	w->frags = dp_frag_table_create();
+	if (w->frags == NULL) {
+		rte_free(w);
+		return NULL;
+	}
 	w->dp = dp;
 	w->id = id;
 	w->tsc_per_ms = rte_get_tsc_hz() / 1000;
@@ -39,6 +44,9 @@ dp_worker_create(struct sg_dp *dp, uint16_t id)
 void
 dp_worker_free(struct dp_worker *w)
 {
+	if (w == NULL)
+		return;
+	dp_frag_table_free(w->frags);
 	rte_free(w);
 }
 
@@ -226,6 +234,8 @@ admit_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t
 	struct dp_port_counters *c = dp_counters(gen, in, w->id);
 	uint16_t kept = 0;
 
+	w->n_first = 0;
+	w->n_lf = 0;
 	sg_pkt_parse_burst(w->pkts, w->meta, n);
 	for (uint16_t i = 0; i < n; i++) {
 		const struct sg_pkt_meta *md = &w->meta[i];
@@ -275,6 +285,33 @@ admit_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t
 		if (reason != SG_DROP_NONE) {
 			dp_drop(w, gen, in, i, reason);
 			continue;
+		}
+		if (unlikely(md->frag != SG_FRAG_NONE)) {
+			uint32_t slot;
+
+			reason = dp_frag_admit(w, in, i, &slot);
+			if (reason != SG_DROP_NONE) {
+				dp_drop(w, gen, in, i, reason);
+				continue;
+			}
+			if (md->frag == SG_FRAG_LATER) {
+				/* No transport header: it follows its datagram (dp_frag_finish). */
+				w->lf[w->n_lf++] = (struct dp_frag_pkt){
+					.m = w->pkts[i],
+					.slot = slot,
+					.serial = w->frags->entries[slot].serial,
+					.in = in,
+					.in_port = in_vp->port->id,
+					.dst = w->dst[i],
+					.routed = w->routed[i],
+					.l3 = md->l3,
+					.l2_len = md->l2_len,
+				};
+				continue;
+			}
+			w->frag_slot[kept] = slot;
+			w->why[kept] = SG_DROP_NONE;
+			w->n_first++;
 		}
 		/* Compact survivors to the front; nothing moves while nothing is dropped. */
 		if (kept != i) {
@@ -384,25 +421,20 @@ dp_check_verdict(struct dp_worker *w, const struct dp_gen *gen, const struct dp_
 	return SG_DROP_NONE;
 }
 
-/* Routing rewrites the MACs and spends one hop (RFC 1624 incremental IPv4 checksum). */
-static inline void
-route_rewrite(struct rte_mbuf *m, const struct sg_pkt_meta *md, const uint8_t *src_mac,
-		const uint8_t *dst_mac)
+void
+dp_tx(struct dp_worker *w, const struct dp_gen *gen, uint16_t out, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct dp_port_counters *c = dp_counters(gen, out, w->id);
+	uint16_t sent = sg_port_tx(&gen->vports[out].port->dev, w->id, pkts, n);
+	uint64_t bytes = 0;
 
-	memcpy(eth->src_addr.addr_bytes, src_mac, 6);
-	memcpy(eth->dst_addr.addr_bytes, dst_mac, 6);
-	if (md->l3 == SG_L3_IPV4) {
-		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, md->l2_len);
-		uint32_t sum = (uint32_t)rte_be_to_cpu_16(ip->hdr_checksum) + 0x0100;
-
-		ip->time_to_live--;
-		ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)(sum + (sum >> 16)));
-	} else {
-		struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, md->l2_len);
-
-		ip->hop_limits--;
+	for (uint16_t j = 0; j < sent; j++)
+		bytes += pkts[j]->pkt_len;
+	c->tx_packets += sent;
+	c->tx_bytes += bytes;
+	if (unlikely(sent < n)) {
+		c->drops[SG_DROP_TX_FULL] += (uint64_t)(n - sent);
+		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
 	}
 }
 
@@ -416,9 +448,7 @@ forward(struct dp_worker *w, const struct dp_gen *gen, uint16_t n)
 		uint16_t first = (uint16_t)__builtin_ctzll(pending);
 		uint16_t out = w->dst[w->fwd[first]];
 		const struct dp_vport *out_vp = &gen->vports[out];
-		struct dp_port_counters *c = dp_counters(gen, out, w->id);
-		uint16_t m = 0, sent;
-		uint64_t bytes = 0;
+		uint16_t m = 0;
 
 		for (uint64_t rest = pending; rest != 0; rest &= rest - 1) {
 			uint16_t k = (uint16_t)__builtin_ctzll(rest);
@@ -428,18 +458,11 @@ forward(struct dp_worker *w, const struct dp_gen *gen, uint16_t n)
 				continue;
 			pending &= ~(UINT64_C(1) << k);
 			if (w->routed[i])
-				route_rewrite(w->pkts[i], &w->meta[i], gen->router_mac, out_vp->mac);
+				dp_route_rewrite(w->pkts[i], w->meta[i].l3, w->meta[i].l2_len,
+						gen->router_mac, out_vp->mac);
 			w->tx[m++] = w->pkts[i];
 		}
-		sent = sg_port_tx(&out_vp->port->dev, w->id, w->tx, m);
-		for (uint16_t j = 0; j < sent; j++)
-			bytes += w->tx[j]->pkt_len;
-		c->tx_packets += sent;
-		c->tx_bytes += bytes;
-		if (unlikely(sent < m)) {
-			c->drops[SG_DROP_TX_FULL] += (uint64_t)(m - sent);
-			rte_pktmbuf_free_bulk(&w->tx[sent], m - sent);
-		}
+		dp_tx(w, gen, out, w->tx, m);
 	}
 }
 
@@ -499,20 +522,23 @@ process_io(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t 
 void
 dp_worker_process(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t n)
 {
-	uint16_t n_fwd;
+	uint16_t n_fwd, n_kept;
 
-	switch (w->dp->params.engine) {
-	case SG_DP_ENGINE_IO:
+	if (w->dp->params.engine == SG_DP_ENGINE_IO) {
 		process_io(w, gen, in, n);
 		return;
-	case SG_DP_ENGINE_SG:
-		n_fwd = stage_stateless(w, gen, in, admit_burst(w, gen, in, n));
-		break;
-	default:
-		n_fwd = dp_stage_conntrack(w, gen, in, admit_burst(w, gen, in, n));
-		break;
 	}
+	/* Fragment entries name vports, which belong to one generation. */
+	if (unlikely(w->frags->epoch != gen->epoch))
+		dp_frag_flush(w, gen);
+	n_kept = admit_burst(w, gen, in, n);
+	if (w->dp->params.engine == SG_DP_ENGINE_SG)
+		n_fwd = stage_stateless(w, gen, in, n_kept);
+	else
+		n_fwd = dp_stage_conntrack(w, gen, in, n_kept);
 	forward(w, gen, n_fwd);
+	if (unlikely(w->n_first != 0 || w->n_lf != 0))
+		dp_frag_finish(w, gen, n_kept);
 	if (w->n_replies != 0)
 		send_replies(w, gen, in);
 	if (w->n_free != 0) {

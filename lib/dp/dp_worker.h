@@ -2,6 +2,12 @@
 #ifndef SG_DP_WORKER_H
 #define SG_DP_WORKER_H
 
+#include <string.h>
+
+#include <rte_ether.h>
+#include <rte_ip.h>
+
+#include "dp_frag.h"
 #include "dp_private.h"
 #include "sg_ct.h"
 
@@ -57,6 +63,14 @@ struct __rte_cache_aligned dp_worker {
 	struct rte_mbuf *to_free[SG_DP_MAX_BURST];
 	uint16_t n_free;
 	struct sg_ct_verdict verdicts[SG_DP_MAX_BURST]; /* fw engine: conntrack results. */
+
+	/* Fragments (dp_frag.c). */
+	struct dp_frag_table *frags;
+	uint8_t why[SG_DP_MAX_BURST];        /* Drop reason by burst index (first fragments). */
+	uint32_t frag_slot[SG_DP_MAX_BURST]; /* First fragments: their datagram's entry. */
+	uint16_t n_first;                    /* First fragments in the admitted burst. */
+	uint16_t n_lf;
+	struct dp_frag_pkt lf[SG_DP_MAX_BURST]; /* Later fragments, set aside at admission. */
 };
 
 static inline struct dp_port_counters *
@@ -71,8 +85,54 @@ dp_drop(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t i,
 		enum sg_drop_reason reason)
 {
 	dp_counters(gen, in, w->id)->drops[reason]++;
+	w->why[i] = (uint8_t)reason;
 	w->to_free[w->n_free++] = w->pkts[i];
 }
+
+/* Routing rewrites the MACs and spends one hop (RFC 1624 incremental IPv4 checksum). */
+static inline void
+dp_route_rewrite(struct rte_mbuf *m, uint8_t l3, uint8_t l2_len, const uint8_t *src_mac,
+		const uint8_t *dst_mac)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+	memcpy(eth->src_addr.addr_bytes, src_mac, 6);
+	memcpy(eth->dst_addr.addr_bytes, dst_mac, 6);
+	if (l3 == SG_L3_IPV4) {
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, l2_len);
+		uint32_t sum = (uint32_t)rte_be_to_cpu_16(ip->hdr_checksum) + 0x0100;
+
+		ip->time_to_live--;
+		ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)(sum + (sum >> 16)));
+	} else {
+		struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, l2_len);
+
+		ip->hop_limits--;
+	}
+}
+
+/* Send 'n' packets out of vport 'out', counting them; frees what the device refuses. */
+void dp_tx(struct dp_worker *w, const struct dp_gen *gen, uint16_t out, struct rte_mbuf **pkts,
+		uint16_t n);
+
+/* dp_frag.c */
+struct dp_frag_table *dp_frag_table_create(void);
+void dp_frag_table_free(struct dp_frag_table *t);
+/*
+ * Admission of fragment 'i' (parsed, port security passed, w->dst[i] resolved) from vport
+ * 'in': attaches it to its datagram's entry ('*slot'). SG_DROP_NONE to go on; else drop it.
+ */
+enum sg_drop_reason dp_frag_admit(struct dp_worker *w, uint16_t in, uint16_t i, uint32_t *slot);
+/*
+ * After the engine stage: record the fate of the burst's first fragments (w->why), then
+ * forward, drop or hold the later fragments set aside in w->lf and release the held ones
+ * whose datagram is now decided.
+ */
+void dp_frag_finish(struct dp_worker *w, const struct dp_gen *gen, uint16_t n_kept);
+/* Drop held fragments that waited too long for their first fragment. */
+void dp_frag_expire(struct dp_worker *w, const struct dp_gen *gen);
+/* Forget every datagram (their vports belong to an older generation). */
+void dp_frag_flush(struct dp_worker *w, const struct dp_gen *gen);
 
 /* Classify w->cl[0..n): fills each check's deciding positions. */
 void dp_classify_checks(struct dp_worker *w, const struct dp_gen *gen, uint16_t n);

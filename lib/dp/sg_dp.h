@@ -46,7 +46,6 @@ struct sg_dp_params {
 	uint16_t tx_desc;
 	struct rte_mempool *pool;
 	struct sg_ct *ct;          /**< Required by the fw engine; owned by the caller. */
-	bool keep_established;     /**< D9 switch: rule changes spare established connections. */
 };
 
 struct sg_dp;
@@ -57,8 +56,10 @@ struct sg_dp *sg_dp_create(const struct sg_dp_params *params, struct sg_conf *co
 
 /**
  * Make 'conf' the running config: validated and built off the workers, then swapped in
- * atomically; the old one is freed after every worker has moved on. On failure nothing
- * changes and 'conf' stays the caller's. Takes ownership of 'conf' on success.
+ * atomically; the old one is freed after every worker has moved on. Conntrack timeouts,
+ * tcp_be_liberal, tcp_loose and keep_established follow the new config; capacity cannot change
+ * while running. On failure nothing changes and 'conf' stays the caller's. Takes ownership of
+ * 'conf' on success.
  */
 int sg_dp_apply(struct sg_dp *dp, struct sg_conf *conf, struct sg_error *err);
 
@@ -101,7 +102,7 @@ int sg_dp_port_id(const struct sg_dp *dp, const char *name);
 /** The tracker the datapath uses (NULL for the sg and io engines). */
 struct sg_ct *sg_dp_ct(const struct sg_dp *dp);
 
-/** Write all counters as JSON (ports, reasons, rule hits). */
+/** Write all counters as JSON (ports, reasons, rule hits, and the tracker's table counters). */
 void sg_dp_stats_json(const struct sg_dp *dp, FILE *out);
 
 const char *sg_dp_engine_name(enum sg_dp_engine engine);

@@ -169,6 +169,7 @@ check_frag(struct sg_pkt_meta *meta, uint32_t unfrag_len, uint32_t len)
 		return drop(meta, SG_DROP_FRAG_OVERLAP);
 	if (meta->frag == SG_FRAG_LATER && meta->frag_offset < l4_min_len(meta->proto))
 		return drop(meta, SG_DROP_FRAG_OVERLAP);
+	meta->frag_len = (uint16_t)len;
 	return SG_DROP_NONE;
 }
 

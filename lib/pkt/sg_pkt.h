@@ -89,6 +89,7 @@ struct sg_pkt_meta {
 	uint16_t icmp_id;       /**< ICMP echo identifier (and the id of other query types). */
 	uint32_t frag_id;       /**< IPv4 or IPv6 fragment identification; 0 unless a fragment. */
 	uint16_t frag_offset;   /**< Fragment offset in bytes. */
+	uint16_t frag_len;      /**< Bytes of the fragmentable part this fragment carries. */
 	bool frag_more;         /**< More fragments follow. */
 	uint8_t tcp_hdr_len;    /**< TCP header with options, in bytes. */
 	uint32_t tcp_seq;

@@ -21,15 +21,22 @@ sg_port_devargs(const struct sg_conf_port *conf, uint16_t n_workers, char *buf, 
 	uint16_t queues = conf->queues;
 	int n;
 
+	(void)n_workers; /* every device gets its configured queues; tx is shared beyond them */
+
 	switch (conf->kind) {
 	case SG_PORT_VHOST_USER:
 		/* Not an ethdev: the rte_vhost library serves the socket (port_vhost.c). */
 		n = snprintf(buf, size, "vhost-user:%s%s", conf->path, conf->client ? ",client" : "");
 		break;
 	case SG_PORT_AF_PACKET:
-		/* One socket pair per worker so no tx queue is shared. */
+		/*
+		 * Exactly 'queues' sockets: the driver joins them in one fanout group, so each
+		 * receives a share of the traffic and every one must be polled as an rx queue.
+		 * (More sockets than rx queues would leave unpolled rings that swallow flows.)
+		 * With more workers than sockets, workers share a socket's tx under its lock.
+		 */
 		n = snprintf(buf, size, "net_af_packet_sg%u,iface=%s,qpairs=%u", serial, conf->path,
-				SG_MAX(queues, n_workers));
+				queues);
 		break;
 	case SG_PORT_PCAP:
 		n = snprintf(buf, size, "net_pcap_sg%u,rx_pcap=%s%s%s", serial, conf->path,

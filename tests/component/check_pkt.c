@@ -711,24 +711,24 @@ static const struct pkt_case cases[] = {
 	{.name = "ipv4 tcp first fragment",
 		.ops = {ETH, TYPE4, IPV4AB, FRAG4(0, 1), TCP(40000, 80, ACK), DATA(76)},
 		.m = {E_V4, .l2_len = 14, .l4_len = 96, E_TCP(40000, 80, ACK, 20),
-			.frag = SG_FRAG_FIRST, .frag_id = IP4_ID, .frag_more = true}, A4},
+			.frag = SG_FRAG_FIRST, .frag_id = IP4_ID, .frag_more = true, .frag_len = 96}, A4},
 	{.name = "ipv4 udp first fragment",
 		.ops = {ETH, TYPE4, IPV4AB, FRAG4(0, 1), UDP(5000, 53), DATA(200)},
 		.m = {E_V4, .l2_len = 14, .l4_len = 208, E_UDP(5000, 53), .frag = SG_FRAG_FIRST,
-			.frag_id = IP4_ID, .frag_more = true}, A4},
+			.frag_id = IP4_ID, .frag_more = true, .frag_len = 208}, A4},
 	{.name = "ipv4 udp last fragment",
 		.ops = {ETH, TYPE4, IPV4AB, FRAG4(1480, 0), PROTO(IPPROTO_UDP), DATA(100)},
 		.m = {E_V4, .l2_len = 14, .l4_len = 100, .proto = IPPROTO_UDP,
-			.frag = SG_FRAG_LATER, .frag_id = IP4_ID, .frag_offset = 1480}, A4},
+			.frag = SG_FRAG_LATER, .frag_id = IP4_ID, .frag_offset = 1480, .frag_len = 100}, A4},
 	{.name = "ipv4 tcp middle fragment at 24",
 		.ops = {ETH, TYPE4, IPV4AB, FRAG4(24, 1), PROTO(IPPROTO_TCP), DATA(16)},
 		.m = {E_V4, .l2_len = 14, .l4_len = 16, .proto = IPPROTO_TCP,
 			.frag = SG_FRAG_LATER, .frag_id = IP4_ID, .frag_offset = 24,
-			.frag_more = true}, A4},
+			.frag_more = true, .frag_len = 16}, A4},
 	{.name = "ipv4 icmp fragment at 8",
 		.ops = {ETH, TYPE4, IPV4AB, FRAG4(8, 0), PROTO(IPPROTO_ICMP), DATA(20)},
 		.m = {E_V4, .l2_len = 14, .l4_len = 20, .proto = IPPROTO_ICMP,
-			.frag = SG_FRAG_LATER, .frag_id = IP4_ID, .frag_offset = 8}, A4},
+			.frag = SG_FRAG_LATER, .frag_id = IP4_ID, .frag_offset = 8, .frag_len = 20}, A4},
 
 	/* ---- Well-formed IPv6 ---- */
 	{.name = "ipv6 tcp syn",
@@ -787,16 +787,16 @@ static const struct pkt_case cases[] = {
 	{.name = "ipv6 udp first fragment",
 		.ops = {ETH, TYPE6, IPV6AB, FRAG6(0, 1), UDP(5000, 53), DATA(56)},
 		.m = {E_V6, .l2_len = 14, .l3_len = 48, .l4_len = 64, E_UDP(5000, 53),
-			.frag = SG_FRAG_FIRST, .frag_id = IP6_FRAG_ID, .frag_more = true}, A6},
+			.frag = SG_FRAG_FIRST, .frag_id = IP6_FRAG_ID, .frag_more = true, .frag_len = 64}, A6},
 	{.name = "ipv6 udp last fragment",
 		.ops = {ETH, TYPE6, IPV6AB, FRAG6(1232, 0), PROTO(IPPROTO_UDP), DATA(100)},
 		.m = {E_V6, .l2_len = 14, .l3_len = 48, .l4_len = 100, .proto = IPPROTO_UDP,
-			.frag = SG_FRAG_LATER, .frag_id = IP6_FRAG_ID, .frag_offset = 1232}, A6},
+			.frag = SG_FRAG_LATER, .frag_id = IP6_FRAG_ID, .frag_offset = 1232, .frag_len = 100}, A6},
 	{.name = "ipv6 later fragment after destination options",
 		.ops = {ETH, TYPE6, IPV6AB, DST(0), FRAG6(64, 1), PROTO(IPPROTO_TCP), DATA(16)},
 		.m = {E_V6, .l2_len = 14, .l3_len = 56, .l4_len = 16, .proto = IPPROTO_TCP,
 			.frag = SG_FRAG_LATER, .frag_id = IP6_FRAG_ID, .frag_offset = 64,
-			.frag_more = true}, A6},
+			.frag_more = true, .frag_len = 16}, A6},
 	{.name = "ipv6 atomic fragment is whole",
 		.ops = {ETH, TYPE6, IPV6AB, FRAG6(0, 0), TCP(1, 2, SYN)},
 		.m = {E_V6, .l2_len = 14, .l3_len = 48, .l4_len = 20, E_TCP(1, 2, SYN, 20)}, A6},
@@ -804,7 +804,8 @@ static const struct pkt_case cases[] = {
 		.ops = {ETH, TYPE6, IPV6AB, HOP(0), DST(0), RT(2, 4), AH(4), FRAG6(0, 1), DST(0),
 			TCP(1, 2, SYN), DATA(4)},
 		.m = {E_V6, .l2_len = 14, .l3_len = 120, .l4_len = 24, E_TCP(1, 2, SYN, 20),
-			.frag = SG_FRAG_FIRST, .frag_id = IP6_FRAG_ID, .frag_more = true}, A6},
+			.frag = SG_FRAG_FIRST, .frag_id = IP6_FRAG_ID, .frag_more = true,
+			.frag_len = 32}, A6},
 	{.name = "ipv6 eight extension headers",
 		.ops = {ETH, TYPE6, IPV6AB, HOP(0), DST(0), DST(0), DST(0), DST(0), DST(0), DST(0),
 			DST(0), UDP(1, 2)},
@@ -1209,6 +1210,7 @@ expect_meta(const struct pkt_case *c, const struct sg_pkt_meta *got)
 	EXPECT_FIELD(icmp_id);
 	EXPECT_FIELD(frag_id);
 	EXPECT_FIELD(frag_offset);
+	EXPECT_FIELD(frag_len);
 	EXPECT_FIELD(frag_more);
 	EXPECT_FIELD(tcp_hdr_len);
 	EXPECT_FIELD(tcp_seq);

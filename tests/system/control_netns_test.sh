@@ -128,7 +128,7 @@ metrics=$(curl -s "http://127.0.0.1:$metrics_port/metrics")
 sg_expect_contains "Prometheus: rule hits" 'sgfw_rule_hits_total{rule="sg-db rule 1"}' "$metrics"
 sg_expect_contains "Prometheus: drops by reason" 'reason="acl_ingress"' "$metrics"
 tel=$(echo "/sgfw/ports" | python3 /usr/bin/dpdk-telemetry.py -f "sgfw-$SG_LAB_PID" 2>/dev/null)
-sg_expect_contains "DPDK telemetry: /sgfw/ports" '"/sgfw/ports": ["db1", "db2", "web1", "web2"]' "$tel"
+sg_expect_contains "DPDK telemetry: /sgfw/ports" '"/sgfw/ports": ["db1", "web1", "db2", "web2"]' "$tel"
 
 # Durability: save, restart from the file, every change is still there.
 sg_expect_contains "save" "saved the running config" "$(ctl save)"

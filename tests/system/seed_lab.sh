@@ -5,7 +5,9 @@
 # sg_lab_start DIR: create the VMs, write DIR/sgfw.conf (the seed groups from
 # config/seed-groups.conf), start sgfw and wait until it answers on DIR/sgfw.sock.
 # Needs SGFW, SGFWCTL and SG_SOURCE_ROOT. Sets SG_LAB_PID and SG_LAB_SOCKET.
-# SG_LAB_CONTROL adds settings to the control section (e.g. "metrics_port = 19464;").
+# Options (environment): SG_LAB_WORKERS (dataplane.workers, default 1), SG_LAB_CAPACITY
+# (conntrack.capacity, default 65536), SG_LAB_CONTROL (settings added to the control section,
+# e.g. "metrics_port = 19464;").
 
 sg_lab_vms() {
 	sg_vm_add db1 52:54:00:01:00:0b 10.1.0.11/24 10.1.0.1 fd00:1::11/64 fd00:1::1 &&
@@ -24,18 +26,21 @@ subnets = (
   { cidr = "10.1.0.0/24"; gateway = "10.1.0.1"; }, { cidr = "10.2.0.0/24"; gateway = "10.2.0.1"; },
   { cidr = "fd00:1::/64"; gateway = "fd00:1::1"; }, { cidr = "fd00:2::/64"; gateway = "fd00:2::1"; }
 );
+# Ports alternate between the clusters: with two workers, whose rx queues are dealt round
+# robin in this order, db ports are polled by worker 0 and web ports by worker 1, so the two
+# directions of every web -> db connection are handled by different workers.
 ports = (
   { name = "db1"; type = "af_packet"; iface = "$(sg_vm_if db1)"; mac = "52:54:00:01:00:0b";
     ips = ["10.1.0.11", "fd00:1::11"]; tags = ["cluster:PostgreSQL"]; },
-  { name = "db2"; type = "af_packet"; iface = "$(sg_vm_if db2)"; mac = "52:54:00:01:00:0c";
-    ips = ["10.1.0.12", "fd00:1::12"]; tags = ["cluster:PostgreSQL"]; },
   { name = "web1"; type = "af_packet"; iface = "$(sg_vm_if web1)"; mac = "52:54:00:02:00:0b";
     ips = ["10.2.0.11", "fd00:2::11"]; security_groups = ["sg-web"]; },
+  { name = "db2"; type = "af_packet"; iface = "$(sg_vm_if db2)"; mac = "52:54:00:01:00:0c";
+    ips = ["10.1.0.12", "fd00:1::12"]; tags = ["cluster:PostgreSQL"]; },
   { name = "web2"; type = "af_packet"; iface = "$(sg_vm_if web2)"; mac = "52:54:00:02:00:0c";
     ips = ["10.2.0.12", "fd00:2::12"]; security_groups = ["sg-web"]; }
 );
-dataplane = { workers = 1; mbufs = 8191; };
-conntrack = { capacity = 65536; };
+dataplane = { workers = ${SG_LAB_WORKERS:-1}; mbufs = 8191; };
+conntrack = { capacity = ${SG_LAB_CAPACITY:-65536}; };
 control = { socket = "$dir/sgfw.sock"; ${SG_LAB_CONTROL:-} };
 CONF
 }

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # End to end with real clients: the seed scenario in network namespaces through one sgfw on
 # af_packet ports. Every check uses real TCP connections (nc to an echo service) or ping.
+# SG_LAB_WORKERS=2 (the seed_netns_2w test) runs the same with two workers floating over the
+# CPUs; the port order of seed_lab.sh puts the two directions of each web -> db connection on
+# different workers.
 set -u
 here=$(dirname "$0")
 . "$here/lib.sh"
@@ -19,6 +22,8 @@ trap 'exit 130' INT TERM HUP
 
 sg_lab_start "$tmp" || { sg_fail "sgfw starts on the seed scenario"; sg_finish; exit 1; }
 sg_pass "sgfw starts on the seed scenario"
+workers=${SG_LAB_WORKERS:-1}
+sg_expect_contains "sgfw runs $workers worker(s)" "with $workers worker" "$(cat "$tmp/sgfw.log")"
 
 for vm in db1 db2 web1 web2; do
 	sg_in_bg "$vm" python3 "$here/echo_server.py" 5432 2379 22 80 >/dev/null

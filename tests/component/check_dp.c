@@ -1,0 +1,1762 @@
+/* White-box tests of the datapath pipeline: crafted packets through the real sg_dp (generation,
+ * port security, ARP/ND answers, routing, conntrack, rte_acl classification, forwarding) with
+ * the test thread acting as worker 0. Ports are ring devices, which loop what the datapath
+ * transmits back to their receive queue, so every step checks exactly which port sent which
+ * bytes (routed rewrites included), the counters of every port and the rule hits.
+ *
+ * Sequences are tables: each step is (sender port, packet) -> forwarded to port X, dropped for
+ * reason R, answered, or absorbed, plus the rules whose hit counters rise. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "dp_private.h"
+#include "dp_worker.h"
+#include "sg_conf.h"
+#include "sg_ct.h"
+#include "sg_dp.h"
+#include "sg_test_eal.h"
+
+/* ---- Configs ---- */
+
+#define GROUP_B                                                                                    \
+	" { id = \"sg-b\"; inner_access_policy = \"drop\"; rules = (); }\n"
+
+#define RULES_A_TCP80                                                                              \
+	"   { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"80/80\"; source_cidr = \"10.2.0.0/24\"; },\n"
+
+#define RULES_A_REST                                                                               \
+	"   { direction = \"ingress\"; protocol = \"udp\"; port_range = \"53/53\"; source_cidr = \"10.2.0.0/24\"; },\n" \
+	"   { direction = \"ingress\"; protocol = \"icmp\"; source_cidr = \"10.2.0.0/24\"; },\n"         \
+	"   { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"80/80\"; source_cidr = \"fd00:2::/64\"; },\n" \
+	"   { direction = \"ingress\"; protocol = \"udp\"; port_range = \"53/53\"; source_cidr = \"fd00:2::/64\"; },\n" \
+	"   { direction = \"ingress\"; protocol = \"icmpv6\"; source_cidr = \"fd00:2::/64\"; },\n"       \
+	"   { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"8080/8080\"; source_group = \"sg-a\"; }\n"
+
+#define PORTS                                                                                      \
+	"subnets = (\n"                                                                            \
+	" { cidr = \"10.1.0.0/24\"; gateway = \"10.1.0.1\"; }, { cidr = \"10.2.0.0/24\"; gateway = \"10.2.0.1\"; },\n" \
+	" { cidr = \"fd00:1::/64\"; gateway = \"fd00:1::1\"; }, { cidr = \"fd00:2::/64\"; gateway = \"fd00:2::1\"; }\n" \
+	");\n"                                                                                     \
+	"ports = (\n"                                                                              \
+	" { name = \"a1\"; type = \"ring\"; mac = \"52:54:00:01:00:0b\"; ips = [\"10.1.0.11\", \"fd00:1::11\"]; security_groups = [\"sg-a\"]; },\n" \
+	" { name = \"a2\"; type = \"ring\"; mac = \"52:54:00:01:00:0c\"; ips = [\"10.1.0.12\", \"fd00:1::12\"]; security_groups = [\"sg-a\"]; },\n" \
+	" { name = \"b1\"; type = \"ring\"; mac = \"52:54:00:02:00:0b\"; ips = [\"10.2.0.11\", \"fd00:2::11\"]; security_groups = [\"sg-b\"]; }\n" \
+	");\n"
+
+/* a1, a2 in sg-a (10.1.0.0/24): tcp 80, udp 53, icmp from b's subnet (rules 1-6), 8080 among
+ * sg-a's members (rule 7). b1 in sg-b (10.2.0.0/24): no rules, so basic defaults. */
+static const char *const config_text =
+	"security_groups = (\n"
+	" { id = \"sg-a\"; inner_access_policy = \"drop\"; rules = (\n" RULES_A_TCP80 RULES_A_REST
+	" ); },\n" GROUP_B ");\n" PORTS;
+
+/* The same without the IPv4 tcp 80 rule (D9). */
+static const char *const config_no80 =
+	"security_groups = (\n"
+	" { id = \"sg-a\"; inner_access_policy = \"drop\"; rules = (\n" RULES_A_REST
+	" ); },\n" GROUP_B ");\n" PORTS;
+
+static const struct {
+	const char *name;
+	const char *mac;
+} test_ports[] = {
+	{"a1", "52:54:00:01:00:0b"},
+	{"a2", "52:54:00:01:00:0c"},
+	{"b1", "52:54:00:02:00:0b"},
+};
+#define N_PORTS SG_ARRAY_SIZE(test_ports)
+
+static const uint8_t router_mac[6] = {0x02, 0x53, 0x47, 0x00, 0x00, 0x01};
+static struct rte_mempool *pool;
+
+/* ---- Packet builder ---- */
+
+enum t_kind {
+	T_TCP = 1,
+	T_UDP,
+	T_ICMP,   /* ICMP or ICMPv6 by the address family */
+	T_ARP,    /* sport: the operation */
+	T_NS,     /* neighbour solicitation for 'target' */
+	T_NA,     /* neighbour advertisement for 'target' */
+	T_RA,     /* router advertisement */
+	T_PROTO,  /* bare IP payload of protocol 'type' */
+};
+
+/* IPv6 extension headers before the transport header, in this order. */
+#define X_HBH 0x01
+#define X_DST 0x02
+#define X_RT 0x04
+#define X_FDST 0x08 /* destination options after the fragment header (fragmentable part) */
+
+/*
+ * One packet by field; zero means the default: TTL 64 (255 for neighbour discovery), TCP
+ * window 65535, the sender port's MAC as source, the router MAC as destination (routed;
+ * ARP goes to broadcast). 'dmac' may be a test port's name, "router", "bcast" or a MAC.
+ */
+struct t_spec {
+	uint8_t kind;
+	const char *src, *dst;       /* ARP: sender and target protocol addresses */
+	const char *smac, *dmac;
+	uint16_t sport, dport;       /* ARP: sport is the operation */
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t win;
+	uint8_t wscale;              /* window scale option value + 1; 0: no option */
+	uint16_t len;                /* payload bytes */
+	uint8_t ttl;
+	uint8_t type, code;          /* ICMP; T_PROTO: type is the protocol */
+	uint16_t id;                 /* ICMP echo identifier */
+	uint8_t ext;                 /* X_* */
+	const char *target;          /* ND */
+	const char *lladdr;          /* ND link-layer address option; NULL: none */
+	const struct t_spec *inner;  /* ICMP error: the packet it quotes */
+	const char *sha;             /* ARP sender hardware address; NULL: the Ethernet source */
+};
+
+/* A fragment: bytes [off, off + len) of the datagram's fragmentable part (len 0: the rest). */
+struct t_frag {
+	uint16_t off;
+	uint16_t len;
+	bool more;
+	uint32_t id;
+};
+
+#define T_PKT_MAX 8192
+
+struct t_pkt {
+	uint8_t b[T_PKT_MAX];
+	uint16_t len;
+	uint16_t l3;
+	bool routed;
+};
+
+static void
+put16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v);
+}
+
+static void
+ip_of(const char *text, struct sg_ip *ip)
+{
+	ck_assert_msg(sg_ip_parse(text, ip) == 0, "test bug: address %s", text);
+}
+
+static int
+port_index(const char *name)
+{
+	for (size_t i = 0; i < N_PORTS; i++)
+		if (strcmp(test_ports[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void
+mac_of(const char *text, uint8_t mac[6])
+{
+	int port = port_index(text);
+
+	if (port >= 0)
+		text = test_ports[port].mac;
+	if (strcmp(text, "router") == 0)
+		memcpy(mac, router_mac, 6);
+	else if (strcmp(text, "bcast") == 0)
+		memset(mac, 0xff, 6);
+	else
+		ck_assert_msg(sg_mac_parse(text, mac) == 0, "test bug: MAC %s", text);
+}
+
+/* The transport part (header and payload) of 's'; returns its length and the protocol. */
+static uint16_t
+build_l4(const struct t_spec *s, bool v6, const struct sg_ip *src, uint8_t *b, uint8_t *proto);
+
+/* The IP datagram of 's' (no Ethernet); returns its length. */
+static uint16_t
+build_ip(const struct t_spec *s, const struct t_frag *frag, uint8_t *b)
+{
+	uint8_t l4[T_PKT_MAX]; /* not static: an ICMP error builds the packet it quotes */
+	struct sg_ip src, dst;
+	uint16_t l4_len, take, off = 0, pos;
+	uint8_t proto;
+	bool v6;
+
+	ip_of(s->src, &src);
+	ip_of(s->dst, &dst);
+	v6 = src.family == SG_AF_INET6;
+	if (v6 && (s->ext & X_FDST)) {
+		/* The fragmentable part starts with a destination options header. */
+		l4_len = (uint16_t)(8 + build_l4(s, v6, &src, l4 + 8, &proto));
+		memset(l4, 0, 8);
+		l4[0] = proto;
+		l4[2] = 1;
+		l4[3] = 4;
+		proto = 60;
+	} else {
+		l4_len = build_l4(s, v6, &src, l4, &proto);
+	}
+	if (frag != NULL) {
+		off = frag->off;
+		take = frag->len != 0 ? frag->len : (uint16_t)(l4_len - off);
+		ck_assert_msg(off + take <= l4_len, "test bug: fragment beyond the datagram");
+	} else {
+		take = l4_len;
+	}
+	if (!v6) {
+		b[0] = 0x45;
+		b[1] = 0;
+		put16(b + 2, 20u + take);
+		put16(b + 4, frag != NULL ? frag->id : 0x1234);
+		put16(b + 6, frag != NULL ? (off / 8u) | (frag->more ? 0x2000u : 0) : 0);
+		b[8] = s->ttl != 0 ? s->ttl : 64;
+		b[9] = proto;
+		put16(b + 10, 0);
+		memcpy(b + 12, src.bytes, 4);
+		memcpy(b + 16, dst.bytes, 4);
+		put16(b + 10, rte_be_to_cpu_16(rte_ipv4_cksum((const struct rte_ipv4_hdr *)b)));
+		memcpy(b + 20, l4 + off, take);
+		return (uint16_t)(20 + take);
+	}
+	put32(b, 6u << 28);
+	b[7] = s->ttl != 0 ? s->ttl : (s->kind == T_NS || s->kind == T_NA || s->kind == T_RA) ? 255 : 64;
+	memcpy(b + 8, src.bytes, 16);
+	memcpy(b + 24, dst.bytes, 16);
+	pos = 40;
+	{
+		/* Next-header fields are filled backwards once the chain is known. */
+		uint8_t *next = &b[6];
+
+		if (s->ext & X_HBH) {
+			*next = 0;
+			next = &b[pos];
+			memset(b + pos, 0, 8);
+			b[pos + 2] = 1; /* PadN */
+			b[pos + 3] = 4;
+			pos += 8;
+		}
+		if (s->ext & X_DST) {
+			*next = 60;
+			next = &b[pos];
+			memset(b + pos, 0, 8);
+			b[pos + 2] = 1;
+			b[pos + 3] = 4;
+			pos += 8;
+		}
+		if (s->ext & X_RT) {
+			/* Type 2 (home address), no segments left: passes through. */
+			*next = 43;
+			next = &b[pos];
+			memset(b + pos, 0, 24);
+			b[pos + 1] = 2;
+			b[pos + 2] = 2;
+			memcpy(b + pos + 8, dst.bytes, 16);
+			pos += 24;
+		}
+		if (frag != NULL) {
+			*next = 44;
+			next = &b[pos];
+			b[pos + 1] = 0;
+			put16(b + pos + 2, off | (frag->more ? 1u : 0));
+			put32(b + pos + 4, frag->id);
+			pos += 8;
+		}
+		*next = proto;
+	}
+	memcpy(b + pos, l4 + off, take);
+	put16(b + 4, pos - 40u + take);
+	return (uint16_t)(pos + take);
+}
+
+static uint16_t
+build_l4(const struct t_spec *s, bool v6, const struct sg_ip *src, uint8_t *b, uint8_t *proto)
+{
+	uint16_t n = 0;
+	uint8_t mac[6];
+	struct sg_ip target;
+
+	switch (s->kind) {
+	case T_TCP: {
+		uint16_t hl = s->wscale != 0 ? 28 : 20;
+
+		*proto = 6;
+		put16(b, s->sport);
+		put16(b + 2, s->dport);
+		put32(b + 4, s->seq);
+		put32(b + 8, s->ack);
+		b[12] = (uint8_t)((hl / 4) << 4);
+		b[13] = s->flags;
+		put16(b + 14, s->win != 0 ? s->win : 65535);
+		put32(b + 16, 0);
+		if (s->wscale != 0) {
+			static const uint8_t opts[8] = {2, 4, 0x05, 0xb4, 1, 3, 3, 0};
+
+			memcpy(b + 20, opts, 8);
+			b[27] = (uint8_t)(s->wscale - 1);
+		}
+		n = hl;
+		break;
+	}
+	case T_UDP:
+		*proto = 17;
+		put16(b, s->sport);
+		put16(b + 2, s->dport);
+		put16(b + 4, 8u + s->len);
+		put16(b + 6, 0);
+		n = 8;
+		break;
+	case T_ICMP:
+		*proto = v6 ? 58 : 1;
+		b[0] = s->type;
+		b[1] = s->code;
+		put16(b + 2, 0);
+		put16(b + 4, s->id);
+		put16(b + 6, 1);
+		n = 8;
+		if (s->inner != NULL) {
+			put32(b + 4, 0);
+			n = (uint16_t)(n + build_ip(s->inner, NULL, b + 8));
+		}
+		break;
+	case T_NS:
+	case T_NA:
+		*proto = 58;
+		memset(b, 0, 24);
+		b[0] = s->kind == T_NS ? 135 : 136;
+		if (s->kind == T_NA)
+			b[4] = 0x60; /* solicited, override */
+		ip_of(s->target, &target);
+		memcpy(b + 8, target.bytes, 16);
+		n = 24;
+		if (s->lladdr != NULL) {
+			b[24] = s->kind == T_NS ? 1 : 2;
+			b[25] = 1;
+			mac_of(s->lladdr, mac);
+			memcpy(b + 26, mac, 6);
+			n = 32;
+		}
+		break;
+	case T_RA:
+		*proto = 58;
+		memset(b, 0, 16);
+		b[0] = 134;
+		b[4] = 64;
+		put16(b + 6, 1800);
+		n = 16;
+		break;
+	case T_PROTO:
+		*proto = s->type;
+		break;
+	default:
+		ck_abort_msg("test bug: kind %u has no IP payload", s->kind);
+	}
+	(void)src;
+	for (uint16_t i = 0; i < s->len; i++)
+		b[n + i] = (uint8_t)(i * 7 + 3);
+	return (uint16_t)(n + s->len);
+}
+
+/* Build 's' sent by port 'from' into 'p', whole or as fragment 'frag'. */
+static void
+t_build(const char *from, const struct t_spec *s, const struct t_frag *frag, struct t_pkt *p)
+{
+	uint8_t smac[6], dmac[6];
+	uint8_t *b = p->b;
+
+	memset(p, 0, sizeof(*p));
+	mac_of(s->smac != NULL ? s->smac : from, smac);
+	if (s->dmac != NULL)
+		mac_of(s->dmac, dmac);
+	else if (s->kind == T_ARP)
+		mac_of("bcast", dmac);
+	else
+		memcpy(dmac, router_mac, 6);
+	p->routed = memcmp(dmac, router_mac, 6) == 0;
+	memcpy(b, dmac, 6);
+	memcpy(b + 6, smac, 6);
+	p->l3 = 14;
+	if (s->kind == T_ARP) {
+		struct sg_ip spa, tpa;
+		uint8_t sha[6];
+
+		ip_of(s->src, &spa);
+		ip_of(s->dst, &tpa);
+		mac_of(s->sha != NULL ? s->sha : (s->smac != NULL ? s->smac : from), sha);
+		put16(b + 12, 0x0806);
+		put16(b + 14, 1);
+		put16(b + 16, 0x0800);
+		b[18] = 6;
+		b[19] = 4;
+		put16(b + 20, s->sport);
+		memcpy(b + 22, sha, 6);
+		memcpy(b + 28, spa.bytes, 4);
+		memset(b + 32, 0, 6);
+		memcpy(b + 38, tpa.bytes, 4);
+		p->len = 42;
+		p->routed = false;
+		return;
+	}
+	put16(b + 12, strchr(s->src, ':') != NULL ? 0x86dd : 0x0800);
+	p->len = (uint16_t)(14 + build_ip(s, frag, b + 14));
+}
+
+/* ---- The harness ---- */
+
+struct t_dp {
+	struct sg_dp *dp;
+	struct sg_ct *ct;
+	struct dp_worker *w;
+};
+
+/* A copy of the datapath a failed test left open (Check runs in one process here): closed by
+ * the next t_open, so one failure does not cascade through name clashes of rte_acl contexts. */
+static struct t_dp leftover;
+
+static void t_close(struct t_dp *t);
+
+/* keep_established (D9) is a config setting: every config a test applies carries it. */
+static bool keep_established_configs;
+
+static struct sg_conf *
+load_config(const char *text, bool keep_established, struct sg_error *err)
+{
+	static const char keep[] = "conntrack = { keep_established = true; };\n";
+	char *full = malloc(strlen(text) + sizeof(keep));
+	struct sg_conf *conf;
+
+	ck_assert_ptr_nonnull(full);
+	strcpy(full, text);
+	if (keep_established)
+		strcat(full, keep);
+	conf = sg_conf_load_string(full, "check_dp.conf", err);
+	free(full);
+	return conf;
+}
+
+static void
+t_open(struct t_dp *t, enum sg_dp_engine engine, const char *text, bool keep_established)
+{
+	struct sg_dp_params params = {
+		.engine = engine,
+		.n_workers = 1,
+		.burst = 32,
+		.rx_desc = 256,
+		.tx_desc = 256,
+		.pool = pool,
+	};
+	struct sg_error err = {0};
+	struct sg_conf *conf = load_config(text, keep_established, &err);
+
+	ck_assert_msg(conf != NULL, "config: %s", err.msg);
+	keep_established_configs = keep_established;
+	if (leftover.dp != NULL)
+		t_close(&leftover);
+	memset(t, 0, sizeof(*t));
+	if (engine == SG_DP_ENGINE_FW) {
+		struct sg_ct_params cp;
+
+		sg_ct_params_init(&cp);
+		cp.capacity = 4096;
+		cp.n_workers = 1;
+		t->ct = sg_ct_create(&cp);
+		ck_assert_ptr_nonnull(t->ct);
+		params.ct = t->ct;
+	}
+	t->dp = sg_dp_create(&params, conf, &err);
+	ck_assert_msg(t->dp != NULL, "datapath: %s", err.msg);
+	t->w = t->dp->workers[0];
+	t->w->now_ms = 1000;
+	leftover = *t;
+}
+
+static void
+t_close(struct t_dp *t)
+{
+	sg_dp_free(t->dp);
+	sg_ct_free(t->ct);
+	t->dp = NULL;
+	t->ct = NULL;
+	leftover.dp = NULL;
+	leftover.ct = NULL;
+}
+
+static const struct dp_gen *
+t_gen(const struct t_dp *t)
+{
+	return atomic_load(&t->dp->gen);
+}
+
+static uint16_t
+t_vport(const struct t_dp *t, const char *name)
+{
+	const struct dp_gen *gen = t_gen(t);
+
+	for (uint16_t v = 0; v < gen->n_vports; v++)
+		if (strcmp(gen->vports[v].port->conf.name, name) == 0)
+			return v;
+	ck_abort_msg("test bug: no port %s", name);
+	return 0;
+}
+
+static uint16_t
+t_ethdev(const struct t_dp *t, const char *name)
+{
+	return t_gen(t)->vports[t_vport(t, name)].port->dev.port_id;
+}
+
+/* Run 'n' built packets from port 'from' as one burst. */
+static void
+t_send(struct t_dp *t, const char *from, const struct t_pkt *pkts, uint16_t n)
+{
+	struct dp_worker *w = t->w;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+
+		ck_assert_ptr_nonnull(m);
+		ck_assert_ptr_nonnull(rte_pktmbuf_append(m, pkts[i].len));
+		memcpy(rte_pktmbuf_mtod(m, void *), pkts[i].b, pkts[i].len);
+		w->pkts[i] = m;
+	}
+	dp_worker_process(w, t_gen(t), t_vport(t, from), n);
+}
+
+/* Everything port 'name' transmitted since the last call (at most 'max'). */
+static uint16_t
+t_sent(struct t_dp *t, const char *name, struct rte_mbuf **out, uint16_t max)
+{
+	return rte_eth_rx_burst(t_ethdev(t, name), 0, out, max);
+}
+
+static void
+t_drain(struct t_dp *t)
+{
+	struct rte_mbuf *m[64];
+	uint16_t n;
+
+	for (size_t p = 0; p < N_PORTS; p++)
+		while ((n = t_sent(t, test_ports[p].name, m, 64)) != 0)
+			rte_pktmbuf_free_bulk(m, n);
+}
+
+static void
+t_stats(const struct t_dp *t, struct sg_dp_port_stats s[N_PORTS])
+{
+	for (size_t p = 0; p < N_PORTS; p++)
+		ck_assert_int_eq(sg_dp_port_stats(t->dp, test_ports[p].name, &s[p]), 0);
+}
+
+static uint32_t
+t_rule_id(const struct t_dp *t, const char *name)
+{
+	const struct sg_policy *policy = sg_dp_conf(t->dp)->policy;
+	char buf[SG_NAME_MAX + 32];
+
+	for (uint32_t r = 0; r < sg_policy_rule_count(policy); r++)
+		if (strcmp(sg_policy_rule_name(policy, r, buf, sizeof(buf)), name) == 0)
+			return r;
+	ck_abort_msg("test bug: no rule named \"%s\"", name);
+	return 0;
+}
+
+#define MAX_RULES 64
+
+static uint32_t
+t_hits(const struct t_dp *t, uint64_t hits[MAX_RULES])
+{
+	uint32_t n = sg_policy_rule_count(sg_dp_conf(t->dp)->policy);
+
+	ck_assert_uint_le(n, MAX_RULES);
+	ck_assert_int_eq(sg_dp_rule_hits(t->dp, hits, MAX_RULES), 0);
+	return n;
+}
+
+/* Add one hit to each rule named in the comma-separated list 'names'. */
+static void
+t_add_hits(const struct t_dp *t, const char *names, uint64_t hits[MAX_RULES])
+{
+	char buf[256], *save = NULL;
+
+	if (names == NULL || names[0] == '\0')
+		return;
+	snprintf(buf, sizeof(buf), "%s", names);
+	for (char *name = strtok_r(buf, ",", &save); name != NULL; name = strtok_r(NULL, ",", &save))
+		hits[t_rule_id(t, name)]++;
+}
+
+/* What a routed packet looks like on the way out to 'to': MACs rewritten, one hop spent. */
+static void
+expect_routed(const struct t_pkt *in, const char *to, struct t_pkt *out)
+{
+	uint8_t *ip;
+
+	*out = *in;
+	if (!in->routed)
+		return;
+	mac_of(to, out->b);
+	memcpy(out->b + 6, router_mac, 6);
+	ip = out->b + out->l3;
+	if ((ip[0] >> 4) == 4) {
+		ip[8]--;
+		put16(ip + 10, 0);
+		put16(ip + 10, rte_be_to_cpu_16(rte_ipv4_cksum((const struct rte_ipv4_hdr *)ip)));
+	} else {
+		ip[7]--;
+	}
+}
+
+/* ---- Table-driven steps ---- */
+
+enum t_outcome {
+	O_FWD = 1, /* sent out of port 'to', routed packets rewritten */
+	O_DROP,    /* dropped for 'reason', counted on the sender's port */
+	O_REPLY,   /* answered by the switch out of the sender's port, from MAC 'to' */
+	O_ABSORB,  /* consumed (platform traffic) */
+};
+
+struct t_step {
+	const char *name;
+	const char *from;
+	struct t_spec pkt;
+	uint8_t outcome;
+	const char *to;             /* O_FWD: the port; O_REPLY: who answers ("router", a port) */
+	uint8_t reason;             /* O_DROP */
+	const char *hits;           /* rules whose hit counters rise by one, comma-separated */
+	void (*before)(struct t_dp *t);
+};
+
+#define FWD(port, rules) .outcome = O_FWD, .to = (port), .hits = (rules)
+#define DROP(r, rules) .outcome = O_DROP, .reason = SG_DROP_##r, .hits = (rules)
+#define REPLY(mac) .outcome = O_REPLY, .to = (mac)
+#define ABSORB .outcome = O_ABSORB
+
+#define EGRESS_B "default basic egress accept"
+#define EGRESS_A "default basic egress accept"
+#define INGRESS_DROP "default basic ingress drop"
+
+static void
+check_reply(const struct t_step *st, const struct t_pkt *sent, struct rte_mbuf *m)
+{
+	const uint8_t *b = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint8_t mac[6], asker[6];
+
+	mac_of(st->to, mac);
+	memcpy(asker, sent->b + 6, 6);
+	ck_assert_msg(memcmp(b, asker, 6) == 0, "%s: the answer is not addressed to the asker",
+			st->name);
+	ck_assert_msg(memcmp(b + 6, mac, 6) == 0, "%s: the answer does not come from %s", st->name,
+			st->to);
+	if (st->pkt.kind == T_ARP) {
+		struct sg_ip asked;
+
+		ip_of(st->pkt.dst, &asked);
+		ck_assert_uint_eq(m->pkt_len, sent->len);
+		ck_assert_uint_eq(b[21], 2); /* reply */
+		ck_assert_msg(memcmp(b + 22, mac, 6) == 0, "%s: ARP sender MAC", st->name);
+		ck_assert_msg(memcmp(b + 28, asked.bytes, 4) == 0, "%s: ARP sender IP", st->name);
+		ck_assert_msg(memcmp(b + 32, asker, 6) == 0, "%s: ARP target MAC", st->name);
+		ck_assert_msg(memcmp(b + 38, sent->b + 28, 4) == 0, "%s: ARP target IP", st->name);
+	} else {
+		struct sg_ip target;
+
+		ip_of(st->pkt.target, &target);
+		ck_assert_uint_eq(m->pkt_len, 14 + 40 + 32);
+		ck_assert_uint_eq(b[14 + 40], 136);
+		ck_assert_msg(memcmp(b + 14 + 8, target.bytes, 16) == 0, "%s: NA source", st->name);
+		ck_assert_msg(memcmp(b + 14 + 24, sent->b + 14 + 8, 16) == 0, "%s: NA destination",
+				st->name);
+		ck_assert_msg(memcmp(b + 14 + 40 + 8, target.bytes, 16) == 0, "%s: NA target", st->name);
+		ck_assert_msg(memcmp(b + 14 + 40 + 26, mac, 6) == 0, "%s: NA link-layer address",
+				st->name);
+		ck_assert_uint_eq(b[14 + 40 + 4] & 0x80, strcmp(st->to, "router") == 0 ? 0x80 : 0);
+	}
+}
+
+/* Run one step and check every port's counters, the rule hits and what each port sent. */
+static void
+run_step(struct t_dp *t, const struct t_step *st)
+{
+	struct sg_dp_port_stats before[N_PORTS], after[N_PORTS];
+	uint64_t hits_before[MAX_RULES], hits_after[MAX_RULES];
+	int from = port_index(st->from), to = -1;
+	struct t_pkt pkt, want;
+	uint32_t n_rules;
+
+	if (st->before != NULL)
+		st->before(t);
+	t_drain(t);
+	t_build(st->from, &st->pkt, NULL, &pkt);
+	t_stats(t, before);
+	n_rules = t_hits(t, hits_before);
+	t_send(t, st->from, &pkt, 1);
+	t_stats(t, after);
+	t_hits(t, hits_after);
+
+	before[from].rx_packets++;
+	before[from].rx_bytes += pkt.len;
+	switch (st->outcome) {
+	case O_FWD:
+		to = port_index(st->to);
+		before[to].tx_packets++;
+		before[to].tx_bytes += pkt.len;
+		break;
+	case O_DROP:
+		before[from].drops[st->reason]++;
+		before[from].drops_total++;
+		break;
+	case O_REPLY:
+		to = from;
+		before[from].replies++;
+		before[from].tx_packets++;
+		break;
+	case O_ABSORB:
+		before[from].absorbed++;
+		break;
+	default:
+		ck_abort_msg("test bug: %s has no outcome", st->name);
+	}
+	for (size_t p = 0; p < N_PORTS; p++) {
+		for (int r = 0; r < SG_DROP_COUNT; r++)
+			ck_assert_msg(after[p].drops[r] == before[p].drops[r],
+					"%s: port %s drops[%s] is %lu, want %lu", st->name,
+					test_ports[p].name, sg_drop_reason_name((enum sg_drop_reason)r),
+					after[p].drops[r], before[p].drops[r]);
+		ck_assert_msg(memcmp(&after[p], &before[p], sizeof(after[p])) == 0,
+				"%s: port %s counters: rx %lu tx %lu replies %lu absorbed %lu, want "
+				"rx %lu tx %lu replies %lu absorbed %lu",
+				st->name, test_ports[p].name, after[p].rx_packets, after[p].tx_packets,
+				after[p].replies, after[p].absorbed, before[p].rx_packets,
+				before[p].tx_packets, before[p].replies, before[p].absorbed);
+	}
+	t_add_hits(t, st->hits, hits_before);
+	for (uint32_t r = 0; r < n_rules; r++) {
+		char buf[SG_NAME_MAX + 32];
+
+		ck_assert_msg(hits_after[r] == hits_before[r], "%s: rule \"%s\" has %lu hits, want %lu",
+				st->name,
+				sg_policy_rule_name(sg_dp_conf(t->dp)->policy, r, buf, sizeof(buf)),
+				hits_after[r], hits_before[r]);
+	}
+	/* Exactly one port sent exactly one packet, or nothing was sent at all. */
+	for (size_t p = 0; p < N_PORTS; p++) {
+		struct rte_mbuf *m[4];
+		uint16_t n = t_sent(t, test_ports[p].name, m, 4);
+
+		ck_assert_msg(n == ((int)p == to ? 1 : 0), "%s: port %s sent %u packets", st->name,
+				test_ports[p].name, n);
+		if (n == 0)
+			continue;
+		if (st->outcome == O_REPLY) {
+			check_reply(st, &pkt, m[0]);
+		} else {
+			expect_routed(&pkt, st->to, &want);
+			ck_assert_uint_eq(m[0]->pkt_len, want.len);
+			ck_assert_msg(memcmp(rte_pktmbuf_mtod(m[0], void *), want.b, want.len) == 0,
+					"%s: the bytes sent out of %s differ from the expected %s",
+					st->name, st->to, pkt.routed ? "routed rewrite" : "frame");
+		}
+		rte_pktmbuf_free_bulk(m, n);
+	}
+}
+
+static void
+run_steps(struct t_dp *t, const struct t_step *steps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		run_step(t, &steps[i]);
+}
+
+/* ---- Port security, platform answers, forwarding decisions ---- */
+
+START_TEST(admission)
+{
+	static const struct t_step steps[] = {
+		{"ARP for the gateway is answered with the router MAC", "a1",
+			{T_ARP, "10.1.0.11", "10.1.0.1", .sport = 1}, REPLY("router")},
+		{"ARP for another VM is answered with its MAC", "a1",
+			{T_ARP, "10.1.0.11", "10.1.0.12", .sport = 1}, REPLY("a2")},
+		{"ARP for the asker's own address stays unanswered", "a1",
+			{T_ARP, "10.1.0.11", "10.1.0.11", .sport = 1}, ABSORB},
+		{"ARP probe from 0.0.0.0 (DAD) is absorbed", "a1",
+			{T_ARP, "0.0.0.0", "10.1.0.11", .sport = 1}, ABSORB},
+		{"ARP reply about its own address is absorbed", "a1",
+			{T_ARP, "10.1.0.11", "10.1.0.12", .sport = 2, .dmac = "a2"}, ABSORB},
+		{"ARP claiming another VM's address is refused", "a1",
+			{T_ARP, "10.1.0.12", "10.1.0.1", .sport = 1}, DROP(SPOOF_ARP, NULL)},
+		{"ARP with a foreign sender hardware address is refused", "a1",
+			{T_ARP, "10.1.0.11", "10.1.0.1", .sport = 1, .sha = "52:54:00:99:99:99"},
+			DROP(SPOOF_ARP, NULL)},
+		{"NS for the gateway is answered with the router MAC", "a1",
+			{T_NS, "fd00:1::11", "ff02::1:ff00:1", .dmac = "33:33:ff:00:00:01",
+				.target = "fd00:1::1", .lladdr = "a1"},
+			REPLY("router")},
+		{"NS for another VM is answered with its MAC", "a1",
+			{T_NS, "fd00:1::11", "ff02::1:ff00:12", .dmac = "33:33:ff:00:00:12",
+				.target = "fd00:1::12", .lladdr = "a1"},
+			REPLY("a2")},
+		{"NS from the link-local address is answered too", "a1",
+			{T_NS, "fe80::5054:ff:fe01:b", "ff02::1:ff00:1", .dmac = "33:33:ff:00:00:01",
+				.target = "fd00:1::1", .lladdr = "a1"},
+			REPLY("router")},
+		{"DAD NS from :: is absorbed", "a1",
+			{T_NS, "::", "ff02::1:ff00:11", .dmac = "33:33:ff:00:00:11",
+				.target = "fd00:1::11"},
+			ABSORB},
+		{"NS announcing another MAC is refused", "a1",
+			{T_NS, "fd00:1::11", "ff02::1:ff00:1", .dmac = "33:33:ff:00:00:01",
+				.target = "fd00:1::1", .lladdr = "52:54:00:99:99:99"},
+			DROP(SPOOF_ND, NULL)},
+		{"NA for another VM's address is refused", "a1",
+			{T_NA, "fd00:1::11", "ff02::1", .dmac = "33:33:00:00:00:01",
+				.target = "fd00:1::12", .lladdr = "a1"},
+			DROP(SPOOF_ND, NULL)},
+		{"NA for its own address is absorbed", "a1",
+			{T_NA, "fd00:1::11", "ff02::1", .dmac = "33:33:00:00:00:01",
+				.target = "fd00:1::11", .lladdr = "a1"},
+			ABSORB},
+		{"router advertisement from a VM is refused", "a1",
+			{T_RA, "fe80::5054:ff:fe01:b", "ff02::1", .dmac = "33:33:00:00:00:01"},
+			DROP(ROUTER_ADVERT, NULL)},
+		{"DHCP server reply from a VM is refused", "a1",
+			{T_UDP, "10.1.0.11", "10.2.0.11", .sport = 67, .dport = 68},
+			DROP(DHCP_SERVER, NULL)},
+		{"DHCPv6 server reply from a VM is refused", "a1",
+			{T_UDP, "fd00:1::11", "fd00:2::11", .sport = 547, .dport = 546},
+			DROP(DHCP_SERVER, NULL)},
+		{"DHCP discovery passes port security; without an uplink it goes nowhere", "a1",
+			{T_UDP, "0.0.0.0", "255.255.255.255", .sport = 68, .dport = 67, .dmac = "bcast"},
+			DROP(MULTICAST, NULL)},
+		{"foreign source MAC is refused", "b1",
+			{T_TCP, "10.2.0.11", "10.1.0.11", .sport = 40000, .dport = 80, .flags = 0x02,
+				.smac = "52:54:00:99:99:99"},
+			DROP(SPOOF_MAC, NULL)},
+		{"foreign source IP is refused", "b1",
+			{T_TCP, "10.2.0.99", "10.1.0.11", .sport = 40000, .dport = 80, .flags = 0x02},
+			DROP(SPOOF_IP, NULL)},
+		{"another VM's source IP is refused", "b1",
+			{T_UDP, "10.1.0.12", "10.1.0.11", .sport = 5353, .dport = 53},
+			DROP(SPOOF_IP, NULL)},
+		{"routed packet with TTL 1 is dropped", "b1",
+			{T_TCP, "10.2.0.11", "10.1.0.11", .sport = 40000, .dport = 80, .flags = 0x02,
+				.ttl = 1},
+			DROP(TTL_EXPIRED, NULL)},
+		{"routed IPv6 packet with hop limit 1 is dropped", "b1",
+			{T_TCP, "fd00:2::11", "fd00:1::11", .sport = 40000, .dport = 80, .flags = 0x02,
+				.ttl = 1},
+			DROP(TTL_EXPIRED, NULL)},
+		{"unknown destination MAC goes nowhere", "b1",
+			{T_TCP, "10.2.0.11", "10.1.0.11", .sport = 40000, .dport = 80, .flags = 0x02,
+				.dmac = "52:54:00:77:77:77"},
+			DROP(NO_ROUTE, NULL)},
+		{"routed to an address nobody owns goes nowhere", "b1",
+			{T_TCP, "10.2.0.11", "10.1.0.99", .sport = 40000, .dport = 80, .flags = 0x02},
+			DROP(NO_ROUTE, NULL)},
+		{"a frame to its own MAC is not hairpinned", "a1",
+			{T_UDP, "10.1.0.11", "10.1.0.12", .sport = 1, .dport = 2, .dmac = "a1"},
+			DROP(NO_ROUTE, NULL)},
+		{"GRE to a1 has no rule: a new connection denied by its default ingress", "b1",
+			{T_PROTO, "10.2.0.11", "10.1.0.11", .type = 47, .len = 4},
+			DROP(ACL_INGRESS, EGRESS_B "," INGRESS_DROP)},
+	};
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	run_steps(&t, steps, SG_ARRAY_SIZE(steps));
+	t_close(&t);
+}
+END_TEST
+
+/* ---- TCP through conntrack, routed between the two subnets ---- */
+
+static void
+liberal_on(struct t_dp *t)
+{
+	sg_ct_set_tcp_be_liberal(t->ct, true);
+}
+
+static void
+liberal_off(struct t_dp *t)
+{
+	sg_ct_set_tcp_be_liberal(t->ct, false);
+}
+
+#define SYN 0x02
+#define ACK 0x10
+#define PSH 0x08
+#define FIN 0x01
+#define RST 0x04
+#define C(sp, s, a, f, l)                                                                          \
+	{T_TCP, "10.2.0.11", "10.1.0.11", .sport = (sp), .dport = 80, .seq = (s), .ack = (a),      \
+		.flags = (f), .len = (l)}
+#define S(sp, s, a, f, l)                                                                          \
+	{T_TCP, "10.1.0.11", "10.2.0.11", .sport = 80, .dport = (sp), .seq = (s), .ack = (a),      \
+		.flags = (f), .len = (l)}
+#define NEW_HITS EGRESS_B ",sg-a rule 1"
+
+START_TEST(tcp_lifecycle)
+{
+	static const struct t_step steps[] = {
+		{"SYN b1 -> a1:80 opens a connection", "b1", C(40001, 1000, 0, SYN, 0),
+			FWD("a1", NEW_HITS)},
+		{"SYN-ACK comes back without a rule", "a1", S(40001, 5000, 1001, SYN | ACK, 0),
+			FWD("b1", NULL)},
+		{"ACK completes the handshake", "b1", C(40001, 1001, 5001, ACK, 0), FWD("a1", NULL)},
+		{"data", "b1", C(40001, 1001, 5001, PSH | ACK, 100), FWD("a1", NULL)},
+		{"data acknowledged", "a1", S(40001, 5001, 1101, ACK, 0), FWD("b1", NULL)},
+		{"retransmission of the data passes", "b1", C(40001, 1001, 5001, PSH | ACK, 100),
+			FWD("a1", NULL)},
+		{"server data", "a1", S(40001, 5001, 1101, PSH | ACK, 200), FWD("b1", NULL)},
+		{"out-of-window segment is invalid (be_liberal off)", "b1",
+			C(40001, 1101 + 300000, 5201, ACK, 10), DROP(CT_TCP_WINDOW, NULL)},
+		{"... and passes with be_liberal on", "b1", C(40001, 1101 + 300000, 5201, ACK, 10),
+			FWD("a1", NULL), liberal_on},
+		{"in-window data still passes after it", "b1", C(40001, 1101, 5201, PSH | ACK, 50),
+			FWD("a1", NULL), liberal_off},
+		{"FIN from the client", "b1", C(40001, 1151, 5201, FIN | ACK, 0), FWD("a1", NULL)},
+		{"its ACK", "a1", S(40001, 5201, 1152, ACK, 0), FWD("b1", NULL)},
+		{"FIN from the server", "a1", S(40001, 5201, 1152, FIN | ACK, 0), FWD("b1", NULL)},
+		{"last ACK", "b1", C(40001, 1152, 5202, ACK, 0), FWD("a1", NULL)},
+		{"a new SYN on the closed tuple is a new connection, classified again", "b1",
+			C(40001, 900000, 0, SYN, 0), FWD("a1", NEW_HITS)},
+
+		{"SYN b1 -> a1:80 (second connection)", "b1", C(40002, 7000, 0, SYN, 0),
+			FWD("a1", NEW_HITS)},
+		{"SYN-ACK", "a1", S(40002, 9000, 7001, SYN | ACK, 0), FWD("b1", NULL)},
+		{"ACK", "b1", C(40002, 7001, 9001, ACK, 0), FWD("a1", NULL)},
+		{"RST from the server tears it down", "a1", S(40002, 9001, 7001, RST | ACK, 0),
+			FWD("b1", NULL)},
+
+		{"SYN to a port no rule allows is denied by a1's default", "b1",
+			{T_TCP, "10.2.0.11", "10.1.0.11", .sport = 40003, .dport = 22, .seq = 1,
+				.flags = SYN},
+			DROP(ACL_INGRESS, EGRESS_B "," INGRESS_DROP)},
+		{"unsolicited SYN-ACK cannot start a connection", "a1",
+			S(40004, 1, 1, SYN | ACK, 0), DROP(CT_NOT_NEW, NULL)},
+		{"SYN-ACK from the client of a half-open connection is invalid", "b1",
+			C(40005, 100, 0, SYN, 0), FWD("a1", NEW_HITS)},
+		{"... (54: the originator answers its own SYN)", "b1", C(40005, 100, 101, SYN | ACK, 0),
+			DROP(CT_TCP_STATE, NULL)},
+		{"mid-stream pickup: an ACK with no entry is new in its direction", "b1",
+			C(40006, 50000, 60000, ACK, 10), FWD("a1", NEW_HITS)},
+		{"... its first reply is classified too: b1 accepts nothing, so it is denied", "a1",
+			S(40006, 60000, 50010, ACK, 0), DROP(ACL_INGRESS, EGRESS_A "," INGRESS_DROP)},
+
+		{"IPv6 SYN with hop-by-hop, destination and routing headers", "b1",
+			{T_TCP, "fd00:2::11", "fd00:1::11", .sport = 40007, .dport = 80, .seq = 1,
+				.flags = SYN, .wscale = 8, .ext = X_HBH | X_DST | X_RT},
+			FWD("a1", EGRESS_B ",sg-a rule 4")},
+		{"IPv6 SYN-ACK", "a1",
+			{T_TCP, "fd00:1::11", "fd00:2::11", .sport = 80, .dport = 40007, .seq = 10,
+				.ack = 2, .flags = SYN | ACK, .wscale = 8},
+			FWD("b1", NULL)},
+		{"IPv6 ACK with extension headers", "b1",
+			{T_TCP, "fd00:2::11", "fd00:1::11", .sport = 40007, .dport = 80, .seq = 2,
+				.ack = 11, .flags = ACK, .ext = X_HBH | X_DST, .len = 20},
+			FWD("a1", NULL)},
+		{"L2 inside the subnet: a1 -> a2:8080 (group peer rule), not rewritten", "a1",
+			{T_TCP, "10.1.0.11", "10.1.0.12", .sport = 40008, .dport = 8080, .seq = 1,
+				.flags = SYN, .dmac = "a2"},
+			FWD("a2", EGRESS_A ",sg-a rule 7")},
+		{"L2 inside the subnet: a1 -> a2:80 is isolated (inner access drop)", "a1",
+			{T_TCP, "10.1.0.11", "10.1.0.12", .sport = 40009, .dport = 80, .seq = 1,
+				.flags = SYN, .dmac = "a2"},
+			DROP(ACL_INGRESS, EGRESS_A "," INGRESS_DROP)},
+	};
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	run_steps(&t, steps, SG_ARRAY_SIZE(steps));
+	t_close(&t);
+}
+END_TEST
+
+/* ---- UDP and ICMP ---- */
+
+static const struct t_spec udp_query = {T_UDP, "10.2.0.11", "10.1.0.11", .sport = 5353, .dport = 53, .len = 30};
+static const struct t_spec udp_other = {T_UDP, "10.2.0.11", "10.1.0.11", .sport = 5999, .dport = 53, .len = 30};
+static const struct t_spec udp6_query = {T_UDP, "fd00:2::11", "fd00:1::11", .sport = 5353, .dport = 53, .len = 30};
+
+START_TEST(udp_icmp)
+{
+	static const struct t_step steps[] = {
+		{"UDP request to an allowed port", "b1", {T_UDP, "10.2.0.11", "10.1.0.11",
+			.sport = 5353, .dport = 53, .len = 30}, FWD("a1", EGRESS_B ",sg-a rule 2")},
+		{"UDP reply passes without a rule", "a1", {T_UDP, "10.1.0.11", "10.2.0.11",
+			.sport = 53, .dport = 5353, .len = 90}, FWD("b1", NULL)},
+		{"UDP to a denied port", "b1", {T_UDP, "10.2.0.11", "10.1.0.11", .sport = 5353,
+			.dport = 54}, DROP(ACL_INGRESS, EGRESS_B "," INGRESS_DROP)},
+		{"ICMP port unreachable about the tracked UDP flow is related", "a1",
+			{T_ICMP, "10.1.0.11", "10.2.0.11", .type = 3, .code = 3, .inner = &udp_query},
+			FWD("b1", NULL)},
+		{"ICMP error about an untracked flow is dropped", "a1",
+			{T_ICMP, "10.1.0.11", "10.2.0.11", .type = 3, .code = 3, .inner = &udp_other},
+			DROP(CT_NOT_NEW, NULL)},
+		{"ICMP error sent to the wrong peer is not related (58)", "a1",
+			{T_ICMP, "10.1.0.11", "10.1.0.12", .type = 3, .code = 3, .inner = &udp_query,
+				.dmac = "a2"},
+			DROP(CT_NOT_NEW, NULL)},
+		{"echo request", "b1", {T_ICMP, "10.2.0.11", "10.1.0.11", .type = 8, .id = 7,
+			.len = 56}, FWD("a1", EGRESS_B ",sg-a rule 3")},
+		{"echo reply", "a1", {T_ICMP, "10.1.0.11", "10.2.0.11", .type = 0, .id = 7,
+			.len = 56}, FWD("b1", NULL)},
+		{"unsolicited echo reply (57)", "a1", {T_ICMP, "10.1.0.11", "10.2.0.11", .type = 0,
+			.id = 99, .len = 56}, DROP(CT_NOT_NEW, NULL)},
+		{"echo request the other way is denied by b1's default", "a1",
+			{T_ICMP, "10.1.0.11", "10.2.0.11", .type = 8, .id = 8},
+			DROP(ACL_INGRESS, EGRESS_A "," INGRESS_DROP)},
+		{"IPv6 UDP request", "b1", {T_UDP, "fd00:2::11", "fd00:1::11", .sport = 5353,
+			.dport = 53, .len = 30}, FWD("a1", EGRESS_B ",sg-a rule 5")},
+		{"ICMPv6 packet too big about it is related", "a1",
+			{T_ICMP, "fd00:1::11", "fd00:2::11", .type = 2, .inner = &udp6_query},
+			FWD("b1", NULL)},
+		{"ICMPv6 echo request", "b1", {T_ICMP, "fd00:2::11", "fd00:1::11", .type = 128,
+			.id = 9, .len = 16}, FWD("a1", EGRESS_B ",sg-a rule 6")},
+		{"ICMPv6 echo reply", "a1", {T_ICMP, "fd00:1::11", "fd00:2::11", .type = 129, .id = 9,
+			.len = 16}, FWD("b1", NULL)},
+		{"unsolicited ICMPv6 echo reply", "a1", {T_ICMP, "fd00:1::11", "fd00:2::11",
+			.type = 129, .id = 10}, DROP(CT_NOT_NEW, NULL)},
+	};
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	run_steps(&t, steps, SG_ARRAY_SIZE(steps));
+	t_close(&t);
+}
+END_TEST
+
+/* ---- D9: a rule change re-checks established connections ---- */
+
+static const struct t_step established[] = {
+	{"SYN", "b1", C(41000, 1000, 0, SYN, 0), FWD("a1", NEW_HITS)},
+	{"SYN-ACK", "a1", S(41000, 5000, 1001, SYN | ACK, 0), FWD("b1", NULL)},
+	{"ACK", "b1", C(41000, 1001, 5001, ACK, 0), FWD("a1", NULL)},
+	{"data", "b1", C(41000, 1001, 5001, PSH | ACK, 10), FWD("a1", NULL)},
+};
+
+static void
+apply(struct t_dp *t, const char *text)
+{
+	struct sg_error err = {0};
+	struct sg_conf *conf = load_config(text, keep_established_configs, &err);
+
+	ck_assert_msg(conf != NULL, "config: %s", err.msg);
+	ck_assert_msg(sg_dp_apply(t->dp, conf, &err) == 0, "apply: %s", err.msg);
+}
+
+START_TEST(rule_change_blocks)
+{
+	static const struct t_step after[] = {
+		{"the client's next segment is re-checked and blocked", "b1",
+			C(41000, 1011, 5001, PSH | ACK, 10),
+			DROP(CT_BLOCKED, EGRESS_B "," INGRESS_DROP)},
+		{"the server's segment is blocked too", "a1", S(41000, 5001, 1011, ACK, 0),
+			DROP(CT_BLOCKED, NULL)},
+		{"and stays blocked", "b1", C(41000, 1011, 5001, PSH | ACK, 10),
+			DROP(CT_BLOCKED, NULL)},
+		{"the UDP rule still applies", "b1", {T_UDP, "10.2.0.11", "10.1.0.11", .sport = 5353,
+			.dport = 53}, FWD("a1", EGRESS_B ",sg-a rule 1")},
+	};
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	run_steps(&t, established, SG_ARRAY_SIZE(established));
+	apply(&t, config_no80);
+	run_steps(&t, after, SG_ARRAY_SIZE(after));
+	t_close(&t);
+}
+END_TEST
+
+START_TEST(rule_change_keep_established)
+{
+	static const struct t_step after[] = {
+		{"keep_established: the client's segment passes", "b1",
+			C(41000, 1011, 5001, PSH | ACK, 10), FWD("a1", NULL)},
+		{"keep_established: the server's segment passes", "a1", S(41000, 5001, 1021, ACK, 0),
+			FWD("b1", NULL)},
+		{"but a new connection to port 80 is denied", "b1", C(41001, 1, 0, SYN, 0),
+			DROP(ACL_INGRESS, EGRESS_B "," INGRESS_DROP)},
+	};
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, true);
+	run_steps(&t, established, SG_ARRAY_SIZE(established));
+	apply(&t, config_no80);
+	run_steps(&t, after, SG_ARRAY_SIZE(after));
+	t_close(&t);
+}
+END_TEST
+
+START_TEST(rule_change_unrelated)
+{
+	/* A change that leaves both ports' lists as they were never disturbs the connection
+	 * (D9): it is not even re-checked, so no rule counts a hit. */
+	static const struct t_step after[] = {
+		{"after a change that keeps both ports' lists, it passes without classification", "b1",
+			C(41000, 1011, 5001, PSH | ACK, 10), FWD("a1", NULL)},
+		{"and so does its reply", "a1", S(41000, 5001, 1021, ACK, 0), FWD("b1", NULL)},
+	};
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	run_steps(&t, established, SG_ARRAY_SIZE(established));
+	apply(&t, config_text);
+	run_steps(&t, after, SG_ARRAY_SIZE(after));
+	t_close(&t);
+}
+END_TEST
+
+/* ---- The other engines ---- */
+
+START_TEST(engine_sg)
+{
+	static const struct t_step steps[] = {
+		{"sg engine: SYN to an allowed port passes", "b1", C(42000, 1, 0, SYN, 0),
+			FWD("a1", NEW_HITS)},
+		{"sg engine: the reply is classified too, and b1 accepts nothing", "a1",
+			S(42000, 9, 2, SYN | ACK, 0), DROP(ACL_INGRESS, EGRESS_A "," INGRESS_DROP)},
+		{"sg engine: an unsolicited reply is the same to it", "a1", S(42001, 9, 2, SYN | ACK, 0),
+			DROP(ACL_INGRESS, EGRESS_A "," INGRESS_DROP)},
+		{"sg engine: port security still applies", "b1",
+			{T_TCP, "10.2.0.99", "10.1.0.11", .sport = 1, .dport = 80, .flags = SYN},
+			DROP(SPOOF_IP, NULL)},
+		{"sg engine: every data packet is classified", "b1", C(42000, 2, 10, ACK, 10),
+			FWD("a1", NEW_HITS)},
+	};
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_SG, config_text, false);
+	run_steps(&t, steps, SG_ARRAY_SIZE(steps));
+	t_close(&t);
+}
+END_TEST
+
+START_TEST(engine_io)
+{
+	/* Ports pair up in config order: a1 <-> a2; b1 has no pair. Frames are not looked at. */
+	struct sg_dp_port_stats s[N_PORTS];
+	struct t_pkt pkt;
+	struct rte_mbuf *m[4];
+	const struct t_spec spoofed = {T_UDP, "10.9.9.9", "10.2.0.11", .sport = 1, .dport = 2,
+			.smac = "52:54:00:99:99:99", .len = 10};
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_IO, config_text, false);
+	t_build("a1", &spoofed, NULL, &pkt);
+	t_send(&t, "a1", &pkt, 1);
+	ck_assert_uint_eq(t_sent(&t, "a2", m, 4), 1);
+	ck_assert_uint_eq(m[0]->pkt_len, pkt.len);
+	ck_assert(memcmp(rte_pktmbuf_mtod(m[0], void *), pkt.b, pkt.len) == 0);
+	rte_pktmbuf_free(m[0]);
+	t_send(&t, "a2", &pkt, 1);
+	ck_assert_uint_eq(t_sent(&t, "a1", m, 4), 1);
+	rte_pktmbuf_free(m[0]);
+	t_send(&t, "b1", &pkt, 1);
+	for (size_t p = 0; p < N_PORTS; p++)
+		ck_assert_uint_eq(t_sent(&t, test_ports[p].name, m, 4), 0);
+	t_stats(&t, s);
+	ck_assert_uint_eq(s[0].rx_packets, 1);
+	ck_assert_uint_eq(s[0].tx_packets, 1);
+	ck_assert_uint_eq(s[1].rx_packets, 1);
+	ck_assert_uint_eq(s[1].tx_packets, 1);
+	ck_assert_uint_eq(s[2].rx_packets, 1);
+	ck_assert_uint_eq(s[2].tx_packets, 0);
+	ck_assert_uint_eq(s[2].drops[SG_DROP_NO_ROUTE], 1);
+	ck_assert_uint_eq(s[2].drops_total, 1);
+	t_close(&t);
+}
+END_TEST
+
+/* ---- Fragments (D12) ---- */
+
+/* A 3008-byte UDP datagram b1 -> a1:53 (allowed) and its three fragments. */
+static const struct t_spec dgram = {T_UDP, "10.2.0.11", "10.1.0.11", .sport = 5353, .dport = 53,
+		.len = 3000};
+static const struct t_spec dgram_denied = {T_UDP, "10.2.0.11", "10.1.0.11", .sport = 5353,
+		.dport = 54, .len = 3000};
+static const struct t_spec dgram6 = {T_UDP, "fd00:2::11", "fd00:1::11", .sport = 5353, .dport = 53,
+		.len = 3000, .ext = X_HBH};
+static const struct t_spec dgram6_denied = {T_UDP, "fd00:2::11", "fd00:1::11", .sport = 5353,
+		.dport = 54, .len = 3000};
+static const struct t_spec echo_big = {T_ICMP, "10.2.0.11", "10.1.0.11", .type = 8, .id = 77,
+		.len = 2000};
+
+#define F1(id) {0, 1480, true, (id)}
+#define F2(id) {1480, 1480, true, (id)}
+#define F3(id) {2960, 0, false, (id)}
+#define F6_1(id) {0, 1448, true, (id)}
+#define F6_2(id) {1448, 1448, true, (id)}
+#define F6_3(id) {2896, 0, false, (id)}
+
+static struct t_pkt fbuf[DP_FRAG_HOLD + 8];
+
+/* Counters of every port before a step, to compare with after. */
+struct t_snap {
+	struct sg_dp_port_stats s[N_PORTS];
+};
+
+static void
+snap(const struct t_dp *t, struct t_snap *sn)
+{
+	t_stats(t, sn->s);
+}
+
+/* Port 'name' dropped 'n' more packets for 'reason' (and nothing else) since 'before'. */
+static void
+expect_drops(const struct t_dp *t, const struct t_snap *before, const char *name,
+		enum sg_drop_reason reason, uint64_t n)
+{
+	struct t_snap now;
+	int p = port_index(name);
+
+	snap(t, &now);
+	for (int r = 0; r < SG_DROP_COUNT; r++)
+		ck_assert_msg(now.s[p].drops[r] - before->s[p].drops[r] == (r == (int)reason ? n : 0),
+				"port %s: %lu more %s drops, want %lu", name,
+				now.s[p].drops[r] - before->s[p].drops[r],
+				sg_drop_reason_name((enum sg_drop_reason)r), r == (int)reason ? n : 0);
+}
+
+/* Send fragments 'fr[0..n)' of 's' from 'from' as one burst; they are kept in fbuf[first..]. */
+static void
+send_frags(struct t_dp *t, const char *from, const struct t_spec *s, const struct t_frag *fr,
+		uint16_t n, uint16_t first)
+{
+	for (uint16_t k = 0; k < n; k++)
+		t_build(from, s, &fr[k], &fbuf[first + k]);
+	t_send(t, from, &fbuf[first], n);
+}
+
+/* Port 'to' sent exactly the fragments fbuf[idx[0..n)] in that order, routed. */
+static void
+expect_sent(struct t_dp *t, const char *to, const uint16_t *idx, uint16_t n)
+{
+	struct rte_mbuf *m[DP_FRAG_HOLD + 8];
+	uint16_t got = t_sent(t, to, m, RTE_DIM(m));
+	static struct t_pkt want;
+
+	ck_assert_msg(got == n, "port %s sent %u fragments, want %u", to, got, n);
+	for (uint16_t k = 0; k < n; k++) {
+		expect_routed(&fbuf[idx[k]], to, &want);
+		ck_assert_uint_eq(m[k]->pkt_len, want.len);
+		ck_assert_msg(memcmp(rte_pktmbuf_mtod(m[k], void *), want.b, want.len) == 0,
+				"fragment %u out of %s differs from fbuf[%u] routed", k, to, idx[k]);
+	}
+	rte_pktmbuf_free_bulk(m, got);
+}
+
+static void
+expect_quiet(struct t_dp *t)
+{
+	for (size_t p = 0; p < N_PORTS; p++)
+		expect_sent(t, test_ports[p].name, NULL, 0);
+}
+
+/* Live datagram entries in the worker's table. */
+static unsigned int
+frag_entries(const struct t_dp *t)
+{
+	unsigned int n = 0;
+
+	for (unsigned int k = 0; k < DP_FRAG_BUCKETS * DP_FRAG_WAYS; k++)
+		n += t->w->frags->entries[k].state != DP_FRAG_FREE &&
+		     t->w->now_ms < t->w->frags->entries[k].deadline;
+	return n;
+}
+
+START_TEST(frag_in_order)
+{
+	const struct t_frag fr[] = {F1(1), F2(1), F3(1)};
+	const uint16_t all[] = {0, 1, 2};
+	uint64_t hits_before[MAX_RULES], hits_after[MAX_RULES];
+	struct sg_ct_stats cs;
+	struct t_snap before;
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	t_hits(&t, hits_before);
+	snap(&t, &before);
+	send_frags(&t, "b1", &dgram, fr, 3, 0);
+	expect_sent(&t, "a1", all, 3);
+	expect_drops(&t, &before, "b1", SG_DROP_NONE, 0);
+	/* Classified once: one hit per side, one connection, one conntrack packet. */
+	t_hits(&t, hits_after);
+	ck_assert_uint_eq(hits_after[t_rule_id(&t, "sg-a rule 2")] -
+			hits_before[t_rule_id(&t, "sg-a rule 2")], 1);
+	ck_assert_uint_eq(hits_after[t_rule_id(&t, EGRESS_B)] - hits_before[t_rule_id(&t, EGRESS_B)], 1);
+	sg_ct_stats_get(t.ct, &cs);
+	ck_assert_uint_eq(cs.inserts, 1);
+	ck_assert_uint_eq(cs.results[SG_CT_NEW], 1);
+	ck_assert_uint_eq(cs.results[SG_CT_INVALID], 0);
+	ck_assert_uint_eq(frag_entries(&t), 0); /* complete: the entry is freed */
+
+	/* The same, one fragment per burst; the reply direction comes back fragmented too. */
+	for (uint16_t k = 0; k < 3; k++) {
+		const struct t_frag one = {fr[k].off, fr[k].len, fr[k].more, 2};
+
+		send_frags(&t, "b1", &dgram, &one, 1, k);
+		expect_sent(&t, "a1", &k, 1);
+	}
+	{
+		const struct t_spec reply = {T_UDP, "10.1.0.11", "10.2.0.11", .sport = 53,
+				.dport = 5353, .len = 3000};
+		const struct t_frag rf[] = {F1(9), F2(9), F3(9)};
+
+		send_frags(&t, "a1", &reply, rf, 3, 0);
+		expect_sent(&t, "b1", all, 3);
+	}
+	sg_ct_stats_get(t.ct, &cs);
+	ck_assert_uint_eq(cs.inserts, 1);
+	ck_assert_uint_eq(cs.results[SG_CT_NEW] + cs.results[SG_CT_ESTABLISHED] +
+			cs.results[SG_CT_REPLY], 3);
+	ck_assert_uint_eq(frag_entries(&t), 0);
+	expect_drops(&t, &before, "b1", SG_DROP_NONE, 0);
+	expect_drops(&t, &before, "a1", SG_DROP_NONE, 0);
+	t_close(&t);
+}
+END_TEST
+
+START_TEST(frag_out_of_order)
+{
+	const struct t_frag later[] = {F3(3), F2(3)}, first[] = {F1(3)};
+	const uint16_t order[] = {2, 0, 1}; /* fbuf: 0 = F3, 1 = F2, 2 = F1 */
+	struct t_snap before;
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	snap(&t, &before);
+	send_frags(&t, "b1", &dgram, later, 2, 0);
+	expect_quiet(&t); /* held until the first fragment decides */
+	ck_assert_uint_eq(t.w->frags->n_held, 2);
+	t.w->now_ms += DP_FRAG_HOLD_MS - 1;
+	dp_housekeeping(t.w, t_gen(&t));
+	ck_assert_uint_eq(t.w->frags->n_held, 2);
+	send_frags(&t, "b1", &dgram, first, 1, 2);
+	expect_sent(&t, "a1", order, 3);
+	ck_assert_uint_eq(t.w->frags->n_held, 0);
+	ck_assert_uint_eq(frag_entries(&t), 0);
+	expect_drops(&t, &before, "b1", SG_DROP_NONE, 0);
+
+	/* Reversed inside one burst: the first fragment is decided first, the rest follow. */
+	{
+		const struct t_frag rev[] = {F3(4), F2(4), F1(4)};
+
+		send_frags(&t, "b1", &dgram, rev, 3, 0);
+		expect_sent(&t, "a1", order, 3);
+	}
+	/* A fragment whose first never comes is dropped after DP_FRAG_HOLD_MS. */
+	{
+		const struct t_frag lone[] = {F2(5)};
+
+		send_frags(&t, "b1", &dgram, lone, 1, 0);
+		expect_quiet(&t);
+		t.w->now_ms += DP_FRAG_HOLD_MS;
+		dp_housekeeping(t.w, t_gen(&t));
+		expect_quiet(&t);
+		expect_drops(&t, &before, "b1", SG_DROP_FRAG_UNMATCHED, 1);
+		ck_assert_uint_eq(t.w->frags->n_held, 0);
+	}
+	t_close(&t);
+}
+END_TEST
+
+START_TEST(frag_denied)
+{
+	const struct t_frag fr[] = {F1(6), F2(6)}, last[] = {F3(6)};
+	const struct t_frag held[] = {F2(7), F3(7)}, first[] = {F1(7)};
+	struct t_snap before;
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	snap(&t, &before);
+	/* The first fragment is denied by a1's ingress: so is every later one. */
+	send_frags(&t, "b1", &dgram_denied, fr, 2, 0);
+	expect_quiet(&t);
+	expect_drops(&t, &before, "b1", SG_DROP_ACL_INGRESS, 2);
+	send_frags(&t, "b1", &dgram_denied, last, 1, 0);
+	expect_quiet(&t);
+	expect_drops(&t, &before, "b1", SG_DROP_ACL_INGRESS, 3);
+	/* Held fragments of a datagram denied later are dropped with its reason. */
+	send_frags(&t, "b1", &dgram_denied, held, 2, 0);
+	expect_quiet(&t);
+	send_frags(&t, "b1", &dgram_denied, first, 1, 0);
+	expect_quiet(&t);
+	expect_drops(&t, &before, "b1", SG_DROP_ACL_INGRESS, 6);
+	ck_assert_uint_eq(t.w->frags->n_held, 0);
+	/* IPv6, denied the same way. */
+	{
+		const struct t_frag f6[] = {F6_1(8), F6_2(8), F6_3(8)};
+
+		send_frags(&t, "b1", &dgram6_denied, f6, 3, 0);
+		expect_quiet(&t);
+		expect_drops(&t, &before, "b1", SG_DROP_ACL_INGRESS, 9);
+	}
+	/* A later fragment from a spoofed source never reaches the table. */
+	{
+		const struct t_spec spoof = {T_UDP, "10.2.0.99", "10.1.0.11", .sport = 5353,
+				.dport = 53, .len = 3000};
+		const struct t_frag f[] = {F2(10)};
+
+		snap(&t, &before);
+		send_frags(&t, "b1", &spoof, f, 1, 0);
+		expect_drops(&t, &before, "b1", SG_DROP_SPOOF_IP, 1);
+		ck_assert_uint_eq(t.w->frags->n_held, 0);
+	}
+	t_close(&t);
+}
+END_TEST
+
+START_TEST(frag_overlap_tiny)
+{
+	const struct t_frag fr[] = {F1(11)};
+	const struct t_frag overlap[] = {{1472, 1480, true, 11}};
+	const struct t_frag rest[] = {F2(11), F3(11)};
+	const uint16_t zero = 0;
+	struct t_snap before;
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	snap(&t, &before);
+	send_frags(&t, "b1", &dgram, fr, 1, 0);
+	expect_sent(&t, "a1", &zero, 1);
+	/* Overlapping the first fragment: dropped, and the datagram with it. */
+	send_frags(&t, "b1", &dgram, overlap, 1, 0);
+	expect_quiet(&t);
+	expect_drops(&t, &before, "b1", SG_DROP_FRAG_OVERLAP, 1);
+	send_frags(&t, "b1", &dgram, rest, 2, 0);
+	expect_quiet(&t);
+	expect_drops(&t, &before, "b1", SG_DROP_FRAG_OVERLAP, 3);
+
+	/* A duplicate first fragment, even identical, refuses the datagram. */
+	{
+		const struct t_frag dup[] = {F1(12), F1(12)}, tail[] = {F2(12)};
+
+		send_frags(&t, "b1", &dgram, dup, 2, 0);
+		expect_sent(&t, "a1", &zero, 1);
+		expect_drops(&t, &before, "b1", SG_DROP_FRAG_OVERLAP, 4);
+		send_frags(&t, "b1", &dgram, tail, 1, 0);
+		expect_quiet(&t);
+		expect_drops(&t, &before, "b1", SG_DROP_FRAG_OVERLAP, 5);
+	}
+	/* A second last fragment ending elsewhere is inconsistent. Refusing the datagram drops
+	 * the fragments of the burst not yet sent too; the first was already on its way. */
+	{
+		const struct t_frag f[] = {F1(13), F3(13), {2960, 24, false, 13}};
+
+		send_frags(&t, "b1", &dgram, f, 3, 0);
+		expect_sent(&t, "a1", &zero, 1);
+		expect_drops(&t, &before, "b1", SG_DROP_FRAG_OVERLAP, 7);
+	}
+	/* Later fragments overlapping each other before the first arrived: both are refused,
+	 * and the first fragment when it comes. */
+	{
+		const struct t_frag f[] = {F2(14), {1480, 8, true, 14}}, first[] = {F1(14)};
+
+		send_frags(&t, "b1", &dgram, f, 2, 0);
+		expect_quiet(&t);
+		expect_drops(&t, &before, "b1", SG_DROP_FRAG_OVERLAP, 9);
+		send_frags(&t, "b1", &dgram, first, 1, 0);
+		expect_quiet(&t);
+		expect_drops(&t, &before, "b1", SG_DROP_FRAG_OVERLAP, 10);
+		ck_assert_uint_eq(t.w->frags->n_held, 0);
+	}
+	/* Tiny: a first fragment too short for the UDP header is the parser's FRAG_TINY... */
+	{
+		const struct t_frag f[] = {{0, 0, true, 15}};
+		struct t_snap b2;
+		const struct t_spec tiny = {T_PROTO, "10.2.0.11", "10.1.0.11", .type = 6, .len = 8};
+
+		snap(&t, &b2);
+		send_frags(&t, "b1", &tiny, f, 1, 0);
+		expect_quiet(&t);
+		expect_drops(&t, &b2, "b1", SG_DROP_FRAG_TINY, 1);
+	}
+	/* ... and a TCP fragment at offset 8 (RFC 1858) an overlap. */
+	{
+		const struct t_spec tcp = {T_TCP, "10.2.0.11", "10.1.0.11", .sport = 1, .dport = 80,
+				.flags = 0x02, .len = 64};
+		const struct t_frag f[] = {{8, 16, true, 16}};
+		struct t_snap b2;
+
+		snap(&t, &b2);
+		send_frags(&t, "b1", &tcp, f, 1, 0);
+		expect_quiet(&t);
+		expect_drops(&t, &b2, "b1", SG_DROP_FRAG_OVERLAP, 1);
+	}
+	t_close(&t);
+}
+END_TEST
+
+START_TEST(frag_table_full)
+{
+	const uint16_t zero = 0;
+	struct dp_frag_key key;
+	struct sg_pkt_meta md;
+	struct t_snap before;
+	uint32_t ids[DP_FRAG_WAYS + 1], n = 0, bucket = UINT32_MAX;
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	/* Datagram ids that all land in one bucket. */
+	memset(&md, 0, sizeof(md));
+	ip_of(dgram.src, &md.src);
+	ip_of(dgram.dst, &md.dst);
+	md.proto = 17;
+	for (uint32_t id = 100; n < RTE_DIM(ids); id++) {
+		md.frag_id = id;
+		dp_frag_key_of(&md, t_vport(&t, "b1"), &key);
+		if (bucket == UINT32_MAX)
+			bucket = dp_frag_bucket(&key);
+		if (dp_frag_bucket(&key) == bucket)
+			ids[n++] = id;
+	}
+	snap(&t, &before);
+	for (uint32_t k = 0; k < DP_FRAG_WAYS; k++) {
+		const struct t_frag f = F1(ids[k]);
+
+		send_frags(&t, "b1", &dgram, &f, 1, 0);
+		expect_sent(&t, "a1", &zero, 1);
+	}
+	{
+		const struct t_frag f[] = {F1(ids[DP_FRAG_WAYS]), F2(ids[DP_FRAG_WAYS])};
+
+		send_frags(&t, "b1", &dgram, f, 2, 0);
+		expect_quiet(&t);
+		expect_drops(&t, &before, "b1", SG_DROP_FRAG_TABLE_FULL, 2);
+	}
+	/* The others complete and free their entries... */
+	{
+		const struct t_frag f[] = {F2(ids[0]), F3(ids[0])};
+
+		send_frags(&t, "b1", &dgram, f, 2, 0);
+		expect_sent(&t, "a1", (const uint16_t[]){0, 1}, 2);
+	}
+	{
+		const struct t_frag f[] = {F1(ids[DP_FRAG_WAYS])};
+
+		send_frags(&t, "b1", &dgram, f, 1, 0);
+		expect_sent(&t, "a1", &zero, 1);
+	}
+	/* ... or expire: after DP_FRAG_TIMEOUT_MS the bucket takes new datagrams again. */
+	t.w->now_ms += DP_FRAG_TIMEOUT_MS;
+	ck_assert_uint_eq(frag_entries(&t), 0);
+	{
+		const struct t_frag f = F1(ids[1]);
+
+		send_frags(&t, "b1", &dgram, &f, 1, 0);
+		expect_sent(&t, "a1", &zero, 1);
+	}
+	/* The hold queue is bounded too. */
+	{
+		struct t_snap b2;
+
+		snap(&t, &b2);
+		for (uint32_t k = 0; k <= DP_FRAG_HOLD; k++) {
+			const struct t_frag f = F2(5000 + k);
+
+			send_frags(&t, "b1", &dgram, &f, 1, 0);
+		}
+		expect_quiet(&t);
+		ck_assert_uint_eq(t.w->frags->n_held, DP_FRAG_HOLD);
+		expect_drops(&t, &b2, "b1", SG_DROP_FRAG_TABLE_FULL, 1);
+		snap(&t, &b2);
+		t.w->now_ms += DP_FRAG_HOLD_MS;
+		dp_housekeeping(t.w, t_gen(&t));
+		ck_assert_uint_eq(t.w->frags->n_held, 0);
+		expect_drops(&t, &b2, "b1", SG_DROP_FRAG_UNMATCHED, DP_FRAG_HOLD);
+	}
+	t_close(&t);
+}
+END_TEST
+
+START_TEST(frag_ipv6_icmp_engines)
+{
+	const struct t_frag f6[] = {F6_1(20), F6_2(20), F6_3(20)};
+	const struct t_frag e[] = {{0, 1000, true, 21}, {1000, 0, false, 21}};
+	const uint16_t all[] = {0, 1, 2};
+	struct t_snap before;
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	snap(&t, &before);
+	/* IPv6 with a hop-by-hop header before the fragment header. */
+	send_frags(&t, "b1", &dgram6, f6, 3, 0);
+	expect_sent(&t, "a1", all, 3);
+	/* ... and with destination options after it: later fragments show protocol 60, the
+	 * first shows UDP; they are one datagram all the same. */
+	{
+		const struct t_spec d = {T_UDP, "fd00:2::11", "fd00:1::11", .sport = 5353,
+				.dport = 53, .len = 3000, .ext = X_FDST};
+		const struct t_frag f[] = {F6_1(24), F6_2(24), F6_3(24)};
+
+		send_frags(&t, "b1", &d, f, 3, 0);
+		expect_sent(&t, "a1", all, 3);
+	}
+	/* A fragmented echo request. */
+	send_frags(&t, "b1", &echo_big, e, 2, 0);
+	expect_sent(&t, "a1", all, 2);
+	expect_drops(&t, &before, "b1", SG_DROP_NONE, 0);
+	/* A held fragment does not survive a policy change: its vports were the old ones. */
+	{
+		const struct t_frag f[] = {F2(22)}, f1[] = {F1(22)};
+
+		send_frags(&t, "b1", &dgram, f, 1, 0);
+		apply(&t, config_text);
+		send_frags(&t, "b1", &dgram, f1, 1, 0);
+		expect_sent(&t, "a1", all, 1);
+		expect_drops(&t, &before, "b1", SG_DROP_FRAG_UNMATCHED, 1);
+	}
+	t_close(&t);
+
+	/* The sg engine gives later fragments the stateless verdict of their first. */
+	t_open(&t, SG_DP_ENGINE_SG, config_text, false);
+	snap(&t, &before);
+	{
+		const struct t_frag f[] = {F1(23), F2(23), F3(23)};
+		const struct t_spec reply = {T_UDP, "10.1.0.11", "10.2.0.11", .sport = 53,
+				.dport = 5353, .len = 3000};
+
+		send_frags(&t, "b1", &dgram, f, 3, 0);
+		expect_sent(&t, "a1", all, 3);
+		send_frags(&t, "a1", &reply, f, 3, 0);
+		expect_quiet(&t);
+		expect_drops(&t, &before, "a1", SG_DROP_ACL_INGRESS, 3);
+	}
+	t_close(&t);
+}
+END_TEST
+
+/* ---- Cost report (printed, never asserted) ---- */
+
+/* Cycles per packet of 'rounds' bursts of 'n' copies of 'pkts' (cycling) from 'from', the
+ * transmitted packets drained from 'to' outside the timed part. */
+static double
+cost(struct t_dp *t, const char *from, const char *to, const struct t_pkt *pkts, uint16_t n_pkts,
+		uint16_t n, unsigned int rounds)
+{
+	struct rte_mbuf *m[64], *out[64];
+	uint64_t cycles = 0;
+	uint16_t v = t_vport(t, from);
+
+	for (unsigned int r = 0; r < rounds; r++) {
+		uint64_t start;
+		uint16_t got;
+
+		for (uint16_t i = 0; i < n; i++) {
+			const struct t_pkt *p = &pkts[i % n_pkts];
+
+			m[i] = rte_pktmbuf_alloc(pool);
+			ck_assert_ptr_nonnull(m[i]);
+			rte_pktmbuf_append(m[i], p->len);
+			memcpy(rte_pktmbuf_mtod(m[i], void *), p->b, p->len);
+		}
+		memcpy(t->w->pkts, m, n * sizeof(m[0]));
+		start = rte_rdtsc_precise();
+		dp_worker_process(t->w, t_gen(t), v, n);
+		cycles += rte_rdtsc_precise() - start;
+		while ((got = t_sent(t, to, out, 64)) != 0)
+			rte_pktmbuf_free_bulk(out, got);
+	}
+	return (double)cycles / ((double)rounds * n);
+}
+
+START_TEST(report_costs)
+{
+	static struct t_pkt pk[64];
+	struct t_dp t;
+	double c_tcp, c_udp, c_new = 0, c_frag;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	run_steps(&t, established, SG_ARRAY_SIZE(established));
+	/* One established TCP connection: 32 segments in sequence per burst. */
+	for (uint16_t k = 0; k < 32; k++)
+		t_build("b1", &(struct t_spec)C(41000, 1011u + 10u * k, 5001, PSH | ACK, 10), NULL,
+				&pk[k]);
+	c_tcp = cost(&t, "b1", "a1", pk, 32, 32, 2000);
+	/* One established UDP flow. */
+	t_build("b1", &udp_query, NULL, &pk[0]);
+	c_udp = cost(&t, "b1", "a1", pk, 1, 32, 2000);
+	/* New UDP connections: 100 bursts of 32 source ports never seen. */
+	for (uint16_t r = 0; r < 100; r++) {
+		for (uint16_t k = 0; k < 32; k++) {
+			struct t_spec u = {T_UDP, "10.2.0.11", "10.1.0.11",
+					.sport = (uint16_t)(10000 + r * 32 + k), .dport = 53, .len = 30};
+
+			t_build("b1", &u, NULL, &pk[k]);
+		}
+		c_new += cost(&t, "b1", "a1", pk, 32, 32, 1) / 100;
+	}
+	/* Ten fragmented datagrams (30 fragments) per burst, each complete within it. */
+	for (uint16_t d = 0; d < 10; d++) {
+		const struct t_frag fr[] = {F1(d), F2(d), F3(d)};
+
+		for (int k = 0; k < 3; k++)
+			t_build("b1", &dgram, &fr[k], &pk[d * 3 + k]);
+	}
+	c_frag = cost(&t, "b1", "a1", pk, 30, 30, 2000);
+	printf("check_dp costs in cycles per packet (bursts through dp_worker_process, ring tx): "
+	       "established TCP %.0f, established UDP %.0f, new UDP connections %.0f, "
+	       "UDP fragments %.0f\n", c_tcp, c_udp, c_new, c_frag);
+	t_close(&t);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("dp");
+	TCase *pipeline = tcase_create("pipeline");
+	TCase *frags = tcase_create("fragments");
+	TCase *report = tcase_create("report");
+	SRunner *sr;
+	int failed;
+
+	if (sg_test_eal_init("check_dp", 512, 0, NULL) < 0)
+		return 1;
+	pool = rte_pktmbuf_pool_create("check_dp", 4095, 0, 0, T_PKT_MAX + RTE_PKTMBUF_HEADROOM,
+			SOCKET_ID_ANY);
+	if (pool == NULL) {
+		fprintf(stderr, "check_dp: cannot create the mbuf pool\n");
+		return 1;
+	}
+	tcase_set_timeout(pipeline, 120);
+	tcase_add_test(pipeline, admission);
+	tcase_add_test(pipeline, tcp_lifecycle);
+	tcase_add_test(pipeline, udp_icmp);
+	tcase_add_test(pipeline, rule_change_blocks);
+	tcase_add_test(pipeline, rule_change_keep_established);
+	tcase_add_test(pipeline, rule_change_unrelated);
+	tcase_add_test(pipeline, engine_sg);
+	tcase_add_test(pipeline, engine_io);
+	suite_add_tcase(s, pipeline);
+	tcase_set_timeout(frags, 120);
+	tcase_add_test(frags, frag_in_order);
+	tcase_add_test(frags, frag_out_of_order);
+	tcase_add_test(frags, frag_denied);
+	tcase_add_test(frags, frag_overlap_tiny);
+	tcase_add_test(frags, frag_table_full);
+	tcase_add_test(frags, frag_ipv6_icmp_engines);
+	suite_add_tcase(s, frags);
+	tcase_add_test(report, report_costs);
+	tcase_set_timeout(report, 120);
+	suite_add_tcase(s, report);
+	sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	rte_mempool_free(pool);
+	sg_test_eal_cleanup();
+	return failed == 0 ? 0 : 1;
+}
