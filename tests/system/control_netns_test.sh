@@ -54,7 +54,7 @@ sg_track_pid $!
 stream_pid=$!
 # Change only once the stream is flowing (a loaded machine starts python slowly).
 for i in $(seq 150); do
-	[ "$(grep -c ' ok$' "$tmp/stream.log")" -ge 5 ] && break
+	[ "$(grep -c ' ok$' "$tmp/stream.log")" -ge 8 ] && break
 	sleep 0.1
 done
 ctl rule remove sg-db 5 >/dev/null
