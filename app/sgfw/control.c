@@ -197,6 +197,8 @@ dispatch(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out, FILE *er
 		return cmd_status(c, req, out);
 	if (strcmp(req->argv[0], "reload") == 0)
 		return reload(c, out, errors);
+	if (strcmp(req->argv[0], "flowlogs") == 0)
+		return sgfw_control_flowlogs(c->dp, req->json, req->argc, req->argv, out, errors);
 	return sg_ctl_run(&ctx, req->argc, req->argv);
 }
 

@@ -28,7 +28,8 @@ usage(FILE *out)
 	fputs("online only:\n"
 	      "  status                                   version, uptime, config\n"
 	      "  stats [PORT]                             counters: packets, drops by reason, rule hits\n"
-	      "  reload                                   apply the config file again (all or nothing)\n",
+	      "  reload                                   apply the config file again (all or nothing)\n"
+	      "  flowlogs                                 flow logging: directory, file, counters\n",
 			out);
 }
 
@@ -64,7 +65,7 @@ static bool
 online_only(const char *command)
 {
 	return strcmp(command, "stats") == 0 || strcmp(command, "status") == 0 ||
-	       strcmp(command, "reload") == 0;
+	       strcmp(command, "reload") == 0 || strcmp(command, "flowlogs") == 0;
 }
 
 /* A config that does not load is the answer of 'check', and an error for the rest. */

@@ -790,7 +790,10 @@ sg_ctl_usage(FILE *out)
 	      "  explain PORT ingress|egress PROTO SRC[:PORT] DST[:PORT] [--icmp-type N] [--icmp-code N]\n"
 	      "                                           verdict and deciding rule for one flow\n"
 	      "  explain FROM to TO PROTO [DST_PORT] [--ipv6]\n"
-	      "                                           both checks of a packet between two ports\n",
+	      "                                           both checks of a packet between two ports\n"
+	      "  audit [--flow-logs DIR] [--config-only] [--output DIR]\n"
+	      "                                           unused, wide, shadowed, redundant rules and\n"
+	      "                                           a tightened config (as a diff)\n",
 			out);
 }
 
@@ -798,6 +801,7 @@ static const struct {
 	const char *name;
 	int (*run)(struct sg_ctl_ctx *ctx, int argc, char **argv);
 } commands[] = {
+	{"audit", sg_ctl_audit},
 	{"check", cmd_check},
 	{"effective", cmd_effective},
 	{"explain", cmd_explain},

@@ -29,8 +29,14 @@ struct sg_ctl_ctx {
 	bool json;                  /**< Machine-readable output. */
 };
 
-/** Run one command ("check", "effective", "explain", "ports", "groups"). */
+/** Run one command ("check", "effective", "explain", "ports", "groups", "audit"). */
 int sg_ctl_run(struct sg_ctl_ctx *ctx, int argc, char **argv);
+/**
+ * "audit [--flow-logs DIR] [--config-only] [--output DIR]": the config against its flow logs
+ * (by default the config's flow_logs.directory when it exists) and a tightened config
+ * (ctl_audit.c, docs/flowlogs.md).
+ */
+int sg_ctl_audit(struct sg_ctl_ctx *ctx, int argc, char **argv);
 /** Usage text of the commands. */
 void sg_ctl_usage(FILE *out);
 
