@@ -803,7 +803,10 @@ narrow(const struct sg_rule *r, const struct use *u, struct sg_rule *out, char *
 				v->dport = (proto == 6 || proto == 17) ? ports[i] :
 					(struct sg_range){0, UINT16_MAX};
 				v->dport_wildcard = !(proto == 6 || proto == 17);
-				if (!(proto == 6 || proto == 17))
+				v->fields |= SG_RULE_F_PROTOCOL;
+				if (proto == 6 || proto == 17)
+					v->fields |= SG_RULE_F_PORT_RANGE;
+				else
 					v->sport = (struct sg_range){0, UINT16_MAX};
 				if (r->peer_kind == SG_PEER_CIDR)
 					v->cidr = hosts[h];
@@ -1183,12 +1186,20 @@ replay_ok(const struct sg_audit *a, const struct sg_policy *policy, char *why, s
 	return true;
 }
 
+/*
+ * Suggestions in the order they are tried: exact repeats and rules that never match (removing
+ * them changes nothing), then the tightening ones (narrower rules, unused accepts, inner
+ * access), then rules that are redundant, rechecked against what was kept before them, so a
+ * wide rule is narrowed rather than a narrower rule under it removed.
+ */
+#define ORDER_REPEAT SG_AUDIT_KIND_COUNT
+
 static int
 collect_cands(struct sg_audit *a, struct cand **out, uint32_t *n_out)
 {
-	static const enum sg_audit_kind order[] = {
-		SG_AUDIT_REDUNDANT, SG_AUDIT_SHADOWED, SG_AUDIT_UNUSED, SG_AUDIT_WIDE,
-		SG_AUDIT_INNER_UNUSED,
+	static const int order[] = {
+		ORDER_REPEAT, SG_AUDIT_SHADOWED, SG_AUDIT_WIDE, SG_AUDIT_UNUSED,
+		SG_AUDIT_INNER_UNUSED, SG_AUDIT_REDUNDANT,
 	};
 	const struct sg_spec *spec = a->conf->spec;
 	struct cand *c = calloc(a->n_findings + 1u, sizeof(*c));
@@ -1203,9 +1214,18 @@ collect_cands(struct sg_audit *a, struct cand **out, uint32_t *n_out)
 			const uint32_t *members;
 			uint32_t n_members;
 
-			if (f->kind != order[o] || f->not_applied[0] != '\0')
-				continue;
 			grp = &spec->groups[f->rule.group];
+			if (f->not_applied[0] != '\0')
+				continue;
+			if (order[o] == ORDER_REPEAT) {
+				if (f->kind != SG_AUDIT_REDUNDANT || f->rule.rule < 0 ||
+						repeat_of(grp, (uint32_t)f->rule.rule) < 0)
+					continue;
+			} else if ((int)f->kind != order[o] ||
+					(f->kind == SG_AUDIT_REDUNDANT &&
+							repeat_of(grp, (uint32_t)f->rule.rule) >= 0)) {
+				continue;
+			}
 			n_members = sg_policy_group_members(a->policy, (uint32_t)f->rule.group, &members);
 			switch (f->kind) {
 			case SG_AUDIT_REDUNDANT:
@@ -1339,101 +1359,121 @@ choose(struct sg_audit *a, struct cand *cands, uint32_t n, struct state *s)
 	return 0;
 }
 
-/* The text edits of the chosen suggestions. */
-static int
-make_edits(struct sg_audit *a, const struct cand *cands, uint32_t n, struct at_edit **out,
-		uint32_t *n_out)
+/* The text of a wide rule's replacement: the element once per narrower rule, fields changed. */
+static char *
+replacement_text(struct sg_audit *a, const struct cand *c)
 {
-	struct at_edit *ed = calloc(n + 1u, sizeof(*ed));
-	uint32_t k = 0;
+	const struct at_elem *e = &a->text.groups[c->group].children[c->rule];
+	const struct sg_rule *orig = &a->conf->spec->groups[c->group].rules[c->rule];
+	char indent[64], *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+
+	if (m == NULL)
+		return NULL;
+	at_indent_of(&a->text, &e->span, indent, sizeof(indent));
+	for (uint32_t v = 0; v < c->n_variants; v++) {
+		const struct sg_rule *r = &c->variants[v];
+		const char *names[4], *vals[4];
+		char values[4][SG_PREFIX_STRLEN + 4], proto[16], cidr[SG_PREFIX_STRLEN];
+		bool ports = r->proto == 6 || r->proto == 17;
+		uint32_t nf = 0;
+		char *one;
+
+		if (r->proto != orig->proto) {
+			names[nf] = "protocol";
+			snprintf(values[nf++], sizeof(values[0]), "\"%s\"",
+					sg_proto_name(r->proto, proto, sizeof(proto)));
+		}
+		if (ports && (r->proto != orig->proto || r->dport.lo != orig->dport.lo ||
+					    r->dport.hi != orig->dport.hi)) {
+			names[nf] = "port_range";
+			if (r->dport.lo == 0 && r->dport.hi == UINT16_MAX)
+				snprintf(values[nf++], sizeof(values[0]), "\"1/65535\"");
+			else
+				snprintf(values[nf++], sizeof(values[0]), "\"%u/%u\"", r->dport.lo,
+						r->dport.hi);
+		}
+		if (r->peer_kind == SG_PEER_CIDR && !sg_prefix_equal(&r->cidr, &orig->cidr)) {
+			bool host = r->cidr.len == (r->cidr.ip.family == SG_AF_INET ? 32 : 128);
+
+			names[nf] = r->peer_is_source ? "source_cidr" : "dest_cidr";
+			if (host)
+				sg_ip_format(&r->cidr.ip, cidr, sizeof(cidr));
+			else
+				sg_prefix_format(&r->cidr, cidr, sizeof(cidr));
+			snprintf(values[nf++], sizeof(values[0]), "\"%s\"", cidr);
+		}
+		for (uint32_t q = 0; q < nf; q++)
+			vals[q] = values[q];
+		one = at_elem_with(&a->text, e, names, vals, nf);
+		if (one == NULL) {
+			fclose(m);
+			free(text);
+			return NULL;
+		}
+		if (v > 0)
+			fprintf(m, ",\n%s", indent);
+		fputs(one, m);
+		free(one);
+	}
+	fclose(m);
+	return text;
+}
+
+/* The text edits of the suggestions in the proposal. */
+static int
+make_edits(struct sg_audit *a, const struct cand *cands, uint32_t n, const struct state *s,
+		struct at_edit **out, uint32_t *n_out)
+{
+	const struct sg_spec *spec = a->conf->spec;
+	uint32_t cap = n + spec->n_groups + 1u, k = 0;
+	struct at_edit *ed = calloc(cap, sizeof(*ed));
 	int rc = 0;
 
 	if (ed == NULL)
 		return -ENOMEM;
+	/* Removals, by runs of neighbouring rules. */
+	for (uint32_t g = 0; g < spec->n_groups && rc == 0; g++) {
+		const struct at_elem *grp = &a->text.groups[g];
+
+		for (uint32_t i = 0; i < grp->n_children && rc == 0;) {
+			uint32_t j = i;
+
+			if (!s->removed[g][i]) {
+				i++;
+				continue;
+			}
+			while (j + 1 < grp->n_children && s->removed[g][j + 1])
+				j++;
+			rc = at_edit_remove(&a->text, grp->children, grp->n_children, i, j, &ed[k++]);
+			i = j + 1;
+		}
+	}
 	for (uint32_t i = 0; i < n && rc == 0; i++) {
 		const struct cand *c = &cands[i];
 		const struct at_elem *grp = &a->text.groups[c->group];
 
-		if (!a->findings[c->finding].in_proposal)
+		if (!a->findings[c->finding].in_proposal || c->op == CAND_REMOVE)
 			continue;
-		if (c->op == CAND_REMOVE) {
-			rc = at_edit_remove(&a->text, &grp->children[c->rule], &ed[k++]);
-		} else if (c->op == CAND_REPLACE) {
-			const struct at_elem *e = &grp->children[c->rule];
-			const struct sg_rule *orig = &a->conf->spec->groups[c->group].rules[c->rule];
-			char indent[64], *text = NULL;
-			size_t len = 0;
-			FILE *m = open_memstream(&text, &len);
-
-			if (m == NULL)
-				return free(ed), -ENOMEM;
-			at_indent_of(&a->text, &e->span, indent, sizeof(indent));
-			for (uint32_t v = 0; v < c->n_variants; v++) {
-				const struct sg_rule *r = &c->variants[v];
-				const char *names[4];
-				char values[4][SG_PREFIX_STRLEN + 4], proto[16], cidr[SG_PREFIX_STRLEN];
-				const char *vals[4];
-				uint32_t nf = 0;
-				char *one;
-
-				if (r->proto != orig->proto) {
-					names[nf] = "protocol";
-					snprintf(values[nf], sizeof(values[nf]), "\"%s\"",
-							sg_proto_name(r->proto, proto, sizeof(proto)));
-					nf++;
-				}
-				if ((r->proto == 6 || r->proto == 17) &&
-						(r->dport.lo != orig->dport.lo || r->dport.hi != orig->dport.hi ||
-								r->proto != orig->proto)) {
-					names[nf] = "port_range";
-					if (r->dport.lo == 0 && r->dport.hi == UINT16_MAX)
-						snprintf(values[nf], sizeof(values[nf]), "\"1/65535\"");
-					else
-						snprintf(values[nf], sizeof(values[nf]), "\"%u/%u\"", r->dport.lo,
-								r->dport.hi);
-					nf++;
-				}
-				if (r->peer_kind == SG_PEER_CIDR && !sg_prefix_equal(&r->cidr, &orig->cidr)) {
-					bool host = r->cidr.len == (r->cidr.ip.family == SG_AF_INET ? 32 : 128);
-
-					names[nf] = r->peer_is_source ? "source_cidr" : "dest_cidr";
-					if (host)
-						sg_ip_format(&r->cidr.ip, cidr, sizeof(cidr));
-					else
-						sg_prefix_format(&r->cidr, cidr, sizeof(cidr));
-					snprintf(values[nf], sizeof(values[nf]), "\"%s\"", cidr);
-					nf++;
-				}
-				for (uint32_t q = 0; q < nf; q++)
-					vals[q] = values[q];
-				one = at_elem_with(&a->text, e, names, vals, nf);
-				if (one == NULL) {
-					fclose(m);
-					free(text);
-					return free(ed), -ENOMEM;
-				}
-				fprintf(m, "%s%s", v ? ",\n" : "", v ? indent : "");
-				fputs(one, m);
-				free(one);
-			}
-			fclose(m);
-			ed[k].span = e->span;
-			ed[k++].text = text;
+		if (c->op == CAND_REPLACE) {
+			ed[k].span = grp->children[c->rule].span;
+			ed[k].text = replacement_text(a, c);
 		} else {
-			const struct at_setting *s = at_field(grp, "inner_access_policy");
+			const struct at_setting *st = at_field(grp, "inner_access_policy");
 			const struct at_setting *id = at_field(grp, "id");
 
-			if (s != NULL) {
-				ed[k].span = s->value;
-				ed[k++].text = strdup("\"drop\"");
+			if (st != NULL) {
+				ed[k].span = st->value;
+				ed[k].text = strdup("\"drop\"");
 			} else {
-				/* After the id, so it reads next to it. */
+				/* Next to the id, where people look for it. */
 				ed[k].span = (struct at_span){id->whole.file, id->whole.end, id->whole.end};
-				ed[k++].text = strdup(" inner_access_policy = \"drop\";");
+				ed[k].text = strdup(" inner_access_policy = \"drop\";");
 			}
-			if (ed[k - 1].text == NULL)
-				rc = -ENOMEM;
 		}
+		if (ed[k++].text == NULL)
+			rc = -ENOMEM;
 	}
 	*out = ed;
 	*n_out = k;
@@ -1557,7 +1597,7 @@ propose(struct sg_audit *a, struct sg_error *err)
 		goto out;
 	}
 	a->have_text = true;
-	if ((rc = make_edits(a, cands, n_cands, &edits, &n_edits)) < 0 ||
+	if ((rc = make_edits(a, cands, n_cands, &s, &edits, &n_edits)) < 0 ||
 			(rc = at_apply(&a->text, edits, n_edits, new_texts, diffs)) < 0)
 		goto out;
 	a->files = calloc(a->text.n_files, sizeof(*a->files));

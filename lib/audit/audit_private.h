@@ -70,8 +70,12 @@ struct at_edit {
 	char *text;
 };
 
-/* Edits to remove a list element cleanly (its comma, and its lines when it has them alone). */
-int at_edit_remove(const struct at_config *c, const struct at_elem *e, struct at_edit *out);
+/*
+ * The edit removing elements i..j of a list of n (a run: removing neighbours one by one would
+ * give overlapping edits), with their commas, and their lines when they have them alone.
+ */
+int at_edit_remove(const struct at_config *c, const struct at_elem *list, uint32_t n, uint32_t i,
+		uint32_t j, struct at_edit *out);
 /*
  * The text of element 'e' with some fields set (name -> value text, value already quoted);
  * fields it lacks are added after its '{'. Returns a malloc'ed string.

@@ -65,12 +65,27 @@ peers_meet(const struct sg_eff_rule *a, const struct sg_eff_rule *b)
 	return false;
 }
 
+/* 'b' matches only addresses of the family 'a' is limited to (a group peer's entry has no
+ * family of its own: its members' addresses say). */
+static bool
+family_covered(const struct sg_eff_rule *a, const struct sg_eff_rule *b)
+{
+	if (a->family == 0 || a->family == b->family)
+		return true;
+	if (b->family != 0 || b->peer_any)
+		return false;
+	for (uint32_t i = 0; i < b->n_peers; i++)
+		if (b->peers[i].ip.family != a->family)
+			return false;
+	return true;
+}
+
 bool
 audit_covers(const struct sg_eff_rule *a, const struct sg_eff_rule *b)
 {
 	if (audit_matches_nothing(b))
 		return true;
-	if (a->family != 0 && a->family != b->family)
+	if (!family_covered(a, b))
 		return false;
 	if (a->proto != SG_PROTO_ANY && a->proto != b->proto)
 		return false;

@@ -484,37 +484,41 @@ rest_of_line(const char *t, size_t len, size_t i, bool *whole)
 	return *whole ? k : i;
 }
 
-int
-at_edit_remove(const struct at_config *c, const struct at_elem *e, struct at_edit *out)
+/* Where element 'e' begins for removal: its line when only blanks precede it there. */
+static size_t
+elem_cut_start(const struct at_config *c, const struct at_elem *e)
 {
-	const struct at_file *f = &c->files[e->span.file];
-	const char *t = f->text;
-	size_t start = e->span.start, end = e->span.end;
+	const char *t = c->files[e->span.file].text;
+	size_t ls = line_start(t, e->span.start);
+
+	return blank_between(t, ls, e->span.start) ? ls : e->span.start;
+}
+
+int
+at_edit_remove(const struct at_config *c, const struct at_elem *list, uint32_t n, uint32_t i,
+		uint32_t j, struct at_edit *out)
+{
+	const struct at_elem *first = &list[i], *last = &list[j];
+	const struct at_file *f = &c->files[first->span.file];
+	size_t start, end;
 	bool whole;
 
-	if (e->comma_after.end > e->comma_after.start) {
-		/* "{...}," : the element and its comma; whole lines when it has them alone. */
-		end = e->comma_after.end;
-		end = rest_of_line(t, f->len, end, &whole);
-		if (whole && blank_between(t, line_start(t, start), start)) {
-			start = line_start(t, start);
-			if (end < f->len)
-				end++; /* the newline */
-		}
-	} else if (e->comma_before.end > e->comma_before.start) {
-		/* The last element: from the comma before it; its trailing comment goes too. */
-		start = e->comma_before.start;
-		end = rest_of_line(t, f->len, end, &whole);
+	if (j + 1 < n && list[j + 1].span.file == first->span.file) {
+		/* Up to the next element: the run, its commas and what lies between. */
+		start = elem_cut_start(c, first);
+		end = elem_cut_start(c, &list[j + 1]);
+	} else if (i > 0 && list[i - 1].span.file == first->span.file) {
+		/* The run ends the list: from the end of the element before it (its comma goes). */
+		start = list[i - 1].span.end;
+		end = rest_of_line(f->text, f->len, last->span.end, &whole);
 	} else {
-		/* The only element: its lines when it has them alone. */
-		end = rest_of_line(t, f->len, end, &whole);
-		if (whole && blank_between(t, line_start(t, start), start)) {
-			start = line_start(t, start);
-			if (end < f->len)
-				end++;
-		}
+		/* The whole list: its lines when the elements have them alone. */
+		start = elem_cut_start(c, first);
+		end = rest_of_line(f->text, f->len, last->span.end, &whole);
+		if (whole && start == line_start(f->text, first->span.start) && end < f->len)
+			end++;
 	}
-	out->span = (struct at_span){e->span.file, start, end};
+	out->span = (struct at_span){first->span.file, start, end};
 	out->text = strdup("");
 	return out->text != NULL ? 0 : -ENOMEM;
 }
@@ -552,11 +556,11 @@ at_elem_with(const struct at_config *c, const struct at_elem *e, const char *con
 	const char *t = c->files[e->span.file].text;
 	struct at_repl repl[16];
 	char *out = NULL, added[1024] = "";
-	size_t len = 0, pos = e->span.start + 1, used = 0;
+	size_t len = 0, pos = e->span.start, used = 0, close = e->span.end - 1, tail = close;
 	uint32_t n_repl = 0;
 	FILE *m;
 
-	for (uint32_t i = 0; i < n && n_repl < SG_ARRAY_SIZE(repl); i++) {
+	for (uint32_t i = 0; i < n && n_repl < SG_ARRAY_SIZE(repl) - 1; i++) {
 		const struct at_setting *s = at_field(e, names[i]);
 
 		if (s != NULL)
@@ -565,18 +569,21 @@ at_elem_with(const struct at_config *c, const struct at_elem *e, const char *con
 			used += (size_t)snprintf(added + used, sizeof(added) - used, " %s = %s;",
 					names[i], values[i]);
 	}
+	/* New fields go after the last one, before the closing brace and the blanks before it. */
+	while (tail > e->span.start + 1 && isspace((unsigned char)t[tail - 1]))
+		tail--;
+	if (used > 0)
+		repl[n_repl++] = (struct at_repl){tail, tail, added};
 	qsort(repl, n_repl, sizeof(repl[0]), cmp_repl);
 	m = open_memstream(&out, &len);
 	if (m == NULL)
 		return NULL;
-	fputc('{', m);
-	fputs(added, m);
 	for (uint32_t i = 0; i < n_repl; i++) {
 		fwrite(t + pos, 1, repl[i].start - pos, m);
 		fputs(repl[i].text, m);
 		pos = repl[i].end;
 	}
-	fwrite(t + pos, 1, e->span.end - pos, m);
+	fwrite(t + pos, 1, close + 1 - pos, m);
 	fclose(m);
 	return out;
 }
