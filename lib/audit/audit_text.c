@@ -667,7 +667,8 @@ make_diff(const struct at_file *f, const size_t *off, size_t n_lines, const stru
 
 	if (m == NULL)
 		return NULL;
-	fprintf(m, "--- %s\n+++ %s\n", f->path, f->path);
+	/* Paths relative to the main file's directory: apply with patch -p1 there. */
+	fprintf(m, "--- a/%s\n+++ b/%s\n", f->rel, f->rel);
 	for (uint32_t a = 0; a < n_ch;) {
 		uint32_t b = a;
 		size_t h0 = ch[a].l0 > DIFF_CONTEXT ? ch[a].l0 - DIFF_CONTEXT : 0, h1;

@@ -173,18 +173,18 @@ writer_main(void *arg)
 		pthread_mutex_lock(&f->lock);
 		n = drain(f);
 		now = wall_seconds();
-		if (stop) {
-			/* Workers have returned: the open window is written, up to now. */
-			close_window(f, SG_MAX(now, f->window_start + 1));
-			pthread_mutex_unlock(&f->lock);
-			break;
-		}
 		if (now >= f->window_end) {
 			close_window(f, f->window_end);
 			/* After a stall, the next window is the one holding 'now'. */
 			f->window_start = now >= f->window_end + f->window ?
 						  now - now % f->window : f->window_end;
 			f->window_end = f->window_start + f->window;
+		}
+		if (stop) {
+			/* Workers have returned: the open window is written, up to now. */
+			close_window(f, SG_MAX(now, f->window_start + 1));
+			pthread_mutex_unlock(&f->lock);
+			break;
 		}
 		pthread_mutex_unlock(&f->lock);
 		if (n == 0) {
