@@ -58,6 +58,7 @@ sgfw_control_flowlogs(const struct sg_dp *dp, bool json, int argc, char **argv, 
 		sg_json_uint(&j, "files", w->files);
 		sg_json_uint(&j, "bytes_written", w->bytes_written);
 		sg_json_uint(&j, "write_errors", w->write_errors);
+		sg_json_uint(&j, "writer_cpu_ms", fs.writer_cpu_ns / 1000000u);
 		sg_json_object_close(&j);
 		sg_json_finish(&j);
 		return SG_CTL_EXIT_OK;
@@ -74,5 +75,6 @@ sgfw_control_flowlogs(const struct sg_dp *dp, bool json, int argc, char **argv, 
 	fprintf(out, "  flows       %" PRIu64 " dropped (window table full)\n", w->flows_dropped);
 	fprintf(out, "  files       %" PRIu64 " opened, %" PRIu64 " bytes, %" PRIu64
 		     " write errors\n", w->files, w->bytes_written, w->write_errors);
+	fprintf(out, "  writer      %" PRIu64 " ms of CPU\n", fs.writer_cpu_ns / 1000000u);
 	return SG_CTL_EXIT_OK;
 }

@@ -47,6 +47,7 @@ struct dp_flowlog {
 	uint64_t closed_lost_seen;
 	int64_t window_start;
 	int64_t window_end;
+	uint64_t cpu_ns;           /* The writer's CPU time, updated once per pass. */
 };
 
 static int64_t
@@ -186,6 +187,12 @@ writer_main(void *arg)
 			pthread_mutex_unlock(&f->lock);
 			break;
 		}
+		{
+			struct timespec cpu;
+
+			clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+			f->cpu_ns = (uint64_t)cpu.tv_sec * 1000000000u + (uint64_t)cpu.tv_nsec;
+		}
 		pthread_mutex_unlock(&f->lock);
 		if (n == 0) {
 			struct timespec ts = {.tv_nsec = IDLE_SLEEP_MS * 1000000L};
@@ -306,6 +313,7 @@ dp_flowlog_stats(struct dp_flowlog *f, struct sg_dp_flowlog_stats *st)
 	sg_flowlog_get_stats(f->agg, &st->writer);
 	sg_strlcpy(st->file, sg_flowlog_current_file(f->agg), sizeof(st->file));
 	st->window_start = f->window_start;
+	st->writer_cpu_ns = f->cpu_ns;
 	pthread_mutex_unlock(&f->lock);
 	sg_strlcpy(st->directory, f->directory, sizeof(st->directory));
 	st->window = f->window;

@@ -102,6 +102,7 @@ struct sg_dp_flowlog_stats {
 	uint64_t events;                   /**< Events the workers handed over. */
 	uint64_t ring_lost;                /**< Events lost to full rings (the packets went on). */
 	uint64_t closed_lost;              /**< Closed connections lost to the tracker's full rings. */
+	uint64_t writer_cpu_ns;            /**< CPU time the writer thread has used. */
 	struct sg_flowlog_stats writer;    /**< The aggregator's counters. */
 };
 
