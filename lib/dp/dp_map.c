@@ -17,7 +17,12 @@ key_len(enum dp_key_kind kind)
 static uint32_t
 key_hash(enum dp_key_kind kind, const uint8_t *key)
 {
-	return rte_hash_crc(key, key_len(kind), (uint32_t)kind);
+	/* rte_hash_crc() reads whole 32- and 64-bit words: hash an aligned copy, since keys taken
+	 * from packets and structs may sit at any address (UBSan reports the misaligned loads). */
+	uint64_t aligned[2] = {0, 0};
+
+	memcpy(aligned, key, key_len(kind));
+	return rte_hash_crc(aligned, key_len(kind), (uint32_t)kind);
 }
 
 int

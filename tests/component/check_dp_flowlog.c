@@ -162,8 +162,10 @@ tcp_frame(struct rte_mbuf *m, int from, uint16_t sport, uint16_t dport, uint8_t 
 	tcp[1] = (uint8_t)sport;
 	tcp[2] = (uint8_t)(dport >> 8);
 	tcp[3] = (uint8_t)dport;
-	*(uint32_t *)(tcp + 4) = rte_cpu_to_be_32(seq);
-	*(uint32_t *)(tcp + 8) = rte_cpu_to_be_32(ack);
+	seq = rte_cpu_to_be_32(seq);
+	ack = rte_cpu_to_be_32(ack);
+	memcpy(tcp + 4, &seq, 4);
+	memcpy(tcp + 8, &ack, 4);
 	tcp[12] = 5 << 4;
 	tcp[13] = flags;
 	tcp[14] = 0xff;

@@ -7,6 +7,10 @@
 # real traffic still passes (and what was refused still is).
 set -u
 here=$(dirname "$0")
+# Names of our own (namespaces sgfwflwN-*, interfaces flwNv*), beside other tests' labs.
+SG_NS_ID=$(($$ % 100000))
+SG_NS_PREFIX=sgfwflw$SG_NS_ID
+SG_IF_PREFIX=flw${SG_NS_ID}v
 . "$here/lib.sh"
 . "$here/netns.sh"
 . "$here/seed_lab.sh"
