@@ -301,6 +301,8 @@ dispatch(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out, FILE *er
 		return sgfw_cmd_ct(c, req->json, req->argc, req->argv, out, errors);
 	if (sg_ctl_is_change(req->argv[0]))
 		return change(c, &ctx, req);
+	if (strcmp(req->argv[0], "flowlogs") == 0)
+		return sgfw_control_flowlogs(c->dp, req->json, req->argc, req->argv, out, errors);
 	return sg_ctl_run(&ctx, req->argc, req->argv);
 }
 

@@ -162,6 +162,8 @@ create_conntrack(const struct sg_conf *conf, uint16_t n_workers)
 	params.n_workers = n_workers;
 	params.tcp_be_liberal = conf->conntrack.tcp_be_liberal;
 	params.tcp_loose = conf->conntrack.tcp_loose;
+	/* Flow logs learn the final counters of connections the tracker deletes. */
+	params.closed_ring_size = conf->flow_logs.enabled ? conf->flow_logs.ring_size : 0;
 	for (uint32_t i = 0; i < conf->conntrack.n_timeouts; i++) {
 		const struct sg_conf_named_value *t = &conf->conntrack.timeouts[i];
 
@@ -297,6 +299,12 @@ main(int argc, char **argv)
 	printf("sgfw: running %s engine with %u worker%s on %u ports (%s)\n",
 			sg_dp_engine_name(params.engine), params.n_workers, params.n_workers == 1 ? "" : "s",
 			sg_dp_conf(dp)->n_ports, config);
+	{
+		struct sg_dp_flowlog_stats fs;
+
+		if (sg_dp_flowlog_stats(dp, &fs) == 0)
+			printf("sgfw: flow logs every %u s in %s\n", fs.window, fs.directory);
+	}
 	fflush(stdout);
 	for (;;) {
 		int sig = atomic_exchange(&signal_seen, 0);

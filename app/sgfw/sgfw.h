@@ -2,6 +2,9 @@
 #ifndef SGFW_H
 #define SGFW_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
 #include "sg_common.h"
 
 struct sg_dp;
@@ -15,6 +18,9 @@ struct sgfw_control *sgfw_control_start(struct sg_dp *dp, struct sg_ct *ct, cons
 void sgfw_control_poll(struct sgfw_control *control, int timeout_ms);
 /** Reload the config file (SIGHUP): applied whole, or the running one stays and the error is logged. */
 void sgfw_control_reload(struct sgfw_control *control);
+/** The online "flowlogs" command: flow logging's state and counters (control_flowlog.c). */
+int sgfw_control_flowlogs(const struct sg_dp *dp, bool json, int argc, char **argv, FILE *out,
+		FILE *errors);
 /** Close the socket and remove it; NULL is a no-op. */
 void sgfw_control_stop(struct sgfw_control *control);
 

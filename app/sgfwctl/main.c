@@ -31,7 +31,8 @@ usage(FILE *out)
 	      "  reload                                   apply the config file again (all or nothing)\n"
 	      "  save                                     write the running config to its file\n"
 	      "  ct [count] [port=P] [addr=IP] [proto=P] [state=S] [limit=N]\n"
-	      "                                           tracked connections, or counts by state\n",
+	      "                                           tracked connections, or counts by state\n"
+	      "  flowlogs                                 flow logging: directory, file, counters\n",
 			out);
 }
 
@@ -68,7 +69,7 @@ online_only(const char *command)
 {
 	return strcmp(command, "stats") == 0 || strcmp(command, "status") == 0 ||
 	       strcmp(command, "reload") == 0 || strcmp(command, "save") == 0 ||
-	       strcmp(command, "ct") == 0;
+	       strcmp(command, "ct") == 0 || strcmp(command, "flowlogs") == 0;
 }
 
 /* A config that does not load is the answer of 'check', and an error for the rest. */

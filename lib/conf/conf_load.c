@@ -890,6 +890,171 @@ parse_control(struct loader *ld, const config_setting_t *section)
 	return 0;
 }
 
+static const char *const traffic_names[] = {
+	[0] = "none",
+	[SG_FLOWLOG_ACCEPT] = "accept",
+	[SG_FLOWLOG_REJECT] = "reject",
+	[SG_FLOWLOG_ALL] = "all",
+};
+
+const char *
+sg_flowlog_traffic_name(uint8_t traffic)
+{
+	return traffic_names[traffic & SG_FLOWLOG_ALL];
+}
+
+static int
+read_traffic(struct loader *ld, const config_setting_t *s, const char *what, uint8_t *out)
+{
+	const char *text = NULL;
+	int rc;
+
+	if ((rc = require_string(ld, s, what, &text)) < 0)
+		return rc;
+	for (uint8_t k = 0; k < SG_ARRAY_SIZE(traffic_names); k++) {
+		if (strcmp(text, traffic_names[k]) == 0) {
+			*out = k;
+			return 0;
+		}
+	}
+	return fail(ld, s, "%s \"%s\" must be \"all\", \"accept\", \"reject\" or \"none\"", what, text);
+}
+
+/* flow_logs.groups or flow_logs.ports: ( { id|name = "..."; traffic = "..."; }, ... ). */
+static int
+parse_flowlog_sels(struct loader *ld, const config_setting_t *f, bool groups)
+{
+	struct sg_conf_flowlog *fl = &ld->conf->flow_logs;
+	const char *key = groups ? "id" : "name", *what = groups ? "flow_logs.groups" : "flow_logs.ports";
+	struct sg_conf_flowlog_sel **list = groups ? &fl->groups : &fl->ports;
+	uint32_t *n = groups ? &fl->n_groups : &fl->n_ports;
+	int rc;
+
+	if (!is_list(f))
+		return fail(ld, f, "%s must be a list: ( { %s = \"...\"; traffic = \"reject\"; } )", what,
+				key);
+	*list = calloc((size_t)config_setting_length(f) + 1, sizeof(**list));
+	if (*list == NULL)
+		return fail(ld, f, "out of memory");
+	for (int i = 0; i < config_setting_length(f); i++) {
+		const config_setting_t *e = config_setting_get_elem(f, (unsigned int)i);
+		const config_setting_t *name = config_setting_get_member(e, key);
+		const config_setting_t *traffic = config_setting_get_member(e, "traffic");
+		struct sg_conf_flowlog_sel *sel = &(*list)[*n];
+		const char *text = NULL;
+
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP || name == NULL || traffic == NULL)
+			return fail(ld, e, "%s entry needs %s and traffic: { %s = \"...\"; traffic = \"all\"; }",
+					what, key, key);
+		for (int k = 0; k < config_setting_length(e); k++) {
+			const char *field = config_setting_name(config_setting_get_elem(e, (unsigned int)k));
+
+			if (strcmp(field, key) != 0 && strcmp(field, "traffic") != 0)
+				return fail(ld, config_setting_get_elem(e, (unsigned int)k),
+						"%s: unknown field \"%s\" (known: %s, traffic)", what, field, key);
+		}
+		if ((rc = require_string(ld, name, key, &text)) < 0)
+			return rc;
+		if (sg_strlcpy(sel->name, text, sizeof(sel->name)) < 0 ||
+				(groups ? sg_spec_find_group(ld->conf->spec, text) :
+					  sg_spec_find_port(ld->conf->spec, text)) < 0)
+			return fail(ld, name, "%s: %s \"%s\" is not defined%s", what,
+					groups ? "security group" : "port", text,
+					groups ? "" : " (or is the uplink, which is never logged)");
+		for (uint32_t k = 0; k < *n; k++)
+			if (strcmp((*list)[k].name, text) == 0)
+				return fail(ld, name, "%s: \"%s\" is listed twice (first on line %d)", what,
+						text, SG_LOC_LINE((*list)[k].line));
+		if ((rc = read_traffic(ld, traffic, "traffic", &sel->traffic)) < 0)
+			return rc;
+		sel->line = loc_of(ld, e);
+		(*n)++;
+	}
+	return 0;
+}
+
+static int
+parse_flow_logs(struct loader *ld, const config_setting_t *section)
+{
+	struct sg_conf_flowlog *fl = &ld->conf->flow_logs;
+	int rc = 0;
+
+	if (config_setting_type(section) != CONFIG_TYPE_GROUP)
+		return fail(ld, section, "flow_logs must be a group: flow_logs = { enabled = true; }");
+	fl->line = loc_of(ld, section);
+	for (int i = 0; i < config_setting_length(section) && rc == 0; i++) {
+		const config_setting_t *f = config_setting_get_elem(section, (unsigned int)i);
+		const char *name = config_setting_name(f), *text = NULL;
+
+		if (strcmp(name, "enabled") == 0) {
+			rc = read_bool(ld, f, "flow_logs.enabled", &fl->enabled);
+		} else if (strcmp(name, "directory") == 0) {
+			if ((rc = require_string(ld, f, "flow_logs.directory", &text)) < 0)
+				return rc;
+			if (*text == '\0' || sg_strlcpy(fl->directory, text, SG_PATH_MAX) < 0)
+				return fail(ld, f, "flow_logs.directory must be 1..%d characters",
+						SG_PATH_MAX - 1);
+		} else if (strcmp(name, "window") == 0) {
+			rc = read_uint(ld, f, "flow_logs.window", 1, 3600, &fl->window);
+		} else if (strcmp(name, "format") == 0) {
+			if ((rc = require_string(ld, f, "flow_logs.format", &text)) < 0)
+				return rc;
+			if (strcmp(text, "text") == 0)
+				fl->format = SG_FLOWLOG_TEXT;
+			else if (strcmp(text, "json") == 0)
+				fl->format = SG_FLOWLOG_JSON;
+			else
+				return fail(ld, f, "flow_logs.format \"%s\" must be \"text\" or \"json\"", text);
+		} else if (strcmp(name, "max_file_mb") == 0) {
+			rc = read_uint(ld, f, "flow_logs.max_file_mb", 1, 65536, &fl->max_file_mb);
+		} else if (strcmp(name, "max_file_age") == 0) {
+			rc = read_uint(ld, f, "flow_logs.max_file_age", 1, 604800, &fl->max_file_age);
+		} else if (strcmp(name, "ring_size") == 0) {
+			rc = read_uint(ld, f, "flow_logs.ring_size", 64, 1048576, &fl->ring_size);
+		} else if (strcmp(name, "max_flows") == 0) {
+			rc = read_uint(ld, f, "flow_logs.max_flows", 1024, 16777216, &fl->max_flows);
+		} else if (strcmp(name, "traffic") == 0) {
+			rc = read_traffic(ld, f, "flow_logs.traffic", &fl->traffic);
+		} else if (strcmp(name, "groups") == 0 || strcmp(name, "ports") == 0) {
+			rc = parse_flowlog_sels(ld, f, strcmp(name, "groups") == 0);
+		} else {
+			return fail(ld, f,
+					"flow_logs: unknown field \"%s\" (known: enabled, directory, window, "
+					"format, max_file_mb, max_file_age, ring_size, max_flows, traffic, "
+					"groups, ports)",
+					name);
+		}
+	}
+	return rc;
+}
+
+uint8_t
+sg_conf_flowlog_traffic(const struct sg_conf *conf, uint32_t port)
+{
+	const struct sg_conf_flowlog *fl = &conf->flow_logs;
+	const struct sg_spec *spec = sg_policy_spec(conf->policy);
+	const uint32_t *groups;
+	uint32_t n_groups;
+	uint8_t traffic = 0;
+	bool listed = false;
+
+	if (!fl->enabled || port >= spec->n_ports)
+		return 0;
+	for (uint32_t i = 0; i < fl->n_ports; i++)
+		if (strcmp(fl->ports[i].name, spec->ports[port].name) == 0)
+			return fl->ports[i].traffic;
+	n_groups = sg_policy_port_groups(conf->policy, port, &groups);
+	for (uint32_t g = 0; g < n_groups; g++) {
+		for (uint32_t i = 0; i < fl->n_groups; i++) {
+			if (strcmp(fl->groups[i].name, spec->groups[groups[g]].id) == 0) {
+				traffic |= fl->groups[i].traffic;
+				listed = true;
+			}
+		}
+	}
+	return listed ? traffic : fl->traffic;
+}
+
 static const struct {
 	const char *name;
 	int (*parse)(struct loader *ld, const config_setting_t *section);
@@ -903,6 +1068,7 @@ static const struct {
 	{"dataplane", parse_dataplane},
 	{"conntrack", parse_conntrack},
 	{"control", parse_control},
+	{"flow_logs", parse_flow_logs},
 };
 
 static int
@@ -928,7 +1094,7 @@ parse_root(struct loader *ld, const config_setting_t *root)
 			return fail(ld, s,
 					"unknown setting \"%s\" (known: limits, prefix_lists, "
 					"security_groups, ports, subnets, router, dataplane, "
-					"conntrack, control)",
+					"conntrack, control, flow_logs)",
 					config_setting_name(s));
 	}
 	return 0;
@@ -973,6 +1139,11 @@ set_defaults(struct sg_conf *conf)
 	conf->conntrack = (struct sg_conf_conntrack){.capacity = 1048576, .tcp_loose = true};
 	snprintf(conf->control_socket, sizeof(conf->control_socket), "/run/sgfw/sgfw.sock");
 	snprintf(conf->metrics_address, sizeof(conf->metrics_address), "127.0.0.1");
+	conf->flow_logs = (struct sg_conf_flowlog){
+		.window = 60, .format = SG_FLOWLOG_TEXT, .max_file_mb = 64, .max_file_age = 3600,
+		.ring_size = 8192, .max_flows = 262144, .traffic = SG_FLOWLOG_ALL,
+	};
+	snprintf(conf->flow_logs.directory, sizeof(conf->flow_logs.directory), "/var/log/sgfw/flows");
 }
 
 /* Checks that span sections: addresses against subnets, the uplink's next hop. */
@@ -1016,6 +1187,8 @@ sg_conf_free(struct sg_conf *conf)
 	for (uint32_t i = 0; i < conf->dataplane.n_eal_args; i++)
 		free(conf->dataplane.eal_args[i]);
 	free(conf->subnets);
+	free(conf->flow_logs.groups);
+	free(conf->flow_logs.ports);
 	sg_policy_free(conf->policy);
 	sg_spec_free(conf->spec);
 	free(conf->ports);

@@ -79,6 +79,41 @@ struct sg_conf_conntrack {
 	int line;
 };
 
+/* Flow-log traffic selection: which verdicts of a port are logged. */
+#define SG_FLOWLOG_ACCEPT 0x1
+#define SG_FLOWLOG_REJECT 0x2
+#define SG_FLOWLOG_ALL (SG_FLOWLOG_ACCEPT | SG_FLOWLOG_REJECT)
+
+enum sg_flowlog_format {
+	SG_FLOWLOG_TEXT = 0, /**< Space-separated fields in a fixed order (docs/flowlogs.md). */
+	SG_FLOWLOG_JSON,     /**< One JSON object per line. */
+};
+
+/** A flow-log selection for one group or one port. */
+struct sg_conf_flowlog_sel {
+	char name[SG_NAME_MAX];    /**< Group id or port name. */
+	uint8_t traffic;           /**< SG_FLOWLOG_* bits; 0 logs nothing. */
+	int line;
+};
+
+/** Flow logs (docs/flowlogs.md): per-flow records aggregated over a window, written to files. */
+struct sg_conf_flowlog {
+	bool enabled;              /**< Default false. */
+	char directory[SG_PATH_MAX]; /**< Default /var/log/sgfw/flows. */
+	uint32_t window;           /**< Aggregation window in seconds (default 60). */
+	enum sg_flowlog_format format;
+	uint32_t max_file_mb;      /**< A file is closed at this size (default 64 MiB)... */
+	uint32_t max_file_age;     /**< ...or this age in seconds (default 3600). */
+	uint32_t ring_size;        /**< Records per worker ring (default 8192). */
+	uint32_t max_flows;        /**< Flows per window and connections followed (default 262144). */
+	uint8_t traffic;           /**< Selection of every VM port by default (default both). */
+	struct sg_conf_flowlog_sel *groups; /**< Per group: a port takes the union of its groups'. */
+	uint32_t n_groups;
+	struct sg_conf_flowlog_sel *ports;  /**< Per port: overrides groups and the default. */
+	uint32_t n_ports;
+	int line;
+};
+
 #define SG_CONF_MAX_SOURCES 16
 
 struct sg_conf {
@@ -98,6 +133,7 @@ struct sg_conf {
 	bool control_persist;        /**< Save the running config to 'path' after every change. */
 	uint16_t metrics_port;       /**< Prometheus endpoint port; 0 = off (default). */
 	char metrics_address[SG_IP_STRLEN]; /**< Its address (default 127.0.0.1). */
+	struct sg_conf_flowlog flow_logs;
 };
 
 /** Load and validate a config file. NULL and 'err' ("FILE:LINE: ...") on any error. */
@@ -141,5 +177,13 @@ int sg_conf_port_finish(struct sg_conf_port *dev, struct sg_error *err);
 /** Device entry of a port by name, or NULL. */
 const struct sg_conf_port *sg_conf_find_port(const struct sg_conf *conf, const char *name);
 const char *sg_port_kind_name(enum sg_port_kind kind);
+/**
+ * Flow-log selection (SG_FLOWLOG_* bits) of VM port 'port' (index in the policy's spec): the
+ * port's own entry, else the union of the entries of its groups (explicit and by tag), else
+ * the default; 0 when flow logs are off.
+ */
+uint8_t sg_conf_flowlog_traffic(const struct sg_conf *conf, uint32_t port);
+/** "all", "accept", "reject" or "none". */
+const char *sg_flowlog_traffic_name(uint8_t traffic);
 
 #endif /* SG_CONF_H */

@@ -21,6 +21,27 @@ sg_ct_params_init(struct sg_ct_params *p)
 	p->socket_id = -1;
 }
 
+/* The ring of closed connections of worker 'w': plain memory (no EAL needed), one producer
+ * (the worker) and one consumer. */
+static int
+ct_closed_ring_init(struct ct_worker *w, unsigned int id, uint32_t size)
+{
+	uint32_t count = rte_align32pow2(RTE_MAX(size, 2u));
+	ssize_t bytes = rte_ring_get_memsize_elem(sizeof(struct sg_ct_closed), count);
+	char name[RTE_RING_NAMESIZE];
+
+	if (size > (1u << 24) || bytes < 0)
+		return -EINVAL;
+	w->closed = aligned_alloc(RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL((size_t)bytes,
+			RTE_CACHE_LINE_SIZE));
+	if (w->closed == NULL)
+		return -ENOMEM;
+	snprintf(name, sizeof(name), "sg_ct_closed_%u", id);
+	if (rte_ring_init(w->closed, name, count, RING_F_SP_ENQ | RING_F_SC_DEQ) != 0)
+		return -EINVAL;
+	return 0;
+}
+
 struct sg_ct *
 sg_ct_create(const struct sg_ct_params *p)
 {
@@ -59,6 +80,11 @@ sg_ct_create(const struct sg_ct_params *p)
 	for (unsigned int i = 0; i < p->n_workers; i++) {
 		ct_spin_init(&ct->workers[i].wheel_lock);
 		ct->workers[i].cur_tick = UINT64_MAX;
+		if (p->closed_ring_size != 0) {
+			rc = ct_closed_ring_init(&ct->workers[i], i, p->closed_ring_size);
+			if (rc != 0)
+				goto fail;
+		}
 	}
 	if (p->qsbr != NULL) {
 		ct->qsbr = p->qsbr;
@@ -90,6 +116,8 @@ sg_ct_free(struct sg_ct *ct)
 	ct_table_fini(ct);
 	if (ct->own_qsbr)
 		free(ct->qsbr);
+	for (unsigned int i = 0; ct->workers != NULL && i < ct->n_workers; i++)
+		free(ct->workers[i].closed);
 	free(ct->workers);
 	free(ct);
 }
@@ -696,6 +724,30 @@ void
 sg_ct_conn_set_epoch(struct sg_conn *c, uint32_t epoch)
 {
 	__atomic_store_n(&ct_body(c)->origin.policy_epoch, epoch, __ATOMIC_RELAXED);
+}
+
+void
+sg_ct_conn_set_rules(struct sg_conn *c, uint32_t epoch, uint32_t egress_rule,
+		uint32_t ingress_rule)
+{
+	struct ct_body *b = ct_body(c);
+
+	/* Under the entry lock so a walk's snapshot sees rules and epoch that belong together. */
+	ct_conn_lock(c);
+	b->origin.egress_rule = egress_rule;
+	b->origin.ingress_rule = ingress_rule;
+	__atomic_store_n(&b->origin.policy_epoch, epoch, __ATOMIC_RELAXED);
+	ct_conn_unlock(c);
+}
+
+unsigned int
+sg_ct_closed_drain(struct sg_ct *ct, unsigned int worker, struct sg_ct_closed *out, unsigned int n)
+{
+	struct rte_ring *r = worker < ct->n_workers ? ct->workers[worker].closed : NULL;
+
+	if (r == NULL)
+		return 0;
+	return rte_ring_dequeue_burst_elem(r, out, sizeof(*out), n, NULL);
 }
 
 void

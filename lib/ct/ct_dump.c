@@ -116,6 +116,8 @@ sg_ct_stats_get(const struct sg_ct *ct, struct sg_ct_stats *st)
 				__ATOMIC_RELAXED);
 		st->table_full += __atomic_load_n(&w->counters[CT_C_TABLE_FULL], __ATOMIC_RELAXED);
 		st->expired += __atomic_load_n(&w->counters[CT_C_EXPIRED], __ATOMIC_RELAXED);
+		st->closed_lost += __atomic_load_n(&w->counters[CT_C_CLOSED_LOST],
+				__ATOMIC_RELAXED);
 	}
 }
 

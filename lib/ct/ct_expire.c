@@ -93,7 +93,39 @@ ct_delete_killed_locked(struct sg_ct *ct, struct ct_worker *w, struct sg_conn *c
 	ct_spin_lock(&owner->wheel_lock);
 	ct_wheel_unlink(ct, c);
 	ct_spin_unlock(&owner->wheel_lock);
+	ct_report_closed(ct, w, &id, 1);
 	ct_limbo_add(ct, w, &id, 1);
+}
+
+void
+ct_report_closed(struct sg_ct *ct, struct ct_worker *w, const uint32_t *ids, unsigned int n)
+{
+	struct sg_ct_closed recs[CT_SWEEP_BATCH];
+	unsigned int done = 0;
+
+	if (w->closed == NULL)
+		return;
+	while (done < n) {
+		unsigned int k = RTE_MIN(n - done, (unsigned int)RTE_DIM(recs)), sent;
+
+		for (unsigned int i = 0; i < k; i++) {
+			/* Dead, so no packet updates it any more; its memory waits in limbo. */
+			struct sg_conn *c = ct_conn_of(ct, ids[done + i]);
+			const struct ct_body *b = ct_body(c);
+
+			sg_ct_conn_tuple(c, &recs[i].tuple);
+			recs[i].origin = b->origin;
+			recs[i].packets[0] = b->pkts[0];
+			recs[i].packets[1] = b->pkts[1];
+			recs[i].bytes[0] = b->bytes[0];
+			recs[i].bytes[1] = b->bytes[1];
+		}
+		sent = rte_ring_enqueue_burst_elem(w->closed, recs, sizeof(recs[0]), k, NULL);
+		if (sent < k)
+			__atomic_store_n(&w->counters[CT_C_CLOSED_LOST],
+					w->counters[CT_C_CLOSED_LOST] + (k - sent), __ATOMIC_RELAXED);
+		done += k;
+	}
 }
 
 /* ---- Limbo: deleted entries waiting for their grace period ---- */
@@ -217,6 +249,7 @@ ct_sweep_delete(struct sg_ct *ct, struct ct_worker *w, const uint32_t *ids, unsi
 		ct->n_live--;
 	}
 	ct_spin_unlock(&ct->table_lock);
+	ct_report_closed(ct, w, ids, n);
 	ct_limbo_add(ct, w, ids, n);
 	__atomic_store_n(&w->counters[CT_C_EXPIRED], w->counters[CT_C_EXPIRED] + n,
 			__ATOMIC_RELAXED);

@@ -12,6 +12,7 @@
 
 #include <rte_common.h>
 #include <rte_pause.h>
+#include <rte_ring.h>
 
 #include "sg_ct.h"
 
@@ -266,6 +267,7 @@ struct ct_bucket {
 } __rte_aligned(64);
 
 static_assert(sizeof(struct ct_bucket) == 64, "bucket is one cache line");
+static_assert(sizeof(struct sg_ct_closed) % 4 == 0, "ring elements are whole 32-bit words");
 
 struct ct_pool {
 	uint8_t *base;
@@ -289,7 +291,7 @@ struct ct_limbo_item {
 };
 
 /* X(NAME) per-worker event counters. */
-#define CT_COUNTERS X(INSERTS) X(INSERT_RACES) X(EARLY_DROPS) X(TABLE_FULL) X(EXPIRED)
+#define CT_COUNTERS X(INSERTS) X(INSERT_RACES) X(EARLY_DROPS) X(TABLE_FULL) X(EXPIRED) X(CLOSED_LOST)
 
 enum ct_counter {
 #define X(name) CT_C_##name,
@@ -309,6 +311,9 @@ struct ct_worker {
 	uint64_t results[SG_CT_RESULT_COUNT];
 	uint64_t invalid[SG_DROP_COUNT];
 	uint64_t counters[CT_C_COUNT];
+	/* Deleted connections for flow logs (NULL when off): this worker produces, one reader
+	 * consumes. */
+	struct rte_ring *closed;
 } __rte_cache_aligned;
 
 struct sg_ct {
@@ -400,6 +405,8 @@ bool ct_kill(struct sg_conn *c);
 void ct_delete_killed_locked(struct sg_ct *ct, struct ct_worker *w, struct sg_conn *c,
 		uint32_t id);
 void ct_limbo_add(struct sg_ct *ct, struct ct_worker *w, const uint32_t *ids, unsigned int n);
+/* Report deleted entries 'ids' on w's closed ring, if there is one (entries still readable). */
+void ct_report_closed(struct sg_ct *ct, struct ct_worker *w, const uint32_t *ids, unsigned int n);
 unsigned int ct_limbo_reclaim(struct sg_ct *ct, struct ct_worker *w);
 bool ct_limbo_has_room(const struct ct_worker *w, unsigned int n);
 /* Evict one expired or early-droppable entry near 'hash' (D13). 0 or -ENOSPC. */

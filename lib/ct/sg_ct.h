@@ -140,6 +140,14 @@ struct sg_ct_params {
 	 * allocate one for n_workers threads (get it with sg_ct_qsbr() and register the workers).
 	 */
 	struct rte_rcu_qsbr *qsbr;
+	/**
+	 * Records per worker in the ring of closed connections (rounded up to a power of two), or
+	 * 0 for none (the default). When set, every connection the tracker deletes (expired,
+	 * evicted, or replaced by a new connection on its tuple) is reported there with its final
+	 * counters, for flow logs (sg_ct_closed_drain()). A full ring loses the record (counted
+	 * in closed_lost); it never delays a worker.
+	 */
+	uint32_t closed_ring_size;
 };
 
 /** Fill 'p' with the defaults: D7-D13 timeouts, strict windows, loose pickup on. */
@@ -250,6 +258,13 @@ uint32_t sg_ct_conn_epoch(const struct sg_conn *c);
 /** Record that the connection was re-checked against policy epoch 'epoch' and still allowed. */
 void sg_ct_conn_set_epoch(struct sg_conn *c, uint32_t epoch);
 /**
+ * As sg_ct_conn_set_epoch(), also replacing the rules of the origin record with those of the
+ * new policy that accepted it, so the rule ids always belong to the origin's epoch (flow logs
+ * name them).
+ */
+void sg_ct_conn_set_rules(struct sg_conn *c, uint32_t epoch, uint32_t egress_rule,
+		uint32_t ingress_rule);
+/**
  * Block (D9) or unblock a connection. A blocked connection's packets, both ways, get
  * SG_CT_BLOCKED and refresh nothing: the entry expires by its current deadline.
  */
@@ -322,6 +337,22 @@ typedef int (*sg_ct_walk_cb)(const struct sg_ct_conn_info *info, void *arg);
 uint64_t sg_ct_walk(struct sg_ct *ct, const struct sg_ct_filter *f, uint64_t now,
 		sg_ct_walk_cb cb, void *arg);
 
+/** A connection the tracker deleted, as it was at the end (params.closed_ring_size). */
+struct sg_ct_closed {
+	struct sg_ct_tuple tuple;      /**< Original direction. */
+	struct sg_ct_origin origin;
+	uint32_t packets[2];           /**< Per enum sg_ct_dir; 32-bit, wraps. */
+	uint64_t bytes[2];             /**< IP bytes per enum sg_ct_dir. */
+};
+
+/**
+ * Take up to 'n' records of connections deleted by worker 'worker' (the worker whose sweep,
+ * eviction or commit deleted them), oldest first. Returns the number taken. Any one thread
+ * may drain a worker's ring (one consumer per ring), concurrently with the workers.
+ */
+unsigned int sg_ct_closed_drain(struct sg_ct *ct, unsigned int worker, struct sg_ct_closed *out,
+		unsigned int n);
+
 /** Count live, unexpired connections by state into counts[SG_CT_ST_COUNT]. */
 void sg_ct_count_by_state(struct sg_ct *ct, uint64_t now, uint64_t counts[SG_CT_ST_COUNT]);
 
@@ -333,6 +364,7 @@ struct sg_ct_stats {
 	uint64_t early_drops;
 	uint64_t table_full;    /**< New connections dropped because the table was full. */
 	uint64_t expired;       /**< Entries deleted by the expiry sweep. */
+	uint64_t closed_lost;   /**< Closed-connection records lost to a full ring. */
 	uint64_t results[SG_CT_RESULT_COUNT];
 	uint64_t invalid[SG_DROP_COUNT]; /**< INVALID results by reason. */
 };

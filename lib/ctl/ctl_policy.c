@@ -807,6 +807,9 @@ sg_ctl_usage(FILE *out)
 	      "                                           verdict and deciding rule for one flow\n"
 	      "  explain FROM to TO PROTO [DST_PORT] [--ipv6]\n"
 	      "                                           both checks of a packet between two ports\n"
+	      "  audit [--flow-logs DIR] [--config-only] [--output DIR]\n"
+	      "                                           unused, wide, shadowed, redundant rules and\n"
+	      "                                           a tightened config (as a diff)\n"
 	      "changes (validated whole; offline they rewrite the file, online the running switch):\n"
 	      "  group create ID [type=basic|enterprise] [inner_access_policy=accept|drop]\n"
 	      "        [description=TEXT] [tags=T1,T2]\n"
@@ -824,6 +827,7 @@ static const struct {
 	const char *name;
 	int (*run)(struct sg_ctl_ctx *ctx, int argc, char **argv);
 } commands[] = {
+	{"audit", sg_ctl_audit},
 	{"check", cmd_check},
 	{"effective", cmd_effective},
 	{"explain", cmd_explain},

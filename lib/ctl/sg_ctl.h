@@ -40,7 +40,7 @@ struct sg_ctl_ctx {
 	void *state_arg;
 };
 
-/** Run one command ("check", "effective", "explain", "ports", "groups"). */
+/** Run one command ("check", "effective", "explain", "ports", "groups", "audit"). */
 int sg_ctl_run(struct sg_ctl_ctx *ctx, int argc, char **argv);
 /** True for the commands that change the policy (group, rule, port, attach-by-tag). */
 bool sg_ctl_is_change(const char *command);
@@ -51,6 +51,12 @@ bool sg_ctl_is_change(const char *command);
  */
 int sg_ctl_change(struct sg_ctl_ctx *ctx, int argc, char **argv, struct sg_conf **result);
 
+/**
+ * "audit [--flow-logs DIR] [--config-only] [--output DIR]": the config against its flow logs
+ * (by default the config's flow_logs.directory when it exists) and a tightened config
+ * (ctl_audit.c, docs/flowlogs.md).
+ */
+int sg_ctl_audit(struct sg_ctl_ctx *ctx, int argc, char **argv);
 /** Usage text of the commands. */
 void sg_ctl_usage(FILE *out);
 

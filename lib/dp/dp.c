@@ -183,6 +183,10 @@ sg_dp_apply(struct sg_dp *dp, struct sg_conf *conf, struct sg_error *err)
 	gen = dp_gen_build_ports(dp, conf, ports, conf->n_ports, err);
 	if (gen == NULL)
 		goto fail;
+	/* The writer learns the epoch's names before any event of it can exist. Without them it
+	 * still logs the traffic, with the rules shown as "-". */
+	if (dp->flowlog != NULL)
+		dp_flowlog_epoch(dp->flowlog, gen->epoch, conf, ports);
 
 	old = atomic_exchange_explicit(&dp->gen, gen, memory_order_acq_rel);
 	conntrack_apply(dp, conf);
@@ -253,8 +257,22 @@ sg_dp_create(const struct sg_dp_params *params, struct sg_conf *conf, struct sg_
 			goto fail;
 		}
 	}
+	if (conf->flow_logs.enabled && params->engine != SG_DP_ENGINE_IO) {
+		dp->flowlog = dp_flowlog_create(dp, conf, err);
+		if (dp->flowlog == NULL)
+			goto fail;
+		for (uint16_t w = 0; w < params->n_workers; w++)
+			dp->workers[w]->fl_ring = dp_flowlog_ring(dp->flowlog, w);
+	}
 	if (sg_dp_apply(dp, conf, err) < 0)
 		goto fail;
+	if (dp->flowlog != NULL && dp_flowlog_start(dp->flowlog, err) < 0) {
+		/* The config now belongs to the generation: keep it from being freed twice. */
+		struct dp_gen *gen = atomic_load(&dp->gen);
+
+		gen->conf = NULL;
+		goto fail;
+	}
 	return dp;
 fail:
 	sg_dp_free(dp);
@@ -286,6 +304,8 @@ sg_dp_free(struct sg_dp *dp)
 
 	if (dp == NULL)
 		return;
+	/* The writer reads the workers' counters and the tracker: it goes first. */
+	dp_flowlog_free(dp->flowlog);
 	gen = atomic_load(&dp->gen);
 	for (uint32_t i = 0; i < dp->n_ports; i++)
 		close_port(dp->ports[i]);
@@ -373,6 +393,44 @@ sg_dp_ct(const struct sg_dp *dp)
 	return dp->params.ct;
 }
 
+int
+sg_dp_flowlog_stats(const struct sg_dp *dp, struct sg_dp_flowlog_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (dp->flowlog == NULL)
+		return -ENOENT;
+	dp_flowlog_stats(dp->flowlog, st);
+	return 0;
+}
+
+static void
+flowlog_json(const struct sg_dp *dp, struct sg_json *j)
+{
+	struct sg_dp_flowlog_stats fs;
+
+	if (sg_dp_flowlog_stats(dp, &fs) < 0)
+		return;
+	sg_json_object_open(j, "flow_logs");
+	sg_json_string(j, "directory", fs.directory);
+	sg_json_string(j, "file", fs.file);
+	sg_json_uint(j, "window", fs.window);
+	sg_json_int(j, "window_start", fs.window_start);
+	sg_json_uint(j, "events", fs.events);
+	sg_json_uint(j, "ring_lost", fs.ring_lost);
+	sg_json_uint(j, "closed_lost", fs.closed_lost);
+	sg_json_uint(j, "windows", fs.writer.windows);
+	sg_json_uint(j, "lines", fs.writer.lines);
+	sg_json_uint(j, "nodata", fs.writer.nodata);
+	sg_json_uint(j, "skipdata", fs.writer.skipdata);
+	sg_json_uint(j, "flows_dropped", fs.writer.flows_dropped);
+	sg_json_uint(j, "conns_untracked", fs.writer.conns_untracked);
+	sg_json_uint(j, "conns_followed", fs.writer.conns);
+	sg_json_uint(j, "files", fs.writer.files);
+	sg_json_uint(j, "bytes_written", fs.writer.bytes_written);
+	sg_json_uint(j, "write_errors", fs.writer.write_errors);
+	sg_json_object_close(j);
+}
+
 void
 sg_dp_stats_json(const struct sg_dp *dp, FILE *out)
 {
@@ -428,6 +486,7 @@ sg_dp_stats_json(const struct sg_dp *dp, FILE *out)
 		sg_json_uint(&j, "expired", cs.expired);
 		sg_json_object_close(&j);
 	}
+	flowlog_json(dp, &j);
 	sg_json_object_close(&j);
 	sg_json_finish(&j);
 	free(hits);

@@ -86,18 +86,23 @@ finish_check(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, const s
 	struct sg_ct_verdict v;
 	int rc;
 
+	if (reason != SG_DROP_NONE && w->fl_ring != NULL)
+		dp_fl_check(w, gen, c);
 	switch ((enum dp_check_kind)c->kind) {
 	case DP_CHECK_NEW:
 		if (reason != SG_DROP_NONE)
 			break;
 		make_origin(gen, c, &origin);
 		rc = sg_ct_commit(ct, w->id, w->pkts[c->pkt], &w->meta[c->pkt], &origin, w->now_ms, &v);
-		if (rc == 0)
+		if (rc == -EEXIST && verdict_reason(&v) == SG_DROP_NONE)
+			rc = 0; /* another packet of the burst, or another worker, created it first */
+		if (rc == 0) {
+			if (unlikely(dp_fl_tcp_flagged(&w->meta[c->pkt])) && w->fl_ring != NULL)
+				dp_fl_flags(w, gen, c->pkt, c->sender, c->receiver, origin.egress_rule,
+						origin.ingress_rule, gen->epoch);
 			return true;
-		/* Another packet of the burst, or another worker, created it first. */
+		}
 		reason = rc == -ENOSPC ? SG_DROP_CT_TABLE_FULL : verdict_reason(&v);
-		if (rc == -EEXIST && reason == SG_DROP_NONE)
-			return true;
 		break;
 	case DP_CHECK_RECHECK:
 		/* D9: a connection the new policy refuses stops passing, both ways. */
@@ -106,12 +111,19 @@ finish_check(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, const s
 			reason = SG_DROP_CT_BLOCKED;
 			break;
 		}
-		sg_ct_conn_set_epoch(c->conn, gen->epoch);
+		/* The new policy's rules, so flow logs name what admits it now. */
+		make_origin(gen, c, &origin);
+		sg_ct_conn_set_rules(c->conn, gen->epoch, origin.egress_rule, origin.ingress_rule);
+		if (unlikely(dp_fl_tcp_flagged(&w->meta[c->pkt])) && w->fl_ring != NULL)
+			dp_fl_conn_flags(w, gen, c->pkt, c->swapped ? c->receiver : c->sender,
+					&w->verdicts[c->pkt]);
 		return true;
 	case DP_CHECK_PICKUP:
 		if (reason != SG_DROP_NONE)
 			break;
 		sg_ct_conn_confirm(c->conn);
+		if (unlikely(dp_fl_tcp_flagged(&w->meta[c->pkt])) && w->fl_ring != NULL)
+			dp_fl_conn_flags(w, gen, c->pkt, c->sender, &w->verdicts[c->pkt]);
 		return true;
 	}
 	dp_drop(w, gen, in, c->pkt, reason);
@@ -159,6 +171,8 @@ dp_stage_conntrack(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, u
 			continue;
 		}
 		w->fwd[n_fwd++] = k;
+		if (unlikely(dp_fl_tcp_flagged(&w->meta[k])) && w->fl_ring != NULL)
+			dp_fl_conn_flags(w, gen, k, in, v);
 	}
 	if (n_cl == 0)
 		return n_fwd;

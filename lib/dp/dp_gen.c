@@ -203,6 +203,7 @@ dp_gen_build_ports(struct sg_dp *dp, struct sg_conf *conf, struct dp_port **port
 			if (build_verdicts(vp, conf->policy) < 0)
 				goto nomem;
 			vp->changed_epoch = changed_epoch(gen, prev, vp);
+			vp->flowlog = dp->flowlog != NULL ? sg_conf_flowlog_traffic(conf, v) : 0;
 		}
 		if (vp->port == NULL) {
 			sg_error_set(err, 0, "internal: port of vport %u is not open", v);

@@ -71,6 +71,7 @@ struct dp_vport {
 	/* Per direction: action and rule id of each merged entry, by 1-based position. */
 	uint8_t *action[SG_DIR_COUNT];
 	uint32_t *rule_id[SG_DIR_COUNT];
+	uint8_t flowlog;                /* SG_FLOWLOG_* logged for this port (0: none). */
 };
 
 struct dp_rxq {
@@ -99,6 +100,7 @@ struct dp_gen {
 };
 
 struct dp_worker;
+struct dp_flowlog;
 
 struct sg_dp {
 	struct sg_dp_params params;
@@ -110,6 +112,7 @@ struct sg_dp {
 	uint32_t next_epoch;
 	atomic_bool quit;
 	struct dp_worker *workers[SG_MAX_WORKERS];
+	struct dp_flowlog *flowlog;          /* NULL when flow logs are off. */
 };
 
 /* dp_map.c */
@@ -130,6 +133,18 @@ struct dp_gen *dp_gen_build_ports(struct sg_dp *dp, struct sg_conf *conf, struct
 void dp_gen_free(struct dp_gen *gen);
 uint32_t dp_gen_hits_row(const struct dp_gen *gen);
 void dp_gen_carry_hits(struct dp_gen *gen, const struct dp_gen *old, uint16_t n_workers);
+
+/* dp_flowlog.c: the writer thread and its rings (control side). */
+struct dp_flowlog *dp_flowlog_create(struct sg_dp *dp, const struct sg_conf *conf,
+		struct sg_error *err);
+int dp_flowlog_start(struct dp_flowlog *f, struct sg_error *err);
+struct rte_ring *dp_flowlog_ring(const struct dp_flowlog *f, uint16_t worker);
+/* Names of a new generation's epoch; 'ports' are the open ports in conf->ports order. */
+int dp_flowlog_epoch(struct dp_flowlog *f, uint32_t epoch, const struct sg_conf *conf,
+		struct dp_port *const *ports);
+/* Stop the writer (it writes the open window first) and free. Workers must have returned. */
+void dp_flowlog_free(struct dp_flowlog *f);
+void dp_flowlog_stats(struct dp_flowlog *f, struct sg_dp_flowlog_stats *st);
 
 /* dp_worker.c */
 struct dp_worker *dp_worker_create(struct sg_dp *dp, uint16_t id);

@@ -492,10 +492,13 @@ stage_stateless(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint
 	for (uint16_t k = 0; k < n; k++) {
 		enum sg_drop_reason reason = dp_check_verdict(w, gen, &w->cl[k]);
 
-		if (reason != SG_DROP_NONE)
+		if (reason != SG_DROP_NONE) {
+			if (w->fl_ring != NULL)
+				dp_fl_check(w, gen, &w->cl[k]);
 			dp_drop(w, gen, in, w->cl[k].pkt, reason);
-		else
+		} else {
 			w->fwd[n_fwd++] = w->cl[k].pkt;
+		}
 	}
 	return n_fwd;
 }
@@ -539,6 +542,8 @@ dp_worker_process(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, ui
 	forward(w, gen, n_fwd);
 	if (unlikely(w->n_first != 0 || w->n_lf != 0))
 		dp_frag_finish(w, gen, n_kept);
+	if (w->n_fl != 0)
+		dp_fl_flush(w);
 	if (w->n_replies != 0)
 		send_replies(w, gen, in);
 	if (w->n_free != 0) {

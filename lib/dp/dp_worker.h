@@ -10,6 +10,7 @@
 #include "dp_frag.h"
 #include "dp_private.h"
 #include "sg_ct.h"
+#include "sg_flowlog.h"
 
 /* What admission decided for one packet. */
 enum dp_admit {
@@ -71,6 +72,12 @@ struct __rte_cache_aligned dp_worker {
 	uint16_t n_first;                    /* First fragments in the admitted burst. */
 	uint16_t n_lf;
 	struct dp_frag_pkt lf[SG_DP_MAX_BURST]; /* Later fragments, set aside at admission. */
+	/* Flow logs (NULL ring: off). Events of a burst are staged here and enqueued once. */
+	struct rte_ring *fl_ring;
+	uint16_t n_fl;
+	uint64_t fl_events;                  /* Enqueued; written by this worker only. */
+	uint64_t fl_lost;                    /* Lost to a full ring. */
+	struct sg_flowlog_event fl_stage[SG_DP_MAX_BURST];
 };
 
 static inline struct dp_port_counters *
@@ -147,5 +154,24 @@ void dp_worker_process(struct dp_worker *w, const struct dp_gen *gen, uint16_t i
 uint16_t dp_stage_conntrack(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t n);
 /* fw engine: bounded background work (conntrack expiry). */
 void dp_housekeeping(struct dp_worker *w, const struct dp_gen *gen);
+
+/* Flow logs (dp_flowlog.c), called only when w->fl_ring is set. */
+/* A check refused by either side: the packet as each side's rules saw it. */
+void dp_fl_check(struct dp_worker *w, const struct dp_gen *gen, const struct dp_check *c);
+/* TCP flags of an accepted packet, with each side's rule of its connection. */
+void dp_fl_flags(struct dp_worker *w, const struct dp_gen *gen, uint16_t pkt, uint16_t sender,
+		uint16_t receiver, uint32_t sender_rule, uint32_t receiver_rule, uint32_t epoch);
+/* The same for a packet of a tracked connection (rules from its origin record). */
+void dp_fl_conn_flags(struct dp_worker *w, const struct dp_gen *gen, uint16_t pkt, uint16_t in,
+		const struct sg_ct_verdict *v);
+/* Enqueue the staged events of the burst. */
+void dp_fl_flush(struct dp_worker *w);
+
+/* SYN, FIN or RST: the segments whose flags flow logs report. */
+static inline bool
+dp_fl_tcp_flagged(const struct sg_pkt_meta *md)
+{
+	return (md->tcp_flags & (SG_TCP_FIN | SG_TCP_SYN | SG_TCP_RST)) != 0;
+}
 
 #endif /* SG_DP_WORKER_H */

@@ -26,6 +26,7 @@
 #include <rte_mempool.h>
 
 #include "sg_conf.h"
+#include "sg_flowlog.h"
 #include "sg_reasons.h"
 
 #define SG_DP_MAX_BURST 64
@@ -93,6 +94,27 @@ int sg_dp_port_stats(const struct sg_dp *dp, const char *name, struct sg_dp_port
 
 /** Hits of every rule id of the running policy (sg_policy_rule_count() entries). */
 int sg_dp_rule_hits(const struct sg_dp *dp, uint64_t *hits, uint32_t n);
+
+/** Flow logs of the running switch (docs/flowlogs.md). */
+struct sg_dp_flowlog_stats {
+	char directory[SG_PATH_MAX];
+	char file[SG_PATH_MAX * 2];        /**< Being written ("" between files). */
+	uint32_t window;                   /**< Seconds. */
+	int64_t window_start;              /**< The open window (Unix seconds). */
+	uint64_t events;                   /**< Events the workers handed over. */
+	uint64_t ring_lost;                /**< Events lost to full rings (the packets went on). */
+	uint64_t closed_lost;              /**< Closed connections lost to the tracker's full rings. */
+	uint64_t writer_cpu_ns;            /**< CPU time the writer thread has used. */
+	struct sg_flowlog_stats writer;    /**< The aggregator's counters. */
+};
+
+/**
+ * Counters of flow logging; -ENOENT when it is off (flow_logs.enabled was false at start).
+ * Flow logs are set up at sg_dp_create() from conf->flow_logs: enabling them, or changing the
+ * directory, window, format, file limits, ring_size or max_flows, takes a restart; the
+ * selection (enabled, traffic, groups, ports) follows every sg_dp_apply().
+ */
+int sg_dp_flowlog_stats(const struct sg_dp *dp, struct sg_dp_flowlog_stats *st);
 
 /** Name of the port with id 'port_id' (as in conntrack origins), or NULL. */
 const char *sg_dp_port_name(const struct sg_dp *dp, uint16_t port_id);

@@ -581,6 +581,66 @@ START_TEST(test_switch_defaults)
 	ck_assert(!conf->conntrack.keep_established);
 	ck_assert_str_eq(conf->control_socket, "/run/sgfw/sgfw.sock");
 	ck_assert_uint_eq(conf->n_subnets, 0);
+	ck_assert(!conf->flow_logs.enabled);
+	ck_assert_str_eq(conf->flow_logs.directory, "/var/log/sgfw/flows");
+	ck_assert_uint_eq(conf->flow_logs.window, 60);
+	ck_assert_int_eq(conf->flow_logs.format, SG_FLOWLOG_TEXT);
+	ck_assert_uint_eq(conf->flow_logs.max_file_mb, 64);
+	ck_assert_uint_eq(conf->flow_logs.max_file_age, 3600);
+	ck_assert_uint_eq(conf->flow_logs.ring_size, 8192);
+	ck_assert_uint_eq(conf->flow_logs.max_flows, 262144);
+	ck_assert_uint_eq(conf->flow_logs.traffic, SG_FLOWLOG_ALL);
+	sg_conf_free(conf);
+}
+END_TEST
+
+/* Flow logs: every field, and the selection of each port (own entry, groups, default). */
+START_TEST(test_flow_logs_section)
+{
+	static const char text[] =
+		"security_groups = ( { id = \"sg-a\"; }, { id = \"sg-b\"; tags = [\"t\"]; },\n"
+		"                    { id = \"sg-c\"; } );\n"
+		"ports = (\n"
+		"  { name = \"a\"; mac = \"52:54:00:00:00:01\"; security_groups = [\"sg-a\"]; },\n"
+		"  { name = \"b\"; mac = \"52:54:00:00:00:02\"; security_groups = [\"sg-a\"];\n"
+		"    tags = [\"t\"]; },\n"
+		"  { name = \"c\"; mac = \"52:54:00:00:00:03\"; security_groups = [\"sg-c\"]; },\n"
+		"  { name = \"d\"; mac = \"52:54:00:00:00:04\"; security_groups = [\"sg-b\"]; }\n"
+		");\n"
+		"flow_logs = { enabled = true; directory = \"/tmp/flows\"; window = 5; format = \"json\";\n"
+		"  max_file_mb = 2; max_file_age = 30; ring_size = 1024; max_flows = 4096;\n"
+		"  traffic = \"reject\";\n"
+		"  groups = ( { id = \"sg-a\"; traffic = \"accept\"; },\n"
+		"             { id = \"sg-b\"; traffic = \"reject\"; } );\n"
+		"  ports = ( { name = \"d\"; traffic = \"none\"; } ); };\n";
+	struct sg_conf *conf = load_ok("flow logs", text);
+	const struct sg_conf_flowlog *fl = &conf->flow_logs;
+
+	ck_assert(fl->enabled);
+	ck_assert_str_eq(fl->directory, "/tmp/flows");
+	ck_assert_uint_eq(fl->window, 5);
+	ck_assert_int_eq(fl->format, SG_FLOWLOG_JSON);
+	ck_assert_uint_eq(fl->max_file_mb, 2);
+	ck_assert_uint_eq(fl->max_file_age, 30);
+	ck_assert_uint_eq(fl->ring_size, 1024);
+	ck_assert_uint_eq(fl->max_flows, 4096);
+	ck_assert_uint_eq(fl->traffic, SG_FLOWLOG_REJECT);
+	ck_assert_uint_eq(fl->n_groups, 2);
+	ck_assert_uint_eq(fl->n_ports, 1);
+	ck_assert_int_eq(fl->groups[1].line, 14);
+	/* a: its group; b: the union of its groups (sg-b by tag); c: the default; d: its own. */
+	ck_assert_uint_eq(sg_conf_flowlog_traffic(conf, 0), SG_FLOWLOG_ACCEPT);
+	ck_assert_uint_eq(sg_conf_flowlog_traffic(conf, 1), SG_FLOWLOG_ALL);
+	ck_assert_uint_eq(sg_conf_flowlog_traffic(conf, 2), SG_FLOWLOG_REJECT);
+	ck_assert_uint_eq(sg_conf_flowlog_traffic(conf, 3), 0);
+	ck_assert_str_eq(sg_flowlog_traffic_name(SG_FLOWLOG_ALL), "all");
+	ck_assert_str_eq(sg_flowlog_traffic_name(0), "none");
+	sg_conf_free(conf);
+
+	/* Switched off, nothing is logged whatever the selection says. */
+	conf = load_ok("flow logs off", GROUP_A "ports = ( { name = \"p\"; " VM_FIELDS " } );\n"
+			"flow_logs = { enabled = false; traffic = \"all\"; };\n");
+	ck_assert_uint_eq(sg_conf_flowlog_traffic(conf, 0), 0);
 	sg_conf_free(conf);
 }
 END_TEST
@@ -665,6 +725,30 @@ static const struct t_load_error switch_errors[] = {
 			{"conntrack.tcp_loose must be true or false"}},
 	{"conntrack timeout 0", "conntrack = { timeouts = {\n  udp = 0; }; }; #<\n",
 			{"conntrack.timeouts.udp 0 is out of range 1..10000000"}},
+	{"flow_logs not a group", "flow_logs = true; #<\n", {"flow_logs must be a group"}},
+	{"flow_logs window 0", "flow_logs = {\n  window = 0; #<\n};\n",
+			{"flow_logs.window 0 is out of range 1..3600"}},
+	{"flow_logs format", "flow_logs = {\n  format = \"csv\"; #<\n};\n",
+			{"flow_logs.format \"csv\" must be \"text\" or \"json\""}},
+	{"flow_logs traffic", "flow_logs = {\n  traffic = \"some\"; #<\n};\n",
+			{"flow_logs.traffic \"some\" must be \"all\", \"accept\", \"reject\" or \"none\""}},
+	{"flow_logs enabled not a bool", "flow_logs = {\n  enabled = 1; #<\n};\n",
+			{"flow_logs.enabled must be true or false"}},
+	{"flow_logs unknown field", "flow_logs = {\n  interval = 5; #<\n};\n",
+			{"flow_logs: unknown field \"interval\""}},
+	{"flow_logs unknown group", GROUP_A
+		"flow_logs = { groups = (\n  { id = \"sg-x\"; traffic = \"all\"; } #<\n); };\n",
+			{"flow_logs.groups: security group \"sg-x\" is not defined"}},
+	{"flow_logs unknown port", GROUP_A "ports = ( { name = \"p\"; " VM_FIELDS " } );\n"
+		"flow_logs = { ports = (\n  { name = \"q\"; traffic = \"all\"; } #<\n); };\n",
+			{"flow_logs.ports: port \"q\" is not defined"}},
+	{"flow_logs port twice", GROUP_A "ports = ( { name = \"p\"; " VM_FIELDS " } );\n"
+		"flow_logs = { ports = ( { name = \"p\"; traffic = \"all\"; },\n"
+		"  { name = \"p\"; traffic = \"none\"; } #<\n); };\n",
+			{"flow_logs.ports: \"p\" is listed twice (first on line 3)"}},
+	{"flow_logs selection without traffic", GROUP_A
+		"flow_logs = { groups = (\n  { id = \"sg-a\"; } #<\n); };\n",
+			{"flow_logs.groups entry needs id and traffic"}},
 };
 
 START_TEST(test_switch_errors)
@@ -700,6 +784,7 @@ conf_suite(void)
 	tc = tcase_create("switch");
 	tcase_add_test(tc, test_switch_defaults);
 	tcase_add_test(tc, test_switch_sections);
+	tcase_add_test(tc, test_flow_logs_section);
 	tcase_add_loop_test(tc, test_switch_errors, 0, SG_ARRAY_SIZE(switch_errors));
 	suite_add_tcase(s, tc);
 	return s;

@@ -203,6 +203,135 @@ START_TEST(test_expiry_sweep)
 }
 END_TEST
 
+static struct sg_ct *
+closed_ct(uint32_t ring)
+{
+	struct sg_ct_params p;
+
+	sg_ct_params_init(&p);
+	p.capacity = 10000;
+	p.closed_ring_size = ring;
+	return sg_ct_create(&p);
+}
+
+/* Deleted connections reach the closed ring with their final counters and origin. */
+START_TEST(test_closed_ring)
+{
+	struct sg_ct *ct = closed_ct(8);
+	struct sg_ip srv = ct_ip4(172, 16, 0, 1);
+	struct sg_ct_closed recs[16];
+	struct sg_ct_stats st;
+	unsigned int n;
+	bool seen0 = false;
+
+	ck_assert_ptr_nonnull(ct);
+	for (uint32_t i = 0; i < 3; i++) {
+		struct sg_pkt_meta m = ct_meta(host(i), srv, IPPROTO_UDP, 5000, 53);
+
+		ck_assert_int_eq(ct_send(ct, &m, MS(1)).result, SG_CT_NEW);
+	}
+	for (int k = 0; k < 2; k++) {
+		struct sg_pkt_meta m = ct_meta(host(0), srv, IPPROTO_UDP, 5000, 53);
+
+		ck_assert_int_eq(ct_send(ct, &m, MS(2)).result, SG_CT_ESTABLISHED);
+	}
+	{
+		struct sg_pkt_meta m = ct_meta(srv, host(0), IPPROTO_UDP, 53, 5000);
+
+		ck_assert_int_eq(ct_send(ct, &m, MS(2)).result, SG_CT_REPLY);
+	}
+	ck_assert_uint_eq(sg_ct_closed_drain(ct, 0, recs, 16), 0);
+	ck_assert_uint_eq(sg_ct_expire(ct, 0, 1000, MS(40)), 3);
+	n = sg_ct_closed_drain(ct, 0, recs, 16);
+	ck_assert_uint_eq(n, 3);
+	for (unsigned int i = 0; i < n; i++) {
+		const struct sg_ct_closed *r = &recs[i];
+
+		ck_assert_uint_eq(r->tuple.proto, IPPROTO_UDP);
+		ck_assert(sg_ip_equal(&r->tuple.dst, &srv));
+		ck_assert_uint_eq(r->tuple.sport, 5000);
+		ck_assert_uint_eq(r->tuple.dport, 53);
+		ck_assert_uint_eq(r->origin.in_port, 1);
+		ck_assert_uint_eq(r->origin.out_port, 2);
+		ck_assert_uint_eq(r->origin.egress_rule, 10);
+		ck_assert_uint_eq(r->origin.ingress_rule, 20);
+		if (sg_ip_equal(&r->tuple.src, &(struct sg_ip){SG_AF_INET, {10, 0, 0, 0}})) {
+			seen0 = true;
+			ck_assert_uint_eq(r->packets[SG_CT_DIR_ORIG], 3);
+			ck_assert_uint_eq(r->packets[SG_CT_DIR_REPLY], 1);
+			ck_assert_uint_eq(r->bytes[SG_CT_DIR_ORIG], 3 * 28);
+			ck_assert_uint_eq(r->bytes[SG_CT_DIR_REPLY], 28);
+		} else {
+			ck_assert_uint_eq(r->packets[SG_CT_DIR_ORIG], 1);
+			ck_assert_uint_eq(r->packets[SG_CT_DIR_REPLY], 0);
+		}
+	}
+	ck_assert(seen0);
+	ck_assert_uint_eq(sg_ct_closed_drain(ct, 0, recs, 16), 0);
+
+	/* An expired entry replaced by a new connection on its tuple is reported at once. */
+	{
+		struct sg_pkt_meta m = ct_meta(host(100), srv, IPPROTO_UDP, 5000, 53);
+
+		ck_assert_int_eq(ct_send(ct, &m, MS(41)).result, SG_CT_NEW);
+		ck_assert_int_eq(ct_send(ct, &m, MS(80)).result, SG_CT_NEW);
+		ck_assert_uint_eq(sg_ct_closed_drain(ct, 0, recs, 16), 1);
+		ck_assert_uint_eq(recs[0].packets[SG_CT_DIR_ORIG], 1);
+	}
+
+	/* A full ring loses records, counted; the sweep goes on. The ring holds 7. */
+	for (uint32_t i = 0; i < 20; i++) {
+		struct sg_pkt_meta m = ct_meta(host(200 + i), srv, IPPROTO_UDP, 5000, 53);
+
+		ck_assert_int_eq(ct_send(ct, &m, MS(100)).result, SG_CT_NEW);
+	}
+	ck_assert_uint_eq(sg_ct_expire(ct, 0, 1000, MS(200)), 21);
+	ck_assert_uint_eq(sg_ct_closed_drain(ct, 0, recs, 16), 7);
+	sg_ct_stats_get(ct, &st);
+	ck_assert_uint_eq(st.closed_lost, 14);
+	sg_ct_free(ct);
+
+	/* Off by default. */
+	ct = ct_test_create(1024, false, true);
+	{
+		struct sg_pkt_meta m = ct_meta(host(1), srv, IPPROTO_UDP, 5000, 53);
+
+		ck_assert_int_eq(ct_send(ct, &m, MS(1)).result, SG_CT_NEW);
+	}
+	ck_assert_uint_eq(sg_ct_expire(ct, 0, 1000, MS(40)), 1);
+	ck_assert_uint_eq(sg_ct_closed_drain(ct, 0, recs, 16), 0);
+	sg_ct_free(ct);
+}
+END_TEST
+
+static int
+origin_cb(const struct sg_ct_conn_info *info, void *arg)
+{
+	*(struct sg_ct_origin *)arg = info->origin;
+	return 0;
+}
+
+/* A re-check that passes stores the new policy's rules with its epoch. */
+START_TEST(test_set_rules)
+{
+	struct sg_ct *ct = ct_test_create(1024, false, true);
+	struct sg_pkt_meta m = ct_meta(host(1), ct_ip4(172, 16, 0, 1), IPPROTO_UDP, 5000, 53);
+	struct sg_ct_verdict v = ct_send(ct, &m, MS(1));
+	struct sg_ct_origin o;
+
+	ck_assert_ptr_nonnull(v.conn);
+	sg_ct_conn_set_rules(v.conn, 7, 70, 80);
+	ck_assert_uint_eq(sg_ct_conn_epoch(v.conn), 7);
+	ck_assert_uint_eq(sg_ct_walk(ct, NULL, MS(2), origin_cb, &o), 1);
+	ck_assert_uint_eq(o.policy_epoch, 7);
+	ck_assert_uint_eq(o.egress_rule, 70);
+	ck_assert_uint_eq(o.ingress_rule, 80);
+	ck_assert_uint_eq(o.in_port, 1);
+	ck_assert_uint_eq(o.out_port, 2);
+	sg_ct_free(ct);
+}
+END_TEST
+
 START_TEST(test_commit_race)
 {
 	struct sg_ct *ct = ct_test_create(100, false, true);
@@ -362,6 +491,8 @@ ct_table_suite(void)
 	tcase_add_test(tc, test_early_drop_unreplied);
 	tcase_add_test(tc, test_syn_flood);
 	tcase_add_test(tc, test_expiry_sweep);
+	tcase_add_test(tc, test_closed_ring);
+	tcase_add_test(tc, test_set_rules);
 	tcase_add_test(tc, test_commit_race);
 	tcase_add_test(tc, test_full_capacity_lookup);
 	tcase_add_test(tc, test_walk_and_counts);

@@ -1,0 +1,1664 @@
+/* The audit: what the flow logs say each rule did, what the merged lists say about rules
+ * relative to each other, the findings for people, and the tightened config.
+ *
+ * The proposal is built one suggestion at a time, most certain first (exact repeats, rules
+ * that never match, rules that change no verdict, unused accept rules, narrower accept rules,
+ * inner access off). Each is kept only if the config still compiles, a rule removed for being
+ * shadowed or redundant still is so with the suggestions kept before it, and every distinct
+ * logged flow gets the verdict it got (accepted flows stay accepted, refused ones refused). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audit_private.h"
+
+/* What "much wider" means: the rule's addresses or ports outnumber what is needed 16 times. */
+#define WIDE_LOG2 4
+/* Narrower rules per wide rule at most; hosts and ports listed one by one up to these. */
+#define MAX_VARIANTS 16
+#define MAX_HOSTS 4
+#define MAX_PORTS 4
+/* Distinct values remembered per rule. */
+#define USE_PEERS 64
+#define USE_SVCS 64
+/* Distinct flows replayed against the proposal. */
+#define MAX_FLOWS 262144
+
+struct svc {
+	uint8_t proto;
+	uint16_t port;             /* TCP/UDP destination port, ICMP type; 0 otherwise. */
+};
+
+/* What the logs say a rule (as written) did. */
+struct use {
+	uint64_t records;
+	uint64_t packets;
+	/* Accepted flows in the rule's own direction (not the replies of its connections). */
+	uint64_t accepted;
+	struct sg_ip peers[USE_PEERS];
+	uint32_t n_peers;
+	bool peers_overflow;
+	struct svc svcs[USE_SVCS];
+	uint32_t n_svcs;
+	bool svcs_overflow;
+	uint8_t protos[32];
+};
+
+/* A distinct logged flow: one port's view of one direction, with the verdict logged. */
+struct flow {
+	uint32_t port;
+	enum sg_dir dir;
+	enum sg_action action;
+	struct sg_flow f;
+	struct sg_flowlog_rule_ref rule;
+};
+
+/* Config-alone facts about one rule as written, over the ports of its group. */
+struct rel {
+	enum sg_audit_kind kind;   /* SHADOWED or REDUNDANT; KIND_COUNT: neither. */
+	struct sg_audit_rule_ref other;
+	uint32_t holds;            /* Ports where it holds. */
+	bool all_static;           /* Holds whatever group memberships become. */
+	uint32_t *ports;
+	uint32_t n_ports;
+};
+
+struct conflict {
+	struct sg_audit_rule_ref drop;
+	struct sg_audit_rule_ref accept;
+	uint32_t *ports;
+	uint32_t n_ports;
+	int priority;
+};
+
+enum cand_op {
+	CAND_REMOVE,
+	CAND_REPLACE,
+	CAND_INNER_DROP,
+};
+
+struct cand {
+	enum cand_op op;
+	uint32_t group;
+	int32_t rule;
+	bool recheck;              /* Removal justified by shadowing/redundancy: check it again. */
+	struct sg_rule *variants;  /* CAND_REPLACE. */
+	uint32_t n_variants;
+	uint32_t finding;
+};
+
+struct sg_audit {
+	const struct sg_conf *conf;
+	const struct sg_policy *policy;
+	struct use **uses;         /* [group][rule as written] */
+	struct rel **rels;
+	bool *port_seen;           /* Any record (NODATA included) names the port. */
+	struct flow *flows;
+	uint32_t n_flows;
+	uint32_t cap_flows;
+	uint32_t *flow_index;      /* Open addressing over flows, for deduplication. */
+	uint32_t flow_mask;
+	struct conflict *conflicts;
+	uint32_t n_conflicts;
+	struct sg_audit_finding *findings;
+	uint32_t n_findings;
+	struct at_config text;
+	bool have_text;
+	struct sg_audit_file *files;
+	uint32_t n_files;
+	struct sg_audit_summary sum;
+};
+
+static const char *const kind_names[SG_AUDIT_KIND_COUNT] = {
+	[SG_AUDIT_UNUSED] = "unused",
+	[SG_AUDIT_WIDE] = "wide",
+	[SG_AUDIT_SHADOWED] = "shadowed",
+	[SG_AUDIT_REDUNDANT] = "redundant",
+	[SG_AUDIT_CONFLICT] = "conflict",
+	[SG_AUDIT_INNER_UNUSED] = "inner-unused",
+};
+
+const char *
+sg_audit_kind_name(enum sg_audit_kind kind)
+{
+	return (unsigned int)kind < SG_AUDIT_KIND_COUNT ? kind_names[kind] : "unknown";
+}
+
+const char *
+sg_audit_rule_name(const struct sg_conf *conf, const struct sg_audit_rule_ref *r, char *buf,
+		size_t size)
+{
+	const struct sg_spec *spec = conf->spec;
+
+	switch (r->origin) {
+	case SG_ORIGIN_RULE:
+		snprintf(buf, size, "%s rule %d", spec->groups[r->group].id, r->rule + 1);
+		break;
+	case SG_ORIGIN_INNER:
+		snprintf(buf, size, "%s inner access", spec->groups[r->group].id);
+		break;
+	default:
+		snprintf(buf, size, "default %s %s %s", sg_group_type_name(r->type), sg_dir_name(r->dir),
+				r->type == SG_GROUP_BASIC && r->dir == SG_DIR_EGRESS ? "accept" : "drop");
+	}
+	return buf;
+}
+
+/* ---- Creation and records ---- */
+
+struct sg_audit *
+sg_audit_create(const struct sg_conf *conf)
+{
+	const struct sg_spec *spec = conf->spec;
+	struct sg_audit *a = calloc(1, sizeof(*a));
+
+	if (a == NULL)
+		return NULL;
+	a->conf = conf;
+	a->policy = conf->policy;
+	a->uses = calloc(spec->n_groups + 1u, sizeof(*a->uses));
+	a->rels = calloc(spec->n_groups + 1u, sizeof(*a->rels));
+	a->port_seen = calloc(spec->n_ports + 1u, sizeof(*a->port_seen));
+	if (a->uses == NULL || a->rels == NULL || a->port_seen == NULL)
+		goto fail;
+	for (uint32_t g = 0; g < spec->n_groups; g++) {
+		a->uses[g] = calloc(spec->groups[g].n_rules + 1u, sizeof(**a->uses));
+		a->rels[g] = calloc(spec->groups[g].n_rules + 1u, sizeof(**a->rels));
+		if (a->uses[g] == NULL || a->rels[g] == NULL)
+			goto fail;
+		for (uint32_t r = 0; r < spec->groups[g].n_rules; r++)
+			a->rels[g][r].kind = SG_AUDIT_KIND_COUNT;
+	}
+	return a;
+fail:
+	sg_audit_free(a);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void
+sg_audit_free(struct sg_audit *a)
+{
+	if (a == NULL)
+		return;
+	for (uint32_t g = 0; a->uses != NULL && g < a->conf->spec->n_groups; g++) {
+		free(a->uses[g]);
+		for (uint32_t r = 0; a->rels != NULL && a->rels[g] != NULL &&
+				r < a->conf->spec->groups[g].n_rules; r++)
+			free(a->rels[g][r].ports);
+		if (a->rels != NULL)
+			free(a->rels[g]);
+	}
+	free(a->uses);
+	free(a->rels);
+	free(a->port_seen);
+	free(a->flows);
+	free(a->flow_index);
+	for (uint32_t i = 0; i < a->n_conflicts; i++)
+		free(a->conflicts[i].ports);
+	free(a->conflicts);
+	for (uint32_t i = 0; i < a->n_findings; i++) {
+		free(a->findings[i].ports);
+		for (uint32_t k = 0; k < a->findings[i].n_suggested; k++)
+			free(a->findings[i].suggested[k]);
+		free(a->findings[i].suggested);
+	}
+	free(a->findings);
+	for (uint32_t i = 0; i < a->n_files; i++) {
+		free(a->files[i].new_text);
+		free(a->files[i].diff);
+	}
+	free(a->files);
+	if (a->have_text)
+		at_free(&a->text);
+	free(a);
+}
+
+void
+sg_audit_set_period(struct sg_audit *a, int64_t first_start, int64_t last_end)
+{
+	a->sum.first_start = first_start;
+	a->sum.last_end = last_end;
+}
+
+static uint32_t
+flow_hash(const struct flow *f)
+{
+	const uint8_t *parts[2] = {f->f.src.bytes, f->f.dst.bytes};
+	uint32_t h = 2166136261u;
+
+	h = (h ^ f->port) * 16777619u;
+	h = (h ^ (uint32_t)f->dir) * 16777619u;
+	h = (h ^ (uint32_t)f->action) * 16777619u;
+	h = (h ^ f->f.proto) * 16777619u;
+	h = (h ^ f->f.dport) * 16777619u;
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i < 16; i++)
+			h = (h ^ parts[k][i]) * 16777619u;
+	return h;
+}
+
+static bool
+flow_same(const struct flow *a, const struct flow *b)
+{
+	return a->port == b->port && a->dir == b->dir && a->action == b->action &&
+	       a->f.proto == b->f.proto && a->f.dport == b->f.dport &&
+	       sg_ip_equal(&a->f.src, &b->f.src) && sg_ip_equal(&a->f.dst, &b->f.dst);
+}
+
+/* Keep one flow per (port, direction, verdict, protocol, addresses, destination port): source
+ * ports change with every connection and matter only to the rare source_port_range. */
+static void
+add_flow(struct sg_audit *a, const struct flow *f)
+{
+	uint32_t i;
+
+	if (a->flow_index == NULL) {
+		a->flow_mask = 2u * MAX_FLOWS - 1;
+		a->flow_index = calloc(a->flow_mask + 1u, sizeof(*a->flow_index));
+		if (a->flow_index == NULL)
+			return;
+	}
+	for (i = flow_hash(f) & a->flow_mask; a->flow_index[i] != 0; i = (i + 1) & a->flow_mask)
+		if (flow_same(&a->flows[a->flow_index[i] - 1], f))
+			return;
+	if (a->n_flows == MAX_FLOWS)
+		return;
+	if (a->n_flows == a->cap_flows) {
+		uint32_t cap = a->cap_flows == 0 ? 1024 : a->cap_flows * 2;
+		struct flow *grown = realloc(a->flows, cap * sizeof(*grown));
+
+		if (grown == NULL)
+			return;
+		a->flows = grown;
+		a->cap_flows = cap;
+	}
+	a->flows[a->n_flows++] = *f;
+	a->flow_index[i] = a->n_flows;
+}
+
+static void
+note_use(struct use *u, const struct sg_flowlog_record *rec)
+{
+	const struct sg_ip *peer = rec->dir == SG_DIR_INGRESS ? &rec->src : &rec->dst;
+	struct svc s = {.proto = rec->proto};
+	uint32_t i;
+
+	u->accepted += rec->packets;
+	u->protos[rec->proto / 8] |= (uint8_t)(1u << (rec->proto % 8));
+	for (i = 0; i < u->n_peers && !sg_ip_equal(&u->peers[i], peer); i++)
+		;
+	if (i == u->n_peers) {
+		if (u->n_peers < USE_PEERS)
+			u->peers[u->n_peers++] = *peer;
+		else
+			u->peers_overflow = true;
+	}
+	if (rec->proto == 6 || rec->proto == 17)
+		s.port = rec->dport;
+	else if (rec->proto == 1 || rec->proto == 58)
+		s.port = rec->sport;
+	for (i = 0; i < u->n_svcs && (u->svcs[i].proto != s.proto || u->svcs[i].port != s.port);
+			i++)
+		;
+	if (i == u->n_svcs) {
+		if (u->n_svcs < USE_SVCS)
+			u->svcs[u->n_svcs++] = s;
+		else
+			u->svcs_overflow = true;
+	}
+}
+
+void
+sg_audit_add_record(struct sg_audit *a, const struct sg_flowlog_record *rec)
+{
+	const struct sg_spec *spec = a->conf->spec;
+	int port = rec->port[0] != '\0' ? sg_spec_find_port(spec, rec->port) : -1;
+	struct flow f;
+
+	a->sum.records++;
+	if (rec->status == SG_FLOWLOG_SKIPDATA)
+		return;
+	if (port < 0) {
+		a->sum.records_unmatched++;
+		return;
+	}
+	a->port_seen[port] = true;
+	if (rec->status != SG_FLOWLOG_OK)
+		return;
+	if (rec->rule.kind == SG_FLOWLOG_RULE_USER) {
+		int g = sg_spec_find_group(spec, rec->rule.group);
+
+		if (g < 0 || rec->rule.index > spec->groups[g].n_rules) {
+			a->sum.records_unmatched++;
+			return;
+		}
+		{
+			struct use *u = &a->uses[g][rec->rule.index - 1];
+			const struct sg_rule *r = &spec->groups[g].rules[rec->rule.index - 1];
+
+			u->records++;
+			u->packets += rec->packets;
+			if (rec->action == SG_ACTION_ACCEPT && rec->dir == r->dir)
+				note_use(u, rec);
+		}
+	} else if (rec->rule.kind == SG_FLOWLOG_RULE_INNER &&
+			sg_spec_find_group(spec, rec->rule.group) < 0) {
+		a->sum.records_unmatched++;
+		return;
+	}
+	memset(&f, 0, sizeof(f));
+	f.port = (uint32_t)port;
+	f.dir = rec->dir;
+	f.action = rec->action;
+	f.f.proto = rec->proto;
+	f.f.src = rec->src;
+	f.f.dst = rec->dst;
+	f.f.sport = rec->sport;
+	f.f.dport = rec->dport;
+	f.rule = rec->rule;
+	add_flow(a, &f);
+}
+
+/* ---- Helpers over the policy ---- */
+
+/* The rule as written behind a merged entry. */
+static struct sg_audit_rule_ref
+ref_of(const struct sg_audit *a, uint32_t port, const struct sg_eff_rule *e)
+{
+	struct sg_audit_rule_ref r = {.origin = e->origin, .group = -1, .rule = -1};
+
+	if (e->origin == SG_ORIGIN_RULE) {
+		r.group = (int32_t)e->group;
+		r.rule = sg_flowlog_rule_position(&a->conf->spec->groups[e->group], e->rule);
+	} else if (e->origin == SG_ORIGIN_INNER) {
+		r.group = (int32_t)e->group;
+	} else {
+		r.type = sg_policy_port_type(a->policy, port);
+		r.dir = SG_DIR_INGRESS;
+	}
+	return r;
+}
+
+/* Entries whose reach changes with memberships: inner access and group peers. */
+static bool
+is_dynamic(const struct sg_spec *spec, const struct sg_eff_rule *e)
+{
+	if (e->origin == SG_ORIGIN_INNER)
+		return true;
+	if (e->origin != SG_ORIGIN_RULE)
+		return false;
+	return spec->groups[e->group].rules[e->rule].peer_kind == SG_PEER_GROUP;
+}
+
+static int
+add_port(uint32_t **ports, uint32_t *n, uint32_t port)
+{
+	uint32_t *grown;
+
+	for (uint32_t i = 0; i < *n; i++)
+		if ((*ports)[i] == port)
+			return 0;
+	grown = realloc(*ports, (*n + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return -ENOMEM;
+	*ports = grown;
+	(*ports)[(*n)++] = port;
+	return 0;
+}
+
+/*
+ * Is entry j of a list shadowed (an earlier entry with another action covers it), or redundant
+ * (an earlier entry with its action covers it, or a later one does with nothing between that
+ * could decide otherwise)? Fills 'kind', the other entry and whether the relation is static.
+ */
+static bool
+entry_relation(const struct sg_spec *spec, const struct sg_eff_rule *eff, uint32_t n, uint32_t j,
+		enum sg_audit_kind *kind, uint32_t *other, bool *is_static)
+{
+	const struct sg_eff_rule *e = &eff[j];
+
+	if (audit_matches_nothing(e))
+		return false;
+	for (uint32_t i = 0; i < j; i++) {
+		if (!audit_covers(&eff[i], e))
+			continue;
+		*kind = eff[i].action == e->action ? SG_AUDIT_REDUNDANT : SG_AUDIT_SHADOWED;
+		*other = i;
+		*is_static = !is_dynamic(spec, &eff[i]) && !is_dynamic(spec, e);
+		return true;
+	}
+	*is_static = !is_dynamic(spec, e);
+	for (uint32_t k = j + 1; k < n; k++) {
+		if (eff[k].action != e->action) {
+			if (is_dynamic(spec, &eff[k]) && !audit_matches_nothing(&eff[k]))
+				*is_static = false;
+			if (audit_intersects(&eff[k], e))
+				return false;
+			continue;
+		}
+		if (audit_covers(&eff[k], e)) {
+			*kind = SG_AUDIT_REDUNDANT;
+			*other = k;
+			if (is_dynamic(spec, &eff[k]))
+				*is_static = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- Config-alone analysis ---- */
+
+static int
+note_conflict(struct sg_audit *a, uint32_t port, const struct sg_eff_rule *d,
+		const struct sg_eff_rule *c)
+{
+	struct sg_audit_rule_ref dr = ref_of(a, port, d), cr = ref_of(a, port, c);
+	struct conflict *grown;
+
+	for (uint32_t i = 0; i < a->n_conflicts; i++) {
+		struct conflict *x = &a->conflicts[i];
+
+		if (x->drop.group == dr.group && x->drop.rule == dr.rule &&
+				x->accept.group == cr.group && x->accept.rule == cr.rule)
+			return add_port(&x->ports, &x->n_ports, port);
+	}
+	grown = realloc(a->conflicts, (a->n_conflicts + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return -ENOMEM;
+	a->conflicts = grown;
+	a->conflicts[a->n_conflicts] = (struct conflict){.drop = dr, .accept = cr,
+			.priority = d->priority};
+	a->n_conflicts++;
+	return add_port(&a->conflicts[a->n_conflicts - 1].ports,
+			&a->conflicts[a->n_conflicts - 1].n_ports, port);
+}
+
+static int
+analyse_lists(struct sg_audit *a)
+{
+	const struct sg_spec *pspec = sg_policy_spec(a->policy);
+	int rc;
+
+	for (uint32_t p = 0; p < pspec->n_ports; p++) {
+		for (int d = 0; d < SG_DIR_COUNT; d++) {
+			const struct sg_eff_rule *eff;
+			uint32_t n = sg_policy_effective(a->policy, p, (enum sg_dir)d, &eff);
+
+			for (uint32_t j = 0; j < n; j++) {
+				struct sg_audit_rule_ref me;
+				enum sg_audit_kind kind;
+				uint32_t other;
+				bool st;
+				struct rel *rl;
+
+				if (eff[j].origin != SG_ORIGIN_RULE)
+					continue;
+				me = ref_of(a, p, &eff[j]);
+				if (me.rule < 0)
+					continue;
+				/* Overlapping drop and accept at one priority: drop wins (D2). */
+				for (uint32_t k = j + 1; k < n && eff[k].priority == eff[j].priority; k++)
+					if (eff[k].origin == SG_ORIGIN_RULE && eff[j].action == SG_ACTION_DROP &&
+							eff[k].action == SG_ACTION_ACCEPT &&
+							audit_intersects(&eff[j], &eff[k]) &&
+							(rc = note_conflict(a, p, &eff[j], &eff[k])) < 0)
+						return rc;
+				if (!entry_relation(pspec, eff, n, j, &kind, &other, &st))
+					continue;
+				rl = &a->rels[me.group][me.rule];
+				if (rl->holds == 0) {
+					rl->kind = kind;
+					rl->other = ref_of(a, p, &eff[other]);
+					if (eff[other].origin == SG_ORIGIN_DEFAULT)
+						rl->other.dir = (enum sg_dir)d;
+					rl->all_static = true;
+				} else if (kind == SG_AUDIT_SHADOWED) {
+					rl->kind = SG_AUDIT_SHADOWED; /* the stronger statement */
+				}
+				rl->holds++;
+				rl->all_static = rl->all_static && st;
+				if ((rc = add_port(&rl->ports, &rl->n_ports, p)) < 0)
+					return rc;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- Findings ---- */
+
+static struct sg_audit_finding *
+new_finding(struct sg_audit *a, enum sg_audit_kind kind, uint32_t group, int32_t rule)
+{
+	struct sg_audit_finding *grown = realloc(a->findings, (a->n_findings + 1) * sizeof(*grown));
+	struct sg_audit_finding *f;
+
+	if (grown == NULL)
+		return NULL;
+	a->findings = grown;
+	f = &a->findings[a->n_findings++];
+	memset(f, 0, sizeof(*f));
+	f->kind = kind;
+	f->rule = (struct sg_audit_rule_ref){
+		.origin = rule >= 0 ? SG_ORIGIN_RULE : SG_ORIGIN_INNER, .group = (int32_t)group,
+		.rule = rule,
+	};
+	a->sum.counts[kind]++;
+	return f;
+}
+
+static size_t
+port_list(const struct sg_audit *a, const uint32_t *ports, uint32_t n, char *buf, size_t size)
+{
+	const struct sg_spec *spec = a->conf->spec;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < n && used < size; i++)
+		used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "",
+				spec->ports[ports[i]].name);
+	return used;
+}
+
+static int
+copy_ports(struct sg_audit_finding *f, const uint32_t *ports, uint32_t n)
+{
+	if (n == 0)
+		return 0;
+	f->ports = malloc(n * sizeof(*ports));
+	if (f->ports == NULL)
+		return -ENOMEM;
+	memcpy(f->ports, ports, n * sizeof(*ports));
+	f->n_ports = n;
+	return 0;
+}
+
+/* A rule in config syntax, one line. */
+static char *
+rule_text(const struct sg_spec *spec, const struct sg_rule *r)
+{
+	char *out = NULL, proto[16], buf[SG_PREFIX_STRLEN];
+	size_t len = 0;
+	FILE *m = open_memstream(&out, &len);
+
+	if (m == NULL)
+		return NULL;
+	(void)spec;
+	fprintf(m, "{ direction = \"%s\"; policy = \"%s\"; priority = %d; protocol = \"%s\";",
+			sg_dir_name(r->dir), sg_action_name(r->action), r->priority,
+			sg_proto_name(r->proto, proto, sizeof(proto)));
+	if (r->proto == 6 || r->proto == 17) {
+		if (r->dport.lo == 0 && r->dport.hi == UINT16_MAX)
+			fprintf(m, " port_range = \"1/65535\";");
+		else
+			fprintf(m, " port_range = \"%u/%u\";", r->dport.lo, r->dport.hi);
+		if (r->sport.lo != 0 || r->sport.hi != UINT16_MAX)
+			fprintf(m, " source_port_range = \"%u/%u\";", r->sport.lo, r->sport.hi);
+	}
+	if (r->icmp_type >= 0)
+		fprintf(m, " icmp_type = %d;", r->icmp_type);
+	if (r->icmp_code >= 0)
+		fprintf(m, " icmp_code = %d;", r->icmp_code);
+	switch (r->peer_kind) {
+	case SG_PEER_CIDR:
+		fprintf(m, " %s_cidr = \"%s\";", r->peer_is_source ? "source" : "dest",
+				sg_prefix_format(&r->cidr, buf, sizeof(buf)));
+		break;
+	case SG_PEER_GROUP:
+		fprintf(m, " %s_group = \"%s\";", r->peer_is_source ? "source" : "dest", r->peer);
+		break;
+	case SG_PEER_PREFIX_LIST:
+		fprintf(m, " %s_prefix_list = \"%s\";", r->peer_is_source ? "source" : "dest", r->peer);
+		break;
+	default:
+		break;
+	}
+	if (r->description[0] != '\0')
+		fprintf(m, " description = \"%s\";", r->description);
+	fputs(" }", m);
+	fclose(m);
+	return out;
+}
+
+/* A port is observed for an action when it appears in the logs and logs that action. */
+static bool
+observed(const struct sg_audit *a, uint32_t port, enum sg_action action)
+{
+	uint8_t need = action == SG_ACTION_ACCEPT ? SG_FLOWLOG_ACCEPT : SG_FLOWLOG_REJECT;
+
+	return a->port_seen[port] && (sg_conf_flowlog_traffic(a->conf, port) & need) != 0;
+}
+
+/* The raw rule repeats an identical earlier rule of its group (the compiler drops it, D2). */
+static int
+repeat_of(const struct sg_group *g, uint32_t r)
+{
+	for (uint32_t k = 0; k < r; k++)
+		if (sg_rule_same(&g->rules[r], &g->rules[k]))
+			return (int)k;
+	return -1;
+}
+
+/* Smallest prefix holding every address (all of one family). */
+static struct sg_prefix
+cover_of(const struct sg_ip *ips, uint32_t n)
+{
+	struct sg_prefix p = sg_prefix_host(&ips[0]);
+
+	for (uint32_t i = 1; i < n; i++) {
+		while (!sg_prefix_contains(&p, &ips[i])) {
+			p.len--;
+			sg_prefix_normalize(&p);
+		}
+	}
+	return p;
+}
+
+/* log2 of the addresses of a prefix. */
+static unsigned int
+prefix_bits(const struct sg_prefix *p)
+{
+	return (p->ip.family == SG_AF_INET ? 32u : 128u) - p->len;
+}
+
+static unsigned int
+log2_ceil(uint64_t n)
+{
+	unsigned int b = 0;
+
+	while ((1ull << b) < n && b < 63)
+		b++;
+	return b;
+}
+
+/*
+ * Narrower rules for a wide accept rule from what it admitted: the protocols seen (for "all"),
+ * the destination ports seen (listed, or their span), the peer addresses seen (listed, or the
+ * smallest prefix holding them), each only where the rule is much wider than needed.
+ */
+static uint32_t
+narrow(const struct sg_rule *r, const struct use *u, struct sg_rule *out, char *why, size_t size)
+{
+	uint8_t protos[8];
+	uint32_t n_protos = 0, n_out = 0;
+	bool narrow_proto = false, narrow_ports = false, narrow_peer = false;
+	struct sg_prefix hosts[MAX_HOSTS], cover;
+	uint32_t n_hosts = 0;
+	size_t used = 0;
+
+	why[0] = '\0';
+	if (u->accepted == 0)
+		return 0;
+	/* Protocols. */
+	for (int p = 0; p < 256; p++)
+		if (u->protos[p / 8] & (1u << (p % 8)) && n_protos < SG_ARRAY_SIZE(protos))
+			protos[n_protos++] = (uint8_t)p;
+	if (r->proto == SG_PROTO_ANY && n_protos >= 1 && n_protos <= 3) {
+		narrow_proto = true;
+		used += (size_t)snprintf(why + used, size - used, "protocol all, but only %s seen",
+				n_protos == 1 ? "one protocol" : "a few protocols");
+	} else {
+		protos[0] = (uint8_t)(r->proto == SG_PROTO_ANY ? 0 : r->proto);
+		n_protos = 1;
+	}
+	/* Destination ports: a rule over many ports where a few were used. */
+	if (!u->svcs_overflow) {
+		for (uint32_t k = 0; k < n_protos; k++) {
+			uint32_t count = 0, span_lo = UINT16_MAX, span_hi = 0;
+			uint64_t rule_ports = (uint64_t)r->dport.hi - r->dport.lo + 1;
+
+			if (protos[k] != 6 && protos[k] != 17)
+				continue;
+			for (uint32_t i = 0; i < u->n_svcs; i++) {
+				if (u->svcs[i].proto != protos[k])
+					continue;
+				count++;
+				span_lo = SG_MIN(span_lo, u->svcs[i].port);
+				span_hi = SG_MAX(span_hi, u->svcs[i].port);
+			}
+			if (count == 0)
+				continue;
+			if (r->proto == SG_PROTO_ANY)
+				rule_ports = 65536;
+			if (log2_ceil(rule_ports) >= log2_ceil(count <= MAX_PORTS ? count :
+					(uint64_t)span_hi - span_lo + 1) + WIDE_LOG2)
+				narrow_ports = true;
+		}
+		if (narrow_ports)
+			used += (size_t)snprintf(why + used, size - used, "%sa port range where few ports "
+					"were used", used ? "; " : "");
+	}
+	/* Peers: only a CIDR can be narrowed (groups follow their members, lists are shared). */
+	if (r->peer_kind == SG_PEER_CIDR && !u->peers_overflow && u->n_peers > 0) {
+		unsigned int need;
+
+		cover = cover_of(u->peers, u->n_peers);
+		if (u->n_peers <= MAX_HOSTS && prefix_bits(&cover) > log2_ceil(u->n_peers) + 1) {
+			for (uint32_t i = 0; i < u->n_peers; i++)
+				hosts[n_hosts++] = sg_prefix_host(&u->peers[i]);
+			need = log2_ceil(u->n_peers);
+		} else {
+			need = prefix_bits(&cover);
+		}
+		if (prefix_bits(&r->cidr) >= need + WIDE_LOG2) {
+			char a[SG_PREFIX_STRLEN];
+
+			narrow_peer = true;
+			used += (size_t)snprintf(why + used, size - used, "%s%s where traffic came %s %u "
+					"address%s", used ? "; " : "", sg_prefix_format(&r->cidr, a, sizeof(a)),
+					r->peer_is_source ? "from" : "went to", u->n_peers,
+					u->n_peers == 1 ? "" : "es");
+		}
+	}
+	if (!narrow_proto && !narrow_ports && !narrow_peer)
+		return 0;
+	if (!narrow_peer) {
+		hosts[0] = r->cidr;
+		n_hosts = 1;
+	} else if (n_hosts == 0) {
+		hosts[0] = cover;
+		n_hosts = 1;
+	}
+	for (uint32_t k = 0; k < n_protos; k++) {
+		struct sg_range ports[MAX_PORTS + 1];
+		uint32_t n_ports = 0;
+		int proto = narrow_proto ? protos[k] : r->proto;
+
+		if (narrow_ports && (proto == 6 || proto == 17)) {
+			uint32_t count = 0;
+			uint16_t lo = UINT16_MAX, hi = 0;
+
+			for (uint32_t i = 0; i < u->n_svcs; i++) {
+				if (u->svcs[i].proto != proto)
+					continue;
+				count++;
+				lo = SG_MIN(lo, u->svcs[i].port);
+				hi = SG_MAX(hi, u->svcs[i].port);
+			}
+			if (count <= MAX_PORTS) {
+				for (uint32_t i = 0; i < u->n_svcs; i++)
+					if (u->svcs[i].proto == proto)
+						ports[n_ports++] = (struct sg_range){u->svcs[i].port,
+								u->svcs[i].port};
+			} else {
+				ports[n_ports++] = (struct sg_range){lo, hi};
+			}
+		} else {
+			ports[n_ports++] = r->proto == proto ? r->dport :
+				(struct sg_range){0, UINT16_MAX};
+		}
+		for (uint32_t i = 0; i < n_ports; i++) {
+			for (uint32_t h = 0; h < n_hosts; h++) {
+				struct sg_rule *v;
+
+				if (n_out == MAX_VARIANTS)
+					return 0; /* too many to be a better rule set */
+				v = &out[n_out++];
+				*v = *r;
+				v->proto = proto;
+				v->dport = (proto == 6 || proto == 17) ? ports[i] :
+					(struct sg_range){0, UINT16_MAX};
+				v->dport_wildcard = !(proto == 6 || proto == 17);
+				v->fields |= SG_RULE_F_PROTOCOL;
+				if (proto == 6 || proto == 17)
+					v->fields |= SG_RULE_F_PORT_RANGE;
+				else
+					v->sport = (struct sg_range){0, UINT16_MAX};
+				if (r->peer_kind == SG_PEER_CIDR)
+					v->cidr = hosts[h];
+			}
+		}
+	}
+	return n_out;
+}
+
+static void
+describe_period(const struct sg_audit *a, char *buf, size_t size)
+{
+	if (a->sum.last_end > a->sum.first_start)
+		snprintf(buf, size, "in the %lld s logged", (long long)(a->sum.last_end -
+				a->sum.first_start));
+	else
+		snprintf(buf, size, "in the logs");
+}
+
+static int
+make_findings(struct sg_audit *a, bool have_logs)
+{
+	const struct sg_spec *spec = a->conf->spec;
+	char name[SG_NAME_MAX + 32], other[SG_NAME_MAX + 48], ports[512], period[64];
+
+	describe_period(a, period, sizeof(period));
+	for (uint32_t g = 0; g < spec->n_groups; g++) {
+		const struct sg_group *grp = &spec->groups[g];
+		const uint32_t *members;
+		uint32_t n_members = sg_policy_group_members(a->policy, g, &members);
+
+		for (uint32_t r = 0; r < grp->n_rules; r++) {
+			const struct sg_rule *rule = &grp->rules[r];
+			struct sg_audit_rule_ref me = {SG_ORIGIN_RULE, (int32_t)g, (int32_t)r, 0, 0};
+			const struct rel *rl = &a->rels[g][r];
+			const struct use *u = &a->uses[g][r];
+			struct sg_audit_finding *f;
+			int rep = repeat_of(grp, r);
+
+			sg_audit_rule_name(a->conf, &me, name, sizeof(name));
+			if (rep >= 0) {
+				f = new_finding(a, SG_AUDIT_REDUNDANT, g, (int32_t)r);
+				if (f == NULL)
+					return -ENOMEM;
+				f->has_other = true;
+				f->other = (struct sg_audit_rule_ref){SG_ORIGIN_RULE, (int32_t)g, rep, 0, 0};
+				snprintf(f->text, sizeof(f->text), "%s repeats rule %d of its group word for "
+						"word; the engine keeps one (D2)", name, rep + 1);
+				snprintf(f->suggestion, sizeof(f->suggestion), "remove %s", name);
+				if (copy_ports(f, members, n_members) < 0)
+					return -ENOMEM;
+				continue;
+			}
+			if (rl->holds > 0) {
+				f = new_finding(a, rl->kind, g, (int32_t)r);
+				if (f == NULL)
+					return -ENOMEM;
+				f->has_other = true;
+				f->other = rl->other;
+				sg_audit_rule_name(a->conf, &rl->other, other, sizeof(other));
+				port_list(a, rl->ports, rl->n_ports, ports, sizeof(ports));
+				if (copy_ports(f, rl->ports, rl->n_ports) < 0)
+					return -ENOMEM;
+				if (rl->kind == SG_AUDIT_SHADOWED)
+					snprintf(f->text, sizeof(f->text), "%s can never match on %s%s: %s "
+							"(%s) always decides first",
+							name, rl->n_ports == n_members ? "any of its ports, " : "",
+							ports, other,
+							rl->other.origin == SG_ORIGIN_RULE ?
+								sg_action_name(spec->groups[rl->other.group]
+										.rules[rl->other.rule].action) :
+								"hidden");
+				else
+					snprintf(f->text, sizeof(f->text), "%s changes no verdict on %s: %s "
+							"decides the same for everything it matches",
+							name, ports, other);
+				if (rl->n_ports == n_members && rl->all_static) {
+					snprintf(f->suggestion, sizeof(f->suggestion), "remove %s", name);
+					continue;
+				}
+				if (rl->n_ports != n_members)
+					snprintf(f->suggestion, sizeof(f->suggestion), "it still matters on "
+							"other ports of %s; keep it", grp->id);
+				else
+					snprintf(f->suggestion, sizeof(f->suggestion), "this depends on "
+							"current group members (group peers, inner access); keep it");
+			}
+			if (!have_logs)
+				continue;
+			if (n_members == 0) {
+				f = new_finding(a, SG_AUDIT_UNUSED, g, (int32_t)r);
+				if (f == NULL)
+					return -ENOMEM;
+				snprintf(f->text, sizeof(f->text), "%s matches nothing: %s is attached to "
+						"no port", name, grp->id);
+				continue;
+			}
+			{
+				uint32_t seen = 0;
+				uint32_t obs[64];
+
+				for (uint32_t m = 0; m < n_members; m++)
+					if (observed(a, members[m], rule->action) && seen < SG_ARRAY_SIZE(obs))
+						obs[seen++] = members[m];
+				if (seen == 0)
+					continue; /* none of its ports logs what it decides */
+				if (u->records == 0) {
+					f = new_finding(a, SG_AUDIT_UNUSED, g, (int32_t)r);
+					if (f == NULL || copy_ports(f, obs, seen) < 0)
+						return -ENOMEM;
+					port_list(a, obs, seen, ports, sizeof(ports));
+					snprintf(f->text, sizeof(f->text), "%s (%s) matched no traffic on %s %s",
+							name, sg_action_name(rule->action), ports, period);
+					if (seen < n_members)
+						snprintf(f->not_applied, sizeof(f->not_applied),
+								"some ports of %s are not logged", grp->id);
+					if (rule->action == SG_ACTION_ACCEPT)
+						snprintf(f->suggestion, sizeof(f->suggestion),
+								"remove %s if nothing needs it outside the logged "
+								"period", name);
+					else
+						snprintf(f->suggestion, sizeof(f->suggestion),
+								"a drop rule that matched nothing may still guard "
+								"against what did not happen; review it");
+					continue;
+				}
+				if (rule->action != SG_ACTION_ACCEPT)
+					continue;
+				{
+					struct sg_rule variants[MAX_VARIANTS];
+					char why[256];
+					uint32_t nv = narrow(rule, u, variants, why, sizeof(why));
+
+					if (nv == 0)
+						continue;
+					f = new_finding(a, SG_AUDIT_WIDE, g, (int32_t)r);
+					if (f == NULL || copy_ports(f, obs, seen) < 0)
+						return -ENOMEM;
+					f->packets = u->accepted;
+					snprintf(f->text, sizeof(f->text), "%s is much wider than the traffic it "
+							"admitted %s: %s", name, period, why);
+					f->suggested = calloc(nv, sizeof(*f->suggested));
+					if (f->suggested == NULL)
+						return -ENOMEM;
+					for (uint32_t k = 0; k < nv; k++)
+						if ((f->suggested[f->n_suggested] = rule_text(spec, &variants[k])) !=
+								NULL)
+							f->n_suggested++;
+					snprintf(f->suggestion, sizeof(f->suggestion), "replace %s with %u "
+							"narrower rule%s", name, nv, nv == 1 ? "" : "s");
+					if (seen < n_members)
+						snprintf(f->not_applied, sizeof(f->not_applied),
+								"some ports of %s are not logged", grp->id);
+				}
+			}
+		}
+	}
+	/* Conflicts at one priority. */
+	for (uint32_t i = 0; i < a->n_conflicts; i++) {
+		const struct conflict *c = &a->conflicts[i];
+		struct sg_audit_finding *f = new_finding(a, SG_AUDIT_CONFLICT, (uint32_t)c->drop.group,
+				c->drop.rule);
+
+		if (f == NULL || copy_ports(f, c->ports, c->n_ports) < 0)
+			return -ENOMEM;
+		f->has_other = true;
+		f->other = c->accept;
+		sg_audit_rule_name(a->conf, &c->drop, name, sizeof(name));
+		sg_audit_rule_name(a->conf, &c->accept, other, sizeof(other));
+		port_list(a, c->ports, c->n_ports, ports, sizeof(ports));
+		snprintf(f->text, sizeof(f->text), "on %s, %s (drop) and %s (accept) overlap at "
+				"priority %d: the drop wins (D2)", ports, name, other, c->priority);
+		snprintf(f->suggestion, sizeof(f->suggestion), "give them different priorities, or "
+				"narrow one so they no longer overlap, so the order says what is meant");
+	}
+	/* Inner access nobody used. */
+	for (uint32_t g = 0; have_logs && g < spec->n_groups; g++) {
+		const struct sg_group *grp = &spec->groups[g];
+		const uint32_t *members;
+		uint32_t n_members = sg_policy_group_members(a->policy, g, &members);
+		bool all_seen = true, talked = false;
+		struct sg_audit_finding *f;
+
+		if (grp->type != SG_GROUP_BASIC || grp->inner_access != SG_ACTION_ACCEPT || n_members < 2)
+			continue;
+		for (uint32_t m = 0; m < n_members; m++)
+			all_seen = all_seen && observed(a, members[m], SG_ACTION_ACCEPT);
+		for (uint32_t i = 0; i < a->n_flows && !talked; i++) {
+			const struct flow *fl = &a->flows[i];
+			const struct sg_ip *peer = fl->dir == SG_DIR_INGRESS ? &fl->f.src : &fl->f.dst;
+			int owner;
+			bool member = false, peer_member = false;
+
+			if (fl->action != SG_ACTION_ACCEPT)
+				continue;
+			owner = sg_policy_port_by_ip(a->policy, peer);
+			for (uint32_t m = 0; m < n_members; m++) {
+				member = member || members[m] == fl->port;
+				peer_member = peer_member || (owner >= 0 && members[m] == (uint32_t)owner &&
+								     (uint32_t)owner != fl->port);
+			}
+			talked = member && peer_member;
+		}
+		if (talked || !all_seen)
+			continue;
+		f = new_finding(a, SG_AUDIT_INNER_UNUSED, g, -1);
+		if (f == NULL || copy_ports(f, members, n_members) < 0)
+			return -ENOMEM;
+		port_list(a, members, n_members, ports, sizeof(ports));
+		snprintf(f->text, sizeof(f->text), "%s lets its members (%s) talk to each other "
+				"(inner_access_policy accept), but none did %s", grp->id, ports, period);
+		snprintf(f->suggestion, sizeof(f->suggestion), "set inner_access_policy = \"drop\" "
+				"in %s", grp->id);
+	}
+	return 0;
+}
+
+/* ---- The proposal ---- */
+
+struct state {
+	bool **removed;            /* [group][rule as written] */
+	struct sg_rule ***variants;
+	uint32_t **n_variants;
+	bool *inner_drop;
+};
+
+static void
+state_free(const struct sg_spec *spec, struct state *s)
+{
+	for (uint32_t g = 0; g < spec->n_groups; g++) {
+		if (s->removed != NULL)
+			free(s->removed[g]);
+		if (s->variants != NULL)
+			free(s->variants[g]);
+		if (s->n_variants != NULL)
+			free(s->n_variants[g]);
+	}
+	free(s->removed);
+	free(s->variants);
+	free(s->n_variants);
+	free(s->inner_drop);
+}
+
+static int
+state_init(const struct sg_spec *spec, struct state *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->removed = calloc(spec->n_groups + 1u, sizeof(*s->removed));
+	s->variants = calloc(spec->n_groups + 1u, sizeof(*s->variants));
+	s->n_variants = calloc(spec->n_groups + 1u, sizeof(*s->n_variants));
+	s->inner_drop = calloc(spec->n_groups + 1u, sizeof(*s->inner_drop));
+	if (s->removed == NULL || s->variants == NULL || s->n_variants == NULL ||
+			s->inner_drop == NULL)
+		return -ENOMEM;
+	for (uint32_t g = 0; g < spec->n_groups; g++) {
+		uint32_t n = spec->groups[g].n_rules + 1u;
+
+		s->removed[g] = calloc(n, sizeof(**s->removed));
+		s->variants[g] = calloc(n, sizeof(**s->variants));
+		s->n_variants[g] = calloc(n, sizeof(**s->n_variants));
+		if (s->removed[g] == NULL || s->variants[g] == NULL || s->n_variants[g] == NULL)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The spec as written with the state's changes. Where each rule went: pos[r] (-1 removed). */
+static struct sg_spec *
+build_spec(const struct sg_spec *base, const struct state *s)
+{
+	struct sg_spec *spec = sg_spec_clone(base);
+
+	if (spec == NULL)
+		return NULL;
+	for (uint32_t g = 0; g < spec->n_groups; g++) {
+		struct sg_group *grp = &spec->groups[g];
+		uint32_t cap = grp->n_rules * (MAX_VARIANTS + 1) + 16, n = 0;
+		struct sg_rule *rules = malloc(cap * sizeof(*rules));
+
+		if (rules == NULL) {
+			sg_spec_free(spec);
+			return NULL;
+		}
+		for (uint32_t r = 0; r < grp->n_rules; r++) {
+			if (s->removed[g][r])
+				continue;
+			if (s->variants[g][r] != NULL) {
+				for (uint32_t k = 0; k < s->n_variants[g][r]; k++)
+					rules[n++] = s->variants[g][r][k];
+				continue;
+			}
+			rules[n++] = grp->rules[r];
+		}
+		free(grp->rules);
+		grp->rules = rules;
+		grp->n_rules = n;
+		if (s->inner_drop[g]) {
+			grp->inner_access = SG_ACTION_DROP;
+			grp->inner_access_given = true;
+		}
+	}
+	return spec;
+}
+
+/* Normalised index, in the state's spec, of rule 'r' (as written) of group 'g'; -1 if gone. */
+static int
+norm_index(const struct sg_spec *base, const struct state *s, const struct sg_spec *cur,
+		uint32_t g, uint32_t r)
+{
+	uint32_t pos = 0, norm = 0;
+
+	if (s->removed[g][r] || s->variants[g][r] != NULL)
+		return -1;
+	for (uint32_t k = 0; k < r; k++)
+		pos += s->removed[g][k] ? 0 : (s->variants[g][k] != NULL ? s->n_variants[g][k] : 1);
+	(void)base;
+	for (uint32_t i = 0; i < pos; i++)
+		if (repeat_of(&cur->groups[g], i) < 0)
+			norm++;
+	return repeat_of(&cur->groups[g], pos) < 0 ? (int)norm : -1;
+}
+
+/* Is rule (g, norm) shadowed or redundant, statically, on every port of its group? */
+static bool
+still_removable(const struct sg_policy *policy, uint32_t g, int norm)
+{
+	const struct sg_spec *spec = sg_policy_spec(policy);
+	const uint32_t *members;
+	uint32_t n_members = sg_policy_group_members(policy, g, &members);
+
+	if (norm < 0 || n_members == 0)
+		return false;
+	for (uint32_t m = 0; m < n_members; m++) {
+		for (int d = 0; d < SG_DIR_COUNT; d++) {
+			const struct sg_eff_rule *eff;
+			uint32_t n = sg_policy_effective(policy, members[m], (enum sg_dir)d, &eff);
+
+			for (uint32_t j = 0; j < n; j++) {
+				enum sg_audit_kind kind;
+				uint32_t other;
+				bool st;
+
+				if (eff[j].origin != SG_ORIGIN_RULE || eff[j].group != g ||
+						eff[j].rule != (uint32_t)norm)
+					continue;
+				if (!entry_relation(spec, eff, n, j, &kind, &other, &st) || !st)
+					return false;
+			}
+		}
+	}
+	return true;
+}
+
+/* Every logged flow keeps its verdict under 'policy'. */
+static bool
+replay_ok(const struct sg_audit *a, const struct sg_policy *policy, char *why, size_t size)
+{
+	for (uint32_t i = 0; i < a->n_flows; i++) {
+		const struct flow *fl = &a->flows[i];
+		struct sg_verdict before, after;
+		char src[SG_IP_STRLEN], dst[SG_IP_STRLEN];
+
+		sg_policy_decide(a->policy, fl->port, fl->dir, &fl->f, &before);
+		/* Only flows this config decided as logged (replies ride on their connection). */
+		if (before.action != fl->action)
+			continue;
+		sg_policy_decide(policy, fl->port, fl->dir, &fl->f, &after);
+		if (after.action == before.action)
+			continue;
+		snprintf(why, size, "the logged %s flow %s -> %s:%u (protocol %u) on %s would be %s",
+				sg_dir_name(fl->dir), sg_ip_format(&fl->f.src, src, sizeof(src)),
+				sg_ip_format(&fl->f.dst, dst, sizeof(dst)), fl->f.dport, fl->f.proto,
+				a->conf->spec->ports[fl->port].name,
+				after.action == SG_ACTION_ACCEPT ? "accepted" : "refused");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Suggestions in the order they are tried: exact repeats and rules that never match (removing
+ * them changes nothing), then the tightening ones (narrower rules, unused accepts, inner
+ * access), then rules that are redundant, rechecked against what was kept before them, so a
+ * wide rule is narrowed rather than a narrower rule under it removed.
+ */
+#define ORDER_REPEAT SG_AUDIT_KIND_COUNT
+
+static int
+collect_cands(struct sg_audit *a, struct cand **out, uint32_t *n_out)
+{
+	static const int order[] = {
+		ORDER_REPEAT, SG_AUDIT_SHADOWED, SG_AUDIT_WIDE, SG_AUDIT_UNUSED,
+		SG_AUDIT_INNER_UNUSED, SG_AUDIT_REDUNDANT,
+	};
+	const struct sg_spec *spec = a->conf->spec;
+	struct cand *c = calloc(a->n_findings + 1u, sizeof(*c));
+	uint32_t n = 0;
+
+	if (c == NULL)
+		return -ENOMEM;
+	for (size_t o = 0; o < SG_ARRAY_SIZE(order); o++) {
+		for (uint32_t i = 0; i < a->n_findings; i++) {
+			struct sg_audit_finding *f = &a->findings[i];
+			const struct sg_group *grp;
+			const uint32_t *members;
+			uint32_t n_members;
+
+			grp = &spec->groups[f->rule.group];
+			if (f->not_applied[0] != '\0')
+				continue;
+			if (order[o] == ORDER_REPEAT) {
+				if (f->kind != SG_AUDIT_REDUNDANT || f->rule.rule < 0 ||
+						repeat_of(grp, (uint32_t)f->rule.rule) < 0)
+					continue;
+			} else if ((int)f->kind != order[o] ||
+					(f->kind == SG_AUDIT_REDUNDANT &&
+							repeat_of(grp, (uint32_t)f->rule.rule) >= 0)) {
+				continue;
+			}
+			n_members = sg_policy_group_members(a->policy, (uint32_t)f->rule.group, &members);
+			switch (f->kind) {
+			case SG_AUDIT_REDUNDANT:
+			case SG_AUDIT_SHADOWED:
+				if (strncmp(f->suggestion, "remove", 6) != 0)
+					continue;
+				c[n++] = (struct cand){.op = CAND_REMOVE, .group = (uint32_t)f->rule.group,
+						.rule = f->rule.rule, .finding = i,
+						.recheck = repeat_of(grp, (uint32_t)f->rule.rule) < 0};
+				break;
+			case SG_AUDIT_UNUSED:
+				if (grp->rules[f->rule.rule].action != SG_ACTION_ACCEPT || n_members == 0)
+					continue;
+				c[n++] = (struct cand){.op = CAND_REMOVE, .group = (uint32_t)f->rule.group,
+						.rule = f->rule.rule, .finding = i};
+				break;
+			case SG_AUDIT_WIDE: {
+				struct sg_rule variants[MAX_VARIANTS];
+				char why[256];
+				uint32_t nv = narrow(&grp->rules[f->rule.rule],
+						&a->uses[f->rule.group][f->rule.rule], variants, why, sizeof(why));
+
+				if (nv == 0)
+					continue;
+				c[n].variants = malloc(nv * sizeof(*variants));
+				if (c[n].variants == NULL)
+					goto nomem;
+				memcpy(c[n].variants, variants, nv * sizeof(*variants));
+				c[n].n_variants = nv;
+				c[n].op = CAND_REPLACE;
+				c[n].group = (uint32_t)f->rule.group;
+				c[n].rule = f->rule.rule;
+				c[n].finding = i;
+				n++;
+				break;
+			}
+			case SG_AUDIT_INNER_UNUSED:
+				c[n++] = (struct cand){.op = CAND_INNER_DROP,
+						.group = (uint32_t)f->rule.group, .rule = -1, .finding = i};
+				break;
+			default:
+				break;
+			}
+		}
+	}
+	*out = c;
+	*n_out = n;
+	return 0;
+nomem:
+	for (uint32_t k = 0; k < n; k++)
+		free(c[k].variants);
+	free(c);
+	return -ENOMEM;
+}
+
+/* Apply candidate 'c' to 's' (or undo it). */
+static void
+cand_set(struct state *s, const struct cand *c, bool on)
+{
+	switch (c->op) {
+	case CAND_REMOVE:
+		s->removed[c->group][c->rule] = on;
+		break;
+	case CAND_REPLACE:
+		s->variants[c->group][c->rule] = on ? c->variants : NULL;
+		s->n_variants[c->group][c->rule] = on ? c->n_variants : 0;
+		break;
+	case CAND_INNER_DROP:
+		s->inner_drop[c->group] = on;
+		break;
+	}
+}
+
+/* Decide which suggestions go into the proposal. */
+static int
+choose(struct sg_audit *a, struct cand *cands, uint32_t n, struct state *s)
+{
+	const struct sg_spec *base = a->conf->spec;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct cand *c = &cands[i];
+		struct sg_audit_finding *f = &a->findings[c->finding];
+		struct sg_error err = {0};
+		struct sg_spec *spec;
+		struct sg_policy *policy;
+		bool ok = true;
+
+		/* One change per rule: the first (the most certain) wins. */
+		if (c->rule >= 0 && (s->removed[c->group][c->rule] ||
+					    s->variants[c->group][c->rule] != NULL)) {
+			snprintf(f->not_applied, sizeof(f->not_applied), "another change of this rule "
+					"is in the proposal");
+			continue;
+		}
+		if (c->recheck) {
+			/* Shadowing and redundancy are relations: an earlier removal may end them. */
+			struct sg_spec *cur = build_spec(base, s);
+			struct sg_policy *pol = cur != NULL ? sg_policy_compile(cur, &err) : NULL;
+
+			ok = pol != NULL && still_removable(pol, c->group,
+							norm_index(base, s, cur, c->group, (uint32_t)c->rule));
+			sg_policy_free(pol);
+			sg_spec_free(cur);
+			if (!ok) {
+				snprintf(f->not_applied, sizeof(f->not_applied), "no longer so once other "
+						"suggestions are applied");
+				continue;
+			}
+		}
+		cand_set(s, c, true);
+		spec = build_spec(base, s);
+		if (spec == NULL)
+			return -ENOMEM;
+		policy = sg_policy_compile(spec, &err);
+		if (policy == NULL) {
+			snprintf(f->not_applied, sizeof(f->not_applied), "the config would not compile: %s",
+					err.msg);
+			ok = false;
+		} else if (!replay_ok(a, policy, f->not_applied, sizeof(f->not_applied))) {
+			ok = false;
+		}
+		sg_policy_free(policy);
+		sg_spec_free(spec);
+		if (!ok) {
+			cand_set(s, c, false);
+			continue;
+		}
+		f->in_proposal = true;
+		a->sum.proposal = true;
+	}
+	return 0;
+}
+
+/* The text of a wide rule's replacement: the element once per narrower rule, fields changed. */
+static char *
+replacement_text(struct sg_audit *a, const struct cand *c)
+{
+	const struct at_elem *e = &a->text.groups[c->group].children[c->rule];
+	const struct sg_rule *orig = &a->conf->spec->groups[c->group].rules[c->rule];
+	char indent[64], *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+
+	if (m == NULL)
+		return NULL;
+	at_indent_of(&a->text, &e->span, indent, sizeof(indent));
+	for (uint32_t v = 0; v < c->n_variants; v++) {
+		const struct sg_rule *r = &c->variants[v];
+		const char *names[4], *vals[4];
+		char values[4][SG_PREFIX_STRLEN + 4], proto[16], cidr[SG_PREFIX_STRLEN];
+		bool ports = r->proto == 6 || r->proto == 17;
+		uint32_t nf = 0;
+		char *one;
+
+		if (r->proto != orig->proto) {
+			names[nf] = "protocol";
+			snprintf(values[nf++], sizeof(values[0]), "\"%s\"",
+					sg_proto_name(r->proto, proto, sizeof(proto)));
+		}
+		if (ports && (r->proto != orig->proto || r->dport.lo != orig->dport.lo ||
+					    r->dport.hi != orig->dport.hi)) {
+			names[nf] = "port_range";
+			if (r->dport.lo == 0 && r->dport.hi == UINT16_MAX)
+				snprintf(values[nf++], sizeof(values[0]), "\"1/65535\"");
+			else
+				snprintf(values[nf++], sizeof(values[0]), "\"%u/%u\"", r->dport.lo,
+						r->dport.hi);
+		}
+		if (r->peer_kind == SG_PEER_CIDR && !sg_prefix_equal(&r->cidr, &orig->cidr)) {
+			bool host = r->cidr.len == (r->cidr.ip.family == SG_AF_INET ? 32 : 128);
+
+			names[nf] = r->peer_is_source ? "source_cidr" : "dest_cidr";
+			if (host)
+				sg_ip_format(&r->cidr.ip, cidr, sizeof(cidr));
+			else
+				sg_prefix_format(&r->cidr, cidr, sizeof(cidr));
+			snprintf(values[nf++], sizeof(values[0]), "\"%s\"", cidr);
+		}
+		for (uint32_t q = 0; q < nf; q++)
+			vals[q] = values[q];
+		one = at_elem_with(&a->text, e, names, vals, nf);
+		if (one == NULL) {
+			fclose(m);
+			free(text);
+			return NULL;
+		}
+		if (v > 0)
+			fprintf(m, ",\n%s", indent);
+		fputs(one, m);
+		free(one);
+	}
+	fclose(m);
+	return text;
+}
+
+/* The text edits of the suggestions in the proposal. */
+static int
+make_edits(struct sg_audit *a, const struct cand *cands, uint32_t n, const struct state *s,
+		struct at_edit **out, uint32_t *n_out)
+{
+	const struct sg_spec *spec = a->conf->spec;
+	uint32_t cap = n + spec->n_groups + 1u, k = 0;
+	struct at_edit *ed = calloc(cap, sizeof(*ed));
+	int rc = 0;
+
+	if (ed == NULL)
+		return -ENOMEM;
+	/* Removals, by runs of neighbouring rules. */
+	for (uint32_t g = 0; g < spec->n_groups && rc == 0; g++) {
+		const struct at_elem *grp = &a->text.groups[g];
+
+		for (uint32_t i = 0; i < grp->n_children && rc == 0;) {
+			uint32_t j = i;
+
+			if (!s->removed[g][i]) {
+				i++;
+				continue;
+			}
+			while (j + 1 < grp->n_children && s->removed[g][j + 1])
+				j++;
+			rc = at_edit_remove(&a->text, grp->children, grp->n_children, i, j, &ed[k++]);
+			i = j + 1;
+		}
+	}
+	for (uint32_t i = 0; i < n && rc == 0; i++) {
+		const struct cand *c = &cands[i];
+		const struct at_elem *grp = &a->text.groups[c->group];
+
+		if (!a->findings[c->finding].in_proposal || c->op == CAND_REMOVE)
+			continue;
+		if (c->op == CAND_REPLACE) {
+			ed[k].span = grp->children[c->rule].span;
+			ed[k].text = replacement_text(a, c);
+		} else {
+			const struct at_setting *st = at_field(grp, "inner_access_policy");
+			const struct at_setting *id = at_field(grp, "id");
+
+			if (st != NULL) {
+				ed[k].span = st->value;
+				ed[k].text = strdup("\"drop\"");
+			} else {
+				/* Next to the id, where people look for it. */
+				ed[k].span = (struct at_span){id->whole.file, id->whole.end, id->whole.end};
+				ed[k].text = strdup(" inner_access_policy = \"drop\";");
+			}
+		}
+		if (ed[k++].text == NULL)
+			rc = -ENOMEM;
+	}
+	*out = ed;
+	*n_out = k;
+	return rc;
+}
+
+/* Write the files under 'dir' at their places relative to the main file. */
+static int
+write_files(const struct sg_audit *a, const char *dir, struct sg_error *err)
+{
+	for (uint32_t i = 0; i < a->n_files; i++) {
+		const struct sg_audit_file *f = &a->files[i];
+		const char *text = f->new_text != NULL ? f->new_text : f->old_text;
+		char path[SG_PATH_MAX * 2 + 2];
+		FILE *out;
+
+		if (f->relpath[0] == '/' || strstr(f->relpath, "..") != NULL)
+			return sg_error_set(err, 0, "%s is outside the main file's directory; it cannot be "
+					"written elsewhere", f->path);
+		snprintf(path, sizeof(path), "%s/%s", dir, f->relpath);
+		/* Directories of nested includes. */
+		for (char *p = path + strlen(dir) + 1; (p = strchr(p, '/')) != NULL; p++) {
+			*p = '\0';
+			mkdir(path, 0755);
+			*p = '/';
+		}
+		out = fopen(path, "w");
+		if (out == NULL)
+			return sg_error_set(err, 0, "%s: cannot write: %s", path, strerror(errno)), -errno;
+		fputs(text, out);
+		if (fclose(out) != 0)
+			return sg_error_set(err, 0, "%s: cannot write: %s", path, strerror(errno)), -EIO;
+	}
+	return 0;
+}
+
+int
+sg_audit_write(const struct sg_audit *a, const char *dir, struct sg_error *err)
+{
+	if (a->n_files == 0)
+		return sg_error_set(err, 0, "no proposal to write"), -ENOENT;
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return sg_error_set(err, 0, "%s: cannot create: %s", dir, strerror(errno)), -errno;
+	return write_files(a, dir, err);
+}
+
+static void
+remove_tree(const char *dir, const struct sg_audit *a)
+{
+	for (uint32_t i = a->n_files; i-- > 0;) {
+		char path[SG_PATH_MAX * 2 + 2];
+
+		snprintf(path, sizeof(path), "%s/%s", dir, a->files[i].relpath);
+		unlink(path);
+		/* Nested directories, deepest first. */
+		for (char *slash = strrchr(path, '/'); slash != NULL && slash > path + strlen(dir);
+				slash = strrchr(path, '/')) {
+			*slash = '\0';
+			rmdir(path);
+		}
+	}
+	rmdir(dir);
+}
+
+/* Load the tightened files as `sgfwctl check` does, from a scratch directory. */
+static void
+verify(struct sg_audit *a)
+{
+	char dir[] = "/tmp/sgfw-audit-XXXXXX", main_path[SG_PATH_MAX * 2];
+	struct sg_error err = {0};
+	struct sg_conf *conf;
+
+	if (mkdtemp(dir) == NULL) {
+		snprintf(a->sum.verify_error, sizeof(a->sum.verify_error),
+				"no scratch directory to load the proposal from: %s", strerror(errno));
+		return;
+	}
+	if (write_files(a, dir, &err) < 0) {
+		snprintf(a->sum.verify_error, sizeof(a->sum.verify_error), "%s", err.msg);
+		remove_tree(dir, a);
+		return;
+	}
+	snprintf(main_path, sizeof(main_path), "%s/%s", dir, a->files[0].relpath);
+	conf = sg_conf_load_file(main_path, &err);
+	if (conf == NULL) {
+		snprintf(a->sum.verify_error, sizeof(a->sum.verify_error), "%s", err.msg);
+	} else if (!replay_ok(a, conf->policy, a->sum.verify_error, sizeof(a->sum.verify_error))) {
+		/* The text says something else than the suggestions: never print it as verified. */
+	} else {
+		a->sum.verified = true;
+	}
+	sg_conf_free(conf);
+	remove_tree(dir, a);
+}
+
+static int
+propose(struct sg_audit *a, struct sg_error *err)
+{
+	const struct sg_spec *spec = a->conf->spec;
+	struct cand *cands = NULL;
+	uint32_t n_cands = 0, n_edits = 0;
+	struct at_edit *edits = NULL;
+	char *new_texts[AT_MAX_FILES] = {0}, *diffs[AT_MAX_FILES] = {0};
+	struct state s;
+	int rc;
+
+	if ((rc = state_init(spec, &s)) < 0 || (rc = collect_cands(a, &cands, &n_cands)) < 0 ||
+			(rc = choose(a, cands, n_cands, &s)) < 0)
+		goto out;
+	if (!a->sum.proposal)
+		goto out;
+	if ((rc = at_load(&a->text, a->conf, err)) < 0) {
+		for (uint32_t i = 0; i < a->n_findings; i++)
+			if (a->findings[i].in_proposal) {
+				a->findings[i].in_proposal = false;
+				snprintf(a->findings[i].not_applied, sizeof(a->findings[i].not_applied),
+						"the config text could not be edited");
+			}
+		a->sum.proposal = false;
+		snprintf(a->sum.verify_error, sizeof(a->sum.verify_error), "%s", err->msg);
+		goto out;
+	}
+	a->have_text = true;
+	if ((rc = make_edits(a, cands, n_cands, &s, &edits, &n_edits)) < 0 ||
+			(rc = at_apply(&a->text, edits, n_edits, new_texts, diffs)) < 0)
+		goto out;
+	a->files = calloc(a->text.n_files, sizeof(*a->files));
+	if (a->files == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	a->n_files = a->text.n_files;
+	for (uint32_t f = 0; f < a->text.n_files; f++) {
+		sg_strlcpy(a->files[f].path, a->text.files[f].path, sizeof(a->files[f].path));
+		sg_strlcpy(a->files[f].relpath, a->text.files[f].rel, sizeof(a->files[f].relpath));
+		a->files[f].old_text = a->text.files[f].text;
+		a->files[f].new_text = new_texts[f];
+		a->files[f].diff = diffs[f];
+		new_texts[f] = diffs[f] = NULL;
+	}
+	verify(a);
+out:
+	for (uint32_t i = 0; i < n_edits; i++)
+		free(edits[i].text);
+	free(edits);
+	for (uint32_t f = 0; f < AT_MAX_FILES; f++) {
+		free(new_texts[f]);
+		free(diffs[f]);
+	}
+	for (uint32_t i = 0; i < n_cands; i++)
+		free(cands[i].variants);
+	free(cands);
+	state_free(spec, &s);
+	return rc;
+}
+
+int
+sg_audit_run(struct sg_audit *a, bool have_logs, struct sg_error *err)
+{
+	int rc;
+
+	a->sum.flows = a->n_flows;
+	if ((rc = analyse_lists(a)) < 0 || (rc = make_findings(a, have_logs)) < 0) {
+		sg_error_set(err, 0, "audit: out of memory");
+		return rc;
+	}
+	return propose(a, err);
+}
+
+uint32_t
+sg_audit_findings(const struct sg_audit *a, const struct sg_audit_finding **findings)
+{
+	*findings = a->findings;
+	return a->n_findings;
+}
+
+uint32_t
+sg_audit_files(const struct sg_audit *a, const struct sg_audit_file **files)
+{
+	*files = a->files;
+	return a->n_files;
+}
+
+void
+sg_audit_get_summary(const struct sg_audit *a, struct sg_audit_summary *s)
+{
+	*s = a->sum;
+}
