@@ -417,6 +417,15 @@ parse_port_device_field(struct loader *ld, struct sg_conf_port *dev, const confi
 		dev->client = config_setting_get_bool(f);
 		return 0;
 	}
+	if (strcmp(name, "infinite_rx") == 0) {
+		if (dev->kind != SG_PORT_PCAP)
+			return fail(ld, f, "port \"%s\": infinite_rx applies to pcap ports only",
+					dev->name);
+		if (config_setting_type(f) != CONFIG_TYPE_BOOL)
+			return fail(ld, f, "port \"%s\": infinite_rx must be true or false", dev->name);
+		dev->infinite_rx = config_setting_get_bool(f);
+		return 0;
+	}
 	if (strcmp(name, "peer_mac") == 0) {
 		if (!dev->uplink)
 			return fail(ld, f, "port \"%s\": peer_mac applies to the uplink only", dev->name);
@@ -558,7 +567,8 @@ parse_port(struct loader *ld, const config_setting_t *s)
 			return fail(ld, f,
 					"port \"%s\": unknown field \"%s\" (known: name, type, role, mac, "
 					"ips, tags, security_groups, path, client, queues, iface, "
-					"rx_pcap, tx_pcap, pci, peer_mac, description)",
+					"rx_pcap, tx_pcap, infinite_rx, pci, peer_mac, "
+					"description)",
 					dev->name, field);
 		if (rc < 0)
 			return rc;

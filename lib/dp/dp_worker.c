@@ -30,6 +30,7 @@ dp_worker_create(struct sg_dp *dp, uint16_t id)
 		return NULL;
 	w->dp = dp;
 	w->id = id;
+	w->timed = dp->params.stage_cycles;
 	w->tsc_per_ms = rte_get_tsc_hz() / 1000;
 	if (w->tsc_per_ms == 0)
 		w->tsc_per_ms = 1;
@@ -461,6 +462,7 @@ send_replies(struct dp_worker *w, const struct dp_gen *gen, uint16_t in)
 static uint16_t
 stage_stateless(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t n)
 {
+	uint64_t t = dp_lap_start(w);
 	uint16_t n_fwd = 0;
 
 	for (uint16_t k = 0; k < n; k++)
@@ -474,6 +476,7 @@ stage_stateless(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint
 		else
 			w->fwd[n_fwd++] = w->cl[k].pkt;
 	}
+	dp_lap(w, SG_DP_STAGE_CLASSIFY, t);
 	return n_fwd;
 }
 
@@ -499,19 +502,30 @@ process_io(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t 
 void
 dp_worker_process(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t n)
 {
+	uint64_t t = dp_lap_start(w);
 	uint16_t n_fwd;
 
+	if (unlikely(w->timed)) {
+		w->timed_packets += n;
+		w->timed_bursts++;
+	}
 	switch (w->dp->params.engine) {
 	case SG_DP_ENGINE_IO:
 		process_io(w, gen, in, n);
+		dp_lap(w, SG_DP_STAGE_FORWARD, t);
 		return;
 	case SG_DP_ENGINE_SG:
-		n_fwd = stage_stateless(w, gen, in, admit_burst(w, gen, in, n));
+		n = admit_burst(w, gen, in, n);
+		dp_lap(w, SG_DP_STAGE_PARSE, t);
+		n_fwd = stage_stateless(w, gen, in, n);
 		break;
 	default:
-		n_fwd = dp_stage_conntrack(w, gen, in, admit_burst(w, gen, in, n));
+		n = admit_burst(w, gen, in, n);
+		dp_lap(w, SG_DP_STAGE_PARSE, t);
+		n_fwd = dp_stage_conntrack(w, gen, in, n);
 		break;
 	}
+	t = dp_lap_start(w);
 	forward(w, gen, n_fwd);
 	if (w->n_replies != 0)
 		send_replies(w, gen, in);
@@ -519,6 +533,16 @@ dp_worker_process(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, ui
 		rte_pktmbuf_free_bulk(w->to_free, w->n_free);
 		w->n_free = 0;
 	}
+	dp_lap(w, SG_DP_STAGE_FORWARD, t);
+}
+
+/* The end of one loop: bounded background work, then a quiescent state for RCU. */
+static inline void
+worker_idle(struct dp_worker *w, const struct dp_gen *gen)
+{
+	if (unlikely(++w->loops % HOUSEKEEPING_INTERVAL == 0))
+		dp_housekeeping(w, gen);
+	rte_rcu_qsbr_quiescent(w->dp->qsv, w->id);
 }
 
 int
@@ -527,10 +551,8 @@ sg_dp_worker_main(void *arg)
 	struct dp_worker *w = arg;
 	struct sg_dp *dp = w->dp;
 	uint16_t burst = (uint16_t)SG_MIN(SG_MAX(dp->params.burst, 1), SG_DP_MAX_BURST);
-	uint64_t loops = 0;
 
-	rte_rcu_qsbr_thread_register(dp->qsv, w->id);
-	rte_rcu_qsbr_thread_online(dp->qsv, w->id);
+	sg_dp_worker_attach(dp, w->id);
 	while (!atomic_load_explicit(&dp->quit, memory_order_relaxed)) {
 		/* One generation per loop: a policy swap is seen whole, between bursts. */
 		const struct dp_gen *gen = atomic_load_explicit(&dp->gen, memory_order_acquire);
@@ -538,17 +560,56 @@ sg_dp_worker_main(void *arg)
 		w->now_ms = rte_get_tsc_cycles() / w->tsc_per_ms;
 		for (uint16_t q = 0; q < gen->n_rxq[w->id]; q++) {
 			const struct dp_rxq *rxq = &gen->rxq[w->id][q];
+			uint64_t t = dp_lap_start(w);
 			uint16_t n = rte_eth_rx_burst(gen->vports[rxq->vport].port->dev.port_id, rxq->queue,
 					w->pkts, burst);
 
+			dp_lap(w, SG_DP_STAGE_RX, t);
 			if (n != 0)
 				dp_worker_process(w, gen, rxq->vport, n);
 		}
-		if (unlikely(++loops % HOUSEKEEPING_INTERVAL == 0))
-			dp_housekeeping(w, gen);
-		rte_rcu_qsbr_quiescent(dp->qsv, w->id);
+		worker_idle(w, gen);
 	}
-	rte_rcu_qsbr_thread_offline(dp->qsv, w->id);
-	rte_rcu_qsbr_thread_unregister(dp->qsv, w->id);
+	sg_dp_worker_detach(dp, w->id);
 	return 0;
+}
+
+void
+sg_dp_worker_attach(struct sg_dp *dp, uint16_t worker)
+{
+	rte_rcu_qsbr_thread_register(dp->qsv, worker);
+	rte_rcu_qsbr_thread_online(dp->qsv, worker);
+}
+
+void
+sg_dp_worker_detach(struct sg_dp *dp, uint16_t worker)
+{
+	rte_rcu_qsbr_thread_offline(dp->qsv, worker);
+	rte_rcu_qsbr_thread_unregister(dp->qsv, worker);
+}
+
+void
+sg_dp_worker_inject(struct sg_dp *dp, uint16_t worker, uint16_t port_id, struct rte_mbuf **pkts,
+		uint16_t n)
+{
+	struct dp_worker *w = dp->workers[worker];
+	const struct dp_gen *gen = atomic_load_explicit(&dp->gen, memory_order_acquire);
+	uint16_t in = port_id < RTE_MAX_ETHPORTS ? gen->by_ethdev[port_id] : DP_NO_VPORT;
+
+	n = (uint16_t)SG_MIN(n, SG_DP_MAX_BURST);
+	if (unlikely(in == DP_NO_VPORT)) {
+		rte_pktmbuf_free_bulk(pkts, n);
+		return;
+	}
+	w->now_ms = rte_get_tsc_cycles() / w->tsc_per_ms;
+	memcpy(w->pkts, pkts, n * sizeof(*pkts));
+	dp_worker_process(w, gen, in, n);
+}
+
+void
+sg_dp_worker_idle(struct sg_dp *dp, uint16_t worker)
+{
+	struct dp_worker *w = dp->workers[worker];
+
+	worker_idle(w, atomic_load_explicit(&dp->gen, memory_order_acquire));
 }
