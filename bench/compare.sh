@@ -78,20 +78,24 @@ UP=$tmp/traffic/up0.pcap VM=$tmp/traffic/vm0.pcap
 declare -A MPPS
 record() { MPPS[$1]=$2; printf '  %-8s %8.2f Mpps\n' "$1" "$2"; }
 
-# Mean of the per-second "Rx-pps" of both ports, after the warm-up samples.
+# Rate from testpmd's cumulative per-second counters (both ports), after the warm-up seconds.
 testpmd_rate() {
 	python3 - "$1" "$WARMUP" <<'PY'
 import re, sys
-text = open(sys.argv[1]).read()
-blocks = text.split("Port statistics")
-rates = []
-for b in blocks[1:]:
-    pps = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", b)]
-    if len(pps) >= 2:
-        rates.append(sum(pps))
-skip = int(float(sys.argv[2]))
-rates = rates[skip:] or rates
-print(sum(rates) / len(rates) / 1e6 if rates else 0)
+blocks = open(sys.argv[1]).read().split("Port statistics")[1:]
+totals = []
+for b in blocks:
+    if "Rx-pps" not in b:
+        continue  # the summary printed at exit
+    b = b.split("Rx-pps")[0] + "".join(b.split("Rx-pps")[1:])
+    rx = [int(x) for x in re.findall(r"RX-packets:\s+(\d+)", b)]
+    if len(rx) >= 2:
+        totals.append(sum(rx[:2]))
+if len(totals) < 2:
+    print(0)
+    sys.exit()
+first = min(int(float(sys.argv[2])), len(totals) - 2)
+print((totals[-1] - totals[first]) / (len(totals) - 1 - first) / 1e6)
 PY
 }
 
@@ -106,7 +110,9 @@ run_testpmd() {
 	local pid=$!
 	pids+=("$pid")
 	exec {tp_fd}>"$tmp/testpmd.in"
-	sleep "$(( WARMUP + DURATION ))"
+	# Start-up (pool, pcap loading) takes a second or two before the first sample.
+	for _ in $(seq 100); do grep -q "Port statistics" "$log" 2>/dev/null && break; sleep 0.1; done
+	sleep "$(python3 -c "print($WARMUP + $DURATION + 1.5)")"
 	kill -INT "$pid" 2>/dev/null || true
 	exec {tp_fd}>&-
 	timeout 20 tail --pid="$pid" -f /dev/null || true

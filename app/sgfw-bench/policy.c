@@ -212,7 +212,7 @@ bench_config_text(const struct bench_opts *o, const struct bench_world *world,
 
 		put(&t, "  { name = \"vm%u\"; mac = \"%02x:%02x:%02x:%02x:%02x:%02x\"; "
 			"ips = [\"10.0.1.%u\", \"fd00::1:%x\"]; security_groups = [", vm, m[0], m[1], m[2],
-				m[3], m[4], m[5], 10 + vm, 0x10 + vm);
+				m[3], m[4], m[5], 10 + vm, 10 + vm);
 		for (uint32_t g = 0; g < n_groups; g++)
 			put(&t, "%s\"sg-vm%u-%u\"", g ? ", " : "", vm, g);
 		put(&t, "];\n    type = \"%s\";", port_kind);
