@@ -124,7 +124,8 @@ dp_stage_conntrack(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, u
 			add_check(w, &n_cl, k, in, w->dst[k], false, DP_CHECK_NEW, NULL);
 			continue;
 		}
-		if (v->result == SG_CT_REPLY && sg_ct_conn_is_pickup(v->conn)) {
+		/* The verdict carries the pickup mark as the tracker saw it: no call per packet. */
+		if (v->result == SG_CT_REPLY && (v->flags & SG_CT_VF_PICKUP)) {
 			add_check(w, &n_cl, k, in, w->dst[k], false, DP_CHECK_PICKUP, v->conn);
 			continue;
 		}

@@ -65,6 +65,13 @@ struct __rte_cache_aligned dp_worker {
 	struct rte_mbuf *to_free[SG_DP_MAX_BURST];
 	uint16_t n_free;
 	struct sg_ct_verdict verdicts[SG_DP_MAX_BURST]; /* fw engine: conntrack results. */
+	/* The last destination lookups of the current burst (resolve()). */
+	bool last_mac_valid;
+	bool last_ip_valid;
+	uint8_t last_mac[6];
+	uint16_t last_mac_dst;
+	uint16_t last_ip_dst;
+	struct sg_ip last_ip;
 };
 
 /*
