@@ -6,14 +6,16 @@
 # and writes every result as JSON. Installs what it needs from Debian, removes all it starts.
 #
 #   bench/compare.sh [--flows N] [--rules N] [--size B] [--duration S] [--warmup S]
-#                    [--out DIR] [--build DIR] [--only LIST]
+#                    [--out DIR] [--build DIR] [--only LIST] [--rounds N]
 #
+# Each round runs every contender once; the best rate of each over the rounds is kept, so that
+# a round slowed by other processes on the machine does not decide a ratio.
 # LIST is a comma-separated subset of: testpmd,io,sg,fw,ovs,ovs-ct.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FLOWS=1000 RULES=1000 SIZE=64 DURATION=10 WARMUP=3 OUT="" BUILD="${SG_BUILD:-$ROOT/build}"
-ONLY="testpmd,io,sg,fw,ovs,ovs-ct"
+ONLY="testpmd,io,sg,fw,ovs,ovs-ct" ROUNDS=2
 while [ $# -gt 0 ]; do
 	case $1 in
 	--flows) FLOWS=$2; shift 2 ;;
@@ -24,6 +26,7 @@ while [ $# -gt 0 ]; do
 	--out) OUT=$2; shift 2 ;;
 	--build) BUILD=$2; shift 2 ;;
 	--only) ONLY=$2; shift 2 ;;
+	--rounds) ROUNDS=$2; shift 2 ;;
 	-h|--help) sed -n '2,12p' "$0"; exit 0 ;;
 	*) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -76,7 +79,12 @@ echo "compare: $FLOWS flows, $RULES rules per port, $SIZE-byte frames, ${DURATIO
 UP=$tmp/traffic/up0.pcap VM=$tmp/traffic/vm0.pcap
 
 declare -A MPPS
-record() { MPPS[$1]=$2; printf '  %-8s %8.2f Mpps\n' "$1" "$2"; }
+record() {
+	printf '  %-8s %8.2f Mpps\n' "$1" "$2"
+	if [ -z "${MPPS[$1]:-}" ] || python3 -c "import sys; sys.exit(0 if $2 > ${MPPS[$1]} else 1)"; then
+		MPPS[$1]=$2
+	fi
+}
 
 # Rate from testpmd's cumulative per-second counters (both ports), after the warm-up seconds.
 testpmd_rate() {
@@ -100,7 +108,8 @@ PY
 }
 
 run_testpmd() {
-	local log=$tmp/testpmd.log
+	local log=$OUT/testpmd-r$round.log
+	rm -f "$tmp/testpmd.in"
 	mkfifo "$tmp/testpmd.in"
 	dpdk-testpmd --no-huge -m "$MEM" --no-pci --no-telemetry -l "0,$FWD_CPU" --file-prefix "$tag-tp" \
 		--vdev "net_pcap0,rx_pcap=$UP,infinite_rx=1" --vdev "net_pcap1,rx_pcap=$VM,infinite_rx=1" -- \
@@ -123,15 +132,16 @@ run_sgfw() {
 	local engine=$1
 	"$BENCH" --mode ports --pcap-dir "$tmp/traffic" --engine "$engine" --flows "$FLOWS" \
 		--rules "$RULES" --size "$SIZE" --duration "$DURATION" --warmup "$WARMUP" --no-progress \
-		--label "compare $engine" --json "$OUT/sgfw-$engine.json" -- \
+		--label "compare $engine" --json "$OUT/sgfw-$engine-r$round.json" -- \
 		--file-prefix="$tag-$engine" -l "0,$FWD_CPU" >"$tmp/sgfw-$engine.log" 2>&1 ||
 		{ cat "$tmp/sgfw-$engine.log" >&2; return 1; }
-	record "$engine" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"]["ports"]["mpps"])' "$OUT/sgfw-$engine.json")"
+	record "$engine" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"]["ports"]["mpps"])' "$OUT/sgfw-$engine-r$round.json")"
 }
 
 # ---- Open vSwitch with DPDK, run by hand in a private directory ----
 ovs_start() {
 	local dir=$tmp/ovs
+	rm -rf "$dir"
 	mkdir -p "$dir"
 	export OVS_RUNDIR=$dir OVS_LOGDIR=$dir OVS_DBDIR=$dir OVS_SYSCONFDIR=$dir
 	ovsdb-tool create "$dir/conf.db" /usr/share/openvswitch/vswitch.ovsschema
@@ -168,11 +178,11 @@ ovs_measure() {
 	sleep "$WARMUP"
 	"${APPCTL[@]}" dpif-netdev/pmd-stats-clear >/dev/null
 	sleep "$DURATION"
-	"${APPCTL[@]}" dpif-netdev/pmd-stats-show >"$OUT/ovs-$name-pmd.txt" 2>&1 || true
-	"${APPCTL[@]}" dpctl/dump-conntrack -m 2>/dev/null | head -5 >"$OUT/ovs-$name-ct.txt" || true
-	"${APPCTL[@]}" dpctl/ct-stats-show >>"$OUT/ovs-$name-ct.txt" 2>/dev/null || true
-	"${OFCTL[@]}" dump-flows "$BR" >"$OUT/ovs-$name-flows.txt" 2>&1 || true
-	n=$(awk '/^pmd thread/ {p=1} p && /packets received:/ {print $3; exit}' "$OUT/ovs-$name-pmd.txt")
+	"${APPCTL[@]}" dpif-netdev/pmd-stats-show >"$OUT/ovs-$name-r$round-pmd.txt" 2>&1 || true
+	"${APPCTL[@]}" dpctl/dump-conntrack -m 2>/dev/null | head -5 >"$OUT/ovs-$name-r$round-ct.txt" || true
+	"${APPCTL[@]}" dpctl/ct-stats-show >>"$OUT/ovs-$name-r$round-ct.txt" 2>/dev/null || true
+	"${OFCTL[@]}" dump-flows "$BR" >"$OUT/ovs-$name-r$round-flows.txt" 2>&1 || true
+	n=$(awk '/^pmd thread/ {p=1} p && /packets received:/ {print $3; exit}' "$OUT/ovs-$name-r$round-pmd.txt")
 	record "$name" "$(python3 -c "print(${n:-0} / $DURATION / 1e6)")"
 }
 
@@ -207,16 +217,20 @@ FLOWS
 	timeout 20 tail --pid="$OVS_PID" -f /dev/null || true
 }
 
-wants testpmd && run_testpmd
-for e in io sg fw; do wants "$e" && run_sgfw "$e"; done
-if wants ovs || wants ovs-ct; then run_ovs; fi
+for round in $(seq "$ROUNDS"); do
+	echo "round $round of $ROUNDS"
+	wants testpmd && run_testpmd
+	for e in io sg fw; do wants "$e" && run_sgfw "$e"; done
+	if wants ovs || wants ovs-ct; then run_ovs; fi
+done
 
 # ---- ratios ----
 MACHINE=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
 {
 	printf '{\n  "flows": %s, "rules_per_port": %s, "size": %s, "duration": %s,\n' \
 		"$FLOWS" "$RULES" "$SIZE" "$DURATION"
-	printf '  "machine": "%s", "cpus": %s,\n  "mpps": {' "$MACHINE" "$(nproc)"
+	printf '  "machine": "%s", "cpus": %s, "rounds": %s, "load_average": "%s",\n  "mpps": {' \
+		"$MACHINE" "$(nproc)" "$ROUNDS" "$(cut -d' ' -f1-3 /proc/loadavg)"
 	sep=
 	for k in testpmd io sg fw ovs ovs-ct; do
 		[ -n "${MPPS[$k]:-}" ] && printf '%s "%s": %s' "$sep" "$k" "${MPPS[$k]}" && sep=,

@@ -13,7 +13,9 @@
 #include "sg_ct.h"
 #include "sg_dp.h"
 
-#define GEN_HIST_BUCKETS 512
+/* Burst times in cycles: 32 buckets per power of two (about 2 % wide). */
+#define GEN_HIST_SUB_BITS 5
+#define GEN_HIST_BUCKETS (64 << GEN_HIST_SUB_BITS)
 #define GEN_LIFECYCLE_STEPS 6
 
 enum gen_phase_id {
@@ -29,6 +31,8 @@ struct gen_phase {
 	uint64_t packets;
 	uint64_t bursts;
 	uint64_t connections;
+	uint64_t cpu_ns;                 /* CPU time the thread got (the rest went to others) */
+	uint64_t wall_ns;
 	uint64_t hist[GEN_HIST_BUCKETS]; /* burst processing time */
 };
 

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_lcore.h>
@@ -35,19 +36,42 @@ barrier(struct gen_shared *sh)
 		rte_pause();
 }
 
-/* Burst processing times, log2 buckets of 1/8 steps (cycles): percentiles without storing. */
+/* Burst processing times in log-linear buckets: percentiles without storing every sample. */
 static void
 hist_add(struct gen_phase *ph, uint64_t cycles)
 {
+	const unsigned int sub = GEN_HIST_SUB_BITS;
 	unsigned int b = 0;
 
 	if (cycles > 0) {
 		unsigned int lg = 63u - (unsigned int)__builtin_clzll(cycles);
-		unsigned int frac = lg >= 3 ? (unsigned int)((cycles >> (lg - 3)) & 7) : 0;
+		unsigned int frac = lg >= sub ? (unsigned int)((cycles >> (lg - sub)) & ((1u << sub) - 1)) :
+					      0;
 
-		b = SG_MIN(lg * 8 + frac, (unsigned int)GEN_HIST_BUCKETS - 1);
+		b = SG_MIN((lg << sub) + frac, (unsigned int)GEN_HIST_BUCKETS - 1);
 	}
 	ph->hist[b]++;
+}
+
+static uint64_t
+clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Run one phase, recording the thread's CPU time against the wall time. */
+static void
+timed_phase(struct gen_ctx *g, enum gen_phase_id p, void (*fn)(struct gen_ctx *, struct gen_phase *))
+{
+	struct gen_phase *ph = &g->phase[p];
+	uint64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID), wall0 = clock_ns(CLOCK_MONOTONIC);
+
+	fn(g, ph);
+	ph->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+	ph->wall_ns = clock_ns(CLOCK_MONOTONIC) - wall0;
 }
 
 static void
@@ -318,11 +342,11 @@ gen_worker_main(void *arg)
 	barrier(sh);
 	stage_snapshot(g, &before);
 	barrier(sh);
-	phase_setup(g, &g->phase[GEN_PHASE_SETUP]);
+	timed_phase(g, GEN_PHASE_SETUP, phase_setup);
 	barrier(sh);
 	stage_snapshot(g, &sh->stages[GEN_PHASE_SETUP]);
 	barrier(sh);
-	phase_established(g, &g->phase[GEN_PHASE_ESTABLISHED]);
+	timed_phase(g, GEN_PHASE_ESTABLISHED, phase_established);
 	barrier(sh);
 	if (g->worker == 0) {
 		struct sg_ct_stats st;
@@ -335,7 +359,7 @@ gen_worker_main(void *arg)
 	}
 	barrier(sh);
 	if (sh->opts->cps && sh->opts->engine == SG_DP_ENGINE_FW)
-		phase_cps(g, &g->phase[GEN_PHASE_CPS]);
+		timed_phase(g, GEN_PHASE_CPS, phase_cps);
 	barrier(sh);
 	stage_snapshot(g, &sh->stages[GEN_PHASE_CPS]);
 	if (g->worker == 0) {
