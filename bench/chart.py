@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Draw docs/BENCHMARKS.md's chart and print its results table from the JSON that
 bench/matrix.sh (sgfw-bench runs) and bench/compare.sh (compare.json) wrote.
 

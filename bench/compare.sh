@@ -86,24 +86,26 @@ record() {
 	fi
 }
 
-# Rate from testpmd's cumulative per-second counters (both ports), after the warm-up seconds.
+# testpmd's rate after the warm-up: each periodic block gives the ports' cumulative RX-packets
+# and the rate testpmd measured since the previous block (Rx-pps), hence that interval's length
+# (blocks come further apart than --stats-period on a busy machine).
 testpmd_rate() {
 	python3 - "$1" "$WARMUP" <<'PY'
 import re, sys
-blocks = open(sys.argv[1]).read().split("Port statistics")[1:]
-totals = []
+blocks = [b for b in open(sys.argv[1]).read().split("Port statistics")[1:] if "Rx-pps" in b]
+warm, prev, t, pkts, secs = float(sys.argv[2]), None, 0.0, 0.0, 0.0
 for b in blocks:
-    if "Rx-pps" not in b:
-        continue  # the summary printed at exit
-    b = b.split("Rx-pps")[0] + "".join(b.split("Rx-pps")[1:])
-    rx = [int(x) for x in re.findall(r"RX-packets:\s+(\d+)", b)]
-    if len(rx) >= 2:
-        totals.append(sum(rx[:2]))
-if len(totals) < 2:
-    print(0)
-    sys.exit()
-first = min(int(float(sys.argv[2])), len(totals) - 2)
-print((totals[-1] - totals[first]) / (len(totals) - 1 - first) / 1e6)
+    rx = [int(x) for x in re.findall(r"RX-packets:\s+(\d+)", b)][:2]
+    pps = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", b)][:2]
+    if len(rx) < 2 or len(pps) < 2:
+        continue
+    if prev is not None and sum(pps) > 0:
+        dt = (sum(rx) - prev) / sum(pps)
+        if t >= warm:
+            pkts, secs = pkts + sum(rx) - prev, secs + dt
+        t += dt
+    prev = sum(rx)
+print(pkts / secs / 1e6 if secs else 0)
 PY
 }
 

@@ -62,4 +62,5 @@ run "sg-f1000-r1000-vms10" --engine sg --flows 1000 --rules 1000 --vms 10
 if [ "$QUICK" = 0 ]; then
 	run "fw-f10000000-r1000" --engine fw --flows 10000000 --rules 1000 --capacity 10500000
 fi
-python3 "$ROOT/bench/chart.py" "$OUT" || echo "matrix: no chart (python3-matplotlib missing?)"
+PY=python3; [ -x /usr/bin/python3 ] && PY=/usr/bin/python3  # Debian's, with python3-matplotlib
+"$PY" "$ROOT/bench/chart.py" "$OUT" || echo "matrix: no chart (python3-matplotlib missing?)"
