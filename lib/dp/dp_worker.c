@@ -205,10 +205,39 @@ check_source(const struct dp_vport *in_vp, const struct sg_pkt_meta *md)
 	return SG_DROP_SPOOF_IP;
 }
 
+/* sg_prefix_contains() with word compares (prefixes have no host bits set). */
+static inline bool
+prefix_has(const struct sg_prefix *p, const struct sg_ip *ip)
+{
+	if (p->ip.family != ip->family)
+		return false;
+	if (ip->family == SG_AF_INET) {
+		uint32_t a, n, m = p->len == 0 ? 0 : UINT32_MAX << (32 - p->len);
+
+		memcpy(&a, ip->bytes, 4);
+		memcpy(&n, p->ip.bytes, 4);
+		return ((rte_be_to_cpu_32(a) ^ rte_be_to_cpu_32(n)) & m) == 0;
+	}
+	for (unsigned int h = 0; h < 2; h++) {
+		int bits = (int)p->len - (int)h * 64;
+		uint64_t a, n, m = bits <= 0 ? 0 : bits >= 64 ? UINT64_MAX : UINT64_MAX << (64 - bits);
+
+		memcpy(&a, ip->bytes + h * 8, 8);
+		memcpy(&n, p->ip.bytes + h * 8, 8);
+		if (((rte_be_to_cpu_64(a) ^ rte_be_to_cpu_64(n)) & m) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Whether 'ip' is in a configured subnet: every routed packet to an unknown address asks. */
 static inline bool
 in_any_subnet(const struct sg_conf *conf, const struct sg_ip *ip)
 {
-	return sg_conf_subnet_of(conf, ip) != NULL;
+	for (uint32_t i = 0; i < conf->n_subnets; i++)
+		if (prefix_has(&conf->subnets[i].cidr, ip))
+			return true;
+	return false;
 }
 
 /*
@@ -276,18 +305,22 @@ admit_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t
 {
 	const struct dp_vport *in_vp = &gen->vports[in];
 	struct dp_port_counters *c = dp_counters(gen, in, w->id);
+	uint64_t rx_bytes = 0;
 	uint16_t kept = 0;
 
 	w->last_mac_valid = false;
 	w->last_ip_valid = false;
 	sg_pkt_parse_burst(w->pkts, w->meta, n);
+	/* Counted per burst: the per-packet loop keeps no store to the counters' line. */
+	c->rx_packets += n;
+	for (uint16_t i = 0; i < n; i++)
+		rx_bytes += w->pkts[i]->pkt_len;
+	c->rx_bytes += rx_bytes;
 	for (uint16_t i = 0; i < n; i++) {
 		const struct sg_pkt_meta *md = &w->meta[i];
 		enum sg_drop_reason reason = (enum sg_drop_reason)md->reason;
 		enum dp_admit verdict = DP_ADMIT_FORWARD;
 
-		c->rx_packets++;
-		c->rx_bytes += w->pkts[i]->pkt_len;
 		if (unlikely(reason != SG_DROP_NONE)) {
 			dp_drop(w, gen, in, i, reason);
 			continue;
