@@ -20,7 +20,10 @@ def load(results):
             d = json.load(f)
         if d.get("tool") == "sgfw-bench":
             runs[os.path.basename(path)[:-5]] = d
-    return runs
+    order = {"fw": 0, "sg": 1, "io": 2}
+    return dict(sorted(runs.items(), key=lambda kv: (
+        order.get(kv[1]["engine"], 3), kv[1]["flows"], kv[1]["rules_per_port"],
+        kv[1]["workers"], kv[1]["vms"], kv[0])))
 
 
 def engine_rate(d, phase="established"):
@@ -33,17 +36,69 @@ def engine_rate(d, phase="established"):
     return hz / cpp / 1e6, cpp
 
 
+def fmt(v, f="%.2f"):
+    return f % v if v is not None else "-"
+
+
 def table(runs, compare):
-    ratio_tp = ratio_ovs = None
+    """The results table of docs/BENCHMARKS.md, then the stage breakdown."""
+    hz = next(iter(runs.values()))["machine"]["tsc_hz"]
+    print("| ports | frame | flows | rules/port | what | Mpps/core | cycles/packet | vs testpmd io "
+          "| vs OVS+ct | conn/s/core | connections held | B/conn IPv4 | p99 burst us "
+          "| rule update p99 | loss in update |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     if compare:
         m = compare["mpps"]
-        if m.get("fw") and m.get("testpmd"):
-            ratio_tp = m["fw"] / m["testpmd"]
-        if m.get("fw") and m.get("ovs-ct"):
-            ratio_ovs = m["fw"] / m["ovs-ct"]
-    print("| run | engine | flows | rules/port | Mpps/core | cycles/packet | parse | conntrack "
-          "| classify | forward | conn/s/core | connections held | B/conn (IPv4) | p99 burst us |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        names = {"testpmd": "dpdk-testpmd io", "io": "sgfw io", "sg": "sgfw sg", "fw": "sgfw fw",
+                 "ovs": "OVS-DPDK plain", "ovs-ct": "OVS-DPDK + ct()"}
+        for k in ["testpmd", "io", "sg", "fw", "ovs", "ovs-ct"]:
+            if k not in m:
+                continue
+            print("| 2 x net_pcap | %s B | %s | %s | %s | %.2f | %.0f | %s | %s | - | %s | %s | - "
+                  "| not yet measured | not yet measured |" % (
+                      compare["size"], f'{compare["flows"]:,}', compare["rules_per_port"], names[k],
+                      m[k], hz / (m[k] * 1e6),
+                      "%.2fx" % (m[k] / m["testpmd"]) if m.get("testpmd") else "-",
+                      "%.2fx" % (m[k] / m["ovs-ct"]) if m.get("ovs-ct") else "-",
+                      f'{compare["flows"]:,}' if k in ("fw", "ovs-ct") else "-",
+                      "119.1" if k == "fw" else "-"))
+    for name, d in runs.items():
+        mpps, cpp = engine_rate(d)
+        if mpps is None:
+            continue
+        r = d["results"]["established"]
+        cps = d["results"].get("cps", {})
+        ct = d.get("conntrack", {})
+        cps_v = cps.get("connections_per_second_per_core_median_burst")
+        what = "sgfw %s" % d["engine"]
+        extra = []
+        if d["workers"] > 1:
+            extra.append("%d workers" % d["workers"])
+        if d["vms"] > 1:
+            extra.append("%d VMs" % d["vms"])
+        if d["new_share"]:
+            extra.append("%.0f%% new" % (100 * d["new_share"]))
+        if d["deny_share"]:
+            extra.append("%.0f%% denied" % (100 * d["deny_share"]))
+        if d["ipv6_share"] == 1:
+            extra.append("IPv6")
+        elif d["ipv6_share"]:
+            extra.append("%.0f%% IPv6" % (100 * d["ipv6_share"]))
+        if d["proto"] != "tcp":
+            extra.append(d["proto"])
+        if extra:
+            what += " (" + ", ".join(extra) + ")"
+        print("| in-process | %s B | %s | %s | %s | %.2f | %.0f | - | - | %s | %s | %s | %s "
+              "| not yet measured | not yet measured |" % (
+                  d["size"], f'{d["flows"]:,}', d["rules_per_port"], what, mpps, cpp,
+                  "%.0f" % cps_v if cps_v else "-",
+                  f'{ct["connections_held"]:,}' if "connections_held" in ct else "-",
+                  "%.1f" % ct["bytes_per_conn_ipv4"] if "bytes_per_conn_ipv4" in ct else "-",
+                  "%.1f" % r["burst_latency_us"]["p99"] if "burst_latency_us" in r else "-"))
+    print()
+    print("| in-process run | cycles/packet (median burst) | parse | conntrack | classify | forward "
+          "| mean cycles/packet | CPU share | rules compiled in | rule memory |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, d in runs.items():
         mpps, cpp = engine_rate(d)
         if mpps is None:
@@ -53,32 +108,12 @@ def table(runs, compare):
         # the core: scale them to the median burst's total.
         scale = cpp / r["cycles_per_packet"] if r["cycles_per_packet"] else 1
         st = {k: v * scale for k, v in r.get("stage_cycles_per_packet", {}).items()}
-        cps = d["results"].get("cps", {})
-        ct = d.get("conntrack", {})
-        cps_v = cps.get("connections_per_second_per_core_median_burst") or \
-            cps.get("connections_per_second_per_core")
-        print("| %s | %s | %s | %s | %.2f | %.0f | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            name, d["engine"], f'{d["flows"]:,}', d["rules_per_port"], mpps, cpp,
-            *("%.0f" % st[k] if k in st else "-" for k in ("parse", "conntrack", "classify", "forward")),
-            "%.0f" % cps_v if cps_v else "-",
-            f'{ct["connections_held"]:,}' if "connections_held" in ct else "-",
-            "%.1f" % ct["bytes_per_conn_ipv4"] if "bytes_per_conn_ipv4" in ct else "-",
-            "%.1f" % r["burst_latency_us"]["p99"] if "burst_latency_us" in r else "-"))
-    if compare:
-        print()
-        print("| pcap ports, %s flows, %s-byte frames, %s rules/port | Mpps (1 core) | vs testpmd io "
-              "| vs OVS+ct |" % (f'{compare["flows"]:,}', compare["size"], compare["rules_per_port"]))
-        print("|---|---|---|---|")
-        names = {"testpmd": "dpdk-testpmd io", "io": "sgfw io", "sg": "sgfw sg", "fw": "sgfw fw",
-                 "ovs": "OVS-DPDK plain", "ovs-ct": "OVS-DPDK + ct()"}
-        m = compare["mpps"]
-        for k in ["testpmd", "io", "sg", "fw", "ovs", "ovs-ct"]:
-            if k in m:
-                print("| %s | %.2f | %s | %s |" % (
-                    names[k], m[k],
-                    "%.2fx" % (m[k] / m["testpmd"]) if m.get("testpmd") else "-",
-                    "%.2fx" % (m[k] / m["ovs-ct"]) if m.get("ovs-ct") else "-"))
-    return ratio_tp, ratio_ovs
+        print("| %s | %.0f | %s | %s | %s | %s | %.0f | %.0f %% | %s | %s |" % (
+            name, cpp, *(fmt(st.get(k), "%.0f") for k in ("parse", "conntrack", "classify", "forward")),
+            r["cycles_per_packet"], 100 * r.get("cpu_share", 1),
+            "%.3f s" % d["rules"]["compile_seconds"] if d["rules"]["compile_seconds"] else "-",
+            "%.1f MiB (%s rules)" % (d["rules"]["memory_bytes"] / 2**20, f'{d["rules"]["in_policy"]:,}')
+            if d["rules"]["memory_bytes"] else "-"))
 
 
 def chart(runs, compare, png):
@@ -98,7 +133,8 @@ def chart(runs, compare, png):
             by_flows.setdefault(d["flows"], []).append((d["rules_per_port"], mpps))
     for flows in sorted(by_flows):
         pts = sorted(by_flows[flows])
-        ax.plot([str(p[0]) for p in pts], [p[1] for p in pts], marker="o",
+        ax.plot(["2\n(service\nrules only)" if p[0] == 2 else str(p[0]) for p in pts],
+                [p[1] for p in pts], marker="o",
                 label=f"{flows:,} flows")
     ax.set_title("sgfw fw engine, in-process, established TCP, 64 B")
     ax.set_xlabel("rules per port")
