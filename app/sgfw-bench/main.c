@@ -1078,12 +1078,13 @@ eal_init(const struct bench_opts *o, int n_extra, char **extra)
 	/* Generator: every worker is an lcore, the main one included. Ports: main + workers. */
 	unsigned int n_lcores = o->mode == BENCH_MODE_GEN ? o->workers : o->workers + 1u;
 	uint64_t mb = 512 + (uint64_t)o->rules * o->vms / 4;
-	bool has_lcores = false, has_mem = false;
+	bool has_lcores = false, has_mem = false, has_prefix = false;
 	int argc = 0;
 
 	for (int i = 0; i < n_extra; i++) {
 		has_lcores |= strncmp(extra[i], "-l", 2) == 0 || strncmp(extra[i], "--lcores", 8) == 0;
 		has_mem |= strcmp(extra[i], "-m") == 0 || strncmp(extra[i], "--socket-mem", 12) == 0;
+		has_prefix |= strncmp(extra[i], "--file-prefix", 13) == 0;
 	}
 	if (o->mode == BENCH_MODE_PORTS)
 		mb += (uint64_t)o->flows * 2 * 448 / (1 << 20) + 256;
@@ -1098,8 +1099,10 @@ eal_init(const struct bench_opts *o, int n_extra, char **extra)
 		argv[argc++] = "-m";
 		argv[argc++] = mem;
 	}
-	snprintf(prefix, sizeof(prefix), "--file-prefix=bch-%d", (int)getpid());
-	argv[argc++] = prefix;
+	if (!has_prefix) {
+		snprintf(prefix, sizeof(prefix), "--file-prefix=bch-%d", (int)getpid());
+		argv[argc++] = prefix;
+	}
 	if (!has_lcores) {
 		if ((long)n_lcores <= cpus)
 			snprintf(lcores, sizeof(lcores), "0-%u", n_lcores - 1);

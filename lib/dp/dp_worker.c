@@ -682,14 +682,20 @@ sg_dp_worker_inject(struct sg_dp *dp, uint16_t worker, uint16_t port_id, struct 
 	const struct dp_gen *gen = atomic_load_explicit(&dp->gen, memory_order_acquire);
 	uint16_t in = port_id < RTE_MAX_ETHPORTS ? gen->by_ethdev[port_id] : DP_NO_VPORT;
 
-	n = (uint16_t)SG_MIN(n, SG_DP_MAX_BURST);
 	if (unlikely(in == DP_NO_VPORT)) {
 		rte_pktmbuf_free_bulk(pkts, n);
 		return;
 	}
 	w->now_ms = rte_get_tsc_cycles() / w->tsc_per_ms;
-	memcpy(w->pkts, pkts, n * sizeof(*pkts));
-	dp_worker_process(w, gen, in, n);
+	/* Longer bursts than the engine's arrays are taken in pieces. */
+	while (n != 0) {
+		uint16_t m = (uint16_t)SG_MIN(n, SG_DP_MAX_BURST);
+
+		memcpy(w->pkts, pkts, m * sizeof(*pkts));
+		dp_worker_process(w, gen, in, m);
+		pkts += m;
+		n -= m;
+	}
 }
 
 void

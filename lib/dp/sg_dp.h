@@ -151,9 +151,9 @@ const char *sg_dp_stage_name(enum sg_dp_stage stage);
 int sg_dp_port_id(const struct sg_dp *dp, const char *name);
 void sg_dp_worker_attach(struct sg_dp *dp, uint16_t worker);
 /**
- * Process 'n' (<= SG_DP_MAX_BURST) packets received on ethdev 'port_id' on behalf of
- * 'worker': the datapath owns them afterwards (sent, answered or freed). Packets of a port that
- * is not in the running config are freed.
+ * Process 'n' packets received on ethdev 'port_id' on behalf of 'worker' (0..n_workers-1),
+ * in bursts of at most SG_DP_MAX_BURST: the datapath owns them afterwards (sent, answered or
+ * freed). Packets of a port that is not in the running config are freed.
  */
 void sg_dp_worker_inject(struct sg_dp *dp, uint16_t worker, uint16_t port_id,
 		struct rte_mbuf **pkts, uint16_t n);
