@@ -1137,10 +1137,14 @@ main(int argc, char **argv)
 	char runtime_dir[4096];
 	int rc = 1;
 
-	if (rp == NULL || parse_options(argc, argv, &o) < 0)
+	if (rp == NULL || parse_options(argc, argv, &o) < 0) {
+		free(rp);
 		return 2;
-	if (o.mode == BENCH_MODE_WRITE)
+	}
+	if (o.mode == BENCH_MODE_WRITE) {
+		free(rp);
 		return run_write(&o) == 0 ? 0 : 1;
+	}
 	rp->o = &o;
 	machine_read(&rp->machine);
 	if (o.config != NULL) {
