@@ -443,6 +443,14 @@ sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *fie
 		dev->client = strcmp(value, "true") == 0;
 		return 0;
 	}
+	if (strcmp(field, "infinite_rx") == 0) {
+		if (dev->kind != SG_PORT_PCAP)
+			return port_error(dev, err, "infinite_rx applies to pcap ports only");
+		if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
+			return port_error(dev, err, "infinite_rx must be true or false");
+		dev->infinite_rx = strcmp(value, "true") == 0;
+		return 0;
+	}
 	if (strcmp(field, "peer_mac") == 0) {
 		if (!dev->uplink)
 			return port_error(dev, err, "peer_mac applies to the uplink only");
@@ -480,8 +488,8 @@ sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *fie
 				port_kind_names[dev->kind]);
 	return port_error(dev, err,
 			"unknown field \"%s\" (known: name, type, role, mac, ips, tags, "
-			"security_groups, path, client, queues, iface, rx_pcap, tx_pcap, pci, "
-			"peer_mac, description)",
+			"security_groups, path, client, queues, iface, rx_pcap, tx_pcap, infinite_rx, "
+			"pci, peer_mac, description)",
 			field);
 }
 
@@ -510,7 +518,10 @@ check_port_field_type(struct loader *ld, const struct sg_conf_port *dev, const c
 		return fail(ld, f, "port \"%s\": queues must be a number", dev->name);
 	if (strcmp(field, "client") == 0 && type != CONFIG_TYPE_BOOL)
 		return fail(ld, f, "port \"%s\": client must be true or false", dev->name);
-	if (strcmp(field, "queues") != 0 && strcmp(field, "client") != 0 && type != CONFIG_TYPE_STRING)
+	if (strcmp(field, "infinite_rx") == 0 && type != CONFIG_TYPE_BOOL)
+		return fail(ld, f, "port \"%s\": infinite_rx must be true or false", dev->name);
+	if (strcmp(field, "queues") != 0 && strcmp(field, "client") != 0 &&
+			strcmp(field, "infinite_rx") != 0 && type != CONFIG_TYPE_STRING)
 		return fail(ld, f, "%s must be a string", field);
 	return 0;
 }

@@ -138,6 +138,8 @@ write_port(FILE *out, const struct sg_conf *conf, const struct sg_conf_port *dev
 			put_string(out, dev->tx_pcap);
 			fputc(';', out);
 		}
+		if (dev->infinite_rx)
+			fputs(" infinite_rx = true;", out);
 		break;
 	case SG_PORT_PCI:
 		fputs(" pci = ", out);

@@ -34,6 +34,7 @@ struct sg_conf_port {
 	bool uplink;            /**< Where unknown destinations go; carries no groups. */
 	char path[SG_PATH_MAX]; /**< vhost-user socket, af_packet iface, rx pcap or PCI address. */
 	char tx_pcap[SG_PATH_MAX]; /**< pcap only: file written with sent packets ("" = none). */
+	bool infinite_rx;       /**< pcap only: replay rx_pcap in a loop (benchmarks). */
 	bool client;            /**< vhost-user: sgfw connects to the hypervisor's socket. */
 	uint16_t queues;        /**< Queue pairs (default 1). */
 	uint8_t peer_mac[6];    /**< Uplink: MAC of the next-hop router behind it. */

@@ -17,6 +17,33 @@ static const char *const engine_names[] = {
 	[SG_DP_ENGINE_IO] = "io",
 };
 
+static const char *const stage_names[] = {
+#define X(name, text) [SG_DP_STAGE_##name] = text,
+	SG_DP_STAGES
+#undef X
+};
+
+const char *
+sg_dp_stage_name(enum sg_dp_stage stage)
+{
+	return (unsigned int)stage < SG_DP_STAGE_COUNT ? stage_names[stage] : "unknown";
+}
+
+void
+sg_dp_stage_cycles(const struct sg_dp *dp, struct sg_dp_stage_stats *stats)
+{
+	memset(stats, 0, sizeof(*stats));
+	/* Each worker writes its own counters; aligned 64-bit reads do not tear. */
+	for (uint16_t w = 0; w < dp->params.n_workers; w++) {
+		const struct dp_worker *wk = dp->workers[w];
+
+		for (int s = 0; s < SG_DP_STAGE_COUNT; s++)
+			stats->cycles[s] += wk->stage_cycles[s];
+		stats->packets += wk->timed_packets;
+		stats->bursts += wk->timed_bursts;
+	}
+}
+
 const char *
 sg_dp_engine_name(enum sg_dp_engine engine)
 {
@@ -40,7 +67,7 @@ same_device(const struct sg_conf_port *a, const struct sg_conf_port *b)
 {
 	return a->kind == b->kind && a->uplink == b->uplink && a->client == b->client &&
 	       a->queues == b->queues && strcmp(a->path, b->path) == 0 &&
-	       strcmp(a->tx_pcap, b->tx_pcap) == 0;
+	       strcmp(a->tx_pcap, b->tx_pcap) == 0 && a->infinite_rx == b->infinite_rx;
 }
 
 static struct dp_port *

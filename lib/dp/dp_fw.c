@@ -136,9 +136,11 @@ dp_stage_conntrack(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, u
 	struct sg_ct *ct = w->dp->params.ct;
 	bool recheck = !gen->conf->conntrack.keep_established;
 	uint16_t n_cl = 0, n_fwd = 0;
+	uint64_t t;
 
 	if (n == 0)
 		return 0;
+	t = dp_lap_start(w);
 	sg_ct_process_burst(ct, w->id, w->pkts, w->meta, w->verdicts, n, w->now_ms);
 	for (uint16_t k = 0; k < n; k++) {
 		const struct sg_ct_verdict *v = &w->verdicts[k];
@@ -155,7 +157,8 @@ dp_stage_conntrack(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, u
 			add_check(w, &n_cl, k, in, w->dst[k], false, DP_CHECK_NEW, NULL);
 			continue;
 		}
-		if (v->result == SG_CT_REPLY && sg_ct_conn_is_pickup(v->conn)) {
+		/* The verdict carries the pickup mark as the tracker saw it: no call per packet. */
+		if (v->result == SG_CT_REPLY && (v->flags & SG_CT_VF_PICKUP)) {
 			add_check(w, &n_cl, k, in, w->dst[k], false, DP_CHECK_PICKUP, v->conn);
 			continue;
 		}
@@ -174,12 +177,16 @@ dp_stage_conntrack(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, u
 		if (unlikely(dp_fl_tcp_flagged(&w->meta[k])) && w->fl_ring != NULL)
 			dp_fl_conn_flags(w, gen, k, in, v);
 	}
+	t = dp_lap(w, SG_DP_STAGE_CONNTRACK, t);
 	if (n_cl == 0)
 		return n_fwd;
 	dp_classify_checks(w, gen, n_cl);
+	t = dp_lap(w, SG_DP_STAGE_CLASSIFY, t);
+	/* Verdicts are counted as classification; the commits they lead to as conntrack. */
 	for (uint16_t c = 0; c < n_cl; c++)
 		if (finish_check(w, gen, in, &w->cl[c]))
 			w->fwd[n_fwd++] = w->cl[c].pkt;
+	dp_lap(w, SG_DP_STAGE_CONNTRACK, t);
 	return n_fwd;
 }
 

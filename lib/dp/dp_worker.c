@@ -35,6 +35,7 @@ dp_worker_create(struct sg_dp *dp, uint16_t id)
 	}
 	w->dp = dp;
 	w->id = id;
+	w->timed = dp->params.stage_cycles;
 	w->tsc_per_ms = rte_get_tsc_hz() / 1000;
 	if (w->tsc_per_ms == 0)
 		w->tsc_per_ms = 1;
@@ -50,11 +51,44 @@ dp_worker_free(struct dp_worker *w)
 	rte_free(w);
 }
 
+/* Equality of addresses without a call: the per-packet checks use these (profiled). */
+static inline bool
+mac_equal(const uint8_t *a, const uint8_t *b)
+{
+	uint32_t a4, b4;
+	uint16_t a2, b2;
+
+	memcpy(&a4, a, 4);
+	memcpy(&b4, b, 4);
+	memcpy(&a2, a + 4, 2);
+	memcpy(&b2, b + 4, 2);
+	return ((a4 ^ b4) | (uint32_t)(a2 ^ b2)) == 0;
+}
+
+static inline bool
+ip_equal(const struct sg_ip *a, const struct sg_ip *b)
+{
+	uint64_t a8[2], b8[2];
+
+	if (a->family != b->family)
+		return false;
+	if (a->family == SG_AF_INET) {
+		uint32_t a4, b4;
+
+		memcpy(&a4, a->bytes, 4);
+		memcpy(&b4, b->bytes, 4);
+		return a4 == b4;
+	}
+	memcpy(a8, a->bytes, 16);
+	memcpy(b8, b->bytes, 16);
+	return ((a8[0] ^ b8[0]) | (a8[1] ^ b8[1])) == 0;
+}
+
 static inline bool
 owns_ip(const struct dp_vport *vp, const struct sg_ip *ip)
 {
 	for (uint32_t k = 0; k < vp->n_ips; k++)
-		if (sg_ip_equal(&vp->ips[k], ip))
+		if (ip_equal(&vp->ips[k], ip))
 			return true;
 	return false;
 }
@@ -167,7 +201,7 @@ check_source(const struct dp_vport *in_vp, const struct sg_pkt_meta *md)
 		return SG_DROP_DHCP_SERVER;
 	if (owns_ip(in_vp, &md->src))
 		return SG_DROP_NONE;
-	if (md->src.family == SG_AF_INET6 && sg_ip_equal(&in_vp->link_local, &md->src))
+	if (md->src.family == SG_AF_INET6 && ip_equal(&in_vp->link_local, &md->src))
 		return SG_DROP_NONE;
 	if (ip_is_unspecified(&md->src)) {
 		/* DHCP discovery, and IPv6 neighbour discovery / MLD before an address is set. */
@@ -179,13 +213,46 @@ check_source(const struct dp_vport *in_vp, const struct sg_pkt_meta *md)
 	return SG_DROP_SPOOF_IP;
 }
 
+/* sg_prefix_contains() with word compares (prefixes have no host bits set). */
+static inline bool
+prefix_has(const struct sg_prefix *p, const struct sg_ip *ip)
+{
+	if (p->ip.family != ip->family)
+		return false;
+	if (ip->family == SG_AF_INET) {
+		uint32_t a, n, m = p->len == 0 ? 0 : UINT32_MAX << (32 - p->len);
+
+		memcpy(&a, ip->bytes, 4);
+		memcpy(&n, p->ip.bytes, 4);
+		return ((rte_be_to_cpu_32(a) ^ rte_be_to_cpu_32(n)) & m) == 0;
+	}
+	for (unsigned int h = 0; h < 2; h++) {
+		int bits = (int)p->len - (int)h * 64;
+		uint64_t a, n, m = bits <= 0 ? 0 : bits >= 64 ? UINT64_MAX : UINT64_MAX << (64 - bits);
+
+		memcpy(&a, ip->bytes + h * 8, 8);
+		memcpy(&n, p->ip.bytes + h * 8, 8);
+		if (((rte_be_to_cpu_64(a) ^ rte_be_to_cpu_64(n)) & m) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Whether 'ip' is in a configured subnet: every routed packet to an unknown address asks. */
 static inline bool
 in_any_subnet(const struct sg_conf *conf, const struct sg_ip *ip)
 {
-	return sg_conf_subnet_of(conf, ip) != NULL;
+	for (uint32_t i = 0; i < conf->n_subnets; i++)
+		if (prefix_has(&conf->subnets[i].cidr, ip))
+			return true;
+	return false;
 }
 
-/* Where an IP packet goes: L2 to the owner of the destination MAC, or routed by address. */
+/*
+ * Where an IP packet goes: L2 to the owner of the destination MAC, or routed by address.
+ * Packets of a burst mostly share their destination, so the last lookup of each kind is kept
+ * for the rest of the burst (w->last_*, reset by admit_burst): same answer, fewer map probes.
+ */
 static enum sg_drop_reason
 resolve(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t i)
 {
@@ -203,11 +270,18 @@ resolve(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t i)
 		}
 		return SG_DROP_MULTICAST;
 	}
-	if (memcmp(eth->dst_addr.addr_bytes, gen->router_mac, 6) == 0) {
-		dst = dp_map_get_ip(&gen->addrs, &md->dst);
-		if (dst == DP_NO_VPORT && gen->uplink != DP_NO_VPORT && in != gen->uplink &&
-				!in_any_subnet(gen->conf, &md->dst))
-			dst = gen->uplink;
+	if (mac_equal(eth->dst_addr.addr_bytes, gen->router_mac)) {
+		if (w->last_ip_valid && ip_equal(&w->last_ip, &md->dst)) {
+			dst = w->last_ip_dst;
+		} else {
+			dst = dp_map_get_ip(&gen->addrs, &md->dst);
+			if (dst == DP_NO_VPORT && gen->uplink != DP_NO_VPORT && in != gen->uplink &&
+					!in_any_subnet(gen->conf, &md->dst))
+				dst = gen->uplink;
+			w->last_ip = md->dst;
+			w->last_ip_dst = dst;
+			w->last_ip_valid = true;
+		}
 		if (dst == DP_NO_VPORT || dst == in)
 			return SG_DROP_NO_ROUTE;
 		if (md->ttl <= 1)
@@ -216,7 +290,14 @@ resolve(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t i)
 		w->dst[i] = dst;
 		return SG_DROP_NONE;
 	}
-	dst = dp_map_get(&gen->macs, DP_KEY_MAC, eth->dst_addr.addr_bytes);
+	if (w->last_mac_valid && mac_equal(w->last_mac, eth->dst_addr.addr_bytes)) {
+		dst = w->last_mac_dst;
+	} else {
+		dst = dp_map_get(&gen->macs, DP_KEY_MAC, eth->dst_addr.addr_bytes);
+		memcpy(w->last_mac, eth->dst_addr.addr_bytes, 6);
+		w->last_mac_dst = dst;
+		w->last_mac_valid = true;
+	}
 	if (dst == DP_NO_VPORT || dst == in)
 		return SG_DROP_NO_ROUTE;
 	w->dst[i] = dst;
@@ -232,18 +313,24 @@ admit_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t
 {
 	const struct dp_vport *in_vp = &gen->vports[in];
 	struct dp_port_counters *c = dp_counters(gen, in, w->id);
+	uint64_t rx_bytes = 0;
 	uint16_t kept = 0;
 
 	w->n_first = 0;
 	w->n_lf = 0;
+	w->last_mac_valid = false;
+	w->last_ip_valid = false;
 	sg_pkt_parse_burst(w->pkts, w->meta, n);
+	/* Counted per burst: the per-packet loop keeps no store to the counters' line. */
+	c->rx_packets += n;
+	for (uint16_t i = 0; i < n; i++)
+		rx_bytes += w->pkts[i]->pkt_len;
+	c->rx_bytes += rx_bytes;
 	for (uint16_t i = 0; i < n; i++) {
 		const struct sg_pkt_meta *md = &w->meta[i];
 		enum sg_drop_reason reason = (enum sg_drop_reason)md->reason;
 		enum dp_admit verdict = DP_ADMIT_FORWARD;
 
-		c->rx_packets++;
-		c->rx_bytes += w->pkts[i]->pkt_len;
 		if (unlikely(reason != SG_DROP_NONE)) {
 			dp_drop(w, gen, in, i, reason);
 			continue;
@@ -252,7 +339,7 @@ admit_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t
 			const struct rte_ether_hdr *eth =
 					rte_pktmbuf_mtod(w->pkts[i], const struct rte_ether_hdr *);
 
-			if (unlikely(memcmp(eth->src_addr.addr_bytes, in_vp->mac, 6) != 0)) {
+			if (unlikely(!mac_equal(eth->src_addr.addr_bytes, in_vp->mac))) {
 				dp_drop(w, gen, in, i, SG_DROP_SPOOF_MAC);
 				continue;
 			}
@@ -484,6 +571,7 @@ send_replies(struct dp_worker *w, const struct dp_gen *gen, uint16_t in)
 static uint16_t
 stage_stateless(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t n)
 {
+	uint64_t t = dp_lap_start(w);
 	uint16_t n_fwd = 0;
 
 	for (uint16_t k = 0; k < n; k++)
@@ -500,6 +588,7 @@ stage_stateless(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint
 			w->fwd[n_fwd++] = w->cl[k].pkt;
 		}
 	}
+	dp_lap(w, SG_DP_STAGE_CLASSIFY, t);
 	return n_fwd;
 }
 
@@ -525,20 +614,28 @@ process_io(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t 
 void
 dp_worker_process(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t n)
 {
+	uint64_t t = dp_lap_start(w);
 	uint16_t n_fwd, n_kept;
 
+	if (unlikely(w->timed)) {
+		w->timed_packets += n;
+		w->timed_bursts++;
+	}
 	if (w->dp->params.engine == SG_DP_ENGINE_IO) {
 		process_io(w, gen, in, n);
+		dp_lap(w, SG_DP_STAGE_FORWARD, t);
 		return;
 	}
 	/* Fragment entries name vports, which belong to one generation. */
 	if (unlikely(w->frags->epoch != gen->epoch))
 		dp_frag_flush(w, gen);
 	n_kept = admit_burst(w, gen, in, n);
+	dp_lap(w, SG_DP_STAGE_PARSE, t);
 	if (w->dp->params.engine == SG_DP_ENGINE_SG)
 		n_fwd = stage_stateless(w, gen, in, n_kept);
 	else
 		n_fwd = dp_stage_conntrack(w, gen, in, n_kept);
+	t = dp_lap_start(w);
 	forward(w, gen, n_fwd);
 	if (unlikely(w->n_first != 0 || w->n_lf != 0))
 		dp_frag_finish(w, gen, n_kept);
@@ -550,6 +647,16 @@ dp_worker_process(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, ui
 		rte_pktmbuf_free_bulk(w->to_free, w->n_free);
 		w->n_free = 0;
 	}
+	dp_lap(w, SG_DP_STAGE_FORWARD, t);
+}
+
+/* The end of one loop: bounded background work, then a quiescent state for RCU. */
+static inline void
+worker_idle(struct dp_worker *w, const struct dp_gen *gen)
+{
+	if (unlikely(++w->loops % HOUSEKEEPING_INTERVAL == 0))
+		dp_housekeeping(w, gen);
+	rte_rcu_qsbr_quiescent(w->dp->qsv, w->id);
 }
 
 int
@@ -558,10 +665,8 @@ sg_dp_worker_main(void *arg)
 	struct dp_worker *w = arg;
 	struct sg_dp *dp = w->dp;
 	uint16_t burst = (uint16_t)SG_MIN(SG_MAX(dp->params.burst, 1), SG_DP_MAX_BURST);
-	uint64_t loops = 0;
 
-	rte_rcu_qsbr_thread_register(dp->qsv, w->id);
-	rte_rcu_qsbr_thread_online(dp->qsv, w->id);
+	sg_dp_worker_attach(dp, w->id);
 	while (!atomic_load_explicit(&dp->quit, memory_order_relaxed)) {
 		/* One generation per loop: a policy swap is seen whole, between bursts. */
 		const struct dp_gen *gen = atomic_load_explicit(&dp->gen, memory_order_acquire);
@@ -569,17 +674,66 @@ sg_dp_worker_main(void *arg)
 		w->now_ms = rte_get_tsc_cycles() / w->tsc_per_ms;
 		for (uint16_t q = 0; q < gen->n_rxq[w->id]; q++) {
 			const struct dp_rxq *rxq = &gen->rxq[w->id][q];
+			uint64_t t = dp_lap_start(w);
 			uint16_t n = sg_port_rx(&gen->vports[rxq->vport].port->dev, rxq->queue, w->pkts,
 					burst);
 
+			dp_lap(w, SG_DP_STAGE_RX, t);
 			if (n != 0)
 				dp_worker_process(w, gen, rxq->vport, n);
 		}
-		if (unlikely(++loops % HOUSEKEEPING_INTERVAL == 0))
-			dp_housekeeping(w, gen);
-		rte_rcu_qsbr_quiescent(dp->qsv, w->id);
+		worker_idle(w, gen);
 	}
-	rte_rcu_qsbr_thread_offline(dp->qsv, w->id);
-	rte_rcu_qsbr_thread_unregister(dp->qsv, w->id);
+	sg_dp_worker_detach(dp, w->id);
 	return 0;
+}
+
+void
+sg_dp_worker_attach(struct sg_dp *dp, uint16_t worker)
+{
+	rte_rcu_qsbr_thread_register(dp->qsv, worker);
+	rte_rcu_qsbr_thread_online(dp->qsv, worker);
+}
+
+void
+sg_dp_worker_detach(struct sg_dp *dp, uint16_t worker)
+{
+	rte_rcu_qsbr_thread_offline(dp->qsv, worker);
+	rte_rcu_qsbr_thread_unregister(dp->qsv, worker);
+}
+
+void
+sg_dp_worker_inject(struct sg_dp *dp, uint16_t worker, uint16_t port_id, struct rte_mbuf **pkts,
+		uint16_t n)
+{
+	struct dp_worker *w = dp->workers[worker];
+	const struct dp_gen *gen = atomic_load_explicit(&dp->gen, memory_order_acquire);
+	uint16_t in = DP_NO_VPORT;
+
+	for (uint16_t v = 0; v < gen->n_vports && in == DP_NO_VPORT; v++)
+		if (gen->vports[v].port->id == port_id)
+			in = v;
+
+	if (unlikely(in == DP_NO_VPORT)) {
+		rte_pktmbuf_free_bulk(pkts, n);
+		return;
+	}
+	w->now_ms = rte_get_tsc_cycles() / w->tsc_per_ms;
+	/* Longer bursts than the engine's arrays are taken in pieces. */
+	while (n != 0) {
+		uint16_t m = (uint16_t)SG_MIN(n, SG_DP_MAX_BURST);
+
+		memcpy(w->pkts, pkts, m * sizeof(*pkts));
+		dp_worker_process(w, gen, in, m);
+		pkts += m;
+		n -= m;
+	}
+}
+
+void
+sg_dp_worker_idle(struct sg_dp *dp, uint16_t worker)
+{
+	struct dp_worker *w = dp->workers[worker];
+
+	worker_idle(w, atomic_load_explicit(&dp->gen, memory_order_acquire));
 }

@@ -8,6 +8,9 @@
 #include <rte_ip.h>
 
 #include "dp_frag.h"
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+
 #include "dp_private.h"
 #include "sg_ct.h"
 #include "sg_flowlog.h"
@@ -46,8 +49,13 @@ union dp_key {
 struct __rte_cache_aligned dp_worker {
 	struct sg_dp *dp;
 	uint16_t id;
+	bool timed;                          /* params.stage_cycles */
 	uint64_t tsc_per_ms;
 	uint64_t now_ms;
+	uint64_t loops;                      /* Housekeeping schedule. */
+	uint64_t stage_cycles[SG_DP_STAGE_COUNT];
+	uint64_t timed_packets;
+	uint64_t timed_bursts;
 
 	struct rte_mbuf *pkts[SG_DP_MAX_BURST];
 	struct sg_pkt_meta meta[SG_DP_MAX_BURST];
@@ -78,7 +86,36 @@ struct __rte_cache_aligned dp_worker {
 	uint64_t fl_events;                  /* Enqueued; written by this worker only. */
 	uint64_t fl_lost;                    /* Lost to a full ring. */
 	struct sg_flowlog_event fl_stage[SG_DP_MAX_BURST];
+	/* The last destination lookups of the current burst (resolve()). */
+	bool last_mac_valid;
+	bool last_ip_valid;
+	uint8_t last_mac[6];
+	uint16_t last_mac_dst;
+	uint16_t last_ip_dst;
+	struct sg_ip last_ip;
 };
+
+/*
+ * Stage timing, a lap timer: t = dp_lap_start(w); ...; t = dp_lap(w, STAGE, t); ...
+ * When timing is off both return 0 after one well-predicted branch.
+ */
+static inline uint64_t
+dp_lap_start(const struct dp_worker *w)
+{
+	return unlikely(w->timed) ? rte_rdtsc() : 0;
+}
+
+static inline uint64_t
+dp_lap(struct dp_worker *w, enum sg_dp_stage stage, uint64_t since)
+{
+	uint64_t now;
+
+	if (likely(!w->timed))
+		return 0;
+	now = rte_rdtsc();
+	w->stage_cycles[stage] += now - since;
+	return now;
+}
 
 static inline struct dp_port_counters *
 dp_counters(const struct dp_gen *gen, uint16_t vport, uint16_t worker)

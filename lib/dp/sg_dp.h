@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <rte_mbuf.h>
 #include <rte_mempool.h>
 
 #include "sg_conf.h"
@@ -37,6 +38,27 @@ enum sg_dp_engine {
 	SG_DP_ENGINE_IO,     /**< Receive and send to the paired port, nothing else. */
 };
 
+/**
+ * Pipeline stages timed when struct sg_dp_params.stage_cycles is set: X(NAME, "name").
+ * RX is the receive call of sg_dp_worker_main (not counted for injected bursts); PARSE is
+ * parsing and admission (port security, ARP/ND, destination); CONNTRACK the tracker's burst
+ * lookup and commits; CLASSIFY building keys, rte_acl and verdicts; FORWARD rewrites, the
+ * transmit calls and freeing dropped packets.
+ */
+#define SG_DP_STAGES                                                                               \
+	X(RX, "rx")                                                                                \
+	X(PARSE, "parse")                                                                          \
+	X(CONNTRACK, "conntrack")                                                                  \
+	X(CLASSIFY, "classify")                                                                    \
+	X(FORWARD, "forward")
+
+enum sg_dp_stage {
+#define X(name, text) SG_DP_STAGE_##name,
+	SG_DP_STAGES
+#undef X
+	SG_DP_STAGE_COUNT
+};
+
 struct sg_ct;
 
 struct sg_dp_params {
@@ -47,6 +69,11 @@ struct sg_dp_params {
 	uint16_t tx_desc;
 	struct rte_mempool *pool;
 	struct sg_ct *ct;          /**< Required by the fw engine; owned by the caller. */
+	/**
+	 * Count TSC cycles per stage (sg_dp_stage_cycles()). Off, the cost is one predictable
+	 * branch per stage and burst; on, a few rdtsc per burst.
+	 */
+	bool stage_cycles;
 };
 
 struct sg_dp;
@@ -126,6 +153,44 @@ struct sg_ct *sg_dp_ct(const struct sg_dp *dp);
 
 /** Write all counters as JSON (ports, reasons, rule hits, and the tracker's table counters). */
 void sg_dp_stats_json(const struct sg_dp *dp, FILE *out);
+
+/** Cycles spent per stage, summed over workers (all zero unless params.stage_cycles). */
+struct sg_dp_stage_stats {
+	uint64_t cycles[SG_DP_STAGE_COUNT];
+	uint64_t packets; /**< Packets the timed bursts held when they arrived. */
+	uint64_t bursts;
+};
+
+/** Read the per-stage cycle counters (control thread; workers keep counting). */
+void sg_dp_stage_cycles(const struct sg_dp *dp, struct sg_dp_stage_stats *stats);
+/** "rx", "parse", ... */
+const char *sg_dp_stage_name(enum sg_dp_stage stage);
+
+/*
+ * Running the engine in-process, without polling ports: an in-process traffic generator (the
+ * sgfw-bench generator mode) or a test hands bursts to a worker as if its receive call had
+ * returned them. The calling thread plays the worker: never with sg_dp_worker_main running for
+ * the same worker id.
+ *
+ *   sg_dp_worker_attach(dp, w);        register the thread with the datapath's RCU
+ *   for each burst:
+ *       sg_dp_worker_inject(dp, w, port_id, pkts, n);
+ *       sg_dp_worker_idle(dp, w);     now and then: housekeeping, quiescent state
+ *   sg_dp_worker_detach(dp, w);
+ */
+
+void sg_dp_worker_attach(struct sg_dp *dp, uint16_t worker);
+/**
+ * Process 'n' packets received on the port with id 'port_id' (sg_dp_port_id()) on behalf of
+ * 'worker' (0..n_workers-1),
+ * in bursts of at most SG_DP_MAX_BURST: the datapath owns them afterwards (sent, answered or
+ * freed). Packets of a port that is not in the running config are freed.
+ */
+void sg_dp_worker_inject(struct sg_dp *dp, uint16_t worker, uint16_t port_id,
+		struct rte_mbuf **pkts, uint16_t n);
+/** End of one loop of the worker: bounded housekeeping (conntrack expiry), quiescent state. */
+void sg_dp_worker_idle(struct sg_dp *dp, uint16_t worker);
+void sg_dp_worker_detach(struct sg_dp *dp, uint16_t worker);
 
 const char *sg_dp_engine_name(enum sg_dp_engine engine);
 int sg_dp_engine_parse(const char *name, enum sg_dp_engine *engine);

@@ -39,8 +39,10 @@ sg_port_devargs(const struct sg_conf_port *conf, uint16_t n_workers, char *buf, 
 				queues);
 		break;
 	case SG_PORT_PCAP:
-		n = snprintf(buf, size, "net_pcap_sg%u,rx_pcap=%s%s%s", serial, conf->path,
-				conf->tx_pcap[0] ? ",tx_pcap=" : "", conf->tx_pcap);
+		/* Without a tx file net_pcap drops what it is given: a sink for benchmarks. */
+		n = snprintf(buf, size, "net_pcap_sg%u,rx_pcap=%s%s%s%s", serial, conf->path,
+				conf->tx_pcap[0] ? ",tx_pcap=" : "", conf->tx_pcap,
+				conf->infinite_rx ? ",infinite_rx=1" : "");
 		break;
 	case SG_PORT_NULL:
 		n = snprintf(buf, size, "net_null_sg%u", serial);

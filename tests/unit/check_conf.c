@@ -305,34 +305,38 @@ static const struct {
 	bool client;
 	uint16_t queues;
 	bool uplink;
+	bool infinite_rx;
 } device_rows[] = {
 	{"vhost-user by default, socket under /run/sgfw", VM_FIELDS,
-			SG_PORT_VHOST_USER, "/run/sgfw/p.sock", "", false, 1, false},
+			SG_PORT_VHOST_USER, "/run/sgfw/p.sock", "", false, 1, false, false},
 	{"vhost-user with path, client and queues",
 			VM_FIELDS " type = \"vhost-user\"; path = \"/tmp/vm1.sock\";"
 			" client = true; queues = 4;",
-			SG_PORT_VHOST_USER, "/tmp/vm1.sock", "", true, 4, false},
+			SG_PORT_VHOST_USER, "/tmp/vm1.sock", "", true, 4, false, false},
 	{"vhost-user as server", VM_FIELDS " client = false; queues = 16;",
-			SG_PORT_VHOST_USER, "/run/sgfw/p.sock", "", false, 16, false},
+			SG_PORT_VHOST_USER, "/run/sgfw/p.sock", "", false, 16, false, false},
 	{"af_packet iface", VM_FIELDS " type = \"af_packet\"; iface = \"veth0\";",
-			SG_PORT_AF_PACKET, "veth0", "", false, 1, false},
+			SG_PORT_AF_PACKET, "veth0", "", false, 1, false, false},
 	{"pcap rx and tx",
 			VM_FIELDS " type = \"pcap\"; rx_pcap = \"in.pcap\";"
 			" tx_pcap = \"out.pcap\";",
-			SG_PORT_PCAP, "in.pcap", "out.pcap", false, 1, false},
+			SG_PORT_PCAP, "in.pcap", "out.pcap", false, 1, false, false},
 	{"pcap rx only", VM_FIELDS " type = \"pcap\"; rx_pcap = \"in.pcap\";",
-			SG_PORT_PCAP, "in.pcap", "", false, 1, false},
-	{"null", VM_FIELDS " type = \"null\";", SG_PORT_NULL, "", "", false, 1, false},
+			SG_PORT_PCAP, "in.pcap", "", false, 1, false, false},
+	{"pcap replayed in a loop",
+			VM_FIELDS " type = \"pcap\"; rx_pcap = \"in.pcap\"; infinite_rx = true;",
+			SG_PORT_PCAP, "in.pcap", "", false, 1, false, true},
+	{"null", VM_FIELDS " type = \"null\";", SG_PORT_NULL, "", "", false, 1, false, false},
 	{"ring with queues", VM_FIELDS " type = \"ring\"; queues = 2;",
-			SG_PORT_RING, "", "", false, 2, false},
+			SG_PORT_RING, "", "", false, 2, false, false},
 	{"pci", VM_FIELDS " type = \"pci\"; pci = \"0000:01:00.0\";",
-			SG_PORT_PCI, "0000:01:00.0", "", false, 1, false},
+			SG_PORT_PCI, "0000:01:00.0", "", false, 1, false, false},
 	{"role vm said aloud, with a description", VM_FIELDS " role = \"vm\"; description = \"x\";",
-			SG_PORT_VHOST_USER, "/run/sgfw/p.sock", "", false, 1, false},
+			SG_PORT_VHOST_USER, "/run/sgfw/p.sock", "", false, 1, false, false},
 	{"uplink on a NIC", "type = \"pci\"; pci = \"0000:02:00.0\"; " UPLINK_FIELDS,
-			SG_PORT_PCI, "0000:02:00.0", "", false, 1, true},
+			SG_PORT_PCI, "0000:02:00.0", "", false, 1, true, false},
 	{"uplink on vhost-user", UPLINK_FIELDS " queues = 2;",
-			SG_PORT_VHOST_USER, "/run/sgfw/p.sock", "", false, 2, true},
+			SG_PORT_VHOST_USER, "/run/sgfw/p.sock", "", false, 2, true, false},
 };
 
 START_TEST(test_port_devices)
@@ -354,6 +358,8 @@ START_TEST(test_port_devices)
 	ck_assert_msg(dev->client == row->client, "%s: client %d", row->name, dev->client);
 	ck_assert_msg(dev->queues == row->queues, "%s: queues %u", row->name, dev->queues);
 	ck_assert_msg(dev->uplink == row->uplink, "%s: uplink %d", row->name, dev->uplink);
+	ck_assert_msg(dev->infinite_rx == row->infinite_rx, "%s: infinite_rx %d", row->name,
+			dev->infinite_rx);
 	ck_assert_int_eq(dev->line, 2);
 	if (row->uplink) {
 		/* The uplink has no place in the policy. */
@@ -423,6 +429,11 @@ static const struct t_load_error device_errors[] = {
 			{"port \"p\": queues must be a number"}},
 	{"tx_pcap on vhost-user", PORT_P("tx_pcap = \"out.pcap\"; } #<"),
 			{"port \"p\": tx_pcap applies to pcap ports only"}},
+	{"infinite_rx on vhost-user", PORT_P("infinite_rx = true; } #<"),
+			{"port \"p\": infinite_rx applies to pcap ports only"}},
+	{"infinite_rx as a number", PORT_P("type = \"pcap\"; rx_pcap = \"in.pcap\";\n"
+					   "    infinite_rx = 1; } #<"),
+			{"port \"p\": infinite_rx must be true or false"}},
 	{"path on af_packet", PORT_P("type = \"af_packet\";\n    path = \"/tmp/x\"; } #<"),
 			{"port \"p\": path does not apply to a", "af_packet port"}},
 	{"iface on vhost-user", PORT_P("iface = \"veth0\"; } #<"),

@@ -1,0 +1,111 @@
+/* sgfw-bench: shared definitions of the harness (options, the traffic model, results). */
+#ifndef SG_BENCH_H
+#define SG_BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_mbuf.h>
+
+#include "sg_dp.h"
+
+#define BENCH_MAX_VMS 16
+
+enum bench_mode {
+	BENCH_MODE_GEN = 0, /* in-process generator: bursts injected into the engine */
+	BENCH_MODE_PORTS,   /* workers poll real ports (pcap replay, vhost-user, ...) */
+	BENCH_MODE_WRITE,   /* write the generated traffic as pcap files and a config, then exit */
+};
+
+enum bench_proto {
+	BENCH_PROTO_TCP = 0,
+	BENCH_PROTO_UDP,
+	BENCH_PROTO_ICMP,
+	BENCH_PROTO_MIX, /* 80 % TCP, 15 % UDP, 5 % ICMP, by flow */
+};
+
+/* Everything the command line sets. */
+struct bench_opts {
+	enum bench_mode mode;
+	enum sg_dp_engine engine;
+	uint16_t workers;
+	double duration;        /* seconds measured */
+	double warmup;          /* seconds run before measuring (ports mode) */
+	uint32_t flows;         /* concurrent flows */
+	uint32_t size;          /* frame size without FCS */
+	double new_share;       /* share of packets belonging to new-connection lifecycles */
+	double deny_share;      /* share of packets from flows the policy denies */
+	double ipv6_share;      /* share of flows over IPv6 */
+	enum bench_proto proto;
+	uint32_t rules;         /* custom rules per VM port */
+	uint32_t vms;           /* VM ports (gen mode); ports mode uses one */
+	uint16_t burst;
+	uint32_t capacity;      /* conntrack capacity; 0: sized from the flows */
+	bool stage_cycles;
+	bool cps;               /* also measure connection set-up and teardown rates (gen mode) */
+	bool progress;
+	const char *json;       /* results file, or NULL */
+	const char *out_dir;    /* write mode: where the pcaps and the config go */
+	const char *pcap_dir;   /* ports mode: replay DIR/vm0.pcap and DIR/up0.pcap */
+	const char *config;     /* ports mode: run this config's ports instead */
+	const char *label;      /* free text carried into the JSON */
+	uint64_t seed;
+};
+
+/* One flow between an outside client (behind the uplink) and a service on a VM. */
+struct bench_flow {
+	uint32_t client;    /* client index: its address */
+	uint16_t sport;     /* client port, or ICMP identifier */
+	uint8_t vm;
+	uint8_t proto;      /* 6, 17 or 1/58 */
+	uint8_t v6;
+	uint8_t denied;     /* the client is in the denied range: every packet is dropped */
+	uint16_t icmp_seq;
+	uint32_t cseq;      /* next sequence number of the client */
+	uint32_t sseq;      /* next sequence number of the server */
+};
+
+/* The generated world: addresses, MACs, flows. */
+struct bench_world {
+	uint32_t n_vms;
+	uint8_t vm_mac[BENCH_MAX_VMS][6];
+	uint8_t uplink_mac[6];   /* the router behind the uplink (client side) */
+	uint8_t router_mac[6];
+	struct bench_flow *flows;
+	uint32_t n_flows;
+	uint32_t size;
+	uint64_t rng;
+};
+
+/* Who sends a packet: the client (arrives on the uplink) or the server (arrives on its VM port). */
+enum bench_side {
+	BENCH_FROM_CLIENT = 0,
+	BENCH_FROM_SERVER,
+};
+
+/* gen.c */
+int bench_world_init(struct bench_world *world, const struct bench_opts *o, uint32_t n_flows,
+		uint32_t first_client);
+void bench_world_free(struct bench_world *world);
+uint64_t bench_rand(uint64_t *state);
+/* Write one frame of 'f' into 'buf' (at least world->size + 74 bytes); returns its length. */
+uint16_t bench_frame(const struct bench_world *world, const struct bench_flow *f,
+		enum bench_side side, uint8_t tcp_flags, uint8_t *buf);
+/* The same into an mbuf. */
+void bench_frame_mbuf(const struct bench_world *world, const struct bench_flow *f,
+		enum bench_side side, uint8_t tcp_flags, struct rte_mbuf *m);
+/* Payload bytes of a data packet of 'f'. */
+uint16_t bench_payload(const struct bench_world *world, const struct bench_flow *f);
+/* A data packet of an established flow from 'side', advancing its sequence numbers. */
+void bench_data_mbuf(const struct bench_world *world, struct bench_flow *f, enum bench_side side,
+		struct rte_mbuf *m);
+
+/* policy.c: the config text of the generated world (ports of 'port_kind'). */
+char *bench_config_text(const struct bench_opts *o, const struct bench_world *world,
+		const char *port_kind, const char *pcap_dir);
+
+/* pcap.c */
+int bench_pcap_write(const char *path, uint8_t *const *frames, const uint16_t *lens, uint32_t n);
+
+#endif /* SG_BENCH_H */

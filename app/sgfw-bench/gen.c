@@ -1,0 +1,308 @@
+/* The traffic model of sgfw-bench: flows between outside clients and services on VMs, and valid
+ * frames for them (Ethernet, IPv4/IPv6, TCP with sequence numbers that follow the connection,
+ * UDP, ICMP echo), checksums included so any receiver (OVS's conntrack checks them) takes them.
+ *
+ * Addresses: clients the policy accepts are 198.18.0.0/16 and 2001:db8:18::/48 (RFC 2544 and
+ * documentation ranges, so nothing real is ever addressed), denied clients 198.19.0.0/16 and
+ * 2001:db8:19::/48; VM k is 10.0.1.(10+k) and fd00::1:(10+k). Clients arrive through the uplink
+ * to the VM's MAC; servers answer to the router MAC and are routed to the uplink. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "bench.h"
+
+uint64_t
+bench_rand(uint64_t *state)
+{
+	/* splitmix64: fast, and the same sequence for the same seed everywhere. */
+	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+static double
+rand_unit(uint64_t *state)
+{
+	return (double)(bench_rand(state) >> 11) / (double)(UINT64_C(1) << 53);
+}
+
+int
+bench_world_init(struct bench_world *world, const struct bench_opts *o, uint32_t n_flows,
+		uint32_t first_client)
+{
+	static const uint8_t uplink_mac[6] = {0x52, 0x54, 0x00, 0xff, 0x00, 0x01};
+	static const uint8_t router_mac[6] = {0x02, 0x53, 0x47, 0x00, 0x00, 0x01};
+
+	memset(world, 0, sizeof(*world));
+	world->n_vms = o->vms;
+	world->size = o->size;
+	world->rng = o->seed + first_client;
+	memcpy(world->uplink_mac, uplink_mac, 6);
+	memcpy(world->router_mac, router_mac, 6);
+	for (uint32_t k = 0; k < o->vms; k++) {
+		static const uint8_t base[6] = {0x52, 0x54, 0x00, 0x00, 0x01, 0x00};
+
+		memcpy(world->vm_mac[k], base, 6);
+		world->vm_mac[k][5] = (uint8_t)(k + 1);
+	}
+	world->flows = calloc(n_flows ? n_flows : 1, sizeof(*world->flows));
+	if (world->flows == NULL)
+		return -ENOMEM;
+	world->n_flows = n_flows;
+	for (uint32_t i = 0; i < n_flows; i++) {
+		struct bench_flow *f = &world->flows[i];
+		uint32_t c = first_client + i;
+		double p = rand_unit(&world->rng);
+
+		/* 65,536 clients per range, each with as many source ports as it needs. */
+		f->client = c & 0xffff;
+		f->sport = (uint16_t)(1024 + (c >> 16) * 7 + (c & 7));
+		f->vm = (uint8_t)(c % o->vms);
+		f->v6 = rand_unit(&world->rng) < o->ipv6_share;
+		f->denied = rand_unit(&world->rng) < o->deny_share;
+		switch (o->proto) {
+		case BENCH_PROTO_TCP:
+			f->proto = 6;
+			break;
+		case BENCH_PROTO_UDP:
+			f->proto = 17;
+			break;
+		case BENCH_PROTO_ICMP:
+			f->proto = f->v6 ? 58 : 1;
+			break;
+		default:
+			f->proto = p < 0.80 ? 6 : p < 0.95 ? 17 : (f->v6 ? 58 : 1);
+			break;
+		}
+		if (f->proto == 1 || f->proto == 58)
+			f->sport = (uint16_t)(c * 2654435761u >> 16);
+		f->cseq = (uint32_t)bench_rand(&world->rng);
+		f->sseq = (uint32_t)bench_rand(&world->rng);
+	}
+	return 0;
+}
+
+void
+bench_world_free(struct bench_world *world)
+{
+	free(world->flows);
+	world->flows = NULL;
+}
+
+static void
+client_ip4(const struct bench_flow *f, uint8_t out[4])
+{
+	out[0] = 198;
+	out[1] = f->denied ? 19 : 18;
+	out[2] = (uint8_t)(f->client >> 8);
+	out[3] = (uint8_t)f->client;
+}
+
+static void
+vm_ip4(uint8_t vm, uint8_t out[4])
+{
+	out[0] = 10;
+	out[1] = 0;
+	out[2] = 1;
+	out[3] = (uint8_t)(10 + vm);
+}
+
+static void
+client_ip6(const struct bench_flow *f, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	out[0] = 0x20;
+	out[1] = 0x01;
+	out[2] = 0x0d;
+	out[3] = 0xb8;
+	out[5] = f->denied ? 0x19 : 0x18;
+	out[14] = (uint8_t)(f->client >> 8);
+	out[15] = (uint8_t)f->client;
+}
+
+static void
+vm_ip6(uint8_t vm, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	out[0] = 0xfd;
+	out[13] = 1;
+	out[15] = (uint8_t)(10 + vm);
+}
+
+/* Payload bytes a frame of the configured size leaves after 'hdrs' bytes of headers. */
+static uint16_t
+payload_len(const struct bench_world *world, uint16_t hdrs)
+{
+	return world->size > hdrs ? (uint16_t)(world->size - hdrs) : 0;
+}
+
+static uint16_t
+l4_header_len(uint8_t proto)
+{
+	return proto == 6 ? sizeof(struct rte_tcp_hdr) : 8;
+}
+
+static bool
+carries_data(const struct bench_flow *f, uint8_t tcp_flags)
+{
+	/* Handshake and teardown segments are bare; data segments fill the frame. */
+	return f->proto != 6 || (tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)) == 0;
+}
+
+uint16_t
+bench_frame(const struct bench_world *world, const struct bench_flow *f, enum bench_side side,
+		uint8_t tcp_flags, uint8_t *buf)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)buf;
+	uint16_t l3_len = f->v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
+	uint16_t l4_hdr = l4_header_len(f->proto);
+	uint16_t hdrs = (uint16_t)(sizeof(*eth) + l3_len + l4_hdr);
+	uint16_t data = carries_data(f, tcp_flags) ? payload_len(world, hdrs) : 0;
+	uint16_t frame = (uint16_t)SG_MAX(hdrs + data, SG_MAX(world->size, 60u));
+	uint8_t *l4 = buf + sizeof(*eth) + l3_len;
+	bool from_client = side == BENCH_FROM_CLIENT;
+
+	memset(buf, 0, frame);
+	if (from_client) {
+		memcpy(eth->src_addr.addr_bytes, world->uplink_mac, 6);
+		memcpy(eth->dst_addr.addr_bytes, world->vm_mac[f->vm], 6);
+	} else {
+		memcpy(eth->src_addr.addr_bytes, world->vm_mac[f->vm], 6);
+		memcpy(eth->dst_addr.addr_bytes, world->router_mac, 6);
+	}
+	if (f->v6) {
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eth + 1);
+		uint8_t c[16], v[16];
+
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+		client_ip6(f, c);
+		vm_ip6(f->vm, v);
+		ip->vtc_flow = rte_cpu_to_be_32(0x60000000);
+		ip->payload_len = rte_cpu_to_be_16((uint16_t)(l4_hdr + data));
+		ip->proto = f->proto;
+		ip->hop_limits = 64;
+		memcpy(ip->src_addr, from_client ? c : v, 16);
+		memcpy(ip->dst_addr, from_client ? v : c, 16);
+	} else {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+		uint8_t c[4], v[4];
+
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		client_ip4(f, c);
+		vm_ip4(f->vm, v);
+		ip->version_ihl = 0x45;
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(l3_len + l4_hdr + data));
+		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+		ip->time_to_live = 64;
+		ip->next_proto_id = f->proto;
+		memcpy(&ip->src_addr, from_client ? c : v, 4);
+		memcpy(&ip->dst_addr, from_client ? v : c, 4);
+	}
+	switch (f->proto) {
+	case 6: {
+		struct rte_tcp_hdr *tcp = (struct rte_tcp_hdr *)l4;
+		uint32_t seq = from_client ? f->cseq : f->sseq;
+		uint32_t ack = from_client ? f->sseq : f->cseq;
+
+		tcp->src_port = rte_cpu_to_be_16(from_client ? f->sport : 80);
+		tcp->dst_port = rte_cpu_to_be_16(from_client ? 80 : f->sport);
+		tcp->sent_seq = rte_cpu_to_be_32(seq);
+		tcp->recv_ack = rte_cpu_to_be_32(tcp_flags & RTE_TCP_ACK_FLAG ? ack : 0);
+		tcp->data_off = (uint8_t)((sizeof(*tcp) / 4) << 4);
+		tcp->tcp_flags = tcp_flags;
+		tcp->rx_win = rte_cpu_to_be_16(65535);
+		break;
+	}
+	case 17: {
+		struct rte_udp_hdr *udp = (struct rte_udp_hdr *)l4;
+
+		udp->src_port = rte_cpu_to_be_16(from_client ? f->sport : 53);
+		udp->dst_port = rte_cpu_to_be_16(from_client ? 53 : f->sport);
+		udp->dgram_len = rte_cpu_to_be_16((uint16_t)(8 + data));
+		break;
+	}
+	default: {
+		struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)l4;
+
+		if (f->proto == 58)
+			icmp->icmp_type = from_client ? 128 : 129;
+		else
+			icmp->icmp_type = from_client ? RTE_IP_ICMP_ECHO_REQUEST : RTE_IP_ICMP_ECHO_REPLY;
+		icmp->icmp_ident = rte_cpu_to_be_16(f->sport);
+		icmp->icmp_seq_nb = rte_cpu_to_be_16(f->icmp_seq);
+		break;
+	}
+	}
+	for (uint16_t i = 0; i < data; i++)
+		l4[l4_hdr + i] = (uint8_t)i;
+	/* Checksums: the IPv4 header's (sgfw checks it), the transport's (OVS's conntrack does). */
+	if (f->v6) {
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eth + 1);
+		uint16_t sum = rte_ipv6_udptcp_cksum(ip, l4);
+
+		if (f->proto == 6)
+			((struct rte_tcp_hdr *)l4)->cksum = sum;
+		else if (f->proto == 17)
+			((struct rte_udp_hdr *)l4)->dgram_cksum = sum;
+		else
+			((struct rte_icmp_hdr *)l4)->icmp_cksum = sum;
+	} else {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		if (f->proto == 6)
+			((struct rte_tcp_hdr *)l4)->cksum = rte_ipv4_udptcp_cksum(ip, l4);
+		else if (f->proto == 17)
+			((struct rte_udp_hdr *)l4)->dgram_cksum = rte_ipv4_udptcp_cksum(ip, l4);
+		else
+			((struct rte_icmp_hdr *)l4)->icmp_cksum =
+					(uint16_t)~rte_raw_cksum(l4, (size_t)(l4_hdr + data));
+	}
+	return frame;
+}
+
+void
+bench_frame_mbuf(const struct bench_world *world, const struct bench_flow *f, enum bench_side side,
+		uint8_t tcp_flags, struct rte_mbuf *m)
+{
+	uint16_t len = bench_frame(world, f, side, tcp_flags, rte_pktmbuf_mtod(m, uint8_t *));
+
+	m->data_len = len;
+	m->pkt_len = len;
+}
+
+uint16_t
+bench_payload(const struct bench_world *world, const struct bench_flow *f)
+{
+	uint16_t l3 = f->v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr);
+
+	return payload_len(world, (uint16_t)(sizeof(struct rte_ether_hdr) + l3 +
+					  l4_header_len(f->proto)));
+}
+
+void
+bench_data_mbuf(const struct bench_world *world, struct bench_flow *f, enum bench_side side,
+		struct rte_mbuf *m)
+{
+	uint16_t data = bench_payload(world, f);
+
+	bench_frame_mbuf(world, f, side, RTE_TCP_ACK_FLAG | (data ? RTE_TCP_PSH_FLAG : 0), m);
+	if (f->proto == 6) {
+		if (side == BENCH_FROM_CLIENT)
+			f->cseq += data;
+		else
+			f->sseq += data;
+	} else if (side == BENCH_FROM_SERVER) {
+		f->icmp_seq++;
+	}
+}

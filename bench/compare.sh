@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# One command for the comparison of docs/BENCHMARKS.md: on the same two net_pcap ports replaying
+# the same generated traffic (infinite_rx; no tx file, so sent packets are dropped), one after
+# another on one forwarding core: dpdk-testpmd io, sgfw io, sgfw sg, sgfw fw, OVS-DPDK with plain
+# output flows and OVS-DPDK with a conntrack security group. Prints the rates and their ratios
+# and writes every result as JSON. Installs what it needs from Debian, removes all it starts.
+#
+#   bench/compare.sh [--flows N] [--rules N] [--size B] [--duration S] [--warmup S]
+#                    [--out DIR] [--build DIR] [--only LIST] [--rounds N]
+#
+# Each round runs every contender once; the best rate of each over the rounds is kept, so that
+# a round slowed by other processes on the machine does not decide a ratio.
+# LIST is a comma-separated subset of: testpmd,io,sg,fw,ovs,ovs-ct.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+FLOWS=1000 RULES=1000 SIZE=64 DURATION=10 WARMUP=3 OUT="" BUILD="${SG_BUILD:-$ROOT/build}"
+ONLY="testpmd,io,sg,fw,ovs,ovs-ct" ROUNDS=2
+while [ $# -gt 0 ]; do
+	case $1 in
+	--flows) FLOWS=$2; shift 2 ;;
+	--rules) RULES=$2; shift 2 ;;
+	--size) SIZE=$2; shift 2 ;;
+	--duration) DURATION=$2; shift 2 ;;
+	--warmup) WARMUP=$2; shift 2 ;;
+	--out) OUT=$2; shift 2 ;;
+	--build) BUILD=$2; shift 2 ;;
+	--only) ONLY=$2; shift 2 ;;
+	--rounds) ROUNDS=$2; shift 2 ;;
+	-h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+	*) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+wants() { case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+
+# ---- what it needs ----
+need=()
+command -v dpdk-testpmd >/dev/null || need+=(dpdk)
+[ -x /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk ] || need+=(openvswitch-switch-dpdk)
+command -v python3 >/dev/null || need+=(python3)
+if [ ${#need[@]} -gt 0 ]; then
+	sudo=; [ "$(id -u)" -ne 0 ] && sudo=sudo
+	echo "compare: installing ${need[*]}"
+	$sudo apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${need[@]}"
+fi
+if [ ! -x "$BUILD/app/sgfw-bench/sgfw-bench" ]; then
+	SG_BUILD=$BUILD "$ROOT/scripts/setup.sh"
+fi
+BENCH=$BUILD/app/sgfw-bench/sgfw-bench
+OVS_VSWITCHD=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
+
+# ---- run-time names and cleanup ----
+tag="bch$$"
+tmp=$(mktemp -d "/tmp/$tag.XXXX")
+OUT=${OUT:-$tmp/results}
+mkdir -p "$OUT"
+pids=()
+cleanup() {
+	local pid
+	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in "${pids[@]}"; do
+		timeout 10 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+	done
+	rm -rf "/var/run/dpdk/$tag"* "/dev/shm/$tag"* 2>/dev/null || true
+	if [ -n "${SG_KEEP:-}" ]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# Memory for the pcaps loaded in full by infinite_rx, with small mbufs (frames up to 256 B).
+MBUFS=$(( FLOWS * 2 + 65536 ))
+MEM=$(( 1024 + FLOWS * 2 * 3 / 1024 ))
+# A busy poller per run: the forwarding core is CPU 1, the main/control thread CPU 0.
+FWD_CPU=1
+
+echo "compare: $FLOWS flows, $RULES rules per port, $SIZE-byte frames, ${DURATION}s each after ${WARMUP}s"
+"$BENCH" --mode write --out "$tmp/traffic" --flows "$FLOWS" --rules "$RULES" --size "$SIZE" >/dev/null
+UP=$tmp/traffic/up0.pcap VM=$tmp/traffic/vm0.pcap
+
+declare -A MPPS
+record() {
+	printf '  %-8s %8.2f Mpps\n' "$1" "$2"
+	if [ -z "${MPPS[$1]:-}" ] || python3 -c "import sys; sys.exit(0 if $2 > ${MPPS[$1]} else 1)"; then
+		MPPS[$1]=$2
+	fi
+}
+
+# testpmd's rate after the warm-up: each periodic block gives the ports' cumulative RX-packets
+# and the rate testpmd measured since the previous block (Rx-pps), hence that interval's length
+# (blocks come further apart than --stats-period on a busy machine).
+testpmd_rate() {
+	python3 - "$1" "$WARMUP" <<'PY'
+import re, sys
+blocks = [b for b in open(sys.argv[1]).read().split("Port statistics")[1:] if "Rx-pps" in b]
+warm, prev, t, pkts, secs = float(sys.argv[2]), None, 0.0, 0.0, 0.0
+for b in blocks:
+    rx = [int(x) for x in re.findall(r"RX-packets:\s+(\d+)", b)][:2]
+    pps = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", b)][:2]
+    if len(rx) < 2 or len(pps) < 2:
+        continue
+    if prev is not None and sum(pps) > 0:
+        dt = (sum(rx) - prev) / sum(pps)
+        if t >= warm:
+            pkts, secs = pkts + sum(rx) - prev, secs + dt
+        t += dt
+    prev = sum(rx)
+print(pkts / secs / 1e6 if secs else 0)
+PY
+}
+
+run_testpmd() {
+	local log=$OUT/testpmd-r$round.log
+	rm -f "$tmp/testpmd.in"
+	mkfifo "$tmp/testpmd.in"
+	dpdk-testpmd --no-huge -m "$MEM" --no-pci --no-telemetry -l "0,$FWD_CPU" --file-prefix "$tag-tp" \
+		--vdev "net_pcap0,rx_pcap=$UP,infinite_rx=1" --vdev "net_pcap1,rx_pcap=$VM,infinite_rx=1" -- \
+		--forward-mode=io --nb-cores=1 --burst=32 --rxd=1024 --txd=1024 \
+		--total-num-mbufs="$MBUFS" --mbuf-size=512 --stats-period=1 \
+		<"$tmp/testpmd.in" >"$log" 2>&1 &
+	local pid=$!
+	pids+=("$pid")
+	exec {tp_fd}>"$tmp/testpmd.in"
+	# Start-up (pool, pcap loading) takes a second or two before the first sample.
+	for _ in $(seq 100); do grep -q "Port statistics" "$log" 2>/dev/null && break; sleep 0.1; done
+	sleep "$(python3 -c "print($WARMUP + $DURATION + 1.5)")"
+	kill -INT "$pid" 2>/dev/null || true
+	exec {tp_fd}>&-
+	timeout 20 tail --pid="$pid" -f /dev/null || true
+	record testpmd "$(testpmd_rate "$log")"
+}
+
+run_sgfw() {
+	local engine=$1
+	"$BENCH" --mode ports --pcap-dir "$tmp/traffic" --engine "$engine" --flows "$FLOWS" \
+		--rules "$RULES" --size "$SIZE" --duration "$DURATION" --warmup "$WARMUP" --no-progress \
+		--label "compare $engine" --json "$OUT/sgfw-$engine-r$round.json" -- \
+		--file-prefix="$tag-$engine" -l "0,$FWD_CPU" >"$tmp/sgfw-$engine.log" 2>&1 ||
+		{ cat "$tmp/sgfw-$engine.log" >&2; return 1; }
+	record "$engine" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"]["ports"]["mpps"])' "$OUT/sgfw-$engine-r$round.json")"
+}
+
+# ---- Open vSwitch with DPDK, run by hand in a private directory ----
+ovs_start() {
+	local dir=$tmp/ovs
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	export OVS_RUNDIR=$dir OVS_LOGDIR=$dir OVS_DBDIR=$dir OVS_SYSCONFDIR=$dir
+	ovsdb-tool create "$dir/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+	ovsdb-server "$dir/conf.db" --remote="punix:$dir/db.sock" --pidfile="$dir/ovsdb-server.pid" \
+		--unixctl="$dir/ovsdb-server.ctl" --log-file="$dir/ovsdb-server.log" -vconsole:off 2>/dev/null &
+	pids+=($!)
+	for _ in $(seq 50); do [ -S "$dir/db.sock" ] && break; sleep 0.1; done
+	VSCTL=(ovs-vsctl --db="unix:$dir/db.sock")
+	"${VSCTL[@]}" --no-wait init
+	# --no-huge needs --legacy-mem (Debian's OVS adds --in-memory); one PMD on the forwarding CPU.
+	"${VSCTL[@]}" --no-wait set Open_vSwitch . other_config:dpdk-init=true \
+		other_config:dpdk-lcore-mask=0x1 other_config:pmd-cpu-mask=$((1 << FWD_CPU)) \
+		"other_config:dpdk-extra=\"--no-huge -m $MEM --legacy-mem --no-pci --no-telemetry --file-prefix=$tag-ovs\""
+	"$OVS_VSWITCHD" "unix:$dir/db.sock" --pidfile="$dir/ovs-vswitchd.pid" \
+		--unixctl="$dir/ovs-vswitchd.ctl" --log-file="$dir/ovs-vswitchd.log" -vconsole:off \
+		>/dev/null 2>&1 &
+	pids+=($!)
+	OVS_PID=$!
+	APPCTL=(ovs-appctl --target="$dir/ovs-vswitchd.ctl")
+	for _ in $(seq 100); do [ -S "$dir/ovs-vswitchd.ctl" ] && break; sleep 0.1; done
+	"${VSCTL[@]}" add-br br0 -- set bridge br0 datapath_type=netdev
+	"${VSCTL[@]}" add-port br0 p0 -- set Interface p0 type=dpdk ofport_request=1 \
+		"options:dpdk-devargs=\"net_pcap_ovs0,rx_pcap=$UP,infinite_rx=1\"" options:n_rxq_desc=1024
+	"${VSCTL[@]}" add-port br0 p1 -- set Interface p1 type=dpdk ofport_request=2 \
+		"options:dpdk-devargs=\"net_pcap_ovs1,rx_pcap=$VM,infinite_rx=1\"" options:n_rxq_desc=1024
+	OFCTL=(ovs-ofctl -O OpenFlow13)
+	BR=unix:$dir/br0.mgmt
+	"${OFCTL[@]}" del-flows "$BR"
+}
+
+# The PMD's own count of received packets over the measured window.
+ovs_measure() {
+	local name=$1 n
+	sleep "$WARMUP"
+	"${APPCTL[@]}" dpif-netdev/pmd-stats-clear >/dev/null
+	sleep "$DURATION"
+	"${APPCTL[@]}" dpif-netdev/pmd-stats-show >"$OUT/ovs-$name-r$round-pmd.txt" 2>&1 || true
+	"${APPCTL[@]}" dpctl/dump-conntrack -m 2>/dev/null | head -5 >"$OUT/ovs-$name-r$round-ct.txt" || true
+	"${APPCTL[@]}" dpctl/ct-stats-show >>"$OUT/ovs-$name-r$round-ct.txt" 2>/dev/null || true
+	"${OFCTL[@]}" dump-flows "$BR" >"$OUT/ovs-$name-r$round-flows.txt" 2>&1 || true
+	n=$(awk '/^pmd thread/ {p=1} p && /packets received:/ {print $3; exit}' "$OUT/ovs-$name-r$round-pmd.txt")
+	record "$name" "$(python3 -c "print(${n:-0} / $DURATION / 1e6)")"
+}
+
+run_ovs() {
+	ovs_start
+	if wants ovs; then
+		"${OFCTL[@]}" add-flow "$BR" "table=0,in_port=1,actions=output:2"
+		"${OFCTL[@]}" add-flow "$BR" "table=0,in_port=2,actions=output:1"
+		ovs_measure ovs
+		"${OFCTL[@]}" del-flows "$BR"
+	fi
+	if wants ovs-ct; then
+		# A security group: new connections from the clients (198.18.0.0/16) to the VM and
+		# from the VM are committed; established and related pass; the rest is dropped.
+		"${OFCTL[@]}" add-flows "$BR" - <<FLOWS
+table=0,priority=100,ip,actions=ct(table=1,zone=1)
+table=0,priority=100,ipv6,actions=ct(table=1,zone=1)
+table=0,priority=0,actions=drop
+table=1,priority=200,ct_state=+trk+est-rel-inv,in_port=1,actions=output:2
+table=1,priority=200,ct_state=+trk+est-rel-inv,in_port=2,actions=output:1
+table=1,priority=200,ct_state=+trk+rel-inv,in_port=1,actions=output:2
+table=1,priority=200,ct_state=+trk+rel-inv,in_port=2,actions=output:1
+table=1,priority=100,ct_state=+trk+new-inv,ip,in_port=1,nw_src=198.18.0.0/16,actions=ct(commit,zone=1),output:2
+table=1,priority=100,ct_state=+trk+new-inv,ipv6,in_port=1,ipv6_src=2001:db8:18::/48,actions=ct(commit,zone=1),output:2
+table=1,priority=100,ct_state=+trk+new-inv,ip,in_port=2,actions=ct(commit,zone=1),output:1
+table=1,priority=100,ct_state=+trk+new-inv,ipv6,in_port=2,actions=ct(commit,zone=1),output:1
+table=1,priority=0,actions=drop
+FLOWS
+		ovs_measure ovs-ct
+	fi
+	kill -TERM "$OVS_PID" 2>/dev/null || true
+	timeout 20 tail --pid="$OVS_PID" -f /dev/null || true
+}
+
+for round in $(seq "$ROUNDS"); do
+	echo "round $round of $ROUNDS"
+	wants testpmd && run_testpmd
+	for e in io sg fw; do wants "$e" && run_sgfw "$e"; done
+	if wants ovs || wants ovs-ct; then run_ovs; fi
+done
+
+# ---- ratios ----
+MACHINE=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
+{
+	printf '{\n  "flows": %s, "rules_per_port": %s, "size": %s, "duration": %s,\n' \
+		"$FLOWS" "$RULES" "$SIZE" "$DURATION"
+	printf '  "machine": "%s", "cpus": %s, "rounds": %s, "load_average": "%s",\n  "mpps": {' \
+		"$MACHINE" "$(nproc)" "$ROUNDS" "$(cut -d' ' -f1-3 /proc/loadavg)"
+	sep=
+	for k in testpmd io sg fw ovs ovs-ct; do
+		[ -n "${MPPS[$k]:-}" ] && printf '%s "%s": %s' "$sep" "$k" "${MPPS[$k]}" && sep=,
+	done
+	printf ' }\n}\n'
+} >"$OUT/compare.json"
+python3 - "$OUT/compare.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+m = d["mpps"]
+print("\n%-10s %9s %12s %12s" % ("", "Mpps", "vs testpmd", "vs OVS+ct"))
+for k in ["testpmd", "io", "sg", "fw", "ovs", "ovs-ct"]:
+    if k not in m:
+        continue
+    a = "%11.2fx" % (m[k] / m["testpmd"]) if m.get("testpmd") else "%12s" % "-"
+    b = "%11.2fx" % (m[k] / m["ovs-ct"]) if m.get("ovs-ct") else "%12s" % "-"
+    name = {"io": "sgfw io", "sg": "sgfw sg", "fw": "sgfw fw", "ovs": "OVS plain", "ovs-ct": "OVS+ct"}.get(k, k)
+    print("%-10s %9.2f %s %s" % (name, m[k], a, b))
+PY
+echo "results in $OUT"
