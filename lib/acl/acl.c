@@ -61,7 +61,8 @@ static uint32_t context_serial;
 
 /* A context shared by the generations whose port lists are the same (control thread only). */
 struct acl_ctx {
-	struct rte_acl_ctx *ctx;
+	struct rte_acl_ctx *ctx;  /* NULL when every key gets 'constant' */
+	uint32_t constant;        /* position of an entry that decides every key of the family */
 	uint32_t refs;
 };
 
@@ -71,6 +72,7 @@ struct sg_acl {
 	uint64_t n_rules;
 	uint32_t n_built;          /* contexts built by this sg_acl_build() */
 	uint32_t n_reused;         /* contexts taken over from params->prev */
+	uint32_t n_constant;       /* lists decided by one entry: no context built */
 	struct acl_ctx **ctx;      /* [port][dir][family] */
 };
 
@@ -173,6 +175,37 @@ fill_rule6(struct acl_rule6 *rule, const struct sg_eff_rule *r, const struct sg_
 	rule->field[F6_SPORT].mask_range.u16 = sport.hi;
 	rule->field[F6_DPORT].value.u16 = dport.lo;
 	rule->field[F6_DPORT].mask_range.u16 = dport.hi;
+}
+
+/* An entry that matches every key of its family: any peer, protocol and ports. */
+static bool
+matches_everything(const struct sg_eff_rule *r)
+{
+	struct sg_range sport, dport;
+
+	entry_ranges(r, &sport, &dport);
+	return r->peer_any && r->proto == SG_PROTO_ANY && sport.lo == 0 &&
+	       sport.hi == UINT16_MAX && dport.lo == 0 && dport.hi == UINT16_MAX;
+}
+
+/*
+ * The position that decides every key of 'family' when the first entry that has rules in that
+ * family matches everything (a basic group's egress list, a list with no rule for the family),
+ * or 0. Such lists need no context: building none saves most of a reload, and classifying
+ * them is a store.
+ */
+static uint32_t
+constant_position(const struct sg_acl *acl, uint32_t port, enum sg_dir dir, uint8_t family)
+{
+	const struct sg_eff_rule *entries;
+	uint32_t n = sg_policy_effective(acl->policy, port, dir, &entries);
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (entry_rule_count(&entries[i], family) == 0)
+			continue;
+		return matches_everything(&entries[i]) ? i + 1 : 0;
+	}
+	return 0;
 }
 
 static struct rte_acl_ctx *
@@ -305,6 +338,11 @@ sg_acl_build(const struct sg_policy *policy, const struct sg_acl_params *params,
 					goto nomem;
 				acl->ctx[i] = c;
 				c->refs = 1;
+				c->constant = constant_position(acl, p, (enum sg_dir)d, family);
+				if (c->constant != 0) {
+					acl->n_constant++;
+					continue;
+				}
 				c->ctx = build_context(acl, p, (enum sg_dir)d, family, params->generation,
 						params->socket_id, err);
 				if (c->ctx == NULL) {
@@ -346,17 +384,26 @@ sg_acl_free(struct sg_acl *acl)
 }
 
 void
-sg_acl_build_counts(const struct sg_acl *acl, uint32_t *built, uint32_t *reused)
+sg_acl_build_counts(const struct sg_acl *acl, uint32_t *built, uint32_t *reused,
+		uint32_t *constant)
 {
 	*built = acl->n_built;
 	*reused = acl->n_reused;
+	*constant = acl->n_constant;
 }
 
 void
 sg_acl_classify(const struct sg_acl *acl, uint32_t port, enum sg_dir dir, uint8_t family,
 		const uint8_t **keys, uint32_t *results, uint32_t n)
 {
-	rte_acl_classify(acl->ctx[ctx_index(port, dir, family)]->ctx, keys, results, n, 1);
+	const struct acl_ctx *c = acl->ctx[ctx_index(port, dir, family)];
+
+	if (c->ctx == NULL) {
+		for (uint32_t i = 0; i < n; i++)
+			results[i] = c->constant;
+		return;
+	}
+	rte_acl_classify(c->ctx, keys, results, n, 1);
 }
 
 uint64_t

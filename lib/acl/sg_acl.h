@@ -67,8 +67,13 @@ void sg_acl_free(struct sg_acl *acl);
 void sg_acl_classify(const struct sg_acl *acl, uint32_t port, enum sg_dir dir, uint8_t family,
 		const uint8_t **keys, uint32_t *results, uint32_t n);
 
-/** Contexts built and contexts shared with params->prev by sg_acl_build(). */
-void sg_acl_build_counts(const struct sg_acl *acl, uint32_t *built, uint32_t *reused);
+/**
+ * What sg_acl_build() did for each (port, direction, family) list: built an rte_acl context,
+ * shared the one of params->prev (unchanged list), or found the list constant (its first entry
+ * with rules in the family matches everything: no context, classification is a store).
+ */
+void sg_acl_build_counts(const struct sg_acl *acl, uint32_t *built, uint32_t *reused,
+		uint32_t *constant);
 
 /** Number of rte_acl rules in all contexts (entries times their expanded peers). */
 uint64_t sg_acl_rule_count(const struct sg_acl *acl);
