@@ -161,16 +161,17 @@ stats_text(struct sgfw_control *c, FILE *out, const char *only)
 	uint64_t *hits = calloc(n_rules + 1u, sizeof(*hits));
 	char name[SG_NAME_MAX + 32];
 
-	fprintf(out, "%-16s %12s %12s %12s %12s %10s %10s\n", "PORT", "RX_PACKETS", "TX_PACKETS",
-			"RX_BYTES", "TX_BYTES", "DROPS", "REPLIES");
+	fprintf(out, "%-16s %12s %12s %12s %12s %10s %10s %10s\n", "PORT", "RX_PACKETS",
+			"TX_PACKETS", "RX_BYTES", "TX_BYTES", "DROPS", "REPLIES", "CONNS");
 	for (uint32_t i = 0; i < conf->n_ports; i++) {
 		struct sg_dp_port_stats s;
 
 		if (only != NULL && strcmp(only, conf->ports[i].name) != 0)
 			continue;
 		sg_dp_port_stats(c->dp, conf->ports[i].name, &s);
-		fprintf(out, "%-16s %12lu %12lu %12lu %12lu %10lu %10lu\n", conf->ports[i].name,
-				s.rx_packets, s.tx_packets, s.rx_bytes, s.tx_bytes, s.drops_total, s.replies);
+		fprintf(out, "%-16s %12lu %12lu %12lu %12lu %10lu %10lu %10lu\n", conf->ports[i].name,
+				s.rx_packets, s.tx_packets, s.rx_bytes, s.tx_bytes, s.drops_total, s.replies,
+				s.connections);
 		for (int r = 1; r < SG_DROP_COUNT; r++)
 			if (s.drops[r] != 0)
 				fprintf(out, "    drop %-18s %10lu  %s\n", sg_drop_reason_name((enum sg_drop_reason)r),

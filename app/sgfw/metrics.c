@@ -56,6 +56,7 @@ tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "replies", s.replies);
 	rte_tel_data_add_dict_u64(d, "absorbed", s.absorbed);
 	rte_tel_data_add_dict_u64(d, "drops", s.drops_total);
+	rte_tel_data_add_dict_u64(d, "connections", s.connections);
 	for (int r = 1; r < SG_DROP_COUNT; r++)
 		if (s.drops[r] != 0)
 			rte_tel_data_add_dict_u64(d, sg_drop_reason_name((enum sg_drop_reason)r), s.drops[r]);
@@ -229,6 +230,8 @@ render_metrics(struct sgfw_control *c, FILE *out)
 			conf, dp, offsetof(struct sg_dp_port_stats, rx_bytes));
 	port_metric(out, "sgfw_port_tx_bytes_total", "Bytes sent to the port.", "counter", conf, dp,
 			offsetof(struct sg_dp_port_stats, tx_bytes));
+	port_metric(out, "sgfw_port_connections", "Open connections the port started (per-port limit).",
+			"gauge", conf, dp, offsetof(struct sg_dp_port_stats, connections));
 	fputs("# HELP sgfw_port_drops_total Packets dropped, by the port they came from and why.\n"
 	      "# TYPE sgfw_port_drops_total counter\n",
 			out);

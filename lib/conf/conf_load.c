@@ -462,6 +462,19 @@ sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *fie
 		dev->has_peer_mac = true;
 		return 0;
 	}
+	if (strcmp(field, "max_connections") == 0 || strcmp(field, "new_connections_per_second") == 0) {
+		char *end;
+		long long v = strtoll(value, &end, 10);
+
+		if (*value == '\0' || *end != '\0' || v < 0 || v > 100000000)
+			return port_error(dev, err, "%s \"%s\" must be a number 0..100000000 (0: the "
+					"conntrack default)", field, value);
+		if (field[0] == 'm')
+			dev->max_connections = (uint32_t)v;
+		else
+			dev->new_connections_per_second = (uint32_t)v;
+		return 0;
+	}
 	if (strcmp(field, "queues") == 0) {
 		char *end;
 		long q = strtol(value, &end, 10);
@@ -489,7 +502,7 @@ sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *fie
 	return port_error(dev, err,
 			"unknown field \"%s\" (known: name, type, role, mac, ips, tags, "
 			"security_groups, path, client, queues, iface, rx_pcap, tx_pcap, infinite_rx, "
-			"pci, peer_mac, description)",
+			"pci, peer_mac, max_connections, new_connections_per_second, description)",
 			field);
 }
 
@@ -514,14 +527,17 @@ check_port_field_type(struct loader *ld, const struct sg_conf_port *dev, const c
 	const char *field = config_setting_name(f);
 	int type = config_setting_type(f);
 
-	if (strcmp(field, "queues") == 0 && type != CONFIG_TYPE_INT)
-		return fail(ld, f, "port \"%s\": queues must be a number", dev->name);
+	if ((strcmp(field, "queues") == 0 || strcmp(field, "max_connections") == 0 ||
+			    strcmp(field, "new_connections_per_second") == 0) &&
+			type != CONFIG_TYPE_INT)
+		return fail(ld, f, "port \"%s\": %s must be a number", dev->name, field);
 	if (strcmp(field, "client") == 0 && type != CONFIG_TYPE_BOOL)
 		return fail(ld, f, "port \"%s\": client must be true or false", dev->name);
 	if (strcmp(field, "infinite_rx") == 0 && type != CONFIG_TYPE_BOOL)
 		return fail(ld, f, "port \"%s\": infinite_rx must be true or false", dev->name);
 	if (strcmp(field, "queues") != 0 && strcmp(field, "client") != 0 &&
-			strcmp(field, "infinite_rx") != 0 && type != CONFIG_TYPE_STRING)
+			strcmp(field, "infinite_rx") != 0 && strcmp(field, "max_connections") != 0 &&
+			strcmp(field, "new_connections_per_second") != 0 && type != CONFIG_TYPE_STRING)
 		return fail(ld, f, "%s must be a string", field);
 	return 0;
 }
@@ -830,6 +846,12 @@ parse_conntrack(struct loader *ld, const config_setting_t *section)
 			rc = read_bool(ld, f, "conntrack.tcp_loose", &ct->tcp_loose);
 		else if (strcmp(name, "keep_established") == 0)
 			rc = read_bool(ld, f, "conntrack.keep_established", &ct->keep_established);
+		else if (strcmp(name, "port_max_connections") == 0)
+			rc = read_uint(ld, f, "conntrack.port_max_connections", 0, 100000000,
+					&ct->port_max_connections);
+		else if (strcmp(name, "port_new_connections_per_second") == 0)
+			rc = read_uint(ld, f, "conntrack.port_new_connections_per_second", 0, 100000000,
+					&ct->port_new_connections_per_second);
 		else if (strcmp(name, "timeouts") == 0) {
 			if (config_setting_type(f) != CONFIG_TYPE_GROUP)
 				return fail(ld, f, "conntrack.timeouts must be a group of name = seconds");
@@ -849,7 +871,8 @@ parse_conntrack(struct loader *ld, const config_setting_t *section)
 		} else
 			return fail(ld, f,
 					"conntrack: unknown field \"%s\" (known: capacity, tcp_be_liberal, "
-					"tcp_loose, keep_established, timeouts)",
+					"tcp_loose, keep_established, port_max_connections, "
+					"port_new_connections_per_second, timeouts)",
 					name);
 	}
 	return rc;

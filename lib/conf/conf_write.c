@@ -151,6 +151,10 @@ write_port(FILE *out, const struct sg_conf *conf, const struct sg_conf_port *dev
 	}
 	if (dev->queues != 1)
 		fprintf(out, " queues = %u;", dev->queues);
+	if (dev->max_connections != 0)
+		fprintf(out, " max_connections = %u;", dev->max_connections);
+	if (dev->new_connections_per_second != 0)
+		fprintf(out, " new_connections_per_second = %u;", dev->new_connections_per_second);
 	if (p >= 0) {
 		const struct sg_port *port = &conf->spec->ports[p];
 
@@ -197,6 +201,11 @@ write_switch(FILE *out, const struct sg_conf *conf)
 	fprintf(out, "conntrack = { capacity = %u; tcp_be_liberal = %s; tcp_loose = %s; keep_established = %s;",
 			ct->capacity, ct->tcp_be_liberal ? "true" : "false", ct->tcp_loose ? "true" : "false",
 			ct->keep_established ? "true" : "false");
+	if (ct->port_max_connections != 0)
+		fprintf(out, " port_max_connections = %u;", ct->port_max_connections);
+	if (ct->port_new_connections_per_second != 0)
+		fprintf(out, " port_new_connections_per_second = %u;",
+				ct->port_new_connections_per_second);
 	if (ct->n_timeouts > 0) {
 		fputs("\n  timeouts = {", out);
 		for (uint32_t i = 0; i < ct->n_timeouts; i++)

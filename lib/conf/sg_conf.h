@@ -37,6 +37,8 @@ struct sg_conf_port {
 	bool infinite_rx;       /**< pcap only: replay rx_pcap in a loop (benchmarks). */
 	bool client;            /**< vhost-user: sgfw connects to the hypervisor's socket. */
 	uint16_t queues;        /**< Queue pairs (default 1). */
+	uint32_t max_connections;        /**< Connections it may have open; 0: the default. */
+	uint32_t new_connections_per_second; /**< Connections it may open per second; 0: default. */
 	uint8_t peer_mac[6];    /**< Uplink: MAC of the next-hop router behind it. */
 	bool has_peer_mac;
 	int line;
@@ -75,6 +77,8 @@ struct sg_conf_conntrack {
 	bool tcp_be_liberal;       /**< Only out-of-window RSTs are invalid (default false). */
 	bool tcp_loose;            /**< Mid-stream pickup (default true, D10). */
 	bool keep_established;     /**< Rule changes spare established connections (D9). */
+	uint32_t port_max_connections;   /**< Default per-port limit of open connections (0: none). */
+	uint32_t port_new_connections_per_second; /**< Default per-port rate of new ones (0: none). */
 	struct sg_conf_named_value timeouts[SG_CONF_MAX_TIMEOUTS];
 	uint32_t n_timeouts;
 	int line;

@@ -428,9 +428,32 @@ ct_count(struct ct_worker *w, const struct sg_ct_verdict *v)
 
 /* Run packet 'p' through connection 'c'. Returns false when the entry turned out to be gone
  * (dead, expired or renewed): the packet then has no connection. */
+/* Whether a packet travelling in 'dir' of 'c' goes between the connection's own ports. */
+static inline bool
+ct_path_ok(const struct sg_conn *c, int dir, const struct sg_ct_path *path)
+{
+	const struct sg_ct_origin *o = &ct_body_const(c)->origin;
+
+	if (path == NULL)
+		return true;
+	if (dir == SG_CT_DIR_ORIG)
+		return path->in_port == o->in_port && path->out_port == o->out_port;
+	return path->in_port == o->out_port && path->out_port == o->in_port;
+}
+
+/* Refuse a packet that rides a connection's 5-tuple to another port, before it moves any state. */
+static inline void
+ct_wrong_path(struct sg_conn *c, int dir, struct sg_ct_verdict *v)
+{
+	v->conn = c;
+	v->dir = (uint8_t)dir;
+	v->result = SG_CT_INVALID;
+	v->reason = SG_DROP_CT_WRONG_PATH;
+}
+
 static bool
-ct_conn_packet(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *p, uint32_t now32,
-		struct sg_ct_verdict *v)
+ct_conn_packet(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *p,
+		const struct sg_ct_path *path, uint32_t now32, struct sg_ct_verdict *v)
 {
 	const struct ct_proto *proto = ct_proto_of(c->proto);
 	int dir = ct_pkt_dir(c, p);
@@ -441,6 +464,10 @@ ct_conn_packet(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *p
 	/* Expired first: a blocked entry past its deadline no longer blocks its tuple. */
 	if ((ct_flags(c) & CT_F_DEAD) || ct_expired(c, now32))
 		return false;
+	if (unlikely(!ct_path_ok(c, dir, path))) {
+		ct_wrong_path(c, dir, v);
+		return true;
+	}
 	if (ct_flags(c) & CT_F_BLOCKED) {
 		v->conn = c;
 		v->dir = (uint8_t)dir;
@@ -497,8 +524,8 @@ ct_no_conn(const struct sg_ct *ct, const struct ct_pkt *p, struct sg_ct_verdict 
 }
 
 static void
-ct_icmp_error(const struct sg_ct *ct, const struct ct_pkt *p, uint32_t now32,
-		struct sg_ct_verdict *v)
+ct_icmp_error(const struct sg_ct *ct, const struct ct_pkt *p, const struct sg_ct_path *path,
+		uint32_t now32, struct sg_ct_verdict *v)
 {
 	int dir = 0;
 	struct sg_conn *c = ct_icmp_error_conn(ct, p, now32, &dir);
@@ -508,8 +535,12 @@ ct_icmp_error(const struct sg_ct *ct, const struct ct_pkt *p, uint32_t now32,
 		v->reason = SG_DROP_CT_NOT_NEW;
 		return;
 	}
-	v->conn = c;
 	/* The error travels against the packet it quotes. */
+	if (!ct_path_ok(c, !dir, path)) {
+		ct_wrong_path(c, !dir, v);
+		return;
+	}
+	v->conn = c;
 	v->dir = (uint8_t)!dir;
 	if (ct_flags(c) & CT_F_BLOCKED) {
 		v->result = SG_CT_BLOCKED;
@@ -522,8 +553,8 @@ ct_icmp_error(const struct sg_ct *ct, const struct ct_pkt *p, uint32_t now32,
 
 uint16_t
 sg_ct_process_burst(struct sg_ct *ct, unsigned int worker, struct rte_mbuf **pkts,
-		const struct sg_pkt_meta *meta, struct sg_ct_verdict *verdicts, uint16_t n,
-		uint64_t now)
+		const struct sg_pkt_meta *meta, const struct sg_ct_path *paths,
+		struct sg_ct_verdict *verdicts, uint16_t n, uint64_t now)
 {
 	struct ct_worker *w = &ct->workers[worker];
 	uint32_t now32 = (uint32_t)now;
@@ -558,14 +589,16 @@ sg_ct_process_burst(struct sg_ct *ct, unsigned int worker, struct rte_mbuf **pkt
 				ct_table_prefetch(ct, p[i].hash);
 		for (uint16_t i = 0; i < cnt; i++) {
 			struct sg_ct_verdict *v = &verdicts[base + i];
+			const struct sg_ct_path *path = paths != NULL ? &paths[base + i] : NULL;
 
 			if (ready[i]) {
 				if (p[i].icmp_error) {
-					ct_icmp_error(ct, &p[i], now32, v);
+					ct_icmp_error(ct, &p[i], path, now32, v);
 				} else {
 					struct sg_conn *c = ct_table_lookup(ct, &p[i].key, p[i].hash);
 
-					if (c == NULL || !ct_conn_packet(ct, c, &p[i], now32, v))
+					if (c == NULL ||
+							!ct_conn_packet(ct, c, &p[i], path, now32, v))
 						ct_no_conn(ct, &p[i], v);
 				}
 			}
@@ -604,6 +637,12 @@ ct_conn_init(struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *p, unsign
 	(void)ct;
 }
 
+uint32_t
+sg_ct_port_connections(const struct sg_ct *ct, uint16_t port)
+{
+	return port < SG_CT_MAX_PORTS ? __atomic_load_n(&ct->port_conns[port], __ATOMIC_RELAXED) : 0;
+}
+
 int
 sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 		const struct sg_pkt_meta *meta, const struct sg_ct_origin *origin, uint64_t now,
@@ -616,6 +655,9 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 	enum sg_ct_result r;
 	struct ct_pkt p;
 	struct sg_conn *c;
+	/* A connection another worker committed first must be the one between the same ports. */
+	struct sg_ct_path path = {origin != NULL ? origin->in_port : 0,
+			origin != NULL ? origin->out_port : 0};
 	uint32_t id = 0;
 	int rc;
 
@@ -641,7 +683,7 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 		/* Another worker committed the same connection first: use its entry. */
 		ct_spin_unlock(&ct->table_lock);
 		w->counters[CT_C_INSERT_RACES]++;
-		if (ct_conn_packet(ct, c, &p, now32, v))
+		if (ct_conn_packet(ct, c, &p, origin != NULL ? &path : NULL, now32, v))
 			return -EEXIST;
 		/* It died just now: go round once more. */
 		return sg_ct_commit(ct, worker, m, meta, origin, now, v);
@@ -685,7 +727,7 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 		ct_pool_free_locked(ct, id);
 		goto full;
 	}
-	ct->n_live++;
+	ct_live_add(ct, ct_body(c)->origin.in_port);
 	ct_spin_unlock(&ct->table_lock);
 	w->counters[CT_C_INSERTS]++;
 	v->conn = c;

@@ -89,7 +89,7 @@ ct_delete_killed_locked(struct sg_ct *ct, struct ct_worker *w, struct sg_conn *c
 	struct ct_worker *owner = &ct->workers[c->owner];
 
 	ct_table_remove_locked(ct, c, id);
-	ct->n_live--;
+	ct_live_remove(ct, ct_body(c)->origin.in_port);
 	ct_spin_lock(&owner->wheel_lock);
 	ct_wheel_unlink(ct, c);
 	ct_spin_unlock(&owner->wheel_lock);
@@ -246,7 +246,7 @@ ct_sweep_delete(struct sg_ct *ct, struct ct_worker *w, const uint32_t *ids, unsi
 	ct_spin_lock(&ct->table_lock);
 	for (unsigned int i = 0; i < n; i++) {
 		ct_table_remove_locked(ct, ct_conn_of(ct, ids[i]), ids[i]);
-		ct->n_live--;
+		ct_live_remove(ct, ct_body(ct_conn_of(ct, ids[i]))->origin.in_port);
 	}
 	ct_spin_unlock(&ct->table_lock);
 	ct_report_closed(ct, w, ids, n);

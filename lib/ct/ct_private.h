@@ -335,9 +335,29 @@ struct sg_ct {
 	uint32_t tbl_chng __rte_cache_aligned; /* Bumped on every cuckoo move. */
 	ct_spinlock_t table_lock __rte_cache_aligned; /* Guards buckets, pools, n_live. */
 	uint32_t n_live;
+	/* Live entries by the port that opened them (origin.in_port); written under the table
+	 * lock, read without it for per-port limits. */
+	uint32_t port_conns[SG_CT_MAX_PORTS];
 
 	struct ct_worker *workers;
 };
+
+/* An entry enters or leaves the table (table lock held): the counts follow. */
+static inline void
+ct_live_add(struct sg_ct *ct, uint16_t port)
+{
+	ct->n_live++;
+	if (port < SG_CT_MAX_PORTS)
+		__atomic_store_n(&ct->port_conns[port], ct->port_conns[port] + 1, __ATOMIC_RELAXED);
+}
+
+static inline void
+ct_live_remove(struct sg_ct *ct, uint16_t port)
+{
+	ct->n_live--;
+	if (port < SG_CT_MAX_PORTS)
+		__atomic_store_n(&ct->port_conns[port], ct->port_conns[port] - 1, __ATOMIC_RELAXED);
+}
 
 static inline uint32_t
 ct_timeout(const struct sg_ct *ct, enum sg_ct_timeout tm)

@@ -6,9 +6,9 @@
  * The control thread fills a struct sg_ct_params (start from sg_ct_params_init()), calls
  * sg_ct_create() and hands the handle to every worker. Each worker, for each received burst:
  *
- *   1. sg_ct_process_burst(ct, worker, pkts, meta, verdicts, n, now_ms): per packet, the
- *      connection it belongs to (if any), its direction and one of the results below. Packets of
- *      known connections update the connection's state here.
+ *   1. sg_ct_process_burst(ct, worker, pkts, meta, paths, verdicts, n, now_ms): per packet,
+ *      the connection it belongs to (if any), its direction and one of the results below.
+ *      Packets of known connections update the connection's state here.
  *   2. For SG_CT_NEW packets the datapath evaluates the policy; for the accepted ones it calls
  *      sg_ct_commit(), which creates the entry (or finds the one another worker created a moment
  *      before) and stores the struct sg_ct_origin the datapath gives it.
@@ -215,17 +215,36 @@ struct sg_ct_verdict {
 	uint8_t flags;        /**< SG_CT_VF_*. */
 };
 
+/** The ports a packet goes between, as the datapath resolved them (struct sg_ct_origin ids). */
+struct sg_ct_path {
+	uint16_t in_port;
+	uint16_t out_port;
+};
+
 /**
  * Look up 'n' (<= 64 recommended) parsed packets from worker 'worker' at time 'now' (ms) and
- * update the connections they belong to. 'pkts' may be NULL or hold NULL entries (then TCP
+ * update the connections they belong to. With 'paths' (one per packet, or NULL for no check),
+ * a packet of a connection must travel between the connection's two ports, in its direction
+ * (ESTABLISHED: origin in_port to out_port; REPLY and RELATED errors the other way); one that
+ * does not gets SG_CT_INVALID with SG_DROP_CT_WRONG_PATH and leaves the connection untouched,
+ * so a tracked 5-tuple cannot carry a packet to a third port. 'pkts' may be NULL or hold NULL entries (then TCP
  * options and ICMP error payloads are not read: no window scaling, no RELATED). Packets must be
  * well formed IPv4/IPv6 with meta->reason == SG_DROP_NONE and not non-first fragments;
  * others get SG_CT_INVALID with their reason.
  * Returns the number of packets that belong to a connection (conn != NULL).
  */
 uint16_t sg_ct_process_burst(struct sg_ct *ct, unsigned int worker, struct rte_mbuf **pkts,
-		const struct sg_pkt_meta *meta, struct sg_ct_verdict *verdicts, uint16_t n,
-		uint64_t now);
+		const struct sg_pkt_meta *meta, const struct sg_ct_path *paths,
+		struct sg_ct_verdict *verdicts, uint16_t n, uint64_t now);
+
+/** Ports (origin.in_port values) whose live connections are counted. */
+#define SG_CT_MAX_PORTS 4096
+
+/**
+ * Live connections opened from port 'port' (the origin's in_port), for per-port limits. Read
+ * without a lock: a count a few inserts behind at worst.
+ */
+uint32_t sg_ct_port_connections(const struct sg_ct *ct, uint16_t port);
 
 /** What the datapath remembers about the policy that admitted a connection. */
 struct sg_ct_origin {

@@ -378,6 +378,8 @@ sg_dp_port_stats(const struct sg_dp *dp, const char *name, struct sg_dp_port_sta
 			stats->drops_total += c->drops[r];
 		}
 	}
+	if (dp->params.ct != NULL)
+		stats->connections = sg_ct_port_connections(dp->params.ct, port->id);
 	return 0;
 }
 
@@ -484,6 +486,7 @@ sg_dp_stats_json(const struct sg_dp *dp, FILE *out)
 		sg_json_uint(&j, "replies", s.replies);
 		sg_json_uint(&j, "absorbed", s.absorbed);
 		sg_json_uint(&j, "drops", s.drops_total);
+		sg_json_uint(&j, "connections", s.connections);
 		sg_json_object_open(&j, "drop_reasons");
 		for (int r = 1; r < SG_DROP_COUNT; r++)
 			if (s.drops[r] != 0)

@@ -76,6 +76,38 @@ icmp_error_forged(const struct dp_gen *gen, uint16_t in, const struct sg_pkt_met
 	return !sg_ip_equal(&md->src, &t.src) && !sg_ip_equal(&md->src, &t.dst);
 }
 
+/*
+ * Per-port limits on new connections, so one tenant cannot fill the table or hog the commit
+ * path: how many the port has open (counted by the tracker), and how fast it opens them (a
+ * token bucket per worker holding one second of its share of the rate).
+ */
+static enum sg_drop_reason
+port_limits(struct dp_worker *w, const struct dp_gen *gen, uint16_t vport)
+{
+	const struct dp_vport *vp = &gen->vports[vport];
+	struct dp_port_counters *pc;
+	uint64_t cap;
+
+	if (vp->max_connections != 0 &&
+			sg_ct_port_connections(w->dp->params.ct, vp->port->id) >= vp->max_connections)
+		return SG_DROP_CT_PORT_LIMIT;
+	if (vp->new_per_second_per_worker == 0)
+		return SG_DROP_NONE;
+	pc = &vp->port->counters[w->id];
+	cap = (uint64_t)vp->new_per_second_per_worker * 1000;
+	if (w->now_ms != pc->rate_stamp_ms) {
+		/* 'rate' tokens a second is 'rate' thousandths a millisecond. */
+		pc->rate_tokens += (w->now_ms - pc->rate_stamp_ms) * vp->new_per_second_per_worker;
+		if (pc->rate_tokens > cap || pc->rate_stamp_ms == 0)
+			pc->rate_tokens = cap;
+		pc->rate_stamp_ms = w->now_ms;
+	}
+	if (pc->rate_tokens < 1000)
+		return SG_DROP_CT_PORT_RATE;
+	pc->rate_tokens -= 1000;
+	return SG_DROP_NONE;
+}
+
 /* Act on a classified check. Returns true to forward the packet. */
 static bool
 finish_check(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, const struct dp_check *c)
@@ -91,6 +123,8 @@ finish_check(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, const s
 	switch ((enum dp_check_kind)c->kind) {
 	case DP_CHECK_NEW:
 		if (reason != SG_DROP_NONE)
+			break;
+		if ((reason = port_limits(w, gen, c->sender)) != SG_DROP_NONE)
 			break;
 		make_origin(gen, c, &origin);
 		rc = sg_ct_commit(ct, w->id, w->pkts[c->pkt], &w->meta[c->pkt], &origin, w->now_ms, &v);
@@ -141,7 +175,11 @@ dp_stage_conntrack(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, u
 	if (n == 0)
 		return 0;
 	t = dp_lap_start(w);
-	sg_ct_process_burst(ct, w->id, w->pkts, w->meta, w->verdicts, n, w->now_ms);
+	/* A tracked connection carries packets between its own two ports only. */
+	for (uint16_t k = 0; k < n; k++)
+		w->paths[k] = (struct sg_ct_path){gen->vports[in].port->id,
+				gen->vports[w->dst[k]].port->id};
+	sg_ct_process_burst(ct, w->id, w->pkts, w->meta, w->paths, w->verdicts, n, w->now_ms);
 	for (uint16_t k = 0; k < n; k++) {
 		const struct sg_ct_verdict *v = &w->verdicts[k];
 		enum sg_drop_reason reason = verdict_reason(v);

@@ -160,6 +160,25 @@ dp_gen_free(struct dp_gen *gen)
 }
 
 /*
+ * A port's own limits on new connections, else the conntrack section's per-VM defaults (which
+ * leave the uplink alone: it carries every tenant's inbound traffic). Each worker enforces its
+ * share of the rate (rounded up), so the check needs no shared state.
+ */
+static void
+set_port_limits(struct dp_vport *vp, const struct sg_conf *conf, const struct sg_conf_port *pc,
+		bool uplink, uint16_t n_workers)
+{
+	uint32_t max = pc->max_connections, rate = pc->new_connections_per_second;
+
+	if (max == 0 && !uplink)
+		max = conf->conntrack.port_max_connections;
+	if (rate == 0 && !uplink)
+		rate = conf->conntrack.port_new_connections_per_second;
+	vp->max_connections = max;
+	vp->new_per_second_per_worker = rate == 0 ? 0 : (rate + n_workers - 1) / n_workers;
+}
+
+/*
  * Build the generation of 'conf' over the open 'ports'. On success the generation owns
  * 'conf'; on failure 'conf' is left to the caller.
  */
@@ -185,7 +204,6 @@ dp_gen_build_ports(struct sg_dp *dp, struct sg_conf *conf, struct dp_port **port
 		goto nomem;
 	for (uint16_t v = 0; v < gen->n_vports; v++) {
 		struct dp_vport *vp = &gen->vports[v];
-
 		if (v == gen->uplink) {
 			vp->port = find_port(ports, n_ports, uplink->name);
 			vp->uplink = true;
@@ -209,6 +227,8 @@ dp_gen_build_ports(struct sg_dp *dp, struct sg_conf *conf, struct dp_port **port
 			sg_error_set(err, 0, "internal: port of vport %u is not open", v);
 			goto fail;
 		}
+		set_port_limits(vp, conf, sg_conf_find_port(conf, vp->port->conf.name),
+				v == gen->uplink, dp->params.n_workers);
 	}
 	if (build_maps(gen) < 0 || assign_queues(gen, dp->params.n_workers) < 0)
 		goto nomem;

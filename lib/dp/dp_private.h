@@ -23,6 +23,8 @@ struct __rte_cache_aligned dp_port_counters {
 	uint64_t rx_bytes;
 	uint64_t tx_packets;
 	uint64_t tx_bytes;
+	uint64_t rate_stamp_ms;          /* New-connection token bucket of this worker: last refill */
+	uint64_t rate_tokens;            /* ... and its tokens, in thousandths. */
 	uint64_t replies;                /* ARP/ND answers sent back. */
 	uint64_t absorbed;               /* Platform traffic consumed (ND, MLD, ARP replies). */
 	uint64_t drops[SG_DROP_COUNT];
@@ -68,6 +70,9 @@ struct dp_vport {
 	/* Generation in which this port's verdicts last changed: connections admitted before it
 	 * are re-checked (D9); connections of unchanged ports are never disturbed. */
 	uint32_t changed_epoch;
+	/* Per-port limits (0: none): open connections, and new ones per second per worker. */
+	uint32_t max_connections;
+	uint32_t new_per_second_per_worker;
 	/* Per direction: action and rule id of each merged entry, by 1-based position. */
 	uint8_t *action[SG_DIR_COUNT];
 	uint32_t *rule_id[SG_DIR_COUNT];

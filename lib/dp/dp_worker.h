@@ -72,6 +72,7 @@ struct __rte_cache_aligned dp_worker {
 	struct rte_mbuf *to_free[SG_DP_MAX_BURST];
 	uint16_t n_free;
 	struct sg_ct_verdict verdicts[SG_DP_MAX_BURST]; /* fw engine: conntrack results. */
+	struct sg_ct_path paths[SG_DP_MAX_BURST];       /* fw engine: ports each packet goes between. */
 
 	/* Fragments (dp_frag.c). */
 	struct dp_frag_table *frags;

@@ -114,6 +114,7 @@ struct sg_dp_port_stats {
 	uint64_t absorbed;                 /**< Platform traffic consumed (ND, MLD, ARP replies). */
 	uint64_t drops[SG_DROP_COUNT];
 	uint64_t drops_total;
+	uint64_t connections;              /**< Open connections the port started (its limit). */
 };
 
 /** Stats of the port named 'name'; -ENOENT if there is none. */

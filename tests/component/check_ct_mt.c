@@ -141,7 +141,7 @@ race_first_packets(unsigned int worker, uint64_t now)
 
 		for (int k = 0; k < 16; k++)
 			m[k] = race_meta(worker, base + (uint32_t)k);
-		sg_ct_process_burst(ct, worker, NULL, m, v, 16, now);
+		sg_ct_process_burst(ct, worker, NULL, m, NULL, v, 16, now);
 		barrier();
 		for (int k = 0; k < 16; k++) {
 			int rc;

@@ -104,7 +104,7 @@ run_scale(uint32_t n, bool v6)
 
 		for (uint16_t k = 0; k < cnt; k++)
 			flow_meta(&m[k], base + k, v6, false);
-		sg_ct_process_burst(ct, 0, NULL, m, v, cnt, 1000);
+		sg_ct_process_burst(ct, 0, NULL, m, NULL, v, cnt, 1000);
 		for (uint16_t k = 0; k < cnt; k++)
 			if (v[k].result == SG_CT_NEW)
 				sg_ct_commit(ct, 0, NULL, &m[k], NULL, 1000, &v[k]);
@@ -123,7 +123,7 @@ run_scale(uint32_t n, bool v6)
 
 		for (uint16_t k = 0; k < cnt; k++)
 			flow_meta(&m[k], base + k, v6, true);
-		found += sg_ct_process_burst(ct, 0, NULL, m, v, cnt, 2000);
+		found += sg_ct_process_burst(ct, 0, NULL, m, NULL, v, cnt, 2000);
 	}
 	t1 = ns_now();
 	r.lookup_ns = (double)(t1 - t0) / n;
@@ -139,7 +139,7 @@ run_scale(uint32_t n, bool v6)
 		for (uint16_t k = 0; k < cnt; k++)
 			flow_meta(&m[k], (uint32_t)(((uint64_t)(base + k) * 2654435761u) % n), v6,
 					true);
-		found += sg_ct_process_burst(ct, 0, NULL, m, v, cnt, 3000);
+		found += sg_ct_process_burst(ct, 0, NULL, m, NULL, v, cnt, 3000);
 	}
 	t1 = ns_now();
 	r.lookup_random_ns = (double)(t1 - t0) / n;

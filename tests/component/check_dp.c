@@ -554,8 +554,11 @@ t_drain(struct t_dp *t)
 static void
 t_stats(const struct t_dp *t, struct sg_dp_port_stats s[N_PORTS])
 {
-	for (size_t p = 0; p < N_PORTS; p++)
+	for (size_t p = 0; p < N_PORTS; p++) {
 		ck_assert_int_eq(sg_dp_port_stats(t->dp, test_ports[p].name, &s[p]), 0);
+		/* A gauge of the tracker's, not a packet counter: port_limits checks it. */
+		s[p].connections = 0;
+	}
 }
 
 static uint32_t
@@ -935,7 +938,13 @@ START_TEST(tcp_lifecycle)
 			FWD("a1", NEW_HITS)},
 		{"SYN-ACK", "a1", S(40002, 9000, 7001, SYN | ACK, 0), FWD("b1", NULL)},
 		{"ACK", "b1", C(40002, 7001, 9001, ACK, 0), FWD("a1", NULL)},
-		{"RST from the server tears it down", "a1", S(40002, 9001, 7001, RST | ACK, 0),
+		{"the server's RST sent to a2's MAC is refused: a tuple goes to its own ports only",
+			"a1", {T_TCP, "10.1.0.11", "10.2.0.11", .sport = 80, .dport = 40002, .seq = 9001,
+				.ack = 7001, .flags = RST | ACK, .dmac = "a2"},
+			DROP(CT_WRONG_PATH, NULL)},
+		{"... and it moved no state: the connection still carries data", "b1",
+			C(40002, 7001, 9001, PSH | ACK, 10), FWD("a1", NULL)},
+		{"RST from the server tears it down", "a1", S(40002, 9001, 7011, RST | ACK, 0),
 			FWD("b1", NULL)},
 
 		{"SYN to a port no rule allows is denied by a1's default", "b1",
@@ -1113,6 +1122,91 @@ START_TEST(rule_change_unrelated)
 	run_steps(&t, established, SG_ARRAY_SIZE(established));
 	apply(&t, config_text);
 	run_steps(&t, after, SG_ARRAY_SIZE(after));
+	t_close(&t);
+}
+END_TEST
+
+/* ---- Per-port limits on new connections (one tenant cannot starve the others) ---- */
+
+/* b1 may open 3 connections a second (its own setting); a2 may hold 2 (its own setting); the
+ * rest fall back to the conntrack section's defaults, which are generous. */
+static const char *const config_limits =
+	"security_groups = (\n"
+	" { id = \"sg-a\"; inner_access_policy = \"drop\"; rules = (\n" RULES_A_TCP80 RULES_A_REST
+	" ); },\n" GROUP_B ");\n"
+	"subnets = (\n"
+	" { cidr = \"10.1.0.0/24\"; gateway = \"10.1.0.1\"; }, { cidr = \"10.2.0.0/24\"; gateway = \"10.2.0.1\"; }\n"
+	");\n"
+	"ports = (\n"
+	" { name = \"a1\"; type = \"ring\"; mac = \"52:54:00:01:00:0b\"; ips = [\"10.1.0.11\"]; security_groups = [\"sg-a\"]; },\n"
+	" { name = \"a2\"; type = \"ring\"; mac = \"52:54:00:01:00:0c\"; ips = [\"10.1.0.12\"]; security_groups = [\"sg-a\"]; max_connections = 2; },\n"
+	" { name = \"b1\"; type = \"ring\"; mac = \"52:54:00:02:00:0b\"; ips = [\"10.2.0.11\"]; security_groups = [\"sg-b\"]; new_connections_per_second = 3; }\n"
+	");\n"
+	"conntrack = { port_max_connections = 1000; port_new_connections_per_second = 1000; };\n";
+
+static void
+advance_333ms(struct t_dp *t)
+{
+	t->w->now_ms += 333;
+}
+
+static void
+advance_1ms(struct t_dp *t)
+{
+	t->w->now_ms += 1;
+}
+
+#define A2_TO_A1(sp)                                                                               \
+	{T_TCP, "10.1.0.12", "10.1.0.11", .sport = (sp), .dport = 8080, .seq = 1, .flags = SYN,    \
+		.dmac = "a1"}
+#define A1_TO_A2(sp)                                                                               \
+	{T_TCP, "10.1.0.11", "10.1.0.12", .sport = (sp), .dport = 8080, .seq = 1, .flags = SYN,    \
+		.dmac = "a2"}
+#define PEER_HITS EGRESS_A ",sg-a rule 7"
+
+START_TEST(port_limits)
+{
+	static const struct t_step steps[] = {
+		{"b1's first connection of the second", "b1", C(43001, 1, 0, SYN, 0),
+			FWD("a1", NEW_HITS)},
+		{"its second", "b1", C(43002, 1, 0, SYN, 0), FWD("a1", NEW_HITS)},
+		{"its third", "b1", C(43003, 1, 0, SYN, 0), FWD("a1", NEW_HITS)},
+		{"a fourth within the same second exceeds b1's rate", "b1", C(43004, 1, 0, SYN, 0),
+			DROP(CT_PORT_RATE, NEW_HITS)},
+		{"replies of b1's connections are not new connections", "a1",
+			S(43001, 5000, 2, SYN | ACK, 0), FWD("b1", NULL)},
+		{"its established connection keeps flowing", "b1", C(43001, 2, 5001, ACK, 0),
+			FWD("a1", NULL)},
+		{"other ports are not limited by b1's rate", "a1", A1_TO_A2(43100),
+			FWD("a2", PEER_HITS)},
+		{"a third of a second later: not yet a whole token (3/s)", "b1",
+			C(43005, 1, 0, SYN, 0), DROP(CT_PORT_RATE, NEW_HITS), advance_333ms},
+		{"one millisecond later there is one", "b1", C(43006, 1, 0, SYN, 0),
+			FWD("a1", NEW_HITS), advance_1ms},
+		{"and only one", "b1", C(43007, 1, 0, SYN, 0), DROP(CT_PORT_RATE, NEW_HITS)},
+
+		{"a2's first open connection", "a2", A2_TO_A1(43201), FWD("a1", PEER_HITS)},
+		{"its second", "a2", A2_TO_A1(43202), FWD("a1", PEER_HITS)},
+		{"a third exceeds a2's maximum", "a2", A2_TO_A1(43203),
+			DROP(CT_PORT_LIMIT, PEER_HITS)},
+		{"connections others open to a2 do not count against it", "a1", A1_TO_A2(43101),
+			FWD("a2", PEER_HITS)},
+		{"a2 answers them", "a2",
+			{T_TCP, "10.1.0.12", "10.1.0.11", .sport = 8080, .dport = 43101, .seq = 9,
+				.ack = 2, .flags = SYN | ACK, .dmac = "a1"},
+			FWD("a1", NULL)},
+	};
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_limits, false);
+	run_steps(&t, steps, SG_ARRAY_SIZE(steps));
+	/* What the tracker counts per originating port: b1 opened 4, a1 2, a2 2. */
+	ck_assert_uint_eq(sg_ct_port_connections(t.ct, t_gen(&t)->vports[t_vport(&t, "b1")].port->id),
+			4);
+	ck_assert_uint_eq(sg_ct_port_connections(t.ct, t_gen(&t)->vports[t_vport(&t, "a1")].port->id),
+			2);
+	ck_assert_uint_eq(sg_ct_port_connections(t.ct, t_gen(&t)->vports[t_vport(&t, "a2")].port->id),
+			2);
 	t_close(&t);
 }
 END_TEST
@@ -1737,6 +1831,7 @@ main(void)
 	tcase_add_test(pipeline, rule_change_blocks);
 	tcase_add_test(pipeline, rule_change_keep_established);
 	tcase_add_test(pipeline, rule_change_unrelated);
+	tcase_add_test(pipeline, port_limits);
 	tcase_add_test(pipeline, engine_sg);
 	tcase_add_test(pipeline, engine_io);
 	suite_add_tcase(s, pipeline);

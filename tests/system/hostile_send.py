@@ -161,15 +161,17 @@ def spoof(lab):
         me["ip4"], "255.255.255.255", f.UDP,
         f.udp(me["ip4"], "255.255.255.255", 67, 68, b"\x02" + b"\0" * 239)))))
     # ICMP errors claiming the victim's connection to the peer, from this VM's own address
-    # (port security passes them; conntrack must not take them as related): port unreachable,
-    # and "fragmentation needed" with a 68-byte MTU, quoting what the victim sent.
+    # (port security passes them; conntrack must not take them as related: they come from a
+    # port the connection does not use): port unreachable, and "fragmentation needed" with a
+    # 68-byte MTU, quoting what the victim sent.
     quoted = f.ipv4(victim["ip4"], peer["ip4"], f.TCP,
                     f.tcp(victim["ip4"], peer["ip4"], vport, pport, f.ACK, seq=1, ack=1))[:28]
     for code, rest in ((3, b"\0\0\0\0"), (4, b"\0\0\0\x44")):
-        cases.append(("ct_not_new", f.eth(victim["mac"], mine, f.ETH_IPV4, f.ipv4(
+        cases.append(("ct_wrong_path", f.eth(victim["mac"], mine, f.ETH_IPV4, f.ipv4(
             me["ip4"], victim["ip4"], f.ICMP, f.icmp(3, code, rest + quoted)))))
     quoted6 = f.ipv6(victim["ip6"], peer["ip6"], f.TCP,
                      f.tcp(victim["ip6"], peer["ip6"], vport, pport, f.ACK, seq=1, ack=1))[:48]
+    # The victim's connection is IPv4: this one quotes an untracked tuple.
     cases.append(("ct_not_new", f.eth(victim["mac"], mine, f.ETH_IPV6, f.ipv6(
         me["ip6"], victim["ip6"], f.ICMPV6,
         f.icmp6(me["ip6"], victim["ip6"], 2, 0, b"\0\0\x05\x00" + quoted6)))))

@@ -8,6 +8,7 @@
 # Options (environment), set before sg_lab_start:
 #   SG_LAB_WORKERS   dataplane.workers (default 1);
 #   SG_LAB_CAPACITY  conntrack.capacity (default 65536);
+#   SG_LAB_CONNTRACK settings added to the conntrack section (e.g. "port_max_connections = 10;");
 #   SG_LAB_CONTROL   settings added to the control section (e.g. "metrics_port = 19464;");
 #   SG_LAB_GROUPS    a groups file to use instead of config/seed-groups.conf (copied to
 #                    DIR/seed-groups.conf, which DIR/sgfw.conf includes);
@@ -44,7 +45,7 @@ ports = (
     ips = ["10.2.0.12", "fd00:2::12"]; security_groups = ["sg-web"]; }
 );
 dataplane = { workers = ${SG_LAB_WORKERS:-1}; mbufs = 8191; };
-conntrack = { capacity = ${SG_LAB_CAPACITY:-65536}; };
+conntrack = { capacity = ${SG_LAB_CAPACITY:-65536}; ${SG_LAB_CONNTRACK:-} };
 control = { socket = "$dir/sgfw.sock"; ${SG_LAB_CONTROL:-} };
 ${SG_LAB_EXTRA:-}
 CONF

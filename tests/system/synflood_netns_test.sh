@@ -33,7 +33,7 @@ sg_in web1 python3 "$here/tcp_chat.py" talk 10.1.0.11 5432 300 0.02 >"$tmp/chat.
 chat=$!
 sg_track_pid "$chat"
 sleep 1
-flood=$(sg_in web2 timeout 60 python3 "$here/syn_flood.py" 10.2.0.12 10.1.0.12 5432 30000)
+flood=$(sg_in web2 timeout 60 python3 "$here/flood.py" syn 10.2.0.12 10.1.0.12 5432 30000)
 wait "$chat"
 sg_expect_eq "the flood was sent" "sent 30000" "$flood"
 sg_expect_eq "the established conversation lost nothing during the flood" "300 ok" \

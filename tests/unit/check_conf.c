@@ -427,6 +427,14 @@ static const struct t_load_error device_errors[] = {
 	{"queues 17", PORT_P("queues = 17; } #<"), {"port \"p\": queues 17 is out of range 1..16"}},
 	{"queues as a string", PORT_P("queues = \"2\"; } #<"),
 			{"port \"p\": queues must be a number"}},
+	{"max_connections as a string", PORT_P("max_connections = \"10\"; } #<"),
+			{"port \"p\": max_connections must be a number"}},
+	{"max_connections negative", PORT_P("max_connections = -1; } #<"),
+			{"port \"p\": max_connections \"-1\" must be a number 0..100000000"}},
+	{"new_connections_per_second too high",
+		PORT_P("new_connections_per_second = 100000001; } #<"),
+			{"port \"p\": new_connections_per_second \"100000001\" must be a number "
+			 "0..100000000"}},
 	{"tx_pcap on vhost-user", PORT_P("tx_pcap = \"out.pcap\"; } #<"),
 			{"port \"p\": tx_pcap applies to pcap ports only"}},
 	{"infinite_rx on vhost-user", PORT_P("infinite_rx = true; } #<"),
@@ -665,12 +673,18 @@ START_TEST(test_switch_sections)
 		"dataplane = { workers = 2; burst = 64;\n"
 		"              eal_args = [\"--no-huge\", \"-m\", \"512\"]; };\n"
 		"conntrack = { capacity = 4096; keep_established = true;\n"
-		"              timeouts = { tcp_established = 910; }; };\n"
+		"              timeouts = { tcp_established = 910; };\n"
+		"              port_max_connections = 1000; port_new_connections_per_second = 300; };\n"
 		"control = { socket = \"/tmp/sgfw.sock\"; };\n"
 		GROUP_A
 		"ports = ( { name = \"p\"; " VM_FIELDS "\n"
-		"            ips = [\"10.1.0.5\", \"2001:db8:1::5\"]; } );\n";
-	struct sg_conf *conf = load_ok("all sections", text);
+		"            ips = [\"10.1.0.5\", \"2001:db8:1::5\"];\n"
+		"            max_connections = 50; new_connections_per_second = 20; } );\n";
+	struct sg_conf *conf = load_ok("all sections", text), *again;
+	struct sg_error err = {0};
+	char *written = NULL;
+	size_t written_len = 0;
+	FILE *out;
 	struct sg_ip ip;
 
 	ck_assert_uint_eq(conf->n_subnets, 2);
@@ -685,11 +699,28 @@ START_TEST(test_switch_sections)
 	ck_assert_str_eq(conf->conntrack.timeouts[0].name, "tcp_established");
 	ck_assert_uint_eq(conf->conntrack.timeouts[0].value, 910);
 	ck_assert_int_eq(conf->conntrack.timeouts[0].line, 7);
+	ck_assert_uint_eq(conf->conntrack.port_max_connections, 1000);
+	ck_assert_uint_eq(conf->conntrack.port_new_connections_per_second, 300);
+	ck_assert_uint_eq(sg_conf_find_port(conf, "p")->max_connections, 50);
+	ck_assert_uint_eq(sg_conf_find_port(conf, "p")->new_connections_per_second, 20);
 	ck_assert_str_eq(conf->control_socket, "/tmp/sgfw.sock");
 	sg_ip_parse("2001:db8:1::77", &ip);
 	ck_assert_ptr_eq(sg_conf_subnet_of(conf, &ip), &conf->subnets[1]);
 	sg_ip_parse("10.2.0.1", &ip);
 	ck_assert_ptr_null(sg_conf_subnet_of(conf, &ip));
+
+	/* The limits survive a write (online changes persist the whole config). */
+	out = open_memstream(&written, &written_len);
+	ck_assert_int_eq(sg_conf_write(conf, out), 0);
+	fclose(out);
+	again = sg_conf_load_string(written, "written.conf", &err);
+	ck_assert_msg(again != NULL, "%s\n%s", err.msg, written);
+	ck_assert_uint_eq(again->conntrack.port_max_connections, 1000);
+	ck_assert_uint_eq(again->conntrack.port_new_connections_per_second, 300);
+	ck_assert_uint_eq(sg_conf_find_port(again, "p")->max_connections, 50);
+	ck_assert_uint_eq(sg_conf_find_port(again, "p")->new_connections_per_second, 20);
+	sg_conf_free(again);
+	free(written);
 	sg_conf_free(conf);
 }
 END_TEST
@@ -732,6 +763,9 @@ static const struct t_load_error switch_errors[] = {
 			{"dataplane: unknown field \"cores\""}},
 	{"conntrack capacity too small", "conntrack = { capacity = 10; }; #<\n",
 			{"conntrack.capacity 10 is out of range 1024..100000000"}},
+	{"conntrack port limit out of range",
+		"conntrack = { port_new_connections_per_second = -5; }; #<\n",
+			{"conntrack.port_new_connections_per_second -5 is out of range 0..100000000"}},
 	{"conntrack flag not a bool", "conntrack = { tcp_loose = 1; }; #<\n",
 			{"conntrack.tcp_loose must be true or false"}},
 	{"conntrack timeout 0", "conntrack = { timeouts = {\n  udp = 0; }; }; #<\n",

@@ -340,7 +340,7 @@ START_TEST(test_commit_race)
 	struct sg_ct_stats st;
 
 	/* Two workers both saw NEW for the same SYN; the second commit finds the first's. */
-	sg_ct_process_burst(ct, 0, NULL, &m, &v1, 1, 1);
+	sg_ct_process_burst(ct, 0, NULL, &m, NULL, &v1, 1, 1);
 	ck_assert_int_eq(v1.result, SG_CT_NEW);
 	ck_assert_int_eq(sg_ct_commit(ct, 0, NULL, &m, NULL, 1, &v1), 0);
 	ck_assert_int_eq(sg_ct_commit(ct, 0, NULL, &m, NULL, 1, &v2), -EEXIST);
@@ -414,7 +414,7 @@ START_TEST(test_walk_and_counts)
 	m = syn(3, 33);
 	ct_send(ct, &m, 1);
 	m = ct_meta(host(4), server, IPPROTO_UDP, 44, 53);
-	sg_ct_process_burst(ct, 0, NULL, &m, &v, 1, 1);
+	sg_ct_process_burst(ct, 0, NULL, &m, NULL, &v, 1, 1);
 	ck_assert_int_eq(sg_ct_commit(ct, 0, NULL, &m, &o, 1, &v), 0);
 	m = ct_icmp(host(5), server, 8, 0, 55);
 	ct_send(ct, &m, 1);

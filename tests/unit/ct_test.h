@@ -112,7 +112,7 @@ ct_send_w(struct sg_ct *ct, unsigned int worker, const struct sg_pkt_meta *m,
 	struct sg_ct_verdict v;
 	struct rte_mbuf *pkts[1] = { mb };
 
-	sg_ct_process_burst(ct, worker, pkts, m, &v, 1, now);
+	sg_ct_process_burst(ct, worker, pkts, m, NULL, &v, 1, now);
 	if (commit && v.result == SG_CT_NEW) {
 		struct sg_ct_origin o = { .in_port = 1, .out_port = 2, .egress_rule = 10,
 			.ingress_rule = 20, .policy_epoch = 1 };
