@@ -1,6 +1,6 @@
 /* The fw engine's stateful stage: conntrack in bulk, classification only where the tracker has
  * no answer (new connections, connections admitted under an older policy, first replies of
- * mid-stream pickups), then commit. Established traffic never reaches the classifier. */
+ * mid-stream pickups, checked in the connection's original direction), then commit. Established traffic never reaches the classifier. */
 #include <rte_branch_prediction.h>
 
 #include "dp_worker.h"
@@ -109,8 +109,14 @@ finish_check(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, const s
 		sg_ct_conn_set_epoch(c->conn, gen->epoch);
 		return true;
 	case DP_CHECK_PICKUP:
-		if (reason != SG_DROP_NONE)
+		/* The connection as it was picked up, under the policy in force now: refused
+		 * (the policy changed since the pickup), it stops passing both ways, as D9 says. */
+		if (reason != SG_DROP_NONE) {
+			sg_ct_conn_set_blocked(c->conn, true);
+			reason = SG_DROP_CT_BLOCKED;
 			break;
+		}
+		sg_ct_conn_set_epoch(c->conn, gen->epoch);
 		sg_ct_conn_confirm(c->conn);
 		return true;
 	}
@@ -144,7 +150,14 @@ dp_stage_conntrack(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, u
 			continue;
 		}
 		if (v->result == SG_CT_REPLY && sg_ct_conn_is_pickup(v->conn)) {
-			add_check(w, &n_cl, k, in, w->dst[k], false, DP_CHECK_PICKUP, v->conn);
+			/*
+			 * D10: the first reply of a mid-stream pickup is checked as part of the
+			 * connection the pickup admitted, i.e. in its original direction (the
+			 * replier is the receiver), never as a new connection from the replier:
+			 * that would refuse every answer of a connection the policy allows one
+			 * way only (web -> db:5432, the seed's), so a restart of sgfw would cut it.
+			 */
+			add_check(w, &n_cl, k, w->dst[k], in, true, DP_CHECK_PICKUP, v->conn);
 			continue;
 		}
 		if (v->result != SG_CT_RELATED && recheck &&

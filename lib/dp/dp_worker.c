@@ -364,20 +364,25 @@ dp_classify_checks(struct dp_worker *w, const struct dp_gen *gen, uint16_t n)
 	}
 }
 
-/* Verdict of a classified check; counts the deciding rules. Returns SG_DROP_NONE to accept. */
+/*
+ * Verdict of a classified check; counts the deciding rules. Returns SG_DROP_NONE to accept.
+ * The confirmation of a mid-stream pickup counts nothing: the packet that created the
+ * connection was counted, and a hit stands for one connection admitted or denied.
+ */
 enum sg_drop_reason
 dp_check_verdict(struct dp_worker *w, const struct dp_gen *gen, const struct dp_check *c)
 {
 	uint64_t *hits = gen->rule_hits + (size_t)w->id * dp_gen_hits_row(gen);
 	const struct dp_vport *s = &gen->vports[c->sender], *r = &gen->vports[c->receiver];
+	uint64_t one = c->kind == DP_CHECK_PICKUP ? 0 : 1;
 
 	if (c->pos[SG_DIR_EGRESS] != 0) {
-		hits[s->rule_id[SG_DIR_EGRESS][c->pos[SG_DIR_EGRESS]]]++;
+		hits[s->rule_id[SG_DIR_EGRESS][c->pos[SG_DIR_EGRESS]]] += one;
 		if (s->action[SG_DIR_EGRESS][c->pos[SG_DIR_EGRESS]] != SG_ACTION_ACCEPT)
 			return SG_DROP_ACL_EGRESS;
 	}
 	if (c->pos[SG_DIR_INGRESS] != 0) {
-		hits[r->rule_id[SG_DIR_INGRESS][c->pos[SG_DIR_INGRESS]]]++;
+		hits[r->rule_id[SG_DIR_INGRESS][c->pos[SG_DIR_INGRESS]]] += one;
 		if (r->action[SG_DIR_INGRESS][c->pos[SG_DIR_INGRESS]] != SG_ACTION_ACCEPT)
 			return SG_DROP_ACL_INGRESS;
 	}
