@@ -411,6 +411,13 @@ route_rewrite(struct rte_mbuf *m, const struct sg_pkt_meta *md, const uint8_t *s
 	}
 }
 
+/* Why a port did not take packets: a VM that went away is not a full queue (for the operator). */
+static inline enum sg_drop_reason
+tx_drop_reason(const struct sg_port_dev *dev)
+{
+	return sg_port_vhost_down(dev) ? SG_DROP_PORT_DOWN : SG_DROP_TX_FULL;
+}
+
 /* Send the packets listed in w->fwd[0..n) to their destinations, one tx burst per port. */
 static void
 forward(struct dp_worker *w, const struct dp_gen *gen, uint16_t n)
@@ -442,7 +449,7 @@ forward(struct dp_worker *w, const struct dp_gen *gen, uint16_t n)
 		c->tx_packets += sent;
 		c->tx_bytes += bytes;
 		if (unlikely(sent < m)) {
-			c->drops[SG_DROP_TX_FULL] += (uint64_t)(m - sent);
+			c->drops[tx_drop_reason(&out_vp->port->dev)] += (uint64_t)(m - sent);
 			rte_pktmbuf_free_bulk(&w->tx[sent], m - sent);
 		}
 	}
@@ -456,7 +463,7 @@ send_replies(struct dp_worker *w, const struct dp_gen *gen, uint16_t in)
 
 	c->tx_packets += sent;
 	if (unlikely(sent < w->n_replies)) {
-		c->drops[SG_DROP_TX_FULL] += (uint64_t)(w->n_replies - sent);
+		c->drops[tx_drop_reason(&gen->vports[in].port->dev)] += (uint64_t)(w->n_replies - sent);
 		rte_pktmbuf_free_bulk(&w->replies[sent], w->n_replies - sent);
 	}
 	w->n_replies = 0;
