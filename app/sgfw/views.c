@@ -50,17 +50,18 @@ print_conn(const struct sg_ct_conn_info *info, void *arg)
 	const char *in = sg_dp_port_name(dp, info->origin.in_port);
 	const char *out = sg_dp_port_name(dp, info->origin.out_port);
 	char proto[8], src[SG_IP_STRLEN], dst[SG_IP_STRLEN];
+	const char *pname;
 
 	if (l->shown++ >= l->limit)
 		return 1;
-	sg_proto_name(info->tuple.proto, proto, sizeof(proto));
+	pname = sg_proto_name(info->tuple.proto, proto, sizeof(proto));
 	sg_ip_format(&info->tuple.src, src, sizeof(src));
 	sg_ip_format(&info->tuple.dst, dst, sizeof(dst));
 	if (l->json != NULL) {
 		struct sg_json *j = l->json;
 
 		sg_json_object_open(j, NULL);
-		sg_json_string(j, "protocol", sg_proto_name(info->tuple.proto, proto, sizeof(proto)));
+		sg_json_string(j, "protocol", pname);
 		sg_json_string(j, "src", src);
 		sg_json_uint(j, "sport", info->tuple.sport);
 		sg_json_string(j, "dst", dst);
@@ -78,7 +79,7 @@ print_conn(const struct sg_ct_conn_info *info, void *arg)
 		sg_json_object_close(j);
 		return 0;
 	}
-	fprintf(l->out, "%-6s %s:%u -> %s:%u %-11s %s%s%6.0fs %s->%s pkts %lu/%lu\n", proto, src,
+	fprintf(l->out, "%-6s %s:%u -> %s:%u %-11s %s%s%6.0fs %s->%s pkts %lu/%lu\n", pname, src,
 			info->tuple.sport, dst, info->tuple.dport,
 			sg_ct_state_name((enum sg_ct_state)info->state), info->assured ? "assured " : "",
 			info->blocked ? "BLOCKED " : "", (double)info->expires_ms / 1000.0,

@@ -1,6 +1,6 @@
 /* The fw engine's stateful stage: conntrack in bulk, classification only where the tracker has
  * no answer (new connections, connections admitted under an older policy, first replies of
- * mid-stream pickups), then commit. Established traffic never reaches the classifier. */
+ * mid-stream pickups, checked in the connection's original direction), then commit. Established traffic never reaches the classifier. */
 #include <rte_branch_prediction.h>
 
 #include "dp_worker.h"
@@ -153,11 +153,18 @@ finish_check(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, const s
 					&w->verdicts[c->pkt]);
 		return true;
 	case DP_CHECK_PICKUP:
-		if (reason != SG_DROP_NONE)
+		/* The connection as it was picked up, under the policy in force now: refused
+		 * (the policy changed since the pickup), it stops passing both ways, as D9 says. */
+		if (reason != SG_DROP_NONE) {
+			sg_ct_conn_set_blocked(c->conn, true);
+			reason = SG_DROP_CT_BLOCKED;
 			break;
+		}
+		sg_ct_conn_set_epoch(c->conn, gen->epoch);
 		sg_ct_conn_confirm(c->conn);
+		/* Checked swapped: the packet came from the check's receiver. */
 		if (unlikely(dp_fl_tcp_flagged(&w->meta[c->pkt])) && w->fl_ring != NULL)
-			dp_fl_conn_flags(w, gen, c->pkt, c->sender, &w->verdicts[c->pkt]);
+			dp_fl_conn_flags(w, gen, c->pkt, c->receiver, &w->verdicts[c->pkt]);
 		return true;
 	}
 	dp_drop(w, gen, in, c->pkt, reason);
@@ -197,7 +204,14 @@ dp_stage_conntrack(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, u
 		}
 		/* The verdict carries the pickup mark as the tracker saw it: no call per packet. */
 		if (v->result == SG_CT_REPLY && (v->flags & SG_CT_VF_PICKUP)) {
-			add_check(w, &n_cl, k, in, w->dst[k], false, DP_CHECK_PICKUP, v->conn);
+			/*
+			 * D10: the first reply of a mid-stream pickup is checked as part of the
+			 * connection the pickup admitted, i.e. in its original direction (the
+			 * replier is the receiver), never as a new connection from the replier:
+			 * that would refuse every answer of a connection the policy allows one
+			 * way only (web -> db:5432, the seed's), so a restart of sgfw would cut it.
+			 */
+			add_check(w, &n_cl, k, w->dst[k], in, true, DP_CHECK_PICKUP, v->conn);
 			continue;
 		}
 		if (v->result != SG_CT_RELATED && recheck &&

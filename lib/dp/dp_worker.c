@@ -488,24 +488,36 @@ dp_classify_checks(struct dp_worker *w, const struct dp_gen *gen, uint16_t n)
 	}
 }
 
-/* Verdict of a classified check; counts the deciding rules. Returns SG_DROP_NONE to accept. */
+/*
+ * Verdict of a classified check; counts the deciding rules. Returns SG_DROP_NONE to accept.
+ * The confirmation of a mid-stream pickup counts nothing: the packet that created the
+ * connection was counted, and a hit stands for one connection admitted or denied.
+ */
 enum sg_drop_reason
 dp_check_verdict(struct dp_worker *w, const struct dp_gen *gen, const struct dp_check *c)
 {
 	uint64_t *hits = gen->rule_hits + (size_t)w->id * dp_gen_hits_row(gen);
 	const struct dp_vport *s = &gen->vports[c->sender], *r = &gen->vports[c->receiver];
+	uint64_t one = c->kind == DP_CHECK_PICKUP ? 0 : 1;
 
 	if (c->pos[SG_DIR_EGRESS] != 0) {
-		hits[s->rule_id[SG_DIR_EGRESS][c->pos[SG_DIR_EGRESS]]]++;
+		hits[s->rule_id[SG_DIR_EGRESS][c->pos[SG_DIR_EGRESS]]] += one;
 		if (s->action[SG_DIR_EGRESS][c->pos[SG_DIR_EGRESS]] != SG_ACTION_ACCEPT)
 			return SG_DROP_ACL_EGRESS;
 	}
 	if (c->pos[SG_DIR_INGRESS] != 0) {
-		hits[r->rule_id[SG_DIR_INGRESS][c->pos[SG_DIR_INGRESS]]]++;
+		hits[r->rule_id[SG_DIR_INGRESS][c->pos[SG_DIR_INGRESS]]] += one;
 		if (r->action[SG_DIR_INGRESS][c->pos[SG_DIR_INGRESS]] != SG_ACTION_ACCEPT)
 			return SG_DROP_ACL_INGRESS;
 	}
 	return SG_DROP_NONE;
+}
+
+/* Why a port did not take packets: a VM that went away is not a full queue (for the operator). */
+static inline enum sg_drop_reason
+tx_drop_reason(const struct sg_port_dev *dev)
+{
+	return sg_port_vhost_down(dev) ? SG_DROP_PORT_DOWN : SG_DROP_TX_FULL;
 }
 
 void
@@ -520,7 +532,7 @@ dp_tx(struct dp_worker *w, const struct dp_gen *gen, uint16_t out, struct rte_mb
 	c->tx_packets += sent;
 	c->tx_bytes += bytes;
 	if (unlikely(sent < n)) {
-		c->drops[SG_DROP_TX_FULL] += (uint64_t)(n - sent);
+		c->drops[tx_drop_reason(&gen->vports[out].port->dev)] += (uint64_t)(n - sent);
 		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
 	}
 }
@@ -561,7 +573,7 @@ send_replies(struct dp_worker *w, const struct dp_gen *gen, uint16_t in)
 
 	c->tx_packets += sent;
 	if (unlikely(sent < w->n_replies)) {
-		c->drops[SG_DROP_TX_FULL] += (uint64_t)(w->n_replies - sent);
+		c->drops[tx_drop_reason(&gen->vports[in].port->dev)] += (uint64_t)(w->n_replies - sent);
 		rte_pktmbuf_free_bulk(&w->replies[sent], w->n_replies - sent);
 	}
 	w->n_replies = 0;

@@ -38,7 +38,7 @@ struct dp_check {
 enum dp_check_kind {
 	DP_CHECK_NEW = 0,   /* no connection: commit one if accepted */
 	DP_CHECK_RECHECK,   /* the policy changed since the connection was admitted (D9) */
-	DP_CHECK_PICKUP,    /* first reply of a mid-stream pickup: new in its direction (D10) */
+	DP_CHECK_PICKUP,    /* first reply of a mid-stream pickup: its connection, checked (D10) */
 };
 
 union dp_key {

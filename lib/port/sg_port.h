@@ -76,6 +76,18 @@ uint16_t sg_port_vhost_rx(struct sg_port_dev *dev, uint16_t queue, struct rte_mb
 uint16_t sg_port_vhost_tx(struct sg_port_dev *dev, uint16_t queue, struct rte_mbuf **pkts,
 		uint16_t n);
 
+/**
+ * Whether a vhost-user port has no VM connected, so what it could not send was not for a full
+ * queue: the reason of the drop (port_down). One load, no system call: for the fast path.
+ * Other kinds answer false.
+ */
+static inline bool
+sg_port_vhost_down(const struct sg_port_dev *dev)
+{
+	return dev->vhost &&
+	       atomic_load_explicit(&((struct sg_port_dev *)dev)->vid, memory_order_relaxed) < 0;
+}
+
 /** Receive a burst from rx queue 'queue'. */
 static inline uint16_t
 sg_port_rx(struct sg_port_dev *dev, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)

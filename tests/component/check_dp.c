@@ -959,8 +959,9 @@ START_TEST(tcp_lifecycle)
 			DROP(CT_TCP_STATE, NULL)},
 		{"mid-stream pickup: an ACK with no entry is new in its direction", "b1",
 			C(40006, 50000, 60000, ACK, 10), FWD("a1", NEW_HITS)},
-		{"... its first reply is classified too: b1 accepts nothing, so it is denied", "a1",
-			S(40006, 60000, 50010, ACK, 0), DROP(ACL_INGRESS, EGRESS_A "," INGRESS_DROP)},
+		{"... its first reply is checked as that connection (b1 -> a1:80, allowed), not as "
+		 "a new one from a1 that b1's ingress would refuse; no second rule hit", "a1",
+			S(40006, 60000, 50010, ACK, 0), FWD("b1", NULL)},
 
 		{"IPv6 SYN with hop-by-hop, destination and routing headers", "b1",
 			{T_TCP, "fd00:2::11", "fd00:1::11", .sport = 40007, .dport = 80, .seq = 1,

@@ -2,9 +2,9 @@
 """One long-lived TCP connection that must keep working: send a numbered line every 20 ms to
 an echo service (echo_server.py line:PORT) and check each answer, until STOP_FILE exists or
 MAX_SECONDS pass. Prints "ROUNDS n" and exits 0 if every round trip came back right and in
-time (2 s); otherwise prints what went wrong and exits 1.
+time (ROUND_TIMEOUT seconds, default 2); otherwise prints what went wrong and exits 1.
 
-  tcp_steady.py HOST PORT STOP_FILE MAX_SECONDS
+  tcp_steady.py HOST PORT STOP_FILE MAX_SECONDS [ROUND_TIMEOUT]
 """
 import os
 import socket
@@ -15,8 +15,9 @@ import time
 def main():
     host, port, stop_file, max_seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], \
         float(sys.argv[4])
+    round_timeout = float(sys.argv[5]) if len(sys.argv) > 5 else 2.0
     conn = socket.create_connection((host, port), timeout=5)
-    conn.settimeout(2)
+    conn.settimeout(round_timeout)
     print("CONNECTED", conn.getsockname()[1], flush=True)
     rounds = 0
     deadline = time.monotonic() + max_seconds
