@@ -7,33 +7,19 @@ of 1000 with a short pause, and stops. Bounded in count; the destination is a te
 namespace."""
 import random
 import socket
-import struct
 import sys
 import time
 
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
+import frames as f
 
 
 def syn(src, dst, rng, port):
-    hdr = struct.pack("!HHIIBBHHH", rng.randrange(1024, 65536), port, rng.getrandbits(32), 0,
-                      5 << 4, 0x02, 64240, 0, 0)
-    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(hdr))
-    return hdr[:16] + struct.pack("!H", csum(pseudo + hdr)) + hdr[18:]
+    return f.tcp(src, dst, rng.randrange(1024, 65536), port, 0x02, seq=rng.getrandbits(32),
+                 window=64240)
 
 
 def udp(src, dst, rng, port):
-    payload = b"flood"
-    hdr = struct.pack("!HHHH", rng.randrange(1024, 65536), port + rng.randrange(1000),
-                      8 + len(payload), 0)
-    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 17, len(hdr) + len(payload))
-    return hdr[:6] + struct.pack("!H", csum(pseudo + hdr + payload) or 0xFFFF) + payload
+    return f.udp(src, dst, rng.randrange(1024, 65536), port + rng.randrange(1000), b"flood")
 
 
 kind, src, dst, port, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])

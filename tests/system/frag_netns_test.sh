@@ -15,14 +15,7 @@ here=$(dirname "$0")
 . "$here/seed_lab.sh"
 : "${SGFW:?path to sgfw}" "${SGFWCTL:?path to sgfwctl}"
 
-missing=$(sg_netns_missing)
-if [ -n "$missing" ]; then
-	echo "SKIP: $missing"
-	exit 77
-fi
-tmp=$(mktemp -d)
-trap 'sg_netns_cleanup; rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM HUP
+sg_netns_test_begin
 
 sg_vm_add cli 52:54:00:02:00:0b 10.2.0.11/24 10.2.0.1 fd00:2::11/64 fd00:2::1 &&
 	sg_vm_add srv 52:54:00:01:00:0b 10.1.0.11/24 10.1.0.1 fd00:1::11/64 fd00:1::1 ||

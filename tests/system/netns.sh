@@ -113,3 +113,19 @@ sg_netns_missing() {
 	ip netns add "sgfw-probe-$$" 2>/dev/null || { echo "cannot create network namespaces"; return; }
 	ip netns del "sgfw-probe-$$"
 }
+
+# The start of a namespace test: skip it (exit 77) when this machine cannot run it, or when
+# $1, a message, says what else is missing; otherwise make $tmp and remove the lab and $tmp
+# however the test ends.
+sg_netns_test_begin() {
+	local missing
+	missing=$(sg_netns_missing)
+	[ -z "$missing" ] && missing=${1:-}
+	if [ -n "$missing" ]; then
+		echo "SKIP: $missing"
+		exit 77
+	fi
+	tmp=$(mktemp -d)
+	trap 'sg_netns_cleanup; rm -rf "$tmp"' EXIT
+	trap 'exit 130' INT TERM HUP
+}

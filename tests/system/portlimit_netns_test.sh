@@ -13,14 +13,7 @@ here=$(dirname "$0")
 . "$here/seed_lab.sh"
 : "${SGFW:?path to sgfw}" "${SGFWCTL:?path to sgfwctl}" "${SG_SOURCE_ROOT:?source root}"
 
-missing=$(sg_netns_missing)
-if [ -n "$missing" ]; then
-	echo "SKIP: $missing"
-	exit 77
-fi
-tmp=$(mktemp -d)
-trap 'sg_netns_cleanup; rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM HUP
+sg_netns_test_begin
 
 # The seed groups plus UDP 9000-9999 from the web subnet into the database cluster.
 sed '0,/rules = (/s//rules = (\n      { direction = "ingress"; policy = "accept"; priority = 1; protocol = "udp"; port_range = "9000\/9999"; source_cidr = "10.2.0.0\/24"; },/' \

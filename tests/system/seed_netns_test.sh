@@ -11,14 +11,7 @@ here=$(dirname "$0")
 . "$here/seed_lab.sh"
 : "${SGFW:?path to sgfw}" "${SGFWCTL:?path to sgfwctl}" "${SG_SOURCE_ROOT:?source root}"
 
-missing=$(sg_netns_missing)
-if [ -n "$missing" ]; then
-	echo "SKIP: $missing"
-	exit 77
-fi
-tmp=$(mktemp -d)
-trap 'sg_netns_cleanup; rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM HUP
+sg_netns_test_begin
 
 sg_lab_start "$tmp" || { sg_fail "sgfw starts on the seed scenario"; sg_finish; exit 1; }
 sg_pass "sgfw starts on the seed scenario"

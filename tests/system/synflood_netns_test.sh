@@ -12,14 +12,7 @@ here=$(dirname "$0")
 . "$here/seed_lab.sh"
 : "${SGFW:?path to sgfw}" "${SGFWCTL:?path to sgfwctl}" "${SG_SOURCE_ROOT:?source root}"
 
-missing=$(sg_netns_missing)
-if [ -n "$missing" ]; then
-	echo "SKIP: $missing"
-	exit 77
-fi
-tmp=$(mktemp -d)
-trap 'sg_netns_cleanup; rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM HUP
+sg_netns_test_begin
 
 export SG_LAB_CAPACITY=2048
 sg_lab_start "$tmp" || { sg_fail "sgfw starts with a 2048-entry table"; sg_finish; exit 1; }
