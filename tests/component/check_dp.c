@@ -1088,6 +1088,30 @@ START_TEST(rule_change_blocks)
 }
 END_TEST
 
+/* D10 and D9: a connection picked up mid-stream that a rule change refuses before its first
+ * reply stops at that reply, both ways. */
+START_TEST(rule_change_pickup)
+{
+	static const struct t_step pickup[] = {
+		{"mid-stream ACK b1 -> a1:80 is picked up", "b1", C(41002, 70000, 80000, ACK, 10),
+			FWD("a1", NEW_HITS)},
+	};
+	static const struct t_step after[] = {
+		{"its first reply checks the connection under the new policy: blocked, no rule hit",
+			"a1", S(41002, 80000, 70010, ACK, 0), DROP(CT_BLOCKED, NULL)},
+		{"the client's next segment is blocked too", "b1",
+			C(41002, 70010, 80000, PSH | ACK, 10), DROP(CT_BLOCKED, NULL)},
+	};
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	run_steps(&t, pickup, SG_ARRAY_SIZE(pickup));
+	apply(&t, config_no80);
+	run_steps(&t, after, SG_ARRAY_SIZE(after));
+	t_close(&t);
+}
+END_TEST
+
 START_TEST(rule_change_keep_established)
 {
 	static const struct t_step after[] = {
@@ -1830,6 +1854,7 @@ main(void)
 	tcase_add_test(pipeline, tcp_lifecycle);
 	tcase_add_test(pipeline, udp_icmp);
 	tcase_add_test(pipeline, rule_change_blocks);
+	tcase_add_test(pipeline, rule_change_pickup);
 	tcase_add_test(pipeline, rule_change_keep_established);
 	tcase_add_test(pipeline, rule_change_unrelated);
 	tcase_add_test(pipeline, port_limits);
