@@ -462,7 +462,7 @@ ct_conn_packet(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *p
 	uint8_t flags;
 
 	/* Expired first: a blocked entry past its deadline no longer blocks its tuple. */
-	if ((ct_flags(c) & CT_F_DEAD) || ct_expired(c, now32))
+	if ((ct_flags(c) & CT_F_DEAD) || ct_expired(c, now32) || unlikely(ct_forgotten(c)))
 		return false;
 	if (unlikely(!ct_path_ok(c, dir, path))) {
 		ct_wrong_path(c, dir, v);
@@ -530,7 +530,7 @@ ct_icmp_error(const struct sg_ct *ct, const struct ct_pkt *p, const struct sg_ct
 	int dir = 0;
 	struct sg_conn *c = ct_icmp_error_conn(ct, p, now32, &dir);
 
-	if (c == NULL) {
+	if (c == NULL || unlikely(ct_forgotten(c))) {
 		v->result = SG_CT_NOT_NEW;
 		v->reason = SG_DROP_CT_NOT_NEW;
 		return;
@@ -679,7 +679,7 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 
 	ct_spin_lock(&ct->table_lock);
 	c = ct_table_lookup_locked(ct, &p.key, p.hash, &id);
-	if (c != NULL && !ct_expired(c, now32)) {
+	if (c != NULL && !ct_expired(c, now32) && !ct_forgotten(c)) {
 		/* Another worker committed the same connection first: use its entry. */
 		ct_spin_unlock(&ct->table_lock);
 		w->counters[CT_C_INSERT_RACES]++;
@@ -689,8 +689,8 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 		return sg_ct_commit(ct, worker, m, meta, origin, now, v);
 	}
 	if (c != NULL) {
-		/* An expired entry of the same tuple must leave before its successor enters, or
-		 * lookups could keep finding it first. */
+		/* An expired (or forgotten) entry of the same tuple must leave before its successor
+		 * enters, or lookups could keep finding it first. */
 		if (!ct_limbo_has_room(w, 1))
 			goto full;
 		if (ct_kill(c))

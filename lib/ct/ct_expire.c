@@ -83,6 +83,47 @@ ct_kill(struct sg_conn *c)
 	return killed;
 }
 
+static bool
+ct_of_port(const struct sg_conn *c, uint16_t port)
+{
+	const struct sg_ct_origin *o = &ct_body_const(c)->origin;
+
+	return o->in_port == port || o->out_port == port;
+}
+
+uint64_t
+sg_ct_forget_port(struct sg_ct *ct, uint16_t port)
+{
+	const struct ct_pool *pools[2] = {&ct->pool4, &ct->pool6};
+	uint64_t forgotten = 0;
+
+	for (int pi = 0; pi < 2; pi++) {
+		uint32_t hi = __atomic_load_n(&pools[pi]->next_fresh, __ATOMIC_ACQUIRE);
+
+		for (uint32_t idx = 1; idx < hi; idx++) {
+			struct sg_conn *c = ct_conn_of(ct, pi == 1 ? idx | CT_ID_V6 : idx);
+			struct sg_ct_origin *o;
+
+			if ((ct_flags(c) & (CT_F_VALID | CT_F_DEAD)) != CT_F_VALID || !ct_of_port(c, port))
+				continue;
+			/* Entries leave the table (and their count) under the table lock, killed
+			 * first: a live one seen under it is still counted under its in_port. */
+			ct_spin_lock(&ct->table_lock);
+			o = &ct_body(c)->origin;
+			if ((ct_flags(c) & (CT_F_VALID | CT_F_DEAD)) == CT_F_VALID && ct_of_port(c, port)) {
+				if (o->in_port < SG_CT_MAX_PORTS)
+					__atomic_store_n(&ct->port_conns[o->in_port],
+							ct->port_conns[o->in_port] - 1, __ATOMIC_RELAXED);
+				__atomic_store_n(&o->in_port, SG_CT_NO_PORT, __ATOMIC_RELAXED);
+				__atomic_store_n(&o->out_port, SG_CT_NO_PORT, __ATOMIC_RELAXED);
+				forgotten++;
+			}
+			ct_spin_unlock(&ct->table_lock);
+		}
+	}
+	return forgotten;
+}
+
 void
 ct_delete_killed_locked(struct sg_ct *ct, struct ct_worker *w, struct sg_conn *c, uint32_t id)
 {

@@ -359,6 +359,13 @@ ct_live_remove(struct sg_ct *ct, uint16_t port)
 		__atomic_store_n(&ct->port_conns[port], ct->port_conns[port] - 1, __ATOMIC_RELAXED);
 }
 
+/* Its port went away (sg_ct_forget_port): no packet matches it any more. */
+static inline bool
+ct_forgotten(const struct sg_conn *c)
+{
+	return __atomic_load_n(&ct_body_const(c)->origin.in_port, __ATOMIC_RELAXED) == SG_CT_NO_PORT;
+}
+
 static inline uint32_t
 ct_timeout(const struct sg_ct *ct, enum sg_ct_timeout tm)
 {

@@ -239,6 +239,18 @@ uint16_t sg_ct_process_burst(struct sg_ct *ct, unsigned int worker, struct rte_m
 
 /** Ports (origin.in_port values) whose live connections are counted. */
 #define SG_CT_MAX_PORTS 4096
+/** The port of a connection whose port went away (sg_ct_forget_port). */
+#define SG_CT_NO_PORT UINT16_MAX
+
+/**
+ * Port 'port' is gone (control thread, once no worker can send packets from or to it): its
+ * connections stop counting against it and match no packet any more, so its id can serve a
+ * new port at once. A later packet of such a flow is a new connection (picked up mid-stream
+ * when tcp_loose): a VM whose port is removed and added again keeps its connections where the
+ * policy still allows them. The old entries are replaced by their successors or age out.
+ * Returns the number of connections forgotten.
+ */
+uint64_t sg_ct_forget_port(struct sg_ct *ct, uint16_t port);
 
 /**
  * Live connections opened from port 'port' (the origin's in_port), for per-port limits. Read

@@ -226,8 +226,12 @@ sg_dp_apply(struct sg_dp *dp, struct sg_conf *conf, struct sg_error *err)
 
 			for (uint32_t k = 0; k < conf->n_ports && !kept; k++)
 				kept = ports[k] == dp->ports[i];
-			if (!kept)
-				close_port(dp->ports[i]);
+			if (kept)
+				continue;
+			/* Its id may serve the next port added: its connections go with it. */
+			if (dp->params.ct != NULL)
+				sg_ct_forget_port(dp->params.ct, dp->ports[i]->id);
+			close_port(dp->ports[i]);
 		}
 		dp_gen_free(old);
 	}

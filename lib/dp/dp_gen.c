@@ -204,6 +204,7 @@ dp_gen_build_ports(struct sg_dp *dp, struct sg_conf *conf, struct dp_port **port
 		goto nomem;
 	for (uint16_t v = 0; v < gen->n_vports; v++) {
 		struct dp_vport *vp = &gen->vports[v];
+
 		if (v == gen->uplink) {
 			vp->port = find_port(ports, n_ports, uplink->name);
 			vp->uplink = true;

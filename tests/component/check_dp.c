@@ -1155,19 +1155,24 @@ END_TEST
 
 /* b1 may open 3 connections a second (its own setting); a2 may hold 2 (its own setting); the
  * rest fall back to the conntrack section's defaults, which are generous. */
-static const char *const config_limits =
-	"security_groups = (\n"
-	" { id = \"sg-a\"; inner_access_policy = \"drop\"; rules = (\n" RULES_A_TCP80 RULES_A_REST
-	" ); },\n" GROUP_B ");\n"
-	"subnets = (\n"
-	" { cidr = \"10.1.0.0/24\"; gateway = \"10.1.0.1\"; }, { cidr = \"10.2.0.0/24\"; gateway = \"10.2.0.1\"; }\n"
-	");\n"
-	"ports = (\n"
-	" { name = \"a1\"; type = \"ring\"; mac = \"52:54:00:01:00:0b\"; ips = [\"10.1.0.11\"]; security_groups = [\"sg-a\"]; },\n"
+#define CONFIG_LIMITS(a2)                                                                          \
+	"security_groups = (\n"                                                                    \
+	" { id = \"sg-a\"; inner_access_policy = \"drop\"; rules = (\n" RULES_A_TCP80 RULES_A_REST    \
+	" ); },\n" GROUP_B ");\n"                                                                    \
+	"subnets = (\n"                                                                            \
+	" { cidr = \"10.1.0.0/24\"; gateway = \"10.1.0.1\"; }, { cidr = \"10.2.0.0/24\"; gateway = \"10.2.0.1\"; }\n" \
+	");\n"                                                                                     \
+	"ports = (\n"                                                                              \
+	" { name = \"a1\"; type = \"ring\"; mac = \"52:54:00:01:00:0b\"; ips = [\"10.1.0.11\"]; security_groups = [\"sg-a\"]; },\n" \
+	a2                                                                                         \
+	" { name = \"b1\"; type = \"ring\"; mac = \"52:54:00:02:00:0b\"; ips = [\"10.2.0.11\"]; security_groups = [\"sg-b\"]; new_connections_per_second = 3; }\n" \
+	");\n"                                                                                     \
+	"conntrack = { port_max_connections = 1000; port_new_connections_per_second = 1000; };\n"
+#define PORT_A2_LIMITED                                                                            \
 	" { name = \"a2\"; type = \"ring\"; mac = \"52:54:00:01:00:0c\"; ips = [\"10.1.0.12\"]; security_groups = [\"sg-a\"]; max_connections = 2; },\n"
-	" { name = \"b1\"; type = \"ring\"; mac = \"52:54:00:02:00:0b\"; ips = [\"10.2.0.11\"]; security_groups = [\"sg-b\"]; new_connections_per_second = 3; }\n"
-	");\n"
-	"conntrack = { port_max_connections = 1000; port_new_connections_per_second = 1000; };\n";
+static const char *const config_limits = CONFIG_LIMITS(PORT_A2_LIMITED);
+/* The same switch after a2's VM shut down. */
+static const char *const config_limits_no_a2 = CONFIG_LIMITS("");
 
 static void
 advance_333ms(struct t_dp *t)
@@ -1232,6 +1237,46 @@ START_TEST(port_limits)
 			2);
 	ck_assert_uint_eq(sg_ct_port_connections(t.ct, t_gen(&t)->vports[t_vport(&t, "a2")].port->id),
 			2);
+	t_close(&t);
+}
+END_TEST
+
+/* A port removed and added again (a VM rebooted, or another VM given the freed id) starts
+ * with none of the old port's connections counted against it, and a flow of the old port
+ * that is still allowed carries on as a connection picked up anew. */
+START_TEST(port_removed_forgets_connections)
+{
+	static const struct t_step before[] = {
+		{"a2's first open connection", "a2", A2_TO_A1(43201), FWD("a1", PEER_HITS)},
+		{"its second: a2 is at its maximum", "a2", A2_TO_A1(43202), FWD("a1", PEER_HITS)},
+		{"a1 answers the first", "a1",
+			{T_TCP, "10.1.0.11", "10.1.0.12", .sport = 8080, .dport = 43201, .seq = 9,
+				.ack = 2, .flags = SYN | ACK, .dmac = "a2"},
+			FWD("a2", NULL)},
+	};
+	static const struct t_step after[] = {
+		{"the old connection's next segment is a pickup, classified again", "a2",
+			{T_TCP, "10.1.0.12", "10.1.0.11", .sport = 43201, .dport = 8080, .seq = 2,
+				.ack = 10, .flags = ACK, .dmac = "a1"},
+			FWD("a1", PEER_HITS)},
+		{"a new connection", "a2", A2_TO_A1(43203), FWD("a1", PEER_HITS)},
+		{"the maximum again counts from the new port's own", "a2", A2_TO_A1(43204),
+			DROP(CT_PORT_LIMIT, PEER_HITS)},
+	};
+	struct t_dp t;
+	uint16_t a2_id;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_limits, false);
+	run_steps(&t, before, SG_ARRAY_SIZE(before));
+	a2_id = t_gen(&t)->vports[t_vport(&t, "a2")].port->id;
+	ck_assert_uint_eq(sg_ct_port_connections(t.ct, a2_id), 2);
+	apply(&t, config_limits_no_a2);
+	ck_assert_uint_eq(sg_ct_port_connections(t.ct, a2_id), 0);
+	apply(&t, config_limits);
+	ck_assert_uint_eq(t_gen(&t)->vports[t_vport(&t, "a2")].port->id, a2_id);
+	ck_assert_uint_eq(sg_ct_port_connections(t.ct, a2_id), 0);
+	run_steps(&t, after, SG_ARRAY_SIZE(after));
+	ck_assert_uint_eq(sg_ct_port_connections(t.ct, a2_id), 2);
 	t_close(&t);
 }
 END_TEST
@@ -1858,6 +1903,7 @@ main(void)
 	tcase_add_test(pipeline, rule_change_keep_established);
 	tcase_add_test(pipeline, rule_change_unrelated);
 	tcase_add_test(pipeline, port_limits);
+	tcase_add_test(pipeline, port_removed_forgets_connections);
 	tcase_add_test(pipeline, engine_sg);
 	tcase_add_test(pipeline, engine_io);
 	suite_add_tcase(s, pipeline);
