@@ -322,6 +322,7 @@ struct sg_ct {
 	uint16_t n_workers;
 	bool tcp_be_liberal;
 	bool tcp_loose;
+	bool tcp_slow_only;  /* Tests: no ESTABLISHED fast path (check_ct_fast compares both). */
 	uint32_t timeout_ms[SG_CT_TM_COUNT];
 	struct rte_rcu_qsbr *qsbr;
 	bool own_qsbr;
