@@ -10,7 +10,13 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
+#include <string.h>
+#ifdef __SSE2__
+#include <x86intrin.h>
+#endif
+
 #include <rte_common.h>
+#include <rte_hash_crc.h>
 #include <rte_pause.h>
 #include <rte_ring.h>
 
@@ -122,6 +128,8 @@ static_assert(sizeof(struct ct_tcp) == 44, "TCP state is 44 bytes");
 static_assert(sizeof(struct ct_body) == 92, "conn body is 92 bytes");
 static_assert(sizeof(struct ct_conn4) == 112, "IPv4 connection is 112 bytes");
 static_assert(sizeof(struct ct_conn6) == 136, "IPv6 connection is 136 bytes");
+static_assert(offsetof(struct ct_conn4, addr) == offsetof(struct ct_conn4, hdr.port) + 4,
+		"IPv4 ports and addresses are one run of 12 bytes (ct_key_match)");
 static_assert(offsetof(struct ct_conn4, body.bytes) % 8 == 0, "IPv4 byte counters aligned");
 static_assert(offsetof(struct ct_conn6, body.bytes) % 8 == 0, "IPv6 byte counters aligned");
 
@@ -201,13 +209,22 @@ ct_expired(const struct sg_conn *c, uint32_t now32)
 
 /* ---- A packet as the tracker sees it ---- */
 
-/* Canonical key of a packet: endpoints ordered so both directions build the same key. */
+/* Canonical key of a packet: endpoints ordered so both directions build the same key. The
+ * ports and IPv4 addresses sit in the order of struct ct_conn4 (ports, then addresses), so a
+ * lookup compares an IPv4 entry's key with one 8-byte and one 4-byte load. */
 struct ct_key {
 	uint8_t family;       /* SG_AF_INET or SG_AF_INET6. */
 	uint8_t proto;
+	uint16_t zero;        /* Always 0: the ports start at offset 4. */
 	uint16_t port[2];
-	uint8_t addr[2][16];  /* IPv4 in the first 4 bytes. */
+	union {
+		uint32_t v4[2];       /* IPv4: network byte order; v6 is not used. */
+		uint8_t v6[2][16];
+	} addr;
 };
+
+static_assert(offsetof(struct ct_key, port) == 4, "key ports at 4");
+static_assert(offsetof(struct ct_key, addr) == 8, "key addresses follow the ports");
 
 struct ct_pkt {
 	const struct sg_pkt_meta *meta;
@@ -322,6 +339,7 @@ struct sg_ct {
 	uint16_t n_workers;
 	bool tcp_be_liberal;
 	bool tcp_loose;
+	bool tcp_slow_only;  /* Tests: no ESTABLISHED fast path (check_ct_fast compares both). */
 	uint32_t timeout_ms[SG_CT_TM_COUNT];
 	struct rte_rcu_qsbr *qsbr;
 	bool own_qsbr;
@@ -386,6 +404,207 @@ ct_conn_of(const struct sg_ct *ct, uint32_t id)
 	return (struct sg_conn *)(ct->pool4.base + (size_t)id * sizeof(struct ct_conn4));
 }
 
+/* ---- Hashing and lookup, inline for the burst loop (ct_table.c has the writers) ---- */
+
+/* CRC32-C steps: the SSE4.2 instructions when the build targets them (as rte_hash_crc does
+ * after a run-time check), else DPDK's; the values are the same. */
+static inline uint32_t
+ct_crc32c_u32(uint32_t data, uint32_t init)
+{
+#ifdef __SSE4_2__
+	return _mm_crc32_u32(init, data);
+#else
+	return rte_hash_crc_4byte(data, init);
+#endif
+}
+
+static inline uint32_t
+ct_crc32c_u64(uint64_t data, uint32_t init)
+{
+#ifdef __SSE4_2__
+	return (uint32_t)_mm_crc32_u64(init, data);
+#else
+	return rte_hash_crc_8byte(data, init);
+#endif
+}
+
+/* murmur3's finaliser. CRC32-C is linear: on structured keys (sequential addresses) its
+ * output crowds some buckets (2.3 million cuckoo moves for ten million sequential IPv4
+ * flows); a bijective mix after it spreads them like random keys. */
+static inline uint32_t
+ct_mix32(uint32_t h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
+	return h;
+}
+
+static inline uint32_t
+ct_key_hash(const struct ct_key *k)
+{
+	uint32_t h = (uint32_t)k->proto << 8 | k->family;
+	uint32_t ports;
+	uint64_t a[2];
+
+	memcpy(&ports, k->port, sizeof(ports));
+	h = ct_crc32c_u32(ports, h);
+	if (k->family == SG_AF_INET) {
+		memcpy(a, k->addr.v4, 8);
+		return ct_mix32(ct_crc32c_u64(a[0], h));
+	}
+	for (int i = 0; i < 2; i++) {
+		memcpy(a, k->addr.v6[i], 16);
+		h = ct_crc32c_u64(a[0], h);
+		h = ct_crc32c_u64(a[1], h);
+	}
+	return ct_mix32(h);
+}
+
+/* Range reduction without division, so the bucket count need not be a power of two. */
+static inline uint32_t
+ct_reduce(uint32_t h, uint32_t n)
+{
+	return (uint32_t)(((uint64_t)h * n) >> 32);
+}
+
+static inline uint32_t
+ct_bucket1(const struct sg_ct *ct, uint32_t hash)
+{
+	return ct_reduce(hash, ct->n_buckets);
+}
+
+static inline uint32_t
+ct_bucket2(const struct sg_ct *ct, uint32_t hash, uint32_t b1)
+{
+	uint32_t b2 = ct_reduce(ct_mix32(hash ^ 0x9e3779b9u), ct->n_buckets);
+
+	if (b2 == b1)
+		b2 = b1 + 1 == ct->n_buckets ? 0 : b1 + 1;
+	return b2;
+}
+
+static inline void
+ct_buckets_of(const struct sg_ct *ct, uint32_t hash, uint32_t *b1, uint32_t *b2)
+{
+	*b1 = ct_bucket1(ct, hash);
+	*b2 = ct_bucket2(ct, hash, *b1);
+}
+
+static inline uint16_t
+ct_sig(uint32_t hash)
+{
+	return (uint16_t)hash;
+}
+
+/* Vector compares read the signatures without atomics: ThreadSanitizer builds keep the scalar
+ * loop, whose relaxed atomic loads it understands. The signature is a hint either way: the
+ * id is loaded with acquire and the key compared in the entry. */
+#if defined(__SSE2__) && !defined(__SANITIZE_THREAD__)
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CT_SCALAR_SIGS 1
+#endif
+#endif
+#else
+#define CT_SCALAR_SIGS 1
+#endif
+
+/* Bit i set when slot i of 'b' carries signature 'sig'. */
+static inline uint32_t
+ct_sig_mask(const struct ct_bucket *b, uint16_t sig)
+{
+#ifndef CT_SCALAR_SIGS
+	const __m128i s = _mm_set1_epi16((short)sig);
+	/* Slots 0-7, then 8-9 (bytes 16-19; the rest of that load is ids, masked off). */
+	__m128i lo = _mm_cmpeq_epi16(_mm_load_si128((const __m128i *)(const void *)b->sig), s);
+	__m128i hi = _mm_cmpeq_epi16(_mm_load_si128((const __m128i *)(const void *)&b->sig[8]), s);
+
+	return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(lo, hi)) & ((1u << CT_BUCKET_SLOTS) - 1);
+#else
+	uint32_t mask = 0;
+
+	for (unsigned int i = 0; i < CT_BUCKET_SLOTS; i++)
+		if (__atomic_load_n(&b->sig[i], __ATOMIC_RELAXED) == sig)
+			mask |= 1u << i;
+	return mask;
+#endif
+}
+
+static inline bool
+ct_key_match(const struct sg_conn *c, const struct ct_key *k)
+{
+	if (c->proto != k->proto)
+		return false;
+	if (k->family == SG_AF_INET) {
+		uint64_t ka, ca;
+		uint32_t kb, cb;
+
+		/* Ports and the first address, then the second address (struct ct_conn4). */
+		memcpy(&ka, (const uint8_t *)k + offsetof(struct ct_key, port), 8);
+		memcpy(&ca, (const uint8_t *)c + offsetof(struct ct_conn4, hdr.port), 8);
+		memcpy(&kb, &k->addr.v4[1], 4);
+		memcpy(&cb, &((const struct ct_conn4 *)c)->addr[1], 4);
+		return ((ka ^ ca) | (kb ^ cb)) == 0 && !(c->flags & CT_F_V6);
+	}
+	{
+		uint32_t p1, p2;
+
+		memcpy(&p1, c->port, 4);
+		memcpy(&p2, k->port, 4);
+		return p1 == p2 && (c->flags & CT_F_V6) &&
+				memcmp(((const struct ct_conn6 *)c)->addr, k->addr.v6, 32) == 0;
+	}
+}
+
+static __rte_always_inline struct sg_conn *
+ct_bucket_search(const struct sg_ct *ct, const struct ct_bucket *b, uint16_t sig,
+		const struct ct_key *k, uint32_t *idp)
+{
+	for (uint32_t mask = ct_sig_mask(b, sig); mask != 0; mask &= mask - 1) {
+		unsigned int i = (unsigned int)__builtin_ctz(mask);
+		uint32_t id = __atomic_load_n(&b->id[i], __ATOMIC_ACQUIRE);
+		struct sg_conn *c;
+
+		if (id == 0)
+			continue;
+		c = ct_conn_of(ct, id);
+		/* A dead entry may sit beside its live successor until its killer removes it. */
+		if (ct_key_match(c, k) && !(ct_flags(c) & CT_F_DEAD)) {
+			if (idp != NULL)
+				*idp = id;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+/* The live entry of key 'k', lock-free; NULL when there is none. */
+static __rte_always_inline struct sg_conn *
+ct_table_lookup(const struct sg_ct *ct, const struct ct_key *k, uint32_t hash)
+{
+	uint32_t b1 = ct_bucket1(ct, hash);
+	uint16_t sig = ct_sig(hash);
+
+	for (;;) {
+		uint32_t chng = __atomic_load_n(&ct->tbl_chng, __ATOMIC_ACQUIRE);
+		struct sg_conn *c;
+
+		c = ct_bucket_search(ct, &ct->buckets[b1], sig, k, NULL);
+		if (c == NULL)
+			c = ct_bucket_search(ct, &ct->buckets[ct_bucket2(ct, hash, b1)], sig, k,
+					NULL);
+		if (c != NULL)
+			return c;
+		/* A miss is trusted only if no entry moved between buckets meanwhile. */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (chng == __atomic_load_n(&ct->tbl_chng, __ATOMIC_ACQUIRE))
+			return NULL;
+	}
+}
+
 /* Per-protocol dispatch: a switch (as the kernel does) rather than an indirect call. */
 static inline const struct ct_proto *
 ct_proto_of(uint8_t proto)
@@ -406,16 +625,12 @@ ct_proto_of(uint8_t proto)
 /* ct_table.c */
 int ct_table_init(struct sg_ct *ct, const struct sg_ct_params *p);
 void ct_table_fini(struct sg_ct *ct);
-uint32_t ct_key_hash(const struct ct_key *k);
-void ct_table_prefetch(const struct sg_ct *ct, uint32_t hash);
-struct sg_conn *ct_table_lookup(const struct sg_ct *ct, const struct ct_key *k, uint32_t hash);
 struct sg_conn *ct_table_lookup_locked(const struct sg_ct *ct, const struct ct_key *k,
 		uint32_t hash, uint32_t *id);
 int ct_table_insert_locked(struct sg_ct *ct, const struct ct_key *k, uint32_t hash, uint32_t id);
 void ct_table_remove_locked(struct sg_ct *ct, struct sg_conn *c, uint32_t id);
 uint32_t ct_pool_alloc_locked(struct sg_ct *ct, bool v6);
 void ct_pool_free_locked(struct sg_ct *ct, uint32_t id);
-bool ct_key_match(const struct sg_conn *c, const struct ct_key *k);
 void ct_key_of_conn(const struct sg_conn *c, struct ct_key *k);
 uint32_t ct_id_of(const struct sg_ct *ct, const struct sg_conn *c);
 

@@ -90,92 +90,7 @@ ct_table_fini(struct sg_ct *ct)
 		munmap(ct->pool6.base, ct->pool6.map_bytes);
 }
 
-/* ---- Hashing ---- */
-
-/* murmur3's finaliser. CRC32-C is linear: on structured keys (sequential addresses) its
- * output crowds some buckets (2.3 million cuckoo moves for ten million sequential IPv4
- * flows); a bijective mix after it spreads them like random keys. */
-static inline uint32_t
-ct_mix32(uint32_t h)
-{
-	h ^= h >> 16;
-	h *= 0x85ebca6b;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35;
-	h ^= h >> 16;
-	return h;
-}
-
-
-uint32_t
-ct_key_hash(const struct ct_key *k)
-{
-	uint32_t h = (uint32_t)k->proto << 8 | k->family;
-	uint32_t ports;
-
-	memcpy(&ports, k->port, sizeof(ports));
-	h = rte_hash_crc_4byte(ports, h);
-	if (k->family == SG_AF_INET) {
-		uint64_t a;
-
-		memcpy(&a, k->addr[0], 4);
-		memcpy((uint8_t *)&a + 4, k->addr[1], 4);
-		return ct_mix32(rte_hash_crc_8byte(a, h));
-	}
-	for (int i = 0; i < 2; i++) {
-		uint64_t a[2];
-
-		memcpy(a, k->addr[i], 16);
-		h = rte_hash_crc_8byte(a[0], h);
-		h = rte_hash_crc_8byte(a[1], h);
-	}
-	return ct_mix32(h);
-}
-
-/* Range reduction without division, so the bucket count need not be a power of two. */
-static inline uint32_t
-ct_reduce(uint32_t h, uint32_t n)
-{
-	return (uint32_t)(((uint64_t)h * n) >> 32);
-}
-
-static inline void
-ct_buckets_of(const struct sg_ct *ct, uint32_t hash, uint32_t *b1, uint32_t *b2)
-{
-	*b1 = ct_reduce(hash, ct->n_buckets);
-	*b2 = ct_reduce(ct_mix32(hash ^ 0x9e3779b9u), ct->n_buckets);
-	if (*b2 == *b1)
-		*b2 = *b1 + 1 == ct->n_buckets ? 0 : *b1 + 1;
-}
-
-static inline uint16_t
-ct_sig(uint32_t hash)
-{
-	return (uint16_t)hash;
-}
-
 /* ---- Keys ---- */
-
-bool
-ct_key_match(const struct sg_conn *c, const struct ct_key *k)
-{
-	uint32_t p1, p2;
-
-	if (c->proto != k->proto)
-		return false;
-	memcpy(&p1, c->port, 4);
-	memcpy(&p2, k->port, 4);
-	if (p1 != p2)
-		return false;
-	if (k->family == SG_AF_INET) {
-		const struct ct_conn4 *c4 = (const struct ct_conn4 *)c;
-
-		return !(c->flags & CT_F_V6) && memcmp(&c4->addr[0], k->addr[0], 4) == 0 &&
-				memcmp(&c4->addr[1], k->addr[1], 4) == 0;
-	}
-	return (c->flags & CT_F_V6) &&
-			memcmp(((const struct ct_conn6 *)c)->addr, k->addr, 32) == 0;
-}
 
 void
 ct_key_of_conn(const struct sg_conn *c, struct ct_key *k)
@@ -186,13 +101,13 @@ ct_key_of_conn(const struct sg_conn *c, struct ct_key *k)
 	k->port[1] = c->port[1];
 	if (c->flags & CT_F_V6) {
 		k->family = SG_AF_INET6;
-		memcpy(k->addr, ((const struct ct_conn6 *)c)->addr, 32);
+		memcpy(k->addr.v6, ((const struct ct_conn6 *)c)->addr, 32);
 	} else {
 		const struct ct_conn4 *c4 = (const struct ct_conn4 *)c;
 
 		k->family = SG_AF_INET;
-		memcpy(k->addr[0], &c4->addr[0], 4);
-		memcpy(k->addr[1], &c4->addr[1], 4);
+		k->addr.v4[0] = c4->addr[0];
+		k->addr.v4[1] = c4->addr[1];
 	}
 }
 
@@ -207,53 +122,6 @@ ct_id_of(const struct sg_ct *ct, const struct sg_conn *c)
 
 /* ---- Lookup ---- */
 
-static struct sg_conn *
-ct_bucket_search(const struct sg_ct *ct, const struct ct_bucket *b, uint16_t sig,
-		const struct ct_key *k, uint32_t *idp)
-{
-	for (unsigned int i = 0; i < CT_BUCKET_SLOTS; i++) {
-		uint32_t id;
-		struct sg_conn *c;
-
-		if (__atomic_load_n(&b->sig[i], __ATOMIC_RELAXED) != sig)
-			continue;
-		id = __atomic_load_n(&b->id[i], __ATOMIC_ACQUIRE);
-		if (id == 0)
-			continue;
-		c = ct_conn_of(ct, id);
-		/* A dead entry may sit beside its live successor until its killer removes it. */
-		if (ct_key_match(c, k) && !(ct_flags(c) & CT_F_DEAD)) {
-			if (idp != NULL)
-				*idp = id;
-			return c;
-		}
-	}
-	return NULL;
-}
-
-struct sg_conn *
-ct_table_lookup(const struct sg_ct *ct, const struct ct_key *k, uint32_t hash)
-{
-	uint32_t b1, b2;
-	uint16_t sig = ct_sig(hash);
-
-	ct_buckets_of(ct, hash, &b1, &b2);
-	for (;;) {
-		uint32_t chng = __atomic_load_n(&ct->tbl_chng, __ATOMIC_ACQUIRE);
-		struct sg_conn *c;
-
-		c = ct_bucket_search(ct, &ct->buckets[b1], sig, k, NULL);
-		if (c == NULL)
-			c = ct_bucket_search(ct, &ct->buckets[b2], sig, k, NULL);
-		if (c != NULL)
-			return c;
-		/* A miss is trusted only if no entry moved between buckets meanwhile. */
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (chng == __atomic_load_n(&ct->tbl_chng, __ATOMIC_ACQUIRE))
-			return NULL;
-	}
-}
-
 struct sg_conn *
 ct_table_lookup_locked(const struct sg_ct *ct, const struct ct_key *k, uint32_t hash,
 		uint32_t *id)
@@ -267,32 +135,6 @@ ct_table_lookup_locked(const struct sg_ct *ct, const struct ct_key *k, uint32_t 
 	if (c == NULL)
 		c = ct_bucket_search(ct, &ct->buckets[b2], sig, k, id);
 	return c;
-}
-
-/* Prefetch the entry a lookup of 'hash' will most likely compare (the first signature match
- * in the first bucket), or the second bucket when the first has none. A hint only: the
- * lookup after it does the real work. */
-void
-ct_table_prefetch(const struct sg_ct *ct, uint32_t hash)
-{
-	uint32_t b1, b2;
-	uint16_t sig = ct_sig(hash);
-	const struct ct_bucket *b;
-
-	ct_buckets_of(ct, hash, &b1, &b2);
-	b = &ct->buckets[b1];
-	for (unsigned int i = 0; i < CT_BUCKET_SLOTS; i++) {
-		uint32_t id = __atomic_load_n(&b->id[i], __ATOMIC_RELAXED);
-
-		if (__atomic_load_n(&b->sig[i], __ATOMIC_RELAXED) == sig && id != 0) {
-			const uint8_t *c = (const uint8_t *)ct_conn_of(ct, id);
-
-			rte_prefetch0(c);
-			rte_prefetch0(c + 64);
-			return;
-		}
-	}
-	rte_prefetch0(&ct->buckets[b2]);
 }
 
 /* ---- Insert and remove (table lock held) ---- */

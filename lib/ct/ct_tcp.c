@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "ct_private.h"
+#include "ct_tcp.h"
 
 #define sNO SG_CT_ST_TCP_NONE
 #define sSS SG_CT_ST_TCP_SYN_SENT
@@ -112,11 +112,6 @@ static const enum sg_ct_timeout tcp_state_timeout[CT_TCP_STATES] = {
 	[sS2] = SG_CT_TM_TCP_SYN_SENT2,
 };
 
-/* Retransmissions without progress before the max_retrans timeout applies. */
-#define CT_TCP_MAX_RETRANS 3
-/* Acks may lag by this much when the window is smaller (netfilter's MAXACKWINCONST). */
-#define CT_TCP_MAXACKWINCONST 66000
-
 #define CT_TCP_FLAG_MASK (SG_TCP_FIN | SG_TCP_SYN | SG_TCP_RST | SG_TCP_ACK | SG_TCP_URG)
 
 uint8_t
@@ -159,25 +154,6 @@ ct_tcp_flags_valid(uint8_t flags)
 	default:
 		return false;
 	}
-}
-
-/* Serial-number comparisons (RFC 1982). */
-static inline bool
-before(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b) < 0;
-}
-
-static inline bool
-after(uint32_t a, uint32_t b)
-{
-	return before(b, a);
-}
-
-static inline uint32_t
-tcp_hdr_len(const struct sg_pkt_meta *meta)
-{
-	return meta->tcp_hdr_len >= 20 ? meta->tcp_hdr_len : 20;
 }
 
 /* seq + payload + SYN + FIN: the sequence number after this segment. */
@@ -237,9 +213,10 @@ tcp_options(const struct ct_pkt *p, uint8_t *scale, uint8_t *flags)
 	}
 }
 
-/* Raise '*sack' to the highest right edge of the segment's SACK blocks. */
-static void
-tcp_sack(const struct ct_pkt *p, uint32_t *sack)
+/* The highest right edge of the segment's SACK blocks, or 'sack' when none is above it.
+ * Returns the value rather than raising it through a pointer, so callers keep it in a register. */
+uint32_t
+ct_tcp_sack(const struct ct_pkt *p, uint32_t sack)
 {
 	uint8_t buf[40];
 	const uint8_t *o = NULL;
@@ -249,43 +226,29 @@ tcp_sack(const struct ct_pkt *p, uint32_t *sack)
 		uint8_t kind = o[i], size;
 
 		if (kind == 0)
-			return;
+			return sack;
 		if (kind == 1) {
 			i++;
 			continue;
 		}
 		if (i + 1 >= len)
-			return;
+			return sack;
 		size = o[i + 1];
 		if (size < 2 || i + size > len)
-			return;
+			return sack;
 		if (kind == 5 && size >= 10 && (size - 2) % 8 == 0) {
 			for (uint32_t b = i + 2; b < i + size; b += 8) {
 				uint32_t edge = (uint32_t)o[b + 4] << 24 | (uint32_t)o[b + 5] << 16 |
 						(uint32_t)o[b + 6] << 8 | o[b + 7];
 
-				if (after(edge, *sack))
-					*sack = edge;
+				if (after(edge, sack))
+					sack = edge;
 			}
-			return;
+			return sack;
 		}
 		i += size;
 	}
-}
-
-static inline uint32_t
-tcp_maxackwindow(const struct ct_tcp *t, int dir)
-{
-	return t->td_maxwin[dir] > CT_TCP_MAXACKWINCONST ? t->td_maxwin[dir]
-							 : CT_TCP_MAXACKWINCONST;
-}
-
-static inline uint8_t
-tcp_fingerprint(uint32_t seq, uint32_t ack, uint32_t win)
-{
-	uint32_t h = (seq * 0x9e3779b1u) ^ (ack * 0x85ebca6bu) ^ win;
-
-	return (uint8_t)(h >> 24 ^ h >> 8);
+	return sack;
 }
 
 /*
@@ -310,7 +273,7 @@ tcp_in_window(const struct sg_ct *ct, struct ct_tcp *t, int dir, enum ct_tcp_ind
 	bool in_recv_win;
 
 	if (t->pflags[rdir] & CT_TCP_F_SACK_PERM)
-		tcp_sack(p, &sack);
+		sack = ct_tcp_sack(p, sack);
 
 	if (t->td_maxwin[dir] == 0) {
 		/* First segment from this side. */

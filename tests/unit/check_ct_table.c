@@ -1,7 +1,8 @@
 /* The table around the protocols: a full table of established connections (edge case 59),
  * early drop of unreplied ones, a SYN flood against established traffic, the budgeted expiry
- * sweep and memory reuse, commit races, the table at 100 % of capacity, walks, counts, and
- * the memory per connection. No EAL. */
+ * sweep and memory reuse, commit races, the table at 100 % of capacity, walks, counts, the
+ * memory per connection, and the canonical key, its hash and the signature compare against
+ * plain reference code. No EAL. */
 #include <check.h>
 #include <stdlib.h>
 
@@ -480,6 +481,162 @@ START_TEST(test_memory_per_connection)
 }
 END_TEST
 
+/* ---- The key and its hash against the pre-inline reference ---- */
+
+static uint32_t
+ref_mix32(uint32_t h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
+	return h;
+}
+
+/* The canonical key and hash as they were built before the lookup went inline: endpoints
+ * ordered by memcmp of the address bytes, then the port; DPDK's CRC32-C, then the mix. */
+static uint32_t
+ref_key(const struct sg_ip *src, const struct sg_ip *dst, uint8_t proto, uint16_t sport,
+		uint16_t dport, uint8_t addr[2][16], uint16_t port[2], bool *lo)
+{
+	size_t alen = src->family == SG_AF_INET ? 4 : 16;
+	int cmp = memcmp(src->bytes, dst->bytes, alen);
+	uint32_t h = (uint32_t)proto << 8 | src->family, ports;
+	uint64_t a[2];
+
+	memset(addr, 0, 32);
+	*lo = cmp < 0 || (cmp == 0 && sport <= dport);
+	memcpy(addr[0], *lo ? src->bytes : dst->bytes, alen);
+	memcpy(addr[1], *lo ? dst->bytes : src->bytes, alen);
+	port[0] = *lo ? sport : dport;
+	port[1] = *lo ? dport : sport;
+	memcpy(&ports, port, sizeof(ports));
+	h = rte_hash_crc_4byte(ports, h);
+	if (alen == 4) {
+		memcpy(a, addr[0], 4);
+		memcpy((uint8_t *)a + 4, addr[1], 4);
+		return ref_mix32(rte_hash_crc_8byte(a[0], h));
+	}
+	for (int i = 0; i < 2; i++) {
+		memcpy(a, addr[i], 16);
+		h = rte_hash_crc_8byte(a[0], h);
+		h = rte_hash_crc_8byte(a[1], h);
+	}
+	return ref_mix32(h);
+}
+
+/* Addresses that share prefixes, differ in the first or the last byte, or are equal, so the
+ * ordering is tested on every byte position (byte order bugs show here). */
+static struct sg_ip
+ref_addr(bool v6, uint32_t r)
+{
+	struct sg_ip ip;
+
+	memset(&ip, 0, sizeof(ip));
+	ip.family = v6 ? SG_AF_INET6 : SG_AF_INET;
+	for (unsigned int b = 0; b < (v6 ? 16u : 4u); b++)
+		ip.bytes[b] = (uint8_t)((r >> (b % 4 * 2)) & 3 ? 0x80 : 0x7f) ^ (uint8_t)(r >> 12 & b);
+	return ip;
+}
+
+START_TEST(test_key_reference)
+{
+	uint32_t rng = 12345;
+
+	for (int round = 0; round < 40; round++) {
+		struct sg_ct *ct = ct_test_create(4096, false, true);
+
+		ck_assert_ptr_nonnull(ct);
+		for (int i = 0; i < 200; i++) {
+			bool v6 = (i & 1) != 0, lo;
+			uint8_t proto = (i & 2) ? IPPROTO_UDP : IPPROTO_TCP;
+			struct sg_ip src, dst;
+			uint16_t sport, dport, port[2];
+			uint8_t addr[2][16];
+			uint32_t hash, b[2], id;
+			struct sg_pkt_meta m;
+			struct sg_ct_verdict v;
+			const struct sg_conn *c;
+			bool in_bucket = false;
+
+			rng = rng * 1103515245u + 12345u;
+			src = ref_addr(v6, rng >> 8);
+			rng = rng * 1103515245u + 12345u;
+			dst = ref_addr(v6, (rng >> 8) & 7 ? rng >> 8 : rng >> 9);
+			if ((rng >> 4 & 15) == 0)
+				dst = src;
+			sport = (uint16_t)(0x00ff + (rng >> 20 & 3) * 0xff00);
+			dport = (uint16_t)(0x00ff + (rng >> 22 & 3) * 0xff00);
+			hash = ref_key(&src, &dst, proto, sport, dport, addr, port, &lo);
+			if (proto == IPPROTO_TCP)
+				m = ct_tcp(src, sport, dst, dport, SG_TCP_SYN, 1, 0, 1000, 0);
+			else
+				m = ct_meta(src, dst, IPPROTO_UDP, sport, dport);
+			v = ct_send(ct, &m, 1);
+			c = v.conn;
+			ck_assert_ptr_nonnull(c);
+			ck_assert_uint_eq(c->port[0], port[0]);
+			ck_assert_uint_eq(c->port[1], port[1]);
+			if (v6) {
+				ck_assert(memcmp(((const struct ct_conn6 *)c)->addr, addr, 32) == 0);
+			} else {
+				ck_assert(memcmp(&((const struct ct_conn4 *)c)->addr[0], addr[0], 4) == 0);
+				ck_assert(memcmp(&((const struct ct_conn4 *)c)->addr[1], addr[1], 4) == 0);
+			}
+			/* A repeated tuple finds the entry made for its first sender. */
+			if (v.result == SG_CT_NEW)
+				ck_assert_int_eq(!!(c->flags & CT_F_ORIG_LO), lo);
+			/* The entry sits in one of the reference hash's buckets, with its signature. */
+			ct_buckets_of(ct, hash, &b[0], &b[1]);
+			id = ct_id_of(ct, c);
+			for (int k = 0; k < 2; k++)
+				for (unsigned int s = 0; s < CT_BUCKET_SLOTS; s++)
+					in_bucket |= ct->buckets[b[k]].id[s] == id &&
+							ct->buckets[b[k]].sig[s] == (uint16_t)hash;
+			ck_assert_msg(in_bucket, "round %d packet %d: entry not where the reference hash"
+					" puts it", round, i);
+			/* The other direction finds the same entry. */
+			if (proto == IPPROTO_UDP) {
+				struct sg_pkt_meta r = ct_meta(dst, src, IPPROTO_UDP, dport, sport);
+
+				v = ct_send(ct, &r, 1);
+				ck_assert_ptr_eq(v.conn, c);
+			}
+		}
+		sg_ct_free(ct);
+	}
+}
+END_TEST
+
+/* The vector signature compare against the plain loop. */
+START_TEST(test_sig_mask)
+{
+	struct ct_bucket b;
+	uint32_t rng = 777;
+
+	for (int i = 0; i < 100000; i++) {
+		uint16_t sig;
+		uint32_t want = 0;
+
+		for (unsigned int s = 0; s < CT_BUCKET_SLOTS; s++) {
+			rng = rng * 1103515245u + 12345u;
+			b.sig[s] = (uint16_t)(rng >> 16 & 3);
+			b.id[s] = rng;
+		}
+		rng = rng * 1103515245u + 12345u;
+		b.pad = rng;
+		sig = (uint16_t)(rng >> 16 & 3);
+		/* Ids equal to the signature must not count (the second load reads into them). */
+		b.id[0] = (uint32_t)sig << 16 | sig;
+		for (unsigned int s = 0; s < CT_BUCKET_SLOTS; s++)
+			if (b.sig[s] == sig)
+				want |= 1u << s;
+		ck_assert_uint_eq(ct_sig_mask(&b, sig), want);
+	}
+}
+END_TEST
+
 static Suite *
 ct_table_suite(void)
 {
@@ -497,6 +654,8 @@ ct_table_suite(void)
 	tcase_add_test(tc, test_full_capacity_lookup);
 	tcase_add_test(tc, test_walk_and_counts);
 	tcase_add_test(tc, test_memory_per_connection);
+	tcase_add_test(tc, test_key_reference);
+	tcase_add_test(tc, test_sig_mask);
 	suite_add_tcase(s, tc);
 	return s;
 }
