@@ -98,7 +98,8 @@ clear_stale_socket(const struct sg_conf_port *conf, struct sg_error *err)
 		return 0; /* Nothing there, or rte_vhost names the problem. */
 	if (!S_ISSOCK(st.st_mode))
 		return sg_error_set(err, conf->line,
-				"port \"%s\": %s exists and is not a socket; remove it or choose another path",
+				"port \"%s\": %s exists and is not a socket; remove it or choose "
+				"another path",
 				conf->name, conf->path);
 	memcpy(addr.sun_path, conf->path, strlen(conf->path) + 1);
 	/* Non-blocking: a live server with a full backlog must not hold the control thread. */
