@@ -191,6 +191,8 @@ judged() {
 		fi
 		echo "$label (attempt $attempt): nothing moved (virtio-user under --no-huge); restarting sgfw and running the round again"
 		restart stop
+		# The new switch tracks nothing: a flow the change stopped (D9) is refused as a new one.
+		[ "$verdict" = ct_blocked ] && verdict=acl_ingress
 	done
 	if [ "$verdict" = allowed ]; then
 		[ "$got" -gt 0 ] && sg_pass "$label: $from's traffic reaches $to ($got)" ||
