@@ -133,8 +133,12 @@ reload(struct sgfw_control *c, FILE *out, FILE *errors)
 		return SG_CTL_EXIT_FAIL;
 	}
 	if (apply(c, conf, &err) < 0) {
-		fprintf(errors, "error: reload refused, the running config is unchanged: %s%s%s\n",
-				err.line > 0 ? c->config_path : "", err.line > 0 ? ":" : "", err.msg);
+		if (SG_LOC_LINE(err.line) > 0)
+			fprintf(errors, "error: reload refused, the running config is unchanged: %s:%d: %s\n",
+					sg_conf_source(conf, err.line), SG_LOC_LINE(err.line), err.msg);
+		else
+			fprintf(errors, "error: reload refused, the running config is unchanged: %s\n",
+					err.msg);
 		sg_conf_free(conf);
 		return SG_CTL_EXIT_FAIL;
 	}

@@ -284,8 +284,12 @@ main(int argc, char **argv)
 	}
 	dp = sg_dp_create(&params, conf, &err);
 	if (dp == NULL) {
-		fprintf(stderr, "error: %s%s%s\n", err.line > 0 ? config : "", err.line > 0 ? ":" : "",
-				err.msg);
+		/* A port that cannot be opened names its line in the config (FILE:LINE:). */
+		if (SG_LOC_LINE(err.line) > 0)
+			fprintf(stderr, "error: %s:%d: %s\n", sg_conf_source(conf, err.line),
+					SG_LOC_LINE(err.line), err.msg);
+		else
+			fprintf(stderr, "error: %s\n", err.msg);
 		goto out;
 	}
 	control = sgfw_control_start(dp, ct, config, &err);

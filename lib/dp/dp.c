@@ -187,6 +187,8 @@ sg_dp_apply(struct sg_dp *dp, struct sg_conf *conf, struct sg_error *err)
 	}
 	if ((rc = conntrack_check(dp, conf, err)) < 0)
 		goto fail;
+	/* From here every failure names itself in 'err'; the caller must see it as one. */
+	rc = -EINVAL;
 	for (uint32_t i = 0; i < conf->n_ports; i++) {
 		const struct sg_conf_port *pc = &conf->ports[i];
 		struct dp_port *running = find_open(dp, pc->name);

@@ -10,6 +10,10 @@
 #include <linux/virtio_net.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <rte_pause.h>
 #include <rte_vhost.h>
@@ -77,6 +81,47 @@ static const struct rte_vhost_device_ops vhost_ops = {
 	.destroy_device = destroy_device,
 };
 
+/*
+ * A server socket left behind by a switch that was killed (it had no chance to unregister it)
+ * makes bind() fail, so sgfw could not start again after a crash. Remove it when nothing
+ * answers on it; refuse a path that some process serves (a running switch, another port of
+ * this one) or that is not a socket, rather than take it over.
+ */
+static int
+clear_stale_socket(const struct sg_conf_port *conf, struct sg_error *err)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(conf->path, &st) != 0 || strlen(conf->path) >= sizeof(addr.sun_path))
+		return 0; /* Nothing there, or rte_vhost names the problem. */
+	if (!S_ISSOCK(st.st_mode))
+		return sg_error_set(err, conf->line,
+				"port \"%s\": %s exists and is not a socket; remove it or choose "
+				"another path",
+				conf->name, conf->path);
+	memcpy(addr.sun_path, conf->path, strlen(conf->path) + 1);
+	/* Non-blocking: a live server with a full backlog must not hold the control thread. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	rc = connect(fd, (struct sockaddr *)&addr, sizeof(addr));
+	if (rc != 0)
+		rc = errno;
+	close(fd);
+	if (rc == ECONNREFUSED) {
+		unlink(conf->path);
+		return 0;
+	}
+	if (rc == ENOENT)
+		return 0; /* Removed meanwhile: the path is free. */
+	return sg_error_set(err, conf->line,
+			"port \"%s\": vhost-user socket %s is served by another process (a running "
+			"sgfw, or another port with the same path)",
+			conf->name, conf->path);
+}
+
 int
 port_vhost_open(const struct sg_conf_port *conf, const struct sg_port_setup *setup,
 		struct sg_port_dev *dev, struct sg_error *err)
@@ -105,6 +150,10 @@ port_vhost_open(const struct sg_conf_port *conf, const struct sg_port_setup *set
 		return sg_error_set(err, conf->line, "port \"%s\": more than %d vhost-user ports",
 				conf->name, SG_PORT_MAX_VHOST);
 	dev->vhost_slot = slot;
+	if (!conf->client && clear_stale_socket(conf, err) < 0) {
+		port_vhost_close(dev);
+		return -EADDRINUSE;
+	}
 	rc = rte_vhost_driver_register(conf->path, flags);
 	if (rc == 0) {
 		dev->vhost_registered = true;

@@ -1132,6 +1132,45 @@ START_TEST(rule_change_keep_established)
 }
 END_TEST
 
+/* A refused apply changes nothing. This config drops the tcp 80 rule but also changes a
+ * running port's device, so it is refused as a whole (sg_dp_apply used to return 0 for it,
+ * with nothing applied): the running config stays and the established connection passes. */
+START_TEST(apply_refused)
+{
+	static const struct t_step after[] = {
+		{"the refused policy is not in force: the client's segment passes", "b1",
+			C(41000, 1011, 5001, PSH | ACK, 10), FWD("a1", NULL)},
+		{"the server's segment passes", "a1", S(41000, 5001, 1021, ACK, 0), FWD("b1", NULL)},
+	};
+	static const char ring[] = "name = \"a1\"; type = \"ring\"";
+	char *text = strdup(config_no80);
+	struct sg_error err = {0};
+	const struct sg_conf *running;
+	struct sg_conf *conf;
+	char *at;
+	struct t_dp t;
+
+	ck_assert_ptr_nonnull(text);
+	at = strstr(text, ring);
+	ck_assert_ptr_nonnull(at);
+	/* Same length: "ring" becomes "null" in place. */
+	memcpy(at + sizeof(ring) - 6, "null", 4);
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	run_steps(&t, established, SG_ARRAY_SIZE(established));
+	running = sg_dp_conf(t.dp);
+	conf = load_config(text, false, &err);
+	ck_assert_msg(conf != NULL, "config: %s", err.msg);
+	ck_assert_int_lt(sg_dp_apply(t.dp, conf, &err), 0);
+	ck_assert_msg(strstr(err.msg, "port \"a1\": its device settings changed") != NULL, "%s",
+			err.msg);
+	ck_assert_ptr_eq(sg_dp_conf(t.dp), running);
+	sg_conf_free(conf);
+	free(text);
+	run_steps(&t, after, SG_ARRAY_SIZE(after));
+	t_close(&t);
+}
+END_TEST
+
 START_TEST(rule_change_unrelated)
 {
 	/* A change that leaves both ports' lists as they were never disturbs the connection
@@ -1902,6 +1941,7 @@ main(void)
 	tcase_add_test(pipeline, rule_change_pickup);
 	tcase_add_test(pipeline, rule_change_keep_established);
 	tcase_add_test(pipeline, rule_change_unrelated);
+	tcase_add_test(pipeline, apply_refused);
 	tcase_add_test(pipeline, port_limits);
 	tcase_add_test(pipeline, port_removed_forgets_connections);
 	tcase_add_test(pipeline, engine_sg);
