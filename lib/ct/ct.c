@@ -430,8 +430,6 @@ ct_icmp_error_conn(const struct sg_ct *ct, const struct ct_pkt *p, uint32_t now3
 
 /* ---- Per-packet processing ---- */
 
-/* Run packet 'p' through connection 'c'. Returns false when the entry turned out to be gone
- * (dead, expired or renewed): the packet then has no connection. */
 /* Whether a packet travelling in 'dir' of 'c' goes between the connection's own ports. */
 static inline bool
 ct_path_ok(const struct sg_conn *c, int dir, const struct sg_ct_path *path)
@@ -455,7 +453,11 @@ ct_wrong_path(struct sg_conn *c, int dir, struct sg_ct_verdict *v)
 	v->reason = SG_DROP_CT_WRONG_PATH;
 }
 
-/* Inline: in the burst loop its call and register saves cost more than the fast path saves. */
+/*
+ * Run packet 'p' through connection 'c'. Returns false when the entry turned out to be gone
+ * (dead, expired, forgotten or renewed): the packet then has no connection. Inline: in the
+ * burst loop its call and register saves cost more than the fast path saves.
+ */
 static __rte_always_inline bool
 ct_conn_packet(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *p,
 		const struct sg_ct_path *path, uint32_t now32, struct sg_ct_verdict *v)
