@@ -112,7 +112,9 @@ port_limits(struct dp_worker *w, const struct dp_gen *gen, uint16_t vport)
 static bool
 finish_check(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, const struct dp_check *c)
 {
-	enum sg_drop_reason reason = dp_check_verdict(w, gen, c);
+	/* A new connection counts once it exists: packets of one burst racing to create it
+	 * would each count it again. */
+	enum sg_drop_reason reason = dp_check_verdict(w, gen, c, c->kind == DP_CHECK_RECHECK);
 	struct sg_ct *ct = w->dp->params.ct;
 	struct sg_ct_origin origin;
 	struct sg_ct_verdict v;
@@ -128,6 +130,8 @@ finish_check(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, const s
 			break;
 		make_origin(gen, c, &origin);
 		rc = sg_ct_commit(ct, w->id, w->pkts[c->pkt], &w->meta[c->pkt], &origin, w->now_ms, &v);
+		if (rc == 0)
+			dp_check_count_accept(w, gen, c);
 		if (rc == -EEXIST && verdict_reason(&v) == SG_DROP_NONE)
 			rc = 0; /* another packet of the burst, or another worker, created it first */
 		if (rc == 0) {

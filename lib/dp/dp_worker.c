@@ -488,29 +488,61 @@ dp_classify_checks(struct dp_worker *w, const struct dp_gen *gen, uint16_t n)
 	}
 }
 
-/*
- * Verdict of a classified check; counts the deciding rules. Returns SG_DROP_NONE to accept.
- * The confirmation of a mid-stream pickup counts nothing: the packet that created the
- * connection was counted, and a hit stands for one connection admitted or denied.
- */
-enum sg_drop_reason
-dp_check_verdict(struct dp_worker *w, const struct dp_gen *gen, const struct dp_check *c)
+/* The hit counters of the rules deciding check 'c': egress, ingress (NULL where none did). */
+static inline void
+check_hits(struct dp_worker *w, const struct dp_gen *gen, const struct dp_check *c,
+		uint64_t **egress, uint64_t **ingress)
 {
 	uint64_t *hits = gen->rule_hits + (size_t)w->id * dp_gen_hits_row(gen);
 	const struct dp_vport *s = &gen->vports[c->sender], *r = &gen->vports[c->receiver];
-	uint64_t one = c->kind == DP_CHECK_PICKUP ? 0 : 1;
 
-	if (c->pos[SG_DIR_EGRESS] != 0) {
-		hits[s->rule_id[SG_DIR_EGRESS][c->pos[SG_DIR_EGRESS]]] += one;
-		if (s->action[SG_DIR_EGRESS][c->pos[SG_DIR_EGRESS]] != SG_ACTION_ACCEPT)
-			return SG_DROP_ACL_EGRESS;
+	*egress = c->pos[SG_DIR_EGRESS] != 0 ?
+			&hits[s->rule_id[SG_DIR_EGRESS][c->pos[SG_DIR_EGRESS]]] : NULL;
+	*ingress = c->pos[SG_DIR_INGRESS] != 0 ?
+			&hits[r->rule_id[SG_DIR_INGRESS][c->pos[SG_DIR_INGRESS]]] : NULL;
+}
+
+/*
+ * Verdict of a classified check. A refusal counts the rules that decided it (the egress rule
+ * that let it out, if any, and the one that refused it); an acceptance counts them only with
+ * 'count_accept'. A hit stands for one connection admitted or denied: the confirmation of a
+ * mid-stream pickup counts nothing (the packet that created the connection was counted).
+ */
+enum sg_drop_reason
+dp_check_verdict(struct dp_worker *w, const struct dp_gen *gen, const struct dp_check *c,
+		bool count_accept)
+{
+	const struct dp_vport *s = &gen->vports[c->sender], *r = &gen->vports[c->receiver];
+	uint64_t one = c->kind == DP_CHECK_PICKUP ? 0 : 1;
+	uint64_t *egress, *ingress;
+
+	check_hits(w, gen, c, &egress, &ingress);
+	if (egress != NULL && s->action[SG_DIR_EGRESS][c->pos[SG_DIR_EGRESS]] != SG_ACTION_ACCEPT) {
+		*egress += one;
+		return SG_DROP_ACL_EGRESS;
 	}
-	if (c->pos[SG_DIR_INGRESS] != 0) {
-		hits[r->rule_id[SG_DIR_INGRESS][c->pos[SG_DIR_INGRESS]]] += one;
-		if (r->action[SG_DIR_INGRESS][c->pos[SG_DIR_INGRESS]] != SG_ACTION_ACCEPT)
-			return SG_DROP_ACL_INGRESS;
+	if (ingress != NULL &&
+			r->action[SG_DIR_INGRESS][c->pos[SG_DIR_INGRESS]] != SG_ACTION_ACCEPT) {
+		if (egress != NULL)
+			*egress += one;
+		*ingress += one;
+		return SG_DROP_ACL_INGRESS;
 	}
+	if (count_accept)
+		dp_check_count_accept(w, gen, c);
 	return SG_DROP_NONE;
+}
+
+void
+dp_check_count_accept(struct dp_worker *w, const struct dp_gen *gen, const struct dp_check *c)
+{
+	uint64_t *egress, *ingress;
+
+	check_hits(w, gen, c, &egress, &ingress);
+	if (egress != NULL)
+		(*egress)++;
+	if (ingress != NULL)
+		(*ingress)++;
 }
 
 /* Why a port did not take packets: a VM that went away is not a full queue (for the operator). */
@@ -590,7 +622,8 @@ stage_stateless(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint
 		w->cl[k] = (struct dp_check){.pkt = k, .sender = in, .receiver = w->dst[k]};
 	dp_classify_checks(w, gen, n);
 	for (uint16_t k = 0; k < n; k++) {
-		enum sg_drop_reason reason = dp_check_verdict(w, gen, &w->cl[k]);
+		/* Stateless: every packet is a decision, and counts. */
+		enum sg_drop_reason reason = dp_check_verdict(w, gen, &w->cl[k], true);
 
 		if (reason != SG_DROP_NONE) {
 			if (w->fl_ring != NULL)

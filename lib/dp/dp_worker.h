@@ -181,9 +181,12 @@ void dp_frag_flush(struct dp_worker *w, const struct dp_gen *gen);
 
 /* Classify w->cl[0..n): fills each check's deciding positions. */
 void dp_classify_checks(struct dp_worker *w, const struct dp_gen *gen, uint16_t n);
-/* Verdict of a classified check, counting the deciding rules; SG_DROP_NONE accepts. */
+/* Verdict of a classified check, counting the deciding rules (accepting ones only with
+ * 'count_accept'); SG_DROP_NONE accepts. */
 enum sg_drop_reason dp_check_verdict(struct dp_worker *w, const struct dp_gen *gen,
-		const struct dp_check *c);
+		const struct dp_check *c, bool count_accept);
+/* Count the rules that accepted check 'c' (a connection the fw engine created for it). */
+void dp_check_count_accept(struct dp_worker *w, const struct dp_gen *gen, const struct dp_check *c);
 
 /* Run one received burst (already in w->pkts) from vport 'in' through the engine. */
 void dp_worker_process(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t n);

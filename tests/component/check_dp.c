@@ -1046,6 +1046,36 @@ START_TEST(udp_icmp)
 }
 END_TEST
 
+/* A burst holding several packets of one new flow creates one connection and counts one hit:
+ * the packets after the first find it made (-EEXIST) and pass without counting again. */
+START_TEST(burst_of_one_new_flow_counts_once)
+{
+	struct t_pkt pkts[4];
+	struct rte_mbuf *out[8];
+	uint64_t before[MAX_RULES], after[MAX_RULES];
+	uint32_t n_rules, rule = 0;
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	for (int i = 0; i < 4; i++)
+		t_build("b1", &udp_query, NULL, &pkts[i]);
+	n_rules = t_hits(&t, before);
+	t_send(&t, "b1", pkts, 4);
+	t_hits(&t, after);
+	ck_assert_uint_eq(t_sent(&t, "a1", out, 8), 4);
+	rte_pktmbuf_free_bulk(out, 4);
+	for (uint32_t r = 0; r < n_rules; r++) {
+		uint64_t want = before[r];
+
+		if (r == t_rule_id(&t, "sg-a rule 2") || r == t_rule_id(&t, EGRESS_B))
+			want++, rule++;
+		ck_assert_msg(after[r] == want, "rule %u has %lu hits, want %lu", r, after[r], want);
+	}
+	ck_assert_uint_eq(rule, 2);
+	t_close(&t);
+}
+END_TEST
+
 /* ---- D9: a rule change re-checks established connections ---- */
 
 static const struct t_step established[] = {
@@ -1241,7 +1271,7 @@ START_TEST(port_limits)
 		{"its second", "b1", C(43002, 1, 0, SYN, 0), FWD("a1", NEW_HITS)},
 		{"its third", "b1", C(43003, 1, 0, SYN, 0), FWD("a1", NEW_HITS)},
 		{"a fourth within the same second exceeds b1's rate", "b1", C(43004, 1, 0, SYN, 0),
-			DROP(CT_PORT_RATE, NEW_HITS)},
+			DROP(CT_PORT_RATE, NULL)},
 		{"replies of b1's connections are not new connections", "a1",
 			S(43001, 5000, 2, SYN | ACK, 0), FWD("b1", NULL)},
 		{"its established connection keeps flowing", "b1", C(43001, 2, 5001, ACK, 0),
@@ -1249,15 +1279,15 @@ START_TEST(port_limits)
 		{"other ports are not limited by b1's rate", "a1", A1_TO_A2(43100),
 			FWD("a2", PEER_HITS)},
 		{"a third of a second later: not yet a whole token (3/s)", "b1",
-			C(43005, 1, 0, SYN, 0), DROP(CT_PORT_RATE, NEW_HITS), advance_333ms},
+			C(43005, 1, 0, SYN, 0), DROP(CT_PORT_RATE, NULL), advance_333ms},
 		{"one millisecond later there is one", "b1", C(43006, 1, 0, SYN, 0),
 			FWD("a1", NEW_HITS), advance_1ms},
-		{"and only one", "b1", C(43007, 1, 0, SYN, 0), DROP(CT_PORT_RATE, NEW_HITS)},
+		{"and only one", "b1", C(43007, 1, 0, SYN, 0), DROP(CT_PORT_RATE, NULL)},
 
 		{"a2's first open connection", "a2", A2_TO_A1(43201), FWD("a1", PEER_HITS)},
 		{"its second", "a2", A2_TO_A1(43202), FWD("a1", PEER_HITS)},
 		{"a third exceeds a2's maximum", "a2", A2_TO_A1(43203),
-			DROP(CT_PORT_LIMIT, PEER_HITS)},
+			DROP(CT_PORT_LIMIT, NULL)},
 		{"connections others open to a2 do not count against it", "a1", A1_TO_A2(43101),
 			FWD("a2", PEER_HITS)},
 		{"a2 answers them", "a2",
@@ -1300,7 +1330,7 @@ START_TEST(port_removed_forgets_connections)
 			FWD("a1", PEER_HITS)},
 		{"a new connection", "a2", A2_TO_A1(43203), FWD("a1", PEER_HITS)},
 		{"the maximum again counts from the new port's own", "a2", A2_TO_A1(43204),
-			DROP(CT_PORT_LIMIT, PEER_HITS)},
+			DROP(CT_PORT_LIMIT, NULL)},
 	};
 	struct t_dp t;
 	uint16_t a2_id;
@@ -1937,6 +1967,7 @@ main(void)
 	tcase_add_test(pipeline, admission);
 	tcase_add_test(pipeline, tcp_lifecycle);
 	tcase_add_test(pipeline, udp_icmp);
+	tcase_add_test(pipeline, burst_of_one_new_flow_counts_once);
 	tcase_add_test(pipeline, rule_change_blocks);
 	tcase_add_test(pipeline, rule_change_pickup);
 	tcase_add_test(pipeline, rule_change_keep_established);
