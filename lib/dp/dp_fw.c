@@ -1,6 +1,7 @@
 /* The fw engine's stateful stage: conntrack in bulk, classification only where the tracker has
  * no answer (new connections, connections admitted under an older policy, first replies of
- * mid-stream pickups, checked in the connection's original direction), then commit. Established traffic never reaches the classifier. */
+ * mid-stream pickups, checked in the connection's original direction), then commit.
+ * Established traffic never reaches the classifier. */
 #include <rte_branch_prediction.h>
 
 #include "dp_worker.h"
