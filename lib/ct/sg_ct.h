@@ -227,10 +227,10 @@ struct sg_ct_path {
  * a packet of a connection must travel between the connection's two ports, in its direction
  * (ESTABLISHED: origin in_port to out_port; REPLY and RELATED errors the other way); one that
  * does not gets SG_CT_INVALID with SG_DROP_CT_WRONG_PATH and leaves the connection untouched,
- * so a tracked 5-tuple cannot carry a packet to a third port. 'pkts' may be NULL or hold NULL entries (then TCP
- * options and ICMP error payloads are not read: no window scaling, no RELATED). Packets must be
- * well formed IPv4/IPv6 with meta->reason == SG_DROP_NONE and not non-first fragments;
- * others get SG_CT_INVALID with their reason.
+ * so a tracked 5-tuple cannot carry a packet to a third port. 'pkts' may be NULL or hold NULL
+ * entries (then TCP options and ICMP error payloads are not read: no window scaling, no
+ * RELATED). Packets must be well formed IPv4/IPv6 with meta->reason == SG_DROP_NONE and not
+ * non-first fragments; others get SG_CT_INVALID with their reason.
  * Returns the number of packets that belong to a connection (conn != NULL).
  */
 uint16_t sg_ct_process_burst(struct sg_ct *ct, unsigned int worker, struct rte_mbuf **pkts,

@@ -553,7 +553,8 @@ tx_drop_reason(const struct sg_port_dev *dev)
 }
 
 void
-dp_tx(struct dp_worker *w, const struct dp_gen *gen, uint16_t out, struct rte_mbuf **pkts, uint16_t n)
+dp_tx(struct dp_worker *w, const struct dp_gen *gen, uint16_t out, struct rte_mbuf **pkts,
+		uint16_t n)
 {
 	struct dp_port_counters *c = dp_counters(gen, out, w->id);
 	uint16_t sent = sg_port_tx(&gen->vports[out].port->dev, w->id, pkts, n);
