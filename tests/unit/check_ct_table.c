@@ -458,6 +458,53 @@ START_TEST(test_walk_and_counts)
 }
 END_TEST
 
+/* Paths: a connection's packets pass between its own two ports only, and a refused one moves
+ * nothing; a forgotten port's connections match nothing and leave its count. */
+START_TEST(test_paths_and_forget)
+{
+	struct sg_ct *ct = ct_test_create(100, false, true);
+	struct sg_pkt_meta q = ct_meta(host(4), server, IPPROTO_UDP, 44, 53);
+	struct sg_pkt_meta r = ct_meta(server, host(4), IPPROTO_UDP, 53, 44);
+	struct sg_ct_origin o = { .in_port = 7, .out_port = 8 };
+	const struct sg_ct_path fwd = {7, 8}, back = {8, 7}, elsewhere = {7, 9}, from_third = {9, 7};
+	struct sg_ct_stats st;
+	struct sg_ct_verdict v;
+
+	sg_ct_process_burst(ct, 0, NULL, &q, &fwd, &v, 1, 1);
+	ck_assert_int_eq(v.result, SG_CT_NEW);
+	ck_assert_int_eq(sg_ct_commit(ct, 0, NULL, &q, &o, 1, &v), 0);
+	ck_assert_uint_eq(sg_ct_port_connections(ct, 7), 1);
+	sg_ct_process_burst(ct, 0, NULL, &q, &elsewhere, &v, 1, 2);
+	ck_assert_int_eq(v.result, SG_CT_INVALID);
+	ck_assert_int_eq(v.reason, SG_DROP_CT_WRONG_PATH);
+	sg_ct_process_burst(ct, 0, NULL, &r, &from_third, &v, 1, 2);
+	ck_assert_int_eq(v.result, SG_CT_INVALID);
+	ck_assert_int_eq(v.reason, SG_DROP_CT_WRONG_PATH);
+	/* The refused reply did not answer the connection: the first true reply is still first. */
+	sg_ct_process_burst(ct, 0, NULL, &r, &back, &v, 1, 3);
+	ck_assert_int_eq(v.result, SG_CT_REPLY);
+	ck_assert(v.flags & SG_CT_VF_FIRST_REPLY);
+	sg_ct_process_burst(ct, 0, NULL, &q, &fwd, &v, 1, 4);
+	ck_assert_int_eq(v.result, SG_CT_ESTABLISHED);
+	/* No paths given: no check (the tracker on its own). */
+	sg_ct_process_burst(ct, 0, NULL, &q, NULL, &v, 1, 4);
+	ck_assert_int_eq(v.result, SG_CT_ESTABLISHED);
+
+	ck_assert_uint_eq(sg_ct_forget_port(ct, 9), 0);
+	ck_assert_uint_eq(sg_ct_forget_port(ct, 8), 1);
+	ck_assert_uint_eq(sg_ct_port_connections(ct, 7), 0);
+	ck_assert_uint_eq(sg_ct_forget_port(ct, 8), 0);
+	/* Its flow starts again: new, and the commit replaces the forgotten entry. */
+	sg_ct_process_burst(ct, 0, NULL, &q, &fwd, &v, 1, 5);
+	ck_assert_int_eq(v.result, SG_CT_NEW);
+	ck_assert_int_eq(sg_ct_commit(ct, 0, NULL, &q, &o, 5, &v), 0);
+	ck_assert_uint_eq(sg_ct_port_connections(ct, 7), 1);
+	sg_ct_stats_get(ct, &st);
+	ck_assert_uint_eq(st.entries, 1);
+	sg_ct_free(ct);
+}
+END_TEST
+
 START_TEST(test_memory_per_connection)
 {
 	struct sg_ct_params p;
@@ -653,6 +700,7 @@ ct_table_suite(void)
 	tcase_add_test(tc, test_commit_race);
 	tcase_add_test(tc, test_full_capacity_lookup);
 	tcase_add_test(tc, test_walk_and_counts);
+	tcase_add_test(tc, test_paths_and_forget);
 	tcase_add_test(tc, test_memory_per_connection);
 	tcase_add_test(tc, test_key_reference);
 	tcase_add_test(tc, test_sig_mask);
