@@ -7,23 +7,12 @@
 # real traffic still passes (and what was refused still is).
 set -u
 here=$(dirname "$0")
-# Names of our own (namespaces sgfwflwN-*, interfaces flwNv*), beside other tests' labs.
-SG_NS_ID=$(($$ % 100000))
-SG_NS_PREFIX=sgfwflw$SG_NS_ID
-SG_IF_PREFIX=flw${SG_NS_ID}v
 . "$here/lib.sh"
 . "$here/netns.sh"
 . "$here/seed_lab.sh"
 : "${SGFW:?path to sgfw}" "${SGFWCTL:?path to sgfwctl}" "${SG_SOURCE_ROOT:?source root}"
 
-missing=$(sg_netns_missing)
-if [ -n "$missing" ]; then
-	echo "SKIP: $missing"
-	exit 77
-fi
-tmp=$(mktemp -d "/tmp/sgfw-flw-e2e-$$-XXXXXX")
-trap 'sg_netns_cleanup; rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM HUP
+sg_netns_test_begin
 
 cat >"$tmp/planted-groups.conf" <<'CONF'
 # The seed's groups with two planted mistakes (tests/system/flowlog_netns_test.sh).

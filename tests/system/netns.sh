@@ -126,6 +126,14 @@ sg_netns_test_begin() {
 		exit 77
 	fi
 	tmp=$(mktemp -d)
-	trap 'sg_netns_cleanup; rm -rf "$tmp"' EXIT
+	trap sg_netns_test_end EXIT
 	trap 'exit 130' INT TERM HUP
+}
+
+# At exit: the test's own clean-up (a function sg_test_cleanup, when it defines one), the lab,
+# then $tmp (kept, and said so, with SG_KEEP=1).
+sg_netns_test_end() {
+	declare -F sg_test_cleanup >/dev/null && sg_test_cleanup
+	sg_netns_cleanup
+	if [ -n "${SG_KEEP:-}" ]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
 }

@@ -9,27 +9,16 @@
 set -u
 here=$(dirname "$0")
 . "$here/lib.sh"
-SG_NS_ID=$(( ($$ + RANDOM) % 100000 ))
-SG_NS_PREFIX=sgfw-flt$SG_NS_ID
-SG_IF_PREFIX=flt${SG_NS_ID}v
 . "$here/netns.sh"
 . "$here/seed_lab.sh"
 : "${SGFW:?path to sgfw}" "${SGFWCTL:?path to sgfwctl}" "${SG_SOURCE_ROOT:?source root}"
 
-missing=$(sg_netns_missing)
-if [ -n "$missing" ]; then
-	echo "SKIP: $missing"
-	exit 77
-fi
-tmp=$(mktemp -d)
-cleanup() {
-	sg_netns_cleanup
-	# A killed sgfw cannot remove its EAL runtime directory.
+# A killed sgfw cannot remove its EAL runtime directory.
+sg_test_cleanup() {
 	[ -n "${crashed_pid:-}" ] && rm -rf "/var/run/dpdk/sgfw-$crashed_pid"
-	if [ -n "${SG_KEEP:-}" ]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
+	return 0
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+sg_netns_test_begin
 
 SG_LAB_CONTROL="persist = true;"
 sg_lab_start "$tmp" || { sg_fail "sgfw starts"; sg_finish; exit 1; }

@@ -9,32 +9,16 @@
 set -u
 here=$(dirname "$0")
 . "$here/lib.sh"
-SG_NS_ID=$(( ($$ + RANDOM) % 100000 ))
-SG_NS_PREFIX=sgfw-flt$SG_NS_ID
-SG_IF_PREFIX=flt${SG_NS_ID}v
 . "$here/netns.sh"
 . "$here/testpmd_vm.sh"
 : "${SGFW:?path to sgfw}" "${SGFWCTL:?path to sgfwctl}" "${SG_SOURCE_ROOT:?source root}"
 
-missing=$(sg_netns_missing)
 TESTPMD=${TESTPMD:-$(command -v dpdk-testpmd)}
-[ -z "$missing" ] && [ -z "$TESTPMD" ] && missing="needs dpdk-testpmd (Debian package dpdk)"
-if [ -n "$missing" ]; then
-	echo "SKIP: $missing"
-	exit 77
-fi
-
-tmp=$(mktemp -d)
-SG_VM_DIR=$tmp
 SG_VM_PREFIX="sgfw-flt$SG_NS_ID"
-cleanup() {
-	sg_tpmd_cleanup
-	sg_netns_cleanup
-	rm -rf "/dev/shm/$SG_VM_PREFIX"* "/var/run/dpdk/$SG_VM_PREFIX"* 2>/dev/null
-	if [ -n "${SG_KEEP:-}" ]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+# The VMs, and the EAL files their kill leaves behind.
+sg_test_cleanup() { sg_tpmd_cleanup; }
+sg_netns_test_begin "$([ -n "$TESTPMD" ] || echo "needs dpdk-testpmd (Debian package dpdk)")"
+SG_VM_DIR=$tmp
 
 sg_vm_add web1 52:54:00:02:00:0b 10.2.0.11/24 10.2.0.1 &&
 	sg_vm_add db1 52:54:00:01:00:0b 10.1.0.11/24 10.1.0.1 ||
