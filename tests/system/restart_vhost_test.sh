@@ -81,26 +81,6 @@ start_sgfw() {
 	cat "$tmp/sgfw.log" >&2
 	return 1
 }
-# snap NAME / count NAME PORT FIELD: as in vm_reconnect_test.sh (awk: python starts slowly).
-snap() { ctl stats >"$tmp/snap-$1.txt"; }
-count() {
-	awk -v port="$2" -v field="$3" '
-		/^RULE HITS/ { exit }
-		/^PORT / { next }
-		/^[^ ]/ { cur = $1; if (cur == port) { v["rx_packets"] = $2; v["tx_packets"] = $3; v["drops"] = $6 } }
-		/^    drop / { if (cur == port) v[$2] = $3 }
-		END { print (field in v) ? v[field] : 0 }' "$tmp/snap-$1.txt"
-}
-delta() { echo $(( $(count "$2" "$3" "$4") - $(count "$1" "$3" "$4") )); }
-link() { ctl ports | awk -v port="$1" '$5 == port { print ($1 == "up") ? "true" : "false" }'; }
-wait_link() {
-	local i
-	for i in $(seq 150); do
-		[ "$(link "$1")" = "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # The running policy (-s SOCKET) or the file's (-c FILE): the ports' combined rules.
 policy() {
 	local port

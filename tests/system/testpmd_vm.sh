@@ -116,3 +116,32 @@ sg_tpmd_cleanup() {
 	SG_VM_PIDS=()
 	rm -rf "/dev/shm/$SG_VM_PREFIX"* "/var/run/dpdk/$SG_VM_PREFIX"* 2>/dev/null
 }
+
+# Counters of the switch under test, for the vhost tests (they define ctl and $tmp).
+# snap NAME: keep one reading of every counter (sgfwctl stats); count NAME PORT FIELD reads it
+# back (FIELD: rx_packets, tx_packets, drops, or a drop reason; 0 when never counted). awk, not
+# python: starting python takes more than a second on a machine this busy.
+snap() { ctl stats >"$tmp/snap-$1.txt"; }
+count() {
+	awk -v port="$2" -v field="$3" '
+		/^RULE HITS/ { exit }
+		/^PORT / { next }
+		/^[^ ]/ { cur = $1; if (cur == port) { v["rx_packets"] = $2; v["tx_packets"] = $3; v["drops"] = $6 } }
+		/^    drop / { if (cur == port) v[$2] = $3 }
+		END { print (field in v) ? v[field] : 0 }' "$tmp/snap-$1.txt"
+}
+# delta FROM TO PORT FIELD
+delta() { echo $(( $(count "$2" "$3" "$4") - $(count "$1" "$3" "$4") )); }
+# link PORT: true or false, from sgfwctl ports.
+link() {
+	ctl ports | awk -v port="$1" '$5 == port { print ($1 == "up") ? "true" : "false" }'
+}
+# wait_link PORT true|false: up to 15 s.
+wait_link() {
+	local i
+	for i in $(seq 150); do
+		[ "$(link "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -67,33 +67,6 @@ if ! ctl status >/dev/null 2>&1; then
 	exit 1
 fi
 
-# snap NAME: keep one reading of every counter (sgfwctl stats); count NAME PORT FIELD reads it
-# back (FIELD: rx_packets, tx_packets, drops, or a drop reason; 0 when never counted). awk, not
-# python: starting python takes more than a second on a machine this busy.
-snap() { ctl stats >"$tmp/snap-$1.txt"; }
-count() {
-	awk -v port="$2" -v field="$3" '
-		/^RULE HITS/ { exit }
-		/^PORT / { next }
-		/^[^ ]/ { cur = $1; if (cur == port) { v["rx_packets"] = $2; v["tx_packets"] = $3; v["drops"] = $6 } }
-		/^    drop / { if (cur == port) v[$2] = $3 }
-		END { print (field in v) ? v[field] : 0 }' "$tmp/snap-$1.txt"
-}
-# delta FROM TO PORT FIELD
-delta() { echo $(( $(count "$2" "$3" "$4") - $(count "$1" "$3" "$4") )); }
-# link PORT: true or false, from sgfwctl ports.
-link() {
-	ctl ports | awk -v port="$1" '$5 == port { print ($1 == "up") ? "true" : "false" }'
-}
-# wait_link PORT true|false: up to 15 s.
-wait_link() {
-	local i
-	for i in $(seq 150); do
-		[ "$(link "$1")" = "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # rising WHAT A B: B > A.
 rising() {
 	if [ "$3" -gt "$2" ]; then sg_pass "$1 ($2 -> $3)"; else sg_fail "$1 ($2 -> $3)"; fi
