@@ -102,6 +102,31 @@ set_ip(struct sg_ip *ip, uint8_t family, const void *bytes)
 }
 
 /*
+ * True when the option-less IPv4 header at 'ip' carries a correct checksum: the one's
+ * complement sum of its ten 16-bit words, checksum included, is 0xffff. rte_ipv4_cksum() sums
+ * them one by one (some 57 instructions a packet); five 32-bit words summed in 64 bits and
+ * folded give the same answer in a third of that. The folds keep the value modulo 0xffff
+ * (2^16 == 1) and keep it non-zero unless every word is zero, as rte_raw_cksum()'s do, and
+ * 0xffff is the same in either byte order (RFC 1071 2(B)), so the words need no swapping.
+ */
+static inline bool
+ipv4_cksum_ok(const struct rte_ipv4_hdr *ip)
+{
+	const uint8_t *p = (const uint8_t *)ip;
+	uint32_t w[5];
+	uint64_t sum;
+
+	/* Written out: GCC at -O2 keeps a loop here, which costs as much as the sums. */
+	memcpy(w, p, sizeof(w));
+	sum = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	/* Below 2^35, then below 2^16 + 2^19, 0xffff + 9 and at last at most 0xffff. */
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+/*
  * Linux drops these in ip_route_input_slow() ("martian" source or destination): a source
  * that is multicast, the limited broadcast or loopback, and a destination that is loopback
  * or in 0.0.0.0/8. The unspecified source 0.0.0.0 stays valid: DHCP discovery uses it (D14).
@@ -357,8 +382,8 @@ parse_ipv4(const struct rte_mbuf *m, struct sg_pkt_meta *meta, uint32_t off)
 	total = rte_be_to_cpu_16(ip->total_length);
 	if (total < sizeof(*ip) || off + total > rte_pktmbuf_pkt_len(m))
 		return drop(meta, SG_DROP_IP_TOTAL_LEN);
-	/* Summing a header that carries its checksum gives 0xffff, so the complement is 0. */
-	if (rte_ipv4_cksum(ip) != 0)
+	/* The header is 20 bytes here: options were refused above. */
+	if (!ipv4_cksum_ok(ip))
 		return drop(meta, SG_DROP_IP_CHECKSUM);
 
 	meta->proto = ip->next_proto_id;
