@@ -543,6 +543,20 @@ parse_arp(const struct rte_mbuf *m, struct sg_pkt_meta *meta, uint32_t off)
 }
 
 /*
+ * Zero the whole record, padding included (the tests compare records with memcmp). One
+ * memset of its 108 bytes becomes "rep stosq" with GCC's generic tuning, whose start-up alone
+ * costs more cycles than parsing an Ethernet, IPv4 and TCP header; memsets of at most 64 bytes
+ * are expanded into plain 16-byte stores.
+ */
+static inline void
+meta_clear(struct sg_pkt_meta *meta)
+{
+	RTE_BUILD_BUG_ON(sizeof(*meta) <= 64 || sizeof(*meta) > 128);
+	memset(meta, 0, 64);
+	memset((uint8_t *)meta + 64, 0, sizeof(*meta) - 64);
+}
+
+/*
  * One packet. Up to two VLAN tags (802.1Q 0x8100 or 802.1ad 0x88a8 in either position);
  * the outer TCI is kept. The legacy QinQ TPIDs (0x9100, ...) are just unknown ethertypes, and
  * hardware-stripped tags (RTE_MBUF_F_RX_VLAN_STRIPPED) are not looked at: sgfw's ports leave
@@ -555,7 +569,7 @@ parse_one(const struct rte_mbuf *m, struct sg_pkt_meta *meta)
 	uint32_t off = sizeof(*eth);
 	uint16_t type;
 
-	memset(meta, 0, sizeof(*meta));
+	meta_clear(meta);
 	eth = pkt_hdr(m, 0, sizeof(*eth));
 	if (eth == NULL)
 		return drop(meta, SG_DROP_L2_TRUNCATED);
