@@ -76,13 +76,38 @@ drop(struct sg_pkt_meta *meta, enum sg_drop_reason reason)
 	return reason;
 }
 
+/*
+ * Network to host order. DPDK's rte_be_to_cpu_16/32 of a variable are inline assembly on x86
+ * (xchgb, bswap) that the compiler cannot merge with the load or schedule around; the
+ * builtins give the same values and let it.
+ */
+static inline uint16_t
+ntoh16(rte_be16_t v)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	return __builtin_bswap16(v);
+#else
+	return v;
+#endif
+}
+
+static inline uint32_t
+ntoh32(rte_be32_t v)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	return __builtin_bswap32(v);
+#else
+	return v;
+#endif
+}
+
 static inline uint16_t
 be16(const void *p)
 {
 	rte_be16_t v;
 
 	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_16(v);
+	return ntoh16(v);
 }
 
 static inline uint32_t
@@ -91,7 +116,7 @@ be32(const void *p)
 	rte_be32_t v;
 
 	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_32(v);
+	return ntoh32(v);
 }
 
 static inline void
@@ -303,11 +328,11 @@ parse_l4(const struct rte_mbuf *m, struct sg_pkt_meta *meta, uint32_t off, bool 
 					SG_DROP_TCP_HEADER_LEN);
 		if (pkt_hdr(m, off, len) == NULL)
 			return drop(meta, SG_DROP_L4_TRUNCATED);
-		meta->sport = rte_be_to_cpu_16(tcp->src_port);
-		meta->dport = rte_be_to_cpu_16(tcp->dst_port);
-		meta->tcp_seq = rte_be_to_cpu_32(tcp->sent_seq);
-		meta->tcp_ack = rte_be_to_cpu_32(tcp->recv_ack);
-		meta->tcp_win = rte_be_to_cpu_16(tcp->rx_win);
+		meta->sport = ntoh16(tcp->src_port);
+		meta->dport = ntoh16(tcp->dst_port);
+		meta->tcp_seq = ntoh32(tcp->sent_seq);
+		meta->tcp_ack = ntoh32(tcp->recv_ack);
+		meta->tcp_win = ntoh16(tcp->rx_win);
 		meta->tcp_flags = tcp->tcp_flags;
 		meta->tcp_hdr_len = (uint8_t)len;
 		if (sg_pkt_tcp_flags_invalid(tcp->tcp_flags))
@@ -320,14 +345,14 @@ parse_l4(const struct rte_mbuf *m, struct sg_pkt_meta *meta, uint32_t off, bool 
 		udp = pkt_hdr(m, off, sizeof(*udp));
 		if (udp == NULL)
 			return drop(meta, SG_DROP_L4_TRUNCATED);
-		meta->sport = rte_be_to_cpu_16(udp->src_port);
-		meta->dport = rte_be_to_cpu_16(udp->dst_port);
+		meta->sport = ntoh16(udp->src_port);
+		meta->dport = ntoh16(udp->dst_port);
 		/*
 		 * As Linux's __udp4_lib_rcv(): the UDP length may not exceed what the IP length
 		 * leaves, nor be below the header (IPv6 jumbograms, length 0, never fit a frame).
 		 * A first fragment holds only part of the datagram the length describes.
 		 */
-		len = rte_be_to_cpu_16(udp->dgram_len);
+		len = ntoh16(udp->dgram_len);
 		if (len < sizeof(*udp) || (meta->frag == SG_FRAG_NONE && len > meta->l4_len))
 			return drop(meta, SG_DROP_L4_TRUNCATED);
 		return SG_DROP_NONE;
@@ -379,7 +404,7 @@ parse_ipv4(const struct rte_mbuf *m, struct sg_pkt_meta *meta, uint32_t off)
 		return drop(meta, SG_DROP_IP_HEADER_LEN);
 	if ((ip->version_ihl & 0x0f) > 5)
 		return drop(meta, SG_DROP_IP_OPTIONS);
-	total = rte_be_to_cpu_16(ip->total_length);
+	total = ntoh16(ip->total_length);
 	if (total < sizeof(*ip) || off + total > rte_pktmbuf_pkt_len(m))
 		return drop(meta, SG_DROP_IP_TOTAL_LEN);
 	/* The header is 20 bytes here: options were refused above. */
@@ -392,16 +417,16 @@ parse_ipv4(const struct rte_mbuf *m, struct sg_pkt_meta *meta, uint32_t off)
 	meta->l4_len = (uint16_t)(total - sizeof(*ip));
 	set_ip(&meta->src, SG_AF_INET, &ip->src_addr);
 	set_ip(&meta->dst, SG_AF_INET, &ip->dst_addr);
-	if (ipv4_addr_invalid(rte_be_to_cpu_32(ip->src_addr), rte_be_to_cpu_32(ip->dst_addr)))
+	if (ipv4_addr_invalid(ntoh32(ip->src_addr), ntoh32(ip->dst_addr)))
 		return drop(meta, SG_DROP_IP_ADDRESS);
 
-	frag = rte_be_to_cpu_16(ip->fragment_offset);
+	frag = ntoh16(ip->fragment_offset);
 	if ((frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0) {
 		meta->frag_offset = (uint16_t)((frag & RTE_IPV4_HDR_OFFSET_MASK) *
 				RTE_IPV4_HDR_OFFSET_UNITS);
 		meta->frag_more = (frag & RTE_IPV4_HDR_MF_FLAG) != 0;
 		meta->frag = meta->frag_offset == 0 ? SG_FRAG_FIRST : SG_FRAG_LATER;
-		meta->frag_id = rte_be_to_cpu_16(ip->packet_id);
+		meta->frag_id = ntoh16(ip->packet_id);
 		if (check_frag(meta, sizeof(*ip), meta->l4_len) != SG_DROP_NONE)
 			return meta->reason;
 	}
@@ -440,10 +465,10 @@ parse_ipv6(const struct rte_mbuf *m, struct sg_pkt_meta *meta, uint32_t off)
 
 	if (ip == NULL)
 		return drop(meta, SG_DROP_IP_TRUNCATED);
-	if (rte_be_to_cpu_32(ip->vtc_flow) >> 28 != 6)
+	if (ntoh32(ip->vtc_flow) >> 28 != 6)
 		return drop(meta, SG_DROP_IP_VERSION);
 	pos = off + sizeof(*ip);
-	end = pos + rte_be_to_cpu_16(ip->payload_len);
+	end = pos + ntoh16(ip->payload_len);
 	if (end > rte_pktmbuf_pkt_len(m))
 		return drop(meta, SG_DROP_IP_TOTAL_LEN);
 
@@ -528,7 +553,7 @@ parse_arp(const struct rte_mbuf *m, struct sg_pkt_meta *meta, uint32_t off)
 
 	if (arp == NULL)
 		return drop(meta, SG_DROP_ARP_MALFORMED);
-	op = rte_be_to_cpu_16(arp->arp_opcode);
+	op = ntoh16(arp->arp_opcode);
 	if (arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
 			arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
 			arp->arp_hlen != RTE_ETHER_ADDR_LEN || arp->arp_plen != 4 ||
@@ -573,7 +598,7 @@ parse_one(const struct rte_mbuf *m, struct sg_pkt_meta *meta)
 	eth = pkt_hdr(m, 0, sizeof(*eth));
 	if (eth == NULL)
 		return drop(meta, SG_DROP_L2_TRUNCATED);
-	type = rte_be_to_cpu_16(eth->ether_type);
+	type = ntoh16(eth->ether_type);
 	while (type == RTE_ETHER_TYPE_VLAN || type == RTE_ETHER_TYPE_QINQ) {
 		const struct rte_vlan_hdr *vlan;
 
@@ -583,8 +608,8 @@ parse_one(const struct rte_mbuf *m, struct sg_pkt_meta *meta)
 		if (vlan == NULL)
 			return drop(meta, SG_DROP_L2_TRUNCATED);
 		if (meta->n_vlans++ == 0)
-			meta->vlan_tci = rte_be_to_cpu_16(vlan->vlan_tci);
-		type = rte_be_to_cpu_16(vlan->eth_proto);
+			meta->vlan_tci = ntoh16(vlan->vlan_tci);
+		type = ntoh16(vlan->eth_proto);
 		off += sizeof(*vlan);
 	}
 	meta->l2_len = (uint8_t)off;
