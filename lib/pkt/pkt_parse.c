@@ -54,19 +54,36 @@ static const bool tcp_flags_valid[TCP_FLAGS_CHECKED + 1] = {
 	[SG_TCP_ACK | SG_TCP_URG] = true,
 };
 
-bool
-sg_pkt_tcp_flags_invalid(uint8_t flags)
+static inline bool
+tcp_flags_invalid(uint8_t flags)
 {
 	return !tcp_flags_valid[flags & TCP_FLAGS_CHECKED];
 }
 
+bool
+sg_pkt_tcp_flags_invalid(uint8_t flags)
+{
+	return tcp_flags_invalid(flags);
+}
+
+/*
+ * What the parser needs of the mbuf, read once per packet and passed by value: to the
+ * compiler every byte stored into the record may alias the mbuf, so reading these through the
+ * mbuf at each header would load them again after every store.
+ */
+struct pkt_seg {
+	const uint8_t *data; /**< The first segment's data. */
+	uint32_t data_len;   /**< Its length. */
+	uint32_t pkt_len;    /**< The whole packet's length, all segments. */
+};
+
 /* 'len' bytes at 'off' of the first segment, or NULL when they are not all there. */
 static inline const void *
-pkt_hdr(const struct rte_mbuf *m, uint32_t off, uint32_t len)
+pkt_hdr(struct pkt_seg m, uint32_t off, uint32_t len)
 {
-	if (off + len > rte_pktmbuf_data_len(m))
+	if (off + len > m.data_len)
 		return NULL;
-	return rte_pktmbuf_mtod_offset(m, const void *, off);
+	return m.data + off;
 }
 
 static inline enum sg_drop_reason
@@ -251,7 +268,7 @@ icmp4_is_query(uint8_t type)
  * ND_MAX_OPTIONS options are looked at, which is plenty for real messages.
  */
 static enum sg_drop_reason
-parse_nd(const struct rte_mbuf *m, struct sg_pkt_meta *meta, uint32_t off, bool frag_hdr)
+parse_nd(struct pkt_seg m, struct sg_pkt_meta *meta, uint32_t off, bool frag_hdr)
 {
 	const uint8_t want = meta->sport == SG_ND_SOLICIT ? ND_OPT_SLLA : ND_OPT_TLLA;
 	const uint8_t *nd;
@@ -298,7 +315,7 @@ parse_nd(const struct rte_mbuf *m, struct sg_pkt_meta *meta, uint32_t off, bool 
  * says an IPv6 fragment header was present (atomic fragments included).
  */
 static enum sg_drop_reason
-parse_l4(const struct rte_mbuf *m, struct sg_pkt_meta *meta, uint32_t off, bool frag_hdr)
+parse_l4(struct pkt_seg m, struct sg_pkt_meta *meta, uint32_t off, bool frag_hdr)
 {
 	/* The header must sit whole in a first fragment (RFC 1858, RFC 7112). */
 	const enum sg_drop_reason short_reason =
@@ -335,7 +352,7 @@ parse_l4(const struct rte_mbuf *m, struct sg_pkt_meta *meta, uint32_t off, bool 
 		meta->tcp_win = ntoh16(tcp->rx_win);
 		meta->tcp_flags = tcp->tcp_flags;
 		meta->tcp_hdr_len = (uint8_t)len;
-		if (sg_pkt_tcp_flags_invalid(tcp->tcp_flags))
+		if (tcp_flags_invalid(tcp->tcp_flags))
 			return drop(meta, SG_DROP_TCP_FLAGS);
 		return SG_DROP_NONE;
 
@@ -391,7 +408,7 @@ parse_l4(const struct rte_mbuf *m, struct sg_pkt_meta *meta, uint32_t off, bool 
  * also keeps the header at 20 bytes for the checksum and every later stage.
  */
 static enum sg_drop_reason
-parse_ipv4(const struct rte_mbuf *m, struct sg_pkt_meta *meta, uint32_t off)
+parse_ipv4(struct pkt_seg m, struct sg_pkt_meta *meta, uint32_t off)
 {
 	const struct rte_ipv4_hdr *ip = pkt_hdr(m, off, sizeof(*ip));
 	uint32_t total, frag;
@@ -405,7 +422,7 @@ parse_ipv4(const struct rte_mbuf *m, struct sg_pkt_meta *meta, uint32_t off)
 	if ((ip->version_ihl & 0x0f) > 5)
 		return drop(meta, SG_DROP_IP_OPTIONS);
 	total = ntoh16(ip->total_length);
-	if (total < sizeof(*ip) || off + total > rte_pktmbuf_pkt_len(m))
+	if (total < sizeof(*ip) || off + total > m.pkt_len)
 		return drop(meta, SG_DROP_IP_TOTAL_LEN);
 	/* The header is 20 bytes here: options were refused above. */
 	if (!ipv4_cksum_ok(ip))
@@ -456,7 +473,7 @@ ipv6_is_ext(uint8_t nh)
  * the same way, as Linux does, rather than walked.
  */
 static enum sg_drop_reason
-parse_ipv6(const struct rte_mbuf *m, struct sg_pkt_meta *meta, uint32_t off)
+parse_ipv6(struct pkt_seg m, struct sg_pkt_meta *meta, uint32_t off)
 {
 	const struct rte_ipv6_hdr *ip = pkt_hdr(m, off, sizeof(*ip));
 	uint32_t pos, end;
@@ -469,7 +486,7 @@ parse_ipv6(const struct rte_mbuf *m, struct sg_pkt_meta *meta, uint32_t off)
 		return drop(meta, SG_DROP_IP_VERSION);
 	pos = off + sizeof(*ip);
 	end = pos + ntoh16(ip->payload_len);
-	if (end > rte_pktmbuf_pkt_len(m))
+	if (end > m.pkt_len)
 		return drop(meta, SG_DROP_IP_TOTAL_LEN);
 
 	meta->ttl = ip->hop_limits;
@@ -546,7 +563,7 @@ parse_ipv6(const struct rte_mbuf *m, struct sg_pkt_meta *meta, uint32_t off)
 
 /* Sender and target of an ARP request or reply for IPv4 over Ethernet; nothing else. */
 static enum sg_drop_reason
-parse_arp(const struct rte_mbuf *m, struct sg_pkt_meta *meta, uint32_t off)
+parse_arp(struct pkt_seg m, struct sg_pkt_meta *meta, uint32_t off)
 {
 	const struct rte_arp_hdr *arp = pkt_hdr(m, off, sizeof(*arp));
 	uint16_t op;
@@ -588,8 +605,13 @@ meta_clear(struct sg_pkt_meta *meta)
  * VLAN stripping off so that the frame is the whole truth.
  */
 static enum sg_drop_reason
-parse_one(const struct rte_mbuf *m, struct sg_pkt_meta *meta)
+parse_one(const struct rte_mbuf *mbuf, struct sg_pkt_meta *meta)
 {
+	const struct pkt_seg m = {
+		.data = rte_pktmbuf_mtod(mbuf, const uint8_t *),
+		.data_len = rte_pktmbuf_data_len(mbuf),
+		.pkt_len = rte_pktmbuf_pkt_len(mbuf),
+	};
 	const struct rte_ether_hdr *eth;
 	uint32_t off = sizeof(*eth);
 	uint16_t type;
