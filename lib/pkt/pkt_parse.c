@@ -267,7 +267,7 @@ icmp4_is_query(uint8_t type)
  * The source (NS) or target (NA) link-layer address option goes to nd_lladdr; only the first
  * ND_MAX_OPTIONS options are looked at, which is plenty for real messages.
  */
-static enum sg_drop_reason
+static __rte_noinline enum sg_drop_reason
 parse_nd(struct pkt_seg m, struct sg_pkt_meta *meta, uint32_t off, bool frag_hdr)
 {
 	const uint8_t want = meta->sport == SG_ND_SOLICIT ? ND_OPT_SLLA : ND_OPT_TLLA;
@@ -314,7 +314,7 @@ parse_nd(struct pkt_seg m, struct sg_pkt_meta *meta, uint32_t off, bool frag_hdr
  * The transport header at 'off'; meta->l4_len bytes follow it in the datagram. 'frag_hdr'
  * says an IPv6 fragment header was present (atomic fragments included).
  */
-static enum sg_drop_reason
+static __rte_always_inline enum sg_drop_reason
 parse_l4(struct pkt_seg m, struct sg_pkt_meta *meta, uint32_t off, bool frag_hdr)
 {
 	/* The header must sit whole in a first fragment (RFC 1858, RFC 7112). */
