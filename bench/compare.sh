@@ -51,22 +51,7 @@ BENCH=$BUILD/app/sgfw-bench/sgfw-bench
 OVS_VSWITCHD=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
 
 # ---- run-time names and cleanup ----
-tag="bch$$"
-tmp=$(mktemp -d "/tmp/$tag.XXXX")
-OUT=${OUT:-$tmp/results}
-mkdir -p "$OUT"
-pids=()
-cleanup() {
-	local pid
-	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-	for pid in "${pids[@]}"; do
-		timeout 10 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-	done
-	rm -rf "/var/run/dpdk/$tag"* "/dev/shm/$tag"* 2>/dev/null || true
-	if [ -n "${SG_KEEP:-}" ]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+. "$ROOT/bench/session.sh"
 
 # Memory for the pcaps loaded in full by infinite_rx, with small mbufs (frames up to 256 B).
 MBUFS=$(( FLOWS * 2 + 65536 ))

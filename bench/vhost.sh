@@ -31,22 +31,7 @@ fi
 [ -x "$BUILD/app/sgfw-bench/sgfw-bench" ] || SG_BUILD=$BUILD "$ROOT/scripts/setup.sh"
 BENCH=$BUILD/app/sgfw-bench/sgfw-bench
 
-tag="bch$$"
-tmp=$(mktemp -d "/tmp/$tag.XXXX")
-OUT=${OUT:-$tmp/results}
-mkdir -p "$OUT"
-pids=()
-cleanup() {
-	local pid
-	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-	for pid in "${pids[@]}"; do
-		timeout 10 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-	done
-	rm -rf "/var/run/dpdk/$tag"* "/dev/shm/$tag"* 2>/dev/null || true
-	if [ -n "${SG_KEEP:-}" ]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+. "$ROOT/bench/session.sh"
 
 # The generated policy, with the uplink on vhost-user and the VM port a pcap sink.
 "$BENCH" --mode write --out "$tmp/gen" --flows 1 --rules "$RULES" >/dev/null
