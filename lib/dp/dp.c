@@ -438,6 +438,32 @@ sg_dp_flowlog_stats(const struct sg_dp *dp, struct sg_dp_flowlog_stats *st)
 	return 0;
 }
 
+void
+sg_dp_flowlog_stats_json(const struct sg_dp_flowlog_stats *st, struct sg_json *j)
+{
+	const struct sg_flowlog_stats *w = &st->writer;
+
+	sg_json_string(j, "directory", st->directory);
+	sg_json_string(j, "file", st->file);
+	sg_json_uint(j, "window", st->window);
+	sg_json_int(j, "window_start", st->window_start);
+	sg_json_uint(j, "events", st->events);
+	sg_json_uint(j, "ring_lost", st->ring_lost);
+	sg_json_uint(j, "closed_lost", st->closed_lost);
+	sg_json_uint(j, "windows", w->windows);
+	sg_json_uint(j, "lines", w->lines);
+	sg_json_uint(j, "nodata", w->nodata);
+	sg_json_uint(j, "skipdata", w->skipdata);
+	sg_json_uint(j, "flows_open", w->flows);
+	sg_json_uint(j, "conns_followed", w->conns);
+	sg_json_uint(j, "flows_dropped", w->flows_dropped);
+	sg_json_uint(j, "conns_untracked", w->conns_untracked);
+	sg_json_uint(j, "files", w->files);
+	sg_json_uint(j, "bytes_written", w->bytes_written);
+	sg_json_uint(j, "write_errors", w->write_errors);
+	sg_json_uint(j, "writer_cpu_ms", st->writer_cpu_ns / 1000000u);
+}
+
 static void
 flowlog_json(const struct sg_dp *dp, struct sg_json *j)
 {
@@ -446,23 +472,7 @@ flowlog_json(const struct sg_dp *dp, struct sg_json *j)
 	if (sg_dp_flowlog_stats(dp, &fs) < 0)
 		return;
 	sg_json_object_open(j, "flow_logs");
-	sg_json_string(j, "directory", fs.directory);
-	sg_json_string(j, "file", fs.file);
-	sg_json_uint(j, "window", fs.window);
-	sg_json_int(j, "window_start", fs.window_start);
-	sg_json_uint(j, "events", fs.events);
-	sg_json_uint(j, "ring_lost", fs.ring_lost);
-	sg_json_uint(j, "closed_lost", fs.closed_lost);
-	sg_json_uint(j, "windows", fs.writer.windows);
-	sg_json_uint(j, "lines", fs.writer.lines);
-	sg_json_uint(j, "nodata", fs.writer.nodata);
-	sg_json_uint(j, "skipdata", fs.writer.skipdata);
-	sg_json_uint(j, "flows_dropped", fs.writer.flows_dropped);
-	sg_json_uint(j, "conns_untracked", fs.writer.conns_untracked);
-	sg_json_uint(j, "conns_followed", fs.writer.conns);
-	sg_json_uint(j, "files", fs.writer.files);
-	sg_json_uint(j, "bytes_written", fs.writer.bytes_written);
-	sg_json_uint(j, "write_errors", fs.writer.write_errors);
+	sg_dp_flowlog_stats_json(&fs, j);
 	sg_json_object_close(j);
 }
 

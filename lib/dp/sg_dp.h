@@ -144,6 +144,10 @@ struct sg_dp_flowlog_stats {
  */
 int sg_dp_flowlog_stats(const struct sg_dp *dp, struct sg_dp_flowlog_stats *st);
 
+struct sg_json;
+/** Write 'st' as members of the JSON object open in 'j' (stats --json and flowlogs --json). */
+void sg_dp_flowlog_stats_json(const struct sg_dp_flowlog_stats *st, struct sg_json *j);
+
 /** Name of the port with id 'port_id' (as in conntrack origins), or NULL. */
 const char *sg_dp_port_name(const struct sg_dp *dp, uint16_t port_id);
 /** Id of the open port named 'name' (unique among open ports), or -ENOENT. */
