@@ -3,7 +3,6 @@
  * (pcap replayed in a loop, vhost-user, ...), and reports Mpps per core, cycles per packet by
  * stage, connection rates, connections held and their memory, rule compile time and memory, and
  * the machine, as a table and as JSON. See docs/BENCHMARKS.md. */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -1070,28 +1069,6 @@ run_write(const struct bench_opts *o)
 
 /* ---- EAL ---- */
 
-/* The EAL runtime directory is this run's own (a file prefix with the PID, or the caller's):
- * remove it and the files EAL leaves in it. */
-static void
-remove_runtime_dir(const char *dir)
-{
-	struct dirent *entry;
-	DIR *d;
-
-	if (dir[0] == '\0' || (d = opendir(dir)) == NULL)
-		return;
-	while ((entry = readdir(d)) != NULL) {
-		char path[4096 + 256];
-
-		if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, entry->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 static int
 eal_init(const struct bench_opts *o, int n_extra, char **extra)
 {
@@ -1192,6 +1169,8 @@ main(int argc, char **argv)
 		sg_conf_free(conf);
 		return 1;
 	}
+	/* The EAL runtime directory is this run's own (a file prefix with the PID, or the
+	 * caller's): it and the files EAL leaves in it go at exit. */
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	rp->machine.tsc_hz = rte_get_tsc_hz();
 	signal(SIGINT, on_signal);
@@ -1210,7 +1189,7 @@ main(int argc, char **argv)
 			rc = report_json(rp);
 	}
 	rte_eal_cleanup();
-	remove_runtime_dir(runtime_dir);
+	sg_remove_dir(runtime_dir);
 	free(rp);
 	return rc == 0 ? 0 : 1;
 }

@@ -1,6 +1,5 @@
 /* sgfw: the security-group switch. Loads the config, starts EAL (without hugepages by default),
  * opens the ports, launches the workers and serves control requests until SIGINT/SIGTERM. */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -108,27 +107,6 @@ build_eal_args(const struct sg_conf *conf, int n_extra, char **extra, char **arg
 		argv[argc++] = extra[i];
 	argv[argc] = NULL;
 	return argc;
-}
-
-/* A file prefix of our own (sgfw-PID) is never reused: remove its runtime files at exit. */
-static void
-remove_runtime_dir(const char *dir)
-{
-	struct dirent *entry;
-	DIR *d;
-
-	if (dir[0] == '\0' || (d = opendir(dir)) == NULL)
-		return;
-	while ((entry = readdir(d)) != NULL) {
-		char path[SG_PATH_MAX * 2];
-
-		if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, entry->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
 }
 
 /* vhost-user servers create their socket: make sure its directory exists (owner only). */
@@ -254,6 +232,7 @@ main(int argc, char **argv)
 		sg_conf_free(conf);
 		return 1;
 	}
+	/* A file prefix of our own (sgfw-PID) is never reused: its runtime files go at exit. */
 	if (own_prefix)
 		snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	signal(SIGINT, on_signal);
@@ -341,6 +320,6 @@ out:
 	sg_ct_free(ct);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
-	remove_runtime_dir(runtime_dir);
+	sg_remove_dir(runtime_dir);
 	return rc;
 }

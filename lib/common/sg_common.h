@@ -93,4 +93,8 @@ const char *sg_mac_format(const uint8_t mac[6], char *buf, size_t size);
 /** Copy a NUL-terminated string into a fixed buffer; returns -ENAMETOOLONG if it does not fit. */
 int sg_strlcpy(char *dst, const char *src, size_t size);
 
+/** Remove directory 'dir' and the files in it (not subdirectories); quietly, as far as it can.
+ * For directories the caller owns alone, such as a DPDK runtime directory of its own prefix. */
+void sg_remove_dir(const char *dir);
+
 #endif /* SG_COMMON_H */
