@@ -72,15 +72,6 @@ add_group_tag(void *group, const char *tag)
 	return sg_group_add_tag(group, tag);
 }
 
-static bool
-has_name(char (*names)[SG_NAME_MAX], uint32_t n, const char *name)
-{
-	for (uint32_t i = 0; i < n; i++)
-		if (strcmp(names[i], name) == 0)
-			return true;
-	return false;
-}
-
 static void
 remove_name(char (*names)[SG_NAME_MAX], uint32_t *n, const char *name)
 {
@@ -154,7 +145,7 @@ cmd_group(struct change *c, int argc, char **argv)
 		char users[SG_DESC_MAX] = "";
 
 		for (uint32_t p = 0; p < c->spec->n_ports; p++)
-			if (has_name(c->spec->ports[p].groups, c->spec->ports[p].n_groups, argv[2]))
+			if (sg_names_contain(c->spec->ports[p].groups, c->spec->ports[p].n_groups, argv[2]))
 				snprintf(users + strlen(users), sizeof(users) - strlen(users), "%s%s",
 						users[0] ? ", " : "", c->spec->ports[p].name);
 		if (users[0] != '\0')
@@ -170,11 +161,12 @@ cmd_group(struct change *c, int argc, char **argv)
 	}
 	if (strcmp(argv[1], "tag") == 0 && argc == 5) {
 		if (strcmp(argv[3], "add") == 0) {
-			if (!has_name(group->tags, group->n_tags, argv[4]) && sg_group_add_tag(group, argv[4]) < 0)
+			if (!sg_names_contain(group->tags, group->n_tags, argv[4]) &&
+					sg_group_add_tag(group, argv[4]) < 0)
 				return change_fail(c, "tag \"%s\" must be 1..%d characters", argv[4],
 						SG_NAME_MAX - 1);
 		} else if (strcmp(argv[3], "remove") == 0) {
-			if (!has_name(group->tags, group->n_tags, argv[4]))
+			if (!sg_names_contain(group->tags, group->n_tags, argv[4]))
 				return change_fail(c, "security group \"%s\" has no tag \"%s\"", argv[2], argv[4]);
 			remove_name(group->tags, &group->n_tags, argv[4]);
 		} else {
@@ -360,7 +352,7 @@ cmd_port(struct change *c, int argc, char **argv)
 	if (port == NULL)
 		return change_fail(c, "no VM port \"%s\"", argv[2]);
 	if (strcmp(argv[1], "attach") == 0 && argc == 4) {
-		if (has_name(port->groups, port->n_groups, argv[3]))
+		if (sg_names_contain(port->groups, port->n_groups, argv[3]))
 			return change_fail(c, "port \"%s\" is already attached to \"%s\"", argv[2], argv[3]);
 		if (sg_port_add_group(port, argv[3]) < 0)
 			return change_fail(c, "group id \"%s\" is too long", argv[3]);
@@ -368,11 +360,11 @@ cmd_port(struct change *c, int argc, char **argv)
 		return SG_CTL_EXIT_OK;
 	}
 	if (strcmp(argv[1], "detach") == 0 && argc == 4) {
-		if (!has_name(port->groups, port->n_groups, argv[3])) {
+		if (!sg_names_contain(port->groups, port->n_groups, argv[3])) {
 			const struct sg_group *group = find_group(c, argv[3]);
 
 			for (uint32_t t = 0; group != NULL && t < group->n_tags; t++)
-				if (has_name(port->tags, port->n_tags, group->tags[t]))
+				if (sg_names_contain(port->tags, port->n_tags, group->tags[t]))
 					return change_fail(c, "port \"%s\" is attached to \"%s\" by tag \"%s\"; "
 							"remove that tag from the port or the group",
 							argv[2], argv[3], group->tags[t]);
@@ -384,11 +376,12 @@ cmd_port(struct change *c, int argc, char **argv)
 	}
 	if (strcmp(argv[1], "tag") == 0 && argc == 5) {
 		if (strcmp(argv[3], "add") == 0) {
-			if (!has_name(port->tags, port->n_tags, argv[4]) && sg_port_add_tag(port, argv[4]) < 0)
+			if (!sg_names_contain(port->tags, port->n_tags, argv[4]) &&
+					sg_port_add_tag(port, argv[4]) < 0)
 				return change_fail(c, "tag \"%s\" must be 1..%d characters", argv[4],
 						SG_NAME_MAX - 1);
 		} else if (strcmp(argv[3], "remove") == 0) {
-			if (!has_name(port->tags, port->n_tags, argv[4]))
+			if (!sg_names_contain(port->tags, port->n_tags, argv[4]))
 				return change_fail(c, "port \"%s\" has no tag \"%s\"", argv[2], argv[4]);
 			remove_name(port->tags, &port->n_tags, argv[4]);
 		} else {
@@ -417,12 +410,12 @@ cmd_attach_by_tag(struct change *c, int argc, char **argv)
 	group = find_group(c, argv[2]);
 	if (group == NULL)
 		return change_fail(c, "no security group \"%s\"", argv[2]);
-	if (!has_name(group->tags, group->n_tags, argv[1]) && sg_group_add_tag(group, argv[1]) < 0)
+	if (!sg_names_contain(group->tags, group->n_tags, argv[1]) && sg_group_add_tag(group, argv[1]) < 0)
 		return change_fail(c, "tag \"%s\" must be 1..%d characters", argv[1], SG_NAME_MAX - 1);
 	used = (size_t)snprintf(c->summary, sizeof(c->summary), "%s now carries tag %s; attached:",
 			group->id, argv[1]);
 	for (uint32_t p = 0; p < c->spec->n_ports && used < sizeof(c->summary); p++)
-		if (has_name(c->spec->ports[p].tags, c->spec->ports[p].n_tags, argv[1]))
+		if (sg_names_contain(c->spec->ports[p].tags, c->spec->ports[p].n_tags, argv[1]))
 			used += (size_t)snprintf(c->summary + used, sizeof(c->summary) - used, " %s",
 					c->spec->ports[p].name);
 	return SG_CTL_EXIT_OK;

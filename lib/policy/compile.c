@@ -192,15 +192,6 @@ check_rule(const struct sg_spec *spec, const struct sg_group *group, uint32_t in
 	return 0;
 }
 
-static bool
-has_name(char (*names)[SG_NAME_MAX], uint32_t n, const char *name)
-{
-	for (uint32_t i = 0; i < n; i++)
-		if (strcmp(names[i], name) == 0)
-			return true;
-	return false;
-}
-
 /* Remove later copies of identical rules (D2) and repeated tags: both add nothing. */
 static void
 normalise_group(struct sg_group *group)
@@ -216,7 +207,7 @@ normalise_group(struct sg_group *group)
 			i++;
 	}
 	for (uint32_t i = 1; i < group->n_tags;) {
-		if (has_name(group->tags, i, group->tags[i])) {
+		if (sg_names_contain(group->tags, i, group->tags[i])) {
 			memmove(group->tags[i], group->tags[i + 1],
 					(group->n_tags - i - 1) * sizeof(group->tags[0]));
 			group->n_tags--;
@@ -332,7 +323,7 @@ static bool
 shares_tag(const struct sg_group *group, const struct sg_port *port)
 {
 	for (uint32_t i = 0; i < group->n_tags; i++)
-		if (has_name(port->tags, port->n_tags, group->tags[i]))
+		if (sg_names_contain(port->tags, port->n_tags, group->tags[i]))
 			return true;
 	return false;
 }
@@ -366,7 +357,7 @@ attach_port(struct sg_policy *policy, uint32_t p, struct sg_error *err)
 			return sg_error_set(err, port->line,
 					"port \"%s\": security group \"%s\" is not defined", port->name,
 					port->groups[i]);
-		if (has_name(port->groups, i, port->groups[i]))
+		if (sg_names_contain(port->groups, i, port->groups[i]))
 			return sg_error_set(err, port->line,
 					"port \"%s\" lists security group \"%s\" twice", port->name,
 					port->groups[i]);
@@ -375,7 +366,7 @@ attach_port(struct sg_policy *policy, uint32_t p, struct sg_error *err)
 	for (uint32_t i = 0; i < spec->n_groups; i++) {
 		if (!shares_tag(&spec->groups[i], port))
 			continue;
-		if (has_name(port->groups, port->n_groups, spec->groups[i].id))
+		if (sg_names_contain(port->groups, port->n_groups, spec->groups[i].id))
 			continue;
 		pp->by_tag[n] = true;
 		pp->groups[n++] = i;

@@ -170,6 +170,8 @@ int sg_port_add_tag(struct sg_port *port, const char *tag);
 int sg_port_add_group(struct sg_port *port, const char *group_id);
 int sg_port_add_ip(struct sg_port *port, const struct sg_ip *ip);
 int sg_prefix_list_add(struct sg_prefix_list *list, const struct sg_prefix *prefix);
+/** Whether 'name' is one of names[0..n) (tags, attached group ids). */
+bool sg_names_contain(char (*names)[SG_NAME_MAX], uint32_t n, const char *name);
 
 /** Index of a group, port or prefix list by id, or -ENOENT. */
 int sg_spec_find_group(const struct sg_spec *spec, const char *id);

@@ -253,6 +253,15 @@ name_push(char (**names)[SG_NAME_MAX], uint32_t *n, const char *name)
 	return 0;
 }
 
+bool
+sg_names_contain(char (*names)[SG_NAME_MAX], uint32_t n, const char *name)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
 int
 sg_group_add_tag(struct sg_group *group, const char *tag)
 {
