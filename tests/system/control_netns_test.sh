@@ -18,26 +18,22 @@ metrics_port=$((20000 + SG_NS_ID % 20000))
 SG_LAB_CONTROL="metrics_port = $metrics_port;"
 sg_lab_start "$tmp" || { sg_fail "sgfw starts"; sg_finish; exit 1; }
 ctl() { "$SGFWCTL" -s "$SG_LAB_SOCKET" "$@"; }
+sg_lab_echo line:9000 udp:7777
 for vm in db1 db2 web1 web2; do
-	sg_in_bg "$vm" python3 "$here/echo_server.py" 5432 2379 22 80 line:9000 udp:7777 >/dev/null
+	sg_lab_listen "$vm" 9000 || sg_fail "echo service listens in $vm on 9000"
 done
-for vm in db1 db2 web1 web2; do
-	sg_lab_listen "$vm" 5432 2379 22 80 9000 || sg_fail "echo service listens in $vm"
-done
-allowed() { sg_expect_eq "$1" "ECHO:ping" "$(sg_lab_tcp "$2" "$3" "$4")"; }
-denied() { sg_expect_eq "$1" "" "$(sg_lab_tcp "$2" "$3" "$4")"; }
 
 # Views of the running switch.
 sg_expect_eq "ports shows db1's link up" true "$(ctl --json ports | sg_json 0.link_up)"
 sg_expect_eq "status answers" 4 "$(ctl --json status | sg_json ports)"
 
 # A rule added online opens a port; removed, it closes again.
-denied "before: web1 -> db1 tcp 22 is denied" web1 10.1.0.11 22
+sg_lab_denied "before: web1 -> db1 tcp 22 is denied" web1 10.1.0.11 22
 out=$(ctl rule add sg-db direction=ingress protocol=tcp port_range=22/22 source_cidr=10.2.0.0/24)
 sg_expect_eq "rule add reports the new rule" "added sg-db rule 5" "$out"
-allowed "after rule add: web1 -> db1 tcp 22 connects" web1 10.1.0.11 22
+sg_lab_allowed "after rule add: web1 -> db1 tcp 22 connects" web1 10.1.0.11 22
 sg_expect_eq "rule remove" "removed sg-db rule 5" "$(ctl rule remove sg-db 5)"
-denied "after rule remove: web1 -> db1 tcp 22 is denied again" web1 10.1.0.11 22
+sg_lab_denied "after rule remove: web1 -> db1 tcp 22 is denied again" web1 10.1.0.11 22
 
 # D9: an established connection the new policy refuses stops passing, both ways.
 ctl rule add sg-db direction=ingress protocol=tcp port_range=9000/9000 source_cidr=10.2.0.0/24 >/dev/null
@@ -94,18 +90,18 @@ out=$(ctl reload 2>&1)
 sg_expect_eq "reloading a broken file exits 1" 1 "$?"
 sg_expect_contains "it says the running config is unchanged" "reload refused, the running config is unchanged" "$out"
 sg_expect_eq "the policy is still the running one" "$before" "$(ctl effective db1)"
-allowed "traffic still flows after the refused reload" web1 10.1.0.11 5432
+sg_lab_allowed "traffic still flows after the refused reload" web1 10.1.0.11 5432
 cp "$tmp/sgfw.conf.good" "$tmp/sgfw.conf"
 
 # Ports leave and come back (VM shutdown and boot) while the others carry traffic.
 web2_if=$(sg_vm_if web2)
 sg_expect_eq "port remove" "removed port web2" "$(ctl port remove web2)"
-denied "web2's traffic no longer passes" web2 10.1.0.12 5432
-allowed "the others are unaffected" web1 10.1.0.11 5432
+sg_lab_denied "web2's traffic no longer passes" web2 10.1.0.12 5432
+sg_lab_allowed "the others are unaffected" web1 10.1.0.11 5432
 out=$(ctl port add name=web2 type=af_packet iface="$web2_if" mac=52:54:00:02:00:0c \
 	ips=10.2.0.12,fd00:2::12 security_groups=sg-web)
 sg_expect_eq "port add" "added port web2" "$out"
-allowed "web2 works again" web2 10.1.0.12 5432
+sg_lab_allowed "web2 works again" web2 10.1.0.12 5432
 
 # The seed's batch attach: every port carrying the tag joins the group carrying it.
 ctl group create sg-ssh >/dev/null
@@ -113,7 +109,7 @@ ctl rule add sg-ssh direction=ingress protocol=tcp port_range=22/22 source_cidr=
 out=$(ctl attach-by-tag cluster:PostgreSQL sg-ssh)
 sg_expect_eq "attach-by-tag lists the ports it attached" \
 	"sg-ssh now carries tag cluster:PostgreSQL; attached: db1 db2" "$out"
-allowed "web1 -> db2 tcp 22 through the tag-attached group" web1 10.1.0.12 22
+sg_lab_allowed "web1 -> db2 tcp 22 through the tag-attached group" web1 10.1.0.12 22
 
 # Counters in the ecosystem's tools.
 metrics=$(curl -s "http://127.0.0.1:$metrics_port/metrics")
@@ -129,7 +125,7 @@ sg_expect_eq "sgfw stops cleanly" 0 "$?"
 sg_lab_run "$tmp" || sg_fail "sgfw restarts from the saved file"
 sg_expect_eq "after restart: the tag-attached group is still there" accept \
 	"$("$SGFWCTL" -s "$SG_LAB_SOCKET" --json explain web1 to db2 tcp 22 | sg_json verdict)"
-allowed "after restart: web1 -> db2 tcp 22 still connects" web1 10.1.0.12 22
+sg_lab_allowed "after restart: web1 -> db2 tcp 22 still connects" web1 10.1.0.12 22
 
 # Whole reloads that add 100 rules and take them away again lose no packet of a stream the
 # policy allows before and after. The rules go to sg-web, so web1's policy changes and its

@@ -41,27 +41,20 @@ SG_LAB_EXTRA="flow_logs = { enabled = true; directory = \"$tmp/flows\"; window =
 sg_lab_start "$tmp" || { sg_fail "sgfw starts with flow logs on"; sg_finish; exit 1; }
 sg_pass "sgfw starts with flow logs on"
 
-for vm in db1 db2 web1 web2; do
-	sg_in_bg "$vm" python3 "$here/echo_server.py" 5432 2379 22 80 >/dev/null
-done
-for vm in db1 db2 web1 web2; do
-	sg_lab_listen "$vm" 5432 2379 22 80 || sg_fail "echo service listens in $vm"
-done
+sg_lab_echo
 
-allowed() { sg_expect_eq "$1" "ECHO:ping" "$(sg_lab_tcp "$2" "$3" "$4")"; }
-denied() { sg_expect_eq "$1" "" "$(sg_lab_tcp "$2" "$3" "$4")"; }
 
 # The real traffic of the scenario, run before and after the tightened config is applied.
 traffic() {
 	local when=$1
-	allowed "$when: web1 -> db1 tcp 5432" web1 10.1.0.11 5432
-	allowed "$when: web2 -> db1 tcp 5432" web2 10.1.0.11 5432
-	allowed "$when: web2 -> db2 tcp 5432" web2 10.1.0.12 5432
-	allowed "$when: web1 -> db1 tcp 5432 over IPv6" web1 fd00:1::11 5432
-	allowed "$when: db1 -> db2 tcp 2379" db1 10.1.0.12 2379
-	allowed "$when: db2 -> db1 tcp 2379" db2 10.1.0.11 2379
-	denied "$when: web1 -> db1 tcp 22 is refused" web1 10.1.0.11 22
-	denied "$when: web1 -> web2 tcp 80 is refused" web1 10.2.0.12 80
+	sg_lab_allowed "$when: web1 -> db1 tcp 5432" web1 10.1.0.11 5432
+	sg_lab_allowed "$when: web2 -> db1 tcp 5432" web2 10.1.0.11 5432
+	sg_lab_allowed "$when: web2 -> db2 tcp 5432" web2 10.1.0.12 5432
+	sg_lab_allowed "$when: web1 -> db1 tcp 5432 over IPv6" web1 fd00:1::11 5432
+	sg_lab_allowed "$when: db1 -> db2 tcp 2379" db1 10.1.0.12 2379
+	sg_lab_allowed "$when: db2 -> db1 tcp 2379" db2 10.1.0.11 2379
+	sg_lab_denied "$when: web1 -> db1 tcp 22 is refused" web1 10.1.0.11 22
+	sg_lab_denied "$when: web1 -> web2 tcp 80 is refused" web1 10.2.0.12 80
 }
 
 # Wait (up to 20 s) until the window open now has been written.

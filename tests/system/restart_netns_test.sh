@@ -27,8 +27,6 @@ sg_in_bg db1 python3 "$here/echo_server.py" line:5432 line:9000 2222 >/dev/null
 sg_in_bg web1 python3 "$here/echo_server.py" 80 >/dev/null
 sg_lab_listen db1 5432 9000 2222 || sg_fail "echo services listen in db1"
 sg_lab_listen web1 80 || sg_fail "echo service listens in web1"
-allowed() { sg_expect_eq "$1" "ECHO:ping" "$(sg_lab_tcp "$2" "$3" "$4")"; }
-denied() { sg_expect_eq "$1" "" "$(sg_lab_tcp "$2" "$3" "$4")"; }
 # The running policy, every port's combined rules.
 policy() {
 	local port
@@ -38,15 +36,15 @@ policy() {
 }
 
 # Changes made online, each saved to the file at once (control.persist).
-denied "before the change: web1 -> db1 tcp 2222 is denied" web1 10.1.0.11 2222
-denied "before the change: web2 -> web1 tcp 80 is denied (sg-web isolates)" web2 10.2.0.11 80
+sg_lab_denied "before the change: web1 -> db1 tcp 2222 is denied" web1 10.1.0.11 2222
+sg_lab_denied "before the change: web2 -> web1 tcp 80 is denied (sg-web isolates)" web2 10.2.0.11 80
 sg_expect_eq "rule add (saved)" "added sg-db rule 5" \
 	"$(ctl rule add sg-db direction=ingress protocol=tcp port_range=2222/2222 source_cidr=10.2.0.0/24)"
 ctl group set sg-web inner_access_policy=accept >/dev/null
 sg_expect_eq "a temporary rule for port 9000" "added sg-db rule 6" \
 	"$(ctl rule add sg-db direction=ingress protocol=tcp port_range=9000/9000 source_cidr=10.2.0.0/24)"
-allowed "after the change: web1 -> db1 tcp 2222 connects" web1 10.1.0.11 2222
-allowed "after the change: web2 -> web1 tcp 80 connects" web2 10.2.0.11 80
+sg_lab_allowed "after the change: web1 -> db1 tcp 2222 connects" web1 10.1.0.11 2222
+sg_lab_allowed "after the change: web2 -> web1 tcp 80 connects" web2 10.2.0.11 80
 
 # Long-lived connections: web1 -> db1:5432 over IPv4 and IPv6 (allowed by the seed's rules)
 # and web1 -> db1:9000 (allowed by rule 6 for now). A round trip may take up to 30 s: the
@@ -139,9 +137,9 @@ after_restart() {
 	sg_expect_eq "$label: the connection to 9000 is not picked up" "" "$(ctl ct | grep -F ':9000 ')"
 	sg_expect_eq "$label: no echo comes back on it" 0 \
 		"$(awk -v t="$blocked_at" '$1 > t && $3 == "ok"' "$tmp/s9.log" | wc -l)"
-	allowed "$label: web1 -> db1 tcp 2222 connects" web1 10.1.0.11 2222
-	allowed "$label: web2 -> web1 tcp 80 connects" web2 10.2.0.11 80
-	denied "$label: a new connection to 9000 is denied" web1 10.1.0.11 9000
+	sg_lab_allowed "$label: web1 -> db1 tcp 2222 connects" web1 10.1.0.11 2222
+	sg_lab_allowed "$label: web2 -> web1 tcp 80 connects" web2 10.2.0.11 80
+	sg_lab_denied "$label: a new connection to 9000 is denied" web1 10.1.0.11 9000
 }
 
 # A clean stop and start.

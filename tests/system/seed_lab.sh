@@ -88,6 +88,24 @@ sg_lab_tcp() {
 	printf ping | sg_in "$1" timeout 10 nc -N -w 3 "$2" "$3" 2>/dev/null
 }
 
+# sg_lab_allowed|sg_lab_denied WHAT VM ADDR PORT: a check that VM's TCP connection to ADDR:PORT
+# is echoed (allowed) or gets nothing back (denied), by an echo service sg_lab_echo started.
+sg_lab_allowed() { sg_expect_eq "$1" "ECHO:ping" "$(sg_lab_tcp "$2" "$3" "$4")"; }
+sg_lab_denied() { sg_expect_eq "$1" "" "$(sg_lab_tcp "$2" "$3" "$4")"; }
+
+# sg_lab_echo [SPEC...]: an echo service in every VM on TCP 5432, 2379, 22 and 80 (and what
+# the SPECs of echo_server.py add), up and listening on those four before it returns.
+sg_lab_echo() {
+	local vm
+	for vm in db1 db2 web1 web2; do
+		sg_in_bg "$vm" python3 "$(dirname "${BASH_SOURCE[0]}")/echo_server.py" 5432 2379 22 80 \
+			"$@" >/dev/null
+	done
+	for vm in db1 db2 web1 web2; do
+		sg_lab_listen "$vm" 5432 2379 22 80 || sg_fail "echo service listens in $vm"
+	done
+}
+
 # sg_lab_listen VM PORT...: wait (up to 10 s) until VM listens on every PORT given.
 sg_lab_listen() {
 	local vm=$1 port i

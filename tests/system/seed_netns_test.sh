@@ -18,25 +18,18 @@ sg_pass "sgfw starts on the seed scenario"
 workers=${SG_LAB_WORKERS:-1}
 sg_expect_contains "sgfw runs $workers worker(s)" "with $workers worker" "$(cat "$tmp/sgfw.log")"
 
-for vm in db1 db2 web1 web2; do
-	sg_in_bg "$vm" python3 "$here/echo_server.py" 5432 2379 22 80 >/dev/null
-done
-for vm in db1 db2 web1 web2; do
-	sg_lab_listen "$vm" 5432 2379 22 80 || sg_fail "echo service listens in $vm"
-done
+sg_lab_echo
 
-allowed() { sg_expect_eq "$1" "ECHO:ping" "$(sg_lab_tcp "$2" "$3" "$4")"; }
-denied() { sg_expect_eq "$1" "" "$(sg_lab_tcp "$2" "$3" "$4")"; }
 
-allowed "web1 -> db1 tcp 5432 connects and moves data both ways" web1 10.1.0.11 5432
-allowed "web2 -> db2 tcp 5432 connects" web2 10.1.0.12 5432
-allowed "web1 -> db1 tcp 5432 over IPv6" web1 fd00:1::11 5432
-denied "web1 -> db1 tcp 22 is denied" web1 10.1.0.11 22
-allowed "db1 -> db2 tcp 2379 connects (cluster synchronisation)" db1 10.1.0.12 2379
-allowed "db2 -> db1 tcp 2379 over IPv6" db2 fd00:1::11 2379
-denied "db1 -> db2 tcp 5432 is denied (internal isolation)" db1 10.1.0.12 5432
-denied "web1 -> web2 tcp 80 is denied (internal isolation)" web1 10.2.0.12 80
-denied "db1 -> web1 tcp 80 is denied by web's default ingress" db1 10.2.0.11 80
+sg_lab_allowed "web1 -> db1 tcp 5432 connects and moves data both ways" web1 10.1.0.11 5432
+sg_lab_allowed "web2 -> db2 tcp 5432 connects" web2 10.1.0.12 5432
+sg_lab_allowed "web1 -> db1 tcp 5432 over IPv6" web1 fd00:1::11 5432
+sg_lab_denied "web1 -> db1 tcp 22 is denied" web1 10.1.0.11 22
+sg_lab_allowed "db1 -> db2 tcp 2379 connects (cluster synchronisation)" db1 10.1.0.12 2379
+sg_lab_allowed "db2 -> db1 tcp 2379 over IPv6" db2 fd00:1::11 2379
+sg_lab_denied "db1 -> db2 tcp 5432 is denied (internal isolation)" db1 10.1.0.12 5432
+sg_lab_denied "web1 -> web2 tcp 80 is denied (internal isolation)" web1 10.2.0.12 80
+sg_lab_denied "db1 -> web1 tcp 80 is denied by web's default ingress" db1 10.2.0.11 80
 if sg_in web1 ping -c 1 -W 2 10.1.0.11 >/dev/null 2>&1; then
 	sg_fail "ping web1 -> db1 is denied (no ICMP rule)"
 else
