@@ -94,6 +94,7 @@ struct sg_audit {
 	const struct sg_policy *policy;
 	struct use **uses;         /* [group][rule as written] */
 	struct rel **rels;
+	uint32_t **positions;      /* [group][compiled rule]: its config position */
 	bool *port_seen;           /* Any record (NODATA included) names the port. */
 	struct flow *flows;
 	uint32_t n_flows;
@@ -160,13 +161,16 @@ sg_audit_create(const struct sg_conf *conf)
 	a->policy = conf->policy;
 	a->uses = calloc(spec->n_groups + 1u, sizeof(*a->uses));
 	a->rels = calloc(spec->n_groups + 1u, sizeof(*a->rels));
+	a->positions = calloc(spec->n_groups + 1u, sizeof(*a->positions));
 	a->port_seen = calloc(spec->n_ports + 1u, sizeof(*a->port_seen));
-	if (a->uses == NULL || a->rels == NULL || a->port_seen == NULL)
+	if (a->uses == NULL || a->rels == NULL || a->positions == NULL || a->port_seen == NULL)
 		goto fail;
 	for (uint32_t g = 0; g < spec->n_groups; g++) {
 		a->uses[g] = calloc(spec->groups[g].n_rules + 1u, sizeof(**a->uses));
 		a->rels[g] = calloc(spec->groups[g].n_rules + 1u, sizeof(**a->rels));
-		if (a->uses[g] == NULL || a->rels[g] == NULL)
+		a->positions[g] = calloc(spec->groups[g].n_rules + 1u, sizeof(**a->positions));
+		if (a->uses[g] == NULL || a->rels[g] == NULL || a->positions[g] == NULL ||
+				sg_group_unique_rules(&spec->groups[g], a->positions[g]) < 0)
 			goto fail;
 		for (uint32_t r = 0; r < spec->groups[g].n_rules; r++)
 			a->rels[g][r].kind = SG_AUDIT_KIND_COUNT;
@@ -190,9 +194,12 @@ sg_audit_free(struct sg_audit *a)
 			free(a->rels[g][r].ports);
 		if (a->rels != NULL)
 			free(a->rels[g]);
+		if (a->positions != NULL)
+			free(a->positions[g]);
 	}
 	free(a->uses);
 	free(a->rels);
+	free(a->positions);
 	free(a->port_seen);
 	free(a->flows);
 	free(a->flow_index);
@@ -372,7 +379,7 @@ ref_of(const struct sg_audit *a, uint32_t port, const struct sg_eff_rule *e)
 
 	if (e->origin == SG_ORIGIN_RULE) {
 		r.group = (int32_t)e->group;
-		r.rule = sg_flowlog_rule_position(&a->conf->spec->groups[e->group], e->rule);
+		r.rule = (int32_t)a->positions[e->group][e->rule];
 	} else if (e->origin == SG_ORIGIN_INNER) {
 		r.group = (int32_t)e->group;
 	} else {

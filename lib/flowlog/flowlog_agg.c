@@ -308,12 +308,23 @@ build_rules(struct fl_epoch *e, const struct sg_conf *conf)
 {
 	const struct sg_policy *policy = conf->policy;
 	const struct sg_spec *spec = sg_policy_spec(policy);
+	/* Config positions of each written group's compiled rules, found once per group. */
+	uint32_t **positions = calloc(conf->spec->n_groups + 1u, sizeof(*positions));
+	int rc = 0;
 
 	e->n_rules = sg_policy_rule_count(policy);
 	e->rules = calloc(e->n_rules + 1u, sizeof(*e->rules));
-	if (e->rules == NULL)
+	if (e->rules == NULL || positions == NULL) {
+		free(positions);
 		return -ENOMEM;
-	for (uint32_t p = 0; p < spec->n_ports; p++) {
+	}
+	for (uint32_t g = 0; g < conf->spec->n_groups && rc >= 0; g++) {
+		const struct sg_group *group = &conf->spec->groups[g];
+
+		positions[g] = malloc((group->n_rules + 1u) * sizeof(**positions));
+		rc = positions[g] == NULL ? -ENOMEM : sg_group_unique_rules(group, positions[g]);
+	}
+	for (uint32_t p = 0; p < spec->n_ports && rc >= 0; p++) {
 		for (int d = 0; d < SG_DIR_COUNT; d++) {
 			const struct sg_eff_rule *eff;
 			uint32_t n = sg_policy_effective(policy, p, (enum sg_dir)d, &eff);
@@ -327,12 +338,10 @@ build_rules(struct fl_epoch *e, const struct sg_conf *conf)
 				case SG_ORIGIN_RULE: {
 					const char *gid = spec->groups[eff[i].group].id;
 					int raw = sg_spec_find_group(conf->spec, gid);
-					int pos = raw < 0 ? -ENOENT :
-						sg_flowlog_rule_position(&conf->spec->groups[raw], eff[i].rule);
 
 					r->kind = SG_FLOWLOG_RULE_USER;
 					sg_strlcpy(r->group, gid, sizeof(r->group));
-					r->index = pos < 0 ? eff[i].rule + 1 : (uint32_t)pos + 1;
+					r->index = raw < 0 ? eff[i].rule + 1 : positions[raw][eff[i].rule] + 1;
 					break;
 				}
 				case SG_ORIGIN_INNER:
@@ -347,7 +356,10 @@ build_rules(struct fl_epoch *e, const struct sg_conf *conf)
 			}
 		}
 	}
-	return 0;
+	for (uint32_t g = 0; g < conf->spec->n_groups; g++)
+		free(positions[g]);
+	free(positions);
+	return rc < 0 ? rc : 0;
 }
 
 int

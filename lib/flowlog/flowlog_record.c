@@ -158,19 +158,12 @@ sg_flowlog_rule_parse(const char *label, struct sg_flowlog_rule_ref *rule)
 int
 sg_flowlog_rule_position(const struct sg_group *group, uint32_t norm)
 {
-	uint32_t kept = 0;
+	uint32_t *kept = malloc((group->n_rules + 1u) * sizeof(*kept));
+	int n = kept != NULL ? sg_group_unique_rules(group, kept) : -ENOMEM;
+	int pos = n < 0 ? n : norm < (uint32_t)n ? (int)kept[norm] : -ENOENT;
 
-	for (uint32_t i = 0; i < group->n_rules; i++) {
-		bool repeat = false;
-
-		for (uint32_t j = 0; j < i && !repeat; j++)
-			repeat = sg_rule_same(&group->rules[i], &group->rules[j]);
-		if (repeat)
-			continue;
-		if (kept++ == norm)
-			return (int)i;
-	}
-	return -ENOENT;
+	free(kept);
+	return pos;
 }
 
 /* ---- Writing ---- */

@@ -193,19 +193,22 @@ check_rule(const struct sg_spec *spec, const struct sg_group *group, uint32_t in
 }
 
 /* Remove later copies of identical rules (D2) and repeated tags: both add nothing. */
-static void
+static int
 normalise_group(struct sg_group *group)
 {
-	for (uint32_t i = 1; i < group->n_rules;) {
-		bool repeat = false;
+	uint32_t *kept = malloc((group->n_rules + 1u) * sizeof(*kept));
+	int n = kept != NULL ? sg_group_unique_rules(group, kept) : -ENOMEM;
 
-		for (uint32_t j = 0; j < i && !repeat; j++)
-			repeat = sg_rule_same(&group->rules[i], &group->rules[j]);
-		if (repeat)
-			sg_group_remove_rule(group, i);
-		else
-			i++;
+	if (n < 0) {
+		free(kept);
+		return -ENOMEM;
 	}
+	/* kept[] only grows and kept[i] >= i: copying forward never overwrites a rule to keep. */
+	for (uint32_t i = 0; i < (uint32_t)n; i++)
+		if (kept[i] != i)
+			group->rules[i] = group->rules[kept[i]];
+	group->n_rules = (uint32_t)n;
+	free(kept);
 	for (uint32_t i = 1; i < group->n_tags;) {
 		if (sg_names_contain(group->tags, i, group->tags[i])) {
 			memmove(group->tags[i], group->tags[i + 1],
@@ -215,6 +218,7 @@ normalise_group(struct sg_group *group)
 			i++;
 		}
 	}
+	return 0;
 }
 
 static int
@@ -249,7 +253,8 @@ check_groups(struct sg_spec *spec, struct sg_error *err)
 			if (rc < 0)
 				return rc;
 		}
-		normalise_group(group);
+		if (normalise_group(group) < 0)
+			return sg_error_set(err, group->line, "out of memory");
 		if (group->n_rules > limits->rules_per_group)
 			return sg_error_set(err, group->line,
 					"security group \"%s\" has %u rules; the limit is %u "

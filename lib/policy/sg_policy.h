@@ -199,6 +199,14 @@ int sg_limits_set(struct sg_limits *limits, const char *field, const char *value
 
 /** True when two rules match the same traffic with the same action and priority (D2). */
 bool sg_rule_same(const struct sg_rule *a, const struct sg_rule *b);
+/** A hash of the fields sg_rule_same() compares: same rules, same hash. */
+uint64_t sg_rule_hash(const struct sg_rule *r);
+/**
+ * The rules of 'group' that are not later copies of an identical earlier rule (D2), which the
+ * compiler drops: kept[norm] is the config position of compiled rule 'norm'. 'kept' has room
+ * for group->n_rules. Returns how many are kept, or -ENOMEM. Linear in the group's size.
+ */
+int sg_group_unique_rules(const struct sg_group *group, uint32_t *kept);
 
 /* ---- The compiled policy (immutable) ---- */
 

@@ -647,6 +647,65 @@ sg_rule_same(const struct sg_rule *a, const struct sg_rule *b)
 	return strcmp(a->peer, b->peer) == 0;
 }
 
+static uint64_t
+hash_word(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+uint64_t
+sg_rule_hash(const struct sg_rule *r)
+{
+	uint64_t h = hash_word(0, (uint64_t)r->dir | (uint64_t)r->action << 2 |
+					  (uint64_t)r->peer_kind << 4 |
+					  (uint64_t)(uint32_t)r->priority << 8 |
+					  (uint64_t)(uint32_t)r->proto << 32);
+
+	h = hash_word(h, (uint64_t)r->dport.lo | (uint64_t)r->dport.hi << 16 |
+				 (uint64_t)r->sport.lo << 32 | (uint64_t)r->sport.hi << 48);
+	h = hash_word(h, (uint64_t)(uint32_t)r->icmp_type | (uint64_t)(uint32_t)r->icmp_code << 32);
+	if (r->peer_kind == SG_PEER_CIDR) {
+		uint64_t lo, hi;
+
+		memcpy(&lo, r->cidr.ip.bytes, 8);
+		memcpy(&hi, r->cidr.ip.bytes + 8, 8);
+		h = hash_word(h, (uint64_t)r->cidr.len | (uint64_t)r->cidr.ip.family << 8);
+		return hash_word(hash_word(h, lo), hi);
+	}
+	for (const char *c = r->peer; *c != '\0'; c++)
+		h = hash_word(h, (uint8_t)*c);
+	return h;
+}
+
+int
+sg_group_unique_rules(const struct sg_group *group, uint32_t *kept)
+{
+	uint32_t size = 16, n = 0;
+	uint32_t *slots;
+
+	while (size < 2 * group->n_rules)
+		size *= 2;
+	slots = malloc(size * sizeof(*slots));
+	if (slots == NULL)
+		return -ENOMEM;
+	/* Open addressing over the kept rules: one lookup per rule, not a scan of those before. */
+	memset(slots, 0xff, size * sizeof(*slots));
+	for (uint32_t i = 0; i < group->n_rules; i++) {
+		uint32_t h = (uint32_t)sg_rule_hash(&group->rules[i]) & (size - 1);
+		bool repeat = false;
+
+		for (; slots[h] != UINT32_MAX && !repeat; h = (h + 1) & (size - 1))
+			repeat = sg_rule_same(&group->rules[kept[slots[h]]], &group->rules[i]);
+		if (repeat)
+			continue;
+		slots[h] = n;
+		kept[n++] = i;
+	}
+	free(slots);
+	return (int)n;
+}
+
 const char *
 sg_dir_name(enum sg_dir dir)
 {

@@ -484,6 +484,57 @@ static const struct t_path seed_rows[] = {
 			ACCEPT, DEF_BE, 1, DROP, DEF_BI, 1},
 };
 
+/* D2's duplicate removal finds exactly the first copies, as comparing each rule with every
+ * earlier one would, on a large group with repeats near and far. */
+START_TEST(test_unique_rules_match_pairwise)
+{
+	struct sg_spec *spec = sg_spec_create();
+	struct sg_group *g = sg_spec_add_group(spec, "big", 0);
+	uint32_t *kept = calloc(3000, sizeof(*kept));
+	unsigned int seed = 5;
+	uint32_t expected = 0;
+	int n;
+
+	for (int i = 0; i < 3000; i++) {
+		struct sg_rule *r = sg_group_add_rule(g, 0);
+
+		r->dir = rand_r(&seed) % 2 ? SG_DIR_INGRESS : SG_DIR_EGRESS;
+		r->action = SG_ACTION_ACCEPT;
+		r->priority = rand_r(&seed) % 3 + 1;
+		r->proto = 6;
+		r->dport = (struct sg_range){(uint16_t)(rand_r(&seed) % 40), 100};
+		r->sport = (struct sg_range){0, UINT16_MAX};
+		r->icmp_type = r->icmp_code = -1;
+		if (rand_r(&seed) % 2) {
+			r->peer_kind = SG_PEER_CIDR;
+			r->cidr.ip.family = SG_AF_INET;
+			r->cidr.ip.bytes[0] = (uint8_t)(rand_r(&seed) % 4);
+			r->cidr.len = 8;
+		} else {
+			r->peer_kind = SG_PEER_GROUP;
+			snprintf(r->peer, sizeof(r->peer), "g%d", rand_r(&seed) % 3);
+		}
+	}
+	n = sg_group_unique_rules(g, kept);
+	for (uint32_t i = 0; i < g->n_rules; i++) {
+		bool repeat = false;
+
+		for (uint32_t j = 0; j < i && !repeat; j++)
+			repeat = sg_rule_same(&g->rules[i], &g->rules[j]);
+		if (repeat)
+			continue;
+		ck_assert_uint_eq(kept[expected], i);
+		expected++;
+	}
+	ck_assert_int_eq(n, (int)expected);
+	/* Enough repeats that both outcomes are exercised. */
+	ck_assert_int_gt(n, 100);
+	ck_assert_int_lt(n, 2000);
+	free(kept);
+	sg_spec_free(spec);
+}
+END_TEST
+
 START_TEST(test_seed_six_questions)
 {
 	RUN_PATHS(seed_spec, seed_rows);
@@ -2796,6 +2847,7 @@ policy_suite(void)
 
 	tc = tcase_create("decisions");
 	tcase_add_test(tc, test_seed_six_questions);
+	tcase_add_test(tc, test_unique_rules_match_pairwise);
 	tcase_add_test(tc, test_d2_priority_order_first_match);
 	tcase_add_test(tc, test_d2_group_order_irrelevant);
 	tcase_add_test(tc, test_d3_defaults);
