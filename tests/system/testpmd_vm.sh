@@ -4,9 +4,11 @@
 # socket. Needs TESTPMD, SG_VM_DIR (a temporary directory) and SG_VM_PREFIX (unique per run).
 #
 # Without hugepages virtio-user shares its memory with the backend only with --legacy-mem.
-# Busy pollers share the machine's CPUs: each VM's two lcores are pinned to the one CPU given,
-# and VMs run at nice 10, so the kernel's softirq threads and the namespace VMs' processes
-# still get a CPU when they wake (a busy-polling VM at equal weight starves them for seconds).
+# Busy pollers share the machine's CPUs: each VM's two lcores are pinned to the one CPU given.
+# VMs run at the default priority: at nice 10, a VM sharing its CPU with sgfw's busy worker got
+# no CPU time at all on a newer kernel (vm_reconnect's vm2 received nothing in any round),
+# while at equal weight the namespace VMs sharing the CPUs still answer every round trip
+# (vm_reconnect, restart_vhost).
 # testpmd's output is line-buffered (stdbuf) so its answers can be read while it runs.
 
 SG_VM_PIDS=()
@@ -23,7 +25,7 @@ sg_tpmd_start() {
 	fi
 	rm -f "$SG_VM_DIR/$name.in"
 	mkfifo "$SG_VM_DIR/$name.in"
-	nice -n 10 stdbuf -oL "$TESTPMD" --no-huge --legacy-mem -m 1024 --no-pci --lcores "0@$cpu,1@$cpu" \
+	stdbuf -oL "$TESTPMD" --no-huge --legacy-mem -m 1024 --no-pci --lcores "0@$cpu,1@$cpu" \
 		--file-prefix "$SG_VM_PREFIX-$name" \
 		--vdev "net_virtio_user0,path=$sock,mac=$mac,queues=1,server=$server" -- -i \
 		--forward-mode="$mode" --nb-cores=1 --txd=256 --rxd=256 --total-num-mbufs=8192 "$@" \
