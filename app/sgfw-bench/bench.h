@@ -43,6 +43,7 @@ struct bench_opts {
 	uint16_t burst;
 	uint32_t capacity;      /* conntrack capacity; 0: sized from the flows */
 	bool stage_cycles;
+	bool classify_linear;   /* --classifier linear */
 	bool cps;               /* also measure connection set-up and teardown rates (gen mode) */
 	bool progress;
 	const char *json;       /* results file, or NULL */

@@ -71,7 +71,9 @@ usage(FILE *out)
 	      "  --pcap-dir DIR          ports mode: DIR/vm0.pcap and DIR/up0.pcap (from --mode write)\n"
 	      "  --config FILE           ports mode: an sgfw config whose ports to run\n"
 	      "  --label TEXT            carried into the JSON\n"
-	      "  --seed N                generator seed (default 1)\n",
+	      "  --seed N                generator seed (default 1)\n"
+	      "  --classifier acl|linear rte_acl contexts (default), or every list scanned linearly as\n"
+	      "                          a changed list is until its context is built\n",
 			out);
 }
 
@@ -139,6 +141,7 @@ enum {
 	OPT_CONFIG,
 	OPT_LABEL,
 	OPT_SEED,
+	OPT_CLASSIFIER,
 };
 
 static int
@@ -171,6 +174,7 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 		{"config", required_argument, NULL, OPT_CONFIG},
 		{"label", required_argument, NULL, OPT_LABEL},
 		{"seed", required_argument, NULL, OPT_SEED},
+		{"classifier", required_argument, NULL, OPT_CLASSIFIER},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -288,6 +292,12 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 		case OPT_SEED:
 			rc = parse_u32("--seed", optarg, 0, UINT32_MAX, &u);
 			o->seed = u;
+			break;
+		case OPT_CLASSIFIER:
+			if (strcmp(optarg, "acl") == 0 || strcmp(optarg, "linear") == 0)
+				o->classify_linear = strcmp(optarg, "linear") == 0;
+			else
+				rc = -1, fprintf(stderr, "error: --classifier must be acl or linear\n");
 			break;
 		case 'h':
 			usage(stdout);
@@ -599,6 +609,7 @@ report_json(const struct report *rp)
 		sg_json_string(&j, "label", o->label);
 	sg_json_string(&j, "mode", o->mode == BENCH_MODE_GEN ? "gen" : "ports");
 	sg_json_string(&j, "engine", sg_dp_engine_name(o->engine));
+	sg_json_string(&j, "classifier", o->classify_linear ? "linear" : "acl");
 	sg_json_uint(&j, "workers", o->workers);
 	sg_json_uint(&j, "burst", o->burst);
 	sg_json_uint(&j, "flows", o->flows);
@@ -760,6 +771,7 @@ run_gen(const struct bench_opts *o, struct sg_conf *conf, struct report *rp)
 		.rx_desc = 512,
 		.tx_desc = 512,
 		.stage_cycles = o->stage_cycles,
+		.classify_linear = o->classify_linear,
 	};
 	uint64_t by_reason[SG_DROP_COUNT], rx, tx, drops;
 	struct sg_error err = {0};
@@ -865,6 +877,7 @@ run_ports(const struct bench_opts *o, struct sg_conf *conf, struct report *rp)
 		.rx_desc = (uint16_t)conf->dataplane.rx_desc,
 		.tx_desc = (uint16_t)conf->dataplane.tx_desc,
 		.stage_cycles = o->stage_cycles,
+		.classify_linear = o->classify_linear,
 	};
 	uint64_t rx0, tx0, dr0, rx1, tx1, dr1, by_reason[SG_DROP_COUNT];
 	struct sg_dp_stage_stats st0, st1;

@@ -217,7 +217,9 @@ cmd_status(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out)
 {
 	const struct sg_conf *conf = sg_dp_conf(c->dp);
 	long uptime = (long)(time(NULL) - c->started);
+	struct sg_acl_counts acl;
 
+	sg_dp_classifier_counts(c->dp, &acl);
 	if (req->json) {
 		struct sg_json j;
 
@@ -228,11 +230,18 @@ cmd_status(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out)
 		sg_json_string(&j, "config", c->config_path);
 		sg_json_uint(&j, "ports", conf->n_ports);
 		sg_json_int(&j, "pid", getpid());
+		/* Lists a change made live before their rte_acl contexts were built. */
+		sg_json_uint(&j, "classifier_lists_linear", acl.linear);
+		sg_json_uint(&j, "classifier_builds_failed", acl.failed);
 		sg_json_object_close(&j);
 		sg_json_finish(&j);
 	} else {
 		fprintf(out, "sgfw %s, pid %d, up %ld s, %u ports, config %s\n", SG_VERSION, (int)getpid(),
 				uptime, conf->n_ports, c->config_path);
+		if (acl.linear != 0)
+			fprintf(out, "classifier: %u changed lists matched linearly until their contexts "
+				     "are built (%u builds failed: those stay linear)\n",
+					acl.linear, acl.failed);
 	}
 	return SG_CTL_EXIT_OK;
 }

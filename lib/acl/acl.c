@@ -5,12 +5,14 @@
  * one port. The first-match order of the merged list becomes rte_acl priorities (earlier entry,
  * higher priority) and each rule's userdata is its 1-based position in the list. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rte_acl.h>
 #include <rte_byteorder.h>
 #include <rte_errno.h>
+#include <rte_lcore.h>
 
 #include "sg_acl.h"
 
@@ -56,24 +58,49 @@ static const struct rte_acl_field_def defs6[F6_COUNT] = {
 
 #define FAMILY_COUNT 2
 
-/* Builds run on the control thread only. */
+/* Context names must be new across generations, datapaths and the builder thread. */
 static uint32_t context_serial;
 
-/* A context shared by the generations whose port lists are the same (control thread only). */
+/*
+ * One rte_acl rule as both the linear matcher and the context builder read it: host byte
+ * order, the peer as address and mask words (IPv4 uses word 0). Kept for the context's life,
+ * because a worker may still be scanning it when the built context is switched in.
+ */
+struct acl_match {
+	uint32_t addr[4];
+	uint32_t mask[4];
+	uint16_t sport_lo, sport_hi;
+	uint16_t dport_lo, dport_hi;
+	uint8_t proto, proto_mask;
+	uint32_t position;
+};
+
+/*
+ * A list's classifier, shared by the generations whose port lists are the same. 'ctx' is
+ * NULL while the list is matched linearly (its context is being built in the background, or
+ * the build failed) or when the list is constant; the builder publishes it with a release
+ * store and workers load it with acquire, so either way a key gets the same result.
+ */
 struct acl_ctx {
-	struct rte_acl_ctx *ctx;  /* NULL when every key gets 'constant' */
-	uint32_t constant;        /* position of an entry that decides every key of the family */
-	uint32_t refs;
+	struct rte_acl_ctx *ctx;
+	uint32_t refs;            /* generations sharing it, plus a queued build (atomic) */
+	uint32_t constant;        /* position of an entry that decides every key, or 0 */
+	bool failed;              /* the background build failed: matched linearly for good */
+	bool v6;
+	int socket_id;
+	uint32_t n_entries;       /* entries of the list: rte_acl priorities count down from it */
+	uint32_t n_match;
+	struct acl_match *match;  /* the list's rules, first match first; NULL when constant */
+	struct acl_ctx *next_job; /* builder queue link (builder lock) */
+	char name[RTE_ACL_NAMESIZE];
 };
 
 struct sg_acl {
 	const struct sg_policy *policy;
 	uint32_t n_ports;
 	uint64_t n_rules;
-	uint32_t n_built;          /* contexts built by this sg_acl_build() */
-	uint32_t n_reused;         /* contexts taken over from params->prev */
-	uint32_t n_constant;       /* lists decided by one entry: no context built */
-	struct acl_ctx **ctx;      /* [port][dir][family] */
+	struct sg_acl_counts counts; /* what sg_acl_build() did; linear and failed are live */
+	struct acl_ctx **ctx;        /* [port][dir][family] */
 };
 
 static uint32_t
@@ -121,60 +148,68 @@ entry_rule_count(const struct sg_eff_rule *r, uint8_t family)
 }
 
 static void
-fill_common(struct rte_acl_rule_data *data, struct rte_acl_field *proto, uint32_t position,
-		uint32_t n_entries, const struct sg_eff_rule *r)
-{
-	data->category_mask = 1;
-	/* Earlier entries win: the first entry gets the highest priority. */
-	data->priority = (int32_t)(n_entries - position + 1);
-	data->userdata = position;
-	proto->value.u8 = r->proto == SG_PROTO_ANY ? 0 : (uint8_t)r->proto;
-	proto->mask_range.u8 = r->proto == SG_PROTO_ANY ? 0 : 0xff;
-}
-
-static void
-fill_rule4(struct acl_rule4 *rule, const struct sg_eff_rule *r, const struct sg_prefix *peer,
-		uint32_t position, uint32_t n_entries)
+fill_match(struct acl_match *m, const struct sg_eff_rule *r, const struct sg_prefix *peer,
+		uint32_t position)
 {
 	struct sg_range sport, dport;
 
-	memset(rule, 0, sizeof(*rule));
-	fill_common(&rule->data, &rule->field[F4_PROTO], position, n_entries, r);
-	if (peer != NULL) {
-		uint32_t addr;
-
-		memcpy(&addr, peer->ip.bytes, 4);
-		rule->field[F4_PEER].value.u32 = rte_be_to_cpu_32(addr);
-		rule->field[F4_PEER].mask_range.u32 = peer->len;
-	}
-	entry_ranges(r, &sport, &dport);
-	rule->field[F4_SPORT].value.u16 = sport.lo;
-	rule->field[F4_SPORT].mask_range.u16 = sport.hi;
-	rule->field[F4_DPORT].value.u16 = dport.lo;
-	rule->field[F4_DPORT].mask_range.u16 = dport.hi;
-}
-
-static void
-fill_rule6(struct acl_rule6 *rule, const struct sg_eff_rule *r, const struct sg_prefix *peer,
-		uint32_t position, uint32_t n_entries)
-{
-	struct sg_range sport, dport;
-
-	memset(rule, 0, sizeof(*rule));
-	fill_common(&rule->data, &rule->field[F6_PROTO], position, n_entries, r);
-	for (int k = 0; peer != NULL && k < 4; k++) {
+	memset(m, 0, sizeof(*m));
+	m->position = position;
+	m->proto = r->proto == SG_PROTO_ANY ? 0 : (uint8_t)r->proto;
+	m->proto_mask = r->proto == SG_PROTO_ANY ? 0 : 0xff;
+	for (int k = 0; peer != NULL && k < (peer->ip.family == SG_AF_INET6 ? 4 : 1); k++) {
 		int bits = SG_MIN(SG_MAX((int)peer->len - 32 * k, 0), 32);
 		uint32_t word;
 
 		memcpy(&word, peer->ip.bytes + 4 * k, 4);
-		rule->field[F6_PEER0 + k].value.u32 = rte_be_to_cpu_32(word);
-		rule->field[F6_PEER0 + k].mask_range.u32 = (uint32_t)bits;
+		m->mask[k] = bits == 0 ? 0 : UINT32_MAX << (32 - bits);
+		m->addr[k] = rte_be_to_cpu_32(word) & m->mask[k];
 	}
 	entry_ranges(r, &sport, &dport);
-	rule->field[F6_SPORT].value.u16 = sport.lo;
-	rule->field[F6_SPORT].mask_range.u16 = sport.hi;
-	rule->field[F6_DPORT].value.u16 = dport.lo;
-	rule->field[F6_DPORT].mask_range.u16 = dport.hi;
+	m->sport_lo = sport.lo;
+	m->sport_hi = sport.hi;
+	m->dport_lo = dport.lo;
+	m->dport_hi = dport.hi;
+}
+
+static void
+fill_common(struct rte_acl_rule_data *data, struct rte_acl_field *proto, const struct acl_match *m,
+		uint32_t n_entries)
+{
+	data->category_mask = 1;
+	/* Earlier entries win: the first entry gets the highest priority. */
+	data->priority = (int32_t)(n_entries - m->position + 1);
+	data->userdata = m->position;
+	proto->value.u8 = m->proto;
+	proto->mask_range.u8 = m->proto_mask;
+}
+
+static void
+fill_rule4(struct acl_rule4 *rule, const struct acl_match *m, uint32_t n_entries)
+{
+	memset(rule, 0, sizeof(*rule));
+	fill_common(&rule->data, &rule->field[F4_PROTO], m, n_entries);
+	rule->field[F4_PEER].value.u32 = m->addr[0];
+	rule->field[F4_PEER].mask_range.u32 = (uint32_t)__builtin_popcount(m->mask[0]);
+	rule->field[F4_SPORT].value.u16 = m->sport_lo;
+	rule->field[F4_SPORT].mask_range.u16 = m->sport_hi;
+	rule->field[F4_DPORT].value.u16 = m->dport_lo;
+	rule->field[F4_DPORT].mask_range.u16 = m->dport_hi;
+}
+
+static void
+fill_rule6(struct acl_rule6 *rule, const struct acl_match *m, uint32_t n_entries)
+{
+	memset(rule, 0, sizeof(*rule));
+	fill_common(&rule->data, &rule->field[F6_PROTO], m, n_entries);
+	for (int k = 0; k < 4; k++) {
+		rule->field[F6_PEER0 + k].value.u32 = m->addr[k];
+		rule->field[F6_PEER0 + k].mask_range.u32 = (uint32_t)__builtin_popcount(m->mask[k]);
+	}
+	rule->field[F6_SPORT].value.u16 = m->sport_lo;
+	rule->field[F6_SPORT].mask_range.u16 = m->sport_hi;
+	rule->field[F6_DPORT].value.u16 = m->dport_lo;
+	rule->field[F6_DPORT].mask_range.u16 = m->dport_hi;
 }
 
 /* An entry that matches every key of its family: any peer, protocol and ports. */
@@ -208,39 +243,22 @@ constant_position(const struct sg_acl *acl, uint32_t port, enum sg_dir dir, uint
 	return 0;
 }
 
-static struct rte_acl_ctx *
-build_context(const struct sg_acl *acl, uint32_t port, enum sg_dir dir, uint8_t family,
-		uint32_t generation, int socket_id, struct sg_error *err)
+/* The rules of one list in first-match order: what the linear matcher scans and the builder
+ * turns into a context. */
+static int
+fill_list(struct acl_ctx *c, const struct sg_acl *acl, uint32_t port, enum sg_dir dir,
+		uint8_t family)
 {
-	bool v6 = family == SG_AF_INET6;
-	size_t rule_size = v6 ? sizeof(struct acl_rule6) : sizeof(struct acl_rule4);
 	const struct sg_eff_rule *entries;
 	uint32_t n_entries = sg_policy_effective(acl->policy, port, dir, &entries);
-	struct rte_acl_config cfg = {.num_categories = 1};
-	struct rte_acl_ctx *ctx = NULL;
-	char name[RTE_ACL_NAMESIZE];
-	uint32_t n_rules = 0, k = 0;
-	uint8_t *rules = NULL;
-	int rc;
+	uint32_t n = 0, k = 0;
 
 	for (uint32_t i = 0; i < n_entries; i++)
-		n_rules += entry_rule_count(&entries[i], family);
-	/* rte_acl_create() returns an existing context of the same name: make every name new,
-	 * across generations and across datapaths in one process. */
-	snprintf(name, sizeof(name), "sg%u_%u_%u%c%c", generation, context_serial++, port,
-			dir ? 'e' : 'i', v6 ? '6' : '4');
-	ctx = rte_acl_create(&(struct rte_acl_param){
-			.name = name,
-			.socket_id = socket_id,
-			.rule_size = (uint32_t)RTE_ACL_RULE_SZ(v6 ? F6_COUNT : F4_COUNT),
-			.max_rule_num = n_rules,
-	});
-	rules = calloc(n_rules, rule_size);
-	if (ctx == NULL || rules == NULL) {
-		sg_error_set(err, 0, "classifier: cannot create context %s: %s", name,
-				ctx == NULL ? rte_strerror(rte_errno) : "out of memory");
-		goto fail;
-	}
+		n += entry_rule_count(&entries[i], family);
+	c->n_entries = n_entries;
+	c->match = calloc(n + 1u, sizeof(*c->match));
+	if (c->match == NULL)
+		return -ENOMEM;
 	for (uint32_t i = 0; i < n_entries; i++) {
 		const struct sg_eff_rule *r = &entries[i];
 
@@ -249,24 +267,50 @@ build_context(const struct sg_acl *acl, uint32_t port, enum sg_dir dir, uint8_t 
 		for (uint32_t p = 0; p < (r->peer_any ? 1 : r->n_peers); p++) {
 			const struct sg_prefix *peer = r->peer_any ? NULL : &r->peers[p];
 
-			if (peer != NULL && peer->ip.family != family)
-				continue;
-			if (v6)
-				fill_rule6((struct acl_rule6 *)(rules + k * rule_size), r, peer, i + 1, n_entries);
-			else
-				fill_rule4((struct acl_rule4 *)(rules + k * rule_size), r, peer, i + 1, n_entries);
-			k++;
+			if (peer == NULL || peer->ip.family == family)
+				fill_match(&c->match[k++], r, peer, i + 1);
 		}
 	}
-	rc = rte_acl_add_rules(ctx, (const struct rte_acl_rule *)rules, n_rules);
+	c->n_match = k;
+	return 0;
+}
+
+/* Build the rte_acl context of a filled list. Runs on the control thread or the builder. */
+static struct rte_acl_ctx *
+compile_list(const struct acl_ctx *c, struct sg_error *err)
+{
+	size_t rule_size = c->v6 ? sizeof(struct acl_rule6) : sizeof(struct acl_rule4);
+	struct rte_acl_config cfg = {.num_categories = 1};
+	uint8_t *rules = calloc(c->n_match, rule_size);
+	struct rte_acl_ctx *ctx;
+	int rc;
+
+	ctx = rte_acl_create(&(struct rte_acl_param){
+			.name = c->name,
+			.socket_id = c->socket_id,
+			.rule_size = (uint32_t)RTE_ACL_RULE_SZ(c->v6 ? F6_COUNT : F4_COUNT),
+			.max_rule_num = c->n_match,
+	});
+	if (ctx == NULL || rules == NULL) {
+		sg_error_set(err, 0, "classifier: cannot create context %s: %s", c->name,
+				ctx == NULL ? rte_strerror(rte_errno) : "out of memory");
+		goto fail;
+	}
+	for (uint32_t k = 0; k < c->n_match; k++) {
+		if (c->v6)
+			fill_rule6((struct acl_rule6 *)(rules + k * rule_size), &c->match[k], c->n_entries);
+		else
+			fill_rule4((struct acl_rule4 *)(rules + k * rule_size), &c->match[k], c->n_entries);
+	}
+	rc = rte_acl_add_rules(ctx, (const struct rte_acl_rule *)rules, c->n_match);
 	if (rc == 0) {
-		cfg.num_fields = v6 ? F6_COUNT : F4_COUNT;
-		memcpy(cfg.defs, v6 ? defs6 : defs4, cfg.num_fields * sizeof(cfg.defs[0]));
+		cfg.num_fields = c->v6 ? F6_COUNT : F4_COUNT;
+		memcpy(cfg.defs, c->v6 ? defs6 : defs4, cfg.num_fields * sizeof(cfg.defs[0]));
 		rc = rte_acl_build(ctx, &cfg);
 	}
 	if (rc != 0) {
-		sg_error_set(err, 0, "classifier: building %s (%u rules) failed: %s", name, n_rules,
-				strerror(-rc));
+		sg_error_set(err, 0, "classifier: building %s (%u rules) failed: %s", c->name,
+				c->n_match, strerror(-rc));
 		goto fail;
 	}
 	free(rules);
@@ -274,6 +318,156 @@ build_context(const struct sg_acl *acl, uint32_t port, enum sg_dir dir, uint8_t 
 fail:
 	free(rules);
 	rte_acl_free(ctx);
+	return NULL;
+}
+
+static void
+ctx_put(struct acl_ctx *c)
+{
+	if (c != NULL && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		rte_acl_free(c->ctx);
+		free(c->match);
+		free(c);
+	}
+}
+
+/*
+ * The background builder: one DPDK control thread (off the workers' cores) that turns queued
+ * lists into contexts, oldest first, while the control thread goes on serving changes. A
+ * list no generation uses any more is dropped unbuilt. It keeps the default priority: a lower
+ * one measured no better for change latency here, and a busy control core could starve it.
+ */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t queued;
+	pthread_cond_t drained;
+	struct acl_ctx *head, *tail;
+	uint32_t busy; /* lists queued or being built */
+	bool started;
+} builder = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.queued = PTHREAD_COND_INITIALIZER,
+	.drained = PTHREAD_COND_INITIALIZER,
+};
+
+static void *
+builder_main(void *arg)
+{
+	RTE_SET_USED(arg);
+	for (;;) {
+		struct acl_ctx *c;
+
+		pthread_mutex_lock(&builder.lock);
+		while (builder.head == NULL)
+			pthread_cond_wait(&builder.queued, &builder.lock);
+		c = builder.head;
+		builder.head = c->next_job;
+		if (builder.head == NULL)
+			builder.tail = NULL;
+		pthread_mutex_unlock(&builder.lock);
+
+		if (__atomic_load_n(&c->refs, __ATOMIC_ACQUIRE) > 1) {
+			struct sg_error err = {0};
+			struct rte_acl_ctx *ctx = compile_list(c, &err);
+
+			if (ctx != NULL)
+				__atomic_store_n(&c->ctx, ctx, __ATOMIC_RELEASE);
+			else
+				__atomic_store_n(&c->failed, true, __ATOMIC_RELEASE);
+		}
+		ctx_put(c);
+
+		pthread_mutex_lock(&builder.lock);
+		if (--builder.busy == 0)
+			pthread_cond_broadcast(&builder.drained);
+		pthread_mutex_unlock(&builder.lock);
+	}
+	return NULL;
+}
+
+/* Queue 'c' for the builder, which holds a reference until it is done. */
+static int
+queue_build(struct acl_ctx *c)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&builder.lock);
+	if (!builder.started) {
+		pthread_t tid;
+
+		rc = -rte_ctrl_thread_create(&tid, "sg-acl-build", NULL, builder_main, NULL);
+		builder.started = rc == 0;
+	}
+	if (rc == 0) {
+		__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+		c->next_job = NULL;
+		if (builder.tail != NULL)
+			builder.tail->next_job = c;
+		else
+			builder.head = c;
+		builder.tail = c;
+		builder.busy++;
+		pthread_cond_signal(&builder.queued);
+	}
+	pthread_mutex_unlock(&builder.lock);
+	return rc;
+}
+
+void
+sg_acl_wait_builds(void)
+{
+	pthread_mutex_lock(&builder.lock);
+	while (builder.busy != 0)
+		pthread_cond_wait(&builder.drained, &builder.lock);
+	pthread_mutex_unlock(&builder.lock);
+}
+
+/* A new classifier for one list: constant, linear, built now or queued for the builder. */
+static struct acl_ctx *
+new_list(struct sg_acl *acl, uint32_t port, enum sg_dir dir, uint8_t family,
+		const struct sg_acl_params *params, struct sg_error *err)
+{
+	struct acl_ctx *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		goto nomem;
+	c->refs = 1;
+	c->v6 = family == SG_AF_INET6;
+	c->socket_id = params->socket_id;
+	c->constant = constant_position(acl, port, dir, family);
+	if (c->constant != 0) {
+		acl->counts.constant++;
+		return c;
+	}
+	if (fill_list(c, acl, port, dir, family) < 0)
+		goto nomem;
+	if (c->n_match == 0) {
+		/* No rule in the family: nothing matches, as rte_acl would say. */
+		free(c->match);
+		c->match = NULL;
+		acl->counts.constant++;
+		return c;
+	}
+	snprintf(c->name, sizeof(c->name), "sg%u_%u_%u%c%c", params->generation,
+			__atomic_fetch_add(&context_serial, 1, __ATOMIC_RELAXED), port,
+			dir ? 'e' : 'i', c->v6 ? '6' : '4');
+	if (params->build == SG_ACL_LINEAR)
+		return c;
+	if (params->build == SG_ACL_BUILD_LATER && queue_build(c) == 0) {
+		acl->counts.queued++;
+		return c;
+	}
+	c->ctx = compile_list(c, err);
+	if (c->ctx == NULL) {
+		ctx_put(c);
+		return NULL;
+	}
+	acl->counts.built++;
+	return c;
+nomem:
+	if (c != NULL)
+		ctx_put(c);
+	sg_error_set(err, 0, "classifier: out of memory");
 	return NULL;
 }
 
@@ -291,15 +485,6 @@ reusable_port(const struct sg_acl *acl, uint32_t port, enum sg_dir dir, const st
 	n_now = sg_policy_effective(acl->policy, port, dir, &now);
 	n_before = sg_policy_effective(prev->policy, (uint32_t)old, dir, &before);
 	return sg_eff_lists_equal(now, n_now, before, n_before, false) ? old : -1;
-}
-
-static void
-ctx_put(struct acl_ctx *c)
-{
-	if (c != NULL && --c->refs == 0) {
-		rte_acl_free(c->ctx);
-		free(c);
-	}
 }
 
 struct sg_acl *
@@ -328,28 +513,17 @@ sg_acl_build(const struct sg_policy *policy, const struct sg_acl_params *params,
 				if (old >= 0) {
 					/* Unchanged list: share the context, no rebuild. */
 					c = params->prev->ctx[ctx_index((uint32_t)old, (enum sg_dir)d, family)];
-					c->refs++;
+					__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
 					acl->ctx[i] = c;
-					acl->n_reused++;
+					acl->counts.reused++;
 					continue;
 				}
-				c = calloc(1, sizeof(*c));
-				if (c == NULL)
-					goto nomem;
-				acl->ctx[i] = c;
-				c->refs = 1;
-				c->constant = constant_position(acl, p, (enum sg_dir)d, family);
-				if (c->constant != 0) {
-					acl->n_constant++;
-					continue;
-				}
-				c->ctx = build_context(acl, p, (enum sg_dir)d, family, params->generation,
-						params->socket_id, err);
-				if (c->ctx == NULL) {
+				acl->ctx[i] = new_list(acl, p, (enum sg_dir)d, family, params, err);
+				if (acl->ctx[i] == NULL) {
 					sg_acl_free(acl);
+					errno = ENOMEM;
 					return NULL;
 				}
-				acl->n_built++;
 			}
 		}
 	}
@@ -384,12 +558,60 @@ sg_acl_free(struct sg_acl *acl)
 }
 
 void
-sg_acl_build_counts(const struct sg_acl *acl, uint32_t *built, uint32_t *reused,
-		uint32_t *constant)
+sg_acl_build_counts(const struct sg_acl *acl, struct sg_acl_counts *counts)
 {
-	*built = acl->n_built;
-	*reused = acl->n_reused;
-	*constant = acl->n_constant;
+	*counts = acl->counts;
+	counts->linear = 0;
+	counts->failed = 0;
+	for (uint32_t i = 0; i < acl->n_ports * SG_DIR_COUNT * FAMILY_COUNT; i++) {
+		const struct acl_ctx *c = acl->ctx[i];
+
+		if (c->match == NULL || __atomic_load_n(&c->ctx, __ATOMIC_ACQUIRE) != NULL)
+			continue;
+		counts->linear++;
+		counts->failed += __atomic_load_n(&c->failed, __ATOMIC_ACQUIRE);
+	}
+}
+
+/* First match in list order, exactly what the context will answer (0: no match). */
+static void
+classify_linear(const struct acl_ctx *c, const uint8_t **keys, uint32_t *results, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t peer[4] = {0}, found = 0;
+		uint16_t sport, dport;
+		uint8_t proto;
+
+		if (c->v6) {
+			const struct sg_acl_key6 *k = (const struct sg_acl_key6 *)keys[i];
+
+			for (int w = 0; w < 4; w++) {
+				memcpy(&peer[w], k->peer + 4 * w, 4);
+				peer[w] = rte_be_to_cpu_32(peer[w]);
+			}
+			proto = k->proto;
+			sport = rte_be_to_cpu_16(k->sport);
+			dport = rte_be_to_cpu_16(k->dport);
+		} else {
+			const struct sg_acl_key4 *k = (const struct sg_acl_key4 *)keys[i];
+
+			peer[0] = rte_be_to_cpu_32(k->peer);
+			proto = k->proto;
+			sport = rte_be_to_cpu_16(k->sport);
+			dport = rte_be_to_cpu_16(k->dport);
+		}
+		for (uint32_t r = 0; r < c->n_match && found == 0; r++) {
+			const struct acl_match *m = &c->match[r];
+
+			if ((proto & m->proto_mask) == m->proto && (peer[0] & m->mask[0]) == m->addr[0] &&
+					(peer[1] & m->mask[1]) == m->addr[1] &&
+					(peer[2] & m->mask[2]) == m->addr[2] &&
+					(peer[3] & m->mask[3]) == m->addr[3] && sport >= m->sport_lo &&
+					sport <= m->sport_hi && dport >= m->dport_lo && dport <= m->dport_hi)
+				found = m->position;
+		}
+		results[i] = found;
+	}
 }
 
 void
@@ -397,13 +619,16 @@ sg_acl_classify(const struct sg_acl *acl, uint32_t port, enum sg_dir dir, uint8_
 		const uint8_t **keys, uint32_t *results, uint32_t n)
 {
 	const struct acl_ctx *c = acl->ctx[ctx_index(port, dir, family)];
+	const struct rte_acl_ctx *ctx = __atomic_load_n(&c->ctx, __ATOMIC_ACQUIRE);
 
-	if (c->ctx == NULL) {
+	if (likely(ctx != NULL)) {
+		rte_acl_classify(ctx, keys, results, n, 1);
+	} else if (c->match == NULL) {
 		for (uint32_t i = 0; i < n; i++)
 			results[i] = c->constant;
-		return;
+	} else {
+		classify_linear(c, keys, results, n);
 	}
-	rte_acl_classify(c->ctx, keys, results, n, 1);
 }
 
 uint64_t

@@ -6,6 +6,13 @@
  * sg_acl_classify(). A result is the 1-based position of the deciding entry in
  * sg_policy_effective(), so the verdict, rule id and counters all come from the policy.
  *
+ * A changed list can be live before its context exists (SG_ACL_BUILD_LATER): it is matched by
+ * a linear first-match scan of its rules, with exactly the context's results, until a
+ * background thread has built the context and switched it in. A rule change then costs its
+ * compile and a few list copies, not an rte_acl build (tens to hundreds of milliseconds for
+ * a 1,000-rule list); only new flows of the changed lists pay for the scan, and only until the
+ * build is done.
+ *
  * Thread-safety: sg_acl_build() and sg_acl_free() are not multi-thread safe and run on the
  * control thread. sg_acl_classify() takes a const handle and may run on any number of workers
  * at once. Free an sg_acl only after every worker has stopped using it (RCU).
@@ -39,6 +46,13 @@ struct sg_acl_key6 {
 
 struct sg_acl;
 
+/** When sg_acl_build() builds the rte_acl context of a new or changed list. */
+enum sg_acl_build {
+	SG_ACL_BUILD_NOW,   /**< Before returning: a failure fails the build. */
+	SG_ACL_BUILD_LATER, /**< On the background builder; matched linearly until then. */
+	SG_ACL_LINEAR,      /**< Never: every list is matched linearly (tests, reference). */
+};
+
 struct sg_acl_params {
 	int socket_id;     /**< NUMA socket for the contexts (SOCKET_ID_ANY allowed). */
 	uint32_t generation; /**< Distinguishes context names across rebuilds. */
@@ -48,6 +62,17 @@ struct sg_acl_params {
 	 * sg_acl may be freed first.
 	 */
 	const struct sg_acl *prev;
+	enum sg_acl_build build;
+};
+
+/** What sg_acl_build() did for each (port, direction, family) list, and what is left. */
+struct sg_acl_counts {
+	uint32_t built;    /**< Contexts built before sg_acl_build() returned. */
+	uint32_t queued;   /**< Contexts handed to the background builder. */
+	uint32_t reused;   /**< Contexts shared with params->prev (unchanged list). */
+	uint32_t constant; /**< Lists one entry decides (or none matches): no context needed. */
+	uint32_t linear;   /**< Now: lists still matched linearly (queued, failed, or LINEAR). */
+	uint32_t failed;   /**< Now: background builds that failed; those lists stay linear. */
 };
 
 /**
@@ -67,13 +92,14 @@ void sg_acl_free(struct sg_acl *acl);
 void sg_acl_classify(const struct sg_acl *acl, uint32_t port, enum sg_dir dir, uint8_t family,
 		const uint8_t **keys, uint32_t *results, uint32_t n);
 
+/** Fill 'counts'; linear and failed are read at the time of the call. */
+void sg_acl_build_counts(const struct sg_acl *acl, struct sg_acl_counts *counts);
+
 /**
- * What sg_acl_build() did for each (port, direction, family) list: built an rte_acl context,
- * shared the one of params->prev (unchanged list), or found the list constant (its first entry
- * with rules in the family matches everything: no context, classification is a store).
+ * Wait until the background builder has finished every queued list (built, failed, or
+ * dropped because no classifier uses it any more). Call before rte_eal_cleanup().
  */
-void sg_acl_build_counts(const struct sg_acl *acl, uint32_t *built, uint32_t *reused,
-		uint32_t *constant);
+void sg_acl_wait_builds(void);
 
 /** Number of rte_acl rules in all contexts (entries times their expanded peers). */
 uint64_t sg_acl_rule_count(const struct sg_acl *acl);

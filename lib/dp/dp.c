@@ -344,6 +344,8 @@ sg_dp_free(struct sg_dp *dp)
 		close_port(dp->ports[i]);
 	free(dp->ports);
 	dp_gen_free(gen);
+	/* Contexts still being built for this datapath are dropped or freed: none outlives it. */
+	sg_acl_wait_builds();
 	for (int w = 0; w < SG_MAX_WORKERS; w++)
 		dp_worker_free(dp->workers[w]);
 	if (dp->own_qsv)
@@ -420,6 +422,16 @@ sg_dp_port_id(const struct sg_dp *dp, const char *name)
 	const struct dp_port *port = port_by_name(dp, name);
 
 	return port != NULL ? port->id : -ENOENT;
+}
+
+void
+sg_dp_classifier_counts(const struct sg_dp *dp, struct sg_acl_counts *counts)
+{
+	const struct dp_gen *gen = atomic_load_explicit(&dp->gen, memory_order_acquire);
+
+	*counts = (struct sg_acl_counts){0};
+	if (gen != NULL && gen->acl != NULL)
+		sg_acl_build_counts(gen->acl, counts);
 }
 
 struct sg_ct *

@@ -246,6 +246,10 @@ dp_gen_build_ports(struct sg_dp *dp, struct sg_conf *conf, struct dp_port **port
 			.socket_id = SOCKET_ID_ANY,
 			.generation = gen->epoch,
 			.prev = prev != NULL ? prev->acl : NULL,
+			/* A change is live as soon as its lists are: their contexts follow. */
+			.build = dp->params.classify_linear ? SG_ACL_LINEAR :
+				 prev != NULL              ? SG_ACL_BUILD_LATER :
+							     SG_ACL_BUILD_NOW,
 		};
 
 		gen->acl = sg_acl_build(conf->policy, &acl_params, err);

@@ -26,6 +26,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "sg_acl.h"
 #include "sg_conf.h"
 #include "sg_flowlog.h"
 #include "sg_reasons.h"
@@ -74,6 +75,11 @@ struct sg_dp_params {
 	 * branch per stage and burst; on, a few rdtsc per burst.
 	 */
 	bool stage_cycles;
+	/**
+	 * Match every list by a linear scan, never building rte_acl contexts: what a changed list
+	 * costs until its context is built (benchmarks).
+	 */
+	bool classify_linear;
 };
 
 struct sg_dp;
@@ -152,6 +158,13 @@ void sg_dp_flowlog_stats_json(const struct sg_dp_flowlog_stats *st, struct sg_js
 const char *sg_dp_port_name(const struct sg_dp *dp, uint16_t port_id);
 /** Id of the open port named 'name' (unique among open ports), or -ENOENT. */
 int sg_dp_port_id(const struct sg_dp *dp, const char *name);
+
+/**
+ * The running classifier's counts (sg_acl.h): after a change, 'linear' lists are matched by a
+ * scan until the background builder has their contexts; 'failed' ones stay so. All zero for
+ * the io engine. Control thread only.
+ */
+void sg_dp_classifier_counts(const struct sg_dp *dp, struct sg_acl_counts *counts);
 
 /** The tracker the datapath uses (NULL for the sg and io engines). */
 struct sg_ct *sg_dp_ct(const struct sg_dp *dp);

@@ -1,6 +1,8 @@
 /* The classifier against the policy engine: for many random flows on every port, direction and
  * family, rte_acl must pick exactly the entry sg_policy_decide() picks (differential test). */
+#include <arpa/inet.h>
 #include <check.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,21 +72,16 @@ random_port(unsigned int *seed)
 	return rand_r(seed) % 3 == 0 ? (uint16_t)rand_r(seed) : ports[rand_r(seed) % SG_ARRAY_SIZE(ports)];
 }
 
-START_TEST(acl_matches_engine)
+/* Classify 'rounds' random flows with 'acl' and with the policy engine; returns mismatches. */
+static uint32_t
+mismatches_with_engine(const struct sg_acl *acl, const struct sg_policy *policy, uint32_t n_ports,
+		unsigned int seed, int rounds)
 {
 	static const uint8_t protos[] = {6, 17, 1, 58, 47, 132, 6, 17};
-	struct sg_error err = {0};
-	struct sg_conf *conf = sg_conf_load_string(config_text, "acl-test", &err);
-	struct sg_acl_params params = {.socket_id = SOCKET_ID_ANY, .generation = 1};
-	unsigned int seed = 12345;
-	uint32_t mismatches = 0, checked = 0;
-	struct sg_acl *acl;
+	uint32_t mismatches = 0;
 
-	ck_assert_msg(conf != NULL, "config: %s", err.msg);
-	acl = sg_acl_build(conf->policy, &params, &err);
-	ck_assert_msg(acl != NULL, "build: %s", err.msg);
-	for (int round = 0; round < 20000; round++) {
-		uint32_t port = (uint32_t)rand_r(&seed) % 4;
+	for (int round = 0; round < rounds; round++) {
+		uint32_t port = (uint32_t)rand_r(&seed) % n_ports;
 		enum sg_dir dir = (enum sg_dir)(rand_r(&seed) % 2);
 		uint8_t family = rand_r(&seed) % 2 ? SG_AF_INET : SG_AF_INET6;
 		struct sg_flow flow = {.proto = protos[rand_r(&seed) % SG_ARRAY_SIZE(protos)]};
@@ -119,18 +116,212 @@ START_TEST(acl_matches_engine)
 			key = (const uint8_t *)&k6;
 		}
 		sg_acl_classify(acl, port, dir, family, &key, &result, 1);
-		sg_policy_decide(conf->policy, port, dir, &flow, &v);
-		checked++;
+		sg_policy_decide(policy, port, dir, &flow, &v);
 		if (result != v.position && mismatches++ < 10)
 			fprintf(stderr, "port %u %s family %u proto %u sport %u dport %u: acl %u engine %u\n",
 					port, sg_dir_name(dir), family, flow.proto, flow.sport, flow.dport,
 					result, v.position);
 	}
-	ck_assert_uint_eq(checked, 20000);
-	ck_assert_uint_eq(mismatches, 0);
+	return mismatches;
+}
+
+START_TEST(acl_matches_engine)
+{
+	struct sg_error err = {0};
+	struct sg_conf *conf = sg_conf_load_string(config_text, "acl-test", &err);
+	struct sg_acl_params params = {.socket_id = SOCKET_ID_ANY, .generation = 1};
+	struct sg_acl *acl;
+
+	ck_assert_msg(conf != NULL, "config: %s", err.msg);
+	acl = sg_acl_build(conf->policy, &params, &err);
+	ck_assert_msg(acl != NULL, "build: %s", err.msg);
+	ck_assert_uint_eq(mismatches_with_engine(acl, conf->policy, 4, 12345, 20000), 0);
 	ck_assert_uint_gt(sg_acl_rule_count(acl), 20);
 	sg_acl_free(acl);
 	sg_conf_free(conf);
+}
+END_TEST
+
+/* Linear matching (a changed list before its context is built) answers as the engine does. */
+START_TEST(acl_linear_matches_engine)
+{
+	struct sg_error err = {0};
+	struct sg_conf *conf = sg_conf_load_string(config_text, "acl-test", &err);
+	struct sg_acl_params params = {.socket_id = SOCKET_ID_ANY, .generation = 5,
+			.build = SG_ACL_LINEAR};
+	struct sg_acl_counts counts;
+	struct sg_acl *acl;
+
+	ck_assert_msg(conf != NULL, "config: %s", err.msg);
+	acl = sg_acl_build(conf->policy, &params, &err);
+	ck_assert_msg(acl != NULL, "build: %s", err.msg);
+	sg_acl_build_counts(acl, &counts);
+	ck_assert_uint_eq(counts.built + counts.queued, 0);
+	ck_assert_uint_eq(counts.linear, 13);
+	ck_assert_uint_eq(counts.constant, 3);
+	ck_assert_uint_eq(mismatches_with_engine(acl, conf->policy, 4, 777, 20000), 0);
+	sg_acl_free(acl);
+	sg_conf_free(conf);
+}
+END_TEST
+
+/* A config of many generated rules: CIDRs of every length, port ranges, ICMP, IPv6. */
+static char *
+many_rules_config(unsigned int seed, int n_rules)
+{
+	static const char *const protos[] = {"tcp", "udp", "icmp", "icmpv6", "all", "gre"};
+	size_t cap = 256 + (size_t)n_rules * 200, len = 0;
+	char *text = malloc(cap);
+
+	len += (size_t)snprintf(text + len, cap - len,
+			"limits = { rules_per_group = 1000; rules_per_port = 1010; };\n"
+			"security_groups = ( { id = \"big\"; rules = (\n");
+	for (int i = 0; i < n_rules; i++) {
+		const char *proto = protos[rand_r(&seed) % SG_ARRAY_SIZE(protos)];
+		bool v6 = strcmp(proto, "icmpv6") == 0 || (strcmp(proto, "icmp") != 0 && rand_r(&seed) % 4 == 0);
+		char peer[64], match[64] = "";
+		int lo = rand_r(&seed) % 1100 + 1;
+		bool ingress = rand_r(&seed) % 3 != 0;
+
+		uint8_t bytes[16] = {0xfd, (uint8_t)(rand_r(&seed) % 4), 0, (uint8_t)(rand_r(&seed) % 3)};
+		int plen = rand_r(&seed) % (v6 ? 129 : 33);
+
+		if (!v6) {
+			bytes[0] = 10;
+			bytes[1] = (uint8_t)(rand_r(&seed) % 4);
+			bytes[2] = (uint8_t)(rand_r(&seed) % 4);
+			bytes[3] = (uint8_t)rand_r(&seed);
+		} else {
+			bytes[15] = (uint8_t)rand_r(&seed);
+		}
+		/* A network address: no host bits (the loader refuses them). */
+		for (int b = 0; b < 16; b++)
+			bytes[b] &= (uint8_t)(0xff << (8 - SG_MIN(SG_MAX(plen - 8 * b, 0), 8)));
+		inet_ntop(v6 ? AF_INET6 : AF_INET, bytes, peer, sizeof(peer));
+		snprintf(peer + strlen(peer), sizeof(peer) - strlen(peer), "/%d", plen);
+		if (strcmp(proto, "tcp") == 0 || strcmp(proto, "udp") == 0)
+			snprintf(match, sizeof(match), "port_range = \"%d/%d\"; ", lo,
+					lo + rand_r(&seed) % 3 * (rand_r(&seed) % 40));
+		else if (strncmp(proto, "icmp", 4) == 0 && rand_r(&seed) % 2)
+			snprintf(match, sizeof(match), "icmp_type = %d; ", rand_r(&seed) % 2 ? 8 : 128);
+		len += (size_t)snprintf(text + len, cap - len,
+				"%s{ direction = \"%s\"; policy = \"%s\"; priority = %d; protocol = \"%s\"; "
+				"%s%s = \"%s\"; }\n",
+				i ? "," : "", ingress ? "ingress" : "egress",
+				rand_r(&seed) % 4 ? "accept" : "drop", rand_r(&seed) % 100 + 1, proto, match,
+				ingress ? "source_cidr" : "dest_cidr", peer);
+	}
+	snprintf(text + len, cap - len,
+			"); } );\nports = ( { name = \"p\"; mac = \"52:54:00:00:00:01\"; "
+			"ips = [\"10.0.0.1\", \"fd00::1\"]; security_groups = [\"big\"]; } );\n");
+	return text;
+}
+
+/*
+ * With many rules, rte_acl, the linear matcher and the engine agree on keys aimed at the
+ * rules' prefixes and port edges; and a list queued for the background builder is matched
+ * linearly, then by its context, with the same answers before and after.
+ */
+START_TEST(acl_linear_and_background_build_agree)
+{
+	struct sg_error err = {0};
+	char *text = many_rules_config(4242, 600);
+	struct sg_conf *conf = sg_conf_load_string(text, "many", &err);
+	struct sg_acl_params now = {.socket_id = SOCKET_ID_ANY, .generation = 6};
+	struct sg_acl_params linear = {.socket_id = SOCKET_ID_ANY, .generation = 7,
+			.build = SG_ACL_LINEAR};
+	struct sg_acl_params later = {.socket_id = SOCKET_ID_ANY, .generation = 8,
+			.build = SG_ACL_BUILD_LATER};
+	struct sg_acl *a, *b, *c;
+	struct sg_acl_counts counts;
+	unsigned int seed = 31337;
+	uint32_t differ = 0;
+
+	ck_assert_msg(conf != NULL, "config: %s", err.msg);
+	a = sg_acl_build(conf->policy, &now, &err);
+	b = sg_acl_build(conf->policy, &linear, &err);
+	c = sg_acl_build(conf->policy, &later, &err);
+	ck_assert_msg(a != NULL && b != NULL && c != NULL, "build: %s", err.msg);
+	sg_acl_build_counts(c, &counts);
+	ck_assert_uint_eq(counts.built, 0);
+	ck_assert_uint_eq(counts.queued + counts.constant, 4);
+	ck_assert_uint_ge(counts.queued, 3);
+	for (int round = 0; round < 40000; round++) {
+		const struct sg_eff_rule *entries;
+		enum sg_dir dir = (enum sg_dir)(rand_r(&seed) % 2);
+		uint32_t n = sg_policy_effective(conf->policy, 0, dir, &entries);
+		const struct sg_eff_rule *aim = &entries[(uint32_t)rand_r(&seed) % n];
+		struct sg_flow flow = {.proto = rand_r(&seed) % 4 && aim->proto != SG_PROTO_ANY
+						? (uint8_t)aim->proto : 17};
+		uint8_t family = rand_r(&seed) % 2 ? SG_AF_INET : SG_AF_INET6;
+		struct sg_acl_key4 k4 = {.proto = flow.proto};
+		struct sg_acl_key6 k6 = {.proto = flow.proto};
+		struct sg_ip peer = {.family = family};
+		const uint8_t *key = family == SG_AF_INET ? (const uint8_t *)&k4 : (const uint8_t *)&k6;
+		uint32_t ra, rb, rc;
+		struct sg_verdict v;
+
+		/* Near the aimed rule's peer: inside, or one bit flipped somewhere. */
+		if (!aim->peer_any && aim->n_peers > 0 && aim->peers[0].ip.family == family)
+			peer = aim->peers[0].ip;
+		for (int i = 0; i < (family == SG_AF_INET ? 4 : 16); i++)
+			if (rand_r(&seed) % 8 == 0)
+				peer.bytes[i] ^= (uint8_t)(1u << (rand_r(&seed) % 8));
+		flow.sport = (uint16_t)(rand_r(&seed) % 2 ? aim->sport.lo : rand_r(&seed) % 70000);
+		flow.dport = (uint16_t)(rand_r(&seed) % 2 ? aim->dport.hi + rand_r(&seed) % 3 - 1
+							     : aim->dport.lo + rand_r(&seed) % 3 - 1);
+		if (dir == SG_DIR_INGRESS)
+			flow.src = peer, flow.dst = peer;
+		else
+			flow.dst = peer, flow.src = peer;
+		memcpy(&k4.peer, peer.bytes, 4);
+		memcpy(k6.peer, peer.bytes, 16);
+		k4.sport = k6.sport = rte_cpu_to_be_16(flow.sport);
+		k4.dport = k6.dport = rte_cpu_to_be_16(flow.dport);
+		sg_acl_classify(a, 0, dir, family, &key, &ra, 1);
+		sg_acl_classify(b, 0, dir, family, &key, &rb, 1);
+		sg_acl_classify(c, 0, dir, family, &key, &rc, 1);
+		sg_policy_decide(conf->policy, 0, dir, &flow, &v);
+		differ += ra != v.position || rb != v.position || rc != v.position;
+		if (ra != v.position || rb != v.position || rc != v.position)
+			fprintf(stderr, "%s family %u proto %u %u->%u: rte_acl %u linear %u later %u engine %u\n",
+					sg_dir_name(dir), family, flow.proto, flow.sport, flow.dport, ra, rb, rc,
+					v.position);
+		ck_assert_uint_lt(differ, 10);
+	}
+	ck_assert_uint_eq(differ, 0);
+	sg_acl_wait_builds();
+	sg_acl_build_counts(c, &counts);
+	ck_assert_uint_eq(counts.linear, 0);
+	ck_assert_uint_eq(counts.failed, 0);
+	ck_assert_uint_eq(mismatches_with_engine(c, conf->policy, 1, 99, 20000), 0);
+	sg_acl_free(a);
+	sg_acl_free(b);
+	sg_acl_free(c);
+	sg_conf_free(conf);
+	free(text);
+}
+END_TEST
+
+/* A classifier freed before its queued lists are built leaves nothing behind (ASan checks). */
+START_TEST(acl_freed_before_build)
+{
+	struct sg_error err = {0};
+	char *text = many_rules_config(5, 300);
+	struct sg_conf *conf = sg_conf_load_string(text, "many", &err);
+	struct sg_acl_params later = {.socket_id = SOCKET_ID_ANY, .generation = 9,
+			.build = SG_ACL_BUILD_LATER};
+
+	ck_assert_msg(conf != NULL, "config: %s", err.msg);
+	for (int i = 0; i < 20; i++) {
+		struct sg_acl *acl = sg_acl_build(conf->policy, &later, &err);
+
+		ck_assert_msg(acl != NULL, "build: %s", err.msg);
+		sg_acl_free(acl);
+	}
+	sg_acl_wait_builds();
+	sg_conf_free(conf);
+	free(text);
 }
 END_TEST
 
@@ -177,7 +368,7 @@ START_TEST(acl_rebuild_reuses_unchanged_contexts)
 	struct sg_conf *a = sg_conf_load_string(config_text, "a", &err), *b;
 	struct sg_acl_params params = {.socket_id = SOCKET_ID_ANY, .generation = 3};
 	struct sg_acl *first, *second;
-	uint32_t built, reused, constant;
+	struct sg_acl_counts counts;
 	unsigned int seed = 99;
 
 	/* Only group "e"'s ingress rule changes: port p4's ingress lists, nothing else. */
@@ -187,21 +378,22 @@ START_TEST(acl_rebuild_reuses_unchanged_contexts)
 	ck_assert_msg(a != NULL && b != NULL, "%s", err.msg);
 	first = sg_acl_build(a->policy, &params, &err);
 	ck_assert_ptr_nonnull(first);
-	sg_acl_build_counts(first, &built, &reused, &constant);
+	sg_acl_build_counts(first, &counts);
 	/* 4 ports x 2 directions x 2 families; the IPv6 lists of p3's egress and p4's egress and
 	 * ingress hold only the default for IPv6: constant, no context. */
-	ck_assert_uint_eq(built, 13);
-	ck_assert_uint_eq(constant, 3);
-	ck_assert_uint_eq(reused, 0);
+	ck_assert_uint_eq(counts.built, 13);
+	ck_assert_uint_eq(counts.constant, 3);
+	ck_assert_uint_eq(counts.reused, 0);
+	ck_assert_uint_eq(counts.queued + counts.linear + counts.failed, 0);
 	params.generation = 4;
 	params.prev = first;
 	second = sg_acl_build(b->policy, &params, &err);
 	ck_assert_ptr_nonnull(second);
-	sg_acl_build_counts(second, &built, &reused, &constant);
+	sg_acl_build_counts(second, &counts);
 	/* p4's ingress changed: IPv4 rebuilt, IPv6 still constant; the 14 others shared. */
-	ck_assert_uint_eq(built, 1);
-	ck_assert_uint_eq(constant, 1);
-	ck_assert_uint_eq(reused, 14);
+	ck_assert_uint_eq(counts.built, 1);
+	ck_assert_uint_eq(counts.constant, 1);
+	ck_assert_uint_eq(counts.reused, 14);
 	/* The shared contexts outlive the classifier they came from. */
 	sg_acl_free(first);
 	for (int round = 0; round < 5000; round++) {
@@ -239,6 +431,9 @@ main(void)
 		return 1;
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, acl_matches_engine);
+	tcase_add_test(tc, acl_linear_matches_engine);
+	tcase_add_test(tc, acl_linear_and_background_build_agree);
+	tcase_add_test(tc, acl_freed_before_build);
 	tcase_add_test(tc, acl_burst_equals_single);
 	tcase_add_test(tc, acl_rebuild_reuses_unchanged_contexts);
 	suite_add_tcase(s, tc);

@@ -1110,10 +1110,25 @@ START_TEST(rule_change_blocks)
 	};
 	struct t_dp t;
 
+	struct sg_acl_counts acl;
+
 	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	sg_dp_classifier_counts(t.dp, &acl);
+	ck_assert_uint_gt(acl.built, 0);
+	ck_assert_uint_eq(acl.queued, 0);
 	run_steps(&t, established, SG_ARRAY_SIZE(established));
 	apply(&t, config_no80);
+	/* The change is live at once: its changed lists went to the background builder, and are
+	 * matched linearly (with the same verdicts) until their contexts are in. */
+	sg_dp_classifier_counts(t.dp, &acl);
+	ck_assert_uint_eq(acl.built, 0);
+	ck_assert_uint_gt(acl.queued, 0);
 	run_steps(&t, after, SG_ARRAY_SIZE(after));
+	sg_acl_wait_builds();
+	sg_dp_classifier_counts(t.dp, &acl);
+	ck_assert_uint_eq(acl.linear, 0);
+	ck_assert_uint_eq(acl.failed, 0);
+	run_steps(&t, after + 2, 1);
 	t_close(&t);
 }
 END_TEST

@@ -165,4 +165,11 @@ sg_expect_eq "four reloads (100 rules in, 100 out) are applied" 4 "$reloads"
 sg_expect_eq "the four reloads during 1,500 UDP round trips lose none" "sent 1500 received 1500" \
 	"$(cat "$tmp/udp-reload.log")"
 sg_expect_eq "the policy is the saved one again" "$rules_before" "$(web1_rules)"
+# Changed lists were live at once, scanned linearly; their contexts follow in the background.
+for i in $(seq 100); do
+	[ "$(ctl --json status | sg_json classifier_lists_linear)" = 0 ] && break
+	sleep 0.1
+done
+sg_expect_eq "every changed list has its rte_acl context again (none failed)" "0 0" \
+	"$(ctl --json status | python3 -c 'import json,sys; s = json.load(sys.stdin); print(s["classifier_lists_linear"], s["classifier_builds_failed"])')"
 sg_finish
