@@ -2,6 +2,7 @@
  * opens the ports, launches the workers and serves control requests until SIGINT/SIGTERM. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -165,6 +166,11 @@ create_conntrack(const struct sg_conf *conf, uint16_t n_workers)
 int
 main(int argc, char **argv)
 {
+	/* A change copies and compiles the whole policy (megabytes at 10,000 rules). Served from
+	 * the heap and kept there, that memory is reused warm by the next change, instead of
+	 * being mapped fresh and faulted in page by page every time. */
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	static const struct option options[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"engine", required_argument, NULL, 'e'},
