@@ -10,7 +10,7 @@ import sys
 ports, rules, socket = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 shift = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 
-print("limits = { rules_per_group = %d; rules_per_port = %d; };" % (max(rules, 200), max(rules + 10, 1000)))
+print("limits = { rules_per_group = %d; rules_per_port = %d; };" % (max(rules, 1000), max(rules + 10, 1010)))
 print("security_groups = (")
 groups = []
 for p in range(ports):
