@@ -55,7 +55,7 @@ def table(runs, compare):
             if k not in m:
                 continue
             print("| 2 x net_pcap | %s B | %s | %s | %s | %.2f | %.0f | %s | %s | - | %s | %s | - "
-                  "| not yet measured | not yet measured |" % (
+                  "| see control plane | see control plane |" % (
                       compare["size"], f'{compare["flows"]:,}', compare["rules_per_port"], names[k],
                       m[k], hz / (m[k] * 1e6),
                       "%.2fx" % (m[k] / m["testpmd"]) if m.get("testpmd") else "-",
@@ -89,7 +89,7 @@ def table(runs, compare):
         if extra:
             what += " (" + ", ".join(extra) + ")"
         print("| in-process | %s B | %s | %s | %s | %.2f | %.0f | - | - | %s | %s | %s | %s "
-              "| not yet measured | not yet measured |" % (
+              "| see control plane | see control plane |" % (
                   d["size"], f'{d["flows"]:,}', d["rules_per_port"], what, mpps, cpp,
                   "%.0f" % cps_v if cps_v else "-",
                   f'{ct["connections_held"]:,}' if "connections_held" in ct else "-",

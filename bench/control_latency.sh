@@ -17,7 +17,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--runs) runs=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
-	-h|--help) sed -n 2,9p "$0"; exit 0 ;;
+	-h|--help) sed -n 2,11p "$0"; exit 0 ;;
 	*) break ;;
 	esac
 done
