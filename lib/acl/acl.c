@@ -448,6 +448,8 @@ new_list(struct sg_acl *acl, uint32_t port, enum sg_dir dir, uint8_t family,
 		acl->counts.constant++;
 		return c;
 	}
+	/* rte_acl_create() returns an existing context of the same name: every name is new,
+	 * across generations, datapaths in one process and the builder's queue. */
 	snprintf(c->name, sizeof(c->name), "sg%u_%u_%u%c%c", params->generation,
 			__atomic_fetch_add(&context_serial, 1, __ATOMIC_RELAXED), port,
 			dir ? 'e' : 'i', c->v6 ? '6' : '4');
