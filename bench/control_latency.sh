@@ -62,6 +62,16 @@ print("\n".join(base[:start] + shifted[start:start + n + 1] + base[start + n + 1
 PY
 }
 
+# The i-th change of a series on group g7: odd ones add a rule (TCP port BASE+i from CIDR), so
+# its port has RULES rules; even ones remove that rule again.
+nth_change() { # i base cidr rules
+	if [ $(($1 % 2)) = 1 ]; then
+		echo rule add g7 direction=ingress protocol=tcp port_range=$(($2 + $1))/$(($2 + $1)) source_cidr=$3
+	else
+		echo rule remove g7 "$4"
+	fi
+}
+
 run_shape() { # ports, rules per port
 	local ports=$1 rules=$2 shape="${1}x${2}" i
 	# One rule short of the size, so adding one makes a port of exactly $rules rules.
@@ -72,31 +82,12 @@ run_shape() { # ports, rules per port
 
 	# The first changes after start also start the builder thread and touch fresh memory:
 	# timed on their own, then the steady state.
-	for i in 1 2 3 4; do
-		if [ $((i % 2)) = 1 ]; then
-			timed rule add g7 direction=ingress protocol=tcp port_range=$((39000 + i))/$((39000 + i)) \
-				source_cidr=10.249.0.0/16
-		else
-			timed rule remove g7 "$rules"
-		fi
-	done | stats "$shape first-4-changes-after-start"
-	# Add a rule (the port now has $rules) and take it away again, alternately.
-	for i in $(seq "$runs"); do
-		if [ $((i % 2)) = 1 ]; then
-			timed rule add g7 direction=ingress protocol=tcp port_range=$((40000 + i))/$((40000 + i)) \
-				source_cidr=10.250.0.0/16
-		else
-			timed rule remove g7 "$rules"
-		fi
-	done | stats "$shape one-rule-change-on-a-$rules-rule-port"
-	for i in $(seq 10); do
-		if [ $((i % 2)) = 1 ]; then
-			timed_compiled rule add g7 direction=ingress protocol=tcp port_range=$((41000 + i))/$((41000 + i)) \
-				source_cidr=10.251.0.0/16
-		else
-			timed_compiled rule remove g7 "$rules"
-		fi
-	done | stats "$shape one-rule-change-until-compiled"
+	for i in 1 2 3 4; do timed $(nth_change "$i" 39000 10.249.0.0/16 "$rules"); done |
+		stats "$shape first-4-changes-after-start"
+	for i in $(seq "$runs"); do timed $(nth_change "$i" 40000 10.250.0.0/16 "$rules"); done |
+		stats "$shape one-rule-change-on-a-$rules-rule-port"
+	for i in $(seq 10); do timed_compiled $(nth_change "$i" 41000 10.251.0.0/16 "$rules"); done |
+		stats "$shape one-rule-change-until-compiled"
 	for i in $(seq 30); do timed status; done | stats "$shape no-change-round-trip"
 	cp "$tmp/sgfw.conf" "$tmp/base.conf"
 	for i in $(seq 10); do
