@@ -163,6 +163,25 @@ create_conntrack(const struct sg_conf *conf, uint16_t n_workers)
 	return ct;
 }
 
+/*
+ * A background classifier build that failed (memory) leaves its list matched by the linear
+ * scan: verdicts stay right, new connections of that port cost more. The libraries do not
+ * log, so the daemon says so once per new failure.
+ */
+static void
+report_failed_builds(const struct sg_dp *dp, uint32_t *reported)
+{
+	struct sg_acl_counts counts;
+
+	sg_dp_classifier_counts(dp, &counts);
+	if (counts.failed > *reported)
+		fprintf(stderr, "sgfw: warning: %u rule lists could not get their rte_acl context "
+				"(out of memory?); they stay matched by a linear scan, with the same "
+				"verdicts (sgfwctl status)\n",
+				counts.failed);
+	*reported = counts.failed;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -295,7 +314,7 @@ main(int argc, char **argv)
 			printf("sgfw: flow logs every %u s in %s\n", fs.window, fs.directory);
 	}
 	fflush(stdout);
-	for (;;) {
+	for (uint32_t failed_builds = 0;;) {
 		int sig = atomic_exchange(&signal_seen, 0);
 
 		if (sig == SIGINT || sig == SIGTERM)
@@ -303,6 +322,7 @@ main(int argc, char **argv)
 		if (sig == SIGHUP)
 			sgfw_control_reload(control);
 		sgfw_control_poll(control, 200);
+		report_failed_builds(dp, &failed_builds);
 	}
 	printf("sgfw: stopping\n");
 	sg_dp_stop(dp);
