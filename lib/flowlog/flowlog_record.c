@@ -155,16 +155,6 @@ sg_flowlog_rule_parse(const char *label, struct sg_flowlog_rule_ref *rule)
 	return 0;
 }
 
-int
-sg_flowlog_rule_position(const struct sg_group *group, uint32_t norm)
-{
-	uint32_t *kept = malloc((group->n_rules + 1u) * sizeof(*kept));
-	int n = kept != NULL ? sg_group_unique_rules(group, kept) : -ENOMEM;
-	int pos = n < 0 ? n : norm < (uint32_t)n ? (int)kept[norm] : -ENOENT;
-
-	free(kept);
-	return pos;
-}
 
 /* ---- Writing ---- */
 

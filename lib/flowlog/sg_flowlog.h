@@ -148,14 +148,6 @@ struct sg_flowlog_read_stats {
 int sg_flowlog_read(const char *path, sg_flowlog_read_cb cb, void *arg,
 		struct sg_flowlog_read_stats *stats, struct sg_error *err);
 
-/**
- * 0-based position in the config file of the normalised rule 'norm' of 'group' (a group of
- * the spec as written): the compiler drops later copies of identical rules (D2), so positions
- * shift after a repeat. Returns -ENOENT if there is no such rule (-ENOMEM if out of memory).
- * For many rules of one group, sg_group_unique_rules() gives them all at once.
- */
-int sg_flowlog_rule_position(const struct sg_group *group, uint32_t norm);
-
 /* ---- What the datapath reports ---- */
 
 #define SG_FLOWLOG_NO_PORT UINT16_MAX
