@@ -6,13 +6,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf_private.h"
 #include "sg_build_config.h"
 #include "sg_conf.h"
+
+/* An integer setting libconfig did not read as written (see conf_literal.c). */
+struct inexact {
+	const config_setting_t *setting;
+	char text[32];   /**< The literal as written, L suffix dropped (cut if longer). */
+	bool fits;       /**< 'value' holds it: it fits in 64 bits. */
+	long long value;
+};
 
 struct loader {
 	const char *origin;
 	struct sg_conf *conf;
 	struct sg_error *err;
+	struct inexact *inexact;
+	uint32_t n_inexact;
 };
 
 /* The index of 'file' in the config's sources, added if new (libconfig names @includes
@@ -61,17 +72,46 @@ fail(struct loader *ld, const config_setting_t *setting, const char *fmt, ...)
 	return sg_error_set(ld->err, loc_of(ld, setting), "%s", msg);
 }
 
-/* Text form of a scalar setting, so typed and quoted values parse the same way. */
+/*
+ * The value of an integer setting as written: libconfig's when it read the literal exactly,
+ * else the literal's. -ERANGE when it does not fit in 64 bits, with '*text' the literal.
+ */
 static int
-scalar_text(const config_setting_t *s, char *buf, size_t size)
+setting_int(const struct loader *ld, const config_setting_t *s, long long *value,
+		const char **text)
 {
+	*text = NULL;
+	for (uint32_t i = 0; i < ld->n_inexact; i++) {
+		if (ld->inexact[i].setting != s)
+			continue;
+		*text = ld->inexact[i].text;
+		if (!ld->inexact[i].fits)
+			return -ERANGE;
+		*value = ld->inexact[i].value;
+		return 0;
+	}
+	*value = config_setting_get_int64(s);
+	return 0;
+}
+
+/* Text form of a scalar setting, so typed and quoted values parse the same way. A number too
+ * large for 64 bits stays the digits written, which every field refuses as out of range. */
+static int
+scalar_text(const struct loader *ld, const config_setting_t *s, char *buf, size_t size)
+{
+	long long value;
+	const char *text;
+
 	switch (config_setting_type(s)) {
 	case CONFIG_TYPE_STRING:
 		snprintf(buf, size, "%s", config_setting_get_string(s));
 		return 0;
 	case CONFIG_TYPE_INT:
 	case CONFIG_TYPE_INT64:
-		snprintf(buf, size, "%lld", (long long)config_setting_get_int64(s));
+		if (setting_int(ld, s, &value, &text) < 0)
+			snprintf(buf, size, "%s", text);
+		else
+			snprintf(buf, size, "%lld", value);
 		return 0;
 	case CONFIG_TYPE_BOOL:
 		snprintf(buf, size, "%s", config_setting_get_bool(s) ? "true" : "false");
@@ -148,7 +188,7 @@ parse_limits(struct loader *ld, const config_setting_t *section)
 	for (int i = 0; i < config_setting_length(section); i++) {
 		const config_setting_t *s = config_setting_get_elem(section, (unsigned int)i);
 
-		if (scalar_text(s, value, sizeof(value)) < 0)
+		if (scalar_text(ld, s, value, sizeof(value)) < 0)
 			return fail(ld, s, "limits.%s must be a number", config_setting_name(s));
 		if (sg_limits_set(&ld->conf->spec->limits, config_setting_name(s), value, 0, &e) < 0)
 			return rethrow(ld, s, NULL, &e);
@@ -227,7 +267,7 @@ parse_rule(struct loader *ld, struct sg_group *group, const config_setting_t *s)
 	for (int i = 0; i < config_setting_length(s); i++) {
 		const config_setting_t *f = config_setting_get_elem(s, (unsigned int)i);
 
-		if (scalar_text(f, value, sizeof(value)) < 0)
+		if (scalar_text(ld, f, value, sizeof(value)) < 0)
 			return fail(ld, f, "%s: %s must be a string or a number", context,
 					config_setting_name(f));
 		rule->line = loc_of(ld, f);
@@ -283,7 +323,7 @@ parse_group(struct loader *ld, const config_setting_t *s)
 			for (int r = 0; r < config_setting_length(f) && rc == 0; r++)
 				rc = parse_rule(ld, group, config_setting_get_elem(f, (unsigned int)r));
 		} else {
-			if (scalar_text(f, value, sizeof(value)) < 0)
+			if (scalar_text(ld, f, value, sizeof(value)) < 0)
 				return fail(ld, f, "security group \"%s\": %s must be a string",
 						group->id, name);
 			rc = sg_group_set(group, name, value, &e);
@@ -464,10 +504,15 @@ sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *fie
 	}
 	if (strcmp(field, "max_connections") == 0 || strcmp(field, "new_connections_per_second") == 0) {
 		char *end;
-		long long v = strtoll(value, &end, 10);
+		long long v;
 
-		if (*value == '\0' || *end != '\0' || v < 0 || v > 100000000)
+		errno = 0;
+		v = strtoll(value, &end, 10);
+		if (*value == '\0' || *end != '\0')
 			return port_error(dev, err, "%s \"%s\" must be a number 0..100000000 (0: the "
+					"conntrack default)", field, value);
+		if (v < 0 || v > 100000000 || errno == ERANGE)
+			return port_error(dev, err, "%s %s is out of range 0..100000000 (0: the "
 					"conntrack default)", field, value);
 		if (field[0] == 'm')
 			dev->max_connections = (uint32_t)v;
@@ -477,12 +522,14 @@ sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *fie
 	}
 	if (strcmp(field, "queues") == 0) {
 		char *end;
-		long q = strtol(value, &end, 10);
+		long q;
 
+		errno = 0;
+		q = strtol(value, &end, 10);
 		if (*value == '\0' || *end != '\0')
 			return port_error(dev, err, "queues must be a number");
-		if (q < 1 || q > 16)
-			return port_error(dev, err, "queues %ld is out of range 1..16", q);
+		if (q < 1 || q > 16 || errno == ERANGE)
+			return port_error(dev, err, "queues %s is out of range 1..16", value);
 		dev->queues = (uint16_t)q;
 		return 0;
 	}
@@ -579,7 +626,7 @@ parse_port_field(struct loader *ld, struct sg_conf_port *dev, struct sg_port *po
 	if (port != NULL || strcmp(field, "peer_mac") == 0 || strcmp(field, "description") == 0)
 		if ((rc = check_port_field_type(ld, dev, f)) < 0)
 			return rc;
-	if (scalar_text(f, value, sizeof(value)) < 0)
+	if (scalar_text(ld, f, value, sizeof(value)) < 0)
 		value[0] = '\0';
 	if (sg_conf_port_set(dev, port, field, value, &e) < 0)
 		return rethrow(ld, f, NULL, &e);
@@ -675,11 +722,13 @@ static int
 read_uint(struct loader *ld, const config_setting_t *s, const char *what, long long min,
 		long long max, uint32_t *out)
 {
+	const char *text;
 	long long value;
 
 	if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64)
 		return fail(ld, s, "%s must be a whole number", what);
-	value = config_setting_get_int64(s);
+	if (setting_int(ld, s, &value, &text) < 0)
+		return fail(ld, s, "%s %s is out of range %lld..%lld", what, text, min, max);
 	if (value < min || value > max)
 		return fail(ld, s, "%s %lld is out of range %lld..%lld", what, value, min, max);
 	*out = (uint32_t)value;
@@ -1251,8 +1300,157 @@ locate_error(struct sg_error *err, const struct sg_conf *conf, const char *origi
 		snprintf(err->msg, sizeof(err->msg), "%s: %s", file, msg);
 }
 
+/* The whole of a file as a string; NULL and errno when it cannot be read. */
+static char *
+read_file(const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "re"), *m;
+	char chunk[8192];
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	m = open_memstream(&text, &len);
+	if (m == NULL) {
+		fclose(f);
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, n, m);
+	if (ferror(f)) {
+		int saved = errno;
+
+		fclose(f);
+		fclose(m);
+		free(text);
+		errno = saved;
+		return NULL;
+	}
+	fclose(f);
+	if (fclose(m) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+struct int_settings {
+	const config_setting_t **list;
+	uint32_t n;
+	uint32_t cap;
+};
+
+/* The integer settings under 's', in the order libconfig parsed them, by source file. */
+static int
+collect_ints(struct loader *ld, const config_setting_t *s, struct int_settings *files)
+{
+	int type = config_setting_type(s), rc;
+	struct int_settings *f;
+
+	if (type == CONFIG_TYPE_GROUP || type == CONFIG_TYPE_LIST || type == CONFIG_TYPE_ARRAY) {
+		for (int i = 0; i < config_setting_length(s); i++)
+			if ((rc = collect_ints(ld, config_setting_get_elem(s, (unsigned int)i),
+					     files)) < 0)
+				return rc;
+		return 0;
+	}
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+		return 0;
+	f = &files[source_index(ld->conf, config_setting_source_file(s))];
+	if (f->n == f->cap) {
+		const config_setting_t **grown;
+
+		f->cap = f->cap ? f->cap * 2 : 64;
+		grown = realloc(f->list, f->cap * sizeof(*grown));
+		if (grown == NULL)
+			return -ENOMEM;
+		f->list = grown;
+	}
+	f->list[f->n++] = s;
+	return 0;
+}
+
+/* Match the integer settings of file 'index' to its literals; note the inexact ones. */
+static int
+match_ints(struct loader *ld, unsigned int index, const char *text, const struct int_settings *f)
+{
+	struct conf_literal *lits = NULL;
+	uint32_t n = 0;
+	int rc = conf_int_literals(text, &lits, &n);
+
+	if (rc < 0)
+		return sg_error_set(ld->err, 0, "out of memory");
+	if (n != f->n) {
+		free(lits);
+		return sg_error_set(ld->err, SG_LOC(index, 0),
+				"cannot match the %u numbers written in this file to its %u number "
+				"settings; this is a bug in sgfw, please report it with the file",
+				n, f->n);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct inexact x = {.setting = f->list[i]};
+		size_t len = lits[i].len;
+
+		x.fits = conf_literal_value(&lits[i], &x.value) == 0;
+		if (x.fits && x.value == config_setting_get_int64(f->list[i]))
+			continue;
+		while (len > 0 && lits[i].text[len - 1] == 'L')
+			len--;
+		snprintf(x.text, sizeof(x.text), "%.*s%s", (int)SG_MIN(len, sizeof(x.text) - 4),
+				lits[i].text, len > sizeof(x.text) - 4 ? "..." : "");
+		if (ld->n_inexact % 16 == 0) {
+			struct inexact *grown = realloc(ld->inexact,
+					(ld->n_inexact + 16) * sizeof(*grown));
+
+			if (grown == NULL) {
+				free(lits);
+				return sg_error_set(ld->err, 0, "out of memory");
+			}
+			ld->inexact = grown;
+		}
+		ld->inexact[ld->n_inexact++] = x;
+	}
+	free(lits);
+	return 0;
+}
+
+/*
+ * libconfig 1.5 keeps 32 bits of an integer written without an L suffix: find, from the
+ * source text, every integer setting it did not read as written, so the field's range check
+ * sees the number the operator wrote.
+ */
+static int
+scan_ints(struct loader *ld, const config_setting_t *root, const char *main_text)
+{
+	struct int_settings files[SG_CONF_MAX_SOURCES] = {0};
+	int rc = collect_ints(ld, root, files);
+
+	if (rc < 0)
+		rc = sg_error_set(ld->err, 0, "out of memory");
+	for (unsigned int i = 0; i < ld->conf->n_sources && rc == 0; i++) {
+		char *text;
+
+		if (files[i].n == 0)
+			continue;
+		text = i == 0 ? (char *)main_text : read_file(ld->conf->sources[i]);
+		if (text == NULL) {
+			rc = sg_error_set(ld->err, SG_LOC(i, 0), "cannot read it again: %s",
+					strerror(errno));
+			break;
+		}
+		rc = match_ints(ld, i, text, &files[i]);
+		if (i != 0)
+			free(text);
+	}
+	for (unsigned int i = 0; i < SG_CONF_MAX_SOURCES; i++)
+		free(files[i].list);
+	return rc;
+}
+
 static struct sg_conf *
-load(config_t *cfg, bool ok, const char *origin, struct sg_error *err)
+load(config_t *cfg, bool ok, const char *origin, const char *text, struct sg_error *err)
 {
 	struct sg_error local;
 	struct loader ld = {.origin = origin, .err = err != NULL ? err : &local};
@@ -1273,14 +1471,17 @@ load(config_t *cfg, bool ok, const char *origin, struct sg_error *err)
 		goto fail;
 	}
 	set_defaults(conf);
-	if (parse_root(&ld, config_root_setting(cfg)) < 0 || check_network(conf, ld.err) < 0)
+	if (scan_ints(&ld, config_root_setting(cfg), text) < 0 ||
+			parse_root(&ld, config_root_setting(cfg)) < 0 || check_network(conf, ld.err) < 0)
 		goto fail;
 	conf->policy = sg_policy_compile(conf->spec, ld.err);
 	if (conf->policy == NULL)
 		goto fail;
+	free(ld.inexact);
 	config_destroy(cfg);
 	return conf;
 fail:
+	free(ld.inexact);
 	locate_error(ld.err, conf, origin);
 	config_destroy(cfg);
 	sg_conf_free(conf);
@@ -1346,32 +1547,28 @@ fail:
 struct sg_conf *
 sg_conf_load_file(const char *path, struct sg_error *err)
 {
+	struct sg_conf *conf;
+	char dir[SG_PATH_MAX], *text;
+	const char *slash = strrchr(path, '/');
 	config_t cfg;
-	FILE *f;
 
-	config_init(&cfg);
-	{
-		/* @include paths are relative to the including file's directory. */
-		char dir[SG_PATH_MAX];
-		const char *slash = strrchr(path, '/');
-
-		snprintf(dir, sizeof(dir), "%.*s", slash != NULL ? (int)(slash - path) : 1,
-				slash != NULL ? path : ".");
-		config_set_include_dir(&cfg, dir);
-	}
-	f = fopen(path, "r");
-	if (f == NULL) {
+	/* Read once: libconfig parses this text, and its integers are checked against it. */
+	text = read_file(path);
+	if (text == NULL) {
 		int saved = errno;
 
-		config_destroy(&cfg);
 		sg_error_set(err, 0, "%s: cannot open: %s", path, strerror(saved));
 		errno = saved;
 		return NULL;
 	}
-	fclose(f);
-	bool ok = config_read_file(&cfg, path) == CONFIG_TRUE;
-
-	return load(&cfg, ok, path, err);
+	config_init(&cfg);
+	/* @include paths are relative to the including file's directory. */
+	snprintf(dir, sizeof(dir), "%.*s", slash != NULL ? (int)(slash - path) : 1,
+			slash != NULL ? path : ".");
+	config_set_include_dir(&cfg, dir);
+	conf = load(&cfg, config_read_string(&cfg, text) == CONFIG_TRUE, path, text, err);
+	free(text);
+	return conf;
 }
 
 struct sg_conf *
@@ -1380,5 +1577,5 @@ sg_conf_load_string(const char *text, const char *origin, struct sg_error *err)
 	config_t cfg;
 
 	config_init(&cfg);
-	return load(&cfg, config_read_string(&cfg, text) == CONFIG_TRUE, origin, err);
+	return load(&cfg, config_read_string(&cfg, text) == CONFIG_TRUE, origin, text, err);
 }

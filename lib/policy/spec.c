@@ -469,12 +469,29 @@ parse_peer(struct sg_rule *rule, const char *field, const char *value, struct sg
 	return 0;
 }
 
+/* Whole decimal digits with an optional sign, however many. */
+static bool
+is_integer_text(const char *text)
+{
+	text += *text == '-' || *text == '+';
+	if (*text == '\0')
+		return false;
+	for (; *text != '\0'; text++)
+		if (*text < '0' || *text > '9')
+			return false;
+	return true;
+}
+
 static int
 parse_small(const char *field, const char *value, long min, long max, int line, long *out,
 		struct sg_error *err)
 {
-	if (!parse_long(value, out))
+	if (!parse_long(value, out)) {
+		if (is_integer_text(value))
+			return sg_error_set(err, line, "%s %s is out of range %ld..%ld", field, value,
+					min, max);
 		return sg_error_set(err, line, "%s \"%s\" is not a number", field, value);
+	}
 	if (*out < min || *out > max)
 		return sg_error_set(err, line, "%s %ld is out of range %ld..%ld", field, *out, min, max);
 	return 0;
@@ -619,9 +636,12 @@ sg_limits_set(struct sg_limits *limits, const char *field, const char *value, in
 	int rc;
 
 	for (size_t i = 0; i < SG_ARRAY_SIZE(fields); i++) {
+		char what[SG_NAME_MAX];
+
 		if (strcmp(field, fields[i].name) != 0)
 			continue;
-		rc = parse_small(field, value, fields[i].min, fields[i].max, line, &number, err);
+		snprintf(what, sizeof(what), "limits.%s", field);
+		rc = parse_small(what, value, fields[i].min, fields[i].max, line, &number, err);
 		if (rc < 0)
 			return rc;
 		*(uint32_t *)((char *)limits + fields[i].offset) = (uint32_t)number;
