@@ -205,6 +205,7 @@ parse_prefix_lists(struct loader *ld, const config_setting_t *section)
 		const config_setting_t *s = config_setting_get_elem(section, (unsigned int)i);
 		const config_setting_t *id = config_setting_get_member(s, "id");
 		const config_setting_t *entries = config_setting_get_member(s, "entries");
+		const config_setting_t *desc;
 		struct sg_prefix_list *list;
 		const char *text = NULL;
 		int rc;
@@ -230,6 +231,16 @@ parse_prefix_lists(struct loader *ld, const config_setting_t *section)
 		}
 		if (entries == NULL || !is_list(entries))
 			return fail(ld, s, "prefix list \"%s\" needs entries = [\"CIDR\", ...]", list->id);
+		if ((desc = config_setting_get_member(s, "description")) != NULL) {
+			char what[SG_NAME_MAX + 16];
+			struct sg_error e;
+
+			if ((rc = require_string(ld, desc, "prefix list description", &text)) < 0)
+				return rc;
+			snprintf(what, sizeof(what), "prefix list \"%s\"", list->id);
+			if (sg_description_set(list->description, text, what, 0, &e) < 0)
+				return rethrow(ld, desc, NULL, &e);
+		}
 		for (int k = 0; k < config_setting_length(entries); k++) {
 			const config_setting_t *e = config_setting_get_elem(entries, (unsigned int)k);
 			struct sg_prefix prefix;
@@ -473,8 +484,12 @@ sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *fie
 				    strcmp(field, "tags") == 0 || strcmp(field, "security_groups") == 0))
 		return sg_error_set(err, dev->line,
 				"port \"%s\" is an uplink: %s applies to VM ports only", dev->name, field);
-	if (strcmp(field, "description") == 0)
-		return 0;
+	if (strcmp(field, "description") == 0) {
+		char what[SG_NAME_MAX + 16];
+
+		snprintf(what, sizeof(what), "port \"%s\"", dev->name);
+		return sg_description_set(dev->description, value, what, dev->line, err);
+	}
 	if (strcmp(field, "client") == 0) {
 		if (dev->kind != SG_PORT_VHOST_USER)
 			return port_error(dev, err, "client applies to vhost-user ports only");
@@ -1038,12 +1053,9 @@ parse_flowlog_sels(struct loader *ld, const config_setting_t *f, bool groups)
 		}
 		if ((rc = require_string(ld, name, key, &text)) < 0)
 			return rc;
-		if (sg_strlcpy(sel->name, text, sizeof(sel->name)) < 0 ||
-				(groups ? sg_spec_find_group(ld->conf->spec, text) :
-					  sg_spec_find_port(ld->conf->spec, text)) < 0)
-			return fail(ld, name, "%s: %s \"%s\" is not defined%s", what,
-					groups ? "security group" : "port", text,
-					groups ? "" : " (or is the uplink, which is never logged)");
+		if (sg_strlcpy(sel->name, text, sizeof(sel->name)) < 0)
+			return fail(ld, name, "%s: %s \"%s\" is not defined", what,
+					groups ? "security group" : "port", text);
 		for (uint32_t k = 0; k < *n; k++)
 			if (strcmp((*list)[k].name, text) == 0)
 				return fail(ld, name, "%s: \"%s\" is listed twice (first on line %d)", what,
@@ -1262,6 +1274,26 @@ check_network(const struct sg_conf *conf, struct sg_error *err)
 	return 0;
 }
 
+/* The groups and ports flow_logs selects exist, in a loaded file and after every change. */
+static int
+check_flow_log_names(const struct sg_conf *conf, struct sg_error *err)
+{
+	const struct sg_conf_flowlog *fl = &conf->flow_logs;
+
+	for (uint32_t i = 0; i < fl->n_groups; i++)
+		if (sg_spec_find_group(conf->spec, fl->groups[i].name) < 0)
+			return sg_error_set(err, fl->groups[i].line,
+					"flow_logs.groups: security group \"%s\" is not defined",
+					fl->groups[i].name);
+	for (uint32_t i = 0; i < fl->n_ports; i++)
+		if (sg_spec_find_port(conf->spec, fl->ports[i].name) < 0)
+			return sg_error_set(err, fl->ports[i].line,
+					"flow_logs.ports: port \"%s\" is not defined (or is the uplink, "
+					"which is never logged)",
+					fl->ports[i].name);
+	return 0;
+}
+
 void
 sg_conf_free(struct sg_conf *conf)
 {
@@ -1472,7 +1504,8 @@ load(config_t *cfg, bool ok, const char *origin, const char *text, struct sg_err
 	}
 	set_defaults(conf);
 	if (scan_ints(&ld, config_root_setting(cfg), text) < 0 ||
-			parse_root(&ld, config_root_setting(cfg)) < 0 || check_network(conf, ld.err) < 0)
+			parse_root(&ld, config_root_setting(cfg)) < 0 || check_network(conf, ld.err) < 0 ||
+			check_flow_log_names(conf, ld.err) < 0)
 		goto fail;
 	conf->policy = sg_policy_compile(conf->spec, ld.err);
 	if (conf->policy == NULL)
@@ -1489,59 +1522,79 @@ fail:
 	return NULL;
 }
 
+/* Copy 'n' elements of 'size' bytes; false only when memory ran out. */
+static bool
+dup_array(void *dst, const void *src, uint32_t n, size_t size)
+{
+	void *copy = calloc(n + 1u, size);
+
+	if (copy != NULL)
+		memcpy(copy, src, n * size);
+	*(void **)dst = copy;
+	return copy != NULL;
+}
+
+/*
+ * A copy of all of 'base' but its spec and policy: every field, whatever fields the structure
+ * gains, is the base's, and the arrays are the copy's own. NULL when memory ran out.
+ */
+static struct sg_conf *
+conf_copy(const struct sg_conf *base)
+{
+	struct sg_conf *conf = malloc(sizeof(*conf));
+	bool ok;
+
+	if (conf == NULL)
+		return NULL;
+	*conf = *base;
+	/* Nothing of the base's may be freed with the copy: own arrays first. */
+	conf->policy = NULL;
+	conf->spec = NULL;
+	memset(conf->dataplane.eal_args, 0, sizeof(conf->dataplane.eal_args));
+	ok = dup_array(&conf->subnets, base->subnets, base->n_subnets, sizeof(*conf->subnets)) &
+	     dup_array(&conf->ports, base->ports, base->n_ports, sizeof(*conf->ports)) &
+	     dup_array(&conf->flow_logs.groups, base->flow_logs.groups, base->flow_logs.n_groups,
+			     sizeof(*conf->flow_logs.groups)) &
+	     dup_array(&conf->flow_logs.ports, base->flow_logs.ports, base->flow_logs.n_ports,
+			     sizeof(*conf->flow_logs.ports));
+	for (uint32_t i = 0; i < base->dataplane.n_eal_args; i++) {
+		conf->dataplane.eal_args[i] = strdup(base->dataplane.eal_args[i]);
+		ok &= conf->dataplane.eal_args[i] != NULL;
+	}
+	if (!ok) {
+		sg_conf_free(conf);
+		return NULL;
+	}
+	return conf;
+}
+
 struct sg_conf *
 sg_conf_derive(const struct sg_conf *base, struct sg_spec *spec, const struct sg_conf_port *ports,
 		uint32_t n_ports, struct sg_error *err)
 {
-	struct sg_conf *conf = calloc(1, sizeof(*conf));
+	struct sg_conf *conf = conf_copy(base);
+	struct sg_conf_port *copy = NULL;
 	struct sg_error local;
 
 	if (err == NULL)
 		err = &local;
-	if (conf == NULL)
-		goto nomem;
-	/* Everything but the policy and the ports is the base's. */
-	memcpy(conf->path, base->path, sizeof(conf->path));
-	memcpy(conf->sources, base->sources, sizeof(conf->sources));
-	conf->n_sources = base->n_sources;
-	memcpy(conf->router_mac, base->router_mac, 6);
-	conf->dataplane = base->dataplane;
-	for (uint32_t i = 0; i < base->dataplane.n_eal_args; i++)
-		conf->dataplane.eal_args[i] = NULL;
-	conf->dataplane.n_eal_args = 0;
-	for (uint32_t i = 0; i < base->dataplane.n_eal_args; i++) {
-		conf->dataplane.eal_args[i] = strdup(base->dataplane.eal_args[i]);
-		if (conf->dataplane.eal_args[i] == NULL)
-			goto nomem;
-		conf->dataplane.n_eal_args++;
+	if (conf == NULL || !dup_array(&copy, ports, n_ports, sizeof(*copy))) {
+		sg_error_set(err, 0, "out of memory");
+		sg_spec_free(spec);
+		sg_conf_free(conf);
+		return NULL;
 	}
-	conf->conntrack = base->conntrack;
-	memcpy(conf->control_socket, base->control_socket, sizeof(conf->control_socket));
-	conf->control_persist = base->control_persist;
-	conf->metrics_port = base->metrics_port;
-	memcpy(conf->metrics_address, base->metrics_address, sizeof(conf->metrics_address));
-	conf->subnets = calloc(base->n_subnets + 1u, sizeof(*conf->subnets));
-	conf->ports = calloc(n_ports + 1u, sizeof(*conf->ports));
-	if (conf->subnets == NULL || conf->ports == NULL)
-		goto nomem;
-	memcpy(conf->subnets, base->subnets, base->n_subnets * sizeof(*conf->subnets));
-	conf->n_subnets = base->n_subnets;
-	memcpy(conf->ports, ports, n_ports * sizeof(*conf->ports));
-	conf->n_ports = n_ports;
+	/* Only what a change names differs: the policy's spec and the port devices. */
 	conf->spec = spec;
-	spec = NULL;
-	if (check_network(conf, err) < 0)
-		goto fail;
-	conf->policy = sg_policy_compile(conf->spec, err);
-	if (conf->policy == NULL)
-		goto fail;
+	free(conf->ports);
+	conf->ports = copy;
+	conf->n_ports = n_ports;
+	if (check_network(conf, err) < 0 || check_flow_log_names(conf, err) < 0 ||
+			(conf->policy = sg_policy_compile(conf->spec, err)) == NULL) {
+		sg_conf_free(conf);
+		return NULL;
+	}
 	return conf;
-nomem:
-	sg_error_set(err, 0, "out of memory");
-fail:
-	sg_spec_free(spec);
-	sg_conf_free(conf);
-	return NULL;
 }
 
 struct sg_conf *

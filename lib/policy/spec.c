@@ -566,9 +566,8 @@ sg_rule_set(struct sg_rule *rule, const char *field, const char *value, struct s
 			strcmp(field, "dest_prefix_list") == 0) {
 		return parse_peer(rule, field, value, err);
 	} else if (strcmp(field, "description") == 0) {
-		if (sg_strlcpy(rule->description, value, sizeof(rule->description)) < 0)
-			return sg_error_set(err, rule->line, "description is longer than %d characters",
-					SG_DESC_MAX - 1);
+		if ((rc = sg_description_set(rule->description, value, NULL, rule->line, err)) < 0)
+			return rc;
 		rule->fields |= SG_RULE_F_DESCRIPTION;
 	} else {
 		return sg_error_set(err, rule->line,
@@ -578,6 +577,24 @@ sg_rule_set(struct sg_rule *rule, const char *field, const char *value, struct s
 				"source_prefix_list, dest_prefix_list, description)",
 				field);
 	}
+	return 0;
+}
+
+int
+sg_description_set(char dst[SG_DESC_MAX], const char *value, const char *what, int line,
+		struct sg_error *err)
+{
+	char why[96];
+
+	if (strlen(value) >= SG_DESC_MAX)
+		return sg_error_set(err, line, "%s%sdescription is longer than %d characters",
+				what != NULL ? what : "", what != NULL ? ": " : "", SG_DESC_MAX - 1);
+	if (!sg_utf8_valid(value)) {
+		sg_name_check(value, why, sizeof(why));
+		return sg_error_set(err, line, "%s%sdescription %s", what != NULL ? what : "",
+				what != NULL ? ": " : "", why);
+	}
+	memcpy(dst, value, strlen(value) + 1);
 	return 0;
 }
 
@@ -605,10 +622,10 @@ sg_group_set(struct sg_group *group, const char *field, const char *value, struc
 					group->id, value);
 		group->inner_access_given = true;
 	} else if (strcmp(field, "description") == 0) {
-		if (sg_strlcpy(group->description, value, sizeof(group->description)) < 0)
-			return sg_error_set(err, group->line,
-					"group \"%s\": description is longer than %d characters",
-					group->id, SG_DESC_MAX - 1);
+		char what[SG_NAME_MAX + 16];
+
+		snprintf(what, sizeof(what), "group \"%s\"", group->id);
+		return sg_description_set(group->description, value, what, group->line, err);
 	} else {
 		return sg_error_set(err, group->line,
 				"group \"%s\": unknown field \"%s\" (known: id, type, "
