@@ -32,6 +32,8 @@ sg_strlcpy(char *dst, const char *src, size_t size)
 			dst[0] = '\0';
 		return -ENAMETOOLONG;
 	}
-	memcpy(dst, src, len + 1);
+	/* The rest zeroed too: a buffer that held a longer name compares as what it holds now. */
+	memcpy(dst, src, len);
+	memset(dst + len, 0, size - len);
 	return 0;
 }

@@ -117,7 +117,8 @@ int sg_name_check(const char *name, char *why, size_t size);
  */
 const char *sg_text_escape(const char *text, char *buf, size_t size, bool backslash);
 
-/** Copy a NUL-terminated string into a fixed buffer; returns -ENAMETOOLONG if it does not fit. */
+/** Copy a NUL-terminated string into a fixed buffer of 'size' bytes and zero the rest of it;
+ * returns -ENAMETOOLONG if it does not fit. */
 int sg_strlcpy(char *dst, const char *src, size_t size);
 
 /** Remove directory 'dir' and the files in it (not subdirectories); quietly, as far as it can.

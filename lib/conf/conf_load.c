@@ -1227,17 +1227,25 @@ set_defaults(struct sg_conf *conf)
 {
 	static const uint8_t router_mac[6] = {0x02, 0x53, 0x47, 0x00, 0x00, 0x01};
 
+	/* Field by field into the zeroed conf: sg_conf_diff() compares structures as memory,
+	 * and assigning a whole structure need not zero its padding. */
 	memcpy(conf->router_mac, router_mac, 6);
-	conf->dataplane = (struct sg_conf_dataplane){
-		.workers = 1, .mbufs = 16383, .burst = 32, .rx_desc = 1024, .tx_desc = 1024,
-	};
-	conf->conntrack = (struct sg_conf_conntrack){.capacity = 1048576, .tcp_loose = true};
+	conf->dataplane.workers = 1;
+	conf->dataplane.mbufs = 16383;
+	conf->dataplane.burst = 32;
+	conf->dataplane.rx_desc = 1024;
+	conf->dataplane.tx_desc = 1024;
+	conf->conntrack.capacity = 1048576;
+	conf->conntrack.tcp_loose = true;
 	snprintf(conf->control_socket, sizeof(conf->control_socket), "/run/sgfw/sgfw.sock");
 	snprintf(conf->metrics_address, sizeof(conf->metrics_address), "127.0.0.1");
-	conf->flow_logs = (struct sg_conf_flowlog){
-		.window = 60, .format = SG_FLOWLOG_TEXT, .max_file_mb = 64, .max_file_age = 3600,
-		.ring_size = 8192, .max_flows = 262144, .traffic = SG_FLOWLOG_ALL,
-	};
+	conf->flow_logs.window = 60;
+	conf->flow_logs.format = SG_FLOWLOG_TEXT;
+	conf->flow_logs.max_file_mb = 64;
+	conf->flow_logs.max_file_age = 3600;
+	conf->flow_logs.ring_size = 8192;
+	conf->flow_logs.max_flows = 262144;
+	conf->flow_logs.traffic = SG_FLOWLOG_ALL;
 	snprintf(conf->flow_logs.directory, sizeof(conf->flow_logs.directory), "/var/log/sgfw/flows");
 }
 
@@ -1274,23 +1282,33 @@ check_network(const struct sg_conf *conf, struct sg_error *err)
 	return 0;
 }
 
-/* The groups and ports flow_logs selects exist, in a loaded file and after every change. */
+/*
+ * The groups and ports flow_logs selects exist, in a loaded file and after every change. A
+ * change cannot edit flow_logs, so it is refused rather than leave a selection to nothing.
+ */
 static int
-check_flow_log_names(const struct sg_conf *conf, struct sg_error *err)
+check_flow_log_names(const struct sg_conf *conf, bool change, struct sg_error *err)
 {
 	const struct sg_conf_flowlog *fl = &conf->flow_logs;
 
-	for (uint32_t i = 0; i < fl->n_groups; i++)
-		if (sg_spec_find_group(conf->spec, fl->groups[i].name) < 0)
-			return sg_error_set(err, fl->groups[i].line,
-					"flow_logs.groups: security group \"%s\" is not defined",
-					fl->groups[i].name);
-	for (uint32_t i = 0; i < fl->n_ports; i++)
-		if (sg_spec_find_port(conf->spec, fl->ports[i].name) < 0)
-			return sg_error_set(err, fl->ports[i].line,
-					"flow_logs.ports: port \"%s\" is not defined (or is the uplink, "
-					"which is never logged)",
-					fl->ports[i].name);
+	for (uint32_t i = 0; i < fl->n_groups + fl->n_ports; i++) {
+		bool group = i < fl->n_groups;
+		const struct sg_conf_flowlog_sel *sel = group ? &fl->groups[i] :
+								&fl->ports[i - fl->n_groups];
+
+		if ((group ? sg_spec_find_group(conf->spec, sel->name) :
+			     sg_spec_find_port(conf->spec, sel->name)) >= 0)
+			continue;
+		if (change)
+			return sg_error_set(err, 0,
+					"%s \"%s\" is named in flow_logs.%s (line %d); remove it there "
+					"first (edit the config and reload)",
+					group ? "security group" : "port", sel->name,
+					group ? "groups" : "ports", SG_LOC_LINE(sel->line));
+		return sg_error_set(err, sel->line, "flow_logs.%s: %s \"%s\" is not defined%s",
+				group ? "groups" : "ports", group ? "security group" : "port", sel->name,
+				group ? "" : " (or is the uplink, which is never logged)");
+	}
 	return 0;
 }
 
@@ -1505,7 +1523,7 @@ load(config_t *cfg, bool ok, const char *origin, const char *text, struct sg_err
 	set_defaults(conf);
 	if (scan_ints(&ld, config_root_setting(cfg), text) < 0 ||
 			parse_root(&ld, config_root_setting(cfg)) < 0 || check_network(conf, ld.err) < 0 ||
-			check_flow_log_names(conf, ld.err) < 0)
+			check_flow_log_names(conf, false, ld.err) < 0)
 		goto fail;
 	conf->policy = sg_policy_compile(conf->spec, ld.err);
 	if (conf->policy == NULL)
@@ -1589,7 +1607,7 @@ sg_conf_derive(const struct sg_conf *base, struct sg_spec *spec, const struct sg
 	free(conf->ports);
 	conf->ports = copy;
 	conf->n_ports = n_ports;
-	if (check_network(conf, err) < 0 || check_flow_log_names(conf, err) < 0 ||
+	if (check_network(conf, err) < 0 || check_flow_log_names(conf, true, err) < 0 ||
 			(conf->policy = sg_policy_compile(conf->spec, err)) == NULL) {
 		sg_conf_free(conf);
 		return NULL;

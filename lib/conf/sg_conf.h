@@ -175,6 +175,15 @@ void sg_conf_write_rule(FILE *out, const struct sg_rule *rule);
  * control and bidirectional characters written as \xHH bytes. */
 void sg_conf_put_string(FILE *out, const char *s);
 
+/** Called with each difference sg_conf_diff() finds ("conntrack", "spec.groups[1].rules[0]"). */
+typedef void (*sg_conf_diff_fn)(void *arg, const char *what);
+/**
+ * Compare two configs whole: every field of every section, but not where things were read
+ * from (file, lines) and not the compiled policy. Returns the number of differences and hands
+ * each to 'fn' (may be NULL). Arrays of different lengths count as one difference.
+ */
+int sg_conf_diff(const struct sg_conf *a, const struct sg_conf *b, sg_conf_diff_fn fn, void *arg);
+
 /** The file of a location (SG_LOC) in this config. */
 const char *sg_conf_source(const struct sg_conf *conf, int loc);
 /** The uplink port, or NULL. */

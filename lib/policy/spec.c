@@ -594,7 +594,7 @@ sg_description_set(char dst[SG_DESC_MAX], const char *value, const char *what, i
 		return sg_error_set(err, line, "%s%sdescription %s", what != NULL ? what : "",
 				what != NULL ? ": " : "", why);
 	}
-	memcpy(dst, value, strlen(value) + 1);
+	sg_strlcpy(dst, value, SG_DESC_MAX);
 	return 0;
 }
 
