@@ -1569,12 +1569,13 @@ conf_copy(const struct sg_conf *base)
 	conf->policy = NULL;
 	conf->spec = NULL;
 	memset(conf->dataplane.eal_args, 0, sizeof(conf->dataplane.eal_args));
-	ok = dup_array(&conf->subnets, base->subnets, base->n_subnets, sizeof(*conf->subnets)) &
-	     dup_array(&conf->ports, base->ports, base->n_ports, sizeof(*conf->ports)) &
-	     dup_array(&conf->flow_logs.groups, base->flow_logs.groups, base->flow_logs.n_groups,
-			     sizeof(*conf->flow_logs.groups)) &
-	     dup_array(&conf->flow_logs.ports, base->flow_logs.ports, base->flow_logs.n_ports,
-			     sizeof(*conf->flow_logs.ports));
+	/* Every array copied (or NULL) before any failure is acted on, so the free is safe. */
+	ok = dup_array(&conf->subnets, base->subnets, base->n_subnets, sizeof(*conf->subnets));
+	ok = dup_array(&conf->ports, base->ports, base->n_ports, sizeof(*conf->ports)) && ok;
+	ok = dup_array(&conf->flow_logs.groups, base->flow_logs.groups, base->flow_logs.n_groups,
+			     sizeof(*conf->flow_logs.groups)) && ok;
+	ok = dup_array(&conf->flow_logs.ports, base->flow_logs.ports, base->flow_logs.n_ports,
+			     sizeof(*conf->flow_logs.ports)) && ok;
 	for (uint32_t i = 0; i < base->dataplane.n_eal_args; i++) {
 		conf->dataplane.eal_args[i] = strdup(base->dataplane.eal_args[i]);
 		ok &= conf->dataplane.eal_args[i] != NULL;

@@ -9,7 +9,7 @@
  *    every difference sg_conf_diff() finds is under the paths the change may touch, and the
  *    changed config round-trips too.
  *
- * Adding a config field: set it to a value other than its default in all_sections_text below
+ * Adding a config field: set it to a value other than its default in tests/unit/all-sections.conf
  * (and write it in lib/conf/conf_write.c); docs/testing.md says more.
  */
 #include <check.h>
@@ -25,78 +25,30 @@
 #error "meson passes SG_SOURCE_ROOT"
 #endif
 
-/*
- * Every field of every section set, none to its default. A new field gets a line here with a
- * value that is not its default. Descriptions hold what a writer must escape: quotes,
- * backslashes, newlines, tabs, config syntax, a bidirectional override, a comment marker.
- */
-static const char all_sections_text[] =
-	"limits = { groups_per_port = 7; rules_per_group = 300; rules_per_port = 2000;\n"
-	"  group_peers_per_group = 30; };\n"
-	"prefix_lists = (\n"
-	"  { id = \"pl-office\"; entries = [\"192.0.2.0/24\", \"198.51.100.0/25\"];\n"
-	"    description = \"office \\\"HQ\\\"\\n; } ); rules = ( { direction = \\\"egress\\\"; } ); # no\"; },\n"
-	"  { id = \"pl-v6\"; entries = [\"2001:db8::/48\"]; }\n"
-	");\n"
-	"security_groups = (\n"
-	"  { id = \"sg-db\"; type = \"basic\"; inner_access_policy = \"drop\";\n"
-	"    description = \"tab\\there, backslash \\\\ and \\xe2\\x80\\xae reversed\";\n"
-	"    tags = [\"cluster:pg\", \"tier:data\"];\n"
-	"    rules = (\n"
-	"      { direction = \"ingress\"; policy = \"accept\"; priority = 2; protocol = \"tcp\";\n"
-	"        port_range = \"5432/5433\"; source_port_range = \"1024/65535\"; source_group = \"sg-web\";\n"
-	"        description = \"web \\\"to\\\" db\\r\\n\\\"; source_cidr = \\\"0.0.0.0/0\\\"; }, {\"; },\n"
-	"      { direction = \"ingress\"; policy = \"drop\"; priority = 100; protocol = \"icmp\";\n"
-	"        icmp_type = 8; icmp_code = 0; source_cidr = \"10.0.0.0/8\"; },\n"
-	"      { direction = \"egress\"; protocol = \"udp\"; port_range = \"1/65535\";\n"
-	"        dest_prefix_list = \"pl-office\"; },\n"
-	"      { direction = \"egress\"; protocol = \"gre\"; port_range = \"-1/-1\"; dest_cidr = \"0.0.0.0/0\"; },\n"
-	"      { direction = \"ingress\"; protocol = 132; source_prefix_list = \"pl-v6\"; description = \"\"; },\n"
-	"      { direction = \"egress\"; policy = \"accept\"; protocol = \"icmpv6\"; icmp_type = 128;\n"
-	"        dest_cidr = \"fd00::/8\"; }\n"
-	"    ); },\n"
-	"  { id = \"sg-web\"; tags = [\"tier:web\"];\n"
-	"    rules = ( { direction = \"egress\"; dest_group = \"sg-web\"; } ); },\n"
-	"  { id = \"sg-ent\"; type = \"enterprise\"; description = \"enterprise\";\n"
-	"    rules = ( { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"22/22\";\n"
-	"                source_cidr = \"192.0.2.7\"; } ); },\n"
-	"  { id = \"sg-spare\"; inner_access_policy = \"accept\"; rules = (); }\n"
-	");\n"
-	"ports = (\n"
-	"  { name = \"db1\"; type = \"vhost-user\"; path = \"/run/sgfw-rt/db1.sock\"; client = true;\n"
-	"    queues = 4; max_connections = 1000; new_connections_per_second = 50;\n"
-	"    description = \"primary \\\"db\\\"\\nsecond line\";\n"
-	"    mac = \"52:54:00:01:00:0b\"; ips = [\"10.1.0.11\", \"fd00:1::11\"]; tags = [\"cluster:pg\"]; },\n"
-	"  { name = \"db2\"; type = \"af_packet\"; iface = \"veth9\"; mac = \"52:54:00:01:00:0c\";\n"
-	"    ips = [\"10.1.0.12\"]; tags = [\"rack:1\"]; security_groups = [\"sg-db\", \"sg-web\"]; },\n"
-	"  { name = \"web1\"; type = \"pcap\"; rx_pcap = \"in.pcap\"; tx_pcap = \"out.pcap\";\n"
-	"    infinite_rx = true; mac = \"52:54:00:02:00:0b\"; ips = [\"10.2.0.11\"];\n"
-	"    tags = [\"tier:web\"]; },\n"
-	"  { name = \"n1\"; type = \"null\"; mac = \"52:54:00:03:00:01\"; security_groups = [\"sg-ent\"]; },\n"
-	"  { name = \"r1\"; type = \"ring\"; queues = 2; mac = \"52:54:00:03:00:02\";\n"
-	"    security_groups = [\"sg-ent\"]; },\n"
-	"  { name = \"nic\"; type = \"pci\"; pci = \"0000:03:00.0\"; mac = \"52:54:00:02:00:14\";\n"
-	"    ips = [\"10.2.0.20\"]; security_groups = [\"sg-web\"]; },\n"
-	"  { name = \"up0\"; type = \"pci\"; pci = \"0000:04:00.0\"; role = \"uplink\";\n"
-	"    peer_mac = \"52:54:00:ff:ff:01\"; description = \"to the router\"; }\n"
-	");\n"
-	"subnets = ( { cidr = \"10.1.0.0/24\"; gateway = \"10.1.0.1\"; },\n"
-	"  { cidr = \"10.2.0.0/24\"; gateway = \"10.2.0.1\"; },\n"
-	"  { cidr = \"fd00:1::/64\"; gateway = \"fd00:1::1\"; } );\n"
-	"router = { mac = \"02:00:00:00:00:aa\"; };\n"
-	"dataplane = { workers = 2; mbufs = 32767; burst = 16; rx_desc = 512; tx_desc = 2048;\n"
-	"  eal_args = [\"--no-huge\", \"-m\", \"512\"]; };\n"
-	"conntrack = { capacity = 2048; tcp_be_liberal = true; tcp_loose = false;\n"
-	"  keep_established = true; port_max_connections = 500;\n"
-	"  port_new_connections_per_second = 100;\n"
-	"  timeouts = { tcp_established = 3600; udp = 45; }; };\n"
-	"control = { socket = \"/tmp/sgfw-rt.sock\"; persist = true; metrics_port = 9464;\n"
-	"  metrics_address = \"127.0.0.2\"; };\n"
-	"flow_logs = { enabled = true; directory = \"/tmp/sgfw-rt-flows\"; window = 5;\n"
-	"  format = \"json\"; max_file_mb = 3; max_file_age = 120; ring_size = 1024;\n"
-	"  max_flows = 2048; traffic = \"reject\";\n"
-	"  groups = ( { id = \"sg-db\"; traffic = \"all\"; } );\n"
-	"  ports = ( { name = \"web1\"; traffic = \"accept\"; }, { name = \"n1\"; traffic = \"none\"; } ); };\n";
+#define ALL_SECTIONS SG_SOURCE_ROOT "/tests/unit/all-sections.conf"
+
+/* tests/unit/all-sections.conf: every field of every section, none at its default. */
+static char *all_sections_text;
+
+static void
+read_all_sections(void)
+{
+	size_t len = 0;
+	FILE *f = fopen(ALL_SECTIONS, "r"), *m = open_memstream(&all_sections_text, &len);
+	int c;
+
+	ck_assert_msg(f != NULL && m != NULL, "cannot read %s", ALL_SECTIONS);
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, m);
+	fclose(f);
+	fclose(m);
+}
+
+static void
+free_all_sections(void)
+{
+	free(all_sections_text);
+}
 
 /* ---- Helpers ---- */
 
@@ -223,8 +175,9 @@ START_TEST(test_project_configs)
 
 	walk_dir(&w, SG_SOURCE_ROOT "/config", false);
 	walk_dir(&w, SG_SOURCE_ROOT "/tests", false);
-	/* config/ has 3, tests/fuzz 2, the conf corpus 5 (seeds of the round-trip target too). */
-	ck_assert_msg(w.loaded >= 10, "only %d configs found", w.loaded);
+	/* config/ has 3, tests/ 3 (all-sections.conf and the pipeline's two), the conf corpus 6
+	 * (the seeds of the round-trip fuzz target too). */
+	ck_assert_msg(w.loaded >= 12, "only %d configs found", w.loaded);
 	printf("round trip: %d configs, %d corpus files that are not configs\n", w.loaded, w.refused);
 }
 END_TEST
@@ -285,7 +238,7 @@ START_TEST(test_diff_sees_changes)
 	struct sg_conf *conf = load_text(all_sections_text);
 
 	for (size_t i = 0; i < SG_ARRAY_SIZE(edits); i++) {
-		char text[sizeof(all_sections_text) + 64];
+		char text[16384];
 		const char *at = strstr(all_sections_text, edits[i].from);
 		struct diffs d = {.n = 0};
 		struct sg_conf *other;
@@ -369,12 +322,25 @@ START_TEST(test_online_changes)
 }
 END_TEST
 
+/* The line of 'text' holding 'what'. */
+static int
+line_of(const char *text, const char *what)
+{
+	const char *at = strstr(text, what);
+	int line = 1;
+
+	ck_assert_ptr_nonnull(at);
+	for (const char *c = text; c < at; c++)
+		line += *c == '\n';
+	return line;
+}
+
 /* A change that would leave flow_logs naming what no longer exists is refused. */
 START_TEST(test_change_refused_for_flow_logs)
 {
 	struct sg_conf *base = load_text(all_sections_text), *result = (struct sg_conf *)1;
 	char cmd[] = "port remove web1", *words[3] = {cmd, cmd + 5, cmd + 12};
-	char out[512] = "", errors[512] = "";
+	char out[512] = "", errors[512] = "", want[512];
 	FILE *o = fmemopen(out, sizeof(out), "w"), *e = fmemopen(errors, sizeof(errors), "w");
 	struct sg_ctl_ctx ctx = {.conf = base, .out = o, .err = e};
 
@@ -383,8 +349,10 @@ START_TEST(test_change_refused_for_flow_logs)
 	fclose(o);
 	fclose(e);
 	ck_assert_ptr_null(result);
-	ck_assert_str_eq(errors, "error: port \"web1\" is named in flow_logs.ports (line 66); remove "
-				 "it there first (edit the config and reload) (nothing changed)\n");
+	snprintf(want, sizeof(want), "error: port \"web1\" is named in flow_logs.ports (line %d); "
+				     "remove it there first (edit the config and reload) (nothing changed)\n",
+			line_of(all_sections_text, "{ name = \"web1\"; traffic"));
+	ck_assert_str_eq(errors, want);
 	sg_conf_free(base);
 }
 END_TEST
@@ -395,12 +363,14 @@ roundtrip_suite(void)
 	Suite *s = suite_create("conf_roundtrip");
 	TCase *tc = tcase_create("round trip");
 
+	tcase_add_unchecked_fixture(tc, read_all_sections, free_all_sections);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_project_configs);
 	tcase_add_test(tc, test_all_sections);
 	tcase_add_test(tc, test_diff_sees_changes);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("changes");
+	tcase_add_unchecked_fixture(tc, read_all_sections, free_all_sections);
 	tcase_add_loop_test(tc, test_online_changes, 0, SG_ARRAY_SIZE(changes));
 	tcase_add_test(tc, test_change_refused_for_flow_logs);
 	suite_add_tcase(s, tc);
