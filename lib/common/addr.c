@@ -154,6 +154,53 @@ sg_prefix_equal(const struct sg_prefix *a, const struct sg_prefix *b)
 	return a->len == b->len && sg_ip_equal(&a->ip, &b->ip);
 }
 
+const char *
+sg_ip_not_unicast(const struct sg_ip *ip)
+{
+	static const uint8_t zero[16], loop6[16] = {[15] = 1};
+	const uint8_t *b = ip->bytes;
+
+	if (ip->family == SG_AF_INET) {
+		if (memcmp(b, zero, 4) == 0)
+			return "the unspecified address";
+		if (b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255)
+			return "the broadcast address";
+		if ((b[0] & 0xf0) == 224)
+			return "a multicast address";
+		if (b[0] == 127)
+			return "a loopback address";
+		return NULL;
+	}
+	if (memcmp(b, zero, 16) == 0)
+		return "the unspecified address";
+	if (b[0] == 0xff)
+		return "a multicast address";
+	if (memcmp(b, loop6, 16) == 0)
+		return "the loopback address";
+	return NULL;
+}
+
+int
+sg_prefix_edge(const struct sg_prefix *prefix, const struct sg_ip *ip)
+{
+	unsigned int bits = family_bits(prefix->ip.family);
+	bool all_zero = true, all_one = true;
+
+	/* RFC 3021 /31s and host routes have no network or broadcast address; IPv6 has no
+	 * broadcast, and its network address is the subnet-router anycast address. */
+	if (!sg_prefix_contains(prefix, ip) || (unsigned int)prefix->len + 1 >= bits)
+		return 0;
+	for (unsigned int i = prefix->len; i < bits; i++) {
+		bool bit = (ip->bytes[i / 8] >> (7 - i % 8)) & 1;
+
+		all_zero &= !bit;
+		all_one &= bit;
+	}
+	if (all_zero)
+		return -1;
+	return all_one && ip->family == SG_AF_INET ? 1 : 0;
+}
+
 static int
 hex_value(char c)
 {

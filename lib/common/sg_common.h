@@ -85,6 +85,14 @@ bool sg_prefix_contains(const struct sg_prefix *prefix, const struct sg_ip *ip);
 /** True when every address of 'inner' is inside 'outer'. */
 bool sg_prefix_covers(const struct sg_prefix *outer, const struct sg_prefix *inner);
 bool sg_prefix_equal(const struct sg_prefix *a, const struct sg_prefix *b);
+/**
+ * Why 'ip' cannot be a host's own address ("the unspecified address", "the broadcast
+ * address", "a multicast address", "a loopback address"), or NULL when it can.
+ */
+const char *sg_ip_not_unicast(const struct sg_ip *ip);
+/** -1 when 'ip' is the network address of 'prefix' (IPv6: the subnet-router anycast address),
+ * 1 when it is its IPv4 broadcast address, else 0 (also for /31, /32, /127, /128). */
+int sg_prefix_edge(const struct sg_prefix *prefix, const struct sg_ip *ip);
 
 #define SG_MAC_STRLEN 18
 

@@ -413,6 +413,8 @@ int
 sg_conf_port_init(struct sg_conf_port *dev, const char *name, const char *type, const char *role,
 		int line, struct sg_error *err)
 {
+	char why[96];
+
 	memset(dev, 0, sizeof(*dev));
 	dev->line = line;
 	dev->queues = 1;
@@ -420,6 +422,14 @@ sg_conf_port_init(struct sg_conf_port *dev, const char *name, const char *type, 
 	if (*name == '\0' || sg_strlcpy(dev->name, name, sizeof(dev->name)) < 0)
 		return sg_error_set(err, line, "port name \"%s\" must be 1..%d characters", name,
 				SG_NAME_MAX - 1);
+	if (sg_name_check(name, why, sizeof(why)) < 0)
+		return sg_error_set(err, line, "port name \"%s\" %s", name, why);
+	/* The name makes the default vhost-user socket path, /run/sgfw/NAME.sock. */
+	if (strchr(name, '/') != NULL)
+		return sg_error_set(err, line,
+				"port name \"%s\" holds \"/\"; a port name cannot be a path (it names "
+				"the default socket /run/sgfw/NAME.sock)",
+				name);
 	if (type != NULL) {
 		size_t k;
 
@@ -682,7 +692,9 @@ parse_port(struct loader *ld, const config_setting_t *s)
 		return fail(ld, s, "out of memory");
 	conf->ports = grown;
 	dev = &conf->ports[conf->n_ports++];
-	/* Anchor a bad type or role at its own line. */
+	/* Anchor a bad name, type or role at its own line. */
+	if (sg_conf_port_init(dev, name, NULL, NULL, loc_of(ld, s), &e) < 0)
+		return rethrow(ld, config_setting_get_member(s, "name"), NULL, &e);
 	if (sg_conf_port_init(dev, name, type, NULL, loc_of(ld, s), &e) < 0)
 		return rethrow(ld, config_setting_get_member(s, "type"), NULL, &e);
 	if (sg_conf_port_init(dev, name, type, role, loc_of(ld, s), &e) < 0)
@@ -1266,10 +1278,35 @@ check_network(const struct sg_conf *conf, struct sg_error *err)
 		const struct sg_port *port = &spec->ports[p];
 
 		for (uint32_t i = 0; i < port->n_ips; i++) {
+			const char *why = sg_ip_not_unicast(&port->ips[i]);
+
+			if (why != NULL)
+				return sg_error_set(err, port->line,
+						"port \"%s\": ip %s is %s, which no VM can own",
+						port->name,
+						sg_ip_format(&port->ips[i], text, sizeof(text)), why);
 			if (conf->n_subnets > 0 && sg_conf_subnet_of(conf, &port->ips[i]) == NULL)
 				return sg_error_set(err, port->line,
 						"port \"%s\": ip %s is in no configured subnet",
 						port->name, sg_ip_format(&port->ips[i], text, sizeof(text)));
+			for (uint32_t k = 0; k < conf->n_subnets; k++) {
+				int edge = sg_prefix_edge(&conf->subnets[k].cidr, &port->ips[i]);
+				char net[SG_PREFIX_STRLEN];
+
+				if (edge != 0)
+					return sg_error_set(err, port->line,
+							"port \"%s\": ip %s is the %s address of subnet %s "
+							"(line %d), which no VM can own",
+							port->name,
+							sg_ip_format(&port->ips[i], text, sizeof(text)),
+							edge > 0 ? "broadcast" :
+							port->ips[i].family == SG_AF_INET ?
+								   "network" :
+								   "subnet-router anycast",
+							sg_prefix_format(&conf->subnets[k].cidr, net,
+									sizeof(net)),
+							SG_LOC_LINE(conf->subnets[k].line));
+			}
 			for (uint32_t k = 0; k < conf->n_subnets; k++)
 				if (sg_ip_equal(&conf->subnets[k].gateway, &port->ips[i]))
 					return sg_error_set(err, port->line,

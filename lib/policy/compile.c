@@ -35,6 +35,34 @@ family_name(uint8_t family)
 	return family == SG_AF_INET ? "IPv4" : "IPv6";
 }
 
+/*
+ * An identifier shows as what it is wherever it is printed: no control characters, no
+ * bidirectional controls that would make "db1" of another name, valid UTF-8 (sg_name_check).
+ * 'owner' (may be NULL) is what holds it, 'kind' what it is: 'port "db1": tag "x" holds...'.
+ */
+static int
+check_name(const char *owner, const char *kind, const char *name, int line, struct sg_error *err)
+{
+	char why[96];
+
+	if (sg_name_check(name, why, sizeof(why)) == 0)
+		return 0;
+	return sg_error_set(err, line, "%s%s%s \"%s\" %s", owner != NULL ? owner : "",
+			owner != NULL ? ": " : "", kind, name, why);
+}
+
+static int
+check_names(const char *owner, const char *kind, char (*names)[SG_NAME_MAX], uint32_t n,
+		int line, struct sg_error *err)
+{
+	int rc;
+
+	for (uint32_t i = 0; i < n; i++)
+		if ((rc = check_name(owner, kind, names[i], line, err)) < 0)
+			return rc;
+	return 0;
+}
+
 static int
 check_prefix_lists(const struct sg_spec *spec, struct sg_error *err)
 {
@@ -43,6 +71,8 @@ check_prefix_lists(const struct sg_spec *spec, struct sg_error *err)
 
 		if (list->id[0] == '\0')
 			return sg_error_set(err, list->line, "prefix list has no id");
+		if (check_name(NULL, "prefix list id", list->id, list->line, err) < 0)
+			return -EINVAL;
 		for (uint32_t j = 0; j < i; j++)
 			if (strcmp(spec->prefix_lists[j].id, list->id) == 0)
 				return sg_error_set(err, list->line,
@@ -231,8 +261,15 @@ check_groups(struct sg_spec *spec, struct sg_error *err)
 		struct sg_group *group = &spec->groups[g];
 		uint32_t group_peers = 0;
 
+		char owner[SG_NAME_MAX + 24];
+
 		if (group->id[0] == '\0')
 			return sg_error_set(err, group->line, "security group has no id");
+		if (check_name(NULL, "security group id", group->id, group->line, err) < 0)
+			return -EINVAL;
+		snprintf(owner, sizeof(owner), "security group \"%s\"", group->id);
+		if (check_names(owner, "tag", group->tags, group->n_tags, group->line, err) < 0)
+			return -EINVAL;
 		for (uint32_t j = 0; j < g; j++)
 			if (strcmp(spec->groups[j].id, group->id) == 0)
 				return sg_error_set(err, group->line,
@@ -281,10 +318,15 @@ static int
 check_port_identity(const struct sg_spec *spec, uint32_t p, struct sg_error *err)
 {
 	const struct sg_port *port = &spec->ports[p];
-	char text[SG_IP_STRLEN];
+	char text[SG_IP_STRLEN], owner[SG_NAME_MAX + 8];
 
 	if (port->name[0] == '\0')
 		return sg_error_set(err, port->line, "port has no name");
+	if (check_name(NULL, "port name", port->name, port->line, err) < 0)
+		return -EINVAL;
+	snprintf(owner, sizeof(owner), "port \"%s\"", port->name);
+	if (check_names(owner, "tag", port->tags, port->n_tags, port->line, err) < 0)
+		return -EINVAL;
 	if (!port->has_mac)
 		return sg_error_set(err, port->line, "port \"%s\" has no mac", port->name);
 	if ((port->mac[0] & 1) || mac_is_zero(port->mac)) {

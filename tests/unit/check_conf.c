@@ -802,6 +802,109 @@ START_TEST(test_switch_errors)
 }
 END_TEST
 
+/* ---- Addresses a VM cannot own, identifiers that would not show as what they are ---- */
+
+#define SUBNETS_V4_V6                                                                              \
+	"subnets = ( { cidr = \"10.1.0.0/24\"; gateway = \"10.1.0.1\"; },\n"                       \
+	"  { cidr = \"fd00:1::/64\"; gateway = \"fd00:1::1\"; },\n"                                 \
+	"  { cidr = \"10.9.0.0/31\"; gateway = \"10.9.0.0\"; } );\n"
+#define PORT_IP(ip) GROUP_A "ports = (\n  { name = \"p\"; " VM_FIELDS " ips = [\"" ip "\"]; } #<\n);\n"
+
+static const struct t_load_error address_errors[] = {
+	{"0.0.0.0", PORT_IP("0.0.0.0"),
+			{"port \"p\": ip 0.0.0.0 is the unspecified address, which no VM can own"}},
+	{"255.255.255.255", PORT_IP("255.255.255.255"),
+			{"port \"p\": ip 255.255.255.255 is the broadcast address, which no VM can own"}},
+	{"224.0.0.1", PORT_IP("224.0.0.1"),
+			{"port \"p\": ip 224.0.0.1 is a multicast address, which no VM can own"}},
+	{"239.255.255.250", PORT_IP("239.255.255.250"),
+			{"port \"p\": ip 239.255.255.250 is a multicast address, which no VM can own"}},
+	{"127.0.0.1", PORT_IP("127.0.0.1"),
+			{"port \"p\": ip 127.0.0.1 is a loopback address, which no VM can own"}},
+	{"::", PORT_IP("::"), {"port \"p\": ip :: is the unspecified address, which no VM can own"}},
+	{"ff02::1", PORT_IP("ff02::1"),
+			{"port \"p\": ip ff02::1 is a multicast address, which no VM can own"}},
+	{"::1", PORT_IP("::1"), {"port \"p\": ip ::1 is the loopback address, which no VM can own"}},
+	{"multicast with subnets", SUBNETS_V4_V6 PORT_IP("224.0.0.1"),
+			{"port \"p\": ip 224.0.0.1 is a multicast address, which no VM can own"}},
+	{"a subnet's network address", SUBNETS_V4_V6 PORT_IP("10.1.0.0"),
+			{"port \"p\": ip 10.1.0.0 is the network address of subnet 10.1.0.0/24 (line 1), "
+			 "which no VM can own"}},
+	{"a subnet's broadcast address", SUBNETS_V4_V6 PORT_IP("10.1.0.255"),
+			{"port \"p\": ip 10.1.0.255 is the broadcast address of subnet 10.1.0.0/24 "
+			 "(line 1), which no VM can own"}},
+	{"an IPv6 subnet's subnet-router anycast address", SUBNETS_V4_V6 PORT_IP("fd00:1::"),
+			{"port \"p\": ip fd00:1:: is the subnet-router anycast address of subnet "
+			 "fd00:1::/64 (line 2), which no VM can own"}},
+};
+
+START_TEST(test_address_errors)
+{
+	expect_load_exact(&address_errors[_i]);
+}
+END_TEST
+
+/* The edges of a /24 are refused, what lies between them and both ends of a /31 are not. */
+START_TEST(test_addresses_allowed)
+{
+	struct sg_conf *conf = load_ok("addresses", SUBNETS_V4_V6 GROUP_A
+			"ports = ( { name = \"p\"; " VM_FIELDS
+			" ips = [\"10.1.0.2\", \"10.1.0.254\", \"fd00:1::ffff:ffff:ffff:ffff\", "
+			"\"10.9.0.1\"]; } );\n");
+
+	ck_assert_uint_eq(conf->spec->ports[0].n_ips, 4);
+	sg_conf_free(conf);
+}
+END_TEST
+
+#define GROUP_ID(id) "security_groups = (\n  { id = \"" id "\"; } #<\n);\n"
+
+static const struct t_load_error identifier_errors[] = {
+	{"group id with an escape sequence", GROUP_ID("sg\\x1b[31mred"),
+			{"security group id \"sg\\x1b[31mred\" holds the control character U+001B at "
+			 "byte 3"}},
+	{"group id with a newline", GROUP_ID("sg\\ndb"),
+			{"security group id \"sg\\ndb\" holds the control character U+000A at byte 3"}},
+	{"group id with a right-to-left override", GROUP_ID("sg-\xe2\x80\xae" "bd"),
+			{"security group id \"sg-\\u{202E}bd\" holds the Unicode bidirectional control "
+			 "U+202E at byte 4"}},
+	{"group id that is not UTF-8", GROUP_ID("sg-\\xff"),
+			{"security group id \"sg-\\xff\" is not valid UTF-8 (byte 4 is 0xff)"}},
+	{"group tag with a first strong isolate",
+		"security_groups = (\n  { id = \"g\"; tags = [\"a\xe2\x81\xa8" "b\"]; } #<\n);\n",
+			{"security group \"g\": tag \"a\\u{2068}b\" holds the Unicode bidirectional "
+			 "control U+2068 at byte 2"}},
+	{"prefix list id with DEL",
+		"prefix_lists = (\n  { id = \"pl\\x7f\"; entries = [\"10.0.0.0/8\"]; } #<\n);\n",
+			{"prefix list id \"pl\\x7f\" holds the control character U+007F at byte 3"}},
+	{"port name with a right-to-left mark", GROUP_A
+		"ports = (\n  { name = \"db\xe2\x80\x8f" "1\"; " VM_FIELDS " } #<\n);\n",
+			{"port name \"db\\u{200F}1\" holds the Unicode bidirectional control U+200F at "
+			 "byte 3"}},
+	{"uplink name with a tab", GROUP_A
+		"ports = (\n  { name = \"up\\t0\"; " UPLINK_FIELDS " } #<\n);\n",
+			{"port name \"up\\t0\" holds the control character U+0009 at byte 3"}},
+	{"port name that is a path", GROUP_A
+		"ports = (\n  { name = \"../../etc/x\"; " VM_FIELDS " } #<\n);\n",
+			{"port name \"../../etc/x\" holds \"/\"; a port name cannot be a path (it names "
+			 "the default socket /run/sgfw/NAME.sock)"}},
+	{"port tag with a C1 control", GROUP_A
+		"ports = (\n  { name = \"p\"; " VM_FIELDS " tags = [\"t\xc2\x9b\"]; } #<\n);\n",
+			{"port \"p\": tag \"t\\u{009B}\" holds the control character U+009B at byte 2"}},
+	{"description that is not UTF-8",
+		"security_groups = (\n  { id = \"g\"; description = \"caf\\xe9\"; } #<\n);\n",
+			{"group \"g\": description is not valid UTF-8 (byte 4 is 0xe9)"}},
+	{"port description that is not UTF-8", GROUP_A
+		"ports = (\n  { name = \"p\"; " VM_FIELDS " description = \"\\xc0\\xaf\"; } #<\n);\n",
+			{"port \"p\": description is not valid UTF-8 (byte 1 is 0xc0)"}},
+};
+
+START_TEST(test_identifier_errors)
+{
+	expect_load_exact(&identifier_errors[_i]);
+}
+END_TEST
+
 /* ---- Integers: libconfig 1.5 keeps 32 bits of a number without an L suffix ---- */
 
 #define RULE_G(fields)                                                                             \
@@ -945,6 +1048,12 @@ conf_suite(void)
 	tcase_add_test(tc, test_switch_sections);
 	tcase_add_test(tc, test_flow_logs_section);
 	tcase_add_loop_test(tc, test_switch_errors, 0, SG_ARRAY_SIZE(switch_errors));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("addresses and names");
+	tcase_add_loop_test(tc, test_address_errors, 0, SG_ARRAY_SIZE(address_errors));
+	tcase_add_test(tc, test_addresses_allowed);
+	tcase_add_loop_test(tc, test_identifier_errors, 0, SG_ARRAY_SIZE(identifier_errors));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("integers");

@@ -212,6 +212,23 @@ static const struct bad_change bad_changes[] = {
 			SG_CTL_EXIT_FAIL, "ip 10.9.0.1 is in no configured subnet"},
 	{"port add name=vm9 type=tap", SG_CTL_EXIT_FAIL, "type \"tap\" must be vhost-user"},
 	{"port remove nope", SG_CTL_EXIT_FAIL, "no port \"nope\""},
+	{"port add name=vm9 type=null mac=52:54:00:09:00:01 ips=224.0.0.1 security_groups=sg-db",
+			SG_CTL_EXIT_FAIL,
+			"error: port \"vm9\": ip 224.0.0.1 is a multicast address, which no VM can own "
+			"(nothing changed)\n"},
+	{"port add name=vm9 type=null mac=52:54:00:09:00:01 ips=10.1.0.255 security_groups=sg-db",
+			SG_CTL_EXIT_FAIL,
+			"error: port \"vm9\": ip 10.1.0.255 is the broadcast address of subnet 10.1.0.0/24 "
+			"(line 9), which no VM can own (nothing changed)\n"},
+	{"port add name=a/b type=null mac=52:54:00:09:00:01 security_groups=sg-db", SG_CTL_EXIT_FAIL,
+			"error: port name \"a/b\" holds \"/\"; a port name cannot be a path (it names the "
+			"default socket /run/sgfw/NAME.sock) (nothing changed)\n"},
+	{"group create sg-\x1b[2J", SG_CTL_EXIT_FAIL,
+			"error: security group id \"sg-\\x1b[2J\" holds the control character U+001B at "
+			"byte 4 (nothing changed)\n"},
+	{"port tag db1 add \xe2\x80\xae" "gp", SG_CTL_EXIT_FAIL,
+			"error: port \"db1\": tag \"\\u{202E}gp\" holds the Unicode bidirectional control "
+			"U+202E at byte 1 (nothing changed)\n"},
 	{"attach-by-tag t sg-nope", SG_CTL_EXIT_FAIL, "no security group \"sg-nope\""},
 };
 
