@@ -134,6 +134,30 @@ print_json(struct sg_ctl_ctx *ctx, const struct sg_audit *a, const char *logs,
 	sg_json_finish(&j);
 }
 
+/*
+ * A diff for a terminal: lines and tabs as they are, any other control or bidirectional
+ * character escaped, so a string in the config cannot hide or reorder what is shown. (The
+ * files --output writes are exact.)
+ */
+static void
+put_diff(FILE *out, const char *diff)
+{
+	uint32_t cp;
+	int n;
+
+	for (const char *p = diff; *p != '\0'; p += n) {
+		char one[5] = {0}, buf[16];
+
+		n = sg_utf8_next(p, &cp);
+		n = n == 0 ? 1 : n;
+		memcpy(one, p, (size_t)n);
+		if (*p == '\n' || *p == '\t')
+			fputc(*p, out);
+		else
+			fputs(sg_text_escape(one, buf, sizeof(buf), false), out);
+	}
+}
+
 static void
 print_text(struct sg_ctl_ctx *ctx, const struct sg_audit *a, const char *logs,
 		const struct sg_flowlog_read_stats *rs, const char *written)
@@ -198,7 +222,7 @@ print_text(struct sg_ctl_ctx *ctx, const struct sg_audit *a, const char *logs,
 		fprintf(out, "  %s\n", s.verify_error);
 	for (uint32_t i = 0; i < n_files; i++)
 		if (files[i].diff != NULL)
-			fputs(files[i].diff, out);
+			put_diff(out, files[i].diff);
 	if (written != NULL)
 		fprintf(out, "written to %s\n", written);
 }

@@ -113,11 +113,13 @@ format_origin(const struct sg_ctl_ctx *ctx, const struct sg_eff_rule *r, char *b
 	case SG_ORIGIN_RULE: {
 		const struct sg_rule *rule = &spec->groups[r->group].rules[r->rule];
 		const char *peer_group = rule->peer_kind == SG_PEER_GROUP ? rule->peer : NULL;
+		char desc[SG_DESC_MAX * 4];
 
+		/* One line whatever the description holds (newlines, escapes, bidi controls). */
+		sg_text_escape(rule->description, desc, sizeof(desc), true);
 		snprintf(buf, size, "%s rule %u%s%s%s%s%s", group_id(ctx, r->group), r->rule + 1,
 				peer_group ? " (members of " : "", peer_group ? peer_group : "",
-				peer_group ? ")" : "", rule->description[0] ? " - " : "",
-				rule->description);
+				peer_group ? ")" : "", rule->description[0] ? " - " : "", desc);
 		break;
 	}
 	default:
@@ -690,6 +692,8 @@ cmd_ports(struct sg_ctl_ctx *ctx, int argc, char **argv)
 			sg_json_string(&j, "kind", sg_port_kind_name(dev->kind));
 			sg_json_string(&j, "role", dev->uplink ? "uplink" : "vm");
 			sg_json_string(&j, "device", dev->path);
+			if (dev->description[0] != '\0')
+				sg_json_string(&j, "description", dev->description);
 			if (port != NULL) {
 				sg_json_string(&j, "mac", sg_mac_format(port->mac, buf, sizeof(buf)));
 				sg_json_string(&j, "group_type",
@@ -761,6 +765,8 @@ cmd_groups(struct sg_ctl_ctx *ctx, int argc, char **argv)
 			sg_json_string(&j, "type", sg_group_type_name(group->type));
 			sg_json_string(&j, "inner_access_policy", sg_action_name(group->inner_access));
 			sg_json_uint(&j, "rules", group->n_rules);
+			if (group->description[0] != '\0')
+				sg_json_string(&j, "description", group->description);
 			sg_json_array_open(&j, "tags");
 			for (uint32_t k = 0; k < group->n_tags; k++)
 				sg_json_string(&j, NULL, group->tags[k]);

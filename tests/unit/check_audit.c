@@ -619,6 +619,82 @@ START_TEST(test_write)
 }
 END_TEST
 
+/* Descriptions full of quotes, newlines and config syntax: the written proposal loads to
+ * exactly the rules the audit meant (a wide rule narrowed, an unused one removed, the rest
+ * untouched, every description as it was), and to no rule it did not propose. */
+START_TEST(test_write_hostile_descriptions)
+{
+	static const char main[] =
+		"security_groups = (\n"
+		"  { id = \"sg-q\"; inner_access_policy = \"drop\";\n"
+		"    description = \"group \\\"q\\\" ); rules = ( { direction = \\\"ingress\\\"; "
+		"source_cidr = \\\"0.0.0.0/0\\\"; } ); #\";\n"
+		"    rules = (\n"
+		"      { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"5432/5432\";\n"
+		"        source_cidr = \"10.0.0.0/16\"; description = \"wide \\\"one\\\"\\n}, { direction = "
+		"\\\"ingress\\\"; protocol = \\\"all\\\"; source_cidr = \\\"0.0.0.0/0\\\"; } // \"; },\n"
+		"      { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"22/22\";\n"
+		"        source_cidr = \"10.0.0.0/8\"; description = \"unused; \\\\\\\" } ); /* */ #\"; },\n"
+		"      { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"80/80\";\n"
+		"        source_cidr = \"10.0.3.3\"; description = \"kept\\t\\\"80\\\"\\r\\n\"; }\n"
+		"    ); }\n"
+		");\n"
+		"ports = ( { name = \"a\"; " MAC_A " security_groups = [\"sg-q\"]; } );\n"
+		"flow_logs = { enabled = true; };\n";
+	/* What the audit means: rule 1 for its two sources, rule 2 gone, rule 3 as it was. */
+	static const char meant[] =
+		"security_groups = ( { id = \"sg-q\"; rules = (\n"
+		"  { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"5432/5432\";\n"
+		"    source_cidr = \"10.0.1.1\"; },\n"
+		"  { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"5432/5432\";\n"
+		"    source_cidr = \"10.0.2.2\"; },\n"
+		"  { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"80/80\";\n"
+		"    source_cidr = \"10.0.3.3\"; } ); } );\n";
+	static const char *const descriptions[] = {
+		"wide \"one\"\n}, { direction = \"ingress\"; protocol = \"all\"; source_cidr = "
+		"\"0.0.0.0/0\"; } // ",
+		"wide \"one\"\n}, { direction = \"ingress\"; protocol = \"all\"; source_cidr = "
+		"\"0.0.0.0/0\"; } // ",
+		"kept\t\"80\"\r\n",
+	};
+	struct t_audit t;
+	struct sg_error err = {0};
+	char out[200], path[260];
+	struct sg_conf *conf, *want;
+	const struct sg_group *g;
+
+	t_load(&t, main, NULL);
+	ck_assert_str_eq(t.conf->spec->groups[0].rules[2].description, descriptions[2]);
+	t_rec(&t, "a", SG_DIR_INGRESS, SG_ACTION_ACCEPT, 6, "10.0.1.1", 40000, "10.0.0.1", 5432, "sg-q/1");
+	t_rec(&t, "a", SG_DIR_INGRESS, SG_ACTION_ACCEPT, 6, "10.0.2.2", 40000, "10.0.0.1", 5432, "sg-q/1");
+	t_rec(&t, "a", SG_DIR_INGRESS, SG_ACTION_ACCEPT, 6, "10.0.3.3", 40000, "10.0.0.1", 80, "sg-q/3");
+	t_run(&t, true);
+	ck_assert_msg(t.sum.verified, "%s", t.sum.verify_error);
+	snprintf(out, sizeof(out), "%s/tight", t.dir);
+	ck_assert_msg(sg_audit_write(t.a, out, &err) == 0, "%s", err.msg);
+	snprintf(path, sizeof(path), "%s/main.conf", out);
+	conf = sg_conf_load_file(path, &err);
+	ck_assert_msg(conf != NULL, "%s", err.msg);
+	want = sg_conf_load_string(meant, "meant.conf", &err);
+	ck_assert_msg(want != NULL, "%s", err.msg);
+	ck_assert_uint_eq(conf->spec->n_groups, 1);
+	g = &conf->spec->groups[0];
+	ck_assert_str_eq(g->description, "group \"q\" ); rules = ( { direction = \"ingress\"; "
+					  "source_cidr = \"0.0.0.0/0\"; } ); #");
+	ck_assert_uint_eq(g->n_rules, want->spec->groups[0].n_rules);
+	for (uint32_t r = 0; r < g->n_rules; r++) {
+		ck_assert_msg(sg_rule_same(&g->rules[r], &want->spec->groups[0].rules[r]),
+				"rule %u is not the one meant", r + 1);
+		ck_assert_str_eq(g->rules[r].description, descriptions[r]);
+	}
+	sg_conf_free(want);
+	sg_conf_free(conf);
+	unlink(path);
+	rmdir(out);
+	t_done(&t);
+}
+END_TEST
+
 static Suite *
 audit_suite(void)
 {
@@ -638,6 +714,7 @@ audit_suite(void)
 	tcase_add_test(tc, test_proposal_keeps_logged_verdicts);
 	tcase_add_test(tc, test_proposal_text);
 	tcase_add_test(tc, test_write);
+	tcase_add_test(tc, test_write_hostile_descriptions);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -339,6 +339,83 @@ START_TEST(test_same_rule_across_changes)
 }
 END_TEST
 
+/* Run a command that changes nothing on 'conf'; returns its exit code and what it printed. */
+static int
+run(struct sg_conf *conf, bool json, const char *line, char *out, size_t out_size)
+{
+	char *words[16], *copy = strdup(line), *save = NULL, errors[512] = "";
+	FILE *o = fmemopen(out, out_size, "w"), *e = fmemopen(errors, sizeof(errors), "w");
+	struct sg_ctl_ctx ctx = {.conf = conf, .out = o, .err = e, .json = json};
+	int n = 0, rc;
+
+	for (char *w = strtok_r(copy, " ", &save); w != NULL && n < 16; w = strtok_r(NULL, " ", &save))
+		words[n++] = w;
+	rc = sg_ctl_run(&ctx, n, words);
+	fclose(o);
+	fclose(e);
+	free(copy);
+	return rc;
+}
+
+/* Raw bytes a terminal would act on: ESC, a newline inside a line, a bidi override. */
+static bool
+has_raw_controls(const char *text)
+{
+	return strchr(text, '\x1b') != NULL || strstr(text, "\xe2\x80\xae") != NULL ||
+	       strstr(text, "\xe2\x81\xa6") != NULL;
+}
+
+/* A description holding a newline, an escape sequence and bidi controls prints on one line,
+ * escaped, in text; escaped as JSON in JSON; and in the audit's diff, escaped too. */
+START_TEST(test_descriptions_escaped)
+{
+	/* Raw control bytes inside the strings of the file, as libconfig accepts them. */
+	static const char text[] =
+		"security_groups = ( { id = \"sg-d\"; inner_access_policy = \"drop\"; rules = (\n"
+		"  { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"22/22\";\n"
+		"    source_cidr = \"10.0.0.0/8\"; description = \"a\\nb\x1b[31mred\xe2\x80\xae" "rev\"; },\n"
+		"  { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"22/22\";\n"
+		"    source_cidr = \"10.0.0.0/8\"; description = \"again\x1b[2J\xe2\x81\xa6\"; } ); } );\n"
+		"ports = ( { name = \"p\"; type = \"null\"; mac = \"52:54:00:00:00:01\";\n"
+		"  security_groups = [\"sg-d\"]; description = \"port\\n\x1b[1m\"; } );\n";
+	char dir[] = "/tmp/sgfw-check-ctl-XXXXXX", path[64], out[8192];
+	struct sg_error err = {0};
+	struct sg_conf *conf;
+	FILE *f;
+	int lines = 0;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/d.conf", dir);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	conf = sg_conf_load_file(path, &err);
+	ck_assert_msg(conf != NULL, "%s", err.msg);
+	ck_assert_str_eq(conf->spec->groups[0].rules[0].description, "a\nb\x1b[31mred\xe2\x80\xae" "rev");
+
+	ck_assert_int_eq(run(conf, false, "effective p ingress", out, sizeof(out)), SG_CTL_EXIT_OK);
+	ck_assert_msg(!has_raw_controls(out), "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "sg-d rule 1 - a\\nb\\x1b[31mred\\u{202E}rev\n"));
+	for (const char *c = out; *c != '\0'; c++)
+		lines += *c == '\n';
+	ck_assert_int_eq(lines, 4); /* title, header, the rule (D2 keeps one of the two), default */
+
+	ck_assert_int_eq(run(conf, true, "effective p ingress", out, sizeof(out)), SG_CTL_EXIT_OK);
+	ck_assert_msg(!has_raw_controls(out), "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\"description\": \"a\\nb\\u001b[31mred\\u202erev\""));
+	ck_assert_int_eq(run(conf, true, "ports", out, sizeof(out)), SG_CTL_EXIT_OK);
+	ck_assert_ptr_nonnull(strstr(out, "\"description\": \"port\\n\\u001b[1m\""));
+
+	/* The second rule repeats the first (D2): the proposal removes it, and its diff shows. */
+	ck_assert_int_eq(run(conf, false, "audit --config-only", out, sizeof(out)), SG_CTL_EXIT_OK);
+	ck_assert_msg(!has_raw_controls(out), "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "description = \"again\\x1b[2J\\u{2066}\"; } ); } );"));
+	sg_conf_free(conf);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -354,6 +431,7 @@ main(void)
 	tcase_add_test(tc, test_write_round_trip);
 	tcase_add_test(tc, test_save_atomic);
 	tcase_add_test(tc, test_same_rule_across_changes);
+	tcase_add_test(tc, test_descriptions_escaped);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
