@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "conf_private.h"
 #include "sg_build_config.h"
@@ -1536,6 +1537,76 @@ scan_ints(struct loader *ld, const config_setting_t *root, const char *main_text
 	return rc;
 }
 
+/* Line 'line' of 'text' (without its newline), or "" when there is none. */
+static void
+line_of(const char *text, int line, char *buf, size_t size)
+{
+	const char *start = text, *end;
+
+	for (int i = 1; i < line && start != NULL; i++)
+		if ((start = strchr(start, '\n')) != NULL)
+			start++;
+	if (start == NULL || line < 1) {
+		buf[0] = '\0';
+		return;
+	}
+	end = strchr(start, '\n');
+	snprintf(buf, size, "%.*s", (int)(end != NULL ? end - start : (long)strlen(start)), start);
+}
+
+/*
+ * libconfig's parse error, said once and naming what is at fault: the line as written, or
+ * the file an @include names (libconfig reports the including file and line only).
+ */
+static void
+syntax_error(struct loader *ld, config_t *cfg, const char *main_text)
+{
+	unsigned int file = source_index(ld->conf, config_error_file(cfg));
+	int loc = SG_LOC(file, config_error_line(cfg));
+	const char *what = config_error_text(cfg), *name, *q;
+	char *text = file == 0 ? (char *)main_text : read_file(ld->conf->sources[file]);
+	char line[SG_PATH_MAX + 64] = "", path[SG_PATH_MAX * 2];
+	struct stat st;
+
+	if (text != NULL)
+		line_of(text, config_error_line(cfg), line, sizeof(line));
+	if (file != 0)
+		free(text);
+	name = strstr(line, "@include");
+	if (name != NULL && (name = strchr(name, '"')) != NULL && (q = strchr(++name, '"')) != NULL) {
+		/* As libconfig resolves it: relative to the main file's directory. */
+		const char *slash = strrchr(ld->conf->path, '/');
+
+		if (*name != '/' && slash != NULL)
+			snprintf(path, sizeof(path), "%.*s/%.*s", (int)(slash - ld->conf->path),
+					ld->conf->path, (int)(q - name), name);
+		else
+			snprintf(path, sizeof(path), "%.*s", (int)(q - name), name);
+		if (strstr(what, "nest") != NULL)
+			sg_error_set(ld->err, loc,
+					"@include \"%.*s\" nests files too deep (does a file include "
+					"itself?)",
+					(int)(q - name), name);
+		else
+			sg_error_set(ld->err, loc, "cannot read the included file \"%.*s\" (%s): %s",
+					(int)(q - name), name, path,
+					stat(path, &st) != 0 ? strerror(errno) :
+					S_ISDIR(st.st_mode) ? "it is a directory" :
+								     "permission denied");
+		return;
+	}
+	/* libconfig's text is "syntax error" itself, most of the time: say it once. */
+	while (*line == ' ' || *line == '\t')
+		memmove(line, line + 1, strlen(line));
+	if (strcmp(what, "syntax error") == 0)
+		what = NULL;
+	if (line[0] != '\0')
+		sg_error_set(ld->err, loc, "syntax error%s%s in \"%.80s%s\"", what ? ": " : "",
+				what ? what : "", line, strlen(line) > 80 ? "..." : "");
+	else
+		sg_error_set(ld->err, loc, "syntax error%s%s", what ? ": " : "", what ? what : "");
+}
+
 static struct sg_conf *
 load(config_t *cfg, bool ok, const char *origin, const char *text, struct sg_error *err)
 {
@@ -1552,9 +1623,7 @@ load(config_t *cfg, bool ok, const char *origin, const char *text, struct sg_err
 	conf->n_sources = 1;
 	ld.conf = conf;
 	if (!ok) {
-		sg_error_set(ld.err,
-				SG_LOC(source_index(conf, config_error_file(cfg)), config_error_line(cfg)),
-				"syntax error: %s", config_error_text(cfg));
+		syntax_error(&ld, cfg, text);
 		goto fail;
 	}
 	set_defaults(conf);

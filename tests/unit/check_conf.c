@@ -221,7 +221,7 @@ static const struct {
 		");\n",
 		"security group \"sg-a\" is defined twice (first on line 2)"},
 	{"a syntax error", "security_groups = (\n  { id = \"sg-a\"; }\n  { id = ; } #<\n);\n",
-		"syntax error"},
+		"syntax error in \"{ id = ; } #<\""},
 };
 
 START_TEST(test_include_errors_name_the_included_file)
@@ -241,6 +241,33 @@ START_TEST(test_include_errors_name_the_included_file)
 					strstr(err.msg, include_rows[_i].want) != NULL,
 			"%s: message\n  %s\nwant\n  %s%s", include_rows[_i].name, err.msg, prefix,
 			include_rows[_i].want);
+}
+END_TEST
+
+/* An @include that cannot be read names the file it names, at the line that names it; a file
+ * that includes itself says so; libconfig's "syntax error" is said once. */
+START_TEST(test_include_file_errors)
+{
+	struct include_dir d;
+	struct sg_error err;
+	char want[512];
+
+	include_setup(&d, "@include \"groups.conf\"\n");
+	memset(&err, 0, sizeof(err));
+	ck_assert_ptr_null(sg_conf_load_file(d.main_path, &err));
+	snprintf(want, sizeof(want), "%s:1: @include \"groups.conf\" nests files too deep (does a "
+				     "file include itself?)", d.groups_path);
+	ck_assert_str_eq(err.msg, want);
+	unlink(d.groups_path);
+	memset(&err, 0, sizeof(err));
+	ck_assert_ptr_null(sg_conf_load_file(d.main_path, &err));
+	snprintf(want, sizeof(want), "%s:2: cannot read the included file \"groups.conf\" (%s): No "
+				     "such file or directory", d.main_path, d.groups_path);
+	ck_assert_str_eq(err.msg, want);
+	include_done(&d);
+	memset(&err, 0, sizeof(err));
+	ck_assert_ptr_null(sg_conf_load_string("a = 1;\nb = ;\n", "test.conf", &err));
+	ck_assert_str_eq(err.msg, "test.conf:2: syntax error in \"b = ;\"");
 }
 END_TEST
 
@@ -1031,6 +1058,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_loop_test(tc, test_include_errors_name_the_included_file, 0,
 			SG_ARRAY_SIZE(include_rows));
+	tcase_add_test(tc, test_include_file_errors);
 	tcase_add_test(tc, test_include_loads_from_any_directory);
 	tcase_add_test(tc, test_empty_config);
 	suite_add_tcase(s, tc);
