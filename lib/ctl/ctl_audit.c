@@ -253,23 +253,36 @@ sg_ctl_audit(struct sg_ctl_ctx *ctx, int argc, char **argv)
 		}
 	}
 	memset(&rs, 0, sizeof(rs));
-	/* Without --flow-logs: where the config writes them, if there are any. */
-	if (logs == NULL && !config_only && ctx->conf->flow_logs.enabled) {
-		struct stat st;
-
-		if (stat(ctx->conf->flow_logs.directory, &st) == 0)
-			logs = ctx->conf->flow_logs.directory;
-	}
-	if (config_only)
+	if (config_only) {
 		logs = NULL;
+	} else if (!ctx->conf->flow_logs.enabled) {
+		/* No port is logged under this config: the logs could show no rule unused. */
+		fprintf(ctx->err, "error: flow logs are not enabled in %s (flow_logs.enabled), so no "
+				  "port's traffic is logged to audit against; enable them and audit "
+				  "after a window, or use --config-only for what the config says alone\n",
+				ctx->conf->path);
+		return SG_CTL_EXIT_FAIL;
+	} else if (logs == NULL) {
+		/* Without --flow-logs: where the config writes them. */
+		logs = ctx->conf->flow_logs.directory;
+	}
 	a = sg_audit_create(ctx->conf);
 	if (a == NULL) {
 		fprintf(ctx->err, "error: out of memory\n");
 		return SG_CTL_EXIT_FAIL;
 	}
 	if (logs != NULL) {
-		if (sg_flowlog_read(logs, read_cb, a, &rs, &err) < 0) {
-			fprintf(ctx->err, "error: %s\n", err.msg);
+		int read = sg_flowlog_read(logs, read_cb, a, &rs, &err);
+
+		if (read < 0 || rs.records == 0) {
+			/* Nothing logged is not "every rule unused": say so and fail. */
+			fprintf(ctx->err, "error: no flow-log window to audit against in %s (%s); sgfw "
+					  "writes the first one flow_logs.window = %u s after it starts "
+					  "logging: audit after one, or use --config-only for what the config "
+					  "says alone\n",
+					logs, read == -ENOENT ? "it does not exist" :
+					read < 0 ? err.msg : "its files hold no record",
+					ctx->conf->flow_logs.window);
 			sg_audit_free(a);
 			return SG_CTL_EXIT_FAIL;
 		}

@@ -2,6 +2,7 @@
  * and rule identity across changes (the basis of carried hit counters). */
 #include <check.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,12 +340,20 @@ START_TEST(test_same_rule_across_changes)
 }
 END_TEST
 
-/* Run a command that changes nothing on 'conf'; returns its exit code and what it printed. */
+/* Run a command that changes nothing on 'conf'; returns its exit code and what it printed
+ * (stdout in 'out', stderr in 'run_errors'). */
+static char run_errors[1024];
+
 static int
 run(struct sg_conf *conf, bool json, const char *line, char *out, size_t out_size)
 {
-	char *words[16], *copy = strdup(line), *save = NULL, errors[512] = "";
-	FILE *o = fmemopen(out, out_size, "w"), *e = fmemopen(errors, sizeof(errors), "w");
+	char *words[16], *copy = strdup(line), *save = NULL;
+	FILE *o, *e;
+
+	memset(out, 0, out_size);
+	memset(run_errors, 0, sizeof(run_errors));
+	o = fmemopen(out, out_size, "w");
+	e = fmemopen(run_errors, sizeof(run_errors), "w");
 	struct sg_ctl_ctx ctx = {.conf = conf, .out = o, .err = e, .json = json};
 	int n = 0, rc;
 
@@ -416,6 +425,54 @@ START_TEST(test_descriptions_escaped)
 }
 END_TEST
 
+/* Flow logs never enabled, or holding no window: the audit says so and fails, rather than
+ * report what the config says alone as if the logs had shown nothing. */
+START_TEST(test_audit_without_logs)
+{
+	char dir[] = "/tmp/sgfw-check-ctl-XXXXXX", text[512], want[1024], out[4096];
+	struct sg_error err = {0};
+	struct sg_conf *conf;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(run(base, false, "audit", out, sizeof(out)), SG_CTL_EXIT_FAIL);
+	ck_assert_str_eq(run_errors, "error: flow logs are not enabled in base.conf "
+				     "(flow_logs.enabled), so no port's traffic is logged to audit "
+				     "against; enable them and audit after a window, or use "
+				     "--config-only for what the config says alone\n");
+	ck_assert_str_eq(out, "");
+	ck_assert_int_eq(run(base, false, "audit --flow-logs /nonexistent", out, sizeof(out)),
+			SG_CTL_EXIT_FAIL);
+	ck_assert_int_eq(run(base, false, "audit --config-only", out, sizeof(out)), SG_CTL_EXIT_OK);
+	ck_assert_ptr_nonnull(strstr(out, "only what the config says alone"));
+
+	snprintf(text, sizeof(text), "%sflow_logs = { enabled = true; window = 10; directory = \"%s/flows\"; };\n",
+			"security_groups = ( { id = \"g\"; } );\n"
+			"ports = ( { name = \"p\"; type = \"null\"; mac = \"52:54:00:00:00:01\"; "
+			"security_groups = [\"g\"]; } );\n",
+			dir);
+	conf = sg_conf_load_string(text, "logged.conf", &err);
+	ck_assert_msg(conf != NULL, "%s", err.msg);
+	ck_assert_int_eq(run(conf, false, "audit", out, sizeof(out)), SG_CTL_EXIT_FAIL);
+	snprintf(want, sizeof(want), "error: no flow-log window to audit against in %s/flows (it does "
+				     "not exist); sgfw writes the first one flow_logs.window = 10 s after it "
+				     "starts logging: audit after one, or use --config-only for what the "
+				     "config says alone\n", dir);
+	ck_assert_str_eq(run_errors, want);
+	/* A file with no window in it yet. */
+	snprintf(text, sizeof(text), "%s/flows", dir);
+	ck_assert_int_eq(mkdir(text, 0700), 0);
+	snprintf(text, sizeof(text), "%s/flows/sgfw-flows-1.log", dir);
+	fclose(fopen(text, "w"));
+	ck_assert_int_eq(run(conf, false, "audit", out, sizeof(out)), SG_CTL_EXIT_FAIL);
+	ck_assert_ptr_nonnull(strstr(run_errors, "/flows (its files hold no record); sgfw writes"));
+	unlink(text);
+	snprintf(text, sizeof(text), "%s/flows", dir);
+	rmdir(text);
+	rmdir(dir);
+	sg_conf_free(conf);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -432,6 +489,7 @@ main(void)
 	tcase_add_test(tc, test_save_atomic);
 	tcase_add_test(tc, test_same_rule_across_changes);
 	tcase_add_test(tc, test_descriptions_escaped);
+	tcase_add_test(tc, test_audit_without_logs);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
