@@ -1,8 +1,14 @@
-/* File-system helpers shared by the programs: removing a directory they own. */
+/* File-system helpers shared by the programs: removing a directory they own, and a UNIX
+ * socket path left behind by a process that died. */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "sg_common.h"
@@ -25,4 +31,34 @@ sg_remove_dir(const char *dir)
 	}
 	closedir(d);
 	rmdir(dir);
+}
+
+int
+sg_socket_path_clear(const char *path)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : -errno;
+	/* A file, a link, a directory: not ours to remove, whatever it is. */
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(addr.sun_path, path, strlen(path) + 1);
+	/* Non-blocking: a live server with a full backlog must not hold the caller. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rc = connect(fd, (struct sockaddr *)&addr, sizeof(addr));
+	rc = rc == 0 ? 0 : errno;
+	close(fd);
+	if (rc == ENOENT)
+		return 0; /* Removed meanwhile: the path is free. */
+	if (rc != ECONNREFUSED)
+		return -EADDRINUSE;
+	/* Nothing listens: a socket left by a process that was killed. */
+	return unlink(path) == 0 || errno == ENOENT ? 0 : -errno;
 }

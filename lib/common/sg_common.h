@@ -132,5 +132,12 @@ int sg_strlcpy(char *dst, const char *src, size_t size);
 /** Remove directory 'dir' and the files in it (not subdirectories); quietly, as far as it can.
  * For directories the caller owns alone, such as a DPDK runtime directory of its own prefix. */
 void sg_remove_dir(const char *dir);
+/**
+ * Make 'path' free for a UNIX socket to be bound there: 0 when nothing is there or a socket
+ * nothing answers on was removed (left by a process that was killed); -EEXIST when it is not
+ * a socket (a file, a link, a directory: never removed); -EADDRINUSE when a process serves it;
+ * other -errno when it cannot be looked at.
+ */
+int sg_socket_path_clear(const char *path);
 
 #endif /* SG_COMMON_H */

@@ -115,10 +115,26 @@ sg_ctl_listen(const char *path, struct sg_error *err)
 
 	if ((rc = socket_address(path, &addr, err)) < 0)
 		return rc;
+	/* Only a socket nothing answers on is removed: never a file the path names by mistake,
+	 * a link, or the socket of a sgfw that is running. */
+	rc = sg_socket_path_clear(path);
+	if (rc == -EEXIST)
+		return sg_error_set(err, 0,
+				       "control.socket %s exists and is not a socket; remove it or "
+				       "choose another path",
+				       path),
+		       rc;
+	if (rc == -EADDRINUSE)
+		return sg_error_set(err, 0,
+				       "control.socket %s is served by another process (a running "
+				       "sgfw?)",
+				       path),
+		       rc;
+	if (rc < 0)
+		return sg_error_set(err, 0, "control.socket %s: %s", path, strerror(-rc)), rc;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return sg_error_set(err, 0, "socket: %s", strerror(errno)), -errno;
-	unlink(path);
 	/* Owner-only from the start: no window where others may connect. */
 	old_mask = umask(077);
 	rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));

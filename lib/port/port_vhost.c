@@ -10,10 +10,6 @@
 #include <linux/virtio_net.h>
 #include <pthread.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <rte_pause.h>
 #include <rte_vhost.h>
@@ -90,36 +86,19 @@ static const struct rte_vhost_device_ops vhost_ops = {
 static int
 clear_stale_socket(const struct sg_conf_port *conf, struct sg_error *err)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	struct stat st;
-	int fd, rc;
+	int rc = sg_socket_path_clear(conf->path);
 
-	if (lstat(conf->path, &st) != 0 || strlen(conf->path) >= sizeof(addr.sun_path))
-		return 0; /* Nothing there, or rte_vhost names the problem. */
-	if (!S_ISSOCK(st.st_mode))
+	if (rc == -EEXIST)
 		return sg_error_set(err, conf->line,
 				"port \"%s\": %s exists and is not a socket; remove it or choose "
 				"another path",
 				conf->name, conf->path);
-	memcpy(addr.sun_path, conf->path, strlen(conf->path) + 1);
-	/* Non-blocking: a live server with a full backlog must not hold the control thread. */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return 0;
-	rc = connect(fd, (struct sockaddr *)&addr, sizeof(addr));
-	if (rc != 0)
-		rc = errno;
-	close(fd);
-	if (rc == ECONNREFUSED) {
-		unlink(conf->path);
-		return 0;
-	}
-	if (rc == ENOENT)
-		return 0; /* Removed meanwhile: the path is free. */
-	return sg_error_set(err, conf->line,
-			"port \"%s\": vhost-user socket %s is served by another process (a running "
-			"sgfw, or another port with the same path)",
-			conf->name, conf->path);
+	if (rc == -EADDRINUSE)
+		return sg_error_set(err, conf->line,
+				"port \"%s\": vhost-user socket %s is served by another process (a "
+				"running sgfw, or another port with the same path)",
+				conf->name, conf->path);
+	return 0; /* Anything else: rte_vhost names the problem. */
 }
 
 int
