@@ -2,6 +2,7 @@
  * offline tool (on the running config) plus live ones: stats, reload, status. One request at a
  * time, on the main core, never on a worker. */
 #include <errno.h>
+#include <grp.h>
 #include <libgen.h>
 #include <poll.h>
 #include <pthread.h>
@@ -25,7 +26,8 @@ struct sgfw_control {
 	char config_path[SG_PATH_MAX];
 	char socket_path[SG_PATH_MAX];
 	int listen_fd;
-	int metrics_fd;
+	struct stat socket_st;  /**< The socket we bound: only it is removed at exit. */
+	struct sgfw_metrics *metrics;
 	time_t started;
 	pthread_mutex_t lock;
 };
@@ -60,12 +62,57 @@ apply(struct sgfw_control *c, struct sg_conf *conf, struct sg_error *err)
 	return rc;
 }
 
+/* control.group as a group id; -1 when none is set. */
+static int
+control_gid(const struct sg_conf *conf, gid_t *gid, struct sg_error *err)
+{
+	struct group grp, *found = NULL;
+	char buf[4096];
+
+	if (conf->control_group[0] == '\0')
+		return 0;
+	if (getgrnam_r(conf->control_group, &grp, buf, sizeof(buf), &found) != 0 || found == NULL)
+		return sg_error_set(err, 0, "control.group \"%s\" is not a group on this system",
+				conf->control_group);
+	*gid = grp.gr_gid;
+	return 1;
+}
+
+/* The socket's directory, made ours, and reachable by control.group when one is set. */
+static int
+socket_dir(const char *path, bool grouped, gid_t gid, struct sg_error *err)
+{
+	char dir[SG_PATH_MAX];
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	dirname(dir);
+	if (mkdir(dir, grouped ? 0710 : 0700) != 0 && errno != EEXIST)
+		return sg_error_set(err, 0, "cannot create the directory of %s: %s", path,
+				strerror(errno));
+	if (!grouped)
+		return 0;
+	/* Only a directory of our own (not a link to one) is opened to the group. */
+	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		return sg_error_set(err, 0,
+				"control.group: %s is not a directory of sgfw's own, so sgfw will not "
+				"open it to the group; choose a control.socket in one",
+				dir);
+	if ((st.st_gid != gid && chown(dir, (uid_t)-1, gid) != 0) ||
+			chmod(dir, (st.st_mode & 07777) | 0010) != 0)
+		return sg_error_set(err, 0, "control.group: cannot open %s to the group: %s", dir,
+				strerror(errno));
+	return 0;
+}
+
 struct sgfw_control *
 sgfw_control_start(struct sg_dp *dp, struct sg_ct *ct, const char *config_path, struct sg_error *err)
 {
 	struct sgfw_control *c = calloc(1, sizeof(*c));
-	const char *path = sg_dp_conf(dp)->control_socket;
-	char dir[SG_PATH_MAX];
+	const struct sg_conf *conf = sg_dp_conf(dp);
+	const char *path = conf->control_socket;
+	gid_t gid = 0;
+	int grouped;
 
 	if (c == NULL) {
 		sg_error_set(err, 0, "out of memory");
@@ -74,49 +121,43 @@ sgfw_control_start(struct sg_dp *dp, struct sg_ct *ct, const char *config_path, 
 	c->dp = dp;
 	c->ct = ct;
 	c->listen_fd = -1;
-	c->metrics_fd = -1;
 	c->started = time(NULL);
 	pthread_mutex_init(&c->lock, NULL);
 	sg_strlcpy(c->config_path, config_path, sizeof(c->config_path));
-	if (sg_dp_conf(dp)->metrics_port != 0) {
-		c->metrics_fd = sgfw_metrics_listen(sg_dp_conf(dp)->metrics_address,
-				sg_dp_conf(dp)->metrics_port, err);
-		if (c->metrics_fd < 0) {
-			free(c);
-			return NULL;
-		}
+	if ((grouped = control_gid(conf, &gid, err)) < 0)
+		goto fail;
+	if (conf->metrics_port != 0 && (c->metrics = sgfw_metrics_start(c, conf, err)) == NULL)
+		goto fail;
+	if (path[0] != '\0') {
+		sg_strlcpy(c->socket_path, path, sizeof(c->socket_path));
+		if (socket_dir(path, grouped > 0, gid, err) < 0)
+			goto fail;
+		c->listen_fd = sg_ctl_listen(path, grouped > 0 ? (int)gid : -1, err);
+		if (c->listen_fd < 0 || lstat(path, &c->socket_st) != 0)
+			goto fail;
 	}
 	sgfw_telemetry_register(c);
-	if (path[0] == '\0')
-		return c;
-	sg_strlcpy(c->socket_path, path, sizeof(c->socket_path));
-	snprintf(dir, sizeof(dir), "%s", path);
-	if (mkdir(dirname(dir), 0700) != 0 && errno != EEXIST) {
-		sg_error_set(err, 0, "cannot create the directory of %s: %s", path, strerror(errno));
-		free(c);
-		return NULL;
-	}
-	c->listen_fd = sg_ctl_listen(path, err);
-	if (c->listen_fd < 0) {
-		if (c->metrics_fd >= 0)
-			close(c->metrics_fd);
-		free(c);
-		return NULL;
-	}
 	return c;
+fail:
+	sgfw_control_stop(c);
+	return NULL;
 }
 
 void
 sgfw_control_stop(struct sgfw_control *c)
 {
+	struct stat st;
+
 	if (c == NULL)
 		return;
+	sgfw_metrics_stop(c->metrics);
 	if (c->listen_fd >= 0) {
 		close(c->listen_fd);
-		unlink(c->socket_path);
+		/* Only the socket we made: not whatever took its place since. */
+		if (lstat(c->socket_path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+				st.st_dev == c->socket_st.st_dev && st.st_ino == c->socket_st.st_ino)
+			unlink(c->socket_path);
 	}
-	if (c->metrics_fd >= 0)
-		close(c->metrics_fd);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -147,14 +188,87 @@ reload(struct sgfw_control *c, FILE *out, FILE *errors)
 }
 
 
+/* Who asked for a change: a client of the socket (SO_PEERCRED), or a signal. */
+struct requester {
+	bool signal;
+	struct ucred cred;
+};
+
+/* The words of a request for the log, escaped (they are the client's) and quoted when they
+ * hold a space or a quote. Taken before the command runs: a change edits its words. */
+static void
+request_text(int argc, char **argv, char *what, size_t size)
+{
+	char buf[SG_DESC_MAX * 4 + 8];
+	size_t used = 0;
+
+	what[0] = '\0';
+	for (int i = 0; i < argc && used < size; i++) {
+		bool quote = strpbrk(argv[i], " \"") != NULL;
+
+		sg_text_escape(argv[i], buf, sizeof(buf), true);
+		used += (size_t)snprintf(what + used, size - used, "%s%s%s%s", i ? " " : "",
+				quote ? "\"" : "", buf, quote ? "\"" : "");
+	}
+}
+
+/*
+ * One line for every change to the running state (policy changes, reload, save): who, what,
+ * and the result with the first line of its summary or error.
+ */
+static void
+log_change(const struct requester *who, const char *what, int code, const char *out,
+		const char *errors)
+{
+	const char *result = code == SG_CTL_EXIT_OK ? out : errors, *outcome;
+	char buf[SG_DESC_MAX * 4 + 8];
+	int len;
+
+	if (strncmp(result, "error: ", 7) == 0)
+		result += 7;
+	len = (int)strcspn(result, "\n");
+	sg_text_escape(result, buf, SG_MIN(sizeof(buf), (size_t)len + 1), true);
+	/* A change that failed after it was made (not saved) printed its summary too. */
+	outcome = code == SG_CTL_EXIT_OK ? "applied" : out[0] != '\0' ? "applied, not saved" : "refused";
+	if (who->signal)
+		fprintf(stderr, "sgfw: change by SIGHUP: %s: %s: %s\n", what, outcome, buf);
+	else
+		fprintf(stderr, "sgfw: change by uid %u gid %u pid %d: %s: %s: %s\n",
+				(unsigned int)who->cred.uid, (unsigned int)who->cred.gid,
+				(int)who->cred.pid, what, outcome, buf);
+	fflush(stderr);
+}
+
+/* Whether a command changes the running state (and is logged). */
+static bool
+is_logged(const struct sg_ctl_request *req)
+{
+	return req->argc > 0 && (sg_ctl_is_change(req->argv[0]) ||
+					strcmp(req->argv[0], "reload") == 0 ||
+					strcmp(req->argv[0], "save") == 0);
+}
+
 void
 sgfw_control_reload(struct sgfw_control *c)
 {
-	int rc = reload(c, stdout, stderr);
+	struct requester who = {.signal = true};
+	char *out_text = NULL, *err_text = NULL;
+	size_t out_len = 0, err_len = 0;
+	FILE *out = open_memstream(&out_text, &out_len), *errors = open_memstream(&err_text, &err_len);
+	int rc = SG_CTL_EXIT_FAIL;
 
-	fprintf(rc == SG_CTL_EXIT_OK ? stdout : stderr, "sgfw: SIGHUP reload %s\n",
-			rc == SG_CTL_EXIT_OK ? "applied" : "refused");
-	fflush(stdout);
+	if (out != NULL && errors != NULL)
+		rc = reload(c, out, errors);
+	if (out != NULL)
+		fclose(out);
+	if (errors != NULL)
+		fclose(errors);
+	if (out_text != NULL && err_text != NULL)
+		log_change(&who, "reload", rc, out_text, err_text);
+	else
+		fprintf(stderr, "sgfw: change by SIGHUP: reload: refused: out of memory\n");
+	free(out_text);
+	free(err_text);
 }
 
 static void
@@ -324,6 +438,8 @@ static void
 serve(struct sgfw_control *c, int fd)
 {
 	struct timeval timeout = {.tv_sec = 2};
+	struct requester who = {.signal = false};
+	socklen_t cred_len = sizeof(who.cred);
 	char *out_text = NULL, *err_text = NULL;
 	size_t out_len = 0, err_len = 0;
 	struct sg_ctl_request req;
@@ -333,14 +449,24 @@ serve(struct sgfw_control *c, int fd)
 	/* A stalled client must not hold the control thread. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+	/* Who is asking, as the kernel saw it connect. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &who.cred, &cred_len) != 0)
+		who.cred = (struct ucred){.pid = -1, .uid = (uid_t)-1, .gid = (gid_t)-1};
 	if (sg_ctl_request_recv(fd, &req) < 0)
 		return;
 	out = open_memstream(&out_text, &out_len);
 	errors = open_memstream(&err_text, &err_len);
 	if (out != NULL && errors != NULL) {
+		char what[1024];
+		bool logged = is_logged(&req);
+
+		if (logged)
+			request_text(req.argc, req.argv, what, sizeof(what));
 		code = dispatch(c, &req, out, errors);
 		fflush(out);
 		fflush(errors);
+		if (logged)
+			log_change(&who, what, code, out_text, err_text);
 		sg_ctl_response_send(fd, code, out_text, out_len, err_text, err_len);
 	}
 	if (out != NULL)
@@ -355,18 +481,11 @@ serve(struct sgfw_control *c, int fd)
 void
 sgfw_control_poll(struct sgfw_control *c, int timeout_ms)
 {
-	struct pollfd pfd[2] = {
-		{.fd = c->listen_fd, .events = POLLIN},
-		{.fd = c->metrics_fd, .events = POLLIN},
-	};
+	struct pollfd pfd = {.fd = c->listen_fd, .events = POLLIN};
 	int fd;
 
-	/* poll() ignores negative descriptors: a disabled socket simply never fires. */
-	if (poll(pfd, 2, timeout_ms) <= 0)
-		return;
-	if (pfd[1].revents & POLLIN)
-		sgfw_metrics_serve(c, c->metrics_fd);
-	if (!(pfd[0].revents & POLLIN))
+	/* poll() ignores a negative descriptor: a disabled socket simply never fires. */
+	if (poll(&pfd, 1, timeout_ms) <= 0 || !(pfd.revents & POLLIN))
 		return;
 	fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)

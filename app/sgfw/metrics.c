@@ -1,12 +1,18 @@
 /* Counters in the ecosystem's own tools: DPDK telemetry commands (read with
- * dpdk-telemetry.py) and a Prometheus text endpoint on a loopback port (off by default). */
+ * dpdk-telemetry.py) and a Prometheus text endpoint on loopback ports, IPv4 and IPv6, served
+ * by a thread of its own (off by default). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <rte_lcore.h>
 
 #include <rte_telemetry.h>
 
@@ -153,27 +159,225 @@ sgfw_telemetry_register(struct sgfw_control *c)
 			"Connection table: entries, capacity, drops, counts by state. Takes no parameters");
 }
 
-/* ---- Prometheus text endpoint ---- */
+/* ---- Prometheus text endpoint ----
+ *
+ * Served by a thread of its own (on the control cores, never a worker's), so a client that
+ * connects and sends nothing holds that thread for at most a second and never the control
+ * thread that answers sgfwctl. It renders under the control lock (the running config is not
+ * swapped meanwhile) and writes without it. */
 
-int
-sgfw_metrics_listen(const char *address, uint16_t port, struct sg_error *err)
+static void render_metrics(struct sgfw_control *c, FILE *out);
+
+#define METRICS_MAX_LISTENERS (SG_CONF_MAX_METRICS_ADDRESSES + 1)
+/* How long one client may take to send its request, and to take the answer. */
+#define METRICS_CLIENT_MS 1000
+
+struct sgfw_metrics {
+	struct sgfw_control *control;
+	int fds[METRICS_MAX_LISTENERS];
+	unsigned int n_fds;
+	int stop[2];          /* a pipe: written once to stop the thread */
+	pthread_t thread;
+	bool started;
+};
+
+/* Listen on 'ip':'port'. The fd, or -errno with 'err' naming the address. */
+static int
+listen_on(const struct sg_ip *ip, uint16_t port, struct sg_error *err)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
-	int fd, one = 1;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char text[SG_IP_STRLEN];
+	int fd, one = 1, rc;
 
-	if (inet_pton(AF_INET, address, &sin.sin_addr) != 1)
-		return sg_error_set(err, 0, "metrics address %s is not IPv4", address);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memset(&ss, 0, sizeof(ss));
+	if (ip->family == SG_AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, ip->bytes, 4);
+		len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		memcpy(&sin6->sin6_addr, ip->bytes, 16);
+		len = sizeof(*sin6);
+	}
+	sg_ip_format(ip, text, sizeof(text));
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		return sg_error_set(err, 0, "metrics socket: %s", strerror(errno));
+		return sg_error_set(err, 0, "metrics socket for %s: %s", text, strerror(errno)), -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 8) < 0) {
-		sg_error_set(err, 0, "cannot listen on %s:%u for metrics: %s", address, port,
-				strerror(errno));
+	/* "::" means IPv6 only: IPv4 has its own listener, so both can be given. */
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 16) < 0) {
+		rc = -errno;
+		sg_error_set(err, 0, "cannot listen on %s%s%s:%u for metrics (control.metrics_address): %s",
+				ip->family == SG_AF_INET6 ? "[" : "", text,
+				ip->family == SG_AF_INET6 ? "]" : "", port, strerror(errno));
 		close(fd);
-		return -EADDRINUSE;
+		return rc;
 	}
 	return fd;
+}
+
+/* Read until the request line is in (or the client is too slow). Bytes read, or -1. */
+static ssize_t
+read_request(int fd, char *buf, size_t size)
+{
+	size_t used = 0;
+	uint64_t deadline = sgfw_now_ms() + METRICS_CLIENT_MS;
+
+	while (used + 1 < size && memchr(buf, '\n', used) == NULL) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		uint64_t now = sgfw_now_ms();
+		ssize_t n;
+
+		if (now >= deadline || poll(&pfd, 1, (int)(deadline - now)) <= 0)
+			return -1;
+		n = recv(fd, buf + used, size - 1 - used, 0);
+		if (n <= 0)
+			return -1;
+		used += (size_t)n;
+		buf[used] = '\0';
+	}
+	return (ssize_t)used;
+}
+
+static void
+serve_client(struct sgfw_control *c, int fd)
+{
+	struct timeval timeout = {.tv_sec = METRICS_CLIENT_MS / 1000};
+	char request[1024], *body = NULL;
+	size_t body_len = 0;
+	FILE *out;
+
+	if (read_request(fd, request, sizeof(request)) <= 0)
+		return;
+	if (strncmp(request, "GET /metrics ", 13) != 0 && strncmp(request, "GET / ", 6) != 0) {
+		static const char not_found[] = "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+
+		send(fd, not_found, sizeof(not_found) - 1, MSG_NOSIGNAL);
+		return;
+	}
+	out = open_memstream(&body, &body_len);
+	if (out == NULL)
+		return;
+	sgfw_control_lock(c);
+	render_metrics(c, out);
+	sgfw_control_unlock(c);
+	fclose(out);
+	/* Blocking from here, but bounded: a client that does not read is dropped. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+	dprintf(fd, "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+		    "Content-Length: %zu\r\n\r\n",
+			body_len);
+	send(fd, body, body_len, MSG_NOSIGNAL);
+	free(body);
+}
+
+static void *
+metrics_main(void *arg)
+{
+	struct sgfw_metrics *m = arg;
+	struct pollfd pfd[METRICS_MAX_LISTENERS + 1];
+
+	for (unsigned int i = 0; i < m->n_fds; i++)
+		pfd[i] = (struct pollfd){.fd = m->fds[i], .events = POLLIN};
+	pfd[m->n_fds] = (struct pollfd){.fd = m->stop[0], .events = POLLIN};
+	for (;;) {
+		if (poll(pfd, m->n_fds + 1, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[m->n_fds].revents != 0)
+			break;
+		for (unsigned int i = 0; i < m->n_fds; i++) {
+			int fd;
+
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			fd = accept4(m->fds[i], NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+			if (fd < 0)
+				continue;
+			serve_client(m->control, fd);
+			close(fd);
+		}
+	}
+	return NULL;
+}
+
+void
+sgfw_metrics_stop(struct sgfw_metrics *m)
+{
+	if (m == NULL)
+		return;
+	if (m->started) {
+		ssize_t n = write(m->stop[1], "x", 1);
+
+		(void)n;
+		pthread_join(m->thread, NULL);
+	}
+	for (unsigned int i = 0; i < m->n_fds; i++)
+		close(m->fds[i]);
+	if (m->stop[0] >= 0)
+		close(m->stop[0]);
+	if (m->stop[1] >= 0)
+		close(m->stop[1]);
+	free(m);
+}
+
+struct sgfw_metrics *
+sgfw_metrics_start(struct sgfw_control *c, const struct sg_conf *conf, struct sg_error *err)
+{
+	struct sgfw_metrics *m = calloc(1, sizeof(*m));
+	struct sg_ip loopback[2];
+	const struct sg_ip *ips = conf->metrics_address;
+	uint32_t n = conf->n_metrics_address;
+	int fd, rc;
+
+	if (m == NULL) {
+		sg_error_set(err, 0, "out of memory");
+		return NULL;
+	}
+	m->control = c;
+	m->stop[0] = m->stop[1] = -1;
+	if (n == 0) {
+		/* The default: loopback, IPv4 and IPv6. */
+		sg_ip_parse("127.0.0.1", &loopback[0]);
+		sg_ip_parse("::1", &loopback[1]);
+		ips = loopback;
+		n = 2;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		fd = listen_on(&ips[i], conf->metrics_port, err);
+		/* A host without IPv6 has no ::1: the default then is IPv4 alone. */
+		if (fd < 0 && conf->n_metrics_address == 0 && i == 1 &&
+				(fd == -EADDRNOTAVAIL || fd == -EAFNOSUPPORT)) {
+			fprintf(stderr, "sgfw: metrics on 127.0.0.1 only: %s\n", err->msg);
+			continue;
+		}
+		if (fd < 0)
+			goto fail;
+		m->fds[m->n_fds++] = fd;
+	}
+	if (pipe2(m->stop, O_CLOEXEC) != 0) {
+		sg_error_set(err, 0, "metrics: pipe: %s", strerror(errno));
+		goto fail;
+	}
+	rc = rte_ctrl_thread_create(&m->thread, "sg-metrics", NULL, metrics_main, m);
+	if (rc != 0) {
+		sg_error_set(err, 0, "metrics: cannot start its thread: %s", strerror(rc));
+		goto fail;
+	}
+	m->started = true;
+	return m;
+fail:
+	sgfw_metrics_stop(m);
+	return NULL;
 }
 
 /* A label value with '\', '"' and newlines escaped, as the text format asks. */
@@ -278,43 +482,4 @@ render_metrics(struct sgfw_control *c, FILE *out)
 				"sgfw_conntrack_table_full_total %lu\n",
 				st.entries, st.capacity, st.early_drops, st.table_full);
 	}
-}
-
-void
-sgfw_metrics_serve(struct sgfw_control *c, int listen_fd)
-{
-	struct timeval timeout = {.tv_sec = 1};
-	char request[1024], *body = NULL;
-	size_t body_len = 0;
-	ssize_t n;
-	FILE *out;
-	int fd;
-
-	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-	n = recv(fd, request, sizeof(request) - 1, 0);
-	if (n <= 0)
-		goto out;
-	request[n] = '\0';
-	if (strncmp(request, "GET /metrics ", 13) != 0 && strncmp(request, "GET / ", 6) != 0) {
-		static const char not_found[] = "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n";
-
-		send(fd, not_found, sizeof(not_found) - 1, MSG_NOSIGNAL);
-		goto out;
-	}
-	out = open_memstream(&body, &body_len);
-	if (out == NULL)
-		goto out;
-	render_metrics(c, out);
-	fclose(out);
-	dprintf(fd, "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
-		    "Content-Length: %zu\r\n\r\n",
-			body_len);
-	send(fd, body, body_len, MSG_NOSIGNAL);
-out:
-	free(body);
-	close(fd);
 }

@@ -24,7 +24,12 @@ int sgfw_cmd_ct(struct sgfw_control *c, bool json, int argc, char **argv, FILE *
 
 /* metrics.c */
 void sgfw_telemetry_register(struct sgfw_control *c);
-int sgfw_metrics_listen(const char *address, uint16_t port, struct sg_error *err);
-void sgfw_metrics_serve(struct sgfw_control *c, int listen_fd);
+struct sgfw_metrics;
+/** Listen on control.metrics_port (each control.metrics_address) and serve from a thread of
+ * its own. NULL and 'err' when it cannot listen. */
+struct sgfw_metrics *sgfw_metrics_start(struct sgfw_control *c, const struct sg_conf *conf,
+		struct sg_error *err);
+/** Stop the thread and close the sockets; NULL is a no-op. */
+void sgfw_metrics_stop(struct sgfw_metrics *m);
 
 #endif /* SGFW_PRIVATE_H */

@@ -7,6 +7,7 @@
  * shadowed or redundant still is so with the suggestions kept before it, and every distinct
  * logged flow gets the verdict it got (accepted flows stay accepted, refused ones refused). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1458,19 +1459,81 @@ make_edits(struct sg_audit *a, const struct cand *cands, uint32_t n, const struc
 	return rc;
 }
 
-/* Write the files under 'dir' at their places relative to the main file. */
+/* Whether 'path' is, through any link, one of the files of the config being audited. */
+static bool
+is_audited_file(const struct sg_audit *a, const struct stat *st)
+{
+	for (uint32_t i = 0; i < a->n_files; i++) {
+		struct stat src;
+
+		if (stat(a->files[i].path, &src) == 0 && src.st_dev == st->st_dev &&
+				src.st_ino == st->st_ino)
+			return true;
+	}
+	return false;
+}
+
+/* 'text' as 'path': a new file of our own beside it (O_EXCL), renamed over it. */
+static int
+write_new(const char *path, const char *text, struct sg_error *err)
+{
+	char tmp[SG_PATH_MAX * 2 + 16];
+	size_t len = strlen(text);
+	int fd, rc = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return sg_error_set(err, 0, "%s: cannot write: %s", path, strerror(errno)), -errno;
+	if (fchmod(fd, 0644) != 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0)
+		rc = -errno;
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno;
+	/* rename() replaces a link that appeared meanwhile, never the file it points to. */
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc < 0) {
+		unlink(tmp);
+		return sg_error_set(err, 0, "%s: cannot write: %s", path, strerror(-rc)), rc;
+	}
+	return 0;
+}
+
+/*
+ * Write the files under 'dir' at their places relative to the main file. Never over the config
+ * being audited (an output directory that is its directory, a link to it, or a link to one of
+ * its files), and never through a link.
+ */
 static int
 write_files(const struct sg_audit *a, const char *dir, struct sg_error *err)
 {
 	for (uint32_t i = 0; i < a->n_files; i++) {
 		const struct sg_audit_file *f = &a->files[i];
-		const char *text = f->new_text != NULL ? f->new_text : f->old_text;
 		char path[SG_PATH_MAX * 2 + 2];
-		FILE *out;
+		struct stat st;
 
 		if (f->relpath[0] == '/' || strstr(f->relpath, "..") != NULL)
 			return sg_error_set(err, 0, "%s is outside the main file's directory; it cannot be "
 					"written elsewhere", f->path);
+		snprintf(path, sizeof(path), "%s/%s", dir, f->relpath);
+		if (stat(path, &st) == 0 && is_audited_file(a, &st))
+			return sg_error_set(err, 0,
+					"--output %s: %s is %s, which is being audited; choose another "
+					"directory",
+					dir, path, f->path),
+			       -EEXIST;
+		if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+			return sg_error_set(err, 0,
+					"--output %s: %s exists and is %s; sgfwctl writes only new or "
+					"regular files there",
+					dir, path, S_ISLNK(st.st_mode) ? "a symbolic link" : "not a file"),
+			       -EEXIST;
+	}
+	for (uint32_t i = 0; i < a->n_files; i++) {
+		const struct sg_audit_file *f = &a->files[i];
+		char path[SG_PATH_MAX * 2 + 2];
+		int rc;
+
 		snprintf(path, sizeof(path), "%s/%s", dir, f->relpath);
 		/* Directories of nested includes. */
 		for (char *p = path + strlen(dir) + 1; (p = strchr(p, '/')) != NULL; p++) {
@@ -1478,12 +1541,8 @@ write_files(const struct sg_audit *a, const char *dir, struct sg_error *err)
 			mkdir(path, 0755);
 			*p = '/';
 		}
-		out = fopen(path, "w");
-		if (out == NULL)
-			return sg_error_set(err, 0, "%s: cannot write: %s", path, strerror(errno)), -errno;
-		fputs(text, out);
-		if (fclose(out) != 0)
-			return sg_error_set(err, 0, "%s: cannot write: %s", path, strerror(errno)), -EIO;
+		if ((rc = write_new(path, f->new_text != NULL ? f->new_text : f->old_text, err)) < 0)
+			return rc;
 	}
 	return 0;
 }

@@ -955,6 +955,35 @@ parse_conntrack(struct loader *ld, const config_setting_t *section)
 	return rc;
 }
 
+/* control.metrics_address: one address or a list of them, IPv4 or IPv6. */
+static int
+parse_metrics_addresses(struct loader *ld, const config_setting_t *f)
+{
+	struct sg_conf *conf = ld->conf;
+	bool list = is_list(f);
+	int n = list ? config_setting_length(f) : 1, rc;
+
+	if (n > SG_CONF_MAX_METRICS_ADDRESSES)
+		return fail(ld, f, "control.metrics_address has more than %d addresses",
+				SG_CONF_MAX_METRICS_ADDRESSES);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = list ? config_setting_get_elem(f, (unsigned int)i) : f;
+		struct sg_ip *ip = &conf->metrics_address[conf->n_metrics_address];
+		const char *text = NULL;
+
+		if ((rc = require_string(ld, e, "control.metrics_address", &text)) < 0)
+			return rc;
+		if (sg_ip_parse(text, ip) < 0)
+			return fail(ld, e, "control.metrics_address \"%s\" is not an IPv4 or IPv6 address",
+					text);
+		for (uint32_t k = 0; k < conf->n_metrics_address; k++)
+			if (sg_ip_equal(&conf->metrics_address[k], ip))
+				return fail(ld, e, "control.metrics_address lists %s twice", text);
+		conf->n_metrics_address++;
+	}
+	return 0;
+}
+
 static int
 parse_control(struct loader *ld, const config_setting_t *section)
 {
@@ -979,19 +1008,26 @@ parse_control(struct loader *ld, const config_setting_t *section)
 			continue;
 		}
 		if (strcmp(config_setting_name(f), "metrics_address") == 0) {
-			struct sg_ip ip;
-
-			if ((rc = require_string(ld, f, "control.metrics_address", &text)) < 0)
+			if ((rc = parse_metrics_addresses(ld, f)) < 0)
 				return rc;
-			if (sg_ip_parse(text, &ip) < 0 || ip.family != SG_AF_INET)
-				return fail(ld, f, "control.metrics_address \"%s\" is not an IPv4 address", text);
-			sg_strlcpy(ld->conf->metrics_address, text, sizeof(ld->conf->metrics_address));
+			continue;
+		}
+		if (strcmp(config_setting_name(f), "group") == 0) {
+			char why[96];
+
+			if ((rc = require_string(ld, f, "control.group", &text)) < 0)
+				return rc;
+			if (sg_strlcpy(ld->conf->control_group, text, SG_NAME_MAX) < 0)
+				return fail(ld, f, "control.group \"%s\" is longer than %d characters",
+						text, SG_NAME_MAX - 1);
+			if (sg_name_check(text, why, sizeof(why)) < 0)
+				return fail(ld, f, "control.group \"%s\" %s", text, why);
 			continue;
 		}
 		if (strcmp(config_setting_name(f), "socket") != 0)
 			return fail(ld, f,
-					"control: unknown field \"%s\" (known: socket, persist, metrics_port, "
-					"metrics_address)",
+					"control: unknown field \"%s\" (known: socket, group, persist, "
+					"metrics_port, metrics_address)",
 					config_setting_name(f));
 		if ((rc = require_string(ld, f, "control.socket", &text)) < 0)
 			return rc;
@@ -1251,7 +1287,6 @@ set_defaults(struct sg_conf *conf)
 	conf->conntrack.capacity = 1048576;
 	conf->conntrack.tcp_loose = true;
 	snprintf(conf->control_socket, sizeof(conf->control_socket), "/run/sgfw/sgfw.sock");
-	snprintf(conf->metrics_address, sizeof(conf->metrics_address), "127.0.0.1");
 	conf->flow_logs.window = 60;
 	conf->flow_logs.format = SG_FLOWLOG_TEXT;
 	conf->flow_logs.max_file_mb = 64;

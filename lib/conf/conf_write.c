@@ -342,10 +342,19 @@ static void
 write_control(FILE *out, const struct sg_conf *conf)
 {
 	open_section(out, "control", '{');
+	char buf[SG_IP_STRLEN];
+
 	put_str(out, "socket", conf->control_socket);
+	put_str(out, "group", conf->control_group);
 	put_bool(out, "persist", conf->control_persist);
 	put_uint(out, "metrics_port", conf->metrics_port);
-	put_str(out, "metrics_address", conf->metrics_address);
+	/* An empty list is the default (127.0.0.1 and ::1). */
+	fputs(" metrics_address = [", out);
+	for (uint32_t i = 0; i < conf->n_metrics_address; i++) {
+		fputs(i ? ", " : "", out);
+		sg_conf_put_string(out, sg_ip_format(&conf->metrics_address[i], buf, sizeof(buf)));
+	}
+	fputs("];", out);
 	close_section(out, '}');
 }
 

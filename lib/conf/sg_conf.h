@@ -121,6 +121,7 @@ struct sg_conf_flowlog {
 };
 
 #define SG_CONF_MAX_SOURCES 16
+#define SG_CONF_MAX_METRICS_ADDRESSES 4
 
 struct sg_conf {
 	char path[SG_PATH_MAX];
@@ -136,9 +137,12 @@ struct sg_conf {
 	struct sg_conf_dataplane dataplane;
 	struct sg_conf_conntrack conntrack;
 	char control_socket[SG_PATH_MAX]; /**< sgfwctl's UNIX socket ("" = off). */
+	char control_group[SG_NAME_MAX]; /**< Group that may use it too ("" = root only). */
 	bool control_persist;        /**< Save the running config to 'path' after every change. */
 	uint16_t metrics_port;       /**< Prometheus endpoint port; 0 = off (default). */
-	char metrics_address[SG_IP_STRLEN]; /**< Its address (default 127.0.0.1). */
+	/** Addresses it listens on; none given: 127.0.0.1 and ::1 (where IPv6 is up). */
+	struct sg_ip metrics_address[SG_CONF_MAX_METRICS_ADDRESSES];
+	uint32_t n_metrics_address;
 	struct sg_conf_flowlog flow_logs;
 };
 

@@ -107,7 +107,7 @@ socket_address(const char *path, struct sockaddr_un *addr, struct sg_error *err)
 }
 
 int
-sg_ctl_listen(const char *path, struct sg_error *err)
+sg_ctl_listen(const char *path, int gid, struct sg_error *err)
 {
 	struct sockaddr_un addr;
 	mode_t old_mask;
@@ -120,18 +120,17 @@ sg_ctl_listen(const char *path, struct sg_error *err)
 	rc = sg_socket_path_clear(path);
 	if (rc == -EEXIST)
 		return sg_error_set(err, 0,
-				       "control.socket %s exists and is not a socket; remove it or "
-				       "choose another path",
+				       "%s exists and is not a socket; remove it or choose another "
+				       "path (control.socket)",
 				       path),
 		       rc;
 	if (rc == -EADDRINUSE)
 		return sg_error_set(err, 0,
-				       "control.socket %s is served by another process (a running "
-				       "sgfw?)",
+				       "%s is served by another process (a running sgfw?)",
 				       path),
 		       rc;
 	if (rc < 0)
-		return sg_error_set(err, 0, "control.socket %s: %s", path, strerror(-rc)), rc;
+		return sg_error_set(err, 0, "%s: %s", path, strerror(-rc)), rc;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return sg_error_set(err, 0, "socket: %s", strerror(errno)), -errno;
@@ -139,10 +138,15 @@ sg_ctl_listen(const char *path, struct sg_error *err)
 	old_mask = umask(077);
 	rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
 	umask(old_mask);
+	/* The group given may connect too: its members can then use sgfwctl. */
+	if (rc == 0 && ((gid >= 0 && chown(path, (uid_t)-1, (gid_t)gid) != 0) ||
+				chmod(path, gid >= 0 ? 0660 : 0600) != 0))
+		rc = -1;
 	if (rc < 0 || listen(fd, 16) < 0) {
 		rc = -errno;
 		sg_error_set(err, 0, "cannot listen on %s: %s", path, strerror(errno));
 		close(fd);
+		unlink(path);
 		return rc;
 	}
 	return fd;

@@ -76,8 +76,12 @@ struct sg_ctl_request {
 	char *argv[SG_CTL_MAX_ARGS + 1];
 };
 
-/** Listen on 'path' (a stale socket is replaced; mode 0600). Returns the fd or -errno. */
-int sg_ctl_listen(const char *path, struct sg_error *err);
+/**
+ * Listen on 'path', mode 0600, or 0660 with group 'gid' when 'gid' >= 0. A socket nothing
+ * answers on is replaced; anything else at 'path' (a file, a link, a served socket) is
+ * refused. Returns the fd or -errno with 'err'.
+ */
+int sg_ctl_listen(const char *path, int gid, struct sg_error *err);
 /** Connect to 'path'. Returns the fd or -errno with 'err' saying why. */
 int sg_ctl_connect(const char *path, struct sg_error *err);
 

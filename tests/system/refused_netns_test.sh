@@ -115,10 +115,11 @@ printf '%s\n' '# A file edited badly.' 'security_groups = ( { id = "sg-x"; } );'
 	'subnets = ( { cidr = "10.1.0.0/24"; }' '  { cidr = "10.2.0.0/24"; } );' >"$tmp/sgfw.conf"
 kill -HUP "$SG_LAB_PID"
 for i in $(seq 50); do
-	grep -q "SIGHUP reload refused" "$tmp/sgfw.log" && break
+	grep -q "change by SIGHUP: reload: refused" "$tmp/sgfw.log" && break
 	sleep 0.1
 done
-sg_expect_contains "SIGHUP with a file that does not parse: refused" "SIGHUP reload refused" \
+sg_expect_contains "SIGHUP with a file that does not parse: refused, in one log line" \
+	"sgfw: change by SIGHUP: reload: refused: reload refused, the running config is unchanged: $tmp/sgfw.conf:4: syntax error" \
 	"$(cat "$tmp/sgfw.log")"
 sg_expect_contains "... naming the file and line" "unchanged: $tmp/sgfw.conf:4: syntax error" \
 	"$(cat "$tmp/sgfw.log")"

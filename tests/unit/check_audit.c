@@ -695,6 +695,84 @@ START_TEST(test_write_hostile_descriptions)
 }
 END_TEST
 
+/* The whole of a file (the test frees it). */
+static char *
+slurp(const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "r"), *m = open_memstream(&text, &len);
+	int c;
+
+	ck_assert_ptr_nonnull(f);
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, m);
+	fclose(f);
+	fclose(m);
+	return text;
+}
+
+/* --output never writes over the config it audits: not into its own directory, not through a
+ * link to that directory, not through a link to its file; and never through any link. */
+START_TEST(test_write_refuses_audited_config)
+{
+	struct t_audit t;
+	struct sg_error err = {0};
+	char out[200], link[260], want[768], other[200], *before, *after;
+
+	t_load(&t, unused_conf, NULL);
+	t_rec(&t, "a", SG_DIR_INGRESS, SG_ACTION_ACCEPT, 6, "10.0.0.9", 40000, "10.0.0.1", 22, "sg-a/1");
+	t_run(&t, true);
+	before = slurp(t.files[0]);
+
+	/* The config's own directory. */
+	ck_assert_int_eq(sg_audit_write(t.a, t.dir, &err), -EEXIST);
+	snprintf(want, sizeof(want), "--output %s: %s/main.conf is %s, which is being audited; "
+				     "choose another directory", t.dir, t.dir, t.files[0]);
+	ck_assert_str_eq(err.msg, want);
+	/* A link to it. */
+	snprintf(out, sizeof(out), "%s-link", t.dir);
+	ck_assert_int_eq(symlink(t.dir, out), 0);
+	ck_assert_int_eq(sg_audit_write(t.a, out, &err), -EEXIST);
+	snprintf(want, sizeof(want), "--output %s: %s/main.conf is %s, which is being audited; "
+				     "choose another directory", out, out, t.files[0]);
+	ck_assert_str_eq(err.msg, want);
+	unlink(out);
+	/* A directory holding a link to the config file. */
+	ck_assert_int_eq(mkdir(out, 0700), 0);
+	snprintf(link, sizeof(link), "%s/main.conf", out);
+	ck_assert_int_eq(symlink(t.files[0], link), 0);
+	ck_assert_int_eq(sg_audit_write(t.a, out, &err), -EEXIST);
+	ck_assert_ptr_nonnull(strstr(err.msg, "which is being audited"));
+	unlink(link);
+	/* A link to any other file is not written through either. */
+	snprintf(other, sizeof(other), "%s/other", out);
+	fclose(fopen(other, "w"));
+	ck_assert_int_eq(symlink(other, link), 0);
+	ck_assert_int_eq(sg_audit_write(t.a, out, &err), -EEXIST);
+	snprintf(want, sizeof(want), "--output %s: %s exists and is a symbolic link; sgfwctl writes "
+				     "only new or regular files there", out, link);
+	ck_assert_str_eq(err.msg, want);
+	after = slurp(other);
+	ck_assert_str_eq(after, "");
+	free(after);
+	unlink(link);
+	unlink(other);
+	/* The config is as it was; a directory of its own takes the proposal. */
+	after = slurp(t.files[0]);
+	ck_assert_str_eq(after, before);
+	free(after);
+	ck_assert_msg(sg_audit_write(t.a, out, &err) == 0, "%s", err.msg);
+	after = slurp(link);
+	ck_assert_str_ne(after, before);
+	free(after);
+	free(before);
+	unlink(link);
+	rmdir(out);
+	t_done(&t);
+}
+END_TEST
+
 static Suite *
 audit_suite(void)
 {
@@ -715,6 +793,7 @@ audit_suite(void)
 	tcase_add_test(tc, test_proposal_text);
 	tcase_add_test(tc, test_write);
 	tcase_add_test(tc, test_write_hostile_descriptions);
+	tcase_add_test(tc, test_write_refuses_audited_config);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -223,6 +223,8 @@ START_TEST(test_diff_sees_changes)
 		{"\"512\"]", "\"513\"]", "dataplane.eal_args[2]"},
 		{"burst = 16;", "burst = 17;", "dataplane"},
 		{"metrics_port = 9464;", "metrics_port = 9465;", "router or control"},
+		{"group = \"sgfw-ops\"", "group = \"sgfw-op\"", "router or control"},
+		{"\"::1\"]", "\"::2\"]", "router or control"},
 		{"02:00:00:00:00:aa", "02:00:00:00:00:ab", "router or control"},
 		{"gateway = \"10.2.0.1\"", "gateway = \"10.2.0.2\"", "subnets[1]"},
 		{"queues = 4;", "queues = 3;", "ports[0]"},

@@ -473,6 +473,85 @@ START_TEST(test_audit_without_logs)
 }
 END_TEST
 
+/* save never writes through a link nor drops one; it keeps the replaced file's mode. */
+START_TEST(test_save_links)
+{
+	char dir[] = "/tmp/sgfw-check-ctl-XXXXXX", real[64], link[64], want[512];
+	struct sg_error err = {0};
+	struct stat st;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(real, sizeof(real), "%s/real.conf", dir);
+	snprintf(link, sizeof(link), "%s/sgfw.conf", dir);
+	f = fopen(real, "w");
+	fputs("# the operator's file\n", f);
+	fclose(f);
+	ck_assert_int_eq(symlink(real, link), 0);
+	ck_assert_int_eq(sg_conf_save(base, link, &err), -EPERM);
+	snprintf(want, sizeof(want), "cannot save the configuration to %s: it is a symbolic link; "
+				     "sgfw replaces only a regular file (name the file a link points to as "
+				     "the config)", link);
+	ck_assert_str_eq(err.msg, want);
+	ck_assert_int_eq(lstat(link, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	f = fopen(real, "r");
+	ck_assert_ptr_nonnull(fgets(want, sizeof(want), f));
+	fclose(f);
+	ck_assert_str_eq(want, "# the operator's file\n");
+	/* The real file is replaced whole, keeping its mode; no temporary file stays. */
+	ck_assert_int_eq(chmod(real, 0640), 0);
+	ck_assert_msg(sg_conf_save(base, real, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(stat(real, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0640);
+	ck_assert_int_eq(unlink(link), 0);
+	ck_assert_int_eq(unlink(real), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+/* The control socket's path is taken only from a socket nothing answers on. */
+START_TEST(test_listen_path)
+{
+	char dir[] = "/tmp/sgfw-check-ctl-XXXXXX", path[64], want[256], text[32] = "";
+	struct sg_error err = {0};
+	struct stat st;
+	int fd, again;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/sgfw.sock", dir);
+	f = fopen(path, "w");
+	fputs("precious", f);
+	fclose(f);
+	ck_assert_int_eq(sg_ctl_listen(path, -1, &err), -EEXIST);
+	snprintf(want, sizeof(want), "%s exists and is not a socket; remove it or choose another "
+				     "path (control.socket)", path);
+	ck_assert_str_eq(err.msg, want);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(fgets(text, sizeof(text), f));
+	fclose(f);
+	ck_assert_str_eq(text, "precious");
+	unlink(path);
+	/* A live socket (a running sgfw) is refused; once closed, it is stale and replaced. */
+	fd = sg_ctl_listen(path, -1, &err);
+	ck_assert_msg(fd >= 0, "%s", err.msg);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(sg_ctl_listen(path, -1, &err), -EADDRINUSE);
+	snprintf(want, sizeof(want), "%s is served by another process (a running sgfw?)", path);
+	ck_assert_str_eq(err.msg, want);
+	close(fd);
+	again = sg_ctl_listen(path, (int)getgid(), &err);
+	ck_assert_msg(again >= 0, "%s", err.msg);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0660);
+	close(again);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -490,6 +569,8 @@ main(void)
 	tcase_add_test(tc, test_same_rule_across_changes);
 	tcase_add_test(tc, test_descriptions_escaped);
 	tcase_add_test(tc, test_audit_without_logs);
+	tcase_add_test(tc, test_save_links);
+	tcase_add_test(tc, test_listen_path);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
