@@ -96,6 +96,9 @@ change_file(struct sg_ctl_ctx *ctx, int argc, char **argv)
 {
 	struct sg_conf *result = NULL;
 	struct sg_error err = {0};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *summary;
 	int rc;
 
 	if (ctx->conf->n_sources > 1) {
@@ -104,13 +107,23 @@ change_file(struct sg_ctl_ctx *ctx, int argc, char **argv)
 				ctx->conf->path);
 		return SG_CTL_EXIT_FAIL;
 	}
-	rc = sg_ctl_change(ctx, argc, argv, &result);
-	if (rc != SG_CTL_EXIT_OK)
-		return rc;
-	if (sg_conf_save(result, ctx->conf->path, &err) < 0) {
-		fprintf(stderr, "error: %s\n", err.msg);
-		rc = SG_CTL_EXIT_FAIL;
+	/* The summary is printed once the file is written: a change not saved is not made. */
+	summary = open_memstream(&text, &len);
+	if (summary == NULL) {
+		fprintf(stderr, "error: out of memory (nothing changed)\n");
+		return SG_CTL_EXIT_FAIL;
 	}
+	ctx->out = summary;
+	rc = sg_ctl_change(ctx, argc, argv, &result);
+	ctx->out = stdout;
+	fclose(summary);
+	if (rc == SG_CTL_EXIT_OK && sg_conf_save(result, ctx->conf->path, &err) < 0) {
+		fprintf(stderr, "error: %s (nothing changed)\n", err.msg);
+		rc = SG_CTL_EXIT_FAIL;
+	} else if (rc == SG_CTL_EXIT_OK) {
+		fputs(text, stdout);
+	}
+	free(text);
 	sg_conf_free(result);
 	return rc;
 }

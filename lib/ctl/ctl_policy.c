@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "sg_ctl.h"
 #include "sg_json.h"
@@ -623,10 +624,32 @@ cmd_check(struct sg_ctl_ctx *ctx, int argc, char **argv)
 {
 	const struct sg_spec *spec = sg_policy_spec(ctx->conf->policy);
 	uint32_t uplinks = ctx->conf->n_ports - spec->n_ports;
+	struct stat st;
 
 	(void)argv;
 	if (argc != 1)
 		return ctl_usage_error(ctx, "check takes no arguments");
+	/* Offline, what sgfw would refuse at start: a control.socket path that is not a socket. */
+	if (ctx->port_state == NULL && ctx->conf->control_socket[0] != '\0' &&
+			lstat(ctx->conf->control_socket, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		char msg[SG_PATH_MAX + 128];
+
+		snprintf(msg, sizeof(msg), "control.socket %s exists and is not a socket; sgfw would "
+					   "refuse to start (it removes only a socket)",
+				ctx->conf->control_socket);
+		if (ctx->json) {
+			struct sg_json j;
+
+			sg_json_init(&j, ctx->out, true);
+			sg_json_object_open(&j, NULL);
+			sg_json_bool(&j, "ok", false);
+			sg_json_string(&j, "error", msg);
+			sg_json_object_close(&j);
+			sg_json_finish(&j);
+		}
+		fprintf(ctx->err, "error: %s\n", msg);
+		return SG_CTL_EXIT_FAIL;
+	}
 	if (ctx->json) {
 		struct sg_json j;
 

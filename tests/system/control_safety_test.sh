@@ -83,6 +83,8 @@ wait_exit() {
 # 1. control.socket names a regular file: refused, the file kept as it was.
 printf 'precious\n' >"$tmp/precious"
 write_conf "$tmp/file.conf" "$tmp/precious" ""
+"$SGFWCTL" -c "$tmp/file.conf" check >/dev/null 2>&1
+sg_expect_eq "sgfwctl check says so first (exit 1)" 1 "$?"
 start file "$tmp/file.conf"
 wait_exit "$pid"
 sg_expect_eq "sgfw refuses a control.socket that is a regular file (exit 1)" 1 "$status"
@@ -134,6 +136,9 @@ sg_expect_eq "save refuses the link (exit 1)" 1 "$?"
 sg_expect_contains "...saying why" "it is a symbolic link" "$out"
 out=$("$SGFWCTL" -c "$tmp/sgfw.conf" group create sg-offline 2>&1)
 sg_expect_eq "an offline change refuses the link too (exit 1)" 1 "$?"
+sg_expect_eq "...and says nothing changed" \
+	"error: cannot save the configuration to $tmp/sgfw.conf: it is a symbolic link; sgfw replaces only a regular file (name the file a link points to as the config) (nothing changed)" \
+	"$out"
 sg_expect_eq "the link is still a link" "$tmp/real.conf" "$(readlink "$tmp/sgfw.conf")"
 sg_expect_eq "its target is unchanged" "$real_sum" "$(sha256sum <"$tmp/real.conf")"
 sg_expect_eq "no temporary file is left beside them" 0 \

@@ -552,6 +552,33 @@ START_TEST(test_listen_path)
 }
 END_TEST
 
+/* check, offline, says what sgfw would refuse at start: a control.socket that is a file. */
+START_TEST(test_check_socket_path)
+{
+	char dir[] = "/tmp/sgfw-check-ctl-XXXXXX", text[256], want[512], out[1024];
+	struct sg_error err = {0};
+	struct sg_conf *conf;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(text, sizeof(text), "control = { socket = \"%s/precious\"; };\n", dir);
+	conf = sg_conf_load_string(text, "sock.conf", &err);
+	ck_assert_msg(conf != NULL, "%s", err.msg);
+	ck_assert_int_eq(run(conf, false, "check", out, sizeof(out)), SG_CTL_EXIT_OK);
+	snprintf(text, sizeof(text), "%s/precious", dir);
+	fclose(fopen(text, "w"));
+	ck_assert_int_eq(run(conf, false, "check", out, sizeof(out)), SG_CTL_EXIT_FAIL);
+	snprintf(want, sizeof(want), "error: control.socket %s exists and is not a socket; sgfw "
+				     "would refuse to start (it removes only a socket)\n", text);
+	ck_assert_str_eq(run_errors, want);
+	ck_assert_str_eq(out, "");
+	ck_assert_int_eq(run(conf, true, "check", out, sizeof(out)), SG_CTL_EXIT_FAIL);
+	ck_assert_ptr_nonnull(strstr(out, "\"ok\": false"));
+	unlink(text);
+	rmdir(dir);
+	sg_conf_free(conf);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -571,6 +598,7 @@ main(void)
 	tcase_add_test(tc, test_audit_without_logs);
 	tcase_add_test(tc, test_save_links);
 	tcase_add_test(tc, test_listen_path);
+	tcase_add_test(tc, test_check_socket_path);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
