@@ -26,7 +26,7 @@ struct sgfw_control {
 	char config_path[SG_PATH_MAX];
 	char socket_path[SG_PATH_MAX];
 	int listen_fd;
-	struct stat socket_st;  /**< The socket we bound: only it is removed at exit. */
+	struct stat socket_st; /**< The socket we bound: only it is removed at exit. */
 	struct sgfw_metrics *metrics;
 	time_t started;
 	pthread_mutex_t lock;
@@ -95,8 +95,8 @@ socket_dir(const char *path, bool grouped, gid_t gid, struct sg_error *err)
 	/* Only a directory of our own (not a link to one) is opened to the group. */
 	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
 		return sg_error_set(err, 0,
-				"control.group: %s is not a directory of sgfw's own, so sgfw will not "
-				"open it to the group; choose a control.socket in one",
+				"control.group: %s is not a directory of sgfw's own, so sgfw "
+				"will not open it to the group; choose a control.socket in one",
 				dir);
 	if ((st.st_gid != gid && chown(dir, (uid_t)-1, gid) != 0) ||
 			chmod(dir, (st.st_mode & 07777) | 0010) != 0)
@@ -155,7 +155,8 @@ sgfw_control_stop(struct sgfw_control *c)
 		close(c->listen_fd);
 		/* Only the socket we made: not whatever took its place since. */
 		if (lstat(c->socket_path, &st) == 0 && S_ISSOCK(st.st_mode) &&
-				st.st_dev == c->socket_st.st_dev && st.st_ino == c->socket_st.st_ino)
+				st.st_dev == c->socket_st.st_dev &&
+				st.st_ino == c->socket_st.st_ino)
 			unlink(c->socket_path);
 	}
 	pthread_mutex_destroy(&c->lock);
@@ -186,7 +187,6 @@ reload(struct sgfw_control *c, FILE *out, FILE *errors)
 	fprintf(out, "reloaded %s\n", c->config_path);
 	return SG_CTL_EXIT_OK;
 }
-
 
 /* Who asked for a change: a client of the socket (SO_PEERCRED), or a signal. */
 struct requester {
@@ -229,7 +229,10 @@ log_change(const struct requester *who, const char *what, int code, const char *
 	len = (int)strcspn(result, "\n");
 	sg_text_escape(result, buf, SG_MIN(sizeof(buf), (size_t)len + 1), true);
 	/* A change that failed after it was made (not saved) printed its summary too. */
-	outcome = code == SG_CTL_EXIT_OK ? "applied" : out[0] != '\0' ? "applied, not saved" : "refused";
+	if (code == SG_CTL_EXIT_OK)
+		outcome = "applied";
+	else
+		outcome = out[0] != '\0' ? "applied, not saved" : "refused";
 	if (who->signal)
 		fprintf(stderr, "sgfw: change by SIGHUP: %s: %s: %s\n", what, outcome, buf);
 	else
@@ -243,9 +246,10 @@ log_change(const struct requester *who, const char *what, int code, const char *
 static bool
 is_logged(const struct sg_ctl_request *req)
 {
-	return req->argc > 0 && (sg_ctl_is_change(req->argv[0]) ||
-					strcmp(req->argv[0], "reload") == 0 ||
-					strcmp(req->argv[0], "save") == 0);
+	if (req->argc == 0)
+		return false;
+	return sg_ctl_is_change(req->argv[0]) || strcmp(req->argv[0], "reload") == 0 ||
+	       strcmp(req->argv[0], "save") == 0;
 }
 
 void
@@ -254,7 +258,8 @@ sgfw_control_reload(struct sgfw_control *c)
 	struct requester who = {.signal = true};
 	char *out_text = NULL, *err_text = NULL;
 	size_t out_len = 0, err_len = 0;
-	FILE *out = open_memstream(&out_text, &out_len), *errors = open_memstream(&err_text, &err_len);
+	FILE *out = open_memstream(&out_text, &out_len);
+	FILE *errors = open_memstream(&err_text, &err_len);
 	int rc = SG_CTL_EXIT_FAIL;
 
 	if (out != NULL && errors != NULL)

@@ -176,7 +176,7 @@ struct sgfw_metrics {
 	struct sgfw_control *control;
 	int fds[METRICS_MAX_LISTENERS];
 	unsigned int n_fds;
-	int stop[2];          /* a pipe: written once to stop the thread */
+	int stop[2]; /* a pipe: written once to stop the thread */
 	pthread_t thread;
 	bool started;
 };
@@ -209,14 +209,17 @@ listen_on(const struct sg_ip *ip, uint16_t port, struct sg_error *err)
 	sg_ip_format(ip, text, sizeof(text));
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		return sg_error_set(err, 0, "metrics socket for %s: %s", text, strerror(errno)), -errno;
+		return sg_error_set(err, 0, "metrics socket for %s: %s", text, strerror(errno)),
+		       -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	/* "::" means IPv6 only: IPv4 has its own listener, so both can be given. */
 	if (ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 16) < 0) {
 		rc = -errno;
-		sg_error_set(err, 0, "cannot listen on %s%s%s:%u for metrics (control.metrics_address): %s",
+		sg_error_set(err, 0,
+				"cannot listen on %s%s%s:%u for metrics (control.metrics_address): "
+				"%s",
 				ip->family == SG_AF_INET6 ? "[" : "", text,
 				ip->family == SG_AF_INET6 ? "]" : "", port, strerror(errno));
 		close(fd);
@@ -259,7 +262,8 @@ serve_client(struct sgfw_control *c, int fd)
 	if (read_request(fd, request, sizeof(request)) <= 0)
 		return;
 	if (strncmp(request, "GET /metrics ", 13) != 0 && strncmp(request, "GET / ", 6) != 0) {
-		static const char not_found[] = "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+		static const char not_found[] =
+				"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n";
 
 		send(fd, not_found, sizeof(not_found) - 1, MSG_NOSIGNAL);
 		return;

@@ -1518,15 +1518,16 @@ write_files(const struct sg_audit *a, const char *dir, struct sg_error *err)
 		snprintf(path, sizeof(path), "%s/%s", dir, f->relpath);
 		if (stat(path, &st) == 0 && is_audited_file(a, &st))
 			return sg_error_set(err, 0,
-					"--output %s: %s is %s, which is being audited; choose another "
-					"directory",
+					"--output %s: %s is %s, which is being audited; "
+					"choose another directory",
 					dir, path, f->path),
 			       -EEXIST;
 		if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
 			return sg_error_set(err, 0,
-					"--output %s: %s exists and is %s; sgfwctl writes only new or "
-					"regular files there",
-					dir, path, S_ISLNK(st.st_mode) ? "a symbolic link" : "not a file"),
+					"--output %s: %s exists and is %s; sgfwctl writes "
+					"only new or regular files there",
+					dir, path,
+					S_ISLNK(st.st_mode) ? "a symbolic link" : "not a file"),
 			       -EEXIST;
 	}
 	for (uint32_t i = 0; i < a->n_files; i++) {
@@ -1541,7 +1542,8 @@ write_files(const struct sg_audit *a, const char *dir, struct sg_error *err)
 			mkdir(path, 0755);
 			*p = '/';
 		}
-		if ((rc = write_new(path, f->new_text != NULL ? f->new_text : f->old_text, err)) < 0)
+		rc = write_new(path, f->new_text != NULL ? f->new_text : f->old_text, err);
+		if (rc < 0)
 			return rc;
 	}
 	return 0;

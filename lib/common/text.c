@@ -122,7 +122,9 @@ sg_text_escape(const char *text, char *buf, size_t size, bool backslash)
 			len = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", (unsigned char)*p);
 		} else if (cp == '\n' || cp == '\t' || cp == '\r') {
 			len = (size_t)snprintf(esc, sizeof(esc), "\\%c",
-					cp == '\n' ? 'n' : cp == '\t' ? 't' : 'r');
+					cp == '\n'   ? 'n'
+					: cp == '\t' ? 't'
+						     : 'r');
 		} else if (cp < 0x20 || cp == 0x7f) {
 			len = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", (unsigned int)cp);
 		} else if (sg_char_is_control(cp) || sg_char_is_bidi(cp)) {

@@ -118,7 +118,8 @@ diff_groups(struct differ *d, const struct sg_spec *a, const struct sg_spec *b)
 		snprintf(what, sizeof(what), "spec.groups[%u].tags", g);
 		diff_names(d, what, x.tags, x.n_tags, y.tags, y.n_tags);
 		snprintf(what, sizeof(what), "spec.groups[%u].rules", g);
-		DIFF_ARRAY(d, what, x.rules, x.n_rules, y.rules, y.n_rules, struct sg_rule, clear_rule);
+		DIFF_ARRAY(d, what, x.rules, x.n_rules, y.rules, y.n_rules, struct sg_rule,
+				clear_rule);
 		x.line = y.line = 0;
 		x.tags = y.tags = NULL;
 		x.rules = y.rules = NULL;
@@ -175,8 +176,8 @@ diff_prefix_lists(struct differ *d, const struct sg_spec *a, const struct sg_spe
 		memcpy(&y, &b->prefix_lists[i], sizeof(y));
 
 		snprintf(what, sizeof(what), "spec.prefix_lists[%u].entries", i);
-		DIFF_ARRAY(d, what, x.entries, x.n_entries, y.entries, y.n_entries, struct sg_prefix,
-				clear_nothing);
+		DIFF_ARRAY(d, what, x.entries, x.n_entries, y.entries, y.n_entries,
+				struct sg_prefix, clear_nothing);
 		x.line = y.line = 0;
 		x.entries = y.entries = NULL;
 		x.n_entries = y.n_entries = 0;

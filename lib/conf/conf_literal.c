@@ -168,7 +168,8 @@ conf_literal_value(const struct conf_literal *lit, long long *value)
 	v = strtoull(buf + sign, &end, buf[sign] == '0' && (buf[sign + 1] | 0x20) == 'x' ? 16 : 10);
 	if (errno == ERANGE || *end != '\0')
 		return -ERANGE;
-	if (buf[0] == '-' ? v > (unsigned long long)LLONG_MAX + 1 : v > (unsigned long long)LLONG_MAX)
+	if (buf[0] == '-' ? v > (unsigned long long)LLONG_MAX + 1
+			  : v > (unsigned long long)LLONG_MAX)
 		return -ERANGE;
 	*value = buf[0] == '-' ? (long long)(0 - v) : (long long)v;
 	return 0;

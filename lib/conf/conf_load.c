@@ -428,8 +428,8 @@ sg_conf_port_init(struct sg_conf_port *dev, const char *name, const char *type, 
 	/* The name makes the default vhost-user socket path, /run/sgfw/NAME.sock. */
 	if (strchr(name, '/') != NULL)
 		return sg_error_set(err, line,
-				"port name \"%s\" holds \"/\"; a port name cannot be a path (it names "
-				"the default socket /run/sgfw/NAME.sock)",
+				"port name \"%s\" holds \"/\"; a port name cannot be a path "
+				"(it names the default socket /run/sgfw/NAME.sock)",
 				name);
 	if (type != NULL) {
 		size_t k;
@@ -974,7 +974,9 @@ parse_metrics_addresses(struct loader *ld, const config_setting_t *f)
 		if ((rc = require_string(ld, e, "control.metrics_address", &text)) < 0)
 			return rc;
 		if (sg_ip_parse(text, ip) < 0)
-			return fail(ld, e, "control.metrics_address \"%s\" is not an IPv4 or IPv6 address",
+			return fail(ld, e,
+					"control.metrics_address \"%s\" is not an IPv4 or IPv6 "
+					"address",
 					text);
 		for (uint32_t k = 0; k < conf->n_metrics_address; k++)
 			if (sg_ip_equal(&conf->metrics_address[k], ip))
@@ -1018,7 +1020,8 @@ parse_control(struct loader *ld, const config_setting_t *section)
 			if ((rc = require_string(ld, f, "control.group", &text)) < 0)
 				return rc;
 			if (sg_strlcpy(ld->conf->control_group, text, SG_NAME_MAX) < 0)
-				return fail(ld, f, "control.group \"%s\" is longer than %d characters",
+				return fail(ld, f,
+						"control.group \"%s\" is longer than %d characters",
 						text, SG_NAME_MAX - 1);
 			if (sg_name_check(text, why, sizeof(why)) < 0)
 				return fail(ld, f, "control.group \"%s\" %s", text, why);
@@ -1026,8 +1029,8 @@ parse_control(struct loader *ld, const config_setting_t *section)
 		}
 		if (strcmp(config_setting_name(f), "socket") != 0)
 			return fail(ld, f,
-					"control: unknown field \"%s\" (known: socket, group, persist, "
-					"metrics_port, metrics_address)",
+					"control: unknown field \"%s\" (known: socket, group, "
+					"persist, metrics_port, metrics_address)",
 					config_setting_name(f));
 		if ((rc = require_string(ld, f, "control.socket", &text)) < 0)
 			return rc;
@@ -1297,6 +1300,26 @@ set_defaults(struct sg_conf *conf)
 	snprintf(conf->flow_logs.directory, sizeof(conf->flow_logs.directory), "/var/log/sgfw/flows");
 }
 
+/* A VM address that is the network or broadcast address of 'net' (IPv6: its subnet-router
+ * anycast address) is refused: no VM can own it. */
+static int
+subnet_edge(const struct sg_port *port, const struct sg_ip *ip, const struct sg_conf_subnet *net,
+		struct sg_error *err)
+{
+	int edge = sg_prefix_edge(&net->cidr, ip);
+	char text[SG_IP_STRLEN], cidr[SG_PREFIX_STRLEN];
+	const char *what = edge > 0 ? "broadcast" :
+			   ip->family == SG_AF_INET ? "network" : "subnet-router anycast";
+
+	if (edge == 0)
+		return 0;
+	return sg_error_set(err, port->line,
+			"port \"%s\": ip %s is the %s address of subnet %s (line %d), which no VM "
+			"can own",
+			port->name, sg_ip_format(ip, text, sizeof(text)), what,
+			sg_prefix_format(&net->cidr, cidr, sizeof(cidr)), SG_LOC_LINE(net->line));
+}
+
 /* Checks that span sections: addresses against subnets, the uplink's next hop. */
 static int
 check_network(const struct sg_conf *conf, struct sg_error *err)
@@ -1320,29 +1343,15 @@ check_network(const struct sg_conf *conf, struct sg_error *err)
 				return sg_error_set(err, port->line,
 						"port \"%s\": ip %s is %s, which no VM can own",
 						port->name,
-						sg_ip_format(&port->ips[i], text, sizeof(text)), why);
+						sg_ip_format(&port->ips[i], text, sizeof(text)),
+						why);
 			if (conf->n_subnets > 0 && sg_conf_subnet_of(conf, &port->ips[i]) == NULL)
 				return sg_error_set(err, port->line,
 						"port \"%s\": ip %s is in no configured subnet",
 						port->name, sg_ip_format(&port->ips[i], text, sizeof(text)));
-			for (uint32_t k = 0; k < conf->n_subnets; k++) {
-				int edge = sg_prefix_edge(&conf->subnets[k].cidr, &port->ips[i]);
-				char net[SG_PREFIX_STRLEN];
-
-				if (edge != 0)
-					return sg_error_set(err, port->line,
-							"port \"%s\": ip %s is the %s address of subnet %s "
-							"(line %d), which no VM can own",
-							port->name,
-							sg_ip_format(&port->ips[i], text, sizeof(text)),
-							edge > 0 ? "broadcast" :
-							port->ips[i].family == SG_AF_INET ?
-								   "network" :
-								   "subnet-router anycast",
-							sg_prefix_format(&conf->subnets[k].cidr, net,
-									sizeof(net)),
-							SG_LOC_LINE(conf->subnets[k].line));
-			}
+			for (uint32_t k = 0; k < conf->n_subnets; k++)
+				if (subnet_edge(port, &port->ips[i], &conf->subnets[k], err) < 0)
+					return -EINVAL;
 			for (uint32_t k = 0; k < conf->n_subnets; k++)
 				if (sg_ip_equal(&conf->subnets[k].gateway, &port->ips[i]))
 					return sg_error_set(err, port->line,
@@ -1598,7 +1607,7 @@ syntax_error(struct loader *ld, config_t *cfg, const char *main_text)
 {
 	unsigned int file = source_index(ld->conf, config_error_file(cfg));
 	int loc = SG_LOC(file, config_error_line(cfg));
-	const char *what = config_error_text(cfg), *name, *q;
+	const char *what = config_error_text(cfg), *name, *q = NULL;
 	char *text = file == 0 ? (char *)main_text : read_file(ld->conf->sources[file]);
 	char line[SG_PATH_MAX + 64] = "", path[SG_PATH_MAX * 2];
 	struct stat st;
@@ -1608,7 +1617,9 @@ syntax_error(struct loader *ld, config_t *cfg, const char *main_text)
 	if (file != 0)
 		free(text);
 	name = strstr(line, "@include");
-	if (name != NULL && (name = strchr(name, '"')) != NULL && (q = strchr(++name, '"')) != NULL) {
+	if (name != NULL && (name = strchr(name, '"')) != NULL)
+		q = strchr(++name, '"');
+	if (name != NULL && q != NULL) {
 		/* As libconfig resolves it: relative to the main file's directory. */
 		const char *slash = strrchr(ld->conf->path, '/');
 
@@ -1619,11 +1630,12 @@ syntax_error(struct loader *ld, config_t *cfg, const char *main_text)
 			snprintf(path, sizeof(path), "%.*s", (int)(q - name), name);
 		if (strstr(what, "nest") != NULL)
 			sg_error_set(ld->err, loc,
-					"@include \"%.*s\" nests files too deep (does a file include "
-					"itself?)",
+					"@include \"%.*s\" nests files too deep (does a file "
+					"include itself?)",
 					(int)(q - name), name);
 		else
-			sg_error_set(ld->err, loc, "cannot read the included file \"%.*s\" (%s): %s",
+			sg_error_set(ld->err, loc,
+					"cannot read the included file \"%.*s\" (%s): %s",
 					(int)(q - name), name, path,
 					stat(path, &st) != 0 ? strerror(errno) :
 					S_ISDIR(st.st_mode) ? "it is a directory" :

@@ -257,9 +257,11 @@ sg_ctl_audit(struct sg_ctl_ctx *ctx, int argc, char **argv)
 		logs = NULL;
 	} else if (!ctx->conf->flow_logs.enabled) {
 		/* No port is logged under this config: the logs could show no rule unused. */
-		fprintf(ctx->err, "error: flow logs are not enabled in %s (flow_logs.enabled), so no "
-				  "port's traffic is logged to audit against; enable them and audit "
-				  "after a window, or use --config-only for what the config says alone\n",
+		fprintf(ctx->err,
+				"error: flow logs are not enabled in %s (flow_logs.enabled), so "
+				"no port's traffic is logged to audit against; enable them and "
+				"audit after a window, or use --config-only for what the config "
+				"says alone\n",
 				ctx->conf->path);
 		return SG_CTL_EXIT_FAIL;
 	} else if (logs == NULL) {
@@ -276,13 +278,15 @@ sg_ctl_audit(struct sg_ctl_ctx *ctx, int argc, char **argv)
 
 		if (read < 0 || rs.records == 0) {
 			/* Nothing logged is not "every rule unused": say so and fail. */
-			fprintf(ctx->err, "error: no flow-log window to audit against in %s (%s); sgfw "
-					  "writes the first one flow_logs.window = %u s after it starts "
-					  "logging: audit after one, or use --config-only for what the config "
-					  "says alone\n",
-					logs, read == -ENOENT ? "it does not exist" :
-					read < 0 ? err.msg : "its files hold no record",
-					ctx->conf->flow_logs.window);
+			const char *why = read == -ENOENT ? "it does not exist" :
+					  read < 0 ? err.msg : "its files hold no record";
+
+			fprintf(ctx->err,
+					"error: no flow-log window to audit against in %s (%s); "
+					"sgfw writes the first one flow_logs.window = %u s after "
+					"it starts logging: audit after one, or use --config-only "
+					"for what the config says alone\n",
+					logs, why, ctx->conf->flow_logs.window);
 			sg_audit_free(a);
 			return SG_CTL_EXIT_FAIL;
 		}

@@ -634,8 +634,9 @@ cmd_check(struct sg_ctl_ctx *ctx, int argc, char **argv)
 			lstat(ctx->conf->control_socket, &st) == 0 && !S_ISSOCK(st.st_mode)) {
 		char msg[SG_PATH_MAX + 128];
 
-		snprintf(msg, sizeof(msg), "control.socket %s exists and is not a socket; sgfw would "
-					   "refuse to start (it removes only a socket)",
+		snprintf(msg, sizeof(msg),
+				"control.socket %s exists and is not a socket; sgfw would "
+				"refuse to start (it removes only a socket)",
 				ctx->conf->control_socket);
 		if (ctx->json) {
 			struct sg_json j;
