@@ -58,17 +58,6 @@ start() {
 	pids+=("$pid")
 }
 
-# Wait until sgfw answers on socket $1, or exits (1).
-wait_up() {
-	local i
-	for i in $(seq 300); do
-		"$SGFWCTL" -s "$1" status >/dev/null 2>&1 && return 0
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
 # Wait for sgfw $1 to exit; its status in $status.
 wait_exit() {
 	local i
@@ -102,7 +91,7 @@ ln -s "$tmp/real.conf" "$tmp/sgfw.conf"
 real_sum=$(sha256sum <"$tmp/real.conf")
 start main "$tmp/sgfw.conf"
 main_pid=$pid
-wait_up "$sock" || { sg_fail "sgfw starts"; cat "$tmp/main.log" >&2; sg_finish; exit 1; }
+sg_wait_up "$sock" "$pid" || { sg_fail "sgfw starts"; cat "$tmp/main.log" >&2; sg_finish; exit 1; }
 sg_pass "sgfw starts with control.group"
 sg_expect_eq "the socket is the group's, mode 0660" "660 nogroup" "$(stat -c '%a %G' "$sock")"
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$SGFWCTL" -s "$sock" "$@"; }

@@ -30,6 +30,18 @@ print(value if not isinstance(value, bool) else str(value).lower())
 ' "$1"
 }
 
+# sg_wait_up SOCKET PID: wait (up to 30 s) until the sgfw PID answers on SOCKET; 1 when it
+# exited first or never answered.
+sg_wait_up() {
+	local i
+	for i in $(seq 300); do
+		"$SGFWCTL" -s "$1" status >/dev/null 2>&1 && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 sg_finish() {
 	echo "$SG_CHECKS checks, $SG_FAILS failed"
 	[ "$SG_FAILS" -eq 0 ]

@@ -52,15 +52,7 @@ CONF
 }
 
 # Wait until sgfw answers on its socket; fail early if it exited.
-sg_lab_wait() {
-	local i
-	for i in $(seq 300); do
-		"$SGFWCTL" -s "$SG_LAB_SOCKET" status >/dev/null 2>&1 && return 0
-		kill -0 "$SG_LAB_PID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
+sg_lab_wait() { sg_wait_up "$SG_LAB_SOCKET" "$SG_LAB_PID"; }
 
 sg_lab_start() {
 	local dir=$1
