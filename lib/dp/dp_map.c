@@ -50,7 +50,8 @@ dp_map_free(struct dp_map *map)
 }
 
 void
-dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key, uint16_t value)
+dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key, uint16_t value,
+		uint16_t subnet)
 {
 	uint32_t i = key_hash(kind, key) & map->mask;
 
@@ -63,13 +64,14 @@ dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key, uint16
 			memcpy(slot->key, key, key_len(kind));
 			slot->kind = (uint8_t)kind;
 			slot->value = value;
+			slot->subnet = subnet;
 			return;
 		}
 	}
 }
 
-uint16_t
-dp_map_get(const struct dp_map *map, enum dp_key_kind kind, const uint8_t *key)
+const struct dp_map_slot *
+dp_map_find(const struct dp_map *map, enum dp_key_kind kind, const uint8_t *key)
 {
 	uint32_t i = key_hash(kind, key) & map->mask;
 
@@ -77,8 +79,8 @@ dp_map_get(const struct dp_map *map, enum dp_key_kind kind, const uint8_t *key)
 		const struct dp_map_slot *slot = &map->slots[i];
 
 		if (slot->kind == DP_KEY_EMPTY)
-			return DP_NO_VPORT;
+			return NULL;
 		if (slot->kind == kind && memcmp(slot->key, key, key_len(kind)) == 0)
-			return slot->value;
+			return slot;
 	}
 }

@@ -41,6 +41,13 @@ enum dp_check_kind {
 	DP_CHECK_PICKUP,    /* first reply of a mid-stream pickup: its connection, checked (D10) */
 };
 
+/* The owner of one address, looked up once per burst (dp_worker.c, owner_of()). */
+struct dp_addr_cache {
+	bool valid;
+	struct sg_ip ip;
+	const struct dp_map_slot *owner;
+};
+
 union dp_key {
 	struct sg_acl_key4 k4;
 	struct sg_acl_key6 k6;
@@ -87,13 +94,18 @@ struct __rte_cache_aligned dp_worker {
 	uint64_t fl_events;                  /* Enqueued; written by this worker only. */
 	uint64_t fl_lost;                    /* Lost to a full ring. */
 	struct sg_flowlog_event fl_stage[SG_DP_MAX_BURST];
-	/* The last destination lookups of the current burst (resolve()). */
+	/* The last lookups of the current burst (admission and resolve()). */
 	bool last_mac_valid;
-	bool last_ip_valid;
+	bool last_route_valid;
+	bool last_uplink_valid;
 	uint8_t last_mac[6];
 	uint16_t last_mac_dst;
-	uint16_t last_ip_dst;
-	struct sg_ip last_ip;
+	uint16_t last_route_dst;
+	uint8_t last_uplink_reason;
+	struct sg_ip last_route_ip;
+	struct sg_ip last_uplink_src;
+	struct dp_addr_cache src_cache;
+	struct dp_addr_cache dst_cache;
 };
 
 /*
