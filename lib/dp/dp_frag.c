@@ -11,7 +11,14 @@
 struct dp_frag_table *
 dp_frag_table_create(void)
 {
-	return rte_zmalloc("sg_dp_frags", sizeof(struct dp_frag_table), RTE_CACHE_LINE_SIZE);
+	struct dp_frag_table *t =
+			rte_zmalloc("sg_dp_frags", sizeof(struct dp_frag_table), RTE_CACHE_LINE_SIZE);
+
+	if (t != NULL && sg_hash_secret_random(&t->secret) < 0) {
+		rte_free(t);
+		return NULL;
+	}
+	return t;
 }
 
 void
@@ -34,7 +41,7 @@ frag_live(const struct dp_frag *f, uint64_t now)
 static struct dp_frag *
 frag_find(struct dp_frag_table *t, const struct dp_frag_key *key, uint64_t now, bool create)
 {
-	struct dp_frag *bucket = &t->entries[dp_frag_bucket(key) * DP_FRAG_WAYS];
+	struct dp_frag *bucket = &t->entries[dp_frag_bucket(t, key) * DP_FRAG_WAYS];
 	struct dp_frag *spare = NULL;
 
 	for (int k = 0; k < DP_FRAG_WAYS; k++) {

@@ -23,13 +23,14 @@
 #ifndef DP_FRAG_H
 #define DP_FRAG_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
 #include <rte_common.h>
-#include <rte_hash_crc.h>
 
+#include "sg_hash.h"
 #include "sg_pkt.h"
 
 #define DP_FRAG_BUCKETS 128       /* power of two */
@@ -46,7 +47,6 @@ enum dp_frag_state {
 	DP_FRAG_DROP,      /* the datagram is refused for 'reason' */
 };
 
-/* Aligned for rte_hash_crc, which loads 8 bytes at a time. */
 struct __rte_aligned(8) dp_frag_key {
 	uint8_t src[16];
 	uint8_t dst[16];
@@ -87,6 +87,8 @@ struct dp_frag_pkt {
 };
 
 struct __rte_cache_aligned dp_frag_table {
+	/* Keyed bucket hash (sg_hash.h): no one can aim fragment ids at one bucket. */
+	struct sg_hash_secret secret;
 	struct dp_frag entries[DP_FRAG_BUCKETS * DP_FRAG_WAYS];
 	struct dp_frag_pkt held[DP_FRAG_HOLD];
 	uint16_t n_held;
@@ -95,10 +97,12 @@ struct __rte_cache_aligned dp_frag_table {
 };
 
 /* Bucket of a key (exposed so tests can aim at one bucket). */
+static_assert(sizeof(struct dp_frag_key) <= SG_HASH_MAX_KEY, "fragment keys are hashed whole");
+
 static inline uint32_t
-dp_frag_bucket(const struct dp_frag_key *key)
+dp_frag_bucket(const struct dp_frag_table *t, const struct dp_frag_key *key)
 {
-	return rte_hash_crc(key, sizeof(*key), 0) & (DP_FRAG_BUCKETS - 1);
+	return sg_hash_keyed(&t->secret, key, sizeof(*key)) & (DP_FRAG_BUCKETS - 1);
 }
 
 /* The key of a parsed fragment received on 'in'. */

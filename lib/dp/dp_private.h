@@ -10,6 +10,7 @@
 
 #include "sg_acl.h"
 #include "sg_build_config.h"
+#include "sg_hash.h"
 #include "sg_dp.h"
 #include "sg_pkt.h"
 #include "sg_port.h"
@@ -60,6 +61,7 @@ struct dp_map_slot {
 struct dp_map {
 	struct dp_map_slot *slots;
 	uint32_t mask;
+	struct sg_hash_secret secret;
 };
 
 /* A port as the forwarding plane sees it in one generation. */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "sg_flowlog.h"
+#include "sg_hash.h"
 
 #define EPOCHS_KEPT 64
 
@@ -54,6 +55,9 @@ struct fl_table {
 	uint32_t val_off;
 	uint32_t slot_size;
 	uint32_t *order;           /* Occupied slots in insertion order (tables without delete). */
+	/* Keys come from packets: a keyed hash (sg_hash.h), so no sender can line its flows up
+	 * into one long probe sequence that the writer then walks for every record. */
+	struct sg_hash_secret secret;
 };
 
 /* What a window sums: one line. */
@@ -115,17 +119,9 @@ struct sg_flowlog {
 };
 
 static uint32_t
-hash_bytes(const void *key, size_t n)
+table_hash(const struct fl_table *t, const void *key)
 {
-	const uint8_t *p = key;
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	h ^= h >> 15;
-	h *= 0x2c1b3c6dU;
-	h ^= h >> 12;
-	return h | 1u; /* never 0: 0 marks an empty slot */
+	return sg_hash_keyed(&t->secret, key, t->key_size) | 1u; /* never 0: an empty slot */
 }
 
 static int
@@ -141,6 +137,8 @@ table_init(struct fl_table *t, uint32_t max, size_t key_size, size_t val_size, b
 	t->slot_size = (uint32_t)((t->val_off + val_size + 7) & ~(size_t)7);
 	t->mask = slots - 1;
 	t->max = max;
+	if (key_size > SG_HASH_MAX_KEY || sg_hash_secret_random(&t->secret) < 0)
+		return -EINVAL;
 	/* calloc of this size maps zero pages lazily: memory is used as flows come. */
 	t->slots = calloc(slots, t->slot_size);
 	if (t->slots == NULL)
@@ -203,7 +201,7 @@ table_find(const struct fl_table *t, const void *key, uint32_t h, bool *found)
 static void *
 table_get(struct fl_table *t, const void *key, bool *created)
 {
-	uint32_t h = hash_bytes(key, t->key_size);
+	uint32_t h = table_hash(t, key);
 	bool found;
 	uint32_t i = table_find(t, key, h, &found);
 
@@ -225,7 +223,7 @@ static void *
 table_lookup(const struct fl_table *t, const void *key)
 {
 	bool found;
-	uint32_t i = table_find(t, key, hash_bytes(key, t->key_size), &found);
+	uint32_t i = table_find(t, key, table_hash(t, key), &found);
 
 	return found ? slot_val(t, i) : NULL;
 }
@@ -234,7 +232,7 @@ table_lookup(const struct fl_table *t, const void *key)
 static void
 table_delete(struct fl_table *t, const void *key)
 {
-	uint32_t h = hash_bytes(key, t->key_size);
+	uint32_t h = table_hash(t, key);
 	bool found;
 	uint32_t i = table_find(t, key, h, &found), j = i;
 

@@ -1925,8 +1925,8 @@ START_TEST(frag_table_full)
 		md.frag_id = id;
 		dp_frag_key_of(&md, t_vport(&t, "b1"), &key);
 		if (bucket == UINT32_MAX)
-			bucket = dp_frag_bucket(&key);
-		if (dp_frag_bucket(&key) == bucket)
+			bucket = dp_frag_bucket(t.w->frags, &key);
+		if (dp_frag_bucket(t.w->frags, &key) == bucket)
 			ids[n++] = id;
 	}
 	snap(&t, &before);
