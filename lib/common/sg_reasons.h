@@ -27,6 +27,7 @@
 	X(FRAG_OVERLAP, "overlapping or inconsistent fragments")                                   \
 	X(FRAG_UNMATCHED, "fragment of a datagram that was never classified")                      \
 	X(FRAG_TABLE_FULL, "fragment table or its hold queue full")                                \
+	X(FRAG_PORT_LIMIT, "the port holds its share of the fragment table or hold queue")         \
 	X(SPOOF_MAC, "source MAC is not the port's")                                               \
 	X(SPOOF_IP, "source IP is not the port's")                                                 \
 	X(SPOOF_ARP, "ARP for an address the port does not own")                                   \

@@ -16,6 +16,8 @@
 #include "sg_port.h"
 
 #define DP_NO_VPORT UINT16_MAX
+/* Ports (VMs and the uplink) in one generation: per-port tables are sized for it. */
+#define DP_MAX_VPORTS 4096
 #define DP_MAX_RXQ_PER_WORKER 256
 
 /* Counters of one port written by one worker: no atomics, no sharing. */

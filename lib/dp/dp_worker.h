@@ -190,6 +190,8 @@ void dp_frag_finish(struct dp_worker *w, const struct dp_gen *gen, uint16_t n_ke
 void dp_frag_expire(struct dp_worker *w, const struct dp_gen *gen);
 /* Forget every datagram (their vports belong to an older generation). */
 void dp_frag_flush(struct dp_worker *w, const struct dp_gen *gen);
+/* Give a few expired entries back to their ports (housekeeping). */
+void dp_frag_sweep(struct dp_worker *w);
 
 /* Classify w->cl[0..n): fills each check's deciding positions. */
 void dp_classify_checks(struct dp_worker *w, const struct dp_gen *gen, uint16_t n);

@@ -1965,24 +1965,85 @@ START_TEST(frag_table_full)
 		send_frags(&t, "b1", &dgram, &f, 1, 0);
 		expect_sent(&t, "a1", &zero, 1);
 	}
-	/* The hold queue is bounded too. */
+	/* The hold queue is bounded too, and shared fairly: one port holds at most its share,
+	 * the rest stays for the others. */
 	{
+		const struct t_spec peer = {T_TCP, "10.1.0.12", "10.1.0.11", .sport = 44000,
+				.dport = 8080, .flags = 0x02, .len = 3000, .dmac = "a1"};
 		struct t_snap b2;
 
 		snap(&t, &b2);
-		for (uint32_t k = 0; k <= DP_FRAG_HOLD; k++) {
+		for (uint32_t k = 0; k <= DP_FRAG_PORT_HOLD; k++) {
 			const struct t_frag f = F2(5000 + k);
 
 			send_frags(&t, "b1", &dgram, &f, 1, 0);
 		}
 		expect_quiet(&t);
-		ck_assert_uint_eq(t.w->frags->n_held, DP_FRAG_HOLD);
-		expect_drops(&t, &b2, "b1", SG_DROP_FRAG_TABLE_FULL, 1);
+		ck_assert_uint_eq(t.w->frags->n_held, DP_FRAG_PORT_HOLD);
+		expect_drops(&t, &b2, "b1", SG_DROP_FRAG_PORT_LIMIT, 1);
+		/* a2's later fragment still waits for its first, which then lets both through. */
+		{
+			const struct t_frag f[] = {F2(6000), F1(6000)};
+
+			send_frags(&t, "a2", &peer, &f[0], 1, 0);
+			ck_assert_uint_eq(t.w->frags->n_held, DP_FRAG_PORT_HOLD + 1);
+			send_frags(&t, "a2", &peer, &f[1], 1, 1);
+			expect_sent(&t, "a1", (const uint16_t[]){1, 0}, 2);
+		}
 		snap(&t, &b2);
 		t.w->now_ms += DP_FRAG_HOLD_MS;
 		dp_housekeeping(t.w, t_gen(&t));
 		ck_assert_uint_eq(t.w->frags->n_held, 0);
-		expect_drops(&t, &b2, "b1", SG_DROP_FRAG_UNMATCHED, DP_FRAG_HOLD);
+		expect_drops(&t, &b2, "b1", SG_DROP_FRAG_UNMATCHED, DP_FRAG_PORT_HOLD);
+	}
+	t_close(&t);
+}
+END_TEST
+
+/* One port cannot take the fragment table from the others: its datagrams in flight are
+ * capped, and its stale ones are given back once they expire. */
+START_TEST(frag_port_share)
+{
+	const struct t_spec peer = {T_TCP, "10.1.0.12", "10.1.0.11", .sport = 44001, .dport = 8080,
+			.flags = 0x02, .len = 3000, .dmac = "a1"};
+	const uint16_t zero = 0;
+	struct t_snap before;
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	snap(&t, &before);
+	/* b1 starts as many datagrams as its share allows, and never finishes them. */
+	for (uint32_t k = 0; k < DP_FRAG_PORT_ENTRIES; k++) {
+		const struct t_frag f = F1(7000 + k);
+
+		send_frags(&t, "b1", &dgram, &f, 1, 0);
+		expect_sent(&t, "a1", &zero, 1);
+	}
+	{
+		const struct t_frag f = F1(7999);
+
+		send_frags(&t, "b1", &dgram, &f, 1, 0);
+		expect_quiet(&t);
+		expect_drops(&t, &before, "b1", SG_DROP_FRAG_PORT_LIMIT, 1);
+	}
+	/* a2 is not affected: its fragmented datagram goes through whole. */
+	{
+		const struct t_frag f[] = {F1(8000), F2(8000), F3(8000)};
+
+		send_frags(&t, "a2", &peer, f, 3, 0);
+		expect_sent(&t, "a1", (const uint16_t[]){0, 1, 2}, 3);
+		expect_drops(&t, &before, "a2", SG_DROP_NONE, 0);
+	}
+	/* Once b1's datagrams expire, the housekeeping gives its share back. */
+	t.w->now_ms += DP_FRAG_TIMEOUT_MS;
+	for (unsigned int k = 0; k < DP_FRAG_BUCKETS * DP_FRAG_WAYS / DP_FRAG_SWEEP; k++)
+		dp_housekeeping(t.w, t_gen(&t));
+	ck_assert_uint_eq(t.w->frags->port_entries[t_vport(&t, "b1")], 0);
+	{
+		const struct t_frag f = F1(7999);
+
+		send_frags(&t, "b1", &dgram, &f, 1, 0);
+		expect_sent(&t, "a1", &zero, 1);
 	}
 	t_close(&t);
 }
@@ -2160,6 +2221,7 @@ main(void)
 	tcase_add_test(frags, frag_denied);
 	tcase_add_test(frags, frag_overlap_tiny);
 	tcase_add_test(frags, frag_table_full);
+	tcase_add_test(frags, frag_port_share);
 	tcase_add_test(frags, frag_ipv6_icmp_engines);
 	suite_add_tcase(s, frags);
 	tcase_add_test(report, report_costs);
