@@ -1175,7 +1175,8 @@ set_defaults(struct sg_conf *conf)
 	snprintf(conf->metrics_address, sizeof(conf->metrics_address), "127.0.0.1");
 	conf->flow_logs = (struct sg_conf_flowlog){
 		.window = 60, .format = SG_FLOWLOG_TEXT, .max_file_mb = 64, .max_file_age = 3600,
-		.ring_size = 8192, .max_flows = 262144, .traffic = SG_FLOWLOG_ALL,
+		.ring_size = 8192, .max_flows = 262144, .port_events_per_second = 100000,
+		.traffic = SG_FLOWLOG_ALL,
 	};
 	snprintf(conf->flow_logs.directory, sizeof(conf->flow_logs.directory), "/var/log/sgfw/flows");
 }

@@ -40,7 +40,8 @@ ct_closed_ring_init(struct ct_worker *w, unsigned int id, uint32_t size)
 	snprintf(name, sizeof(name), "sg_ct_closed_%u", id);
 	if (rte_ring_init(w->closed, name, count, RING_F_SP_ENQ | RING_F_SC_DEQ) != 0)
 		return -EINVAL;
-	return 0;
+	w->closed_lost_port = calloc(SG_CT_MAX_PORTS, sizeof(*w->closed_lost_port));
+	return w->closed_lost_port == NULL ? -ENOMEM : 0;
 }
 
 struct sg_ct *
@@ -124,8 +125,10 @@ sg_ct_free(struct sg_ct *ct)
 	ct_table_fini(ct);
 	if (ct->own_qsbr)
 		free(ct->qsbr);
-	for (unsigned int i = 0; ct->workers != NULL && i < ct->n_workers; i++)
+	for (unsigned int i = 0; ct->workers != NULL && i < ct->n_workers; i++) {
 		free(ct->workers[i].closed);
+		free(ct->workers[i].closed_lost_port);
+	}
 	free(ct->workers);
 	free(ct);
 }
@@ -854,6 +857,17 @@ sg_ct_closed_drain(struct sg_ct *ct, unsigned int worker, struct sg_ct_closed *o
 	if (r == NULL)
 		return 0;
 	return rte_ring_dequeue_burst_elem(r, out, sizeof(*out), n, NULL);
+}
+
+uint64_t
+sg_ct_closed_lost_port(const struct sg_ct *ct, uint16_t port)
+{
+	uint64_t n = 0;
+
+	for (unsigned int w = 0; port < SG_CT_MAX_PORTS && w < ct->n_workers; w++)
+		if (ct->workers[w].closed_lost_port != NULL)
+			n += __atomic_load_n(&ct->workers[w].closed_lost_port[port], __ATOMIC_RELAXED);
+	return n;
 }
 
 void

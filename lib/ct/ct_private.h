@@ -331,6 +331,9 @@ struct ct_worker {
 	/* Deleted connections for flow logs (NULL when off): this worker produces, one reader
 	 * consumes. */
 	struct rte_ring *closed;
+	/* Records of the ring lost, by each port of the connection (SG_CT_MAX_PORTS entries):
+	 * whose flow logs are incomplete. */
+	uint64_t *closed_lost_port;
 } __rte_cache_aligned;
 
 struct sg_ct {

@@ -396,6 +396,8 @@ struct sg_ct_closed {
  */
 unsigned int sg_ct_closed_drain(struct sg_ct *ct, unsigned int worker, struct sg_ct_closed *out,
 		unsigned int n);
+/** Closed-connection records lost to a full ring that concerned 'port' (either end). */
+uint64_t sg_ct_closed_lost_port(const struct sg_ct *ct, uint16_t port);
 
 /** Count live, unexpired connections by state into counts[SG_CT_ST_COUNT]. */
 void sg_ct_count_by_state(struct sg_ct *ct, uint64_t now, uint64_t counts[SG_CT_ST_COUNT]);

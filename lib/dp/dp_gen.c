@@ -208,6 +208,8 @@ set_port_limits(struct dp_vport *vp, const struct sg_conf *conf, const struct sg
 		rate = conf->conntrack.port_new_connections_per_second;
 	vp->max_connections = max;
 	vp->new_per_second_per_worker = rate == 0 ? 0 : (rate + n_workers - 1) / n_workers;
+	rate = conf->flow_logs.port_events_per_second;
+	vp->fl_events_per_second_per_worker = rate == 0 ? 0 : (rate + n_workers - 1) / n_workers;
 }
 
 /*

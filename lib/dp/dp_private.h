@@ -28,6 +28,9 @@ struct __rte_cache_aligned dp_port_counters {
 	uint64_t tx_bytes;
 	uint64_t rate_stamp_ms;          /* New-connection token bucket of this worker: last refill */
 	uint64_t rate_tokens;            /* ... and its tokens, in thousandths. */
+	uint64_t fl_stamp_ms;            /* Flow-log event token bucket of this worker: refill... */
+	uint64_t fl_tokens;              /* ... and its tokens, in thousandths. */
+	uint64_t fl_lost;                /* Flow-log records about this port lost. */
 	uint64_t replies;                /* ARP/ND answers sent back. */
 	uint64_t absorbed;               /* Platform traffic consumed (ND, MLD, ARP replies). */
 	uint64_t drops[SG_DROP_COUNT];
@@ -84,6 +87,8 @@ struct dp_vport {
 	/* Per-port limits (0: none): open connections, and new ones per second per worker. */
 	uint32_t max_connections;
 	uint32_t new_per_second_per_worker;
+	/* Flow-log events the port's packets may cause per second per worker (0: none). */
+	uint32_t fl_events_per_second_per_worker;
 	/* Per direction: action and rule id of each merged entry, by 1-based position. */
 	uint8_t *action[SG_DIR_COUNT];
 	uint32_t *rule_id[SG_DIR_COUNT];

@@ -48,6 +48,7 @@ dp_worker_free(struct dp_worker *w)
 	if (w == NULL)
 		return;
 	dp_frag_table_free(w->frags);
+	free(w->fl_port_lost);
 	rte_free(w);
 }
 
@@ -902,6 +903,7 @@ dp_worker_process(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, ui
 		dp_lap(w, SG_DP_STAGE_FORWARD, t);
 		return;
 	}
+	w->fl_in = in;
 	/* Fragment entries name vports, which belong to one generation. */
 	if (unlikely(w->frags->epoch != gen->epoch))
 		dp_frag_flush(w, gen);
@@ -916,7 +918,7 @@ dp_worker_process(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, ui
 	if (unlikely(w->n_first != 0 || w->n_lf != 0))
 		dp_frag_finish(w, gen, n_kept);
 	if (w->n_fl != 0)
-		dp_fl_flush(w);
+		dp_fl_flush(w, gen);
 	if (w->n_replies != 0)
 		send_replies(w, gen, in);
 	if (w->n_free != 0) {

@@ -91,9 +91,14 @@ struct __rte_cache_aligned dp_worker {
 	/* Flow logs (NULL ring: off). Events of a burst are staged here and enqueued once. */
 	struct rte_ring *fl_ring;
 	uint16_t n_fl;
+	uint16_t fl_in;                      /* vport of the burst: whose budget events use */
 	uint64_t fl_events;                  /* Enqueued; written by this worker only. */
-	uint64_t fl_lost;                    /* Lost to a full ring. */
+	uint64_t fl_lost;                    /* Events lost (budget or full ring). */
+	/* Records lost by port id (both ports of each lost event), for the writer's SKIPDATA
+	 * lines; SG_FLOWLOG_MAX_PORT_IDS entries while flow logs are on. */
+	uint64_t *fl_port_lost;
 	struct sg_flowlog_event fl_stage[SG_DP_MAX_BURST];
+	uint16_t fl_stage_vports[SG_DP_MAX_BURST][2]; /* sender and receiver of each event */
 	/* The last lookups of the current burst (admission and resolve()). */
 	bool last_mac_valid;
 	bool last_route_valid;
@@ -220,7 +225,7 @@ void dp_fl_flags(struct dp_worker *w, const struct dp_gen *gen, uint16_t pkt, ui
 void dp_fl_conn_flags(struct dp_worker *w, const struct dp_gen *gen, uint16_t pkt, uint16_t in,
 		const struct sg_ct_verdict *v);
 /* Enqueue the staged events of the burst. */
-void dp_fl_flush(struct dp_worker *w);
+void dp_fl_flush(struct dp_worker *w, const struct dp_gen *gen);
 
 /* SYN, FIN or RST: the segments whose flags flow logs report. */
 static inline bool
