@@ -584,50 +584,21 @@ copy_ports(struct sg_audit_finding *f, const uint32_t *ports, uint32_t n)
 	return 0;
 }
 
-/* A rule in config syntax, one line. */
+/* A rule in config syntax, one line, as the config writer writes it. */
 static char *
-rule_text(const struct sg_spec *spec, const struct sg_rule *r)
+rule_text(const struct sg_rule *r)
 {
-	char *out = NULL, proto[16], buf[SG_PREFIX_STRLEN];
+	char *out = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&out, &len);
 
 	if (m == NULL)
 		return NULL;
-	(void)spec;
-	fprintf(m, "{ direction = \"%s\"; policy = \"%s\"; priority = %d; protocol = \"%s\";",
-			sg_dir_name(r->dir), sg_action_name(r->action), r->priority,
-			sg_proto_name(r->proto, proto, sizeof(proto)));
-	if (r->proto == 6 || r->proto == 17) {
-		if (r->dport.lo == 0 && r->dport.hi == UINT16_MAX)
-			fprintf(m, " port_range = \"1/65535\";");
-		else
-			fprintf(m, " port_range = \"%u/%u\";", r->dport.lo, r->dport.hi);
-		if (r->sport.lo != 0 || r->sport.hi != UINT16_MAX)
-			fprintf(m, " source_port_range = \"%u/%u\";", r->sport.lo, r->sport.hi);
+	sg_conf_write_rule(m, r);
+	if (fclose(m) != 0) {
+		free(out);
+		return NULL;
 	}
-	if (r->icmp_type >= 0)
-		fprintf(m, " icmp_type = %d;", r->icmp_type);
-	if (r->icmp_code >= 0)
-		fprintf(m, " icmp_code = %d;", r->icmp_code);
-	switch (r->peer_kind) {
-	case SG_PEER_CIDR:
-		fprintf(m, " %s_cidr = \"%s\";", r->peer_is_source ? "source" : "dest",
-				sg_prefix_format(&r->cidr, buf, sizeof(buf)));
-		break;
-	case SG_PEER_GROUP:
-		fprintf(m, " %s_group = \"%s\";", r->peer_is_source ? "source" : "dest", r->peer);
-		break;
-	case SG_PEER_PREFIX_LIST:
-		fprintf(m, " %s_prefix_list = \"%s\";", r->peer_is_source ? "source" : "dest", r->peer);
-		break;
-	default:
-		break;
-	}
-	if (r->description[0] != '\0')
-		fprintf(m, " description = \"%s\";", r->description);
-	fputs(" }", m);
-	fclose(m);
 	return out;
 }
 
@@ -959,7 +930,7 @@ make_findings(struct sg_audit *a, bool have_logs)
 					if (f->suggested == NULL)
 						return -ENOMEM;
 					for (uint32_t k = 0; k < nv; k++)
-						if ((f->suggested[f->n_suggested] = rule_text(spec, &variants[k])) !=
+						if ((f->suggested[f->n_suggested] = rule_text(&variants[k])) !=
 								NULL)
 							f->n_suggested++;
 					snprintf(f->suggestion, sizeof(f->suggestion), "replace %s with %u "
