@@ -522,6 +522,7 @@ sg_dp_stats_json(const struct sg_dp *dp, FILE *out)
 		sg_json_uint(&j, "absorbed", s.absorbed);
 		sg_json_uint(&j, "drops", s.drops_total);
 		sg_json_uint(&j, "connections", s.connections);
+		sg_json_uint(&j, "flowlog_lost", s.flowlog_lost);
 		sg_json_object_open(&j, "drop_reasons");
 		for (int r = 1; r < SG_DROP_COUNT; r++)
 			if (s.drops[r] != 0)
