@@ -1160,6 +1160,12 @@ parse_flow_logs(struct loader *ld, const config_setting_t *section)
 			rc = read_uint(ld, f, "flow_logs.ring_size", 64, 1048576, &fl->ring_size);
 		} else if (strcmp(name, "max_flows") == 0) {
 			rc = read_uint(ld, f, "flow_logs.max_flows", 1024, 16777216, &fl->max_flows);
+		} else if (strcmp(name, "port_max_flows") == 0) {
+			rc = read_uint(ld, f, "flow_logs.port_max_flows", 0, 16777216,
+					&fl->port_max_flows);
+		} else if (strcmp(name, "port_events_per_second") == 0) {
+			rc = read_uint(ld, f, "flow_logs.port_events_per_second", 0, 100000000,
+					&fl->port_events_per_second);
 		} else if (strcmp(name, "traffic") == 0) {
 			rc = read_traffic(ld, f, "flow_logs.traffic", &fl->traffic);
 		} else if (strcmp(name, "groups") == 0 || strcmp(name, "ports") == 0) {
@@ -1167,11 +1173,16 @@ parse_flow_logs(struct loader *ld, const config_setting_t *section)
 		} else {
 			return fail(ld, f,
 					"flow_logs: unknown field \"%s\" (known: enabled, directory, window, "
-					"format, max_file_mb, max_file_age, ring_size, max_flows, traffic, "
-					"groups, ports)",
+					"format, max_file_mb, max_file_age, ring_size, max_flows, "
+					"port_max_flows, port_events_per_second, traffic, groups, ports)",
 					name);
 		}
 	}
+	if (rc == 0 && fl->port_max_flows > fl->max_flows)
+		return fail(ld, config_setting_get_member(section, "port_max_flows"),
+				"flow_logs.port_max_flows %u is more than flow_logs.max_flows %u: a port's "
+				"share cannot be more than the whole window",
+				fl->port_max_flows, fl->max_flows);
 	return rc;
 }
 
@@ -1296,6 +1307,7 @@ set_defaults(struct sg_conf *conf)
 	conf->flow_logs.max_file_age = 3600;
 	conf->flow_logs.ring_size = 8192;
 	conf->flow_logs.max_flows = 262144;
+	conf->flow_logs.port_events_per_second = 100000;
 	conf->flow_logs.traffic = SG_FLOWLOG_ALL;
 	snprintf(conf->flow_logs.directory, sizeof(conf->flow_logs.directory), "/var/log/sgfw/flows");
 }

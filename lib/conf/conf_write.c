@@ -384,6 +384,8 @@ write_flow_logs(FILE *out, const struct sg_conf_flowlog *fl)
 	put_uint(out, "max_file_age", fl->max_file_age);
 	put_uint(out, "ring_size", fl->ring_size);
 	put_uint(out, "max_flows", fl->max_flows);
+	put_uint(out, "port_max_flows", fl->port_max_flows);
+	put_uint(out, "port_events_per_second", fl->port_events_per_second);
 	put_str(out, "traffic", sg_flowlog_traffic_name(fl->traffic));
 	put_flowlog_sels(out, "groups", "id", fl->groups, fl->n_groups);
 	put_flowlog_sels(out, "ports", "name", fl->ports, fl->n_ports);

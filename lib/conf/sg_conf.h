@@ -112,6 +112,8 @@ struct sg_conf_flowlog {
 	uint32_t max_file_age;     /**< ...or this age in seconds (default 3600). */
 	uint32_t ring_size;        /**< Records per worker ring (default 8192). */
 	uint32_t max_flows;        /**< Flows per window and connections followed (default 262144). */
+	uint32_t port_max_flows;   /**< Lines one port may have per window (default max_flows / 4). */
+	uint32_t port_events_per_second; /**< Events one port's packets may cause (default 100000). */
 	uint8_t traffic;           /**< Selection of every VM port by default (default both). */
 	struct sg_conf_flowlog_sel *groups; /**< Per group: a port takes the union of its groups'. */
 	uint32_t n_groups;

@@ -635,6 +635,8 @@ START_TEST(test_switch_defaults)
 	ck_assert_uint_eq(conf->flow_logs.max_file_age, 3600);
 	ck_assert_uint_eq(conf->flow_logs.ring_size, 8192);
 	ck_assert_uint_eq(conf->flow_logs.max_flows, 262144);
+	ck_assert_uint_eq(conf->flow_logs.port_max_flows, 0); /* a quarter of max_flows */
+	ck_assert_uint_eq(conf->flow_logs.port_events_per_second, 100000);
 	ck_assert_uint_eq(conf->flow_logs.traffic, SG_FLOWLOG_ALL);
 	sg_conf_free(conf);
 }
@@ -655,7 +657,7 @@ START_TEST(test_flow_logs_section)
 		");\n"
 		"flow_logs = { enabled = true; directory = \"/tmp/flows\"; window = 5; format = \"json\";\n"
 		"  max_file_mb = 2; max_file_age = 30; ring_size = 1024; max_flows = 4096;\n"
-		"  traffic = \"reject\";\n"
+		"  port_max_flows = 4096; port_events_per_second = 0; traffic = \"reject\";\n"
 		"  groups = ( { id = \"sg-a\"; traffic = \"accept\"; },\n"
 		"             { id = \"sg-b\"; traffic = \"reject\"; } );\n"
 		"  ports = ( { name = \"d\"; traffic = \"none\"; } ); };\n";
@@ -670,6 +672,8 @@ START_TEST(test_flow_logs_section)
 	ck_assert_uint_eq(fl->max_file_age, 30);
 	ck_assert_uint_eq(fl->ring_size, 1024);
 	ck_assert_uint_eq(fl->max_flows, 4096);
+	ck_assert_uint_eq(fl->port_max_flows, 4096);
+	ck_assert_uint_eq(fl->port_events_per_second, 0);
 	ck_assert_uint_eq(fl->traffic, SG_FLOWLOG_REJECT);
 	ck_assert_uint_eq(fl->n_groups, 2);
 	ck_assert_uint_eq(fl->n_ports, 1);
@@ -800,6 +804,12 @@ static const struct t_load_error switch_errors[] = {
 	{"flow_logs not a group", "flow_logs = true; #<\n", {"flow_logs must be a group"}},
 	{"flow_logs window 0", "flow_logs = {\n  window = 0; #<\n};\n",
 			{"flow_logs.window 0 is out of range 1..3600"}},
+	{"flow_logs port share over the whole",
+		"flow_logs = { max_flows = 2048;\n  port_max_flows = 4096; #<\n};\n",
+			{"flow_logs.port_max_flows 4096 is more than flow_logs.max_flows 2048"}},
+	{"flow_logs port events out of range",
+		"flow_logs = {\n  port_events_per_second = 100000001; #<\n};\n",
+			{"flow_logs.port_events_per_second 100000001 is out of range 0..100000000"}},
 	{"flow_logs format", "flow_logs = {\n  format = \"csv\"; #<\n};\n",
 			{"flow_logs.format \"csv\" must be \"text\" or \"json\""}},
 	{"flow_logs traffic", "flow_logs = {\n  traffic = \"some\"; #<\n};\n",
