@@ -1502,6 +1502,10 @@ collect_ints(struct loader *ld, const config_setting_t *s, struct int_settings *
 	}
 	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
 		return 0;
+	if (ld->conf->n_sources == SG_CONF_MAX_SOURCES && config_setting_source_file(s) != NULL &&
+			source_index(ld->conf, config_setting_source_file(s)) == 0)
+		return sg_error_set(ld->err, 0, "a config may be made of at most %d files (@include)",
+				SG_CONF_MAX_SOURCES);
 	f = &files[source_index(ld->conf, config_setting_source_file(s))];
 	if (f->n == f->cap) {
 		const config_setting_t **grown;
@@ -1530,7 +1534,8 @@ match_ints(struct loader *ld, unsigned int index, const char *text, const struct
 		free(lits);
 		return sg_error_set(ld->err, SG_LOC(index, 0),
 				"cannot match the %u numbers written in this file to its %u number "
-				"settings; this is a bug in sgfw, please report it with the file",
+				"settings (was it changed while it was read?); if not, this is a bug "
+				"in sgfw: please report it with the file",
 				n, f->n);
 	}
 	for (uint32_t i = 0; i < n; i++) {
@@ -1571,7 +1576,7 @@ scan_ints(struct loader *ld, const config_setting_t *root, const char *main_text
 	struct int_settings files[SG_CONF_MAX_SOURCES] = {0};
 	int rc = collect_ints(ld, root, files);
 
-	if (rc < 0)
+	if (rc == -ENOMEM)
 		rc = sg_error_set(ld->err, 0, "out of memory");
 	for (unsigned int i = 0; i < ld->conf->n_sources && rc == 0; i++) {
 		char *text;
