@@ -62,7 +62,7 @@ apply(struct sgfw_control *c, struct sg_conf *conf, struct sg_error *err)
 	return rc;
 }
 
-/* control.group as a group id; -1 when none is set. */
+/* control.group as a group id: 1 and '*gid', 0 when none is set, -EINVAL when no such group. */
 static int
 control_gid(const struct sg_conf *conf, gid_t *gid, struct sg_error *err)
 {

@@ -1615,6 +1615,23 @@ line_of(const char *text, int line, char *buf, size_t size)
 	snprintf(buf, size, "%.*s", (int)(end != NULL ? end - start : (long)strlen(start)), start);
 }
 
+/* Why 'path' cannot be read, as the system says it. */
+static const char *
+unreadable(const char *path)
+{
+	struct stat st;
+	FILE *f;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return "it is a directory";
+	f = fopen(path, "re");
+	if (f != NULL) {
+		fclose(f);
+		return "it could not be read";
+	}
+	return strerror(errno);
+}
+
 /*
  * libconfig's parse error, said once and naming what is at fault: the line as written, or
  * the file an @include names (libconfig reports the including file and line only).
@@ -1627,7 +1644,6 @@ syntax_error(struct loader *ld, config_t *cfg, const char *main_text)
 	const char *what = config_error_text(cfg), *name, *q = NULL;
 	char *text = file == 0 ? (char *)main_text : read_file(ld->conf->sources[file]);
 	char line[SG_PATH_MAX + 64] = "", path[SG_PATH_MAX * 2];
-	struct stat st;
 
 	if (text != NULL)
 		line_of(text, config_error_line(cfg), line, sizeof(line));
@@ -1653,10 +1669,7 @@ syntax_error(struct loader *ld, config_t *cfg, const char *main_text)
 		else
 			sg_error_set(ld->err, loc,
 					"cannot read the included file \"%.*s\" (%s): %s",
-					(int)(q - name), name, path,
-					stat(path, &st) != 0 ? strerror(errno) :
-					S_ISDIR(st.st_mode) ? "it is a directory" :
-								     "permission denied");
+					(int)(q - name), name, path, unreadable(path));
 		return;
 	}
 	/* libconfig's text is "syntax error" itself, most of the time: say it once. */
