@@ -52,12 +52,23 @@ sgfw_control_unlock(struct sgfw_control *c)
 static int
 apply(struct sgfw_control *c, struct sg_conf *conf, struct sg_error *err)
 {
+	struct sg_conf_logging logging = sg_dp_conf(c->dp)->logging;
 	int rc;
 
+	/* An unknown socket owner refuses the config before anything moves. */
+	if ((rc = sgfw_socket_access(conf, false, err)) < 0)
+		return rc;
 	pthread_mutex_lock(&c->lock);
 	rc = sg_dp_apply(c->dp, conf, err);
 	pthread_mutex_unlock(&c->lock);
-	return rc;
+	if (rc < 0)
+		return rc;
+	if (sgfw_socket_access(sg_dp_conf(c->dp), true, err) < 0)
+		SGFW_LOG(PORT, ERR, "%s:%d: %s (the config is applied)",
+				sg_conf_source(sg_dp_conf(c->dp), err->line), SG_LOC_LINE(err->line),
+				err->msg);
+	sgfw_log_reconfigure(&logging, &sg_dp_conf(c->dp)->logging);
+	return 0;
 }
 
 struct sgfw_control *
@@ -150,11 +161,21 @@ reload(struct sgfw_control *c, FILE *out, FILE *errors)
 void
 sgfw_control_reload(struct sgfw_control *c)
 {
-	int rc = reload(c, stdout, stderr);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	int rc;
 
-	fprintf(rc == SG_CTL_EXIT_OK ? stdout : stderr, "sgfw: SIGHUP reload %s\n",
-			rc == SG_CTL_EXIT_OK ? "applied" : "refused");
-	fflush(stdout);
+	if (out == NULL)
+		return;
+	rc = reload(c, out, out);
+	fclose(out);
+	text[strcspn(text, "\n")] = '\0';
+	if (rc == SG_CTL_EXIT_OK)
+		SGFW_LOG(CONF, NOTICE, "SIGHUP reload applied: %s", text);
+	else
+		SGFW_LOG(CONF, ERR, "SIGHUP reload refused: %s", text);
+	free(text);
 }
 
 static void
@@ -181,6 +202,8 @@ stats_text(struct sgfw_control *c, FILE *out, const char *only)
 				fprintf(out, "    drop %-18s %10lu  %s\n", sg_drop_reason_name((enum sg_drop_reason)r),
 						s.drops[r], sg_drop_reason_text((enum sg_drop_reason)r));
 	}
+	if (only == NULL)
+		sgfw_stats_service_text(c->dp, out);
 	if (only == NULL && hits != NULL && sg_dp_rule_hits(c->dp, hits, n_rules) == 0) {
 		fprintf(out, "\nRULE HITS (connections, or packets under the sg engine)\n");
 		for (uint32_t r = 0; r < n_rules; r++)
@@ -317,6 +340,8 @@ dispatch(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out, FILE *er
 		return change(c, &ctx, req);
 	if (strcmp(req->argv[0], "flowlogs") == 0)
 		return sgfw_control_flowlogs(c->dp, req->json, req->argc, req->argv, out, errors);
+	if (strcmp(req->argv[0], "log") == 0)
+		return sgfw_cmd_log(req->json, req->argc, req->argv, out, errors);
 	return sg_ctl_run(&ctx, req->argc, req->argv);
 }
 

@@ -9,7 +9,7 @@
 #include "sg_ctl.h"
 #include "sg_json.h"
 
-#define DEFAULT_CONFIG "/etc/sgfw/sgfw.conf"
+#define DEFAULT_CONFIG SG_DEFAULT_CONFIG
 #define DEFAULT_SOCKET "/run/sgfw/sgfw.sock"
 
 static void
@@ -69,7 +69,8 @@ online_only(const char *command)
 {
 	return strcmp(command, "stats") == 0 || strcmp(command, "status") == 0 ||
 	       strcmp(command, "reload") == 0 || strcmp(command, "save") == 0 ||
-	       strcmp(command, "ct") == 0 || strcmp(command, "flowlogs") == 0;
+	       strcmp(command, "ct") == 0 || strcmp(command, "flowlogs") == 0 ||
+	       strcmp(command, "log") == 0;
 }
 
 /* A config that does not load is the answer of 'check', and an error for the rest. */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "sg_conf.h"
+#include "sg_log.h"
 
 /* A libconfig string literal: quotes and backslashes escaped. */
 static void
@@ -105,6 +106,24 @@ write_groups(FILE *out, const struct sg_spec *spec)
 	fputs(");\n\n", out);
 }
 
+/* socket_owner, socket_group and socket_mode, those that are set. */
+static void
+write_socket_access(FILE *out, const struct sg_conf_socket_access *a)
+{
+	if (a->owner[0] != '\0') {
+		fputs(" socket_owner = ", out);
+		put_string(out, a->owner);
+		fputc(';', out);
+	}
+	if (a->group[0] != '\0') {
+		fputs(" socket_group = ", out);
+		put_string(out, a->group);
+		fputc(';', out);
+	}
+	if (a->mode != 0)
+		fprintf(out, " socket_mode = \"0%03o\";", a->mode);
+}
+
 static void
 write_port(FILE *out, const struct sg_conf *conf, const struct sg_conf_port *dev)
 {
@@ -151,6 +170,7 @@ write_port(FILE *out, const struct sg_conf *conf, const struct sg_conf_port *dev
 	}
 	if (dev->queues != 1)
 		fprintf(out, " queues = %u;", dev->queues);
+	write_socket_access(out, &dev->socket);
 	if (dev->max_connections != 0)
 		fprintf(out, " max_connections = %u;", dev->max_connections);
 	if (dev->new_connections_per_second != 0)
@@ -168,6 +188,26 @@ write_port(FILE *out, const struct sg_conf *conf, const struct sg_conf_port *dev
 			put_names(out, "security_groups", port->groups, port->n_groups);
 	}
 	fputs(" }", out);
+}
+
+static void
+write_logging(FILE *out, const struct sg_conf_logging *log)
+{
+	fprintf(out, "logging = { level = \"%s\"; output = \"%s\";", sg_log_level_name(log->level),
+			log->output == SG_LOG_OUTPUT_SYSLOG ? "syslog" : "stderr");
+	if (log->n_levels > 0) {
+		fputs("\n  levels = [", out);
+		for (uint32_t i = 0; i < log->n_levels; i++) {
+			char entry[SG_NAME_MAX + 16];
+
+			snprintf(entry, sizeof(entry), "%s:%s", log->levels[i].pattern,
+					sg_log_level_name(log->levels[i].level));
+			fputs(i ? ", " : "", out);
+			put_string(out, entry);
+		}
+		fputs("];", out);
+	}
+	fputs(" };\n\n", out);
 }
 
 static void
@@ -197,7 +237,9 @@ write_switch(FILE *out, const struct sg_conf *conf)
 		}
 		fputs("];", out);
 	}
-	fputs(" };\n\n", out);
+	fputs("\n  file_prefix = ", out);
+	put_string(out, dp->file_prefix);
+	fputs("; };\n\n", out);
 	fprintf(out, "conntrack = { capacity = %u; tcp_be_liberal = %s; tcp_loose = %s; keep_established = %s;",
 			ct->capacity, ct->tcp_be_liberal ? "true" : "false", ct->tcp_loose ? "true" : "false",
 			ct->keep_established ? "true" : "false");
@@ -219,6 +261,10 @@ write_switch(FILE *out, const struct sg_conf *conf)
 	if (conf->metrics_port != 0)
 		fprintf(out, " metrics_port = %u; metrics_address = \"%s\";", conf->metrics_port,
 				conf->metrics_address);
+	fputs(" };\n\n", out);
+	write_logging(out, &conf->logging);
+	fputs("vhost_user = {", out);
+	write_socket_access(out, &conf->vhost_user);
 	fputs(" };\n", out);
 }
 

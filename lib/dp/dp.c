@@ -44,6 +44,29 @@ sg_dp_stage_cycles(const struct sg_dp *dp, struct sg_dp_stage_stats *stats)
 	}
 }
 
+uint16_t
+sg_dp_n_workers(const struct sg_dp *dp)
+{
+	return dp->params.n_workers;
+}
+
+int
+sg_dp_worker_stats(const struct sg_dp *dp, uint16_t worker, struct sg_dp_worker_stats *st)
+{
+	const struct dp_worker *w;
+
+	if (worker >= dp->params.n_workers)
+		return -ENOENT;
+	w = dp->workers[worker];
+	/* Written by the worker alone; relaxed loads of aligned words, as the other readers. */
+	st->polls = __atomic_load_n(&w->polls, __ATOMIC_RELAXED);
+	st->busy_polls = __atomic_load_n(&w->busy_polls, __ATOMIC_RELAXED);
+	st->rx_packets = __atomic_load_n(&w->poll_packets, __ATOMIC_RELAXED);
+	st->busy_cycles = __atomic_load_n(&w->busy_cycles, __ATOMIC_RELAXED);
+	st->idle_cycles = __atomic_load_n(&w->idle_cycles, __ATOMIC_RELAXED);
+	return 0;
+}
+
 const char *
 sg_dp_engine_name(enum sg_dp_engine engine)
 {
@@ -530,6 +553,22 @@ sg_dp_stats_json(const struct sg_dp *dp, FILE *out)
 				sg_json_uint(&j, sg_policy_rule_name(conf->policy, r, name, sizeof(name)),
 						hits[r]);
 	sg_json_object_close(&j);
+	sg_json_uint(&j, "tsc_hz", rte_get_tsc_hz());
+	sg_json_array_open(&j, "workers");
+	for (uint16_t w = 0; w < dp->params.n_workers; w++) {
+		struct sg_dp_worker_stats ws;
+
+		sg_dp_worker_stats(dp, w, &ws);
+		sg_json_object_open(&j, NULL);
+		sg_json_uint(&j, "worker", w);
+		sg_json_uint(&j, "polls", ws.polls);
+		sg_json_uint(&j, "busy_polls", ws.busy_polls);
+		sg_json_uint(&j, "rx_packets", ws.rx_packets);
+		sg_json_uint(&j, "busy_cycles", ws.busy_cycles);
+		sg_json_uint(&j, "idle_cycles", ws.idle_cycles);
+		sg_json_object_close(&j);
+	}
+	sg_json_array_close(&j);
 	if (dp->params.ct != NULL) {
 		struct sg_ct_stats cs;
 

@@ -129,6 +129,28 @@ int sg_dp_port_stats(const struct sg_dp *dp, const char *name, struct sg_dp_port
 /** Hits of every rule id of the running policy (sg_policy_rule_count() entries). */
 int sg_dp_rule_hits(const struct sg_dp *dp, uint64_t *hits, uint32_t n);
 
+/**
+ * Poll-mode counters of one worker, as OVS's pmd-stats-show has them: a poll is one loop over
+ * the worker's rx queues; a busy one received packets. Busy cycles are spent receiving,
+ * processing and sending; idle cycles polling queues that had nothing. Cycles are TSC cycles
+ * (rte_get_tsc_hz() a second). Only sg_dp_worker_main counts: injected bursts are not polls.
+ */
+struct sg_dp_worker_stats {
+	uint64_t polls;
+	uint64_t busy_polls;
+	uint64_t rx_packets;               /**< Packets the polls received. */
+	uint64_t busy_cycles;
+	uint64_t idle_cycles;
+};
+
+/** Workers of the datapath (params.n_workers). */
+uint16_t sg_dp_n_workers(const struct sg_dp *dp);
+/**
+ * Counters of worker 'worker'; -ENOENT beyond the last. Any thread: the worker keeps counting,
+ * each field is read whole (a loop's update may be half seen).
+ */
+int sg_dp_worker_stats(const struct sg_dp *dp, uint16_t worker, struct sg_dp_worker_stats *st);
+
 /** Flow logs of the running switch (docs/flowlogs.md). */
 struct sg_dp_flowlog_stats {
 	char directory[SG_PATH_MAX];

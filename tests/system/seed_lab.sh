@@ -13,6 +13,9 @@
 #   SG_LAB_GROUPS    a groups file to use instead of config/seed-groups.conf (copied to
 #                    DIR/seed-groups.conf, which DIR/sgfw.conf includes);
 #   SG_LAB_EXTRA     more settings appended to DIR/sgfw.conf (a flow_logs section, ...).
+# The EAL file prefix is SG_LAB_PREFIX (sgfw-lab and the lab's id, unique to the run).
+
+SG_LAB_PREFIX=${SG_LAB_PREFIX:-sgfw-lab$SG_NS_ID}
 
 sg_lab_vms() {
 	sg_vm_add db1 52:54:00:01:00:0b 10.1.0.11/24 10.1.0.1 fd00:1::11/64 fd00:1::1 &&
@@ -44,7 +47,7 @@ ports = (
   { name = "web2"; type = "af_packet"; iface = "$(sg_vm_if web2)"; mac = "52:54:00:02:00:0c";
     ips = ["10.2.0.12", "fd00:2::12"]; security_groups = ["sg-web"]; }
 );
-dataplane = { workers = ${SG_LAB_WORKERS:-1}; mbufs = 8191; };
+dataplane = { workers = ${SG_LAB_WORKERS:-1}; mbufs = 8191; file_prefix = "$SG_LAB_PREFIX"; };
 conntrack = { capacity = ${SG_LAB_CAPACITY:-65536}; ${SG_LAB_CONNTRACK:-} };
 control = { socket = "$dir/sgfw.sock"; ${SG_LAB_CONTROL:-} };
 ${SG_LAB_EXTRA:-}
