@@ -26,6 +26,7 @@ struct sgfw_control {
 	char socket_path[SG_PATH_MAX];
 	int listen_fd;
 	int metrics_fd;
+	int client_fd;       /* The connection being served (sgfwctl capture keeps it). */
 	time_t started;
 	pthread_mutex_t lock;
 };
@@ -34,6 +35,12 @@ struct sg_dp *
 sgfw_control_dp(const struct sgfw_control *c)
 {
 	return c->dp;
+}
+
+int
+sgfw_control_client_fd(const struct sgfw_control *c)
+{
+	return c->client_fd;
 }
 
 void
@@ -340,6 +347,8 @@ dispatch(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out, FILE *er
 		return change(c, &ctx, req);
 	if (strcmp(req->argv[0], "flowlogs") == 0)
 		return sgfw_control_flowlogs(c->dp, req->json, req->argc, req->argv, out, errors);
+	if (strcmp(req->argv[0], "capture") == 0)
+		return sgfw_cmd_capture(c, req->argc, req->argv, out, errors);
 	if (strcmp(req->argv[0], "log") == 0)
 		return sgfw_cmd_log(req->json, req->argc, req->argv, out, errors);
 	return sg_ctl_run(&ctx, req->argc, req->argv);
@@ -360,6 +369,7 @@ serve(struct sgfw_control *c, int fd)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
 	if (sg_ctl_request_recv(fd, &req) < 0)
 		return;
+	c->client_fd = fd;
 	out = open_memstream(&out_text, &out_len);
 	errors = open_memstream(&err_text, &err_len);
 	if (out != NULL && errors != NULL) {

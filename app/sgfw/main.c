@@ -390,12 +390,14 @@ main(int argc, char **argv)
 		if (sig == SIGHUP)
 			sgfw_control_reload(control);
 		sgfw_control_poll(control, 200);
+		sgfw_capture_poll(dp);
 		sgfw_service_tick(dp);
 		report_failed_builds(dp, &failed_builds);
 		report_flowlog_loss(dp, &flowlog_lost, &flowlog_reported);
 	}
 	SGFW_LOG(MAIN, NOTICE, "stopping (signal)");
 	sgfw_service_stop();
+	sgfw_capture_stop_all(dp);
 	sg_dp_stop(dp);
 	rte_eal_mp_wait_lcore();
 	rc = 0;

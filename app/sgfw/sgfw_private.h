@@ -16,6 +16,8 @@
 
 /* The running datapath. */
 struct sg_dp *sgfw_control_dp(const struct sgfw_control *c);
+/* The sgfwctl connection whose request is being served. */
+int sgfw_control_client_fd(const struct sgfw_control *c);
 
 /* Held by the control thread while it swaps configs and by the telemetry thread while it
  * reads them; never by workers. */
@@ -55,5 +57,11 @@ void sgfw_service_tick(const struct sg_dp *dp);
 void sgfw_service_stop(void);
 int sgfw_prefix_check(const char *prefix, struct sg_error *err);
 int sgfw_socket_access(const struct sg_conf *conf, bool apply, struct sg_error *err);
+
+/* capture.c: sgfwctl capture, pcapng streamed to the client. */
+int sgfw_cmd_capture(struct sgfw_control *c, int argc, char **argv, FILE *out, FILE *errors);
+/* From the control loop: start the writers of new captures, end and free finished ones. */
+void sgfw_capture_poll(struct sg_dp *dp);
+void sgfw_capture_stop_all(struct sg_dp *dp);
 
 #endif /* SGFW_PRIVATE_H */

@@ -386,6 +386,44 @@ port_by_name(const struct sg_dp *dp, const char *name)
 }
 
 int
+sg_dp_capture_attach(struct sg_dp *dp, const char *name, enum sg_capture_side side,
+		struct sg_capture *cap)
+{
+	struct dp_port *port = (struct dp_port *)port_by_name(dp, name);
+	struct sg_capture *none = NULL;
+
+	if (port == NULL)
+		return -ENOENT;
+	if (!atomic_compare_exchange_strong(&port->dev.capture[side], &none, cap))
+		return -EBUSY;
+	return 0;
+}
+
+bool
+sg_dp_capture_attached(const struct sg_dp *dp, const struct sg_capture *cap)
+{
+	for (uint32_t i = 0; i < dp->n_ports; i++)
+		for (int side = 0; side < SG_CAPTURE_SIDES; side++)
+			if (atomic_load(&dp->ports[i]->dev.capture[side]) == cap)
+				return true;
+	return false;
+}
+
+void
+sg_dp_capture_detach(struct sg_dp *dp, struct sg_capture *cap)
+{
+	for (uint32_t i = 0; i < dp->n_ports; i++) {
+		for (int side = 0; side < SG_CAPTURE_SIDES; side++) {
+			struct sg_capture *mine = cap;
+
+			atomic_compare_exchange_strong(&dp->ports[i]->dev.capture[side], &mine, NULL);
+		}
+	}
+	/* A worker that loaded the pointer reports quiescence only after its burst. */
+	rte_rcu_qsbr_synchronize(dp->qsv, RTE_QSBR_THRID_INVALID);
+}
+
+int
 sg_dp_port_stats(const struct sg_dp *dp, const char *name, struct sg_dp_port_stats *stats)
 {
 	const struct dp_port *port = port_by_name(dp, name);

@@ -29,6 +29,7 @@
 #include "sg_acl.h"
 #include "sg_conf.h"
 #include "sg_flowlog.h"
+#include "sg_port.h"
 #include "sg_reasons.h"
 
 #define SG_DP_MAX_BURST 64
@@ -175,6 +176,17 @@ int sg_dp_flowlog_stats(const struct sg_dp *dp, struct sg_dp_flowlog_stats *st);
 struct sg_json;
 /** Write 'st' as members of the JSON object open in 'j' (stats --json and flowlogs --json). */
 void sg_dp_flowlog_stats_json(const struct sg_dp_flowlog_stats *st, struct sg_json *j);
+
+/*
+ * Captures (sg_port.h): attach one to a side of the port named 'name' (-ENOENT: no such port;
+ * -EBUSY: that side has one), and detach it from wherever it is, waiting until no worker can
+ * still be copying into it, before it is freed. A port closed by a change takes its captures
+ * away with it: sg_dp_capture_attached() then says false. Control thread only.
+ */
+int sg_dp_capture_attach(struct sg_dp *dp, const char *name, enum sg_capture_side side,
+		struct sg_capture *cap);
+bool sg_dp_capture_attached(const struct sg_dp *dp, const struct sg_capture *cap);
+void sg_dp_capture_detach(struct sg_dp *dp, struct sg_capture *cap);
 
 /** Name of the port with id 'port_id' (as in conntrack origins), or NULL. */
 const char *sg_dp_port_name(const struct sg_dp *dp, uint16_t port_id);
