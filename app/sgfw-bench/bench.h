@@ -52,6 +52,8 @@ struct bench_opts {
 	const char *config;     /* ports mode: run this config's ports instead */
 	const char *label;      /* free text carried into the JSON */
 	uint64_t seed;
+	uint64_t hash_seed;     /* the tracker's hash secret from this seed; 0: random */
+	uint64_t collide_seed;  /* 0, or build flows colliding in a table of this seed */
 };
 
 /* One flow between an outside client (behind the uplink) and a service on a VM. */
@@ -89,6 +91,13 @@ enum bench_side {
 int bench_world_init(struct bench_world *world, const struct bench_opts *o, uint32_t n_flows,
 		uint32_t first_client);
 void bench_world_free(struct bench_world *world);
+struct sg_ct;
+/*
+ * Rebuild the (IPv4 TCP) flows of 'world', numbered from 'first_client', so that every tuple
+ * falls into one bucket of 'ct': a key set an attacker who knew the table's secret would send.
+ * At most 1024 flows in all; 0, or -errno.
+ */
+int bench_world_collide(struct bench_world *world, const struct sg_ct *ct, uint32_t first_client);
 uint64_t bench_rand(uint64_t *state);
 /* Write one frame of 'f' into 'buf' (at least world->size + 74 bytes); returns its length. */
 uint16_t bench_frame(const struct bench_world *world, const struct bench_flow *f,

@@ -18,6 +18,7 @@
 #include <rte_udp.h>
 
 #include "bench.h"
+#include "sg_ct.h"
 
 uint64_t
 bench_rand(uint64_t *state)
@@ -88,6 +89,58 @@ bench_world_init(struct bench_world *world, const struct bench_opts *o, uint32_t
 			f->sport = (uint16_t)(c * 2654435761u >> 16);
 		f->cseq = (uint32_t)bench_rand(&world->rng);
 		f->sseq = (uint32_t)bench_rand(&world->rng);
+	}
+	return 0;
+}
+
+static void client_ip4(const struct bench_flow *f, uint8_t out[4]);
+static void vm_ip4(uint8_t vm, uint8_t out[4]);
+
+/* The tuple of an IPv4 flow, as the tracker keys it. */
+static void
+flow_tuple4(const struct bench_flow *f, struct sg_ct_tuple *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->src.family = SG_AF_INET;
+	t->dst.family = SG_AF_INET;
+	client_ip4(f, t->src.bytes);
+	vm_ip4(f->vm, t->dst.bytes);
+	t->proto = f->proto;
+	t->sport = f->sport;
+	t->dport = 80;
+}
+
+/* Candidate k of a colliding search: a client and a source port no other traffic uses. */
+static void
+collide_candidate(struct bench_flow *f, uint64_t k)
+{
+	f->client = (uint32_t)(k & 0xffff);
+	f->sport = (uint16_t)(16384 + ((k >> 16) & 0x7fff));
+}
+
+int
+bench_world_collide(struct bench_world *world, const struct sg_ct *ct, uint32_t first_client)
+{
+	struct bench_flow probe = {.proto = 6};
+	struct sg_ct_tuple t;
+	uint32_t target, n_buckets;
+
+	/* Every flow searches its own range of candidates (2^21 each), so none repeats. */
+	if ((uint64_t)first_client + world->n_flows > 1024)
+		return -E2BIG;
+	collide_candidate(&probe, 0);
+	flow_tuple4(&probe, &t);
+	target = sg_ct_tuple_bucket(ct, &t, &n_buckets);
+	for (uint32_t i = 0; i < world->n_flows; i++) {
+		struct bench_flow *f = &world->flows[i];
+		uint64_t k = (uint64_t)(first_client + i) << 21, end = k + (UINT64_C(1) << 21);
+
+		do {
+			collide_candidate(f, k++);
+			flow_tuple4(f, &t);
+		} while (sg_ct_tuple_bucket(ct, &t, &n_buckets) != target && k < end);
+		if (k == end)
+			return -ENOENT;
 	}
 	return 0;
 }
@@ -174,8 +227,10 @@ bench_frame(const struct bench_world *world, const struct bench_flow *f, enum be
 
 	memset(buf, 0, frame);
 	if (from_client) {
+		/* The router behind the uplink sends to the switch's router MAC: nothing outside
+		 * reaches a VM by its MAC (docs/security.md). */
 		memcpy(eth->src_addr.addr_bytes, world->uplink_mac, 6);
-		memcpy(eth->dst_addr.addr_bytes, world->vm_mac[f->vm], 6);
+		memcpy(eth->dst_addr.addr_bytes, world->router_mac, 6);
 	} else {
 		memcpy(eth->src_addr.addr_bytes, world->vm_mac[f->vm], 6);
 		memcpy(eth->dst_addr.addr_bytes, world->router_mac, 6);

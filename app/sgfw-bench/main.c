@@ -72,6 +72,11 @@ usage(FILE *out)
 	      "  --config FILE           ports mode: an sgfw config whose ports to run\n"
 	      "  --label TEXT            carried into the JSON\n"
 	      "  --seed N                generator seed (default 1)\n"
+	      "  --hash-seed N           the connection table's hash secret from N (default: random,\n"
+	      "                          as sgfw runs)\n"
+	      "  --collide N             gen: established flows built so that every tuple lands in\n"
+	      "                          one bucket of a table whose secret comes from N (a key set\n"
+	      "                          an attacker who knew the secret would send); tcp, IPv4\n"
 	      "  --classifier acl|linear rte_acl contexts (default), or every list scanned linearly as\n"
 	      "                          a changed list is until its context is built\n",
 			out);
@@ -141,6 +146,8 @@ enum {
 	OPT_CONFIG,
 	OPT_LABEL,
 	OPT_SEED,
+	OPT_HASH_SEED,
+	OPT_COLLIDE,
 	OPT_CLASSIFIER,
 };
 
@@ -174,6 +181,8 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 		{"config", required_argument, NULL, OPT_CONFIG},
 		{"label", required_argument, NULL, OPT_LABEL},
 		{"seed", required_argument, NULL, OPT_SEED},
+		{"hash-seed", required_argument, NULL, OPT_HASH_SEED},
+		{"collide", required_argument, NULL, OPT_COLLIDE},
 		{"classifier", required_argument, NULL, OPT_CLASSIFIER},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -293,6 +302,14 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 			rc = parse_u32("--seed", optarg, 0, UINT32_MAX, &u);
 			o->seed = u;
 			break;
+		case OPT_HASH_SEED:
+			rc = parse_u32("--hash-seed", optarg, 1, UINT32_MAX, &u);
+			o->hash_seed = u;
+			break;
+		case OPT_COLLIDE:
+			rc = parse_u32("--collide", optarg, 1, UINT32_MAX, &u);
+			o->collide_seed = u;
+			break;
 		case OPT_CLASSIFIER:
 			if (strcmp(optarg, "acl") == 0 || strcmp(optarg, "linear") == 0)
 				o->classify_linear = strcmp(optarg, "linear") == 0;
@@ -319,6 +336,11 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 	}
 	if (o->mode == BENCH_MODE_PORTS && o->pcap_dir == NULL && o->config == NULL) {
 		fprintf(stderr, "error: --mode ports needs --pcap-dir DIR or --config FILE\n");
+		return -1;
+	}
+	if (o->collide_seed != 0 && (o->mode != BENCH_MODE_GEN || o->proto != BENCH_PROTO_TCP ||
+					     o->ipv6_share != 0 || o->deny_share != 0)) {
+		fprintf(stderr, "error: --collide builds IPv4 TCP flows in generator mode only\n");
 		return -1;
 	}
 	if (o->mode != BENCH_MODE_GEN && o->vms != 1 && o->config == NULL) {
@@ -689,11 +711,12 @@ format_drops(const uint64_t *by_reason, char *out, size_t size)
 }
 
 static struct sg_ct *
-make_ct(const struct bench_opts *o, const struct sg_conf *conf)
+make_ct(const struct bench_opts *o, const struct sg_conf *conf, uint64_t hash_seed)
 {
 	struct sg_ct_params p;
 
 	sg_ct_params_init(&p);
+	p.hash_seed = hash_seed;
 	p.capacity = o->capacity;
 	p.n_workers = o->workers;
 	p.tcp_be_liberal = conf->conntrack.tcp_be_liberal;
@@ -790,7 +813,7 @@ run_gen(const struct bench_opts *o, struct sg_conf *conf, struct report *rp)
 	}
 	params.pool = sh->pool;
 	if (o->engine == SG_DP_ENGINE_FW) {
-		sh->ct = make_ct(o, conf);
+		sh->ct = make_ct(o, conf, o->hash_seed);
 		if (sh->ct == NULL) {
 			fprintf(stderr, "error: connection table of %u: %s\n", o->capacity, strerror(errno));
 			goto out;
@@ -811,12 +834,24 @@ run_gen(const struct bench_opts *o, struct sg_conf *conf, struct report *rp)
 		snprintf(name, sizeof(name), "vm%u", vm);
 		sh->vm_port[vm] = (uint16_t)sg_dp_port_id(dp, name);
 	}
+	if (o->collide_seed != 0) {
+		/* A table like the real one but with the attacker's known secret: only its
+		 * buckets are asked for. */
+		sh->collide_ct = make_ct(o, conf, o->collide_seed);
+		if (sh->collide_ct == NULL) {
+			fprintf(stderr, "error: connection table of %u: %s\n", o->capacity,
+					strerror(errno));
+			goto out;
+		}
+	}
 	for (uint16_t w = 0; w < o->workers; w++) {
 		if (gen_ctx_init(sh, &sh->ctx[w], w) < 0) {
 			fprintf(stderr, "error: out of memory for the flows\n");
 			goto out;
 		}
 	}
+	sg_ct_free(sh->collide_ct);
+	sh->collide_ct = NULL;
 	running_gen = sh;
 	rte_eal_mp_remote_launch(gen_worker_main, sh, CALL_MAIN);
 	rte_eal_mp_wait_lcore();
@@ -906,7 +941,7 @@ run_ports(const struct bench_opts *o, struct sg_conf *conf, struct report *rp)
 	}
 	params.pool = pool;
 	if (o->engine == SG_DP_ENGINE_FW) {
-		ct = make_ct(o, conf);
+		ct = make_ct(o, conf, o->hash_seed);
 		if (ct == NULL) {
 			fprintf(stderr, "error: connection table: %s\n", strerror(errno));
 			sg_conf_free(conf);

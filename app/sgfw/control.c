@@ -208,6 +208,9 @@ stats_text(struct sgfw_control *c, FILE *out, const char *only)
 			if (s.drops[r] != 0)
 				fprintf(out, "    drop %-18s %10lu  %s\n", sg_drop_reason_name((enum sg_drop_reason)r),
 						s.drops[r], sg_drop_reason_text((enum sg_drop_reason)r));
+		if (s.flowlog_lost != 0)
+			fprintf(out, "    flow-log records lost %10lu  its flow logs are incomplete\n",
+					s.flowlog_lost);
 	}
 	if (only == NULL)
 		sgfw_stats_service_text(c->dp, out);

@@ -58,6 +58,7 @@ tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "absorbed", s.absorbed);
 	rte_tel_data_add_dict_u64(d, "drops", s.drops_total);
 	rte_tel_data_add_dict_u64(d, "connections", s.connections);
+	rte_tel_data_add_dict_u64(d, "flowlog_lost", s.flowlog_lost);
 	for (int r = 1; r < SG_DROP_COUNT; r++)
 		if (s.drops[r] != 0)
 			rte_tel_data_add_dict_u64(d, sg_drop_reason_name((enum sg_drop_reason)r), s.drops[r]);
@@ -333,6 +334,9 @@ render_metrics(struct sgfw_control *c, FILE *out)
 			offsetof(struct sg_dp_port_stats, tx_bytes));
 	port_metric(out, "sgfw_port_connections", "Open connections the port started (per-port limit).",
 			"gauge", conf, dp, offsetof(struct sg_dp_port_stats, connections));
+	port_metric(out, "sgfw_port_flowlog_lost_total",
+			"Flow-log records about the port lost (its logs are incomplete).", "counter", conf,
+			dp, offsetof(struct sg_dp_port_stats, flowlog_lost));
 	fputs("# HELP sgfw_port_drops_total Packets dropped, by the port they came from and why.\n"
 	      "# TYPE sgfw_port_drops_total counter\n",
 			out);

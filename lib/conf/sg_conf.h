@@ -54,6 +54,7 @@ struct sg_conf_port {
 	uint32_t new_connections_per_second; /**< Connections it may open per second; 0: default. */
 	uint8_t peer_mac[6];    /**< Uplink: MAC of the next-hop router behind it. */
 	bool has_peer_mac;
+	char description[SG_DESC_MAX]; /**< Free text, as written ("" = none). */
 	struct sg_conf_socket_access socket; /**< vhost-user server: socket_owner/group/mode. */
 	int line;
 };
@@ -149,6 +150,8 @@ struct sg_conf_flowlog {
 	uint32_t max_file_age;     /**< ...or this age in seconds (default 3600). */
 	uint32_t ring_size;        /**< Records per worker ring (default 8192). */
 	uint32_t max_flows;        /**< Flows per window and connections followed (default 262144). */
+	uint32_t port_max_flows;   /**< Lines one port may have per window (default max_flows / 4). */
+	uint32_t port_events_per_second; /**< Events one port's packets may cause (default 100000). */
 	uint8_t traffic;           /**< Selection of every VM port by default (default both). */
 	struct sg_conf_flowlog_sel *groups; /**< Per group: a port takes the union of its groups'. */
 	uint32_t n_groups;
@@ -196,10 +199,32 @@ void sg_conf_free(struct sg_conf *conf);
 struct sg_conf *sg_conf_derive(const struct sg_conf *base, struct sg_spec *spec,
 		const struct sg_conf_port *ports, uint32_t n_ports, struct sg_error *err);
 
-/** Write 'conf' as libconfig text (@includes flattened, comments not kept). 0 or -EIO. */
+/**
+ * Write 'conf' as libconfig text (@includes flattened, comments not kept): every field of
+ * every section, so loading the text gives the same configuration. 0 or -EIO.
+ */
 int sg_conf_write(const struct sg_conf *conf, FILE *out);
-/** Write 'conf' to 'path' atomically (temporary file, fsync, rename). 0 or -errno and 'err'. */
+/**
+ * Write 'conf' to 'path' atomically: a new temporary file beside it (O_EXCL, the replaced
+ * file's owner and mode), fsync, rename. A 'path' that is a symbolic link or not a regular
+ * file is refused (-EPERM): sgfw neither drops a link nor writes through it.
+ * 0 or -errno and 'err'.
+ */
 int sg_conf_save(const struct sg_conf *conf, const char *path, struct sg_error *err);
+/** One rule in config syntax, "{ direction = ...; ... }", with the fields it was given. */
+void sg_conf_write_rule(FILE *out, const struct sg_rule *rule);
+/** A libconfig string literal that reads back as 's': quotes and backslashes escaped,
+ * control and bidirectional characters written as \xHH bytes. */
+void sg_conf_put_string(FILE *out, const char *s);
+
+/** Called with each difference sg_conf_diff() finds ("conntrack", "spec.groups[1].rules[0]"). */
+typedef void (*sg_conf_diff_fn)(void *arg, const char *what);
+/**
+ * Compare two configs whole: every field of every section, but not where things were read
+ * from (file, lines) and not the compiled policy. Returns the number of differences and hands
+ * each to 'fn' (may be NULL). Arrays of different lengths count as one difference.
+ */
+int sg_conf_diff(const struct sg_conf *a, const struct sg_conf *b, sg_conf_diff_fn fn, void *arg);
 
 /** The file of a location (SG_LOC) in this config. */
 const char *sg_conf_source(const struct sg_conf *conf, int loc);

@@ -317,8 +317,14 @@ sg_dp_create(const struct sg_dp_params *params, struct sg_conf *conf, struct sg_
 		dp->flowlog = dp_flowlog_create(dp, conf, err);
 		if (dp->flowlog == NULL)
 			goto fail;
-		for (uint16_t w = 0; w < params->n_workers; w++)
+		for (uint16_t w = 0; w < params->n_workers; w++) {
 			dp->workers[w]->fl_ring = dp_flowlog_ring(dp->flowlog, w);
+			dp->workers[w]->fl_port_lost = calloc(SG_FLOWLOG_MAX_PORT_IDS, sizeof(uint64_t));
+			if (dp->workers[w]->fl_port_lost == NULL) {
+				sg_error_set(err, 0, "flow logs: out of memory");
+				goto fail;
+			}
+		}
 	}
 	if (sg_dp_apply(dp, conf, err) < 0)
 		goto fail;
@@ -441,6 +447,7 @@ sg_dp_port_stats(const struct sg_dp *dp, const char *name, struct sg_dp_port_sta
 		stats->tx_packets += c->tx_packets;
 		stats->tx_bytes += c->tx_bytes;
 		stats->replies += c->replies;
+		stats->flowlog_lost += c->fl_lost;
 		stats->absorbed += c->absorbed;
 		for (int r = 0; r < SG_DROP_COUNT; r++) {
 			stats->drops[r] += c->drops[r];
@@ -576,6 +583,7 @@ sg_dp_stats_json(const struct sg_dp *dp, FILE *out)
 		sg_json_uint(&j, "absorbed", s.absorbed);
 		sg_json_uint(&j, "drops", s.drops_total);
 		sg_json_uint(&j, "connections", s.connections);
+		sg_json_uint(&j, "flowlog_lost", s.flowlog_lost);
 		sg_json_object_open(&j, "drop_reasons");
 		for (int r = 1; r < SG_DROP_COUNT; r++)
 			if (s.drops[r] != 0)

@@ -10,11 +10,14 @@
 
 #include "sg_acl.h"
 #include "sg_build_config.h"
+#include "sg_hash.h"
 #include "sg_dp.h"
 #include "sg_pkt.h"
 #include "sg_port.h"
 
 #define DP_NO_VPORT UINT16_MAX
+/* Ports (VMs and the uplink) in one generation: per-port tables are sized for it. */
+#define DP_MAX_VPORTS 4096
 #define DP_MAX_RXQ_PER_WORKER 256
 
 /* Counters of one port written by one worker: no atomics, no sharing. */
@@ -25,6 +28,9 @@ struct __rte_cache_aligned dp_port_counters {
 	uint64_t tx_bytes;
 	uint64_t rate_stamp_ms;          /* New-connection token bucket of this worker: last refill */
 	uint64_t rate_tokens;            /* ... and its tokens, in thousandths. */
+	uint64_t fl_stamp_ms;            /* Flow-log event token bucket of this worker: refill... */
+	uint64_t fl_tokens;              /* ... and its tokens, in thousandths. */
+	uint64_t fl_lost;                /* Flow-log records about this port lost. */
 	uint64_t replies;                /* ARP/ND answers sent back. */
 	uint64_t absorbed;               /* Platform traffic consumed (ND, MLD, ARP replies). */
 	uint64_t drops[SG_DROP_COUNT];
@@ -47,15 +53,20 @@ enum dp_key_kind {
 	DP_KEY_IPV6,
 };
 
+/* No subnet: an address when the config has no subnets (one flat network), a link-local one. */
+#define DP_NO_SUBNET UINT16_MAX
+
 struct dp_map_slot {
 	uint8_t key[16];
 	uint8_t kind;
-	uint16_t value;
+	uint16_t value;                 /* The vport (gateways: 1). */
+	uint16_t subnet;                /* Index in conf->subnets, or DP_NO_SUBNET. */
 };
 
 struct dp_map {
 	struct dp_map_slot *slots;
 	uint32_t mask;
+	struct sg_hash_secret secret;
 };
 
 /* A port as the forwarding plane sees it in one generation. */
@@ -67,12 +78,17 @@ struct dp_vport {
 	struct sg_ip link_local;        /* fe80:: EUI-64 address derived from the MAC. */
 	const struct sg_ip *ips;
 	uint32_t n_ips;
+	/* The subnets the port has addresses in, each once (none: the config has no subnets). */
+	uint16_t *subnets;
+	uint16_t n_subnets;
 	/* Generation in which this port's verdicts last changed: connections admitted before it
 	 * are re-checked (D9); connections of unchanged ports are never disturbed. */
 	uint32_t changed_epoch;
 	/* Per-port limits (0: none): open connections, and new ones per second per worker. */
 	uint32_t max_connections;
 	uint32_t new_per_second_per_worker;
+	/* Flow-log events the port's packets may cause per second per worker (0: none). */
+	uint32_t fl_events_per_second_per_worker;
 	/* Per direction: action and rule id of each merged entry, by 1-based position. */
 	uint8_t *action[SG_DIR_COUNT];
 	uint32_t *rule_id[SG_DIR_COUNT];
@@ -94,7 +110,7 @@ struct dp_gen {
 	uint16_t uplink;                     /* vport index, or DP_NO_VPORT. */
 	struct dp_map macs;                  /* VM MAC -> vport. */
 	struct dp_map addrs;                 /* VM address -> vport. */
-	struct dp_map gateways;              /* Gateway address -> 1. */
+	struct dp_map gateways;              /* Gateway address -> 1, with its subnet. */
 	uint8_t router_mac[6];
 	struct dp_rxq *rxq[SG_MAX_WORKERS];
 	uint16_t n_rxq[SG_MAX_WORKERS];
@@ -123,13 +139,32 @@ struct sg_dp {
 /* dp_map.c */
 int dp_map_init(struct dp_map *map, uint32_t n_keys);
 void dp_map_free(struct dp_map *map);
-void dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key, uint16_t value);
-uint16_t dp_map_get(const struct dp_map *map, enum dp_key_kind kind, const uint8_t *key);
+void dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key, uint16_t value,
+		uint16_t subnet);
+/* The slot holding 'key', or NULL. */
+const struct dp_map_slot *dp_map_find(const struct dp_map *map, enum dp_key_kind kind,
+		const uint8_t *key);
+
+static inline uint16_t
+dp_map_get(const struct dp_map *map, enum dp_key_kind kind, const uint8_t *key)
+{
+	const struct dp_map_slot *slot = dp_map_find(map, kind, key);
+
+	return slot != NULL ? slot->value : DP_NO_VPORT;
+}
+
+static inline const struct dp_map_slot *
+dp_map_find_ip(const struct dp_map *map, const struct sg_ip *ip)
+{
+	return dp_map_find(map, ip->family == SG_AF_INET ? DP_KEY_IPV4 : DP_KEY_IPV6, ip->bytes);
+}
 
 static inline uint16_t
 dp_map_get_ip(const struct dp_map *map, const struct sg_ip *ip)
 {
-	return dp_map_get(map, ip->family == SG_AF_INET ? DP_KEY_IPV4 : DP_KEY_IPV6, ip->bytes);
+	const struct dp_map_slot *slot = dp_map_find_ip(map, ip);
+
+	return slot != NULL ? slot->value : DP_NO_VPORT;
 }
 
 /* dp_gen.c */

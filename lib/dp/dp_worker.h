@@ -41,6 +41,13 @@ enum dp_check_kind {
 	DP_CHECK_PICKUP,    /* first reply of a mid-stream pickup: its connection, checked (D10) */
 };
 
+/* The owner of one address, looked up once per burst (dp_worker.c, owner_of()). */
+struct dp_addr_cache {
+	bool valid;
+	struct sg_ip ip;
+	const struct dp_map_slot *owner;
+};
+
 union dp_key {
 	struct sg_acl_key4 k4;
 	struct sg_acl_key6 k6;
@@ -90,16 +97,26 @@ struct __rte_cache_aligned dp_worker {
 	/* Flow logs (NULL ring: off). Events of a burst are staged here and enqueued once. */
 	struct rte_ring *fl_ring;
 	uint16_t n_fl;
+	uint16_t fl_in;                      /* vport of the burst: whose budget events use */
 	uint64_t fl_events;                  /* Enqueued; written by this worker only. */
-	uint64_t fl_lost;                    /* Lost to a full ring. */
+	uint64_t fl_lost;                    /* Events lost (budget or full ring). */
+	/* Records lost by port id (both ports of each lost event), for the writer's SKIPDATA
+	 * lines; SG_FLOWLOG_MAX_PORT_IDS entries while flow logs are on. */
+	uint64_t *fl_port_lost;
 	struct sg_flowlog_event fl_stage[SG_DP_MAX_BURST];
-	/* The last destination lookups of the current burst (resolve()). */
+	uint16_t fl_stage_vports[SG_DP_MAX_BURST][2]; /* sender and receiver of each event */
+	/* The last lookups of the current burst (admission and resolve()). */
 	bool last_mac_valid;
-	bool last_ip_valid;
+	bool last_route_valid;
+	bool last_uplink_valid;
 	uint8_t last_mac[6];
 	uint16_t last_mac_dst;
-	uint16_t last_ip_dst;
-	struct sg_ip last_ip;
+	uint16_t last_route_dst;
+	uint8_t last_uplink_reason;
+	struct sg_ip last_route_ip;
+	struct sg_ip last_uplink_src;
+	struct dp_addr_cache src_cache;
+	struct dp_addr_cache dst_cache;
 };
 
 /*
@@ -198,6 +215,8 @@ void dp_frag_finish(struct dp_worker *w, const struct dp_gen *gen, uint16_t n_ke
 void dp_frag_expire(struct dp_worker *w, const struct dp_gen *gen);
 /* Forget every datagram (their vports belong to an older generation). */
 void dp_frag_flush(struct dp_worker *w, const struct dp_gen *gen);
+/* Give a few expired entries back to their ports (housekeeping). */
+void dp_frag_sweep(struct dp_worker *w);
 
 /* Classify w->cl[0..n): fills each check's deciding positions. */
 void dp_classify_checks(struct dp_worker *w, const struct dp_gen *gen, uint16_t n);
@@ -226,7 +245,7 @@ void dp_fl_flags(struct dp_worker *w, const struct dp_gen *gen, uint16_t pkt, ui
 void dp_fl_conn_flags(struct dp_worker *w, const struct dp_gen *gen, uint16_t pkt, uint16_t in,
 		const struct sg_ct_verdict *v);
 /* Enqueue the staged events of the burst. */
-void dp_fl_flush(struct dp_worker *w);
+void dp_fl_flush(struct dp_worker *w, const struct dp_gen *gen);
 
 /* SYN, FIN or RST: the segments whose flags flow logs report. */
 static inline bool

@@ -122,6 +122,8 @@ struct sg_dp_port_stats {
 	uint64_t drops[SG_DROP_COUNT];
 	uint64_t drops_total;
 	uint64_t connections;              /**< Open connections the port started (its limit). */
+	uint64_t flowlog_lost;             /**< Flow-log records about the port lost (budget,
+					    *   full ring): its logs are incomplete. */
 };
 
 /** Stats of the port named 'name'; -ENOENT if there is none. */
