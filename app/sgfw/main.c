@@ -129,7 +129,7 @@ eal_prefix(char **argv, int argc)
 	return prefix;
 }
 
-/* vhost-user servers create their socket: make sure its directory exists (owner only). */
+/* vhost-user servers create their socket: make sure its directory exists. */
 static int
 prepare_socket_dirs(const struct sg_conf *conf)
 {

@@ -4,7 +4,8 @@
 # running as an unprivileged user (nobody, as libvirt runs QEMU as libvirt-qemu) connects to
 # the socket given to it and sends traffic sgfw receives; it cannot connect to a root-only
 # one. Online: a port added with socket_owner gets it; an unknown user is refused, changing
-# nothing; a reload with another default re-applies it to the running ports.
+# nothing; a reload with another default re-applies it to the running ports. A second sgfw on
+# the same EAL file prefix is refused.
 set -u
 here=$(dirname "$0")
 . "$here/lib.sh"
@@ -141,6 +142,17 @@ sg_expect_eq "vm1 keeps its own owner, with the default group and mode" "nobody:
 sg_expect_eq "nobody (group nogroup) may now connect to vm2's socket" yes \
 	"$(can_connect "$tmp/vm2.sock")"
 
+# A second sgfw on the same EAL file prefix is refused before EAL starts, naming the first.
+cat >"$tmp/second.conf" <<CONF
+dataplane = { mbufs = 2047; file_prefix = "sgfw-access$id"; };
+conntrack = { capacity = 1024; };
+control = { socket = "$tmp/second.sock"; };
+CONF
+out=$(timeout 60 "$SGFW" -c "$tmp/second.conf" 2>&1)
+sg_expect_eq "a second sgfw on the same file prefix exits 1" 1 "$?"
+sg_expect_contains "... naming the prefix and the process that has it" \
+	"EAL file prefix \"sgfw-access$id\" is taken by process $sgfw_pid (sgfw)" "$out"
+sg_expect_eq "... and the first one still answers (vm1, vm2: the reload dropped vm3)" 2 "$(ctl --json status | sg_json ports)"
 kill -TERM "$sgfw_pid"
 wait "$sgfw_pid"
 sg_expect_eq "sgfw exits 0 on SIGTERM" 0 "$?"
