@@ -26,7 +26,7 @@ struct sgfw_control {
 	char socket_path[SG_PATH_MAX];
 	int listen_fd;
 	int metrics_fd;
-	int client_fd;       /* The connection being served (sgfwctl capture keeps it). */
+	int client_fd; /* The connection being served (sgfwctl capture keeps it). */
 	time_t started;
 	pthread_mutex_t lock;
 };
@@ -72,8 +72,8 @@ apply(struct sgfw_control *c, struct sg_conf *conf, struct sg_error *err)
 		return rc;
 	if (sgfw_socket_access(sg_dp_conf(c->dp), true, err) < 0)
 		SGFW_LOG(PORT, ERR, "%s:%d: %s (the config is applied)",
-				sg_conf_source(sg_dp_conf(c->dp), err->line), SG_LOC_LINE(err->line),
-				err->msg);
+				sg_conf_source(sg_dp_conf(c->dp), err->line),
+				SG_LOC_LINE(err->line), err->msg);
 	sgfw_log_reconfigure(&logging, &sg_dp_conf(c->dp)->logging);
 	return 0;
 }

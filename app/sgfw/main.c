@@ -40,11 +40,13 @@ usage(FILE *out)
 {
 	fputs("usage: sgfw [-c FILE] [--engine fw|sg|io] [--stats-file FILE] [-- EAL ARGS...]\n"
 	      "  -c, --config FILE     the config (default " SG_DEFAULT_CONFIG "; sgfw.conf(5))\n"
-	      "  -e, --engine NAME     fw (default: the firewall), sg (stateless), io (no processing)\n"
+	      "  -e, --engine NAME     fw (default: the firewall), sg (stateless), io (no "
+	      "processing)\n"
 	      "  -s, --stats-file FILE write the counters as JSON there at exit\n"
 	      "  -h, --help            this text\n"
 	      "  -V, --version         print the version\n"
-	      "EAL arguments after -- are added to the config's (dataplane.eal_args) or the defaults\n"
+	      "EAL arguments after -- are added to the config's (dataplane.eal_args) or the "
+	      "defaults\n"
 	      "(--no-huge -m 1024 --no-pci) and --file-prefix=dataplane.file_prefix (sgfw).\n",
 			out);
 }
@@ -81,7 +83,8 @@ build_eal_args(const struct sg_conf *conf, int n_extra, char **extra, char **arg
 	} else {
 		for (size_t i = 0; i < SG_ARRAY_SIZE(defaults); i++)
 			argv[argc++] = (char *)defaults[i];
-		SGFW_LOG(MAIN, NOTICE, "EAL without hugepages (--no-huge -m 1024); set "
+		SGFW_LOG(MAIN, NOTICE,
+				"EAL without hugepages (--no-huge -m 1024); set "
 				"dataplane.eal_args for hugepage deployments (sgfw.conf(5))");
 	}
 	for (uint32_t i = 0; i < conf->n_ports; i++) {
@@ -141,7 +144,8 @@ prepare_socket_dirs(const struct sg_conf *conf)
 		snprintf(path, sizeof(path), "%s", conf->ports[i].path);
 		/* Searchable by all: each socket's own mode says who may connect (socket_mode). */
 		if (mkdir(dirname(path), 0755) != 0 && errno != EEXIST) {
-			SGFW_LOG(PORT, ERR, "%s:%d: port \"%s\": cannot create the directory of %s: %s",
+			SGFW_LOG(PORT, ERR,
+					"%s:%d: port \"%s\": cannot create the directory of %s: %s",
 					sg_conf_source(conf, conf->ports[i].line),
 					SG_LOC_LINE(conf->ports[i].line), conf->ports[i].name,
 					conf->ports[i].path, strerror(errno));
@@ -171,8 +175,9 @@ create_conntrack(const struct sg_conf *conf, uint16_t n_workers)
 
 		if (tm < 0 || t->value > SG_CT_TIMEOUT_MAX) {
 			SGFW_LOG(CT, ERR, "%s:%d: conntrack.timeouts.%s: %s", conf->path, t->line,
-					t->name, tm < 0 ? "no such timeout (see docs/config.md)" :
-							  "more than the largest timeout, 1000000 s");
+					t->name,
+					tm < 0 ? "no such timeout (see docs/config.md)"
+					       : "more than the largest timeout, 1000000 s");
 			return NULL;
 		}
 		params.timeouts[tm] = t->value;
@@ -196,8 +201,10 @@ report_failed_builds(const struct sg_dp *dp, uint32_t *reported)
 
 	sg_dp_classifier_counts(dp, &counts);
 	if (counts.failed > *reported)
-		SGFW_LOG(DP, WARNING, "%u rule lists could not get their rte_acl context "
-				"(out of memory?); they stay matched by a linear scan, with the same "
+		SGFW_LOG(DP, WARNING,
+				"%u rule lists could not get their rte_acl context "
+				"(out of memory?); they stay matched by a linear scan, with the "
+				"same "
 				"verdicts (sgfwctl status)",
 				counts.failed);
 	*reported = counts.failed;
@@ -218,11 +225,14 @@ report_flowlog_loss(const struct sg_dp *dp, uint64_t *reported, time_t *last)
 		return;
 	lost = fs.ring_lost + fs.closed_lost + fs.writer.flows_dropped;
 	if (lost > *reported)
-		SGFW_LOG(FLOWLOG, WARNING, "%lu flow-log records lost since the last report "
-				"(in all: events to full rings %lu, closed connections %lu, flows over "
+		SGFW_LOG(FLOWLOG, WARNING,
+				"%lu flow-log records lost since the last report "
+				"(in all: events to full rings %lu, closed connections %lu, flows "
+				"over "
 				"max_flows %lu; sgfwctl flowlogs)",
 				(unsigned long)(lost - *reported), (unsigned long)fs.ring_lost,
-				(unsigned long)fs.closed_lost, (unsigned long)fs.writer.flows_dropped);
+				(unsigned long)fs.closed_lost,
+				(unsigned long)fs.writer.flows_dropped);
 	*reported = lost;
 	*last = now;
 }
@@ -371,14 +381,16 @@ main(int argc, char **argv)
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		rte_eal_remote_launch(sg_dp_worker_main, sg_dp_worker_arg(dp, (uint16_t)worker++), lcore);
 	}
-	SGFW_LOG(MAIN, NOTICE, "running %s engine with %u worker%s on %u ports (%s, EAL file prefix %s)",
-			sg_dp_engine_name(params.engine), params.n_workers, params.n_workers == 1 ? "" : "s",
-			sg_dp_conf(dp)->n_ports, config, prefix);
+	SGFW_LOG(MAIN, NOTICE,
+			"running %s engine with %u worker%s on %u ports (%s, EAL file prefix %s)",
+			sg_dp_engine_name(params.engine), params.n_workers,
+			params.n_workers == 1 ? "" : "s", sg_dp_conf(dp)->n_ports, config, prefix);
 	{
 		struct sg_dp_flowlog_stats fs;
 
 		if (sg_dp_flowlog_stats(dp, &fs) == 0)
-			SGFW_LOG(FLOWLOG, INFO, "flow logs every %u s in %s", fs.window, fs.directory);
+			SGFW_LOG(FLOWLOG, INFO, "flow logs every %u s in %s", fs.window,
+					fs.directory);
 	}
 	/* Every port is up and the policy compiled: systemd may start what depends on us. */
 	sgfw_service_ready(dp);

@@ -204,10 +204,12 @@ sgfw_telemetry_register(struct sgfw_control *c)
 	rte_telemetry_register_cmd("/sgfw/conntrack", tel_conntrack,
 			"Connection table: entries, capacity, drops, counts by state. Takes no parameters");
 	rte_telemetry_register_cmd("/sgfw/workers", tel_workers,
-			"Per worker: polls, busy polls, packets, busy and idle TSC cycles. Takes no "
+			"Per worker: polls, busy polls, packets, busy and idle TSC cycles. Takes "
+			"no "
 			"parameters");
 	rte_telemetry_register_cmd("/sgfw/flowlogs", tel_flowlogs,
-			"Flow logs: events, records lost (full rings, max_flows), write errors. Takes no "
+			"Flow logs: events, records lost (full rings, max_flows), write errors. "
+			"Takes no "
 			"parameters");
 }
 
@@ -273,7 +275,8 @@ port_metric(FILE *out, const char *metric, const char *help, const char *type,
 	X(rx_packets, "sgfw_worker_rx_packets_total", "Packets the worker's polls received.")      \
 	X(busy_cycles, "sgfw_worker_busy_cycles_total",                                            \
 			"TSC cycles of busy loops (receive, process, send).")                      \
-	X(idle_cycles, "sgfw_worker_idle_cycles_total", "TSC cycles of loops that received nothing.")
+	X(idle_cycles, "sgfw_worker_idle_cycles_total",                                            \
+			"TSC cycles of loops that received nothing.")
 
 /* Worker counters and flow-log losses (a poll-mode switch's health). */
 static void
@@ -282,11 +285,13 @@ render_service_metrics(const struct sg_dp *dp, FILE *out)
 	struct sg_dp_worker_stats ws;
 	struct sg_dp_flowlog_stats fs;
 
-	fprintf(out, "# HELP sgfw_tsc_hz TSC cycles per second (the unit of the cycle counters).\n"
-		     "# TYPE sgfw_tsc_hz gauge\nsgfw_tsc_hz %lu\n",
+	fprintf(out,
+			"# HELP sgfw_tsc_hz TSC cycles per second (the unit of the cycle "
+			"counters).\n"
+			"# TYPE sgfw_tsc_hz gauge\nsgfw_tsc_hz %lu\n",
 			(unsigned long)rte_get_tsc_hz());
 #define X(field, metric, help)                                                                     \
-	fprintf(out, "# HELP %s %s\n# TYPE %s counter\n", metric, help, metric);                     \
+	fprintf(out, "# HELP %s %s\n# TYPE %s counter\n", metric, help, metric);                   \
 	for (uint16_t w = 0; w < sg_dp_n_workers(dp); w++) {                                       \
 		sg_dp_worker_stats(dp, w, &ws);                                                    \
 		fprintf(out, "%s{worker=\"%u\"} %lu\n", metric, w, ws.field);                      \
@@ -296,7 +301,8 @@ render_service_metrics(const struct sg_dp *dp, FILE *out)
 	if (sg_dp_flowlog_stats(dp, &fs) < 0)
 		return;
 	fprintf(out,
-			"# HELP sgfw_flowlog_events_total Flow-log events the workers handed over.\n"
+			"# HELP sgfw_flowlog_events_total Flow-log events the workers handed "
+			"over.\n"
 			"# TYPE sgfw_flowlog_events_total counter\nsgfw_flowlog_events_total %lu\n"
 			"# HELP sgfw_flowlog_lost_total Flow-log records lost, by where.\n"
 			"# TYPE sgfw_flowlog_lost_total counter\n"

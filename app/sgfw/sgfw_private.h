@@ -42,7 +42,7 @@ void sgfw_log_configure(const struct sg_conf_logging *log);
 /* After a reload: the file's levels again, when its logging section changed. */
 void sgfw_log_reconfigure(const struct sg_conf_logging *old, const struct sg_conf_logging *now);
 void sgfw_log(enum sg_log_component component, uint32_t level, const char *fmt, ...)
-	SG_PRINTF(3, 4);
+		SG_PRINTF(3, 4);
 void sgfw_vlog(enum sg_log_component component, uint32_t level, const char *fmt, va_list ap);
 /* SGFW_LOG(DP, WARNING, "..."): a message of sgfw.dp at RTE_LOG_WARNING, without newline. */
 #define SGFW_LOG(component, level, ...) sgfw_log(SG_LOG_##component, RTE_LOG_##level, __VA_ARGS__)

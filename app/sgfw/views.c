@@ -223,12 +223,15 @@ sgfw_stats_service_text(const struct sg_dp *dp, FILE *out)
 		fprintf(out, "  %-6u %14lu %14lu %6.1f%% %10.1f %11.0f %14lu %14lu\n", w, ws.polls,
 				ws.rx_packets,
 				100.0 * ratio(ws.busy_cycles, ws.busy_cycles + ws.idle_cycles),
-				ratio(ws.rx_packets, ws.busy_polls), ratio(ws.busy_cycles, ws.rx_packets),
-				ws.busy_cycles, ws.idle_cycles);
+				ratio(ws.rx_packets, ws.busy_polls),
+				ratio(ws.busy_cycles, ws.rx_packets), ws.busy_cycles,
+				ws.idle_cycles);
 	}
 	if (sg_dp_flowlog_stats(dp, &fs) == 0)
-		fprintf(out, "\nFLOW LOGS LOST: %lu events (full rings), %lu closed connections (full "
-			     "rings), %lu flows (max_flows), %lu write errors\n",
+		fprintf(out,
+				"\nFLOW LOGS LOST: %lu events (full rings), %lu closed connections "
+				"(full "
+				"rings), %lu flows (max_flows), %lu write errors\n",
 				fs.ring_lost, fs.closed_lost, fs.writer.flows_dropped,
 				fs.writer.write_errors);
 }

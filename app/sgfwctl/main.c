@@ -30,8 +30,10 @@ usage(FILE *out)
 	sg_ctl_usage(out);
 	fputs("online only:\n"
 	      "  status                                   version, uptime, config\n"
-	      "  stats [PORT]                             counters: packets, drops by reason, rule hits\n"
-	      "  reload                                   apply the config file again (all or nothing)\n"
+	      "  stats [PORT]                             counters: packets, drops by reason, rule "
+	      "hits\n"
+	      "  reload                                   apply the config file again (all or "
+	      "nothing)\n"
 	      "  save                                     write the running config to its file\n"
 	      "  ct [count] [port=P] [addr=IP] [proto=P] [state=S] [limit=N]\n"
 	      "                                           tracked connections, or counts by state\n"
@@ -39,7 +41,8 @@ usage(FILE *out)
 	      "  log [level TYPE LEVEL]                   log types and levels; set one (a glob)\n"
 	      "  capture PORT [--count N] [--filter EXPR] [--passed] [--snaplen N] -w FILE\n"
 	      "                                           the port's packets as pcapng (--passed:\n"
-	      "                                           what sgfw sends to it, after the firewall)\n",
+	      "                                           what sgfw sends to it, after the "
+	      "firewall)\n",
 			out);
 }
 
