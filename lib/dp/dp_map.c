@@ -6,23 +6,6 @@
 
 #include "dp_private.h"
 
-static unsigned int
-key_len(enum dp_key_kind kind)
-{
-	return kind == DP_KEY_MAC ? 6 : kind == DP_KEY_IPV4 ? 4 : 16;
-}
-
-/* Keyed (sg_hash.h): lookups take addresses from packets, which must not be able to aim at
- * the longest probe sequence. Keys are copied first so that every kind hashes 16 bytes. */
-static uint32_t
-key_hash(const struct dp_map *map, enum dp_key_kind kind, const uint8_t *key)
-{
-	uint8_t k[16] = {0};
-
-	memcpy(k, key, key_len(kind));
-	return sg_hash_keyed(&map->secret, k, sizeof(k)) ^ (uint32_t)kind;
-}
-
 int
 dp_map_init(struct dp_map *map, uint32_t n_keys)
 {
@@ -49,15 +32,15 @@ void
 dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key, uint16_t value,
 		uint16_t subnet)
 {
-	uint32_t i = key_hash(map, kind, key) & map->mask;
+	uint32_t i = dp_map_hash(map, kind, key) & map->mask;
 
 	for (;; i = (i + 1) & map->mask) {
 		struct dp_map_slot *slot = &map->slots[i];
 
 		if (slot->kind == DP_KEY_EMPTY ||
-				(slot->kind == kind && memcmp(slot->key, key, key_len(kind)) == 0)) {
+				(slot->kind == kind && memcmp(slot->key, key, dp_key_len(kind)) == 0)) {
 			memset(slot->key, 0, sizeof(slot->key));
-			memcpy(slot->key, key, key_len(kind));
+			memcpy(slot->key, key, dp_key_len(kind));
 			slot->kind = (uint8_t)kind;
 			slot->value = value;
 			slot->subnet = subnet;
@@ -66,17 +49,3 @@ dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key, uint16
 	}
 }
 
-const struct dp_map_slot *
-dp_map_find(const struct dp_map *map, enum dp_key_kind kind, const uint8_t *key)
-{
-	uint32_t i = key_hash(map, kind, key) & map->mask;
-
-	for (;; i = (i + 1) & map->mask) {
-		const struct dp_map_slot *slot = &map->slots[i];
-
-		if (slot->kind == DP_KEY_EMPTY)
-			return NULL;
-		if (slot->kind == kind && memcmp(slot->key, key, key_len(kind)) == 0)
-			return slot;
-	}
-}

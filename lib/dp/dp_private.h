@@ -4,6 +4,7 @@
 #define SG_DP_PRIVATE_H
 
 #include <stdatomic.h>
+#include <string.h>
 
 #include <rte_common.h>
 #include <rte_rcu_qsbr.h>
@@ -141,9 +142,76 @@ int dp_map_init(struct dp_map *map, uint32_t n_keys);
 void dp_map_free(struct dp_map *map);
 void dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key, uint16_t value,
 		uint16_t subnet);
+
+static inline unsigned int
+dp_key_len(enum dp_key_kind kind)
+{
+	return kind == DP_KEY_MAC ? 6 : kind == DP_KEY_IPV4 ? 4 : 16;
+}
+
+/* Keyed (sg_hash.h): lookups take addresses from packets, which must not be able to aim at
+ * the longest probe sequence. One NH step per 8 bytes of the key, the kind mixed in. */
+static inline uint32_t
+dp_map_hash(const struct dp_map *map, enum dp_key_kind kind, const uint8_t *key)
+{
+	uint64_t w[2] = {0, 0};
+	uint64_t sum;
+
+	switch (kind) {
+	case DP_KEY_IPV4:
+		memcpy(w, key, 4);
+		break;
+	case DP_KEY_MAC:
+		memcpy(w, key, 6);
+		break;
+	default:
+		memcpy(w, key, 16);
+		break;
+	}
+	sum = (uint64_t)kind + sg_hash_nh64(&map->secret, 0, w[0]);
+	if (kind == DP_KEY_IPV6)
+		sum += sg_hash_nh64(&map->secret, 2, w[1]);
+	return sg_hash_finish(&map->secret, sum);
+}
+
+/* Whether a slot's key is 'key' (of the slot's kind), by word compares rather than a call. */
+static inline bool
+dp_map_key_equal(const struct dp_map_slot *slot, enum dp_key_kind kind, const uint8_t *key)
+{
+	uint64_t a[2] = {0, 0}, b[2] = {0, 0};
+
+	switch (kind) {
+	case DP_KEY_IPV4:
+		memcpy(a, slot->key, 4);
+		memcpy(b, key, 4);
+		break;
+	case DP_KEY_MAC:
+		memcpy(a, slot->key, 6);
+		memcpy(b, key, 6);
+		break;
+	default:
+		memcpy(a, slot->key, 16);
+		memcpy(b, key, 16);
+		break;
+	}
+	return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
+}
+
 /* The slot holding 'key', or NULL. */
-const struct dp_map_slot *dp_map_find(const struct dp_map *map, enum dp_key_kind kind,
-		const uint8_t *key);
+static inline const struct dp_map_slot *
+dp_map_find(const struct dp_map *map, enum dp_key_kind kind, const uint8_t *key)
+{
+	uint32_t i = dp_map_hash(map, kind, key) & map->mask;
+
+	for (;; i = (i + 1) & map->mask) {
+		const struct dp_map_slot *slot = &map->slots[i];
+
+		if (slot->kind == DP_KEY_EMPTY)
+			return NULL;
+		if (slot->kind == kind && dp_map_key_equal(slot, kind, key))
+			return slot;
+	}
+}
 
 static inline uint16_t
 dp_map_get(const struct dp_map *map, enum dp_key_kind kind, const uint8_t *key)

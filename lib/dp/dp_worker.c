@@ -401,17 +401,16 @@ in_any_subnet(const struct sg_conf *conf, const struct sg_ip *ip)
 static enum sg_drop_reason
 check_uplink_source(struct dp_worker *w, const struct dp_gen *gen, const struct sg_pkt_meta *md)
 {
+	bool local;
+
 	if (ip_is_unspecified(&md->src))
 		return SG_DROP_SRC_UNSPECIFIED;
-	if (!w->last_uplink_valid || !ip_equal(&w->last_uplink_src, &md->src)) {
-		bool local = owner_of(gen, &w->src_cache, &md->src) != NULL ||
-			     in_any_subnet(gen->conf, &md->src);
-
-		w->last_uplink_src = md->src;
-		w->last_uplink_valid = true;
-		w->last_uplink_reason = (uint8_t)(local ? SG_DROP_SPOOF_UPLINK : SG_DROP_NONE);
-	}
-	return (enum sg_drop_reason)w->last_uplink_reason;
+	/* With subnets every VM address is inside one: the prefixes alone answer. */
+	if (gen->conf->n_subnets != 0)
+		local = in_any_subnet(gen->conf, &md->src);
+	else
+		local = owner_of(gen, &w->src_cache, &md->src) != NULL;
+	return local ? SG_DROP_SPOOF_UPLINK : SG_DROP_NONE;
 }
 
 /* Only DHCP discovery leaves a VM as broadcast, towards the uplink. */
@@ -435,19 +434,15 @@ resolve_routed(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint1
 		return SG_DROP_LINK_LOCAL;
 	if (ip_is_group(&md->dst))
 		return SG_DROP_MULTICAST;
-	owner = owner_of(gen, &w->dst_cache, &md->dst);
-	if (owner != NULL) {
-		dst = owner->value;
-	} else if (w->last_route_valid && ip_equal(&w->last_route_ip, &md->dst)) {
-		dst = w->last_route_dst;
+	/* An address in no subnet is outside (VM addresses are in subnets when there are any):
+	 * to the uplink without a lookup; else whoever owns it. */
+	if (gen->conf->n_subnets != 0 && !in_any_subnet(gen->conf, &md->dst)) {
+		dst = in != gen->uplink ? gen->uplink : DP_NO_VPORT;
 	} else {
-		dst = gen->uplink != DP_NO_VPORT && in != gen->uplink &&
-					      !in_any_subnet(gen->conf, &md->dst) ?
-			      gen->uplink :
-			      DP_NO_VPORT;
-		w->last_route_ip = md->dst;
-		w->last_route_dst = dst;
-		w->last_route_valid = true;
+		owner = owner_of(gen, &w->dst_cache, &md->dst);
+		dst = owner != NULL                                  ? owner->value :
+		      gen->conf->n_subnets == 0 && in != gen->uplink ? gen->uplink :
+								      DP_NO_VPORT;
 	}
 	if (dst == DP_NO_VPORT || dst == in)
 		return SG_DROP_NO_ROUTE;
@@ -536,8 +531,6 @@ admit_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t
 	w->n_first = 0;
 	w->n_lf = 0;
 	w->last_mac_valid = false;
-	w->last_route_valid = false;
-	w->last_uplink_valid = false;
 	w->src_cache.valid = false;
 	w->dst_cache.valid = false;
 	sg_pkt_parse_burst(w->pkts, w->meta, n);

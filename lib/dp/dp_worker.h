@@ -107,14 +107,8 @@ struct __rte_cache_aligned dp_worker {
 	uint16_t fl_stage_vports[SG_DP_MAX_BURST][2]; /* sender and receiver of each event */
 	/* The last lookups of the current burst (admission and resolve()). */
 	bool last_mac_valid;
-	bool last_route_valid;
-	bool last_uplink_valid;
 	uint8_t last_mac[6];
 	uint16_t last_mac_dst;
-	uint16_t last_route_dst;
-	uint8_t last_uplink_reason;
-	struct sg_ip last_route_ip;
-	struct sg_ip last_uplink_src;
 	struct dp_addr_cache src_cache;
 	struct dp_addr_cache dst_cache;
 };
