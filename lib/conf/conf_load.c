@@ -1756,7 +1756,7 @@ dup_array(void *dst, const void *src, uint32_t n, size_t size)
 {
 	void *copy = calloc(n + 1u, size);
 
-	if (copy != NULL)
+	if (copy != NULL && n != 0) /* memcpy from NULL is undefined, even for 0 bytes */
 		memcpy(copy, src, n * size);
 	*(void **)dst = copy;
 	return copy != NULL;
