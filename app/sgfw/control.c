@@ -263,6 +263,7 @@ cmd_status(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out)
 		sg_json_string(&j, "config", c->config_path);
 		sg_json_uint(&j, "ports", conf->n_ports);
 		sg_json_int(&j, "pid", getpid());
+		sg_json_string(&j, "file_prefix", sgfw_file_prefix());
 		/* Lists a change made live before their rte_acl contexts were built. */
 		sg_json_uint(&j, "classifier_lists_linear", acl.linear);
 		sg_json_uint(&j, "classifier_builds_failed", acl.failed);
@@ -271,6 +272,8 @@ cmd_status(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out)
 	} else {
 		fprintf(out, "sgfw %s, pid %d, up %ld s, %u ports, config %s\n", SG_VERSION, (int)getpid(),
 				uptime, conf->n_ports, c->config_path);
+		fprintf(out, "EAL file prefix %s (dpdk-telemetry.py -f %s)\n", sgfw_file_prefix(),
+				sgfw_file_prefix());
 		if (acl.linear != 0)
 			fprintf(out, "classifier: %u changed lists matched linearly until their contexts "
 				     "are built (%u builds failed: those stay linear)\n",

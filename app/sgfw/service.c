@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <rte_cycles.h>
+#include <rte_eal.h>
 
 #ifdef SG_HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
@@ -168,6 +169,15 @@ sgfw_prefix_check(const char *prefix, struct sg_error *err)
 	}
 	close(fd);
 	return 0;
+}
+
+const char *
+sgfw_file_prefix(void)
+{
+	const char *dir = rte_eal_get_runtime_dir(), *slash = strrchr(dir, '/');
+
+	/* EAL's runtime directory is RUN/dpdk/PREFIX. */
+	return slash != NULL ? slash + 1 : dir;
 }
 
 /* ---- vhost-user socket access ---- */

@@ -56,6 +56,8 @@ void sgfw_service_ready(const struct sg_dp *dp);
 void sgfw_service_tick(const struct sg_dp *dp);
 void sgfw_service_stop(void);
 int sgfw_prefix_check(const char *prefix, struct sg_error *err);
+/* The EAL file prefix this sgfw runs with. */
+const char *sgfw_file_prefix(void);
 int sgfw_socket_access(const struct sg_conf *conf, bool apply, struct sg_error *err);
 
 /* capture.c: sgfwctl capture, pcapng streamed to the client. */

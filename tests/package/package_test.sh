@@ -113,6 +113,8 @@ sg_expect_eq "sgfwctl status answers on the default socket (--json)" 0 \
 	"$(sg_json ports <"$tmp/status.json" 2>/dev/null)"
 sg_expect_contains "sgfwctl stats shows its worker" "WORKERS" "$(cat "$tmp/stats.txt")"
 sg_expect_contains "it says which EAL file prefix it took" "EAL file prefix sgfw)" "$(cat "$tmp/sgfw.log")"
+sg_expect_contains "... and so does sgfwctl status" "EAL file prefix sgfw (dpdk-telemetry.py -f sgfw)" \
+	"$(cat "$tmp/status.txt")"
 sg_expect_eq "it stops on SIGTERM with status 0" 0 "$(cat "$tmp/sgfw.status" 2>/dev/null)"
 [ "$SG_FAILS" -eq 0 ] || cat "$tmp/sgfw.log" >&2
 sg_finish
