@@ -40,6 +40,7 @@ struct bench_opts {
 	enum bench_proto proto;
 	uint32_t rules;         /* custom rules per VM port */
 	uint32_t vms;           /* VM ports (gen mode); ports mode uses one */
+	uint32_t addresses;     /* addresses per VM port, used by the flows in turn */
 	uint16_t burst;
 	uint32_t capacity;      /* conntrack capacity; 0: sized from the flows */
 	bool stage_cycles;
@@ -61,6 +62,7 @@ struct bench_flow {
 	uint32_t client;    /* client index: its address */
 	uint16_t sport;     /* client port, or ICMP identifier */
 	uint8_t vm;
+	uint8_t addr;       /* which of the VM's addresses (--addresses) */
 	uint8_t proto;      /* 6, 17 or 1/58 */
 	uint8_t v6;
 	uint8_t denied;     /* the client is in the denied range: every packet is dropped */

@@ -60,6 +60,8 @@ usage(FILE *out)
 	      "  --deny F                share of flows the policy denies (default 0)\n"
 	      "  --rules N               custom rules per VM port (default 1000; at least 2)\n"
 	      "  --vms N                 VM ports (default 1; 10 with --rules 1000: 10,000 rules)\n"
+	      "  --addresses N           addresses per VM port, 1..254 (default 1); flows use them\n"
+	      "                          in turn\n"
 	      "  --burst N               packets per burst (default 32)\n"
 	      "  --capacity N            connection table size (default sized from the flows)\n"
 	      "  --cps                   gen: also measure connection lifecycles per second\n"
@@ -133,6 +135,7 @@ enum {
 	OPT_DENY,
 	OPT_RULES,
 	OPT_VMS,
+	OPT_ADDRESSES,
 	OPT_BURST,
 	OPT_CAPACITY,
 	OPT_CPS,
@@ -168,6 +171,7 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 		{"deny", required_argument, NULL, OPT_DENY},
 		{"rules", required_argument, NULL, OPT_RULES},
 		{"vms", required_argument, NULL, OPT_VMS},
+		{"addresses", required_argument, NULL, OPT_ADDRESSES},
 		{"burst", required_argument, NULL, OPT_BURST},
 		{"capacity", required_argument, NULL, OPT_CAPACITY},
 		{"cps", no_argument, NULL, OPT_CPS},
@@ -201,6 +205,7 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 		.proto = BENCH_PROTO_TCP,
 		.rules = 1000,
 		.vms = 1,
+		.addresses = 1,
 		.burst = 32,
 		.seed = 1,
 	};
@@ -261,6 +266,9 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 			break;
 		case OPT_RULES:
 			rc = parse_u32("--rules", optarg, 0, 10000, &o->rules);
+			break;
+		case OPT_ADDRESSES:
+			rc = parse_u32("--addresses", optarg, 1, 254, &o->addresses);
 			break;
 		case OPT_VMS:
 			rc = parse_u32("--vms", optarg, 1, BENCH_MAX_VMS, &o->vms);
@@ -642,6 +650,7 @@ report_json(const struct report *rp)
 	sg_json_double(&j, "deny_share", o->deny_share);
 	sg_json_uint(&j, "rules_per_port", SG_MAX(o->rules, 2u));
 	sg_json_uint(&j, "vms", o->vms);
+	sg_json_uint(&j, "addresses", o->addresses);
 	sg_json_object_open(&j, "machine");
 	sg_json_string(&j, "cpu", rp->machine.cpu);
 	sg_json_string(&j, "flags", rp->machine.flags);

@@ -28,6 +28,7 @@ struct sgfw_control {
 	int listen_fd;
 	struct stat socket_st; /**< The socket we bound: only it is removed at exit. */
 	struct sgfw_metrics *metrics;
+	int client_fd; /* The connection being served (sgfwctl capture keeps it). */
 	time_t started;
 	pthread_mutex_t lock;
 };
@@ -36,6 +37,12 @@ struct sg_dp *
 sgfw_control_dp(const struct sgfw_control *c)
 {
 	return c->dp;
+}
+
+int
+sgfw_control_client_fd(const struct sgfw_control *c)
+{
+	return c->client_fd;
 }
 
 void
@@ -54,12 +61,23 @@ sgfw_control_unlock(struct sgfw_control *c)
 static int
 apply(struct sgfw_control *c, struct sg_conf *conf, struct sg_error *err)
 {
+	struct sg_conf_logging logging = sg_dp_conf(c->dp)->logging;
 	int rc;
 
+	/* An unknown socket owner refuses the config before anything moves. */
+	if ((rc = sgfw_socket_access(conf, false, err)) < 0)
+		return rc;
 	pthread_mutex_lock(&c->lock);
 	rc = sg_dp_apply(c->dp, conf, err);
 	pthread_mutex_unlock(&c->lock);
-	return rc;
+	if (rc < 0)
+		return rc;
+	if (sgfw_socket_access(sg_dp_conf(c->dp), true, err) < 0)
+		SGFW_LOG(PORT, ERR, "%s:%d: %s (the config is applied)",
+				sg_conf_source(sg_dp_conf(c->dp), err->line),
+				SG_LOC_LINE(err->line), err->msg);
+	sgfw_log_reconfigure(&logging, &sg_dp_conf(c->dp)->logging);
+	return 0;
 }
 
 /* control.group as a group id: 1 and '*gid', 0 when none is set, -EINVAL when no such group. */
@@ -121,6 +139,7 @@ sgfw_control_start(struct sg_dp *dp, struct sg_ct *ct, const char *config_path, 
 	c->dp = dp;
 	c->ct = ct;
 	c->listen_fd = -1;
+	c->client_fd = -1;
 	c->started = time(NULL);
 	pthread_mutex_init(&c->lock, NULL);
 	sg_strlcpy(c->config_path, config_path, sizeof(c->config_path));
@@ -213,8 +232,8 @@ request_text(int argc, char **argv, char *what, size_t size)
 }
 
 /*
- * One line for every change to the running state (policy changes, reload, save): who, what,
- * and the result with the first line of its summary or error.
+ * One line for every change to the running state (policy changes, reload, save), logged as
+ * sgfw.ctl: who, what, and the result with the first line of its summary or error.
  */
 static void
 log_change(const struct requester *who, const char *what, int code, const char *out,
@@ -234,12 +253,11 @@ log_change(const struct requester *who, const char *what, int code, const char *
 	else
 		outcome = out[0] != '\0' ? "applied, not saved" : "refused";
 	if (who->signal)
-		fprintf(stderr, "sgfw: change by SIGHUP: %s: %s: %s\n", what, outcome, buf);
+		SGFW_LOG(CTL, NOTICE, "change by SIGHUP: %s: %s: %s", what, outcome, buf);
 	else
-		fprintf(stderr, "sgfw: change by uid %u gid %u pid %d: %s: %s: %s\n",
+		SGFW_LOG(CTL, NOTICE, "change by uid %u gid %u pid %d: %s: %s: %s",
 				(unsigned int)who->cred.uid, (unsigned int)who->cred.gid,
 				(int)who->cred.pid, what, outcome, buf);
-	fflush(stderr);
 }
 
 /* Whether a command changes the running state (and is logged). */
@@ -271,7 +289,7 @@ sgfw_control_reload(struct sgfw_control *c)
 	if (out_text != NULL && err_text != NULL)
 		log_change(&who, "reload", rc, out_text, err_text);
 	else
-		fprintf(stderr, "sgfw: change by SIGHUP: reload: refused: out of memory\n");
+		SGFW_LOG(CTL, NOTICE, "change by SIGHUP: reload: refused: out of memory");
 	free(out_text);
 	free(err_text);
 }
@@ -303,6 +321,8 @@ stats_text(struct sgfw_control *c, FILE *out, const char *only)
 			fprintf(out, "    flow-log records lost %10lu  its flow logs are incomplete\n",
 					s.flowlog_lost);
 	}
+	if (only == NULL)
+		sgfw_stats_service_text(c->dp, out);
 	if (only == NULL && hits != NULL && sg_dp_rule_hits(c->dp, hits, n_rules) == 0) {
 		fprintf(out, "\nRULE HITS (connections, or packets under the sg engine)\n");
 		for (uint32_t r = 0; r < n_rules; r++)
@@ -352,6 +372,7 @@ cmd_status(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out)
 		sg_json_string(&j, "config", c->config_path);
 		sg_json_uint(&j, "ports", conf->n_ports);
 		sg_json_int(&j, "pid", getpid());
+		sg_json_string(&j, "file_prefix", sgfw_file_prefix());
 		/* Lists a change made live before their rte_acl contexts were built. */
 		sg_json_uint(&j, "classifier_lists_linear", acl.linear);
 		sg_json_uint(&j, "classifier_builds_failed", acl.failed);
@@ -360,6 +381,8 @@ cmd_status(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out)
 	} else {
 		fprintf(out, "sgfw %s, pid %d, up %ld s, %u ports, config %s\n", SG_VERSION, (int)getpid(),
 				uptime, conf->n_ports, c->config_path);
+		fprintf(out, "EAL file prefix %s (dpdk-telemetry.py -f %s)\n", sgfw_file_prefix(),
+				sgfw_file_prefix());
 		if (acl.linear != 0)
 			fprintf(out, "classifier: %u changed lists matched linearly until their contexts "
 				     "are built (%u builds failed: those stay linear)\n",
@@ -439,6 +462,10 @@ dispatch(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out, FILE *er
 		return change(c, &ctx, req);
 	if (strcmp(req->argv[0], "flowlogs") == 0)
 		return sgfw_control_flowlogs(c->dp, req->json, req->argc, req->argv, out, errors);
+	if (strcmp(req->argv[0], "capture") == 0)
+		return sgfw_cmd_capture(c, req->argc, req->argv, out, errors);
+	if (strcmp(req->argv[0], "log") == 0)
+		return sgfw_cmd_log(req->json, req->argc, req->argv, out, errors);
 	return sg_ctl_run(&ctx, req->argc, req->argv);
 }
 
@@ -462,6 +489,7 @@ serve(struct sgfw_control *c, int fd)
 		who.cred = (struct ucred){.pid = -1, .uid = (uid_t)-1, .gid = (gid_t)-1};
 	if (sg_ctl_request_recv(fd, &req) < 0)
 		return;
+	c->client_fd = fd;
 	out = open_memstream(&out_text, &out_len);
 	errors = open_memstream(&err_text, &err_len);
 	if (out != NULL && errors != NULL) {

@@ -202,6 +202,7 @@ diff_switch(struct differ *d, const struct sg_conf *a, const struct sg_conf *b)
 	struct sg_conf_dataplane dx, dy;
 	struct sg_conf_conntrack cx, cy;
 	struct sg_conf_flowlog fx, fy;
+	struct sg_conf_logging lx, ly;
 	struct sg_conf x, y;
 
 	/* memcpy, not assignment: a copy by members need not copy the padding between them. */
@@ -238,6 +239,13 @@ diff_switch(struct differ *d, const struct sg_conf *a, const struct sg_conf *b)
 	fx.n_groups = fy.n_groups = fx.n_ports = fy.n_ports = 0;
 	if (!same(&fx, &fy, sizeof(fx)))
 		differ(d, "flow_logs");
+	memcpy(&lx, &a->logging, sizeof(lx));
+	memcpy(&ly, &b->logging, sizeof(ly));
+	lx.line = ly.line = 0;
+	for (uint32_t i = 0; i < SG_CONF_MAX_LOG_LEVELS; i++)
+		lx.levels[i].line = ly.levels[i].line = 0;
+	if (!same(&lx, &ly, sizeof(lx)))
+		differ(d, "logging");
 	DIFF_ARRAY(d, "subnets", a->subnets, a->n_subnets, b->subnets, b->n_subnets,
 			struct sg_conf_subnet, clear_subnet);
 	/* The rest of the top level: router, control and whatever joins them. */
@@ -258,8 +266,10 @@ diff_switch(struct differ *d, const struct sg_conf *a, const struct sg_conf *b)
 	memset(&y.conntrack, 0, sizeof(y.conntrack));
 	memset(&x.flow_logs, 0, sizeof(x.flow_logs));
 	memset(&y.flow_logs, 0, sizeof(y.flow_logs));
+	memset(&x.logging, 0, sizeof(x.logging));
+	memset(&y.logging, 0, sizeof(y.logging));
 	if (!same(&x, &y, sizeof(x)))
-		differ(d, "router or control");
+		differ(d, "router, control or vhost_user");
 }
 
 int

@@ -1,4 +1,5 @@
 /* libconfig file -> struct sg_conf: every setting checked, errors as "FILE:LINE: message". */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libconfig.h>
@@ -10,6 +11,7 @@
 #include "conf_private.h"
 #include "sg_build_config.h"
 #include "sg_conf.h"
+#include "sg_log.h"
 
 /* An integer setting libconfig did not read as written (see conf_literal.c). */
 struct inexact {
@@ -482,6 +484,63 @@ set_port_vm_field(const struct sg_conf_port *dev, struct sg_port *port, const ch
 	return 1;
 }
 
+/* A user or group name as useradd takes it, or a number. */
+static bool
+owner_name_ok(const char *name)
+{
+	if (*name == '\0' || *name == '-' || strlen(name) >= SG_OWNER_MAX)
+		return false;
+	for (; *name != '\0'; name++)
+		if (!isalnum((unsigned char)*name) && *name != '_' && *name != '-' && *name != '.')
+			return false;
+	return true;
+}
+
+/*
+ * socket_owner, socket_group or socket_mode into 'a': 0, 1 when 'field' is none of them, or
+ * -EINVAL with 'msg' saying why (without a prefix).
+ */
+static int
+socket_access_set(struct sg_conf_socket_access *a, const char *field, const char *value,
+		char *msg, size_t size)
+{
+	if (strcmp(field, "socket_owner") == 0 || strcmp(field, "socket_group") == 0) {
+		if (!owner_name_ok(value)) {
+			snprintf(msg, size, "%s \"%s\" is not a user or group name (1..%d letters, "
+					"digits, '_', '-', '.') or number", field, value, SG_OWNER_MAX - 1);
+			return -EINVAL;
+		}
+		sg_strlcpy(field[7] == 'o' ? a->owner : a->group, value, SG_OWNER_MAX);
+		return 0;
+	}
+	if (strcmp(field, "socket_mode") == 0) {
+		char *end;
+		long mode = strtol(value, &end, 8);
+
+		if (*value == '\0' || *end != '\0' || mode < 1 || mode > 0777) {
+			snprintf(msg, size, "socket_mode \"%s\" must be octal permissions 0001..0777, "
+					"like \"0660\"", value);
+			return -EINVAL;
+		}
+		a->mode = (uint32_t)mode;
+		return 0;
+	}
+	return 1;
+}
+
+void
+sg_conf_socket_access(const struct sg_conf *conf, const struct sg_conf_port *port,
+		struct sg_conf_socket_access *access)
+{
+	*access = port->socket;
+	if (access->owner[0] == '\0')
+		memcpy(access->owner, conf->vhost_user.owner, SG_OWNER_MAX);
+	if (access->group[0] == '\0')
+		memcpy(access->group, conf->vhost_user.group, SG_OWNER_MAX);
+	if (access->mode == 0)
+		access->mode = conf->vhost_user.mode != 0 ? conf->vhost_user.mode : 0600;
+}
+
 int
 sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *field,
 		const char *value, struct sg_error *err)
@@ -546,6 +605,17 @@ sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *fie
 			dev->new_connections_per_second = (uint32_t)v;
 		return 0;
 	}
+	if (strncmp(field, "socket_", 7) == 0) {
+		char msg[200];
+
+		if (dev->kind != SG_PORT_VHOST_USER)
+			return port_error(dev, err, "%s applies to vhost-user ports only", field);
+		rc = socket_access_set(&dev->socket, field, value, msg, sizeof(msg));
+		if (rc < 0)
+			return port_error(dev, err, "%s", msg);
+		if (rc == 0)
+			return 0;
+	}
 	if (strcmp(field, "queues") == 0) {
 		char *end;
 		long q;
@@ -575,7 +645,8 @@ sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *fie
 	return port_error(dev, err,
 			"unknown field \"%s\" (known: name, type, role, mac, ips, tags, "
 			"security_groups, path, client, queues, iface, rx_pcap, tx_pcap, infinite_rx, "
-			"pci, peer_mac, max_connections, new_connections_per_second, description)",
+			"pci, peer_mac, max_connections, new_connections_per_second, socket_owner, "
+			"socket_group, socket_mode, description)",
 			field);
 }
 
@@ -584,6 +655,12 @@ sg_conf_port_finish(struct sg_conf_port *dev, struct sg_error *err)
 {
 	const char *path_name = path_field(dev->kind);
 
+	/* The hypervisor creates a client port's socket: its access is the hypervisor's. */
+	if (dev->client && (dev->socket.owner[0] != '\0' || dev->socket.group[0] != '\0' ||
+				   dev->socket.mode != 0))
+		return port_error(dev, err, "socket_owner, socket_group and socket_mode apply to "
+				"server sockets only (client = false): a client port connects to the "
+				"hypervisor's socket");
 	if (path_name == NULL || dev->path[0] != '\0')
 		return 0;
 	if (dev->kind != SG_PORT_VHOST_USER)
@@ -794,7 +871,16 @@ parse_dataplane(struct loader *ld, const config_setting_t *section)
 			rc = read_uint(ld, f, "dataplane.rx_desc", 64, 16384, &dp->rx_desc);
 		else if (strcmp(name, "tx_desc") == 0)
 			rc = read_uint(ld, f, "dataplane.tx_desc", 64, 16384, &dp->tx_desc);
-		else if (strcmp(name, "eal_args") == 0) {
+		else if (strcmp(name, "file_prefix") == 0) {
+			const char *text = NULL;
+
+			if ((rc = require_string(ld, f, "dataplane.file_prefix", &text)) < 0)
+				return rc;
+			if (!owner_name_ok(text) || strlen(text) >= SG_NAME_MAX)
+				return fail(ld, f, "dataplane.file_prefix \"%s\" must be 1..32 letters, "
+						"digits, '_', '-' or '.', not starting with '-'", text);
+			sg_strlcpy(dp->file_prefix, text, sizeof(dp->file_prefix));
+		} else if (strcmp(name, "eal_args") == 0) {
 			if (!is_list(f))
 				return fail(ld, f, "dataplane.eal_args must be a list of strings");
 			if (config_setting_length(f) > SG_CONF_MAX_EAL_ARGS)
@@ -813,7 +899,7 @@ parse_dataplane(struct loader *ld, const config_setting_t *section)
 		} else
 			return fail(ld, f,
 					"dataplane: unknown field \"%s\" (known: workers, mbufs, burst, "
-					"rx_desc, tx_desc, eal_args)",
+					"rx_desc, tx_desc, eal_args, file_prefix)",
 					name);
 	}
 	return rc;
@@ -1213,6 +1299,114 @@ sg_conf_flowlog_traffic(const struct sg_conf *conf, uint32_t port)
 	return listed ? traffic : fl->traffic;
 }
 
+static int
+read_level(struct loader *ld, const config_setting_t *s, const char *what, const char *text,
+		uint8_t *out)
+{
+	int level = sg_log_level_parse(text);
+
+	if (level < 0)
+		return fail(ld, s, "%s \"%s\" must be emergency, alert, critical, error, warning, "
+				"notice, info or debug", what, text);
+	*out = (uint8_t)level;
+	return 0;
+}
+
+/* logging.levels: ["PATTERN:LEVEL", ...], as EAL's --log-level takes them. */
+static int
+parse_log_levels(struct loader *ld, const config_setting_t *f)
+{
+	struct sg_conf_logging *log = &ld->conf->logging;
+	int rc;
+
+	if (!is_list(f))
+		return fail(ld, f, "logging.levels must be a list of \"TYPE:LEVEL\" strings, like "
+				"[\"sgfw.dp:debug\", \"lib.vhost.*:warning\"]");
+	if (config_setting_length(f) > SG_CONF_MAX_LOG_LEVELS)
+		return fail(ld, f, "logging.levels has more than %d entries", SG_CONF_MAX_LOG_LEVELS);
+	for (int i = 0; i < config_setting_length(f); i++) {
+		const config_setting_t *e = config_setting_get_elem(f, (unsigned int)i);
+		struct sg_conf_log_level *l = &log->levels[log->n_levels];
+		const char *text = NULL, *colon;
+
+		if ((rc = require_string(ld, e, "logging.levels entry", &text)) < 0)
+			return rc;
+		colon = strrchr(text, ':');
+		if (colon == NULL || colon == text || (size_t)(colon - text) >= sizeof(l->pattern))
+			return fail(ld, e, "logging.levels entry \"%s\" must be TYPE:LEVEL, like "
+					"\"sgfw.dp:debug\" (TYPE may be a glob, 1..%d characters)", text,
+					SG_NAME_MAX - 1);
+		snprintf(l->pattern, sizeof(l->pattern), "%.*s", (int)(colon - text), text);
+		if ((rc = read_level(ld, e, "logging.levels level", colon + 1, &l->level)) < 0)
+			return rc;
+		l->line = loc_of(ld, e);
+		log->n_levels++;
+	}
+	return 0;
+}
+
+static int
+parse_logging(struct loader *ld, const config_setting_t *section)
+{
+	struct sg_conf_logging *log = &ld->conf->logging;
+	int rc = 0;
+
+	if (config_setting_type(section) != CONFIG_TYPE_GROUP)
+		return fail(ld, section, "logging must be a group: logging = { level = \"info\"; }");
+	log->line = loc_of(ld, section);
+	for (int i = 0; i < config_setting_length(section) && rc == 0; i++) {
+		const config_setting_t *f = config_setting_get_elem(section, (unsigned int)i);
+		const char *name = config_setting_name(f), *text = NULL;
+
+		if (strcmp(name, "levels") == 0) {
+			rc = parse_log_levels(ld, f);
+		} else if (strcmp(name, "level") == 0) {
+			if ((rc = require_string(ld, f, "logging.level", &text)) == 0)
+				rc = read_level(ld, f, "logging.level", text, &log->level);
+		} else if (strcmp(name, "output") == 0) {
+			if ((rc = require_string(ld, f, "logging.output", &text)) < 0)
+				return rc;
+			if (strcmp(text, "stderr") != 0 && strcmp(text, "syslog") != 0)
+				return fail(ld, f, "logging.output \"%s\" must be \"stderr\" or "
+						"\"syslog\"", text);
+			log->output = text[1] == 'y' ? SG_LOG_OUTPUT_SYSLOG : SG_LOG_OUTPUT_STDERR;
+		} else {
+			return fail(ld, f, "logging: unknown field \"%s\" (known: level, levels, output)",
+					name);
+		}
+	}
+	return rc;
+}
+
+/* vhost_user: the default access of every vhost-user server socket. */
+static int
+parse_vhost_user(struct loader *ld, const config_setting_t *section)
+{
+	if (config_setting_type(section) != CONFIG_TYPE_GROUP)
+		return fail(ld, section, "vhost_user must be a group: vhost_user = { socket_mode = "
+				"\"0660\"; socket_group = \"kvm\"; }");
+	for (int i = 0; i < config_setting_length(section); i++) {
+		const config_setting_t *f = config_setting_get_elem(section, (unsigned int)i);
+		const char *text = NULL;
+		char msg[200];
+		int rc;
+
+		if (strncmp(config_setting_name(f), "socket_", 7) == 0) {
+			if ((rc = require_string(ld, f, config_setting_name(f), &text)) < 0)
+				return rc;
+			rc = socket_access_set(&ld->conf->vhost_user, config_setting_name(f), text, msg,
+					sizeof(msg));
+			if (rc < 0)
+				return fail(ld, f, "vhost_user.%s", msg);
+			if (rc == 0)
+				continue;
+		}
+		return fail(ld, f, "vhost_user: unknown field \"%s\" (known: socket_owner, "
+				"socket_group, socket_mode)", config_setting_name(f));
+	}
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*parse)(struct loader *ld, const config_setting_t *section);
@@ -1227,6 +1421,8 @@ static const struct {
 	{"conntrack", parse_conntrack},
 	{"control", parse_control},
 	{"flow_logs", parse_flow_logs},
+	{"logging", parse_logging},
+	{"vhost_user", parse_vhost_user},
 };
 
 static int
@@ -1252,7 +1448,7 @@ parse_root(struct loader *ld, const config_setting_t *root)
 			return fail(ld, s,
 					"unknown setting \"%s\" (known: limits, prefix_lists, "
 					"security_groups, ports, subnets, router, dataplane, "
-					"conntrack, control, flow_logs)",
+					"conntrack, control, flow_logs, logging, vhost_user)",
 					config_setting_name(s));
 	}
 	return 0;
@@ -1300,6 +1496,8 @@ set_defaults(struct sg_conf *conf)
 	conf->dataplane.tx_desc = 1024;
 	conf->conntrack.capacity = 1048576;
 	conf->conntrack.tcp_loose = true;
+	snprintf(conf->dataplane.file_prefix, sizeof(conf->dataplane.file_prefix), "sgfw");
+	conf->logging.level = SG_LOG_LEVEL_DEFAULT;
 	snprintf(conf->control_socket, sizeof(conf->control_socket), "/run/sgfw/sgfw.sock");
 	conf->flow_logs.window = 60;
 	conf->flow_logs.format = SG_FLOWLOG_TEXT;
@@ -1729,7 +1927,7 @@ dup_array(void *dst, const void *src, uint32_t n, size_t size)
 {
 	void *copy = calloc(n + 1u, size);
 
-	if (copy != NULL && n > 0)
+	if (copy != NULL && n != 0) /* memcpy from NULL is undefined, even for 0 bytes */
 		memcpy(copy, src, n * size);
 	*(void **)dst = copy;
 	return copy != NULL;

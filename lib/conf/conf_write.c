@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sg_conf.h"
+#include "sg_log.h"
 
 void
 sg_conf_put_string(FILE *out, const char *s)
@@ -216,6 +217,22 @@ write_groups(FILE *out, const struct sg_spec *spec)
 }
 
 /* The device field that locates a port of each kind (path, iface, rx_pcap, pci). */
+/* socket_owner, socket_group and socket_mode, those that are set (unset ones inherit). */
+static void
+put_socket_access(FILE *out, const struct sg_conf_socket_access *a)
+{
+	char mode[8];
+
+	if (a->owner[0] != '\0')
+		put_str(out, "socket_owner", a->owner);
+	if (a->group[0] != '\0')
+		put_str(out, "socket_group", a->group);
+	if (a->mode != 0) {
+		snprintf(mode, sizeof(mode), "0%03o", a->mode);
+		put_str(out, "socket_mode", mode);
+	}
+}
+
 static const char *const locator[] = {
 	[SG_PORT_VHOST_USER] = "path",
 	[SG_PORT_AF_PACKET] = "iface",
@@ -254,6 +271,7 @@ write_port(FILE *out, const struct sg_conf *conf, const struct sg_conf_port *dev
 		put_mac(out, "peer_mac", dev->peer_mac);
 	if (dev->description[0] != '\0')
 		put_str(out, "description", dev->description);
+	put_socket_access(out, &dev->socket);
 	if (p >= 0) {
 		const struct sg_port *port = &conf->spec->ports[p];
 
@@ -318,6 +336,7 @@ write_dataplane(FILE *out, const struct sg_conf_dataplane *dp)
 		sg_conf_put_string(out, dp->eal_args[i]);
 	}
 	fputs("];", out);
+	put_str(out, "file_prefix", dp->file_prefix);
 	close_section(out, '}');
 }
 
@@ -392,6 +411,25 @@ write_flow_logs(FILE *out, const struct sg_conf_flowlog *fl)
 	close_section(out, '}');
 }
 
+static void
+write_logging(FILE *out, const struct sg_conf_logging *log)
+{
+	open_section(out, "logging", '{');
+	put_str(out, "level", sg_log_level_name(log->level));
+	put_str(out, "output", log->output == SG_LOG_OUTPUT_SYSLOG ? "syslog" : "stderr");
+	fputs(" levels = [", out);
+	for (uint32_t i = 0; i < log->n_levels; i++) {
+		char entry[SG_NAME_MAX + 16];
+
+		snprintf(entry, sizeof(entry), "%s:%s", log->levels[i].pattern,
+				sg_log_level_name(log->levels[i].level));
+		fputs(i ? ", " : "", out);
+		sg_conf_put_string(out, entry);
+	}
+	fputs("];", out);
+	close_section(out, '}');
+}
+
 int
 sg_conf_write(const struct sg_conf *conf, FILE *out)
 {
@@ -405,6 +443,10 @@ sg_conf_write(const struct sg_conf *conf, FILE *out)
 	write_conntrack(out, &conf->conntrack);
 	write_control(out, conf);
 	write_flow_logs(out, &conf->flow_logs);
+	write_logging(out, &conf->logging);
+	open_section(out, "vhost_user", '{');
+	put_socket_access(out, &conf->vhost_user);
+	close_section(out, '}');
 	return ferror(out) ? -EIO : 0;
 }
 

@@ -26,6 +26,19 @@ enum sg_port_kind {
 };
 
 #define SG_PATH_MAX 256
+/* A user or group name (or number), as useradd allows them (32 characters). */
+#define SG_OWNER_MAX 33
+
+/**
+ * Who may connect to a vhost-user server socket: its owner, group and mode, set after sgfw
+ * creates it. Empty names and mode 0 mean "not set here" (a port falls back to the
+ * vhost_user section's, then to sgfw's own user and mode 0600).
+ */
+struct sg_conf_socket_access {
+	char owner[SG_OWNER_MAX];
+	char group[SG_OWNER_MAX];
+	uint32_t mode; /**< 0..0777; 0: not set. */
+};
 
 /** The device side of a port; VM ports also have an entry in the policy spec. */
 struct sg_conf_port {
@@ -42,6 +55,7 @@ struct sg_conf_port {
 	uint8_t peer_mac[6];    /**< Uplink: MAC of the next-hop router behind it. */
 	bool has_peer_mac;
 	char description[SG_DESC_MAX]; /**< Free text, as written ("" = none). */
+	struct sg_conf_socket_access socket; /**< vhost-user server: socket_owner/group/mode. */
 	int line;
 };
 
@@ -71,6 +85,30 @@ struct sg_conf_dataplane {
 	uint32_t tx_desc;          /**< Descriptors per tx queue (default 1024). */
 	char *eal_args[SG_CONF_MAX_EAL_ARGS]; /**< Replace the default EAL arguments when set. */
 	uint32_t n_eal_args;
+	char file_prefix[SG_NAME_MAX]; /**< EAL --file-prefix (default "sgfw"). */
+};
+
+#define SG_CONF_MAX_LOG_LEVELS 32
+
+/** One "PATTERN:LEVEL" of logging.levels: rte_log types matching PATTERN (a glob). */
+struct sg_conf_log_level {
+	char pattern[SG_NAME_MAX];
+	uint8_t level;             /**< 1 (emergency) .. 8 (debug), as rte_log numbers them. */
+	int line;
+};
+
+enum sg_log_output {
+	SG_LOG_OUTPUT_STDERR = 0,  /**< stderr; under systemd with syslog priorities (default). */
+	SG_LOG_OUTPUT_SYSLOG,      /**< syslog(3), facility daemon. */
+};
+
+/** Logging (docs/config.md): levels of sgfw's rte_log types and where messages go. */
+struct sg_conf_logging {
+	uint8_t level;             /**< Every sgfw.* type (default 7, info). */
+	struct sg_conf_log_level levels[SG_CONF_MAX_LOG_LEVELS]; /**< Then these, in order. */
+	uint32_t n_levels;
+	enum sg_log_output output;
+	int line;
 };
 
 struct sg_conf_conntrack {
@@ -146,6 +184,8 @@ struct sg_conf {
 	struct sg_ip metrics_address[SG_CONF_MAX_METRICS_ADDRESSES];
 	uint32_t n_metrics_address;
 	struct sg_conf_flowlog flow_logs;
+	struct sg_conf_logging logging;
+	struct sg_conf_socket_access vhost_user; /**< Default socket access of vhost-user ports. */
 };
 
 /** Load and validate a config file. NULL and 'err' ("FILE:LINE: ...") on any error. */
@@ -207,6 +247,13 @@ int sg_conf_port_init(struct sg_conf_port *dev, const char *name, const char *ty
 int sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *field,
 		const char *value, struct sg_error *err);
 int sg_conf_port_finish(struct sg_conf_port *dev, struct sg_error *err);
+
+/**
+ * The socket access of vhost-user server port 'port': its own fields, else the vhost_user
+ * section's; the mode is 0600 when neither sets it, the names "" (sgfw's own).
+ */
+void sg_conf_socket_access(const struct sg_conf *conf, const struct sg_conf_port *port,
+		struct sg_conf_socket_access *access);
 
 /** Device entry of a port by name, or NULL. */
 const struct sg_conf_port *sg_conf_find_port(const struct sg_conf *conf, const char *name);

@@ -937,12 +937,15 @@ sg_dp_worker_main(void *arg)
 	struct sg_dp *dp = w->dp;
 	uint16_t burst = (uint16_t)SG_MIN(SG_MAX(dp->params.burst, 1), SG_DP_MAX_BURST);
 
+	uint64_t start = rte_get_tsc_cycles(), end;
+
 	sg_dp_worker_attach(dp, w->id);
 	while (!atomic_load_explicit(&dp->quit, memory_order_relaxed)) {
 		/* One generation per loop: a policy swap is seen whole, between bursts. */
 		const struct dp_gen *gen = atomic_load_explicit(&dp->gen, memory_order_acquire);
+		uint32_t got = 0;
 
-		w->now_ms = rte_get_tsc_cycles() / w->tsc_per_ms;
+		w->now_ms = start / w->tsc_per_ms;
 		for (uint16_t q = 0; q < gen->n_rxq[w->id]; q++) {
 			const struct dp_rxq *rxq = &gen->rxq[w->id][q];
 			uint64_t t = dp_lap_start(w);
@@ -950,10 +953,15 @@ sg_dp_worker_main(void *arg)
 					burst);
 
 			dp_lap(w, SG_DP_STAGE_RX, t);
+			got += n;
 			if (n != 0)
 				dp_worker_process(w, gen, rxq->vport, n);
 		}
 		worker_idle(w, gen);
+		/* The loop's end is the next one's start: one TSC read per loop, as before. */
+		end = rte_get_tsc_cycles();
+		dp_poll_count(w, got, end - start);
+		start = end;
 	}
 	sg_dp_worker_detach(dp, w->id);
 	return 0;

@@ -63,6 +63,12 @@ struct __rte_cache_aligned dp_worker {
 	uint64_t stage_cycles[SG_DP_STAGE_COUNT];
 	uint64_t timed_packets;
 	uint64_t timed_bursts;
+	/* Poll-mode counters (sg_dp_worker_stats()), written by this worker only. */
+	uint64_t polls;
+	uint64_t busy_polls;
+	uint64_t poll_packets;
+	uint64_t busy_cycles;
+	uint64_t idle_cycles;
 
 	struct rte_mbuf *pkts[SG_DP_MAX_BURST];
 	struct sg_pkt_meta meta[SG_DP_MAX_BURST];
@@ -127,6 +133,20 @@ dp_lap(struct dp_worker *w, enum sg_dp_stage stage, uint64_t since)
 	now = rte_rdtsc();
 	w->stage_cycles[stage] += now - since;
 	return now;
+}
+
+/* One loop of sg_dp_worker_main: 'got' packets received, 'cycles' spent. */
+static inline void
+dp_poll_count(struct dp_worker *w, uint32_t got, uint64_t cycles)
+{
+	w->polls++;
+	if (got != 0) {
+		w->busy_polls++;
+		w->poll_packets += got;
+		w->busy_cycles += cycles;
+	} else {
+		w->idle_cycles += cycles;
+	}
 }
 
 static inline struct dp_port_counters *

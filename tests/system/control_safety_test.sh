@@ -78,7 +78,7 @@ start file "$tmp/file.conf"
 wait_exit "$pid"
 sg_expect_eq "sgfw refuses a control.socket that is a regular file (exit 1)" 1 "$status"
 sg_expect_contains "it says why" \
-	"error: control socket: $tmp/precious exists and is not a socket; remove it or choose another path (control.socket)" \
+	"sgfw.ctl: error: control socket: $tmp/precious exists and is not a socket; remove it or choose another path (control.socket)" \
 	"$(cat "$tmp/file.log")"
 sg_expect_eq "the file is as it was" precious "$(cat "$tmp/precious")"
 
@@ -102,14 +102,14 @@ client=$!
 wait "$client"
 sg_expect_eq "...and makes a change (its save refused: the config is a link)" 1 "$?"
 sg_expect_contains "the change is logged with who made it and the result" \
-	"sgfw: change by uid 65534 gid 65534 pid $client: group create sg-nobody: applied, not saved: the change is running but was not saved: cannot save the configuration to $tmp/sgfw.conf: it is a symbolic link" \
+	"sgfw.ctl: change by uid 65534 gid 65534 pid $client: group create sg-nobody: applied, not saved: the change is running but was not saved: cannot save the configuration to $tmp/sgfw.conf: it is a symbolic link" \
 	"$(cat "$tmp/main.log")"
 "$SGFWCTL" -s "$sock" rule add sg-a direction=ingress priority=0 protocol=tcp port_range=1/2 \
 	source_cidr=10.0.0.0/8 >/dev/null 2>&1 &
 client=$!
 wait "$client"
 sg_expect_contains "a refused change is logged with its error" \
-	"sgfw: change by uid 0 gid 0 pid $client: rule add sg-a direction=ingress priority=0 protocol=tcp port_range=1/2 source_cidr=10.0.0.0/8: refused: priority 0 is out of range 1..100 (nothing changed)" \
+	"sgfw.ctl: change by uid 0 gid 0 pid $client: rule add sg-a direction=ingress priority=0 protocol=tcp port_range=1/2 source_cidr=10.0.0.0/8: refused: priority 0 is out of range 1..100 (nothing changed)" \
 	"$(cat "$tmp/main.log")"
 
 # control.persist and save never write through the link, nor replace it.

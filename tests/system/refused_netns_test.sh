@@ -119,7 +119,7 @@ for i in $(seq 50); do
 	sleep 0.1
 done
 sg_expect_contains "SIGHUP with a file that does not parse: refused, in one log line" \
-	"sgfw: change by SIGHUP: reload: refused: reload refused, the running config is unchanged: $tmp/sgfw.conf:4: syntax error" \
+	"sgfw.ctl: change by SIGHUP: reload: refused: reload refused, the running config is unchanged: $tmp/sgfw.conf:4: syntax error" \
 	"$(cat "$tmp/sgfw.log")"
 sg_expect_contains "... naming the file and line" "unchanged: $tmp/sgfw.conf:4: syntax error" \
 	"$(cat "$tmp/sgfw.log")"

@@ -18,9 +18,11 @@
 #   SG_LAB_UPLINK=1  an outside host "ext" behind an uplink port: 203.0.113.10/24 and
 #                    2001:db8:ff::10/64, which reaches the VMs through sgfw's router MAC
 #                    (SG_LAB_ROUTER_MAC) as the router behind an uplink would.
+# The EAL file prefix is SG_LAB_PREFIX (sgfw-lab and the lab's id, unique to the run).
 
 SG_LAB_ROUTER_MAC=02:53:47:00:00:01
 SG_LAB_EXT_MAC=52:54:00:ff:00:0a
+SG_LAB_PREFIX=${SG_LAB_PREFIX:-sgfw-lab$SG_NS_ID}
 
 sg_lab_vms() {
 	sg_vm_add db1 52:54:00:01:00:0b 10.1.0.11/24 10.1.0.1 fd00:1::11/64 fd00:1::1 &&
@@ -66,7 +68,7 @@ ports = (
   { name = "web2"; type = "af_packet"; iface = "$(sg_vm_if web2)"; mac = "52:54:00:02:00:0c";
     ips = ["10.2.0.12", "fd00:2::12"]; security_groups = ["${SG_LAB_WEB2_GROUPS:-sg-web}"]; }$(sg_lab_uplink_port)
 );
-dataplane = { workers = ${SG_LAB_WORKERS:-1}; mbufs = 8191; };
+dataplane = { workers = ${SG_LAB_WORKERS:-1}; mbufs = 8191; file_prefix = "$SG_LAB_PREFIX"; };
 conntrack = { capacity = ${SG_LAB_CAPACITY:-65536}; ${SG_LAB_CONNTRACK:-} };
 control = { socket = "$dir/sgfw.sock"; ${SG_LAB_CONTROL:-} };
 ${SG_LAB_EXTRA:-}

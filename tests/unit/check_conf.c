@@ -638,6 +638,73 @@ START_TEST(test_switch_defaults)
 	ck_assert_uint_eq(conf->flow_logs.port_max_flows, 0); /* a quarter of max_flows */
 	ck_assert_uint_eq(conf->flow_logs.port_events_per_second, 100000);
 	ck_assert_uint_eq(conf->flow_logs.traffic, SG_FLOWLOG_ALL);
+	ck_assert_str_eq(conf->dataplane.file_prefix, "sgfw");
+	ck_assert_uint_eq(conf->logging.level, 7);
+	ck_assert_uint_eq(conf->logging.n_levels, 0);
+	ck_assert_int_eq(conf->logging.output, SG_LOG_OUTPUT_STDERR);
+	ck_assert_uint_eq(conf->vhost_user.mode, 0);
+	ck_assert_str_eq(conf->vhost_user.owner, "");
+	sg_conf_free(conf);
+}
+END_TEST
+
+/*
+ * The service settings: logging, the EAL file prefix, vhost-user socket access (the default
+ * and per port, a port's own winning), and all of them written back and read again.
+ */
+START_TEST(test_service_sections)
+{
+	static const char text[] =
+		"logging = { level = \"warning\"; output = \"syslog\";\n"
+		"            levels = [\"sgfw.dp:debug\", \"lib.vhost.*:err\"]; };\n"
+		"dataplane = { file_prefix = \"sgfw-test.1\"; };\n"
+		"vhost_user = { socket_group = \"kvm\"; socket_mode = \"0660\"; };\n"
+		GROUP_A
+		"ports = ( { name = \"p\"; " VM_FIELDS " socket_owner = \"libvirt-qemu\"; },\n"
+		"          { name = \"q\"; mac = \"52:54:00:00:00:09\"; security_groups = [\"sg-a\"];\n"
+		"            socket_mode = \"0600\"; socket_group = \"107\"; } );\n";
+	struct sg_conf *conf = load_ok("service", text), *again;
+	struct sg_conf_socket_access a;
+	struct sg_error err = {0};
+	char *written = NULL;
+	size_t written_len = 0;
+	FILE *out;
+
+	for (int round = 0; round < 2; round++) {
+		ck_assert_uint_eq(conf->logging.level, 5);
+		ck_assert_int_eq(conf->logging.output, SG_LOG_OUTPUT_SYSLOG);
+		ck_assert_uint_eq(conf->logging.n_levels, 2);
+		ck_assert_str_eq(conf->logging.levels[0].pattern, "sgfw.dp");
+		ck_assert_uint_eq(conf->logging.levels[0].level, 8);
+		ck_assert_str_eq(conf->logging.levels[1].pattern, "lib.vhost.*");
+		ck_assert_uint_eq(conf->logging.levels[1].level, 4);
+		ck_assert_str_eq(conf->dataplane.file_prefix, "sgfw-test.1");
+		sg_conf_socket_access(conf, sg_conf_find_port(conf, "p"), &a);
+		ck_assert_str_eq(a.owner, "libvirt-qemu");
+		ck_assert_str_eq(a.group, "kvm");
+		ck_assert_uint_eq(a.mode, 0660);
+		sg_conf_socket_access(conf, sg_conf_find_port(conf, "q"), &a);
+		ck_assert_str_eq(a.owner, "");
+		ck_assert_str_eq(a.group, "107");
+		ck_assert_uint_eq(a.mode, 0600);
+		if (round == 1)
+			break;
+		out = open_memstream(&written, &written_len);
+		ck_assert_int_eq(sg_conf_write(conf, out), 0);
+		fclose(out);
+		again = sg_conf_load_string(written, "written.conf", &err);
+		ck_assert_msg(again != NULL, "%s\n%s", err.msg, written);
+		free(written);
+		sg_conf_free(conf);
+		conf = again;
+	}
+	sg_conf_free(conf);
+
+	/* Nothing set anywhere: owner-only. */
+	conf = load_ok("no access", GROUP_A "ports = ( { name = \"p\"; " VM_FIELDS " } );\n");
+	sg_conf_socket_access(conf, &conf->ports[0], &a);
+	ck_assert_uint_eq(a.mode, 0600);
+	ck_assert_str_eq(a.owner, "");
 	sg_conf_free(conf);
 }
 END_TEST
@@ -828,6 +895,33 @@ static const struct t_load_error switch_errors[] = {
 		"flow_logs = { ports = ( { name = \"p\"; traffic = \"all\"; },\n"
 		"  { name = \"p\"; traffic = \"none\"; } #<\n); };\n",
 			{"flow_logs.ports: \"p\" is listed twice (first on line 3)"}},
+	{"logging level", "logging = {\n  level = \"loud\"; #<\n};\n",
+			{"logging.level \"loud\" must be emergency, alert, critical, error, warning, "
+			 "notice, info or debug"}},
+	{"logging levels entry", "logging = {\n  levels = [\"sgfw.dp\"]; #<\n};\n",
+			{"logging.levels entry \"sgfw.dp\" must be TYPE:LEVEL"}},
+	{"logging levels level", "logging = {\n  levels = [\"sgfw.dp:chatty\"]; #<\n};\n",
+			{"logging.levels level \"chatty\" must be emergency"}},
+	{"logging output", "logging = {\n  output = \"file\"; #<\n};\n",
+			{"logging.output \"file\" must be \"stderr\" or \"syslog\""}},
+	{"logging unknown field", "logging = {\n  verbose = true; #<\n};\n",
+			{"logging: unknown field \"verbose\""}},
+	{"file prefix", "dataplane = {\n  file_prefix = \"a/b\"; #<\n};\n",
+			{"dataplane.file_prefix \"a/b\" must be 1..32 letters"}},
+	{"vhost_user mode", "vhost_user = {\n  socket_mode = \"0999\"; #<\n};\n",
+			{"vhost_user.socket_mode \"0999\" must be octal permissions 0001..0777"}},
+	{"vhost_user owner", "vhost_user = {\n  socket_owner = \"qemu user\"; #<\n};\n",
+			{"vhost_user.socket_owner \"qemu user\" is not a user or group name"}},
+	{"vhost_user unknown field", "vhost_user = {\n  owner = \"x\"; #<\n};\n",
+			{"vhost_user: unknown field \"owner\""}},
+	{"socket access on a client port", GROUP_A
+		"ports = (\n  { name = \"p\"; " VM_FIELDS " client = true; socket_mode = \"0660\"; } #<\n);\n",
+			{"port \"p\": socket_owner, socket_group and socket_mode apply to server sockets "
+			 "only (client = false)"}},
+	{"socket access on an af_packet port", GROUP_A
+		"ports = ( { name = \"p\"; " VM_FIELDS " type = \"af_packet\"; iface = \"x\";\n"
+		"  socket_mode = \"0660\"; } #<\n);\n",
+			{"port \"p\": socket_mode applies to vhost-user ports only"}},
 	{"flow_logs selection without traffic", GROUP_A
 		"flow_logs = { groups = (\n  { id = \"sg-a\"; } #<\n); };\n",
 			{"flow_logs.groups entry needs id and traffic"}},
@@ -1085,6 +1179,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_switch_defaults);
 	tcase_add_test(tc, test_switch_sections);
 	tcase_add_test(tc, test_flow_logs_section);
+	tcase_add_test(tc, test_service_sections);
 	tcase_add_loop_test(tc, test_switch_errors, 0, SG_ARRAY_SIZE(switch_errors));
 	suite_add_tcase(s, tc);
 

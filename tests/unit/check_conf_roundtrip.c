@@ -188,7 +188,7 @@ START_TEST(test_all_sections)
 {
 	static const char *const sections[] = {
 		"spec.limits", "spec.groups", "spec.ports", "spec.prefix_lists", "ports", "subnets",
-		"dataplane", "conntrack", "flow_logs", "router or control",
+		"dataplane", "conntrack", "flow_logs", "logging", "router, control or vhost_user",
 	};
 	struct sg_conf *conf = load_text(all_sections_text), *empty = load_text("");
 	struct diffs d = {.n = 0};
@@ -222,10 +222,14 @@ START_TEST(test_diff_sees_changes)
 		{"udp = 45;", "udp = 46;", "conntrack"},
 		{"\"512\"]", "\"513\"]", "dataplane.eal_args[2]"},
 		{"burst = 16;", "burst = 17;", "dataplane"},
-		{"metrics_port = 9464;", "metrics_port = 9465;", "router or control"},
-		{"group = \"sgfw-ops\"", "group = \"sgfw-op\"", "router or control"},
-		{"\"::1\"]", "\"::2\"]", "router or control"},
-		{"02:00:00:00:00:aa", "02:00:00:00:00:ab", "router or control"},
+		{"metrics_port = 9464;", "metrics_port = 9465;", "router, control or vhost_user"},
+		{"group = \"sgfw-ops\"", "group = \"sgfw-op\"", "router, control or vhost_user"},
+		{"\"::1\"]", "\"::2\"]", "router, control or vhost_user"},
+		{"02:00:00:00:00:aa", "02:00:00:00:00:ab", "router, control or vhost_user"},
+		{"socket_mode = \"0660\";", "socket_mode = \"0666\";", "router, control or vhost_user"},
+		{"socket_mode = \"0640\";", "socket_mode = \"0600\";", "ports[7]"},
+		{"file_prefix = \"sgfw-rt\";", "file_prefix = \"sgfw-rt2\";", "dataplane"},
+		{"\"lib.vhost.*:error\"", "\"lib.vhost.*:debug\"", "logging"},
 		{"gateway = \"10.2.0.1\"", "gateway = \"10.2.0.2\"", "subnets[1]"},
 		{"queues = 4;", "queues = 3;", "ports[0]"},
 		{"to the router", "to the routers", "ports[6]"},
