@@ -360,9 +360,9 @@ write_conntrack(FILE *out, const struct sg_conf_conntrack *ct)
 static void
 write_control(FILE *out, const struct sg_conf *conf)
 {
-	open_section(out, "control", '{');
 	char buf[SG_IP_STRLEN];
 
+	open_section(out, "control", '{');
 	put_str(out, "socket", conf->control_socket);
 	put_str(out, "group", conf->control_group);
 	put_bool(out, "persist", conf->control_persist);

@@ -260,7 +260,6 @@ check_groups(struct sg_spec *spec, struct sg_error *err)
 	for (uint32_t g = 0; g < spec->n_groups; g++) {
 		struct sg_group *group = &spec->groups[g];
 		uint32_t group_peers = 0;
-
 		char owner[SG_NAME_MAX + 24];
 
 		if (group->id[0] == '\0')
