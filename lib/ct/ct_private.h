@@ -49,6 +49,11 @@
 #define CT_TCP_F_DATA_UNACK 0x10
 #define CT_TCP_F_MAXACK_SET 0x20
 
+/* ct_tcp.last: the class of the last segment that moved the state or was ignored, and its
+ * direction in the top bit. */
+#define CT_TCP_LAST_INDEX     0x07
+#define CT_TCP_LAST_DIR_SHIFT 7
+
 /* TCP segment classes (rows of the state table). */
 enum ct_tcp_index {
 	CT_TCP_SYN_SET,

@@ -251,17 +251,9 @@ ct_tcp_sack(const struct ct_pkt *p, uint32_t sack)
 	return sack;
 }
 
-/*
- * Is the segment inside the window both ends can have open? With sender = this direction and
- * receiver = the other:
- *   I.   seq <= sender.td_maxend
- *   II.  seq + len >= sender.td_end - receiver.td_maxwin
- *   III. sack <= receiver.td_end
- *   IV.  sack >= receiver.td_end - MAXACKWINDOW(sender)
- * In window, the tracking data of both ends advance. Out of window is invalid unless the
- * tracker or this direction is liberal.
- */
-static bool
+/* netfilter's tcp_in_window(): the sender's first segment or re-initialisation, the segment's
+ * values for the bounds, then ct_tcp_window(). */
+static enum ct_tcp_win
 tcp_in_window(const struct sg_ct *ct, struct ct_tcp *t, int dir, enum ct_tcp_index index,
 		const struct ct_pkt *p)
 {
@@ -269,8 +261,7 @@ tcp_in_window(const struct sg_ct *ct, struct ct_tcp *t, int dir, enum ct_tcp_ind
 	int rdir = !dir;
 	uint8_t flags = meta->tcp_flags;
 	uint32_t seq = meta->tcp_seq, ack = meta->tcp_ack, sack = meta->tcp_ack;
-	uint32_t win = meta->tcp_win, end = tcp_end(meta), swin;
-	bool in_recv_win;
+	uint32_t win = meta->tcp_win, end = tcp_end(meta);
 
 	if (t->pflags[rdir] & CT_TCP_F_SACK_PERM)
 		sack = ct_tcp_sack(p, sack);
@@ -287,12 +278,13 @@ tcp_in_window(const struct sg_ct *ct, struct ct_tcp *t, int dir, enum ct_tcp_ind
 					(t->pflags[rdir] & CT_TCP_F_WINDOW_SCALE)))
 				t->td_scale[dir] = t->td_scale[rdir] = 0;
 			if (!(flags & SG_TCP_ACK))
-				return true; /* Simultaneous open. */
+				return CT_TCP_WIN_ACCEPT; /* Simultaneous open. */
 		} else {
 			/* Mid-stream: history lost, take what the segment says. */
+			uint32_t swin = win << t->td_scale[dir];
+
 			t->td_end[dir] = end;
-			win <<= t->td_scale[dir];
-			t->td_maxwin[dir] = win == 0 ? 1 : win;
+			t->td_maxwin[dir] = swin == 0 ? 1 : swin;
 			t->td_maxend[dir] = end + t->td_maxwin[dir];
 			/* Let III and IV pass until the other side is seen. */
 			if (t->td_maxwin[rdir] == 0)
@@ -318,57 +310,7 @@ tcp_in_window(const struct sg_ct *ct, struct ct_tcp *t, int dir, enum ct_tcp_ind
 	if (seq == end && (!(flags & SG_TCP_RST) || (seq == 0 && t->state == sSS)))
 		seq = end = t->td_end[dir];
 
-	in_recv_win = t->td_maxwin[rdir] == 0 ||
-			after(end, t->td_end[dir] - t->td_maxwin[rdir] - 1);
-	if (before(seq, t->td_maxend[dir] + 1) && in_recv_win &&
-			before(sack, t->td_end[rdir] + 1) &&
-			after(sack, t->td_end[rdir] - tcp_maxackwindow(t, dir) - 1)) {
-		if (!(flags & SG_TCP_SYN))
-			win <<= t->td_scale[dir];
-		/* Sender. */
-		swin = win + (sack - ack);
-		if (t->td_maxwin[dir] < swin)
-			t->td_maxwin[dir] = swin;
-		if (after(end, t->td_end[dir])) {
-			t->td_end[dir] = end;
-			t->pflags[dir] |= CT_TCP_F_DATA_UNACK;
-		}
-		if (flags & SG_TCP_ACK) {
-			if (!(t->pflags[dir] & CT_TCP_F_MAXACK_SET)) {
-				t->td_maxack[dir] = ack;
-				t->pflags[dir] |= CT_TCP_F_MAXACK_SET;
-			} else if (after(ack, t->td_maxack[dir])) {
-				t->td_maxack[dir] = ack;
-			}
-		}
-		/* Receiver. */
-		if (t->td_maxwin[rdir] != 0 && after(end, t->td_maxend[dir]))
-			t->td_maxwin[rdir] += end - t->td_maxend[dir];
-		if (after(sack + win, t->td_maxend[rdir] - 1)) {
-			t->td_maxend[rdir] = sack + win;
-			if (win == 0)
-				t->td_maxend[rdir]++;
-		}
-		if (ack == t->td_end[rdir])
-			t->pflags[rdir] &= (uint8_t)~CT_TCP_F_DATA_UNACK;
-		/* Retransmissions: the same segment again from the same side. */
-		if (index == CT_TCP_ACK_SET) {
-			uint8_t fp = tcp_fingerprint(seq, ack, meta->tcp_win);
-
-			if ((t->last >> 7) == dir && t->last_end == end && t->last_fp == fp) {
-				if (t->retrans < UINT8_MAX)
-					t->retrans++;
-			} else {
-				t->last = (uint8_t)((t->last & 0x7f) | dir << 7);
-				t->last_end = end;
-				t->last_fp = fp;
-				t->retrans = 0;
-			}
-		}
-		return true;
-	}
-	return (t->pflags[dir] & CT_TCP_F_BE_LIBERAL) ||
-			__atomic_load_n(&ct->tcp_be_liberal, __ATOMIC_RELAXED);
+	return ct_tcp_window(ct, t, dir, index, flags, seq, end, ack, sack, meta);
 }
 
 static enum sg_ct_result
@@ -437,7 +379,6 @@ tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *
 	uint8_t flags = meta->tcp_flags;
 	enum ct_tcp_index index;
 	uint8_t old_state, new_state;
-	uint32_t timeout;
 
 	if (!ct_tcp_flags_valid(flags)) {
 		*reason = SG_DROP_TCP_FLAGS;
@@ -455,18 +396,18 @@ tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *
 		 * it, or it was reset from this side, forget the entry: the packet then starts a
 		 * new connection that the policy must accept. */
 		if (((t->pflags[dir] | t->pflags[!dir]) & CT_TCP_F_CLOSE_INIT) ||
-				((t->last >> 7) == dir && (t->last & 0x7f) == CT_TCP_RST_SET)) {
+				t->last == tcp_last(CT_TCP_RST_SET, dir)) {
 			ct_set_deadline(c, now, 0);
 			return CT_UPD_RENEW;
 		}
 		/* FALLTHROUGH */
 	case sIG:
-		if (index == CT_TCP_SYNACK_SET && (t->last & 0x7f) == CT_TCP_SYN_SET &&
-				(t->last >> 7) != dir && meta->tcp_ack == t->last_end) {
+		if (index == CT_TCP_SYNACK_SET && tcp_last_index(t) == CT_TCP_SYN_SET &&
+				tcp_last_dir(t) != dir && meta->tcp_ack == t->last_end) {
 			/* b) This SYN/ACK acknowledges a SYN we ignored: client and server are in
 			 * sync and we are not. Restart from that SYN (its options are not kept, so
 			 * its side goes liberal). */
-			int ld = t->last >> 7;
+			int ld = tcp_last_dir(t);
 
 			old_state = sSS;
 			new_state = sSR;
@@ -482,7 +423,7 @@ tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *
 		/* a) a SYN in the original direction, b) a SYN/ACK in the reply direction,
 		 * c) an ACK answering a SYN: pass it without a state change; if it was wrong the
 		 * receiver's RST tells us. */
-		t->last = (uint8_t)(index | dir << 7);
+		t->last = tcp_last(index, dir);
 		t->last_end = tcp_end(meta);
 		return CT_UPD_VALID;
 	case sIV:
@@ -495,7 +436,7 @@ tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *
 		if (tcp_closing(old_state))
 			goto in_window;
 		if ((t->pflags[!dir] & CT_TCP_F_MAXACK_SET) &&
-				(t->last & 0x7f) != CT_TCP_SYN_SET) {
+				tcp_last_index(t) != CT_TCP_SYN_SET) {
 			uint32_t seq = meta->tcp_seq;
 
 			/* SEQ 0 before establishment answers a SYN we let through. */
@@ -508,14 +449,15 @@ tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *
 			if (!tcp_established(c, t) || seq == t->td_maxack[!dir])
 				break;
 			/* A RST right after our own last segment (a "RST train"). */
-			if ((t->last & 0x7f) == CT_TCP_ACK_SET && (t->last >> 7) == dir &&
+			if (tcp_last_index(t) == CT_TCP_ACK_SET && tcp_last_dir(t) == dir &&
 					seq == t->last_end)
 				break;
 			/* In window but not exact: keep the state for a possible challenge ACK. */
 			new_state = old_state;
 		}
-		if ((((c->flags & CT_F_SEEN_REPLY) && (t->last & 0x7f) == CT_TCP_SYN_SET) ||
-				(!(c->flags & CT_F_ASSURED) && (t->last & 0x7f) == CT_TCP_ACK_SET)) &&
+		if ((((c->flags & CT_F_SEEN_REPLY) && tcp_last_index(t) == CT_TCP_SYN_SET) ||
+				    (!(c->flags & CT_F_ASSURED) &&
+						    tcp_last_index(t) == CT_TCP_ACK_SET)) &&
 				meta->tcp_ack == t->last_end) {
 			/* RST answering a SYN or ACK we let through while out of sync: it may ack
 			 * data we never saw, so skip the window check. */
@@ -526,46 +468,17 @@ tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *
 		break;
 	}
 
-	if (!tcp_in_window(ct, t, dir, index, p)) {
+	if (tcp_in_window(ct, t, dir, index, p) == CT_TCP_WIN_INVALID) {
 		*reason = SG_DROP_CT_TCP_WINDOW;
 		return CT_UPD_INVALID;
 	}
 in_window:
-	t->last = (uint8_t)(index | dir << 7);
+	t->last = tcp_last(index, dir);
 	t->state = new_state;
 	if (old_state != new_state && new_state == sFW)
 		t->pflags[dir] |= CT_TCP_F_CLOSE_INIT;
-
-	timeout = ct_timeout(ct, tcp_state_timeout[new_state]);
-	if (t->retrans >= CT_TCP_MAX_RETRANS &&
-			timeout > ct_timeout(ct, SG_CT_TM_TCP_MAX_RETRANS))
-		timeout = ct_timeout(ct, SG_CT_TM_TCP_MAX_RETRANS);
-	else if (index == CT_TCP_RST_SET)
-		; /* The state's own timeout. */
-	else if (((t->pflags[0] | t->pflags[1]) & CT_TCP_F_DATA_UNACK) &&
-			timeout > ct_timeout(ct, SG_CT_TM_TCP_UNACK))
-		timeout = ct_timeout(ct, SG_CT_TM_TCP_UNACK);
-
-	if (!(c->flags & CT_F_SEEN_REPLY)) {
-		/* A RST as the only answer: nothing was established, forget it now. */
-		if (flags & SG_TCP_RST) {
-			ct_set_deadline(c, now, 0);
-			return CT_UPD_VALID;
-		}
-		/* A retransmitted SYN does not extend the entry's life, so a reused port
-		 * cannot keep it forever. */
-		if (index == CT_TCP_SYN_SET && old_state == sSS)
-			return CT_UPD_VALID;
-		/* Picked up and never answered: not worth the established timeout. */
-		if (new_state == sES && timeout > ct_timeout(ct, SG_CT_TM_TCP_UNACK))
-			timeout = ct_timeout(ct, SG_CT_TM_TCP_UNACK);
-	} else if (!(c->flags & CT_F_ASSURED) && (old_state == sSR || old_state == sES) &&
-			new_state == sES) {
-		/* A valid ACK after SYN_RECV, or an answer to a picked-up connection. */
-		ct_flags_set(c, CT_F_ASSURED, 0);
-	}
-	ct_set_deadline(c, now, timeout);
-	return CT_UPD_VALID;
+	return ct_tcp_refresh(
+			ct, c, t, index, old_state, new_state, tcp_state_timeout[new_state], now);
 }
 
 static enum sg_ct_state
