@@ -305,9 +305,9 @@ tcp_in_window(const struct sg_ct *ct, struct ct_tcp *t, int dir, enum ct_tcp_ind
 		ack = sack = t->td_end[rdir];
 	}
 
-	/* A segment without data is judged by its ack only; a RST always by its seq, except the
-	 * seq 0 RST answering a SYN. */
-	if (seq == end && (!(flags & SG_TCP_RST) || (seq == 0 && t->state == sSS)))
+	/* The seq 0 RST answering a SYN. Every other segment is judged by its seq, with data or
+	 * without (netfilter since 3.7). */
+	if ((flags & SG_TCP_RST) && seq == 0 && t->state == sSS)
 		seq = end = t->td_end[dir];
 
 	return ct_tcp_window(ct, t, dir, index, flags, seq, end, ack, sack, meta);
@@ -468,9 +468,14 @@ tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *
 		break;
 	}
 
-	if (tcp_in_window(ct, t, dir, index, p) == CT_TCP_WIN_INVALID) {
+	switch (tcp_in_window(ct, t, dir, index, p)) {
+	case CT_TCP_WIN_INVALID:
 		*reason = SG_DROP_CT_TCP_WINDOW;
 		return CT_UPD_INVALID;
+	case CT_TCP_WIN_IGNORE:
+		return CT_UPD_VALID;
+	default:
+		break;
 	}
 in_window:
 	t->last = tcp_last(index, dir);

@@ -15,6 +15,9 @@
 enum ct_tcp_win {
 	/* In window: the tracking data advanced. Also an out-of-window segment when liberal. */
 	CT_TCP_WIN_ACCEPT,
+	/* Old but harmless (a retransmission of acknowledged data, an overly delayed ack, a few
+	 * bytes beyond the window): it passes and changes neither state nor timeout. */
+	CT_TCP_WIN_IGNORE,
 	CT_TCP_WIN_INVALID,
 };
 
@@ -93,9 +96,15 @@ tcp_out_of_window(const struct sg_ct *ct, const struct ct_tcp *t, int dir, enum 
  *   II.  end >= sender.td_end - receiver.td_maxwin
  *   III. sack <= receiver.td_end
  *   IV.  sack >= receiver.td_end - MAXACKWINDOW(sender)
- * Out of window is invalid unless the tracker or this direction is liberal. The window comes
- * from 'meta'. One body for the full path and the ESTABLISHED fast path, where 'index' and
- * 'flags' are constants.
+ * Beyond I or III is invalid: data over the receiver's window, an ack for data never sent.
+ * Under II or IV is ignored (netfilter 6.1): an old retransmission of acknowledged data or an
+ * overly delayed ack must still reach the receiver, whose answer (an ack) is what unsticks a
+ * connection whose acknowledgement was lost after us. Beyond I by at most the receiver's
+ * largest window, with the rest in order, is a sender that overshot the window: its data
+ * counts (so the ack of it passes) and the segment is ignored. When the tracker or the sender
+ * is liberal, every out-of-window segment is accepted without advancing anything. The window
+ * comes from 'meta'. One body for the full path and the ESTABLISHED fast path, where 'index'
+ * and 'flags' are constants.
  */
 static __rte_always_inline enum ct_tcp_win
 ct_tcp_window(const struct sg_ct *ct, struct ct_tcp *t, int dir, enum ct_tcp_index index,
@@ -105,12 +114,24 @@ ct_tcp_window(const struct sg_ct *ct, struct ct_tcp *t, int dir, enum ct_tcp_ind
 	const int rdir = !dir;
 	uint32_t swin, win = meta->tcp_win;
 
-	if (unlikely(!(before(seq, t->td_maxend[dir] + 1) &&
-			    (t->td_maxwin[rdir] == 0 ||
-					    after(end, t->td_end[dir] - t->td_maxwin[rdir] - 1)) &&
-			    before(sack, t->td_end[rdir] + 1) &&
-			    after(sack, t->td_end[rdir] - tcp_maxackwindow(t, dir) - 1))))
+	if (unlikely(!before(seq, t->td_maxend[dir] + 1))) {
+		if (t->td_maxwin[rdir] != 0 &&
+				after(end, t->td_end[dir] - t->td_maxwin[rdir] - 1) &&
+				end - t->td_maxend[dir] + 1 <= t->td_maxwin[rdir] &&
+				before(sack, t->td_end[rdir] + 1) &&
+				after(sack, t->td_end[rdir] - tcp_maxackwindow(t, dir) - 1)) {
+			t->td_end[dir] = end;
+			t->pflags[dir] |= CT_TCP_F_DATA_UNACK;
+			return tcp_out_of_window(ct, t, dir, CT_TCP_WIN_IGNORE);
+		}
 		return tcp_out_of_window(ct, t, dir, CT_TCP_WIN_INVALID);
+	}
+	if (unlikely(!before(sack, t->td_end[rdir] + 1)))
+		return tcp_out_of_window(ct, t, dir, CT_TCP_WIN_INVALID);
+	if (unlikely((t->td_maxwin[rdir] != 0 &&
+				     !after(end, t->td_end[dir] - t->td_maxwin[rdir] - 1)) ||
+			    !after(sack, t->td_end[rdir] - tcp_maxackwindow(t, dir) - 1)))
+		return tcp_out_of_window(ct, t, dir, CT_TCP_WIN_IGNORE);
 
 	/* A SYN's window is never scaled (RFC 7323). */
 	if (!(flags & SG_TCP_SYN))
@@ -231,19 +252,19 @@ ct_tcp_update_established(const struct sg_ct *ct, struct sg_conn *c, struct ct_t
 	const struct sg_pkt_meta *meta = p->meta;
 	uint32_t hlen = tcp_hdr_len(meta);
 	uint32_t payload = meta->l4_len > hlen ? meta->l4_len - hlen : 0;
-	uint32_t seq = meta->tcp_seq, ack = meta->tcp_ack, sack = ack, end;
+	uint32_t seq = meta->tcp_seq, ack = meta->tcp_ack, sack = ack;
 
 	if ((t->pflags[!dir] & CT_TCP_F_SACK_PERM) && hlen > 20)
 		sack = ct_tcp_sack(p, sack);
-	/* A segment without data is judged by its ack only. */
-	if (payload == 0)
-		seq = end = t->td_end[dir];
-	else
-		end = seq + payload;
-	if (ct_tcp_window(ct, t, dir, CT_TCP_ACK_SET, SG_TCP_ACK, seq, end, ack, sack, meta) ==
-			CT_TCP_WIN_INVALID) {
+	switch (ct_tcp_window(ct, t, dir, CT_TCP_ACK_SET, SG_TCP_ACK, seq, seq + payload, ack, sack,
+			meta)) {
+	case CT_TCP_WIN_INVALID:
 		*reason = SG_DROP_CT_TCP_WINDOW;
 		return CT_UPD_INVALID;
+	case CT_TCP_WIN_IGNORE:
+		return CT_UPD_VALID;
+	default:
+		break;
 	}
 	t->last = tcp_last(CT_TCP_ACK_SET, dir);
 	return ct_tcp_refresh(ct, c, t, CT_TCP_ACK_SET, SG_CT_ST_TCP_ESTABLISHED,

@@ -590,6 +590,178 @@ START_TEST(test_pickup)
 }
 END_TEST
 
+/* The TCP state and deadline of an entry, to show that an ignored segment left them alone. */
+struct snap {
+	struct ct_tcp tcp;
+	uint32_t deadline;
+};
+
+static struct snap
+snap_of(const struct sg_conn *c)
+{
+	struct snap sn = {ct_body_const(c)->l4.tcp, c->deadline};
+
+	return sn;
+}
+
+static void
+assert_untouched(const struct sg_conn *c, const struct snap *sn)
+{
+	ck_assert_int_eq(c->deadline, sn->deadline);
+	ck_assert_msg(memcmp(&ct_body_const(c)->l4.tcp, &sn->tcp, sizeof(sn->tcp)) == 0,
+			"TCP state changed");
+}
+
+/* The three trackers an ignored segment is checked on: strict with the ESTABLISHED fast path,
+ * strict on the full path only, liberal. */
+static struct sg_ct *
+tracker(int variant)
+{
+	struct sg_ct *ct = ct_test_create(100, variant == 2, true);
+
+	ck_assert_ptr_nonnull(ct);
+	ct->tcp_slow_only = variant == 1;
+	return ct;
+}
+
+/*
+ * netfilter's selftest packetdrill/conntrack_ack_loss_stall.pkt (client ISN 1000, server ISN
+ * 5000, the script's numbers relative to them): 46 segments of 1460 bytes from the client, each
+ * acknowledged; the acks are lost after us and the client retransmits its first segment, long
+ * acknowledged (bound II: end 1461 under 67161 - 65535). Since netfilter 6.1 it passes and
+ * changes nothing, so the server can answer it with an ack of everything; sgfw used to drop it
+ * as out of window and the connection stalled. Liberal: accepted, the timeout refreshed.
+ */
+START_TEST(test_ack_loss_stall)
+{
+	for (int variant = 0; variant < 3; variant++) {
+		struct sg_ct *ct = tracker(variant);
+		const uint32_t c0 = 1000, s0 = 5000;
+		struct sg_pkt_meta m;
+		struct sg_ct_verdict v;
+		struct snap sn;
+
+		m = ct_tcp(C, 34375, S, 8080, SG_TCP_SYN, c0, 0, 32792, 0);
+		ck_assert_int_eq(ct_send(ct, &m, MS(1)).result, SG_CT_NEW);
+		m = ct_tcp(S, 8080, C, 34375, SG_TCP_SYN | SG_TCP_ACK, s0, c0 + 1, 65535, 0);
+		ck_assert_int_eq(ct_send(ct, &m, MS(1)).result, SG_CT_REPLY);
+		m = ct_tcp(C, 34375, S, 8080, SG_TCP_ACK, c0 + 1, s0 + 1, 65535, 0);
+		ck_assert_int_eq(ct_send(ct, &m, MS(1)).result, SG_CT_ESTABLISHED);
+		for (uint32_t off = 1; off < 67161; off += 1460) {
+			m = ct_tcp(C, 34375, S, 8080, SG_TCP_ACK | SG_TCP_PSH, c0 + off, s0 + 1,
+					257, 1460);
+			ck_assert_int_eq(ct_send(ct, &m, MS(1)).result, SG_CT_ESTABLISHED);
+			m = ct_tcp(S, 8080, C, 34375, SG_TCP_ACK, s0 + 1, c0 + off + 1460, 65535,
+					0);
+			v = ct_send(ct, &m, MS(1));
+			ck_assert_int_eq(v.result, SG_CT_REPLY);
+		}
+		ck_assert_int_eq(ct_state_of(&v), SG_CT_ST_TCP_ESTABLISHED);
+		ck_assert_int_eq(expires_ms(ct, 34375, MS(1)), 910000);
+		sn = snap_of(v.conn);
+		m = ct_tcp(C, 34375, S, 8080, SG_TCP_ACK | SG_TCP_PSH, c0 + 1, s0 + 1, 257, 1460);
+		v = ct_send(ct, &m, MS(2));
+		ck_assert_int_eq(v.result, SG_CT_ESTABLISHED);
+		ck_assert_int_eq(ct_state_of(&v), SG_CT_ST_TCP_ESTABLISHED);
+		if (variant < 2) {
+			assert_untouched(v.conn, &sn);
+		} else {
+			ck_assert_int_eq(ct_body(v.conn)->l4.tcp.td_end[0], sn.tcp.td_end[0]);
+			ck_assert_int_eq(expires_ms(ct, 34375, MS(2)), 910000);
+		}
+		/* The server's answer, an ack of everything. */
+		m = ct_tcp(S, 8080, C, 34375, SG_TCP_ACK, s0 + 1, c0 + 67161, 65535, 0);
+		ck_assert_int_eq(ct_send(ct, &m, MS(3)).result, SG_CT_REPLY);
+		ck_assert_int_eq(expires_ms(ct, 34375, MS(3)), 910000);
+		sg_ct_free(ct);
+	}
+}
+END_TEST
+
+/* An overly delayed ack (bound IV: more than 66,000 below what the peer sent) passes and
+ * changes nothing, since netfilter 6.1; before, it was dropped. */
+START_TEST(test_delayed_ack_ignored)
+{
+	for (int variant = 0; variant < 3; variant++) {
+		struct sg_ct *ct = tracker(variant);
+		struct sg_pkt_meta m;
+		struct sg_ct_verdict v;
+		struct snap sn;
+
+		handshake(ct, 20, MS(1));
+		for (uint32_t off = 0; off < 70000; off += 1000) {
+			m = sseg(20, SG_TCP_ACK, 5001 + off, 1001, 1000);
+			ck_assert_int_eq(ct_send(ct, &m, MS(1)).result, SG_CT_REPLY);
+			m = cseg(20, SG_TCP_ACK, 1001, 5001 + off + 1000, 0);
+			v = ct_send(ct, &m, MS(1));
+			ck_assert_int_eq(v.result, SG_CT_ESTABLISHED);
+		}
+		sn = snap_of(v.conn);
+		/* The client's first ack, 70,000 bytes late. */
+		m = cseg(20, SG_TCP_ACK, 1001, 5001, 0);
+		v = ct_send(ct, &m, MS(2));
+		ck_assert_int_eq(v.result, SG_CT_ESTABLISHED);
+		if (variant < 2)
+			assert_untouched(v.conn, &sn);
+		else
+			ck_assert_int_eq(expires_ms(ct, 20, MS(2)), 910000);
+		sg_ct_free(ct);
+	}
+}
+END_TEST
+
+/*
+ * Sequence numbers of segments without data count too (netfilter since 3.7; sgfw used to judge
+ * them by their ack only): a bare ACK far beyond the receiver's window is invalid. One that
+ * overshoots the window by less than the receiver's largest window, like data that overshoots
+ * it (some stacks send a little more than the window allows), is ignored but its end counts,
+ * so the receiver's ack of it passes (netfilter 6.1).
+ */
+START_TEST(test_seq_beyond_window)
+{
+	for (int variant = 0; variant < 2; variant++) {
+		struct sg_ct *ct = tracker(variant);
+		struct sg_pkt_meta m;
+		struct sg_ct_verdict v;
+		struct snap sn;
+
+		/* The server's window is 1000 bytes, unscaled: the client may send 1001..2000. */
+		m = ct_tcp(C, 21, S, 80, SG_TCP_SYN, 1000, 0, 65535, 0);
+		ck_assert_int_eq(ct_send(ct, &m, MS(1)).result, SG_CT_NEW);
+		m = ct_tcp(S, 80, C, 21, SG_TCP_SYN | SG_TCP_ACK, 5000, 1001, 1000, 0);
+		ck_assert_int_eq(ct_send(ct, &m, MS(1)).result, SG_CT_REPLY);
+		m = ct_tcp(C, 21, S, 80, SG_TCP_ACK, 1001, 5001, 65535, 0);
+		v = ct_send(ct, &m, MS(1));
+		ck_assert_int_eq(v.result, SG_CT_ESTABLISHED);
+		/* A bare ACK 200,000 ahead: invalid. */
+		m = ct_tcp(C, 21, S, 80, SG_TCP_ACK, 1001 + 200000, 5001, 65535, 0);
+		v = ct_send(ct, &m, MS(2));
+		ck_assert_int_eq(v.result, SG_CT_INVALID);
+		ck_assert_int_eq(v.reason, SG_DROP_CT_TCP_WINDOW);
+		/* 1000 bytes, the whole window. */
+		m = ct_tcp(C, 21, S, 80, SG_TCP_ACK, 1001, 5001, 65535, 1000);
+		ck_assert_int_eq(ct_send(ct, &m, MS(2)).result, SG_CT_ESTABLISHED);
+		/* 100 more from 2002, one past the window's edge (2001): ignored, but its end
+		 * counts. */
+		sn = snap_of(v.conn);
+		m = ct_tcp(C, 21, S, 80, SG_TCP_ACK, 2002, 5001, 65535, 100);
+		v = ct_send(ct, &m, MS(3));
+		ck_assert_int_eq(v.result, SG_CT_ESTABLISHED);
+		ck_assert_int_eq(v.conn->deadline, sn.deadline);
+		ck_assert_int_eq(ct_body(v.conn)->l4.tcp.td_end[0], 2102);
+		/* 2000 bytes beyond the edge: more than the server's largest window, invalid. */
+		m = ct_tcp(C, 21, S, 80, SG_TCP_ACK, 2002 + 2000, 5001, 65535, 100);
+		v = ct_send(ct, &m, MS(3));
+		ck_assert_int_eq(v.result, SG_CT_INVALID);
+		ck_assert_int_eq(v.reason, SG_DROP_CT_TCP_WINDOW);
+		/* The server acknowledges everything up to 2102: valid. */
+		m = ct_tcp(S, 80, C, 21, SG_TCP_ACK, 5001, 2102, 1000, 0);
+		ck_assert_int_eq(ct_send(ct, &m, MS(4)).result, SG_CT_REPLY);
+		sg_ct_free(ct);
+	}
+}
+END_TEST
+
 static Suite *
 ct_tcp_suite(void)
 {
@@ -609,6 +781,9 @@ ct_tcp_suite(void)
 	tcase_add_test(tc, test_window_scaling);
 	tcase_add_test(tc, test_retrans_and_configurable_timeouts);
 	tcase_add_test(tc, test_pickup);
+	tcase_add_test(tc, test_ack_loss_stall);
+	tcase_add_test(tc, test_delayed_ack_ignored);
+	tcase_add_test(tc, test_seq_beyond_window);
 	suite_add_tcase(s, tc);
 	return s;
 }

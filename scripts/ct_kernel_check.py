@@ -1,0 +1,200 @@
+#!/usr/bin/python3
+"""Cross-check of sgfw's TCP tracking against the running kernel's conntrack (a manual tool, not a
+test): the packet sequences of tests/unit/check_ct_tcp.c that come from netfilter's packetdrill
+selftests, sent as real frames through a router namespace whose forward chain tracks them, with
+after each packet what the kernel made of it: INVALID or not (nft counter), the entry's state and
+the seconds left on it (from /proc/net/nf_conntrack; an ignored packet leaves the timeout running).
+
+    sudo flock /tmp/sgfw-system.lock scripts/ct_kernel_check.py [CASE...]
+
+Needs root, nftables and python3-scapy (Debian), neither of which the build or tests need.
+Creates three namespaces named ctk<pid>{c,f,s} and removes them on exit, whatever happens.
+"""
+import ctypes
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from scapy.layers.inet import IP, TCP
+from scapy.layers.l2 import Ether
+
+TAG = "ctk%d" % os.getpid()
+NS = {"c": TAG + "c", "f": TAG + "f", "s": TAG + "s"}
+ADDR = {"c": "10.99.1.1", "s": "10.99.2.1"}
+CLONE_NEWNET = 0x40000000
+
+
+def sh(*args, ns=None, check=True):
+    cmd = (["ip", "netns", "exec", ns] if ns else []) + list(args)
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if check and r.returncode != 0:
+        raise RuntimeError("%s: %s" % (" ".join(cmd), r.stderr.strip()))
+    return r.stdout
+
+
+def mac(ns, dev):
+    return sh("cat", "/sys/class/net/%s/address" % dev, ns=ns).strip()
+
+
+def setup():
+    for n in NS.values():
+        sh("ip", "netns", "add", n)
+    sh("ip", "link", "add", "c0", "netns", NS["c"], "type", "veth", "peer", "fc", "netns", NS["f"])
+    sh("ip", "link", "add", "s0", "netns", NS["s"], "type", "veth", "peer", "fs", "netns", NS["f"])
+    for ns, dev, addr in ((NS["c"], "c0", "10.99.1.1/24"), (NS["s"], "s0", "10.99.2.1/24"),
+                          (NS["f"], "fc", "10.99.1.254/24"), (NS["f"], "fs", "10.99.2.254/24")):
+        sh("ip", "addr", "add", addr, "dev", dev, ns=ns)
+        sh("ip", "link", "set", dev, "up", ns=ns)
+    sh("sysctl", "-qw", "net.ipv4.ip_forward=1", ns=NS["f"])
+    # The end namespaces only carry frames: their stacks must not answer (RST) what we send.
+    for ns, dev in ((NS["c"], "c0"), (NS["s"], "s0")):
+        sh("nft", "add table netdev q; add chain netdev q in { type filter hook ingress device "
+           "%s priority 0; policy drop; }" % dev, ns=ns)
+    # Neighbours by hand: the ends drop ARP.
+    sh("ip", "neigh", "add", ADDR["c"], "lladdr", mac(NS["c"], "c0"), "dev", "fc", "nud",
+       "permanent", ns=NS["f"])
+    sh("ip", "neigh", "add", ADDR["s"], "lladdr", mac(NS["s"], "s0"), "dev", "fs", "nud",
+       "permanent", ns=NS["f"])
+    sh("nft", "add table inet t; add chain inet t pass { type filter hook forward priority 0; }; "
+       "add rule inet t pass ct state invalid counter drop; add rule inet t pass counter accept",
+       ns=NS["f"])
+
+
+def cleanup():
+    for n in NS.values():
+        subprocess.run(["ip", "netns", "del", n], capture_output=True)
+
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def packet_socket(ns, dev):
+    """An AF_PACKET socket on 'dev' inside namespace 'ns' (it stays there after we leave)."""
+    own = os.open("/proc/self/ns/net", os.O_RDONLY)
+    fd = os.open("/run/netns/" + ns, os.O_RDONLY)
+    try:
+        if libc.setns(fd, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns " + ns)
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        s.bind((dev, 0))
+    finally:
+        libc.setns(own, CLONE_NEWNET)
+        os.close(fd)
+        os.close(own)
+    return s
+
+
+def invalid_count():
+    out = sh("nft", "list", "chain", "inet", "t", "pass", ns=NS["f"])
+    m = re.search(r"ct state invalid counter packets (\d+)", out)
+    return int(m.group(1))
+
+
+def entry(sport, dport):
+    for line in sh("cat", "/proc/net/nf_conntrack", ns=NS["f"]).splitlines():
+        if "tcp" in line and "sport=%d dport=%d" % (sport, dport) in line:
+            f = line.split()
+            return f[5], int(f[4])  # state, seconds left
+    return "-", 0
+
+
+OPTS = {
+    "ws7": [("MSS", 1460), ("SAckOK", b""), ("NOP", None), ("WScale", 7)],
+    "ws8": [("MSS", 1460), ("SAckOK", b""), ("NOP", None), ("WScale", 8)],
+    "ws0": [("MSS", 1440), ("NOP", None), ("WScale", 0)],
+    "mss": [("MSS", 1000)],
+}
+
+# Cases: (name, client port, packets). A packet: (side 'c'/'s', flags, seq, ack, win, payload,
+# options key or None, seconds to wait before it). Numbers absolute, as check_ct_tcp.c has them.
+C0, S0 = 1000, 5000
+
+
+def ack_loss_stall():
+    pk = [("c", "S", C0, 0, 32792, 0, "mss", 0), ("s", "SA", S0, C0 + 1, 65535, 0, None, 0),
+          ("c", "A", C0 + 1, S0 + 1, 65535, 0, None, 0)]
+    for off in range(1, 67161, 1460):
+        pk.append(("c", "PA", C0 + off, S0 + 1, 257, 1460, None, 0))
+        pk.append(("s", "A", S0 + 1, C0 + off + 1460, 65535, 0, None, 0))
+    pk.append(("c", "PA", C0 + 1, S0 + 1, 257, 1460, None, 2))
+    pk.append(("s", "A", S0 + 1, C0 + 67161, 65535, 0, None, 0))
+    return pk
+
+
+def delayed_ack():
+    pk = [("c", "S", 1000, 0, 65535, 0, None, 0), ("s", "SA", 5000, 1001, 65535, 0, None, 0),
+          ("c", "A", 1001, 5001, 65535, 0, None, 0)]
+    for off in range(0, 70000, 1000):
+        pk.append(("s", "A", 5001 + off, 1001, 65535, 1000, None, 0))
+        pk.append(("c", "A", 1001, 5001 + off + 1000, 65535, 0, None, 0))
+    pk.append(("c", "A", 1001, 5001, 65535, 0, None, 2))
+    return pk
+
+
+def seq_beyond_window():
+    return [("c", "S", 1000, 0, 65535, 0, None, 0), ("s", "SA", 5000, 1001, 1000, 0, None, 0),
+            ("c", "A", 1001, 5001, 65535, 0, None, 0),
+            ("c", "A", 1001 + 200000, 5001, 65535, 0, None, 0),
+            ("c", "A", 1001, 5001, 65535, 1000, None, 0),
+            ("c", "A", 2002, 5001, 65535, 100, None, 2),
+            ("c", "A", 2002 + 2000, 5001, 65535, 100, None, 0),
+            ("s", "A", 5001, 2102, 1000, 0, None, 0)]
+
+
+CASES = {
+    "ack_loss_stall": (34375, ack_loss_stall),
+    "delayed_ack": (20, delayed_ack),
+    "seq_beyond_window": (21, seq_beyond_window),
+}
+
+
+def run(name, cport, packets, socks, macs):
+    print("== %s" % name)
+    sport, dport = cport, 8080
+    for i, (side, flags, seq, ack, win, plen, opt, wait) in enumerate(packets):
+        if wait:
+            time.sleep(wait)
+        src, dst = ("c", "s") if side == "c" else ("s", "c")
+        l4 = TCP(sport=sport if side == "c" else dport, dport=dport if side == "c" else sport,
+                 flags=flags, seq=seq & 0xffffffff, ack=ack & 0xffffffff, window=win,
+                 options=OPTS[opt] if opt else [])
+        frame = Ether(dst=macs[side], src=macs[side + "0"]) / IP(src=ADDR[src], dst=ADDR[dst]) / \
+            l4 / (b"x" * plen)
+        before = invalid_count()
+        socks[side].send(bytes(frame))
+        time.sleep(0.02)
+        inv = invalid_count() - before
+        state, left = entry(sport, dport)
+        print("%3d %s %-3s seq=%u ack=%u win=%u len=%u%s -> %s, %s %ds" % (
+            i + 1, side, flags, seq & 0xffffffff, ack & 0xffffffff, win, plen,
+            " (after %ds)" % wait if wait else "", "INVALID" if inv else "passed", state, left))
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit("ct_kernel_check.py: needs root (network namespaces)")
+    names = sys.argv[1:] or list(CASES)
+    for n in names:
+        if n not in CASES:
+            sys.exit("ct_kernel_check.py: no case %s (cases: %s)" % (n, ", ".join(CASES)))
+    print("kernel %s" % os.uname().release)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: sys.exit(1))
+    try:
+        setup()
+        socks = {"c": packet_socket(NS["c"], "c0"), "s": packet_socket(NS["s"], "s0")}
+        macs = {"c": mac(NS["f"], "fc"), "s": mac(NS["f"], "fs"),
+                "c0": mac(NS["c"], "c0"), "s0": mac(NS["s"], "s0")}
+        for n in names:
+            cport, gen = CASES[n]
+            run(n, cport, gen(), socks, macs)
+    finally:
+        cleanup()
+
+
+if __name__ == "__main__":
+    main()
