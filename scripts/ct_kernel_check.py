@@ -102,66 +102,110 @@ def entry(sport, dport):
     return "-", 0
 
 
-OPTS = {
-    "ws7": [("MSS", 1460), ("SAckOK", b""), ("NOP", None), ("WScale", 7)],
-    "ws8": [("MSS", 1460), ("SAckOK", b""), ("NOP", None), ("WScale", 8)],
-    "ws0": [("MSS", 1440), ("NOP", None), ("WScale", 0)],
-    "mss": [("MSS", 1000)],
-}
+def options(ws, sack):
+    """A SYN's options: MSS, SACK permitted if 'sack', window scale 'ws' unless negative."""
+    if ws < 0 and not sack:
+        return []
+    return [("MSS", 1460)] + ([("SAckOK", b"")] if sack else []) + \
+        ([("NOP", None), ("WScale", ws)] if ws >= 0 else [])
 
-# Cases: (name, client port, packets). A packet: (side 'c'/'s', flags, seq, ack, win, payload,
-# options key or None, seconds to wait before it). Numbers absolute, as check_ct_tcp.c has them.
+
+# Cases: (client port, packets). A packet: (side 'c'/'s', flags, seq, ack, window, payload,
+# window scale option (-1: none), SACK permitted, seconds to wait before it), the numbers as
+# check_ct_tcp.c has them.
 C0, S0 = 1000, 5000
 
 
 def ack_loss_stall():
-    pk = [("c", "S", C0, 0, 32792, 0, "mss", 0), ("s", "SA", S0, C0 + 1, 65535, 0, None, 0),
-          ("c", "A", C0 + 1, S0 + 1, 65535, 0, None, 0)]
+    pk = [("c", "S", C0, 0, 32792, 0, -1, False, 0), ("s", "SA", S0, C0 + 1, 65535, 0, -1, False, 0),
+          ("c", "A", C0 + 1, S0 + 1, 65535, 0, -1, False, 0)]
     for off in range(1, 67161, 1460):
-        pk.append(("c", "PA", C0 + off, S0 + 1, 257, 1460, None, 0))
-        pk.append(("s", "A", S0 + 1, C0 + off + 1460, 65535, 0, None, 0))
-    pk.append(("c", "PA", C0 + 1, S0 + 1, 257, 1460, None, 2))
-    pk.append(("s", "A", S0 + 1, C0 + 67161, 65535, 0, None, 0))
+        pk.append(("c", "PA", C0 + off, S0 + 1, 257, 1460, -1, False, 0))
+        pk.append(("s", "A", S0 + 1, C0 + off + 1460, 65535, 0, -1, False, 0))
+    pk.append(("c", "PA", C0 + 1, S0 + 1, 257, 1460, -1, False, 2))
+    pk.append(("s", "A", S0 + 1, C0 + 67161, 65535, 0, -1, False, 0))
     return pk
 
 
 def delayed_ack():
-    pk = [("c", "S", 1000, 0, 65535, 0, None, 0), ("s", "SA", 5000, 1001, 65535, 0, None, 0),
-          ("c", "A", 1001, 5001, 65535, 0, None, 0)]
+    pk = [("c", "S", 1000, 0, 65535, 0, -1, False, 0), ("s", "SA", 5000, 1001, 65535, 0, -1, False, 0),
+          ("c", "A", 1001, 5001, 65535, 0, -1, False, 0)]
     for off in range(0, 70000, 1000):
-        pk.append(("s", "A", 5001 + off, 1001, 65535, 1000, None, 0))
-        pk.append(("c", "A", 1001, 5001 + off + 1000, 65535, 0, None, 0))
-    pk.append(("c", "A", 1001, 5001, 65535, 0, None, 2))
+        pk.append(("s", "A", 5001 + off, 1001, 65535, 1000, -1, False, 0))
+        pk.append(("c", "A", 1001, 5001 + off + 1000, 65535, 0, -1, False, 0))
+    pk.append(("c", "A", 1001, 5001, 65535, 0, -1, False, 2))
     return pk
 
 
 def seq_beyond_window():
-    return [("c", "S", 1000, 0, 65535, 0, None, 0), ("s", "SA", 5000, 1001, 1000, 0, None, 0),
-            ("c", "A", 1001, 5001, 65535, 0, None, 0),
-            ("c", "A", 1001 + 200000, 5001, 65535, 0, None, 0),
-            ("c", "A", 1001, 5001, 65535, 1000, None, 0),
-            ("c", "A", 2002, 5001, 65535, 100, None, 2),
-            ("c", "A", 2002 + 2000, 5001, 65535, 100, None, 0),
-            ("s", "A", 5001, 2102, 1000, 0, None, 0)]
+    return [("c", "S", 1000, 0, 65535, 0, -1, False, 0), ("s", "SA", 5000, 1001, 1000, 0, -1, False, 0),
+            ("c", "A", 1001, 5001, 65535, 0, -1, False, 0),
+            ("c", "A", 1001 + 200000, 5001, 65535, 0, -1, False, 0),
+            ("c", "A", 1001, 5001, 65535, 1000, -1, False, 0),
+            ("c", "A", 2002, 5001, 65535, 100, -1, False, 2),
+            ("c", "A", 2002 + 2000, 5001, 65535, 100, -1, False, 0),
+            ("s", "A", 5001, 2102, 1000, 0, -1, False, 0)]
+
+
+def synack_old():
+    return [("c", "S", 1000, 0, 65535, 0, 8, True, 0),
+            ("s", "SA", 145824453, 1000 + 643160523, 240, 0, 0, False, 0),
+            ("c", "S", 1000, 0, 65535, 0, 8, True, 0),
+            ("s", "SA", 145758918, 1001, 250, 0, 0, False, 0),
+            ("c", "A", 1001, 145758919, 256, 0, -1, False, 0),
+            ("c", "PA", 1001, 145758919, 256, 1, -1, False, 0)]
+
+
+def synack_stale(isn):
+    return [("c", "S", 2375731741, 0, 29200, 0, 7, True, 0),
+            ("s", "SA", 145824453, 643160523, 65535, 0, 5, False, 0),
+            ("c", "S", 2375731741, 0, 29200, 0, 7, True, 0),
+            ("s", "SA", 145824453, 643160523, 65535, 0, 5, False, 0),
+            ("s", "SA", isn, 2375731742, 65535, 0, 5, False, 0),
+            ("c", "A", 2375731742, isn + 1, 229, 0, -1, False, 0),
+            ("s", "PA", isn + 1, 2375731742, 2048, 100, -1, False, 0)]
+
+
+def synack_earlier_syn():
+    return [("c", "S", 1000, 0, 65535, 0, -1, False, 0), ("c", "S", 41000, 0, 65535, 0, -1, False, 0),
+            ("s", "SA", 5000, 1001, 65535, 0, -1, False, 0),
+            ("s", "SA", 9000, 41001, 65535, 0, -1, False, 0),
+            ("c", "A", 41001, 9001, 65535, 0, -1, False, 0),
+            ("s", "PA", 9001, 41001, 65535, 100, -1, False, 0),
+            ("s", "SA", 9000, 41001, 65535, 0, -1, False, 0)]
+
+
+def syn_reinit_wscale():
+    return [("c", "S", 1687765604, 0, 62727, 0, 7, True, 0),
+            ("c", "S", 1944817196, 0, 62727, 0, 7, True, 0),
+            ("s", "SA", 5000, 1944817197, 1000, 0, 7, True, 0),
+            ("c", "A", 1944817197, 5001, 490, 0, -1, False, 0),
+            ("s", "A", 5001, 1944817197, 1000, 0, -1, False, 0),
+            ("c", "A", 1944817197 + 100000, 5001, 490, 100, -1, False, 0)]
 
 
 CASES = {
     "ack_loss_stall": (34375, ack_loss_stall),
     "delayed_ack": (20, delayed_ack),
     "seq_beyond_window": (21, seq_beyond_window),
+    "synack_old": (30, synack_old),
+    "synack_stale_above": (31, lambda: synack_stale(162602410)),
+    "synack_stale_below": (32, lambda: synack_stale(100000000)),
+    "synack_earlier_syn": (33, synack_earlier_syn),
+    "syn_reinit_wscale": (34, syn_reinit_wscale),
 }
 
 
 def run(name, cport, packets, socks, macs):
     print("== %s" % name)
     sport, dport = cport, 8080
-    for i, (side, flags, seq, ack, win, plen, opt, wait) in enumerate(packets):
+    for i, (side, flags, seq, ack, win, plen, ws, sack, wait) in enumerate(packets):
         if wait:
             time.sleep(wait)
         src, dst = ("c", "s") if side == "c" else ("s", "c")
         l4 = TCP(sport=sport if side == "c" else dport, dport=dport if side == "c" else sport,
                  flags=flags, seq=seq & 0xffffffff, ack=ack & 0xffffffff, window=win,
-                 options=OPTS[opt] if opt else [])
+                 options=options(ws, sack))
         frame = Ether(dst=macs[side], src=macs[side + "0"]) / IP(src=ADDR[src], dst=ADDR[dst]) / \
             l4 / (b"x" * plen)
         before = invalid_count()

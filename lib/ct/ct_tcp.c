@@ -1,13 +1,16 @@
-/* TCP connection tracking after Linux's nf_conntrack_proto_tcp: the [dir][segment][state]
- * transition table, sequence and window tracking (td_end, td_maxend, td_maxwin, window
- * scaling from the SYN options, SACK), RST validity, reopening of TIME_WAIT/CLOSE tuples,
+/* TCP connection tracking after Linux's nf_conntrack_proto_tcp as of 6.8: the
+ * [dir][segment][state] transition table, sequence and window tracking (td_end, td_maxend,
+ * td_maxwin, window scaling from the SYN options, SACK) with ignored old segments,
+ * re-initialisation in SYN_SENT/SYN_RECV, RST validity, reopening of TIME_WAIT/CLOSE tuples,
  * simultaneous open (SYN_SENT2), mid-stream pickup and netfilter's per-state timeouts.
  *
- * Differences from the kernel, all for the 44-byte state: the last ignored SYN's window and
- * options are not kept, so a connection re-synchronised from an ignored SYN (case b below)
- * continues with liberal window checks; retransmissions are recognised from the segment end
- * plus an 8-bit fingerprint of seq/ack/window; the zero-window retransmission timeout and
- * challenge-ACK tracking are not implemented.
+ * Differences from the kernel (docs/conntrack.md, "Netfilter version"), mostly for the 44-byte
+ * state: the last ignored SYN's window and options are not kept, so a connection
+ * re-synchronised from an ignored SYN (case b below) continues with liberal window checks;
+ * retransmissions are recognised from the segment end plus an 8-bit fingerprint of
+ * seq/ack/window; the zero-window retransmission timeout and challenge-ACK tracking are not
+ * implemented; a SYN-ACK that acknowledges exactly the current SYN re-initialises the reply
+ * side whatever its ISN (tcp_reinit()).
  */
 #include <string.h>
 
@@ -251,6 +254,49 @@ ct_tcp_sack(const struct ct_pkt *p, uint32_t sack)
 	return sack;
 }
 
+/* A SYN or SYN-ACK (re)initialises its sender's tracking data: its end, its window, its options.
+ * Window scaling applies only if both ends offered it (RFC 7323), which is settled when the
+ * reply direction's SYN is seen (netfilter 6.8: before, a retransmitted SYN with a new sequence
+ * number reset the originator's scale). */
+static void
+tcp_init_sender(struct ct_tcp *t, int dir, const struct ct_pkt *p, uint32_t end, uint32_t win)
+{
+	t->td_end[dir] = t->td_maxend[dir] = end;
+	t->td_maxwin[dir] = win == 0 ? 1 : win;
+	tcp_options(p, &t->td_scale[dir], &t->pflags[dir]);
+	if (dir == SG_CT_DIR_REPLY && !((t->pflags[dir] & CT_TCP_F_WINDOW_SCALE) &&
+						      (t->pflags[!dir] & CT_TCP_F_WINDOW_SCALE)))
+		t->td_scale[dir] = t->td_scale[!dir] = 0;
+}
+
+/* Whether a SYN-ACK in 'dir' acknowledges exactly the current SYN when no SYN-ACK accepted so
+ * far did (none in SYN_SENT; in SYN_RECV, one answering an earlier SYN). */
+static bool
+tcp_synack_answers_syn(const struct ct_tcp *t, int dir, uint8_t flags, uint32_t ack)
+{
+	return dir == SG_CT_DIR_REPLY && (flags & SG_TCP_ACK) && ack == t->td_end[!dir] &&
+	       !((t->pflags[dir] & CT_TCP_F_MAXACK_SET) && t->td_maxack[dir] == ack);
+}
+
+/*
+ * Whether SYN 'flags' in 'dir' re-initialises its sender before the window check, in SYN_SENT
+ * or SYN_RECV. RFC 793: "if a TCP is reinitialized ... then it need not wait at all; it must
+ * only be sure to use sequence numbers larger than those recently used": so a SYN above the
+ * last one does, from either side (netfilter 5.17 and 5.18), and so does a SYN-ACK that
+ * tcp_synack_answers_syn(). The latter goes beyond netfilter: the reply side may hold the
+ * sequence numbers of a stale SYN-ACK (an old incarnation's, or one answering an earlier SYN on
+ * a reused port) that was refused or answered something else; the answer to the current SYN is
+ * the one the client completes, whatever its ISN's relation to the stale one, and without this
+ * the connection never opens.
+ */
+static bool
+tcp_reinit(const struct ct_tcp *t, int dir, uint8_t flags, uint32_t end, uint32_t ack)
+{
+	if (!(flags & SG_TCP_SYN) || (t->state != sSS && t->state != sSR))
+		return false;
+	return after(end, t->td_end[dir]) || tcp_synack_answers_syn(t, dir, flags, ack);
+}
+
 /* netfilter's tcp_in_window(): the sender's first segment or re-initialisation, the segment's
  * values for the bounds, then ct_tcp_window(). */
 static enum ct_tcp_win
@@ -270,13 +316,7 @@ tcp_in_window(const struct sg_ct *ct, struct ct_tcp *t, int dir, enum ct_tcp_ind
 		/* First segment from this side. */
 		if (flags & SG_TCP_SYN) {
 			/* SYN/ACK answering a SYN, or the reply's SYN in simultaneous open. */
-			t->td_end[dir] = t->td_maxend[dir] = end;
-			t->td_maxwin[dir] = win == 0 ? 1 : win;
-			tcp_options(p, &t->td_scale[dir], &t->pflags[dir]);
-			/* Window scaling applies only if both ends offered it (RFC 7323). */
-			if (!((t->pflags[dir] & CT_TCP_F_WINDOW_SCALE) &&
-					(t->pflags[rdir] & CT_TCP_F_WINDOW_SCALE)))
-				t->td_scale[dir] = t->td_scale[rdir] = 0;
+			tcp_init_sender(t, dir, p, end, win);
 			if (!(flags & SG_TCP_ACK))
 				return CT_TCP_WIN_ACCEPT; /* Simultaneous open. */
 		} else {
@@ -290,12 +330,10 @@ tcp_in_window(const struct sg_ct *ct, struct ct_tcp *t, int dir, enum ct_tcp_ind
 			if (t->td_maxwin[rdir] == 0)
 				t->td_end[rdir] = t->td_maxend[rdir] = sack;
 		}
-	} else if (((t->state == sSS && dir == SG_CT_DIR_ORIG) ||
-			(t->state == sSR && dir == SG_CT_DIR_REPLY)) && after(end, t->td_end[dir])) {
-		/* RFC 793: a reinitialised TCP only needs sequence numbers above those used. */
-		t->td_end[dir] = t->td_maxend[dir] = end;
-		t->td_maxwin[dir] = win == 0 ? 1 : win;
-		tcp_options(p, &t->td_scale[dir], &t->pflags[dir]);
+	} else if (tcp_reinit(t, dir, flags, end, ack)) {
+		tcp_init_sender(t, dir, p, end, win);
+		if (dir == SG_CT_DIR_REPLY && !(flags & SG_TCP_ACK))
+			return CT_TCP_WIN_ACCEPT; /* A SYN without ack: nothing to check. */
 	}
 
 	if (!(flags & SG_TCP_ACK)) {
@@ -418,6 +456,13 @@ tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *
 			t->td_end[dir] = t->td_maxend[dir] = t->td_maxwin[dir] = t->td_maxack[dir] = 0;
 			t->td_scale[dir] = 0;
 			t->pflags[dir] = 0;
+			break;
+		}
+		if (index == CT_TCP_SYNACK_SET && old_state == sSR &&
+				tcp_synack_answers_syn(t, dir, flags, meta->tcp_ack)) {
+			/* A SYN-ACK answering the current SYN after one that answered an earlier
+			 * SYN was accepted: it re-initialises the reply side (tcp_reinit()). */
+			new_state = sSR;
 			break;
 		}
 		/* a) a SYN in the original direction, b) a SYN/ACK in the reply direction,

@@ -604,12 +604,23 @@ snap_of(const struct sg_conn *c)
 	return sn;
 }
 
+/* Whether 'c' has the state, deadline and both ends' tracking data of 'sn'. What it remembers
+ * of the last segment may differ: the state table's ignored segments are noted there. */
+static bool
+untouched(const struct sg_conn *c, const struct snap *sn)
+{
+	const struct ct_tcp *t = &ct_body_const(c)->l4.tcp;
+
+	return c->deadline == sn->deadline && t->state == sn->tcp.state &&
+	       memcmp(t, &sn->tcp, offsetof(struct ct_tcp, last_end)) == 0 &&
+	       memcmp(t->td_scale, sn->tcp.td_scale, sizeof(t->td_scale)) == 0 &&
+	       memcmp(t->pflags, sn->tcp.pflags, sizeof(t->pflags)) == 0;
+}
+
 static void
 assert_untouched(const struct sg_conn *c, const struct snap *sn)
 {
-	ck_assert_int_eq(c->deadline, sn->deadline);
-	ck_assert_msg(memcmp(&ct_body_const(c)->l4.tcp, &sn->tcp, sizeof(sn->tcp)) == 0,
-			"TCP state changed");
+	ck_assert_msg(untouched(c, sn), "entry changed");
 }
 
 /* The three trackers an ignored segment is checked on: strict with the ESTABLISHED fast path,
@@ -762,6 +773,209 @@ START_TEST(test_seq_beyond_window)
 }
 END_TEST
 
+/* One packet of a scripted exchange and what the tracker must make of it. */
+struct step {
+	int side; /* CLI or SRV */
+	uint8_t flags;
+	uint32_t seq, ack;
+	uint16_t win, len;
+	int8_t ws;	/* Window scale option (a SYN's), -1: none. */
+	bool sack;	/* SACK permitted option. */
+	uint8_t result; /* PASS (ESTABLISHED or REPLY by direction), DROP, NEW or NOT_NEW. */
+	int8_t state;	/* The entry's state after it; -1: the packet has no entry. */
+	bool untouched; /* Passed, and left the entry's TCP state and deadline as they were. */
+};
+
+enum { CLI, SRV };
+#define PASS 0xff
+#define DROP SG_CT_INVALID
+
+/* A segment's mbuf carrying 'st''s options (window scale, SACK permitted). */
+static struct rte_mbuf *
+step_mbuf(struct ct_test_mbuf *tm, struct sg_pkt_meta *m, const struct step *st)
+{
+	uint8_t pkt[14 + 20 + 28];
+	unsigned int n = 0;
+
+	memset(pkt, 0, sizeof(pkt));
+	if (st->ws >= 0) {
+		pkt[54 + n++] = 1;
+		pkt[54 + n++] = 3;
+		pkt[54 + n++] = 3;
+		pkt[54 + n++] = (uint8_t)st->ws;
+	}
+	if (st->sack) {
+		pkt[54 + n++] = 1;
+		pkt[54 + n++] = 1;
+		pkt[54 + n++] = 4;
+		pkt[54 + n++] = 2;
+	}
+	m->tcp_hdr_len = (uint8_t)(20 + n);
+	m->l4_len = (uint16_t)(20 + n + st->len);
+	return ct_test_mbuf(tm, pkt, (uint16_t)(54 + n));
+}
+
+/* Run steps[0..n) between C:cport and S:80, one millisecond apart from 'now'; on a failure the
+ * message names the step (1-based, as the scripts number their lines in comments). Returns the
+ * connection of the last step. */
+static struct sg_conn *
+run_steps(struct sg_ct *ct, uint16_t cport, const struct step *steps, size_t n, uint64_t now)
+{
+	struct sg_conn *c = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct step *st = &steps[i];
+		struct ct_test_mbuf tm;
+		struct sg_pkt_meta m = st->side == CLI ? ct_tcp(C, cport, S, 80, st->flags, st->seq,
+									 st->ack, st->win, st->len)
+						       : ct_tcp(S, 80, C, cport, st->flags, st->seq,
+									 st->ack, st->win, st->len);
+		struct rte_mbuf *mb = step_mbuf(&tm, &m, st);
+		struct snap sn = {.deadline = 0};
+		struct sg_ct_verdict v;
+		int want = st->result;
+
+		if (st->untouched) {
+			ck_assert_ptr_nonnull(c);
+			sn = snap_of(c);
+		}
+		v = ct_send_w(ct, 0, &m, mb, now + i, true);
+		if (want == PASS)
+			want = v.dir == SG_CT_DIR_ORIG ? SG_CT_ESTABLISHED : SG_CT_REPLY;
+		ck_assert_msg(v.result == want, "port %u step %zu: result %d reason %d, want %d",
+				cport, i + 1, v.result, v.reason, want);
+		ck_assert_msg(ct_state_of(&v) == st->state, "port %u step %zu: state %d, want %d",
+				cport, i + 1, ct_state_of(&v), st->state);
+		if (st->untouched)
+			ck_assert_msg(v.conn == c && untouched(c, &sn),
+					"port %u step %zu: entry changed", cport, i + 1);
+		if (v.conn != NULL)
+			c = v.conn;
+	}
+	return c;
+}
+
+#define SS_ SG_CT_ST_TCP_SYN_SENT
+#define SR_ SG_CT_ST_TCP_SYN_RECV
+#define ES_ SG_CT_ST_TCP_ESTABLISHED
+
+/*
+ * netfilter's selftest packetdrill/conntrack_synack_old.pkt (client ISN 1000; the script's
+ * numbers relative to it): a SYN-ACK of an old incarnation with a bogus ack (refused, but it
+ * initialises the reply side), the SYN retransmitted, then the right SYN-ACK, whose ISN is
+ * below the stale one's but within the client's window: the connection opens, one packet
+ * refused. The kernel test counts exactly that.
+ */
+static const struct step synack_old[] = {
+		{CLI, SG_TCP_SYN, 1000, 0, 65535, 0, 8, true, SG_CT_NEW, SS_, false},
+		{SRV, SG_TCP_SYN | SG_TCP_ACK, 145824453, 1000 + 643160523, 240, 0, 0, false, DROP,
+				SS_, false},
+		{CLI, SG_TCP_SYN, 1000, 0, 65535, 0, 8, true, PASS, SS_, false},
+		{SRV, SG_TCP_SYN | SG_TCP_ACK, 145758918, 1001, 250, 0, 0, false, PASS, SR_, false},
+		{CLI, SG_TCP_ACK, 1001, 145758919, 256, 0, -1, false, PASS, ES_, false},
+		{CLI, SG_TCP_ACK | SG_TCP_PSH, 1001, 145758919, 256, 1, -1, false, PASS, ES_,
+				false},
+};
+
+/*
+ * The trace in the message of netfilter's "re-init state for retransmitted syn-ack" (5.17):
+ * stale SYN-ACKs of an old incarnation (their ack far below the SYN's: ignored since 6.1, but
+ * the first initialises the reply side), then the SYN-ACK answering the current SYN with an
+ * ISN above the stale one and beyond the window it set up. netfilter (5.18 on) re-initialises
+ * the reply side from it, as sgfw now does; sgfw used to refuse it, and every retransmission
+ * of it, so the connection never opened.
+ */
+static const struct step synack_stale_above[] = {
+		{CLI, SG_TCP_SYN, 2375731741u, 0, 29200, 0, 7, true, SG_CT_NEW, SS_, false},
+		{SRV, SG_TCP_SYN | SG_TCP_ACK, 145824453, 643160523, 65535, 0, 5, false, PASS, SS_,
+				false},
+		{CLI, SG_TCP_SYN, 2375731741u, 0, 29200, 0, 7, true, PASS, SS_, false},
+		{SRV, SG_TCP_SYN | SG_TCP_ACK, 145824453, 643160523, 65535, 0, 5, false, PASS, SS_,
+				true},
+		{SRV, SG_TCP_SYN | SG_TCP_ACK, 162602410, 2375731742u, 65535, 0, 5, false, PASS,
+				SR_, false},
+		{CLI, SG_TCP_ACK, 2375731742u, 162602411, 229, 0, -1, false, PASS, ES_, false},
+		{SRV, SG_TCP_ACK | SG_TCP_PSH, 162602411, 2375731742u, 2048, 100, -1, false, PASS,
+				ES_, false},
+};
+
+/*
+ * The same with the current SYN-ACK's ISN below the stale one and outside the window: it
+ * acknowledges exactly the current SYN, so it re-initialises the reply side (an extension of
+ * netfilter's rule, which requires a higher ISN: there the SYN-ACK is ignored, the entry stays
+ * in SYN_SENT and the client's ACK is refused, docs/conntrack.md).
+ */
+static const struct step synack_stale_below[] = {
+		{CLI, SG_TCP_SYN, 2375731741u, 0, 29200, 0, 7, true, SG_CT_NEW, SS_, false},
+		{SRV, SG_TCP_SYN | SG_TCP_ACK, 145824453, 643160523, 65535, 0, 5, false, PASS, SS_,
+				false},
+		{CLI, SG_TCP_SYN, 2375731741u, 0, 29200, 0, 7, true, PASS, SS_, false},
+		{SRV, SG_TCP_SYN | SG_TCP_ACK, 100000000, 2375731742u, 65535, 0, 5, false, PASS,
+				SR_, false},
+		{CLI, SG_TCP_ACK, 2375731742u, 100000001, 229, 0, -1, false, PASS, ES_, false},
+		{SRV, SG_TCP_ACK | SG_TCP_PSH, 100000001, 2375731742u, 2048, 100, -1, false, PASS,
+				ES_, false},
+};
+
+/*
+ * A reused port in SYN_RECV: the client's first SYN (ISN 1000), then a new one 40,000 above
+ * it (re-initialising the client side), then the server's SYN-ACK to the first SYN, which its
+ * ack puts within the window (accepted: SYN_RECV), then the SYN-ACK to the current SYN. The
+ * state table ignores a SYN-ACK in SYN_RECV, so netfilter lets it pass unseen and refuses the
+ * client's ACK of it; sgfw re-initialises the reply side from it, as it acknowledges exactly
+ * the current SYN while the accepted one did not.
+ */
+static const struct step synack_earlier_syn[] = {
+		{CLI, SG_TCP_SYN, 1000, 0, 65535, 0, -1, false, SG_CT_NEW, SS_, false},
+		{CLI, SG_TCP_SYN, 41000, 0, 65535, 0, -1, false, PASS, SS_, false},
+		{SRV, SG_TCP_SYN | SG_TCP_ACK, 5000, 1001, 65535, 0, -1, false, PASS, SR_, false},
+		{SRV, SG_TCP_SYN | SG_TCP_ACK, 9000, 41001, 65535, 0, -1, false, PASS, SR_, false},
+		{CLI, SG_TCP_ACK, 41001, 9001, 65535, 0, -1, false, PASS, ES_, false},
+		{SRV, SG_TCP_ACK | SG_TCP_PSH, 9001, 41001, 65535, 100, -1, false, PASS, ES_,
+				false},
+		/* A retransmission of the accepted SYN-ACK changes nothing now. */
+		{SRV, SG_TCP_SYN | SG_TCP_ACK, 9000, 41001, 65535, 0, -1, false, PASS, ES_, true},
+};
+
+/*
+ * The trace of netfilter's "correct window scaling with retransmitted SYN" (6.8): the client
+ * reuses its port with a new ISN before any answer; the second SYN re-initialises the client
+ * side and must keep its window scale (7), which the kernel reset because the server had not
+ * offered one yet. With scaling, the server's window 1000 << 7 admits 100,000 bytes.
+ */
+static const struct step syn_reinit_wscale[] = {
+		{CLI, SG_TCP_SYN, 1687765604, 0, 62727, 0, 7, true, SG_CT_NEW, SS_, false},
+		{CLI, SG_TCP_SYN, 1944817196, 0, 62727, 0, 7, true, PASS, SS_, false},
+		{SRV, SG_TCP_SYN | SG_TCP_ACK, 5000, 1944817197, 1000, 0, 7, true, PASS, SR_,
+				false},
+		{CLI, SG_TCP_ACK, 1944817197, 5001, 490, 0, -1, false, PASS, ES_, false},
+		{SRV, SG_TCP_ACK, 5001, 1944817197, 1000, 0, -1, false, PASS, ES_, false},
+		{CLI, SG_TCP_ACK, 1944817197 + 100000, 5001, 490, 100, -1, false, PASS, ES_, false},
+};
+
+START_TEST(test_synack_reinit)
+{
+	struct {
+		const struct step *steps;
+		size_t n;
+	} cases[] = {
+			{synack_old, RTE_DIM(synack_old)},
+			{synack_stale_above, RTE_DIM(synack_stale_above)},
+			{synack_stale_below, RTE_DIM(synack_stale_below)},
+			{synack_earlier_syn, RTE_DIM(synack_earlier_syn)},
+			{syn_reinit_wscale, RTE_DIM(syn_reinit_wscale)},
+	};
+
+	for (size_t k = 0; k < RTE_DIM(cases); k++)
+		for (int variant = 0; variant < 2; variant++) {
+			struct sg_ct *ct = tracker(variant);
+
+			run_steps(ct, (uint16_t)(30 + k), cases[k].steps, cases[k].n, MS(1));
+			sg_ct_free(ct);
+		}
+}
+END_TEST
+
 static Suite *
 ct_tcp_suite(void)
 {
@@ -784,6 +998,7 @@ ct_tcp_suite(void)
 	tcase_add_test(tc, test_ack_loss_stall);
 	tcase_add_test(tc, test_delayed_ack_ignored);
 	tcase_add_test(tc, test_seq_beyond_window);
+	tcase_add_test(tc, test_synack_reinit);
 	suite_add_tcase(s, tc);
 	return s;
 }
