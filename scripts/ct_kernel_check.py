@@ -95,10 +95,12 @@ def invalid_count():
 
 
 def entry(sport, dport):
+    """State (with UNREPLIED, ASSURED marks) and seconds left of the connection, or '-'."""
     for line in sh("cat", "/proc/net/nf_conntrack", ns=NS["f"]).splitlines():
         if "tcp" in line and "sport=%d dport=%d" % (sport, dport) in line:
             f = line.split()
-            return f[5], int(f[4])  # state, seconds left
+            marks = [m.strip("[]") for m in f if m in ("[UNREPLIED]", "[ASSURED]")]
+            return " ".join([f[5]] + marks), int(f[4])
     return "-", 0
 
 
@@ -184,6 +186,34 @@ def syn_reinit_wscale():
             ("c", "A", 1944817197 + 100000, 5001, 490, 100, -1, False, 0)]
 
 
+def syn_challenge_ack():
+    return [("c", "S", 1000, 0, 65535, 0, 8, True, 0),
+            ("s", "A", 145824453, 1000 + 643160523, 240, 0, -1, False, 0),
+            ("c", "R", 1000 + 643160523, 0, 0, 0, -1, False, 0),
+            ("c", "S", 1000, 0, 65535, 0, 8, True, 0),
+            ("s", "SA", 5000, 1001, 250, 0, 0, False, 0),
+            ("c", "A", 1001, 5001, 256, 0, -1, False, 0)]
+
+
+def last_ack_challenge_ack():
+    return [("c", "S", 1000, 0, 65535, 0, -1, False, 0), ("s", "SA", 5000, 1001, 65535, 0, -1, False, 0),
+            ("c", "A", 1001, 5001, 65535, 0, -1, False, 0),
+            ("c", "FA", 1001, 5001, 65535, 0, -1, False, 0),
+            ("s", "A", 5001, 1002, 65535, 0, -1, False, 0),
+            ("s", "FA", 5001, 1002, 65535, 0, -1, False, 0),
+            ("c", "S", 90000, 0, 65535, 0, -1, False, 0),
+            ("s", "A", 5002, 1002, 65535, 0, -1, False, 0),
+            ("c", "R", 1002, 0, 0, 0, -1, False, 0),
+            ("c", "S", 90000, 0, 65535, 0, -1, False, 0)]
+
+
+def simultaneous_open_reply_ack():
+    return [("c", "S", 1000, 0, 65535, 0, -1, False, 0), ("s", "S", 5000, 0, 65535, 0, -1, False, 0),
+            ("c", "SA", 1000, 5001, 65535, 0, -1, False, 0),
+            ("s", "A", 5001, 1001, 65535, 0, -1, False, 0),
+            ("c", "PA", 1001, 5001, 65535, 100, -1, False, 0)]
+
+
 CASES = {
     "ack_loss_stall": (34375, ack_loss_stall),
     "delayed_ack": (20, delayed_ack),
@@ -193,6 +223,9 @@ CASES = {
     "synack_stale_below": (32, lambda: synack_stale(100000000)),
     "synack_earlier_syn": (33, synack_earlier_syn),
     "syn_reinit_wscale": (34, syn_reinit_wscale),
+    "syn_challenge_ack": (40, syn_challenge_ack),
+    "last_ack_challenge_ack": (41, last_ack_challenge_ack),
+    "simultaneous_open_reply_ack": (42, simultaneous_open_reply_ack),
 }
 
 

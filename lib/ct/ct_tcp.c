@@ -8,9 +8,9 @@
  * state: the last ignored SYN's window and options are not kept, so a connection
  * re-synchronised from an ignored SYN (case b below) continues with liberal window checks;
  * retransmissions are recognised from the segment end plus an 8-bit fingerprint of
- * seq/ack/window; the zero-window retransmission timeout and challenge-ACK tracking are not
- * implemented; a SYN-ACK that acknowledges exactly the current SYN re-initialises the reply
- * side whatever its ISN (tcp_reinit()).
+ * seq/ack/window; the zero-window retransmission timeout is not implemented; a SYN-ACK that
+ * acknowledges exactly the current SYN re-initialises the reply side whatever its ISN
+ * (tcp_reinit()).
  */
 #include <string.h>
 
@@ -326,9 +326,14 @@ tcp_in_window(const struct sg_ct *ct, struct ct_tcp *t, int dir, enum ct_tcp_ind
 			t->td_end[dir] = end;
 			t->td_maxwin[dir] = swin == 0 ? 1 : swin;
 			t->td_maxend[dir] = end + t->td_maxwin[dir];
-			/* Let III and IV pass until the other side is seen. */
-			if (t->td_maxwin[rdir] == 0)
+			if (t->td_maxwin[rdir] == 0) {
+				/* Let III and IV pass until the other side is seen. */
 				t->td_end[rdir] = t->td_maxend[rdir] = sack;
+			} else if (sack == t->td_end[rdir] + 1) {
+				/* Likely the answer to a keepalive, which sits one below what
+				 * its sender sent before: III. */
+				t->td_end[rdir]++;
+			}
 		}
 	} else if (tcp_reinit(t, dir, flags, end, ack)) {
 		tcp_init_sender(t, dir, p, end, win);
@@ -470,10 +475,38 @@ tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *
 		 * receiver's RST tells us. */
 		t->last = tcp_last(index, dir);
 		t->last_end = tcp_end(meta);
+		/* A SYN on a closing connection: the peer, still in it, may answer with a
+		 * challenge ACK (RFC 5961), which in LAST_ACK would pass for the last ACK. */
+		if (index == CT_TCP_SYN_SET && dir == SG_CT_DIR_ORIG && old_state == sLA)
+			t->last |= CT_TCP_LAST_CHALLENGE;
+		/* An ACK answering our SYN: a challenge ACK from a peer still in an old
+		 * incarnation of the connection. Keep its ack, which the client's RST carries as
+		 * its seq (netfilter 6.2). */
+		if (index == CT_TCP_ACK_SET && dir == SG_CT_DIR_REPLY && old_state == sSS)
+			t->last_end = meta->tcp_ack;
 		return CT_UPD_VALID;
 	case sIV:
 		*reason = SG_DROP_CT_TCP_STATE;
 		return CT_UPD_INVALID;
+	case sTW:
+		if (old_state == sLA && index == CT_TCP_ACK_SET &&
+				t->last == (tcp_last(CT_TCP_SYN_SET, !dir) |
+							   CT_TCP_LAST_CHALLENGE)) {
+			/* The challenge ACK answering the SYN we ignored in LAST_ACK, not the last
+			 * ACK: pass it, the state stays. */
+			t->last &= (uint8_t)~CT_TCP_LAST_CHALLENGE;
+			return CT_UPD_VALID;
+		}
+		break;
+	case sS2:
+		t->pflags[SG_CT_DIR_ORIG] |= CT_TCP_F_SIMUL_OPEN;
+		break;
+	case sSR:
+		/* Simultaneous open: the reply side's ACK of our SYN-ACK completes it. */
+		if (dir == SG_CT_DIR_REPLY && index == CT_TCP_ACK_SET &&
+				(t->pflags[SG_CT_DIR_ORIG] & CT_TCP_F_SIMUL_OPEN))
+			new_state = sES;
+		break;
 	case sCL:
 		if (index != CT_TCP_RST_SET)
 			break;
@@ -508,6 +541,12 @@ tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *
 			 * data we never saw, so skip the window check. */
 			goto in_window;
 		}
+		/* The RST answering a challenge ACK we let through in SYN_SENT (RFC 5961: its seq
+		 * is that ACK's ack, an old incarnation's number): the client gives up the old
+		 * connection and its next SYN starts the new one (netfilter 6.2). */
+		if (old_state == sSS && t->last == tcp_last(CT_TCP_ACK_SET, SG_CT_DIR_REPLY) &&
+				meta->tcp_seq == t->last_end)
+			goto in_window;
 		break;
 	default:
 		break;

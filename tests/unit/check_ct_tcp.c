@@ -976,6 +976,106 @@ START_TEST(test_synack_reinit)
 }
 END_TEST
 
+#define CL_ SG_CT_ST_TCP_CLOSE
+#define FW_ SG_CT_ST_TCP_FIN_WAIT
+#define CW_ SG_CT_ST_TCP_CLOSE_WAIT
+#define LA_ SG_CT_ST_TCP_LAST_ACK
+#define S2_ SG_CT_ST_TCP_SYN_SENT2
+
+/*
+ * netfilter's selftest packetdrill/conntrack_syn_challenge_ack.pkt (client ISN 1000): the
+ * server is still in an old incarnation of the connection and answers the SYN with a challenge
+ * ACK (RFC 5961); the client resets with that ACK's ack as its seq, an old number far from its
+ * window; its next SYN starts the connection. netfilter 6.2 lets the RST through without the
+ * window check; sgfw used to drop it, so the server never left the old connection.
+ */
+static const struct step syn_challenge_ack[] = {
+		{CLI, SG_TCP_SYN, 1000, 0, 65535, 0, 8, true, SG_CT_NEW, SS_, false},
+		{SRV, SG_TCP_ACK, 145824453, 1000 + 643160523, 240, 0, -1, false, PASS, SS_, true},
+		{CLI, SG_TCP_RST, 1000 + 643160523, 0, 0, 0, -1, false, PASS, CL_, false},
+		{CLI, SG_TCP_SYN, 1000, 0, 65535, 0, 8, true, SG_CT_NEW, SS_, false},
+		{SRV, SG_TCP_SYN | SG_TCP_ACK, 5000, 1001, 250, 0, 0, false, PASS, SR_, false},
+		{CLI, SG_TCP_ACK, 1001, 5001, 256, 0, -1, false, PASS, ES_, false},
+};
+
+/*
+ * The same in LAST_ACK (netfilter since 3.18): the client reuses its port while the server
+ * waits for the last ACK; the server's challenge ACK to the new SYN is not that last ACK (the
+ * state stays LAST_ACK, not TIME_WAIT); the client's RST closes; its next SYN is a new
+ * connection.
+ */
+static const struct step last_ack_challenge_ack[] = {
+		{CLI, SG_TCP_SYN, 1000, 0, 65535, 0, -1, false, SG_CT_NEW, SS_, false},
+		{SRV, SG_TCP_SYN | SG_TCP_ACK, 5000, 1001, 65535, 0, -1, false, PASS, SR_, false},
+		{CLI, SG_TCP_ACK, 1001, 5001, 65535, 0, -1, false, PASS, ES_, false},
+		{CLI, SG_TCP_FIN | SG_TCP_ACK, 1001, 5001, 65535, 0, -1, false, PASS, FW_, false},
+		{SRV, SG_TCP_ACK, 5001, 1002, 65535, 0, -1, false, PASS, CW_, false},
+		{SRV, SG_TCP_FIN | SG_TCP_ACK, 5001, 1002, 65535, 0, -1, false, PASS, LA_, false},
+		{CLI, SG_TCP_SYN, 90000, 0, 65535, 0, -1, false, PASS, LA_, true},
+		{SRV, SG_TCP_ACK, 5002, 1002, 65535, 0, -1, false, PASS, LA_, true},
+		{CLI, SG_TCP_RST, 1002, 0, 0, 0, -1, false, PASS, CL_, false},
+		{CLI, SG_TCP_SYN, 90000, 0, 65535, 0, -1, false, SG_CT_NEW, SS_, false},
+};
+
+/*
+ * Simultaneous open where the reply side acknowledges first: both SYNs, the client's SYN-ACK,
+ * then the server's ACK of it completes the open (netfilter's IP_CT_TCP_SIMULTANEOUS_OPEN);
+ * the state table alone would keep SYN_RECV until the client's ACK.
+ */
+static const struct step simultaneous_open_reply_ack[] = {
+		{CLI, SG_TCP_SYN, 1000, 0, 65535, 0, -1, false, SG_CT_NEW, SS_, false},
+		{SRV, SG_TCP_SYN, 5000, 0, 65535, 0, -1, false, PASS, S2_, false},
+		{CLI, SG_TCP_SYN | SG_TCP_ACK, 1000, 5001, 65535, 0, -1, false, PASS, SR_, false},
+		{SRV, SG_TCP_ACK, 5001, 1001, 65535, 0, -1, false, PASS, ES_, false},
+		{CLI, SG_TCP_ACK | SG_TCP_PSH, 1001, 5001, 65535, 100, -1, false, PASS, ES_, false},
+};
+
+START_TEST(test_challenge_ack_and_simultaneous_open)
+{
+	struct {
+		const struct step *steps;
+		size_t n;
+	} cases[] = {
+			{syn_challenge_ack, RTE_DIM(syn_challenge_ack)},
+			{last_ack_challenge_ack, RTE_DIM(last_ack_challenge_ack)},
+			{simultaneous_open_reply_ack, RTE_DIM(simultaneous_open_reply_ack)},
+	};
+
+	for (size_t k = 0; k < RTE_DIM(cases); k++)
+		for (int variant = 0; variant < 2; variant++) {
+			struct sg_ct *ct = tracker(variant);
+
+			run_steps(ct, (uint16_t)(40 + k), cases[k].steps, cases[k].n, MS(1));
+			sg_ct_free(ct);
+		}
+}
+END_TEST
+
+/* A connection picked up from a keepalive (one below what its sender sent before, no data):
+ * the peer's answer acknowledges one more than the keepalive's end, which counts as the
+ * sender's end so that the answer is in window and tracked (netfilter 5.10). */
+START_TEST(test_pickup_keepalive_answer)
+{
+	struct sg_ct *ct = ct_test_create(100, false, true);
+	struct sg_pkt_meta m;
+	struct sg_ct_verdict v;
+	const struct ct_tcp *t;
+
+	m = cseg(50, SG_TCP_ACK, 999999, 5001, 0);
+	v = ct_send(ct, &m, MS(1));
+	ck_assert_int_eq(v.result, SG_CT_NEW);
+	m = sseg(50, SG_TCP_ACK, 5001, 1000000, 0);
+	v = ct_send(ct, &m, MS(1));
+	ck_assert_int_eq(v.result, SG_CT_REPLY);
+	t = &ct_body(v.conn)->l4.tcp;
+	ck_assert_uint_eq(t->td_end[SG_CT_DIR_ORIG], 1000000);
+	/* In window, so the answer's ack was taken. */
+	ck_assert(t->pflags[SG_CT_DIR_REPLY] & CT_TCP_F_MAXACK_SET);
+	ck_assert_uint_eq(t->td_maxack[SG_CT_DIR_REPLY], 1000000);
+	sg_ct_free(ct);
+}
+END_TEST
+
 static Suite *
 ct_tcp_suite(void)
 {
@@ -999,6 +1099,8 @@ ct_tcp_suite(void)
 	tcase_add_test(tc, test_delayed_ack_ignored);
 	tcase_add_test(tc, test_seq_beyond_window);
 	tcase_add_test(tc, test_synack_reinit);
+	tcase_add_test(tc, test_challenge_ack_and_simultaneous_open);
+	tcase_add_test(tc, test_pickup_keepalive_answer);
 	suite_add_tcase(s, tc);
 	return s;
 }
