@@ -214,6 +214,14 @@ def simultaneous_open_reply_ack():
             ("c", "PA", 1001, 5001, 65535, 100, -1, False, 0)]
 
 
+def syn_reinit_below():
+    return [("c", "S", 3000000000, 0, 65535, 0, 7, True, 0),
+            ("c", "S", 2999900000, 0, 65535, 0, 7, True, 0),
+            ("s", "SA", 5000, 2999900001, 65535, 0, 7, True, 0),
+            ("c", "A", 2999900001, 5001, 512, 0, -1, False, 0),
+            ("c", "PA", 2999900001, 5001, 512, 100, -1, False, 0)]
+
+
 CASES = {
     "ack_loss_stall": (34375, ack_loss_stall),
     "delayed_ack": (20, delayed_ack),
@@ -223,6 +231,7 @@ CASES = {
     "synack_stale_below": (32, lambda: synack_stale(100000000)),
     "synack_earlier_syn": (33, synack_earlier_syn),
     "syn_reinit_wscale": (34, syn_reinit_wscale),
+    "syn_reinit_below": (35, syn_reinit_below),
     "syn_challenge_ack": (40, syn_challenge_ack),
     "last_ack_challenge_ack": (41, last_ack_challenge_ack),
     "simultaneous_open_reply_ack": (42, simultaneous_open_reply_ack),

@@ -56,6 +56,9 @@
 /* ct_tcp.last: the class of the last segment that moved the state or was ignored, a flag and
  * its direction in the top bit. */
 #define CT_TCP_LAST_INDEX 0x07
+/* That segment was a SYN ignored in SYN_SENT for being below the current one: a SYN-ACK that
+ * acknowledges it re-synchronises the connection from it. */
+#define CT_TCP_LAST_REINIT 0x20
 /* That segment was a SYN ignored in LAST_ACK: the peer may answer it with an RFC 5961 challenge
  * ACK, which must not count as the last ACK (netfilter's IP_CT_EXP_CHALLENGE_ACK). */
 #define CT_TCP_LAST_CHALLENGE 0x40

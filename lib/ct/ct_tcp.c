@@ -10,7 +10,7 @@
  * retransmissions are recognised from the segment end plus an 8-bit fingerprint of
  * seq/ack/window; the zero-window retransmission timeout is not implemented; a SYN-ACK that
  * acknowledges exactly the current SYN re-initialises the reply side whatever its ISN
- * (tcp_reinit()).
+ * (tcp_reinit()), and one answering a SYN below the current one resynchronises from it.
  */
 #include <string.h>
 
@@ -413,6 +413,23 @@ tcp_closing(uint8_t state)
 	return state == sFW || state == sCW || state == sLA || state == sTW || state == sCL;
 }
 
+/* b) A SYN/ACK in 'dir' acknowledges a SYN we ignored: client and server are in sync and we are
+ * not. Restart from that SYN, as from SYN_SENT; its options are not kept, so its side goes
+ * liberal. */
+static void
+tcp_resync(struct ct_tcp *t, int dir)
+{
+	int ld = tcp_last_dir(t);
+
+	t->td_end[ld] = t->td_maxend[ld] = t->last_end;
+	t->td_maxwin[ld] = 1;
+	t->td_scale[ld] = 0;
+	t->pflags[ld] = CT_TCP_F_BE_LIBERAL;
+	t->td_end[dir] = t->td_maxend[dir] = t->td_maxwin[dir] = t->td_maxack[dir] = 0;
+	t->td_scale[dir] = 0;
+	t->pflags[dir] = 0;
+}
+
 static enum ct_upd
 tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *p, int dir,
 		uint32_t now, uint8_t *reason)
@@ -433,6 +450,16 @@ tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *
 
 	switch (new_state) {
 	case sSS:
+		if (old_state == sSS && dir == SG_CT_DIR_ORIG &&
+				before(tcp_end(meta), t->td_end[dir])) {
+			/* A SYN below the current one: a new attempt on a reused port whose ISN
+			 * happens to be lower (RFC 793 wants higher, nothing enforces it). Let it
+			 * through unseen; a SYN-ACK acknowledging it resynchronises from it (the fix
+			 * posted to netfilter in 2025; 6.18 leaves the connection stuck). */
+			t->last = tcp_last(index, dir) | CT_TCP_LAST_REINIT;
+			t->last_end = tcp_end(meta);
+			return CT_UPD_VALID;
+		}
 		if (old_state < sTW)
 			break;
 		/* RFC 1122: a SYN may reopen a connection in TIME_WAIT. When either side closed
@@ -447,20 +474,9 @@ tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *
 	case sIG:
 		if (index == CT_TCP_SYNACK_SET && tcp_last_index(t) == CT_TCP_SYN_SET &&
 				tcp_last_dir(t) != dir && meta->tcp_ack == t->last_end) {
-			/* b) This SYN/ACK acknowledges a SYN we ignored: client and server are in
-			 * sync and we are not. Restart from that SYN (its options are not kept, so
-			 * its side goes liberal). */
-			int ld = tcp_last_dir(t);
-
 			old_state = sSS;
 			new_state = sSR;
-			t->td_end[ld] = t->td_maxend[ld] = t->last_end;
-			t->td_maxwin[ld] = 1;
-			t->td_scale[ld] = 0;
-			t->pflags[ld] = CT_TCP_F_BE_LIBERAL;
-			t->td_end[dir] = t->td_maxend[dir] = t->td_maxwin[dir] = t->td_maxack[dir] = 0;
-			t->td_scale[dir] = 0;
-			t->pflags[dir] = 0;
+			tcp_resync(t, dir);
 			break;
 		}
 		if (index == CT_TCP_SYNACK_SET && old_state == sSR &&
@@ -502,6 +518,13 @@ tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *
 		t->pflags[SG_CT_DIR_ORIG] |= CT_TCP_F_SIMUL_OPEN;
 		break;
 	case sSR:
+		if (old_state == sSS && index == CT_TCP_SYNACK_SET &&
+				t->last == (tcp_last(CT_TCP_SYN_SET, !dir) | CT_TCP_LAST_REINIT) &&
+				meta->tcp_ack == t->last_end) {
+			/* The answer to the lower SYN let through above. */
+			tcp_resync(t, dir);
+			break;
+		}
 		/* Simultaneous open: the reply side's ACK of our SYN-ACK completes it. */
 		if (dir == SG_CT_DIR_REPLY && index == CT_TCP_ACK_SET &&
 				(t->pflags[SG_CT_DIR_ORIG] & CT_TCP_F_SIMUL_OPEN))

@@ -953,6 +953,22 @@ static const struct step syn_reinit_wscale[] = {
 		{CLI, SG_TCP_ACK, 1944817197 + 100000, 5001, 490, 100, -1, false, PASS, ES_, false},
 };
 
+/*
+ * A new attempt on a reused port whose ISN is below the first one's: the lower SYN passes
+ * unseen, and the SYN-ACK acknowledging it resynchronises the connection from it (the fix
+ * netfilter was sent in February 2025, "correct sequence on reinitialized TCP connection";
+ * kernel 6.18 lets the SYN-ACK pass but stays in SYN_SENT and refuses the client's ACK).
+ */
+static const struct step syn_reinit_below[] = {
+		{CLI, SG_TCP_SYN, 3000000000u, 0, 65535, 0, 7, true, SG_CT_NEW, SS_, false},
+		{CLI, SG_TCP_SYN, 2999900000u, 0, 65535, 0, 7, true, PASS, SS_, true},
+		{SRV, SG_TCP_SYN | SG_TCP_ACK, 5000, 2999900001u, 65535, 0, 7, true, PASS, SR_,
+				false},
+		{CLI, SG_TCP_ACK, 2999900001u, 5001, 512, 0, -1, false, PASS, ES_, false},
+		{CLI, SG_TCP_ACK | SG_TCP_PSH, 2999900001u, 5001, 512, 100, -1, false, PASS, ES_,
+				false},
+};
+
 START_TEST(test_synack_reinit)
 {
 	struct {
@@ -964,6 +980,7 @@ START_TEST(test_synack_reinit)
 			{synack_stale_below, RTE_DIM(synack_stale_below)},
 			{synack_earlier_syn, RTE_DIM(synack_earlier_syn)},
 			{syn_reinit_wscale, RTE_DIM(syn_reinit_wscale)},
+			{syn_reinit_below, RTE_DIM(syn_reinit_below)},
 	};
 
 	for (size_t k = 0; k < RTE_DIM(cases); k++)
