@@ -222,6 +222,81 @@ def syn_reinit_below():
             ("c", "PA", 2999900001, 5001, 512, 100, -1, False, 0)]
 
 
+def three_segments():
+    return [("c", "S", 1000, 0, 65535, 0, 8, True, 0), ("s", "SA", 5000, 1001, 65535, 0, -1, False, 0),
+            ("c", "A", 1001, 5001, 65535, 0, -1, False, 0),
+            ("s", "A", 5001, 1001, 65535, 1000, -1, False, 0),
+            ("s", "A", 6001, 1001, 65535, 1000, -1, False, 0),
+            ("s", "A", 7001, 1001, 65535, 1000, -1, False, 0),
+            ("c", "A", 1001, 6001, 65535, 0, -1, False, 0),
+            ("c", "A", 1001, 7001, 65535, 0, -1, False, 0),
+            ("c", "A", 1001, 8001, 65535, 0, -1, False, 0)]
+
+
+def rst_invalid():
+    return three_segments() + [
+        ("s", "R", 5000, 0, 0, 0, -1, False, 0), ("s", "R", 5000 + 1000000, 0, 0, 0, -1, False, 0),
+        ("s", "R", 5042, 0, 0, 0, -1, False, 0), ("c", "PA", 1001, 8001, 65535, 1000, -1, False, 0),
+        ("s", "A", 8001, 2001, 65535, 0, -1, False, 0), ("s", "RA", 8000, 2001, 0, 0, -1, False, 0),
+        ("s", "RA", 8001, 2001, 0, 0, -1, False, 0)]
+
+
+def inexact_rst():
+    return three_segments() + [
+        ("c", "PA", 1001, 8001, 65535, 1000, -1, False, 0),
+        ("s", "FA", 8001, 2001, 65535, 0, -1, False, 0), ("c", "A", 2001, 8002, 65535, 0, -1, False, 0),
+        ("c", "RA", 2001, 8002, 65535, 0, -1, False, 0), ("s", "R", 7001, 0, 0, 0, -1, False, 0)]
+
+
+def synack_reuse():
+    return [("c", "S", 1000, 0, 32792, 0, 7, False, 0), ("s", "SA", 5000, 1001, 65535, 0, 8, False, 0),
+            ("c", "A", 1001, 5001, 257, 0, -1, False, 0), ("c", "PA", 1001, 5001, 257, 100, -1, False, 0),
+            ("s", "A", 5001, 1101, 256, 0, -1, False, 0), ("c", "S", 3000, 0, 32792, 0, 7, False, 0),
+            ("s", "A", 5001, 1101, 256, 0, -1, False, 0), ("c", "RA", 1101, 5001, 257, 0, -1, False, 0),
+            ("c", "S", 3000, 0, 32792, 0, 0, False, 0), ("s", "SA", 9000, 3001, 65535, 0, 8, False, 0)]
+
+
+# Open vSwitch's tests/ofproto-dpif.at, "conntrack - tcp port reuse": a connection opened,
+# used and closed both ways, then the same ports again.
+def ovs_conn(c, s):
+    return [("c", "S", c, 0, 29200, 0, -1, False, 0), ("s", "SA", s, c + 1, 29200, 0, -1, False, 0),
+            ("c", "A", c + 1, s + 1, 29200, 0, -1, False, 0),
+            ("s", "PA", s + 1, c + 1, 29200, 8, -1, False, 0),
+            ("c", "A", c + 1, s + 9, 29200, 0, -1, False, 0),
+            ("s", "FA", s + 9, c + 1, 29200, 0, -1, False, 0),
+            ("c", "A", c + 1, s + 10, 29200, 0, -1, False, 0),
+            ("c", "FA", c + 1, s + 10, 29200, 0, -1, False, 0),
+            ("s", "A", s + 10, c + 2, 29200, 0, -1, False, 0)]
+
+
+def ovs_port_reuse():
+    return ovs_conn(1505089855, 2083866244) + ovs_conn(1534967583, 2083931791)
+
+
+# "conntrack - disable tcp sequence checking": the first connection with the server's data
+# carrying seq 0 and ack 0.
+def ovs_seq_check():
+    pk = ovs_conn(1505089855, 2083866244)
+    pk[3] = ("s", "PA", 0, 0, 29200, 8, -1, False, 0)
+    return pk
+
+
+# "conntrack - tcp pick up": picked up after a handshake with window scale 7 that the tracker
+# did not see; windows of 10, scaled 1280.
+def ovs_pickup():
+    c, s = 963359578, 2360196532
+    return [("c", "A", c, s, 10, 0, -1, False, 0), ("c", "PA", c, s, 10, 1, -1, False, 0),
+            ("s", "A", s, c + 1, 10, 0, -1, False, 0),
+            ("c", "PA", c + 1, s, 10, 514, -1, False, 0),
+            ("s", "A", s, c + 515, 10, 0, -1, False, 0),
+            ("s", "PA", s, c + 515, 10, 469, -1, False, 0),
+            ("c", "A", c + 515, s + 469, 10, 0, -1, False, 0),
+            ("c", "FA", c + 515, s + 469, 10, 0, -1, False, 0),
+            ("s", "A", s + 469, c + 516, 10, 0, -1, False, 0),
+            ("s", "FA", s + 469, c + 516, 10, 0, -1, False, 0),
+            ("c", "A", c + 516, s + 470, 10, 0, -1, False, 0)]
+
+
 CASES = {
     "ack_loss_stall": (34375, ack_loss_stall),
     "delayed_ack": (20, delayed_ack),
@@ -235,6 +310,12 @@ CASES = {
     "syn_challenge_ack": (40, syn_challenge_ack),
     "last_ack_challenge_ack": (41, last_ack_challenge_ack),
     "simultaneous_open_reply_ack": (42, simultaneous_open_reply_ack),
+    "rst_invalid": (50, rst_invalid),
+    "inexact_rst": (51, inexact_rst),
+    "synack_reuse": (52, synack_reuse),
+    "ovs_port_reuse": (60, ovs_port_reuse),
+    "ovs_seq_check": (61, ovs_seq_check),
+    "ovs_pickup": (62, ovs_pickup),
 }
 
 
