@@ -83,12 +83,12 @@ struct ct_tcp {
 	uint32_t td_maxend[2];
 	uint32_t td_maxwin[2];
 	uint32_t td_maxack[2];
-	uint32_t last_end; /* seq + len of the last in-window or ignored segment; for an ACK
+	uint32_t last_end;    /* seq + len of the last in-window or ignored segment; for an ACK
 			       * ignored in SYN_SENT, its ack (a possible challenge ACK). */
 	uint8_t td_scale[2];
 	uint8_t pflags[2];    /* CT_TCP_F_* per direction. */
 	uint8_t state;        /* enum sg_ct_state, TCP_* values. */
-	uint8_t last;	      /* Last segment: index | CT_TCP_LAST_CHALLENGE | dir << 7. */
+	uint8_t last;         /* Last segment: index | CT_TCP_LAST_* flags | dir << 7. */
 	uint8_t retrans;      /* Consecutive retransmissions seen. */
 	uint8_t last_fp;      /* Fingerprint of seq/ack/win of the last ACK, for retrans. */
 };

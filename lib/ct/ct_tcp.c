@@ -454,8 +454,8 @@ tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *
 				before(tcp_end(meta), t->td_end[dir])) {
 			/* A SYN below the current one: a new attempt on a reused port whose ISN
 			 * happens to be lower (RFC 793 wants higher, nothing enforces it). Let it
-			 * through unseen; a SYN-ACK acknowledging it resynchronises from it (the fix
-			 * posted to netfilter in 2025; 6.18 leaves the connection stuck). */
+			 * through unseen; a SYN-ACK acknowledging it resynchronises from it, as
+			 * the fix posted to netfilter in 2025 does (6.18 stays stuck). */
 			t->last = tcp_last(index, dir) | CT_TCP_LAST_REINIT;
 			t->last_end = tcp_end(meta);
 			return CT_UPD_VALID;

@@ -866,16 +866,17 @@ run_steps(struct sg_ct *ct, uint16_t cport, const struct step *steps, size_t n, 
  * below the stale one's but within the client's window: the connection opens, one packet
  * refused. The kernel test counts exactly that.
  */
+/* clang-format off */
 static const struct step synack_old[] = {
-		{CLI, SG_TCP_SYN, 1000, 0, 65535, 0, 8, true, SG_CT_NEW, SS_, false},
-		{SRV, SG_TCP_SYN | SG_TCP_ACK, 145824453, 1000 + 643160523, 240, 0, 0, false, DROP,
-				SS_, false},
-		{CLI, SG_TCP_SYN, 1000, 0, 65535, 0, 8, true, PASS, SS_, false},
-		{SRV, SG_TCP_SYN | SG_TCP_ACK, 145758918, 1001, 250, 0, 0, false, PASS, SR_, false},
-		{CLI, SG_TCP_ACK, 1001, 145758919, 256, 0, -1, false, PASS, ES_, false},
-		{CLI, SG_TCP_ACK | SG_TCP_PSH, 1001, 145758919, 256, 1, -1, false, PASS, ES_,
-				false},
+	{ CLI, SG_TCP_SYN, 1000, 0, 65535, 0, 8, true, SG_CT_NEW, SS_, false },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 145824453, 1000 + 643160523, 240, 0, 0, false, DROP, SS_,
+			false },
+	{ CLI, SG_TCP_SYN, 1000, 0, 65535, 0, 8, true, PASS, SS_, false },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 145758918, 1001, 250, 0, 0, false, PASS, SR_, false },
+	{ CLI, SG_TCP_ACK, 1001, 145758919, 256, 0, -1, false, PASS, ES_, false },
+	{ CLI, SG_TCP_ACK | SG_TCP_PSH, 1001, 145758919, 256, 1, -1, false, PASS, ES_, false },
 };
+/* clang-format on */
 
 /*
  * The trace in the message of netfilter's "re-init state for retransmitted syn-ack" (5.17):
@@ -885,19 +886,20 @@ static const struct step synack_old[] = {
  * the reply side from it, as sgfw now does; sgfw used to refuse it, and every retransmission
  * of it, so the connection never opened.
  */
+/* clang-format off */
 static const struct step synack_stale_above[] = {
-		{CLI, SG_TCP_SYN, 2375731741u, 0, 29200, 0, 7, true, SG_CT_NEW, SS_, false},
-		{SRV, SG_TCP_SYN | SG_TCP_ACK, 145824453, 643160523, 65535, 0, 5, false, PASS, SS_,
-				false},
-		{CLI, SG_TCP_SYN, 2375731741u, 0, 29200, 0, 7, true, PASS, SS_, false},
-		{SRV, SG_TCP_SYN | SG_TCP_ACK, 145824453, 643160523, 65535, 0, 5, false, PASS, SS_,
-				true},
-		{SRV, SG_TCP_SYN | SG_TCP_ACK, 162602410, 2375731742u, 65535, 0, 5, false, PASS,
-				SR_, false},
-		{CLI, SG_TCP_ACK, 2375731742u, 162602411, 229, 0, -1, false, PASS, ES_, false},
-		{SRV, SG_TCP_ACK | SG_TCP_PSH, 162602411, 2375731742u, 2048, 100, -1, false, PASS,
-				ES_, false},
+	{ CLI, SG_TCP_SYN, 2375731741u, 0, 29200, 0, 7, true, SG_CT_NEW, SS_, false },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 145824453, 643160523, 65535, 0, 5, false, PASS, SS_,
+			false },
+	{ CLI, SG_TCP_SYN, 2375731741u, 0, 29200, 0, 7, true, PASS, SS_, false },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 145824453, 643160523, 65535, 0, 5, false, PASS, SS_, true },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 162602410, 2375731742u, 65535, 0, 5, false, PASS, SR_,
+			false },
+	{ CLI, SG_TCP_ACK, 2375731742u, 162602411, 229, 0, -1, false, PASS, ES_, false },
+	{ SRV, SG_TCP_ACK | SG_TCP_PSH, 162602411, 2375731742u, 2048, 100, -1, false, PASS, ES_,
+			false },
 };
+/* clang-format on */
 
 /*
  * The same with the current SYN-ACK's ISN below the stale one and outside the window: it
@@ -905,17 +907,19 @@ static const struct step synack_stale_above[] = {
  * netfilter's rule, which requires a higher ISN: there the SYN-ACK is ignored, the entry stays
  * in SYN_SENT and the client's ACK is refused, docs/conntrack.md).
  */
+/* clang-format off */
 static const struct step synack_stale_below[] = {
-		{CLI, SG_TCP_SYN, 2375731741u, 0, 29200, 0, 7, true, SG_CT_NEW, SS_, false},
-		{SRV, SG_TCP_SYN | SG_TCP_ACK, 145824453, 643160523, 65535, 0, 5, false, PASS, SS_,
-				false},
-		{CLI, SG_TCP_SYN, 2375731741u, 0, 29200, 0, 7, true, PASS, SS_, false},
-		{SRV, SG_TCP_SYN | SG_TCP_ACK, 100000000, 2375731742u, 65535, 0, 5, false, PASS,
-				SR_, false},
-		{CLI, SG_TCP_ACK, 2375731742u, 100000001, 229, 0, -1, false, PASS, ES_, false},
-		{SRV, SG_TCP_ACK | SG_TCP_PSH, 100000001, 2375731742u, 2048, 100, -1, false, PASS,
-				ES_, false},
+	{ CLI, SG_TCP_SYN, 2375731741u, 0, 29200, 0, 7, true, SG_CT_NEW, SS_, false },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 145824453, 643160523, 65535, 0, 5, false, PASS, SS_,
+			false },
+	{ CLI, SG_TCP_SYN, 2375731741u, 0, 29200, 0, 7, true, PASS, SS_, false },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 100000000, 2375731742u, 65535, 0, 5, false, PASS, SR_,
+			false },
+	{ CLI, SG_TCP_ACK, 2375731742u, 100000001, 229, 0, -1, false, PASS, ES_, false },
+	{ SRV, SG_TCP_ACK | SG_TCP_PSH, 100000001, 2375731742u, 2048, 100, -1, false, PASS, ES_,
+			false },
 };
+/* clang-format on */
 
 /*
  * A reused port in SYN_RECV: the client's first SYN (ISN 1000), then a new one 40,000 above
@@ -925,17 +929,17 @@ static const struct step synack_stale_below[] = {
  * client's ACK of it; sgfw re-initialises the reply side from it, as it acknowledges exactly
  * the current SYN while the accepted one did not.
  */
+/* clang-format off */
 static const struct step synack_earlier_syn[] = {
-		{CLI, SG_TCP_SYN, 1000, 0, 65535, 0, -1, false, SG_CT_NEW, SS_, false},
-		{CLI, SG_TCP_SYN, 41000, 0, 65535, 0, -1, false, PASS, SS_, false},
-		{SRV, SG_TCP_SYN | SG_TCP_ACK, 5000, 1001, 65535, 0, -1, false, PASS, SR_, false},
-		{SRV, SG_TCP_SYN | SG_TCP_ACK, 9000, 41001, 65535, 0, -1, false, PASS, SR_, false},
-		{CLI, SG_TCP_ACK, 41001, 9001, 65535, 0, -1, false, PASS, ES_, false},
-		{SRV, SG_TCP_ACK | SG_TCP_PSH, 9001, 41001, 65535, 100, -1, false, PASS, ES_,
-				false},
-		/* A retransmission of the accepted SYN-ACK changes nothing now. */
-		{SRV, SG_TCP_SYN | SG_TCP_ACK, 9000, 41001, 65535, 0, -1, false, PASS, ES_, true},
+	{ CLI, SG_TCP_SYN, 1000, 0, 65535, 0, -1, false, SG_CT_NEW, SS_, false },
+	{ CLI, SG_TCP_SYN, 41000, 0, 65535, 0, -1, false, PASS, SS_, false },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 5000, 1001, 65535, 0, -1, false, PASS, SR_, false },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 9000, 41001, 65535, 0, -1, false, PASS, SR_, false },
+	{ CLI, SG_TCP_ACK, 41001, 9001, 65535, 0, -1, false, PASS, ES_, false },
+	{ SRV, SG_TCP_ACK | SG_TCP_PSH, 9001, 41001, 65535, 100, -1, false, PASS, ES_, false },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 9000, 41001, 65535, 0, -1, false, PASS, ES_, true },
 };
+/* clang-format on */
 
 /*
  * The trace of netfilter's "correct window scaling with retransmitted SYN" (6.8): the client
@@ -943,15 +947,16 @@ static const struct step synack_earlier_syn[] = {
  * side and must keep its window scale (7), which the kernel reset because the server had not
  * offered one yet. With scaling, the server's window 1000 << 7 admits 100,000 bytes.
  */
+/* clang-format off */
 static const struct step syn_reinit_wscale[] = {
-		{CLI, SG_TCP_SYN, 1687765604, 0, 62727, 0, 7, true, SG_CT_NEW, SS_, false},
-		{CLI, SG_TCP_SYN, 1944817196, 0, 62727, 0, 7, true, PASS, SS_, false},
-		{SRV, SG_TCP_SYN | SG_TCP_ACK, 5000, 1944817197, 1000, 0, 7, true, PASS, SR_,
-				false},
-		{CLI, SG_TCP_ACK, 1944817197, 5001, 490, 0, -1, false, PASS, ES_, false},
-		{SRV, SG_TCP_ACK, 5001, 1944817197, 1000, 0, -1, false, PASS, ES_, false},
-		{CLI, SG_TCP_ACK, 1944817197 + 100000, 5001, 490, 100, -1, false, PASS, ES_, false},
+	{ CLI, SG_TCP_SYN, 1687765604, 0, 62727, 0, 7, true, SG_CT_NEW, SS_, false },
+	{ CLI, SG_TCP_SYN, 1944817196, 0, 62727, 0, 7, true, PASS, SS_, false },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 5000, 1944817197, 1000, 0, 7, true, PASS, SR_, false },
+	{ CLI, SG_TCP_ACK, 1944817197, 5001, 490, 0, -1, false, PASS, ES_, false },
+	{ SRV, SG_TCP_ACK, 5001, 1944817197, 1000, 0, -1, false, PASS, ES_, false },
+	{ CLI, SG_TCP_ACK, 1944817197 + 100000, 5001, 490, 100, -1, false, PASS, ES_, false },
 };
+/* clang-format on */
 
 /*
  * A new attempt on a reused port whose ISN is below the first one's: the lower SYN passes
@@ -959,15 +964,15 @@ static const struct step syn_reinit_wscale[] = {
  * netfilter was sent in February 2025, "correct sequence on reinitialized TCP connection";
  * kernel 6.18 lets the SYN-ACK pass but stays in SYN_SENT and refuses the client's ACK).
  */
+/* clang-format off */
 static const struct step syn_reinit_below[] = {
-		{CLI, SG_TCP_SYN, 3000000000u, 0, 65535, 0, 7, true, SG_CT_NEW, SS_, false},
-		{CLI, SG_TCP_SYN, 2999900000u, 0, 65535, 0, 7, true, PASS, SS_, true},
-		{SRV, SG_TCP_SYN | SG_TCP_ACK, 5000, 2999900001u, 65535, 0, 7, true, PASS, SR_,
-				false},
-		{CLI, SG_TCP_ACK, 2999900001u, 5001, 512, 0, -1, false, PASS, ES_, false},
-		{CLI, SG_TCP_ACK | SG_TCP_PSH, 2999900001u, 5001, 512, 100, -1, false, PASS, ES_,
-				false},
+	{ CLI, SG_TCP_SYN, 3000000000u, 0, 65535, 0, 7, true, SG_CT_NEW, SS_, false },
+	{ CLI, SG_TCP_SYN, 2999900000u, 0, 65535, 0, 7, true, PASS, SS_, true },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 5000, 2999900001u, 65535, 0, 7, true, PASS, SR_, false },
+	{ CLI, SG_TCP_ACK, 2999900001u, 5001, 512, 0, -1, false, PASS, ES_, false },
+	{ CLI, SG_TCP_ACK | SG_TCP_PSH, 2999900001u, 5001, 512, 100, -1, false, PASS, ES_, false },
 };
+/* clang-format on */
 
 START_TEST(test_synack_reinit)
 {
@@ -1006,14 +1011,16 @@ END_TEST
  * window; its next SYN starts the connection. netfilter 6.2 lets the RST through without the
  * window check; sgfw used to drop it, so the server never left the old connection.
  */
+/* clang-format off */
 static const struct step syn_challenge_ack[] = {
-		{CLI, SG_TCP_SYN, 1000, 0, 65535, 0, 8, true, SG_CT_NEW, SS_, false},
-		{SRV, SG_TCP_ACK, 145824453, 1000 + 643160523, 240, 0, -1, false, PASS, SS_, true},
-		{CLI, SG_TCP_RST, 1000 + 643160523, 0, 0, 0, -1, false, PASS, CL_, false},
-		{CLI, SG_TCP_SYN, 1000, 0, 65535, 0, 8, true, SG_CT_NEW, SS_, false},
-		{SRV, SG_TCP_SYN | SG_TCP_ACK, 5000, 1001, 250, 0, 0, false, PASS, SR_, false},
-		{CLI, SG_TCP_ACK, 1001, 5001, 256, 0, -1, false, PASS, ES_, false},
+	{ CLI, SG_TCP_SYN, 1000, 0, 65535, 0, 8, true, SG_CT_NEW, SS_, false },
+	{ SRV, SG_TCP_ACK, 145824453, 1000 + 643160523, 240, 0, -1, false, PASS, SS_, true },
+	{ CLI, SG_TCP_RST, 1000 + 643160523, 0, 0, 0, -1, false, PASS, CL_, false },
+	{ CLI, SG_TCP_SYN, 1000, 0, 65535, 0, 8, true, SG_CT_NEW, SS_, false },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 5000, 1001, 250, 0, 0, false, PASS, SR_, false },
+	{ CLI, SG_TCP_ACK, 1001, 5001, 256, 0, -1, false, PASS, ES_, false },
 };
+/* clang-format on */
 
 /*
  * The same in LAST_ACK (netfilter since 3.18): the client reuses its port while the server
@@ -1021,31 +1028,35 @@ static const struct step syn_challenge_ack[] = {
  * state stays LAST_ACK, not TIME_WAIT); the client's RST closes; its next SYN is a new
  * connection.
  */
+/* clang-format off */
 static const struct step last_ack_challenge_ack[] = {
-		{CLI, SG_TCP_SYN, 1000, 0, 65535, 0, -1, false, SG_CT_NEW, SS_, false},
-		{SRV, SG_TCP_SYN | SG_TCP_ACK, 5000, 1001, 65535, 0, -1, false, PASS, SR_, false},
-		{CLI, SG_TCP_ACK, 1001, 5001, 65535, 0, -1, false, PASS, ES_, false},
-		{CLI, SG_TCP_FIN | SG_TCP_ACK, 1001, 5001, 65535, 0, -1, false, PASS, FW_, false},
-		{SRV, SG_TCP_ACK, 5001, 1002, 65535, 0, -1, false, PASS, CW_, false},
-		{SRV, SG_TCP_FIN | SG_TCP_ACK, 5001, 1002, 65535, 0, -1, false, PASS, LA_, false},
-		{CLI, SG_TCP_SYN, 90000, 0, 65535, 0, -1, false, PASS, LA_, true},
-		{SRV, SG_TCP_ACK, 5002, 1002, 65535, 0, -1, false, PASS, LA_, true},
-		{CLI, SG_TCP_RST, 1002, 0, 0, 0, -1, false, PASS, CL_, false},
-		{CLI, SG_TCP_SYN, 90000, 0, 65535, 0, -1, false, SG_CT_NEW, SS_, false},
+	{ CLI, SG_TCP_SYN, 1000, 0, 65535, 0, -1, false, SG_CT_NEW, SS_, false },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 5000, 1001, 65535, 0, -1, false, PASS, SR_, false },
+	{ CLI, SG_TCP_ACK, 1001, 5001, 65535, 0, -1, false, PASS, ES_, false },
+	{ CLI, SG_TCP_FIN | SG_TCP_ACK, 1001, 5001, 65535, 0, -1, false, PASS, FW_, false },
+	{ SRV, SG_TCP_ACK, 5001, 1002, 65535, 0, -1, false, PASS, CW_, false },
+	{ SRV, SG_TCP_FIN | SG_TCP_ACK, 5001, 1002, 65535, 0, -1, false, PASS, LA_, false },
+	{ CLI, SG_TCP_SYN, 90000, 0, 65535, 0, -1, false, PASS, LA_, true },
+	{ SRV, SG_TCP_ACK, 5002, 1002, 65535, 0, -1, false, PASS, LA_, true },
+	{ CLI, SG_TCP_RST, 1002, 0, 0, 0, -1, false, PASS, CL_, false },
+	{ CLI, SG_TCP_SYN, 90000, 0, 65535, 0, -1, false, SG_CT_NEW, SS_, false },
 };
+/* clang-format on */
 
 /*
  * Simultaneous open where the reply side acknowledges first: both SYNs, the client's SYN-ACK,
  * then the server's ACK of it completes the open (netfilter's IP_CT_TCP_SIMULTANEOUS_OPEN);
  * the state table alone would keep SYN_RECV until the client's ACK.
  */
+/* clang-format off */
 static const struct step simultaneous_open_reply_ack[] = {
-		{CLI, SG_TCP_SYN, 1000, 0, 65535, 0, -1, false, SG_CT_NEW, SS_, false},
-		{SRV, SG_TCP_SYN, 5000, 0, 65535, 0, -1, false, PASS, S2_, false},
-		{CLI, SG_TCP_SYN | SG_TCP_ACK, 1000, 5001, 65535, 0, -1, false, PASS, SR_, false},
-		{SRV, SG_TCP_ACK, 5001, 1001, 65535, 0, -1, false, PASS, ES_, false},
-		{CLI, SG_TCP_ACK | SG_TCP_PSH, 1001, 5001, 65535, 100, -1, false, PASS, ES_, false},
+	{ CLI, SG_TCP_SYN, 1000, 0, 65535, 0, -1, false, SG_CT_NEW, SS_, false },
+	{ SRV, SG_TCP_SYN, 5000, 0, 65535, 0, -1, false, PASS, S2_, false },
+	{ CLI, SG_TCP_SYN | SG_TCP_ACK, 1000, 5001, 65535, 0, -1, false, PASS, SR_, false },
+	{ SRV, SG_TCP_ACK, 5001, 1001, 65535, 0, -1, false, PASS, ES_, false },
+	{ CLI, SG_TCP_ACK | SG_TCP_PSH, 1001, 5001, 65535, 100, -1, false, PASS, ES_, false },
 };
+/* clang-format on */
 
 START_TEST(test_challenge_ack_and_simultaneous_open)
 {
@@ -1076,25 +1087,26 @@ END_TEST
  * out-of-window and inexact RSTs from the server are INVALID (four of them) and leave the
  * connection ESTABLISHED; the RST at exactly the acknowledged sequence closes it.
  */
+/* clang-format off */
 static const struct step rst_invalid[] = {
-		{CLI, SG_TCP_SYN, 1000, 0, 65535, 0, 8, true, SG_CT_NEW, SS_, false},
-		{SRV, SG_TCP_SYN | SG_TCP_ACK, 5000, 1001, 65535, 0, -1, false, PASS, SR_, false},
-		{CLI, SG_TCP_ACK, 1001, 5001, 65535, 0, -1, false, PASS, ES_, false},
-		{SRV, SG_TCP_ACK, 5001, 1001, 65535, 1000, -1, false, PASS, ES_, false},
-		{SRV, SG_TCP_ACK, 6001, 1001, 65535, 1000, -1, false, PASS, ES_, false},
-		{SRV, SG_TCP_ACK, 7001, 1001, 65535, 1000, -1, false, PASS, ES_, false},
-		{CLI, SG_TCP_ACK, 1001, 6001, 65535, 0, -1, false, PASS, ES_, false},
-		{CLI, SG_TCP_ACK, 1001, 7001, 65535, 0, -1, false, PASS, ES_, false},
-		{CLI, SG_TCP_ACK, 1001, 8001, 65535, 0, -1, false, PASS, ES_, false},
-		{SRV, SG_TCP_RST, 5000, 0, 0, 0, -1, false, DROP, ES_, false},
-		{SRV, SG_TCP_RST, 5000 + 1000000, 0, 0, 0, -1, false, DROP, ES_, false},
-		{SRV, SG_TCP_RST, 5042, 0, 0, 0, -1, false, DROP, ES_, false},
-		{CLI, SG_TCP_ACK | SG_TCP_PSH, 1001, 8001, 65535, 1000, -1, false, PASS, ES_,
-				false},
-		{SRV, SG_TCP_ACK, 8001, 2001, 65535, 0, -1, false, PASS, ES_, false},
-		{SRV, SG_TCP_RST | SG_TCP_ACK, 8000, 2001, 0, 0, -1, false, DROP, ES_, false},
-		{SRV, SG_TCP_RST | SG_TCP_ACK, 8001, 2001, 0, 0, -1, false, PASS, CL_, false},
+	{ CLI, SG_TCP_SYN, 1000, 0, 65535, 0, 8, true, SG_CT_NEW, SS_, false },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 5000, 1001, 65535, 0, -1, false, PASS, SR_, false },
+	{ CLI, SG_TCP_ACK, 1001, 5001, 65535, 0, -1, false, PASS, ES_, false },
+	{ SRV, SG_TCP_ACK, 5001, 1001, 65535, 1000, -1, false, PASS, ES_, false },
+	{ SRV, SG_TCP_ACK, 6001, 1001, 65535, 1000, -1, false, PASS, ES_, false },
+	{ SRV, SG_TCP_ACK, 7001, 1001, 65535, 1000, -1, false, PASS, ES_, false },
+	{ CLI, SG_TCP_ACK, 1001, 6001, 65535, 0, -1, false, PASS, ES_, false },
+	{ CLI, SG_TCP_ACK, 1001, 7001, 65535, 0, -1, false, PASS, ES_, false },
+	{ CLI, SG_TCP_ACK, 1001, 8001, 65535, 0, -1, false, PASS, ES_, false },
+	{ SRV, SG_TCP_RST, 5000, 0, 0, 0, -1, false, DROP, ES_, false },
+	{ SRV, SG_TCP_RST, 5000 + 1000000, 0, 0, 0, -1, false, DROP, ES_, false },
+	{ SRV, SG_TCP_RST, 5042, 0, 0, 0, -1, false, DROP, ES_, false },
+	{ CLI, SG_TCP_ACK | SG_TCP_PSH, 1001, 8001, 65535, 1000, -1, false, PASS, ES_, false },
+	{ SRV, SG_TCP_ACK, 8001, 2001, 65535, 0, -1, false, PASS, ES_, false },
+	{ SRV, SG_TCP_RST | SG_TCP_ACK, 8000, 2001, 0, 0, -1, false, DROP, ES_, false },
+	{ SRV, SG_TCP_RST | SG_TCP_ACK, 8001, 2001, 0, 0, -1, false, PASS, CL_, false },
 };
+/* clang-format on */
 
 /*
  * netfilter's selftest packetdrill/conntrack_inexact_rst.pkt (same numbering): after the
@@ -1102,23 +1114,24 @@ static const struct step rst_invalid[] = {
  * RST from the server, below what the client acknowledged, is not checked in a closing state
  * and passes. Nothing INVALID.
  */
+/* clang-format off */
 static const struct step inexact_rst[] = {
-		{CLI, SG_TCP_SYN, 1000, 0, 65535, 0, 8, true, SG_CT_NEW, SS_, false},
-		{SRV, SG_TCP_SYN | SG_TCP_ACK, 5000, 1001, 65535, 0, -1, false, PASS, SR_, false},
-		{CLI, SG_TCP_ACK, 1001, 5001, 65535, 0, -1, false, PASS, ES_, false},
-		{SRV, SG_TCP_ACK, 5001, 1001, 65535, 1000, -1, false, PASS, ES_, false},
-		{SRV, SG_TCP_ACK, 6001, 1001, 65535, 1000, -1, false, PASS, ES_, false},
-		{SRV, SG_TCP_ACK, 7001, 1001, 65535, 1000, -1, false, PASS, ES_, false},
-		{CLI, SG_TCP_ACK, 1001, 6001, 65535, 0, -1, false, PASS, ES_, false},
-		{CLI, SG_TCP_ACK, 1001, 7001, 65535, 0, -1, false, PASS, ES_, false},
-		{CLI, SG_TCP_ACK, 1001, 8001, 65535, 0, -1, false, PASS, ES_, false},
-		{CLI, SG_TCP_ACK | SG_TCP_PSH, 1001, 8001, 65535, 1000, -1, false, PASS, ES_,
-				false},
-		{SRV, SG_TCP_FIN | SG_TCP_ACK, 8001, 2001, 65535, 0, -1, false, PASS, FW_, false},
-		{CLI, SG_TCP_ACK, 2001, 8002, 65535, 0, -1, false, PASS, CW_, false},
-		{CLI, SG_TCP_RST | SG_TCP_ACK, 2001, 8002, 65535, 0, -1, false, PASS, CL_, false},
-		{SRV, SG_TCP_RST, 7001, 0, 0, 0, -1, false, PASS, CL_, false},
+	{ CLI, SG_TCP_SYN, 1000, 0, 65535, 0, 8, true, SG_CT_NEW, SS_, false },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 5000, 1001, 65535, 0, -1, false, PASS, SR_, false },
+	{ CLI, SG_TCP_ACK, 1001, 5001, 65535, 0, -1, false, PASS, ES_, false },
+	{ SRV, SG_TCP_ACK, 5001, 1001, 65535, 1000, -1, false, PASS, ES_, false },
+	{ SRV, SG_TCP_ACK, 6001, 1001, 65535, 1000, -1, false, PASS, ES_, false },
+	{ SRV, SG_TCP_ACK, 7001, 1001, 65535, 1000, -1, false, PASS, ES_, false },
+	{ CLI, SG_TCP_ACK, 1001, 6001, 65535, 0, -1, false, PASS, ES_, false },
+	{ CLI, SG_TCP_ACK, 1001, 7001, 65535, 0, -1, false, PASS, ES_, false },
+	{ CLI, SG_TCP_ACK, 1001, 8001, 65535, 0, -1, false, PASS, ES_, false },
+	{ CLI, SG_TCP_ACK | SG_TCP_PSH, 1001, 8001, 65535, 1000, -1, false, PASS, ES_, false },
+	{ SRV, SG_TCP_FIN | SG_TCP_ACK, 8001, 2001, 65535, 0, -1, false, PASS, FW_, false },
+	{ CLI, SG_TCP_ACK, 2001, 8002, 65535, 0, -1, false, PASS, CW_, false },
+	{ CLI, SG_TCP_RST | SG_TCP_ACK, 2001, 8002, 65535, 0, -1, false, PASS, CL_, false },
+	{ SRV, SG_TCP_RST, 7001, 0, 0, 0, -1, false, PASS, CL_, false },
 };
+/* clang-format on */
 
 /*
  * netfilter's selftest packetdrill/conntrack_synack_reuse.pkt (the server is the local side;
@@ -1126,85 +1139,87 @@ static const struct step inexact_rst[] = {
  * ESTABLISHED (ignored), the server answers with a challenge ACK, the client resets exactly
  * and its SYN, now without window scaling, starts a new connection whose SYN-ACK is valid.
  */
+/* clang-format off */
 static const struct step synack_reuse[] = {
-		{CLI, SG_TCP_SYN, 1000, 0, 32792, 0, 7, false, SG_CT_NEW, SS_, false},
-		{SRV, SG_TCP_SYN | SG_TCP_ACK, 5000, 1001, 65535, 0, 8, false, PASS, SR_, false},
-		{CLI, SG_TCP_ACK, 1001, 5001, 257, 0, -1, false, PASS, ES_, false},
-		{CLI, SG_TCP_ACK | SG_TCP_PSH, 1001, 5001, 257, 100, -1, false, PASS, ES_, false},
-		{SRV, SG_TCP_ACK, 5001, 1101, 256, 0, -1, false, PASS, ES_, false},
-		{CLI, SG_TCP_SYN, 3000, 0, 32792, 0, 7, false, PASS, ES_, true},
-		{SRV, SG_TCP_ACK, 5001, 1101, 256, 0, -1, false, PASS, ES_, false},
-		{CLI, SG_TCP_RST | SG_TCP_ACK, 1101, 5001, 257, 0, -1, false, PASS, CL_, false},
-		{CLI, SG_TCP_SYN, 3000, 0, 32792, 0, 0, false, SG_CT_NEW, SS_, false},
-		{SRV, SG_TCP_SYN | SG_TCP_ACK, 9000, 3001, 65535, 0, 8, false, PASS, SR_, false},
+	{ CLI, SG_TCP_SYN, 1000, 0, 32792, 0, 7, false, SG_CT_NEW, SS_, false },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 5000, 1001, 65535, 0, 8, false, PASS, SR_, false },
+	{ CLI, SG_TCP_ACK, 1001, 5001, 257, 0, -1, false, PASS, ES_, false },
+	{ CLI, SG_TCP_ACK | SG_TCP_PSH, 1001, 5001, 257, 100, -1, false, PASS, ES_, false },
+	{ SRV, SG_TCP_ACK, 5001, 1101, 256, 0, -1, false, PASS, ES_, false },
+	{ CLI, SG_TCP_SYN, 3000, 0, 32792, 0, 7, false, PASS, ES_, true },
+	{ SRV, SG_TCP_ACK, 5001, 1101, 256, 0, -1, false, PASS, ES_, false },
+	{ CLI, SG_TCP_RST | SG_TCP_ACK, 1101, 5001, 257, 0, -1, false, PASS, CL_, false },
+	{ CLI, SG_TCP_SYN, 3000, 0, 32792, 0, 0, false, SG_CT_NEW, SS_, false },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 9000, 3001, 65535, 0, 8, false, PASS, SR_, false },
 };
+/* clang-format on */
 
 /* One connection of Open vSwitch's tests/ofproto-dpif.at "conntrack - tcp port reuse" (client
  * 10.1.1.1:1, server 10.1.1.2:2 there): opened, 8 bytes from the server, closed both ways. */
-#define OVS_CONN(c, s)                                                                             \
-	{CLI, SG_TCP_SYN, c, 0, 29200, 0, -1, false, SG_CT_NEW, SS_, false},                       \
-			{SRV, SG_TCP_SYN | SG_TCP_ACK, s, (c) + 1, 29200, 0, -1, false, PASS, SR_, \
-					false},                                                    \
-			{CLI, SG_TCP_ACK, (c) + 1, (s) + 1, 29200, 0, -1, false, PASS, ES_,        \
-					false},                                                    \
-			{SRV, SG_TCP_ACK | SG_TCP_PSH, (s) + 1, (c) + 1, 29200, 8, -1, false,      \
-					PASS, ES_, false},                                         \
-			{CLI, SG_TCP_ACK, (c) + 1, (s) + 9, 29200, 0, -1, false, PASS, ES_,        \
-					false},                                                    \
-			{SRV, SG_TCP_FIN | SG_TCP_ACK, (s) + 9, (c) + 1, 29200, 0, -1, false,      \
-					PASS, FW_, false},                                         \
-			{CLI, SG_TCP_ACK, (c) + 1, (s) + 10, 29200, 0, -1, false, PASS, CW_,       \
-					false},                                                    \
-			{CLI, SG_TCP_FIN | SG_TCP_ACK, (c) + 1, (s) + 10, 29200, 0, -1, false,     \
-					PASS, LA_, false},                                         \
-	{                                                                                          \
-		SRV, SG_TCP_ACK, (s) + 10, (c) + 2, 29200, 0, -1, false, PASS, TW_, false          \
-	}
+/* clang-format off */
+#define OVS_CONN(c, s) \
+	{ CLI, SG_TCP_SYN, c, 0, 29200, 0, -1, false, SG_CT_NEW, SS_, false }, \
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, s, (c) + 1, 29200, 0, -1, false, PASS, SR_, false }, \
+	{ CLI, SG_TCP_ACK, (c) + 1, (s) + 1, 29200, 0, -1, false, PASS, ES_, false }, \
+	{ SRV, SG_TCP_ACK | SG_TCP_PSH, (s) + 1, (c) + 1, 29200, 8, -1, false, PASS, ES_, false }, \
+	{ CLI, SG_TCP_ACK, (c) + 1, (s) + 9, 29200, 0, -1, false, PASS, ES_, false }, \
+	{ SRV, SG_TCP_FIN | SG_TCP_ACK, (s) + 9, (c) + 1, 29200, 0, -1, false, PASS, FW_, false }, \
+	{ CLI, SG_TCP_ACK, (c) + 1, (s) + 10, 29200, 0, -1, false, PASS, CW_, false }, \
+	{ CLI, SG_TCP_FIN | SG_TCP_ACK, (c) + 1, (s) + 10, 29200, 0, -1, false, PASS, LA_, \
+			false }, \
+	{ SRV, SG_TCP_ACK, (s) + 10, (c) + 2, 29200, 0, -1, false, PASS, TW_, false }
+/* clang-format on */
 
 /* "conntrack - tcp port reuse": the same ports open a second connection after TIME_WAIT. */
+/* clang-format off */
 static const struct step ovs_port_reuse[] = {
-		OVS_CONN(1505089855u, 2083866244u),
-		OVS_CONN(1534967583u, 2083931791u),
+	OVS_CONN(1505089855u, 2083866244u),
+	OVS_CONN(1534967583u, 2083931791u),
 };
+/* clang-format on */
 
 /* "conntrack - disable tcp sequence checking": the server's data carries seq 0 and ack 0. OVS
  * marks it invalid; netfilter (6.1 on) and sgfw ignore it, being under bounds II and IV, and
  * then refuse the client's ack of the data they never tracked: still one packet INVALID. */
+/* clang-format off */
 static const struct step ovs_seq_check[] = {
-		{CLI, SG_TCP_SYN, 1505089855u, 0, 29200, 0, -1, false, SG_CT_NEW, SS_, false},
-		{SRV, SG_TCP_SYN | SG_TCP_ACK, 2083866244u, 1505089856u, 29200, 0, -1, false, PASS,
-				SR_, false},
-		{CLI, SG_TCP_ACK, 1505089856u, 2083866245u, 29200, 0, -1, false, PASS, ES_, false},
-		{SRV, SG_TCP_ACK | SG_TCP_PSH, 0, 0, 29200, 8, -1, false, PASS, ES_, true},
-		{CLI, SG_TCP_ACK, 1505089856u, 2083866253u, 29200, 0, -1, false, DROP, ES_, false},
-		{SRV, SG_TCP_FIN | SG_TCP_ACK, 2083866253u, 1505089856u, 29200, 0, -1, false, PASS,
-				FW_, false},
-		{CLI, SG_TCP_ACK, 1505089856u, 2083866254u, 29200, 0, -1, false, PASS, CW_, false},
-		{CLI, SG_TCP_FIN | SG_TCP_ACK, 1505089856u, 2083866254u, 29200, 0, -1, false, PASS,
-				LA_, false},
-		{SRV, SG_TCP_ACK, 2083866254u, 1505089857u, 29200, 0, -1, false, PASS, TW_, false},
+	{ CLI, SG_TCP_SYN, 1505089855u, 0, 29200, 0, -1, false, SG_CT_NEW, SS_, false },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 2083866244u, 1505089856u, 29200, 0, -1, false, PASS, SR_,
+			false },
+	{ CLI, SG_TCP_ACK, 1505089856u, 2083866245u, 29200, 0, -1, false, PASS, ES_, false },
+	{ SRV, SG_TCP_ACK | SG_TCP_PSH, 0, 0, 29200, 8, -1, false, PASS, ES_, true },
+	{ CLI, SG_TCP_ACK, 1505089856u, 2083866253u, 29200, 0, -1, false, DROP, ES_, false },
+	{ SRV, SG_TCP_FIN | SG_TCP_ACK, 2083866253u, 1505089856u, 29200, 0, -1, false, PASS, FW_,
+			false },
+	{ CLI, SG_TCP_ACK, 1505089856u, 2083866254u, 29200, 0, -1, false, PASS, CW_, false },
+	{ CLI, SG_TCP_FIN | SG_TCP_ACK, 1505089856u, 2083866254u, 29200, 0, -1, false, PASS, LA_,
+			false },
+	{ SRV, SG_TCP_ACK, 2083866254u, 1505089857u, 29200, 0, -1, false, PASS, TW_, false },
 };
+/* clang-format on */
 
 /* "conntrack - tcp pick up": picked up after a handshake with window scale 7 that the tracker
  * did not see (windows of 10, meaning 1280): 514 and 469 bytes pass, nothing INVALID. */
+/* clang-format off */
 static const struct step ovs_pickup[] = {
-		{CLI, SG_TCP_ACK, 963359578u, 2360196532u, 10, 0, -1, false, SG_CT_NEW, ES_, false},
-		{CLI, SG_TCP_ACK | SG_TCP_PSH, 963359578u, 2360196532u, 10, 1, -1, false, PASS, ES_,
-				false},
-		{SRV, SG_TCP_ACK, 2360196532u, 963359579u, 10, 0, -1, false, PASS, ES_, false},
-		{CLI, SG_TCP_ACK | SG_TCP_PSH, 963359579u, 2360196532u, 10, 514, -1, false, PASS,
-				ES_, false},
-		{SRV, SG_TCP_ACK, 2360196532u, 963360093u, 10, 0, -1, false, PASS, ES_, false},
-		{SRV, SG_TCP_ACK | SG_TCP_PSH, 2360196532u, 963360093u, 10, 469, -1, false, PASS,
-				ES_, false},
-		{CLI, SG_TCP_ACK, 963360093u, 2360197001u, 10, 0, -1, false, PASS, ES_, false},
-		{CLI, SG_TCP_FIN | SG_TCP_ACK, 963360093u, 2360197001u, 10, 0, -1, false, PASS, FW_,
-				false},
-		{SRV, SG_TCP_ACK, 2360197001u, 963360094u, 10, 0, -1, false, PASS, CW_, false},
-		{SRV, SG_TCP_FIN | SG_TCP_ACK, 2360197001u, 963360094u, 10, 0, -1, false, PASS, LA_,
-				false},
-		{CLI, SG_TCP_ACK, 963360094u, 2360197002u, 10, 0, -1, false, PASS, TW_, false},
+	{ CLI, SG_TCP_ACK, 963359578u, 2360196532u, 10, 0, -1, false, SG_CT_NEW, ES_, false },
+	{ CLI, SG_TCP_ACK | SG_TCP_PSH, 963359578u, 2360196532u, 10, 1, -1, false, PASS, ES_,
+			false },
+	{ SRV, SG_TCP_ACK, 2360196532u, 963359579u, 10, 0, -1, false, PASS, ES_, false },
+	{ CLI, SG_TCP_ACK | SG_TCP_PSH, 963359579u, 2360196532u, 10, 514, -1, false, PASS, ES_,
+			false },
+	{ SRV, SG_TCP_ACK, 2360196532u, 963360093u, 10, 0, -1, false, PASS, ES_, false },
+	{ SRV, SG_TCP_ACK | SG_TCP_PSH, 2360196532u, 963360093u, 10, 469, -1, false, PASS, ES_,
+			false },
+	{ CLI, SG_TCP_ACK, 963360093u, 2360197001u, 10, 0, -1, false, PASS, ES_, false },
+	{ CLI, SG_TCP_FIN | SG_TCP_ACK, 963360093u, 2360197001u, 10, 0, -1, false, PASS, FW_,
+			false },
+	{ SRV, SG_TCP_ACK, 2360197001u, 963360094u, 10, 0, -1, false, PASS, CW_, false },
+	{ SRV, SG_TCP_FIN | SG_TCP_ACK, 2360197001u, 963360094u, 10, 0, -1, false, PASS, LA_,
+			false },
+	{ CLI, SG_TCP_ACK, 963360094u, 2360197002u, 10, 0, -1, false, PASS, TW_, false },
 };
+/* clang-format on */
 
 START_TEST(test_selftest_sequences)
 {
