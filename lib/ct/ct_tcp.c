@@ -439,6 +439,7 @@ tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *
 	uint8_t flags = meta->tcp_flags;
 	enum ct_tcp_index index;
 	uint8_t old_state, new_state;
+	enum ct_tcp_win win;
 
 	if (!ct_tcp_flags_valid(flags)) {
 		*reason = SG_DROP_TCP_FLAGS;
@@ -575,15 +576,9 @@ tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *
 		break;
 	}
 
-	switch (tcp_in_window(ct, t, dir, index, p)) {
-	case CT_TCP_WIN_INVALID:
-		*reason = SG_DROP_CT_TCP_WINDOW;
-		return CT_UPD_INVALID;
-	case CT_TCP_WIN_IGNORE:
-		return CT_UPD_VALID;
-	default:
-		break;
-	}
+	win = tcp_in_window(ct, t, dir, index, p);
+	if (win != CT_TCP_WIN_ACCEPT)
+		return tcp_not_accepted(win, reason);
 in_window:
 	t->last = tcp_last(index, dir);
 	t->state = new_state;

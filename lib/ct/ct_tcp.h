@@ -76,6 +76,17 @@ tcp_last(enum ct_tcp_index index, int dir)
 /* The highest right edge of the segment's SACK blocks above 'sack', else 'sack' (ct_tcp.c). */
 uint32_t ct_tcp_sack(const struct ct_pkt *p, uint32_t sack);
 
+/* The verdict of a segment the window check did not accept: an ignored one passes (and changes
+ * nothing more), the rest is out of window. */
+static __rte_always_inline enum ct_upd
+tcp_not_accepted(enum ct_tcp_win w, uint8_t *reason)
+{
+	if (w == CT_TCP_WIN_IGNORE)
+		return CT_UPD_VALID;
+	*reason = SG_DROP_CT_TCP_WINDOW;
+	return CT_UPD_INVALID;
+}
+
 /* An out-of-window segment passes (without advancing anything) when its sender or the whole
  * tracker is liberal; otherwise it gets 'res'. */
 static __rte_always_inline enum ct_tcp_win
@@ -253,19 +264,14 @@ ct_tcp_update_established(const struct sg_ct *ct, struct sg_conn *c, struct ct_t
 	uint32_t hlen = tcp_hdr_len(meta);
 	uint32_t payload = meta->l4_len > hlen ? meta->l4_len - hlen : 0;
 	uint32_t seq = meta->tcp_seq, ack = meta->tcp_ack, sack = ack;
+	enum ct_tcp_win w;
 
 	if ((t->pflags[!dir] & CT_TCP_F_SACK_PERM) && hlen > 20)
 		sack = ct_tcp_sack(p, sack);
-	switch (ct_tcp_window(ct, t, dir, CT_TCP_ACK_SET, SG_TCP_ACK, seq, seq + payload, ack, sack,
-			meta)) {
-	case CT_TCP_WIN_INVALID:
-		*reason = SG_DROP_CT_TCP_WINDOW;
-		return CT_UPD_INVALID;
-	case CT_TCP_WIN_IGNORE:
-		return CT_UPD_VALID;
-	default:
-		break;
-	}
+	w = ct_tcp_window(ct, t, dir, CT_TCP_ACK_SET, SG_TCP_ACK, seq, seq + payload, ack, sack,
+			meta);
+	if (unlikely(w != CT_TCP_WIN_ACCEPT))
+		return tcp_not_accepted(w, reason);
 	t->last = tcp_last(CT_TCP_ACK_SET, dir);
 	return ct_tcp_refresh(ct, c, t, CT_TCP_ACK_SET, SG_CT_ST_TCP_ESTABLISHED,
 			SG_CT_ST_TCP_ESTABLISHED, SG_CT_TM_TCP_ESTABLISHED, now);
