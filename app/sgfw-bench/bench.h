@@ -40,6 +40,7 @@ struct bench_opts {
 	enum bench_proto proto;
 	uint32_t rules;         /* custom rules per VM port */
 	uint32_t vms;           /* VM ports (gen mode); ports mode uses one */
+	uint32_t addresses;     /* addresses per VM port, used by the flows in turn */
 	uint16_t burst;
 	uint32_t capacity;      /* conntrack capacity; 0: sized from the flows */
 	bool stage_cycles;
@@ -52,6 +53,8 @@ struct bench_opts {
 	const char *config;     /* ports mode: run this config's ports instead */
 	const char *label;      /* free text carried into the JSON */
 	uint64_t seed;
+	uint64_t hash_seed;     /* the tracker's hash secret from this seed; 0: random */
+	uint64_t collide_seed;  /* 0, or build flows colliding in a table of this seed */
 };
 
 /* One flow between an outside client (behind the uplink) and a service on a VM. */
@@ -59,6 +62,7 @@ struct bench_flow {
 	uint32_t client;    /* client index: its address */
 	uint16_t sport;     /* client port, or ICMP identifier */
 	uint8_t vm;
+	uint8_t addr;       /* which of the VM's addresses (--addresses) */
 	uint8_t proto;      /* 6, 17 or 1/58 */
 	uint8_t v6;
 	uint8_t denied;     /* the client is in the denied range: every packet is dropped */
@@ -89,6 +93,13 @@ enum bench_side {
 int bench_world_init(struct bench_world *world, const struct bench_opts *o, uint32_t n_flows,
 		uint32_t first_client);
 void bench_world_free(struct bench_world *world);
+struct sg_ct;
+/*
+ * Rebuild the (IPv4 TCP) flows of 'world', numbered from 'first_client', so that every tuple
+ * falls into one bucket of 'ct': a key set an attacker who knew the table's secret would send.
+ * At most 1024 flows in all; 0, or -errno.
+ */
+int bench_world_collide(struct bench_world *world, const struct sg_ct *ct, uint32_t first_client);
 uint64_t bench_rand(uint64_t *state);
 /* Write one frame of 'f' into 'buf' (at least world->size + 74 bytes); returns its length. */
 uint16_t bench_frame(const struct bench_world *world, const struct bench_flow *f,

@@ -56,6 +56,7 @@ struct gen_shared {
 	const struct bench_opts *opts;
 	struct sg_dp *dp;
 	struct sg_ct *ct;
+	struct sg_ct *collide_ct;   /* --collide: a table with the attacker's secret, at set-up */
 	struct rte_mempool *pool;
 	uint16_t uplink_port;
 	uint16_t vm_port[BENCH_MAX_VMS];

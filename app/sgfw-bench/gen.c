@@ -18,6 +18,7 @@
 #include <rte_udp.h>
 
 #include "bench.h"
+#include "sg_ct.h"
 
 uint64_t
 bench_rand(uint64_t *state)
@@ -68,6 +69,7 @@ bench_world_init(struct bench_world *world, const struct bench_opts *o, uint32_t
 		f->client = c & 0xffff;
 		f->sport = (uint16_t)(1024 + (c >> 16) * 7 + (c & 7));
 		f->vm = (uint8_t)(c % o->vms);
+		f->addr = (uint8_t)((c / o->vms) % o->addresses);
 		f->v6 = rand_unit(&world->rng) < o->ipv6_share;
 		f->denied = rand_unit(&world->rng) < o->deny_share;
 		switch (o->proto) {
@@ -92,6 +94,58 @@ bench_world_init(struct bench_world *world, const struct bench_opts *o, uint32_t
 	return 0;
 }
 
+static void client_ip4(const struct bench_flow *f, uint8_t out[4]);
+static void vm_ip4(const struct bench_flow *f, uint8_t out[4]);
+
+/* The tuple of an IPv4 flow, as the tracker keys it. */
+static void
+flow_tuple4(const struct bench_flow *f, struct sg_ct_tuple *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->src.family = SG_AF_INET;
+	t->dst.family = SG_AF_INET;
+	client_ip4(f, t->src.bytes);
+	vm_ip4(f, t->dst.bytes);
+	t->proto = f->proto;
+	t->sport = f->sport;
+	t->dport = 80;
+}
+
+/* Candidate k of a colliding search: a client and a source port no other traffic uses. */
+static void
+collide_candidate(struct bench_flow *f, uint64_t k)
+{
+	f->client = (uint32_t)(k & 0xffff);
+	f->sport = (uint16_t)(16384 + ((k >> 16) & 0x7fff));
+}
+
+int
+bench_world_collide(struct bench_world *world, const struct sg_ct *ct, uint32_t first_client)
+{
+	struct bench_flow probe = {.proto = 6};
+	struct sg_ct_tuple t;
+	uint32_t target, n_buckets;
+
+	/* Every flow searches its own range of candidates (2^21 each), so none repeats. */
+	if ((uint64_t)first_client + world->n_flows > 1024)
+		return -E2BIG;
+	collide_candidate(&probe, 0);
+	flow_tuple4(&probe, &t);
+	target = sg_ct_tuple_bucket(ct, &t, &n_buckets);
+	for (uint32_t i = 0; i < world->n_flows; i++) {
+		struct bench_flow *f = &world->flows[i];
+		uint64_t k = (uint64_t)(first_client + i) << 21, end = k + (UINT64_C(1) << 21);
+
+		do {
+			collide_candidate(f, k++);
+			flow_tuple4(f, &t);
+		} while (sg_ct_tuple_bucket(ct, &t, &n_buckets) != target && k < end);
+		if (k == end)
+			return -ENOENT;
+	}
+	return 0;
+}
+
 void
 bench_world_free(struct bench_world *world)
 {
@@ -108,13 +162,15 @@ client_ip4(const struct bench_flow *f, uint8_t out[4])
 	out[3] = (uint8_t)f->client;
 }
 
+/* A VM's addresses: 10.0.(vm + 1).(a + 1) and fd00::(vm + 1):(a + 1), 'a' the flow's address
+ * of the VM's --addresses (policy.c writes the same into the config). */
 static void
-vm_ip4(uint8_t vm, uint8_t out[4])
+vm_ip4(const struct bench_flow *f, uint8_t out[4])
 {
 	out[0] = 10;
 	out[1] = 0;
-	out[2] = 1;
-	out[3] = (uint8_t)(10 + vm);
+	out[2] = (uint8_t)(f->vm + 1);
+	out[3] = (uint8_t)(f->addr + 1);
 }
 
 static void
@@ -131,12 +187,12 @@ client_ip6(const struct bench_flow *f, uint8_t out[16])
 }
 
 static void
-vm_ip6(uint8_t vm, uint8_t out[16])
+vm_ip6(const struct bench_flow *f, uint8_t out[16])
 {
 	memset(out, 0, 16);
 	out[0] = 0xfd;
-	out[13] = 1;
-	out[15] = (uint8_t)(10 + vm);
+	out[13] = (uint8_t)(f->vm + 1);
+	out[15] = (uint8_t)(f->addr + 1);
 }
 
 /* Payload bytes a frame of the configured size leaves after 'hdrs' bytes of headers. */
@@ -174,8 +230,10 @@ bench_frame(const struct bench_world *world, const struct bench_flow *f, enum be
 
 	memset(buf, 0, frame);
 	if (from_client) {
+		/* The router behind the uplink sends to the switch's router MAC: nothing outside
+		 * reaches a VM by its MAC (docs/security.md). */
 		memcpy(eth->src_addr.addr_bytes, world->uplink_mac, 6);
-		memcpy(eth->dst_addr.addr_bytes, world->vm_mac[f->vm], 6);
+		memcpy(eth->dst_addr.addr_bytes, world->router_mac, 6);
 	} else {
 		memcpy(eth->src_addr.addr_bytes, world->vm_mac[f->vm], 6);
 		memcpy(eth->dst_addr.addr_bytes, world->router_mac, 6);
@@ -186,7 +244,7 @@ bench_frame(const struct bench_world *world, const struct bench_flow *f, enum be
 
 		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
 		client_ip6(f, c);
-		vm_ip6(f->vm, v);
+		vm_ip6(f, v);
 		ip->vtc_flow = rte_cpu_to_be_32(0x60000000);
 		ip->payload_len = rte_cpu_to_be_16((uint16_t)(l4_hdr + data));
 		ip->proto = f->proto;
@@ -199,7 +257,7 @@ bench_frame(const struct bench_world *world, const struct bench_flow *f, enum be
 
 		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 		client_ip4(f, c);
-		vm_ip4(f->vm, v);
+		vm_ip4(f, v);
 		ip->version_ihl = 0x45;
 		ip->total_length = rte_cpu_to_be_16((uint16_t)(l3_len + l4_hdr + data));
 		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);

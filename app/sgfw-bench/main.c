@@ -60,6 +60,8 @@ usage(FILE *out)
 	      "  --deny F                share of flows the policy denies (default 0)\n"
 	      "  --rules N               custom rules per VM port (default 1000; at least 2)\n"
 	      "  --vms N                 VM ports (default 1; 10 with --rules 1000: 10,000 rules)\n"
+	      "  --addresses N           addresses per VM port, 1..254 (default 1); flows use them\n"
+	      "                          in turn\n"
 	      "  --burst N               packets per burst (default 32)\n"
 	      "  --capacity N            connection table size (default sized from the flows)\n"
 	      "  --cps                   gen: also measure connection lifecycles per second\n"
@@ -72,6 +74,11 @@ usage(FILE *out)
 	      "  --config FILE           ports mode: an sgfw config whose ports to run\n"
 	      "  --label TEXT            carried into the JSON\n"
 	      "  --seed N                generator seed (default 1)\n"
+	      "  --hash-seed N           the connection table's hash secret from N (default: random,\n"
+	      "                          as sgfw runs)\n"
+	      "  --collide N             gen: established flows built so that every tuple lands in\n"
+	      "                          one bucket of a table whose secret comes from N (a key set\n"
+	      "                          an attacker who knew the secret would send); tcp, IPv4\n"
 	      "  --classifier acl|linear rte_acl contexts (default), or every list scanned linearly as\n"
 	      "                          a changed list is until its context is built\n",
 			out);
@@ -128,6 +135,7 @@ enum {
 	OPT_DENY,
 	OPT_RULES,
 	OPT_VMS,
+	OPT_ADDRESSES,
 	OPT_BURST,
 	OPT_CAPACITY,
 	OPT_CPS,
@@ -141,6 +149,8 @@ enum {
 	OPT_CONFIG,
 	OPT_LABEL,
 	OPT_SEED,
+	OPT_HASH_SEED,
+	OPT_COLLIDE,
 	OPT_CLASSIFIER,
 };
 
@@ -161,6 +171,7 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 		{"deny", required_argument, NULL, OPT_DENY},
 		{"rules", required_argument, NULL, OPT_RULES},
 		{"vms", required_argument, NULL, OPT_VMS},
+		{"addresses", required_argument, NULL, OPT_ADDRESSES},
 		{"burst", required_argument, NULL, OPT_BURST},
 		{"capacity", required_argument, NULL, OPT_CAPACITY},
 		{"cps", no_argument, NULL, OPT_CPS},
@@ -174,6 +185,8 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 		{"config", required_argument, NULL, OPT_CONFIG},
 		{"label", required_argument, NULL, OPT_LABEL},
 		{"seed", required_argument, NULL, OPT_SEED},
+		{"hash-seed", required_argument, NULL, OPT_HASH_SEED},
+		{"collide", required_argument, NULL, OPT_COLLIDE},
 		{"classifier", required_argument, NULL, OPT_CLASSIFIER},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -192,6 +205,7 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 		.proto = BENCH_PROTO_TCP,
 		.rules = 1000,
 		.vms = 1,
+		.addresses = 1,
 		.burst = 32,
 		.seed = 1,
 	};
@@ -253,6 +267,9 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 		case OPT_RULES:
 			rc = parse_u32("--rules", optarg, 0, 10000, &o->rules);
 			break;
+		case OPT_ADDRESSES:
+			rc = parse_u32("--addresses", optarg, 1, 254, &o->addresses);
+			break;
 		case OPT_VMS:
 			rc = parse_u32("--vms", optarg, 1, BENCH_MAX_VMS, &o->vms);
 			break;
@@ -293,6 +310,14 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 			rc = parse_u32("--seed", optarg, 0, UINT32_MAX, &u);
 			o->seed = u;
 			break;
+		case OPT_HASH_SEED:
+			rc = parse_u32("--hash-seed", optarg, 1, UINT32_MAX, &u);
+			o->hash_seed = u;
+			break;
+		case OPT_COLLIDE:
+			rc = parse_u32("--collide", optarg, 1, UINT32_MAX, &u);
+			o->collide_seed = u;
+			break;
 		case OPT_CLASSIFIER:
 			if (strcmp(optarg, "acl") == 0 || strcmp(optarg, "linear") == 0)
 				o->classify_linear = strcmp(optarg, "linear") == 0;
@@ -319,6 +344,11 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 	}
 	if (o->mode == BENCH_MODE_PORTS && o->pcap_dir == NULL && o->config == NULL) {
 		fprintf(stderr, "error: --mode ports needs --pcap-dir DIR or --config FILE\n");
+		return -1;
+	}
+	if (o->collide_seed != 0 && (o->mode != BENCH_MODE_GEN || o->proto != BENCH_PROTO_TCP ||
+					     o->ipv6_share != 0 || o->deny_share != 0)) {
+		fprintf(stderr, "error: --collide builds IPv4 TCP flows in generator mode only\n");
 		return -1;
 	}
 	if (o->mode != BENCH_MODE_GEN && o->vms != 1 && o->config == NULL) {
@@ -620,6 +650,7 @@ report_json(const struct report *rp)
 	sg_json_double(&j, "deny_share", o->deny_share);
 	sg_json_uint(&j, "rules_per_port", SG_MAX(o->rules, 2u));
 	sg_json_uint(&j, "vms", o->vms);
+	sg_json_uint(&j, "addresses", o->addresses);
 	sg_json_object_open(&j, "machine");
 	sg_json_string(&j, "cpu", rp->machine.cpu);
 	sg_json_string(&j, "flags", rp->machine.flags);
@@ -689,11 +720,12 @@ format_drops(const uint64_t *by_reason, char *out, size_t size)
 }
 
 static struct sg_ct *
-make_ct(const struct bench_opts *o, const struct sg_conf *conf)
+make_ct(const struct bench_opts *o, const struct sg_conf *conf, uint64_t hash_seed)
 {
 	struct sg_ct_params p;
 
 	sg_ct_params_init(&p);
+	p.hash_seed = hash_seed;
 	p.capacity = o->capacity;
 	p.n_workers = o->workers;
 	p.tcp_be_liberal = conf->conntrack.tcp_be_liberal;
@@ -790,7 +822,7 @@ run_gen(const struct bench_opts *o, struct sg_conf *conf, struct report *rp)
 	}
 	params.pool = sh->pool;
 	if (o->engine == SG_DP_ENGINE_FW) {
-		sh->ct = make_ct(o, conf);
+		sh->ct = make_ct(o, conf, o->hash_seed);
 		if (sh->ct == NULL) {
 			fprintf(stderr, "error: connection table of %u: %s\n", o->capacity, strerror(errno));
 			goto out;
@@ -811,12 +843,24 @@ run_gen(const struct bench_opts *o, struct sg_conf *conf, struct report *rp)
 		snprintf(name, sizeof(name), "vm%u", vm);
 		sh->vm_port[vm] = (uint16_t)sg_dp_port_id(dp, name);
 	}
+	if (o->collide_seed != 0) {
+		/* A table like the real one but with the attacker's known secret: only its
+		 * buckets are asked for. */
+		sh->collide_ct = make_ct(o, conf, o->collide_seed);
+		if (sh->collide_ct == NULL) {
+			fprintf(stderr, "error: connection table of %u: %s\n", o->capacity,
+					strerror(errno));
+			goto out;
+		}
+	}
 	for (uint16_t w = 0; w < o->workers; w++) {
 		if (gen_ctx_init(sh, &sh->ctx[w], w) < 0) {
 			fprintf(stderr, "error: out of memory for the flows\n");
 			goto out;
 		}
 	}
+	sg_ct_free(sh->collide_ct);
+	sh->collide_ct = NULL;
 	running_gen = sh;
 	rte_eal_mp_remote_launch(gen_worker_main, sh, CALL_MAIN);
 	rte_eal_mp_wait_lcore();
@@ -906,7 +950,7 @@ run_ports(const struct bench_opts *o, struct sg_conf *conf, struct report *rp)
 	}
 	params.pool = pool;
 	if (o->engine == SG_DP_ENGINE_FW) {
-		ct = make_ct(o, conf);
+		ct = make_ct(o, conf, o->hash_seed);
 		if (ct == NULL) {
 			fprintf(stderr, "error: connection table: %s\n", strerror(errno));
 			sg_conf_free(conf);

@@ -210,9 +210,12 @@ bench_config_text(const struct bench_opts *o, const struct bench_world *world,
 	for (uint32_t vm = 0; vm < world->n_vms; vm++) {
 		const uint8_t *m = world->vm_mac[vm];
 
-		put(&t, "  { name = \"vm%u\"; mac = \"%02x:%02x:%02x:%02x:%02x:%02x\"; "
-			"ips = [\"10.0.1.%u\", \"fd00::1:%x\"]; security_groups = [", vm, m[0], m[1], m[2],
-				m[3], m[4], m[5], 10 + vm, 10 + vm);
+		put(&t, "  { name = \"vm%u\"; mac = \"%02x:%02x:%02x:%02x:%02x:%02x\"; ips = [", vm,
+				m[0], m[1], m[2], m[3], m[4], m[5]);
+		for (uint32_t a = 0; a < o->addresses; a++)
+			put(&t, "%s\"10.0.%u.%u\", \"fd00::%x:%x\"", a ? ", " : "", vm + 1, a + 1, vm + 1,
+					a + 1);
+		put(&t, "]; security_groups = [");
 		for (uint32_t g = 0; g < n_groups; g++)
 			put(&t, "%s\"sg-vm%u-%u\"", g ? ", " : "", vm, g);
 		put(&t, "];\n    type = \"%s\";", port_kind);

@@ -403,6 +403,8 @@ gen_ctx_init(struct gen_shared *sh, struct gen_ctx *g, uint16_t worker)
 	g->burst = o->burst;
 	if (bench_world_init(&g->world, o, per, first) < 0)
 		return -1;
+	if (sh->collide_ct != NULL && bench_world_collide(&g->world, sh->collide_ct, first) < 0)
+		return -1;
 	for (uint32_t vm = 0; vm < o->vms; vm++) {
 		uint32_t n = 0;
 

@@ -26,6 +26,7 @@ struct sgfw_control {
 	char socket_path[SG_PATH_MAX];
 	int listen_fd;
 	int metrics_fd;
+	int client_fd; /* The connection being served (sgfwctl capture keeps it). */
 	time_t started;
 	pthread_mutex_t lock;
 };
@@ -34,6 +35,12 @@ struct sg_dp *
 sgfw_control_dp(const struct sgfw_control *c)
 {
 	return c->dp;
+}
+
+int
+sgfw_control_client_fd(const struct sgfw_control *c)
+{
+	return c->client_fd;
 }
 
 void
@@ -52,12 +59,23 @@ sgfw_control_unlock(struct sgfw_control *c)
 static int
 apply(struct sgfw_control *c, struct sg_conf *conf, struct sg_error *err)
 {
+	struct sg_conf_logging logging = sg_dp_conf(c->dp)->logging;
 	int rc;
 
+	/* An unknown socket owner refuses the config before anything moves. */
+	if ((rc = sgfw_socket_access(conf, false, err)) < 0)
+		return rc;
 	pthread_mutex_lock(&c->lock);
 	rc = sg_dp_apply(c->dp, conf, err);
 	pthread_mutex_unlock(&c->lock);
-	return rc;
+	if (rc < 0)
+		return rc;
+	if (sgfw_socket_access(sg_dp_conf(c->dp), true, err) < 0)
+		SGFW_LOG(PORT, ERR, "%s:%d: %s (the config is applied)",
+				sg_conf_source(sg_dp_conf(c->dp), err->line),
+				SG_LOC_LINE(err->line), err->msg);
+	sgfw_log_reconfigure(&logging, &sg_dp_conf(c->dp)->logging);
+	return 0;
 }
 
 struct sgfw_control *
@@ -150,11 +168,21 @@ reload(struct sgfw_control *c, FILE *out, FILE *errors)
 void
 sgfw_control_reload(struct sgfw_control *c)
 {
-	int rc = reload(c, stdout, stderr);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	int rc;
 
-	fprintf(rc == SG_CTL_EXIT_OK ? stdout : stderr, "sgfw: SIGHUP reload %s\n",
-			rc == SG_CTL_EXIT_OK ? "applied" : "refused");
-	fflush(stdout);
+	if (out == NULL)
+		return;
+	rc = reload(c, out, out);
+	fclose(out);
+	text[strcspn(text, "\n")] = '\0';
+	if (rc == SG_CTL_EXIT_OK)
+		SGFW_LOG(CONF, NOTICE, "SIGHUP reload applied: %s", text);
+	else
+		SGFW_LOG(CONF, ERR, "SIGHUP reload refused: %s", text);
+	free(text);
 }
 
 static void
@@ -180,7 +208,12 @@ stats_text(struct sgfw_control *c, FILE *out, const char *only)
 			if (s.drops[r] != 0)
 				fprintf(out, "    drop %-18s %10lu  %s\n", sg_drop_reason_name((enum sg_drop_reason)r),
 						s.drops[r], sg_drop_reason_text((enum sg_drop_reason)r));
+		if (s.flowlog_lost != 0)
+			fprintf(out, "    flow-log records lost %10lu  its flow logs are incomplete\n",
+					s.flowlog_lost);
 	}
+	if (only == NULL)
+		sgfw_stats_service_text(c->dp, out);
 	if (only == NULL && hits != NULL && sg_dp_rule_hits(c->dp, hits, n_rules) == 0) {
 		fprintf(out, "\nRULE HITS (connections, or packets under the sg engine)\n");
 		for (uint32_t r = 0; r < n_rules; r++)
@@ -230,6 +263,7 @@ cmd_status(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out)
 		sg_json_string(&j, "config", c->config_path);
 		sg_json_uint(&j, "ports", conf->n_ports);
 		sg_json_int(&j, "pid", getpid());
+		sg_json_string(&j, "file_prefix", sgfw_file_prefix());
 		/* Lists a change made live before their rte_acl contexts were built. */
 		sg_json_uint(&j, "classifier_lists_linear", acl.linear);
 		sg_json_uint(&j, "classifier_builds_failed", acl.failed);
@@ -238,6 +272,8 @@ cmd_status(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out)
 	} else {
 		fprintf(out, "sgfw %s, pid %d, up %ld s, %u ports, config %s\n", SG_VERSION, (int)getpid(),
 				uptime, conf->n_ports, c->config_path);
+		fprintf(out, "EAL file prefix %s (dpdk-telemetry.py -f %s)\n", sgfw_file_prefix(),
+				sgfw_file_prefix());
 		if (acl.linear != 0)
 			fprintf(out, "classifier: %u changed lists matched linearly until their contexts "
 				     "are built (%u builds failed: those stay linear)\n",
@@ -317,6 +353,10 @@ dispatch(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out, FILE *er
 		return change(c, &ctx, req);
 	if (strcmp(req->argv[0], "flowlogs") == 0)
 		return sgfw_control_flowlogs(c->dp, req->json, req->argc, req->argv, out, errors);
+	if (strcmp(req->argv[0], "capture") == 0)
+		return sgfw_cmd_capture(c, req->argc, req->argv, out, errors);
+	if (strcmp(req->argv[0], "log") == 0)
+		return sgfw_cmd_log(req->json, req->argc, req->argv, out, errors);
 	return sg_ctl_run(&ctx, req->argc, req->argv);
 }
 
@@ -335,6 +375,7 @@ serve(struct sgfw_control *c, int fd)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
 	if (sg_ctl_request_recv(fd, &req) < 0)
 		return;
+	c->client_fd = fd;
 	out = open_memstream(&out_text, &out_len);
 	errors = open_memstream(&err_text, &err_len);
 	if (out != NULL && errors != NULL) {

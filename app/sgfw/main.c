@@ -1,5 +1,6 @@
 /* sgfw: the security-group switch. Loads the config, starts EAL (without hugepages by default),
- * opens the ports, launches the workers and serves control requests until SIGINT/SIGTERM. */
+ * opens the ports, launches the workers and serves control requests until SIGINT/SIGTERM.
+ * Messages go through rte_log (log.c); systemd is told when the switch is ready (service.c). */
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
@@ -10,18 +11,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_pdump.h>
 
 #include "sg_build_config.h"
 #include "sg_conf.h"
 #include "sg_ct.h"
 #include "sg_dp.h"
 #include "sgfw.h"
+#include "sgfw_private.h"
 
 static atomic_int signal_seen;
 
@@ -34,14 +38,16 @@ on_signal(int sig)
 static void
 usage(FILE *out)
 {
-	fputs("usage: sgfw -c FILE [--engine fw|sg|io] [--stats-file FILE] [-- EAL ARGS...]\n"
-	      "  -c, --config FILE     the config (see docs/config.md)\n"
-	      "  -e, --engine NAME     fw (default: the firewall), sg (stateless), io (no processing)\n"
+	fputs("usage: sgfw [-c FILE] [--engine fw|sg|io] [--stats-file FILE] [-- EAL ARGS...]\n"
+	      "  -c, --config FILE     the config (default " SG_DEFAULT_CONFIG "; sgfw.conf(5))\n"
+	      "  -e, --engine NAME     fw (default: the firewall), sg (stateless), io (no "
+	      "processing)\n"
 	      "  -s, --stats-file FILE write the counters as JSON there at exit\n"
 	      "  -h, --help            this text\n"
 	      "  -V, --version         print the version\n"
-	      "EAL arguments after -- are added to the config's (dataplane.eal_args) or the defaults\n"
-	      "(--no-huge -m 1024 --no-pci and a file prefix of this process's own).\n",
+	      "EAL arguments after -- are added to the config's (dataplane.eal_args) or the "
+	      "defaults\n"
+	      "(--no-huge -m 1024 --no-pci) and --file-prefix=dataplane.file_prefix (sgfw).\n",
 			out);
 }
 
@@ -61,7 +67,7 @@ has_arg(char **argv, int argc, const char *prefix)
  */
 static int
 build_eal_args(const struct sg_conf *conf, int n_extra, char **extra, char **argv, int max,
-		char storage[][64], bool *own_prefix)
+		char storage[][64])
 {
 	static const char *const defaults[] = {"--no-huge", "-m", "1024",
 			"--log-level=lib.vhost.config:warning"};
@@ -77,8 +83,9 @@ build_eal_args(const struct sg_conf *conf, int n_extra, char **extra, char **arg
 	} else {
 		for (size_t i = 0; i < SG_ARRAY_SIZE(defaults); i++)
 			argv[argc++] = (char *)defaults[i];
-		printf("sgfw: EAL without hugepages (--no-huge -m 1024); set dataplane.eal_args for "
-		       "hugepage deployments (docs/config.md)\n");
+		SGFW_LOG(MAIN, NOTICE,
+				"EAL without hugepages (--no-huge -m 1024); set "
+				"dataplane.eal_args for hugepage deployments (sgfw.conf(5))");
 	}
 	for (uint32_t i = 0; i < conf->n_ports; i++) {
 		if (conf->ports[i].kind != SG_PORT_PCI || argc + 2 >= max)
@@ -99,10 +106,10 @@ build_eal_args(const struct sg_conf *conf, int n_extra, char **extra, char **arg
 		argv[argc++] = cpus > (long)dp->workers ? "-l" : "--lcores";
 		argv[argc++] = storage[s++];
 	}
+	/* A stable name, so dpdk-telemetry.py -f and dpdk-dumpcap --file-prefix find the switch. */
 	if (!has_arg(argv, argc, "--file-prefix") && !has_arg(extra, n_extra, "--file-prefix")) {
-		snprintf(storage[s], 64, "--file-prefix=sgfw-%d", (int)getpid());
+		snprintf(storage[s], 64, "--file-prefix=%s", conf->dataplane.file_prefix);
 		argv[argc++] = storage[s++];
-		*own_prefix = true;
 	}
 	for (int i = 0; i < n_extra && argc < max - 1; i++)
 		argv[argc++] = extra[i];
@@ -110,7 +117,22 @@ build_eal_args(const struct sg_conf *conf, int n_extra, char **extra, char **arg
 	return argc;
 }
 
-/* vhost-user servers create their socket: make sure its directory exists (owner only). */
+/* The --file-prefix EAL will use: the last one given. */
+static const char *
+eal_prefix(char **argv, int argc)
+{
+	const char *prefix = "rte";
+
+	for (int i = 1; i < argc; i++) {
+		if (strncmp(argv[i], "--file-prefix=", 14) == 0)
+			prefix = argv[i] + 14;
+		else if (strcmp(argv[i], "--file-prefix") == 0 && i + 1 < argc)
+			prefix = argv[++i];
+	}
+	return prefix;
+}
+
+/* vhost-user servers create their socket: make sure its directory exists. */
 static int
 prepare_socket_dirs(const struct sg_conf *conf)
 {
@@ -120,9 +142,12 @@ prepare_socket_dirs(const struct sg_conf *conf)
 		if (conf->ports[i].kind != SG_PORT_VHOST_USER || conf->ports[i].client)
 			continue;
 		snprintf(path, sizeof(path), "%s", conf->ports[i].path);
-		if (mkdir(dirname(path), 0700) != 0 && errno != EEXIST) {
-			fprintf(stderr, "error: %s:%d: port \"%s\": cannot create the directory of %s: %s\n",
-					conf->path, conf->ports[i].line, conf->ports[i].name,
+		/* Searchable by all: each socket's own mode says who may connect (socket_mode). */
+		if (mkdir(dirname(path), 0755) != 0 && errno != EEXIST) {
+			SGFW_LOG(PORT, ERR,
+					"%s:%d: port \"%s\": cannot create the directory of %s: %s",
+					sg_conf_source(conf, conf->ports[i].line),
+					SG_LOC_LINE(conf->ports[i].line), conf->ports[i].name,
 					conf->ports[i].path, strerror(errno));
 			return -1;
 		}
@@ -149,16 +174,17 @@ create_conntrack(const struct sg_conf *conf, uint16_t n_workers)
 		int tm = sg_ct_timeout_from_name(t->name);
 
 		if (tm < 0 || t->value > SG_CT_TIMEOUT_MAX) {
-			fprintf(stderr, "error: %s:%d: conntrack.timeouts.%s: %s\n", conf->path, t->line,
-					t->name, tm < 0 ? "no such timeout (see docs/config.md)" :
-							  "more than the largest timeout, 1000000 s");
+			SGFW_LOG(CT, ERR, "%s:%d: conntrack.timeouts.%s: %s", conf->path, t->line,
+					t->name,
+					tm < 0 ? "no such timeout (see docs/config.md)"
+					       : "more than the largest timeout, 1000000 s");
 			return NULL;
 		}
 		params.timeouts[tm] = t->value;
 	}
 	ct = sg_ct_create(&params);
 	if (ct == NULL)
-		fprintf(stderr, "error: %s: cannot create a connection table of %u entries: %s\n",
+		SGFW_LOG(CT, ERR, "%s: cannot create a connection table of %u entries: %s",
 				conf->path, params.capacity, strerror(errno));
 	return ct;
 }
@@ -175,11 +201,40 @@ report_failed_builds(const struct sg_dp *dp, uint32_t *reported)
 
 	sg_dp_classifier_counts(dp, &counts);
 	if (counts.failed > *reported)
-		fprintf(stderr, "sgfw: warning: %u rule lists could not get their rte_acl context "
-				"(out of memory?); they stay matched by a linear scan, with the same "
-				"verdicts (sgfwctl status)\n",
+		SGFW_LOG(DP, WARNING,
+				"%u rule lists could not get their rte_acl context "
+				"(out of memory?); they stay matched by a linear scan, with the "
+				"same "
+				"verdicts (sgfwctl status)",
 				counts.failed);
 	*reported = counts.failed;
+}
+
+/*
+ * Flow-log records lost since the last report (full rings, too many flows), at most once a
+ * minute: the counters keep the totals (sgfwctl stats), the log says when it happens.
+ */
+static void
+report_flowlog_loss(const struct sg_dp *dp, uint64_t *reported, time_t *last)
+{
+	struct sg_dp_flowlog_stats fs;
+	time_t now = time(NULL);
+	uint64_t lost;
+
+	if (now - *last < 60 || sg_dp_flowlog_stats(dp, &fs) < 0)
+		return;
+	lost = fs.ring_lost + fs.closed_lost + fs.writer.flows_dropped;
+	if (lost > *reported)
+		SGFW_LOG(FLOWLOG, WARNING,
+				"%lu flow-log records lost since the last report "
+				"(in all: events to full rings %lu, closed connections %lu, flows "
+				"over "
+				"max_flows %lu; sgfwctl flowlogs)",
+				(unsigned long)(lost - *reported), (unsigned long)fs.ring_lost,
+				(unsigned long)fs.closed_lost,
+				(unsigned long)fs.writer.flows_dropped);
+	*reported = lost;
+	*last = now;
 }
 
 int
@@ -199,7 +254,7 @@ main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct sg_dp_params params = {.engine = SG_DP_ENGINE_FW};
-	const char *config = NULL, *stats_file = NULL;
+	const char *config = SG_DEFAULT_CONFIG, *stats_file = NULL;
 	char *eal_argv[SG_CONF_MAX_EAL_ARGS + 32], eal_storage[4][64];
 	struct rte_mempool *pool = NULL;
 	struct sgfw_control *control = NULL;
@@ -207,11 +262,17 @@ main(int argc, char **argv)
 	struct sg_ct *ct = NULL;
 	struct sg_dp *dp = NULL;
 	struct sg_conf *conf;
-	char runtime_dir[SG_PATH_MAX] = "";
-	bool own_prefix = false;
+	char runtime_dir[SG_PATH_MAX] = "", prefix[SG_NAME_MAX];
+	bool pdump = false;
 	int opt, eal_argc, rc = 1;
 	unsigned int lcore, worker = 0;
+	uint64_t flowlog_lost = 0;
+	time_t flowlog_reported = 0;
 
+	if (sgfw_log_init() < 0) {
+		fprintf(stderr, "sgfw: error: cannot set up logging: out of memory\n");
+		return 1;
+	}
 	while ((opt = getopt_long(argc, argv, "+c:e:s:hV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -219,7 +280,7 @@ main(int argc, char **argv)
 			break;
 		case 'e':
 			if (sg_dp_engine_parse(optarg, &params.engine) < 0) {
-				fprintf(stderr, "error: --engine \"%s\" must be fw, sg or io\n", optarg);
+				SGFW_LOG(MAIN, ERR, "--engine \"%s\" must be fw, sg or io", optarg);
 				return 2;
 			}
 			break;
@@ -237,36 +298,47 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (config == NULL) {
-		usage(stderr);
-		return 2;
-	}
 	conf = sg_conf_load_file(config, &err);
 	if (conf == NULL) {
-		fprintf(stderr, "error: %s\n", err.msg);
+		SGFW_LOG(CONF, ERR, "%s", err.msg);
 		return 1;
 	}
-	if (prepare_socket_dirs(conf) < 0) {
+	sgfw_log_configure(&conf->logging);
+	if (prepare_socket_dirs(conf) < 0 || sgfw_socket_access(conf, false, &err) < 0) {
+		if (err.msg[0] != '\0')
+			SGFW_LOG(PORT, ERR, "%s:%d: %s", sg_conf_source(conf, err.line),
+					SG_LOC_LINE(err.line), err.msg);
 		sg_conf_free(conf);
 		return 1;
 	}
 	eal_argc = build_eal_args(conf, argc - optind, argv + optind, eal_argv,
-			(int)SG_ARRAY_SIZE(eal_argv), eal_storage, &own_prefix);
-	if (rte_eal_init(eal_argc, eal_argv) < 0) {
-		fprintf(stderr, "error: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+			(int)SG_ARRAY_SIZE(eal_argv), eal_storage);
+	/* EAL may reorder its arguments: keep the prefix's name. */
+	sg_strlcpy(prefix, eal_prefix(eal_argv, eal_argc), sizeof(prefix));
+	if (sgfw_prefix_check(prefix, &err) < 0) {
+		SGFW_LOG(MAIN, ERR, "%s", err.msg);
 		sg_conf_free(conf);
 		return 1;
 	}
-	/* A file prefix of our own (sgfw-PID) is never reused: its runtime files go at exit. */
-	if (own_prefix)
-		snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+	if (rte_eal_init(eal_argc, eal_argv) < 0) {
+		SGFW_LOG(MAIN, ERR, "EAL initialisation failed: %s", rte_strerror(rte_errno));
+		sg_conf_free(conf);
+		return 1;
+	}
+	/* The prefix is this process's while it runs; nothing else uses its files after. */
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+	/* dpdk-dumpcap and dpdk-pdump attach as secondary processes (hugepage deployments). */
+	pdump = rte_pdump_init() == 0;
+	if (!pdump)
+		SGFW_LOG(MAIN, WARNING, "packet capture for dpdk-dumpcap is off: %s",
+				rte_strerror(rte_errno));
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
 
 	params.n_workers = (uint16_t)rte_lcore_count() - 1;
 	if (params.n_workers == 0) {
-		fprintf(stderr, "error: no worker core: EAL gave sgfw one core; give it two or more\n");
+		SGFW_LOG(MAIN, ERR, "no worker core: EAL gave sgfw one core; give it two or more");
 		goto out;
 	}
 	params.burst = (uint16_t)conf->dataplane.burst;
@@ -275,7 +347,7 @@ main(int argc, char **argv)
 	pool = rte_pktmbuf_pool_create("sgfw_mbufs", conf->dataplane.mbufs, 256, 0,
 			RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (pool == NULL) {
-		fprintf(stderr, "error: cannot allocate %u packet buffers: %s (dataplane.mbufs)\n",
+		SGFW_LOG(MAIN, ERR, "cannot allocate %u packet buffers: %s (dataplane.mbufs)",
 				conf->dataplane.mbufs, rte_strerror(rte_errno));
 		goto out;
 	}
@@ -290,30 +362,38 @@ main(int argc, char **argv)
 	if (dp == NULL) {
 		/* A port that cannot be opened names its line in the config (FILE:LINE:). */
 		if (SG_LOC_LINE(err.line) > 0)
-			fprintf(stderr, "error: %s:%d: %s\n", sg_conf_source(conf, err.line),
+			SGFW_LOG(PORT, ERR, "%s:%d: %s", sg_conf_source(conf, err.line),
 					SG_LOC_LINE(err.line), err.msg);
 		else
-			fprintf(stderr, "error: %s\n", err.msg);
+			SGFW_LOG(DP, ERR, "%s", err.msg);
+		goto out;
+	}
+	if (sgfw_socket_access(sg_dp_conf(dp), true, &err) < 0) {
+		SGFW_LOG(PORT, ERR, "%s:%d: %s", sg_conf_source(sg_dp_conf(dp), err.line),
+				SG_LOC_LINE(err.line), err.msg);
 		goto out;
 	}
 	control = sgfw_control_start(dp, ct, config, &err);
 	if (control == NULL) {
-		fprintf(stderr, "error: control socket: %s\n", err.msg);
+		SGFW_LOG(CTL, ERR, "control socket: %s", err.msg);
 		goto out;
 	}
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		rte_eal_remote_launch(sg_dp_worker_main, sg_dp_worker_arg(dp, (uint16_t)worker++), lcore);
 	}
-	printf("sgfw: running %s engine with %u worker%s on %u ports (%s)\n",
-			sg_dp_engine_name(params.engine), params.n_workers, params.n_workers == 1 ? "" : "s",
-			sg_dp_conf(dp)->n_ports, config);
+	SGFW_LOG(MAIN, NOTICE,
+			"running %s engine with %u worker%s on %u ports (%s, EAL file prefix %s)",
+			sg_dp_engine_name(params.engine), params.n_workers,
+			params.n_workers == 1 ? "" : "s", sg_dp_conf(dp)->n_ports, config, prefix);
 	{
 		struct sg_dp_flowlog_stats fs;
 
 		if (sg_dp_flowlog_stats(dp, &fs) == 0)
-			printf("sgfw: flow logs every %u s in %s\n", fs.window, fs.directory);
+			SGFW_LOG(FLOWLOG, INFO, "flow logs every %u s in %s", fs.window,
+					fs.directory);
 	}
-	fflush(stdout);
+	/* Every port is up and the policy compiled: systemd may start what depends on us. */
+	sgfw_service_ready(dp);
 	for (uint32_t failed_builds = 0;;) {
 		int sig = atomic_exchange(&signal_seen, 0);
 
@@ -322,9 +402,14 @@ main(int argc, char **argv)
 		if (sig == SIGHUP)
 			sgfw_control_reload(control);
 		sgfw_control_poll(control, 200);
+		sgfw_capture_poll(dp);
+		sgfw_service_tick(dp);
 		report_failed_builds(dp, &failed_builds);
+		report_flowlog_loss(dp, &flowlog_lost, &flowlog_reported);
 	}
-	printf("sgfw: stopping\n");
+	SGFW_LOG(MAIN, NOTICE, "stopping (signal)");
+	sgfw_service_stop();
+	sgfw_capture_stop_all(dp);
 	sg_dp_stop(dp);
 	rte_eal_mp_wait_lcore();
 	rc = 0;
@@ -336,7 +421,7 @@ out:
 			sg_dp_stats_json(dp, f);
 			fclose(f);
 		} else {
-			fprintf(stderr, "error: --stats-file %s: %s\n", stats_file, strerror(errno));
+			SGFW_LOG(MAIN, ERR, "--stats-file %s: %s", stats_file, strerror(errno));
 		}
 	}
 	sgfw_control_stop(control);
@@ -345,6 +430,8 @@ out:
 	sg_dp_free(dp);
 	sg_ct_free(ct);
 	rte_mempool_free(pool);
+	if (pdump)
+		rte_pdump_uninit();
 	rte_eal_cleanup();
 	sg_remove_dir(runtime_dir);
 	return rc;

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_telemetry.h>
 
 #include "sg_ct.h"
@@ -57,6 +58,7 @@ tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "absorbed", s.absorbed);
 	rte_tel_data_add_dict_u64(d, "drops", s.drops_total);
 	rte_tel_data_add_dict_u64(d, "connections", s.connections);
+	rte_tel_data_add_dict_u64(d, "flowlog_lost", s.flowlog_lost);
 	for (int r = 1; r < SG_DROP_COUNT; r++)
 		if (s.drops[r] != 0)
 			rte_tel_data_add_dict_u64(d, sg_drop_reason_name((enum sg_drop_reason)r), s.drops[r]);
@@ -138,6 +140,56 @@ tel_conntrack(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* Per worker: polls, busy polls, packets, busy and idle cycles (pmd-stats-show). */
+static int
+tel_workers(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct sg_dp *dp = sgfw_control_dp(telemetry_control);
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "tsc_hz", rte_get_tsc_hz());
+	for (uint16_t w = 0; w < sg_dp_n_workers(dp); w++) {
+		struct rte_tel_data *one = rte_tel_data_alloc();
+		struct sg_dp_worker_stats ws;
+		char name[16];
+
+		if (one == NULL)
+			return -ENOMEM;
+		sg_dp_worker_stats(dp, w, &ws);
+		rte_tel_data_start_dict(one);
+		rte_tel_data_add_dict_u64(one, "polls", ws.polls);
+		rte_tel_data_add_dict_u64(one, "busy_polls", ws.busy_polls);
+		rte_tel_data_add_dict_u64(one, "rx_packets", ws.rx_packets);
+		rte_tel_data_add_dict_u64(one, "busy_cycles", ws.busy_cycles);
+		rte_tel_data_add_dict_u64(one, "idle_cycles", ws.idle_cycles);
+		snprintf(name, sizeof(name), "worker%u", w);
+		rte_tel_data_add_dict_container(d, name, one, 0);
+	}
+	return 0;
+}
+
+static int
+tel_flowlogs(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct sg_dp_flowlog_stats fs;
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	if (sg_dp_flowlog_stats(sgfw_control_dp(telemetry_control), &fs) < 0)
+		return 0;
+	rte_tel_data_add_dict_u64(d, "events", fs.events);
+	rte_tel_data_add_dict_u64(d, "ring_lost", fs.ring_lost);
+	rte_tel_data_add_dict_u64(d, "closed_lost", fs.closed_lost);
+	rte_tel_data_add_dict_u64(d, "flows_dropped", fs.writer.flows_dropped);
+	rte_tel_data_add_dict_u64(d, "conns_untracked", fs.writer.conns_untracked);
+	rte_tel_data_add_dict_u64(d, "write_errors", fs.writer.write_errors);
+	rte_tel_data_add_dict_u64(d, "lines", fs.writer.lines);
+	return 0;
+}
+
 void
 sgfw_telemetry_register(struct sgfw_control *c)
 {
@@ -151,6 +203,14 @@ sgfw_telemetry_register(struct sgfw_control *c)
 			"Hits of each rule with any. Takes no parameters");
 	rte_telemetry_register_cmd("/sgfw/conntrack", tel_conntrack,
 			"Connection table: entries, capacity, drops, counts by state. Takes no parameters");
+	rte_telemetry_register_cmd("/sgfw/workers", tel_workers,
+			"Per worker: polls, busy polls, packets, busy and idle TSC cycles. Takes "
+			"no "
+			"parameters");
+	rte_telemetry_register_cmd("/sgfw/flowlogs", tel_flowlogs,
+			"Flow logs: events, records lost (full rings, max_flows), write errors. "
+			"Takes no "
+			"parameters");
 }
 
 /* ---- Prometheus text endpoint ---- */
@@ -208,6 +268,54 @@ port_metric(FILE *out, const char *metric, const char *help, const char *type,
 	}
 }
 
+/* One series per worker: X(field, metric, help). */
+#define WORKER_METRICS                                                                             \
+	X(polls, "sgfw_worker_polls_total", "Loops over the worker's rx queues.")                  \
+	X(busy_polls, "sgfw_worker_busy_polls_total", "Loops that received packets.")              \
+	X(rx_packets, "sgfw_worker_rx_packets_total", "Packets the worker's polls received.")      \
+	X(busy_cycles, "sgfw_worker_busy_cycles_total",                                            \
+			"TSC cycles of busy loops (receive, process, send).")                      \
+	X(idle_cycles, "sgfw_worker_idle_cycles_total",                                            \
+			"TSC cycles of loops that received nothing.")
+
+/* Worker counters and flow-log losses (a poll-mode switch's health). */
+static void
+render_service_metrics(const struct sg_dp *dp, FILE *out)
+{
+	struct sg_dp_worker_stats ws;
+	struct sg_dp_flowlog_stats fs;
+
+	fprintf(out,
+			"# HELP sgfw_tsc_hz TSC cycles per second (the unit of the cycle "
+			"counters).\n"
+			"# TYPE sgfw_tsc_hz gauge\nsgfw_tsc_hz %lu\n",
+			(unsigned long)rte_get_tsc_hz());
+#define X(field, metric, help)                                                                     \
+	fprintf(out, "# HELP %s %s\n# TYPE %s counter\n", metric, help, metric);                   \
+	for (uint16_t w = 0; w < sg_dp_n_workers(dp); w++) {                                       \
+		sg_dp_worker_stats(dp, w, &ws);                                                    \
+		fprintf(out, "%s{worker=\"%u\"} %lu\n", metric, w, ws.field);                      \
+	}
+	WORKER_METRICS
+#undef X
+	if (sg_dp_flowlog_stats(dp, &fs) < 0)
+		return;
+	fprintf(out,
+			"# HELP sgfw_flowlog_events_total Flow-log events the workers handed "
+			"over.\n"
+			"# TYPE sgfw_flowlog_events_total counter\nsgfw_flowlog_events_total %lu\n"
+			"# HELP sgfw_flowlog_lost_total Flow-log records lost, by where.\n"
+			"# TYPE sgfw_flowlog_lost_total counter\n"
+			"sgfw_flowlog_lost_total{cause=\"ring_full\"} %lu\n"
+			"sgfw_flowlog_lost_total{cause=\"closed_ring_full\"} %lu\n"
+			"sgfw_flowlog_lost_total{cause=\"max_flows\"} %lu\n"
+			"# HELP sgfw_flowlog_write_errors_total Flow-log writes that failed.\n"
+			"# TYPE sgfw_flowlog_write_errors_total counter\n"
+			"sgfw_flowlog_write_errors_total %lu\n",
+			fs.events, fs.ring_lost, fs.closed_lost, fs.writer.flows_dropped,
+			fs.writer.write_errors);
+}
+
 /* The whole exposition, rendered from the same counters sgfwctl reads. */
 static void
 render_metrics(struct sgfw_control *c, FILE *out)
@@ -232,6 +340,9 @@ render_metrics(struct sgfw_control *c, FILE *out)
 			offsetof(struct sg_dp_port_stats, tx_bytes));
 	port_metric(out, "sgfw_port_connections", "Open connections the port started (per-port limit).",
 			"gauge", conf, dp, offsetof(struct sg_dp_port_stats, connections));
+	port_metric(out, "sgfw_port_flowlog_lost_total",
+			"Flow-log records about the port lost (its logs are incomplete).", "counter", conf,
+			dp, offsetof(struct sg_dp_port_stats, flowlog_lost));
 	fputs("# HELP sgfw_port_drops_total Packets dropped, by the port they came from and why.\n"
 	      "# TYPE sgfw_port_drops_total counter\n",
 			out);
@@ -278,6 +389,7 @@ render_metrics(struct sgfw_control *c, FILE *out)
 				"sgfw_conntrack_table_full_total %lu\n",
 				st.entries, st.capacity, st.early_drops, st.table_full);
 	}
+	render_service_metrics(dp, out);
 }
 
 void

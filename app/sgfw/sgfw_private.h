@@ -6,11 +6,18 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <stdarg.h>
+
+#include <rte_log.h>
+
 #include "sg_ctl.h"
+#include "sg_log.h"
 #include "sgfw.h"
 
 /* The running datapath. */
 struct sg_dp *sgfw_control_dp(const struct sgfw_control *c);
+/* The sgfwctl connection whose request is being served. */
+int sgfw_control_client_fd(const struct sgfw_control *c);
 
 /* Held by the control thread while it swaps configs and by the telemetry thread while it
  * reads them; never by workers. */
@@ -21,10 +28,42 @@ void sgfw_control_unlock(struct sgfw_control *c);
 int sgfw_port_state(void *dp, const char *name, struct sg_ctl_port_state *state);
 uint64_t sgfw_now_ms(void);
 int sgfw_cmd_ct(struct sgfw_control *c, bool json, int argc, char **argv, FILE *out, FILE *errors);
+/* The workers' poll counters and the flow-log losses, for "stats" (after the ports). */
+void sgfw_stats_service_text(const struct sg_dp *dp, FILE *out);
 
 /* metrics.c */
 void sgfw_telemetry_register(struct sgfw_control *c);
 int sgfw_metrics_listen(const char *address, uint16_t port, struct sg_error *err);
 void sgfw_metrics_serve(struct sgfw_control *c, int listen_fd);
+
+/* log.c: messages through rte_log, one type per component ("sgfw.dp"...). */
+int sgfw_log_init(void);
+void sgfw_log_configure(const struct sg_conf_logging *log);
+/* After a reload: the file's levels again, when its logging section changed. */
+void sgfw_log_reconfigure(const struct sg_conf_logging *old, const struct sg_conf_logging *now);
+void sgfw_log(enum sg_log_component component, uint32_t level, const char *fmt, ...)
+		SG_PRINTF(3, 4);
+void sgfw_vlog(enum sg_log_component component, uint32_t level, const char *fmt, va_list ap);
+/* SGFW_LOG(DP, WARNING, "..."): a message of sgfw.dp at RTE_LOG_WARNING, without newline. */
+#define SGFW_LOG(component, level, ...) sgfw_log(SG_LOG_##component, RTE_LOG_##level, __VA_ARGS__)
+/* The online "log" command: list the types and levels, or set one ("log level TYPE LEVEL"). */
+int sgfw_cmd_log(bool json, int argc, char **argv, FILE *out, FILE *errors);
+
+/* service.c: systemd, the EAL file prefix, vhost-user socket access. */
+struct sg_conf;
+void sgfw_notify(const char *fmt, ...) SG_PRINTF(1, 2);
+void sgfw_service_ready(const struct sg_dp *dp);
+void sgfw_service_tick(const struct sg_dp *dp);
+void sgfw_service_stop(void);
+int sgfw_prefix_check(const char *prefix, struct sg_error *err);
+/* The EAL file prefix this sgfw runs with. */
+const char *sgfw_file_prefix(void);
+int sgfw_socket_access(const struct sg_conf *conf, bool apply, struct sg_error *err);
+
+/* capture.c: sgfwctl capture, pcapng streamed to the client. */
+int sgfw_cmd_capture(struct sgfw_control *c, int argc, char **argv, FILE *out, FILE *errors);
+/* From the control loop: start the writers of new captures, end and free finished ones. */
+void sgfw_capture_poll(struct sg_dp *dp);
+void sgfw_capture_stop_all(struct sg_dp *dp);
 
 #endif /* SGFW_PRIVATE_H */

@@ -198,3 +198,40 @@ sgfw_cmd_ct(struct sgfw_control *c, bool json, int argc, char **argv, FILE *out,
 	}
 	return SG_CTL_EXIT_OK;
 }
+
+/* A ratio for people: 0 when there is nothing to divide by. */
+static double
+ratio(uint64_t a, uint64_t b)
+{
+	return b != 0 ? (double)a / (double)b : 0.0;
+}
+
+void
+sgfw_stats_service_text(const struct sg_dp *dp, FILE *out)
+{
+	struct sg_dp_flowlog_stats fs;
+
+	/* Lines start with spaces or capitals: scripts reading the port rows skip them. */
+	fprintf(out, "\nWORKERS (a poll is one loop over the worker's rx queues; busy: it received "
+		     "packets)\n");
+	fprintf(out, "  %-6s %14s %14s %7s %10s %11s %14s %14s\n", "WORKER", "POLLS", "RX_PACKETS",
+			"BUSY%", "PKTS/POLL", "CYCLES/PKT", "BUSY_CYCLES", "IDLE_CYCLES");
+	for (uint16_t w = 0; w < sg_dp_n_workers(dp); w++) {
+		struct sg_dp_worker_stats ws;
+
+		sg_dp_worker_stats(dp, w, &ws);
+		fprintf(out, "  %-6u %14lu %14lu %6.1f%% %10.1f %11.0f %14lu %14lu\n", w, ws.polls,
+				ws.rx_packets,
+				100.0 * ratio(ws.busy_cycles, ws.busy_cycles + ws.idle_cycles),
+				ratio(ws.rx_packets, ws.busy_polls),
+				ratio(ws.busy_cycles, ws.rx_packets), ws.busy_cycles,
+				ws.idle_cycles);
+	}
+	if (sg_dp_flowlog_stats(dp, &fs) == 0)
+		fprintf(out,
+				"\nFLOW LOGS LOST: %lu events (full rings), %lu closed connections "
+				"(full "
+				"rings), %lu flows (max_flows), %lu write errors\n",
+				fs.ring_lost, fs.closed_lost, fs.writer.flows_dropped,
+				fs.writer.write_errors);
+}

@@ -1,5 +1,8 @@
 /* sgfwctl: check a config, view the combined rules of a port and explain verdicts. */
+#include <errno.h>
 #include <getopt.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +12,7 @@
 #include "sg_ctl.h"
 #include "sg_json.h"
 
-#define DEFAULT_CONFIG "/etc/sgfw/sgfw.conf"
+#define DEFAULT_CONFIG SG_DEFAULT_CONFIG
 #define DEFAULT_SOCKET "/run/sgfw/sgfw.sock"
 
 static void
@@ -27,12 +30,19 @@ usage(FILE *out)
 	sg_ctl_usage(out);
 	fputs("online only:\n"
 	      "  status                                   version, uptime, config\n"
-	      "  stats [PORT]                             counters: packets, drops by reason, rule hits\n"
-	      "  reload                                   apply the config file again (all or nothing)\n"
+	      "  stats [PORT]                             counters: packets, drops by reason, rule "
+	      "hits\n"
+	      "  reload                                   apply the config file again (all or "
+	      "nothing)\n"
 	      "  save                                     write the running config to its file\n"
 	      "  ct [count] [port=P] [addr=IP] [proto=P] [state=S] [limit=N]\n"
 	      "                                           tracked connections, or counts by state\n"
-	      "  flowlogs                                 flow logging: directory, file, counters\n",
+	      "  flowlogs                                 flow logging: directory, file, counters\n"
+	      "  log [level TYPE LEVEL]                   log types and levels; set one (a glob)\n"
+	      "  capture PORT [--count N] [--filter EXPR] [--passed] [--snaplen N] -w FILE\n"
+	      "                                           the port's packets as pcapng (--passed:\n"
+	      "                                           what sgfw sends to it, after the "
+	      "firewall)\n",
 			out);
 }
 
@@ -64,12 +74,114 @@ run_online(const char *socket_path, bool json, int argc, char **argv)
 	return code;
 }
 
+static volatile sig_atomic_t interrupted;
+
+static void
+on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/*
+ * capture PORT [...] -w FILE: sgfw answers, then streams the pcapng file in frames, each
+ * holding whole blocks, so the file is valid whenever sgfwctl stops writing (Ctrl-C, the
+ * count reached, the port removed). "-w -" writes to stdout.
+ */
+static int
+run_capture(const char *socket_path, int argc, char **argv)
+{
+	const char *file = NULL;
+	char *args[SG_CTL_MAX_ARGS + 1], *out = NULL, *errors = NULL;
+	struct sigaction sa = {.sa_handler = on_interrupt};
+	struct sg_error err = {0};
+	int n = 0, fd, code = SG_CTL_EXIT_FAIL, rc;
+	unsigned long long bytes = 0;
+	size_t len;
+	FILE *f;
+
+	for (int i = 0; i < argc && n < SG_CTL_MAX_ARGS; i++) {
+		if (strcmp(argv[i], "-w") == 0 && i + 1 < argc)
+			file = argv[++i];
+		else
+			args[n++] = argv[i];
+	}
+	if (file == NULL) {
+		fprintf(stderr, "usage error: capture PORT [--count N] [--filter EXPR] [--passed] "
+				"[--snaplen N] -w FILE (or -w - for stdout)\n");
+		return SG_CTL_EXIT_USAGE;
+	}
+	f = strcmp(file, "-") == 0 ? stdout : fopen(file, "wb");
+	if (f == NULL) {
+		fprintf(stderr, "error: -w %s: %s\n", file, strerror(errno));
+		return SG_CTL_EXIT_FAIL;
+	}
+	fd = sg_ctl_connect(socket_path, &err);
+	if (fd < 0) {
+		fprintf(stderr, "error: %s\n", err.msg);
+		goto out;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	rc = sg_ctl_request_send(fd, false, n, args);
+	while (rc == 0 && !interrupted) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+		/* Wait in poll, so Ctrl-C ends the capture between frames. */
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		rc = sg_ctl_response_recv_len(fd, &code, &out, &len, &errors);
+		if (rc < 0)
+			break;
+		if (code == SG_CTL_EXIT_STREAM) {
+			if (fwrite(out, 1, len, f) != len || fflush(f) != 0) {
+				fprintf(stderr, "error: writing %s: %s\n", file, strerror(errno));
+				code = SG_CTL_EXIT_FAIL;
+				break;
+			}
+			bytes += len;
+		} else {
+			/* The first answer ("capturing ..."), then the summary at the end. */
+			fputs(out, stderr);
+			fputs(errors, stderr);
+		}
+		free(out);
+		free(errors);
+		out = errors = NULL;
+		if (code != SG_CTL_EXIT_STREAM && bytes > 0)
+			break;
+		if (code != SG_CTL_EXIT_STREAM && code != SG_CTL_EXIT_OK)
+			break;
+	}
+	free(out);
+	free(errors);
+	close(fd);
+	if (interrupted) {
+		fprintf(stderr, "stopped: %llu bytes written to %s\n", bytes, file);
+		code = SG_CTL_EXIT_OK;
+	} else if (rc < 0 && code == SG_CTL_EXIT_STREAM) {
+		fprintf(stderr, "error: sgfw ended the capture (%s); %llu bytes written to %s\n",
+				strerror(-rc), bytes, file);
+		code = SG_CTL_EXIT_FAIL;
+	} else if (rc < 0) {
+		fprintf(stderr, "error: talking to sgfw at %s: %s\n", socket_path, strerror(-rc));
+		code = SG_CTL_EXIT_FAIL;
+	}
+out:
+	if (f != stdout && fclose(f) != 0 && code == SG_CTL_EXIT_OK) {
+		fprintf(stderr, "error: writing %s: %s\n", file, strerror(errno));
+		code = SG_CTL_EXIT_FAIL;
+	}
+	return code;
+}
+
 static bool
 online_only(const char *command)
 {
 	return strcmp(command, "stats") == 0 || strcmp(command, "status") == 0 ||
 	       strcmp(command, "reload") == 0 || strcmp(command, "save") == 0 ||
-	       strcmp(command, "ct") == 0 || strcmp(command, "flowlogs") == 0;
+	       strcmp(command, "ct") == 0 || strcmp(command, "flowlogs") == 0 ||
+	       strcmp(command, "log") == 0 || strcmp(command, "capture") == 0;
 }
 
 /* A config that does not load is the answer of 'check', and an error for the rest. */
@@ -161,6 +273,8 @@ main(int argc, char **argv)
 	}
 	if (config == NULL && socket_path == NULL && access(DEFAULT_SOCKET, F_OK) == 0)
 		socket_path = DEFAULT_SOCKET;
+	if (socket_path != NULL && strcmp(argv[optind], "capture") == 0)
+		return run_capture(socket_path, argc - optind, argv + optind);
 	if (socket_path != NULL)
 		return run_online(socket_path, ctx.json, argc - optind, argv + optind);
 	if (online_only(argv[optind])) {

@@ -7,6 +7,7 @@
  * shadowed or redundant still is so with the suggestions kept before it, and every distinct
  * logged flow gets the verdict it got (accepted flows stay accepted, refused ones refused). */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -96,6 +97,8 @@ struct sg_audit {
 	struct rel **rels;
 	uint32_t **positions;      /* [group][compiled rule]: its config position */
 	bool *port_seen;           /* Any record (NODATA included) names the port. */
+	uint64_t *port_lost;       /* Records lost about the port (its SKIPDATA lines)... */
+	uint64_t lost_all;         /* ... and about ports no SKIPDATA line names. */
 	struct flow *flows;
 	uint32_t n_flows;
 	uint32_t cap_flows;
@@ -163,7 +166,9 @@ sg_audit_create(const struct sg_conf *conf)
 	a->rels = calloc(spec->n_groups + 1u, sizeof(*a->rels));
 	a->positions = calloc(spec->n_groups + 1u, sizeof(*a->positions));
 	a->port_seen = calloc(spec->n_ports + 1u, sizeof(*a->port_seen));
-	if (a->uses == NULL || a->rels == NULL || a->positions == NULL || a->port_seen == NULL)
+	a->port_lost = calloc(spec->n_ports + 1u, sizeof(*a->port_lost));
+	if (a->uses == NULL || a->rels == NULL || a->positions == NULL || a->port_seen == NULL ||
+			a->port_lost == NULL)
 		goto fail;
 	for (uint32_t g = 0; g < spec->n_groups; g++) {
 		a->uses[g] = calloc(spec->groups[g].n_rules + 1u, sizeof(**a->uses));
@@ -201,6 +206,7 @@ sg_audit_free(struct sg_audit *a)
 	free(a->rels);
 	free(a->positions);
 	free(a->port_seen);
+	free(a->port_lost);
 	free(a->flows);
 	free(a->flow_index);
 	for (uint32_t i = 0; i < a->n_conflicts; i++)
@@ -326,8 +332,15 @@ sg_audit_add_record(struct sg_audit *a, const struct sg_flowlog_record *rec)
 	struct flow f;
 
 	a->sum.records++;
-	if (rec->status == SG_FLOWLOG_SKIPDATA)
+	if (rec->status == SG_FLOWLOG_SKIPDATA) {
+		/* Lost records: the port's data is incomplete (all ports' when none is named). */
+		a->sum.records_lost += rec->packets;
+		if (port >= 0)
+			a->port_lost[port] += rec->packets;
+		else
+			a->lost_all += rec->packets;
 		return;
+	}
 	if (port < 0) {
 		a->sum.records_unmatched++;
 		return;
@@ -584,51 +597,60 @@ copy_ports(struct sg_audit_finding *f, const uint32_t *ports, uint32_t n)
 	return 0;
 }
 
-/* A rule in config syntax, one line. */
+/* A rule in config syntax, one line, as the config writer writes it. */
 static char *
-rule_text(const struct sg_spec *spec, const struct sg_rule *r)
+rule_text(const struct sg_rule *r)
 {
-	char *out = NULL, proto[16], buf[SG_PREFIX_STRLEN];
+	char *out = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&out, &len);
 
 	if (m == NULL)
 		return NULL;
-	(void)spec;
-	fprintf(m, "{ direction = \"%s\"; policy = \"%s\"; priority = %d; protocol = \"%s\";",
-			sg_dir_name(r->dir), sg_action_name(r->action), r->priority,
-			sg_proto_name(r->proto, proto, sizeof(proto)));
-	if (r->proto == 6 || r->proto == 17) {
-		if (r->dport.lo == 0 && r->dport.hi == UINT16_MAX)
-			fprintf(m, " port_range = \"1/65535\";");
-		else
-			fprintf(m, " port_range = \"%u/%u\";", r->dport.lo, r->dport.hi);
-		if (r->sport.lo != 0 || r->sport.hi != UINT16_MAX)
-			fprintf(m, " source_port_range = \"%u/%u\";", r->sport.lo, r->sport.hi);
+	sg_conf_write_rule(m, r);
+	if (fclose(m) != 0) {
+		free(out);
+		return NULL;
 	}
-	if (r->icmp_type >= 0)
-		fprintf(m, " icmp_type = %d;", r->icmp_type);
-	if (r->icmp_code >= 0)
-		fprintf(m, " icmp_code = %d;", r->icmp_code);
-	switch (r->peer_kind) {
-	case SG_PEER_CIDR:
-		fprintf(m, " %s_cidr = \"%s\";", r->peer_is_source ? "source" : "dest",
-				sg_prefix_format(&r->cidr, buf, sizeof(buf)));
-		break;
-	case SG_PEER_GROUP:
-		fprintf(m, " %s_group = \"%s\";", r->peer_is_source ? "source" : "dest", r->peer);
-		break;
-	case SG_PEER_PREFIX_LIST:
-		fprintf(m, " %s_prefix_list = \"%s\";", r->peer_is_source ? "source" : "dest", r->peer);
-		break;
-	default:
-		break;
-	}
-	if (r->description[0] != '\0')
-		fprintf(m, " description = \"%s\";", r->description);
-	fputs(" }", m);
-	fclose(m);
 	return out;
+}
+
+uint64_t
+sg_audit_port_lost(const struct sg_audit *a, uint32_t port)
+{
+	return port < a->conf->spec->n_ports ? a->port_lost[port] + a->lost_all : 0;
+}
+
+/*
+ * Whether any of 'members' lost flow-log records: then nothing can be concluded from what the
+ * logs lack, and the finding says so (f->not_applied) instead of proposing a change.
+ */
+static bool
+members_incomplete(const struct sg_audit *a, const uint32_t *members, uint32_t n,
+		struct sg_audit_finding *f)
+{
+	uint64_t lost = 0;
+	char ports[256];
+	size_t used = 0;
+
+	ports[0] = '\0';
+	for (uint32_t m = 0; m < n; m++) {
+		uint64_t l = sg_audit_port_lost(a, members[m]);
+
+		if (l == 0)
+			continue;
+		lost += l;
+		if (used < sizeof(ports))
+			used += (size_t)snprintf(ports + used, sizeof(ports) - used, "%s%s",
+					used != 0 ? ", " : "", a->conf->spec->ports[members[m]].name);
+	}
+	if (lost == 0)
+		return false;
+	snprintf(f->not_applied, sizeof(f->not_applied),
+			"the flow logs of %s are incomplete (%" PRIu64 " records lost): no rule is "
+			"removed or narrowed on incomplete data",
+			ports, lost);
+	return true;
 }
 
 /* A port is observed for an action when it appears in the logs and logs that action. */
@@ -930,6 +952,7 @@ make_findings(struct sg_audit *a, bool have_logs)
 					if (seen < n_members)
 						snprintf(f->not_applied, sizeof(f->not_applied),
 								"some ports of %s are not logged", grp->id);
+					members_incomplete(a, members, n_members, f);
 					if (rule->action == SG_ACTION_ACCEPT)
 						snprintf(f->suggestion, sizeof(f->suggestion),
 								"remove %s if nothing needs it outside the logged "
@@ -959,7 +982,7 @@ make_findings(struct sg_audit *a, bool have_logs)
 					if (f->suggested == NULL)
 						return -ENOMEM;
 					for (uint32_t k = 0; k < nv; k++)
-						if ((f->suggested[f->n_suggested] = rule_text(spec, &variants[k])) !=
+						if ((f->suggested[f->n_suggested] = rule_text(&variants[k])) !=
 								NULL)
 							f->n_suggested++;
 					snprintf(f->suggestion, sizeof(f->suggestion), "replace %s with %u "
@@ -967,6 +990,7 @@ make_findings(struct sg_audit *a, bool have_logs)
 					if (seen < n_members)
 						snprintf(f->not_applied, sizeof(f->not_applied),
 								"some ports of %s are not logged", grp->id);
+					members_incomplete(a, members, n_members, f);
 				}
 			}
 		}
@@ -1027,6 +1051,7 @@ make_findings(struct sg_audit *a, bool have_logs)
 				"(inner_access_policy accept), but none did %s", grp->id, ports, period);
 		snprintf(f->suggestion, sizeof(f->suggestion), "set inner_access_policy = \"drop\" "
 				"in %s", grp->id);
+		members_incomplete(a, members, n_members, f);
 	}
 	return 0;
 }

@@ -74,6 +74,7 @@ struct sg_audit_file {
 struct sg_audit_summary {
 	uint64_t records;          /**< Flow-log records read. */
 	uint64_t records_unmatched;/**< Naming a port or rule the config does not have. */
+	uint64_t records_lost;     /**< Lost before they were written (SKIPDATA lines' counts). */
 	int64_t first_start;       /**< Logged period (Unix seconds), 0 when no logs. */
 	int64_t last_end;
 	uint32_t flows;            /**< Distinct flows replayed against the proposal. */
@@ -92,6 +93,11 @@ void sg_audit_free(struct sg_audit *a);
 
 /** Take one flow-log record into account. */
 void sg_audit_add_record(struct sg_audit *a, const struct sg_flowlog_record *rec);
+/**
+ * Records lost about port 'port' (spec index): its SKIPDATA lines' counts and those naming no
+ * port. Not 0: the port's logs are incomplete, so no rule of it is judged unused or too wide.
+ */
+uint64_t sg_audit_port_lost(const struct sg_audit *a, uint32_t port);
 /** Note the period the logs cover (from sg_flowlog_read()'s statistics). */
 void sg_audit_set_period(struct sg_audit *a, int64_t first_start, int64_t last_end);
 

@@ -8,14 +8,17 @@
 int
 sg_error_set(struct sg_error *err, int line, const char *fmt, ...)
 {
+	char msg[sizeof(err->msg)];
 	va_list ap;
 
 	if (err == NULL)
 		return -EINVAL;
 	err->line = line;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Values from the config reach the operator's terminal through these messages. */
+	sg_text_escape(msg, err->msg, sizeof(err->msg), false);
 	return -EINVAL;
 }
 
@@ -29,6 +32,8 @@ sg_strlcpy(char *dst, const char *src, size_t size)
 			dst[0] = '\0';
 		return -ENAMETOOLONG;
 	}
-	memcpy(dst, src, len + 1);
+	/* The rest zeroed too: a buffer that held a longer name compares as what it holds now. */
+	memcpy(dst, src, len);
+	memset(dst + len, 0, size - len);
 	return 0;
 }

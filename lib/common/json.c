@@ -1,6 +1,7 @@
 /* Streaming JSON writer: correct escaping, optional indentation, no allocation. */
 #include <inttypes.h>
 
+#include "sg_common.h"
 #include "sg_json.h"
 
 void
@@ -12,32 +13,34 @@ sg_json_init(struct sg_json *j, FILE *out, bool pretty)
 	j->has_items[0] = false;
 }
 
+/* A JSON string. Control and bidirectional characters are written as \u escapes, so a name or
+ * description shows as what it is wherever the JSON is printed, and a byte that is not UTF-8
+ * as U+FFFD, so the document stays valid JSON. */
 static void
 write_string(FILE *out, const char *s)
 {
+	uint32_t cp;
+	int n;
+
 	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-		switch (*p) {
-		case '"':
-			fputs("\\\"", out);
-			break;
-		case '\\':
-			fputs("\\\\", out);
-			break;
-		case '\n':
+	for (; *s != '\0'; s += n) {
+		n = sg_utf8_next(s, &cp);
+		if (n == 0) {
+			n = 1;
+			fputs("\\ufffd", out);
+		} else if (cp == '"' || cp == '\\') {
+			fputc('\\', out);
+			fputc((int)cp, out);
+		} else if (cp == '\n') {
 			fputs("\\n", out);
-			break;
-		case '\t':
+		} else if (cp == '\t') {
 			fputs("\\t", out);
-			break;
-		case '\r':
+		} else if (cp == '\r') {
 			fputs("\\r", out);
-			break;
-		default:
-			if (*p < 0x20)
-				fprintf(out, "\\u%04x", *p);
-			else
-				fputc(*p, out);
+		} else if (sg_char_is_control(cp) || sg_char_is_bidi(cp)) {
+			fprintf(out, "\\u%04x", (unsigned int)cp);
+		} else {
+			fwrite(s, 1, (size_t)n, out);
 		}
 	}
 	fputc('"', out);

@@ -38,7 +38,9 @@ struct sg_error {
 	char msg[512];  /**< Message without file or line prefix. */
 };
 
-/** Fill 'err' (if not NULL) and return -EINVAL, so callers can 'return sg_error_set(...)'. */
+/** Fill 'err' (if not NULL) and return -EINVAL, so callers can 'return sg_error_set(...)'.
+ * The message is one line: control and bidirectional characters it would print (an id or a
+ * value from the config) are escaped as sg_text_escape() does. */
 int sg_error_set(struct sg_error *err, int line, const char *fmt, ...) SG_PRINTF(3, 4);
 
 /* ---- Addresses ---- */
@@ -90,7 +92,33 @@ bool sg_prefix_equal(const struct sg_prefix *a, const struct sg_prefix *b);
 int sg_mac_parse(const char *text, uint8_t mac[6]);
 const char *sg_mac_format(const uint8_t mac[6], char *buf, size_t size);
 
-/** Copy a NUL-terminated string into a fixed buffer; returns -ENAMETOOLONG if it does not fit. */
+/* ---- Text (text.c) ---- */
+
+/** Decode the UTF-8 sequence at 'text' into '*cp': its length 1..4, or 0 when it is not valid
+ * UTF-8 (overlong, a surrogate, past U+10FFFF, cut short). */
+int sg_utf8_next(const char *text, uint32_t *cp);
+bool sg_utf8_valid(const char *text);
+/** C0 and C1 control characters and DEL. */
+bool sg_char_is_control(uint32_t cp);
+/** Unicode bidirectional controls (marks, embeddings, overrides, isolates) and the line and
+ * paragraph separators: characters that change how the text around them is shown. */
+bool sg_char_is_bidi(uint32_t cp);
+/**
+ * Whether 'name' can be an identifier (group id, port name, tag, prefix-list id): valid UTF-8
+ * without control characters or bidirectional controls. 0, or -EINVAL and 'why' saying what
+ * is wrong and where ("holds the control character U+001B at byte 3").
+ */
+int sg_name_check(const char *name, char *why, size_t size);
+/**
+ * 'text' for one line of a terminal or a log: newline, tab and carriage return as \n \t \r,
+ * other control characters and bytes that are not UTF-8 as \xHH, C1 controls and bidirectional
+ * controls as \u{XXXX}, and '\' as "\\" when 'backslash' (so the escapes are unambiguous).
+ * Cut at 'size' - 1 bytes. Returns buf. Four bytes per input byte always fit.
+ */
+const char *sg_text_escape(const char *text, char *buf, size_t size, bool backslash);
+
+/** Copy a NUL-terminated string into a fixed buffer of 'size' bytes and zero the rest of it;
+ * returns -ENAMETOOLONG if it does not fit. */
 int sg_strlcpy(char *dst, const char *src, size_t size);
 
 /** Remove directory 'dir' and the files in it (not subdirectories); quietly, as far as it can.

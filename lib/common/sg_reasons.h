@@ -8,6 +8,7 @@
 	X(NONE, "not dropped")                                                                     \
 	X(L2_TRUNCATED, "frame shorter than its Ethernet and VLAN headers")                        \
 	X(VLAN_NESTED, "more than two VLAN tags")                                                  \
+	X(VLAN_TAGGED, "802.1Q or 802.1ad tagged frame (ports carry untagged frames only)")        \
 	X(ETHERTYPE, "ethertype other than IPv4, IPv6 or ARP")                                     \
 	X(ARP_MALFORMED, "ARP that is not Ethernet/IPv4 or is truncated")                          \
 	X(IP_TRUNCATED, "IP header truncated")                                                     \
@@ -26,13 +27,19 @@
 	X(FRAG_OVERLAP, "overlapping or inconsistent fragments")                                   \
 	X(FRAG_UNMATCHED, "fragment of a datagram that was never classified")                      \
 	X(FRAG_TABLE_FULL, "fragment table or its hold queue full")                                \
+	X(FRAG_PORT_LIMIT, "the port holds its share of the fragment table or hold queue")         \
 	X(SPOOF_MAC, "source MAC is not the port's")                                               \
 	X(SPOOF_IP, "source IP is not the port's")                                                 \
 	X(SPOOF_ARP, "ARP for an address the port does not own")                                   \
 	X(SPOOF_ND, "neighbour advertisement for an address the port does not own")               \
+	X(SPOOF_UPLINK, "source from the uplink is a local VM's address or in a local subnet")     \
+	X(SRC_UNSPECIFIED, "unspecified source outside DHCP discovery and duplicate address detection") \
+	X(NEIGH_UNKNOWN, "ARP or neighbour solicitation for no address of the asker's subnet")     \
 	X(DHCP_SERVER, "DHCP or DHCPv6 server traffic from a VM")                                  \
 	X(ROUTER_ADVERT, "router advertisement or redirect from a VM")                             \
 	X(NO_ROUTE, "destination unknown and no uplink")                                           \
+	X(DST_MISMATCH, "destination address not the port's, or outside the sender's subnet")      \
+	X(LINK_LOCAL, "link-local address (fe80::/10, 169.254.0.0/16) routed off its link")        \
 	X(MULTICAST, "broadcast or multicast IP not forwarded")                                    \
 	X(TTL_EXPIRED, "TTL or hop limit exhausted when routing")                                  \
 	X(ACL_EGRESS, "denied by the sender's egress rules")                                       \

@@ -1,4 +1,5 @@
 /* libconfig file -> struct sg_conf: every setting checked, errors as "FILE:LINE: message". */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libconfig.h>
@@ -6,13 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf_private.h"
 #include "sg_build_config.h"
 #include "sg_conf.h"
+#include "sg_log.h"
+
+/* An integer setting libconfig did not read as written (see conf_literal.c). */
+struct inexact {
+	const config_setting_t *setting;
+	char text[32];   /**< The literal as written, L suffix dropped (cut if longer). */
+	bool fits;       /**< 'value' holds it: it fits in 64 bits. */
+	long long value;
+};
 
 struct loader {
 	const char *origin;
 	struct sg_conf *conf;
 	struct sg_error *err;
+	struct inexact *inexact;
+	uint32_t n_inexact;
 };
 
 /* The index of 'file' in the config's sources, added if new (libconfig names @includes
@@ -61,17 +74,46 @@ fail(struct loader *ld, const config_setting_t *setting, const char *fmt, ...)
 	return sg_error_set(ld->err, loc_of(ld, setting), "%s", msg);
 }
 
-/* Text form of a scalar setting, so typed and quoted values parse the same way. */
+/*
+ * The value of an integer setting as written: libconfig's when it read the literal exactly,
+ * else the literal's. -ERANGE when it does not fit in 64 bits, with '*text' the literal.
+ */
 static int
-scalar_text(const config_setting_t *s, char *buf, size_t size)
+setting_int(const struct loader *ld, const config_setting_t *s, long long *value,
+		const char **text)
 {
+	*text = NULL;
+	for (uint32_t i = 0; i < ld->n_inexact; i++) {
+		if (ld->inexact[i].setting != s)
+			continue;
+		*text = ld->inexact[i].text;
+		if (!ld->inexact[i].fits)
+			return -ERANGE;
+		*value = ld->inexact[i].value;
+		return 0;
+	}
+	*value = config_setting_get_int64(s);
+	return 0;
+}
+
+/* Text form of a scalar setting, so typed and quoted values parse the same way. A number too
+ * large for 64 bits stays the digits written, which every field refuses as out of range. */
+static int
+scalar_text(const struct loader *ld, const config_setting_t *s, char *buf, size_t size)
+{
+	long long value;
+	const char *text;
+
 	switch (config_setting_type(s)) {
 	case CONFIG_TYPE_STRING:
 		snprintf(buf, size, "%s", config_setting_get_string(s));
 		return 0;
 	case CONFIG_TYPE_INT:
 	case CONFIG_TYPE_INT64:
-		snprintf(buf, size, "%lld", (long long)config_setting_get_int64(s));
+		if (setting_int(ld, s, &value, &text) < 0)
+			snprintf(buf, size, "%s", text);
+		else
+			snprintf(buf, size, "%lld", value);
 		return 0;
 	case CONFIG_TYPE_BOOL:
 		snprintf(buf, size, "%s", config_setting_get_bool(s) ? "true" : "false");
@@ -148,7 +190,7 @@ parse_limits(struct loader *ld, const config_setting_t *section)
 	for (int i = 0; i < config_setting_length(section); i++) {
 		const config_setting_t *s = config_setting_get_elem(section, (unsigned int)i);
 
-		if (scalar_text(s, value, sizeof(value)) < 0)
+		if (scalar_text(ld, s, value, sizeof(value)) < 0)
 			return fail(ld, s, "limits.%s must be a number", config_setting_name(s));
 		if (sg_limits_set(&ld->conf->spec->limits, config_setting_name(s), value, 0, &e) < 0)
 			return rethrow(ld, s, NULL, &e);
@@ -165,6 +207,7 @@ parse_prefix_lists(struct loader *ld, const config_setting_t *section)
 		const config_setting_t *s = config_setting_get_elem(section, (unsigned int)i);
 		const config_setting_t *id = config_setting_get_member(s, "id");
 		const config_setting_t *entries = config_setting_get_member(s, "entries");
+		const config_setting_t *desc;
 		struct sg_prefix_list *list;
 		const char *text = NULL;
 		int rc;
@@ -190,6 +233,16 @@ parse_prefix_lists(struct loader *ld, const config_setting_t *section)
 		}
 		if (entries == NULL || !is_list(entries))
 			return fail(ld, s, "prefix list \"%s\" needs entries = [\"CIDR\", ...]", list->id);
+		if ((desc = config_setting_get_member(s, "description")) != NULL) {
+			char what[SG_NAME_MAX + 16];
+			struct sg_error e;
+
+			if ((rc = require_string(ld, desc, "prefix list description", &text)) < 0)
+				return rc;
+			snprintf(what, sizeof(what), "prefix list \"%s\"", list->id);
+			if (sg_description_set(list->description, text, what, 0, &e) < 0)
+				return rethrow(ld, desc, NULL, &e);
+		}
 		for (int k = 0; k < config_setting_length(entries); k++) {
 			const config_setting_t *e = config_setting_get_elem(entries, (unsigned int)k);
 			struct sg_prefix prefix;
@@ -227,7 +280,7 @@ parse_rule(struct loader *ld, struct sg_group *group, const config_setting_t *s)
 	for (int i = 0; i < config_setting_length(s); i++) {
 		const config_setting_t *f = config_setting_get_elem(s, (unsigned int)i);
 
-		if (scalar_text(f, value, sizeof(value)) < 0)
+		if (scalar_text(ld, f, value, sizeof(value)) < 0)
 			return fail(ld, f, "%s: %s must be a string or a number", context,
 					config_setting_name(f));
 		rule->line = loc_of(ld, f);
@@ -283,7 +336,7 @@ parse_group(struct loader *ld, const config_setting_t *s)
 			for (int r = 0; r < config_setting_length(f) && rc == 0; r++)
 				rc = parse_rule(ld, group, config_setting_get_elem(f, (unsigned int)r));
 		} else {
-			if (scalar_text(f, value, sizeof(value)) < 0)
+			if (scalar_text(ld, f, value, sizeof(value)) < 0)
 				return fail(ld, f, "security group \"%s\": %s must be a string",
 						group->id, name);
 			rc = sg_group_set(group, name, value, &e);
@@ -420,6 +473,63 @@ set_port_vm_field(const struct sg_conf_port *dev, struct sg_port *port, const ch
 	return 1;
 }
 
+/* A user or group name as useradd takes it, or a number. */
+static bool
+owner_name_ok(const char *name)
+{
+	if (*name == '\0' || *name == '-' || strlen(name) >= SG_OWNER_MAX)
+		return false;
+	for (; *name != '\0'; name++)
+		if (!isalnum((unsigned char)*name) && *name != '_' && *name != '-' && *name != '.')
+			return false;
+	return true;
+}
+
+/*
+ * socket_owner, socket_group or socket_mode into 'a': 0, 1 when 'field' is none of them, or
+ * -EINVAL with 'msg' saying why (without a prefix).
+ */
+static int
+socket_access_set(struct sg_conf_socket_access *a, const char *field, const char *value,
+		char *msg, size_t size)
+{
+	if (strcmp(field, "socket_owner") == 0 || strcmp(field, "socket_group") == 0) {
+		if (!owner_name_ok(value)) {
+			snprintf(msg, size, "%s \"%s\" is not a user or group name (1..%d letters, "
+					"digits, '_', '-', '.') or number", field, value, SG_OWNER_MAX - 1);
+			return -EINVAL;
+		}
+		sg_strlcpy(field[7] == 'o' ? a->owner : a->group, value, SG_OWNER_MAX);
+		return 0;
+	}
+	if (strcmp(field, "socket_mode") == 0) {
+		char *end;
+		long mode = strtol(value, &end, 8);
+
+		if (*value == '\0' || *end != '\0' || mode < 1 || mode > 0777) {
+			snprintf(msg, size, "socket_mode \"%s\" must be octal permissions 0001..0777, "
+					"like \"0660\"", value);
+			return -EINVAL;
+		}
+		a->mode = (uint32_t)mode;
+		return 0;
+	}
+	return 1;
+}
+
+void
+sg_conf_socket_access(const struct sg_conf *conf, const struct sg_conf_port *port,
+		struct sg_conf_socket_access *access)
+{
+	*access = port->socket;
+	if (access->owner[0] == '\0')
+		memcpy(access->owner, conf->vhost_user.owner, SG_OWNER_MAX);
+	if (access->group[0] == '\0')
+		memcpy(access->group, conf->vhost_user.group, SG_OWNER_MAX);
+	if (access->mode == 0)
+		access->mode = conf->vhost_user.mode != 0 ? conf->vhost_user.mode : 0600;
+}
+
 int
 sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *field,
 		const char *value, struct sg_error *err)
@@ -433,8 +543,12 @@ sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *fie
 				    strcmp(field, "tags") == 0 || strcmp(field, "security_groups") == 0))
 		return sg_error_set(err, dev->line,
 				"port \"%s\" is an uplink: %s applies to VM ports only", dev->name, field);
-	if (strcmp(field, "description") == 0)
-		return 0;
+	if (strcmp(field, "description") == 0) {
+		char what[SG_NAME_MAX + 16];
+
+		snprintf(what, sizeof(what), "port \"%s\"", dev->name);
+		return sg_description_set(dev->description, value, what, dev->line, err);
+	}
 	if (strcmp(field, "client") == 0) {
 		if (dev->kind != SG_PORT_VHOST_USER)
 			return port_error(dev, err, "client applies to vhost-user ports only");
@@ -464,10 +578,15 @@ sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *fie
 	}
 	if (strcmp(field, "max_connections") == 0 || strcmp(field, "new_connections_per_second") == 0) {
 		char *end;
-		long long v = strtoll(value, &end, 10);
+		long long v;
 
-		if (*value == '\0' || *end != '\0' || v < 0 || v > 100000000)
+		errno = 0;
+		v = strtoll(value, &end, 10);
+		if (*value == '\0' || *end != '\0')
 			return port_error(dev, err, "%s \"%s\" must be a number 0..100000000 (0: the "
+					"conntrack default)", field, value);
+		if (v < 0 || v > 100000000 || errno == ERANGE)
+			return port_error(dev, err, "%s %s is out of range 0..100000000 (0: the "
 					"conntrack default)", field, value);
 		if (field[0] == 'm')
 			dev->max_connections = (uint32_t)v;
@@ -475,14 +594,27 @@ sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *fie
 			dev->new_connections_per_second = (uint32_t)v;
 		return 0;
 	}
+	if (strncmp(field, "socket_", 7) == 0) {
+		char msg[200];
+
+		if (dev->kind != SG_PORT_VHOST_USER)
+			return port_error(dev, err, "%s applies to vhost-user ports only", field);
+		rc = socket_access_set(&dev->socket, field, value, msg, sizeof(msg));
+		if (rc < 0)
+			return port_error(dev, err, "%s", msg);
+		if (rc == 0)
+			return 0;
+	}
 	if (strcmp(field, "queues") == 0) {
 		char *end;
-		long q = strtol(value, &end, 10);
+		long q;
 
+		errno = 0;
+		q = strtol(value, &end, 10);
 		if (*value == '\0' || *end != '\0')
 			return port_error(dev, err, "queues must be a number");
-		if (q < 1 || q > 16)
-			return port_error(dev, err, "queues %ld is out of range 1..16", q);
+		if (q < 1 || q > 16 || errno == ERANGE)
+			return port_error(dev, err, "queues %s is out of range 1..16", value);
 		dev->queues = (uint16_t)q;
 		return 0;
 	}
@@ -502,7 +634,8 @@ sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *fie
 	return port_error(dev, err,
 			"unknown field \"%s\" (known: name, type, role, mac, ips, tags, "
 			"security_groups, path, client, queues, iface, rx_pcap, tx_pcap, infinite_rx, "
-			"pci, peer_mac, max_connections, new_connections_per_second, description)",
+			"pci, peer_mac, max_connections, new_connections_per_second, socket_owner, "
+			"socket_group, socket_mode, description)",
 			field);
 }
 
@@ -511,6 +644,12 @@ sg_conf_port_finish(struct sg_conf_port *dev, struct sg_error *err)
 {
 	const char *path_name = path_field(dev->kind);
 
+	/* The hypervisor creates a client port's socket: its access is the hypervisor's. */
+	if (dev->client && (dev->socket.owner[0] != '\0' || dev->socket.group[0] != '\0' ||
+				   dev->socket.mode != 0))
+		return port_error(dev, err, "socket_owner, socket_group and socket_mode apply to "
+				"server sockets only (client = false): a client port connects to the "
+				"hypervisor's socket");
 	if (path_name == NULL || dev->path[0] != '\0')
 		return 0;
 	if (dev->kind != SG_PORT_VHOST_USER)
@@ -579,7 +718,7 @@ parse_port_field(struct loader *ld, struct sg_conf_port *dev, struct sg_port *po
 	if (port != NULL || strcmp(field, "peer_mac") == 0 || strcmp(field, "description") == 0)
 		if ((rc = check_port_field_type(ld, dev, f)) < 0)
 			return rc;
-	if (scalar_text(f, value, sizeof(value)) < 0)
+	if (scalar_text(ld, f, value, sizeof(value)) < 0)
 		value[0] = '\0';
 	if (sg_conf_port_set(dev, port, field, value, &e) < 0)
 		return rethrow(ld, f, NULL, &e);
@@ -675,11 +814,13 @@ static int
 read_uint(struct loader *ld, const config_setting_t *s, const char *what, long long min,
 		long long max, uint32_t *out)
 {
+	const char *text;
 	long long value;
 
 	if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64)
 		return fail(ld, s, "%s must be a whole number", what);
-	value = config_setting_get_int64(s);
+	if (setting_int(ld, s, &value, &text) < 0)
+		return fail(ld, s, "%s %s is out of range %lld..%lld", what, text, min, max);
 	if (value < min || value > max)
 		return fail(ld, s, "%s %lld is out of range %lld..%lld", what, value, min, max);
 	*out = (uint32_t)value;
@@ -717,7 +858,16 @@ parse_dataplane(struct loader *ld, const config_setting_t *section)
 			rc = read_uint(ld, f, "dataplane.rx_desc", 64, 16384, &dp->rx_desc);
 		else if (strcmp(name, "tx_desc") == 0)
 			rc = read_uint(ld, f, "dataplane.tx_desc", 64, 16384, &dp->tx_desc);
-		else if (strcmp(name, "eal_args") == 0) {
+		else if (strcmp(name, "file_prefix") == 0) {
+			const char *text = NULL;
+
+			if ((rc = require_string(ld, f, "dataplane.file_prefix", &text)) < 0)
+				return rc;
+			if (!owner_name_ok(text) || strlen(text) >= SG_NAME_MAX)
+				return fail(ld, f, "dataplane.file_prefix \"%s\" must be 1..32 letters, "
+						"digits, '_', '-' or '.', not starting with '-'", text);
+			sg_strlcpy(dp->file_prefix, text, sizeof(dp->file_prefix));
+		} else if (strcmp(name, "eal_args") == 0) {
 			if (!is_list(f))
 				return fail(ld, f, "dataplane.eal_args must be a list of strings");
 			if (config_setting_length(f) > SG_CONF_MAX_EAL_ARGS)
@@ -736,7 +886,7 @@ parse_dataplane(struct loader *ld, const config_setting_t *section)
 		} else
 			return fail(ld, f,
 					"dataplane: unknown field \"%s\" (known: workers, mbufs, burst, "
-					"rx_desc, tx_desc, eal_args)",
+					"rx_desc, tx_desc, eal_args, file_prefix)",
 					name);
 	}
 	return rc;
@@ -989,12 +1139,9 @@ parse_flowlog_sels(struct loader *ld, const config_setting_t *f, bool groups)
 		}
 		if ((rc = require_string(ld, name, key, &text)) < 0)
 			return rc;
-		if (sg_strlcpy(sel->name, text, sizeof(sel->name)) < 0 ||
-				(groups ? sg_spec_find_group(ld->conf->spec, text) :
-					  sg_spec_find_port(ld->conf->spec, text)) < 0)
-			return fail(ld, name, "%s: %s \"%s\" is not defined%s", what,
-					groups ? "security group" : "port", text,
-					groups ? "" : " (or is the uplink, which is never logged)");
+		if (sg_strlcpy(sel->name, text, sizeof(sel->name)) < 0)
+			return fail(ld, name, "%s: %s \"%s\" is not defined", what,
+					groups ? "security group" : "port", text);
 		for (uint32_t k = 0; k < *n; k++)
 			if (strcmp((*list)[k].name, text) == 0)
 				return fail(ld, name, "%s: \"%s\" is listed twice (first on line %d)", what,
@@ -1047,6 +1194,12 @@ parse_flow_logs(struct loader *ld, const config_setting_t *section)
 			rc = read_uint(ld, f, "flow_logs.ring_size", 64, 1048576, &fl->ring_size);
 		} else if (strcmp(name, "max_flows") == 0) {
 			rc = read_uint(ld, f, "flow_logs.max_flows", 1024, 16777216, &fl->max_flows);
+		} else if (strcmp(name, "port_max_flows") == 0) {
+			rc = read_uint(ld, f, "flow_logs.port_max_flows", 0, 16777216,
+					&fl->port_max_flows);
+		} else if (strcmp(name, "port_events_per_second") == 0) {
+			rc = read_uint(ld, f, "flow_logs.port_events_per_second", 0, 100000000,
+					&fl->port_events_per_second);
 		} else if (strcmp(name, "traffic") == 0) {
 			rc = read_traffic(ld, f, "flow_logs.traffic", &fl->traffic);
 		} else if (strcmp(name, "groups") == 0 || strcmp(name, "ports") == 0) {
@@ -1054,11 +1207,16 @@ parse_flow_logs(struct loader *ld, const config_setting_t *section)
 		} else {
 			return fail(ld, f,
 					"flow_logs: unknown field \"%s\" (known: enabled, directory, window, "
-					"format, max_file_mb, max_file_age, ring_size, max_flows, traffic, "
-					"groups, ports)",
+					"format, max_file_mb, max_file_age, ring_size, max_flows, "
+					"port_max_flows, port_events_per_second, traffic, groups, ports)",
 					name);
 		}
 	}
+	if (rc == 0 && fl->port_max_flows > fl->max_flows)
+		return fail(ld, config_setting_get_member(section, "port_max_flows"),
+				"flow_logs.port_max_flows %u is more than flow_logs.max_flows %u: a port's "
+				"share cannot be more than the whole window",
+				fl->port_max_flows, fl->max_flows);
 	return rc;
 }
 
@@ -1089,6 +1247,114 @@ sg_conf_flowlog_traffic(const struct sg_conf *conf, uint32_t port)
 	return listed ? traffic : fl->traffic;
 }
 
+static int
+read_level(struct loader *ld, const config_setting_t *s, const char *what, const char *text,
+		uint8_t *out)
+{
+	int level = sg_log_level_parse(text);
+
+	if (level < 0)
+		return fail(ld, s, "%s \"%s\" must be emergency, alert, critical, error, warning, "
+				"notice, info or debug", what, text);
+	*out = (uint8_t)level;
+	return 0;
+}
+
+/* logging.levels: ["PATTERN:LEVEL", ...], as EAL's --log-level takes them. */
+static int
+parse_log_levels(struct loader *ld, const config_setting_t *f)
+{
+	struct sg_conf_logging *log = &ld->conf->logging;
+	int rc;
+
+	if (!is_list(f))
+		return fail(ld, f, "logging.levels must be a list of \"TYPE:LEVEL\" strings, like "
+				"[\"sgfw.dp:debug\", \"lib.vhost.*:warning\"]");
+	if (config_setting_length(f) > SG_CONF_MAX_LOG_LEVELS)
+		return fail(ld, f, "logging.levels has more than %d entries", SG_CONF_MAX_LOG_LEVELS);
+	for (int i = 0; i < config_setting_length(f); i++) {
+		const config_setting_t *e = config_setting_get_elem(f, (unsigned int)i);
+		struct sg_conf_log_level *l = &log->levels[log->n_levels];
+		const char *text = NULL, *colon;
+
+		if ((rc = require_string(ld, e, "logging.levels entry", &text)) < 0)
+			return rc;
+		colon = strrchr(text, ':');
+		if (colon == NULL || colon == text || (size_t)(colon - text) >= sizeof(l->pattern))
+			return fail(ld, e, "logging.levels entry \"%s\" must be TYPE:LEVEL, like "
+					"\"sgfw.dp:debug\" (TYPE may be a glob, 1..%d characters)", text,
+					SG_NAME_MAX - 1);
+		snprintf(l->pattern, sizeof(l->pattern), "%.*s", (int)(colon - text), text);
+		if ((rc = read_level(ld, e, "logging.levels level", colon + 1, &l->level)) < 0)
+			return rc;
+		l->line = loc_of(ld, e);
+		log->n_levels++;
+	}
+	return 0;
+}
+
+static int
+parse_logging(struct loader *ld, const config_setting_t *section)
+{
+	struct sg_conf_logging *log = &ld->conf->logging;
+	int rc = 0;
+
+	if (config_setting_type(section) != CONFIG_TYPE_GROUP)
+		return fail(ld, section, "logging must be a group: logging = { level = \"info\"; }");
+	log->line = loc_of(ld, section);
+	for (int i = 0; i < config_setting_length(section) && rc == 0; i++) {
+		const config_setting_t *f = config_setting_get_elem(section, (unsigned int)i);
+		const char *name = config_setting_name(f), *text = NULL;
+
+		if (strcmp(name, "levels") == 0) {
+			rc = parse_log_levels(ld, f);
+		} else if (strcmp(name, "level") == 0) {
+			if ((rc = require_string(ld, f, "logging.level", &text)) == 0)
+				rc = read_level(ld, f, "logging.level", text, &log->level);
+		} else if (strcmp(name, "output") == 0) {
+			if ((rc = require_string(ld, f, "logging.output", &text)) < 0)
+				return rc;
+			if (strcmp(text, "stderr") != 0 && strcmp(text, "syslog") != 0)
+				return fail(ld, f, "logging.output \"%s\" must be \"stderr\" or "
+						"\"syslog\"", text);
+			log->output = text[1] == 'y' ? SG_LOG_OUTPUT_SYSLOG : SG_LOG_OUTPUT_STDERR;
+		} else {
+			return fail(ld, f, "logging: unknown field \"%s\" (known: level, levels, output)",
+					name);
+		}
+	}
+	return rc;
+}
+
+/* vhost_user: the default access of every vhost-user server socket. */
+static int
+parse_vhost_user(struct loader *ld, const config_setting_t *section)
+{
+	if (config_setting_type(section) != CONFIG_TYPE_GROUP)
+		return fail(ld, section, "vhost_user must be a group: vhost_user = { socket_mode = "
+				"\"0660\"; socket_group = \"kvm\"; }");
+	for (int i = 0; i < config_setting_length(section); i++) {
+		const config_setting_t *f = config_setting_get_elem(section, (unsigned int)i);
+		const char *text = NULL;
+		char msg[200];
+		int rc;
+
+		if (strncmp(config_setting_name(f), "socket_", 7) == 0) {
+			if ((rc = require_string(ld, f, config_setting_name(f), &text)) < 0)
+				return rc;
+			rc = socket_access_set(&ld->conf->vhost_user, config_setting_name(f), text, msg,
+					sizeof(msg));
+			if (rc < 0)
+				return fail(ld, f, "vhost_user.%s", msg);
+			if (rc == 0)
+				continue;
+		}
+		return fail(ld, f, "vhost_user: unknown field \"%s\" (known: socket_owner, "
+				"socket_group, socket_mode)", config_setting_name(f));
+	}
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*parse)(struct loader *ld, const config_setting_t *section);
@@ -1103,6 +1369,8 @@ static const struct {
 	{"conntrack", parse_conntrack},
 	{"control", parse_control},
 	{"flow_logs", parse_flow_logs},
+	{"logging", parse_logging},
+	{"vhost_user", parse_vhost_user},
 };
 
 static int
@@ -1128,7 +1396,7 @@ parse_root(struct loader *ld, const config_setting_t *root)
 			return fail(ld, s,
 					"unknown setting \"%s\" (known: limits, prefix_lists, "
 					"security_groups, ports, subnets, router, dataplane, "
-					"conntrack, control, flow_logs)",
+					"conntrack, control, flow_logs, logging, vhost_user)",
 					config_setting_name(s));
 	}
 	return 0;
@@ -1166,17 +1434,28 @@ set_defaults(struct sg_conf *conf)
 {
 	static const uint8_t router_mac[6] = {0x02, 0x53, 0x47, 0x00, 0x00, 0x01};
 
+	/* Field by field into the zeroed conf: sg_conf_diff() compares structures as memory,
+	 * and assigning a whole structure need not zero its padding. */
 	memcpy(conf->router_mac, router_mac, 6);
-	conf->dataplane = (struct sg_conf_dataplane){
-		.workers = 1, .mbufs = 16383, .burst = 32, .rx_desc = 1024, .tx_desc = 1024,
-	};
-	conf->conntrack = (struct sg_conf_conntrack){.capacity = 1048576, .tcp_loose = true};
+	conf->dataplane.workers = 1;
+	conf->dataplane.mbufs = 16383;
+	conf->dataplane.burst = 32;
+	conf->dataplane.rx_desc = 1024;
+	conf->dataplane.tx_desc = 1024;
+	conf->conntrack.capacity = 1048576;
+	conf->conntrack.tcp_loose = true;
+	snprintf(conf->dataplane.file_prefix, sizeof(conf->dataplane.file_prefix), "sgfw");
+	conf->logging.level = SG_LOG_LEVEL_DEFAULT;
 	snprintf(conf->control_socket, sizeof(conf->control_socket), "/run/sgfw/sgfw.sock");
 	snprintf(conf->metrics_address, sizeof(conf->metrics_address), "127.0.0.1");
-	conf->flow_logs = (struct sg_conf_flowlog){
-		.window = 60, .format = SG_FLOWLOG_TEXT, .max_file_mb = 64, .max_file_age = 3600,
-		.ring_size = 8192, .max_flows = 262144, .traffic = SG_FLOWLOG_ALL,
-	};
+	conf->flow_logs.window = 60;
+	conf->flow_logs.format = SG_FLOWLOG_TEXT;
+	conf->flow_logs.max_file_mb = 64;
+	conf->flow_logs.max_file_age = 3600;
+	conf->flow_logs.ring_size = 8192;
+	conf->flow_logs.max_flows = 262144;
+	conf->flow_logs.port_events_per_second = 100000;
+	conf->flow_logs.traffic = SG_FLOWLOG_ALL;
 	snprintf(conf->flow_logs.directory, sizeof(conf->flow_logs.directory), "/var/log/sgfw/flows");
 }
 
@@ -1209,6 +1488,36 @@ check_network(const struct sg_conf *conf, struct sg_error *err)
 							sg_ip_format(&port->ips[i], text, sizeof(text)),
 							SG_LOC_LINE(conf->subnets[k].line));
 		}
+	}
+	return 0;
+}
+
+/*
+ * The groups and ports flow_logs selects exist, in a loaded file and after every change. A
+ * change cannot edit flow_logs, so it is refused rather than leave a selection to nothing.
+ */
+static int
+check_flow_log_names(const struct sg_conf *conf, bool change, struct sg_error *err)
+{
+	const struct sg_conf_flowlog *fl = &conf->flow_logs;
+
+	for (uint32_t i = 0; i < fl->n_groups + fl->n_ports; i++) {
+		bool group = i < fl->n_groups;
+		const struct sg_conf_flowlog_sel *sel = group ? &fl->groups[i] :
+								&fl->ports[i - fl->n_groups];
+
+		if ((group ? sg_spec_find_group(conf->spec, sel->name) :
+			     sg_spec_find_port(conf->spec, sel->name)) >= 0)
+			continue;
+		if (change)
+			return sg_error_set(err, 0,
+					"%s \"%s\" is named in flow_logs.%s (line %d); remove it there "
+					"first (edit the config and reload)",
+					group ? "security group" : "port", sel->name,
+					group ? "groups" : "ports", SG_LOC_LINE(sel->line));
+		return sg_error_set(err, sel->line, "flow_logs.%s: %s \"%s\" is not defined%s",
+				group ? "groups" : "ports", group ? "security group" : "port", sel->name,
+				group ? "" : " (or is the uplink, which is never logged)");
 	}
 	return 0;
 }
@@ -1251,8 +1560,157 @@ locate_error(struct sg_error *err, const struct sg_conf *conf, const char *origi
 		snprintf(err->msg, sizeof(err->msg), "%s: %s", file, msg);
 }
 
+/* The whole of a file as a string; NULL and errno when it cannot be read. */
+static char *
+read_file(const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "re"), *m;
+	char chunk[8192];
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	m = open_memstream(&text, &len);
+	if (m == NULL) {
+		fclose(f);
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, n, m);
+	if (ferror(f)) {
+		int saved = errno;
+
+		fclose(f);
+		fclose(m);
+		free(text);
+		errno = saved;
+		return NULL;
+	}
+	fclose(f);
+	if (fclose(m) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+struct int_settings {
+	const config_setting_t **list;
+	uint32_t n;
+	uint32_t cap;
+};
+
+/* The integer settings under 's', in the order libconfig parsed them, by source file. */
+static int
+collect_ints(struct loader *ld, const config_setting_t *s, struct int_settings *files)
+{
+	int type = config_setting_type(s), rc;
+	struct int_settings *f;
+
+	if (type == CONFIG_TYPE_GROUP || type == CONFIG_TYPE_LIST || type == CONFIG_TYPE_ARRAY) {
+		for (int i = 0; i < config_setting_length(s); i++)
+			if ((rc = collect_ints(ld, config_setting_get_elem(s, (unsigned int)i),
+					     files)) < 0)
+				return rc;
+		return 0;
+	}
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+		return 0;
+	f = &files[source_index(ld->conf, config_setting_source_file(s))];
+	if (f->n == f->cap) {
+		const config_setting_t **grown;
+
+		f->cap = f->cap ? f->cap * 2 : 64;
+		grown = realloc(f->list, f->cap * sizeof(*grown));
+		if (grown == NULL)
+			return -ENOMEM;
+		f->list = grown;
+	}
+	f->list[f->n++] = s;
+	return 0;
+}
+
+/* Match the integer settings of file 'index' to its literals; note the inexact ones. */
+static int
+match_ints(struct loader *ld, unsigned int index, const char *text, const struct int_settings *f)
+{
+	struct conf_literal *lits = NULL;
+	uint32_t n = 0;
+	int rc = conf_int_literals(text, &lits, &n);
+
+	if (rc < 0)
+		return sg_error_set(ld->err, 0, "out of memory");
+	if (n != f->n) {
+		free(lits);
+		return sg_error_set(ld->err, SG_LOC(index, 0),
+				"cannot match the %u numbers written in this file to its %u number "
+				"settings; this is a bug in sgfw, please report it with the file",
+				n, f->n);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct inexact x = {.setting = f->list[i]};
+		size_t len = lits[i].len;
+
+		x.fits = conf_literal_value(&lits[i], &x.value) == 0;
+		if (x.fits && x.value == config_setting_get_int64(f->list[i]))
+			continue;
+		while (len > 0 && lits[i].text[len - 1] == 'L')
+			len--;
+		snprintf(x.text, sizeof(x.text), "%.*s%s", (int)SG_MIN(len, sizeof(x.text) - 4),
+				lits[i].text, len > sizeof(x.text) - 4 ? "..." : "");
+		if (ld->n_inexact % 16 == 0) {
+			struct inexact *grown = realloc(ld->inexact,
+					(ld->n_inexact + 16) * sizeof(*grown));
+
+			if (grown == NULL) {
+				free(lits);
+				return sg_error_set(ld->err, 0, "out of memory");
+			}
+			ld->inexact = grown;
+		}
+		ld->inexact[ld->n_inexact++] = x;
+	}
+	free(lits);
+	return 0;
+}
+
+/*
+ * libconfig 1.5 keeps 32 bits of an integer written without an L suffix: find, from the
+ * source text, every integer setting it did not read as written, so the field's range check
+ * sees the number the operator wrote.
+ */
+static int
+scan_ints(struct loader *ld, const config_setting_t *root, const char *main_text)
+{
+	struct int_settings files[SG_CONF_MAX_SOURCES] = {0};
+	int rc = collect_ints(ld, root, files);
+
+	if (rc < 0)
+		rc = sg_error_set(ld->err, 0, "out of memory");
+	for (unsigned int i = 0; i < ld->conf->n_sources && rc == 0; i++) {
+		char *text;
+
+		if (files[i].n == 0)
+			continue;
+		text = i == 0 ? (char *)main_text : read_file(ld->conf->sources[i]);
+		if (text == NULL) {
+			rc = sg_error_set(ld->err, SG_LOC(i, 0), "cannot read it again: %s",
+					strerror(errno));
+			break;
+		}
+		rc = match_ints(ld, i, text, &files[i]);
+		if (i != 0)
+			free(text);
+	}
+	for (unsigned int i = 0; i < SG_CONF_MAX_SOURCES; i++)
+		free(files[i].list);
+	return rc;
+}
+
 static struct sg_conf *
-load(config_t *cfg, bool ok, const char *origin, struct sg_error *err)
+load(config_t *cfg, bool ok, const char *origin, const char *text, struct sg_error *err)
 {
 	struct sg_error local;
 	struct loader ld = {.origin = origin, .err = err != NULL ? err : &local};
@@ -1273,14 +1731,18 @@ load(config_t *cfg, bool ok, const char *origin, struct sg_error *err)
 		goto fail;
 	}
 	set_defaults(conf);
-	if (parse_root(&ld, config_root_setting(cfg)) < 0 || check_network(conf, ld.err) < 0)
+	if (scan_ints(&ld, config_root_setting(cfg), text) < 0 ||
+			parse_root(&ld, config_root_setting(cfg)) < 0 || check_network(conf, ld.err) < 0 ||
+			check_flow_log_names(conf, false, ld.err) < 0)
 		goto fail;
 	conf->policy = sg_policy_compile(conf->spec, ld.err);
 	if (conf->policy == NULL)
 		goto fail;
+	free(ld.inexact);
 	config_destroy(cfg);
 	return conf;
 fail:
+	free(ld.inexact);
 	locate_error(ld.err, conf, origin);
 	config_destroy(cfg);
 	sg_conf_free(conf);
@@ -1288,90 +1750,107 @@ fail:
 	return NULL;
 }
 
+/* Copy 'n' elements of 'size' bytes; false only when memory ran out. */
+static bool
+dup_array(void *dst, const void *src, uint32_t n, size_t size)
+{
+	void *copy = calloc(n + 1u, size);
+
+	if (copy != NULL && n != 0) /* memcpy from NULL is undefined, even for 0 bytes */
+		memcpy(copy, src, n * size);
+	*(void **)dst = copy;
+	return copy != NULL;
+}
+
+/*
+ * A copy of all of 'base' but its spec and policy: every field, whatever fields the structure
+ * gains, is the base's, and the arrays are the copy's own. NULL when memory ran out.
+ */
+static struct sg_conf *
+conf_copy(const struct sg_conf *base)
+{
+	struct sg_conf *conf = malloc(sizeof(*conf));
+	bool ok;
+
+	if (conf == NULL)
+		return NULL;
+	*conf = *base;
+	/* Nothing of the base's may be freed with the copy: own arrays first. */
+	conf->policy = NULL;
+	conf->spec = NULL;
+	memset(conf->dataplane.eal_args, 0, sizeof(conf->dataplane.eal_args));
+	/* Every array copied (or NULL) before any failure is acted on, so the free is safe. */
+	ok = dup_array(&conf->subnets, base->subnets, base->n_subnets, sizeof(*conf->subnets));
+	ok = dup_array(&conf->ports, base->ports, base->n_ports, sizeof(*conf->ports)) && ok;
+	ok = dup_array(&conf->flow_logs.groups, base->flow_logs.groups, base->flow_logs.n_groups,
+			     sizeof(*conf->flow_logs.groups)) && ok;
+	ok = dup_array(&conf->flow_logs.ports, base->flow_logs.ports, base->flow_logs.n_ports,
+			     sizeof(*conf->flow_logs.ports)) && ok;
+	for (uint32_t i = 0; i < base->dataplane.n_eal_args; i++) {
+		conf->dataplane.eal_args[i] = strdup(base->dataplane.eal_args[i]);
+		ok &= conf->dataplane.eal_args[i] != NULL;
+	}
+	if (!ok) {
+		sg_conf_free(conf);
+		return NULL;
+	}
+	return conf;
+}
+
 struct sg_conf *
 sg_conf_derive(const struct sg_conf *base, struct sg_spec *spec, const struct sg_conf_port *ports,
 		uint32_t n_ports, struct sg_error *err)
 {
-	struct sg_conf *conf = calloc(1, sizeof(*conf));
+	struct sg_conf *conf = conf_copy(base);
+	struct sg_conf_port *copy = NULL;
 	struct sg_error local;
 
 	if (err == NULL)
 		err = &local;
-	if (conf == NULL)
-		goto nomem;
-	/* Everything but the policy and the ports is the base's. */
-	memcpy(conf->path, base->path, sizeof(conf->path));
-	memcpy(conf->sources, base->sources, sizeof(conf->sources));
-	conf->n_sources = base->n_sources;
-	memcpy(conf->router_mac, base->router_mac, 6);
-	conf->dataplane = base->dataplane;
-	for (uint32_t i = 0; i < base->dataplane.n_eal_args; i++)
-		conf->dataplane.eal_args[i] = NULL;
-	conf->dataplane.n_eal_args = 0;
-	for (uint32_t i = 0; i < base->dataplane.n_eal_args; i++) {
-		conf->dataplane.eal_args[i] = strdup(base->dataplane.eal_args[i]);
-		if (conf->dataplane.eal_args[i] == NULL)
-			goto nomem;
-		conf->dataplane.n_eal_args++;
+	if (conf == NULL || !dup_array(&copy, ports, n_ports, sizeof(*copy))) {
+		sg_error_set(err, 0, "out of memory");
+		sg_spec_free(spec);
+		sg_conf_free(conf);
+		return NULL;
 	}
-	conf->conntrack = base->conntrack;
-	memcpy(conf->control_socket, base->control_socket, sizeof(conf->control_socket));
-	conf->control_persist = base->control_persist;
-	conf->metrics_port = base->metrics_port;
-	memcpy(conf->metrics_address, base->metrics_address, sizeof(conf->metrics_address));
-	conf->subnets = calloc(base->n_subnets + 1u, sizeof(*conf->subnets));
-	conf->ports = calloc(n_ports + 1u, sizeof(*conf->ports));
-	if (conf->subnets == NULL || conf->ports == NULL)
-		goto nomem;
-	memcpy(conf->subnets, base->subnets, base->n_subnets * sizeof(*conf->subnets));
-	conf->n_subnets = base->n_subnets;
-	memcpy(conf->ports, ports, n_ports * sizeof(*conf->ports));
-	conf->n_ports = n_ports;
+	/* Only what a change names differs: the policy's spec and the port devices. */
 	conf->spec = spec;
-	spec = NULL;
-	if (check_network(conf, err) < 0)
-		goto fail;
-	conf->policy = sg_policy_compile(conf->spec, err);
-	if (conf->policy == NULL)
-		goto fail;
+	free(conf->ports);
+	conf->ports = copy;
+	conf->n_ports = n_ports;
+	if (check_network(conf, err) < 0 || check_flow_log_names(conf, true, err) < 0 ||
+			(conf->policy = sg_policy_compile(conf->spec, err)) == NULL) {
+		sg_conf_free(conf);
+		return NULL;
+	}
 	return conf;
-nomem:
-	sg_error_set(err, 0, "out of memory");
-fail:
-	sg_spec_free(spec);
-	sg_conf_free(conf);
-	return NULL;
 }
 
 struct sg_conf *
 sg_conf_load_file(const char *path, struct sg_error *err)
 {
+	struct sg_conf *conf;
+	char dir[SG_PATH_MAX], *text;
+	const char *slash = strrchr(path, '/');
 	config_t cfg;
-	FILE *f;
 
-	config_init(&cfg);
-	{
-		/* @include paths are relative to the including file's directory. */
-		char dir[SG_PATH_MAX];
-		const char *slash = strrchr(path, '/');
-
-		snprintf(dir, sizeof(dir), "%.*s", slash != NULL ? (int)(slash - path) : 1,
-				slash != NULL ? path : ".");
-		config_set_include_dir(&cfg, dir);
-	}
-	f = fopen(path, "r");
-	if (f == NULL) {
+	/* Read once: libconfig parses this text, and its integers are checked against it. */
+	text = read_file(path);
+	if (text == NULL) {
 		int saved = errno;
 
-		config_destroy(&cfg);
 		sg_error_set(err, 0, "%s: cannot open: %s", path, strerror(saved));
 		errno = saved;
 		return NULL;
 	}
-	fclose(f);
-	bool ok = config_read_file(&cfg, path) == CONFIG_TRUE;
-
-	return load(&cfg, ok, path, err);
+	config_init(&cfg);
+	/* @include paths are relative to the including file's directory. */
+	snprintf(dir, sizeof(dir), "%.*s", slash != NULL ? (int)(slash - path) : 1,
+			slash != NULL ? path : ".");
+	config_set_include_dir(&cfg, dir);
+	conf = load(&cfg, config_read_string(&cfg, text) == CONFIG_TRUE, path, text, err);
+	free(text);
+	return conf;
 }
 
 struct sg_conf *
@@ -1380,5 +1859,5 @@ sg_conf_load_string(const char *text, const char *origin, struct sg_error *err)
 	config_t cfg;
 
 	config_init(&cfg);
-	return load(&cfg, config_read_string(&cfg, text) == CONFIG_TRUE, origin, err);
+	return load(&cfg, config_read_string(&cfg, text) == CONFIG_TRUE, origin, text, err);
 }

@@ -1,28 +1,85 @@
 /* Writing a config back as libconfig text (the running state, after online changes), and
- * saving it atomically: write a temporary file beside it, fsync, rename, fsync the directory. */
+ * saving it atomically: a temporary file of our own beside it, fsync, rename, fsync the
+ * directory.
+ *
+ * Every field of every section is written, so that loading the text gives the same struct
+ * sg_conf (tests/unit/check_conf_roundtrip.c checks it field by field over every config the
+ * project has). A new field is one put_*() line in its section here. Rule fields are written
+ * when they were given, exactly as given, because what was left out matters to validation. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sg_conf.h"
+#include "sg_log.h"
 
-/* A libconfig string literal: quotes and backslashes escaped. */
-static void
-put_string(FILE *out, const char *s)
+void
+sg_conf_put_string(FILE *out, const char *s)
 {
+	uint32_t cp;
+	int n;
+
 	fputc('"', out);
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
+	for (; *s != '\0'; s += n) {
+		n = sg_utf8_next(s, &cp);
+		if (n == 0)
+			n = 1, cp = 0xfffd;
+		if (*s == '"' || *s == '\\') {
 			fputc('\\', out);
-		if (*s == '\n')
-			fputs("\\n", out);
-		else
 			fputc(*s, out);
+		} else if (*s == '\n' || *s == '\t' || *s == '\r' || *s == '\f') {
+			fputc('\\', out);
+			fputc(*s == '\n' ? 'n' : *s == '\t' ? 't' : *s == '\r' ? 'r' : 'f', out);
+		} else if (cp == 0xfffd || sg_char_is_control(cp) || sg_char_is_bidi(cp)) {
+			/* libconfig's \xHH is a byte: the text reads back the same, and the file shows
+			 * no character that hides or reorders what follows it. */
+			for (int i = 0; i < n; i++)
+				fprintf(out, "\\x%02x", (unsigned char)s[i]);
+		} else {
+			fwrite(s, 1, (size_t)n, out);
+		}
 	}
 	fputc('"', out);
+}
+
+/* ---- One field: " key = value;" ---- */
+
+static void
+put_str(FILE *out, const char *key, const char *value)
+{
+	fprintf(out, " %s = ", key);
+	sg_conf_put_string(out, value);
+	fputc(';', out);
+}
+
+static void
+put_uint(FILE *out, const char *key, uint64_t value)
+{
+	fprintf(out, " %s = %llu;", key, (unsigned long long)value);
+}
+
+static void
+put_int(FILE *out, const char *key, long long value)
+{
+	fprintf(out, " %s = %lld;", key, value);
+}
+
+static void
+put_bool(FILE *out, const char *key, bool value)
+{
+	fprintf(out, " %s = %s;", key, value ? "true" : "false");
+}
+
+static void
+put_mac(FILE *out, const char *key, const uint8_t mac[6])
+{
+	char buf[SG_MAC_STRLEN];
+
+	put_str(out, key, sg_mac_format(mac, buf, sizeof(buf)));
 }
 
 static void
@@ -31,7 +88,7 @@ put_names(FILE *out, const char *key, char (*names)[SG_NAME_MAX], uint32_t n)
 	fprintf(out, " %s = [", key);
 	for (uint32_t i = 0; i < n; i++) {
 		fputs(i ? ", " : "", out);
-		put_string(out, names[i]);
+		sg_conf_put_string(out, names[i]);
 	}
 	fputs("];", out);
 }
@@ -39,71 +96,151 @@ put_names(FILE *out, const char *key, char (*names)[SG_NAME_MAX], uint32_t n)
 static void
 put_range(FILE *out, const char *key, const struct sg_range *r)
 {
+	char buf[16];
+
 	/* The canonical "any" (0..65535) is written the way users write it. */
-	fprintf(out, " %s = \"%u/%u\";", key, r->lo == 0 && r->hi == UINT16_MAX ? 1 : r->lo, r->hi);
+	snprintf(buf, sizeof(buf), "%u/%u", r->lo == 0 && r->hi == UINT16_MAX ? 1 : r->lo, r->hi);
+	put_str(out, key, buf);
+}
+
+/* A section "key = {" or "key = (" on its own line; fields follow, then close_section(). */
+static void
+open_section(FILE *out, const char *key, char bracket)
+{
+	fprintf(out, "%s = %c", key, bracket);
 }
 
 static void
-write_rule(FILE *out, const struct sg_rule *r)
+close_section(FILE *out, char bracket)
+{
+	fprintf(out, " %c;\n\n", bracket);
+}
+
+/* ---- Sections ---- */
+
+void
+sg_conf_write_rule(FILE *out, const struct sg_rule *r)
 {
 	static const char *const peer_kinds[] = {"", "cidr", "group", "prefix_list"};
+	char buf[SG_PREFIX_STRLEN], key[32];
+
+	fputc('{', out);
+	if (r->fields & SG_RULE_F_DIRECTION)
+		put_str(out, "direction", sg_dir_name(r->dir));
+	if (r->fields & SG_RULE_F_POLICY)
+		put_str(out, "policy", sg_action_name(r->action));
+	if (r->fields & SG_RULE_F_PRIORITY)
+		put_int(out, "priority", r->priority);
+	if (r->fields & SG_RULE_F_PROTOCOL)
+		put_str(out, "protocol", sg_proto_name(r->proto, buf, sizeof(buf)));
+	if ((r->fields & SG_RULE_F_PORT_RANGE) && r->dport_wildcard)
+		put_str(out, "port_range", "-1/-1");
+	else if (r->fields & SG_RULE_F_PORT_RANGE)
+		put_range(out, "port_range", &r->dport);
+	if (r->fields & SG_RULE_F_SOURCE_PORT_RANGE)
+		put_range(out, "source_port_range", &r->sport);
+	if (r->fields & SG_RULE_F_ICMP_TYPE)
+		put_int(out, "icmp_type", r->icmp_type);
+	if (r->fields & SG_RULE_F_ICMP_CODE)
+		put_int(out, "icmp_code", r->icmp_code);
+	if (r->peer_kind != SG_PEER_NONE) {
+		snprintf(key, sizeof(key), "%s_%s", r->peer_is_source ? "source" : "dest",
+				peer_kinds[r->peer_kind]);
+		put_str(out, key, r->peer_kind == SG_PEER_CIDR ?
+						  sg_prefix_format(&r->cidr, buf, sizeof(buf)) :
+						  r->peer);
+	}
+	if (r->fields & SG_RULE_F_DESCRIPTION)
+		put_str(out, "description", r->description);
+	fputs(" }", out);
+}
+
+static void
+write_limits(FILE *out, const struct sg_limits *l)
+{
+	open_section(out, "limits", '{');
+	put_uint(out, "groups_per_port", l->groups_per_port);
+	put_uint(out, "rules_per_group", l->rules_per_group);
+	put_uint(out, "rules_per_port", l->rules_per_port);
+	put_uint(out, "group_peers_per_group", l->group_peers_per_group);
+	close_section(out, '}');
+}
+
+static void
+write_prefix_lists(FILE *out, const struct sg_spec *spec)
+{
 	char buf[SG_PREFIX_STRLEN];
 
-	fprintf(out, "      { direction = \"%s\"; policy = \"%s\"; priority = %d;", sg_dir_name(r->dir),
-			sg_action_name(r->action), r->priority);
-	fprintf(out, " protocol = \"%s\";", sg_proto_name(r->proto, buf, sizeof(buf)));
-	if (r->proto == 6 || r->proto == 17) {
-		put_range(out, "port_range", &r->dport);
-		if (r->sport.lo != 0 || r->sport.hi != UINT16_MAX)
-			put_range(out, "source_port_range", &r->sport);
+	open_section(out, "prefix_lists", '(');
+	for (uint32_t i = 0; i < spec->n_prefix_lists; i++) {
+		const struct sg_prefix_list *list = &spec->prefix_lists[i];
+
+		fputs(i ? ",\n  {" : "\n  {", out);
+		put_str(out, "id", list->id);
+		fputs(" entries = [", out);
+		for (uint32_t k = 0; k < list->n_entries; k++) {
+			fputs(k ? ", " : "", out);
+			sg_conf_put_string(out, sg_prefix_format(&list->entries[k], buf, sizeof(buf)));
+		}
+		fputs("];", out);
+		if (list->description[0] != '\0')
+			put_str(out, "description", list->description);
+		fputs(" }", out);
 	}
-	if (r->icmp_type >= 0)
-		fprintf(out, " icmp_type = %d;", r->icmp_type);
-	if (r->icmp_code >= 0)
-		fprintf(out, " icmp_code = %d;", r->icmp_code);
-	fprintf(out, " %s_%s = ", r->peer_is_source ? "source" : "dest", peer_kinds[r->peer_kind]);
-	if (r->peer_kind == SG_PEER_CIDR)
-		put_string(out, sg_prefix_format(&r->cidr, buf, sizeof(buf)));
-	else
-		put_string(out, r->peer);
-	fputc(';', out);
-	if (r->description[0] != '\0') {
-		fputs(" description = ", out);
-		put_string(out, r->description);
-		fputc(';', out);
-	}
-	fputs(" }", out);
+	close_section(out, ')');
 }
 
 static void
 write_groups(FILE *out, const struct sg_spec *spec)
 {
-	fputs("security_groups = (\n", out);
+	open_section(out, "security_groups", '(');
 	for (uint32_t g = 0; g < spec->n_groups; g++) {
 		const struct sg_group *group = &spec->groups[g];
 
-		fputs("  { id = ", out);
-		put_string(out, group->id);
-		fprintf(out, "; type = \"%s\";", sg_group_type_name(group->type));
-		if (group->type == SG_GROUP_BASIC)
-			fprintf(out, " inner_access_policy = \"%s\";",
-					sg_action_name(group->inner_access));
-		if (group->description[0] != '\0') {
-			fputs(" description = ", out);
-			put_string(out, group->description);
-			fputc(';', out);
-		}
+		fputs(g ? ",\n  {" : "\n  {", out);
+		put_str(out, "id", group->id);
+		put_str(out, "type", sg_group_type_name(group->type));
+		if (group->inner_access_given)
+			put_str(out, "inner_access_policy", sg_action_name(group->inner_access));
+		if (group->description[0] != '\0')
+			put_str(out, "description", group->description);
 		if (group->n_tags > 0)
 			put_names(out, "tags", group->tags, group->n_tags);
 		fputs("\n    rules = (", out);
 		for (uint32_t r = 0; r < group->n_rules; r++) {
-			fputs(r ? ",\n" : "\n", out);
-			write_rule(out, &group->rules[r]);
+			fputs(r ? ",\n      " : "\n      ", out);
+			sg_conf_write_rule(out, &group->rules[r]);
 		}
-		fprintf(out, "%s); }%s\n", group->n_rules ? "\n    " : "", g + 1 < spec->n_groups ? "," : "");
+		fputs(group->n_rules ? "\n    ); }" : "); }", out);
 	}
-	fputs(");\n\n", out);
+	close_section(out, ')');
 }
+
+/* The device field that locates a port of each kind (path, iface, rx_pcap, pci). */
+/* socket_owner, socket_group and socket_mode, those that are set (unset ones inherit). */
+static void
+put_socket_access(FILE *out, const struct sg_conf_socket_access *a)
+{
+	char mode[8];
+
+	if (a->owner[0] != '\0')
+		put_str(out, "socket_owner", a->owner);
+	if (a->group[0] != '\0')
+		put_str(out, "socket_group", a->group);
+	if (a->mode != 0) {
+		snprintf(mode, sizeof(mode), "0%03o", a->mode);
+		put_str(out, "socket_mode", mode);
+	}
+}
+
+static const char *const locator[] = {
+	[SG_PORT_VHOST_USER] = "path",
+	[SG_PORT_AF_PACKET] = "iface",
+	[SG_PORT_PCAP] = "rx_pcap",
+	[SG_PORT_NULL] = NULL,
+	[SG_PORT_RING] = NULL,
+	[SG_PORT_PCI] = "pci",
+};
 
 static void
 write_port(FILE *out, const struct sg_conf *conf, const struct sg_conf_port *dev)
@@ -111,56 +248,41 @@ write_port(FILE *out, const struct sg_conf *conf, const struct sg_conf_port *dev
 	int p = sg_spec_find_port(conf->spec, dev->name);
 	char buf[SG_IP_STRLEN];
 
-	fputs("  { name = ", out);
-	put_string(out, dev->name);
-	fprintf(out, "; type = \"%s\";", sg_port_kind_name(dev->kind));
-	if (dev->uplink) {
-		fprintf(out, " role = \"uplink\"; peer_mac = \"%s\";",
-				sg_mac_format(dev->peer_mac, buf, sizeof(buf)));
-	}
-	switch (dev->kind) {
-	case SG_PORT_VHOST_USER:
-		fputs(" path = ", out);
-		put_string(out, dev->path);
-		fprintf(out, ";%s", dev->client ? " client = true;" : "");
-		break;
-	case SG_PORT_AF_PACKET:
-		fputs(" iface = ", out);
-		put_string(out, dev->path);
-		fputc(';', out);
-		break;
-	case SG_PORT_PCAP:
-		fputs(" rx_pcap = ", out);
-		put_string(out, dev->path);
-		fputc(';', out);
-		if (dev->tx_pcap[0] != '\0') {
-			fputs(" tx_pcap = ", out);
-			put_string(out, dev->tx_pcap);
-			fputc(';', out);
-		}
-		if (dev->infinite_rx)
-			fputs(" infinite_rx = true;", out);
-		break;
-	case SG_PORT_PCI:
-		fputs(" pci = ", out);
-		put_string(out, dev->path);
-		fputc(';', out);
-		break;
-	default:
-		break;
-	}
+	fputs("{", out);
+	put_str(out, "name", dev->name);
+	put_str(out, "type", sg_port_kind_name(dev->kind));
+	if (dev->uplink)
+		put_str(out, "role", "uplink");
+	if (locator[dev->kind] != NULL)
+		put_str(out, locator[dev->kind], dev->path);
+	if (dev->tx_pcap[0] != '\0')
+		put_str(out, "tx_pcap", dev->tx_pcap);
+	if (dev->infinite_rx)
+		put_bool(out, "infinite_rx", true);
+	if (dev->client)
+		put_bool(out, "client", true);
 	if (dev->queues != 1)
-		fprintf(out, " queues = %u;", dev->queues);
+		put_uint(out, "queues", dev->queues);
 	if (dev->max_connections != 0)
-		fprintf(out, " max_connections = %u;", dev->max_connections);
+		put_uint(out, "max_connections", dev->max_connections);
 	if (dev->new_connections_per_second != 0)
-		fprintf(out, " new_connections_per_second = %u;", dev->new_connections_per_second);
+		put_uint(out, "new_connections_per_second", dev->new_connections_per_second);
+	if (dev->has_peer_mac)
+		put_mac(out, "peer_mac", dev->peer_mac);
+	if (dev->description[0] != '\0')
+		put_str(out, "description", dev->description);
+	put_socket_access(out, &dev->socket);
 	if (p >= 0) {
 		const struct sg_port *port = &conf->spec->ports[p];
 
-		fprintf(out, "\n    mac = \"%s\"; ips = [", sg_mac_format(port->mac, buf, sizeof(buf)));
-		for (uint32_t i = 0; i < port->n_ips; i++)
-			fprintf(out, "%s\"%s\"", i ? ", " : "", sg_ip_format(&port->ips[i], buf, sizeof(buf)));
+		fputs("\n   ", out);
+		if (port->has_mac)
+			put_mac(out, "mac", port->mac);
+		fputs(" ips = [", out);
+		for (uint32_t i = 0; i < port->n_ips; i++) {
+			fputs(i ? ", " : "", out);
+			sg_conf_put_string(out, sg_ip_format(&port->ips[i], buf, sizeof(buf)));
+		}
 		fputs("];", out);
 		if (port->n_tags > 0)
 			put_names(out, "tags", port->tags, port->n_tags);
@@ -171,92 +293,151 @@ write_port(FILE *out, const struct sg_conf *conf, const struct sg_conf_port *dev
 }
 
 static void
-write_switch(FILE *out, const struct sg_conf *conf)
+write_ports(FILE *out, const struct sg_conf *conf)
 {
-	const struct sg_conf_dataplane *dp = &conf->dataplane;
-	const struct sg_conf_conntrack *ct = &conf->conntrack;
+	open_section(out, "ports", '(');
+	for (uint32_t i = 0; i < conf->n_ports; i++) {
+		fputs(i ? ",\n  " : "\n  ", out);
+		write_port(out, conf, &conf->ports[i]);
+	}
+	close_section(out, ')');
+}
+
+static void
+write_network(FILE *out, const struct sg_conf *conf)
+{
 	char a[SG_PREFIX_STRLEN], b[SG_IP_STRLEN];
 
-	if (conf->n_subnets > 0) {
-		fputs("subnets = (\n", out);
-		for (uint32_t i = 0; i < conf->n_subnets; i++)
-			fprintf(out, "  { cidr = \"%s\"; gateway = \"%s\"; }%s\n",
-					sg_prefix_format(&conf->subnets[i].cidr, a, sizeof(a)),
-					sg_ip_format(&conf->subnets[i].gateway, b, sizeof(b)),
-					i + 1 < conf->n_subnets ? "," : "");
-		fputs(");\n\n", out);
+	open_section(out, "subnets", '(');
+	for (uint32_t i = 0; i < conf->n_subnets; i++) {
+		fputs(i ? ",\n  {" : "\n  {", out);
+		put_str(out, "cidr", sg_prefix_format(&conf->subnets[i].cidr, a, sizeof(a)));
+		put_str(out, "gateway", sg_ip_format(&conf->subnets[i].gateway, b, sizeof(b)));
+		fputs(" }", out);
 	}
-	fprintf(out, "router = { mac = \"%s\"; };\n\n", sg_mac_format(conf->router_mac, b, sizeof(b)));
-	fprintf(out, "dataplane = { workers = %u; mbufs = %u; burst = %u; rx_desc = %u; tx_desc = %u;",
-			dp->workers, dp->mbufs, dp->burst, dp->rx_desc, dp->tx_desc);
-	if (dp->n_eal_args > 0) {
-		fputs("\n  eal_args = [", out);
-		for (uint32_t i = 0; i < dp->n_eal_args; i++) {
-			fputs(i ? ", " : "", out);
-			put_string(out, dp->eal_args[i]);
-		}
-		fputs("];", out);
+	close_section(out, ')');
+	open_section(out, "router", '{');
+	put_mac(out, "mac", conf->router_mac);
+	close_section(out, '}');
+}
+
+static void
+write_dataplane(FILE *out, const struct sg_conf_dataplane *dp)
+{
+	open_section(out, "dataplane", '{');
+	put_uint(out, "workers", dp->workers);
+	put_uint(out, "mbufs", dp->mbufs);
+	put_uint(out, "burst", dp->burst);
+	put_uint(out, "rx_desc", dp->rx_desc);
+	put_uint(out, "tx_desc", dp->tx_desc);
+	fputs(" eal_args = [", out);
+	for (uint32_t i = 0; i < dp->n_eal_args; i++) {
+		fputs(i ? ", " : "", out);
+		sg_conf_put_string(out, dp->eal_args[i]);
 	}
-	fputs(" };\n\n", out);
-	fprintf(out, "conntrack = { capacity = %u; tcp_be_liberal = %s; tcp_loose = %s; keep_established = %s;",
-			ct->capacity, ct->tcp_be_liberal ? "true" : "false", ct->tcp_loose ? "true" : "false",
-			ct->keep_established ? "true" : "false");
-	if (ct->port_max_connections != 0)
-		fprintf(out, " port_max_connections = %u;", ct->port_max_connections);
-	if (ct->port_new_connections_per_second != 0)
-		fprintf(out, " port_new_connections_per_second = %u;",
-				ct->port_new_connections_per_second);
-	if (ct->n_timeouts > 0) {
-		fputs("\n  timeouts = {", out);
-		for (uint32_t i = 0; i < ct->n_timeouts; i++)
-			fprintf(out, " %s = %u;", ct->timeouts[i].name, ct->timeouts[i].value);
-		fputs(" };", out);
+	fputs("];", out);
+	put_str(out, "file_prefix", dp->file_prefix);
+	close_section(out, '}');
+}
+
+static void
+write_conntrack(FILE *out, const struct sg_conf_conntrack *ct)
+{
+	open_section(out, "conntrack", '{');
+	put_uint(out, "capacity", ct->capacity);
+	put_bool(out, "tcp_be_liberal", ct->tcp_be_liberal);
+	put_bool(out, "tcp_loose", ct->tcp_loose);
+	put_bool(out, "keep_established", ct->keep_established);
+	put_uint(out, "port_max_connections", ct->port_max_connections);
+	put_uint(out, "port_new_connections_per_second", ct->port_new_connections_per_second);
+	fputs("\n  timeouts = {", out);
+	for (uint32_t i = 0; i < ct->n_timeouts; i++)
+		put_uint(out, ct->timeouts[i].name, ct->timeouts[i].value);
+	fputs(" };", out);
+	close_section(out, '}');
+}
+
+static void
+write_control(FILE *out, const struct sg_conf *conf)
+{
+	open_section(out, "control", '{');
+	put_str(out, "socket", conf->control_socket);
+	put_bool(out, "persist", conf->control_persist);
+	put_uint(out, "metrics_port", conf->metrics_port);
+	put_str(out, "metrics_address", conf->metrics_address);
+	close_section(out, '}');
+}
+
+static void
+put_flowlog_sels(FILE *out, const char *key, const char *name_key,
+		const struct sg_conf_flowlog_sel *sels, uint32_t n)
+{
+	fprintf(out, "\n  %s = (", key);
+	for (uint32_t i = 0; i < n; i++) {
+		fputs(i ? ", {" : " {", out);
+		put_str(out, name_key, sels[i].name);
+		put_str(out, "traffic", sg_flowlog_traffic_name(sels[i].traffic));
+		fputs(" }", out);
 	}
-	fputs(" };\n\n", out);
-	fputs("control = { socket = ", out);
-	put_string(out, conf->control_socket);
-	fprintf(out, "; persist = %s;", conf->control_persist ? "true" : "false");
-	if (conf->metrics_port != 0)
-		fprintf(out, " metrics_port = %u; metrics_address = \"%s\";", conf->metrics_port,
-				conf->metrics_address);
-	fputs(" };\n", out);
+	fputs(" );", out);
+}
+
+static void
+write_flow_logs(FILE *out, const struct sg_conf_flowlog *fl)
+{
+	open_section(out, "flow_logs", '{');
+	put_bool(out, "enabled", fl->enabled);
+	put_str(out, "directory", fl->directory);
+	put_uint(out, "window", fl->window);
+	put_str(out, "format", fl->format == SG_FLOWLOG_JSON ? "json" : "text");
+	put_uint(out, "max_file_mb", fl->max_file_mb);
+	put_uint(out, "max_file_age", fl->max_file_age);
+	put_uint(out, "ring_size", fl->ring_size);
+	put_uint(out, "max_flows", fl->max_flows);
+	put_uint(out, "port_max_flows", fl->port_max_flows);
+	put_uint(out, "port_events_per_second", fl->port_events_per_second);
+	put_str(out, "traffic", sg_flowlog_traffic_name(fl->traffic));
+	put_flowlog_sels(out, "groups", "id", fl->groups, fl->n_groups);
+	put_flowlog_sels(out, "ports", "name", fl->ports, fl->n_ports);
+	close_section(out, '}');
+}
+
+static void
+write_logging(FILE *out, const struct sg_conf_logging *log)
+{
+	open_section(out, "logging", '{');
+	put_str(out, "level", sg_log_level_name(log->level));
+	put_str(out, "output", log->output == SG_LOG_OUTPUT_SYSLOG ? "syslog" : "stderr");
+	fputs(" levels = [", out);
+	for (uint32_t i = 0; i < log->n_levels; i++) {
+		char entry[SG_NAME_MAX + 16];
+
+		snprintf(entry, sizeof(entry), "%s:%s", log->levels[i].pattern,
+				sg_log_level_name(log->levels[i].level));
+		fputs(i ? ", " : "", out);
+		sg_conf_put_string(out, entry);
+	}
+	fputs("];", out);
+	close_section(out, '}');
 }
 
 int
 sg_conf_write(const struct sg_conf *conf, FILE *out)
 {
-	const struct sg_spec *spec = conf->spec;
-	const struct sg_limits *l = &spec->limits;
-	char buf[SG_PREFIX_STRLEN];
-
 	fputs("# Written by sgfw: the running configuration.\n\n", out);
-	fprintf(out,
-			"limits = { groups_per_port = %u; rules_per_group = %u; rules_per_port = %u; "
-			"group_peers_per_group = %u; };\n\n",
-			l->groups_per_port, l->rules_per_group, l->rules_per_port, l->group_peers_per_group);
-	if (spec->n_prefix_lists > 0) {
-		fputs("prefix_lists = (\n", out);
-		for (uint32_t i = 0; i < spec->n_prefix_lists; i++) {
-			const struct sg_prefix_list *list = &spec->prefix_lists[i];
-
-			fputs("  { id = ", out);
-			put_string(out, list->id);
-			fputs("; entries = [", out);
-			for (uint32_t k = 0; k < list->n_entries; k++)
-				fprintf(out, "%s\"%s\"", k ? ", " : "",
-						sg_prefix_format(&list->entries[k], buf, sizeof(buf)));
-			fprintf(out, "]; }%s\n", i + 1 < spec->n_prefix_lists ? "," : "");
-		}
-		fputs(");\n\n", out);
-	}
-	write_groups(out, spec);
-	fputs("ports = (\n", out);
-	for (uint32_t i = 0; i < conf->n_ports; i++) {
-		write_port(out, conf, &conf->ports[i]);
-		fputs(i + 1 < conf->n_ports ? ",\n" : "\n", out);
-	}
-	fputs(");\n\n", out);
-	write_switch(out, conf);
+	write_limits(out, &conf->spec->limits);
+	write_prefix_lists(out, conf->spec);
+	write_groups(out, conf->spec);
+	write_ports(out, conf);
+	write_network(out, conf);
+	write_dataplane(out, &conf->dataplane);
+	write_conntrack(out, &conf->conntrack);
+	write_control(out, conf);
+	write_flow_logs(out, &conf->flow_logs);
+	write_logging(out, &conf->logging);
+	open_section(out, "vhost_user", '{');
+	put_socket_access(out, &conf->vhost_user);
+	close_section(out, '}');
 	return ferror(out) ? -EIO : 0;
 }
 
@@ -264,16 +445,38 @@ int
 sg_conf_save(const struct sg_conf *conf, const char *path, struct sg_error *err)
 {
 	char tmp[SG_PATH_MAX + 16], dir[SG_PATH_MAX];
+	struct stat st;
+	bool exists = lstat(path, &st) == 0;
 	int fd, rc = 0;
 	FILE *out;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* A link is the operator's: replacing it would drop it, writing through it would
+	 * change a file the config does not name. */
+	if (exists && !S_ISREG(st.st_mode))
+		return sg_error_set(err, 0,
+				       "cannot save the configuration to %s: it is %s; sgfw replaces "
+				       "only a regular file (name the file a link points to as the "
+				       "config)",
+				       path, S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file"),
+		       -EPERM;
+	/* Our own new file beside it (O_EXCL): never one someone placed or linked there. */
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
-		return sg_error_set(err, 0, "cannot write %s: %s", tmp, strerror(errno)), -errno;
-	out = fdopen(fd, "w");
-	if (out == NULL) {
+		return sg_error_set(err, 0,
+				       "cannot save the configuration to %s: cannot create a temporary "
+				       "file beside it: %s",
+				       path, strerror(errno)),
+		       -errno;
+	/* The file holds the policy: it keeps the owner and mode of the one it replaces, and a
+	 * new one is owner-only. */
+	if (exists && fchown(fd, st.st_uid, st.st_gid) != 0 && errno != EPERM)
 		rc = -errno;
+	if (rc == 0 && fchmod(fd, exists ? st.st_mode & 07777 : 0600) != 0)
+		rc = -errno;
+	out = rc == 0 ? fdopen(fd, "w") : NULL;
+	if (out == NULL) {
+		rc = rc < 0 ? rc : -errno;
 		close(fd);
 		goto fail;
 	}
@@ -295,5 +498,6 @@ sg_conf_save(const struct sg_conf *conf, const char *path, struct sg_error *err)
 	return 0;
 fail:
 	unlink(tmp);
-	return sg_error_set(err, 0, "cannot save the configuration to %s: %s", path, strerror(-rc)), rc;
+	return sg_error_set(err, 0, "cannot save the configuration to %s: %s", path, strerror(-rc)),
+	       rc;
 }

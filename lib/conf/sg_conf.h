@@ -26,6 +26,19 @@ enum sg_port_kind {
 };
 
 #define SG_PATH_MAX 256
+/* A user or group name (or number), as useradd allows them (32 characters). */
+#define SG_OWNER_MAX 33
+
+/**
+ * Who may connect to a vhost-user server socket: its owner, group and mode, set after sgfw
+ * creates it. Empty names and mode 0 mean "not set here" (a port falls back to the
+ * vhost_user section's, then to sgfw's own user and mode 0600).
+ */
+struct sg_conf_socket_access {
+	char owner[SG_OWNER_MAX];
+	char group[SG_OWNER_MAX];
+	uint32_t mode; /**< 0..0777; 0: not set. */
+};
 
 /** The device side of a port; VM ports also have an entry in the policy spec. */
 struct sg_conf_port {
@@ -41,6 +54,8 @@ struct sg_conf_port {
 	uint32_t new_connections_per_second; /**< Connections it may open per second; 0: default. */
 	uint8_t peer_mac[6];    /**< Uplink: MAC of the next-hop router behind it. */
 	bool has_peer_mac;
+	char description[SG_DESC_MAX]; /**< Free text, as written ("" = none). */
+	struct sg_conf_socket_access socket; /**< vhost-user server: socket_owner/group/mode. */
 	int line;
 };
 
@@ -70,6 +85,30 @@ struct sg_conf_dataplane {
 	uint32_t tx_desc;          /**< Descriptors per tx queue (default 1024). */
 	char *eal_args[SG_CONF_MAX_EAL_ARGS]; /**< Replace the default EAL arguments when set. */
 	uint32_t n_eal_args;
+	char file_prefix[SG_NAME_MAX]; /**< EAL --file-prefix (default "sgfw"). */
+};
+
+#define SG_CONF_MAX_LOG_LEVELS 32
+
+/** One "PATTERN:LEVEL" of logging.levels: rte_log types matching PATTERN (a glob). */
+struct sg_conf_log_level {
+	char pattern[SG_NAME_MAX];
+	uint8_t level;             /**< 1 (emergency) .. 8 (debug), as rte_log numbers them. */
+	int line;
+};
+
+enum sg_log_output {
+	SG_LOG_OUTPUT_STDERR = 0,  /**< stderr; under systemd with syslog priorities (default). */
+	SG_LOG_OUTPUT_SYSLOG,      /**< syslog(3), facility daemon. */
+};
+
+/** Logging (docs/config.md): levels of sgfw's rte_log types and where messages go. */
+struct sg_conf_logging {
+	uint8_t level;             /**< Every sgfw.* type (default 7, info). */
+	struct sg_conf_log_level levels[SG_CONF_MAX_LOG_LEVELS]; /**< Then these, in order. */
+	uint32_t n_levels;
+	enum sg_log_output output;
+	int line;
 };
 
 struct sg_conf_conntrack {
@@ -111,6 +150,8 @@ struct sg_conf_flowlog {
 	uint32_t max_file_age;     /**< ...or this age in seconds (default 3600). */
 	uint32_t ring_size;        /**< Records per worker ring (default 8192). */
 	uint32_t max_flows;        /**< Flows per window and connections followed (default 262144). */
+	uint32_t port_max_flows;   /**< Lines one port may have per window (default max_flows / 4). */
+	uint32_t port_events_per_second; /**< Events one port's packets may cause (default 100000). */
 	uint8_t traffic;           /**< Selection of every VM port by default (default both). */
 	struct sg_conf_flowlog_sel *groups; /**< Per group: a port takes the union of its groups'. */
 	uint32_t n_groups;
@@ -139,6 +180,8 @@ struct sg_conf {
 	uint16_t metrics_port;       /**< Prometheus endpoint port; 0 = off (default). */
 	char metrics_address[SG_IP_STRLEN]; /**< Its address (default 127.0.0.1). */
 	struct sg_conf_flowlog flow_logs;
+	struct sg_conf_logging logging;
+	struct sg_conf_socket_access vhost_user; /**< Default socket access of vhost-user ports. */
 };
 
 /** Load and validate a config file. NULL and 'err' ("FILE:LINE: ...") on any error. */
@@ -156,10 +199,32 @@ void sg_conf_free(struct sg_conf *conf);
 struct sg_conf *sg_conf_derive(const struct sg_conf *base, struct sg_spec *spec,
 		const struct sg_conf_port *ports, uint32_t n_ports, struct sg_error *err);
 
-/** Write 'conf' as libconfig text (@includes flattened, comments not kept). 0 or -EIO. */
+/**
+ * Write 'conf' as libconfig text (@includes flattened, comments not kept): every field of
+ * every section, so loading the text gives the same configuration. 0 or -EIO.
+ */
 int sg_conf_write(const struct sg_conf *conf, FILE *out);
-/** Write 'conf' to 'path' atomically (temporary file, fsync, rename). 0 or -errno and 'err'. */
+/**
+ * Write 'conf' to 'path' atomically: a new temporary file beside it (O_EXCL, the replaced
+ * file's owner and mode), fsync, rename. A 'path' that is a symbolic link or not a regular
+ * file is refused (-EPERM): sgfw neither drops a link nor writes through it.
+ * 0 or -errno and 'err'.
+ */
 int sg_conf_save(const struct sg_conf *conf, const char *path, struct sg_error *err);
+/** One rule in config syntax, "{ direction = ...; ... }", with the fields it was given. */
+void sg_conf_write_rule(FILE *out, const struct sg_rule *rule);
+/** A libconfig string literal that reads back as 's': quotes and backslashes escaped,
+ * control and bidirectional characters written as \xHH bytes. */
+void sg_conf_put_string(FILE *out, const char *s);
+
+/** Called with each difference sg_conf_diff() finds ("conntrack", "spec.groups[1].rules[0]"). */
+typedef void (*sg_conf_diff_fn)(void *arg, const char *what);
+/**
+ * Compare two configs whole: every field of every section, but not where things were read
+ * from (file, lines) and not the compiled policy. Returns the number of differences and hands
+ * each to 'fn' (may be NULL). Arrays of different lengths count as one difference.
+ */
+int sg_conf_diff(const struct sg_conf *a, const struct sg_conf *b, sg_conf_diff_fn fn, void *arg);
 
 /** The file of a location (SG_LOC) in this config. */
 const char *sg_conf_source(const struct sg_conf *conf, int loc);
@@ -178,6 +243,13 @@ int sg_conf_port_init(struct sg_conf_port *dev, const char *name, const char *ty
 int sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *field,
 		const char *value, struct sg_error *err);
 int sg_conf_port_finish(struct sg_conf_port *dev, struct sg_error *err);
+
+/**
+ * The socket access of vhost-user server port 'port': its own fields, else the vhost_user
+ * section's; the mode is 0600 when neither sets it, the names "" (sgfw's own).
+ */
+void sg_conf_socket_access(const struct sg_conf *conf, const struct sg_conf_port *port,
+		struct sg_conf_socket_access *access);
 
 /** Device entry of a port by name, or NULL. */
 const struct sg_conf_port *sg_conf_find_port(const struct sg_conf *conf, const char *name);

@@ -165,6 +165,16 @@ ct_report_closed(struct sg_ct *ct, struct ct_worker *w, const uint32_t *ids, uns
 		if (sent < k)
 			__atomic_store_n(&w->counters[CT_C_CLOSED_LOST],
 					w->counters[CT_C_CLOSED_LOST] + (k - sent), __ATOMIC_RELAXED);
+		/* Whose records they were: both ports' flow logs miss them. */
+		for (unsigned int i = sent; i < k; i++) {
+			uint16_t ports[2] = {recs[i].origin.in_port, recs[i].origin.out_port};
+
+			for (int e = 0; e < 2; e++)
+				if (ports[e] < SG_CT_MAX_PORTS)
+					__atomic_store_n(&w->closed_lost_port[ports[e]],
+							w->closed_lost_port[ports[e]] + 1,
+							__ATOMIC_RELAXED);
+		}
 		done += k;
 	}
 }

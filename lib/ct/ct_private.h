@@ -16,11 +16,11 @@
 #endif
 
 #include <rte_common.h>
-#include <rte_hash_crc.h>
 #include <rte_pause.h>
 #include <rte_ring.h>
 
 #include "sg_ct.h"
+#include "sg_hash.h"
 
 /* ---- Entries ---- */
 
@@ -347,6 +347,9 @@ struct ct_worker {
 	/* Deleted connections for flow logs (NULL when off): this worker produces, one reader
 	 * consumes. */
 	struct rte_ring *closed;
+	/* Records of the ring lost, by each port of the connection (SG_CT_MAX_PORTS entries):
+	 * whose flow logs are incomplete. */
+	uint64_t *closed_lost_port;
 } __rte_cache_aligned;
 
 struct sg_ct {
@@ -357,6 +360,7 @@ struct sg_ct {
 	bool tcp_loose;
 	bool tcp_slow_only;  /* Tests: no ESTABLISHED fast path (check_ct_fast compares both). */
 	uint32_t timeout_ms[SG_CT_TM_COUNT];
+	struct sg_hash_secret secret;  /* The bucket hash's key (ct_key_hash()). */
 	struct rte_rcu_qsbr *qsbr;
 	bool own_qsbr;
 	struct ct_bucket *buckets;
@@ -422,31 +426,7 @@ ct_conn_of(const struct sg_ct *ct, uint32_t id)
 
 /* ---- Hashing and lookup, inline for the burst loop (ct_table.c has the writers) ---- */
 
-/* CRC32-C steps: the SSE4.2 instructions when the build targets them (as rte_hash_crc does
- * after a run-time check), else DPDK's; the values are the same. */
-static inline uint32_t
-ct_crc32c_u32(uint32_t data, uint32_t init)
-{
-#ifdef __SSE4_2__
-	return _mm_crc32_u32(init, data);
-#else
-	return rte_hash_crc_4byte(data, init);
-#endif
-}
-
-static inline uint32_t
-ct_crc32c_u64(uint64_t data, uint32_t init)
-{
-#ifdef __SSE4_2__
-	return (uint32_t)_mm_crc32_u64(init, data);
-#else
-	return rte_hash_crc_8byte(data, init);
-#endif
-}
-
-/* murmur3's finaliser. CRC32-C is linear: on structured keys (sequential addresses) its
- * output crowds some buckets (2.3 million cuckoo moves for ten million sequential IPv4
- * flows); a bijective mix after it spreads them like random keys. */
+/* A bijective 32-bit mix (murmur3's finaliser): the second bucket from the first hash. */
 static inline uint32_t
 ct_mix32(uint32_t h)
 {
@@ -458,25 +438,26 @@ ct_mix32(uint32_t h)
 	return h;
 }
 
+/*
+ * The keyed hash of a canonical key (sg_hash.h): the table's secret, drawn at creation, so no
+ * one can prepare tuples that pile into a bucket. The key is read as the 64-bit words NH takes:
+ * family, protocol and ports, then the addresses.
+ */
 static inline uint32_t
-ct_key_hash(const struct ct_key *k)
+ct_key_hash(const struct sg_ct *ct, const struct ct_key *k)
 {
-	uint32_t h = (uint32_t)k->proto << 8 | k->family;
-	uint32_t ports;
-	uint64_t a[2];
+	const struct sg_hash_secret *s = &ct->secret;
+	uint64_t w[5];
 
-	memcpy(&ports, k->port, sizeof(ports));
-	h = ct_crc32c_u32(ports, h);
+	memcpy(&w[0], k, 8);
 	if (k->family == SG_AF_INET) {
-		memcpy(a, k->addr.v4, 8);
-		return ct_mix32(ct_crc32c_u64(a[0], h));
+		memcpy(&w[1], k->addr.v4, 8);
+		return sg_hash_finish(s, 16 + sg_hash_nh64(s, 0, w[0]) + sg_hash_nh64(s, 2, w[1]));
 	}
-	for (int i = 0; i < 2; i++) {
-		memcpy(a, k->addr.v6[i], 16);
-		h = ct_crc32c_u64(a[0], h);
-		h = ct_crc32c_u64(a[1], h);
-	}
-	return ct_mix32(h);
+	memcpy(&w[1], k->addr.v6, 32);
+	return sg_hash_finish(s, 40 + sg_hash_nh64(s, 0, w[0]) + sg_hash_nh64(s, 2, w[1]) +
+						 sg_hash_nh64(s, 4, w[2]) + sg_hash_nh64(s, 6, w[3]) +
+						 sg_hash_nh64(s, 8, w[4]));
 }
 
 /* Range reduction without division, so the bucket count need not be a power of two. */

@@ -163,7 +163,7 @@ ct_alt_bucket(const struct sg_ct *ct, uint32_t id, uint32_t bucket)
 	uint32_t b1, b2;
 
 	ct_key_of_conn(ct_conn_of(ct, id), &k);
-	ct_buckets_of(ct, ct_key_hash(&k), &b1, &b2);
+	ct_buckets_of(ct, ct_key_hash(ct, &k), &b1, &b2);
 	return bucket == b1 ? b2 : b1;
 }
 
@@ -269,7 +269,7 @@ ct_table_remove_locked(struct sg_ct *ct, struct sg_conn *c, uint32_t id)
 	uint32_t b[2];
 
 	ct_key_of_conn(c, &k);
-	ct_buckets_of(ct, ct_key_hash(&k), &b[0], &b[1]);
+	ct_buckets_of(ct, ct_key_hash(ct, &k), &b[0], &b[1]);
 	for (int i = 0; i < 2; i++) {
 		struct ct_bucket *bk = &ct->buckets[b[i]];
 

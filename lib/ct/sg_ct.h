@@ -148,6 +148,12 @@ struct sg_ct_params {
 	 * in closed_lost); it never delays a worker.
 	 */
 	uint32_t closed_ring_size;
+	/**
+	 * 0 (the default): the bucket hash's secret comes from the kernel's random source, so
+	 * no one can prepare tuples that collide. Otherwise the secret is derived from this
+	 * seed: reproducible tables for tests and benchmarks only.
+	 */
+	uint64_t hash_seed;
 };
 
 /** Fill 'p' with the defaults: D7-D13 timeouts, strict windows, loose pickup on. */
@@ -319,6 +325,13 @@ struct sg_ct_tuple {
 	uint8_t proto;
 };
 void sg_ct_conn_tuple(const struct sg_conn *c, struct sg_ct_tuple *t);
+/**
+ * The first of the two buckets the tuple's connection may sit in (either direction gives
+ * the same), out of 'n_buckets': what the table's secret makes of a tuple. For benchmarks and
+ * tests that build colliding keys; the fast path never calls it.
+ */
+uint32_t sg_ct_tuple_bucket(const struct sg_ct *ct, const struct sg_ct_tuple *t,
+		uint32_t *n_buckets);
 enum sg_ct_state sg_ct_conn_state(const struct sg_conn *c);
 
 /**
@@ -383,6 +396,8 @@ struct sg_ct_closed {
  */
 unsigned int sg_ct_closed_drain(struct sg_ct *ct, unsigned int worker, struct sg_ct_closed *out,
 		unsigned int n);
+/** Closed-connection records lost to a full ring that concerned 'port' (either end). */
+uint64_t sg_ct_closed_lost_port(const struct sg_ct *ct, uint16_t port);
 
 /** Count live, unexpired connections by state into counts[SG_CT_ST_COUNT]. */
 void sg_ct_count_by_state(struct sg_ct *ct, uint64_t now, uint64_t counts[SG_CT_ST_COUNT]);

@@ -78,6 +78,17 @@ print_json(struct sg_ctl_ctx *ctx, const struct sg_audit *a, const char *logs,
 		sg_json_null(&j, "flow_logs");
 	sg_json_uint(&j, "records", s.records);
 	sg_json_uint(&j, "records_unmatched", s.records_unmatched);
+	sg_json_uint(&j, "records_lost", s.records_lost);
+	sg_json_array_open(&j, "incomplete");
+	for (uint32_t p = 0; logs != NULL && p < conf->spec->n_ports; p++) {
+		if (sg_audit_port_lost(a, p) == 0)
+			continue;
+		sg_json_object_open(&j, NULL);
+		sg_json_string(&j, "port", conf->spec->ports[p].name);
+		sg_json_uint(&j, "records_lost", sg_audit_port_lost(a, p));
+		sg_json_object_close(&j);
+	}
+	sg_json_array_close(&j);
 	sg_json_uint(&j, "bad_lines", rs->bad_lines);
 	sg_json_int(&j, "start", s.first_start);
 	sg_json_int(&j, "end", s.last_end);
@@ -161,6 +172,11 @@ print_text(struct sg_ctl_ctx *ctx, const struct sg_audit *a, const char *logs,
 		if (rs->bad_lines > 0)
 			fprintf(out, "  %" PRIu64 " malformed lines skipped, the first at %s\n",
 					rs->bad_lines, rs->first_bad);
+		for (uint32_t p = 0; p < conf->spec->n_ports; p++)
+			if (sg_audit_port_lost(a, p) != 0)
+				fprintf(out, "  the flow logs of %s are incomplete: %" PRIu64 " records lost; "
+					     "none of its rules is judged unused or too wide\n",
+						conf->spec->ports[p].name, sg_audit_port_lost(a, p));
 	} else {
 		fprintf(out, "audit of %s (no flow logs: only what the config says alone)\n",
 				conf->path);

@@ -436,7 +436,8 @@ sg_ctl_change(struct sg_ctl_ctx *ctx, int argc, char **argv, struct sg_conf **re
 	int rc;
 
 	*result = NULL;
-	c.spec = sg_spec_clone(sg_policy_spec(ctx->conf->policy));
+	/* The spec as written, not the compiled policy's copy (which fills in defaults). */
+	c.spec = sg_spec_clone(ctx->conf->spec);
 	c.ports = malloc((ctx->conf->n_ports + 1u) * sizeof(*c.ports));
 	if (c.spec == NULL || c.ports == NULL) {
 		rc = change_fail(&c, "out of memory");

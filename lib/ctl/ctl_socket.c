@@ -65,7 +65,7 @@ read_u32(int fd, uint32_t *value)
 
 /* A length-prefixed text, NUL-terminated in memory; lengths above 'max' are refused. */
 static int
-read_text(int fd, uint32_t max, char **text)
+read_text_len(int fd, uint32_t max, char **text, size_t *text_len)
 {
 	uint32_t len;
 	int rc;
@@ -84,7 +84,15 @@ read_text(int fd, uint32_t max, char **text)
 		return rc;
 	}
 	(*text)[len] = '\0';
+	if (text_len != NULL)
+		*text_len = len;
 	return 0;
+}
+
+static int
+read_text(int fd, uint32_t max, char **text)
+{
+	return read_text_len(fd, max, text, NULL);
 }
 
 static int
@@ -218,6 +226,12 @@ sg_ctl_response_send(int fd, int code, const char *out, size_t out_len, const ch
 int
 sg_ctl_response_recv(int fd, int *code, char **out, char **err)
 {
+	return sg_ctl_response_recv_len(fd, code, out, NULL, err);
+}
+
+int
+sg_ctl_response_recv_len(int fd, int *code, char **out, size_t *out_len, char **err)
+{
 	uint32_t value;
 	char magic[4];
 	int rc;
@@ -231,7 +245,7 @@ sg_ctl_response_recv(int fd, int *code, char **out, char **err)
 	if ((rc = read_u32(fd, &value)) < 0)
 		return rc;
 	*code = (int)value;
-	if ((rc = read_text(fd, SG_CTL_MAX_TEXT, out)) < 0)
+	if ((rc = read_text_len(fd, SG_CTL_MAX_TEXT, out, out_len)) < 0)
 		return rc;
 	if ((rc = read_text(fd, SG_CTL_MAX_TEXT, err)) < 0) {
 		free(*out);

@@ -20,6 +20,11 @@ enum sg_ctl_exit {
 	SG_CTL_EXIT_OK = 0,
 	SG_CTL_EXIT_FAIL = 1,
 	SG_CTL_EXIT_USAGE = 2,
+	/**
+	 * Not an exit code: a response with this code carries data ('out') and more responses
+	 * follow on the connection (sgfwctl capture's pcapng stream); the last has an exit code.
+	 */
+	SG_CTL_EXIT_STREAM = 100,
 };
 
 /** What the running switch knows of a port (online views). */
@@ -90,5 +95,7 @@ int sg_ctl_response_send(int fd, int code, const char *out, size_t out_len, cons
 		size_t err_len);
 /** Read a response; '*out' and '*err' are NUL-terminated and the caller frees them. */
 int sg_ctl_response_recv(int fd, int *code, char **out, char **err);
+/** The same, with the length of '*out' (binary data: SG_CTL_EXIT_STREAM frames). */
+int sg_ctl_response_recv_len(int fd, int *code, char **out, size_t *out_len, char **err);
 
 #endif /* SG_CTL_H */

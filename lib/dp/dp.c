@@ -44,6 +44,29 @@ sg_dp_stage_cycles(const struct sg_dp *dp, struct sg_dp_stage_stats *stats)
 	}
 }
 
+uint16_t
+sg_dp_n_workers(const struct sg_dp *dp)
+{
+	return dp->params.n_workers;
+}
+
+int
+sg_dp_worker_stats(const struct sg_dp *dp, uint16_t worker, struct sg_dp_worker_stats *st)
+{
+	const struct dp_worker *w;
+
+	if (worker >= dp->params.n_workers)
+		return -ENOENT;
+	w = dp->workers[worker];
+	/* Written by the worker alone; relaxed loads of aligned words, as the other readers. */
+	st->polls = __atomic_load_n(&w->polls, __ATOMIC_RELAXED);
+	st->busy_polls = __atomic_load_n(&w->busy_polls, __ATOMIC_RELAXED);
+	st->rx_packets = __atomic_load_n(&w->poll_packets, __ATOMIC_RELAXED);
+	st->busy_cycles = __atomic_load_n(&w->busy_cycles, __ATOMIC_RELAXED);
+	st->idle_cycles = __atomic_load_n(&w->idle_cycles, __ATOMIC_RELAXED);
+	return 0;
+}
+
 const char *
 sg_dp_engine_name(enum sg_dp_engine engine)
 {
@@ -294,8 +317,14 @@ sg_dp_create(const struct sg_dp_params *params, struct sg_conf *conf, struct sg_
 		dp->flowlog = dp_flowlog_create(dp, conf, err);
 		if (dp->flowlog == NULL)
 			goto fail;
-		for (uint16_t w = 0; w < params->n_workers; w++)
+		for (uint16_t w = 0; w < params->n_workers; w++) {
 			dp->workers[w]->fl_ring = dp_flowlog_ring(dp->flowlog, w);
+			dp->workers[w]->fl_port_lost = calloc(SG_FLOWLOG_MAX_PORT_IDS, sizeof(uint64_t));
+			if (dp->workers[w]->fl_port_lost == NULL) {
+				sg_error_set(err, 0, "flow logs: out of memory");
+				goto fail;
+			}
+		}
 	}
 	if (sg_dp_apply(dp, conf, err) < 0)
 		goto fail;
@@ -363,6 +392,44 @@ port_by_name(const struct sg_dp *dp, const char *name)
 }
 
 int
+sg_dp_capture_attach(struct sg_dp *dp, const char *name, enum sg_capture_side side,
+		struct sg_capture *cap)
+{
+	struct dp_port *port = (struct dp_port *)port_by_name(dp, name);
+	struct sg_capture *none = NULL;
+
+	if (port == NULL)
+		return -ENOENT;
+	if (!atomic_compare_exchange_strong(&port->dev.capture[side], &none, cap))
+		return -EBUSY;
+	return 0;
+}
+
+bool
+sg_dp_capture_attached(const struct sg_dp *dp, const struct sg_capture *cap)
+{
+	for (uint32_t i = 0; i < dp->n_ports; i++)
+		for (int side = 0; side < SG_CAPTURE_SIDES; side++)
+			if (atomic_load(&dp->ports[i]->dev.capture[side]) == cap)
+				return true;
+	return false;
+}
+
+void
+sg_dp_capture_detach(struct sg_dp *dp, struct sg_capture *cap)
+{
+	for (uint32_t i = 0; i < dp->n_ports; i++) {
+		for (int side = 0; side < SG_CAPTURE_SIDES; side++) {
+			struct sg_capture *mine = cap;
+
+			atomic_compare_exchange_strong(&dp->ports[i]->dev.capture[side], &mine, NULL);
+		}
+	}
+	/* A worker that loaded the pointer reports quiescence only after its burst. */
+	rte_rcu_qsbr_synchronize(dp->qsv, RTE_QSBR_THRID_INVALID);
+}
+
+int
 sg_dp_port_stats(const struct sg_dp *dp, const char *name, struct sg_dp_port_stats *stats)
 {
 	const struct dp_port *port = port_by_name(dp, name);
@@ -380,6 +447,7 @@ sg_dp_port_stats(const struct sg_dp *dp, const char *name, struct sg_dp_port_sta
 		stats->tx_packets += c->tx_packets;
 		stats->tx_bytes += c->tx_bytes;
 		stats->replies += c->replies;
+		stats->flowlog_lost += c->fl_lost;
 		stats->absorbed += c->absorbed;
 		for (int r = 0; r < SG_DROP_COUNT; r++) {
 			stats->drops[r] += c->drops[r];
@@ -515,6 +583,7 @@ sg_dp_stats_json(const struct sg_dp *dp, FILE *out)
 		sg_json_uint(&j, "absorbed", s.absorbed);
 		sg_json_uint(&j, "drops", s.drops_total);
 		sg_json_uint(&j, "connections", s.connections);
+		sg_json_uint(&j, "flowlog_lost", s.flowlog_lost);
 		sg_json_object_open(&j, "drop_reasons");
 		for (int r = 1; r < SG_DROP_COUNT; r++)
 			if (s.drops[r] != 0)
@@ -530,6 +599,22 @@ sg_dp_stats_json(const struct sg_dp *dp, FILE *out)
 				sg_json_uint(&j, sg_policy_rule_name(conf->policy, r, name, sizeof(name)),
 						hits[r]);
 	sg_json_object_close(&j);
+	sg_json_uint(&j, "tsc_hz", rte_get_tsc_hz());
+	sg_json_array_open(&j, "workers");
+	for (uint16_t w = 0; w < dp->params.n_workers; w++) {
+		struct sg_dp_worker_stats ws;
+
+		sg_dp_worker_stats(dp, w, &ws);
+		sg_json_object_open(&j, NULL);
+		sg_json_uint(&j, "worker", w);
+		sg_json_uint(&j, "polls", ws.polls);
+		sg_json_uint(&j, "busy_polls", ws.busy_polls);
+		sg_json_uint(&j, "rx_packets", ws.rx_packets);
+		sg_json_uint(&j, "busy_cycles", ws.busy_cycles);
+		sg_json_uint(&j, "idle_cycles", ws.idle_cycles);
+		sg_json_object_close(&j);
+	}
+	sg_json_array_close(&j);
 	if (dp->params.ct != NULL) {
 		struct sg_ct_stats cs;
 

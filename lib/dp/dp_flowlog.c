@@ -42,9 +42,15 @@ struct dp_flowlog {
 	pthread_t thread;
 	bool started;
 	atomic_bool stop;
-	/* What was already reported as lost, of the counters below. */
+	/* What was already reported as lost: events and closed connections in all, then by port
+	 * id (SG_FLOWLOG_MAX_PORT_IDS entries each). */
 	uint64_t lost_seen;
 	uint64_t closed_lost_seen;
+	uint64_t *port_lost_seen;
+	uint64_t *closed_port_lost_seen;
+	/* The port ids of the newest epoch: whose losses to look for. */
+	uint16_t *ids;
+	uint32_t n_ids;
 	int64_t window_start;
 	int64_t window_end;
 	uint64_t cpu_ns;           /* The writer's CPU time, updated once per pass. */
@@ -128,10 +134,21 @@ drain(struct dp_flowlog *f)
 		} while (n == RTE_DIM(closed) && taken < DRAIN_BATCH);
 		total += taken;
 	}
+	/* Losses by port: looked for only when some happened since the last pass. */
 	for (uint16_t w = 0; w < f->n_workers; w++)
-		lost += __atomic_load_n(&f->dp->workers[w]->fl_lost, __ATOMIC_RELAXED);
+		lost += __atomic_load_n(&f->dp->workers[w]->fl_lost, __ATOMIC_ACQUIRE);
 	if (lost != f->lost_seen) {
-		sg_flowlog_add_lost(f->agg, lost - f->lost_seen);
+		for (uint32_t i = 0; i < f->n_ids; i++) {
+			uint16_t id = f->ids[i];
+			uint64_t n = 0;
+
+			for (uint16_t w = 0; w < f->n_workers; w++)
+				n += __atomic_load_n(&f->dp->workers[w]->fl_port_lost[id],
+						__ATOMIC_RELAXED);
+			if (n != f->port_lost_seen[id])
+				sg_flowlog_add_port_lost(f->agg, id, n - f->port_lost_seen[id]);
+			f->port_lost_seen[id] = n;
+		}
 		f->lost_seen = lost;
 	}
 	if (f->ct != NULL) {
@@ -139,7 +156,15 @@ drain(struct dp_flowlog *f)
 
 		sg_ct_stats_get(f->ct, &st);
 		if (st.closed_lost != f->closed_lost_seen) {
-			sg_flowlog_add_lost(f->agg, st.closed_lost - f->closed_lost_seen);
+			for (uint32_t i = 0; i < f->n_ids; i++) {
+				uint16_t id = f->ids[i];
+				uint64_t n = sg_ct_closed_lost_port(f->ct, id);
+
+				if (n != f->closed_port_lost_seen[id])
+					sg_flowlog_add_port_lost(f->agg, id,
+							n - f->closed_port_lost_seen[id]);
+				f->closed_port_lost_seen[id] = n;
+			}
 			f->closed_lost_seen = st.closed_lost;
 		}
 	}
@@ -213,6 +238,7 @@ dp_flowlog_create(struct sg_dp *dp, const struct sg_conf *conf, struct sg_error 
 		.max_file_bytes = (uint64_t)fc->max_file_mb << 20,
 		.max_file_age = fc->max_file_age,
 		.max_flows = fc->max_flows,
+		.port_max_flows = fc->port_max_flows != 0 ? fc->port_max_flows : fc->max_flows / 4,
 	};
 	struct dp_flowlog *f = calloc(1, sizeof(*f));
 	int64_t now;
@@ -228,6 +254,12 @@ dp_flowlog_create(struct sg_dp *dp, const struct sg_conf *conf, struct sg_error 
 	f->tsc_per_ms = SG_MAX(rte_get_tsc_hz() / 1000, 1u);
 	sg_strlcpy(f->directory, fc->directory, sizeof(f->directory));
 	pthread_mutex_init(&f->lock, NULL);
+	f->port_lost_seen = calloc(SG_FLOWLOG_MAX_PORT_IDS, sizeof(*f->port_lost_seen));
+	f->closed_port_lost_seen = calloc(SG_FLOWLOG_MAX_PORT_IDS, sizeof(*f->closed_port_lost_seen));
+	if (f->port_lost_seen == NULL || f->closed_port_lost_seen == NULL) {
+		sg_error_set(err, 0, "flow logs: out of memory");
+		goto fail;
+	}
 	f->agg = sg_flowlog_create(&p, err);
 	if (f->agg == NULL)
 		goto fail;
@@ -281,10 +313,17 @@ dp_flowlog_epoch(struct dp_flowlog *f, uint32_t epoch, const struct sg_conf *con
 
 	if (ids == NULL)
 		return -ENOMEM;
+	/* The ids events and connections carry (dp_port.id: vhost-user ports have no ethdev). */
 	for (uint32_t i = 0; i < conf->n_ports; i++)
-		ids[i] = ports[i]->dev.port_id;
+		ids[i] = ports[i]->id;
 	pthread_mutex_lock(&f->lock);
 	rc = sg_flowlog_set_epoch(f->agg, epoch, conf, ids);
+	if (rc == 0) {
+		free(f->ids);
+		f->ids = ids;
+		f->n_ids = conf->n_ports;
+		ids = NULL;
+	}
 	pthread_mutex_unlock(&f->lock);
 	free(ids);
 	return rc;
@@ -303,6 +342,9 @@ dp_flowlog_free(struct dp_flowlog *f)
 		rte_ring_free(f->rings[w]);
 	sg_flowlog_free(f->agg);
 	pthread_mutex_destroy(&f->lock);
+	free(f->ids);
+	free(f->port_lost_seen);
+	free(f->closed_port_lost_seen);
 	free(f);
 }
 
@@ -331,27 +373,81 @@ dp_flowlog_stats(struct dp_flowlog *f, struct sg_dp_flowlog_stats *st)
 
 /* ---- Worker side (rare paths: refused packets, SYN/FIN/RST) ---- */
 
+/* Records about ports 'sender' and 'receiver' (vports) are lost: both logs are incomplete. */
+static void
+fl_lose(struct dp_worker *w, const struct dp_gen *gen, uint16_t sender, uint16_t receiver)
+{
+	uint16_t v[2] = {sender, receiver};
+
+	for (int e = 0; e < 2; e++) {
+		uint16_t id = gen->vports[v[e]].port->id;
+
+		dp_counters(gen, v[e], w->id)->fl_lost++;
+		if (id < SG_FLOWLOG_MAX_PORT_IDS)
+			__atomic_store_n(&w->fl_port_lost[id], w->fl_port_lost[id] + 1,
+					__ATOMIC_RELAXED);
+		if (sender == receiver)
+			break;
+	}
+	/* After the ports' counts: the writer reads this first, then them (drain()). */
+	__atomic_store_n(&w->fl_lost, w->fl_lost + 1, __ATOMIC_RELEASE);
+}
+
 void
-dp_fl_flush(struct dp_worker *w)
+dp_fl_flush(struct dp_worker *w, const struct dp_gen *gen)
 {
 	unsigned int sent = rte_ring_enqueue_burst_elem(w->fl_ring, w->fl_stage,
 			sizeof(w->fl_stage[0]), w->n_fl, NULL);
 
 	/* Only this worker writes its counters; relaxed stores let the writer read them. */
 	__atomic_store_n(&w->fl_events, w->fl_events + sent, __ATOMIC_RELAXED);
-	if (sent < w->n_fl)
-		__atomic_store_n(&w->fl_lost, w->fl_lost + (w->n_fl - sent), __ATOMIC_RELAXED);
+	for (unsigned int k = sent; k < w->n_fl; k++)
+		fl_lose(w, gen, w->fl_stage_vports[k][0], w->fl_stage_vports[k][1]);
 	w->n_fl = 0;
 }
 
+/*
+ * Whether the port whose packet causes an event may have one more: a token bucket per port and
+ * worker, so that one port flooding refused packets cannot fill the ring the others' events
+ * share (its excess is lost and counted as its own, and its peer's, incomplete data).
+ */
+static bool
+fl_budget(struct dp_worker *w, const struct dp_gen *gen)
+{
+	const struct dp_vport *vp = &gen->vports[w->fl_in];
+	struct dp_port_counters *c = dp_counters(gen, w->fl_in, w->id);
+	uint64_t rate = vp->fl_events_per_second_per_worker;
+
+	if (rate == 0)
+		return true;
+	if (w->now_ms != c->fl_stamp_ms) {
+		uint64_t cap = rate * 1000;
+
+		c->fl_tokens = SG_MIN(cap, c->fl_tokens + (w->now_ms - c->fl_stamp_ms) * rate);
+		c->fl_stamp_ms = w->now_ms;
+	}
+	if (c->fl_tokens < 1000)
+		return false;
+	c->fl_tokens -= 1000;
+	return true;
+}
+
+/* A new staged event between vports 'sender' and 'receiver', or NULL when it is lost. */
 static struct sg_flowlog_event *
-new_event(struct dp_worker *w, uint8_t kind, const struct sg_pkt_meta *md, bool swapped)
+new_event(struct dp_worker *w, const struct dp_gen *gen, uint8_t kind,
+		const struct sg_pkt_meta *md, bool swapped, uint16_t sender, uint16_t receiver)
 {
 	struct sg_flowlog_event *ev;
 	bool icmp = md->proto == 1 || md->proto == 58;
 
+	if (!fl_budget(w, gen)) {
+		fl_lose(w, gen, sender, receiver);
+		return NULL;
+	}
 	if (w->n_fl == RTE_DIM(w->fl_stage))
-		dp_fl_flush(w);
+		dp_fl_flush(w, gen);
+	w->fl_stage_vports[w->n_fl][0] = sender;
+	w->fl_stage_vports[w->n_fl][1] = receiver;
 	ev = &w->fl_stage[w->n_fl++];
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = kind;
@@ -371,6 +467,9 @@ new_event(struct dp_worker *w, uint8_t kind, const struct sg_pkt_meta *md, bool 
 		ev->sport = md->sport;
 		ev->dport = md->dport;
 	}
+	/* Ports by the id connections carry too (vhost-user ports have no ethdev id). */
+	ev->sender = gen->vports[sender].port->id;
+	ev->receiver = gen->vports[receiver].port->id;
 	return ev;
 }
 
@@ -383,9 +482,10 @@ dp_fl_check(struct dp_worker *w, const struct dp_gen *gen, const struct dp_check
 
 	if ((s->flowlog | r->flowlog) == 0)
 		return;
-	ev = new_event(w, SG_FLOWLOG_EV_CHECK, &w->meta[c->pkt], c->swapped);
-	ev->sender = s->port->dev.port_id;
-	ev->receiver = r->port->dev.port_id;
+	ev = new_event(w, gen, SG_FLOWLOG_EV_CHECK, &w->meta[c->pkt], c->swapped, c->sender,
+			c->receiver);
+	if (ev == NULL)
+		return;
 	ev->sender_rule = pe != 0 ? s->rule_id[SG_DIR_EGRESS][pe] : SG_FLOWLOG_NO_RULE;
 	ev->receiver_rule = pi != 0 ? r->rule_id[SG_DIR_INGRESS][pi] : SG_FLOWLOG_NO_RULE;
 	if (pe != 0 && s->action[SG_DIR_EGRESS][pe] == SG_ACTION_ACCEPT)
@@ -404,9 +504,9 @@ dp_fl_flags(struct dp_worker *w, const struct dp_gen *gen, uint16_t pkt, uint16_
 
 	if (((s->flowlog | r->flowlog) & SG_FLOWLOG_ACCEPT) == 0 || w->meta[pkt].proto != 6)
 		return;
-	ev = new_event(w, SG_FLOWLOG_EV_FLAGS, &w->meta[pkt], false);
-	ev->sender = s->port->dev.port_id;
-	ev->receiver = r->port->dev.port_id;
+	ev = new_event(w, gen, SG_FLOWLOG_EV_FLAGS, &w->meta[pkt], false, sender, receiver);
+	if (ev == NULL)
+		return;
 	ev->sender_rule = s->uplink ? SG_FLOWLOG_NO_RULE : sender_rule;
 	ev->receiver_rule = r->uplink ? SG_FLOWLOG_NO_RULE : receiver_rule;
 	ev->epoch = epoch;

@@ -8,10 +8,19 @@
 
 #include "dp_worker.h"
 
+static_assert(DP_FRAG_MAX_VPORTS == DP_MAX_VPORTS, "per-port fragment counts for every vport");
+
 struct dp_frag_table *
 dp_frag_table_create(void)
 {
-	return rte_zmalloc("sg_dp_frags", sizeof(struct dp_frag_table), RTE_CACHE_LINE_SIZE);
+	struct dp_frag_table *t =
+			rte_zmalloc("sg_dp_frags", sizeof(struct dp_frag_table), RTE_CACHE_LINE_SIZE);
+
+	if (t != NULL && sg_hash_secret_random(&t->secret) < 0) {
+		rte_free(t);
+		return NULL;
+	}
+	return t;
 }
 
 void
@@ -30,13 +39,27 @@ frag_live(const struct dp_frag *f, uint64_t now)
 	return f->state != DP_FRAG_FREE && now < f->deadline;
 }
 
-/* The live entry of 'key', or a fresh one (PENDING) when 'create'; NULL when none (table full). */
-static struct dp_frag *
-frag_find(struct dp_frag_table *t, const struct dp_frag_key *key, uint64_t now, bool create)
+/* An entry stops being used: its port gets the room back. */
+static inline void
+frag_release_entry(struct dp_frag_table *t, struct dp_frag *f)
 {
-	struct dp_frag *bucket = &t->entries[dp_frag_bucket(key) * DP_FRAG_WAYS];
+	if (f->state != DP_FRAG_FREE && t->port_entries[f->key.in] != 0)
+		t->port_entries[f->key.in]--;
+	f->state = DP_FRAG_FREE;
+}
+
+/*
+ * The live entry of 'key', or a fresh one (PENDING) when 'create'; NULL when there is none
+ * ('*reason': FRAG_TABLE_FULL, or FRAG_PORT_LIMIT when the port holds its share).
+ */
+static struct dp_frag *
+frag_find(struct dp_frag_table *t, const struct dp_frag_key *key, uint64_t now, bool create,
+		enum sg_drop_reason *reason)
+{
+	struct dp_frag *bucket = &t->entries[dp_frag_bucket(t, key) * DP_FRAG_WAYS];
 	struct dp_frag *spare = NULL;
 
+	*reason = SG_DROP_FRAG_TABLE_FULL;
 	for (int k = 0; k < DP_FRAG_WAYS; k++) {
 		struct dp_frag *f = &bucket[k];
 
@@ -52,11 +75,17 @@ frag_find(struct dp_frag_table *t, const struct dp_frag_key *key, uint64_t now, 
 	}
 	if (!create || spare == NULL)
 		return NULL;
+	if (t->port_entries[key->in] >= DP_FRAG_PORT_ENTRIES) {
+		*reason = SG_DROP_FRAG_PORT_LIMIT;
+		return NULL;
+	}
+	frag_release_entry(t, spare);
 	memset(spare, 0, sizeof(*spare));
 	spare->key = *key;
 	spare->state = DP_FRAG_PENDING;
 	spare->serial = ++t->next_serial;
 	spare->deadline = now + DP_FRAG_TIMEOUT_MS;
+	t->port_entries[key->in]++;
 	return spare;
 }
 
@@ -127,12 +156,13 @@ dp_frag_admit(struct dp_worker *w, uint16_t in, uint16_t i, uint32_t *slot)
 	struct dp_frag_table *t = w->frags;
 	const struct sg_pkt_meta *md = &w->meta[i];
 	struct dp_frag_key key;
+	enum sg_drop_reason full;
 	struct dp_frag *f;
 
 	dp_frag_key_of(md, in, &key);
-	f = frag_find(t, &key, w->now_ms, true);
+	f = frag_find(t, &key, w->now_ms, true, &full);
 	if (f == NULL)
-		return SG_DROP_FRAG_TABLE_FULL;
+		return full;
 	*slot = (uint32_t)(f - t->entries);
 	f->deadline = w->now_ms + DP_FRAG_TIMEOUT_MS;
 	if (f->state == DP_FRAG_DROP)
@@ -252,13 +282,16 @@ dp_frag_finish(struct dp_worker *w, const struct dp_gen *gen, uint16_t n_kept)
 
 		if (frag_release(w, gen, p, pass, &n_pass))
 			continue;
-		if (t->n_held == DP_FRAG_HOLD) {
-			dp_counters(gen, p->in, w->id)->drops[SG_DROP_FRAG_TABLE_FULL]++;
+		if (t->n_held == DP_FRAG_HOLD || t->port_held[p->in] >= DP_FRAG_PORT_HOLD) {
+			dp_counters(gen, p->in, w->id)->drops[t->n_held == DP_FRAG_HOLD ?
+							SG_DROP_FRAG_TABLE_FULL :
+							SG_DROP_FRAG_PORT_LIMIT]++;
 			rte_pktmbuf_free(p->m);
 			continue;
 		}
 		p->deadline = w->now_ms + DP_FRAG_HOLD_MS;
 		f->n_held++;
+		t->port_held[p->in]++;
 		t->held[t->n_held++] = *p;
 	}
 	w->n_lf = 0;
@@ -273,6 +306,7 @@ dp_frag_finish(struct dp_worker *w, const struct dp_gen *gen, uint16_t n_kept)
 		}
 		if (f->serial == p->serial)
 			f->n_held--;
+		t->port_held[p->in]--;
 		frag_release(w, gen, p, pass, &n_pass);
 	}
 	t->n_held = kept;
@@ -282,7 +316,7 @@ dp_frag_finish(struct dp_worker *w, const struct dp_gen *gen, uint16_t n_kept)
 		struct dp_frag *f = &t->entries[pass[k].slot];
 
 		if (f->serial == pass[k].serial && f->n_held == 0 && frag_complete(f))
-			f->state = DP_FRAG_FREE;
+			frag_release_entry(t, f);
 	}
 }
 
@@ -303,6 +337,7 @@ dp_frag_expire(struct dp_worker *w, const struct dp_gen *gen)
 		/* Its first fragment never came: the datagram was never classified. */
 		if (f->serial == p->serial)
 			f->n_held--;
+		t->port_held[p->in]--;
 		dp_counters(gen, p->in, w->id)->drops[SG_DROP_FRAG_UNMATCHED]++;
 		rte_pktmbuf_free(p->m);
 	}
@@ -325,6 +360,22 @@ dp_frag_flush(struct dp_worker *w, const struct dp_gen *gen)
 		rte_pktmbuf_free(p->m);
 	}
 	memset(t->entries, 0, sizeof(t->entries));
+	memset(t->port_entries, 0, sizeof(t->port_entries));
+	memset(t->port_held, 0, sizeof(t->port_held));
 	t->n_held = 0;
 	t->epoch = gen->epoch;
+}
+
+void
+dp_frag_sweep(struct dp_worker *w)
+{
+	struct dp_frag_table *t = w->frags;
+
+	for (unsigned int k = 0; k < DP_FRAG_SWEEP; k++) {
+		struct dp_frag *f = &t->entries[t->sweep];
+
+		t->sweep = (t->sweep + 1) % RTE_DIM(t->entries);
+		if (f->state != DP_FRAG_FREE && !frag_live(f, w->now_ms) && f->n_held == 0)
+			frag_release_entry(t, f);
+	}
 }

@@ -15,6 +15,13 @@
  * DP_FRAG_WAYS) or the hold queue is full, new datagrams' fragments are dropped
  * (FRAG_TABLE_FULL). Memory is fixed per worker; nothing is allocated per packet.
  *
+ * The table is shared by every port the worker polls, so no port may take more than its share:
+ * DP_FRAG_PORT_ENTRIES datagrams and DP_FRAG_PORT_HOLD held fragments at once (beyond, its
+ * new datagrams are dropped as FRAG_PORT_LIMIT, counted on it). Entries of datagrams that
+ * never completed are given back by a sweep in the housekeeping once they expire, so a port's
+ * share is never held by its own stale datagrams for long. The bucket hash is keyed with a
+ * secret (sg_hash.h), so no one can aim datagrams at another port's bucket either.
+ *
  * Fragments of one datagram come from one sender on one port and so, in practice, on one rx
  * queue and one worker (RSS hashes fragments on addresses only; vhost-user and af_packet keep a
  * flow on its queue). Fragments spread over two workers are dropped (FRAG_UNMATCHED), never
@@ -23,13 +30,14 @@
 #ifndef DP_FRAG_H
 #define DP_FRAG_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
 #include <rte_common.h>
-#include <rte_hash_crc.h>
 
+#include "sg_hash.h"
 #include "sg_pkt.h"
 
 #define DP_FRAG_BUCKETS 128       /* power of two */
@@ -38,6 +46,10 @@
 #define DP_FRAG_HOLD 64           /* fragments held per worker, waiting for their first */
 #define DP_FRAG_TIMEOUT_MS 2000   /* an entry lives this long after its last fragment */
 #define DP_FRAG_HOLD_MS 100       /* a fragment waits this long for its datagram's verdict */
+#define DP_FRAG_PORT_ENTRIES 64   /* datagrams in flight per port and worker */
+#define DP_FRAG_PORT_HOLD 16      /* held fragments per port and worker */
+#define DP_FRAG_SWEEP 16          /* entries the housekeeping looks at per call */
+#define DP_FRAG_MAX_VPORTS 4096   /* ports a generation may have (per-port counts) */
 
 enum dp_frag_state {
 	DP_FRAG_FREE = 0,
@@ -46,7 +58,6 @@ enum dp_frag_state {
 	DP_FRAG_DROP,      /* the datagram is refused for 'reason' */
 };
 
-/* Aligned for rte_hash_crc, which loads 8 bytes at a time. */
 struct __rte_aligned(8) dp_frag_key {
 	uint8_t src[16];
 	uint8_t dst[16];
@@ -87,18 +98,26 @@ struct dp_frag_pkt {
 };
 
 struct __rte_cache_aligned dp_frag_table {
+	/* Keyed bucket hash (sg_hash.h): no one can aim fragment ids at one bucket. */
+	struct sg_hash_secret secret;
 	struct dp_frag entries[DP_FRAG_BUCKETS * DP_FRAG_WAYS];
 	struct dp_frag_pkt held[DP_FRAG_HOLD];
 	uint16_t n_held;
 	uint32_t epoch;            /* generation the entries' vport numbers belong to */
 	uint32_t next_serial;
+	uint32_t sweep;            /* next entry the housekeeping looks at */
+	/* By vport of this generation: live entries (key.in) and held fragments (in). */
+	uint16_t port_entries[DP_FRAG_MAX_VPORTS];
+	uint16_t port_held[DP_FRAG_MAX_VPORTS];
 };
 
 /* Bucket of a key (exposed so tests can aim at one bucket). */
+static_assert(sizeof(struct dp_frag_key) <= SG_HASH_MAX_KEY, "fragment keys are hashed whole");
+
 static inline uint32_t
-dp_frag_bucket(const struct dp_frag_key *key)
+dp_frag_bucket(const struct dp_frag_table *t, const struct dp_frag_key *key)
 {
-	return rte_hash_crc(key, sizeof(*key), 0) & (DP_FRAG_BUCKETS - 1);
+	return sg_hash_keyed(&t->secret, key, sizeof(*key)) & (DP_FRAG_BUCKETS - 1);
 }
 
 /* The key of a parsed fragment received on 'in'. */

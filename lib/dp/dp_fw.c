@@ -254,6 +254,7 @@ dp_housekeeping(struct dp_worker *w, const struct dp_gen *gen)
 		dp_frag_flush(w, gen);
 	else if (w->frags->n_held != 0)
 		dp_frag_expire(w, gen);
+	dp_frag_sweep(w);
 	if (w->dp->params.ct != NULL)
 		sg_ct_expire(w->dp->params.ct, w->id, EXPIRY_BUDGET, w->now_ms);
 }

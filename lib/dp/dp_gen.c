@@ -79,6 +79,35 @@ build_verdicts(struct dp_vport *vp, const struct sg_policy *policy)
 	return 0;
 }
 
+/* The index of the configured subnet holding 'ip', or DP_NO_SUBNET. */
+static uint16_t
+subnet_of(const struct sg_conf *conf, const struct sg_ip *ip)
+{
+	for (uint32_t s = 0; s < conf->n_subnets; s++)
+		if (sg_prefix_contains(&conf->subnets[s].cidr, ip))
+			return (uint16_t)s;
+	return DP_NO_SUBNET;
+}
+
+/* The subnets of a port's addresses, each once: which neighbours it may reach by MAC. */
+static int
+build_port_subnets(struct dp_vport *vp, const struct sg_conf *conf)
+{
+	vp->subnets = calloc(vp->n_ips + 1u, sizeof(*vp->subnets));
+	if (vp->subnets == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < vp->n_ips; i++) {
+		uint16_t s = subnet_of(conf, &vp->ips[i]);
+		uint16_t k = 0;
+
+		while (k < vp->n_subnets && vp->subnets[k] != s)
+			k++;
+		if (s != DP_NO_SUBNET && k == vp->n_subnets)
+			vp->subnets[vp->n_subnets++] = s;
+	}
+	return 0;
+}
+
 static int
 build_maps(struct dp_gen *gen)
 {
@@ -91,21 +120,23 @@ build_maps(struct dp_gen *gen)
 			dp_map_init(&gen->gateways, conf->n_subnets) < 0)
 		return -ENOMEM;
 	for (uint16_t v = 0; v < gen->n_vports; v++) {
-		const struct dp_vport *vp = &gen->vports[v];
+		struct dp_vport *vp = &gen->vports[v];
 
 		if (vp->uplink)
 			continue;
-		dp_map_put(&gen->macs, DP_KEY_MAC, vp->mac, v);
+		if (build_port_subnets(vp, conf) < 0)
+			return -ENOMEM;
+		dp_map_put(&gen->macs, DP_KEY_MAC, vp->mac, v, DP_NO_SUBNET);
 		for (uint32_t i = 0; i < vp->n_ips; i++)
 			dp_map_put(&gen->addrs,
 					vp->ips[i].family == SG_AF_INET ? DP_KEY_IPV4 : DP_KEY_IPV6,
-					vp->ips[i].bytes, v);
+					vp->ips[i].bytes, v, subnet_of(conf, &vp->ips[i]));
 	}
 	for (uint32_t s = 0; s < conf->n_subnets; s++) {
 		const struct sg_ip *gw = &conf->subnets[s].gateway;
 
 		dp_map_put(&gen->gateways, gw->family == SG_AF_INET ? DP_KEY_IPV4 : DP_KEY_IPV6,
-				gw->bytes, 1);
+				gw->bytes, 1, (uint16_t)s);
 	}
 	return 0;
 }
@@ -145,6 +176,7 @@ dp_gen_free(struct dp_gen *gen)
 			free(gen->vports[v].action[d]);
 			free(gen->vports[v].rule_id[d]);
 		}
+		free(gen->vports[v].subnets);
 	}
 	for (int w = 0; w < SG_MAX_WORKERS; w++)
 		free(gen->rxq[w]);
@@ -176,6 +208,8 @@ set_port_limits(struct dp_vport *vp, const struct sg_conf *conf, const struct sg
 		rate = conf->conntrack.port_new_connections_per_second;
 	vp->max_connections = max;
 	vp->new_per_second_per_worker = rate == 0 ? 0 : (rate + n_workers - 1) / n_workers;
+	rate = conf->flow_logs.port_events_per_second;
+	vp->fl_events_per_second_per_worker = rate == 0 ? 0 : (rate + n_workers - 1) / n_workers;
 }
 
 /*
@@ -195,6 +229,11 @@ dp_gen_build_ports(struct sg_dp *dp, struct sg_conf *conf, struct dp_port **port
 	if (gen == NULL)
 		goto nomem;
 	gen->conf = conf;
+	if (spec->n_ports + 1u > DP_MAX_VPORTS || conf->n_subnets >= DP_NO_SUBNET) {
+		sg_error_set(err, 0, "%u ports and %u subnets: at most %u ports and %u subnets",
+				spec->n_ports, conf->n_subnets, DP_MAX_VPORTS - 1, DP_NO_SUBNET - 1);
+		goto fail;
+	}
 	gen->epoch = ++dp->next_epoch;
 	memcpy(gen->router_mac, conf->router_mac, 6);
 	gen->n_vports = (uint16_t)(spec->n_ports + (uplink != NULL));

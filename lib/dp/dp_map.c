@@ -4,30 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_hash_crc.h>
-
 #include "dp_private.h"
-
-static unsigned int
-key_len(enum dp_key_kind kind)
-{
-	return kind == DP_KEY_MAC ? 6 : kind == DP_KEY_IPV4 ? 4 : 16;
-}
-
-static uint32_t
-key_hash(enum dp_key_kind kind, const uint8_t *key)
-{
-	/* rte_hash_crc() reads 8 and 4 bytes at a time through cast pointers, and keys have no
-	 * alignment (a MAC at offset 6 of a frame): hash an aligned copy, the same value
-	 * without the undefined behaviour UBSan reports. */
-	union {
-		uint64_t words[2];
-		uint8_t bytes[16];
-	} k;
-
-	memcpy(k.bytes, key, key_len(kind));
-	return rte_hash_crc(k.bytes, key_len(kind), (uint32_t)kind);
-}
 
 int
 dp_map_init(struct dp_map *map, uint32_t n_keys)
@@ -39,7 +16,9 @@ dp_map_init(struct dp_map *map, uint32_t n_keys)
 		size *= 2;
 	map->slots = calloc(size, sizeof(*map->slots));
 	map->mask = size - 1;
-	return map->slots == NULL ? -ENOMEM : 0;
+	if (map->slots == NULL)
+		return -ENOMEM;
+	return sg_hash_secret_random(&map->secret);
 }
 
 void
@@ -50,35 +29,23 @@ dp_map_free(struct dp_map *map)
 }
 
 void
-dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key, uint16_t value)
+dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key, uint16_t value,
+		uint16_t subnet)
 {
-	uint32_t i = key_hash(kind, key) & map->mask;
+	uint32_t i = dp_map_hash(map, kind, key) & map->mask;
 
 	for (;; i = (i + 1) & map->mask) {
 		struct dp_map_slot *slot = &map->slots[i];
 
 		if (slot->kind == DP_KEY_EMPTY ||
-				(slot->kind == kind && memcmp(slot->key, key, key_len(kind)) == 0)) {
+				(slot->kind == kind && memcmp(slot->key, key, dp_key_len(kind)) == 0)) {
 			memset(slot->key, 0, sizeof(slot->key));
-			memcpy(slot->key, key, key_len(kind));
+			memcpy(slot->key, key, dp_key_len(kind));
 			slot->kind = (uint8_t)kind;
 			slot->value = value;
+			slot->subnet = subnet;
 			return;
 		}
 	}
 }
 
-uint16_t
-dp_map_get(const struct dp_map *map, enum dp_key_kind kind, const uint8_t *key)
-{
-	uint32_t i = key_hash(kind, key) & map->mask;
-
-	for (;; i = (i + 1) & map->mask) {
-		const struct dp_map_slot *slot = &map->slots[i];
-
-		if (slot->kind == DP_KEY_EMPTY)
-			return DP_NO_VPORT;
-		if (slot->kind == kind && memcmp(slot->key, key, key_len(kind)) == 0)
-			return slot->value;
-	}
-}

@@ -4,17 +4,21 @@
 #define SG_DP_PRIVATE_H
 
 #include <stdatomic.h>
+#include <string.h>
 
 #include <rte_common.h>
 #include <rte_rcu_qsbr.h>
 
 #include "sg_acl.h"
 #include "sg_build_config.h"
+#include "sg_hash.h"
 #include "sg_dp.h"
 #include "sg_pkt.h"
 #include "sg_port.h"
 
 #define DP_NO_VPORT UINT16_MAX
+/* Ports (VMs and the uplink) in one generation: per-port tables are sized for it. */
+#define DP_MAX_VPORTS 4096
 #define DP_MAX_RXQ_PER_WORKER 256
 
 /* Counters of one port written by one worker: no atomics, no sharing. */
@@ -25,6 +29,9 @@ struct __rte_cache_aligned dp_port_counters {
 	uint64_t tx_bytes;
 	uint64_t rate_stamp_ms;          /* New-connection token bucket of this worker: last refill */
 	uint64_t rate_tokens;            /* ... and its tokens, in thousandths. */
+	uint64_t fl_stamp_ms;            /* Flow-log event token bucket of this worker: refill... */
+	uint64_t fl_tokens;              /* ... and its tokens, in thousandths. */
+	uint64_t fl_lost;                /* Flow-log records about this port lost. */
 	uint64_t replies;                /* ARP/ND answers sent back. */
 	uint64_t absorbed;               /* Platform traffic consumed (ND, MLD, ARP replies). */
 	uint64_t drops[SG_DROP_COUNT];
@@ -47,15 +54,20 @@ enum dp_key_kind {
 	DP_KEY_IPV6,
 };
 
+/* No subnet: an address when the config has no subnets (one flat network), a link-local one. */
+#define DP_NO_SUBNET UINT16_MAX
+
 struct dp_map_slot {
 	uint8_t key[16];
 	uint8_t kind;
-	uint16_t value;
+	uint16_t value;                 /* The vport (gateways: 1). */
+	uint16_t subnet;                /* Index in conf->subnets, or DP_NO_SUBNET. */
 };
 
 struct dp_map {
 	struct dp_map_slot *slots;
 	uint32_t mask;
+	struct sg_hash_secret secret;
 };
 
 /* A port as the forwarding plane sees it in one generation. */
@@ -67,12 +79,17 @@ struct dp_vport {
 	struct sg_ip link_local;        /* fe80:: EUI-64 address derived from the MAC. */
 	const struct sg_ip *ips;
 	uint32_t n_ips;
+	/* The subnets the port has addresses in, each once (none: the config has no subnets). */
+	uint16_t *subnets;
+	uint16_t n_subnets;
 	/* Generation in which this port's verdicts last changed: connections admitted before it
 	 * are re-checked (D9); connections of unchanged ports are never disturbed. */
 	uint32_t changed_epoch;
 	/* Per-port limits (0: none): open connections, and new ones per second per worker. */
 	uint32_t max_connections;
 	uint32_t new_per_second_per_worker;
+	/* Flow-log events the port's packets may cause per second per worker (0: none). */
+	uint32_t fl_events_per_second_per_worker;
 	/* Per direction: action and rule id of each merged entry, by 1-based position. */
 	uint8_t *action[SG_DIR_COUNT];
 	uint32_t *rule_id[SG_DIR_COUNT];
@@ -94,7 +111,7 @@ struct dp_gen {
 	uint16_t uplink;                     /* vport index, or DP_NO_VPORT. */
 	struct dp_map macs;                  /* VM MAC -> vport. */
 	struct dp_map addrs;                 /* VM address -> vport. */
-	struct dp_map gateways;              /* Gateway address -> 1. */
+	struct dp_map gateways;              /* Gateway address -> 1, with its subnet. */
 	uint8_t router_mac[6];
 	struct dp_rxq *rxq[SG_MAX_WORKERS];
 	uint16_t n_rxq[SG_MAX_WORKERS];
@@ -123,13 +140,99 @@ struct sg_dp {
 /* dp_map.c */
 int dp_map_init(struct dp_map *map, uint32_t n_keys);
 void dp_map_free(struct dp_map *map);
-void dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key, uint16_t value);
-uint16_t dp_map_get(const struct dp_map *map, enum dp_key_kind kind, const uint8_t *key);
+void dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key, uint16_t value,
+		uint16_t subnet);
+
+static inline unsigned int
+dp_key_len(enum dp_key_kind kind)
+{
+	return kind == DP_KEY_MAC ? 6 : kind == DP_KEY_IPV4 ? 4 : 16;
+}
+
+/* Keyed (sg_hash.h): lookups take addresses from packets, which must not be able to aim at
+ * the longest probe sequence. One NH step per 8 bytes of the key, the kind mixed in. */
+static inline uint32_t
+dp_map_hash(const struct dp_map *map, enum dp_key_kind kind, const uint8_t *key)
+{
+	uint64_t w[2] = {0, 0};
+	uint64_t sum;
+
+	switch (kind) {
+	case DP_KEY_IPV4:
+		memcpy(w, key, 4);
+		break;
+	case DP_KEY_MAC:
+		memcpy(w, key, 6);
+		break;
+	default:
+		memcpy(w, key, 16);
+		break;
+	}
+	sum = (uint64_t)kind + sg_hash_nh64(&map->secret, 0, w[0]);
+	if (kind == DP_KEY_IPV6)
+		sum += sg_hash_nh64(&map->secret, 2, w[1]);
+	return sg_hash_finish(&map->secret, sum);
+}
+
+/* Whether a slot's key is 'key' (of the slot's kind), by word compares rather than a call. */
+static inline bool
+dp_map_key_equal(const struct dp_map_slot *slot, enum dp_key_kind kind, const uint8_t *key)
+{
+	uint64_t a[2] = {0, 0}, b[2] = {0, 0};
+
+	switch (kind) {
+	case DP_KEY_IPV4:
+		memcpy(a, slot->key, 4);
+		memcpy(b, key, 4);
+		break;
+	case DP_KEY_MAC:
+		memcpy(a, slot->key, 6);
+		memcpy(b, key, 6);
+		break;
+	default:
+		memcpy(a, slot->key, 16);
+		memcpy(b, key, 16);
+		break;
+	}
+	return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
+}
+
+/* The slot holding 'key', or NULL. */
+static inline const struct dp_map_slot *
+dp_map_find(const struct dp_map *map, enum dp_key_kind kind, const uint8_t *key)
+{
+	uint32_t i = dp_map_hash(map, kind, key) & map->mask;
+
+	for (;; i = (i + 1) & map->mask) {
+		const struct dp_map_slot *slot = &map->slots[i];
+
+		if (slot->kind == DP_KEY_EMPTY)
+			return NULL;
+		if (slot->kind == kind && dp_map_key_equal(slot, kind, key))
+			return slot;
+	}
+}
+
+static inline uint16_t
+dp_map_get(const struct dp_map *map, enum dp_key_kind kind, const uint8_t *key)
+{
+	const struct dp_map_slot *slot = dp_map_find(map, kind, key);
+
+	return slot != NULL ? slot->value : DP_NO_VPORT;
+}
+
+static inline const struct dp_map_slot *
+dp_map_find_ip(const struct dp_map *map, const struct sg_ip *ip)
+{
+	return dp_map_find(map, ip->family == SG_AF_INET ? DP_KEY_IPV4 : DP_KEY_IPV6, ip->bytes);
+}
 
 static inline uint16_t
 dp_map_get_ip(const struct dp_map *map, const struct sg_ip *ip)
 {
-	return dp_map_get(map, ip->family == SG_AF_INET ? DP_KEY_IPV4 : DP_KEY_IPV6, ip->bytes);
+	const struct dp_map_slot *slot = dp_map_find_ip(map, ip);
+
+	return slot != NULL ? slot->value : DP_NO_VPORT;
 }
 
 /* dp_gen.c */

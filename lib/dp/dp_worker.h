@@ -41,6 +41,13 @@ enum dp_check_kind {
 	DP_CHECK_PICKUP,    /* first reply of a mid-stream pickup: its connection, checked (D10) */
 };
 
+/* The owner of one address, looked up once per burst (dp_worker.c, owner_of()). */
+struct dp_addr_cache {
+	bool valid;
+	struct sg_ip ip;
+	const struct dp_map_slot *owner;
+};
+
 union dp_key {
 	struct sg_acl_key4 k4;
 	struct sg_acl_key6 k6;
@@ -56,6 +63,12 @@ struct __rte_cache_aligned dp_worker {
 	uint64_t stage_cycles[SG_DP_STAGE_COUNT];
 	uint64_t timed_packets;
 	uint64_t timed_bursts;
+	/* Poll-mode counters (sg_dp_worker_stats()), written by this worker only. */
+	uint64_t polls;
+	uint64_t busy_polls;
+	uint64_t poll_packets;
+	uint64_t busy_cycles;
+	uint64_t idle_cycles;
 
 	struct rte_mbuf *pkts[SG_DP_MAX_BURST];
 	struct sg_pkt_meta meta[SG_DP_MAX_BURST];
@@ -84,16 +97,20 @@ struct __rte_cache_aligned dp_worker {
 	/* Flow logs (NULL ring: off). Events of a burst are staged here and enqueued once. */
 	struct rte_ring *fl_ring;
 	uint16_t n_fl;
+	uint16_t fl_in;                      /* vport of the burst: whose budget events use */
 	uint64_t fl_events;                  /* Enqueued; written by this worker only. */
-	uint64_t fl_lost;                    /* Lost to a full ring. */
+	uint64_t fl_lost;                    /* Events lost (budget or full ring). */
+	/* Records lost by port id (both ports of each lost event), for the writer's SKIPDATA
+	 * lines; SG_FLOWLOG_MAX_PORT_IDS entries while flow logs are on. */
+	uint64_t *fl_port_lost;
 	struct sg_flowlog_event fl_stage[SG_DP_MAX_BURST];
-	/* The last destination lookups of the current burst (resolve()). */
+	uint16_t fl_stage_vports[SG_DP_MAX_BURST][2]; /* sender and receiver of each event */
+	/* The last lookups of the current burst (admission and resolve()). */
 	bool last_mac_valid;
-	bool last_ip_valid;
 	uint8_t last_mac[6];
 	uint16_t last_mac_dst;
-	uint16_t last_ip_dst;
-	struct sg_ip last_ip;
+	struct dp_addr_cache src_cache;
+	struct dp_addr_cache dst_cache;
 };
 
 /*
@@ -116,6 +133,20 @@ dp_lap(struct dp_worker *w, enum sg_dp_stage stage, uint64_t since)
 	now = rte_rdtsc();
 	w->stage_cycles[stage] += now - since;
 	return now;
+}
+
+/* One loop of sg_dp_worker_main: 'got' packets received, 'cycles' spent. */
+static inline void
+dp_poll_count(struct dp_worker *w, uint32_t got, uint64_t cycles)
+{
+	w->polls++;
+	if (got != 0) {
+		w->busy_polls++;
+		w->poll_packets += got;
+		w->busy_cycles += cycles;
+	} else {
+		w->idle_cycles += cycles;
+	}
 }
 
 static inline struct dp_port_counters *
@@ -178,6 +209,8 @@ void dp_frag_finish(struct dp_worker *w, const struct dp_gen *gen, uint16_t n_ke
 void dp_frag_expire(struct dp_worker *w, const struct dp_gen *gen);
 /* Forget every datagram (their vports belong to an older generation). */
 void dp_frag_flush(struct dp_worker *w, const struct dp_gen *gen);
+/* Give a few expired entries back to their ports (housekeeping). */
+void dp_frag_sweep(struct dp_worker *w);
 
 /* Classify w->cl[0..n): fills each check's deciding positions. */
 void dp_classify_checks(struct dp_worker *w, const struct dp_gen *gen, uint16_t n);
@@ -206,7 +239,7 @@ void dp_fl_flags(struct dp_worker *w, const struct dp_gen *gen, uint16_t pkt, ui
 void dp_fl_conn_flags(struct dp_worker *w, const struct dp_gen *gen, uint16_t pkt, uint16_t in,
 		const struct sg_ct_verdict *v);
 /* Enqueue the staged events of the burst. */
-void dp_fl_flush(struct dp_worker *w);
+void dp_fl_flush(struct dp_worker *w, const struct dp_gen *gen);
 
 /* SYN, FIN or RST: the segments whose flags flow logs report. */
 static inline bool

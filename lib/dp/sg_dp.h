@@ -29,6 +29,7 @@
 #include "sg_acl.h"
 #include "sg_conf.h"
 #include "sg_flowlog.h"
+#include "sg_port.h"
 #include "sg_reasons.h"
 
 #define SG_DP_MAX_BURST 64
@@ -121,6 +122,8 @@ struct sg_dp_port_stats {
 	uint64_t drops[SG_DROP_COUNT];
 	uint64_t drops_total;
 	uint64_t connections;              /**< Open connections the port started (its limit). */
+	uint64_t flowlog_lost;             /**< Flow-log records about the port lost (budget,
+					    *   full ring): its logs are incomplete. */
 };
 
 /** Stats of the port named 'name'; -ENOENT if there is none. */
@@ -128,6 +131,28 @@ int sg_dp_port_stats(const struct sg_dp *dp, const char *name, struct sg_dp_port
 
 /** Hits of every rule id of the running policy (sg_policy_rule_count() entries). */
 int sg_dp_rule_hits(const struct sg_dp *dp, uint64_t *hits, uint32_t n);
+
+/**
+ * Poll-mode counters of one worker, as OVS's pmd-stats-show has them: a poll is one loop over
+ * the worker's rx queues; a busy one received packets. Busy cycles are spent receiving,
+ * processing and sending; idle cycles polling queues that had nothing. Cycles are TSC cycles
+ * (rte_get_tsc_hz() a second). Only sg_dp_worker_main counts: injected bursts are not polls.
+ */
+struct sg_dp_worker_stats {
+	uint64_t polls;
+	uint64_t busy_polls;
+	uint64_t rx_packets;               /**< Packets the polls received. */
+	uint64_t busy_cycles;
+	uint64_t idle_cycles;
+};
+
+/** Workers of the datapath (params.n_workers). */
+uint16_t sg_dp_n_workers(const struct sg_dp *dp);
+/**
+ * Counters of worker 'worker'; -ENOENT beyond the last. Any thread: the worker keeps counting,
+ * each field is read whole (a loop's update may be half seen).
+ */
+int sg_dp_worker_stats(const struct sg_dp *dp, uint16_t worker, struct sg_dp_worker_stats *st);
 
 /** Flow logs of the running switch (docs/flowlogs.md). */
 struct sg_dp_flowlog_stats {
@@ -153,6 +178,17 @@ int sg_dp_flowlog_stats(const struct sg_dp *dp, struct sg_dp_flowlog_stats *st);
 struct sg_json;
 /** Write 'st' as members of the JSON object open in 'j' (stats --json and flowlogs --json). */
 void sg_dp_flowlog_stats_json(const struct sg_dp_flowlog_stats *st, struct sg_json *j);
+
+/*
+ * Captures (sg_port.h): attach one to a side of the port named 'name' (-ENOENT: no such port;
+ * -EBUSY: that side has one), and detach it from wherever it is, waiting until no worker can
+ * still be copying into it, before it is freed. A port closed by a change takes its captures
+ * away with it: sg_dp_capture_attached() then says false. Control thread only.
+ */
+int sg_dp_capture_attach(struct sg_dp *dp, const char *name, enum sg_capture_side side,
+		struct sg_capture *cap);
+bool sg_dp_capture_attached(const struct sg_dp *dp, const struct sg_capture *cap);
+void sg_dp_capture_detach(struct sg_dp *dp, struct sg_capture *cap);
 
 /** Name of the port with id 'port_id' (as in conntrack origins), or NULL. */
 const char *sg_dp_port_name(const struct sg_dp *dp, uint16_t port_id);

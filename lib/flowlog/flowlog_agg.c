@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "sg_flowlog.h"
+#include "sg_hash.h"
 
 #define EPOCHS_KEPT 64
 
@@ -54,6 +55,9 @@ struct fl_table {
 	uint32_t val_off;
 	uint32_t slot_size;
 	uint32_t *order;           /* Occupied slots in insertion order (tables without delete). */
+	/* Keys come from packets: a keyed hash (sg_hash.h), so no sender can line its flows up
+	 * into one long probe sequence that the writer then walks for every record. */
+	struct sg_hash_secret secret;
 };
 
 /* What a window sums: one line. */
@@ -107,6 +111,9 @@ struct sg_flowlog {
 	struct fl_table conns;
 	uint32_t walk;
 	uint64_t window_lost;
+	/* By port id, in the open window: lines it has, and records of it lost. */
+	uint32_t *port_lines;
+	uint64_t *port_lost;
 	FILE *file;
 	char file_path[SG_PATH_MAX * 2];
 	int64_t file_start;
@@ -115,17 +122,9 @@ struct sg_flowlog {
 };
 
 static uint32_t
-hash_bytes(const void *key, size_t n)
+table_hash(const struct fl_table *t, const void *key)
 {
-	const uint8_t *p = key;
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	h ^= h >> 15;
-	h *= 0x2c1b3c6dU;
-	h ^= h >> 12;
-	return h | 1u; /* never 0: 0 marks an empty slot */
+	return sg_hash_keyed(&t->secret, key, t->key_size) | 1u; /* never 0: an empty slot */
 }
 
 static int
@@ -141,6 +140,8 @@ table_init(struct fl_table *t, uint32_t max, size_t key_size, size_t val_size, b
 	t->slot_size = (uint32_t)((t->val_off + val_size + 7) & ~(size_t)7);
 	t->mask = slots - 1;
 	t->max = max;
+	if (key_size > SG_HASH_MAX_KEY || sg_hash_secret_random(&t->secret) < 0)
+		return -EINVAL;
 	/* calloc of this size maps zero pages lazily: memory is used as flows come. */
 	t->slots = calloc(slots, t->slot_size);
 	if (t->slots == NULL)
@@ -203,7 +204,7 @@ table_find(const struct fl_table *t, const void *key, uint32_t h, bool *found)
 static void *
 table_get(struct fl_table *t, const void *key, bool *created)
 {
-	uint32_t h = hash_bytes(key, t->key_size);
+	uint32_t h = table_hash(t, key);
 	bool found;
 	uint32_t i = table_find(t, key, h, &found);
 
@@ -225,7 +226,7 @@ static void *
 table_lookup(const struct fl_table *t, const void *key)
 {
 	bool found;
-	uint32_t i = table_find(t, key, hash_bytes(key, t->key_size), &found);
+	uint32_t i = table_find(t, key, table_hash(t, key), &found);
 
 	return found ? slot_val(t, i) : NULL;
 }
@@ -234,7 +235,7 @@ table_lookup(const struct fl_table *t, const void *key)
 static void
 table_delete(struct fl_table *t, const void *key)
 {
-	uint32_t h = hash_bytes(key, t->key_size);
+	uint32_t h = table_hash(t, key);
 	bool found;
 	uint32_t i = table_find(t, key, h, &found), j = i;
 
@@ -453,8 +454,13 @@ sg_flowlog_create(const struct sg_flowlog_params *p, struct sg_error *err)
 		errno = -rc;
 		return NULL;
 	}
-	if (table_init(&fl->agg, p->max_flows, sizeof(struct agg_key), sizeof(struct agg_val),
-			    true) < 0 ||
+	if (fl->p.port_max_flows == 0 || fl->p.port_max_flows > p->max_flows)
+		fl->p.port_max_flows = p->max_flows;
+	fl->port_lines = calloc(SG_FLOWLOG_MAX_PORT_IDS, sizeof(*fl->port_lines));
+	fl->port_lost = calloc(SG_FLOWLOG_MAX_PORT_IDS, sizeof(*fl->port_lost));
+	if (fl->port_lines == NULL || fl->port_lost == NULL ||
+			table_init(&fl->agg, p->max_flows, sizeof(struct agg_key), sizeof(struct agg_val),
+					true) < 0 ||
 			table_init(&fl->conns, p->max_flows, sizeof(struct conn_key),
 					sizeof(struct conn_val), false) < 0) {
 		sg_flowlog_free(fl);
@@ -478,6 +484,8 @@ sg_flowlog_free(struct sg_flowlog *fl)
 		epoch_clear(&fl->epochs[k]);
 	table_free(&fl->agg);
 	table_free(&fl->conns);
+	free(fl->port_lines);
+	free(fl->port_lost);
 	free(fl);
 }
 
@@ -501,9 +509,9 @@ account(struct sg_flowlog *fl, uint16_t port, enum sg_dir dir, const struct fl_t
 	const struct fl_port *p;
 	struct agg_key key;
 	struct agg_val *v;
-	bool created;
+	bool created = false;
 
-	if (rule == SG_FLOWLOG_NO_RULE || fl->newest < 0)
+	if (rule == SG_FLOWLOG_NO_RULE || fl->newest < 0 || port >= SG_FLOWLOG_MAX_PORT_IDS)
 		return;
 	/* The port's selection as it is now; its name in the epoch of the report. */
 	p = epoch_port(&fl->epochs[fl->newest], port);
@@ -522,12 +530,21 @@ account(struct sg_flowlog *fl, uint16_t port, enum sg_dir dir, const struct fl_t
 	key.proto = t->proto;
 	key.dir = (uint8_t)dir;
 	key.action = (uint8_t)action;
-	v = table_get(&fl->agg, &key, &created);
-	if (v == NULL) {
-		fl->st.flows_dropped++;
-		fl->window_lost++;
+	v = table_lookup(&fl->agg, &key);
+	if (v == NULL && fl->port_lines[port] >= fl->p.port_max_flows) {
+		fl->st.port_capped++;
+		sg_flowlog_add_port_lost(fl, port, 1);
 		return;
 	}
+	if (v == NULL)
+		v = table_get(&fl->agg, &key, &created);
+	if (v == NULL) {
+		fl->st.flows_dropped++;
+		sg_flowlog_add_port_lost(fl, port, 1);
+		return;
+	}
+	if (created)
+		fl->port_lines[port]++;
 	v->packets += packets;
 	v->bytes += bytes;
 	v->flags |= flags;
@@ -631,7 +648,8 @@ sg_flowlog_add_conn(struct sg_flowlog *fl, const struct sg_flowlog_conn *c, bool
 		if (v == NULL) {
 			/* Not followed, so not logged: a later report could not tell what is new. */
 			fl->st.conns_untracked++;
-			fl->window_lost++;
+			sg_flowlog_add_port_lost(fl, c->in_port, 1);
+			sg_flowlog_add_port_lost(fl, c->out_port, 1);
 			return;
 		}
 		for (int d = 0; d < 2; d++) {
@@ -669,6 +687,16 @@ sg_flowlog_add_lost(struct sg_flowlog *fl, uint64_t n)
 {
 	fl->st.lost += n;
 	fl->window_lost += n;
+}
+
+void
+sg_flowlog_add_port_lost(struct sg_flowlog *fl, uint16_t port_id, uint64_t n)
+{
+	fl->st.port_lost += n;
+	if (port_id < SG_FLOWLOG_MAX_PORT_IDS)
+		fl->port_lost[port_id] += n;
+	else
+		fl->window_lost += n;
 }
 
 /* ---- Ending a window ---- */
@@ -798,6 +826,28 @@ format_window(struct sg_flowlog *fl, FILE *out, int64_t start, int64_t end)
 		sg_flowlog_write_record(out, &rec, fl->p.format);
 		fl->st.nodata++;
 	}
+	/* Ports whose records were lost: their data for the window is incomplete. A port no
+	 * epoch names any more is counted with the rest. */
+	for (uint32_t id = 0; id < SG_FLOWLOG_MAX_PORT_IDS; id++) {
+		const struct fl_port *p;
+
+		if (fl->port_lost[id] == 0)
+			continue;
+		p = epoch_port(newest, (uint16_t)id);
+		if (p == NULL || !p->vm) {
+			fl->window_lost += fl->port_lost[id];
+			continue;
+		}
+		memset(&rec, 0, sizeof(rec));
+		rec.version = SG_FLOWLOG_VERSION;
+		sg_strlcpy(rec.port, p->name, sizeof(rec.port));
+		rec.packets = fl->port_lost[id];
+		rec.start = start;
+		rec.end = end;
+		rec.status = SG_FLOWLOG_SKIPDATA;
+		sg_flowlog_write_record(out, &rec, fl->p.format);
+		fl->st.skipdata++;
+	}
 	if (fl->window_lost != 0) {
 		memset(&rec, 0, sizeof(rec));
 		rec.version = SG_FLOWLOG_VERSION;
@@ -902,6 +952,8 @@ out:
 	free(text);
 	table_clear(&fl->agg);
 	fl->window_lost = 0;
+	memset(fl->port_lines, 0, SG_FLOWLOG_MAX_PORT_IDS * sizeof(*fl->port_lines));
+	memset(fl->port_lost, 0, SG_FLOWLOG_MAX_PORT_IDS * sizeof(*fl->port_lost));
 	return rc;
 }
 

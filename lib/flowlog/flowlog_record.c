@@ -167,7 +167,7 @@ write_json(FILE *out, const struct sg_flowlog_record *r)
 	sg_json_init(&j, out, false);
 	sg_json_object_open(&j, NULL);
 	sg_json_uint(&j, "version", r->version);
-	if (r->status != SG_FLOWLOG_SKIPDATA)
+	if (r->status != SG_FLOWLOG_SKIPDATA || r->port[0] != '\0')
 		sg_json_string(&j, "port", r->port);
 	if (r->status == SG_FLOWLOG_OK) {
 		sg_json_string(&j, "srcaddr", sg_ip_format(&r->src, buf, sizeof(buf)));
@@ -209,9 +209,12 @@ write_text(FILE *out, const struct sg_flowlog_record *r)
 				r->version, escape_name(r->port, port, sizeof(port)), r->start, r->end);
 		return;
 	case SG_FLOWLOG_SKIPDATA:
-		fprintf(out, "%u - - - - - - - %" PRIu64 " - %" PRId64 " %" PRId64
+		/* The port whose records were lost, or "-" when they cannot be told apart. */
+		fprintf(out, "%u %s - - - - - - %" PRIu64 " - %" PRId64 " %" PRId64
 			     " SKIPDATA - - -\n",
-				r->version, r->packets, r->start, r->end);
+				r->version,
+				r->port[0] != '\0' ? escape_name(r->port, port, sizeof(port)) : "-",
+				r->packets, r->start, r->end);
 		return;
 	default:
 		break;

@@ -218,13 +218,24 @@ struct sg_flowlog_params {
 	uint64_t max_file_bytes;   /**< A file is closed after the window that reaches this size... */
 	uint32_t max_file_age;     /**< ...or before a window ending this many seconds after its first. */
 	uint32_t max_flows;        /**< Lines per window, and connections followed, at most. */
+	/**
+	 * Lines one port may have in a window (0: max_flows): the table is shared, so one port's
+	 * flood of distinct flows cannot take the others' lines. A port over it loses its new
+	 * lines, counted in its SKIPDATA line.
+	 */
+	uint32_t port_max_flows;
 };
+
+/** Port ids the aggregator counts losses for (the datapath's port ids are below it). */
+#define SG_FLOWLOG_MAX_PORT_IDS 4096
 
 struct sg_flowlog_stats {
 	uint64_t events;
 	uint64_t conns_live;       /**< Live connection reports (walks). */
 	uint64_t conns_closed;     /**< Closed connection reports. */
 	uint64_t lost;             /**< Records lost before they reached the aggregator. */
+	uint64_t port_lost;        /**< Records lost in all, attributed to a port (SKIPDATA). */
+	uint64_t port_capped;      /**< Lines not logged: their port had its share of the window. */
 	uint64_t flows_dropped;    /**< Flows not logged: the window's table was full. */
 	uint64_t conns_untracked;  /**< Connections not followed: the table was full. */
 	uint64_t unknown_epoch;    /**< Reports of an epoch no longer known (rule shown as "-"). */
@@ -263,6 +274,11 @@ void sg_flowlog_add_event(struct sg_flowlog *fl, const struct sg_flowlog_event *
 void sg_flowlog_add_conn(struct sg_flowlog *fl, const struct sg_flowlog_conn *c, bool closed);
 /** 'n' records were lost upstream (a full ring): reported in the window's SKIPDATA line. */
 void sg_flowlog_add_lost(struct sg_flowlog *fl, uint64_t n);
+/**
+ * 'n' records concerning port 'port_id' were lost upstream: the port's own SKIPDATA line says
+ * its data for the window is incomplete (the audit then judges none of its rules unused).
+ */
+void sg_flowlog_add_port_lost(struct sg_flowlog *fl, uint16_t port_id, uint64_t n);
 
 /**
  * End the window [start, end) (Unix seconds): connections missing from two walks in a row

@@ -130,6 +130,7 @@ struct sg_prefix_list {
 	char id[SG_NAME_MAX];
 	struct sg_prefix *entries;
 	uint32_t n_entries;
+	char description[SG_DESC_MAX];
 	int line;
 };
 
@@ -190,6 +191,13 @@ void sg_group_remove_rule(struct sg_group *group, uint32_t index);
  * Returns 0, or -EINVAL with 'err' naming the field and the value at fault.
  */
 int sg_rule_set(struct sg_rule *rule, const char *field, const char *value, struct sg_error *err);
+/**
+ * Store a description (free text, any valid UTF-8 up to SG_DESC_MAX-1 bytes) for 'what'
+ * ("security group \"sg-db\"", ...). 0, or -EINVAL with 'err' when it is too long or not
+ * UTF-8. Printing it is the printer's business: it may hold quotes, newlines or config syntax.
+ */
+int sg_description_set(char dst[SG_DESC_MAX], const char *value, const char *what, int line,
+		struct sg_error *err);
 /** Set a group field from text: type, inner_access_policy, description. */
 int sg_group_set(struct sg_group *group, const char *field, const char *value,
 		struct sg_error *err);

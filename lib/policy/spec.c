@@ -469,12 +469,29 @@ parse_peer(struct sg_rule *rule, const char *field, const char *value, struct sg
 	return 0;
 }
 
+/* Whole decimal digits with an optional sign, however many. */
+static bool
+is_integer_text(const char *text)
+{
+	text += *text == '-' || *text == '+';
+	if (*text == '\0')
+		return false;
+	for (; *text != '\0'; text++)
+		if (*text < '0' || *text > '9')
+			return false;
+	return true;
+}
+
 static int
 parse_small(const char *field, const char *value, long min, long max, int line, long *out,
 		struct sg_error *err)
 {
-	if (!parse_long(value, out))
+	if (!parse_long(value, out)) {
+		if (is_integer_text(value))
+			return sg_error_set(err, line, "%s %s is out of range %ld..%ld", field, value,
+					min, max);
 		return sg_error_set(err, line, "%s \"%s\" is not a number", field, value);
+	}
 	if (*out < min || *out > max)
 		return sg_error_set(err, line, "%s %ld is out of range %ld..%ld", field, *out, min, max);
 	return 0;
@@ -549,9 +566,8 @@ sg_rule_set(struct sg_rule *rule, const char *field, const char *value, struct s
 			strcmp(field, "dest_prefix_list") == 0) {
 		return parse_peer(rule, field, value, err);
 	} else if (strcmp(field, "description") == 0) {
-		if (sg_strlcpy(rule->description, value, sizeof(rule->description)) < 0)
-			return sg_error_set(err, rule->line, "description is longer than %d characters",
-					SG_DESC_MAX - 1);
+		if ((rc = sg_description_set(rule->description, value, NULL, rule->line, err)) < 0)
+			return rc;
 		rule->fields |= SG_RULE_F_DESCRIPTION;
 	} else {
 		return sg_error_set(err, rule->line,
@@ -561,6 +577,24 @@ sg_rule_set(struct sg_rule *rule, const char *field, const char *value, struct s
 				"source_prefix_list, dest_prefix_list, description)",
 				field);
 	}
+	return 0;
+}
+
+int
+sg_description_set(char dst[SG_DESC_MAX], const char *value, const char *what, int line,
+		struct sg_error *err)
+{
+	char why[96];
+
+	if (strlen(value) >= SG_DESC_MAX)
+		return sg_error_set(err, line, "%s%sdescription is longer than %d characters",
+				what != NULL ? what : "", what != NULL ? ": " : "", SG_DESC_MAX - 1);
+	if (!sg_utf8_valid(value)) {
+		sg_name_check(value, why, sizeof(why));
+		return sg_error_set(err, line, "%s%sdescription %s", what != NULL ? what : "",
+				what != NULL ? ": " : "", why);
+	}
+	sg_strlcpy(dst, value, SG_DESC_MAX);
 	return 0;
 }
 
@@ -588,10 +622,10 @@ sg_group_set(struct sg_group *group, const char *field, const char *value, struc
 					group->id, value);
 		group->inner_access_given = true;
 	} else if (strcmp(field, "description") == 0) {
-		if (sg_strlcpy(group->description, value, sizeof(group->description)) < 0)
-			return sg_error_set(err, group->line,
-					"group \"%s\": description is longer than %d characters",
-					group->id, SG_DESC_MAX - 1);
+		char what[SG_NAME_MAX + 16];
+
+		snprintf(what, sizeof(what), "group \"%s\"", group->id);
+		return sg_description_set(group->description, value, what, group->line, err);
 	} else {
 		return sg_error_set(err, group->line,
 				"group \"%s\": unknown field \"%s\" (known: id, type, "
@@ -619,9 +653,12 @@ sg_limits_set(struct sg_limits *limits, const char *field, const char *value, in
 	int rc;
 
 	for (size_t i = 0; i < SG_ARRAY_SIZE(fields); i++) {
+		char what[SG_NAME_MAX];
+
 		if (strcmp(field, fields[i].name) != 0)
 			continue;
-		rc = parse_small(field, value, fields[i].min, fields[i].max, line, &number, err);
+		snprintf(what, sizeof(what), "limits.%s", field);
+		rc = parse_small(what, value, fields[i].min, fields[i].max, line, &number, err);
 		if (rc < 0)
 			return rc;
 		*(uint32_t *)((char *)limits + fields[i].offset) = (uint32_t)number;

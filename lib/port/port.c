@@ -1,4 +1,5 @@
 /* Port setup: devargs from the config, run-time probe, queue and device configuration. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,13 +15,32 @@
 /* Devices get unique names: a port removed and added again must not reuse a stale name. */
 static unsigned int device_serial;
 
+/*
+ * The device name's tail: "sgSERIAL_PORT", so dpdk-dumpcap -D lists ethdevs by the port they
+ * serve; without the port's name when it has characters devargs would misread, or is long.
+ */
+static void
+device_tag(const struct sg_conf_port *conf, unsigned int serial, char *tag, size_t size)
+{
+	bool plain = strlen(conf->name) <= 32;
+
+	for (const char *c = conf->name; *c != '\0' && plain; c++)
+		plain = isalnum((unsigned char)*c) || *c == '_' || *c == '-' || *c == '.';
+	if (plain)
+		snprintf(tag, size, "sg%u_%s", serial, conf->name);
+	else
+		snprintf(tag, size, "sg%u", serial);
+}
+
 int
 sg_port_devargs(const struct sg_conf_port *conf, uint16_t n_workers, char *buf, size_t size)
 {
 	unsigned int serial = device_serial++;
 	uint16_t queues = conf->queues;
+	char tag[48];
 	int n;
 
+	device_tag(conf, serial, tag, sizeof(tag));
 	(void)n_workers; /* every device gets its configured queues; tx is shared beyond them */
 
 	switch (conf->kind) {
@@ -35,20 +55,20 @@ sg_port_devargs(const struct sg_conf_port *conf, uint16_t n_workers, char *buf, 
 		 * (More sockets than rx queues would leave unpolled rings that swallow flows.)
 		 * With more workers than sockets, workers share a socket's tx under its lock.
 		 */
-		n = snprintf(buf, size, "net_af_packet_sg%u,iface=%s,qpairs=%u", serial, conf->path,
+		n = snprintf(buf, size, "net_af_packet_%s,iface=%s,qpairs=%u", tag, conf->path,
 				queues);
 		break;
 	case SG_PORT_PCAP:
 		/* Without a tx file net_pcap drops what it is given: a sink for benchmarks. */
-		n = snprintf(buf, size, "net_pcap_sg%u,rx_pcap=%s%s%s%s", serial, conf->path,
+		n = snprintf(buf, size, "net_pcap_%s,rx_pcap=%s%s%s%s", tag, conf->path,
 				conf->tx_pcap[0] ? ",tx_pcap=" : "", conf->tx_pcap,
 				conf->infinite_rx ? ",infinite_rx=1" : "");
 		break;
 	case SG_PORT_NULL:
-		n = snprintf(buf, size, "net_null_sg%u", serial);
+		n = snprintf(buf, size, "net_null_%s", tag);
 		break;
 	case SG_PORT_RING:
-		n = snprintf(buf, size, "net_ring_sg%u", serial);
+		n = snprintf(buf, size, "net_ring_%s", tag);
 		break;
 	case SG_PORT_PCI:
 		n = snprintf(buf, size, "%s", conf->path);

@@ -46,7 +46,8 @@
 	"ports = (\n"                                                                              \
 	" { name = \"a1\"; type = \"ring\"; mac = \"52:54:00:01:00:0b\"; ips = [\"10.1.0.11\", \"fd00:1::11\"]; security_groups = [\"sg-a\"]; },\n" \
 	" { name = \"a2\"; type = \"ring\"; mac = \"52:54:00:01:00:0c\"; ips = [\"10.1.0.12\", \"fd00:1::12\"]; security_groups = [\"sg-a\"]; },\n" \
-	" { name = \"b1\"; type = \"ring\"; mac = \"52:54:00:02:00:0b\"; ips = [\"10.2.0.11\", \"fd00:2::11\"]; security_groups = [\"sg-b\"]; }\n" \
+	" { name = \"b1\"; type = \"ring\"; mac = \"52:54:00:02:00:0b\"; ips = [\"10.2.0.11\", \"fd00:2::11\"]; security_groups = [\"sg-b\"]; },\n" \
+	" { name = \"up0\"; role = \"uplink\"; type = \"ring\"; peer_mac = \"02:00:00:00:99:01\"; }\n" \
 	");\n"
 
 /* a1, a2 in sg-a (10.1.0.0/24): tcp 80, udp 53, icmp from b's subnet (rules 1-6), 8080 among
@@ -69,6 +70,7 @@ static const struct {
 	{"a1", "52:54:00:01:00:0b"},
 	{"a2", "52:54:00:01:00:0c"},
 	{"b1", "52:54:00:02:00:0b"},
+	{"up0", "02:00:00:00:99:01"}, /* the uplink: its peer router's MAC */
 };
 #define N_PORTS SG_ARRAY_SIZE(test_ports)
 
@@ -117,6 +119,7 @@ struct t_spec {
 	const char *lladdr;          /* ND link-layer address option; NULL: none */
 	const struct t_spec *inner;  /* ICMP error: the packet it quotes */
 	const char *sha;             /* ARP sender hardware address; NULL: the Ethernet source */
+	uint16_t vlan;               /* a VLAN tag with this TPID (0x8100, 0x88a8); 0: none */
 };
 
 /* A fragment: bytes [off, off + len) of the datagram's fragmentable part (len 0: the rest). */
@@ -387,6 +390,12 @@ t_build(const char *from, const struct t_spec *s, const struct t_frag *frag, str
 	memcpy(b, dmac, 6);
 	memcpy(b + 6, smac, 6);
 	p->l3 = 14;
+	if (s->vlan != 0) {
+		put16(b + 12, s->vlan);
+		put16(b + 14, 42); /* VLAN id */
+		b += 4;
+		p->l3 = 18;
+	}
 	if (s->kind == T_ARP) {
 		struct sg_ip spa, tpa;
 		uint8_t sha[6];
@@ -404,12 +413,12 @@ t_build(const char *from, const struct t_spec *s, const struct t_frag *frag, str
 		memcpy(b + 28, spa.bytes, 4);
 		memset(b + 32, 0, 6);
 		memcpy(b + 38, tpa.bytes, 4);
-		p->len = 42;
+		p->len = (uint16_t)(p->l3 + 28);
 		p->routed = false;
 		return;
 	}
 	put16(b + 12, strchr(s->src, ':') != NULL ? 0x86dd : 0x0800);
-	p->len = (uint16_t)(14 + build_ip(s, frag, b + 14));
+	p->len = (uint16_t)(p->l3 + build_ip(s, frag, b + 14));
 }
 
 /* ---- The harness ---- */
@@ -838,9 +847,9 @@ START_TEST(admission)
 		{"DHCPv6 server reply from a VM is refused", "a1",
 			{T_UDP, "fd00:1::11", "fd00:2::11", .sport = 547, .dport = 546},
 			DROP(DHCP_SERVER, NULL)},
-		{"DHCP discovery passes port security; without an uplink it goes nowhere", "a1",
+		{"DHCP discovery passes port security and goes to the uplink", "a1",
 			{T_UDP, "0.0.0.0", "255.255.255.255", .sport = 68, .dport = 67, .dmac = "bcast"},
-			DROP(MULTICAST, NULL)},
+			FWD("up0", EGRESS_A)},
 		{"foreign source MAC is refused", "b1",
 			{T_TCP, "10.2.0.11", "10.1.0.11", .sport = 40000, .dport = 80, .flags = 0x02,
 				.smac = "52:54:00:99:99:99"},
@@ -872,6 +881,157 @@ START_TEST(admission)
 		{"GRE to a1 has no rule: a new connection denied by its default ingress", "b1",
 			{T_PROTO, "10.2.0.11", "10.1.0.11", .type = 47, .len = 4},
 			DROP(ACL_INGRESS, EGRESS_B "," INGRESS_DROP)},
+	};
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	run_steps(&t, steps, SG_ARRAY_SIZE(steps));
+	t_close(&t);
+}
+END_TEST
+
+/*
+ * Issue 13's paths around the groups: delivery follows addresses (a neighbour's MAC is no way
+ * into another subnet or to an address its groups refuse), neighbour answers only inside the
+ * asker's subnet, ingress filtering on the uplink, no VLAN tags, no unspecified or link-local
+ * source where it has no business. Each attack next to the legitimate packet it imitates.
+ */
+START_TEST(delivery)
+{
+	static const struct t_step steps[] = {
+		/* Delivery by address. */
+		{"a1 -> a2's MAC for b1's address (another subnet) is refused", "a1",
+			{T_TCP, "10.1.0.11", "10.2.0.11", .sport = 40100, .dport = 80, .flags = 0x02,
+				.dmac = "a2"},
+			DROP(DST_MISMATCH, NULL)},
+		{"a1 -> a2's MAC for an outside address its egress allows is refused", "a1",
+			{T_UDP, "10.1.0.11", "198.51.100.7", .sport = 40100, .dport = 53, .dmac = "a2"},
+			DROP(DST_MISMATCH, NULL)},
+		{"a1 -> b1's MAC for b1's own address (other subnet: through the router) is refused",
+			"a1", {T_TCP, "10.1.0.11", "10.2.0.11", .sport = 40100, .dport = 80, .flags = 0x02,
+				.dmac = "b1"},
+			DROP(DST_MISMATCH, NULL)},
+		{"IPv6: a1 -> b1's MAC for b1's address is refused", "a1",
+			{T_UDP, "fd00:1::11", "fd00:2::11", .sport = 40100, .dport = 53, .dmac = "b1"},
+			DROP(DST_MISMATCH, NULL)},
+		{"IPv6: a1 -> a2's MAC for an outside address is refused", "a1",
+			{T_UDP, "fd00:1::11", "2001:db8::7", .sport = 40100, .dport = 53, .dmac = "a2"},
+			DROP(DST_MISMATCH, NULL)},
+		{"the uplink reaches a VM through the router MAC only", "up0",
+			{T_UDP, "198.51.100.7", "10.1.0.11", .sport = 40100, .dport = 53, .dmac = "a1"},
+			DROP(DST_MISMATCH, NULL)},
+		{"legitimate: a1 -> a2 by MAC inside the subnet reaches a2's groups", "a1",
+			{T_UDP, "10.1.0.11", "10.1.0.12", .sport = 40101, .dport = 53, .dmac = "a2"},
+			DROP(ACL_INGRESS, EGRESS_A "," INGRESS_DROP)},
+		{"legitimate: a1 -> an outside address through the router goes to the uplink", "a1",
+			{T_UDP, "10.1.0.11", "198.51.100.7", .sport = 40102, .dport = 53},
+			FWD("up0", EGRESS_A)},
+		{"link-local inside a subnet: a1 -> a2's link-local by MAC reaches a2's groups", "a1",
+			{T_UDP, "fe80::5054:ff:fe01:b", "fe80::5054:ff:fe01:c", .sport = 40103, .dport = 53,
+				.dmac = "a2"},
+			DROP(ACL_INGRESS, EGRESS_A "," INGRESS_DROP)},
+		{"link-local across subnets: a1 -> b1's link-local by MAC is refused", "a1",
+			{T_UDP, "fe80::5054:ff:fe01:b", "fe80::5054:ff:fe02:b", .sport = 40103, .dport = 53,
+				.dmac = "b1"},
+			DROP(DST_MISMATCH, NULL)},
+		{"a link-local source is never routed", "a1",
+			{T_UDP, "fe80::5054:ff:fe01:b", "fd00:2::11", .sport = 40104, .dport = 53},
+			DROP(LINK_LOCAL, NULL)},
+		{"a link-local destination is never routed (not even to the uplink)", "a1",
+			{T_UDP, "fd00:1::11", "fe80::1", .sport = 40104, .dport = 53},
+			DROP(LINK_LOCAL, NULL)},
+		{"an IPv4 link-local destination neither", "a1",
+			{T_UDP, "10.1.0.11", "169.254.169.254", .sport = 40104, .dport = 80},
+			DROP(LINK_LOCAL, NULL)},
+		{"the limited broadcast is not routed", "a1",
+			{T_UDP, "10.1.0.11", "255.255.255.255", .sport = 40105, .dport = 9},
+			DROP(MULTICAST, NULL)},
+
+		/* Neighbour answers only inside the asker's subnet. */
+		{"ARP for a VM of another subnet gets no answer", "a1",
+			{T_ARP, "10.1.0.11", "10.2.0.11", .sport = 1}, DROP(NEIGH_UNKNOWN, NULL)},
+		{"ARP for another subnet's gateway gets no answer", "a1",
+			{T_ARP, "10.1.0.11", "10.2.0.1", .sport = 1}, DROP(NEIGH_UNKNOWN, NULL)},
+		{"ARP for an address nobody owns gets no answer", "a1",
+			{T_ARP, "10.1.0.11", "10.1.0.99", .sport = 1}, DROP(NEIGH_UNKNOWN, NULL)},
+		{"unicast ARP (reachability check) for a neighbour is answered", "a1",
+			{T_ARP, "10.1.0.11", "10.1.0.12", .sport = 1, .dmac = "a2"}, REPLY("a2")},
+		{"gratuitous ARP for its own address changes nothing", "a1",
+			{T_ARP, "10.1.0.11", "10.1.0.11", .sport = 2, .dmac = "bcast"}, ABSORB},
+		{"NS for a VM of another subnet gets no answer", "a1",
+			{T_NS, "fd00:1::11", "ff02::1:ff00:11", .dmac = "33:33:ff:00:00:11",
+				.target = "fd00:2::11", .lladdr = "a1"},
+			DROP(NEIGH_UNKNOWN, NULL)},
+		{"... nor from the link-local address", "a1",
+			{T_NS, "fe80::5054:ff:fe01:b", "ff02::1:ff00:11", .dmac = "33:33:ff:00:00:11",
+				.target = "fd00:2::11", .lladdr = "a1"},
+			DROP(NEIGH_UNKNOWN, NULL)},
+		{"NS for another subnet's gateway gets no answer", "a1",
+			{T_NS, "fd00:1::11", "ff02::1:ff00:1", .dmac = "33:33:ff:00:00:01",
+				.target = "fd00:2::1", .lladdr = "a1"},
+			DROP(NEIGH_UNKNOWN, NULL)},
+		{"NS for a link-local address gets no answer", "a1",
+			{T_NS, "fd00:1::11", "ff02::1:ff01:c", .dmac = "33:33:ff:01:00:0c",
+				.target = "fe80::5054:ff:fe01:c", .lladdr = "a1"},
+			DROP(NEIGH_UNKNOWN, NULL)},
+		{"NS from the link-local address for a neighbour is answered", "a1",
+			{T_NS, "fe80::5054:ff:fe01:b", "ff02::1:ff00:12", .dmac = "33:33:ff:00:00:12",
+				.target = "fd00:1::12", .lladdr = "a1"},
+			REPLY("a2")},
+		{"an unsolicited NA for its own address changes nothing", "a1",
+			{T_NA, "fd00:1::11", "ff02::1", .dmac = "33:33:00:00:00:01",
+				.target = "fd00:1::11", .lladdr = "a1"},
+			ABSORB},
+
+		/* Unspecified sources. */
+		{"0.0.0.0 to a neighbour (not DHCP) is refused", "a1",
+			{T_UDP, "0.0.0.0", "10.1.0.12", .sport = 5000, .dport = 53, .dmac = "a2"},
+			DROP(SRC_UNSPECIFIED, NULL)},
+		{"0.0.0.0 DHCP to a unicast address is refused", "a1",
+			{T_UDP, "0.0.0.0", "10.1.0.12", .sport = 68, .dport = 67, .dmac = "a2"},
+			DROP(SRC_UNSPECIFIED, NULL)},
+		{":: echo request to a neighbour is refused", "a1",
+			{T_ICMP, "::", "fd00:1::12", .type = 128, .dmac = "a2"},
+			DROP(SRC_UNSPECIFIED, NULL)},
+		{":: NS to all-nodes (not the target's solicited-node group) is refused", "a1",
+			{T_NS, "::", "ff02::1", .dmac = "33:33:00:00:00:01", .target = "fd00:1::11"},
+			DROP(SRC_UNSPECIFIED, NULL)},
+		{":: MLDv2 report to ff02::16 is absorbed", "a1",
+			{T_ICMP, "::", "ff02::16", .type = 143, .dmac = "33:33:00:00:00:16"}, ABSORB},
+
+		/* No tags, no router behaviour. */
+		{"an 802.1Q tagged frame to a neighbour is refused", "a1",
+			{T_UDP, "10.1.0.11", "10.1.0.12", .sport = 40106, .dport = 53, .dmac = "a2",
+				.vlan = 0x8100},
+			DROP(VLAN_TAGGED, NULL)},
+		{"an 802.1ad tagged frame to the router is refused", "a1",
+			{T_UDP, "10.1.0.11", "198.51.100.7", .sport = 40106, .dport = 53, .vlan = 0x88a8},
+			DROP(VLAN_TAGGED, NULL)},
+		{"a tagged frame from the uplink is refused", "up0",
+			{T_UDP, "198.51.100.7", "10.1.0.11", .sport = 40106, .dport = 53, .vlan = 0x8100},
+			DROP(VLAN_TAGGED, NULL)},
+		{"an ICMP redirect from a VM is refused", "a1",
+			{T_ICMP, "10.1.0.11", "10.2.0.11", .type = 5, .code = 1}, DROP(ROUTER_ADVERT, NULL)},
+
+		/* Ingress filtering on the uplink (BCP 38). */
+		{"from the uplink with a VM's address: refused", "up0",
+			{T_TCP, "10.2.0.11", "10.1.0.11", .sport = 40107, .dport = 80, .flags = 0x02},
+			DROP(SPOOF_UPLINK, NULL)},
+		{"from the uplink with an unused address of a local subnet: refused", "up0",
+			{T_TCP, "10.1.0.99", "10.1.0.11", .sport = 40107, .dport = 80, .flags = 0x02},
+			DROP(SPOOF_UPLINK, NULL)},
+		{"from the uplink with a VM's IPv6 address: refused", "up0",
+			{T_UDP, "fd00:2::11", "fd00:1::11", .sport = 40107, .dport = 53},
+			DROP(SPOOF_UPLINK, NULL)},
+		{"from the uplink with 0.0.0.0: refused", "up0",
+			{T_UDP, "0.0.0.0", "10.1.0.11", .sport = 68, .dport = 67},
+			DROP(SRC_UNSPECIFIED, NULL)},
+		{"from the uplink with a link-local source: never routed", "up0",
+			{T_UDP, "fe80::1", "fd00:1::11", .sport = 40107, .dport = 53},
+			DROP(LINK_LOCAL, NULL)},
+		{"legitimate: an outside address from the uplink reaches a1's groups", "up0",
+			{T_TCP, "198.51.100.7", "10.1.0.11", .sport = 40108, .dport = 80, .flags = 0x02},
+			DROP(ACL_INGRESS, INGRESS_DROP)},
 	};
 	struct t_dp t;
 
@@ -938,10 +1098,10 @@ START_TEST(tcp_lifecycle)
 			FWD("a1", NEW_HITS)},
 		{"SYN-ACK", "a1", S(40002, 9000, 7001, SYN | ACK, 0), FWD("b1", NULL)},
 		{"ACK", "b1", C(40002, 7001, 9001, ACK, 0), FWD("a1", NULL)},
-		{"the server's RST sent to a2's MAC is refused: a tuple goes to its own ports only",
+		{"the server's RST sent to a2's MAC is refused: a2 does not own its destination",
 			"a1", {T_TCP, "10.1.0.11", "10.2.0.11", .sport = 80, .dport = 40002, .seq = 9001,
 				.ack = 7001, .flags = RST | ACK, .dmac = "a2"},
-			DROP(CT_WRONG_PATH, NULL)},
+			DROP(DST_MISMATCH, NULL)},
 		{"... and it moved no state: the connection still carries data", "b1",
 			C(40002, 7001, 9001, PSH | ACK, 10), FWD("a1", NULL)},
 		{"RST from the server tears it down", "a1", S(40002, 9001, 7011, RST | ACK, 0),
@@ -1249,7 +1409,8 @@ END_TEST
 	"ports = (\n"                                                                              \
 	" { name = \"a1\"; type = \"ring\"; mac = \"52:54:00:01:00:0b\"; ips = [\"10.1.0.11\"]; security_groups = [\"sg-a\"]; },\n" \
 	a2                                                                                         \
-	" { name = \"b1\"; type = \"ring\"; mac = \"52:54:00:02:00:0b\"; ips = [\"10.2.0.11\"]; security_groups = [\"sg-b\"]; new_connections_per_second = 3; }\n" \
+	" { name = \"b1\"; type = \"ring\"; mac = \"52:54:00:02:00:0b\"; ips = [\"10.2.0.11\"]; security_groups = [\"sg-b\"]; new_connections_per_second = 3; },\n" \
+	" { name = \"up0\"; role = \"uplink\"; type = \"ring\"; peer_mac = \"02:00:00:00:99:01\"; }\n" \
 	");\n"                                                                                     \
 	"conntrack = { port_max_connections = 1000; port_new_connections_per_second = 1000; };\n"
 #define PORT_A2_LIMITED                                                                            \
@@ -1392,7 +1553,7 @@ END_TEST
 
 START_TEST(engine_io)
 {
-	/* Ports pair up in config order: a1 <-> a2; b1 has no pair. Frames are not looked at. */
+	/* Ports pair up in config order: a1 <-> a2, b1 <-> up0. Frames are not looked at. */
 	struct sg_dp_port_stats s[N_PORTS];
 	struct t_pkt pkt;
 	struct rte_mbuf *m[4];
@@ -1411,17 +1572,16 @@ START_TEST(engine_io)
 	ck_assert_uint_eq(t_sent(&t, "a1", m, 4), 1);
 	rte_pktmbuf_free(m[0]);
 	t_send(&t, "b1", &pkt, 1);
+	ck_assert_uint_eq(t_sent(&t, "up0", m, 4), 1);
+	rte_pktmbuf_free(m[0]);
 	for (size_t p = 0; p < N_PORTS; p++)
 		ck_assert_uint_eq(t_sent(&t, test_ports[p].name, m, 4), 0);
 	t_stats(&t, s);
-	ck_assert_uint_eq(s[0].rx_packets, 1);
-	ck_assert_uint_eq(s[0].tx_packets, 1);
-	ck_assert_uint_eq(s[1].rx_packets, 1);
-	ck_assert_uint_eq(s[1].tx_packets, 1);
-	ck_assert_uint_eq(s[2].rx_packets, 1);
-	ck_assert_uint_eq(s[2].tx_packets, 0);
-	ck_assert_uint_eq(s[2].drops[SG_DROP_NO_ROUTE], 1);
-	ck_assert_uint_eq(s[2].drops_total, 1);
+	for (size_t p = 0; p < N_PORTS; p++) {
+		ck_assert_uint_eq(s[p].rx_packets, p < 3 ? 1 : 0);
+		ck_assert_uint_eq(s[p].tx_packets, p != 2 ? 1 : 0);
+		ck_assert_uint_eq(s[p].drops_total, 0);
+	}
 	t_close(&t);
 }
 END_TEST
@@ -1765,8 +1925,8 @@ START_TEST(frag_table_full)
 		md.frag_id = id;
 		dp_frag_key_of(&md, t_vport(&t, "b1"), &key);
 		if (bucket == UINT32_MAX)
-			bucket = dp_frag_bucket(&key);
-		if (dp_frag_bucket(&key) == bucket)
+			bucket = dp_frag_bucket(t.w->frags, &key);
+		if (dp_frag_bucket(t.w->frags, &key) == bucket)
 			ids[n++] = id;
 	}
 	snap(&t, &before);
@@ -1805,24 +1965,85 @@ START_TEST(frag_table_full)
 		send_frags(&t, "b1", &dgram, &f, 1, 0);
 		expect_sent(&t, "a1", &zero, 1);
 	}
-	/* The hold queue is bounded too. */
+	/* The hold queue is bounded too, and shared fairly: one port holds at most its share,
+	 * the rest stays for the others. */
 	{
+		const struct t_spec peer = {T_TCP, "10.1.0.12", "10.1.0.11", .sport = 44000,
+				.dport = 8080, .flags = 0x02, .len = 3000, .dmac = "a1"};
 		struct t_snap b2;
 
 		snap(&t, &b2);
-		for (uint32_t k = 0; k <= DP_FRAG_HOLD; k++) {
+		for (uint32_t k = 0; k <= DP_FRAG_PORT_HOLD; k++) {
 			const struct t_frag f = F2(5000 + k);
 
 			send_frags(&t, "b1", &dgram, &f, 1, 0);
 		}
 		expect_quiet(&t);
-		ck_assert_uint_eq(t.w->frags->n_held, DP_FRAG_HOLD);
-		expect_drops(&t, &b2, "b1", SG_DROP_FRAG_TABLE_FULL, 1);
+		ck_assert_uint_eq(t.w->frags->n_held, DP_FRAG_PORT_HOLD);
+		expect_drops(&t, &b2, "b1", SG_DROP_FRAG_PORT_LIMIT, 1);
+		/* a2's later fragment still waits for its first, which then lets both through. */
+		{
+			const struct t_frag f[] = {F2(6000), F1(6000)};
+
+			send_frags(&t, "a2", &peer, &f[0], 1, 0);
+			ck_assert_uint_eq(t.w->frags->n_held, DP_FRAG_PORT_HOLD + 1);
+			send_frags(&t, "a2", &peer, &f[1], 1, 1);
+			expect_sent(&t, "a1", (const uint16_t[]){1, 0}, 2);
+		}
 		snap(&t, &b2);
 		t.w->now_ms += DP_FRAG_HOLD_MS;
 		dp_housekeeping(t.w, t_gen(&t));
 		ck_assert_uint_eq(t.w->frags->n_held, 0);
-		expect_drops(&t, &b2, "b1", SG_DROP_FRAG_UNMATCHED, DP_FRAG_HOLD);
+		expect_drops(&t, &b2, "b1", SG_DROP_FRAG_UNMATCHED, DP_FRAG_PORT_HOLD);
+	}
+	t_close(&t);
+}
+END_TEST
+
+/* One port cannot take the fragment table from the others: its datagrams in flight are
+ * capped, and its stale ones are given back once they expire. */
+START_TEST(frag_port_share)
+{
+	const struct t_spec peer = {T_TCP, "10.1.0.12", "10.1.0.11", .sport = 44001, .dport = 8080,
+			.flags = 0x02, .len = 3000, .dmac = "a1"};
+	const uint16_t zero = 0;
+	struct t_snap before;
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_text, false);
+	snap(&t, &before);
+	/* b1 starts as many datagrams as its share allows, and never finishes them. */
+	for (uint32_t k = 0; k < DP_FRAG_PORT_ENTRIES; k++) {
+		const struct t_frag f = F1(7000 + k);
+
+		send_frags(&t, "b1", &dgram, &f, 1, 0);
+		expect_sent(&t, "a1", &zero, 1);
+	}
+	{
+		const struct t_frag f = F1(7999);
+
+		send_frags(&t, "b1", &dgram, &f, 1, 0);
+		expect_quiet(&t);
+		expect_drops(&t, &before, "b1", SG_DROP_FRAG_PORT_LIMIT, 1);
+	}
+	/* a2 is not affected: its fragmented datagram goes through whole. */
+	{
+		const struct t_frag f[] = {F1(8000), F2(8000), F3(8000)};
+
+		send_frags(&t, "a2", &peer, f, 3, 0);
+		expect_sent(&t, "a1", (const uint16_t[]){0, 1, 2}, 3);
+		expect_drops(&t, &before, "a2", SG_DROP_NONE, 0);
+	}
+	/* Once b1's datagrams expire, the housekeeping gives its share back. */
+	t.w->now_ms += DP_FRAG_TIMEOUT_MS;
+	for (unsigned int k = 0; k < DP_FRAG_BUCKETS * DP_FRAG_WAYS / DP_FRAG_SWEEP; k++)
+		dp_housekeeping(t.w, t_gen(&t));
+	ck_assert_uint_eq(t.w->frags->port_entries[t_vport(&t, "b1")], 0);
+	{
+		const struct t_frag f = F1(7999);
+
+		send_frags(&t, "b1", &dgram, &f, 1, 0);
+		expect_sent(&t, "a1", &zero, 1);
 	}
 	t_close(&t);
 }
@@ -1980,6 +2201,7 @@ main(void)
 	}
 	tcase_set_timeout(pipeline, 120);
 	tcase_add_test(pipeline, admission);
+	tcase_add_test(pipeline, delivery);
 	tcase_add_test(pipeline, tcp_lifecycle);
 	tcase_add_test(pipeline, udp_icmp);
 	tcase_add_test(pipeline, burst_of_one_new_flow_counts_once);
@@ -1999,6 +2221,7 @@ main(void)
 	tcase_add_test(frags, frag_denied);
 	tcase_add_test(frags, frag_overlap_tiny);
 	tcase_add_test(frags, frag_table_full);
+	tcase_add_test(frags, frag_port_share);
 	tcase_add_test(frags, frag_ipv6_icmp_engines);
 	suite_add_tcase(s, frags);
 	tcase_add_test(report, report_costs);

@@ -48,7 +48,11 @@ static const char conf_text[] =
 	"  { name = \"b\"; type = \"null\"; mac = \"52:54:00:00:00:02\"; ips = [\"10.0.0.2\"]; security_groups = [\"sg-b\"]; }\n"
 	");\n"
 	"conntrack = { capacity = 1048576; tcp_be_liberal = true; };\n"
-	"flow_logs = { enabled = %s; directory = \"%s\"; window = 1; ring_size = %u; };\n";
+	"flow_logs = { enabled = %s; directory = \"%s\"; window = 1; ring_size = %u;\n"
+	"  port_events_per_second = %u; };\n";
+
+/* flow_logs.port_events_per_second of the next lab_open (0: no budget). */
+static uint32_t lab_budget;
 
 static const uint8_t mac_a[6] = {0x52, 0x54, 0x00, 0x00, 0x00, 0x01};
 static const uint8_t mac_b[6] = {0x52, 0x54, 0x00, 0x00, 0x00, 0x02};
@@ -88,7 +92,7 @@ lab_open(struct lab *l, bool flowlog, uint32_t ring)
 	memset(l, 0, sizeof(*l));
 	snprintf(l->dir, sizeof(l->dir), "/tmp/sgfw-flw-dp-%d-XXXXXX", (int)getpid());
 	ck_assert_ptr_nonnull(mkdtemp(l->dir));
-	snprintf(text, sizeof(text), conf_text, flowlog ? "true" : "false", l->dir, ring);
+	snprintf(text, sizeof(text), conf_text, flowlog ? "true" : "false", l->dir, ring, lab_budget);
 	conf = sg_conf_load_string(text, "dp.conf", &err);
 	ck_assert_msg(conf != NULL, "%s", err.msg);
 	sg_ct_params_init(&cp);
@@ -267,7 +271,9 @@ establish(struct lab *l)
 
 struct sums {
 	uint64_t rejected;
-	uint64_t skipped;
+	uint64_t skipped_a;          /* SKIPDATA of port a, of port b, and without a port */
+	uint64_t skipped_b;
+	uint64_t skipped_other;
 	uint64_t accepted_egress;
 };
 
@@ -277,7 +283,9 @@ sum_cb(const struct sg_flowlog_record *r, void *arg)
 	struct sums *s = arg;
 
 	if (r->status == SG_FLOWLOG_SKIPDATA)
-		s->skipped += r->packets;
+		*(strcmp(r->port, "a") == 0   ? &s->skipped_a :
+		  strcmp(r->port, "b") == 0 ? &s->skipped_b :
+					      &s->skipped_other) += r->packets;
 	if (r->status != SG_FLOWLOG_OK)
 		return 0;
 	if (strcmp(r->port, "b") == 0 && r->dir == SG_DIR_INGRESS && r->action == SG_ACTION_DROP)
@@ -288,7 +296,8 @@ sum_cb(const struct sg_flowlog_record *r, void *arg)
 	return 0;
 }
 
-/* A flood of refused packets into a 64-event ring: nothing waits, everything is counted. */
+/* A flood of refused packets into a 64-event ring: nothing waits, everything is counted, as
+ * lines or as the SKIPDATA lines of both ports concerned (each lost event is data of both). */
 START_TEST(test_flood_is_counted)
 {
 	const unsigned int bursts = 400, total = bursts * 32;
@@ -310,8 +319,81 @@ START_TEST(test_flood_is_counted)
 			total, (unsigned long)fs.events, (unsigned long)fs.ring_lost);
 	lab_stop(&l);
 	ck_assert_int_eq(sg_flowlog_read(l.dir, sum_cb, &sums, NULL, &err), 0);
-	ck_assert_uint_eq(sums.rejected + sums.skipped, total);
+	ck_assert_uint_eq(sums.rejected + sums.skipped_b, total);
+	ck_assert_uint_eq(sums.accepted_egress + sums.skipped_a, total);
+	ck_assert_uint_eq(sums.skipped_a, fs.ring_lost);
+	ck_assert_uint_eq(sums.skipped_other, 0);
 	ck_assert_uint_eq(sums.accepted_egress, sums.rejected);
+	remove_dir(l.dir);
+}
+END_TEST
+
+/* Refused SYNs from 'from' (0: a, 1: b) to the other's port 22, 'n' of them in bursts of 32,
+ * at one instant: a token bucket sees no time pass. */
+static void
+refused_at_once(struct lab *l, int from, unsigned int n, uint32_t *next_port)
+{
+	l->w->now_ms = 1000000;
+	for (unsigned int done = 0; done < n; done += 32) {
+		unsigned int m = RTE_MIN(32u, n - done);
+
+		ck_assert_int_eq(rte_pktmbuf_alloc_bulk(pool, l->w->pkts, m), 0);
+		for (unsigned int i = 0; i < m; i++)
+			tcp_frame(l->w->pkts[i], from, (uint16_t)(1024 + (*next_port)++ % 60000), 22,
+					0x02, 7, 0, 0);
+		dp_worker_process(l->w, l->gen, (uint16_t)from, (uint16_t)m);
+	}
+}
+
+struct port_sums {
+	uint64_t rejected_from[2]; /* REJECT lines at the receiver's ingress, by sender a, b */
+	uint64_t skipped[2];       /* SKIPDATA of a, b */
+};
+
+static int
+port_sum_cb(const struct sg_flowlog_record *r, void *arg)
+{
+	struct port_sums *s = arg;
+	int port = strcmp(r->port, "a") == 0 ? 0 : strcmp(r->port, "b") == 0 ? 1 : -1;
+
+	if (r->status == SG_FLOWLOG_SKIPDATA && port >= 0)
+		s->skipped[port] += r->packets;
+	if (r->status == SG_FLOWLOG_OK && port >= 0 && r->dir == SG_DIR_INGRESS &&
+			r->action == SG_ACTION_DROP)
+		s->rejected_from[1 - port] += r->packets;
+	return 0;
+}
+
+/* One port's flood of refused packets spends its own event budget, not the ring the other
+ * ports share: a's excess is lost and counted (as a's and b's incomplete data), b's events
+ * all arrive. */
+START_TEST(test_port_budget)
+{
+	struct sg_dp_port_stats pa, pb;
+	struct sg_error err = {0};
+	struct port_sums sums;
+	uint32_t next = 0;
+	struct lab l;
+
+	memset(&sums, 0, sizeof(sums));
+	lab_budget = 1000; /* one worker: 1000 events a second, a second's worth at most */
+	lab_open(&l, true, 65536);
+	lab_budget = 0;
+	refused_at_once(&l, 0, 3000, &next);
+	refused_at_once(&l, 1, 100, &next);
+	ck_assert_int_eq(sg_dp_port_stats(l.dp, "a", &pa), 0);
+	ck_assert_int_eq(sg_dp_port_stats(l.dp, "b", &pb), 0);
+	/* Refusals count on the sender's port. */
+	ck_assert_uint_eq(pa.drops[SG_DROP_ACL_INGRESS], 3000);
+	ck_assert_uint_eq(pb.drops[SG_DROP_ACL_INGRESS], 100);
+	ck_assert_uint_eq(pa.flowlog_lost, 2000);
+	ck_assert_uint_eq(pb.flowlog_lost, 2000);
+	lab_stop(&l);
+	ck_assert_int_eq(sg_flowlog_read(l.dir, port_sum_cb, &sums, NULL, &err), 0);
+	ck_assert_uint_eq(sums.rejected_from[0], 1000);
+	ck_assert_uint_eq(sums.rejected_from[1], 100);
+	ck_assert_uint_eq(sums.skipped[0], 2000);
+	ck_assert_uint_eq(sums.skipped[1], 2000);
 	remove_dir(l.dir);
 }
 END_TEST
@@ -407,6 +489,7 @@ main(int argc, char **argv)
 	}
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_flood_is_counted);
+	tcase_add_test(tc, test_port_budget);
 	if (getenv("SG_BENCH_ONLY_FLOOD") == NULL)
 		tcase_add_test(tc, test_cost_report);
 	suite_add_tcase(s, tc);

@@ -273,6 +273,44 @@ unspecified(const struct sg_ip *ip)
 	return memcmp(ip->bytes, zero, 16) == 0;
 }
 
+static bool
+link_local(const struct sg_ip *ip)
+{
+	if (ip->family == SG_AF_INET)
+		return ip->bytes[0] == 169 && ip->bytes[1] == 254;
+	return ip->bytes[0] == 0xfe && (ip->bytes[1] & 0xc0) == 0x80;
+}
+
+/* The configured subnet holding 'ip', or -1. */
+static int
+subnet_of(const struct sg_conf *conf, const struct sg_ip *ip)
+{
+	for (uint32_t s = 0; s < conf->n_subnets; s++)
+		if (sg_prefix_contains(&conf->subnets[s].cidr, ip))
+			return (int)s;
+	return -1;
+}
+
+/* Whether port 'vp' has an address in subnet 's'. */
+static bool
+port_in_subnet(const struct sg_conf *conf, const struct dp_vport *vp, int s)
+{
+	for (uint32_t k = 0; k < vp->n_ips; k++)
+		if (subnet_of(conf, &vp->ips[k]) == s)
+			return true;
+	return false;
+}
+
+/* Whether any VM owns 'ip' or it is in a local subnet: what the uplink may not claim. */
+static bool
+local_address(const struct dp_gen *gen, const struct sg_ip *ip)
+{
+	for (uint16_t v = 0; v < gen->n_vports; v++)
+		if (!gen->vports[v].uplink && owns(&gen->vports[v], ip))
+			return true;
+	return subnet_of(gen->conf, ip) >= 0;
+}
+
 /* An ICMP error a VM sent about a connection: the VM must be one of its endpoints. */
 static void
 check_error_source(const struct rte_mbuf *m, const struct sg_pkt_meta *md)
@@ -322,8 +360,34 @@ check_sent(const struct dp_gen *gen, uint16_t in, uint16_t out, struct rte_mbuf 
 							owns(&gen->vports[owner], addr),
 					"answered for an address with a MAC that does not own it");
 		}
+		/* Only for what exists in the asker's own subnet (gateways included). */
+		FUZZ_CHECK(gen->conf->n_subnets == 0 ||
+						port_in_subnet(gen->conf, in_vp,
+								subnet_of(gen->conf, nd ? &md.nd_target :
+											 &md.src)),
+				"answered for an address outside the asker's subnets");
 		return;
 	}
+	FUZZ_CHECK(md.n_vlans == 0, "forwarded a VLAN tag out of %s", out_vp->port->conf.name);
+	if (!out_vp->uplink && (md.l3 == SG_L3_IPV4 || md.l3 == SG_L3_IPV6))
+		/* Delivery follows addresses: a VM gets only what is addressed to it. */
+		FUZZ_CHECK(owns(out_vp, &md.dst), "%s got a packet for an address it does not own",
+				out_vp->port->conf.name);
+	if (memcmp(eth->src_addr.addr_bytes, gen->router_mac, 6) == 0)
+		FUZZ_CHECK(!link_local(&md.src) && !link_local(&md.dst),
+				"routed a link-local address");
+	else if (!in_vp->uplink && !out_vp->uplink && gen->conf->n_subnets != 0 &&
+			!link_local(&md.dst))
+		/* By MAC only inside the destination's subnet, from a source in it. */
+		FUZZ_CHECK(port_in_subnet(gen->conf, in_vp, subnet_of(gen->conf, &md.dst)) &&
+						(link_local(&md.src) ||
+								subnet_of(gen->conf, &md.src) ==
+										subnet_of(gen->conf, &md.dst)),
+				"%s -> %s by MAC across subnets", in_vp->port->conf.name,
+				out_vp->port->conf.name);
+	if (in_vp->uplink && (md.l3 == SG_L3_IPV4 || md.l3 == SG_L3_IPV6))
+		FUZZ_CHECK(!local_address(gen, &md.src) && !unspecified(&md.src),
+				"the uplink passed a source of this switch's VMs or subnets");
 	FUZZ_CHECK(md.l3 == SG_L3_IPV4 || md.l3 == SG_L3_IPV6, "forwarded non-IP");
 	if (out_vp->uplink)
 		/* Routed to the router behind it, or a VM's DHCP discovery (broadcast, or any
@@ -342,6 +406,10 @@ check_sent(const struct dp_gen *gen, uint16_t in, uint16_t out, struct rte_mbuf 
 				"forwarded from a MAC not the sender's");
 		FUZZ_CHECK(owns(in_vp, &md.src) || unspecified(&md.src),
 				"forwarded a spoofed source address from %s", in_vp->port->conf.name);
+		/* The unspecified source only in DHCP discovery, to the uplink. */
+		FUZZ_CHECK(!unspecified(&md.src) || (out_vp->uplink && md.proto == 17 &&
+								    md.sport == 68 && md.dport == 67),
+				"forwarded an unspecified source that is not DHCP discovery");
 	}
 	if (icmp_error(&md) && !in_vp->uplink)
 		check_error_source(m, &md);

@@ -3,7 +3,8 @@
 
   pkt       frames of every kind the parser knows, well formed and not
   pipeline  conversations between the VMs of pipeline-a.conf, as fuzz_pipeline's records
-  conf      the configs under config/ and tests/fuzz/ (includes inlined)
+  conf      the configs under config/, tests/fuzz/ and tests/unit/all-sections.conf (includes
+            inlined); fuzz_roundtrip starts from them too
   ctl       control-socket requests of every sgfwctl command, and a response
 
 Run it again after changing the formats; the files are committed so that CI needs nothing.
@@ -233,6 +234,9 @@ def main():
         write("conf", name, inline(os.path.join(ROOT, "config", name)).encode())
     for name in ("pipeline-a.conf", "pipeline-b.conf"):
         write("conf", name, inline(os.path.join(HERE, name)).encode())
+    # Every field of every section (the round-trip property test's config).
+    write("conf", "all-sections.conf",
+          inline(os.path.join(ROOT, "tests", "unit", "all-sections.conf")).encode())
     requests = {
         "check": (["check"], False, False),
         "check-json": (["check"], True, True),

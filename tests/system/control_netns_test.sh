@@ -115,8 +115,28 @@ sg_lab_allowed "web1 -> db2 tcp 22 through the tag-attached group" web1 10.1.0.1
 metrics=$(curl -s "http://127.0.0.1:$metrics_port/metrics")
 sg_expect_contains "Prometheus: rule hits" 'sgfw_rule_hits_total{rule="sg-db rule 1"}' "$metrics"
 sg_expect_contains "Prometheus: drops by reason" 'reason="acl_ingress"' "$metrics"
-tel=$(echo "/sgfw/ports" | python3 /usr/bin/dpdk-telemetry.py -f "sgfw-$SG_LAB_PID" 2>/dev/null)
+tel=$(echo "/sgfw/ports" | python3 /usr/bin/dpdk-telemetry.py -f "$SG_LAB_PREFIX" 2>/dev/null)
 sg_expect_contains "DPDK telemetry: /sgfw/ports" '"/sgfw/ports": ["db1", "web1", "db2", "web2"]' "$tel"
+# The workers' poll counters: polls, packets received, busy and idle cycles, everywhere.
+sg_expect_contains "Prometheus: worker polls" 'sgfw_worker_polls_total{worker="0"}' "$metrics"
+sg_expect_contains "Prometheus: worker busy cycles" 'sgfw_worker_busy_cycles_total{worker="0"}' "$metrics"
+workers=$(echo "/sgfw/workers" | python3 /usr/bin/dpdk-telemetry.py -f "$SG_LAB_PREFIX" 2>/dev/null |
+	python3 -c 'import json,sys; w = json.load(sys.stdin)["/sgfw/workers"]["worker0"]
+print("ok" if w["polls"] > w["busy_polls"] > 0 and w["rx_packets"] >= w["busy_polls"] and w["busy_cycles"] > 0 and w["idle_cycles"] > 0 else w)')
+sg_expect_eq "DPDK telemetry: /sgfw/workers counts polls, busy polls, packets, cycles" ok "$workers"
+workers=$(ctl --json stats | python3 -c 'import json,sys; s = json.load(sys.stdin)
+w = s["workers"][0]; rx = sum(p["rx_packets"] for p in s["ports"].values())
+print("ok" if w["worker"] == 0 and rx > 0 and abs(w["rx_packets"] - rx) <= 64 and w["polls"] > 0 and s["tsc_hz"] > 0 else (w, rx))')
+# One worker polls every port: it received what the ports did (give or take the burst in
+# flight while the counters are read).
+sg_expect_eq "stats --json: worker 0 received the ports' packets" ok "$workers"
+sg_expect_contains "stats: the workers' table" "WORKERS" "$(ctl stats)"
+# Log levels at run time: a type set, an unknown one refused.
+sg_expect_contains "log level sets a type" "sgfw.dp: debug (1 type)" "$(ctl log level sgfw.dp debug)"
+sg_expect_eq "log lists it" "debug" "$(ctl log | awk '$1 == "sgfw.dp" { print $2 }')"
+out=$(ctl log level sgfw.nothing debug 2>&1)
+sg_expect_eq "an unknown log type exits 1" 1 "$?"
+sg_expect_contains "... naming it" 'no log type matches "sgfw.nothing"' "$out"
 
 # Durability: save, restart from the file, every change is still there.
 sg_expect_contains "save" "saved the running config" "$(ctl save)"

@@ -48,7 +48,7 @@ ports = (
   { name = "srv"; type = "af_packet"; iface = "$(sg_vm_if srv)"; mac = "52:54:00:01:00:0b";
     ips = ["10.1.0.11", "fd00:1::11"]; security_groups = ["sg-srv"]; }
 );
-dataplane = { workers = 1; mbufs = 8191; };
+dataplane = { workers = 1; mbufs = 8191; file_prefix = "sgfw-frag$SG_NS_ID"; };
 control = { socket = "$tmp/sgfw.sock"; };
 CONF
 SG_LAB_SOCKET=$tmp/sgfw.sock

@@ -12,13 +12,37 @@
 #   SG_LAB_CONTROL   settings added to the control section (e.g. "metrics_port = 19464;");
 #   SG_LAB_GROUPS    a groups file to use instead of config/seed-groups.conf (copied to
 #                    DIR/seed-groups.conf, which DIR/sgfw.conf includes);
-#   SG_LAB_EXTRA     more settings appended to DIR/sgfw.conf (a flow_logs section, ...).
+#   SG_LAB_EXTRA     more settings appended to DIR/sgfw.conf (a flow_logs section, ...);
+#   SG_LAB_WEB2_GROUPS  web2's security_groups (default "sg-web"), e.g. "sg-web2" from
+#                    SG_LAB_GROUPS;
+#   SG_LAB_UPLINK=1  an outside host "ext" behind an uplink port: 203.0.113.10/24 and
+#                    2001:db8:ff::10/64, which reaches the VMs through sgfw's router MAC
+#                    (SG_LAB_ROUTER_MAC) as the router behind an uplink would.
+# The EAL file prefix is SG_LAB_PREFIX (sgfw-lab and the lab's id, unique to the run).
+
+SG_LAB_ROUTER_MAC=02:53:47:00:00:01
+SG_LAB_EXT_MAC=52:54:00:ff:00:0a
+SG_LAB_PREFIX=${SG_LAB_PREFIX:-sgfw-lab$SG_NS_ID}
 
 sg_lab_vms() {
 	sg_vm_add db1 52:54:00:01:00:0b 10.1.0.11/24 10.1.0.1 fd00:1::11/64 fd00:1::1 &&
 	sg_vm_add db2 52:54:00:01:00:0c 10.1.0.12/24 10.1.0.1 fd00:1::12/64 fd00:1::1 &&
 	sg_vm_add web1 52:54:00:02:00:0b 10.2.0.11/24 10.2.0.1 fd00:2::11/64 fd00:2::1 &&
-	sg_vm_add web2 52:54:00:02:00:0c 10.2.0.12/24 10.2.0.1 fd00:2::12/64 fd00:2::1
+	sg_vm_add web2 52:54:00:02:00:0c 10.2.0.12/24 10.2.0.1 fd00:2::12/64 fd00:2::1 || return 1
+	[ -n "${SG_LAB_UPLINK:-}" ] || return 0
+	sg_vm_add ext "$SG_LAB_EXT_MAC" 203.0.113.10/24 203.0.113.1 2001:db8:ff::10/64 \
+		2001:db8:ff::1 || return 1
+	# The next hop towards the VMs is sgfw: its router MAC, as routers are configured.
+	sg_in ext ip neigh replace 203.0.113.1 lladdr "$SG_LAB_ROUTER_MAC" dev eth0 nud permanent &&
+		sg_in ext ip -6 neigh replace 2001:db8:ff::1 lladdr "$SG_LAB_ROUTER_MAC" dev eth0 \
+			nud permanent
+}
+
+# The uplink port of the config, when SG_LAB_UPLINK is set.
+sg_lab_uplink_port() {
+	[ -n "${SG_LAB_UPLINK:-}" ] || return 0
+	printf ',\n  { name = "up0"; role = "uplink"; type = "af_packet"; iface = "%s"; peer_mac = "%s"; }' \
+		"$(sg_vm_if ext)" "$SG_LAB_EXT_MAC"
 }
 
 sg_lab_config() {
@@ -42,9 +66,9 @@ ports = (
   { name = "db2"; type = "af_packet"; iface = "$(sg_vm_if db2)"; mac = "52:54:00:01:00:0c";
     ips = ["10.1.0.12", "fd00:1::12"]; tags = ["cluster:PostgreSQL"]; },
   { name = "web2"; type = "af_packet"; iface = "$(sg_vm_if web2)"; mac = "52:54:00:02:00:0c";
-    ips = ["10.2.0.12", "fd00:2::12"]; security_groups = ["sg-web"]; }
+    ips = ["10.2.0.12", "fd00:2::12"]; security_groups = ["${SG_LAB_WEB2_GROUPS:-sg-web}"]; }$(sg_lab_uplink_port)
 );
-dataplane = { workers = ${SG_LAB_WORKERS:-1}; mbufs = 8191; };
+dataplane = { workers = ${SG_LAB_WORKERS:-1}; mbufs = 8191; file_prefix = "$SG_LAB_PREFIX"; };
 conntrack = { capacity = ${SG_LAB_CAPACITY:-65536}; ${SG_LAB_CONNTRACK:-} };
 control = { socket = "$dir/sgfw.sock"; ${SG_LAB_CONTROL:-} };
 ${SG_LAB_EXTRA:-}

@@ -346,6 +346,80 @@ START_TEST(test_error_set)
 	long_text[sizeof(long_text) - 1] = '\0';
 	sg_error_set(&err, 0, "%s", long_text);
 	ck_assert_uint_eq(strlen(err.msg), sizeof(err.msg) - 1);
+	/* A value from the config cannot move the cursor, colour the terminal or reorder text. */
+	sg_error_set(&err, 0, "group \"%s\" is defined twice", "a\x1b[31m\nb\xe2\x80\xae" "c\\d");
+	ck_assert_str_eq(err.msg, "group \"a\\x1b[31m\\nb\\u{202E}c\\d\" is defined twice");
+}
+END_TEST
+
+/* ---- Text ---- */
+
+static const struct {
+	const char *name;
+	const char *text;
+	bool utf8;
+	const char *why; /* sg_name_check, NULL when it is a valid identifier */
+	const char *escaped; /* sg_text_escape with backslashes escaped */
+} text_rows[] = {
+	{"ascii", "sg-db_1:x", true, NULL, "sg-db_1:x"},
+	{"spaces, quotes and config syntax are text", "a \"b\"; } c", true, NULL, "a \"b\"; } c"},
+	{"UTF-8 letters", "caf\xc3\xa9 \xe6\x97\xa5\xf0\x9f\x94\xa5", true, NULL,
+			"caf\xc3\xa9 \xe6\x97\xa5\xf0\x9f\x94\xa5"},
+	{"newline", "a\nb", true, "holds the control character U+000A at byte 2", "a\\nb"},
+	{"tab and CR", "\ta\r", true, "holds the control character U+0009 at byte 1", "\\ta\\r"},
+	{"escape sequence", "\x1b[2J", true, "holds the control character U+001B at byte 1",
+			"\\x1b[2J"},
+	{"DEL", "a\x7f", true, "holds the control character U+007F at byte 2", "a\\x7f"},
+	{"C1 control", "a\xc2\x9b", true, "holds the control character U+009B at byte 2",
+			"a\\u{009B}"},
+	{"right-to-left override", "db1\xe2\x80\xae" "2bd", true,
+			"holds the Unicode bidirectional control U+202E at byte 4", "db1\\u{202E}2bd"},
+	{"first strong isolate", "\xe2\x81\xa8x", true,
+			"holds the Unicode bidirectional control U+2068 at byte 1", "\\u{2068}x"},
+	{"right-to-left mark", "\xe2\x80\x8f", true,
+			"holds the Unicode bidirectional control U+200F at byte 1", "\\u{200F}"},
+	{"Arabic letter mark", "\xd8\x9c", true,
+			"holds the Unicode bidirectional control U+061C at byte 1", "\\u{061C}"},
+	{"line separator", "a\xe2\x80\xa8" "b", true,
+			"holds the Unicode bidirectional control U+2028 at byte 2", "a\\u{2028}b"},
+	{"a lone continuation byte", "a\x80", false, "is not valid UTF-8 (byte 2 is 0x80)",
+			"a\\x80"},
+	{"overlong slash", "\xc0\xaf", false, "is not valid UTF-8 (byte 1 is 0xc0)",
+			"\\xc0\\xaf"},
+	{"a surrogate", "\xed\xa0\x80", false, "is not valid UTF-8 (byte 1 is 0xed)",
+			"\\xed\\xa0\\x80"},
+	{"cut short", "ab\xe2\x80", false, "is not valid UTF-8 (byte 3 is 0xe2)", "ab\\xe2\\x80"},
+	{"past U+10FFFF", "\xf4\x90\x80\x80", false, "is not valid UTF-8 (byte 1 is 0xf4)",
+			"\\xf4\\x90\\x80\\x80"},
+	{"backslash", "a\\n", true, NULL, "a\\\\n"},
+};
+
+START_TEST(test_text)
+{
+	const __typeof__(text_rows[0]) *row = &text_rows[_i];
+	char why[128] = "", buf[256];
+	int rc = sg_name_check(row->text, why, sizeof(why));
+
+	ck_assert_msg(sg_utf8_valid(row->text) == row->utf8, "%s: utf8", row->name);
+	if (row->why == NULL)
+		ck_assert_msg(rc == 0, "%s: refused: %s", row->name, why);
+	else
+		ck_assert_msg(rc == -EINVAL && strcmp(why, row->why) == 0, "%s: \"%s\", want \"%s\"",
+				row->name, why, row->why);
+	sg_text_escape(row->text, buf, sizeof(buf), true);
+	ck_assert_msg(strcmp(buf, row->escaped) == 0, "%s: escaped \"%s\", want \"%s\"", row->name,
+			buf, row->escaped);
+}
+END_TEST
+
+START_TEST(test_text_escape_fits)
+{
+	char buf[8];
+
+	/* Cut at a whole escape, never inside one, and always terminated. */
+	ck_assert_str_eq(sg_text_escape("ab\ncd", buf, sizeof(buf), true), "ab\\ncd");
+	ck_assert_str_eq(sg_text_escape("abcdef\n", buf, sizeof(buf), true), "abcdef");
+	ck_assert_str_eq(sg_text_escape("\xe2\x80\xae", buf, 4, true), "");
 }
 END_TEST
 
@@ -388,6 +462,7 @@ START_TEST(test_json_escaping)
 	sg_json_string(&b.j, "nl tab cr", "a\nb\tc\rd");
 	sg_json_string(&b.j, "controls", "\x01\x08\x0c\x1f");
 	sg_json_string(&b.j, "del and utf-8", "\x7f" "caf\xc3\xa9");
+	sg_json_string(&b.j, "bidi, C1, not UTF-8", "a\xe2\x80\xae" "b\xc2\x85" "c\xff");
 	sg_json_string(&b.j, "k\"e\\y", "v");
 	sg_json_string(&b.j, "null string", NULL);
 	sg_json_string(&b.j, "empty", "");
@@ -396,7 +471,8 @@ START_TEST(test_json_escaping)
 			"\"backslash\":\"C:\\\\dir\\\\\","
 			"\"nl tab cr\":\"a\\nb\\tc\\rd\","
 			"\"controls\":\"\\u0001\\u0008\\u000c\\u001f\","
-			"\"del and utf-8\":\"\x7f" "caf\xc3\xa9\","
+			"\"del and utf-8\":\"\\u007f" "caf\xc3\xa9\","
+			"\"bidi, C1, not UTF-8\":\"a\\u202eb\\u0085c\\ufffd\","
 			"\"k\\\"e\\\\y\":\"v\","
 			"\"null string\":null,"
 			"\"empty\":\"\"}\n");
@@ -521,6 +597,11 @@ addr_suite(void)
 	tc = tcase_create("strings");
 	tcase_add_test(tc, test_strlcpy);
 	tcase_add_test(tc, test_error_set);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("text");
+	tcase_add_loop_test(tc, test_text, 0, SG_ARRAY_SIZE(text_rows));
+	tcase_add_test(tc, test_text_escape_fits);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json");

@@ -119,6 +119,22 @@ t_nodata(struct t_audit *t, const char *port)
 	sg_audit_add_record(t->a, &r);
 }
 
+/* A SKIPDATA line: 'lost' records of 'port' ("" for none named) were lost in the window. */
+static void
+t_skipdata(struct t_audit *t, const char *port, uint64_t lost)
+{
+	struct sg_flowlog_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.version = 1;
+	sg_strlcpy(r.port, port, sizeof(r.port));
+	r.status = SG_FLOWLOG_SKIPDATA;
+	r.packets = lost;
+	r.start = 1000;
+	r.end = 1060;
+	sg_audit_add_record(t->a, &r);
+}
+
 /* The finding of 'kind' about rule 'index' (1-based as written, 0 for a group) of 'group'. */
 static const struct sg_audit_finding *
 t_find(const struct t_audit *t, enum sg_audit_kind kind, const char *group, int index)
@@ -250,6 +266,40 @@ START_TEST(test_unused_needs_logs)
 }
 END_TEST
 
+/* A port whose records were lost (SKIPDATA) has incomplete logs: the rules that apply to it
+ * are reported, never removed, and the report names the port and the loss. */
+START_TEST(test_unused_incomplete)
+{
+	struct t_audit t;
+	const struct sg_audit_finding *f;
+
+	t_load(&t, unused_conf, NULL);
+	t_rec(&t, "a", SG_DIR_INGRESS, SG_ACTION_ACCEPT, 6, "10.0.0.9", 40000, "10.0.0.1", 22, "sg-a/1");
+	t_skipdata(&t, "a", 17);
+	sg_audit_set_period(t.a, 1000, 4600);
+	t_run(&t, true);
+	ck_assert_uint_eq(sg_audit_port_lost(t.a, 0), 17);
+	ck_assert_uint_eq(t.sum.records_lost, 17);
+	f = t_must(&t, SG_AUDIT_UNUSED, "sg-a", 2);
+	ck_assert(!f->in_proposal);
+	ck_assert_str_eq(f->not_applied, "the flow logs of a are incomplete (17 records lost): no "
+					 "rule is removed or narrowed on incomplete data");
+	ck_assert(!t_must(&t, SG_AUDIT_UNUSED, "sg-a", 4)->in_proposal);
+	ck_assert(!t.sum.proposal);
+	t_done(&t);
+
+	/* A loss that names no port makes every port's logs incomplete. */
+	t_load(&t, unused_conf, NULL);
+	t_rec(&t, "a", SG_DIR_INGRESS, SG_ACTION_ACCEPT, 6, "10.0.0.9", 40000, "10.0.0.1", 22, "sg-a/1");
+	t_skipdata(&t, "", 3);
+	t_run(&t, true);
+	ck_assert_uint_eq(sg_audit_port_lost(t.a, 0), 3);
+	ck_assert(!t_must(&t, SG_AUDIT_UNUSED, "sg-a", 2)->in_proposal);
+	ck_assert(!t.sum.proposal);
+	t_done(&t);
+}
+END_TEST
+
 /* ---- Wide ---- */
 
 static const char wide_conf[] =
@@ -289,8 +339,9 @@ START_TEST(test_wide)
 	f = t_must(&t, SG_AUDIT_WIDE, "sg-w", 1);
 	ck_assert_ptr_nonnull(strstr(f->text, "10.0.0.0/16 where traffic came from 3 addresses"));
 	ck_assert_uint_eq(f->n_suggested, 3);
-	ck_assert_str_eq(f->suggested[0], "{ direction = \"ingress\"; policy = \"accept\"; priority = 1; "
-			"protocol = \"tcp\"; port_range = \"5432/5432\"; source_cidr = \"10.0.1.1/32\"; }");
+	/* The fields the rule was given, as the config writer writes them. */
+	ck_assert_str_eq(f->suggested[0], "{ direction = \"ingress\"; protocol = \"tcp\"; "
+			"port_range = \"5432/5432\"; source_cidr = \"10.0.1.1/32\"; }");
 	ck_assert(f->in_proposal);
 	ck_assert_uint_eq(f->packets, 15);
 	f = t_must(&t, SG_AUDIT_WIDE, "sg-w", 2);
@@ -626,6 +677,7 @@ audit_suite(void)
 
 	tcase_add_test(tc, test_unused);
 	tcase_add_test(tc, test_unused_needs_logs);
+	tcase_add_test(tc, test_unused_incomplete);
 	tcase_add_test(tc, test_wide);
 	tcase_add_test(tc, test_shadowed_and_redundant);
 	tcase_add_test(tc, test_redundant_pair);

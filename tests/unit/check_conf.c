@@ -430,10 +430,10 @@ static const struct t_load_error device_errors[] = {
 	{"max_connections as a string", PORT_P("max_connections = \"10\"; } #<"),
 			{"port \"p\": max_connections must be a number"}},
 	{"max_connections negative", PORT_P("max_connections = -1; } #<"),
-			{"port \"p\": max_connections \"-1\" must be a number 0..100000000"}},
+			{"port \"p\": max_connections -1 is out of range 0..100000000"}},
 	{"new_connections_per_second too high",
 		PORT_P("new_connections_per_second = 100000001; } #<"),
-			{"port \"p\": new_connections_per_second \"100000001\" must be a number "
+			{"port \"p\": new_connections_per_second 100000001 is out of range "
 			 "0..100000000"}},
 	{"tx_pcap on vhost-user", PORT_P("tx_pcap = \"out.pcap\"; } #<"),
 			{"port \"p\": tx_pcap applies to pcap ports only"}},
@@ -608,7 +608,76 @@ START_TEST(test_switch_defaults)
 	ck_assert_uint_eq(conf->flow_logs.max_file_age, 3600);
 	ck_assert_uint_eq(conf->flow_logs.ring_size, 8192);
 	ck_assert_uint_eq(conf->flow_logs.max_flows, 262144);
+	ck_assert_uint_eq(conf->flow_logs.port_max_flows, 0); /* a quarter of max_flows */
+	ck_assert_uint_eq(conf->flow_logs.port_events_per_second, 100000);
 	ck_assert_uint_eq(conf->flow_logs.traffic, SG_FLOWLOG_ALL);
+	ck_assert_str_eq(conf->dataplane.file_prefix, "sgfw");
+	ck_assert_uint_eq(conf->logging.level, 7);
+	ck_assert_uint_eq(conf->logging.n_levels, 0);
+	ck_assert_int_eq(conf->logging.output, SG_LOG_OUTPUT_STDERR);
+	ck_assert_uint_eq(conf->vhost_user.mode, 0);
+	ck_assert_str_eq(conf->vhost_user.owner, "");
+	sg_conf_free(conf);
+}
+END_TEST
+
+/*
+ * The service settings: logging, the EAL file prefix, vhost-user socket access (the default
+ * and per port, a port's own winning), and all of them written back and read again.
+ */
+START_TEST(test_service_sections)
+{
+	static const char text[] =
+		"logging = { level = \"warning\"; output = \"syslog\";\n"
+		"            levels = [\"sgfw.dp:debug\", \"lib.vhost.*:err\"]; };\n"
+		"dataplane = { file_prefix = \"sgfw-test.1\"; };\n"
+		"vhost_user = { socket_group = \"kvm\"; socket_mode = \"0660\"; };\n"
+		GROUP_A
+		"ports = ( { name = \"p\"; " VM_FIELDS " socket_owner = \"libvirt-qemu\"; },\n"
+		"          { name = \"q\"; mac = \"52:54:00:00:00:09\"; security_groups = [\"sg-a\"];\n"
+		"            socket_mode = \"0600\"; socket_group = \"107\"; } );\n";
+	struct sg_conf *conf = load_ok("service", text), *again;
+	struct sg_conf_socket_access a;
+	struct sg_error err = {0};
+	char *written = NULL;
+	size_t written_len = 0;
+	FILE *out;
+
+	for (int round = 0; round < 2; round++) {
+		ck_assert_uint_eq(conf->logging.level, 5);
+		ck_assert_int_eq(conf->logging.output, SG_LOG_OUTPUT_SYSLOG);
+		ck_assert_uint_eq(conf->logging.n_levels, 2);
+		ck_assert_str_eq(conf->logging.levels[0].pattern, "sgfw.dp");
+		ck_assert_uint_eq(conf->logging.levels[0].level, 8);
+		ck_assert_str_eq(conf->logging.levels[1].pattern, "lib.vhost.*");
+		ck_assert_uint_eq(conf->logging.levels[1].level, 4);
+		ck_assert_str_eq(conf->dataplane.file_prefix, "sgfw-test.1");
+		sg_conf_socket_access(conf, sg_conf_find_port(conf, "p"), &a);
+		ck_assert_str_eq(a.owner, "libvirt-qemu");
+		ck_assert_str_eq(a.group, "kvm");
+		ck_assert_uint_eq(a.mode, 0660);
+		sg_conf_socket_access(conf, sg_conf_find_port(conf, "q"), &a);
+		ck_assert_str_eq(a.owner, "");
+		ck_assert_str_eq(a.group, "107");
+		ck_assert_uint_eq(a.mode, 0600);
+		if (round == 1)
+			break;
+		out = open_memstream(&written, &written_len);
+		ck_assert_int_eq(sg_conf_write(conf, out), 0);
+		fclose(out);
+		again = sg_conf_load_string(written, "written.conf", &err);
+		ck_assert_msg(again != NULL, "%s\n%s", err.msg, written);
+		free(written);
+		sg_conf_free(conf);
+		conf = again;
+	}
+	sg_conf_free(conf);
+
+	/* Nothing set anywhere: owner-only. */
+	conf = load_ok("no access", GROUP_A "ports = ( { name = \"p\"; " VM_FIELDS " } );\n");
+	sg_conf_socket_access(conf, &conf->ports[0], &a);
+	ck_assert_uint_eq(a.mode, 0600);
+	ck_assert_str_eq(a.owner, "");
 	sg_conf_free(conf);
 }
 END_TEST
@@ -628,7 +697,7 @@ START_TEST(test_flow_logs_section)
 		");\n"
 		"flow_logs = { enabled = true; directory = \"/tmp/flows\"; window = 5; format = \"json\";\n"
 		"  max_file_mb = 2; max_file_age = 30; ring_size = 1024; max_flows = 4096;\n"
-		"  traffic = \"reject\";\n"
+		"  port_max_flows = 4096; port_events_per_second = 0; traffic = \"reject\";\n"
 		"  groups = ( { id = \"sg-a\"; traffic = \"accept\"; },\n"
 		"             { id = \"sg-b\"; traffic = \"reject\"; } );\n"
 		"  ports = ( { name = \"d\"; traffic = \"none\"; } ); };\n";
@@ -643,6 +712,8 @@ START_TEST(test_flow_logs_section)
 	ck_assert_uint_eq(fl->max_file_age, 30);
 	ck_assert_uint_eq(fl->ring_size, 1024);
 	ck_assert_uint_eq(fl->max_flows, 4096);
+	ck_assert_uint_eq(fl->port_max_flows, 4096);
+	ck_assert_uint_eq(fl->port_events_per_second, 0);
 	ck_assert_uint_eq(fl->traffic, SG_FLOWLOG_REJECT);
 	ck_assert_uint_eq(fl->n_groups, 2);
 	ck_assert_uint_eq(fl->n_ports, 1);
@@ -773,6 +844,12 @@ static const struct t_load_error switch_errors[] = {
 	{"flow_logs not a group", "flow_logs = true; #<\n", {"flow_logs must be a group"}},
 	{"flow_logs window 0", "flow_logs = {\n  window = 0; #<\n};\n",
 			{"flow_logs.window 0 is out of range 1..3600"}},
+	{"flow_logs port share over the whole",
+		"flow_logs = { max_flows = 2048;\n  port_max_flows = 4096; #<\n};\n",
+			{"flow_logs.port_max_flows 4096 is more than flow_logs.max_flows 2048"}},
+	{"flow_logs port events out of range",
+		"flow_logs = {\n  port_events_per_second = 100000001; #<\n};\n",
+			{"flow_logs.port_events_per_second 100000001 is out of range 0..100000000"}},
 	{"flow_logs format", "flow_logs = {\n  format = \"csv\"; #<\n};\n",
 			{"flow_logs.format \"csv\" must be \"text\" or \"json\""}},
 	{"flow_logs traffic", "flow_logs = {\n  traffic = \"some\"; #<\n};\n",
@@ -791,6 +868,33 @@ static const struct t_load_error switch_errors[] = {
 		"flow_logs = { ports = ( { name = \"p\"; traffic = \"all\"; },\n"
 		"  { name = \"p\"; traffic = \"none\"; } #<\n); };\n",
 			{"flow_logs.ports: \"p\" is listed twice (first on line 3)"}},
+	{"logging level", "logging = {\n  level = \"loud\"; #<\n};\n",
+			{"logging.level \"loud\" must be emergency, alert, critical, error, warning, "
+			 "notice, info or debug"}},
+	{"logging levels entry", "logging = {\n  levels = [\"sgfw.dp\"]; #<\n};\n",
+			{"logging.levels entry \"sgfw.dp\" must be TYPE:LEVEL"}},
+	{"logging levels level", "logging = {\n  levels = [\"sgfw.dp:chatty\"]; #<\n};\n",
+			{"logging.levels level \"chatty\" must be emergency"}},
+	{"logging output", "logging = {\n  output = \"file\"; #<\n};\n",
+			{"logging.output \"file\" must be \"stderr\" or \"syslog\""}},
+	{"logging unknown field", "logging = {\n  verbose = true; #<\n};\n",
+			{"logging: unknown field \"verbose\""}},
+	{"file prefix", "dataplane = {\n  file_prefix = \"a/b\"; #<\n};\n",
+			{"dataplane.file_prefix \"a/b\" must be 1..32 letters"}},
+	{"vhost_user mode", "vhost_user = {\n  socket_mode = \"0999\"; #<\n};\n",
+			{"vhost_user.socket_mode \"0999\" must be octal permissions 0001..0777"}},
+	{"vhost_user owner", "vhost_user = {\n  socket_owner = \"qemu user\"; #<\n};\n",
+			{"vhost_user.socket_owner \"qemu user\" is not a user or group name"}},
+	{"vhost_user unknown field", "vhost_user = {\n  owner = \"x\"; #<\n};\n",
+			{"vhost_user: unknown field \"owner\""}},
+	{"socket access on a client port", GROUP_A
+		"ports = (\n  { name = \"p\"; " VM_FIELDS " client = true; socket_mode = \"0660\"; } #<\n);\n",
+			{"port \"p\": socket_owner, socket_group and socket_mode apply to server sockets "
+			 "only (client = false)"}},
+	{"socket access on an af_packet port", GROUP_A
+		"ports = ( { name = \"p\"; " VM_FIELDS " type = \"af_packet\"; iface = \"x\";\n"
+		"  socket_mode = \"0660\"; } #<\n);\n",
+			{"port \"p\": socket_mode applies to vhost-user ports only"}},
 	{"flow_logs selection without traffic", GROUP_A
 		"flow_logs = { groups = (\n  { id = \"sg-a\"; } #<\n); };\n",
 			{"flow_logs.groups entry needs id and traffic"}},
@@ -799,6 +903,120 @@ static const struct t_load_error switch_errors[] = {
 START_TEST(test_switch_errors)
 {
 	expect_load_error(&switch_errors[_i]);
+}
+END_TEST
+
+/* ---- Integers: libconfig 1.5 keeps 32 bits of a number without an L suffix ---- */
+
+#define RULE_G(fields)                                                                             \
+	"security_groups = ( { id = \"g\"; rules = (\n  { direction = \"ingress\"; "                 \
+	"source_cidr = \"10.0.0.0/8\"; " fields " } #<\n); } );\n"
+#define RULE_G_ERR "security group \"g\" rule 1: "
+
+/* Each number would load as another one (4294967297 as 1, 2147483648 as -2147483648...): the
+ * error names the field, the number as written and the range. */
+static const struct t_load_error integer_errors[] = {
+	{"priority 2^32+1 (was 1)", RULE_G("priority = 4294967297;"),
+			{RULE_G_ERR "priority 4294967297 is out of range 1..100"}},
+	{"priority 2^31 (was negative)", RULE_G("priority = 2147483648;"),
+			{RULE_G_ERR "priority 2147483648 is out of range 1..100"}},
+	{"priority -2^32+1 (was 1)", RULE_G("priority = -4294967295;"),
+			{RULE_G_ERR "priority -4294967295 is out of range 1..100"}},
+	{"priority past 64 bits", RULE_G("priority = 99999999999999999999;"),
+			{RULE_G_ERR "priority 99999999999999999999 is out of range 1..100"}},
+	{"priority past 64 bits with L", RULE_G("priority = 99999999999999999999L;"),
+			{RULE_G_ERR "priority 99999999999999999999 is out of range 1..100"}},
+	{"priority hex 0x100000001 (was 1)", RULE_G("priority = 0x100000001;"),
+			{RULE_G_ERR "priority 4294967297 is out of range 1..100"}},
+	{"priority hex 0xffffffff (was -1)", RULE_G("priority = 0xFFFFFFFF;"),
+			{RULE_G_ERR "priority 4294967295 is out of range 1..100"}},
+	{"icmp_type 2^32+8 (was 8)", RULE_G("protocol = \"icmp\"; icmp_type = 4294967304;"),
+			{RULE_G_ERR "icmp_type 4294967304 is out of range 0..255"}},
+	{"icmp_code 2^32 (was 0)", RULE_G("protocol = \"icmp\"; icmp_type = 3; icmp_code = 4294967296;"),
+			{RULE_G_ERR "icmp_code 4294967296 is out of range 0..255"}},
+	{"protocol 2^32+6 (was tcp)", RULE_G("protocol = 4294967302; port_range = \"22/22\";"),
+			{RULE_G_ERR "protocol \"4294967302\" is not tcp, udp, icmp, icmpv6, gre, all or a "
+			 "number 0..255"}},
+	{"the second of two rules on one line",
+		"security_groups = ( { id = \"g\"; rules = (\n"
+		"  { direction = \"ingress\"; source_cidr = \"10.0.0.0/8\"; priority = 1; },"
+		" { direction = \"ingress\"; source_cidr = \"10.0.0.0/8\"; priority = 4294967297; } #<\n"
+		"); } );\n",
+			{"security group \"g\" rule 2: priority 4294967297 is out of range 1..100"}},
+	{"limits.rules_per_group 2^32+1 (was 1)",
+		"limits = {\n  rules_per_group = 4294967297; #<\n};\n",
+			{"limits.rules_per_group 4294967297 is out of range 1..10000"}},
+	{"limits.groups_per_port 2^32+5 (was 5)",
+		"limits = {\n  groups_per_port = 4294967301; #<\n};\n",
+			{"limits.groups_per_port 4294967301 is out of range 1..10"}},
+	{"conntrack.capacity 2^32+1024 (was 1024)",
+		"conntrack = {\n  capacity = 4294968320; #<\n};\n",
+			{"conntrack.capacity 4294968320 is out of range 1024..100000000"}},
+	{"conntrack.port_max_connections 2^32+10",
+		"conntrack = {\n  port_max_connections = 4294967306; #<\n};\n",
+			{"conntrack.port_max_connections 4294967306 is out of range 0..100000000"}},
+	{"conntrack.timeouts.udp 2^32+30",
+		"conntrack = { timeouts = {\n  udp = 4294967326; #<\n}; };\n",
+			{"conntrack.timeouts.udp 4294967326 is out of range 1..10000000"}},
+	{"control.metrics_port 2^32+9464 (was 9464)",
+		"control = {\n  metrics_port = 4294976760; #<\n};\n",
+			{"control.metrics_port 4294976760 is out of range 0..65535"}},
+	{"control.metrics_port past 64 bits in hex",
+		"control = {\n  metrics_port = 0x10000000000000001; #<\n};\n",
+			{"control.metrics_port 0x10000000000000001 is out of range 0..65535"}},
+	{"dataplane.workers 2^32+1", "dataplane = {\n  workers = 4294967297; #<\n};\n",
+			{"dataplane.workers 4294967297 is out of range 1..16"}},
+	{"dataplane.burst 2^32+32", "dataplane = {\n  burst = 4294967328; #<\n};\n",
+			{"dataplane.burst 4294967328 is out of range 1..64"}},
+	{"flow_logs.window 2^32+60", "flow_logs = {\n  window = 4294967356; #<\n};\n",
+			{"flow_logs.window 4294967356 is out of range 1..3600"}},
+	{"flow_logs.max_flows -2^32+4096", "flow_logs = {\n  max_flows = -4294963200; #<\n};\n",
+			{"flow_logs.max_flows -4294963200 is out of range 1024..16777216"}},
+	{"port queues 2^32+2 (was 2)", PORT_P("queues = 4294967298; } #<"),
+			{"port \"p\": queues 4294967298 is out of range 1..16"}},
+	{"port max_connections 2^32+10", PORT_P("max_connections = 4294967306; } #<"),
+			{"port \"p\": max_connections 4294967306 is out of range 0..100000000 (0: the "
+			 "conntrack default)"}},
+	{"port new_connections_per_second past 64 bits",
+		PORT_P("new_connections_per_second = 18446744073709551617; } #<"),
+			{"port \"p\": new_connections_per_second 18446744073709551617 is out of range "
+			 "0..100000000 (0: the conntrack default)"}},
+};
+
+START_TEST(test_integer_errors)
+{
+	expect_load_exact(&integer_errors[_i]);
+}
+END_TEST
+
+/* Numbers libconfig reads exactly load as written, whatever their form; a number inside a
+ * string or a comment is not one. */
+START_TEST(test_integers_as_written)
+{
+	struct sg_conf *conf = load_ok("integers",
+			"# capacity = 4294967297;\n"
+			"/* priority = 99999999999999999999 */\n"
+			"security_groups = ( { id = \"g\"; description = \"x = 4294967297; \\\" 5\";\n"
+			"  rules = (\n"
+			"    { direction = \"ingress\"; source_cidr = \"10.0.0.0/8\"; priority = 100L; },\n"
+			"    { direction = \"ingress\"; source_cidr = \"10.0.0.0/8\"; priority = +7; },\n"
+			"    { direction = \"ingress\"; source_cidr = \"10.0.0.0/8\"; protocol = \"icmp\";\n"
+			"      icmp_type = 0x8; icmp_code = 0L; } ); } );\n"
+			"conntrack = { capacity = 100000000; port_max_connections = 0x5F5E100L;\n"
+			"  timeouts = { udp = 10000000; }; }; // 4294967297\n"
+			"dataplane = { mbufs = 16777215; };\n");
+	const struct sg_group *g = &conf->spec->groups[0];
+
+	ck_assert_int_eq(g->rules[0].priority, 100);
+	ck_assert_int_eq(g->rules[1].priority, 7);
+	ck_assert_int_eq(g->rules[2].icmp_type, 8);
+	ck_assert_int_eq(g->rules[2].icmp_code, 0);
+	ck_assert_uint_eq(conf->conntrack.capacity, 100000000);
+	ck_assert_uint_eq(conf->conntrack.port_max_connections, 100000000);
+	ck_assert_uint_eq(conf->conntrack.timeouts[0].value, 10000000);
+	ck_assert_uint_eq(conf->dataplane.mbufs, 16777215);
+	ck_assert_str_eq(g->description, "x = 4294967297; \" 5");
+	sg_conf_free(conf);
 }
 END_TEST
 
@@ -830,7 +1048,13 @@ conf_suite(void)
 	tcase_add_test(tc, test_switch_defaults);
 	tcase_add_test(tc, test_switch_sections);
 	tcase_add_test(tc, test_flow_logs_section);
+	tcase_add_test(tc, test_service_sections);
 	tcase_add_loop_test(tc, test_switch_errors, 0, SG_ARRAY_SIZE(switch_errors));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("integers");
+	tcase_add_loop_test(tc, test_integer_errors, 0, SG_ARRAY_SIZE(integer_errors));
+	tcase_add_test(tc, test_integers_as_written);
 	suite_add_tcase(s, tc);
 	return s;
 }

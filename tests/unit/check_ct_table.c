@@ -528,29 +528,18 @@ START_TEST(test_memory_per_connection)
 }
 END_TEST
 
-/* ---- The key and its hash against the pre-inline reference ---- */
+/* ---- The key and its hash against a reference ---- */
 
+/* The canonical key and hash built byte by byte: endpoints ordered by memcmp of the address
+ * bytes, then the port; the key laid out as family, protocol, two zero bytes, the ports, the
+ * addresses; hashed by the generic keyed hash (sg_hash_keyed) with the table's secret. */
 static uint32_t
-ref_mix32(uint32_t h)
-{
-	h ^= h >> 16;
-	h *= 0x85ebca6b;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35;
-	h ^= h >> 16;
-	return h;
-}
-
-/* The canonical key and hash as they were built before the lookup went inline: endpoints
- * ordered by memcmp of the address bytes, then the port; DPDK's CRC32-C, then the mix. */
-static uint32_t
-ref_key(const struct sg_ip *src, const struct sg_ip *dst, uint8_t proto, uint16_t sport,
-		uint16_t dport, uint8_t addr[2][16], uint16_t port[2], bool *lo)
+ref_key(const struct sg_ct *ct, const struct sg_ip *src, const struct sg_ip *dst, uint8_t proto,
+		uint16_t sport, uint16_t dport, uint8_t addr[2][16], uint16_t port[2], bool *lo)
 {
 	size_t alen = src->family == SG_AF_INET ? 4 : 16;
 	int cmp = memcmp(src->bytes, dst->bytes, alen);
-	uint32_t h = (uint32_t)proto << 8 | src->family, ports;
-	uint64_t a[2];
+	uint8_t key[40] = {src->family, proto};
 
 	memset(addr, 0, 32);
 	*lo = cmp < 0 || (cmp == 0 && sport <= dport);
@@ -558,19 +547,10 @@ ref_key(const struct sg_ip *src, const struct sg_ip *dst, uint8_t proto, uint16_
 	memcpy(addr[1], *lo ? dst->bytes : src->bytes, alen);
 	port[0] = *lo ? sport : dport;
 	port[1] = *lo ? dport : sport;
-	memcpy(&ports, port, sizeof(ports));
-	h = rte_hash_crc_4byte(ports, h);
-	if (alen == 4) {
-		memcpy(a, addr[0], 4);
-		memcpy((uint8_t *)a + 4, addr[1], 4);
-		return ref_mix32(rte_hash_crc_8byte(a[0], h));
-	}
-	for (int i = 0; i < 2; i++) {
-		memcpy(a, addr[i], 16);
-		h = rte_hash_crc_8byte(a[0], h);
-		h = rte_hash_crc_8byte(a[1], h);
-	}
-	return ref_mix32(h);
+	memcpy(key + 4, port, 4);
+	memcpy(key + 8, addr[0], alen);
+	memcpy(key + 8 + alen, addr[1], alen);
+	return sg_hash_keyed(&ct->secret, key, 8 + 2 * alen);
 }
 
 /* Addresses that share prefixes, differ in the first or the last byte, or are equal, so the
@@ -615,7 +595,7 @@ START_TEST(test_key_reference)
 				dst = src;
 			sport = (uint16_t)(0x00ff + (rng >> 20 & 3) * 0xff00);
 			dport = (uint16_t)(0x00ff + (rng >> 22 & 3) * 0xff00);
-			hash = ref_key(&src, &dst, proto, sport, dport, addr, port, &lo);
+			hash = ref_key(ct, &src, &dst, proto, sport, dport, addr, port, &lo);
 			if (proto == IPPROTO_TCP)
 				m = ct_tcp(src, sport, dst, dport, SG_TCP_SYN, 1, 0, 1000, 0);
 			else

@@ -206,8 +206,16 @@ START_TEST(test_record_variants)
 	r.status = SG_FLOWLOG_SKIPDATA;
 	r.packets = 5;
 	text = format_record(&r, SG_FLOWLOG_TEXT);
+	ck_assert_str_eq(text, "1 db2 - - - - - - 5 - 60 120 SKIPDATA - - -\n");
+	free(text);
+	round_trip(&r, SG_FLOWLOG_TEXT);
+	round_trip(&r, SG_FLOWLOG_JSON);
+	r.port[0] = '\0';
+	text = format_record(&r, SG_FLOWLOG_TEXT);
 	ck_assert_str_eq(text, "1 - - - - - - - 5 - 60 120 SKIPDATA - - -\n");
 	free(text);
+	round_trip(&r, SG_FLOWLOG_TEXT);
+	round_trip(&r, SG_FLOWLOG_JSON);
 }
 END_TEST
 
@@ -328,13 +336,16 @@ lab_load(const char *flow_logs_fields)
 	return conf;
 }
 
+/* The lines one port may have per window in the next lab_open (0: max_flows). */
+static uint32_t lab_port_max_flows;
+
 static void
 lab_open(struct lab *l, const char *flow_logs_fields, uint32_t max_flows, uint64_t max_bytes,
 		uint32_t max_age, enum sg_flowlog_format format)
 {
 	struct sg_flowlog_params p = {
 		.format = format, .max_file_bytes = max_bytes, .max_file_age = max_age,
-		.max_flows = max_flows,
+		.max_flows = max_flows, .port_max_flows = lab_port_max_flows,
 	};
 	struct sg_error err = {0};
 
@@ -762,11 +773,13 @@ START_TEST(test_selection)
 }
 END_TEST
 
-/* A full window table and records lost upstream become one SKIPDATA line with the count. */
+/* A full window table and records lost upstream become SKIPDATA lines with the counts: the
+ * lines a's flood could not have are a's, the unattributed loss has no port. */
 START_TEST(test_limits)
 {
 	struct lab l;
 	struct sg_flowlog_stats st;
+	unsigned int skip = 0;
 
 	lab_open(&l, "", 4, 1 << 20, 3600, SG_FLOWLOG_TEXT);
 	for (uint16_t i = 0; i < 6; i++) {
@@ -780,17 +793,77 @@ START_TEST(test_limits)
 	ck_assert_int_eq(sg_flowlog_window_end(l.fl, 0, 60), 0);
 	lab_read(&l);
 	ck_assert_uint_eq(count_lines(&l, SG_FLOWLOG_OK, 0), 4);
-	ck_assert_uint_eq(count_lines(&l, SG_FLOWLOG_SKIPDATA, 0), 1);
-	for (unsigned int i = 0; i < l.n; i++)
-		if (l.recs[i].status == SG_FLOWLOG_SKIPDATA)
-			ck_assert_uint_eq(l.recs[i].packets, 5);
+	ck_assert_uint_eq(count_lines(&l, SG_FLOWLOG_SKIPDATA, 0), 2);
+	for (unsigned int i = 0; i < l.n; i++) {
+		if (l.recs[i].status != SG_FLOWLOG_SKIPDATA)
+			continue;
+		skip++;
+		ck_assert_uint_eq(l.recs[i].packets, l.recs[i].port[0] != '\0' ? 2 : 3);
+		if (l.recs[i].port[0] != '\0')
+			ck_assert_str_eq(l.recs[i].port, "a");
+	}
+	ck_assert_uint_eq(skip, 2);
 	sg_flowlog_get_stats(l.fl, &st);
-	ck_assert_uint_eq(st.flows_dropped, 2);
+	/* One port alone: its share (the whole table here) ends before the table does. */
+	ck_assert_uint_eq(st.port_capped, 2);
 	ck_assert_uint_eq(st.lost, 3);
+	ck_assert_uint_eq(st.port_lost, 2);
 	/* The next window starts empty. */
 	ck_assert_int_eq(sg_flowlog_window_end(l.fl, 60, 120), 0);
 	lab_read(&l);
 	ck_assert_uint_eq(count_lines(&l, SG_FLOWLOG_SKIPDATA, 60), 0);
+	lab_close(&l);
+}
+END_TEST
+
+/* One port's flood of distinct flows takes its share of the window's lines, not the others':
+ * b's lines are all there, a's excess is its own SKIPDATA line, and losses reported upstream
+ * for a port (a full ring) land in that port's line. */
+START_TEST(test_port_share)
+{
+	struct lab l;
+	struct sg_flowlog_stats st;
+
+	lab_port_max_flows = 3;
+	lab_open(&l, "", 16, 1 << 20, 3600, SG_FLOWLOG_TEXT);
+	lab_port_max_flows = 0;
+	for (uint16_t i = 0; i < 6; i++) {
+		struct sg_flowlog_event ev =
+			event(l.conf, SG_FLOWLOG_EV_CHECK, "10.0.0.1", "10.0.0.2", 1000 + i, 22, 0x02);
+
+		ev.accepted = 0;
+		sg_flowlog_add_event(l.fl, &ev);
+	}
+	for (uint16_t i = 0; i < 2; i++) {
+		struct sg_flowlog_event ev =
+			event(l.conf, SG_FLOWLOG_EV_CHECK, "10.0.0.2", "10.0.0.1", 2000 + i, 22, 0x02);
+
+		ev.accepted = 0;
+		sg_flowlog_add_event(l.fl, &ev);
+	}
+	sg_flowlog_add_port_lost(l.fl, 11, 5);
+	ck_assert_int_eq(sg_flowlog_window_end(l.fl, 0, 60), 0);
+	lab_read(&l);
+	ck_assert_uint_eq(count_lines(&l, SG_FLOWLOG_OK, 0), 5);
+	ck_assert_uint_eq(count_lines(&l, SG_FLOWLOG_SKIPDATA, 0), 2);
+	for (unsigned int i = 0; i < l.n; i++) {
+		const struct sg_flowlog_record *r = &l.recs[i];
+
+		if (r->status == SG_FLOWLOG_SKIPDATA)
+			ck_assert_uint_eq(r->packets, strcmp(r->port, "a") == 0 ? 3 : 5);
+	}
+	{
+		unsigned int b_lines = 0;
+
+		for (unsigned int i = 0; i < l.n; i++)
+			b_lines += l.recs[i].status == SG_FLOWLOG_OK && strcmp(l.recs[i].port, "b") == 0 &&
+				   l.recs[i].action == SG_ACTION_DROP;
+		ck_assert_uint_eq(b_lines, 2);
+	}
+	sg_flowlog_get_stats(l.fl, &st);
+	ck_assert_uint_eq(st.port_capped, 3);
+	ck_assert_uint_eq(st.flows_dropped, 0);
+	ck_assert_uint_eq(st.port_lost, 8);
 	lab_close(&l);
 }
 END_TEST
@@ -993,6 +1066,7 @@ flowlog_suite(void)
 	tcase_add_test(tc, test_rejects);
 	tcase_add_test(tc, test_selection);
 	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_port_share);
 	tcase_add_test(tc, test_epochs);
 	tcase_add_test(tc, test_rotation);
 	tcase_add_test(tc, test_writer_cost_report);

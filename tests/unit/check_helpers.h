@@ -54,6 +54,21 @@ expect_load_error(const struct t_load_error *row)
 				"%s: message\n  %s\nlacks\n  %s", row->name, err.msg, row->want[k]);
 }
 
+/* The load fails with exactly "test.conf:LINE: " and want[0]. */
+static inline void
+expect_load_exact(const struct t_load_error *row)
+{
+	struct sg_error err;
+	char want[sizeof(err.msg)];
+
+	expect_load_error(row);
+	memset(&err, 0, sizeof(err));
+	sg_conf_load_string(row->text, "test.conf", &err);
+	snprintf(want, sizeof(want), "test.conf:%d: %s", marker_line(row->text), row->want[0]);
+	ck_assert_msg(strcmp(err.msg, want) == 0, "%s: message\n  %s\nwant\n  %s", row->name, err.msg,
+			want);
+}
+
 /* Index of port 'name' in 'policy'; the test fails when there is none. */
 static inline uint32_t
 port_of(const struct sg_policy *policy, const char *name)

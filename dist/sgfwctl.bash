@@ -1,0 +1,135 @@
+# bash completion for sgfwctl (sgfwctl(8)): commands, their words, and the names of ports and
+# groups, asked of the running switch or the config (the -c or -s given, else the defaults).
+
+_sgfwctl_names() # ports|groups, with the -c/-s of the command line being completed
+{
+    local key=name
+    [[ $1 == groups ]] && key=id
+    sgfwctl "${_sgfwctl_opts[@]}" --json "$1" 2>/dev/null |
+        sed -n "s/^    \"$key\": \"\\(.*\\)\",\$/\\1/p"
+}
+
+_sgfwctl()
+{
+    local cur prev words cword
+    _init_completion || return
+
+    local commands="check ports groups effective explain audit group rule port attach-by-tag
+        status stats reload save ct flowlogs log capture"
+    local i cmd= cmd_at=0
+    _sgfwctl_opts=()
+    for ((i = 1; i < cword; i++)); do
+        case ${words[i]} in
+            -c | --config | -s | --socket)
+                _sgfwctl_opts+=("${words[i]}" "${words[i + 1]}")
+                ((i++))
+                ;;
+            -*) ;;
+            *)
+                cmd=${words[i]}
+                cmd_at=$i
+                break
+                ;;
+        esac
+    done
+
+    case $prev in
+        -c | --config | -w)
+            _filedir
+            return
+            ;;
+        -s | --socket)
+            _filedir sock
+            return
+            ;;
+    esac
+
+    if [[ -z $cmd ]]; then
+        if [[ $cur == -* ]]; then
+            COMPREPLY=($(compgen -W "--config --socket --json --help --version" -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+        fi
+        return
+    fi
+
+    local arg=$((cword - cmd_at)) sub=${words[cmd_at + 1]}
+    local words_now=
+    case $cmd in
+        effective)
+            case $arg in
+                1) words_now=$(_sgfwctl_names ports) ;;
+                2) words_now="ingress egress" ;;
+            esac
+            ;;
+        explain)
+            case $arg in
+                1) words_now=$(_sgfwctl_names ports) ;;
+                2) words_now="ingress egress to" ;;
+                3) [[ $prev == to ]] && words_now=$(_sgfwctl_names ports) ||
+                    words_now="tcp udp icmp icmpv6" ;;
+                *) words_now="tcp udp icmp icmpv6 --ipv6 --icmp-type --icmp-code" ;;
+            esac
+            ;;
+        stats | capture)
+            if ((arg == 1)); then
+                words_now=$(_sgfwctl_names ports)
+            elif [[ $cmd == capture ]]; then
+                words_now="--count --filter --passed --snaplen -w"
+            fi
+            ;;
+        group)
+            case $arg in
+                1) words_now="create delete set tag" ;;
+                2) [[ $sub != create ]] && words_now=$(_sgfwctl_names groups) ;;
+                3) [[ $sub == tag ]] && words_now="add remove" ||
+                    words_now="type= inner_access_policy= tags= description=" ;;
+            esac
+            ;;
+        rule)
+            case $arg in
+                1) words_now="add remove replace" ;;
+                2) words_now=$(_sgfwctl_names groups) ;;
+                *) [[ $sub != remove ]] && words_now="direction= policy= priority= protocol=
+                    port_range= source_port_range= icmp_type= icmp_code= source_cidr=
+                    source_group= source_prefix_list= dest_cidr= dest_group= dest_prefix_list=
+                    description=" ;;
+            esac
+            ;;
+        port)
+            case $arg in
+                1) words_now="add remove attach detach tag" ;;
+                2) [[ $sub == add ]] && words_now="name= type=" ||
+                    words_now=$(_sgfwctl_names ports) ;;
+                3) case $sub in
+                       attach | detach) words_now=$(_sgfwctl_names groups) ;;
+                       tag) words_now="add remove" ;;
+                       add) words_now="type= mac= ips= tags= security_groups= path= client=
+                           queues= iface= socket_owner= socket_group= socket_mode=" ;;
+                   esac ;;
+                *) [[ $sub == add ]] && words_now="mac= ips= tags= security_groups= path=
+                    client= queues= iface= socket_owner= socket_group= socket_mode=" ;;
+            esac
+            ;;
+        attach-by-tag)
+            ((arg == 2)) && words_now=$(_sgfwctl_names groups)
+            ;;
+        ct)
+            words_now="count port= addr= proto= state= limit="
+            ;;
+        audit)
+            words_now="--flow-logs --config-only --output"
+            ;;
+        log)
+            case $arg in
+                1) words_now="level" ;;
+                2) words_now=$(sgfwctl "${_sgfwctl_opts[@]}" log 2>/dev/null | awk '{ print $1 }') ;;
+                3) words_now="emergency alert critical error warning notice info debug" ;;
+            esac
+            ;;
+    esac
+    [[ $cur == *= ]] && compopt -o nospace
+    COMPREPLY=($(compgen -W "$words_now" -- "$cur"))
+    [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *= ]] && compopt -o nospace
+} &&
+    complete -F _sgfwctl sgfwctl
