@@ -49,6 +49,21 @@
 #define CT_TCP_F_DATA_UNACK 0x10
 #define CT_TCP_F_MAXACK_SET 0x20
 
+/* In pflags[SG_CT_DIR_ORIG] only: the reply side sent a SYN of its own (SYN_SENT2), so its ACK in
+ * SYN_RECV completes a simultaneous open (netfilter's IP_CT_TCP_SIMULTANEOUS_OPEN). */
+#define CT_TCP_F_SIMUL_OPEN 0x40
+
+/* ct_tcp.last: the class of the last segment that moved the state or was ignored, a flag and
+ * its direction in the top bit. */
+#define CT_TCP_LAST_INDEX 0x07
+/* That segment was a SYN ignored in SYN_SENT for being below the current one: a SYN-ACK that
+ * acknowledges it re-synchronises the connection from it. */
+#define CT_TCP_LAST_REINIT 0x20
+/* That segment was a SYN ignored in LAST_ACK: the peer may answer it with an RFC 5961 challenge
+ * ACK, which must not count as the last ACK (netfilter's IP_CT_EXP_CHALLENGE_ACK). */
+#define CT_TCP_LAST_CHALLENGE 0x40
+#define CT_TCP_LAST_DIR_SHIFT 7
+
 /* TCP segment classes (rows of the state table). */
 enum ct_tcp_index {
 	CT_TCP_SYN_SET,
@@ -68,11 +83,12 @@ struct ct_tcp {
 	uint32_t td_maxend[2];
 	uint32_t td_maxwin[2];
 	uint32_t td_maxack[2];
-	uint32_t last_end;    /* seq + len of the last in-window or ignored segment. */
+	uint32_t last_end;    /* seq + len of the last in-window or ignored segment; for an ACK
+			       * ignored in SYN_SENT, its ack (a possible challenge ACK). */
 	uint8_t td_scale[2];
 	uint8_t pflags[2];    /* CT_TCP_F_* per direction. */
 	uint8_t state;        /* enum sg_ct_state, TCP_* values. */
-	uint8_t last;         /* Last segment: index | dir << 7. */
+	uint8_t last;         /* Last segment: index | CT_TCP_LAST_* flags | dir << 7. */
 	uint8_t retrans;      /* Consecutive retransmissions seen. */
 	uint8_t last_fp;      /* Fingerprint of seq/ack/win of the last ACK, for retrans. */
 };

@@ -1,13 +1,16 @@
-/* TCP connection tracking after Linux's nf_conntrack_proto_tcp: the [dir][segment][state]
- * transition table, sequence and window tracking (td_end, td_maxend, td_maxwin, window
- * scaling from the SYN options, SACK), RST validity, reopening of TIME_WAIT/CLOSE tuples,
+/* TCP connection tracking after Linux's nf_conntrack_proto_tcp as of 6.8: the
+ * [dir][segment][state] transition table, sequence and window tracking (td_end, td_maxend,
+ * td_maxwin, window scaling from the SYN options, SACK) with ignored old segments,
+ * re-initialisation in SYN_SENT/SYN_RECV, RST validity, reopening of TIME_WAIT/CLOSE tuples,
  * simultaneous open (SYN_SENT2), mid-stream pickup and netfilter's per-state timeouts.
  *
- * Differences from the kernel, all for the 44-byte state: the last ignored SYN's window and
- * options are not kept, so a connection re-synchronised from an ignored SYN (case b below)
- * continues with liberal window checks; retransmissions are recognised from the segment end
- * plus an 8-bit fingerprint of seq/ack/window; the zero-window retransmission timeout and
- * challenge-ACK tracking are not implemented.
+ * Differences from the kernel (docs/conntrack.md, "Netfilter version"), mostly for the 44-byte
+ * state: the last ignored SYN's window and options are not kept, so a connection
+ * re-synchronised from an ignored SYN (case b below) continues with liberal window checks;
+ * retransmissions are recognised from the segment end plus an 8-bit fingerprint of
+ * seq/ack/window; the zero-window retransmission timeout is not implemented; a SYN-ACK that
+ * acknowledges exactly the current SYN re-initialises the reply side whatever its ISN
+ * (tcp_reinit()), and one answering a SYN below the current one resynchronises from it.
  */
 #include <string.h>
 
@@ -251,17 +254,52 @@ ct_tcp_sack(const struct ct_pkt *p, uint32_t sack)
 	return sack;
 }
 
+/* A SYN or SYN-ACK (re)initialises its sender's tracking data: its end, its window, its options.
+ * Window scaling applies only if both ends offered it (RFC 7323), which is settled when the
+ * reply direction's SYN is seen (netfilter 6.8: before, a retransmitted SYN with a new sequence
+ * number reset the originator's scale). */
+static void
+tcp_init_sender(struct ct_tcp *t, int dir, const struct ct_pkt *p, uint32_t end, uint32_t win)
+{
+	t->td_end[dir] = t->td_maxend[dir] = end;
+	t->td_maxwin[dir] = win == 0 ? 1 : win;
+	tcp_options(p, &t->td_scale[dir], &t->pflags[dir]);
+	if (dir == SG_CT_DIR_REPLY && !((t->pflags[dir] & CT_TCP_F_WINDOW_SCALE) &&
+						      (t->pflags[!dir] & CT_TCP_F_WINDOW_SCALE)))
+		t->td_scale[dir] = t->td_scale[!dir] = 0;
+}
+
+/* Whether a SYN-ACK in 'dir' acknowledges exactly the current SYN when no SYN-ACK accepted so
+ * far did (none in SYN_SENT; in SYN_RECV, one answering an earlier SYN). */
+static bool
+tcp_synack_answers_syn(const struct ct_tcp *t, int dir, uint8_t flags, uint32_t ack)
+{
+	return dir == SG_CT_DIR_REPLY && (flags & SG_TCP_ACK) && ack == t->td_end[!dir] &&
+	       !((t->pflags[dir] & CT_TCP_F_MAXACK_SET) && t->td_maxack[dir] == ack);
+}
+
 /*
- * Is the segment inside the window both ends can have open? With sender = this direction and
- * receiver = the other:
- *   I.   seq <= sender.td_maxend
- *   II.  seq + len >= sender.td_end - receiver.td_maxwin
- *   III. sack <= receiver.td_end
- *   IV.  sack >= receiver.td_end - MAXACKWINDOW(sender)
- * In window, the tracking data of both ends advance. Out of window is invalid unless the
- * tracker or this direction is liberal.
+ * Whether SYN 'flags' in 'dir' re-initialises its sender before the window check, in SYN_SENT
+ * or SYN_RECV. RFC 793: "if a TCP is reinitialized ... then it need not wait at all; it must
+ * only be sure to use sequence numbers larger than those recently used": so a SYN above the
+ * last one does, from either side (netfilter 5.17 and 5.18), and so does a SYN-ACK that
+ * tcp_synack_answers_syn(). The latter goes beyond netfilter: the reply side may hold the
+ * sequence numbers of a stale SYN-ACK (an old incarnation's, or one answering an earlier SYN on
+ * a reused port) that was refused or answered something else; the answer to the current SYN is
+ * the one the client completes, whatever its ISN's relation to the stale one, and without this
+ * the connection never opens.
  */
 static bool
+tcp_reinit(const struct ct_tcp *t, int dir, uint8_t flags, uint32_t end, uint32_t ack)
+{
+	if (!(flags & SG_TCP_SYN) || (t->state != sSS && t->state != sSR))
+		return false;
+	return after(end, t->td_end[dir]) || tcp_synack_answers_syn(t, dir, flags, ack);
+}
+
+/* netfilter's tcp_in_window(): the sender's first segment or re-initialisation, the segment's
+ * values for the bounds, then ct_tcp_window(). */
+static enum ct_tcp_win
 tcp_in_window(const struct sg_ct *ct, struct ct_tcp *t, int dir, enum ct_tcp_index index,
 		const struct ct_pkt *p)
 {
@@ -269,8 +307,7 @@ tcp_in_window(const struct sg_ct *ct, struct ct_tcp *t, int dir, enum ct_tcp_ind
 	int rdir = !dir;
 	uint8_t flags = meta->tcp_flags;
 	uint32_t seq = meta->tcp_seq, ack = meta->tcp_ack, sack = meta->tcp_ack;
-	uint32_t win = meta->tcp_win, end = tcp_end(meta), swin;
-	bool in_recv_win;
+	uint32_t win = meta->tcp_win, end = tcp_end(meta);
 
 	if (t->pflags[rdir] & CT_TCP_F_SACK_PERM)
 		sack = ct_tcp_sack(p, sack);
@@ -279,31 +316,29 @@ tcp_in_window(const struct sg_ct *ct, struct ct_tcp *t, int dir, enum ct_tcp_ind
 		/* First segment from this side. */
 		if (flags & SG_TCP_SYN) {
 			/* SYN/ACK answering a SYN, or the reply's SYN in simultaneous open. */
-			t->td_end[dir] = t->td_maxend[dir] = end;
-			t->td_maxwin[dir] = win == 0 ? 1 : win;
-			tcp_options(p, &t->td_scale[dir], &t->pflags[dir]);
-			/* Window scaling applies only if both ends offered it (RFC 7323). */
-			if (!((t->pflags[dir] & CT_TCP_F_WINDOW_SCALE) &&
-					(t->pflags[rdir] & CT_TCP_F_WINDOW_SCALE)))
-				t->td_scale[dir] = t->td_scale[rdir] = 0;
+			tcp_init_sender(t, dir, p, end, win);
 			if (!(flags & SG_TCP_ACK))
-				return true; /* Simultaneous open. */
+				return CT_TCP_WIN_ACCEPT; /* Simultaneous open. */
 		} else {
 			/* Mid-stream: history lost, take what the segment says. */
+			uint32_t swin = win << t->td_scale[dir];
+
 			t->td_end[dir] = end;
-			win <<= t->td_scale[dir];
-			t->td_maxwin[dir] = win == 0 ? 1 : win;
+			t->td_maxwin[dir] = swin == 0 ? 1 : swin;
 			t->td_maxend[dir] = end + t->td_maxwin[dir];
-			/* Let III and IV pass until the other side is seen. */
-			if (t->td_maxwin[rdir] == 0)
+			if (t->td_maxwin[rdir] == 0) {
+				/* Let III and IV pass until the other side is seen. */
 				t->td_end[rdir] = t->td_maxend[rdir] = sack;
+			} else if (sack == t->td_end[rdir] + 1) {
+				/* Likely the answer to a keepalive, which sits one below what
+				 * its sender sent before: III. */
+				t->td_end[rdir]++;
+			}
 		}
-	} else if (((t->state == sSS && dir == SG_CT_DIR_ORIG) ||
-			(t->state == sSR && dir == SG_CT_DIR_REPLY)) && after(end, t->td_end[dir])) {
-		/* RFC 793: a reinitialised TCP only needs sequence numbers above those used. */
-		t->td_end[dir] = t->td_maxend[dir] = end;
-		t->td_maxwin[dir] = win == 0 ? 1 : win;
-		tcp_options(p, &t->td_scale[dir], &t->pflags[dir]);
+	} else if (tcp_reinit(t, dir, flags, end, ack)) {
+		tcp_init_sender(t, dir, p, end, win);
+		if (dir == SG_CT_DIR_REPLY && !(flags & SG_TCP_ACK))
+			return CT_TCP_WIN_ACCEPT; /* A SYN without ack: nothing to check. */
 	}
 
 	if (!(flags & SG_TCP_ACK)) {
@@ -313,62 +348,12 @@ tcp_in_window(const struct sg_ct *ct, struct ct_tcp *t, int dir, enum ct_tcp_ind
 		ack = sack = t->td_end[rdir];
 	}
 
-	/* A segment without data is judged by its ack only; a RST always by its seq, except the
-	 * seq 0 RST answering a SYN. */
-	if (seq == end && (!(flags & SG_TCP_RST) || (seq == 0 && t->state == sSS)))
+	/* The seq 0 RST answering a SYN. Every other segment is judged by its seq, with data or
+	 * without (netfilter since 3.7). */
+	if ((flags & SG_TCP_RST) && seq == 0 && t->state == sSS)
 		seq = end = t->td_end[dir];
 
-	in_recv_win = t->td_maxwin[rdir] == 0 ||
-			after(end, t->td_end[dir] - t->td_maxwin[rdir] - 1);
-	if (before(seq, t->td_maxend[dir] + 1) && in_recv_win &&
-			before(sack, t->td_end[rdir] + 1) &&
-			after(sack, t->td_end[rdir] - tcp_maxackwindow(t, dir) - 1)) {
-		if (!(flags & SG_TCP_SYN))
-			win <<= t->td_scale[dir];
-		/* Sender. */
-		swin = win + (sack - ack);
-		if (t->td_maxwin[dir] < swin)
-			t->td_maxwin[dir] = swin;
-		if (after(end, t->td_end[dir])) {
-			t->td_end[dir] = end;
-			t->pflags[dir] |= CT_TCP_F_DATA_UNACK;
-		}
-		if (flags & SG_TCP_ACK) {
-			if (!(t->pflags[dir] & CT_TCP_F_MAXACK_SET)) {
-				t->td_maxack[dir] = ack;
-				t->pflags[dir] |= CT_TCP_F_MAXACK_SET;
-			} else if (after(ack, t->td_maxack[dir])) {
-				t->td_maxack[dir] = ack;
-			}
-		}
-		/* Receiver. */
-		if (t->td_maxwin[rdir] != 0 && after(end, t->td_maxend[dir]))
-			t->td_maxwin[rdir] += end - t->td_maxend[dir];
-		if (after(sack + win, t->td_maxend[rdir] - 1)) {
-			t->td_maxend[rdir] = sack + win;
-			if (win == 0)
-				t->td_maxend[rdir]++;
-		}
-		if (ack == t->td_end[rdir])
-			t->pflags[rdir] &= (uint8_t)~CT_TCP_F_DATA_UNACK;
-		/* Retransmissions: the same segment again from the same side. */
-		if (index == CT_TCP_ACK_SET) {
-			uint8_t fp = tcp_fingerprint(seq, ack, meta->tcp_win);
-
-			if ((t->last >> 7) == dir && t->last_end == end && t->last_fp == fp) {
-				if (t->retrans < UINT8_MAX)
-					t->retrans++;
-			} else {
-				t->last = (uint8_t)((t->last & 0x7f) | dir << 7);
-				t->last_end = end;
-				t->last_fp = fp;
-				t->retrans = 0;
-			}
-		}
-		return true;
-	}
-	return (t->pflags[dir] & CT_TCP_F_BE_LIBERAL) ||
-			__atomic_load_n(&ct->tcp_be_liberal, __ATOMIC_RELAXED);
+	return ct_tcp_window(ct, t, dir, index, flags, seq, end, ack, sack, meta);
 }
 
 static enum sg_ct_result
@@ -428,6 +413,23 @@ tcp_closing(uint8_t state)
 	return state == sFW || state == sCW || state == sLA || state == sTW || state == sCL;
 }
 
+/* b) A SYN/ACK in 'dir' acknowledges a SYN we ignored: client and server are in sync and we are
+ * not. Restart from that SYN, as from SYN_SENT; its options are not kept, so its side goes
+ * liberal. */
+static void
+tcp_resync(struct ct_tcp *t, int dir)
+{
+	int ld = tcp_last_dir(t);
+
+	t->td_end[ld] = t->td_maxend[ld] = t->last_end;
+	t->td_maxwin[ld] = 1;
+	t->td_scale[ld] = 0;
+	t->pflags[ld] = CT_TCP_F_BE_LIBERAL;
+	t->td_end[dir] = t->td_maxend[dir] = t->td_maxwin[dir] = t->td_maxack[dir] = 0;
+	t->td_scale[dir] = 0;
+	t->pflags[dir] = 0;
+}
+
 static enum ct_upd
 tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *p, int dir,
 		uint32_t now, uint8_t *reason)
@@ -437,7 +439,7 @@ tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *
 	uint8_t flags = meta->tcp_flags;
 	enum ct_tcp_index index;
 	uint8_t old_state, new_state;
-	uint32_t timeout;
+	enum ct_tcp_win win;
 
 	if (!ct_tcp_flags_valid(flags)) {
 		*reason = SG_DROP_TCP_FLAGS;
@@ -449,45 +451,86 @@ tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *
 
 	switch (new_state) {
 	case sSS:
+		if (old_state == sSS && dir == SG_CT_DIR_ORIG &&
+				before(tcp_end(meta), t->td_end[dir])) {
+			/* A SYN below the current one: a new attempt on a reused port whose ISN
+			 * happens to be lower (RFC 793 wants higher, nothing enforces it). Let it
+			 * through unseen; a SYN-ACK acknowledging it resynchronises from it, as
+			 * the fix posted to netfilter in 2025 does (6.18 stays stuck). */
+			t->last = tcp_last(index, dir) | CT_TCP_LAST_REINIT;
+			t->last_end = tcp_end(meta);
+			return CT_UPD_VALID;
+		}
 		if (old_state < sTW)
 			break;
 		/* RFC 1122: a SYN may reopen a connection in TIME_WAIT. When either side closed
 		 * it, or it was reset from this side, forget the entry: the packet then starts a
 		 * new connection that the policy must accept. */
 		if (((t->pflags[dir] | t->pflags[!dir]) & CT_TCP_F_CLOSE_INIT) ||
-				((t->last >> 7) == dir && (t->last & 0x7f) == CT_TCP_RST_SET)) {
+				t->last == tcp_last(CT_TCP_RST_SET, dir)) {
 			ct_set_deadline(c, now, 0);
 			return CT_UPD_RENEW;
 		}
 		/* FALLTHROUGH */
 	case sIG:
-		if (index == CT_TCP_SYNACK_SET && (t->last & 0x7f) == CT_TCP_SYN_SET &&
-				(t->last >> 7) != dir && meta->tcp_ack == t->last_end) {
-			/* b) This SYN/ACK acknowledges a SYN we ignored: client and server are in
-			 * sync and we are not. Restart from that SYN (its options are not kept, so
-			 * its side goes liberal). */
-			int ld = t->last >> 7;
-
+		if (index == CT_TCP_SYNACK_SET && tcp_last_index(t) == CT_TCP_SYN_SET &&
+				tcp_last_dir(t) != dir && meta->tcp_ack == t->last_end) {
 			old_state = sSS;
 			new_state = sSR;
-			t->td_end[ld] = t->td_maxend[ld] = t->last_end;
-			t->td_maxwin[ld] = 1;
-			t->td_scale[ld] = 0;
-			t->pflags[ld] = CT_TCP_F_BE_LIBERAL;
-			t->td_end[dir] = t->td_maxend[dir] = t->td_maxwin[dir] = t->td_maxack[dir] = 0;
-			t->td_scale[dir] = 0;
-			t->pflags[dir] = 0;
+			tcp_resync(t, dir);
+			break;
+		}
+		if (index == CT_TCP_SYNACK_SET && old_state == sSR &&
+				tcp_synack_answers_syn(t, dir, flags, meta->tcp_ack)) {
+			/* A SYN-ACK answering the current SYN after one that answered an earlier
+			 * SYN was accepted: it re-initialises the reply side (tcp_reinit()). */
+			new_state = sSR;
 			break;
 		}
 		/* a) a SYN in the original direction, b) a SYN/ACK in the reply direction,
 		 * c) an ACK answering a SYN: pass it without a state change; if it was wrong the
 		 * receiver's RST tells us. */
-		t->last = (uint8_t)(index | dir << 7);
+		t->last = tcp_last(index, dir);
 		t->last_end = tcp_end(meta);
+		/* A SYN on a closing connection: the peer, still in it, may answer with a
+		 * challenge ACK (RFC 5961), which in LAST_ACK would pass for the last ACK. */
+		if (index == CT_TCP_SYN_SET && dir == SG_CT_DIR_ORIG && old_state == sLA)
+			t->last |= CT_TCP_LAST_CHALLENGE;
+		/* An ACK answering our SYN: a challenge ACK from a peer still in an old
+		 * incarnation of the connection. Keep its ack, which the client's RST carries as
+		 * its seq (netfilter 6.2). */
+		if (index == CT_TCP_ACK_SET && dir == SG_CT_DIR_REPLY && old_state == sSS)
+			t->last_end = meta->tcp_ack;
 		return CT_UPD_VALID;
 	case sIV:
 		*reason = SG_DROP_CT_TCP_STATE;
 		return CT_UPD_INVALID;
+	case sTW:
+		if (old_state == sLA && index == CT_TCP_ACK_SET &&
+				t->last == (tcp_last(CT_TCP_SYN_SET, !dir) |
+							   CT_TCP_LAST_CHALLENGE)) {
+			/* The challenge ACK answering the SYN we ignored in LAST_ACK, not the last
+			 * ACK: pass it, the state stays. */
+			t->last &= (uint8_t)~CT_TCP_LAST_CHALLENGE;
+			return CT_UPD_VALID;
+		}
+		break;
+	case sS2:
+		t->pflags[SG_CT_DIR_ORIG] |= CT_TCP_F_SIMUL_OPEN;
+		break;
+	case sSR:
+		if (old_state == sSS && index == CT_TCP_SYNACK_SET &&
+				t->last == (tcp_last(CT_TCP_SYN_SET, !dir) | CT_TCP_LAST_REINIT) &&
+				meta->tcp_ack == t->last_end) {
+			/* The answer to the lower SYN let through above. */
+			tcp_resync(t, dir);
+			break;
+		}
+		/* Simultaneous open: the reply side's ACK of our SYN-ACK completes it. */
+		if (dir == SG_CT_DIR_REPLY && index == CT_TCP_ACK_SET &&
+				(t->pflags[SG_CT_DIR_ORIG] & CT_TCP_F_SIMUL_OPEN))
+			new_state = sES;
+		break;
 	case sCL:
 		if (index != CT_TCP_RST_SET)
 			break;
@@ -495,7 +538,7 @@ tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *
 		if (tcp_closing(old_state))
 			goto in_window;
 		if ((t->pflags[!dir] & CT_TCP_F_MAXACK_SET) &&
-				(t->last & 0x7f) != CT_TCP_SYN_SET) {
+				tcp_last_index(t) != CT_TCP_SYN_SET) {
 			uint32_t seq = meta->tcp_seq;
 
 			/* SEQ 0 before establishment answers a SYN we let through. */
@@ -508,64 +551,41 @@ tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *
 			if (!tcp_established(c, t) || seq == t->td_maxack[!dir])
 				break;
 			/* A RST right after our own last segment (a "RST train"). */
-			if ((t->last & 0x7f) == CT_TCP_ACK_SET && (t->last >> 7) == dir &&
+			if (tcp_last_index(t) == CT_TCP_ACK_SET && tcp_last_dir(t) == dir &&
 					seq == t->last_end)
 				break;
 			/* In window but not exact: keep the state for a possible challenge ACK. */
 			new_state = old_state;
 		}
-		if ((((c->flags & CT_F_SEEN_REPLY) && (t->last & 0x7f) == CT_TCP_SYN_SET) ||
-				(!(c->flags & CT_F_ASSURED) && (t->last & 0x7f) == CT_TCP_ACK_SET)) &&
+		if ((((c->flags & CT_F_SEEN_REPLY) && tcp_last_index(t) == CT_TCP_SYN_SET) ||
+				    (!(c->flags & CT_F_ASSURED) &&
+						    tcp_last_index(t) == CT_TCP_ACK_SET)) &&
 				meta->tcp_ack == t->last_end) {
 			/* RST answering a SYN or ACK we let through while out of sync: it may ack
 			 * data we never saw, so skip the window check. */
 			goto in_window;
 		}
+		/* The RST answering a challenge ACK we let through in SYN_SENT (RFC 5961: its seq
+		 * is that ACK's ack, an old incarnation's number): the client gives up the old
+		 * connection and its next SYN starts the new one (netfilter 6.2). */
+		if (old_state == sSS && t->last == tcp_last(CT_TCP_ACK_SET, SG_CT_DIR_REPLY) &&
+				meta->tcp_seq == t->last_end)
+			goto in_window;
 		break;
 	default:
 		break;
 	}
 
-	if (!tcp_in_window(ct, t, dir, index, p)) {
-		*reason = SG_DROP_CT_TCP_WINDOW;
-		return CT_UPD_INVALID;
-	}
+	win = tcp_in_window(ct, t, dir, index, p);
+	if (win != CT_TCP_WIN_ACCEPT)
+		return tcp_not_accepted(win, reason);
 in_window:
-	t->last = (uint8_t)(index | dir << 7);
+	t->last = tcp_last(index, dir);
 	t->state = new_state;
 	if (old_state != new_state && new_state == sFW)
 		t->pflags[dir] |= CT_TCP_F_CLOSE_INIT;
-
-	timeout = ct_timeout(ct, tcp_state_timeout[new_state]);
-	if (t->retrans >= CT_TCP_MAX_RETRANS &&
-			timeout > ct_timeout(ct, SG_CT_TM_TCP_MAX_RETRANS))
-		timeout = ct_timeout(ct, SG_CT_TM_TCP_MAX_RETRANS);
-	else if (index == CT_TCP_RST_SET)
-		; /* The state's own timeout. */
-	else if (((t->pflags[0] | t->pflags[1]) & CT_TCP_F_DATA_UNACK) &&
-			timeout > ct_timeout(ct, SG_CT_TM_TCP_UNACK))
-		timeout = ct_timeout(ct, SG_CT_TM_TCP_UNACK);
-
-	if (!(c->flags & CT_F_SEEN_REPLY)) {
-		/* A RST as the only answer: nothing was established, forget it now. */
-		if (flags & SG_TCP_RST) {
-			ct_set_deadline(c, now, 0);
-			return CT_UPD_VALID;
-		}
-		/* A retransmitted SYN does not extend the entry's life, so a reused port
-		 * cannot keep it forever. */
-		if (index == CT_TCP_SYN_SET && old_state == sSS)
-			return CT_UPD_VALID;
-		/* Picked up and never answered: not worth the established timeout. */
-		if (new_state == sES && timeout > ct_timeout(ct, SG_CT_TM_TCP_UNACK))
-			timeout = ct_timeout(ct, SG_CT_TM_TCP_UNACK);
-	} else if (!(c->flags & CT_F_ASSURED) && (old_state == sSR || old_state == sES) &&
-			new_state == sES) {
-		/* A valid ACK after SYN_RECV, or an answer to a picked-up connection. */
-		ct_flags_set(c, CT_F_ASSURED, 0);
-	}
-	ct_set_deadline(c, now, timeout);
-	return CT_UPD_VALID;
+	return ct_tcp_refresh(
+			ct, c, t, index, old_state, new_state, tcp_state_timeout[new_state], now);
 }
 
 static enum sg_ct_state

@@ -290,6 +290,10 @@ sg_dp_create(const struct sg_dp_params *params, struct sg_conf *conf, struct sg_
 				SG_MAX_WORKERS);
 		goto fail;
 	}
+	if ((unsigned int)params->engine >= SG_DP_ENGINE_COUNT) {
+		sg_error_set(err, 0, "datapath: engine %d is not io, sg or fw", (int)params->engine);
+		goto fail;
+	}
 	if (params->engine == SG_DP_ENGINE_FW && params->ct == NULL) {
 		sg_error_set(err, 0, "datapath: the fw engine needs a connection tracker");
 		goto fail;

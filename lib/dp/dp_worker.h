@@ -48,6 +48,22 @@ struct dp_addr_cache {
 	const struct dp_map_slot *owner;
 };
 
+struct dp_worker;
+
+/*
+ * A forwarding engine (testpmd's fwd_engine): either 'burst' takes a received burst whole (io),
+ * or admission runs first and 'stage' decides the admitted packets w->pkts[0..n), returning
+ * how many are listed in w->fwd to send.
+ */
+struct dp_engine {
+	const char *name;
+	void (*burst)(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t n);
+	uint16_t (*stage)(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t n);
+};
+
+/* dp_engine.c: by enum sg_dp_engine. */
+extern const struct dp_engine dp_engines[SG_DP_ENGINE_COUNT];
+
 union dp_key {
 	struct sg_acl_key4 k4;
 	struct sg_acl_key6 k6;
@@ -55,6 +71,7 @@ union dp_key {
 
 struct __rte_cache_aligned dp_worker {
 	struct sg_dp *dp;
+	const struct dp_engine *engine;
 	uint16_t id;
 	bool timed;                          /* params.stage_cycles */
 	uint64_t tsc_per_ms;
@@ -187,9 +204,18 @@ dp_route_rewrite(struct rte_mbuf *m, uint8_t l3, uint8_t l2_len, const uint8_t *
 	}
 }
 
+/* dp_admit.c: admission of the whole burst in w->pkts[0..n) from vport 'in' (parse, port
+ * security, ARP/ND, destination). Survivors end up at w->pkts[0..kept); returns 'kept'. */
+uint16_t dp_admit_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t n);
+
+/* dp_tx.c */
 /* Send 'n' packets out of vport 'out', counting them; frees what the device refuses. */
 void dp_tx(struct dp_worker *w, const struct dp_gen *gen, uint16_t out, struct rte_mbuf **pkts,
 		uint16_t n);
+/* Send the packets listed in w->fwd[0..n) to their destinations, one tx burst per port. */
+void dp_forward(struct dp_worker *w, const struct dp_gen *gen, uint16_t n);
+/* The switch's answers of the burst, back out of port 'in'. */
+void dp_send_replies(struct dp_worker *w, const struct dp_gen *gen, uint16_t in);
 
 /* dp_frag.c */
 struct dp_frag_table *dp_frag_table_create(void);

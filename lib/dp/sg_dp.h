@@ -38,6 +38,7 @@ enum sg_dp_engine {
 	SG_DP_ENGINE_FW = 0, /**< Full pipeline (default). */
 	SG_DP_ENGINE_SG,     /**< Stateless: classify every packet. */
 	SG_DP_ENGINE_IO,     /**< Receive and send to the paired port, nothing else. */
+	SG_DP_ENGINE_COUNT
 };
 
 /**

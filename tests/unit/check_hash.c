@@ -19,7 +19,8 @@ START_TEST(definition)
 	memcpy(w, key, sizeof(key)); /* the tail word is zero-padded */
 	for (int i = 0; i < 4; i += 2)
 		sum += (uint64_t)(uint32_t)(w[i] + s.k[i]) * (uint32_t)(w[i + 1] + s.k[i + 1]);
-	ck_assert_uint_eq(sg_hash_keyed(&s, key, sizeof(key)), (uint32_t)(sg_hash_fmix64(sum ^ s.fin) >> 32));
+	ck_assert_uint_eq(sg_hash_keyed(&s, key, sizeof(key)),
+			(uint32_t)(sg_hash_fmix64(sum ^ s.fin) >> 32));
 }
 END_TEST
 
@@ -98,8 +99,8 @@ START_TEST(collisions_do_not_survive_a_new_secret)
 
 		sg_hash_secret_from_seed(&secret, seed);
 		worst = worst_bucket(&secret, keys);
-		ck_assert_msg(worst <= 6, "seed %lu: %u of the keys in one bucket", (unsigned long)seed,
-				worst);
+		ck_assert_msg(worst <= 6, "seed %lu: %u of the keys in one bucket",
+				(unsigned long)seed, worst);
 	}
 }
 END_TEST
@@ -141,7 +142,8 @@ START_TEST(seeded_crc_collisions_survive_every_seed)
 		first = crc32c(seed, key, sizeof(key)) & ((1u << BITS) - 1);
 		for (int i = 1; i < KEYS; i++) {
 			key_of(keys[i], key);
-			ck_assert_uint_eq(crc32c(seed, key, sizeof(key)) & ((1u << BITS) - 1), first);
+			ck_assert_uint_eq(
+					crc32c(seed, key, sizeof(key)) & ((1u << BITS) - 1), first);
 		}
 	}
 }

@@ -1,0 +1,599 @@
+/* Admission, the first stage of every burst: parse, port security (D14), the switch's own ARP
+ * and neighbour answers (D15), and where each packet may go, by address (docs/architecture.md,
+ * "The pipeline of a burst", steps 1-4; docs/security.md, "Paths around the groups"). */
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+
+#include "dp_worker.h"
+
+/* Equality of addresses without a call: the per-packet checks use these (profiled). */
+static inline bool
+mac_equal(const uint8_t *a, const uint8_t *b)
+{
+	uint32_t a4, b4;
+	uint16_t a2, b2;
+
+	memcpy(&a4, a, 4);
+	memcpy(&b4, b, 4);
+	memcpy(&a2, a + 4, 2);
+	memcpy(&b2, b + 4, 2);
+	return ((a4 ^ b4) | (uint32_t)(a2 ^ b2)) == 0;
+}
+
+static inline bool
+ip_equal(const struct sg_ip *a, const struct sg_ip *b)
+{
+	uint64_t a8[2], b8[2];
+
+	if (a->family != b->family)
+		return false;
+	if (a->family == SG_AF_INET) {
+		uint32_t a4, b4;
+
+		memcpy(&a4, a->bytes, 4);
+		memcpy(&b4, b->bytes, 4);
+		return a4 == b4;
+	}
+	memcpy(a8, a->bytes, 16);
+	memcpy(b8, b->bytes, 16);
+	return ((a8[0] ^ b8[0]) | (a8[1] ^ b8[1])) == 0;
+}
+
+static inline bool
+mac_is_zero(const uint8_t mac[6])
+{
+	return (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) == 0;
+}
+
+static inline bool
+ip_is_unspecified(const struct sg_ip *ip)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(ip->bytes, zero, ip->family == SG_AF_INET ? 4 : 16) == 0;
+}
+
+/* fe80::/10 and 169.254.0.0/16 (RFC 4291 2.5.6, RFC 3927): valid on one link only. */
+static inline bool
+ip_is_link_local(const struct sg_ip *ip)
+{
+	if (ip->family == SG_AF_INET)
+		return ip->bytes[0] == 169 && ip->bytes[1] == 254;
+	return ip->bytes[0] == 0xfe && (ip->bytes[1] & 0xc0) == 0x80;
+}
+
+/* Multicast and the limited broadcast: a router forwards neither. */
+static inline bool
+ip_is_group(const struct sg_ip *ip)
+{
+	if (ip->family == SG_AF_INET)
+		return (ip->bytes[0] & 0xf0) == 0xe0 ||
+		       (ip->bytes[0] & ip->bytes[1] & ip->bytes[2] & ip->bytes[3]) == 0xff;
+	return ip->bytes[0] == 0xff;
+}
+
+/*
+ * The owner of an address (vport and subnet), or NULL. Packets of a burst mostly share their
+ * source and destination, so the last answer for each is kept for the rest of the burst
+ * (reset by admit_burst): the same answer, fewer map probes.
+ */
+static inline const struct dp_map_slot *
+owner_of(const struct dp_gen *gen, struct dp_addr_cache *cache, const struct sg_ip *ip)
+{
+	if (!cache->valid || !ip_equal(&cache->ip, ip)) {
+		cache->ip = *ip;
+		cache->owner = dp_map_find_ip(&gen->addrs, ip);
+		cache->valid = true;
+	}
+	return cache->owner;
+}
+
+static inline bool
+port_in_subnet(const struct dp_vport *vp, uint16_t subnet)
+{
+	for (uint16_t k = 0; k < vp->n_subnets; k++)
+		if (vp->subnets[k] == subnet)
+			return true;
+	return false;
+}
+
+/* Whether two ports have a subnet in common: one link. With no subnets, all ports share one. */
+static bool
+ports_share_link(const struct dp_gen *gen, const struct dp_vport *a, const struct dp_vport *b)
+{
+	if (gen->conf->n_subnets == 0)
+		return true;
+	for (uint16_t k = 0; k < a->n_subnets; k++)
+		if (port_in_subnet(b, a->subnets[k]))
+			return true;
+	return false;
+}
+
+/*
+ * Whether a neighbour query from 'in_vp' about an address in 'subnet' may be answered: only
+ * for the asker's own subnet, the one of its source address, or with a link-local source
+ * (IPv6), any subnet the port has an address in. With no subnets everything is one link.
+ */
+static bool
+asker_subnet_is(const struct dp_gen *gen, struct dp_worker *w, const struct dp_vport *in_vp,
+		const struct sg_ip *asker, uint16_t subnet)
+{
+	const struct dp_map_slot *own;
+
+	if (gen->conf->n_subnets == 0)
+		return true;
+	if (ip_is_link_local(asker))
+		return port_in_subnet(in_vp, subnet);
+	own = owner_of(gen, &w->src_cache, asker);
+	return own != NULL && own->subnet == subnet;
+}
+
+/*
+ * The answer to a neighbour query (ARP request, neighbour solicitation) from 'in_vp' for
+ * 'target': the router's MAC for the gateway of the asker's subnet, a VM's MAC for an address
+ * of a VM in that subnet. DP_ADMIT_ABSORB for the asker's own address (probes, gratuitous
+ * announcements); otherwise no answer at all, so no VM learns of what it must reach through
+ * the router or of what does not exist (NEIGH_UNKNOWN).
+ */
+static enum dp_admit
+neighbour_answer(struct dp_worker *w, const struct dp_gen *gen, const struct dp_vport *in_vp,
+		const struct sg_ip *asker, const struct sg_ip *target, const uint8_t **mac,
+		bool *router, enum sg_drop_reason *reason)
+{
+	const struct dp_map_slot *slot = dp_map_find_ip(&gen->gateways, target);
+
+	*router = slot != NULL;
+	if (slot != NULL) {
+		*mac = gen->router_mac;
+	} else {
+		slot = dp_map_find_ip(&gen->addrs, target);
+		if (slot != NULL && &gen->vports[slot->value] == in_vp)
+			return DP_ADMIT_ABSORB;
+		if (slot != NULL)
+			*mac = gen->vports[slot->value].mac;
+	}
+	if (slot == NULL || !asker_subnet_is(gen, w, in_vp, asker, slot->subnet)) {
+		*reason = SG_DROP_NEIGH_UNKNOWN;
+		return DP_ADMIT_DROP;
+	}
+	return DP_ADMIT_REPLY;
+}
+
+/* Queue an answer (ARP reply, neighbour advertisement) to go back out of the port it came in. */
+static inline void
+reply(struct dp_worker *w, uint16_t i)
+{
+	w->replies[w->n_replies++] = w->pkts[i];
+}
+
+static enum dp_admit
+admit_arp(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t i,
+		enum sg_drop_reason *reason)
+{
+	const struct dp_vport *in_vp = &gen->vports[in];
+	const struct sg_pkt_meta *md = &w->meta[i];
+	const struct dp_map_slot *own;
+	const uint8_t *mac = NULL;
+	enum dp_admit verdict;
+	bool router;
+
+	if (in_vp->uplink) {
+		*reason = SG_DROP_ETHERTYPE;
+		return DP_ADMIT_DROP;
+	}
+	/* D14: a VM speaks ARP only for itself (0.0.0.0 is an address probe). */
+	own = ip_is_unspecified(&md->src) ? NULL : owner_of(gen, &w->src_cache, &md->src);
+	if (memcmp(md->arp_sha, in_vp->mac, 6) != 0 ||
+			(!ip_is_unspecified(&md->src) && (own == NULL || own->value != in))) {
+		*reason = SG_DROP_SPOOF_ARP;
+		return DP_ADMIT_DROP;
+	}
+	/* Replies and announcements change nothing: every answer comes from the config. */
+	if (md->sport != SG_ARP_REQUEST || ip_is_unspecified(&md->src))
+		return DP_ADMIT_ABSORB;
+	/* D15: the switch answers for gateways and VMs itself, so no VM can poison a cache. */
+	verdict = neighbour_answer(w, gen, in_vp, &md->src, &md->dst, &mac, &router, reason);
+	if (verdict == DP_ADMIT_REPLY)
+		sg_pkt_arp_reply(w->pkts[i], md, mac);
+	return verdict;
+}
+
+/* ICMPv6 neighbour discovery and friends from a VM; everything else continues as IP. */
+static enum dp_admit
+admit_icmp6(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t i,
+		enum sg_drop_reason *reason)
+{
+	const struct dp_vport *in_vp = &gen->vports[in];
+	const struct sg_pkt_meta *md = &w->meta[i];
+	const struct dp_map_slot *own;
+	const uint8_t *mac = NULL;
+	enum dp_admit verdict;
+	bool router;
+
+	/* The link-layer address an NS or NA announces must be the VM's own (D14). */
+	if ((md->sport == SG_ND_SOLICIT || md->sport == SG_ND_ADVERT) &&
+			!mac_is_zero(md->nd_lladdr) && memcmp(md->nd_lladdr, in_vp->mac, 6) != 0) {
+		*reason = SG_DROP_SPOOF_ND;
+		return DP_ADMIT_DROP;
+	}
+	switch (md->sport) {
+	case 133: /* router solicitation: sgfw sends no RAs; VMs use static gateways */
+	case 130:
+	case 131:
+	case 132:
+	case 143: /* MLD */
+		return DP_ADMIT_ABSORB;
+	case 134: /* router advertisement */
+	case 137: /* redirect */
+		*reason = SG_DROP_ROUTER_ADVERT;
+		return DP_ADMIT_DROP;
+	case SG_ND_ADVERT: /* only for the VM's own addresses; it changes nothing */
+		own = dp_map_find_ip(&gen->addrs, &md->nd_target);
+		if ((own == NULL || own->value != in) &&
+				!sg_ip_equal(&in_vp->link_local, &md->nd_target)) {
+			*reason = SG_DROP_SPOOF_ND;
+			return DP_ADMIT_DROP;
+		}
+		return DP_ADMIT_ABSORB;
+	case SG_ND_SOLICIT:
+		if (ip_is_unspecified(&md->src))
+			return DP_ADMIT_ABSORB; /* duplicate address detection: stay silent */
+		verdict = neighbour_answer(
+				w, gen, in_vp, &md->src, &md->nd_target, &mac, &router, reason);
+		if (verdict != DP_ADMIT_REPLY)
+			return verdict;
+		return sg_pkt_nd_advert(w->pkts[i], md, mac, router) == 0 ? DP_ADMIT_REPLY
+									  : DP_ADMIT_ABSORB;
+	default:
+		return DP_ADMIT_FORWARD;
+	}
+}
+
+/* ff02::1:ffXX:XXXX, the solicited-node group of 'target' (RFC 4291 2.7.1). */
+static bool
+is_solicited_node_of(const struct sg_ip *group, const struct sg_ip *target)
+{
+	static const uint8_t prefix[13] = {0xff, 0x02, [11] = 0x01, [12] = 0xff};
+
+	return memcmp(group->bytes, prefix, sizeof(prefix)) == 0 &&
+	       memcmp(group->bytes + 13, target->bytes + 13, 3) == 0;
+}
+
+/*
+ * The unspecified source is an address only while a host has none: DHCP discovery and
+ * requests to the limited broadcast (RFC 2131 4.1), duplicate address detection to the
+ * target's solicited-node group (RFC 4862 5.4.2) and the MLD reports it needs (RFC 3810 5.2.13;
+ * 143 to ff02::16, a version 1 report to a link-scope group). Everything else is a forgery.
+ */
+static bool
+unspecified_allowed(const struct sg_pkt_meta *md)
+{
+	if (md->src.family == SG_AF_INET)
+		return md->proto == 17 && md->sport == 68 && md->dport == 67 &&
+		       (md->dst.bytes[0] & md->dst.bytes[1] & md->dst.bytes[2] &
+				       md->dst.bytes[3]) == 0xff;
+	if (md->proto != 58)
+		return false;
+	if (md->sport == SG_ND_SOLICIT)
+		return is_solicited_node_of(&md->dst, &md->nd_target);
+	if (md->sport == 143) {
+		static const uint8_t all_mld2_routers[16] = {0xff, 0x02, [15] = 0x16};
+
+		return memcmp(md->dst.bytes, all_mld2_routers, 16) == 0;
+	}
+	return md->sport == 131 && md->dst.bytes[0] == 0xff && (md->dst.bytes[1] & 0x0f) == 0x02;
+}
+
+/*
+ * D14: a VM sends only from its own addresses, never as a DHCP server or a router. Sets
+ * '*src_subnet' to the subnet of the source address (DP_NO_SUBNET when it has none).
+ */
+static enum sg_drop_reason
+check_source(struct dp_worker *w, const struct dp_gen *gen, uint16_t in,
+		const struct sg_pkt_meta *md, uint16_t *src_subnet)
+{
+	const struct dp_map_slot *own;
+
+	*src_subnet = DP_NO_SUBNET;
+	if (md->proto == 17 && ((md->src.family == SG_AF_INET && md->sport == 67) ||
+					       (md->src.family == SG_AF_INET6 && md->sport == 547)))
+		return SG_DROP_DHCP_SERVER;
+	/* ICMP redirects and router advertisements (IPv6's are refused with ND). */
+	if (md->proto == 1 && md->src.family == SG_AF_INET && (md->sport == 5 || md->sport == 9))
+		return SG_DROP_ROUTER_ADVERT;
+	own = owner_of(gen, &w->src_cache, &md->src);
+	if (own != NULL && own->value == in) {
+		*src_subnet = own->subnet;
+		return SG_DROP_NONE;
+	}
+	if (md->src.family == SG_AF_INET6 && ip_equal(&gen->vports[in].link_local, &md->src))
+		return SG_DROP_NONE;
+	if (ip_is_unspecified(&md->src))
+		return unspecified_allowed(md) ? SG_DROP_NONE : SG_DROP_SRC_UNSPECIFIED;
+	return SG_DROP_SPOOF_IP;
+}
+
+/* sg_prefix_contains() with word compares (prefixes have no host bits set). */
+static inline bool
+prefix_has(const struct sg_prefix *p, const struct sg_ip *ip)
+{
+	if (p->ip.family != ip->family)
+		return false;
+	if (ip->family == SG_AF_INET) {
+		uint32_t a, n, m = p->len == 0 ? 0 : UINT32_MAX << (32 - p->len);
+
+		memcpy(&a, ip->bytes, 4);
+		memcpy(&n, p->ip.bytes, 4);
+		return ((rte_be_to_cpu_32(a) ^ rte_be_to_cpu_32(n)) & m) == 0;
+	}
+	for (unsigned int h = 0; h < 2; h++) {
+		int bits = (int)p->len - (int)h * 64;
+		uint64_t a, n,
+				m = bits <= 0	 ? 0
+				    : bits >= 64 ? UINT64_MAX
+						 : UINT64_MAX << (64 - bits);
+
+		memcpy(&a, ip->bytes + h * 8, 8);
+		memcpy(&n, p->ip.bytes + h * 8, 8);
+		if (((rte_be_to_cpu_64(a) ^ rte_be_to_cpu_64(n)) & m) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Whether 'ip' is in a configured subnet: every routed packet to an unknown address asks. */
+static inline bool
+in_any_subnet(const struct sg_conf *conf, const struct sg_ip *ip)
+{
+	for (uint32_t i = 0; i < conf->n_subnets; i++)
+		if (prefix_has(&conf->subnets[i].cidr, ip))
+			return true;
+	return false;
+}
+
+/*
+ * Ingress filtering on the uplink (BCP 38): the addresses of this switch's VMs and subnets
+ * are reached only through it, so a packet from outside claiming one is forged. Routers
+ * forward other sources, which the VM side's groups judge.
+ */
+static enum sg_drop_reason
+check_uplink_source(struct dp_worker *w, const struct dp_gen *gen, const struct sg_pkt_meta *md)
+{
+	bool local;
+
+	if (ip_is_unspecified(&md->src))
+		return SG_DROP_SRC_UNSPECIFIED;
+	/* With subnets every VM address is inside one: the prefixes alone answer. */
+	if (gen->conf->n_subnets != 0)
+		local = in_any_subnet(gen->conf, &md->src);
+	else
+		local = owner_of(gen, &w->src_cache, &md->src) != NULL;
+	return local ? SG_DROP_SPOOF_UPLINK : SG_DROP_NONE;
+}
+
+/* Only DHCP discovery leaves a VM as broadcast, towards the uplink. */
+static inline bool
+is_dhcp_discovery(const struct sg_pkt_meta *md)
+{
+	return md->src.family == SG_AF_INET && md->proto == 17 && md->sport == 68 &&
+	       md->dport == 67 && ip_is_group(&md->dst);
+}
+
+/* Routing: to the VM owning the destination address, else out of the uplink when the
+ * address is in no local subnet. Link-local addresses never leave their link. */
+static enum sg_drop_reason
+resolve_routed(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t i)
+{
+	const struct sg_pkt_meta *md = &w->meta[i];
+	const struct dp_map_slot *owner;
+	uint16_t dst;
+
+	if (ip_is_link_local(&md->src) || ip_is_link_local(&md->dst))
+		return SG_DROP_LINK_LOCAL;
+	if (ip_is_group(&md->dst))
+		return SG_DROP_MULTICAST;
+	/* An address in no subnet is outside (VM addresses are in subnets when there are any):
+	 * to the uplink without a lookup; else whoever owns it. */
+	if (gen->conf->n_subnets != 0 && !in_any_subnet(gen->conf, &md->dst)) {
+		dst = in != gen->uplink ? gen->uplink : DP_NO_VPORT;
+	} else {
+		owner = owner_of(gen, &w->dst_cache, &md->dst);
+		dst = owner != NULL				       ? owner->value
+		      : gen->conf->n_subnets == 0 && in != gen->uplink ? gen->uplink
+								       : DP_NO_VPORT;
+	}
+	if (dst == DP_NO_VPORT || dst == in)
+		return SG_DROP_NO_ROUTE;
+	if (md->ttl <= 1)
+		return SG_DROP_TTL_EXPIRED;
+	w->routed[i] = true;
+	w->dst[i] = dst;
+	return SG_DROP_NONE;
+}
+
+/*
+ * Delivery by MAC, inside one subnet only, and only of what the destination port owns: a VM
+ * cannot use a neighbour's MAC to reach an address its groups refuse, or one in another
+ * subnet past the router (whose ingress check would see a destination that is not its own).
+ */
+static enum sg_drop_reason
+resolve_l2(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t i,
+		const uint8_t *dst_mac, uint16_t src_subnet)
+{
+	const struct sg_pkt_meta *md = &w->meta[i];
+	const struct dp_map_slot *owner;
+	uint16_t dst;
+
+	/* The uplink's router sends to the router MAC; nothing outside is on a VM's link. */
+	if (in == gen->uplink)
+		return SG_DROP_DST_MISMATCH;
+	if (w->last_mac_valid && mac_equal(w->last_mac, dst_mac)) {
+		dst = w->last_mac_dst;
+	} else {
+		dst = dp_map_get(&gen->macs, DP_KEY_MAC, dst_mac);
+		memcpy(w->last_mac, dst_mac, 6);
+		w->last_mac_dst = dst;
+		w->last_mac_valid = true;
+	}
+	if (dst == DP_NO_VPORT || dst == in)
+		return SG_DROP_NO_ROUTE;
+	if (md->dst.family == SG_AF_INET6 && ip_equal(&gen->vports[dst].link_local, &md->dst)) {
+		if (!ports_share_link(gen, &gen->vports[in], &gen->vports[dst]))
+			return SG_DROP_DST_MISMATCH;
+	} else {
+		owner = owner_of(gen, &w->dst_cache, &md->dst);
+		if (owner == NULL || owner->value != dst)
+			return SG_DROP_DST_MISMATCH;
+		if (src_subnet != owner->subnet &&
+				!(src_subnet == DP_NO_SUBNET && ip_is_link_local(&md->src) &&
+						port_in_subnet(&gen->vports[in], owner->subnet)))
+			return SG_DROP_DST_MISMATCH;
+	}
+	w->dst[i] = dst;
+	return SG_DROP_NONE;
+}
+
+/* Where an IP packet goes: routed by address (router MAC), or by MAC inside a subnet. */
+static enum sg_drop_reason
+resolve(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t i, uint16_t src_subnet)
+{
+	const struct sg_pkt_meta *md = &w->meta[i];
+	const struct rte_ether_hdr *eth =
+			rte_pktmbuf_mtod(w->pkts[i], const struct rte_ether_hdr *);
+
+	w->routed[i] = false;
+	if (rte_is_multicast_ether_addr(&eth->dst_addr)) {
+		if (gen->uplink != DP_NO_VPORT && in != gen->uplink && is_dhcp_discovery(md)) {
+			w->dst[i] = gen->uplink;
+			return SG_DROP_NONE;
+		}
+		return SG_DROP_MULTICAST;
+	}
+	if (mac_equal(eth->dst_addr.addr_bytes, gen->router_mac))
+		return resolve_routed(w, gen, in, i);
+	return resolve_l2(w, gen, in, i, eth->dst_addr.addr_bytes, src_subnet);
+}
+
+/*
+ * Admission of the whole burst: parse, port security, ARP/ND, destination. Survivors end up at
+ * w->pkts[0..kept) with their metadata; returns 'kept'.
+ */
+uint16_t
+dp_admit_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t n)
+{
+	const struct dp_vport *in_vp = &gen->vports[in];
+	struct dp_port_counters *c = dp_counters(gen, in, w->id);
+	uint64_t rx_bytes = 0;
+	uint16_t kept = 0;
+
+	w->n_first = 0;
+	w->n_lf = 0;
+	w->last_mac_valid = false;
+	w->src_cache.valid = false;
+	w->dst_cache.valid = false;
+	sg_pkt_parse_burst(w->pkts, w->meta, n);
+	/* Counted per burst: the per-packet loop keeps no store to the counters' line. */
+	c->rx_packets += n;
+	for (uint16_t i = 0; i < n; i++)
+		rx_bytes += w->pkts[i]->pkt_len;
+	c->rx_bytes += rx_bytes;
+	for (uint16_t i = 0; i < n; i++) {
+		const struct sg_pkt_meta *md = &w->meta[i];
+		enum sg_drop_reason reason = (enum sg_drop_reason)md->reason;
+		enum dp_admit verdict = DP_ADMIT_FORWARD;
+		uint16_t src_subnet = DP_NO_SUBNET;
+
+		if (unlikely(reason != SG_DROP_NONE)) {
+			dp_drop(w, gen, in, i, reason);
+			continue;
+		}
+		/* A tag would survive forwarding into another VM's or the uplink's network. */
+		if (unlikely(md->n_vlans != 0 ||
+				    (w->pkts[i]->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) != 0)) {
+			dp_drop(w, gen, in, i, SG_DROP_VLAN_TAGGED);
+			continue;
+		}
+		if (!in_vp->uplink) {
+			const struct rte_ether_hdr *eth =
+					rte_pktmbuf_mtod(w->pkts[i], const struct rte_ether_hdr *);
+
+			if (unlikely(!mac_equal(eth->src_addr.addr_bytes, in_vp->mac))) {
+				dp_drop(w, gen, in, i, SG_DROP_SPOOF_MAC);
+				continue;
+			}
+		}
+		if (unlikely(md->l3 == SG_L3_ARP)) {
+			verdict = admit_arp(w, gen, in, i, &reason);
+		} else if (!in_vp->uplink) {
+			reason = check_source(w, gen, in, md, &src_subnet);
+			if (reason == SG_DROP_NONE && md->proto == 58 && md->l3 == SG_L3_IPV6)
+				verdict = admit_icmp6(w, gen, in, i, &reason);
+			else if (reason != SG_DROP_NONE)
+				verdict = DP_ADMIT_DROP;
+		} else {
+			reason = check_uplink_source(w, gen, md);
+			if (reason != SG_DROP_NONE)
+				verdict = DP_ADMIT_DROP;
+		}
+		switch (verdict) {
+		case DP_ADMIT_DROP:
+			dp_drop(w, gen, in, i, reason);
+			continue;
+		case DP_ADMIT_REPLY:
+			c->replies++;
+			reply(w, i);
+			continue;
+		case DP_ADMIT_ABSORB:
+			c->absorbed++;
+			w->to_free[w->n_free++] = w->pkts[i];
+			continue;
+		case DP_ADMIT_FORWARD:
+			break;
+		}
+		reason = resolve(w, gen, in, i, src_subnet);
+		if (reason != SG_DROP_NONE) {
+			dp_drop(w, gen, in, i, reason);
+			continue;
+		}
+		if (unlikely(md->frag != SG_FRAG_NONE)) {
+			uint32_t slot;
+
+			reason = dp_frag_admit(w, in, i, &slot);
+			if (reason != SG_DROP_NONE) {
+				dp_drop(w, gen, in, i, reason);
+				continue;
+			}
+			if (md->frag == SG_FRAG_LATER) {
+				/* No transport header: it follows its datagram (dp_frag_finish). */
+				w->lf[w->n_lf++] = (struct dp_frag_pkt){
+						.m = w->pkts[i],
+						.slot = slot,
+						.serial = w->frags->entries[slot].serial,
+						.in = in,
+						.in_port = in_vp->port->id,
+						.dst = w->dst[i],
+						.routed = w->routed[i],
+						.l3 = md->l3,
+						.l2_len = md->l2_len,
+				};
+				continue;
+			}
+			w->frag_slot[kept] = slot;
+			w->why[kept] = SG_DROP_NONE;
+			w->n_first++;
+		}
+		/* Compact survivors to the front; nothing moves while nothing is dropped. */
+		if (kept != i) {
+			w->pkts[kept] = w->pkts[i];
+			w->meta[kept] = w->meta[i];
+			w->dst[kept] = w->dst[i];
+			w->routed[kept] = w->routed[i];
+		}
+		kept++;
+	}
+	return kept;
+}

@@ -1,0 +1,78 @@
+/* The last stage: routed packets rewritten and sent, one transmit burst per destination port;
+ * the switch's answers back out of the asker's port; what a port did not take, counted. */
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+
+#include "dp_worker.h"
+
+/* Why a port did not take packets: a VM that went away is not a full queue (for the operator). */
+static inline enum sg_drop_reason
+tx_drop_reason(const struct sg_port_dev *dev)
+{
+	return sg_port_vhost_down(dev) ? SG_DROP_PORT_DOWN : SG_DROP_TX_FULL;
+}
+
+void
+dp_tx(struct dp_worker *w, const struct dp_gen *gen, uint16_t out, struct rte_mbuf **pkts,
+		uint16_t n)
+{
+	struct dp_port_counters *c = dp_counters(gen, out, w->id);
+	uint16_t sent = sg_port_tx(&gen->vports[out].port->dev, w->id, pkts, n);
+	uint64_t bytes = 0;
+
+	for (uint16_t j = 0; j < sent; j++)
+		bytes += pkts[j]->pkt_len;
+	c->tx_packets += sent;
+	c->tx_bytes += bytes;
+	if (unlikely(sent < n)) {
+		c->drops[tx_drop_reason(&gen->vports[out].port->dev)] += (uint64_t)(n - sent);
+		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
+	}
+}
+
+/* Send the packets listed in w->fwd[0..n) to their destinations, one tx burst per port. */
+void
+dp_forward(struct dp_worker *w, const struct dp_gen *gen, uint16_t n)
+{
+	uint64_t pending = n == 64 ? UINT64_MAX : (UINT64_C(1) << n) - 1;
+
+	while (pending != 0) {
+		uint16_t first = (uint16_t)__builtin_ctzll(pending);
+		uint16_t out = w->dst[w->fwd[first]];
+		const struct dp_vport *out_vp = &gen->vports[out];
+		uint16_t m = 0;
+
+		for (uint64_t rest = pending; rest != 0; rest &= rest - 1) {
+			uint16_t k = (uint16_t)__builtin_ctzll(rest);
+			uint16_t i = w->fwd[k];
+
+			if (w->dst[i] != out)
+				continue;
+			pending &= ~(UINT64_C(1) << k);
+			if (w->routed[i])
+				dp_route_rewrite(w->pkts[i], w->meta[i].l3, w->meta[i].l2_len,
+						gen->router_mac, out_vp->mac);
+			w->tx[m++] = w->pkts[i];
+		}
+		dp_tx(w, gen, out, w->tx, m);
+	}
+}
+
+void
+dp_send_replies(struct dp_worker *w, const struct dp_gen *gen, uint16_t in)
+{
+	struct dp_port_counters *c = dp_counters(gen, in, w->id);
+	uint16_t sent = sg_port_tx(&gen->vports[in].port->dev, w->id, w->replies, w->n_replies);
+
+	c->tx_packets += sent;
+	if (unlikely(sent < w->n_replies)) {
+		c->drops[tx_drop_reason(&gen->vports[in].port->dev)] +=
+				(uint64_t)(w->n_replies - sent);
+		rte_pktmbuf_free_bulk(&w->replies[sent], w->n_replies - sent);
+	}
+	w->n_replies = 0;
+}
