@@ -23,9 +23,7 @@ Every refused frame carries the marker "SGFW-ATTACK" in its payload, so a victim
 Run it inside the sender's network namespace; needs root (CAP_NET_RAW).
 """
 import json
-import socket
 import sys
-import time
 
 import frames as f
 
@@ -220,14 +218,7 @@ def main():
     copies = int(sys.argv[4]) if len(sys.argv) > 4 else 3
     cases = {"delivery": delivery, "neighbour": neighbour, "unspecified": unspecified,
              "vlan": vlan, "uplink": uplink, "conn": conn}[group](lab)
-    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-    sock.bind((iface, 0))
-    expected = {}
-    for _ in range(copies):
-        for reason, frame in cases:
-            sock.send(frame)
-            expected[reason] = expected.get(reason, 0) + 1
-            time.sleep(0.001)  # one at a time: nothing lost to a full socket queue
+    expected = f.send_cases(iface, cases, copies)
     print(json.dumps(expected, sort_keys=True))
 
 

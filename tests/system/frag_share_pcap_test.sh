@@ -8,17 +8,10 @@
 set -u
 here=$(dirname "$0")
 . "$here/lib.sh"
+. "$here/pcap_lab.sh"
 : "${SGFW:?path to sgfw}" "${SGFWCTL:?path to sgfwctl}"
 
-tmp=$(mktemp -d)
-pid=
-prefix=sgfw-fsh-$$
-cleanup() {
-	[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-	rm -rf "$tmp" "/var/run/dpdk/$prefix" "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/$prefix"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+sg_pcap_begin
 
 N=300
 want=$(cd "$here" && python3 frag_share.py build "$tmp" "$N") ||
@@ -47,33 +40,11 @@ dataplane = { workers = 1; burst = 1; mbufs = 4095; };
 conntrack = { capacity = 4096; };
 control = { socket = "$tmp/sgfw.sock"; };
 CONF
-"$SGFW" -c "$tmp/sgfw.conf" --stats-file "$tmp/stats.json" -- --file-prefix="$prefix" \
-	>"$tmp/sgfw.log" 2>&1 &
-pid=$!
-
-got=0
-for _ in $(seq 300); do
-	kill -0 "$pid" 2>/dev/null || break
-	got=$("$SGFWCTL" -s "$tmp/sgfw.sock" --json stats 2>/dev/null | python3 -c '
-import json, sys
-print(sum(p["rx_packets"] for p in json.load(sys.stdin)["ports"].values()))' 2>/dev/null) || got=0
-	[ "$got" = "$want" ] && break
-	sleep 0.1
-done
-sg_expect_eq "sgfw read every packet of the three files" "$want" "$got"
-# Held fragments give up after 100 ms: wait for that before the counters are final.
-sleep 1
-kill -TERM "$pid"
-wait "$pid"
-sg_expect_eq "sgfw exits 0" 0 "$?"
-pid=
-if [ -f "$tmp/stats.json" ]; then
+# Held fragments give up after 100 ms: a second more before the counters are final.
+if sg_pcap_run "$want" 1; then
 	out=$(cd "$here" && python3 frag_share.py check "$tmp" "$tmp/stats.json" "$N" 2>&1)
 	status=$?
 	echo "$out"
 	sg_expect_eq "srv received cli's datagrams whole and atk was held to its share" 0 "$status"
-else
-	cat "$tmp/sgfw.log" >&2
-	sg_fail "sgfw wrote its counters"
 fi
 sg_finish

@@ -147,3 +147,19 @@ def multicast_mac(ip6):
 def arp(op, sha, spa, tha, tpa):
     return (struct.pack("!HHBBH", 1, ETH_IPV4, 6, 4, op) + mac(sha) + addr(spa) + mac(tha) +
             addr(tpa))
+
+
+def send_cases(iface, cases, copies):
+    """Send (reason, frame) cases out of 'iface', 'copies' rounds of them, one at a time (nothing
+    lost to a full socket queue); returns how many were sent for each reason."""
+    import time
+
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    sock.bind((iface, 0))
+    sent = {}
+    for _ in range(copies):
+        for reason, frame in cases:
+            sock.send(frame)
+            sent[reason] = sent.get(reason, 0) + 1
+            time.sleep(0.001)
+    return sent

@@ -13,9 +13,7 @@ error the switch must let through, counted as "forwarded"). Each case is sent CO
 Run it inside the VM's network namespace; needs root (CAP_NET_RAW).
 """
 import json
-import socket
 import sys
-import time
 
 import frames as f
 
@@ -196,14 +194,7 @@ def main():
     cases = []
     for group in groups:
         cases += {"malformed": malformed, "spoof": spoof, "related": related}[group](lab)
-    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-    sock.bind((iface, 0))
-    expected = {}
-    for _ in range(COPIES):
-        for reason, frame in cases:
-            sock.send(frame)
-            expected[reason] = expected.get(reason, 0) + 1
-            time.sleep(0.001)  # one at a time: nothing lost to a full socket queue
+    expected = f.send_cases(iface, cases, COPIES)
     print(json.dumps(expected, sort_keys=True))
 
 

@@ -14,17 +14,10 @@
 set -u
 here=$(dirname "$0")
 . "$here/lib.sh"
+. "$here/pcap_lab.sh"
 : "${SGFW:?path to sgfw}" "${SGFWCTL:?path to sgfwctl}"
 
-tmp=$(mktemp -d)
-pid=
-prefix=sgfw-dpt-$$
-cleanup() {
-	[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-	rm -rf "$tmp" "/var/run/dpdk/$prefix" "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/$prefix"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+sg_pcap_begin
 
 python3 "$here/pcap_replay.py" build "$tmp" || { sg_fail "the scenario builds"; sg_finish; exit 1; }
 cat >"$tmp/sgfw.conf" <<CONF
@@ -52,32 +45,12 @@ dataplane = { workers = 1; burst = 1; mbufs = 4095; };
 conntrack = { capacity = 4096; };
 control = { socket = "$tmp/sgfw.sock"; };
 CONF
-"$SGFW" -c "$tmp/sgfw.conf" --stats-file "$tmp/stats.json" -- --file-prefix="$prefix" \
-	>"$tmp/sgfw.log" 2>&1 &
-pid=$!
-
-# Done when every port has received its whole file (or sgfw died).
+# Every port's whole file.
 want=$(python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["ports"]; print(e["cli"]["rx_packets"] + e["srv"]["rx_packets"])' "$tmp/expect.json")
-got=0
-for i in $(seq 300); do
-	kill -0 "$pid" 2>/dev/null || break
-	got=$("$SGFWCTL" -s "$tmp/sgfw.sock" --json stats 2>/dev/null |
-		python3 -c 'import json,sys; p=json.load(sys.stdin)["ports"]; print(p["cli"]["rx_packets"] + p["srv"]["rx_packets"])' 2>/dev/null) || got=0
-	[ "$got" = "$want" ] && break
-	sleep 0.1
-done
-sg_expect_eq "sgfw read every packet of both files" "$want" "$got"
-kill -TERM "$pid"
-wait "$pid"
-sg_expect_eq "sgfw exits 0" 0 "$?"
-pid=
-if [ -f "$tmp/stats.json" ]; then
+if sg_pcap_run "$want"; then
 	out=$(python3 "$here/pcap_replay.py" check "$tmp" "$tmp/stats.json" 2>&1)
 	status=$?
 	echo "$out"
 	sg_expect_eq "every output packet and counter is as expected" 0 "$status"
-else
-	cat "$tmp/sgfw.log" >&2
-	sg_fail "sgfw wrote its counters"
 fi
 sg_finish
