@@ -9,16 +9,24 @@
 int
 dp_map_init(struct dp_map *map, uint32_t n_keys)
 {
+	struct sg_hash_secret secret;
 	uint32_t size = 16;
+	int rc;
 
 	/* At most half full, so probes stay short. */
 	while (size < n_keys * 2)
 		size *= 2;
 	map->slots = calloc(size, sizeof(*map->slots));
 	map->mask = size - 1;
+	map->shift = 64u - (uint32_t)__builtin_ctz(size);
 	if (map->slots == NULL)
 		return -ENOMEM;
-	return sg_hash_secret_random(&map->secret);
+	rc = sg_hash_secret_random(&secret);
+	if (rc < 0)
+		return rc;
+	for (int k = 0; k < 2; k++)
+		map->mult[k] = ((uint64_t)secret.k[2 * k] << 32 | secret.k[2 * k + 1]) | 1u;
+	return 0;
 }
 
 void

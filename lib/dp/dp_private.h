@@ -67,7 +67,8 @@ struct dp_map_slot {
 struct dp_map {
 	struct dp_map_slot *slots;
 	uint32_t mask;
-	struct sg_hash_secret secret;
+	uint32_t shift;                 /* 64 - log2 of the slot count */
+	uint64_t mult[2];               /* Random odd multipliers: the hash's secret. */
 };
 
 /* A port as the forwarding plane sees it in one generation. */
@@ -149,13 +150,19 @@ dp_key_len(enum dp_key_kind kind)
 	return kind == DP_KEY_MAC ? 6 : kind == DP_KEY_IPV4 ? 4 : 16;
 }
 
-/* Keyed (sg_hash.h): lookups take addresses from packets, which must not be able to aim at
- * the longest probe sequence. One NH step per 8 bytes of the key, the kind mixed in. */
+/*
+ * The slot a key starts probing at: multiply-shift hashing (Dietzfelbinger), the high bits of
+ * the key's 64-bit words times random odd multipliers drawn with the map, a universal family.
+ * Lookups take addresses from packets, which without the secret cannot aim at the longest
+ * probe sequence of the (config-built, at most half full) map. One or two multiplies: these
+ * lookups run for most packets (port security, delivery), where sg_hash.h's NH and finaliser
+ * would cost three or four.
+ */
 static inline uint32_t
 dp_map_hash(const struct dp_map *map, enum dp_key_kind kind, const uint8_t *key)
 {
 	uint64_t w[2] = {0, 0};
-	uint64_t sum;
+	uint64_t h;
 
 	switch (kind) {
 	case DP_KEY_IPV4:
@@ -168,10 +175,10 @@ dp_map_hash(const struct dp_map *map, enum dp_key_kind kind, const uint8_t *key)
 		memcpy(w, key, 16);
 		break;
 	}
-	sum = (uint64_t)kind + sg_hash_nh64(&map->secret, 0, w[0]);
+	h = (w[0] ^ ((uint64_t)kind << 56)) * map->mult[0];
 	if (kind == DP_KEY_IPV6)
-		sum += sg_hash_nh64(&map->secret, 2, w[1]);
-	return sg_hash_finish(&map->secret, sum);
+		h += w[1] * map->mult[1];
+	return (uint32_t)(h >> map->shift);
 }
 
 /* Whether a slot's key is 'key' (of the slot's kind), by word compares rather than a call. */
