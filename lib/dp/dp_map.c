@@ -36,7 +36,7 @@ dp_map_free(struct dp_map *map)
 	map->slots = NULL;
 }
 
-void
+struct dp_map_slot *
 dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key, uint16_t value,
 		uint16_t subnet)
 {
@@ -52,7 +52,8 @@ dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key, uint16
 			slot->kind = (uint8_t)kind;
 			slot->value = value;
 			slot->subnet = subnet;
-			return;
+			slot->len = 0;
+			return slot;
 		}
 	}
 }

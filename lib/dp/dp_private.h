@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_rcu_qsbr.h>
 
@@ -60,6 +61,7 @@ enum dp_key_kind {
 struct dp_map_slot {
 	uint8_t key[16];
 	uint8_t kind;
+	uint8_t len;                    /* Allowed prefixes (struct dp_nets): the prefix length. */
 	uint16_t value;                 /* The vport (gateways: 1). */
 	uint16_t subnet;                /* Index in conf->subnets, or DP_NO_SUBNET. */
 };
@@ -71,6 +73,23 @@ struct dp_map {
 	uint64_t mult[2];               /* Random odd multipliers: the hash's secret. */
 };
 
+/*
+ * The allowed prefixes of a generation (networks a port owns whole: allowed address pairs,
+ * delegated prefixes, a network routed behind a VM): one map keyed by network, and per family
+ * the prefix lengths present, longest first. Prefixes overlap neither each other nor another
+ * port's address (lib/policy refuses it), so an address is inside at most one: a lookup masks
+ * the address and probes once per length present until one holds it, whatever the number of
+ * prefixes or of the addresses in them. 'routed_lens' are the lengths of the prefixes outside
+ * every subnet, the only ones an address outside the subnets can be in.
+ */
+struct dp_nets {
+	struct dp_map map;              /* Network (host bits clear) -> vport, subnet, length. */
+	uint8_t n_lens[2];              /* [0] IPv4, [1] IPv6 */
+	uint8_t lens[2][129];
+	uint8_t n_routed_lens[2];
+	uint8_t routed_lens[2][129];
+};
+
 /* A port as the forwarding plane sees it in one generation. */
 struct dp_vport {
 	struct dp_port *port;
@@ -80,7 +99,9 @@ struct dp_vport {
 	struct sg_ip link_local;        /* fe80:: EUI-64 address derived from the MAC. */
 	const struct sg_ip *ips;
 	uint32_t n_ips;
-	/* The subnets the port has addresses in, each once (none: the config has no subnets). */
+	const struct sg_prefix *prefixes; /* allowed_prefixes */
+	uint32_t n_prefixes;
+	/* The subnets the port has addresses or prefixes in, each once (none: no subnets). */
 	uint16_t *subnets;
 	uint16_t n_subnets;
 	/* Generation in which this port's verdicts last changed: connections admitted before it
@@ -112,6 +133,7 @@ struct dp_gen {
 	uint16_t uplink;                     /* vport index, or DP_NO_VPORT. */
 	struct dp_map macs;                  /* VM MAC -> vport. */
 	struct dp_map addrs;                 /* VM address -> vport. */
+	struct dp_nets nets;                 /* VM allowed prefix -> vport. */
 	struct dp_map gateways;              /* Gateway address -> 1, with its subnet. */
 	uint8_t router_mac[6];
 	struct dp_rxq *rxq[SG_MAX_WORKERS];
@@ -141,8 +163,8 @@ struct sg_dp {
 /* dp_map.c */
 int dp_map_init(struct dp_map *map, uint32_t n_keys);
 void dp_map_free(struct dp_map *map);
-void dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key, uint16_t value,
-		uint16_t subnet);
+struct dp_map_slot *dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key,
+		uint16_t value, uint16_t subnet);
 
 static inline unsigned int
 dp_key_len(enum dp_key_kind kind)
@@ -240,6 +262,70 @@ dp_map_get_ip(const struct dp_map *map, const struct sg_ip *ip)
 	const struct dp_map_slot *slot = dp_map_find_ip(map, ip);
 
 	return slot != NULL ? slot->value : DP_NO_VPORT;
+}
+
+/* The top 'bits' bits of a 64-bit word (none for bits <= 0, all for bits >= 64). */
+static inline uint64_t
+dp_mask64(int bits)
+{
+	return bits <= 0 ? 0 : bits >= 64 ? UINT64_MAX : UINT64_MAX << (64 - bits);
+}
+
+/*
+ * The allowed prefix holding 'ip' (its slot: vport, subnet, length), or NULL; with 'routed',
+ * only among the prefixes outside every subnet. One probe per prefix length present.
+ */
+static inline const struct dp_map_slot *
+dp_nets_find(const struct dp_nets *nets, const struct sg_ip *ip, bool routed)
+{
+	unsigned int f = ip->family == SG_AF_INET6;
+	unsigned int n = routed ? nets->n_routed_lens[f] : nets->n_lens[f];
+	const uint8_t *lens = routed ? nets->routed_lens[f] : nets->lens[f];
+	uint64_t a[2];
+	uint32_t a4;
+
+	/* Host order, so masks are shifts; keys are stored in network order. */
+	memcpy(&a4, ip->bytes, 4);
+	memcpy(a, ip->bytes, 16);
+	a4 = rte_be_to_cpu_32(a4);
+	a[0] = rte_be_to_cpu_64(a[0]);
+	a[1] = rte_be_to_cpu_64(a[1]);
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int len = lens[i];
+		const struct dp_map_slot *slot;
+		uint8_t key[16];
+
+		if (!f) {
+			uint32_t v = rte_cpu_to_be_32((uint32_t)(a4 & (dp_mask64((int)len) >> 32)));
+
+			memcpy(key, &v, 4);
+		} else {
+			uint64_t v[2] = {rte_cpu_to_be_64(a[0] & dp_mask64((int)len)),
+					 rte_cpu_to_be_64(a[1] & dp_mask64((int)len - 64))};
+
+			memcpy(key, v, 16);
+		}
+		slot = dp_map_find(&nets->map, f ? DP_KEY_IPV6 : DP_KEY_IPV4, key);
+		/* Networks never repeat, so a slot of another length at this key: not here. */
+		if (slot != NULL && slot->len == len)
+			return slot;
+	}
+	return NULL;
+}
+
+/*
+ * The owner of 'ip': its port's slot in the address map, else in the allowed prefixes. Ports
+ * without prefixes pay nothing for them: the prefix lookup runs only when the exact one
+ * misses and the generation has prefixes of the family.
+ */
+static inline const struct dp_map_slot *
+dp_owner_find(const struct dp_gen *gen, const struct sg_ip *ip)
+{
+	const struct dp_map_slot *slot = dp_map_find_ip(&gen->addrs, ip);
+
+	if (slot == NULL && gen->nets.n_lens[ip->family == SG_AF_INET6] != 0)
+		slot = dp_nets_find(&gen->nets, ip, false);
+	return slot;
 }
 
 /* dp_gen.c */
