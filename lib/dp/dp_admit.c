@@ -374,7 +374,7 @@ check_uplink_source(struct dp_worker *w, const struct dp_gen *gen, const struct 
 	 * outside them (when there are any), alone answer. */
 	if (gen->conf->n_subnets != 0)
 		local = in_any_subnet(gen->conf, &md->src) ||
-			(gen->nets.n_routed_lens[md->src.family == SG_AF_INET6] != 0 &&
+			(gen->nets.routed[md->src.family == SG_AF_INET6].n != 0 &&
 					dp_nets_find(&gen->nets, &md->src, true) != NULL);
 	else
 		local = owner_of(gen, &w->src_cache, &md->src) != NULL;
@@ -407,7 +407,7 @@ resolve_routed(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint1
 	 * to the VM a network outside the subnets is routed to, if any holds it, else to the
 	 * uplink without a lookup; an address in a subnet to whoever owns it. */
 	if (gen->conf->n_subnets != 0 && !in_any_subnet(gen->conf, &md->dst)) {
-		owner = gen->nets.n_routed_lens[md->dst.family == SG_AF_INET6] != 0
+		owner = gen->nets.routed[md->dst.family == SG_AF_INET6].n != 0
 				? dp_nets_find(&gen->nets, &md->dst, true)
 				: NULL;
 		dst = owner != NULL	    ? owner->value

@@ -121,19 +121,25 @@ build_port_subnets(struct dp_vport *vp, const struct sg_conf *conf)
 	return 0;
 }
 
-/* Add 'len' to a list of lengths kept longest first, once. */
+/* Add the length of 'p' to a list kept longest first, once, with its mask. */
 static void
-add_length(uint8_t *lens, uint8_t *n, uint8_t len)
+add_length(struct dp_nets_lens *lens, const struct sg_prefix *p)
 {
+	struct sg_prefix mask = {.ip = {.family = p->ip.family}, .len = p->len};
 	uint8_t k = 0;
 
-	while (k < *n && lens[k] > len)
+	while (k < lens->n && lens->len[k] > p->len)
 		k++;
-	if (k < *n && lens[k] == len)
+	if (k < lens->n && lens->len[k] == p->len)
 		return;
-	memmove(lens + k + 1, lens + k, *n - k);
-	lens[k] = len;
-	(*n)++;
+	memmove(lens->len + k + 1, lens->len + k, lens->n - k);
+	memmove(lens->mask + k + 1, lens->mask + k, (lens->n - k) * sizeof(lens->mask[0]));
+	/* The network of the all-ones address is the mask, in address byte order. */
+	memset(mask.ip.bytes, 0xff, p->ip.family == SG_AF_INET ? 4 : 16);
+	sg_prefix_normalize(&mask);
+	memcpy(lens->mask[k], mask.ip.bytes, 16);
+	lens->len[k] = p->len;
+	lens->n++;
 }
 
 /* The allowed prefixes of every port, and which lengths a lookup has to try (struct dp_nets). */
@@ -153,9 +159,9 @@ build_nets(struct dp_gen *gen)
 
 			dp_map_put(&nets->map, f ? DP_KEY_IPV6 : DP_KEY_IPV4, p->ip.bytes, v, subnet)
 					->len = p->len;
-			add_length(nets->lens[f], &nets->n_lens[f], p->len);
+			add_length(&nets->all[f], p);
 			if (conf->n_subnets != 0 && subnet == DP_NO_SUBNET)
-				add_length(nets->routed_lens[f], &nets->n_routed_lens[f], p->len);
+				add_length(&nets->routed[f], p);
 		}
 	}
 }

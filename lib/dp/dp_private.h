@@ -6,7 +6,6 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_rcu_qsbr.h>
 
@@ -73,21 +72,27 @@ struct dp_map {
 	uint64_t mult[2];               /* Random odd multipliers: the hash's secret. */
 };
 
+/* Prefix lengths present in a generation, longest first, each with its mask over the address
+ * bytes (network order, as two words: an address is masked with two ANDs, no swaps). */
+struct dp_nets_lens {
+	uint8_t n;
+	uint8_t len[129];
+	uint64_t mask[129][2];
+};
+
 /*
  * The allowed prefixes of a generation (networks a port owns whole: allowed address pairs,
  * delegated prefixes, a network routed behind a VM): one map keyed by network, and per family
- * the prefix lengths present, longest first. Prefixes overlap neither each other nor another
- * port's address (lib/policy refuses it), so an address is inside at most one: a lookup masks
- * the address and probes once per length present until one holds it, whatever the number of
- * prefixes or of the addresses in them. 'routed_lens' are the lengths of the prefixes outside
- * every subnet, the only ones an address outside the subnets can be in.
+ * the prefix lengths present. Prefixes overlap neither each other nor another port's address
+ * (lib/policy refuses it), so an address is inside at most one: a lookup masks the address and
+ * probes once per length present until one holds it, whatever the number of prefixes or of
+ * the addresses in them. 'routed' are the lengths of the prefixes outside every subnet, the
+ * only ones an address outside the subnets can be in.
  */
 struct dp_nets {
 	struct dp_map map;              /* Network (host bits clear) -> vport, subnet, length. */
-	uint8_t n_lens[2];              /* [0] IPv4, [1] IPv6 */
-	uint8_t lens[2][129];
-	uint8_t n_routed_lens[2];
-	uint8_t routed_lens[2][129];
+	struct dp_nets_lens all[2];     /* [0] IPv4, [1] IPv6 */
+	struct dp_nets_lens routed[2];
 };
 
 /* A port as the forwarding plane sees it in one generation. */
@@ -264,54 +269,13 @@ dp_map_get_ip(const struct dp_map *map, const struct sg_ip *ip)
 	return slot != NULL ? slot->value : DP_NO_VPORT;
 }
 
-/* The top 'bits' bits of a 64-bit word (none for bits <= 0, all for bits >= 64). */
-static inline uint64_t
-dp_mask64(int bits)
-{
-	return bits <= 0 ? 0 : bits >= 64 ? UINT64_MAX : UINT64_MAX << (64 - bits);
-}
-
 /*
- * The allowed prefix holding 'ip' (its slot: vport, subnet, length), or NULL; with 'routed',
- * only among the prefixes outside every subnet. One probe per prefix length present.
+ * dp_map.c: the allowed prefix holding 'ip' (its slot: vport, subnet, length), or NULL; with
+ * 'routed', only among the prefixes outside every subnet. One probe per prefix length present.
+ * Out of line, so that the address lookups of ports without prefixes stay as small as before.
  */
-static inline const struct dp_map_slot *
-dp_nets_find(const struct dp_nets *nets, const struct sg_ip *ip, bool routed)
-{
-	unsigned int f = ip->family == SG_AF_INET6;
-	unsigned int n = routed ? nets->n_routed_lens[f] : nets->n_lens[f];
-	const uint8_t *lens = routed ? nets->routed_lens[f] : nets->lens[f];
-	uint64_t a[2];
-	uint32_t a4;
-
-	/* Host order, so masks are shifts; keys are stored in network order. */
-	memcpy(&a4, ip->bytes, 4);
-	memcpy(a, ip->bytes, 16);
-	a4 = rte_be_to_cpu_32(a4);
-	a[0] = rte_be_to_cpu_64(a[0]);
-	a[1] = rte_be_to_cpu_64(a[1]);
-	for (unsigned int i = 0; i < n; i++) {
-		unsigned int len = lens[i];
-		const struct dp_map_slot *slot;
-		uint8_t key[16];
-
-		if (!f) {
-			uint32_t v = rte_cpu_to_be_32((uint32_t)(a4 & (dp_mask64((int)len) >> 32)));
-
-			memcpy(key, &v, 4);
-		} else {
-			uint64_t v[2] = {rte_cpu_to_be_64(a[0] & dp_mask64((int)len)),
-					 rte_cpu_to_be_64(a[1] & dp_mask64((int)len - 64))};
-
-			memcpy(key, v, 16);
-		}
-		slot = dp_map_find(&nets->map, f ? DP_KEY_IPV6 : DP_KEY_IPV4, key);
-		/* Networks never repeat, so a slot of another length at this key: not here. */
-		if (slot != NULL && slot->len == len)
-			return slot;
-	}
-	return NULL;
-}
+const struct dp_map_slot *dp_nets_find(const struct dp_nets *nets, const struct sg_ip *ip,
+		bool routed);
 
 /*
  * The owner of 'ip': its port's slot in the address map, else in the allowed prefixes. Ports
@@ -323,7 +287,7 @@ dp_owner_find(const struct dp_gen *gen, const struct sg_ip *ip)
 {
 	const struct dp_map_slot *slot = dp_map_find_ip(&gen->addrs, ip);
 
-	if (slot == NULL && gen->nets.n_lens[ip->family == SG_AF_INET6] != 0)
+	if (slot == NULL && gen->nets.all[ip->family == SG_AF_INET6].n != 0)
 		slot = dp_nets_find(&gen->nets, ip, false);
 	return slot;
 }
