@@ -163,7 +163,8 @@ client_ip4(const struct bench_flow *f, uint8_t out[4])
 }
 
 /* A VM's addresses: 10.0.(vm + 1).(a + 1) and fd00::(vm + 1):(a + 1), 'a' the flow's address
- * of the VM's --addresses (policy.c writes the same into the config). */
+ * of the VM's --addresses (policy.c writes the same into the config, or with --prefix the
+ * prefixes 10.0.(vm + 1).0/24 and fd00::(vm + 1):0/120 holding them). */
 static void
 vm_ip4(const struct bench_flow *f, uint8_t out[4])
 {

@@ -62,6 +62,8 @@ usage(FILE *out)
 	      "  --vms N                 VM ports (default 1; 10 with --rules 1000: 10,000 rules)\n"
 	      "  --addresses N           addresses per VM port, 1..254 (default 1); flows use them\n"
 	      "                          in turn\n"
+	      "  --prefix                each VM port has one address and an allowed prefix, a /24\n"
+	      "                          and a /120, whose 254 addresses the flows use in turn\n"
 	      "  --burst N               packets per burst (default 32)\n"
 	      "  --capacity N            connection table size (default sized from the flows)\n"
 	      "  --cps                   gen: also measure connection lifecycles per second\n"
@@ -136,6 +138,7 @@ enum {
 	OPT_RULES,
 	OPT_VMS,
 	OPT_ADDRESSES,
+	OPT_PREFIX,
 	OPT_BURST,
 	OPT_CAPACITY,
 	OPT_CPS,
@@ -172,6 +175,7 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 		{"rules", required_argument, NULL, OPT_RULES},
 		{"vms", required_argument, NULL, OPT_VMS},
 		{"addresses", required_argument, NULL, OPT_ADDRESSES},
+		{"prefix", no_argument, NULL, OPT_PREFIX},
 		{"burst", required_argument, NULL, OPT_BURST},
 		{"capacity", required_argument, NULL, OPT_CAPACITY},
 		{"cps", no_argument, NULL, OPT_CPS},
@@ -270,6 +274,9 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 		case OPT_ADDRESSES:
 			rc = parse_u32("--addresses", optarg, 1, 254, &o->addresses);
 			break;
+		case OPT_PREFIX:
+			o->prefix = true;
+			break;
 		case OPT_VMS:
 			rc = parse_u32("--vms", optarg, 1, BENCH_MAX_VMS, &o->vms);
 			break;
@@ -338,6 +345,12 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 	o->progress = progress >= 0 ? progress == 1 : isatty(STDERR_FILENO);
 	if (o->capacity == 0)
 		o->capacity = 2 * o->flows + (1u << 20) + (o->cps ? (4u << 20) : 0);
+	if (o->prefix && o->addresses != 1) {
+		fprintf(stderr, "error: --prefix gives each VM port its 254 addresses; no --addresses\n");
+		return -1;
+	}
+	if (o->prefix)
+		o->addresses = 254;
 	if (o->mode == BENCH_MODE_WRITE && o->out_dir == NULL) {
 		fprintf(stderr, "error: --mode write needs --out DIR\n");
 		return -1;
@@ -651,6 +664,7 @@ report_json(const struct report *rp)
 	sg_json_uint(&j, "rules_per_port", SG_MAX(o->rules, 2u));
 	sg_json_uint(&j, "vms", o->vms);
 	sg_json_uint(&j, "addresses", o->addresses);
+	sg_json_bool(&j, "prefix", o->prefix);
 	sg_json_object_open(&j, "machine");
 	sg_json_string(&j, "cpu", rp->machine.cpu);
 	sg_json_string(&j, "flags", rp->machine.flags);

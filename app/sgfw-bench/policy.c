@@ -212,9 +212,13 @@ bench_config_text(const struct bench_opts *o, const struct bench_world *world,
 
 		put(&t, "  { name = \"vm%u\"; mac = \"%02x:%02x:%02x:%02x:%02x:%02x\"; ips = [", vm,
 				m[0], m[1], m[2], m[3], m[4], m[5]);
-		for (uint32_t a = 0; a < o->addresses; a++)
+		/* --prefix: the first address listed, all of them in an allowed prefix. */
+		for (uint32_t a = 0; a < (o->prefix ? 1 : o->addresses); a++)
 			put(&t, "%s\"10.0.%u.%u\", \"fd00::%x:%x\"", a ? ", " : "", vm + 1, a + 1, vm + 1,
 					a + 1);
+		if (o->prefix)
+			put(&t, "];\n    allowed_prefixes = [\"10.0.%u.0/24\", \"fd00::%x:0/120\"", vm + 1,
+					vm + 1);
 		put(&t, "]; security_groups = [");
 		for (uint32_t g = 0; g < n_groups; g++)
 			put(&t, "%s\"sg-vm%u-%u\"", g ? ", " : "", vm, g);

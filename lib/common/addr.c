@@ -180,6 +180,45 @@ sg_ip_not_unicast(const struct sg_ip *ip)
 	return NULL;
 }
 
+const char *
+sg_prefix_not_unicast(const struct sg_prefix *prefix)
+{
+	static const struct {
+		const char *range, *why;
+	} special[] = {
+		{"0.0.0.0/32", "holds the unspecified address, which no VM can own"},
+		{"224.0.0.0/4", "overlaps the multicast addresses 224.0.0.0/4, which no VM can own"},
+		{"127.0.0.0/8", "overlaps the loopback addresses 127.0.0.0/8, which no VM can own"},
+		{"169.254.0.0/16", "overlaps the link-local addresses 169.254.0.0/16, which are "
+				   "never routed"},
+		{"255.255.255.255/32", "holds the broadcast address, which no VM can own"},
+		{"::/128", "holds the unspecified address, which no VM can own"},
+		{"::1/128", "holds the loopback address, which no VM can own"},
+		{"ff00::/8", "overlaps the multicast addresses ff00::/8, which no VM can own"},
+		{"fe80::/10", "overlaps the link-local addresses fe80::/10, which are never routed "
+			      "(each port has its own)"},
+	};
+
+	for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++) {
+		struct sg_prefix r;
+
+		if (sg_prefix_parse(special[i].range, &r) == 0 &&
+				(sg_prefix_covers(prefix, &r) || sg_prefix_covers(&r, prefix)))
+			return special[i].why;
+	}
+	return NULL;
+}
+
+struct sg_ip
+sg_prefix_last(const struct sg_prefix *prefix)
+{
+	struct sg_ip ip = prefix->ip;
+
+	for (unsigned int i = 0; i < family_bits(ip.family) / 8; i++)
+		ip.bytes[i] |= (uint8_t)~prefix_byte_mask(prefix->len, i);
+	return ip;
+}
+
 int
 sg_prefix_edge(const struct sg_prefix *prefix, const struct sg_ip *ip)
 {

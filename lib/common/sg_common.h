@@ -90,6 +90,14 @@ bool sg_prefix_equal(const struct sg_prefix *a, const struct sg_prefix *b);
  * address", "a multicast address", "a loopback address"), or NULL when it can.
  */
 const char *sg_ip_not_unicast(const struct sg_ip *ip);
+/**
+ * Why 'prefix' cannot be a network a host is given ("holds the unspecified address, ...",
+ * "overlaps the multicast addresses 224.0.0.0/4, ..."): it holds the unspecified, broadcast
+ * or loopback address or overlaps the multicast or link-local ranges. NULL when it can.
+ */
+const char *sg_prefix_not_unicast(const struct sg_prefix *prefix);
+/** The last address of 'prefix' (every host bit set). */
+struct sg_ip sg_prefix_last(const struct sg_prefix *prefix);
 /** -1 when 'ip' is the network address of 'prefix' (IPv6: the subnet-router anycast address),
  * 1 when it is its IPv4 broadcast address, else 0 (also for /31, /32, /127, /128). */
 int sg_prefix_edge(const struct sg_prefix *prefix, const struct sg_ip *ip);

@@ -146,15 +146,20 @@ diff_spec_ports(struct differ *d, const struct sg_spec *a, const struct sg_spec 
 
 		snprintf(what, sizeof(what), "spec.ports[%u].ips", p);
 		DIFF_ARRAY(d, what, x.ips, x.n_ips, y.ips, y.n_ips, struct sg_ip, clear_nothing);
+		snprintf(what, sizeof(what), "spec.ports[%u].allowed_prefixes", p);
+		DIFF_ARRAY(d, what, x.prefixes, x.n_prefixes, y.prefixes, y.n_prefixes,
+				struct sg_prefix, clear_nothing);
 		snprintf(what, sizeof(what), "spec.ports[%u].tags", p);
 		diff_names(d, what, x.tags, x.n_tags, y.tags, y.n_tags);
 		snprintf(what, sizeof(what), "spec.ports[%u].security_groups", p);
 		diff_names(d, what, x.groups, x.n_groups, y.groups, y.n_groups);
 		x.line = y.line = 0;
 		x.ips = y.ips = NULL;
+		x.prefixes = y.prefixes = NULL;
 		x.tags = y.tags = NULL;
 		x.groups = y.groups = NULL;
-		x.n_ips = y.n_ips = x.n_tags = y.n_tags = x.n_groups = y.n_groups = 0;
+		x.n_ips = y.n_ips = x.n_prefixes = y.n_prefixes = 0;
+		x.n_tags = y.n_tags = x.n_groups = y.n_groups = 0;
 		if (!same(&x, &y, sizeof(x)))
 			differ(d, "spec.ports[%u] (%s)", p, x.name);
 	}

@@ -471,6 +471,25 @@ set_port_vm_field(const struct sg_conf_port *dev, struct sg_port *port, const ch
 			return port_error(dev, err, "ip \"%s\" is not an IPv4 or IPv6 address", value);
 		return sg_port_add_ip(port, &ip) < 0 ? port_error(dev, err, "out of memory") : 0;
 	}
+	if (strcmp(field, "allowed_prefixes") == 0) {
+		struct sg_prefix prefix;
+		char net[SG_PREFIX_STRLEN];
+		int rc = sg_prefix_parse(value, &prefix);
+
+		if (rc == -EDOM) {
+			sg_prefix_normalize(&prefix);
+			return port_error(dev, err,
+					"allowed prefix \"%s\" has host bits set; the network is %s",
+					value, sg_prefix_format(&prefix, net, sizeof(net)));
+		}
+		if (rc < 0)
+			return port_error(dev, err,
+					"allowed prefix \"%s\" is not an IPv4 or IPv6 CIDR like "
+					"10.2.0.128/25",
+					value);
+		return sg_port_add_prefix(port, &prefix) < 0 ? port_error(dev, err, "out of memory")
+							      : 0;
+	}
 	if (strcmp(field, "tags") == 0 || strcmp(field, "security_groups") == 0) {
 		bool tag = strcmp(field, "tags") == 0;
 
@@ -551,6 +570,7 @@ sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *fie
 	if (port != NULL && (rc = set_port_vm_field(dev, port, field, value, err)) <= 0)
 		return rc;
 	if (port == NULL && (strcmp(field, "mac") == 0 || strcmp(field, "ips") == 0 ||
+				    strcmp(field, "allowed_prefixes") == 0 ||
 				    strcmp(field, "tags") == 0 || strcmp(field, "security_groups") == 0))
 		return sg_error_set(err, dev->line,
 				"port \"%s\" is an uplink: %s applies to VM ports only", dev->name, field);
@@ -643,10 +663,10 @@ sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *fie
 		return port_error(dev, err, "%s does not apply to a %s port", field,
 				port_kind_names[dev->kind]);
 	return port_error(dev, err,
-			"unknown field \"%s\" (known: name, type, role, mac, ips, tags, "
-			"security_groups, path, client, queues, iface, rx_pcap, tx_pcap, infinite_rx, "
-			"pci, peer_mac, max_connections, new_connections_per_second, socket_owner, "
-			"socket_group, socket_mode, description)",
+			"unknown field \"%s\" (known: name, type, role, mac, ips, allowed_prefixes, "
+			"tags, security_groups, path, client, queues, iface, rx_pcap, tx_pcap, "
+			"infinite_rx, pci, peer_mac, max_connections, new_connections_per_second, "
+			"socket_owner, socket_group, socket_mode, description)",
 			field);
 }
 
@@ -701,6 +721,8 @@ parse_port_field(struct loader *ld, struct sg_conf_port *dev, struct sg_port *po
 		const char *field, *not_list, *elem_name;
 	} lists[] = {
 		{"ips", "port \"%s\": ips must be a list of addresses", "ip"},
+		{"allowed_prefixes", "port \"%s\": allowed_prefixes must be a list of CIDRs, like "
+				     "[\"10.2.0.128/25\"]", "allowed prefix"},
 		{"tags", "tags must be a list of strings, like [\"a\", \"b\"]", "tags"},
 		{"security_groups", "security_groups must be a list of strings, like [\"a\", \"b\"]",
 				"security_groups"},
@@ -1530,6 +1552,59 @@ subnet_edge(const struct sg_port *port, const struct sg_ip *ip, const struct sg_
 			sg_prefix_format(&net->cidr, cidr, sizeof(cidr)), SG_LOC_LINE(net->line));
 }
 
+/*
+ * An allowed prefix is a network no VM is denied: none of the special ranges, and either
+ * inside one subnet, short of its network, broadcast and gateway addresses (delivered like
+ * the subnet's addresses), or outside every subnet (a network routed behind the VM).
+ */
+static int
+check_allowed_prefix(const struct sg_conf *conf, const struct sg_port *port,
+		const struct sg_prefix *pfx, struct sg_error *err)
+{
+	char text[SG_PREFIX_STRLEN], net[SG_PREFIX_STRLEN], ip[SG_IP_STRLEN];
+	const char *why = sg_prefix_not_unicast(pfx);
+	const struct sg_conf_subnet *sub = NULL;
+	struct sg_ip last = sg_prefix_last(pfx);
+	int edge;
+
+	sg_prefix_format(pfx, text, sizeof(text));
+	if (why != NULL)
+		return sg_error_set(err, port->line, "port \"%s\": allowed prefix %s %s",
+				port->name, text, why);
+	for (uint32_t k = 0; k < conf->n_subnets && sub == NULL; k++) {
+		if (sg_prefix_covers(pfx, &conf->subnets[k].cidr))
+			return sg_error_set(err, port->line,
+					"port \"%s\": allowed prefix %s covers subnet %s (line %d); "
+					"a prefix lies inside one subnet or outside all of them",
+					port->name, text,
+					sg_prefix_format(&conf->subnets[k].cidr, net, sizeof(net)),
+					SG_LOC_LINE(conf->subnets[k].line));
+		if (sg_prefix_covers(&conf->subnets[k].cidr, pfx))
+			sub = &conf->subnets[k];
+	}
+	if (sub == NULL)
+		return 0; /* a network routed behind the VM */
+	sg_prefix_format(&sub->cidr, net, sizeof(net));
+	if (sg_prefix_contains(pfx, &sub->gateway))
+		return sg_error_set(err, port->line,
+				"port \"%s\": allowed prefix %s holds the gateway %s of subnet %s "
+				"(line %d)",
+				port->name, text, sg_ip_format(&sub->gateway, ip, sizeof(ip)), net,
+				SG_LOC_LINE(sub->line));
+	/* Its first address is the subnet's first, or its last the subnet's last. */
+	edge = sg_prefix_edge(&sub->cidr, &pfx->ip) < 0 ? -1 : sg_prefix_edge(&sub->cidr, &last);
+	if (edge != 0)
+		return sg_error_set(err, port->line,
+				"port \"%s\": allowed prefix %s holds the %s address of subnet %s "
+				"(line %d), which no VM can own",
+				port->name, text,
+				edge > 0			 ? "broadcast"
+				: pfx->ip.family == SG_AF_INET ? "network"
+							       : "subnet-router anycast",
+				net, SG_LOC_LINE(sub->line));
+	return 0;
+}
+
 /* Checks that span sections: addresses against subnets, the uplink's next hop. */
 static int
 check_network(const struct sg_conf *conf, struct sg_error *err)
@@ -1570,6 +1645,9 @@ check_network(const struct sg_conf *conf, struct sg_error *err)
 							sg_ip_format(&port->ips[i], text, sizeof(text)),
 							SG_LOC_LINE(conf->subnets[k].line));
 		}
+		for (uint32_t i = 0; i < port->n_prefixes; i++)
+			if (check_allowed_prefix(conf, port, &port->prefixes[i], err) < 0)
+				return -EINVAL;
 	}
 	return 0;
 }

@@ -246,7 +246,7 @@ static void
 write_port(FILE *out, const struct sg_conf *conf, const struct sg_conf_port *dev)
 {
 	int p = sg_spec_find_port(conf->spec, dev->name);
-	char buf[SG_IP_STRLEN];
+	char buf[SG_PREFIX_STRLEN];
 
 	fputs("{", out);
 	put_str(out, "name", dev->name);
@@ -284,6 +284,15 @@ write_port(FILE *out, const struct sg_conf *conf, const struct sg_conf_port *dev
 			sg_conf_put_string(out, sg_ip_format(&port->ips[i], buf, sizeof(buf)));
 		}
 		fputs("];", out);
+		if (port->n_prefixes > 0) {
+			fputs(" allowed_prefixes = [", out);
+			for (uint32_t i = 0; i < port->n_prefixes; i++) {
+				fputs(i ? ", " : "", out);
+				sg_conf_put_string(out, sg_prefix_format(&port->prefixes[i], buf,
+								     sizeof(buf)));
+			}
+			fputs("];", out);
+		}
 		if (port->n_tags > 0)
 			put_names(out, "tags", port->tags, port->n_tags);
 		if (port->n_groups > 0)

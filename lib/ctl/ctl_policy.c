@@ -129,6 +129,18 @@ format_origin(const struct sg_ctl_ctx *ctx, const struct sg_eff_rule *r, char *b
 	return buf;
 }
 
+/* A JSON array of CIDRs under 'key'. */
+static void
+json_prefixes(struct sg_json *j, const char *key, const struct sg_prefix *p, uint32_t n)
+{
+	char buf[SG_PREFIX_STRLEN];
+
+	sg_json_array_open(j, key);
+	for (uint32_t i = 0; i < n; i++)
+		sg_json_string(j, NULL, sg_prefix_format(&p[i], buf, sizeof(buf)));
+	sg_json_array_close(j);
+}
+
 static void
 json_rule(struct sg_ctl_ctx *ctx, struct sg_json *j, const char *key, const struct sg_eff_rule *r,
 		uint32_t position)
@@ -172,10 +184,7 @@ json_rule(struct sg_ctl_ctx *ctx, struct sg_json *j, const char *key, const stru
 	if (r->peer_any) {
 		sg_json_string(j, "peers", "any");
 	} else {
-		sg_json_array_open(j, "peers");
-		for (uint32_t i = 0; i < r->n_peers; i++)
-			sg_json_string(j, NULL, sg_prefix_format(&r->peers[i], buf, sizeof(buf)));
-		sg_json_array_close(j);
+		json_prefixes(j, "peers", r->peers, r->n_peers);
 	}
 	sg_json_object_close(j);
 }
@@ -678,7 +687,7 @@ cmd_ports(struct sg_ctl_ctx *ctx, int argc, char **argv)
 {
 	const struct sg_spec *spec = sg_policy_spec(ctx->conf->policy);
 	struct sg_json j;
-	char buf[SG_IP_STRLEN];
+	char buf[SG_PREFIX_STRLEN];
 
 	(void)argv;
 	if (argc != 1)
@@ -726,6 +735,9 @@ cmd_ports(struct sg_ctl_ctx *ctx, int argc, char **argv)
 				for (uint32_t k = 0; k < port->n_ips; k++)
 					sg_json_string(&j, NULL, sg_ip_format(&port->ips[k], buf, sizeof(buf)));
 				sg_json_array_close(&j);
+				if (port->n_prefixes > 0)
+					json_prefixes(&j, "allowed_prefixes", port->prefixes,
+							port->n_prefixes);
 				sg_json_array_open(&j, "groups");
 				for (uint32_t k = 0; k < n_groups; k++)
 					sg_json_string(&j, NULL, spec->groups[groups[k]].id);
@@ -747,6 +759,13 @@ cmd_ports(struct sg_ctl_ctx *ctx, int argc, char **argv)
 			for (uint32_t k = 0; port != NULL && k < port->n_ips && used < sizeof(ips); k++)
 				used += (size_t)snprintf(ips + used, sizeof(ips) - used, "%s%s", k ? "," : "",
 						sg_ip_format(&port->ips[k], buf, sizeof(buf)));
+			/* Allowed prefixes follow the addresses, as CIDRs. */
+			for (uint32_t k = 0; port != NULL && k < port->n_prefixes; k++)
+				if (used < sizeof(ips))
+					used += (size_t)snprintf(ips + used, sizeof(ips) - used,
+							"%s%s", used ? "," : "",
+							sg_prefix_format(&port->prefixes[k], buf,
+									sizeof(buf)));
 			fprintf(ctx->out, "%-30s ", ips);
 		}
 		if (port != NULL)

@@ -77,16 +77,17 @@ ip_is_group(const struct sg_ip *ip)
 }
 
 /*
- * The owner of an address (vport and subnet), or NULL. Packets of a burst mostly share their
- * source and destination, so the last answer for each is kept for the rest of the burst
- * (reset by admit_burst): the same answer, fewer map probes.
+ * The owner of an address (vport and subnet), one of a port's addresses or inside one of its
+ * allowed prefixes, or NULL. Packets of a burst mostly share their source and destination, so
+ * the last answer for each is kept for the rest of the burst (reset by admit_burst): the same
+ * answer, fewer map probes.
  */
 static inline const struct dp_map_slot *
 owner_of(const struct dp_gen *gen, struct dp_addr_cache *cache, const struct sg_ip *ip)
 {
 	if (!cache->valid || !ip_equal(&cache->ip, ip)) {
 		cache->ip = *ip;
-		cache->owner = dp_map_find_ip(&gen->addrs, ip);
+		cache->owner = dp_owner_find(gen, ip);
 		cache->valid = true;
 	}
 	return cache->owner;
@@ -135,9 +136,10 @@ asker_subnet_is(const struct dp_gen *gen, struct dp_worker *w, const struct dp_v
 /*
  * The answer to a neighbour query (ARP request, neighbour solicitation) from 'in_vp' for
  * 'target': the router's MAC for the gateway of the asker's subnet, a VM's MAC for an address
- * of a VM in that subnet. DP_ADMIT_ABSORB for the asker's own address (probes, gratuitous
- * announcements); otherwise no answer at all, so no VM learns of what it must reach through
- * the router or of what does not exist (NEIGH_UNKNOWN).
+ * of a VM in that subnet (its own or inside its allowed prefixes). DP_ADMIT_ABSORB for the
+ * asker's own address (probes, gratuitous announcements); otherwise no answer at all, so no
+ * VM learns of what it must reach through the router or of what does not exist
+ * (NEIGH_UNKNOWN). A prefix outside every subnet is on no link: it is only routed.
  */
 static enum dp_admit
 neighbour_answer(struct dp_worker *w, const struct dp_gen *gen, const struct dp_vport *in_vp,
@@ -150,13 +152,14 @@ neighbour_answer(struct dp_worker *w, const struct dp_gen *gen, const struct dp_
 	if (slot != NULL) {
 		*mac = gen->router_mac;
 	} else {
-		slot = dp_map_find_ip(&gen->addrs, target);
+		slot = dp_owner_find(gen, target);
 		if (slot != NULL && &gen->vports[slot->value] == in_vp)
 			return DP_ADMIT_ABSORB;
 		if (slot != NULL)
 			*mac = gen->vports[slot->value].mac;
 	}
-	if (slot == NULL || !asker_subnet_is(gen, w, in_vp, asker, slot->subnet)) {
+	if (slot == NULL || (gen->conf->n_subnets != 0 && slot->subnet == DP_NO_SUBNET) ||
+			!asker_subnet_is(gen, w, in_vp, asker, slot->subnet)) {
 		*reason = SG_DROP_NEIGH_UNKNOWN;
 		return DP_ADMIT_DROP;
 	}
@@ -232,7 +235,7 @@ admit_icmp6(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t
 		*reason = SG_DROP_ROUTER_ADVERT;
 		return DP_ADMIT_DROP;
 	case SG_ND_ADVERT: /* only for the VM's own addresses; it changes nothing */
-		own = dp_map_find_ip(&gen->addrs, &md->nd_target);
+		own = dp_owner_find(gen, &md->nd_target);
 		if ((own == NULL || own->value != in) &&
 				!sg_ip_equal(&in_vp->link_local, &md->nd_target)) {
 			*reason = SG_DROP_SPOOF_ND;
@@ -356,9 +359,9 @@ in_any_subnet(const struct sg_conf *conf, const struct sg_ip *ip)
 }
 
 /*
- * Ingress filtering on the uplink (BCP 38): the addresses of this switch's VMs and subnets
- * are reached only through it, so a packet from outside claiming one is forged. Routers
- * forward other sources, which the VM side's groups judge.
+ * Ingress filtering on the uplink (BCP 38): the addresses of this switch's VMs, subnets and
+ * the networks routed behind its VMs are reached only through it, so a packet from outside
+ * claiming one is forged. Routers forward other sources, which the VM side's groups judge.
  */
 static enum sg_drop_reason
 check_uplink_source(struct dp_worker *w, const struct dp_gen *gen, const struct sg_pkt_meta *md)
@@ -367,9 +370,12 @@ check_uplink_source(struct dp_worker *w, const struct dp_gen *gen, const struct 
 
 	if (ip_is_unspecified(&md->src))
 		return SG_DROP_SRC_UNSPECIFIED;
-	/* With subnets every VM address is inside one: the prefixes alone answer. */
+	/* With subnets every VM address is inside one: the subnets, and the allowed prefixes
+	 * outside them (when there are any), alone answer. */
 	if (gen->conf->n_subnets != 0)
-		local = in_any_subnet(gen->conf, &md->src);
+		local = in_any_subnet(gen->conf, &md->src) ||
+			(gen->nets.routed[md->src.family == SG_AF_INET6].n != 0 &&
+					dp_nets_find(&gen->nets, &md->src, true) != NULL);
 	else
 		local = owner_of(gen, &w->src_cache, &md->src) != NULL;
 	return local ? SG_DROP_SPOOF_UPLINK : SG_DROP_NONE;
@@ -383,8 +389,9 @@ is_dhcp_discovery(const struct sg_pkt_meta *md)
 	       md->dport == 67 && ip_is_group(&md->dst);
 }
 
-/* Routing: to the VM owning the destination address, else out of the uplink when the
- * address is in no local subnet. Link-local addresses never leave their link. */
+/* Routing: to the VM owning the destination address (or an allowed prefix holding it), else
+ * out of the uplink when the address is in no local subnet. Link-local addresses never leave
+ * their link. */
 static enum sg_drop_reason
 resolve_routed(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t i)
 {
@@ -397,9 +404,15 @@ resolve_routed(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint1
 	if (ip_is_group(&md->dst))
 		return SG_DROP_MULTICAST;
 	/* An address in no subnet is outside (VM addresses are in subnets when there are any):
-	 * to the uplink without a lookup; else whoever owns it. */
+	 * to the VM a network outside the subnets is routed to, if any holds it, else to the
+	 * uplink without a lookup; an address in a subnet to whoever owns it. */
 	if (gen->conf->n_subnets != 0 && !in_any_subnet(gen->conf, &md->dst)) {
-		dst = in != gen->uplink ? gen->uplink : DP_NO_VPORT;
+		owner = gen->nets.routed[md->dst.family == SG_AF_INET6].n != 0
+				? dp_nets_find(&gen->nets, &md->dst, true)
+				: NULL;
+		dst = owner != NULL	    ? owner->value
+		      : in != gen->uplink ? gen->uplink
+					  : DP_NO_VPORT;
 	} else {
 		owner = owner_of(gen, &w->dst_cache, &md->dst);
 		dst = owner != NULL				       ? owner->value
@@ -447,6 +460,9 @@ resolve_l2(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t 
 	} else {
 		owner = owner_of(gen, &w->dst_cache, &md->dst);
 		if (owner == NULL || owner->value != dst)
+			return SG_DROP_DST_MISMATCH;
+		/* A network routed behind a VM (a prefix outside every subnet) is on no link. */
+		if (gen->conf->n_subnets != 0 && owner->subnet == DP_NO_SUBNET)
 			return SG_DROP_DST_MISMATCH;
 		if (src_subnet != owner->subnet &&
 				!(src_subnet == DP_NO_SUBNET && ip_is_link_local(&md->src) &&

@@ -89,15 +89,28 @@ subnet_of(const struct sg_conf *conf, const struct sg_ip *ip)
 	return DP_NO_SUBNET;
 }
 
-/* The subnets of a port's addresses, each once: which neighbours it may reach by MAC. */
+/* The subnet holding allowed prefix 'p' whole, or DP_NO_SUBNET (lib/conf refuses a prefix
+ * that covers a subnet, so it is inside one or outside all). */
+static uint16_t
+prefix_subnet(const struct sg_conf *conf, const struct sg_prefix *p)
+{
+	for (uint32_t s = 0; s < conf->n_subnets; s++)
+		if (sg_prefix_covers(&conf->subnets[s].cidr, p))
+			return (uint16_t)s;
+	return DP_NO_SUBNET;
+}
+
+/* The subnets of a port's addresses and prefixes, each once: which neighbours it may reach
+ * by MAC. */
 static int
 build_port_subnets(struct dp_vport *vp, const struct sg_conf *conf)
 {
-	vp->subnets = calloc(vp->n_ips + 1u, sizeof(*vp->subnets));
+	vp->subnets = calloc(vp->n_ips + vp->n_prefixes + 1u, sizeof(*vp->subnets));
 	if (vp->subnets == NULL)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < vp->n_ips; i++) {
-		uint16_t s = subnet_of(conf, &vp->ips[i]);
+	for (uint32_t i = 0; i < vp->n_ips + vp->n_prefixes; i++) {
+		uint16_t s = i < vp->n_ips ? subnet_of(conf, &vp->ips[i])
+					   : prefix_subnet(conf, &vp->prefixes[i - vp->n_ips]);
 		uint16_t k = 0;
 
 		while (k < vp->n_subnets && vp->subnets[k] != s)
@@ -108,17 +121,66 @@ build_port_subnets(struct dp_vport *vp, const struct sg_conf *conf)
 	return 0;
 }
 
+/* Add the length of 'p' to a list kept longest first, once, with its mask. */
+static void
+add_length(struct dp_nets_lens *lens, const struct sg_prefix *p)
+{
+	struct sg_prefix mask = {.ip = {.family = p->ip.family}, .len = p->len};
+	uint8_t k = 0;
+
+	while (k < lens->n && lens->len[k] > p->len)
+		k++;
+	if (k < lens->n && lens->len[k] == p->len)
+		return;
+	memmove(lens->len + k + 1, lens->len + k, lens->n - k);
+	memmove(lens->mask + k + 1, lens->mask + k, (lens->n - k) * sizeof(lens->mask[0]));
+	/* The network of the all-ones address is the mask, in address byte order. */
+	memset(mask.ip.bytes, 0xff, p->ip.family == SG_AF_INET ? 4 : 16);
+	sg_prefix_normalize(&mask);
+	memcpy(lens->mask[k], mask.ip.bytes, 16);
+	lens->len[k] = p->len;
+	lens->n++;
+}
+
+/* The allowed prefixes of every port, and which lengths a lookup has to try (struct dp_nets). */
+static void
+build_nets(struct dp_gen *gen)
+{
+	const struct sg_conf *conf = gen->conf;
+	struct dp_nets *nets = &gen->nets;
+
+	for (uint16_t v = 0; v < gen->n_vports; v++) {
+		const struct dp_vport *vp = &gen->vports[v];
+
+		for (uint32_t i = 0; i < vp->n_prefixes; i++) {
+			const struct sg_prefix *p = &vp->prefixes[i];
+			unsigned int f = p->ip.family == SG_AF_INET6;
+			uint16_t subnet = prefix_subnet(conf, p);
+
+			dp_map_put(&nets->map, f ? DP_KEY_IPV6 : DP_KEY_IPV4, p->ip.bytes, v, subnet)
+					->len = p->len;
+			add_length(&nets->all[f], p);
+			if (conf->n_subnets != 0 && subnet == DP_NO_SUBNET)
+				add_length(&nets->routed[f], p);
+		}
+	}
+}
+
 static int
 build_maps(struct dp_gen *gen)
 {
 	const struct sg_conf *conf = gen->conf;
-	uint32_t n_addrs = 0;
+	uint32_t n_addrs = 0, n_prefixes = 0;
 
-	for (uint16_t v = 0; v < gen->n_vports; v++)
+	for (uint16_t v = 0; v < gen->n_vports; v++) {
 		n_addrs += gen->vports[v].n_ips;
+		n_prefixes += gen->vports[v].n_prefixes;
+	}
 	if (dp_map_init(&gen->macs, gen->n_vports) < 0 || dp_map_init(&gen->addrs, n_addrs) < 0 ||
+			dp_map_init(&gen->nets.map, n_prefixes) < 0 ||
 			dp_map_init(&gen->gateways, conf->n_subnets) < 0)
 		return -ENOMEM;
+	build_nets(gen);
 	for (uint16_t v = 0; v < gen->n_vports; v++) {
 		struct dp_vport *vp = &gen->vports[v];
 
@@ -183,6 +245,7 @@ dp_gen_free(struct dp_gen *gen)
 	free(gen->vports);
 	dp_map_free(&gen->macs);
 	dp_map_free(&gen->addrs);
+	dp_map_free(&gen->nets.map);
 	dp_map_free(&gen->gateways);
 	rte_free(gen->rule_hits);
 	free(gen->carried_hits);
@@ -258,6 +321,8 @@ dp_gen_build_ports(struct sg_dp *dp, struct sg_conf *conf, struct dp_port **port
 			link_local_of(port->mac, &vp->link_local);
 			vp->ips = port->ips;
 			vp->n_ips = port->n_ips;
+			vp->prefixes = port->prefixes;
+			vp->n_prefixes = port->n_prefixes;
 			if (build_verdicts(vp, conf->policy) < 0)
 				goto nomem;
 			vp->changed_epoch = changed_epoch(gen, prev, vp);

@@ -60,6 +60,7 @@ enum dp_key_kind {
 struct dp_map_slot {
 	uint8_t key[16];
 	uint8_t kind;
+	uint8_t len;                    /* Allowed prefixes (struct dp_nets): the prefix length. */
 	uint16_t value;                 /* The vport (gateways: 1). */
 	uint16_t subnet;                /* Index in conf->subnets, or DP_NO_SUBNET. */
 };
@@ -71,6 +72,29 @@ struct dp_map {
 	uint64_t mult[2];               /* Random odd multipliers: the hash's secret. */
 };
 
+/* Prefix lengths present in a generation, longest first, each with its mask over the address
+ * bytes (network order, as two words: an address is masked with two ANDs, no swaps). */
+struct dp_nets_lens {
+	uint8_t n;
+	uint8_t len[129];
+	uint64_t mask[129][2];
+};
+
+/*
+ * The allowed prefixes of a generation (networks a port owns whole: allowed address pairs,
+ * delegated prefixes, a network routed behind a VM): one map keyed by network, and per family
+ * the prefix lengths present. Prefixes overlap neither each other nor another port's address
+ * (lib/policy refuses it), so an address is inside at most one: a lookup masks the address and
+ * probes once per length present until one holds it, whatever the number of prefixes or of
+ * the addresses in them. 'routed' are the lengths of the prefixes outside every subnet, the
+ * only ones an address outside the subnets can be in.
+ */
+struct dp_nets {
+	struct dp_map map;              /* Network (host bits clear) -> vport, subnet, length. */
+	struct dp_nets_lens all[2];     /* [0] IPv4, [1] IPv6 */
+	struct dp_nets_lens routed[2];
+};
+
 /* A port as the forwarding plane sees it in one generation. */
 struct dp_vport {
 	struct dp_port *port;
@@ -80,7 +104,9 @@ struct dp_vport {
 	struct sg_ip link_local;        /* fe80:: EUI-64 address derived from the MAC. */
 	const struct sg_ip *ips;
 	uint32_t n_ips;
-	/* The subnets the port has addresses in, each once (none: the config has no subnets). */
+	const struct sg_prefix *prefixes; /* allowed_prefixes */
+	uint32_t n_prefixes;
+	/* The subnets the port has addresses or prefixes in, each once (none: no subnets). */
 	uint16_t *subnets;
 	uint16_t n_subnets;
 	/* Generation in which this port's verdicts last changed: connections admitted before it
@@ -112,6 +138,7 @@ struct dp_gen {
 	uint16_t uplink;                     /* vport index, or DP_NO_VPORT. */
 	struct dp_map macs;                  /* VM MAC -> vport. */
 	struct dp_map addrs;                 /* VM address -> vport. */
+	struct dp_nets nets;                 /* VM allowed prefix -> vport. */
 	struct dp_map gateways;              /* Gateway address -> 1, with its subnet. */
 	uint8_t router_mac[6];
 	struct dp_rxq *rxq[SG_MAX_WORKERS];
@@ -141,8 +168,8 @@ struct sg_dp {
 /* dp_map.c */
 int dp_map_init(struct dp_map *map, uint32_t n_keys);
 void dp_map_free(struct dp_map *map);
-void dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key, uint16_t value,
-		uint16_t subnet);
+struct dp_map_slot *dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key,
+		uint16_t value, uint16_t subnet);
 
 static inline unsigned int
 dp_key_len(enum dp_key_kind kind)
@@ -240,6 +267,29 @@ dp_map_get_ip(const struct dp_map *map, const struct sg_ip *ip)
 	const struct dp_map_slot *slot = dp_map_find_ip(map, ip);
 
 	return slot != NULL ? slot->value : DP_NO_VPORT;
+}
+
+/*
+ * dp_map.c: the allowed prefix holding 'ip' (its slot: vport, subnet, length), or NULL; with
+ * 'routed', only among the prefixes outside every subnet. One probe per prefix length present.
+ * Out of line, so that the address lookups of ports without prefixes stay as small as before.
+ */
+const struct dp_map_slot *dp_nets_find(const struct dp_nets *nets, const struct sg_ip *ip,
+		bool routed);
+
+/*
+ * The owner of 'ip': its port's slot in the address map, else in the allowed prefixes. Ports
+ * without prefixes pay nothing for them: the prefix lookup runs only when the exact one
+ * misses and the generation has prefixes of the family.
+ */
+static inline const struct dp_map_slot *
+dp_owner_find(const struct dp_gen *gen, const struct sg_ip *ip)
+{
+	const struct dp_map_slot *slot = dp_map_find_ip(&gen->addrs, ip);
+
+	if (slot == NULL && gen->nets.all[ip->family == SG_AF_INET6].n != 0)
+		slot = dp_nets_find(&gen->nets, ip, false);
+	return slot;
 }
 
 /* dp_gen.c */

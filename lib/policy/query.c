@@ -137,9 +137,8 @@ sg_policy_port_by_ip(const struct sg_policy *policy, const struct sg_ip *ip)
 	const struct sg_spec *spec = policy->spec;
 
 	for (uint32_t p = 0; p < spec->n_ports; p++)
-		for (uint32_t i = 0; i < spec->ports[p].n_ips; i++)
-			if (sg_ip_equal(&spec->ports[p].ips[i], ip))
-				return (int)p;
+		if (sg_port_owns(&spec->ports[p], ip))
+			return (int)p;
 	return -ENOENT;
 }
 

@@ -119,6 +119,10 @@ struct sg_port {
 	bool has_mac;
 	struct sg_ip *ips;
 	uint32_t n_ips;
+	/** allowed_prefixes: networks the VM may use as a whole (allowed address pairs, prefix
+	 *  delegation, a network routed behind it); host bits clear. */
+	struct sg_prefix *prefixes;
+	uint32_t n_prefixes;
 	char (*tags)[SG_NAME_MAX];
 	uint32_t n_tags;
 	char (*groups)[SG_NAME_MAX]; /**< Explicit attachments, by group id. */
@@ -170,6 +174,9 @@ int sg_group_add_tag(struct sg_group *group, const char *tag);
 int sg_port_add_tag(struct sg_port *port, const char *tag);
 int sg_port_add_group(struct sg_port *port, const char *group_id);
 int sg_port_add_ip(struct sg_port *port, const struct sg_ip *ip);
+int sg_port_add_prefix(struct sg_port *port, const struct sg_prefix *prefix);
+/** Whether 'ip' is one of the port's addresses or inside one of its allowed prefixes. */
+bool sg_port_owns(const struct sg_port *port, const struct sg_ip *ip);
 int sg_prefix_list_add(struct sg_prefix_list *list, const struct sg_prefix *prefix);
 /** Whether 'name' is one of names[0..n) (tags, attached group ids). */
 bool sg_names_contain(char (*names)[SG_NAME_MAX], uint32_t n, const char *name);
@@ -315,7 +322,7 @@ const char *sg_policy_rule_name(const struct sg_policy *policy, uint32_t id, cha
 int sg_policy_same_rule(const struct sg_policy *policy, const struct sg_policy *old,
 		uint32_t old_id);
 
-/** Port index owning 'ip', or -ENOENT. */
+/** Port index owning 'ip' (one of its addresses or inside one of its prefixes), or -ENOENT. */
 int sg_policy_port_by_ip(const struct sg_policy *policy, const struct sg_ip *ip);
 
 /**

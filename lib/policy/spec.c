@@ -86,6 +86,7 @@ static void
 port_release(struct sg_port *port)
 {
 	free(port->ips);
+	free(port->prefixes);
 	free(port->tags);
 	free(port->groups);
 }
@@ -132,6 +133,7 @@ sg_spec_clone(const struct sg_spec *spec)
 	}
 	for (uint32_t i = 0; i < spec->n_ports; i++) {
 		copy->ports[i].ips = NULL;
+		copy->ports[i].prefixes = NULL;
 		copy->ports[i].tags = NULL;
 		copy->ports[i].groups = NULL;
 	}
@@ -151,8 +153,8 @@ sg_spec_clone(const struct sg_spec *spec)
 		struct sg_port *d = &copy->ports[i];
 		const struct sg_port *s = &spec->ports[i];
 
-		if (!DUP_FIELD(d, s, ips, n_ips) || !DUP_FIELD(d, s, tags, n_tags) ||
-				!DUP_FIELD(d, s, groups, n_groups))
+		if (!DUP_FIELD(d, s, ips, n_ips) || !DUP_FIELD(d, s, prefixes, n_prefixes) ||
+				!DUP_FIELD(d, s, tags, n_tags) || !DUP_FIELD(d, s, groups, n_groups))
 			goto fail;
 	}
 	for (uint32_t i = 0; i < spec->n_prefix_lists; i++)
@@ -287,6 +289,27 @@ sg_port_add_ip(struct sg_port *port, const struct sg_ip *ip)
 		return -ENOMEM;
 	port->ips[port->n_ips++] = *ip;
 	return 0;
+}
+
+int
+sg_port_add_prefix(struct sg_port *port, const struct sg_prefix *prefix)
+{
+	if (vec_reserve((void **)&port->prefixes, port->n_prefixes, sizeof(*port->prefixes)) < 0)
+		return -ENOMEM;
+	port->prefixes[port->n_prefixes++] = *prefix;
+	return 0;
+}
+
+bool
+sg_port_owns(const struct sg_port *port, const struct sg_ip *ip)
+{
+	for (uint32_t i = 0; i < port->n_ips; i++)
+		if (sg_ip_equal(&port->ips[i], ip))
+			return true;
+	for (uint32_t i = 0; i < port->n_prefixes; i++)
+		if (sg_prefix_contains(&port->prefixes[i], ip))
+			return true;
+	return false;
 }
 
 int

@@ -18,6 +18,9 @@ static unsigned int device_serial;
 /*
  * The device name's tail: "sgSERIAL_PORT", so dpdk-dumpcap -D lists ethdevs by the port they
  * serve; without the port's name when it has characters devargs would misread, or is long.
+ * The ring driver names its rings "ETH_RXTX0_" to "ETH_RXTX15_" and the device name, within
+ * RTE_RING_NAMESIZE (29 with the NUL): a ring device's tail has at most 8 characters, or the
+ * driver cannot attach it, as check_dp's hundredth ring port ("sg100_up0") found.
  */
 static void
 device_tag(const struct sg_conf_port *conf, unsigned int serial, char *tag, size_t size)
@@ -26,6 +29,8 @@ device_tag(const struct sg_conf_port *conf, unsigned int serial, char *tag, size
 
 	for (const char *c = conf->name; *c != '\0' && plain; c++)
 		plain = isalnum((unsigned char)*c) || *c == '_' || *c == '-' || *c == '.';
+	if (plain && conf->kind == SG_PORT_RING)
+		plain = snprintf(tag, size, "sg%u_%s", serial, conf->name) <= 8;
 	if (plain)
 		snprintf(tag, size, "sg%u_%s", serial, conf->name);
 	else

@@ -1395,6 +1395,216 @@ START_TEST(rule_change_unrelated)
 }
 END_TEST
 
+/* ---- Allowed prefixes: networks a port owns whole (docs/config.md) ---- */
+
+/*
+ * a1 owns 10.1.0.64/26 and fd00:1::1:0/112 inside its subnets, and 192.168.7.0/24 and
+ * fd00:77::/64 outside every subnet (networks routed behind it); b1 owns 10.2.0.128/26 and
+ * 192.168.9.0/24.
+ * sg-a also takes tcp 443 from anywhere (rules 8, 9), so the uplink can reach a1's networks.
+ */
+#define RULES_A_443                                                                                \
+	",\n   { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"443/443\"; source_cidr = \"0.0.0.0/0\"; },\n" \
+	"   { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"443/443\"; source_cidr = \"::/0\"; }\n"
+#define PORTS_PREFIXES(subnets, a1_prefixes, b1_prefixes)                                          \
+	subnets                                                                                    \
+	"ports = (\n"                                                                              \
+	" { name = \"a1\"; type = \"ring\"; mac = \"52:54:00:01:00:0b\"; ips = [\"10.1.0.11\", \"fd00:1::11\"];\n" \
+	"   allowed_prefixes = [" a1_prefixes "]; security_groups = [\"sg-a\"]; },\n"                \
+	" { name = \"a2\"; type = \"ring\"; mac = \"52:54:00:01:00:0c\"; ips = [\"10.1.0.12\", \"fd00:1::12\"]; security_groups = [\"sg-a\"]; },\n" \
+	" { name = \"b1\"; type = \"ring\"; mac = \"52:54:00:02:00:0b\"; ips = [\"10.2.0.11\", \"fd00:2::11\"];\n" \
+	"   allowed_prefixes = [" b1_prefixes "]; security_groups = [\"sg-b\"]; },\n"                \
+	" { name = \"up0\"; role = \"uplink\"; type = \"ring\"; peer_mac = \"02:00:00:00:99:01\"; }\n" \
+	");\n"
+#define GROUPS_PREFIXES                                                                            \
+	"security_groups = (\n"                                                                    \
+	" { id = \"sg-a\"; inner_access_policy = \"drop\"; rules = (\n" RULES_A_TCP80 RULES_A_REST    \
+	RULES_A_443 " ); },\n" GROUP_B ");\n"
+#define SUBNETS_4                                                                                  \
+	"subnets = (\n"                                                                            \
+	" { cidr = \"10.1.0.0/24\"; gateway = \"10.1.0.1\"; }, { cidr = \"10.2.0.0/24\"; gateway = \"10.2.0.1\"; },\n" \
+	" { cidr = \"fd00:1::/64\"; gateway = \"fd00:1::1\"; }, { cidr = \"fd00:2::/64\"; gateway = \"fd00:2::1\"; }\n" \
+	");\n"
+
+static const char *const config_prefixes = GROUPS_PREFIXES PORTS_PREFIXES(SUBNETS_4,
+		"\"10.1.0.64/26\", \"fd00:1::1:0/112\", \"192.168.7.0/24\", \"fd00:77::/64\"",
+		"\"10.2.0.128/26\", \"192.168.9.0/24\"");
+
+/* One network without subnets: every prefix is on the one link. */
+static const char *const config_prefixes_flat = GROUPS_PREFIXES PORTS_PREFIXES("",
+		"\"10.1.0.64/26\", \"192.168.7.0/24\"", "\"10.2.0.128/26\"");
+
+#define PFX_HITS EGRESS_B ",sg-a rule 1"
+
+START_TEST(allowed_prefixes)
+{
+	static const struct t_step steps[] = {
+		/* An address of a prefix inside a subnet: routed, by MAC, and as a source. */
+		{"b1 -> an address of a1's prefix, routed: a1's groups accept it", "b1",
+			{T_TCP, "10.2.0.11", "10.1.0.70", .sport = 45001, .dport = 80, .seq = 1,
+				.flags = SYN},
+			FWD("a1", PFX_HITS)},
+		{"a1 answers from that address: the tracked connection's reply", "a1",
+			{T_TCP, "10.1.0.70", "10.2.0.11", .sport = 80, .dport = 45001, .seq = 9,
+				.ack = 2, .flags = SYN | ACK},
+			FWD("b1", NULL)},
+		{"IPv6: b1 -> an address of a1's prefix, routed", "b1",
+			{T_TCP, "fd00:2::11", "fd00:1::1:5", .sport = 45002, .dport = 80, .seq = 1,
+				.flags = SYN},
+			FWD("a1", EGRESS_B ",sg-a rule 4")},
+		{"a2 -> an address of a1's prefix by a1's MAC, inside the subnet (sg-a peers)", "a2",
+			{T_TCP, "10.1.0.12", "10.1.0.100", .sport = 45003, .dport = 8080, .seq = 1,
+				.flags = SYN, .dmac = "a1"},
+			FWD("a1", EGRESS_A ",sg-a rule 7")},
+		{"a1 from its prefix to a2 by MAC: a2's group peer sg-a holds a1's prefix", "a1",
+			{T_TCP, "10.1.0.100", "10.1.0.12", .sport = 45004, .dport = 8080, .seq = 1,
+				.flags = SYN, .dmac = "a2"},
+			FWD("a2", EGRESS_A ",sg-a rule 7")},
+		{"a2 sending from an address of a1's prefix is refused", "a2",
+			{T_TCP, "10.1.0.70", "10.1.0.11", .sport = 45005, .dport = 8080, .seq = 1,
+				.flags = SYN, .dmac = "a1"},
+			DROP(SPOOF_IP, NULL)},
+		{"b1 sending from an address of a1's IPv6 prefix is refused", "b1",
+			{T_UDP, "fd00:1::1:5", "fd00:1::11", .sport = 45006, .dport = 53},
+			DROP(SPOOF_IP, NULL)},
+		{"b1 -> a1's prefix by a1's MAC from another subnet is refused", "b1",
+			{T_TCP, "10.2.0.11", "10.1.0.70", .sport = 45007, .dport = 80, .seq = 1,
+				.flags = SYN, .dmac = "a1"},
+			DROP(DST_MISMATCH, NULL)},
+		{"a2 -> a1's MAC for an address of b1's prefix is refused", "a2",
+			{T_UDP, "10.1.0.12", "10.2.0.130", .sport = 45008, .dport = 53, .dmac = "a1"},
+			DROP(DST_MISMATCH, NULL)},
+		{"routed to the address next to a1's prefix: nobody owns it", "b1",
+			{T_TCP, "10.2.0.11", "10.1.0.128", .sport = 45009, .dport = 80, .flags = SYN},
+			DROP(NO_ROUTE, NULL)},
+		{"a1 -> b1's prefix, routed: b1's default ingress", "a1",
+			{T_UDP, "10.1.0.11", "10.2.0.150", .sport = 45010, .dport = 53},
+			DROP(ACL_INGRESS, EGRESS_A "," INGRESS_DROP)},
+
+		/* Neighbour answers for the prefix: to askers of its subnet only. */
+		{"a2's ARP for an address of a1's prefix is answered with a1's MAC", "a2",
+			{T_ARP, "10.1.0.12", "10.1.0.70", .sport = 1}, REPLY("a1")},
+		{"b1's ARP for it gets no answer (another subnet)", "b1",
+			{T_ARP, "10.2.0.11", "10.1.0.70", .sport = 1}, DROP(NEIGH_UNKNOWN, NULL)},
+		{"a1's ARP from its prefix address for its gateway is answered", "a1",
+			{T_ARP, "10.1.0.70", "10.1.0.1", .sport = 1}, REPLY("router")},
+		{"a1's ARP for an address of its own prefix is absorbed", "a1",
+			{T_ARP, "10.1.0.11", "10.1.0.71", .sport = 1}, ABSORB},
+		{"a2's ARP claiming an address of a1's prefix is refused", "a2",
+			{T_ARP, "10.1.0.70", "10.1.0.1", .sport = 1}, DROP(SPOOF_ARP, NULL)},
+		{"a2's NS for an address of a1's IPv6 prefix is answered with a1's MAC", "a2",
+			{T_NS, "fd00:1::12", "ff02::1:ff01:5", .dmac = "33:33:ff:01:00:05",
+				.target = "fd00:1::1:5", .lladdr = "a2"},
+			REPLY("a1")},
+		{"... and from a2's link-local address too", "a2",
+			{T_NS, "fe80::5054:ff:fe01:c", "ff02::1:ff01:5", .dmac = "33:33:ff:01:00:05",
+				.target = "fd00:1::1:5", .lladdr = "a2"},
+			REPLY("a1")},
+		{"b1's NS for it gets no answer", "b1",
+			{T_NS, "fd00:2::11", "ff02::1:ff01:5", .dmac = "33:33:ff:01:00:05",
+				.target = "fd00:1::1:5", .lladdr = "b1"},
+			DROP(NEIGH_UNKNOWN, NULL)},
+		{"a1's NA for an address of its prefix is absorbed", "a1",
+			{T_NA, "fd00:1::1:5", "ff02::1", .dmac = "33:33:00:00:00:01",
+				.target = "fd00:1::1:5", .lladdr = "a1"},
+			ABSORB},
+		{"a2's NA for it is refused", "a2",
+			{T_NA, "fd00:1::12", "ff02::1", .dmac = "33:33:00:00:00:01",
+				.target = "fd00:1::1:5", .lladdr = "a2"},
+			DROP(SPOOF_ND, NULL)},
+
+		/* A prefix outside every subnet: routed to its VM, on no link. */
+		{"b1 -> a1's routed network goes to a1, not to the uplink", "b1",
+			{T_TCP, "10.2.0.11", "192.168.7.5", .sport = 45011, .dport = 80, .seq = 1,
+				.flags = SYN},
+			FWD("a1", PFX_HITS)},
+		{"the uplink -> a1's routed network goes to a1", "up0",
+			{T_TCP, "198.51.100.7", "192.168.7.5", .sport = 45012, .dport = 443, .seq = 1,
+				.flags = SYN},
+			FWD("a1", "sg-a rule 8")},
+		{"IPv6: the uplink -> a1's routed network goes to a1", "up0",
+			{T_TCP, "2001:db8::7", "fd00:77::5", .sport = 45013, .dport = 443, .seq = 1,
+				.flags = SYN},
+			FWD("a1", "sg-a rule 9")},
+		{"a1 answers from its routed network: to the uplink", "a1",
+			{T_TCP, "192.168.7.5", "198.51.100.7", .sport = 443, .dport = 45012, .seq = 9,
+				.ack = 2, .flags = SYN | ACK},
+			FWD("up0", NULL)},
+		{"a1 from its routed network to the outside: a new connection", "a1",
+			{T_UDP, "fd00:77::5", "2001:db8::7", .sport = 45014, .dport = 53},
+			FWD("up0", EGRESS_A)},
+		{"from the uplink with a source of a1's routed network: refused", "up0",
+			{T_TCP, "192.168.7.9", "10.1.0.11", .sport = 45015, .dport = 443, .flags = SYN},
+			DROP(SPOOF_UPLINK, NULL)},
+		{"... IPv6 too", "up0",
+			{T_TCP, "fd00:77::9", "fd00:1::11", .sport = 45015, .dport = 443, .flags = SYN},
+			DROP(SPOOF_UPLINK, NULL)},
+		{"from the uplink next to a1's routed network: an outside source", "up0",
+			{T_TCP, "192.168.8.9", "10.1.0.11", .sport = 45016, .dport = 443, .seq = 1,
+				.flags = SYN},
+			FWD("a1", "sg-a rule 8")},
+		{"a2 -> a1's routed network by a1's MAC: on no link", "a2",
+			{T_UDP, "10.1.0.12", "192.168.7.5", .sport = 45017, .dport = 53, .dmac = "a1"},
+			DROP(DST_MISMATCH, NULL)},
+		{"a1 from its routed network to a2 by MAC: on no link", "a1",
+			{T_UDP, "192.168.7.5", "10.1.0.12", .sport = 45018, .dport = 53, .dmac = "a2"},
+			DROP(DST_MISMATCH, NULL)},
+		{"b1 from its routed network to a1's by a1's MAC: neither is on a link", "b1",
+			{T_UDP, "192.168.9.5", "192.168.7.5", .sport = 45022, .dport = 53, .dmac = "a1"},
+			DROP(DST_MISMATCH, NULL)},
+		{"... routed, it reaches a1's groups", "b1",
+			{T_UDP, "192.168.9.5", "192.168.7.5", .sport = 45022, .dport = 53},
+			DROP(ACL_INGRESS, EGRESS_B "," INGRESS_DROP)},
+		{"ARP for an address of a1's routed network gets no answer", "a2",
+			{T_ARP, "10.1.0.12", "192.168.7.5", .sport = 1}, DROP(NEIGH_UNKNOWN, NULL)},
+		{"... nor asked from b1's routed network", "b1",
+			{T_ARP, "192.168.9.5", "192.168.7.5", .sport = 1}, DROP(NEIGH_UNKNOWN, NULL)},
+		{"a2 sending from a1's routed network is refused", "a2",
+			{T_UDP, "192.168.7.5", "198.51.100.7", .sport = 45019, .dport = 53},
+			DROP(SPOOF_IP, NULL)},
+		{"a1 -> its own routed network is not hairpinned", "a1",
+			{T_UDP, "10.1.0.11", "192.168.7.9", .sport = 45020, .dport = 53},
+			DROP(NO_ROUTE, NULL)},
+		{"the address next to it is outside: to the uplink", "b1",
+			{T_UDP, "10.2.0.11", "192.168.6.255", .sport = 45021, .dport = 53},
+			FWD("up0", EGRESS_B)},
+	};
+	static const struct t_step flat[] = {
+		{"no subnets: a2 -> an address of a1's prefix by MAC", "a2",
+			{T_TCP, "10.1.0.12", "10.1.0.70", .sport = 45101, .dport = 8080, .seq = 1,
+				.flags = SYN, .dmac = "a1"},
+			FWD("a1", EGRESS_A ",sg-a rule 7")},
+		{"no subnets: b1 -> a1's other prefix by MAC", "b1",
+			{T_TCP, "10.2.0.11", "192.168.7.5", .sport = 45102, .dport = 80, .seq = 1,
+				.flags = SYN, .dmac = "a1"},
+			FWD("a1", PFX_HITS)},
+		{"no subnets: ARP for an address of a1's prefix is answered", "b1",
+			{T_ARP, "10.2.0.11", "192.168.7.5", .sport = 1}, REPLY("a1")},
+		{"no subnets: the uplink -> a1's prefix, routed", "up0",
+			{T_TCP, "198.51.100.7", "10.1.0.70", .sport = 45103, .dport = 443, .seq = 1,
+				.flags = SYN},
+			FWD("a1", "sg-a rule 8")},
+		{"no subnets: the uplink with a source of a1's prefix is refused", "up0",
+			{T_TCP, "10.1.0.70", "10.2.0.11", .sport = 45104, .dport = 80, .flags = SYN},
+			DROP(SPOOF_UPLINK, NULL)},
+		{"no subnets: a2 sending from a1's prefix is refused", "a2",
+			{T_UDP, "192.168.7.5", "10.2.0.11", .sport = 45105, .dport = 53},
+			DROP(SPOOF_IP, NULL)},
+		{"no subnets: the address next to the prefix goes to the uplink", "a2",
+			{T_UDP, "10.1.0.12", "10.1.0.128", .sport = 45106, .dport = 53},
+			FWD("up0", EGRESS_A)},
+	};
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_prefixes, false);
+	run_steps(&t, steps, SG_ARRAY_SIZE(steps));
+	t_close(&t);
+	t_open(&t, SG_DP_ENGINE_FW, config_prefixes_flat, false);
+	run_steps(&t, flat, SG_ARRAY_SIZE(flat));
+	t_close(&t);
+}
+END_TEST
+
 /* ---- Per-port limits on new connections (one tenant cannot starve the others) ---- */
 
 /* b1 may open 3 connections a second (its own setting); a2 may hold 2 (its own setting); the
@@ -2210,6 +2420,7 @@ main(void)
 	tcase_add_test(pipeline, rule_change_keep_established);
 	tcase_add_test(pipeline, rule_change_unrelated);
 	tcase_add_test(pipeline, apply_refused);
+	tcase_add_test(pipeline, allowed_prefixes);
 	tcase_add_test(pipeline, port_limits);
 	tcase_add_test(pipeline, port_removed_forgets_connections);
 	tcase_add_test(pipeline, engine_sg);

@@ -28,6 +28,8 @@
  *    own ARP replies and neighbour advertisements;
  *  - from a VM, only the VM's own source addresses pass (D14), and only where the running
  *    policy accepts the flow in one direction or the other (ICMP errors excepted: RELATED).
+ * A VM's addresses are its ips and every address of its allowed prefixes; a prefix outside
+ * every subnet is on no link: never delivered by MAC, never answered for.
  */
 #include <string.h>
 
@@ -256,11 +258,15 @@ path_accepts(const struct dp_gen *gen, uint16_t from, uint16_t to, const struct 
 	return true;
 }
 
+/* One of the port's addresses, inside one of its allowed prefixes, or its link-local address. */
 static bool
 owns(const struct dp_vport *vp, const struct sg_ip *ip)
 {
 	for (uint32_t k = 0; k < vp->n_ips; k++)
 		if (sg_ip_equal(&vp->ips[k], ip))
+			return true;
+	for (uint32_t k = 0; k < vp->n_prefixes; k++)
+		if (sg_prefix_contains(&vp->prefixes[k], ip))
 			return true;
 	return sg_ip_equal(&vp->link_local, ip);
 }
@@ -291,17 +297,22 @@ subnet_of(const struct sg_conf *conf, const struct sg_ip *ip)
 	return -1;
 }
 
-/* Whether port 'vp' has an address in subnet 's'. */
+/* Whether port 'vp' has an address or an allowed prefix in subnet 's' (never for s = -1: a
+ * prefix outside every subnet is on no link). */
 static bool
 port_in_subnet(const struct sg_conf *conf, const struct dp_vport *vp, int s)
 {
 	for (uint32_t k = 0; k < vp->n_ips; k++)
 		if (subnet_of(conf, &vp->ips[k]) == s)
 			return true;
+	for (uint32_t k = 0; s >= 0 && k < vp->n_prefixes; k++)
+		if (sg_prefix_covers(&conf->subnets[s].cidr, &vp->prefixes[k]))
+			return true;
 	return false;
 }
 
-/* Whether any VM owns 'ip' or it is in a local subnet: what the uplink may not claim. */
+/* Whether any VM owns 'ip' (its prefixes, outside the subnets too, included) or it is in a
+ * local subnet: what the uplink may not claim. */
 static bool
 local_address(const struct dp_gen *gen, const struct sg_ip *ip)
 {

@@ -184,7 +184,30 @@ def pipeline_inputs():
     gre = f.eth(ROUTER, db1[1], f.ETH_IPV4, f.ipv4(db1[2], web1[2], f.GRE, b"\0\0\x08\0" * 4))
     spoof = f.eth(ROUTER, web1[1], f.ETH_IPV4,
                   f.ipv4(db1[2], VMS["db2"][2], f.TCP, f.tcp(db1[2], VMS["db2"][2], 1, 2379, f.SYN)))
+    # Allowed prefixes: web1's inside its subnet (10.2.0.64/26) and outside every subnet
+    # (192.168.20.0/24), reached routed, by MAC, asked for by ARP, and claimed by web2.
+    web2 = VMS["web2"]
+    in_pfx, routed = "10.2.0.70", "192.168.20.5"
+    to_pfx = f.eth(ROUTER, db1[1], f.ETH_IPV4,
+                   f.ipv4(db1[2], in_pfx, f.TCP, f.tcp(db1[2], in_pfx, 40100, 80, f.SYN, 100)))
+    from_pfx = f.eth(ROUTER, web1[1], f.ETH_IPV4,
+                     f.ipv4(in_pfx, db1[2], f.TCP,
+                            f.tcp(in_pfx, db1[2], 80, 40100, f.SYN | f.ACK, 900, 101)))
+    by_mac = f.eth(web1[1], web2[1], f.ETH_IPV4,
+                   f.ipv4(web2[2], in_pfx, f.TCP, f.tcp(web2[2], in_pfx, 40101, 80, f.SYN, 100)))
+    to_routed = f.eth(ROUTER, UPLINK_PEER, f.ETH_IPV4,
+                      f.ipv4("198.51.100.7", routed, f.TCP,
+                             f.tcp("198.51.100.7", routed, 40102, 80, f.SYN, 100)))
+    uplink_claims = f.eth(ROUTER, UPLINK_PEER, f.ETH_IPV4,
+                          f.ipv4(routed, db1[2], f.UDP, f.udp(routed, db1[2], 3333, 53, b"q")))
+    arp_pfx = f.eth(f.BROADCAST, web2[1], f.ETH_ARP,
+                    f.arp(1, web2[1], web2[2], "00:00:00:00:00:00", in_pfx))
+    claims = f.eth(ROUTER, web2[1], f.ETH_IPV4,
+                   f.ipv4(in_pfx, db1[2], f.UDP, f.udp(in_pfx, db1[2], 3333, 53, b"q")))
     return {
+        "prefixes": conversation([("db1", to_pfx), ("web1", from_pfx), ("web2", by_mac),
+                                  ("up0", to_routed), ("up0", uplink_claims), ("web2", arp_pfx),
+                                  ("web2", claims)]),
         "tcp-web1-db1": conversation(hs),
         "tcp-web1-db1-swap": conversation(hs[:4]) + record(0, hs[4][1], swap=True) +
         conversation(hs[4:]),

@@ -7,7 +7,9 @@ reason, and how many legitimate control frames it must let through ("forwarded")
   attack_send.py IFACE LAB_JSON GROUP [COPIES]
 
 LAB_JSON: {"vms": {NAME: {"mac", "ip4", "ip6", "gw4", "gw6", "ll6"}}, "ext": {"mac", "ip4",
-"ip6"}, "router_mac", "conn": [web1's port, 5432]}, the seed lab with an uplink host "ext".
+"ip6"}, "router_mac", "conn": [web1's port, 5432], "prefixes": {"db1": an address of db1's
+allowed prefix, "web1_routed": one of web1's routed network}}, the seed lab with an uplink
+host "ext".
 GROUPS (web2 attacks its neighbours; ext attacks from the uplink):
   delivery     web2: a neighbour's MAC as a way into another subnet or to an address its
                groups refuse; link-local and broadcast destinations through the router
@@ -18,6 +20,9 @@ GROUPS (web2 attacks its neighbours; ext attacks from the uplink):
   uplink       ext: sources of the switch's VMs and subnets, unspecified and link-local sources,
                tags, frames to a VM's MAC
   conn         ext: a flood of RST, FIN, data and ICMP errors at web1's connection to db1
+  prefixes     web2: the addresses of db1's allowed prefix (in db1's subnet) and of web1's
+               network routed behind it, as sources, by MAC and asked for by ARP
+  prefixes_uplink  ext: those addresses as sources from the uplink
 Every refused frame carries the marker "SGFW-ATTACK" in its payload, so a victim's sniffer
 (sniff.py) can tell whether any arrived; legitimate ones carry "SGFW-LEGIT-<what>".
 Run it inside the sender's network namespace; needs root (CAP_NET_RAW).
@@ -213,11 +218,59 @@ def conn(lab):
     return cases
 
 
+def prefixes(lab):
+    """web2 at the allowed prefixes of others: an address of db1's prefix inside db1's subnet
+    and one of the network routed behind web1 are db1's and web1's alone."""
+    me, web1, db1, ext = lab["vms"]["web2"], lab["vms"]["web1"], lab["vms"]["db1"], lab["ext"]
+    router, mine = lab["router_mac"], me["mac"]
+    db1_pfx, routed = lab["prefixes"]["db1"], lab["prefixes"]["web1_routed"]
+
+    def v4(dmac, src, dst):
+        return f.eth(dmac, mine, f.ETH_IPV4, f.ipv4(src, dst, f.TCP, f.tcp(
+            src, dst, 41000, 5432, f.SYN, payload=MARK)))
+
+    def arp_request(target):
+        return f.eth(f.BROADCAST, mine, f.ETH_ARP,
+                     f.arp(1, mine, me["ip4"], "00:00:00:00:00:00", target))
+
+    return [
+        # Their addresses as web2's source, routed and by MAC.
+        ("spoof_ip", v4(router, db1_pfx, lab["vms"]["db2"]["ip4"])),
+        ("spoof_ip", v4(web1["mac"], db1_pfx, web1["ip4"])),
+        ("spoof_ip", v4(router, routed, ext["ip4"])),
+        # db1's MAC for its prefix from another subnet; web1's MAC for its routed network, which
+        # is on no link.
+        ("dst_mismatch", v4(db1["mac"], me["ip4"], db1_pfx)),
+        ("dst_mismatch", v4(web1["mac"], me["ip4"], routed)),
+        # Neither is answered for to web2: another subnet, and no link at all.
+        ("neigh_unknown", arp_request(db1_pfx)),
+        ("neigh_unknown", arp_request(routed)),
+    ]
+
+
+def prefixes_uplink(lab):
+    ext, web1, db1 = lab["ext"], lab["vms"]["web1"], lab["vms"]["db1"]
+    router, mine = lab["router_mac"], ext["mac"]
+    db1_pfx, routed = lab["prefixes"]["db1"], lab["prefixes"]["web1_routed"]
+
+    def v4(src, dst, dport):
+        return f.eth(router, mine, f.ETH_IPV4, f.ipv4(src, dst, f.TCP, f.tcp(
+            src, dst, 41000, dport, f.SYN, payload=MARK)))
+
+    # Sources the uplink may not claim (BCP 38): inside a subnet, and a network behind a VM.
+    return [
+        ("spoof_uplink", v4(db1_pfx, web1["ip4"], 80)),
+        ("spoof_uplink", v4(routed, db1["ip4"], 5432)),
+        ("spoof_uplink", v4(routed, routed, 80)),
+    ]
+
+
 def main():
     iface, lab, group = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
     copies = int(sys.argv[4]) if len(sys.argv) > 4 else 3
     cases = {"delivery": delivery, "neighbour": neighbour, "unspecified": unspecified,
-             "vlan": vlan, "uplink": uplink, "conn": conn}[group](lab)
+             "vlan": vlan, "uplink": uplink, "conn": conn, "prefixes": prefixes,
+             "prefixes_uplink": prefixes_uplink}[group](lab)
     expected = f.send_cases(iface, cases, copies)
     print(json.dumps(expected, sort_keys=True))
 

@@ -11,6 +11,14 @@
 # VM's MAC, and floods spoofed RST, FIN, data and ICMP errors at web1's connection to db1, whose
 # tracked state, counters and timeout must not move. Legitimate flows (web1 -> db1, ext <->
 # web1, web2 -> ext, DHCP discovery) work before, during and after.
+#
+# Allowed prefixes: db1 owns 10.1.0.128/26 and fd00:1::1:0/112 in its subnets and uses
+# 10.1.0.130 and fd00:1::1:5 from them as secondary addresses; web1 owns 192.168.50.0/24, a
+# network outside every subnet (routed behind it), and uses 192.168.50.1. web1 reaches db1's
+# secondary addresses (routed), db2 reaches 10.1.0.130 by MAC inside the subnet after asking
+# for it by ARP, db1 reaches db2 from 10.1.0.130 (db2's group peer holds db1's prefix), ext
+# reaches 192.168.50.1 through the uplink; web2 is still refused for them, cannot send from
+# them, reach them by MAC or learn their MACs, and ext cannot use them as sources.
 set -u
 here=$(dirname "$0")
 . "$here/lib.sh"
@@ -24,12 +32,14 @@ SG_LAB_UPLINK=1
 SG_LAB_WEB2_GROUPS=sg-web2
 SG_LAB_GROUPS=$tmp/groups.conf
 cat >"$SG_LAB_GROUPS" <<'GROUPS'
-# The seed's database group; the web group takes TCP 80 from outside; web2's own group refuses
-# its egress to the database subnet (the address-based path web2 will look around).
+# The seed's database group, whose members also take 5432 from each other (a group peer, which
+# holds the members' allowed prefixes); the web group takes TCP 80 from outside; web2's own
+# group refuses its egress to the database subnet (the address-based path web2 will look around).
 security_groups = (
   { id = "sg-db"; inner_access_policy = "drop"; tags = ["cluster:PostgreSQL"]; rules = (
       { direction = "ingress"; protocol = "tcp"; port_range = "5432/5432"; source_cidr = "10.2.0.0/24"; },
-      { direction = "ingress"; protocol = "tcp"; port_range = "5432/5432"; source_cidr = "fd00:2::/64"; }
+      { direction = "ingress"; protocol = "tcp"; port_range = "5432/5432"; source_cidr = "fd00:2::/64"; },
+      { direction = "ingress"; protocol = "tcp"; port_range = "5432/5432"; source_group = "sg-db"; }
   ); },
   { id = "sg-web"; inner_access_policy = "drop"; rules = (
       { direction = "ingress"; protocol = "tcp"; port_range = "80/80"; source_cidr = "203.0.113.0/24"; },
@@ -41,10 +51,18 @@ security_groups = (
   ); }
 );
 GROUPS
-export SG_LAB_UPLINK SG_LAB_WEB2_GROUPS SG_LAB_GROUPS
+DB1_PFX=10.1.0.130 DB1_PFX6=fd00:1::1:5 WEB1_ROUTED=192.168.50.1
+SG_LAB_FIELDS_db1='allowed_prefixes = ["10.1.0.128/26", "fd00:1::1:0/112"];'
+SG_LAB_FIELDS_web1='allowed_prefixes = ["192.168.50.0/24"];'
+export SG_LAB_UPLINK SG_LAB_WEB2_GROUPS SG_LAB_GROUPS SG_LAB_FIELDS_db1 SG_LAB_FIELDS_web1
 
 sg_lab_start "$tmp" || { sg_fail "sgfw starts on the seed lab with an uplink"; sg_finish; exit 1; }
 sg_pass "sgfw starts on the seed lab with an uplink"
+# The VMs use addresses of their prefixes.
+sg_in db1 ip addr add "$DB1_PFX/32" dev eth0 &&
+	sg_in db1 ip -6 addr add "$DB1_PFX6/128" dev eth0 nodad &&
+	sg_in web1 ip addr add "$WEB1_ROUTED/32" dev eth0 ||
+	sg_fail "db1 and web1 take addresses of their allowed prefixes"
 stats() { "$SGFWCTL" -s "$SG_LAB_SOCKET" --json stats; }
 
 for vm in db1 db2 web1 web2 ext; do
@@ -53,8 +71,8 @@ done
 for vm in db1 db2 web1 web2 ext; do
 	sg_lab_listen "$vm" 5432 80 || sg_fail "the echo service listens in $vm"
 done
-# talk FROM ADDR PORT: one message over a new TCP connection, echoed ("1 ok") or not.
-talk() { sg_in "$1" timeout 10 python3 "$here/tcp_chat.py" talk "$2" "$3" 1 0 2>/dev/null; }
+# talk FROM ADDR PORT [SRC]: one message over a new TCP connection, echoed ("1 ok") or not.
+talk() { sg_in "$1" timeout 10 python3 "$here/tcp_chat.py" talk "$2" "$3" 1 0 ${4:+"$4"} 2>/dev/null; }
 legit_flows() { # WHEN
 	sg_expect_eq "$1: web1 -> db1:5432" "1 ok" "$(talk web1 10.1.0.11 5432)"
 	sg_expect_eq "$1: web1 -> db1:5432 over IPv6" "1 ok" "$(talk web1 fd00:1::11 5432)"
@@ -63,8 +81,22 @@ legit_flows() { # WHEN
 	sg_expect_eq "$1: web2 -> ext:80, which its egress allows" "1 ok" "$(talk web2 203.0.113.10 80)"
 	sg_expect_eq "$1: web2 -> db1:5432 is refused by web2's egress" "lost at 0" \
 		"$(talk web2 10.1.0.11 5432)"
+	sg_expect_eq "$1: web1 -> db1's prefix address $DB1_PFX:5432 (routed)" "1 ok" \
+		"$(talk web1 "$DB1_PFX" 5432)"
+	sg_expect_eq "$1: web1 -> db1's prefix address $DB1_PFX6:5432" "1 ok" \
+		"$(talk web1 "$DB1_PFX6" 5432)"
+	sg_expect_eq "$1: db2 -> db1's prefix address by MAC, in their subnet" "1 ok" \
+		"$(talk db2 "$DB1_PFX" 5432)"
+	sg_expect_eq "$1: db1 from its prefix address -> db2 (db2's group peer holds it)" "1 ok" \
+		"$(talk db1 10.1.0.12 5432 "$DB1_PFX")"
+	sg_expect_eq "$1: ext -> web1's routed network $WEB1_ROUTED:80 through the uplink" "1 ok" \
+		"$(talk ext "$WEB1_ROUTED" 80)"
+	sg_expect_eq "$1: web2 -> db1's prefix address is refused by web2's egress" "lost at 0" \
+		"$(talk web2 "$DB1_PFX" 5432)"
 }
 legit_flows "before"
+sg_expect_contains "db2 learnt db1's MAC for db1's prefix address (answered by ARP)" \
+	"52:54:00:01:00:0b" "$(sg_in db2 ip neigh show "$DB1_PFX")"
 
 # The victims and the attacker capture everything they receive from now on.
 for vm in db1 db2 web1 web2 ext; do
@@ -98,7 +130,7 @@ done
 	sg_fail "web1 holds one idle connection to db1:5432"
 vport=$(echo "$idle_before" | cut -d' ' -f1)
 
-lab=$(python3 - "${vport:-40000}" <<'PY'
+lab=$(python3 - "${vport:-40000}" "$DB1_PFX" "$WEB1_ROUTED" <<'PY'
 import json, sys
 def vm(mac, ip4, ip6, gw4, gw6):
     b = [int(x, 16) for x in mac.split(":")]
@@ -114,6 +146,7 @@ print(json.dumps({
     "ext": {"mac": "52:54:00:ff:00:0a", "ip4": "203.0.113.10", "ip6": "2001:db8:ff::10"},
     "router_mac": "02:53:47:00:00:01",
     "conn": [int(sys.argv[1]), 5432],
+    "prefixes": {"db1": sys.argv[2], "web1_routed": sys.argv[3]},
 }))
 PY
 )
@@ -121,12 +154,13 @@ PY
 COPIES=3
 before=$(stats)
 sent_web2=()
-for group in delivery neighbour unspecified vlan; do
+for group in delivery neighbour unspecified vlan prefixes; do
 	sent_web2+=("$(sg_in web2 python3 "$here/attack_send.py" eth0 "$lab" "$group" "$COPIES")")
 done
 sent_ext=()
 sent_ext+=("$(sg_in ext python3 "$here/attack_send.py" eth0 "$lab" uplink "$COPIES")")
 sent_ext+=("$(sg_in ext python3 "$here/attack_send.py" eth0 "$lab" conn 5)")
+sent_ext+=("$(sg_in ext python3 "$here/attack_send.py" eth0 "$lab" prefixes_uplink "$COPIES")")
 sleep 1
 after=$(stats)
 idle_after=$(idle_conn)
@@ -192,7 +226,7 @@ for vm in ("db1", "db2", "web1", "ext"):
 n = got["ext"]["marked"].get("SGFW-LEGIT-DHCP", 0)
 check(n == copies, "ext received web2's DHCP discovery %d times of %d" % (n, copies))
 replies = got["web2"]["arp_replies"]
-for ip in ("10.1.0.11", "10.1.0.1", "10.2.0.99"):
+for ip in ("10.1.0.11", "10.1.0.1", "10.2.0.99", "10.1.0.130", "192.168.50.1"):
     check(not any(r[0] == ip for r in replies), "web2 learnt no MAC for %s by ARP" % ip)
 for ip, mac in (("10.2.0.11", "52:54:00:02:00:0b"), ("10.2.0.1", "02:53:47:00:00:01")):
     n = sum(1 for r in replies if r == [ip, mac])

@@ -15,6 +15,8 @@
 #   SG_LAB_EXTRA     more settings appended to DIR/sgfw.conf (a flow_logs section, ...);
 #   SG_LAB_WEB2_GROUPS  web2's security_groups (default "sg-web"), e.g. "sg-web2" from
 #                    SG_LAB_GROUPS;
+#   SG_LAB_FIELDS_<vm>  more fields of that VM's port (db1, db2, web1, web2), e.g.
+#                    'allowed_prefixes = ["10.1.0.128/26"];';
 #   SG_LAB_UPLINK=1  an outside host "ext" behind an uplink port: 203.0.113.10/24 and
 #                    2001:db8:ff::10/64, which reaches the VMs through sgfw's router MAC
 #                    (SG_LAB_ROUTER_MAC) as the router behind an uplink would.
@@ -60,13 +62,14 @@ subnets = (
 # directions of every web -> db connection are handled by different workers.
 ports = (
   { name = "db1"; type = "af_packet"; iface = "$(sg_vm_if db1)"; mac = "52:54:00:01:00:0b";
-    ips = ["10.1.0.11", "fd00:1::11"]; tags = ["cluster:PostgreSQL"]; },
+    ips = ["10.1.0.11", "fd00:1::11"]; tags = ["cluster:PostgreSQL"]; ${SG_LAB_FIELDS_db1:-} },
   { name = "web1"; type = "af_packet"; iface = "$(sg_vm_if web1)"; mac = "52:54:00:02:00:0b";
-    ips = ["10.2.0.11", "fd00:2::11"]; security_groups = ["sg-web"]; },
+    ips = ["10.2.0.11", "fd00:2::11"]; security_groups = ["sg-web"]; ${SG_LAB_FIELDS_web1:-} },
   { name = "db2"; type = "af_packet"; iface = "$(sg_vm_if db2)"; mac = "52:54:00:01:00:0c";
-    ips = ["10.1.0.12", "fd00:1::12"]; tags = ["cluster:PostgreSQL"]; },
+    ips = ["10.1.0.12", "fd00:1::12"]; tags = ["cluster:PostgreSQL"]; ${SG_LAB_FIELDS_db2:-} },
   { name = "web2"; type = "af_packet"; iface = "$(sg_vm_if web2)"; mac = "52:54:00:02:00:0c";
-    ips = ["10.2.0.12", "fd00:2::12"]; security_groups = ["${SG_LAB_WEB2_GROUPS:-sg-web}"]; }$(sg_lab_uplink_port)
+    ips = ["10.2.0.12", "fd00:2::12"]; security_groups = ["${SG_LAB_WEB2_GROUPS:-sg-web}"];
+    ${SG_LAB_FIELDS_web2:-} }$(sg_lab_uplink_port)
 );
 dataplane = { workers = ${SG_LAB_WORKERS:-1}; mbufs = 8191; file_prefix = "$SG_LAB_PREFIX"; };
 conntrack = { capacity = ${SG_LAB_CAPACITY:-65536}; ${SG_LAB_CONNTRACK:-} };

@@ -2,9 +2,11 @@
 """A long-lived TCP conversation for the system tests.
 
   tcp_chat.py serve PORT              echo every chunk back at once (IPv4 and IPv6)
-  tcp_chat.py talk ADDR PORT N GAP    one connection: N messages GAP seconds apart, each
+  tcp_chat.py talk ADDR PORT N GAP [SRC]
+                                      one connection: N messages GAP seconds apart, each
                                       echoed within 2 s; prints "N ok", or "lost at I" for the
-                                      first message not echoed (connection failures included)
+                                      first message not echoed (connection failures included);
+                                      from source address SRC when given
 """
 import socket
 import sys
@@ -35,10 +37,11 @@ def echo(conn):
             pass
 
 
-def talk(addr, port, n, gap):
+def talk(addr, port, n, gap, src=None):
     i = 0
     try:
-        sock = socket.create_connection((addr, port), timeout=2)
+        sock = socket.create_connection((addr, port), timeout=2,
+                                        source_address=(src, 0) if src else None)
         for i in range(n):
             msg = b"message %06d " % i + b"." * 200
             sock.sendall(msg)
@@ -60,4 +63,5 @@ def talk(addr, port, n, gap):
 if sys.argv[1] == "serve":
     serve(int(sys.argv[2]))
 else:
-    talk(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
+    talk(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]),
+         sys.argv[6] if len(sys.argv) > 6 else None)

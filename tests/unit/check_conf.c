@@ -969,6 +969,109 @@ static const struct t_load_error address_errors[] = {
 			 "fd00:1::/64 (line 2), which no VM can own"}},
 };
 
+/* Allowed prefixes: what the port's addresses may not be, as a whole network; and a prefix
+ * either inside one subnet, short of its edges and gateway, or outside all of them. */
+#define PORT_PFX(p)                                                                                \
+	GROUP_A "ports = (\n  { name = \"p\"; " VM_FIELDS " allowed_prefixes = [" p "]; } #<\n);\n"
+#define SUBNETS_EDGES                                                                              \
+	"subnets = ( { cidr = \"10.1.0.0/24\"; gateway = \"10.1.0.1\"; },\n"                       \
+	"  { cidr = \"10.5.0.0/24\"; gateway = \"10.5.0.254\"; },\n"                               \
+	"  { cidr = \"fd00:5::/64\"; gateway = \"fd00:5::ffff\"; } );\n"
+
+static const struct t_load_error prefix_errors[] = {
+	{"not a CIDR", PORT_PFX("\"10.2.0.0/33\""),
+			{"port \"p\": allowed prefix \"10.2.0.0/33\" is not an IPv4 or IPv6 CIDR "
+			 "like 10.2.0.128/25"}},
+	{"host bits", PORT_PFX("\"10.2.0.129/25\""),
+			{"port \"p\": allowed prefix \"10.2.0.129/25\" has host bits set; the "
+			 "network is 10.2.0.128/25"}},
+	{"IPv6 host bits", PORT_PFX("\"fd00:2::1/64\""),
+			{"port \"p\": allowed prefix \"fd00:2::1/64\" has host bits set; the "
+			 "network is fd00:2::/64"}},
+	{"not a list", GROUP_A "ports = (\n  { name = \"p\"; " VM_FIELDS
+		" allowed_prefixes = \"10.2.0.0/24\"; } #<\n);\n",
+			{"port \"p\": allowed_prefixes must be a list of CIDRs, like "
+			 "[\"10.2.0.128/25\"]"}},
+	{"an entry not a string", PORT_PFX("24"), {"allowed prefix must be a string"}},
+	{"everything", PORT_PFX("\"0.0.0.0/0\""),
+			{"port \"p\": allowed prefix 0.0.0.0/0 holds the unspecified address, "
+			 "which no VM can own"}},
+	{"the broadcast address", PORT_PFX("\"255.255.255.0/24\""),
+			{"port \"p\": allowed prefix 255.255.255.0/24 holds the broadcast address, "
+			 "which no VM can own"}},
+	{"over the multicast range", PORT_PFX("\"224.0.0.0/3\""),
+			{"port \"p\": allowed prefix 224.0.0.0/3 overlaps the multicast addresses "
+			 "224.0.0.0/4, which no VM can own"}},
+	{"inside the multicast range", PORT_PFX("\"239.1.0.0/16\""),
+			{"port \"p\": allowed prefix 239.1.0.0/16 overlaps the multicast addresses "
+			 "224.0.0.0/4, which no VM can own"}},
+	{"loopback", PORT_PFX("\"127.0.5.0/24\""),
+			{"port \"p\": allowed prefix 127.0.5.0/24 overlaps the loopback addresses "
+			 "127.0.0.0/8, which no VM can own"}},
+	{"IPv4 link-local", PORT_PFX("\"169.254.169.0/24\""),
+			{"port \"p\": allowed prefix 169.254.169.0/24 overlaps the link-local "
+			 "addresses 169.254.0.0/16, which are never routed"}},
+	{"IPv6 everything", PORT_PFX("\"::/0\""),
+			{"port \"p\": allowed prefix ::/0 holds the unspecified address, which no "
+			 "VM can own"}},
+	{"IPv6 loopback, as a bare address", PORT_PFX("\"::1\""),
+			{"port \"p\": allowed prefix ::1/128 holds the loopback address, which no "
+			 "VM can own"}},
+	{"IPv6 multicast", PORT_PFX("\"ff02::/16\""),
+			{"port \"p\": allowed prefix ff02::/16 overlaps the multicast addresses "
+			 "ff00::/8, which no VM can own"}},
+	{"IPv6 link-local", PORT_PFX("\"fe80::/64\""),
+			{"port \"p\": allowed prefix fe80::/64 overlaps the link-local addresses "
+			 "fe80::/10, which are never routed (each port has its own)"}},
+	{"a prefix covering a subnet", SUBNETS_EDGES PORT_PFX("\"10.0.0.0/8\""),
+			{"port \"p\": allowed prefix 10.0.0.0/8 covers subnet 10.1.0.0/24 (line "
+			 "1); a prefix lies inside one subnet or outside all of them"}},
+	{"a prefix equal to a subnet", SUBNETS_EDGES PORT_PFX("\"fd00:5::/64\""),
+			{"port \"p\": allowed prefix fd00:5::/64 covers subnet fd00:5::/64 (line "
+			 "3); a prefix lies inside one subnet or outside all of them"}},
+	{"a prefix holding a gateway", SUBNETS_EDGES PORT_PFX("\"10.1.0.0/30\""),
+			{"port \"p\": allowed prefix 10.1.0.0/30 holds the gateway 10.1.0.1 of "
+			 "subnet 10.1.0.0/24 (line 1)"}},
+	{"a prefix holding a subnet's network address", SUBNETS_EDGES PORT_PFX("\"10.5.0.0/26\""),
+			{"port \"p\": allowed prefix 10.5.0.0/26 holds the network address of "
+			 "subnet 10.5.0.0/24 (line 2), which no VM can own"}},
+	{"a prefix holding a subnet's broadcast address",
+		SUBNETS_EDGES PORT_PFX("\"10.1.0.128/25\""),
+			{"port \"p\": allowed prefix 10.1.0.128/25 holds the broadcast address of "
+			 "subnet 10.1.0.0/24 (line 1), which no VM can own"}},
+	{"a prefix holding the subnet-router anycast address",
+		SUBNETS_EDGES PORT_PFX("\"fd00:5::/120\""),
+			{"port \"p\": allowed prefix fd00:5::/120 holds the subnet-router anycast "
+			 "address of subnet fd00:5::/64 (line 3), which no VM can own"}},
+	{"on the uplink", GROUP_A "ports = (\n  { name = \"up\"; " UPLINK_FIELDS
+		" allowed_prefixes = [\"10.2.0.0/24\"]; } #<\n);\n",
+			{"port \"up\" is an uplink: allowed_prefixes applies to VM ports only"}},
+};
+
+START_TEST(test_prefix_errors)
+{
+	expect_load_exact(&prefix_errors[_i]);
+}
+END_TEST
+
+/* Inside a subnet between its edges, outside every subnet (a network routed behind the VM),
+ * around the port's own address, one address alone (a bare address is a host prefix). */
+START_TEST(test_prefixes_allowed)
+{
+	struct sg_conf *conf = load_ok("prefixes", SUBNETS_EDGES GROUP_A
+			"ports = ( { name = \"p\"; " VM_FIELDS " ips = [\"10.1.0.130\"];\n"
+			"  allowed_prefixes = [\"10.1.0.128/26\", \"10.1.0.192/27\", "
+			"\"10.5.0.4/30\",\n    \"fd00:5::100/120\", \"192.168.50.0/24\", "
+			"\"2001:db8:77::/48\", \"10.1.0.77\"]; } );\n");
+	const struct sg_port *p = &conf->spec->ports[0];
+	char text[SG_PREFIX_STRLEN];
+
+	ck_assert_uint_eq(p->n_prefixes, 7);
+	ck_assert_str_eq(sg_prefix_format(&p->prefixes[6], text, sizeof(text)), "10.1.0.77/32");
+	sg_conf_free(conf);
+}
+END_TEST
+
 START_TEST(test_address_errors)
 {
 	expect_load_exact(&address_errors[_i]);
@@ -1186,6 +1289,8 @@ conf_suite(void)
 	tc = tcase_create("addresses and names");
 	tcase_add_loop_test(tc, test_address_errors, 0, SG_ARRAY_SIZE(address_errors));
 	tcase_add_test(tc, test_addresses_allowed);
+	tcase_add_loop_test(tc, test_prefix_errors, 0, SG_ARRAY_SIZE(prefix_errors));
+	tcase_add_test(tc, test_prefixes_allowed);
 	tcase_add_loop_test(tc, test_identifier_errors, 0, SG_ARRAY_SIZE(identifier_errors));
 	suite_add_tcase(s, tc);
 

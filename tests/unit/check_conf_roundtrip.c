@@ -286,6 +286,9 @@ static const struct {
 	{"port add name=new1 type=null mac=52:54:00:09:00:01 ips=10.1.0.50 security_groups=sg-web "
 	 "description=booted",
 			{"ports", "spec.ports"}},
+	{"port add name=new2 type=null mac=52:54:00:09:00:02 ips=10.2.0.50 "
+	 "allowed_prefixes=10.2.0.64/27,fd00:1::2:0/112 security_groups=sg-web",
+			{"ports", "spec.ports"}},
 	{"port remove nic", {"ports", "spec.ports"}},
 	{"attach-by-tag cluster:pg sg-web", {"spec.groups[1].tags"}},
 };

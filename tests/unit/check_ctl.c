@@ -164,6 +164,25 @@ START_TEST(test_change_results)
 			SG_CTL_EXIT_OK);
 	ck_assert_str_eq(sg_conf_find_port(result, "vm9")->path, "veth9");
 	ck_assert_int_eq(sg_conf_find_port(result, "vm9")->kind, SG_PORT_AF_PACKET);
+	sg_conf_free(result);
+	/* ... and its allowed prefixes, as the file takes them, a list of them comma-separated;
+	 * a group peer naming its group includes them. */
+	ck_assert_int_eq(change("port add name=vm9 type=null mac=52:54:00:09:00:01 ips=10.2.0.19 "
+				"allowed_prefixes=10.2.0.128/26,192.168.7.0/24 "
+				"security_groups=sg-web",
+				 &result, out, sizeof(out), errors, sizeof(errors)),
+			SG_CTL_EXIT_OK);
+	{
+		const struct sg_spec *spec = sg_policy_spec(result->policy);
+		const struct sg_port *vm9 = &spec->ports[sg_spec_find_port(spec, "vm9")];
+		char a[SG_PREFIX_STRLEN], b[SG_PREFIX_STRLEN];
+
+		ck_assert_uint_eq(vm9->n_prefixes, 2);
+		sg_prefix_format(&vm9->prefixes[0], a, sizeof(a));
+		sg_prefix_format(&vm9->prefixes[1], b, sizeof(b));
+		ck_assert_str_eq(a, "10.2.0.128/26");
+		ck_assert_str_eq(b, "192.168.7.0/24");
+	}
 	/* The switch settings come from the base. */
 	ck_assert_uint_eq(result->conntrack.capacity, 4096);
 	ck_assert(result->control_persist);
@@ -221,6 +240,19 @@ static const struct bad_change bad_changes[] = {
 			SG_CTL_EXIT_FAIL,
 			"error: port \"vm9\": ip 10.1.0.255 is the broadcast address of subnet 10.1.0.0/24 "
 			"(line 9), which no VM can own (nothing changed)\n"},
+	{"port add name=vm9 type=null mac=52:54:00:09:00:01 allowed_prefixes=10.1.0.8/29 "
+	 "security_groups=sg-db", SG_CTL_EXIT_FAIL,
+			"error: allowed prefix 10.1.0.8/29 of port \"vm9\" holds ip 10.1.0.11 of "
+			"port \"db1\"; an address belongs to one port (nothing changed)\n"},
+	{"port add name=vm9 type=null mac=52:54:00:09:00:01 allowed_prefixes=10.1.0.9/29 "
+	 "security_groups=sg-db", SG_CTL_EXIT_FAIL,
+			"error: port \"vm9\": allowed prefix \"10.1.0.9/29\" has host bits set; "
+			"the network is 10.1.0.8/29 (nothing changed)\n"},
+	{"port add name=vm9 type=null mac=52:54:00:09:00:01 allowed_prefixes=10.0.0.0/8 "
+	 "security_groups=sg-db", SG_CTL_EXIT_FAIL,
+			"error: port \"vm9\": allowed prefix 10.0.0.0/8 covers subnet 10.1.0.0/24 "
+			"(line 9); a prefix lies inside one subnet or outside all of them (nothing "
+			"changed)\n"},
 	{"port add name=a/b type=null mac=52:54:00:09:00:01 security_groups=sg-db", SG_CTL_EXIT_FAIL,
 			"error: port name \"a/b\" holds \"/\"; a port name cannot be a path (it names the "
 			"default socket /run/sgfw/NAME.sock) (nothing changed)\n"},

@@ -42,7 +42,7 @@ struct t_group {
 
 struct t_port {
 	const char *name;
-	const char *ips;    /* "10.0.0.1 2001:db8::1" */
+	const char *ips;    /* "10.0.0.1 2001:db8::1"; a CIDR is an allowed prefix */
 	const char *groups; /* explicit attachments, in this order */
 	const char *tags;
 	const char *mac;    /* NULL: 52:54:00:00:00:<index+1>; "-": no mac at all */
@@ -151,9 +151,15 @@ port_group_word(void *ctx, char *word, struct sg_error *err)
 static int
 port_ip_word(void *ctx, char *word, struct sg_error *err)
 {
+	struct sg_prefix prefix;
 	struct sg_ip ip;
 
 	(void)err;
+	if (strchr(word, '/') != NULL) {
+		ck_assert_msg(sg_prefix_parse(word, &prefix) == 0, "test bug: prefix \"%s\"", word);
+		ck_assert_int_eq(sg_port_add_prefix(ctx, &prefix), 0);
+		return 0;
+	}
 	ck_assert_msg(sg_ip_parse(word, &ip) == 0, "test bug: ip \"%s\"", word);
 	ck_assert_int_eq(sg_port_add_ip(ctx, &ip), 0);
 	return 0;
@@ -1252,6 +1258,66 @@ START_TEST(test_d5_group_peers_expanded)
 }
 END_TEST
 
+/*
+ * D5 with allowed prefixes: a group peer stands for every address of its members, their
+ * allowed prefixes included (as OpenStack puts allowed address pairs in remote-group sets),
+ * and so does a basic group's inner access.
+ */
+static const struct t_spec prefix_peers_spec = {
+	.groups = {
+		{"sg-web"},
+		{"sg-app", "inner_access_policy=drop", NULL, {
+			"ingress accept priority=1 protocol=tcp port_range=443/443 "
+			"source_group=sg-web",
+			"ingress accept priority=3 protocol=icmp icmp_type=8 source_group=sg-web",
+		}},
+	},
+	.ports = {
+		{"web1", "10.2.0.11 2001:db8:2::11 10.2.0.128/25", "sg-web"},
+		{"web2", "10.2.0.12 2001:db8:2::12 2001:db8:2:12::/64", "sg-web"},
+		{"app1", "10.3.0.1 2001:db8:3::1 10.3.1.0/24", "sg-app"},
+	},
+};
+
+static const struct t_check prefix_peers_rows[] = {
+	{"from an address of a member's IPv4 prefix", "app1", IN,
+			"tcp 10.2.0.200 40000 10.3.0.1 443", ACCEPT, "sg-app rule 1", 1},
+	{"from an address of a member's IPv6 prefix", "app1", IN,
+			"tcp 2001:db8:2:12::99 40000 2001:db8:3::1 443", ACCEPT, "sg-app rule 1",
+			1},
+	{"next to the prefix: not a peer", "app1", IN,
+			"tcp 10.2.0.127 40000 10.3.0.1 443", DROP, DEF_BI, 3},
+	{"to an address of app1's own prefix: the same rules", "app1", IN,
+			"tcp 10.2.0.129 40000 10.3.1.7 443", ACCEPT, "sg-app rule 1", 1},
+	{"icmp from the member's IPv4 prefix", "app1", IN,
+			"icmp 10.2.0.255 8 10.3.0.1 0", ACCEPT, "sg-app rule 2", 2},
+	{"inner access: web2 from web1's prefix", "web2", IN,
+			"tcp 10.2.0.130 40000 10.2.0.12 22", ACCEPT, "sg-web inner access", 1},
+	{"inner access: web1 from web2's prefix", "web1", IN,
+			"tcp 2001:db8:2:12::1 40000 2001:db8:2::11 22", ACCEPT,
+			"sg-web inner access", 1},
+	{"inner access is for the other members: not from web1's own prefix", "web1", IN,
+			"tcp 10.2.0.130 40000 10.2.0.11 22", DROP, DEF_BI, 2},
+};
+
+START_TEST(test_d5_group_peers_include_allowed_prefixes)
+{
+	struct sg_policy *policy = policy_build(&prefix_peers_spec);
+	const struct sg_eff_rule *list;
+	char text[512];
+
+	check_rows(policy, prefix_peers_rows, SG_ARRAY_SIZE(prefix_peers_rows));
+	ck_assert_uint_eq(sg_policy_effective(policy, port_of(policy, "app1"), IN, &list), 3);
+	ck_assert_str_eq(peers_text(&list[0], text, sizeof(text)),
+			"10.2.0.11/32 2001:db8:2::11/128 10.2.0.128/25 10.2.0.12/32 "
+			"2001:db8:2::12/128 2001:db8:2:12::/64");
+	/* An ICMP rule keeps the members' addresses and prefixes of its family. */
+	ck_assert_str_eq(peers_text(&list[1], text, sizeof(text)),
+			"10.2.0.11/32 10.2.0.128/25 10.2.0.12/32");
+	sg_policy_free(policy);
+}
+END_TEST
+
 /* D5: a group peer follows the ports attached to the group as they come and go. */
 START_TEST(test_d5_group_peers_follow_ports)
 {
@@ -1885,6 +1951,35 @@ static const struct t_error engine_errors[] = {
 			{"port \"q\": ip 10.0.0.1 is already used by port \"p\""},
 			{.groups = {{"sg-a"}}, .ports = {PORT_P, {"q", "10.0.0.2 "
 				"10.0.0.1", "sg-a"}}}},
+	/* Allowed prefixes: an address belongs to one port; the later port's line. */
+	{"allowed prefix twice on one port", AT_COMPILE, 2000,
+			{"port \"p\" lists allowed prefix 10.9.0.0/24 twice"},
+			{.groups = {{"sg-a"}},
+					.ports = {{"p", "10.0.0.1 10.9.0.0/24 10.9.0.0/24",
+							"sg-a"}}}},
+	{"allowed prefixes of one port nested", AT_COMPILE, 2000,
+			{"port \"p\": allowed prefix 10.9.0.128/25 overlaps its allowed prefix "
+			 "10.9.0.0/24"},
+			{.groups = {{"sg-a"}},
+					.ports = {{"p", "10.0.0.1 10.9.0.0/24 10.9.0.128/25",
+							"sg-a"}}}},
+	{"a later port's prefix holds an earlier port's address", AT_COMPILE, 2001,
+			{"allowed prefix 10.0.0.0/30 of port \"q\" holds ip 10.0.0.1 of port "
+			 "\"p\"; an address belongs to one port"},
+			{.groups = {{"sg-a"}},
+					.ports = {PORT_P, {"q", "10.0.0.5 10.0.0.0/30", "sg-a"}}}},
+	{"a later port's address in an earlier port's prefix", AT_COMPILE, 2001,
+			{"allowed prefix 2001:db8:1::/64 of port \"p\" holds ip 2001:db8:1::7 of "
+			 "port \"q\"; an address belongs to one port"},
+			{.groups = {{"sg-a"}},
+					.ports = {{"p", "10.0.0.1 2001:db8:1::/64", "sg-a"},
+							{"q", "10.0.0.2 2001:db8:1::7", "sg-a"}}}},
+	{"allowed prefixes of two ports overlap", AT_COMPILE, 2002,
+			{"allowed prefix 10.8.0.0/16 of port \"r\" overlaps allowed prefix "
+			 "10.8.4.0/24 of port \"q\"; an address belongs to one port"},
+			{.groups = {{"sg-a"}},
+					.ports = {PORT_P, {"q", "10.0.0.2 10.8.4.0/24", "sg-a"},
+							{"r", "10.0.0.3 10.8.0.0/16", "sg-a"}}}},
 	{"IPv6 address used by two ports", AT_COMPILE, 2002,
 			{"port \"r\": ip 2001:db8::1 is already used by port \"p\""},
 			{.groups = {{"sg-a"}}, .ports = {{"p", "10.0.0.1 2001:db8::1", "sg-a"},
@@ -2396,6 +2491,7 @@ END_TEST
 START_TEST(test_policy_lookups)
 {
 	struct sg_policy *policy = policy_build(&peers_spec);
+	struct sg_policy *with_prefixes = policy_build(&prefix_peers_spec);
 	struct sg_ip ip;
 
 	ck_assert_int_eq(sg_policy_find_port(policy, "web2"), 1);
@@ -2407,6 +2503,14 @@ START_TEST(test_policy_lookups)
 	sg_ip_parse("10.2.0.13", &ip);
 	ck_assert_int_eq(sg_policy_port_by_ip(policy, &ip), -ENOENT);
 	sg_policy_free(policy);
+	/* An address inside an allowed prefix is its port's (the audit's peers). */
+	sg_ip_parse("10.2.0.200", &ip);
+	ck_assert_int_eq(sg_policy_port_by_ip(with_prefixes, &ip), 0);
+	sg_ip_parse("2001:db8:2:12::99", &ip);
+	ck_assert_int_eq(sg_policy_port_by_ip(with_prefixes, &ip), 1);
+	sg_ip_parse("10.2.0.127", &ip);
+	ck_assert_int_eq(sg_policy_port_by_ip(with_prefixes, &ip), -ENOENT);
+	sg_policy_free(with_prefixes);
 }
 END_TEST
 
@@ -2855,6 +2959,7 @@ policy_suite(void)
 	tcase_add_test(tc, test_d5_port_groups_sorted_by_id);
 	tcase_add_test(tc, test_d5_group_peers_expanded);
 	tcase_add_test(tc, test_d5_group_peers_follow_ports);
+	tcase_add_test(tc, test_d5_group_peers_include_allowed_prefixes);
 	tcase_add_test(tc, test_d1_prefix_lists);
 	tcase_add_test(tc, test_d1_icmp_type_code);
 	tcase_add_test(tc, test_d1_port_ranges_and_source_ports);
