@@ -744,6 +744,7 @@ make_ct(const struct bench_opts *o, const struct sg_conf *conf, uint64_t hash_se
 	p.n_workers = o->workers;
 	p.tcp_be_liberal = conf->conntrack.tcp_be_liberal;
 	p.tcp_loose = conf->conntrack.tcp_loose;
+	p.share_reserve = (uint8_t)conf->conntrack.share_reserve;
 	return sg_ct_create(&p);
 }
 

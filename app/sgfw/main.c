@@ -166,6 +166,7 @@ create_conntrack(const struct sg_conf *conf, uint16_t n_workers)
 	params.n_workers = n_workers;
 	params.tcp_be_liberal = conf->conntrack.tcp_be_liberal;
 	params.tcp_loose = conf->conntrack.tcp_loose;
+	params.share_reserve = (uint8_t)conf->conntrack.share_reserve;
 	/* Flow logs learn the final counters of connections the tracker deletes. */
 	params.closed_ring_size = conf->flow_logs.enabled ? conf->flow_logs.ring_size : 0;
 	for (uint32_t i = 0; i < conf->conntrack.n_timeouts; i++) {

@@ -138,6 +138,7 @@ tel_conntrack(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "capacity", st.capacity);
 	rte_tel_data_add_dict_u64(d, "inserts", st.inserts);
 	rte_tel_data_add_dict_u64(d, "early_drops", st.early_drops);
+	rte_tel_data_add_dict_u64(d, "share_refused", st.share_refused);
 	rte_tel_data_add_dict_u64(d, "table_full", st.table_full);
 	rte_tel_data_add_dict_u64(d, "expired", st.expired);
 	for (int s = 0; s < SG_CT_ST_COUNT; s++)
@@ -591,10 +592,14 @@ render_metrics(struct sgfw_control *c, FILE *out)
 				"# HELP sgfw_conntrack_early_drops_total Unassured entries evicted when full.\n"
 				"# TYPE sgfw_conntrack_early_drops_total counter\n"
 				"sgfw_conntrack_early_drops_total %lu\n"
+				"# HELP sgfw_conntrack_share_refused_total New connections refused: "
+				"table nearly full, port over its share.\n"
+				"# TYPE sgfw_conntrack_share_refused_total counter\n"
+				"sgfw_conntrack_share_refused_total %lu\n"
 				"# HELP sgfw_conntrack_table_full_total New connections dropped: table full.\n"
 				"# TYPE sgfw_conntrack_table_full_total counter\n"
 				"sgfw_conntrack_table_full_total %lu\n",
-				st.entries, st.capacity, st.early_drops, st.table_full);
+				st.entries, st.capacity, st.early_drops, st.share_refused, st.table_full);
 	}
 	render_service_metrics(dp, out);
 }

@@ -168,6 +168,7 @@ sgfw_cmd_ct(struct sgfw_control *c, bool json, int argc, char **argv, FILE *out,
 			sg_json_uint(&j, "capacity", st.capacity);
 			sg_json_uint(&j, "inserts", st.inserts);
 			sg_json_uint(&j, "early_drops", st.early_drops);
+			sg_json_uint(&j, "share_refused", st.share_refused);
 			sg_json_uint(&j, "table_full", st.table_full);
 			sg_json_uint(&j, "expired", st.expired);
 			sg_json_object_close(&j);
@@ -179,9 +180,10 @@ sgfw_cmd_ct(struct sgfw_control *c, bool json, int argc, char **argv, FILE *out,
 			if (counts[s] != 0)
 				fprintf(out, "%-12s %10lu\n", sg_ct_state_name((enum sg_ct_state)s), counts[s]);
 		}
-		fprintf(out, "%-12s %10lu of %lu (inserts %lu, early drops %lu, table full %lu, "
-				"expired %lu)\n",
-				"total", total, st.capacity, st.inserts, st.early_drops, st.table_full, st.expired);
+		fprintf(out, "%-12s %10lu of %lu (inserts %lu, early drops %lu, share refused %lu, "
+				"table full %lu, expired %lu)\n",
+				"total", total, st.capacity, st.inserts, st.early_drops, st.share_refused,
+				st.table_full, st.expired);
 		return SG_CTL_EXIT_OK;
 	}
 	if (json) {

@@ -51,6 +51,7 @@
 	X(CT_NOT_NEW, "cannot start a connection (unsolicited reply, stray ICMP error)")           \
 	X(CT_WRONG_PATH, "packet of a tracked connection sent to a port the connection does not use") \
 	X(CT_TABLE_FULL, "connection table full")                                                  \
+	X(CT_PORT_SHARE, "connection table nearly full and the port holds more than its share")    \
 	X(CT_PORT_LIMIT, "the port already holds its maximum of connections")                      \
 	X(CT_PORT_RATE, "the port opens new connections faster than its limit")                    \
 	X(CT_BLOCKED, "connection no longer allowed by the policy")                                \

@@ -1037,6 +1037,8 @@ parse_conntrack(struct loader *ld, const config_setting_t *section)
 		else if (strcmp(name, "port_new_connections_per_second") == 0)
 			rc = read_uint(ld, f, "conntrack.port_new_connections_per_second", 0, 100000000,
 					&ct->port_new_connections_per_second);
+		else if (strcmp(name, "share_reserve") == 0)
+			rc = read_uint(ld, f, "conntrack.share_reserve", 0, 50, &ct->share_reserve);
 		else if (strcmp(name, "timeouts") == 0) {
 			if (config_setting_type(f) != CONFIG_TYPE_GROUP)
 				return fail(ld, f, "conntrack.timeouts must be a group of name = seconds");
@@ -1057,7 +1059,7 @@ parse_conntrack(struct loader *ld, const config_setting_t *section)
 			return fail(ld, f,
 					"conntrack: unknown field \"%s\" (known: capacity, tcp_be_liberal, "
 					"tcp_loose, keep_established, port_max_connections, "
-					"port_new_connections_per_second, timeouts)",
+					"port_new_connections_per_second, share_reserve, timeouts)",
 					name);
 	}
 	return rc;
@@ -1518,6 +1520,7 @@ set_defaults(struct sg_conf *conf)
 	conf->dataplane.tx_desc = 1024;
 	conf->conntrack.capacity = 1048576;
 	conf->conntrack.tcp_loose = true;
+	conf->conntrack.share_reserve = SG_CONF_SHARE_RESERVE_DEFAULT;
 	snprintf(conf->dataplane.file_prefix, sizeof(conf->dataplane.file_prefix), "sgfw");
 	conf->logging.level = SG_LOG_LEVEL_DEFAULT;
 	snprintf(conf->control_socket, sizeof(conf->control_socket), "/run/sgfw/sgfw.sock");

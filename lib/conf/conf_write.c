@@ -359,6 +359,7 @@ write_conntrack(FILE *out, const struct sg_conf_conntrack *ct)
 	put_bool(out, "keep_established", ct->keep_established);
 	put_uint(out, "port_max_connections", ct->port_max_connections);
 	put_uint(out, "port_new_connections_per_second", ct->port_new_connections_per_second);
+	put_uint(out, "share_reserve", ct->share_reserve);
 	fputs("\n  timeouts = {", out);
 	for (uint32_t i = 0; i < ct->n_timeouts; i++)
 		put_uint(out, ct->timeouts[i].name, ct->timeouts[i].value);

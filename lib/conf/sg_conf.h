@@ -75,6 +75,8 @@ struct sg_conf_named_value {
 
 #define SG_CONF_MAX_EAL_ARGS 32
 #define SG_CONF_MAX_TIMEOUTS 32
+/* conntrack.share_reserve when absent: SG_CT_SHARE_RESERVE_DEFAULT (lib/ct). */
+#define SG_CONF_SHARE_RESERVE_DEFAULT 12
 
 /** The switch itself: cores, memory, queues. */
 struct sg_conf_dataplane {
@@ -118,6 +120,7 @@ struct sg_conf_conntrack {
 	bool keep_established;     /**< Rule changes spare established connections (D9). */
 	uint32_t port_max_connections;   /**< Default per-port limit of open connections (0: none). */
 	uint32_t port_new_connections_per_second; /**< Default per-port rate of new ones (0: none). */
+	uint32_t share_reserve;    /**< Percent of the table kept for ports under their share. */
 	struct sg_conf_named_value timeouts[SG_CONF_MAX_TIMEOUTS];
 	uint32_t n_timeouts;
 	int line;

@@ -20,6 +20,7 @@ sg_ct_params_init(struct sg_ct_params *p)
 	p->tcp_be_liberal = false;
 	p->tcp_loose = true;
 	p->socket_id = -1;
+	p->share_reserve = SG_CT_SHARE_RESERVE_DEFAULT;
 }
 
 /* The ring of closed connections of worker 'w': plain memory (no EAL needed), one producer
@@ -70,6 +71,7 @@ sg_ct_create(const struct sg_ct_params *p)
 	ct->n_workers = p->n_workers;
 	ct->tcp_be_liberal = p->tcp_be_liberal;
 	ct->tcp_loose = p->tcp_loose;
+	sg_ct_set_share_reserve(ct, p->share_reserve);
 	for (int i = 0; i < SG_CT_TM_COUNT; i++)
 		ct->timeout_ms[i] = p->timeouts[i] * 1000u;
 	if (p->hash_seed != 0) {
@@ -164,6 +166,15 @@ void
 sg_ct_set_tcp_loose(struct sg_ct *ct, bool on)
 {
 	__atomic_store_n(&ct->tcp_loose, on, __ATOMIC_RELAXED);
+}
+
+void
+sg_ct_set_share_reserve(struct sg_ct *ct, unsigned int percent)
+{
+	uint32_t reserved = (uint32_t)((uint64_t)ct->capacity * RTE_MIN(percent, 50u) / 100);
+
+	/* Commits read it under the table lock; taking effect from the next one is enough. */
+	__atomic_store_n(&ct->share_reserved, reserved, __ATOMIC_RELAXED);
 }
 
 /* ---- Building the key of a packet ---- */
@@ -710,6 +721,28 @@ sg_ct_port_connections(const struct sg_ct *ct, uint16_t port)
 	return port < SG_CT_MAX_PORTS ? __atomic_load_n(&ct->port_conns[port], __ATOMIC_RELAXED) : 0;
 }
 
+/*
+ * How full the table may be before a new connection of 'opener' has to make room. Early drop
+ * spares answered connections (D13), so one port that fills the table with connections its
+ * own server answers, or an outside host with connections to a VM's open service, would
+ * shut every other port out. So the last 'share_reserved' entries are kept for ports under
+ * their share: the capacity divided among the ports holding entries, the opener counted, and
+ * at least two (a port alone in the table is the case to guard against). A port at or over
+ * its share finds the table full that much sooner; nothing is evicted for it but what early
+ * drop would evict anyway.
+ */
+static uint32_t
+ct_room_for(const struct sg_ct *ct, uint16_t opener)
+{
+	uint32_t reserved = __atomic_load_n(&ct->share_reserved, __ATOMIC_RELAXED), n;
+
+	if (opener >= SG_CT_MAX_PORTS || reserved == 0)
+		return ct->capacity;
+	n = ct->n_active_ports + (ct->port_conns[opener] == 0);
+	return ct->port_conns[opener] < ct->capacity / RTE_MAX(n, 2u) ? ct->capacity
+								     : ct->capacity - reserved;
+}
+
 int
 sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 		const struct sg_pkt_meta *meta, const struct sg_ct_origin *origin, uint64_t now,
@@ -725,6 +758,7 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 	/* A connection another worker committed first must be the one between the same ports. */
 	struct sg_ct_path path = {origin != NULL ? origin->in_port : 0,
 			origin != NULL ? origin->out_port : 0};
+	uint16_t opener = origin != NULL ? origin->in_port : SG_CT_NO_PORT;
 	uint32_t id = 0;
 	int rc;
 
@@ -763,8 +797,11 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 		if (ct_kill(c))
 			ct_delete_killed_locked(ct, w, c, id);
 	}
-	if (ct->n_live >= ct->capacity && ct_early_drop_locked(ct, w, p.hash, now32) != 0)
+	if (ct->n_live >= ct_room_for(ct, opener) && ct_early_drop_locked(ct, w, p.hash, now32) != 0) {
+		if (ct->n_live < ct->capacity)
+			goto over_share;
 		goto full;
+	}
 	id = ct_pool_alloc_locked(ct, p.key.family == SG_AF_INET6);
 	if (id == 0)
 		goto full;
@@ -803,6 +840,13 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 	v->reason = SG_DROP_NONE;
 	v->flags = (ct_flags(c) & CT_F_PICKUP) ? SG_CT_VF_PICKUP : 0;
 	return 0;
+over_share:
+	ct_spin_unlock(&ct->table_lock);
+	__atomic_store_n(&w->counters[CT_C_SHARE_REFUSED], w->counters[CT_C_SHARE_REFUSED] + 1,
+			__ATOMIC_RELAXED);
+	v->result = SG_CT_INVALID;
+	v->reason = SG_DROP_CT_PORT_SHARE;
+	return -ENOSPC;
 full:
 	ct_spin_unlock(&ct->table_lock);
 	__atomic_store_n(&w->counters[CT_C_TABLE_FULL], w->counters[CT_C_TABLE_FULL] + 1,

@@ -114,6 +114,8 @@ sg_ct_stats_get(const struct sg_ct *ct, struct sg_ct_stats *st)
 				__ATOMIC_RELAXED);
 		st->early_drops += __atomic_load_n(&w->counters[CT_C_EARLY_DROPS],
 				__ATOMIC_RELAXED);
+		st->share_refused += __atomic_load_n(&w->counters[CT_C_SHARE_REFUSED],
+				__ATOMIC_RELAXED);
 		st->table_full += __atomic_load_n(&w->counters[CT_C_TABLE_FULL], __ATOMIC_RELAXED);
 		st->expired += __atomic_load_n(&w->counters[CT_C_EXPIRED], __ATOMIC_RELAXED);
 		st->closed_lost += __atomic_load_n(&w->counters[CT_C_CLOSED_LOST],
@@ -140,8 +142,9 @@ sg_ct_dump(const struct sg_ct *ct, FILE *f)
 	fprintf(f, "  bytes per connection: IPv4 %.1f, IPv6 %.1f\n",
 			sg_ct_bytes_per_conn(ct, SG_AF_INET), sg_ct_bytes_per_conn(ct, SG_AF_INET6));
 	fprintf(f, "  inserts %" PRIu64 " races %" PRIu64 " early_drops %" PRIu64
-			" table_full %" PRIu64 " expired %" PRIu64 "\n",
-			st.inserts, st.insert_races, st.early_drops, st.table_full, st.expired);
+			" share_refused %" PRIu64 " table_full %" PRIu64 " expired %" PRIu64 "\n",
+			st.inserts, st.insert_races, st.early_drops, st.share_refused, st.table_full,
+			st.expired);
 	for (int r = 0; r < SG_CT_RESULT_COUNT; r++)
 		fprintf(f, "  %-12s %" PRIu64 "\n", sg_ct_result_name(r), st.results[r]);
 	for (int r = 0; r < SG_DROP_COUNT; r++)

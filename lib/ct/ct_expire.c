@@ -111,9 +111,7 @@ sg_ct_forget_port(struct sg_ct *ct, uint16_t port)
 			ct_spin_lock(&ct->table_lock);
 			o = &ct_body(c)->origin;
 			if ((ct_flags(c) & (CT_F_VALID | CT_F_DEAD)) == CT_F_VALID && ct_of_port(c, port)) {
-				if (o->in_port < SG_CT_MAX_PORTS)
-					__atomic_store_n(&ct->port_conns[o->in_port],
-							ct->port_conns[o->in_port] - 1, __ATOMIC_RELAXED);
+				ct_port_count(ct, o->in_port, -1);
 				__atomic_store_n(&o->in_port, SG_CT_NO_PORT, __ATOMIC_RELAXED);
 				__atomic_store_n(&o->out_port, SG_CT_NO_PORT, __ATOMIC_RELAXED);
 				forgotten++;

@@ -324,7 +324,9 @@ struct ct_limbo_item {
 };
 
 /* X(NAME) per-worker event counters. */
-#define CT_COUNTERS X(INSERTS) X(INSERT_RACES) X(EARLY_DROPS) X(TABLE_FULL) X(EXPIRED) X(CLOSED_LOST)
+#define CT_COUNTERS                                                                               \
+	X(INSERTS) X(INSERT_RACES) X(EARLY_DROPS) X(SHARE_REFUSED) X(TABLE_FULL) X(EXPIRED)      \
+	X(CLOSED_LOST)
 
 enum ct_counter {
 #define X(name) CT_C_##name,
@@ -376,25 +378,42 @@ struct sg_ct {
 	/* Live entries by the port that opened them (origin.in_port); written under the table
 	 * lock, read without it for per-port limits. */
 	uint32_t port_conns[SG_CT_MAX_PORTS];
+	uint32_t n_active_ports; /* Ports with at least one entry in port_conns (table lock). */
+	uint32_t share_reserved; /* Entries kept for ports under their share (ct_room_for()). */
 
 	struct ct_worker *workers;
 };
+
+/* A port's count of live entries moves by one (table lock held); the ports holding any
+ * follow, for the fair share (ct_port_share()). */
+static inline void
+ct_port_count(struct sg_ct *ct, uint16_t port, int delta)
+{
+	uint32_t n;
+
+	if (port >= SG_CT_MAX_PORTS)
+		return;
+	n = ct->port_conns[port];
+	if (delta > 0 && n == 0)
+		ct->n_active_ports++;
+	else if (delta < 0 && n == 1)
+		ct->n_active_ports--;
+	__atomic_store_n(&ct->port_conns[port], delta > 0 ? n + 1 : n - 1, __ATOMIC_RELAXED);
+}
 
 /* An entry enters or leaves the table (table lock held): the counts follow. */
 static inline void
 ct_live_add(struct sg_ct *ct, uint16_t port)
 {
 	ct->n_live++;
-	if (port < SG_CT_MAX_PORTS)
-		__atomic_store_n(&ct->port_conns[port], ct->port_conns[port] + 1, __ATOMIC_RELAXED);
+	ct_port_count(ct, port, 1);
 }
 
 static inline void
 ct_live_remove(struct sg_ct *ct, uint16_t port)
 {
 	ct->n_live--;
-	if (port < SG_CT_MAX_PORTS)
-		__atomic_store_n(&ct->port_conns[port], ct->port_conns[port] - 1, __ATOMIC_RELAXED);
+	ct_port_count(ct, port, -1);
 }
 
 /* Its port went away (sg_ct_forget_port): no packet matches it any more. */

@@ -154,9 +154,19 @@ struct sg_ct_params {
 	 * seed: reproducible tables for tests and benchmarks only.
 	 */
 	uint64_t hash_seed;
+	/**
+	 * Percent of the table (0..50) kept for ports under their fair share: a port holding at
+	 * least its share (the capacity divided among the ports holding entries, and at least
+	 * two) finds the table full that much sooner. 0: no reserve. Default
+	 * SG_CT_SHARE_RESERVE_DEFAULT.
+	 */
+	uint8_t share_reserve;
 };
 
-/** Fill 'p' with the defaults: D7-D13 timeouts, strict windows, loose pickup on. */
+#define SG_CT_SHARE_RESERVE_DEFAULT 12
+
+/** Fill 'p' with the defaults: D7-D13 timeouts, strict windows, loose pickup on, a reserve
+ * of SG_CT_SHARE_RESERVE_DEFAULT percent. */
 void sg_ct_params_init(struct sg_ct_params *p);
 
 /** Opaque tracker. */
@@ -180,6 +190,9 @@ int sg_ct_set_timeout(struct sg_ct *ct, enum sg_ct_timeout tm, uint32_t seconds)
 uint32_t sg_ct_get_timeout(const struct sg_ct *ct, enum sg_ct_timeout tm);
 void sg_ct_set_tcp_be_liberal(struct sg_ct *ct, bool on);
 void sg_ct_set_tcp_loose(struct sg_ct *ct, bool on);
+
+/** The share reserve in percent of the capacity (sg_ct_params.share_reserve), at run time. */
+void sg_ct_set_share_reserve(struct sg_ct *ct, unsigned int percent);
 
 /* ---- Data path ---- */
 
@@ -408,6 +421,7 @@ struct sg_ct_stats {
 	uint64_t inserts;
 	uint64_t insert_races;  /**< Commits that found another worker's entry. */
 	uint64_t early_drops;
+	uint64_t share_refused; /**< New connections refused: table nearly full, port over its share. */
 	uint64_t table_full;    /**< New connections dropped because the table was full. */
 	uint64_t expired;       /**< Entries deleted by the expiry sweep. */
 	uint64_t closed_lost;   /**< Closed-connection records lost to a full ring. */

@@ -193,6 +193,7 @@ conntrack_apply(struct sg_dp *dp, const struct sg_conf *conf)
 				want->timeouts[i].value);
 	sg_ct_set_tcp_be_liberal(ct, want->tcp_be_liberal);
 	sg_ct_set_tcp_loose(ct, want->tcp_loose);
+	sg_ct_set_share_reserve(ct, want->share_reserve);
 }
 
 int
@@ -629,6 +630,7 @@ sg_dp_stats_json(const struct sg_dp *dp, FILE *out)
 		sg_json_uint(&j, "inserts", cs.inserts);
 		sg_json_uint(&j, "insert_races", cs.insert_races);
 		sg_json_uint(&j, "early_drops", cs.early_drops);
+		sg_json_uint(&j, "share_refused", cs.share_refused);
 		sg_json_uint(&j, "table_full", cs.table_full);
 		sg_json_uint(&j, "expired", cs.expired);
 		sg_json_object_close(&j);

@@ -141,7 +141,7 @@ finish_check(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, const s
 						origin.ingress_rule, gen->epoch);
 			return true;
 		}
-		reason = rc == -ENOSPC ? SG_DROP_CT_TABLE_FULL : verdict_reason(&v);
+		reason = rc == -ENOSPC ? (enum sg_drop_reason)v.reason : verdict_reason(&v);
 		break;
 	case DP_CHECK_RECHECK:
 		/* D9: a connection the new policy refuses stops passing, both ways. */

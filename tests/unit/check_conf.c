@@ -772,7 +772,8 @@ START_TEST(test_switch_sections)
 		"              eal_args = [\"--no-huge\", \"-m\", \"512\"]; };\n"
 		"conntrack = { capacity = 4096; keep_established = true;\n"
 		"              timeouts = { tcp_established = 910; };\n"
-		"              port_max_connections = 1000; port_new_connections_per_second = 300; };\n"
+		"              port_max_connections = 1000; port_new_connections_per_second = 300;\n"
+		"              share_reserve = 20; };\n"
 		"control = { socket = \"/tmp/sgfw.sock\"; };\n"
 		GROUP_A
 		"ports = ( { name = \"p\"; " VM_FIELDS "\n"
@@ -799,6 +800,7 @@ START_TEST(test_switch_sections)
 	ck_assert_int_eq(conf->conntrack.timeouts[0].line, 7);
 	ck_assert_uint_eq(conf->conntrack.port_max_connections, 1000);
 	ck_assert_uint_eq(conf->conntrack.port_new_connections_per_second, 300);
+	ck_assert_uint_eq(conf->conntrack.share_reserve, 20);
 	ck_assert_uint_eq(sg_conf_find_port(conf, "p")->max_connections, 50);
 	ck_assert_uint_eq(sg_conf_find_port(conf, "p")->new_connections_per_second, 20);
 	ck_assert_str_eq(conf->control_socket, "/tmp/sgfw.sock");
@@ -815,6 +817,7 @@ START_TEST(test_switch_sections)
 	ck_assert_msg(again != NULL, "%s\n%s", err.msg, written);
 	ck_assert_uint_eq(again->conntrack.port_max_connections, 1000);
 	ck_assert_uint_eq(again->conntrack.port_new_connections_per_second, 300);
+	ck_assert_uint_eq(again->conntrack.share_reserve, 20);
 	ck_assert_uint_eq(sg_conf_find_port(again, "p")->max_connections, 50);
 	ck_assert_uint_eq(sg_conf_find_port(again, "p")->new_connections_per_second, 20);
 	sg_conf_free(again);
@@ -864,6 +867,8 @@ static const struct t_load_error switch_errors[] = {
 	{"conntrack port limit out of range",
 		"conntrack = { port_new_connections_per_second = -5; }; #<\n",
 			{"conntrack.port_new_connections_per_second -5 is out of range 0..100000000"}},
+	{"conntrack share reserve over half", "conntrack = { share_reserve = 51; }; #<\n",
+			{"conntrack.share_reserve 51 is out of range 0..50"}},
 	{"conntrack flag not a bool", "conntrack = { tcp_loose = 1; }; #<\n",
 			{"conntrack.tcp_loose must be true or false"}},
 	{"conntrack timeout 0", "conntrack = { timeouts = {\n  udp = 0; }; }; #<\n",

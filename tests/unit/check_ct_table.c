@@ -118,6 +118,96 @@ START_TEST(test_early_drop_unreplied)
 }
 END_TEST
 
+/* Commit a new connection as the policy would, opened by 'port'. */
+static struct sg_ct_verdict
+open_from(struct sg_ct *ct, uint16_t port, const struct sg_pkt_meta *m, uint64_t now)
+{
+	struct sg_ct_origin o = {.in_port = port, .out_port = 0, .policy_epoch = 1};
+	struct sg_ct_verdict v = ct_send_w(ct, 0, m, NULL, now, false);
+
+	if (v.result == SG_CT_NEW)
+		(void)sg_ct_commit(ct, 0, NULL, m, &o, now, &v);
+	return v;
+}
+
+/* Handshake of client 'n', opened by 'port' (the client's side). */
+static void
+establish_from(struct sg_ct *ct, uint16_t port, uint32_t n, uint64_t now)
+{
+	struct sg_pkt_meta m = ct_tcp(host(n), 1024, server, 443, SG_TCP_SYN, 100, 0, 65535, 0);
+
+	ck_assert_int_eq(open_from(ct, port, &m, now).result, SG_CT_NEW);
+	m = ct_tcp(server, 443, host(n), 1024, SG_TCP_SYN | SG_TCP_ACK, 900, 101, 65535, 0);
+	ck_assert_int_eq(ct_send_w(ct, 0, &m, NULL, now, false).result, SG_CT_REPLY);
+	m = ct_tcp(host(n), 1024, server, 443, SG_TCP_ACK, 101, 901, 65535, 0);
+	ck_assert_int_eq(ct_send_w(ct, 0, &m, NULL, now, false).result, SG_CT_ESTABLISHED);
+}
+
+START_TEST(test_fair_share)
+{
+	/* One port fills the table with established (answered) connections, which early drop
+	 * spares: with the default reserve of 12 %, at 88 of 100 it is over its share and
+	 * refused, and the last 12 are left to the other ports. Nothing established is ever
+	 * evicted (D13). */
+	struct sg_ct *ct = ct_test_create(100, false, true);
+	struct sg_pkt_meta m;
+	struct sg_ct_stats st;
+
+	sg_ct_set_share_reserve(ct, SG_CT_SHARE_RESERVE_DEFAULT);
+	for (uint32_t i = 0; i < 88; i++)
+		establish_from(ct, 7, i, 1);
+	m = syn(5000, 1);
+	ck_assert_int_eq(open_from(ct, 7, &m, 2).reason, SG_DROP_CT_PORT_SHARE);
+	/* Port 9 is under its share (100 between two ports): it gets the rest of the table. */
+	for (uint32_t i = 0; i < 12; i++)
+		establish_from(ct, 9, 1000 + i, 2);
+	m = syn(5001, 1);
+	ck_assert_int_eq(open_from(ct, 9, &m, 3).reason, SG_DROP_CT_TABLE_FULL);
+	/* A third port finds it full too: nothing evictable, nothing evicted. */
+	m = syn(5002, 1);
+	ck_assert_int_eq(open_from(ct, 11, &m, 3).reason, SG_DROP_CT_TABLE_FULL);
+	for (uint32_t i = 0; i < 88; i++) {
+		m = ct_tcp(host(i), 1024, server, 443, SG_TCP_ACK, 101, 901, 65535, 0);
+		ck_assert_int_eq(ct_send_w(ct, 0, &m, NULL, 4, false).result, SG_CT_ESTABLISHED);
+	}
+	ck_assert_uint_eq(sg_ct_port_connections(ct, 7), 88);
+	ck_assert_uint_eq(sg_ct_port_connections(ct, 9), 12);
+	sg_ct_stats_get(ct, &st);
+	ck_assert_uint_eq(st.share_refused, 1);
+	ck_assert_uint_eq(st.table_full, 2);
+	ck_assert_uint_eq(st.early_drops, 0);
+	ck_assert_uint_eq(st.entries, 100);
+	sg_ct_free(ct);
+}
+END_TEST
+
+START_TEST(test_fair_share_early_drop)
+{
+	/* A port over its share still gets room that early drop makes: a flood of unanswered
+	 * SYNs through one port (the uplink, say) keeps evicting its own half-open entries, so
+	 * the real clients among them still connect, as without the share. */
+	struct sg_ct *ct = ct_test_create(100, false, true);
+	struct sg_ct_stats st;
+
+	sg_ct_set_share_reserve(ct, SG_CT_SHARE_RESERVE_DEFAULT);
+	for (uint32_t i = 0; i < 50; i++)
+		establish_from(ct, 7, i, 1);
+	for (uint32_t i = 0; i < 300; i++) {
+		struct sg_pkt_meta m = syn(2000 + i, 3);
+
+		ck_assert_int_eq(open_from(ct, 7, &m, 2).result, SG_CT_NEW);
+	}
+	establish_from(ct, 7, 9000, 3);
+	sg_ct_stats_get(ct, &st);
+	/* Room for 88 - 50 = 38 SYNs; each of the other 262, and the last handshake, evicted a
+	 * half-open one. */
+	ck_assert_uint_eq(st.early_drops, 263);
+	ck_assert_uint_eq(st.share_refused, 0);
+	ck_assert_uint_eq(st.entries, 88);
+	sg_ct_free(ct);
+}
+END_TEST
+
 START_TEST(test_syn_flood)
 {
 	/* A flood of SYNs fills the table; established connections keep passing. */
@@ -673,6 +763,8 @@ ct_table_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_full_of_established);
 	tcase_add_test(tc, test_early_drop_unreplied);
+	tcase_add_test(tc, test_fair_share);
+	tcase_add_test(tc, test_fair_share_early_drop);
 	tcase_add_test(tc, test_syn_flood);
 	tcase_add_test(tc, test_expiry_sweep);
 	tcase_add_test(tc, test_closed_ring);
