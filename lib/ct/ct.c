@@ -698,7 +698,8 @@ ct_conn_init(struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *p, unsign
 		((struct ct_conn4 *)c)->addr[0] = p->key.addr.v4[0];
 		((struct ct_conn4 *)c)->addr[1] = p->key.addr.v4[1];
 	}
-	c->flags = (uint8_t)(CT_F_VALID | (v6 ? CT_F_V6 : 0) | (p->lo_to_hi ? CT_F_ORIG_LO : 0));
+	/* CT_F_VALID when it is published (sg_ct_commit()): walkers skip it until then. */
+	c->flags = (uint8_t)((v6 ? CT_F_V6 : 0) | (p->lo_to_hi ? CT_F_ORIG_LO : 0));
 	b = ct_body(c);
 	if (origin != NULL)
 		b->origin = *origin;
@@ -754,12 +755,12 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 	uint8_t reason = SG_DROP_NONE;
 	enum sg_ct_result r;
 	struct ct_pkt p;
-	struct sg_conn *c;
+	struct sg_conn *c, *old;
 	/* A connection another worker committed first must be the one between the same ports. */
 	struct sg_ct_path path = {origin != NULL ? origin->in_port : 0,
 			origin != NULL ? origin->out_port : 0};
 	uint16_t opener = origin != NULL ? origin->in_port : SG_CT_NO_PORT;
-	uint32_t id = 0;
+	uint32_t id, old_id = 0;
 	int rc;
 
 	memset(v, 0, sizeof(*v));
@@ -778,45 +779,52 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 		return -EINVAL;
 	}
 
-	ct_spin_lock(&ct->table_lock);
-	c = ct_table_lookup_locked(ct, &p.key, p.hash, &id);
-	if (c != NULL && !ct_expired(c, now32) && !ct_forgotten(c)) {
-		/* Another worker committed the same connection first: use its entry. */
-		ct_spin_unlock(&ct->table_lock);
-		w->counters[CT_C_INSERT_RACES]++;
-		if (ct_conn_packet(ct, c, &p, origin != NULL ? &path : NULL, now32, v))
-			return -EEXIST;
-		/* It died just now: go round once more. */
-		return sg_ct_commit(ct, worker, m, meta, origin, now, v);
-	}
-	if (c != NULL) {
-		/* An expired (or forgotten) entry of the same tuple must leave before its successor
-		 * enters, or lookups could keep finding it first. */
-		if (!ct_limbo_has_room(w, 1))
-			goto full;
-		if (ct_kill(c))
-			ct_delete_killed_locked(ct, w, c, id);
-	}
-	if (ct->n_live >= ct_room_for(ct, opener) && ct_early_drop_locked(ct, w, p.hash, now32) != 0) {
-		if (ct->n_live < ct->capacity)
-			goto over_share;
+	/* The entry is built before the table lock is taken: nobody sees it until it is
+	 * published (CT_F_VALID, then its slot), and the lock stays held only for the lookup,
+	 * the room and the insert, which the workers' commits wait on one another for. */
+	id = ct_worker_alloc(ct, w, p.key.family == SG_AF_INET6);
+	if (id == 0) {
+		ct_spin_lock(&ct->table_lock);
 		goto full;
 	}
-	id = ct_pool_alloc_locked(ct, p.key.family == SG_AF_INET6);
-	if (id == 0)
-		goto full;
 	c = ct_conn_of(ct, id);
 	ct_conn_init(ct, c, &p, worker, origin);
 	proto->new_conn(ct, c, &p, now32);
 	if (proto->conn_update(ct, c, &p, SG_CT_DIR_ORIG, now32, &reason) != CT_UPD_VALID) {
-		ct_pool_free_locked(ct, id);
-		ct_spin_unlock(&ct->table_lock);
+		ct_worker_free(ct, w, id);
 		v->result = SG_CT_INVALID;
 		v->reason = reason;
 		return -EINVAL;
 	}
 	ct_body(c)->pkts[SG_CT_DIR_ORIG] = 1;
 	ct_body(c)->bytes[SG_CT_DIR_ORIG] = p.ip_bytes;
+
+	ct_spin_lock(&ct->table_lock);
+	old = ct_table_lookup_locked(ct, &p.key, p.hash, &old_id);
+	if (old != NULL && !ct_expired(old, now32) && !ct_forgotten(old)) {
+		/* Another worker committed the same connection first: use its entry. */
+		ct_spin_unlock(&ct->table_lock);
+		ct_worker_free(ct, w, id);
+		w->counters[CT_C_INSERT_RACES]++;
+		if (ct_conn_packet(ct, old, &p, origin != NULL ? &path : NULL, now32, v))
+			return -EEXIST;
+		/* It died just now: go round once more. */
+		return sg_ct_commit(ct, worker, m, meta, origin, now, v);
+	}
+	if (old != NULL) {
+		/* An expired (or forgotten) entry of the same tuple must leave before its successor
+		 * enters, or lookups could keep finding it first. */
+		if (!ct_limbo_has_room(w, 1))
+			goto full;
+		if (ct_kill(old))
+			ct_delete_killed_locked(ct, w, old, old_id);
+	}
+	if (ct->n_live >= ct_room_for(ct, opener) && ct_early_drop_locked(ct, w, p.hash, now32) != 0) {
+		if (ct->n_live < ct->capacity)
+			goto over_share;
+		goto full;
+	}
+	ct_flags_set(c, CT_F_VALID, 0);
 	/* On the wheel before it is visible, so whoever deletes it later finds it there. */
 	ct_spin_lock(&w->wheel_lock);
 	ct_wheel_link(w, ct, c, id, now);
@@ -828,7 +836,6 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 		ct_spin_lock(&w->wheel_lock);
 		ct_wheel_unlink(ct, c);
 		ct_spin_unlock(&w->wheel_lock);
-		ct_pool_free_locked(ct, id);
 		goto full;
 	}
 	ct_live_add(ct, ct_body(c)->origin.in_port);
@@ -842,6 +849,7 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 	return 0;
 over_share:
 	ct_spin_unlock(&ct->table_lock);
+	ct_worker_free(ct, w, id);
 	__atomic_store_n(&w->counters[CT_C_SHARE_REFUSED], w->counters[CT_C_SHARE_REFUSED] + 1,
 			__ATOMIC_RELAXED);
 	v->result = SG_CT_INVALID;
@@ -849,6 +857,8 @@ over_share:
 	return -ENOSPC;
 full:
 	ct_spin_unlock(&ct->table_lock);
+	if (id != 0)
+		ct_worker_free(ct, w, id);
 	__atomic_store_n(&w->counters[CT_C_TABLE_FULL], w->counters[CT_C_TABLE_FULL] + 1,
 			__ATOMIC_RELAXED);
 	v->result = SG_CT_INVALID;

@@ -201,11 +201,12 @@ ct_limbo_add(struct sg_ct *ct, struct ct_worker *w, const uint32_t *ids, unsigne
 unsigned int
 ct_limbo_reclaim(struct sg_ct *ct, struct ct_worker *w)
 {
-	uint32_t ids[CT_SWEEP_BATCH];
-	unsigned int n = 0, total = 0;
+	unsigned int total = 0;
 	uint64_t passed = 0;
 	bool any_passed = false;
 
+	/* Released entries go to this worker's cache first: the next commits reuse them without
+	 * the table lock; a full cache gives half back to the pool. */
 	while (w->limbo_head != w->limbo_tail) {
 		const struct ct_limbo_item *it = &w->limbo[w->limbo_head % CT_LIMBO_SIZE];
 
@@ -216,23 +217,9 @@ ct_limbo_reclaim(struct sg_ct *ct, struct ct_worker *w)
 			passed = it->token;
 			any_passed = true;
 		}
-		ids[n++] = it->id;
+		ct_worker_free(ct, w, it->id);
 		w->limbo_head++;
-		if (n == CT_SWEEP_BATCH || w->limbo_head == w->limbo_tail) {
-			ct_spin_lock(&ct->table_lock);
-			for (unsigned int i = 0; i < n; i++)
-				ct_pool_free_locked(ct, ids[i]);
-			ct_spin_unlock(&ct->table_lock);
-			total += n;
-			n = 0;
-		}
-	}
-	if (n > 0) {
-		ct_spin_lock(&ct->table_lock);
-		for (unsigned int i = 0; i < n; i++)
-			ct_pool_free_locked(ct, ids[i]);
-		ct_spin_unlock(&ct->table_lock);
-		total += n;
+		total++;
 	}
 	return total;
 }

@@ -323,6 +323,15 @@ struct ct_limbo_item {
 	uint32_t id;
 };
 
+/* Free entry ids a worker keeps, per family, so that building a new entry and giving back
+ * the ones its grace periods released take no lock (ct_worker_alloc(), ct_worker_free()). */
+#define CT_ID_CACHE 64
+
+struct ct_id_cache {
+	uint32_t n;
+	uint32_t ids[CT_ID_CACHE];
+};
+
 /* X(NAME) per-worker event counters. */
 #define CT_COUNTERS                                                                               \
 	X(INSERTS) X(INSERT_RACES) X(EARLY_DROPS) X(SHARE_REFUSED) X(TABLE_FULL) X(EXPIRED)      \
@@ -342,6 +351,7 @@ struct ct_worker {
 	/* Deleted entries waiting for their grace period; only this worker touches it. */
 	struct ct_limbo_item limbo[CT_LIMBO_SIZE];
 	uint32_t limbo_head, limbo_tail;
+	struct ct_id_cache free_ids[2]; /* [0] IPv4, [1] IPv6; only this worker touches them. */
 	/* Counters: written by this worker only, read by stats with relaxed loads. */
 	uint64_t results[SG_CT_RESULT_COUNT];
 	uint64_t invalid[SG_DROP_COUNT];
@@ -647,6 +657,11 @@ int ct_table_insert_locked(struct sg_ct *ct, const struct ct_key *k, uint32_t ha
 void ct_table_remove_locked(struct sg_ct *ct, struct sg_conn *c, uint32_t id);
 uint32_t ct_pool_alloc_locked(struct sg_ct *ct, bool v6);
 void ct_pool_free_locked(struct sg_ct *ct, uint32_t id);
+/* A free entry id for worker 'w' (0: the pool is empty); the table lock only to refill its
+ * cache. */
+uint32_t ct_worker_alloc(struct sg_ct *ct, struct ct_worker *w, bool v6);
+/* Give back an entry that is in no table, wheel or limbo, on the worker that holds it. */
+void ct_worker_free(struct sg_ct *ct, struct ct_worker *w, uint32_t id);
 void ct_key_of_conn(const struct sg_conn *c, struct ct_key *k);
 uint32_t ct_id_of(const struct sg_ct *ct, const struct sg_conn *c);
 

@@ -7,7 +7,8 @@
  * only after an RCU grace period, so a reader holding a stale id reads a dead entry, never
  * freed memory. A cuckoo move copies a slot to its other bucket, bumps 'tbl_chng' and then
  * clears the old slot; a reader that missed re-checks 'tbl_chng' and retries, the scheme of
- * rte_hash's lock-free mode. Writers hold ct->table_lock.
+ * rte_hash's lock-free mode. Writers hold ct->table_lock. Free ids sit in the pools' free
+ * lists and, in front of them, in small per-worker caches that need no lock.
  */
 #include <errno.h>
 #include <string.h>
@@ -64,7 +65,8 @@ int
 ct_table_init(struct sg_ct *ct, const struct sg_ct_params *p)
 {
 	uint64_t n_buckets = ((uint64_t)p->capacity + CT_LOAD_TENTHS - 1) / CT_LOAD_TENTHS;
-	uint64_t n_pool = (uint64_t)p->capacity + (uint64_t)p->n_workers * CT_LIMBO_SIZE + 1;
+	/* Live entries, those waiting in limbo and those in the workers' caches. */
+	uint64_t n_pool = (uint64_t)p->capacity + (uint64_t)p->n_workers * (CT_LIMBO_SIZE + CT_ID_CACHE) + 1;
 
 	if (n_pool >= CT_ID_V6)
 		return -EINVAL;
@@ -340,4 +342,42 @@ ct_pool_free_locked(struct sg_ct *ct, uint32_t id)
 	__atomic_store_n(&c->flags, 0, __ATOMIC_RELEASE);
 	ct_pool_body(ct, id)->wheel_next = pool->free_head;
 	pool->free_head = CT_ID_INDEX(id);
+}
+
+uint32_t
+ct_worker_alloc(struct sg_ct *ct, struct ct_worker *w, bool v6)
+{
+	struct ct_id_cache *cache = &w->free_ids[v6];
+
+	if (cache->n == 0) {
+		ct_spin_lock(&ct->table_lock);
+		while (cache->n < CT_ID_CACHE / 2) {
+			uint32_t id = ct_pool_alloc_locked(ct, v6);
+
+			if (id == 0)
+				break;
+			cache->ids[cache->n++] = id;
+		}
+		ct_spin_unlock(&ct->table_lock);
+		if (cache->n == 0)
+			return 0;
+	}
+	return cache->ids[--cache->n];
+}
+
+void
+ct_worker_free(struct sg_ct *ct, struct ct_worker *w, uint32_t id)
+{
+	struct ct_id_cache *cache = &w->free_ids[(id & CT_ID_V6) != 0];
+
+	__atomic_store_n(&ct_conn_of(ct, id)->flags, 0, __ATOMIC_RELEASE);
+	if (cache->n == CT_ID_CACHE) {
+		/* Half back to the pool, so that a worker that frees more than it allocates does
+		 * not hold what the others need. */
+		ct_spin_lock(&ct->table_lock);
+		while (cache->n > CT_ID_CACHE / 2)
+			ct_pool_free_locked(ct, cache->ids[--cache->n]);
+		ct_spin_unlock(&ct->table_lock);
+	}
+	cache->ids[cache->n++] = id;
 }

@@ -225,7 +225,8 @@ count_race(const struct sg_ct_conn_info *i, void *arg)
 	return 0;
 }
 
-/* Each free entry exactly once on its pool's free list, and every allocated one freed. */
+/* Each free entry exactly once on its pool's free list or in a worker's cache, and every
+ * allocated one freed. */
 static void
 check_pool(struct ct_pool *pool, bool v6)
 {
@@ -243,6 +244,20 @@ check_pool(struct ct_pool *pool, bool v6)
 		n++;
 		idx = v6 ? ((struct ct_conn6 *)c)->body.wheel_next
 			 : ((struct ct_conn4 *)c)->body.wheel_next;
+	}
+	for (unsigned int w = 0; w < ct->n_workers; w++) {
+		const struct ct_id_cache *cache = &ct->workers[w].free_ids[v6];
+
+		for (uint32_t i = 0; i < cache->n; i++) {
+			uint32_t idx = CT_ID_INDEX(cache->ids[i]);
+
+			ck_assert_uint_eq((cache->ids[i] & CT_ID_V6) != 0, v6);
+			ck_assert_uint_lt(idx, pool->next_fresh);
+			ck_assert_msg(!seen[idx], "entry %u freed twice", idx);
+			ck_assert_uint_eq(ct_conn_of(ct, cache->ids[i])->flags, 0);
+			seen[idx] = 1;
+			n++;
+		}
 	}
 	ck_assert_uint_eq(n, pool->next_fresh - 1);
 	free(seen);
