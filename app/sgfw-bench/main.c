@@ -64,6 +64,8 @@ usage(FILE *out)
 	      "                          in turn\n"
 	      "  --prefix                each VM port has one address and an allowed prefix, a /24\n"
 	      "                          and a /120, whose 254 addresses the flows use in turn\n"
+	      "  --subnets N             N more subnets in the config (0..4000, default 0), /24s\n"
+	      "                          and /64s no flow uses: what a subnet count costs\n"
 	      "  --burst N               packets per burst (default 32)\n"
 	      "  --capacity N            connection table size (default sized from the flows)\n"
 	      "  --cps                   gen: also measure connection lifecycles per second\n"
@@ -139,6 +141,7 @@ enum {
 	OPT_VMS,
 	OPT_ADDRESSES,
 	OPT_PREFIX,
+	OPT_SUBNETS,
 	OPT_BURST,
 	OPT_CAPACITY,
 	OPT_CPS,
@@ -176,6 +179,7 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 		{"vms", required_argument, NULL, OPT_VMS},
 		{"addresses", required_argument, NULL, OPT_ADDRESSES},
 		{"prefix", no_argument, NULL, OPT_PREFIX},
+		{"subnets", required_argument, NULL, OPT_SUBNETS},
 		{"burst", required_argument, NULL, OPT_BURST},
 		{"capacity", required_argument, NULL, OPT_CAPACITY},
 		{"cps", no_argument, NULL, OPT_CPS},
@@ -276,6 +280,9 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 			break;
 		case OPT_PREFIX:
 			o->prefix = true;
+			break;
+		case OPT_SUBNETS:
+			rc = parse_u32("--subnets", optarg, 0, 4000, &o->subnets);
 			break;
 		case OPT_VMS:
 			rc = parse_u32("--vms", optarg, 1, BENCH_MAX_VMS, &o->vms);
@@ -665,6 +672,7 @@ report_json(const struct report *rp)
 	sg_json_uint(&j, "vms", o->vms);
 	sg_json_uint(&j, "addresses", o->addresses);
 	sg_json_bool(&j, "prefix", o->prefix);
+	sg_json_uint(&j, "subnets", o->subnets);
 	sg_json_object_open(&j, "machine");
 	sg_json_string(&j, "cpu", rp->machine.cpu);
 	sg_json_string(&j, "flags", rp->machine.flags);

@@ -202,7 +202,15 @@ bench_config_text(const struct bench_opts *o, const struct bench_world *world,
 	}
 	put(&t, ");\n");
 	put(&t, "subnets = ( { cidr = \"10.0.0.0/16\"; gateway = \"10.0.0.1\"; },\n"
-		"            { cidr = \"fd00::/64\"; gateway = \"fd00::1\"; } );\n");
+		"            { cidr = \"fd00::/64\"; gateway = \"fd00::1\"; }");
+	/* --subnets: half IPv4 /24s in 172.16.0.0/12, half IPv6 /64s in fd10::/16. */
+	for (uint32_t s = 0; s < o->subnets; s++)
+		if (s % 2 == 0)
+			put(&t, ",\n  { cidr = \"172.%u.%u.0/24\"; gateway = \"172.%u.%u.1\"; }",
+					16 + s / 512, s / 2 % 256, 16 + s / 512, s / 2 % 256);
+		else
+			put(&t, ",\n  { cidr = \"fd10:%x::/64\"; gateway = \"fd10:%x::1\"; }", s / 2, s / 2);
+	put(&t, " );\n");
 	put(&t, "router = { mac = \"%02x:%02x:%02x:%02x:%02x:%02x\"; };\n", world->router_mac[0],
 			world->router_mac[1], world->router_mac[2], world->router_mac[3],
 			world->router_mac[4], world->router_mac[5]);

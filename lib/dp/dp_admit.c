@@ -348,10 +348,16 @@ prefix_has(const struct sg_prefix *p, const struct sg_ip *ip)
 	return true;
 }
 
-/* Whether 'ip' is in a configured subnet: every routed packet to an unknown address asks. */
+/* Whether 'ip' is in a configured subnet: every routed packet and every packet from the
+ * uplink asks. Subnets never overlap, so the network map answers in one probe per length. */
 static inline bool
-in_any_subnet(const struct sg_conf *conf, const struct sg_ip *ip)
+in_any_subnet(const struct dp_gen *gen, const struct sg_ip *ip)
 {
+	const struct sg_conf *conf = gen->conf;
+
+	if (conf->n_subnets > DP_SUBNETS_LINEAR)
+		return gen->subnet_lens[ip->family == SG_AF_INET6].n != 0 &&
+		       dp_prefix_find(&gen->subnet_map, gen->subnet_lens, ip) != NULL;
 	for (uint32_t i = 0; i < conf->n_subnets; i++)
 		if (prefix_has(&conf->subnets[i].cidr, ip))
 			return true;
@@ -373,7 +379,7 @@ check_uplink_source(struct dp_worker *w, const struct dp_gen *gen, const struct 
 	/* With subnets every VM address is inside one: the subnets, and the allowed prefixes
 	 * outside them (when there are any), alone answer. */
 	if (gen->conf->n_subnets != 0)
-		local = in_any_subnet(gen->conf, &md->src) ||
+		local = in_any_subnet(gen, &md->src) ||
 			(gen->nets.routed[md->src.family == SG_AF_INET6].n != 0 &&
 					dp_nets_find(&gen->nets, &md->src, true) != NULL);
 	else
@@ -406,7 +412,7 @@ resolve_routed(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint1
 	/* An address in no subnet is outside (VM addresses are in subnets when there are any):
 	 * to the VM a network outside the subnets is routed to, if any holds it, else to the
 	 * uplink without a lookup; an address in a subnet to whoever owns it. */
-	if (gen->conf->n_subnets != 0 && !in_any_subnet(gen->conf, &md->dst)) {
+	if (gen->conf->n_subnets != 0 && !in_any_subnet(gen, &md->dst)) {
 		owner = gen->nets.routed[md->dst.family == SG_AF_INET6].n != 0
 				? dp_nets_find(&gen->nets, &md->dst, true)
 				: NULL;

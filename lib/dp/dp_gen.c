@@ -178,7 +178,8 @@ build_maps(struct dp_gen *gen)
 	}
 	if (dp_map_init(&gen->macs, gen->n_vports) < 0 || dp_map_init(&gen->addrs, n_addrs) < 0 ||
 			dp_map_init(&gen->nets.map, n_prefixes) < 0 ||
-			dp_map_init(&gen->gateways, conf->n_subnets) < 0)
+			dp_map_init(&gen->gateways, conf->n_subnets) < 0 ||
+			dp_map_init(&gen->subnet_map, conf->n_subnets) < 0)
 		return -ENOMEM;
 	build_nets(gen);
 	for (uint16_t v = 0; v < gen->n_vports; v++) {
@@ -197,8 +198,14 @@ build_maps(struct dp_gen *gen)
 	for (uint32_t s = 0; s < conf->n_subnets; s++) {
 		const struct sg_ip *gw = &conf->subnets[s].gateway;
 
+		const struct sg_prefix *net = &conf->subnets[s].cidr;
+
 		dp_map_put(&gen->gateways, gw->family == SG_AF_INET ? DP_KEY_IPV4 : DP_KEY_IPV6,
 				gw->bytes, 1, (uint16_t)s);
+		dp_map_put(&gen->subnet_map, net->ip.family == SG_AF_INET ? DP_KEY_IPV4 : DP_KEY_IPV6,
+				net->ip.bytes, DP_NO_VPORT, (uint16_t)s)
+				->len = net->len;
+		add_length(&gen->subnet_lens[net->ip.family == SG_AF_INET6], net);
 	}
 	return 0;
 }
@@ -247,6 +254,7 @@ dp_gen_free(struct dp_gen *gen)
 	dp_map_free(&gen->addrs);
 	dp_map_free(&gen->nets.map);
 	dp_map_free(&gen->gateways);
+	dp_map_free(&gen->subnet_map);
 	rte_free(gen->rule_hits);
 	free(gen->carried_hits);
 	sg_acl_free(gen->acl);

@@ -118,9 +118,15 @@ nets_find6(const struct dp_map *map, const struct dp_nets_lens *lens, const uint
 }
 
 const struct dp_map_slot *
-dp_nets_find(const struct dp_nets *nets, const struct sg_ip *ip, bool routed)
+dp_prefix_find(const struct dp_map *map, const struct dp_nets_lens lens[2], const struct sg_ip *ip)
 {
 	if (ip->family == SG_AF_INET)
-		return nets_find4(&nets->map, routed ? &nets->routed[0] : &nets->all[0], ip->bytes);
-	return nets_find6(&nets->map, routed ? &nets->routed[1] : &nets->all[1], ip->bytes);
+		return nets_find4(map, &lens[0], ip->bytes);
+	return nets_find6(map, &lens[1], ip->bytes);
+}
+
+const struct dp_map_slot *
+dp_nets_find(const struct dp_nets *nets, const struct sg_ip *ip, bool routed)
+{
+	return dp_prefix_find(&nets->map, routed ? nets->routed : nets->all, ip);
 }

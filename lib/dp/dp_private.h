@@ -140,6 +140,11 @@ struct dp_gen {
 	struct dp_map addrs;                 /* VM address -> vport. */
 	struct dp_nets nets;                 /* VM allowed prefix -> vport. */
 	struct dp_map gateways;              /* Gateway address -> 1, with its subnet. */
+	/* Subnet network -> its index (as the slot's subnet), and the lengths present per
+	 * family: whether an address is in a subnet in one probe per length, whatever the
+	 * number of subnets (used from DP_SUBNETS_LINEAR subnets on). */
+	struct dp_map subnet_map;
+	struct dp_nets_lens subnet_lens[2];
 	uint8_t router_mac[6];
 	struct dp_rxq *rxq[SG_MAX_WORKERS];
 	uint16_t n_rxq[SG_MAX_WORKERS];
@@ -276,6 +281,14 @@ dp_map_get_ip(const struct dp_map *map, const struct sg_ip *ip)
  */
 const struct dp_map_slot *dp_nets_find(const struct dp_nets *nets, const struct sg_ip *ip,
 		bool routed);
+
+/* dp_map.c: the network of 'map' holding 'ip', trying the lengths lens[family] (a map of
+ * networks that do not overlap, as dp_nets or the subnets). */
+const struct dp_map_slot *dp_prefix_find(const struct dp_map *map,
+		const struct dp_nets_lens lens[2], const struct sg_ip *ip);
+
+/* Up to this many subnets a loop over them is cheaper than a probe of the subnet map. */
+#define DP_SUBNETS_LINEAR 4
 
 /*
  * The owner of 'ip': its port's slot in the address map, else in the allowed prefixes. Ports

@@ -1436,139 +1436,140 @@ static const char *const config_prefixes_flat = GROUPS_PREFIXES PORTS_PREFIXES("
 
 #define PFX_HITS EGRESS_B ",sg-a rule 1"
 
+static const struct t_step allowed_prefixes_steps[] = {
+	/* An address of a prefix inside a subnet: routed, by MAC, and as a source. */
+	{"b1 -> an address of a1's prefix, routed: a1's groups accept it", "b1",
+		{T_TCP, "10.2.0.11", "10.1.0.70", .sport = 45001, .dport = 80, .seq = 1,
+			.flags = SYN},
+		FWD("a1", PFX_HITS)},
+	{"a1 answers from that address: the tracked connection's reply", "a1",
+		{T_TCP, "10.1.0.70", "10.2.0.11", .sport = 80, .dport = 45001, .seq = 9,
+			.ack = 2, .flags = SYN | ACK},
+		FWD("b1", NULL)},
+	{"IPv6: b1 -> an address of a1's prefix, routed", "b1",
+		{T_TCP, "fd00:2::11", "fd00:1::1:5", .sport = 45002, .dport = 80, .seq = 1,
+			.flags = SYN},
+		FWD("a1", EGRESS_B ",sg-a rule 4")},
+	{"a2 -> an address of a1's prefix by a1's MAC, inside the subnet (sg-a peers)", "a2",
+		{T_TCP, "10.1.0.12", "10.1.0.100", .sport = 45003, .dport = 8080, .seq = 1,
+			.flags = SYN, .dmac = "a1"},
+		FWD("a1", EGRESS_A ",sg-a rule 7")},
+	{"a1 from its prefix to a2 by MAC: a2's group peer sg-a holds a1's prefix", "a1",
+		{T_TCP, "10.1.0.100", "10.1.0.12", .sport = 45004, .dport = 8080, .seq = 1,
+			.flags = SYN, .dmac = "a2"},
+		FWD("a2", EGRESS_A ",sg-a rule 7")},
+	{"a2 sending from an address of a1's prefix is refused", "a2",
+		{T_TCP, "10.1.0.70", "10.1.0.11", .sport = 45005, .dport = 8080, .seq = 1,
+			.flags = SYN, .dmac = "a1"},
+		DROP(SPOOF_IP, NULL)},
+	{"b1 sending from an address of a1's IPv6 prefix is refused", "b1",
+		{T_UDP, "fd00:1::1:5", "fd00:1::11", .sport = 45006, .dport = 53},
+		DROP(SPOOF_IP, NULL)},
+	{"b1 -> a1's prefix by a1's MAC from another subnet is refused", "b1",
+		{T_TCP, "10.2.0.11", "10.1.0.70", .sport = 45007, .dport = 80, .seq = 1,
+			.flags = SYN, .dmac = "a1"},
+		DROP(DST_MISMATCH, NULL)},
+	{"a2 -> a1's MAC for an address of b1's prefix is refused", "a2",
+		{T_UDP, "10.1.0.12", "10.2.0.130", .sport = 45008, .dport = 53, .dmac = "a1"},
+		DROP(DST_MISMATCH, NULL)},
+	{"routed to the address next to a1's prefix: nobody owns it", "b1",
+		{T_TCP, "10.2.0.11", "10.1.0.128", .sport = 45009, .dport = 80, .flags = SYN},
+		DROP(NO_ROUTE, NULL)},
+	{"a1 -> b1's prefix, routed: b1's default ingress", "a1",
+		{T_UDP, "10.1.0.11", "10.2.0.150", .sport = 45010, .dport = 53},
+		DROP(ACL_INGRESS, EGRESS_A "," INGRESS_DROP)},
+
+	/* Neighbour answers for the prefix: to askers of its subnet only. */
+	{"a2's ARP for an address of a1's prefix is answered with a1's MAC", "a2",
+		{T_ARP, "10.1.0.12", "10.1.0.70", .sport = 1}, REPLY("a1")},
+	{"b1's ARP for it gets no answer (another subnet)", "b1",
+		{T_ARP, "10.2.0.11", "10.1.0.70", .sport = 1}, DROP(NEIGH_UNKNOWN, NULL)},
+	{"a1's ARP from its prefix address for its gateway is answered", "a1",
+		{T_ARP, "10.1.0.70", "10.1.0.1", .sport = 1}, REPLY("router")},
+	{"a1's ARP for an address of its own prefix is absorbed", "a1",
+		{T_ARP, "10.1.0.11", "10.1.0.71", .sport = 1}, ABSORB},
+	{"a2's ARP claiming an address of a1's prefix is refused", "a2",
+		{T_ARP, "10.1.0.70", "10.1.0.1", .sport = 1}, DROP(SPOOF_ARP, NULL)},
+	{"a2's NS for an address of a1's IPv6 prefix is answered with a1's MAC", "a2",
+		{T_NS, "fd00:1::12", "ff02::1:ff01:5", .dmac = "33:33:ff:01:00:05",
+			.target = "fd00:1::1:5", .lladdr = "a2"},
+		REPLY("a1")},
+	{"... and from a2's link-local address too", "a2",
+		{T_NS, "fe80::5054:ff:fe01:c", "ff02::1:ff01:5", .dmac = "33:33:ff:01:00:05",
+			.target = "fd00:1::1:5", .lladdr = "a2"},
+		REPLY("a1")},
+	{"b1's NS for it gets no answer", "b1",
+		{T_NS, "fd00:2::11", "ff02::1:ff01:5", .dmac = "33:33:ff:01:00:05",
+			.target = "fd00:1::1:5", .lladdr = "b1"},
+		DROP(NEIGH_UNKNOWN, NULL)},
+	{"a1's NA for an address of its prefix is absorbed", "a1",
+		{T_NA, "fd00:1::1:5", "ff02::1", .dmac = "33:33:00:00:00:01",
+			.target = "fd00:1::1:5", .lladdr = "a1"},
+		ABSORB},
+	{"a2's NA for it is refused", "a2",
+		{T_NA, "fd00:1::12", "ff02::1", .dmac = "33:33:00:00:00:01",
+			.target = "fd00:1::1:5", .lladdr = "a2"},
+		DROP(SPOOF_ND, NULL)},
+
+	/* A prefix outside every subnet: routed to its VM, on no link. */
+	{"b1 -> a1's routed network goes to a1, not to the uplink", "b1",
+		{T_TCP, "10.2.0.11", "192.168.7.5", .sport = 45011, .dport = 80, .seq = 1,
+			.flags = SYN},
+		FWD("a1", PFX_HITS)},
+	{"the uplink -> a1's routed network goes to a1", "up0",
+		{T_TCP, "198.51.100.7", "192.168.7.5", .sport = 45012, .dport = 443, .seq = 1,
+			.flags = SYN},
+		FWD("a1", "sg-a rule 8")},
+	{"IPv6: the uplink -> a1's routed network goes to a1", "up0",
+		{T_TCP, "2001:db8::7", "fd00:77::5", .sport = 45013, .dport = 443, .seq = 1,
+			.flags = SYN},
+		FWD("a1", "sg-a rule 9")},
+	{"a1 answers from its routed network: to the uplink", "a1",
+		{T_TCP, "192.168.7.5", "198.51.100.7", .sport = 443, .dport = 45012, .seq = 9,
+			.ack = 2, .flags = SYN | ACK},
+		FWD("up0", NULL)},
+	{"a1 from its routed network to the outside: a new connection", "a1",
+		{T_UDP, "fd00:77::5", "2001:db8::7", .sport = 45014, .dport = 53},
+		FWD("up0", EGRESS_A)},
+	{"from the uplink with a source of a1's routed network: refused", "up0",
+		{T_TCP, "192.168.7.9", "10.1.0.11", .sport = 45015, .dport = 443, .flags = SYN},
+		DROP(SPOOF_UPLINK, NULL)},
+	{"... IPv6 too", "up0",
+		{T_TCP, "fd00:77::9", "fd00:1::11", .sport = 45015, .dport = 443, .flags = SYN},
+		DROP(SPOOF_UPLINK, NULL)},
+	{"from the uplink next to a1's routed network: an outside source", "up0",
+		{T_TCP, "192.168.8.9", "10.1.0.11", .sport = 45016, .dport = 443, .seq = 1,
+			.flags = SYN},
+		FWD("a1", "sg-a rule 8")},
+	{"a2 -> a1's routed network by a1's MAC: on no link", "a2",
+		{T_UDP, "10.1.0.12", "192.168.7.5", .sport = 45017, .dport = 53, .dmac = "a1"},
+		DROP(DST_MISMATCH, NULL)},
+	{"a1 from its routed network to a2 by MAC: on no link", "a1",
+		{T_UDP, "192.168.7.5", "10.1.0.12", .sport = 45018, .dport = 53, .dmac = "a2"},
+		DROP(DST_MISMATCH, NULL)},
+	{"b1 from its routed network to a1's by a1's MAC: neither is on a link", "b1",
+		{T_UDP, "192.168.9.5", "192.168.7.5", .sport = 45022, .dport = 53, .dmac = "a1"},
+		DROP(DST_MISMATCH, NULL)},
+	{"... routed, it reaches a1's groups", "b1",
+		{T_UDP, "192.168.9.5", "192.168.7.5", .sport = 45022, .dport = 53},
+		DROP(ACL_INGRESS, EGRESS_B "," INGRESS_DROP)},
+	{"ARP for an address of a1's routed network gets no answer", "a2",
+		{T_ARP, "10.1.0.12", "192.168.7.5", .sport = 1}, DROP(NEIGH_UNKNOWN, NULL)},
+	{"... nor asked from b1's routed network", "b1",
+		{T_ARP, "192.168.9.5", "192.168.7.5", .sport = 1}, DROP(NEIGH_UNKNOWN, NULL)},
+	{"a2 sending from a1's routed network is refused", "a2",
+		{T_UDP, "192.168.7.5", "198.51.100.7", .sport = 45019, .dport = 53},
+		DROP(SPOOF_IP, NULL)},
+	{"a1 -> its own routed network is not hairpinned", "a1",
+		{T_UDP, "10.1.0.11", "192.168.7.9", .sport = 45020, .dport = 53},
+		DROP(NO_ROUTE, NULL)},
+	{"the address next to it is outside: to the uplink", "b1",
+		{T_UDP, "10.2.0.11", "192.168.6.255", .sport = 45021, .dport = 53},
+		FWD("up0", EGRESS_B)},
+};
+
 START_TEST(allowed_prefixes)
 {
-	static const struct t_step steps[] = {
-		/* An address of a prefix inside a subnet: routed, by MAC, and as a source. */
-		{"b1 -> an address of a1's prefix, routed: a1's groups accept it", "b1",
-			{T_TCP, "10.2.0.11", "10.1.0.70", .sport = 45001, .dport = 80, .seq = 1,
-				.flags = SYN},
-			FWD("a1", PFX_HITS)},
-		{"a1 answers from that address: the tracked connection's reply", "a1",
-			{T_TCP, "10.1.0.70", "10.2.0.11", .sport = 80, .dport = 45001, .seq = 9,
-				.ack = 2, .flags = SYN | ACK},
-			FWD("b1", NULL)},
-		{"IPv6: b1 -> an address of a1's prefix, routed", "b1",
-			{T_TCP, "fd00:2::11", "fd00:1::1:5", .sport = 45002, .dport = 80, .seq = 1,
-				.flags = SYN},
-			FWD("a1", EGRESS_B ",sg-a rule 4")},
-		{"a2 -> an address of a1's prefix by a1's MAC, inside the subnet (sg-a peers)", "a2",
-			{T_TCP, "10.1.0.12", "10.1.0.100", .sport = 45003, .dport = 8080, .seq = 1,
-				.flags = SYN, .dmac = "a1"},
-			FWD("a1", EGRESS_A ",sg-a rule 7")},
-		{"a1 from its prefix to a2 by MAC: a2's group peer sg-a holds a1's prefix", "a1",
-			{T_TCP, "10.1.0.100", "10.1.0.12", .sport = 45004, .dport = 8080, .seq = 1,
-				.flags = SYN, .dmac = "a2"},
-			FWD("a2", EGRESS_A ",sg-a rule 7")},
-		{"a2 sending from an address of a1's prefix is refused", "a2",
-			{T_TCP, "10.1.0.70", "10.1.0.11", .sport = 45005, .dport = 8080, .seq = 1,
-				.flags = SYN, .dmac = "a1"},
-			DROP(SPOOF_IP, NULL)},
-		{"b1 sending from an address of a1's IPv6 prefix is refused", "b1",
-			{T_UDP, "fd00:1::1:5", "fd00:1::11", .sport = 45006, .dport = 53},
-			DROP(SPOOF_IP, NULL)},
-		{"b1 -> a1's prefix by a1's MAC from another subnet is refused", "b1",
-			{T_TCP, "10.2.0.11", "10.1.0.70", .sport = 45007, .dport = 80, .seq = 1,
-				.flags = SYN, .dmac = "a1"},
-			DROP(DST_MISMATCH, NULL)},
-		{"a2 -> a1's MAC for an address of b1's prefix is refused", "a2",
-			{T_UDP, "10.1.0.12", "10.2.0.130", .sport = 45008, .dport = 53, .dmac = "a1"},
-			DROP(DST_MISMATCH, NULL)},
-		{"routed to the address next to a1's prefix: nobody owns it", "b1",
-			{T_TCP, "10.2.0.11", "10.1.0.128", .sport = 45009, .dport = 80, .flags = SYN},
-			DROP(NO_ROUTE, NULL)},
-		{"a1 -> b1's prefix, routed: b1's default ingress", "a1",
-			{T_UDP, "10.1.0.11", "10.2.0.150", .sport = 45010, .dport = 53},
-			DROP(ACL_INGRESS, EGRESS_A "," INGRESS_DROP)},
-
-		/* Neighbour answers for the prefix: to askers of its subnet only. */
-		{"a2's ARP for an address of a1's prefix is answered with a1's MAC", "a2",
-			{T_ARP, "10.1.0.12", "10.1.0.70", .sport = 1}, REPLY("a1")},
-		{"b1's ARP for it gets no answer (another subnet)", "b1",
-			{T_ARP, "10.2.0.11", "10.1.0.70", .sport = 1}, DROP(NEIGH_UNKNOWN, NULL)},
-		{"a1's ARP from its prefix address for its gateway is answered", "a1",
-			{T_ARP, "10.1.0.70", "10.1.0.1", .sport = 1}, REPLY("router")},
-		{"a1's ARP for an address of its own prefix is absorbed", "a1",
-			{T_ARP, "10.1.0.11", "10.1.0.71", .sport = 1}, ABSORB},
-		{"a2's ARP claiming an address of a1's prefix is refused", "a2",
-			{T_ARP, "10.1.0.70", "10.1.0.1", .sport = 1}, DROP(SPOOF_ARP, NULL)},
-		{"a2's NS for an address of a1's IPv6 prefix is answered with a1's MAC", "a2",
-			{T_NS, "fd00:1::12", "ff02::1:ff01:5", .dmac = "33:33:ff:01:00:05",
-				.target = "fd00:1::1:5", .lladdr = "a2"},
-			REPLY("a1")},
-		{"... and from a2's link-local address too", "a2",
-			{T_NS, "fe80::5054:ff:fe01:c", "ff02::1:ff01:5", .dmac = "33:33:ff:01:00:05",
-				.target = "fd00:1::1:5", .lladdr = "a2"},
-			REPLY("a1")},
-		{"b1's NS for it gets no answer", "b1",
-			{T_NS, "fd00:2::11", "ff02::1:ff01:5", .dmac = "33:33:ff:01:00:05",
-				.target = "fd00:1::1:5", .lladdr = "b1"},
-			DROP(NEIGH_UNKNOWN, NULL)},
-		{"a1's NA for an address of its prefix is absorbed", "a1",
-			{T_NA, "fd00:1::1:5", "ff02::1", .dmac = "33:33:00:00:00:01",
-				.target = "fd00:1::1:5", .lladdr = "a1"},
-			ABSORB},
-		{"a2's NA for it is refused", "a2",
-			{T_NA, "fd00:1::12", "ff02::1", .dmac = "33:33:00:00:00:01",
-				.target = "fd00:1::1:5", .lladdr = "a2"},
-			DROP(SPOOF_ND, NULL)},
-
-		/* A prefix outside every subnet: routed to its VM, on no link. */
-		{"b1 -> a1's routed network goes to a1, not to the uplink", "b1",
-			{T_TCP, "10.2.0.11", "192.168.7.5", .sport = 45011, .dport = 80, .seq = 1,
-				.flags = SYN},
-			FWD("a1", PFX_HITS)},
-		{"the uplink -> a1's routed network goes to a1", "up0",
-			{T_TCP, "198.51.100.7", "192.168.7.5", .sport = 45012, .dport = 443, .seq = 1,
-				.flags = SYN},
-			FWD("a1", "sg-a rule 8")},
-		{"IPv6: the uplink -> a1's routed network goes to a1", "up0",
-			{T_TCP, "2001:db8::7", "fd00:77::5", .sport = 45013, .dport = 443, .seq = 1,
-				.flags = SYN},
-			FWD("a1", "sg-a rule 9")},
-		{"a1 answers from its routed network: to the uplink", "a1",
-			{T_TCP, "192.168.7.5", "198.51.100.7", .sport = 443, .dport = 45012, .seq = 9,
-				.ack = 2, .flags = SYN | ACK},
-			FWD("up0", NULL)},
-		{"a1 from its routed network to the outside: a new connection", "a1",
-			{T_UDP, "fd00:77::5", "2001:db8::7", .sport = 45014, .dport = 53},
-			FWD("up0", EGRESS_A)},
-		{"from the uplink with a source of a1's routed network: refused", "up0",
-			{T_TCP, "192.168.7.9", "10.1.0.11", .sport = 45015, .dport = 443, .flags = SYN},
-			DROP(SPOOF_UPLINK, NULL)},
-		{"... IPv6 too", "up0",
-			{T_TCP, "fd00:77::9", "fd00:1::11", .sport = 45015, .dport = 443, .flags = SYN},
-			DROP(SPOOF_UPLINK, NULL)},
-		{"from the uplink next to a1's routed network: an outside source", "up0",
-			{T_TCP, "192.168.8.9", "10.1.0.11", .sport = 45016, .dport = 443, .seq = 1,
-				.flags = SYN},
-			FWD("a1", "sg-a rule 8")},
-		{"a2 -> a1's routed network by a1's MAC: on no link", "a2",
-			{T_UDP, "10.1.0.12", "192.168.7.5", .sport = 45017, .dport = 53, .dmac = "a1"},
-			DROP(DST_MISMATCH, NULL)},
-		{"a1 from its routed network to a2 by MAC: on no link", "a1",
-			{T_UDP, "192.168.7.5", "10.1.0.12", .sport = 45018, .dport = 53, .dmac = "a2"},
-			DROP(DST_MISMATCH, NULL)},
-		{"b1 from its routed network to a1's by a1's MAC: neither is on a link", "b1",
-			{T_UDP, "192.168.9.5", "192.168.7.5", .sport = 45022, .dport = 53, .dmac = "a1"},
-			DROP(DST_MISMATCH, NULL)},
-		{"... routed, it reaches a1's groups", "b1",
-			{T_UDP, "192.168.9.5", "192.168.7.5", .sport = 45022, .dport = 53},
-			DROP(ACL_INGRESS, EGRESS_B "," INGRESS_DROP)},
-		{"ARP for an address of a1's routed network gets no answer", "a2",
-			{T_ARP, "10.1.0.12", "192.168.7.5", .sport = 1}, DROP(NEIGH_UNKNOWN, NULL)},
-		{"... nor asked from b1's routed network", "b1",
-			{T_ARP, "192.168.9.5", "192.168.7.5", .sport = 1}, DROP(NEIGH_UNKNOWN, NULL)},
-		{"a2 sending from a1's routed network is refused", "a2",
-			{T_UDP, "192.168.7.5", "198.51.100.7", .sport = 45019, .dport = 53},
-			DROP(SPOOF_IP, NULL)},
-		{"a1 -> its own routed network is not hairpinned", "a1",
-			{T_UDP, "10.1.0.11", "192.168.7.9", .sport = 45020, .dport = 53},
-			DROP(NO_ROUTE, NULL)},
-		{"the address next to it is outside: to the uplink", "b1",
-			{T_UDP, "10.2.0.11", "192.168.6.255", .sport = 45021, .dport = 53},
-			FWD("up0", EGRESS_B)},
-	};
 	static const struct t_step flat[] = {
 		{"no subnets: a2 -> an address of a1's prefix by MAC", "a2",
 			{T_TCP, "10.1.0.12", "10.1.0.70", .sport = 45101, .dport = 8080, .seq = 1,
@@ -1597,11 +1598,83 @@ START_TEST(allowed_prefixes)
 	struct t_dp t;
 
 	t_open(&t, SG_DP_ENGINE_FW, config_prefixes, false);
-	run_steps(&t, steps, SG_ARRAY_SIZE(steps));
+	run_steps(&t, allowed_prefixes_steps, SG_ARRAY_SIZE(allowed_prefixes_steps));
 	t_close(&t);
 	t_open(&t, SG_DP_ENGINE_FW, config_prefixes_flat, false);
 	run_steps(&t, flat, SG_ARRAY_SIZE(flat));
 	t_close(&t);
+}
+END_TEST
+
+/* config_prefixes with 300 more subnets of four lengths and both families before its own. */
+static char *
+config_many_subnets(void)
+{
+	const char *at = strstr(config_prefixes, "subnets = (\n");
+	size_t head = (size_t)(at - config_prefixes) + strlen("subnets = (\n"), cap = 64 * 1024;
+	char *text = malloc(cap);
+	size_t n;
+
+	ck_assert_ptr_nonnull(at);
+	ck_assert_ptr_nonnull(text);
+	memcpy(text, config_prefixes, head);
+	n = head;
+	for (unsigned int i = 0; i < 100; i++)
+		n += (size_t)snprintf(text + n, cap - n,
+				" { cidr = \"172.16.%u.0/24\"; gateway = \"172.16.%u.1\"; },\n"
+				" { cidr = \"172.20.%u.64/26\"; gateway = \"172.20.%u.65\"; },\n"
+				" { cidr = \"fd10:%x::/64\"; gateway = \"fd10:%x::1\"; },\n",
+				i, i, i, i, i, i);
+	n += (size_t)snprintf(text + n, cap - n,
+			" { cidr = \"172.24.0.0/16\"; gateway = \"172.24.0.1\"; },\n");
+	ck_assert_uint_lt(n + strlen(config_prefixes + head), cap);
+	memcpy(text + n, config_prefixes + head, strlen(config_prefixes + head) + 1);
+	return text;
+}
+
+/* With many subnets, whether an address is in one is a lookup of the subnet map rather than a
+ * loop (DP_SUBNETS_LINEAR): the same verdicts as with four, and the new subnets' addresses
+ * are local (never from the uplink, never routed out) while their neighbours are outside. */
+START_TEST(many_subnets)
+{
+	static const struct t_step extra[] = {
+		{"from the uplink with a source in subnet 172.16.57.0/24: refused", "up0",
+			{T_TCP, "172.16.57.9", "10.1.0.11", .sport = 46001, .dport = 443, .flags = SYN},
+			DROP(SPOOF_UPLINK, NULL)},
+		{"... in 172.20.99.64/26", "up0",
+			{T_TCP, "172.20.99.127", "10.1.0.11", .sport = 46002, .dport = 443, .flags = SYN},
+			DROP(SPOOF_UPLINK, NULL)},
+		{"... in 172.24.0.0/16", "up0",
+			{T_TCP, "172.24.200.3", "10.1.0.11", .sport = 46003, .dport = 443, .flags = SYN},
+			DROP(SPOOF_UPLINK, NULL)},
+		{"... in fd10:63::/64", "up0",
+			{T_TCP, "fd10:63::9", "fd00:1::11", .sport = 46004, .dport = 443, .flags = SYN},
+			DROP(SPOOF_UPLINK, NULL)},
+		{"from the uplink next to 172.20.99.64/26: an outside source", "up0",
+			{T_TCP, "172.20.99.128", "10.1.0.11", .sport = 46005, .dport = 443, .seq = 1,
+				.flags = SYN},
+			FWD("a1", "sg-a rule 8")},
+		{"a VM to an address of 172.16.57.0/24 nobody owns: no route", "b1",
+			{T_UDP, "10.2.0.11", "172.16.57.9", .sport = 46006, .dport = 53},
+			DROP(NO_ROUTE, NULL)},
+		{"... of fd10:63::/64", "b1",
+			{T_UDP, "fd00:2::11", "fd10:63::9", .sport = 46007, .dport = 53},
+			DROP(NO_ROUTE, NULL)},
+		{"a VM to the address next to 172.20.99.64/26: to the uplink", "b1",
+			{T_UDP, "10.2.0.11", "172.20.99.63", .sport = 46008, .dport = 53},
+			FWD("up0", EGRESS_B)},
+		{"... next to fd10:63::/64", "b1",
+			{T_UDP, "fd00:2::11", "fd10:64::9", .sport = 46009, .dport = 53},
+			FWD("up0", EGRESS_B)},
+	};
+	char *text = config_many_subnets();
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, text, false);
+	run_steps(&t, allowed_prefixes_steps, SG_ARRAY_SIZE(allowed_prefixes_steps));
+	run_steps(&t, extra, SG_ARRAY_SIZE(extra));
+	t_close(&t);
+	free(text);
 }
 END_TEST
 
@@ -2421,6 +2494,7 @@ main(void)
 	tcase_add_test(pipeline, rule_change_unrelated);
 	tcase_add_test(pipeline, apply_refused);
 	tcase_add_test(pipeline, allowed_prefixes);
+	tcase_add_test(pipeline, many_subnets);
 	tcase_add_test(pipeline, port_limits);
 	tcase_add_test(pipeline, port_removed_forgets_connections);
 	tcase_add_test(pipeline, engine_sg);
