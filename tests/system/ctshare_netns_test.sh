@@ -18,16 +18,6 @@ export SG_LAB_CAPACITY=1024
 sg_lab_start "$tmp" || { sg_fail "sgfw starts with a 1024-entry table"; sg_finish; exit 1; }
 sg_pass "sgfw starts with a 1024-entry table"
 
-stats_of() {
-	"$SGFWCTL" -s "$SG_LAB_SOCKET" --json stats | python3 -c '
-import json, sys
-value = json.load(sys.stdin)
-for key in sys.argv[1].split("."):
-    value = value.get(key, 0) if isinstance(value, dict) else 0
-print(value)
-' "$1"
-}
-
 sg_in_bg db2 python3 "$here/hold.py" listen 5432 90
 sg_in_bg db1 python3 "$here/echo_server.py" 2379 >/dev/null
 sg_lab_listen db2 5432 && sg_lab_listen db1 2379 || sg_fail "the servers listen"
@@ -41,12 +31,12 @@ for _ in $(seq 150); do
 done
 sg_expect_eq "web2 filled the table up to the reserve: 902 of 1100 connections opened" \
 	"connected 902" "$(cat "$tmp/hold.out")"
-refused=$(stats_of ports.web2.drop_reasons.ct_port_share)
+refused=$(sg_lab_stat ports.web2.drop_reasons.ct_port_share)
 [ "$refused" -ge 198 ] && sg_pass "web2's SYNs beyond its share were refused ($refused, ct_port_share)" ||
 	sg_fail "web2's refusals over its share: '$refused', expected at least 198"
-sg_expect_eq "the tracker counted them" "$refused" "$(stats_of conntrack.share_refused)"
+sg_expect_eq "the tracker counted them" "$refused" "$(sg_lab_stat conntrack.share_refused)"
 sg_expect_eq "early drop evicted none of web2's answered connections" 0 \
-	"$(stats_of conntrack.early_drops)"
+	"$(sg_lab_stat conntrack.early_drops)"
 
 ok=0
 for i in 1 2 3 4 5; do
@@ -54,8 +44,8 @@ for i in 1 2 3 4 5; do
 done
 sg_expect_eq "db2 opened new connections to db1 and got every echo" 5 "$ok"
 sg_expect_eq "db2 was refused nothing" 0 \
-	"$(($(stats_of ports.db2.drop_reasons.ct_table_full) + $(stats_of ports.db2.drop_reasons.ct_port_share)))"
-sg_expect_eq "nothing found the table full" 0 "$(stats_of conntrack.table_full)"
-sg_expect_eq "web2 still holds its 902 connections" 902 "$(stats_of ports.web2.connections)"
+	"$(($(sg_lab_stat ports.db2.drop_reasons.ct_table_full) + $(sg_lab_stat ports.db2.drop_reasons.ct_port_share)))"
+sg_expect_eq "nothing found the table full" 0 "$(sg_lab_stat conntrack.table_full)"
+sg_expect_eq "web2 still holds its 902 connections" 902 "$(sg_lab_stat ports.web2.connections)"
 sg_stop_pid "$hold"
 sg_finish

@@ -23,18 +23,6 @@ export SG_LAB_CONNTRACK="port_max_connections = 1000; port_new_connections_per_s
 sg_lab_start "$tmp" || { sg_fail "sgfw starts with per-port limits"; sg_finish; exit 1; }
 sg_pass "sgfw starts with per-port limits"
 
-# stats_of KEY: a number from the JSON stats ("ports.web2.drop_reasons.ct_port_limit"), 0 when
-# the counter is absent (drop reasons are listed once they count something).
-stats_of() {
-	"$SGFWCTL" -s "$SG_LAB_SOCKET" --json stats | python3 -c '
-import json, sys
-value = json.load(sys.stdin)
-for key in sys.argv[1].split("."):
-    value = value.get(key, 0) if isinstance(value, dict) else 0
-print(value)
-' "$1"
-}
-
 sg_in_bg db1 python3 "$here/tcp_chat.py" serve 5432
 sg_in_bg db2 python3 "$here/tcp_chat.py" serve 5432
 sg_in_bg db1 python3 "$here/echo_server.py" 2379 >/dev/null
@@ -44,8 +32,8 @@ sg_lab_listen db1 5432 2379 && sg_lab_listen db2 5432 || sg_fail "the servers li
 # conversation runs; checks both, then web2's limits.
 flood_with() {
 	local kind=$1 port=$2 chat flood i ok=0 before_limit before_rate
-	before_limit=$(stats_of ports.web2.drop_reasons.ct_port_limit)
-	before_rate=$(stats_of ports.web2.drop_reasons.ct_port_rate)
+	before_limit=$(sg_lab_stat ports.web2.drop_reasons.ct_port_limit)
+	before_rate=$(sg_lab_stat ports.web2.drop_reasons.ct_port_rate)
 	sg_in web1 python3 "$here/tcp_chat.py" talk 10.1.0.11 5432 150 0.02 >"$tmp/chat.out" &
 	chat=$!
 	sg_track_pid "$chat"
@@ -64,9 +52,9 @@ flood_with() {
 	sg_expect_eq "$kind flood: web1's established conversation lost nothing" "150 ok" \
 		"$(cat "$tmp/chat.out")"
 	local limit rate conns
-	limit=$(($(stats_of ports.web2.drop_reasons.ct_port_limit) - before_limit))
-	rate=$(($(stats_of ports.web2.drop_reasons.ct_port_rate) - before_rate))
-	conns=$(stats_of ports.web2.connections)
+	limit=$(($(sg_lab_stat ports.web2.drop_reasons.ct_port_limit) - before_limit))
+	rate=$(($(sg_lab_stat ports.web2.drop_reasons.ct_port_rate) - before_rate))
+	conns=$(sg_lab_stat ports.web2.connections)
 	[ $((limit + rate)) -gt 10000 ] &&
 		sg_pass "$kind flood: web2's limits refused most of it ($limit over its maximum, $rate over its rate)" ||
 		sg_fail "$kind flood: web2's limits refused $limit over its maximum and $rate over its rate"
@@ -78,13 +66,13 @@ flood_with() {
 flood_with syn 5432
 flood_with udp 9000
 
-sg_expect_eq "the table never filled: no early drop" 0 "$(stats_of conntrack.early_drops)"
-sg_expect_eq "the table never filled: no refusal" 0 "$(stats_of conntrack.table_full)"
-entries=$(stats_of conntrack.entries)
+sg_expect_eq "the table never filled: no early drop" 0 "$(sg_lab_stat conntrack.early_drops)"
+sg_expect_eq "the table never filled: no refusal" 0 "$(sg_lab_stat conntrack.table_full)"
+entries=$(sg_lab_stat conntrack.entries)
 [ "$entries" -lt 4096 ] && sg_pass "the table holds $entries of 4096 entries" ||
 	sg_fail "the table holds '$entries' of 4096 entries"
 for port in web1 db1 db2; do
 	sg_expect_eq "no per-port limit touched $port" 0 \
-		"$(($(stats_of ports.$port.drop_reasons.ct_port_limit) + $(stats_of ports.$port.drop_reasons.ct_port_rate)))"
+		"$(($(sg_lab_stat ports.$port.drop_reasons.ct_port_limit) + $(sg_lab_stat ports.$port.drop_reasons.ct_port_rate)))"
 done
 sg_finish

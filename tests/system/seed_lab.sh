@@ -5,6 +5,7 @@
 # sg_lab_start DIR: create the VMs, write DIR/sgfw.conf (the seed groups from
 # config/seed-groups.conf), start sgfw and wait until it answers on DIR/sgfw.sock.
 # Needs SGFW, SGFWCTL and SG_SOURCE_ROOT. Sets SG_LAB_PID and SG_LAB_SOCKET.
+# sg_lab_stat KEY: a counter of the running lab's JSON stats, by dotted path.
 # Options (environment), set before sg_lab_start:
 #   SG_LAB_WORKERS   dataplane.workers (default 1);
 #   SG_LAB_CAPACITY  conntrack.capacity (default 65536);
@@ -136,4 +137,16 @@ sg_lab_listen() {
 		done
 		sg_in "$vm" ss -Hltn "sport = :$port" | grep -q . || return 1
 	done
+}
+
+# sg_lab_stat KEY: a number from the lab's JSON stats ("ports.web2.drop_reasons.ct_port_limit"),
+# 0 when the counter is absent (drop reasons are listed once they count something).
+sg_lab_stat() {
+	"$SGFWCTL" -s "$SG_LAB_SOCKET" --json stats | python3 -c '
+import json, sys
+value = json.load(sys.stdin)
+for key in sys.argv[1].split("."):
+    value = value.get(key, 0) if isinstance(value, dict) else 0
+print(value)
+' "$1"
 }
