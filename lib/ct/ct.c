@@ -538,6 +538,7 @@ ct_conn_packet(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *p
 		}
 		if (c->flags & CT_F_PICKUP)
 			v->flags |= SG_CT_VF_PICKUP;
+		v->epoch = __atomic_load_n(&b->origin.policy_epoch, __ATOMIC_RELAXED);
 	}
 	ct_conn_unlock(c);
 	v->result = dir == SG_CT_DIR_ORIG ? SG_CT_ESTABLISHED : SG_CT_REPLY;

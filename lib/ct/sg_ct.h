@@ -232,6 +232,9 @@ struct sg_ct_verdict {
 	uint8_t dir;          /**< enum sg_ct_dir of the packet relative to 'conn'. */
 	uint8_t reason;       /**< enum sg_drop_reason for INVALID/NOT_NEW/BLOCKED, else NONE. */
 	uint8_t flags;        /**< SG_CT_VF_*. */
+	/** For ESTABLISHED and REPLY: the policy epoch the connection was last checked under
+	 * (sg_ct_conn_epoch()), read with the entry the packet already touched. */
+	uint32_t epoch;
 };
 
 /** The ports a packet goes between, as the datapath resolved them (struct sg_ct_origin ids). */

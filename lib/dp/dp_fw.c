@@ -220,7 +220,7 @@ dp_stage_conntrack(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, u
 			continue;
 		}
 		if (v->result != SG_CT_RELATED && recheck &&
-				unlikely(sg_ct_conn_epoch(v->conn) <
+				unlikely(v->epoch <
 						SG_MAX(gen->vports[in].changed_epoch,
 								gen->vports[w->dst[k]].changed_epoch))) {
 			/* Classify the original direction: a reply is seen from the other side. */
