@@ -77,6 +77,8 @@ struct gen_shared {
 /* One trial of the rate mode: packets offered at a rate for some seconds. */
 struct rate_trial {
 	double target_pps;     /* 0: as fast as the generator goes */
+	double loss_tolerance; /* share of the expected packets a pass may lose (default 0) */
+	unsigned int attempts; /* runs at this rate: one more each time the generator fell behind */
 	double seconds;	       /* sending */
 	double offered_pps;    /* offered / seconds */
 	uint64_t offered;      /* packets written or refused by the receive rings */
@@ -94,6 +96,8 @@ struct rate_trial {
 
 #define RATE_MAX_PORTS	(BENCH_MAX_VMS + 1)
 #define RATE_MAX_TRIALS 64
+#define RATE_TX_RING_FACTOR 4
+#define RATE_ATTEMPTS 3
 
 struct rte_ring;
 
@@ -129,7 +133,11 @@ void rate_ports_free(struct rate_gen *r);
 /* With the worker running: open the flows of sh->ctx[0] in order and build the steady frames. */
 int rate_prepare(struct rate_gen *r, struct gen_shared *sh);
 /* Offer 'pps' (0: as fast as possible) for 'seconds', wait for the last packet, count. */
-int rate_trial(struct rate_gen *r, double pps, double seconds, struct rate_trial *t);
+int rate_trial(struct rate_gen *r, double pps, double seconds, double loss_tolerance,
+		struct rate_trial *t);
+/* The rate asked for was offered: the generator kept its schedule (within 1 %). */
+bool rate_trial_offered(const struct rate_trial *t);
+/* Offered, and no more lost than tolerated (RFC 2544: none), nothing unexpected. */
 bool rate_trial_passed(const struct rate_trial *t);
 
 /* run_gen.c */
