@@ -8,16 +8,17 @@
 #
 #   bench/rate.sh [--out DIR] [--build DIR] [--trial S] [--resolution F] [--rounds N]
 #                 [--sizes "60 508 1514 imix"] [--engines "io fw"] [--flows N] [--rules N]
-#                 [--lock FILE] [--quick]
+#                 [--loss-tolerance F] [--lock FILE] [--quick]
 #
 # Defaults: 10 s trials, resolution 0.01, 1 round, 1000 flows, 1000 rules per port: about
 # 2 minutes per run, 16 minutes in all. --quick: 0.5 s trials, resolution 0.05 (about a
-# minute in all). --lock FILE: each run holds flock FILE, only while it runs.
+# minute in all). --loss-tolerance F: a trial passes losing at most F of its packets (default
+# 0, RFC 2544). --lock FILE: each run holds flock FILE, only while it runs.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=$ROOT/bench/results/rate BUILD="${SG_BUILD:-$ROOT/build}" TRIAL=10 RESOLUTION=0.01 ROUNDS=1
-SIZES="60 508 1514 imix" ENGINES="io fw" FLOWS=1000 RULES=1000 LOCK=
+SIZES="60 508 1514 imix" ENGINES="io fw" FLOWS=1000 RULES=1000 LOCK= TOLERANCE=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) OUT=$2; shift 2 ;;
@@ -30,8 +31,9 @@ while [ $# -gt 0 ]; do
 	--flows) FLOWS=$2; shift 2 ;;
 	--rules) RULES=$2; shift 2 ;;
 	--lock) LOCK=$2; shift 2 ;;
+	--loss-tolerance) TOLERANCE=$2; shift 2 ;;
 	--quick) TRIAL=0.5 RESOLUTION=0.05; shift ;;
-	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
 	*) echo "rate.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -43,7 +45,7 @@ run() {
 	local name=$1
 	shift
 	local cmd=("$BENCH" --mode rate --no-progress --trial "$TRIAL" --resolution "$RESOLUTION"
-		--flows "$FLOWS" --rules "$RULES" --json "$OUT/$name.json" --label "$name" "$@"
+		--loss-tolerance "$TOLERANCE" --flows "$FLOWS" --rules "$RULES" --json "$OUT/$name.json" --label "$name" "$@"
 		-- --file-prefix="bch$$-$name")
 	printf '%-24s ' "$name"
 	if [ -n "$LOCK" ]; then
@@ -99,14 +101,17 @@ for size in sizes:
         rows[(size, engine)] = {
             "zl": med([d["rate"]["zero_loss_mpps"] for d in runs]),
             "top": med([d["rate"]["generator_top_mpps"] for d in runs]),
+            # What the worker forwarded while the unpaced trial overloaded it.
+            "over": med([d["rate"]["search"][0]["received"] / d["rate"]["search"][0]["seconds"]
+                         / 1e6 for d in runs]),
             "bound": sum(d["rate"]["generator_bound"] for d in runs),
             "load": med([d["machine"]["load_average_before"] for d in runs]),
             "n": len(runs), "lat": lat,
         }
 
-print("| frame | engine | zero-loss Mpps | Gbit/s | fw/io | generator top Mpps | runs"
-      " | p50/p99/p99.9 us at 10 % | at 50 % | at 90 % | load avg |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+print("| frame | engine | zero-loss Mpps | Gbit/s | fw/io | forwarded at overload Mpps | fw/io"
+      " | generator top Mpps | runs | p50/p99/p99.9 us at 10 % | at 50 % | at 90 % | load avg |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for size in sizes:
     for engine in engines:
         row = rows.get((size, engine))
@@ -114,17 +119,23 @@ for size in sizes:
             continue
         io = rows.get((size, "io"))
         ratio = (row["zl"] / io["zl"]) if io and io["zl"] and row["zl"] is not None else None
+        over_ratio = row["over"] / io["over"] if io and io["over"] else None
         bytes_ = wire.get(size, int(size) + 4 if size.isdigit() else 0)
         gbit = row["zl"] * bytes_ * 8 / 1000 if row["zl"] is not None else None
         lat = ["/".join(fmt(row["lat"][(load, q)], "%.1f") for q in ("p50", "p99", "p999"))
                for load in (0.1, 0.5, 0.9)]
-        print("| %s | %s | %s | %s | %s | %s | %d%s | %s | %s | %s | %s |" % (
+        print("| %s | %s | %s | %s | %s | %s | %s | %s | %d%s | %s | %s | %s | %s |" % (
             label.get(size, size), engine, fmt(row["zl"]), fmt(gbit, "%.2f"),
-            fmt(ratio, "%.2fx") if engine != "io" else "1.00x", fmt(row["top"]), row["n"],
+            fmt(ratio, "%.2fx") if engine != "io" else "1.00x", fmt(row["over"]),
+            fmt(over_ratio, "%.2fx") if engine != "io" else "1.00x", fmt(row["top"]), row["n"],
             " (%d generator-bound)" % row["bound"] if row["bound"] else "", *lat,
             fmt(row["load"], "%.1f")))
 print()
-print("Medians over the rounds. zero-loss: the highest offered rate a trial passed without"
-      " losing a packet; generator-bound: the unpaced trial lost nothing, so the generator, not"
+tol = json.load(open("%s/rate-%s-%s-r1.json" % (out, engines[0], sizes[0])))["rate"]
+print("Medians over the rounds of %g s trials. zero-loss: the highest offered rate a trial"
+      " passed without losing a packet%s;" % (tol["trial_seconds"], " (or no more than %g of them)"
+      % tol.get("loss_tolerance", 0) if tol.get("loss_tolerance") else ""), end="")
+print(" forwarded at overload: what the worker sent per second in the unpaced first trial;"
+      " generator-bound: the unpaced trial lost nothing, so the generator, not"
       " the worker, set the rate. Latency: enqueue to dequeue through the ring ports.")
 PY

@@ -71,7 +71,8 @@ usage(FILE *out)
 	      "  --burst N               packets per burst (default 32)\n"
 	      "  --capacity N            connection table size (default sized from the flows)\n"
 	      "  --cps                   gen: also measure connection lifecycles per second\n"
-	      "  --stage-cycles          count cycles per pipeline stage (default on in gen mode)\n"
+	      "  --stage-cycles          count cycles per pipeline stage (default on in gen mode;\n"
+	      "                          rate mode: the worker's, over all trials)\n"
 	      "  --no-stage-cycles\n"
 	      "  --progress / --no-progress   a progress line on stderr (default: when a terminal)\n"
 	      "  --json FILE             write the results as JSON\n"
@@ -613,6 +614,8 @@ struct rate_report {
 	double load[3]; /* share of the zero-loss rate (or, with --rate, 0) */
 	struct rate_trial latency[3];
 	unsigned int n_latency;
+	bool has_stages; /* --stage-cycles: the worker's cycles per packet by stage, all trials */
+	double stage_cpp[SG_DP_STAGE_COUNT];
 };
 
 struct report {
@@ -681,6 +684,12 @@ rate_json(struct sg_json *j, const struct bench_opts *o, const struct rate_repor
 		sg_json_bool(j, "generator_bound", rr->generator_bound);
 		sg_json_double(j, "zero_loss_mpps", rr->zero_loss_pps / 1e6);
 	}
+	if (rr->has_stages) {
+		sg_json_object_open(j, "stage_cycles_per_packet");
+		for (int s = 0; s < SG_DP_STAGE_COUNT; s++)
+			sg_json_double(j, sg_dp_stage_name((enum sg_dp_stage)s), rr->stage_cpp[s]);
+		sg_json_object_close(j);
+	}
 	sg_json_array_open(j, "search");
 	for (unsigned int i = 0; i < rr->n_search; i++)
 		rate_trial_json(j, &rr->search[i], 0);
@@ -732,6 +741,12 @@ rate_print(const struct bench_opts *o, const struct rate_report *rr)
 						      "nothing at "
 						      "its top rate"
 						    : "");
+	if (rr->has_stages) {
+		printf("worker cycles per packet by stage, all trials:");
+		for (int s = 0; s < SG_DP_STAGE_COUNT; s++)
+			printf(" %s %.1f", sg_dp_stage_name((enum sg_dp_stage)s), rr->stage_cpp[s]);
+		printf("\n");
+	}
 	printf("(rates in Mpps; expected: offered packets the engine forwards, the denied flows' "
 	       "excluded unless io; lost: expected - received, ring refusals included; late: not "
 	       "offered, the generator behind its schedule; latency: enqueue to dequeue through "
@@ -1380,6 +1395,14 @@ run_rate(const struct bench_opts *o, struct sg_conf *conf, struct report *rp)
 	}
 	if (rate_search(r, o, &rp->rate) < 0)
 		goto out;
+	if (o->stage_cycles) {
+		struct sg_dp_stage_stats st;
+
+		sg_dp_stage_cycles(sh->dp, &st);
+		rp->rate.has_stages = st.packets != 0;
+		for (int i = 0; i < SG_DP_STAGE_COUNT && st.packets != 0; i++)
+			rp->rate.stage_cpp[i] = (double)st.cycles[i] / (double)st.packets;
+	}
 	sum_ports(sh->dp, sg_dp_conf(sh->dp), &rx, &tx, &drops, by_reason);
 	format_drops(by_reason, rp->drops, sizeof(rp->drops));
 	if (sh->ct != NULL) {

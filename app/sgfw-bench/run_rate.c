@@ -151,7 +151,7 @@ static int
 settle(struct rate_gen *r)
 {
 	uint64_t deadline = rte_rdtsc() + 2 * rte_get_tsc_hz();
-	struct sg_dp_worker_stats st;
+	struct sg_dp_worker_stats st = {0};
 
 	do {
 		drain(r);

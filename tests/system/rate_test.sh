@@ -56,12 +56,17 @@ for engine in fw sg io; do
 	sg_expect_contains "$engine: the table has the trial" "fixed" "$(cat "$tmp/fixed-$engine.out")"
 done
 
-# IMIX frames: the three sizes pass the fw engine whole.
+# IMIX frames: the three sizes pass the fw engine whole; the worker's stage cycles reported.
 "$SGFW_BENCH" --mode rate --engine fw --rate 10k --trial 0.1 --flows 120 --rules 10 --size imix \
-	--no-progress --json "$tmp/imix.json" >/dev/null 2>&1
+	--stage-cycles --no-progress --json "$tmp/imix.json" >/dev/null 2>&1
 sg_expect_eq "imix run exits 0" 0 "$?"
 sg_expect_eq "imix: nothing lost" 0 "$(json "$tmp/imix.json" rate.latency.0.lost)"
 sg_expect_eq "imix: the report says so" true "$(json "$tmp/imix.json" rate.imix)"
+for stage in rx parse conntrack classify forward; do
+	json "$tmp/imix.json" "rate.stage_cycles_per_packet.$stage" >/dev/null 2>&1 &&
+		sg_pass "imix: the worker's stage $stage reported" ||
+		sg_fail "imix: the worker's stage $stage reported"
+done
 
 # A short search: the top trial, a few halvings, then latency at 10/50/90 % of what passed.
 "$SGFW_BENCH" --mode rate --engine fw --trial 0.05 --resolution 0.2 --flows 100 --rules 10 \
