@@ -98,6 +98,7 @@ struct rate_trial {
 #define RATE_MAX_TRIALS 64
 #define RATE_TX_RING_FACTOR 4
 #define RATE_ATTEMPTS 3
+#define RATE_MIN_PPS 1000 /* the search gives up below this */
 
 struct rte_ring;
 
@@ -122,6 +123,7 @@ struct rate_gen {
 	uint32_t picked[SG_DP_MAX_BURST];
 	uint16_t n_picked;
 	struct rate_trial *cur;		 /* NULL: not counting */
+	const atomic_bool *stop;	 /* set by SIGINT/SIGTERM: end the trial now */
 	uint64_t hist[GEN_HIST_BUCKETS]; /* latency of the trial in TSC cycles */
 };
 

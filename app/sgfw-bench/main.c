@@ -81,8 +81,8 @@ usage(FILE *out)
 	      "  --config FILE           ports mode: an sgfw config whose ports to run\n"
 	      "  --label TEXT            carried into the JSON\n"
 	      "  --trial S               rate: seconds per trial (default 10)\n"
-	      "  --resolution F          rate: the search stops when its interval is below F of the\n"
-	      "                          generator's top rate (default 0.01)\n"
+	      "  --resolution F          rate: the search stops when its interval is below F of its\n"
+	      "                          upper end (default 0.01)\n"
 	      "  --rate PPS              rate: one trial at PPS packets/s (K, M suffixes), no search\n"
 	      "  --loss-tolerance F      rate: a trial passes losing at most F of its packets\n"
 	      "                          (default 0, RFC 2544)\n"
@@ -606,6 +606,7 @@ proto_name(enum bench_proto p)
 /* Rate mode: the search and the latency trials. */
 struct rate_report {
 	double top_pps;	      /* offered by the unpaced first trial: the generator's top */
+	double overload_pps;  /* what the worker forwarded in that trial: its rate overloaded */
 	double zero_loss_pps; /* highest rate that passed; 0: none did */
 	bool generator_bound; /* the unpaced trial passed: the worker outran the generator */
 	unsigned int ring_size;
@@ -681,6 +682,7 @@ rate_json(struct sg_json *j, const struct bench_opts *o, const struct rate_repor
 	sg_json_bool(j, "imix", o->imix);
 	if (o->rate == 0) {
 		sg_json_double(j, "generator_top_mpps", rr->top_pps / 1e6);
+		sg_json_double(j, "forwarded_overloaded_mpps", rr->overload_pps / 1e6);
 		sg_json_bool(j, "generator_bound", rr->generator_bound);
 		sg_json_double(j, "zero_loss_mpps", rr->zero_loss_pps / 1e6);
 	}
@@ -733,14 +735,13 @@ rate_print(const struct bench_opts *o, const struct rate_report *rr)
 		rate_trial_line(what, &rr->latency[i]);
 	}
 	if (o->rate == 0)
-		printf("\nzero-loss rate: %.3f Mpps over %g s trials (resolution %g of %.3f Mpps, "
-		       "the "
-		       "generator's top)%s\n",
-				rr->zero_loss_pps / 1e6, o->trial, o->resolution, rr->top_pps / 1e6,
-				rr->generator_bound ? "; bound by the generator: the worker lost "
-						      "nothing at "
-						      "its top rate"
-						    : "");
+		printf("\nzero-loss rate: %.3f Mpps over %g s trials (resolution %g); the worker "
+		       "forwarded %.3f Mpps overloaded; the generator's top: %.3f Mpps%s\n",
+				rr->zero_loss_pps / 1e6, o->trial, o->resolution, rr->overload_pps / 1e6,
+				rr->top_pps / 1e6,
+				rr->generator_bound ? " (bound by the generator: the worker lost nothing "
+						      "at its top rate)" :
+						      "");
 	if (rr->has_stages) {
 		printf("worker cycles per packet by stage, all trials:");
 		for (int s = 0; s < SG_DP_STAGE_COUNT; s++)
@@ -1272,7 +1273,7 @@ rate_one(struct rate_gen *r, const struct bench_opts *o, double pps, struct rate
 					rate_trial_passed(t)	    ? "pass" :
 					rate_trial_offered(t) ? "fail" :
 								"not offered");
-		if (rate_trial_offered(t))
+		if (rate_trial_offered(t) || atomic_load(&stop_ports))
 			break;
 	}
 	return 0;
@@ -1287,6 +1288,7 @@ static int
 rate_search(struct rate_gen *r, const struct bench_opts *o, struct rate_report *rr)
 {
 	static const double loads[3] = {0.10, 0.50, 0.90};
+	const struct rate_trial *top;
 	double lo = 0, hi;
 
 	if (o->rate > 0) {
@@ -1296,13 +1298,21 @@ rate_search(struct rate_gen *r, const struct bench_opts *o, struct rate_report *
 	}
 	if (rate_one(r, o, 0, &rr->search[rr->n_search], "top") < 0)
 		return -1;
-	rr->top_pps = hi = rr->search[rr->n_search].offered_pps;
-	if (rate_trial_passed(&rr->search[rr->n_search++])) {
+	top = &rr->search[rr->n_search++];
+	rr->top_pps = hi = top->offered_pps;
+	rr->overload_pps = (double)top->received / top->seconds;
+	if (rate_trial_passed(top)) {
 		rr->generator_bound = true;
 		lo = hi;
+	} else {
+		/* Nothing above what the worker forwarded while overloaded can pass (a margin
+		 * for the noise of one trial): no trials spent at rates only the refusals of
+		 * full rings reached. */
+		hi = SG_MIN(hi, 1.25 * rr->overload_pps);
 	}
-	while (!rr->generator_bound && hi - lo > o->resolution * rr->top_pps &&
-			rr->n_search < RATE_MAX_TRIALS) {
+	/* Until the interval is within 'resolution' of its upper end: the result's precision. */
+	while (!rr->generator_bound && hi - lo > o->resolution * hi && hi > RATE_MIN_PPS &&
+			rr->n_search < RATE_MAX_TRIALS && !atomic_load(&stop_ports)) {
 		double mid = (lo + hi) / 2;
 		struct rate_trial *t = &rr->search[rr->n_search++];
 
@@ -1314,7 +1324,7 @@ rate_search(struct rate_gen *r, const struct bench_opts *o, struct rate_report *
 			hi = mid;
 	}
 	rr->zero_loss_pps = lo;
-	for (int i = 0; i < 3 && lo > 0; i++) {
+	for (int i = 0; i < 3 && lo > 0 && !atomic_load(&stop_ports); i++) {
 		rr->load[i] = loads[i];
 		if (rate_one(r, o, lo * loads[i], &rr->latency[rr->n_latency++], "latency") < 0)
 			return -1;
@@ -1357,6 +1367,7 @@ run_rate(const struct bench_opts *o, struct sg_conf *conf, struct report *rp)
 	sh->opts = o;
 	sh->n_workers = 1;
 	sh->progress = o->progress;
+	r->stop = &stop_ports;
 	/* Every ring full, a burst in the generator's hands, the caches. */
 	sh->pool = make_pool(o, (1 + RATE_TX_RING_FACTOR) * ring_size * (o->vms + 1) + 4096);
 	if (sh->pool == NULL || rate_ports_create(r, names, o->vms + 1, ring_size) < 0) {

@@ -364,6 +364,8 @@ rate_trial(struct rate_gen *r, double pps, double seconds, double loss_tolerance
 	next = (double)start;
 	for (now = start; now < end; now = rte_rdtsc()) {
 		drain(r);
+		if (atomic_load_explicit(r->stop, memory_order_relaxed))
+			break;
 		if ((double)now < next)
 			continue;
 		/* Preempted, or slower than asked: what was not sent in time is not sent (and not

@@ -68,15 +68,17 @@ for stage in rx parse conntrack classify forward; do
 		sg_fail "imix: the worker's stage $stage reported"
 done
 
-# A short search: the top trial, a few halvings, then latency at 10/50/90 % of what passed.
+# A short search: the unpaced trial, halvings, then latency at 10/50/90 % of what passed.
 "$SGFW_BENCH" --mode rate --engine fw --trial 0.05 --resolution 0.2 --flows 100 --rules 10 \
 	--no-progress --json "$tmp/search.json" >"$tmp/search.out" 2>&1
 sg_expect_eq "a search exits 0" 0 "$?"
 sg_expect_eq "the first trial is unpaced" 0 "$(json "$tmp/search.json" rate.search.0.target_mpps)"
 n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["rate"]["search"]))' \
 	"$tmp/search.json")
-[ "$n" -ge 1 ] && [ "$n" -le 5 ] && sg_pass "the search took 1..5 trials ($n)" ||
-	sg_fail "the search took 1..5 trials ($n)"
+# The top, then halvings from what the worker forwarded overloaded down to a pass (or to 1 kpps
+# if none passes: about a dozen), then within 20 % of the upper end: never more than 20.
+[ "$n" -ge 1 ] && [ "$n" -le 20 ] && sg_pass "the search took 1..20 trials ($n)" ||
+	sg_fail "the search took 1..20 trials ($n)"
 zl=$(json "$tmp/search.json" rate.zero_loss_mpps)
 top=$(json "$tmp/search.json" rate.generator_top_mpps)
 le "$zl" "$top" && sg_pass "zero-loss rate within the generator's top" ||
