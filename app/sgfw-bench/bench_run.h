@@ -80,6 +80,7 @@ struct rate_trial {
 	double loss_tolerance; /* share of the expected packets a pass may lose (default 0) */
 	unsigned int attempts; /* runs at this rate: one more each time the generator fell behind */
 	double seconds;	       /* sending */
+	double cpu_seconds;    /* of it, the generator on its CPU (the rest: preempted) */
 	double offered_pps;    /* offered / seconds */
 	uint64_t offered;      /* packets written or refused by the receive rings */
 	uint64_t expected;     /* of them, those the engine forwards (io: all) */

@@ -650,6 +650,7 @@ rate_trial_json(struct sg_json *j, const struct rate_trial *t, double load)
 	sg_json_double(j, "target_mpps", t->target_pps / 1e6);
 	sg_json_double(j, "offered_mpps", t->offered_pps / 1e6);
 	sg_json_double(j, "seconds", t->seconds);
+	sg_json_double(j, "generator_cpu_seconds", t->cpu_seconds);
 	sg_json_uint(j, "offered", t->offered);
 	sg_json_uint(j, "expected", t->expected);
 	sg_json_uint(j, "received", t->received);
