@@ -276,7 +276,8 @@ rate_prepare(struct rate_gen *r, struct gen_shared *sh)
 	struct gen_ctx *g = &sh->ctx[0];
 	struct gen_phase ph;
 	struct rate_trial prime = {0};
-	uint8_t buf[2048 + 128];
+	/* bench_frame writes up to the frame size plus 74 bytes into each. */
+	static uint8_t cbuf[2048], sbuf[2048];
 
 	r->sh = sh;
 	r->g = g;
@@ -301,17 +302,15 @@ rate_prepare(struct rate_gen *r, struct gen_shared *sh)
 			r->server_len == NULL)
 		return -1;
 	for (uint32_t i = 0; i < r->n_flows; i++) {
-		uint8_t *sbuf = buf + 1024 + 64;
-
 		if (o->imix)
 			g->world.size = imix_size(i);
-		bench_steady_frames(&g->world, &g->world.flows[i], buf, &r->client_len[i], sbuf,
+		bench_steady_frames(&g->world, &g->world.flows[i], cbuf, &r->client_len[i], sbuf,
 				&r->server_len[i]);
 		r->client[i] = malloc(r->client_len[i]);
 		r->server[i] = malloc(r->server_len[i] + 1);
 		if (r->client[i] == NULL || r->server[i] == NULL)
 			return -1;
-		memcpy(r->client[i], buf, r->client_len[i]);
+		memcpy(r->client[i], cbuf, r->client_len[i]);
 		memcpy(r->server[i], sbuf, r->server_len[i]);
 	}
 	/* Each client's data segment once, in order: afterwards every frame of the pair is
