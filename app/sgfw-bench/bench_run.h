@@ -95,11 +95,11 @@ struct rate_trial {
 	double lat_us[3];      /* p50, p99, p99.9 of the received packets */
 };
 
-#define RATE_MAX_PORTS	(BENCH_MAX_VMS + 1)
-#define RATE_MAX_TRIALS 64
+#define RATE_MAX_PORTS	    (BENCH_MAX_VMS + 1)
+#define RATE_MAX_TRIALS	    64
 #define RATE_TX_RING_FACTOR 4
-#define RATE_ATTEMPTS 3
-#define RATE_MIN_PPS 1000 /* the search gives up below this */
+#define RATE_ATTEMPTS	    3
+#define RATE_MIN_PPS	    1000 /* the search gives up below this */
 
 struct rte_ring;
 

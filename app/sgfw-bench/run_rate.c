@@ -65,7 +65,8 @@ rate_ports_create(struct rate_gen *r, const char *const *names, unsigned int n,
 				RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
 		/* The transmit side is the wire: it must never refuse what the worker sends while
 		 * the generator is away (preempted), so it holds the receive ring and more. */
-		r->tx[i] = rte_ring_create(tx_name, RATE_TX_RING_FACTOR * ring_size, (int)rte_socket_id(),
+		r->tx[i] = rte_ring_create(tx_name, RATE_TX_RING_FACTOR * ring_size,
+				(int)rte_socket_id(),
 				RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
 		if (r->rx[i] == NULL || r->tx[i] == NULL) {
 			fprintf(stderr, "error: ring for port %s: %s\n", names[i],
