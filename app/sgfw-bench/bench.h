@@ -16,6 +16,8 @@ enum bench_mode {
 	BENCH_MODE_GEN = 0, /* in-process generator: bursts injected into the engine */
 	BENCH_MODE_PORTS,   /* workers poll real ports (pcap replay, vhost-user, ...) */
 	BENCH_MODE_WRITE,   /* write the generated traffic as pcap files and a config, then exit */
+	BENCH_MODE_RATE,    /* a paced generator and the worker on ring ports: zero-loss rate,
+			     * latency */
 };
 
 enum bench_proto {
@@ -33,7 +35,8 @@ struct bench_opts {
 	double duration;        /* seconds measured */
 	double warmup;          /* seconds run before measuring (ports mode) */
 	uint32_t flows;         /* concurrent flows */
-	uint32_t size;          /* frame size without FCS */
+	uint32_t size;          /* frame size without FCS (the largest with --size imix) */
+	bool imix;              /* --size imix: 7:4:1 of 60/566/1514 bytes by flow (rate mode) */
 	double new_share;       /* share of packets belonging to new-connection lifecycles */
 	double deny_share;      /* share of packets from flows the policy denies */
 	double ipv6_share;      /* share of flows over IPv6 */
@@ -54,6 +57,10 @@ struct bench_opts {
 	const char *pcap_dir;   /* ports mode: replay DIR/vm0.pcap and DIR/up0.pcap */
 	const char *config;     /* ports mode: run this config's ports instead */
 	const char *label;      /* free text carried into the JSON */
+	double trial;           /* rate mode: seconds per trial */
+	double resolution;      /* rate mode: the search stops within this share of its bound */
+	double rate;            /* rate mode: one trial at this many packets/s; 0: search */
+	double loss_tolerance;  /* rate mode: share of the packets a passing trial may lose */
 	uint64_t seed;
 	uint64_t hash_seed;     /* the tracker's hash secret from this seed; 0: random */
 	uint64_t collide_seed;  /* 0, or build flows colliding in a table of this seed */
@@ -114,6 +121,17 @@ uint16_t bench_payload(const struct bench_world *world, const struct bench_flow 
 /* A data packet of an established flow from 'side', advancing its sequence numbers. */
 void bench_data_mbuf(const struct bench_world *world, struct bench_flow *f, enum bench_side side,
 		struct rte_mbuf *m);
+
+/*
+ * The steady state of a transfer of 'f' as two frames sent again and again (rate mode): the
+ * client's data segment, acknowledging what the server had sent when it was built, and the
+ * server's data segment acknowledging the client's. Once the client's segment has been seen,
+ * both are retransmissions or in-window data a tracker accepts in any order, so the two ports'
+ * rings need not be read in the order they were written. A denied flow has no server frame
+ * (*server_len 0). Buffers as bench_frame's.
+ */
+void bench_steady_frames(const struct bench_world *world, const struct bench_flow *f,
+		uint8_t *client, uint16_t *client_len, uint8_t *server, uint16_t *server_len);
 
 /* policy.c: the config text of the generated world (ports of 'port_kind'). */
 char *bench_config_text(const struct bench_opts *o, const struct bench_world *world,

@@ -68,12 +68,90 @@ struct gen_shared {
 	atomic_uint barrier_gen;
 	uint64_t conns_after_established;
 	struct sg_dp_stage_stats stages[GEN_PHASE_COUNT];
+	/* Rate mode: where the generator's bursts go instead of the engine (NULL: injected). */
+	void (*emit)(struct gen_shared *sh, uint16_t port_id, struct rte_mbuf **pkts, uint16_t n);
+	void *emit_arg;
 	struct gen_ctx ctx[SG_MAX_WORKERS];
 };
+
+/* One trial of the rate mode: packets offered at a rate for some seconds. */
+struct rate_trial {
+	double target_pps;     /* 0: as fast as the generator goes */
+	double loss_tolerance; /* share of the expected packets a pass may lose (default 0) */
+	unsigned int attempts; /* runs at this rate: one more each time the generator fell behind */
+	double seconds;	       /* sending */
+	double cpu_seconds;    /* of it, the generator on its CPU (the rest: preempted) */
+	double offered_pps;    /* offered / seconds */
+	uint64_t offered;      /* packets written or refused by the receive rings */
+	uint64_t expected;     /* of them, those the engine forwards (io: all) */
+	uint64_t denied;       /* of them, those of denied flows the policy drops (not io) */
+	uint64_t refused;      /* refused by a full receive ring: lost */
+	uint64_t received;     /* out of the transmit rings */
+	uint64_t lost;	       /* expected - received */
+	uint64_t unexpected;   /* received beyond the expected (none, or the count is wrong) */
+	uint64_t late;	       /* not offered: the generator fell behind its schedule */
+	uint64_t no_mbuf;      /* not offered: the mbuf pool was empty */
+	uint64_t policy_drops; /* the datapath's drops by ingress and egress rules */
+	double lat_us[3];      /* p50, p99, p99.9 of the received packets */
+};
+
+#define RATE_MAX_PORTS	    (BENCH_MAX_VMS + 1)
+#define RATE_MAX_TRIALS	    64
+#define RATE_TX_RING_FACTOR 4
+#define RATE_ATTEMPTS	    3
+#define RATE_MIN_PPS	    1000 /* the search gives up below this */
+
+struct rte_ring;
+
+/* The rate mode's generator: the ring ports, the steady frames, the trial being counted. */
+struct rate_gen {
+	struct gen_shared *sh;
+	struct gen_ctx *g;
+	unsigned int n_ports;
+	char names[RATE_MAX_PORTS][8];
+	struct rte_ring *rx[RATE_MAX_PORTS]; /* the generator writes, the worker receives */
+	struct rte_ring *tx[RATE_MAX_PORTS]; /* the worker sends, the generator reads */
+	uint16_t port_id[RATE_MAX_PORTS];    /* sg_dp_port_id of each */
+	int stamp_off;			     /* mbuf dynfield: TSC when enqueued */
+	bool io;
+	bool failed;
+	uint32_t n_flows;
+	uint8_t **client, **server; /* bench_steady_frames of each flow */
+	uint16_t *client_len, *server_len;
+	uint64_t enqueued; /* into receive rings since the start */
+	uint32_t vm;
+	bool server_turn;
+	uint32_t picked[SG_DP_MAX_BURST];
+	uint16_t n_picked;
+	struct rate_trial *cur;		 /* NULL: not counting */
+	const atomic_bool *stop;	 /* set by SIGINT/SIGTERM: end the trial now */
+	uint64_t hist[GEN_HIST_BUCKETS]; /* latency of the trial in TSC cycles */
+};
+
+/* run_rate.c */
+/* Ring ethdevs net_ring_NAME for each of 'names' (at most 7 characters), and the stamp field. */
+int rate_ports_create(struct rate_gen *r, const char *const *names, unsigned int n,
+		unsigned int ring_size);
+void rate_ports_free(struct rate_gen *r);
+/* With the worker running: open the flows of sh->ctx[0] in order and build the steady frames. */
+int rate_prepare(struct rate_gen *r, struct gen_shared *sh);
+/* Offer 'pps' (0: as fast as possible) for 'seconds', wait for the last packet, count. */
+int rate_trial(struct rate_gen *r, double pps, double seconds, double loss_tolerance,
+		struct rate_trial *t);
+/* The rate asked for was offered: the generator kept its schedule (within 1 %). */
+bool rate_trial_offered(const struct rate_trial *t);
+/* Offered, and no more lost than tolerated (RFC 2544: none), nothing unexpected. */
+bool rate_trial_passed(const struct rate_trial *t);
 
 /* run_gen.c */
 int gen_ctx_init(struct gen_shared *sh, struct gen_ctx *g, uint16_t worker);
 void gen_ctx_free(struct gen_ctx *g);
 int gen_worker_main(void *arg);
+/* Open every flow of 'g' (handshakes, first exchanges) through 'g->sh->emit' or the engine. */
+void gen_phase_setup(struct gen_ctx *g, struct gen_phase *ph);
+/* Count 'cycles' into a GEN_HIST_BUCKETS log-linear histogram. */
+void gen_hist_add(uint64_t *hist, uint64_t cycles);
+/* The value (the middle of its bucket) below which a share 'q' of the 'total' samples fall. */
+double gen_hist_percentile(const uint64_t *hist, uint64_t total, double q);
 
 #endif /* SG_BENCH_RUN_H */

@@ -365,3 +365,19 @@ bench_data_mbuf(const struct bench_world *world, struct bench_flow *f, enum benc
 		f->icmp_seq++;
 	}
 }
+
+void
+bench_steady_frames(const struct bench_world *world, const struct bench_flow *f, uint8_t *client,
+		uint16_t *client_len, uint8_t *server, uint16_t *server_len)
+{
+	struct bench_flow acked = *f;
+
+	*client_len = bench_frame(
+			world, f, BENCH_FROM_CLIENT, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, client);
+	*server_len = 0;
+	if (f->denied)
+		return;
+	acked.cseq += bench_payload(world, f);
+	*server_len = bench_frame(world, &acked, BENCH_FROM_SERVER,
+			RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, server);
+}

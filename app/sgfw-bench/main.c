@@ -44,16 +44,20 @@ static void
 usage(FILE *out)
 {
 	fputs("usage: sgfw-bench [OPTIONS] [-- EAL ARGS]\n"
-	      "  --mode gen|ports|write  gen: in-process generator (default); ports: poll the ports of\n"
-	      "                          --config, or pcap ports replaying --pcap-dir; write: write the\n"
-	      "                          generated traffic as pcaps and a config into --out, then exit\n"
+	      "  --mode gen|ports|write|rate  gen: in-process generator (default); ports: poll the\n"
+	      "                          ports of --config, or pcap ports replaying --pcap-dir; write:\n"
+	      "                          write the generated traffic as pcaps and a config into --out,\n"
+	      "                          then exit; rate: a paced generator on one core and the worker\n"
+	      "                          on another, on ring ports: the highest rate without loss\n"
+	      "                          (binary search), then latency at 10/50/90 % of it\n"
 	      "  --engine fw|sg|io       datapath engine (default fw)\n"
 	      "  --workers N             worker cores (default 1)\n"
 	      "  --duration S            seconds measured (default 5; gen: established phase, cps\n"
 	      "                          phase half of it)\n"
 	      "  --warmup S              ports mode: seconds before measuring (default 1)\n"
 	      "  --flows N               concurrent flows (default 1000)\n"
-	      "  --size B                frame size in bytes, without FCS (default 64)\n"
+	      "  --size B|imix           frame size in bytes, without FCS (default 64); imix (rate\n"
+	      "                          mode): 7:4:1 of 60/566/1514 bytes (64/570/1518 with FCS)\n"
 	      "  --proto tcp|udp|icmp|mix   (default tcp)\n"
 	      "  --ipv6 F                share of flows over IPv6 (default 0)\n"
 	      "  --new F                 share of packets in new-connection lifecycles (default 0)\n"
@@ -69,7 +73,8 @@ usage(FILE *out)
 	      "  --burst N               packets per burst (default 32)\n"
 	      "  --capacity N            connection table size (default sized from the flows)\n"
 	      "  --cps                   gen: also measure connection lifecycles per second\n"
-	      "  --stage-cycles          count cycles per pipeline stage (default on in gen mode)\n"
+	      "  --stage-cycles          count cycles per pipeline stage (default on in gen mode;\n"
+	      "                          rate mode: the worker's, over all trials)\n"
 	      "  --no-stage-cycles\n"
 	      "  --progress / --no-progress   a progress line on stderr (default: when a terminal)\n"
 	      "  --json FILE             write the results as JSON\n"
@@ -77,6 +82,12 @@ usage(FILE *out)
 	      "  --pcap-dir DIR          ports mode: DIR/vm0.pcap and DIR/up0.pcap (from --mode write)\n"
 	      "  --config FILE           ports mode: an sgfw config whose ports to run\n"
 	      "  --label TEXT            carried into the JSON\n"
+	      "  --trial S               rate: seconds per trial (default 10)\n"
+	      "  --resolution F          rate: the search stops when its interval is below F of its\n"
+	      "                          upper end (default 0.01)\n"
+	      "  --rate PPS              rate: one trial at PPS packets/s (K, M suffixes), no search\n"
+	      "  --loss-tolerance F      rate: a trial passes losing at most F of its packets\n"
+	      "                          (default 0, RFC 2544)\n"
 	      "  --seed N                generator seed (default 1)\n"
 	      "  --hash-seed N           the connection table's hash secret from N (default: random,\n"
 	      "                          as sgfw runs)\n"
@@ -158,6 +169,10 @@ enum {
 	OPT_HASH_SEED,
 	OPT_COLLIDE,
 	OPT_CLASSIFIER,
+	OPT_TRIAL,
+	OPT_RESOLUTION,
+	OPT_RATE,
+	OPT_LOSS_TOLERANCE,
 };
 
 static int
@@ -196,6 +211,10 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 		{"hash-seed", required_argument, NULL, OPT_HASH_SEED},
 		{"collide", required_argument, NULL, OPT_COLLIDE},
 		{"classifier", required_argument, NULL, OPT_CLASSIFIER},
+		{"trial", required_argument, NULL, OPT_TRIAL},
+		{"resolution", required_argument, NULL, OPT_RESOLUTION},
+		{"rate", required_argument, NULL, OPT_RATE},
+		{"loss-tolerance", required_argument, NULL, OPT_LOSS_TOLERANCE},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -216,6 +235,8 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 		.addresses = 1,
 		.burst = 32,
 		.seed = 1,
+		.trial = 10,
+		.resolution = 0.01,
 	};
 	while ((opt = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
 		int rc = 0;
@@ -228,8 +249,11 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 				o->mode = BENCH_MODE_PORTS;
 			else if (strcmp(optarg, "write") == 0)
 				o->mode = BENCH_MODE_WRITE;
+			else if (strcmp(optarg, "rate") == 0)
+				o->mode = BENCH_MODE_RATE;
 			else
-				rc = -1, fprintf(stderr, "error: --mode must be gen, ports or write\n");
+				rc = -1, fprintf(stderr, "error: --mode must be gen, ports, write "
+							 "or rate\n");
 			break;
 		case OPT_ENGINE:
 			if (sg_dp_engine_parse(optarg, &o->engine) < 0)
@@ -249,7 +273,11 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 			rc = parse_u32("--flows", optarg, 1, 50000000, &o->flows);
 			break;
 		case OPT_SIZE:
-			rc = parse_u32("--size", optarg, 60, 1514, &o->size);
+			o->imix = strcmp(optarg, "imix") == 0;
+			if (o->imix)
+				o->size = 1514; /* the largest: what the mbufs must hold */
+			else
+				rc = parse_u32("--size", optarg, 60, 1514, &o->size);
 			break;
 		case OPT_PROTO:
 			if (strcmp(optarg, "tcp") == 0)
@@ -338,6 +366,19 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 			else
 				rc = -1, fprintf(stderr, "error: --classifier must be acl or linear\n");
 			break;
+		case OPT_TRIAL:
+			rc = parse_double("--trial", optarg, 0.01, 3600, &o->trial);
+			break;
+		case OPT_RESOLUTION:
+			rc = parse_double("--resolution", optarg, 0.0001, 0.5, &o->resolution);
+			break;
+		case OPT_RATE:
+			rc = parse_u32("--rate", optarg, 1, 1000000000, &u);
+			o->rate = u;
+			break;
+		case OPT_LOSS_TOLERANCE:
+			rc = parse_double("--loss-tolerance", optarg, 0, 0.5, &o->loss_tolerance);
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -366,12 +407,26 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 		fprintf(stderr, "error: --mode ports needs --pcap-dir DIR or --config FILE\n");
 		return -1;
 	}
+	if (o->imix && o->mode != BENCH_MODE_RATE) {
+		fprintf(stderr, "error: --size imix is for --mode rate\n");
+		return -1;
+	}
+	if (o->mode == BENCH_MODE_RATE &&
+			(o->workers != 1 || o->new_share != 0 || o->cps || o->config != NULL ||
+					o->pcap_dir != NULL)) {
+		fprintf(stderr, "error: --mode rate runs one worker on the generated ring ports "
+				"with "
+				"established flows: no --workers, --new, --cps, --config or "
+				"--pcap-dir\n");
+		return -1;
+	}
 	if (o->collide_seed != 0 && (o->mode != BENCH_MODE_GEN || o->proto != BENCH_PROTO_TCP ||
 					     o->ipv6_share != 0 || o->deny_share != 0)) {
 		fprintf(stderr, "error: --collide builds IPv4 TCP flows in generator mode only\n");
 		return -1;
 	}
-	if (o->mode != BENCH_MODE_GEN && o->vms != 1 && o->config == NULL) {
+	if ((o->mode == BENCH_MODE_PORTS || o->mode == BENCH_MODE_WRITE) && o->vms != 1 &&
+			o->config == NULL) {
 		fprintf(stderr, "note: pcap traffic is written for every VM port; ports mode replays "
 				"them all\n");
 	}
@@ -385,7 +440,23 @@ struct machine {
 	char flags[256];
 	unsigned int cpus;
 	uint64_t tsc_hz;
+	double load_before, load_after; /* 1-minute load average at the start and the end */
 };
+
+/* The 1-minute load average: how many others wanted the CPUs while we measured. */
+static double
+load_average(void)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+	double load = -1;
+
+	if (f != NULL) {
+		if (fscanf(f, "%lf", &load) != 1)
+			load = -1;
+		fclose(f);
+	}
+	return load;
+}
 
 static void
 machine_read(struct machine *m)
@@ -492,26 +563,6 @@ struct result {
 	uint64_t forwarded, dropped;
 };
 
-static double
-hist_percentile(const uint64_t *hist, uint64_t total, double q)
-{
-	uint64_t want = (uint64_t)((double)total * q), seen = 0;
-
-	for (unsigned int b = 0; b < GEN_HIST_BUCKETS; b++) {
-		seen += hist[b];
-		if (seen > want && hist[b] != 0) {
-			const unsigned int sub = GEN_HIST_SUB_BITS;
-			unsigned int lg = b >> sub, frac = b & ((1u << sub) - 1);
-
-			/* The middle of the bucket. */
-			if (lg < sub)
-				return (double)(UINT64_C(1) << lg);
-			return ((double)((1u << sub) + frac) + 0.5) * (double)(UINT64_C(1) << (lg - sub));
-		}
-	}
-	return 0;
-}
-
 static void
 json_result(struct sg_json *j, const struct result *r, uint16_t workers)
 {
@@ -559,8 +610,25 @@ proto_name(enum bench_proto p)
 	return names[p];
 }
 
+/* Rate mode: the search and the latency trials. */
+struct rate_report {
+	double top_pps;	      /* offered by the unpaced first trial: the generator's top */
+	double overload_pps;  /* what the worker forwarded in that trial: its rate overloaded */
+	double zero_loss_pps; /* highest rate that passed; 0: none did */
+	bool generator_bound; /* the unpaced trial passed: the worker outran the generator */
+	unsigned int ring_size;
+	struct rate_trial search[RATE_MAX_TRIALS];
+	unsigned int n_search;
+	double load[3]; /* share of the zero-loss rate (or, with --rate, 0) */
+	struct rate_trial latency[3];
+	unsigned int n_latency;
+	bool has_stages; /* --stage-cycles: the worker's cycles per packet by stage, all trials */
+	double stage_cpp[SG_DP_STAGE_COUNT];
+};
+
 struct report {
 	const struct bench_opts *o;
+	struct rate_report rate;
 	struct machine machine;
 	struct rules_result rules;
 	struct result results[GEN_PHASE_COUNT];
@@ -572,25 +640,134 @@ struct report {
 	char drops[512];
 };
 
+static const char *
+mode_name(enum bench_mode m)
+{
+	static const char *const names[] = {"gen", "ports", "write", "rate"};
+
+	return names[m];
+}
+
 static void
-report_print(const struct report *rp)
+rate_trial_json(struct sg_json *j, const struct rate_trial *t, double load)
+{
+	sg_json_object_open(j, NULL);
+	if (load > 0)
+		sg_json_double(j, "load", load);
+	sg_json_double(j, "target_mpps", t->target_pps / 1e6);
+	sg_json_double(j, "offered_mpps", t->offered_pps / 1e6);
+	sg_json_double(j, "seconds", t->seconds);
+	sg_json_double(j, "generator_cpu_seconds", t->cpu_seconds);
+	sg_json_uint(j, "offered", t->offered);
+	sg_json_uint(j, "expected", t->expected);
+	sg_json_uint(j, "received", t->received);
+	sg_json_uint(j, "lost", t->lost);
+	sg_json_uint(j, "refused", t->refused);
+	sg_json_uint(j, "denied", t->denied);
+	sg_json_uint(j, "policy_drops", t->policy_drops);
+	sg_json_uint(j, "unexpected", t->unexpected);
+	sg_json_uint(j, "late", t->late);
+	sg_json_uint(j, "no_mbuf", t->no_mbuf);
+	sg_json_uint(j, "attempts", t->attempts);
+	sg_json_bool(j, "passed", rate_trial_passed(t));
+	sg_json_object_open(j, "latency_us");
+	sg_json_double(j, "p50", t->lat_us[0]);
+	sg_json_double(j, "p99", t->lat_us[1]);
+	sg_json_double(j, "p999", t->lat_us[2]);
+	sg_json_object_close(j);
+	sg_json_object_close(j);
+}
+
+static void
+rate_json(struct sg_json *j, const struct bench_opts *o, const struct rate_report *rr)
+{
+	sg_json_object_open(j, "rate");
+	sg_json_double(j, "trial_seconds", o->trial);
+	sg_json_double(j, "resolution", o->resolution);
+	sg_json_double(j, "loss_tolerance", o->loss_tolerance);
+	sg_json_uint(j, "ring_size", rr->ring_size);
+	sg_json_uint(j, "tx_ring_size", rr->ring_size * RATE_TX_RING_FACTOR);
+	sg_json_bool(j, "imix", o->imix);
+	if (o->rate == 0) {
+		sg_json_double(j, "generator_top_mpps", rr->top_pps / 1e6);
+		sg_json_double(j, "forwarded_overloaded_mpps", rr->overload_pps / 1e6);
+		sg_json_bool(j, "generator_bound", rr->generator_bound);
+		sg_json_double(j, "zero_loss_mpps", rr->zero_loss_pps / 1e6);
+	}
+	if (rr->has_stages) {
+		sg_json_object_open(j, "stage_cycles_per_packet");
+		for (int s = 0; s < SG_DP_STAGE_COUNT; s++)
+			sg_json_double(j, sg_dp_stage_name((enum sg_dp_stage)s), rr->stage_cpp[s]);
+		sg_json_object_close(j);
+	}
+	sg_json_array_open(j, "search");
+	for (unsigned int i = 0; i < rr->n_search; i++)
+		rate_trial_json(j, &rr->search[i], 0);
+	sg_json_array_close(j);
+	sg_json_array_open(j, "latency");
+	for (unsigned int i = 0; i < rr->n_latency; i++)
+		rate_trial_json(j, &rr->latency[i], rr->load[i]);
+	sg_json_array_close(j);
+	sg_json_object_close(j);
+}
+
+static void
+rate_trial_line(const char *what, const struct rate_trial *t)
+{
+	printf("%-10s %9.3f %9.3f %12" PRIu64 " %12" PRIu64 " %10" PRIu64 " %8" PRIu64 " %8" PRIu64
+	       " %8.1f %8.1f %9.1f  %s\n",
+			what, t->target_pps / 1e6, t->offered_pps / 1e6, t->expected, t->received,
+			t->lost, t->denied, t->late, t->lat_us[0], t->lat_us[1], t->lat_us[2],
+			rate_trial_passed(t)  ? "pass" :
+			rate_trial_offered(t) ? "fail" :
+						"not offered");
+}
+
+static void
+rate_print(const struct bench_opts *o, const struct rate_report *rr)
+{
+	char what[32];
+
+	printf("\n%-10s %9s %9s %12s %12s %10s %8s %8s %8s %8s %9s\n", "trial", "target", "offered",
+			"expected", "received", "lost", "denied", "late", "p50 us", "p99 us",
+			"p99.9 us");
+	for (unsigned int i = 0; i < rr->n_search; i++) {
+		snprintf(what, sizeof(what), i == 0 && o->rate == 0 ? "top" : "search");
+		rate_trial_line(what, &rr->search[i]);
+	}
+	for (unsigned int i = 0; i < rr->n_latency; i++) {
+		if (o->rate != 0)
+			snprintf(what, sizeof(what), "fixed");
+		else
+			snprintf(what, sizeof(what), "%.0f%%", rr->load[i] * 100);
+		rate_trial_line(what, &rr->latency[i]);
+	}
+	if (o->rate == 0)
+		printf("\nzero-loss rate: %.3f Mpps over %g s trials (resolution %g); the worker "
+		       "forwarded %.3f Mpps overloaded; the generator's top: %.3f Mpps%s\n",
+				rr->zero_loss_pps / 1e6, o->trial, o->resolution, rr->overload_pps / 1e6,
+				rr->top_pps / 1e6,
+				rr->generator_bound ? " (bound by the generator: the worker lost nothing "
+						      "at its top rate)" :
+						      "");
+	if (rr->has_stages) {
+		printf("worker cycles per packet by stage, all trials:");
+		for (int s = 0; s < SG_DP_STAGE_COUNT; s++)
+			printf(" %s %.1f", sg_dp_stage_name((enum sg_dp_stage)s), rr->stage_cpp[s]);
+		printf("\n");
+	}
+	printf("(rates in Mpps; expected: offered packets the engine forwards, the denied flows' "
+	       "excluded unless io; lost: expected - received, ring refusals included; late: not "
+	       "offered, the generator behind its schedule; latency: enqueue to dequeue through "
+	       "rings of %u)\n",
+			rr->ring_size);
+}
+
+static void
+phases_print(const struct report *rp)
 {
 	const struct bench_opts *o = rp->o;
 
-	printf("\nsgfw-bench %s: engine %s, %s mode, %u worker%s, burst %u\n", SG_VERSION,
-			sg_dp_engine_name(o->engine), o->mode == BENCH_MODE_GEN ? "generator" : "ports",
-			o->workers, o->workers == 1 ? "" : "s", o->burst);
-	printf("machine: %s, %u CPUs, TSC %.3f GHz, %s, flags: %s\n", rp->machine.cpu,
-			rp->machine.cpus, (double)rp->machine.tsc_hz / 1e9, rte_version(),
-			rp->machine.flags);
-	printf("traffic: %u flows, %u-byte frames, %s, IPv6 %.0f%%, new %.0f%%, denied %.0f%% of "
-	       "flows, %u VM port%s\n",
-			o->flows, o->size, proto_name(o->proto), o->ipv6_share * 100, o->new_share * 100,
-			o->deny_share * 100, o->vms, o->vms == 1 ? "" : "s");
-	printf("rules: %u per port, %u in the policy, %" PRIu64 " rte_acl rules; compiled in "
-	       "%.3f s, %.1f MiB\n",
-			SG_MAX(o->rules, 2u), rp->rules.rules_total, rp->rules.acl_rules,
-			rp->rules.compile_s, (double)rp->rules.memory / (1 << 20));
 	printf("\n%-12s %10s %10s %9s %9s", "phase", "Mpps", "Mpps/core", "cyc/pkt", "median");
 	for (int s = 0; s < SG_DP_STAGE_COUNT; s++)
 		printf(" %9s", sg_dp_stage_name((enum sg_dp_stage)s));
@@ -621,6 +798,34 @@ report_print(const struct report *rp)
 		else
 			printf(" %9s\n", "-");
 	}
+}
+
+static void
+report_print(const struct report *rp)
+{
+	const struct bench_opts *o = rp->o;
+
+	printf("\nsgfw-bench %s: engine %s, %s mode, %u worker%s, burst %u\n", SG_VERSION,
+			sg_dp_engine_name(o->engine), mode_name(o->mode), o->workers,
+			o->workers == 1 ? "" : "s", o->burst);
+	printf("machine: %s, %u CPUs, TSC %.3f GHz, %s, flags: %s\n", rp->machine.cpu,
+			rp->machine.cpus, (double)rp->machine.tsc_hz / 1e9, rte_version(),
+			rp->machine.flags);
+	printf("load average: %.2f before, %.2f after (our own busy lcores count in it)\n",
+			rp->machine.load_before, rp->machine.load_after);
+	printf("traffic: %u flows, %s%u-byte frames, %s, IPv6 %.0f%%, new %.0f%%, denied %.0f%% of "
+	       "flows, %u VM port%s\n",
+			o->flows, o->imix ? "IMIX 60/566/" : "", o->size, proto_name(o->proto),
+			o->ipv6_share * 100, o->new_share * 100, o->deny_share * 100, o->vms,
+			o->vms == 1 ? "" : "s");
+	printf("rules: %u per port, %u in the policy, %" PRIu64 " rte_acl rules; compiled in "
+	       "%.3f s, %.1f MiB\n",
+			SG_MAX(o->rules, 2u), rp->rules.rules_total, rp->rules.acl_rules,
+			rp->rules.compile_s, (double)rp->rules.memory / (1 << 20));
+	if (o->mode == BENCH_MODE_RATE)
+		rate_print(o, &rp->rate);
+	else
+		phases_print(rp);
 	if (rp->has_ct)
 		printf("\nconntrack: %" PRIu64 " connections held after the established phase, "
 		       "capacity %" PRIu64 ", %.1f B per IPv4 connection, %.1f B per IPv6; "
@@ -657,7 +862,7 @@ report_json(const struct report *rp)
 	sg_json_string(&j, "version", SG_VERSION);
 	if (o->label != NULL)
 		sg_json_string(&j, "label", o->label);
-	sg_json_string(&j, "mode", o->mode == BENCH_MODE_GEN ? "gen" : "ports");
+	sg_json_string(&j, "mode", mode_name(o->mode));
 	sg_json_string(&j, "engine", sg_dp_engine_name(o->engine));
 	sg_json_string(&j, "classifier", o->classify_linear ? "linear" : "acl");
 	sg_json_uint(&j, "workers", o->workers);
@@ -678,6 +883,8 @@ report_json(const struct report *rp)
 	sg_json_string(&j, "flags", rp->machine.flags);
 	sg_json_uint(&j, "cpus", rp->machine.cpus);
 	sg_json_uint(&j, "tsc_hz", rp->machine.tsc_hz);
+	sg_json_double(&j, "load_average_before", rp->machine.load_before);
+	sg_json_double(&j, "load_average_after", rp->machine.load_after);
 	sg_json_string(&j, "dpdk", rte_version());
 	sg_json_string(&j, "compiler", __VERSION__);
 	sg_json_object_close(&j);
@@ -702,6 +909,8 @@ report_json(const struct report *rp)
 		sg_json_object_close(&j);
 	}
 	sg_json_string(&j, "drops", rp->drops);
+	if (o->mode == BENCH_MODE_RATE)
+		rate_json(&j, o, &rp->rate);
 	sg_json_object_close(&j);
 	sg_json_finish(&j);
 	return fclose(f) == 0 ? 0 : -1;
@@ -807,8 +1016,9 @@ phase_result(const struct gen_shared *sh, enum gen_phase_id p, const char *name,
 
 		r->has_latency = true;
 		for (int q = 0; q < 4; q++)
-			r->lat_us[q] = hist_percentile(hist, bursts, qs[q]) * 1e6 / (double)hz;
-		r->cpp_median = hist_percentile(hist, bursts, 0.5) * (double)bursts / (double)r->packets;
+			r->lat_us[q] = gen_hist_percentile(hist, bursts, qs[q]) * 1e6 / (double)hz;
+		r->cpp_median = gen_hist_percentile(hist, bursts, 0.5) * (double)bursts /
+				(double)r->packets;
 	}
 	r->cpu_share = wall != 0 ? (double)cpu / (double)wall : 0;
 	if (p == GEN_PHASE_CPS && r->cpp_median > 0)
@@ -1052,6 +1262,197 @@ run_ports(const struct bench_opts *o, struct sg_conf *conf, struct report *rp)
 	return 0;
 }
 
+/* ---- Rate mode ---- */
+
+/*
+ * One trial at 'pps', run again (up to RATE_ATTEMPTS in all) while the generator fell behind
+ * its schedule: on a shared machine it is preempted now and then, which says nothing about the
+ * datapath. A rate it never manages to offer fails.
+ */
+static int
+rate_one(struct rate_gen *r, const struct bench_opts *o, double pps, struct rate_trial *t,
+		const char *what)
+{
+	for (unsigned int attempt = 1; attempt <= RATE_ATTEMPTS; attempt++) {
+		if (rate_trial(r, pps, o->trial, o->loss_tolerance, t) < 0)
+			return -1;
+		t->attempts = attempt;
+		if (r->sh->progress)
+			fprintf(stderr, "  %-8s %9.3f Mpps asked, %9.3f offered, lost %" PRIu64 ": %s\n",
+					what, pps / 1e6, t->offered_pps / 1e6, t->lost,
+					rate_trial_passed(t)	    ? "pass" :
+					rate_trial_offered(t) ? "fail" :
+								"not offered");
+		if (rate_trial_offered(t) || atomic_load(&stop_ports))
+			break;
+	}
+	return 0;
+}
+
+/*
+ * RFC 2544-style: the first trial is unpaced, which gives the generator's top rate; then a
+ * binary search between 0 and it for the highest rate a trial passes (no loss, the rate
+ * offered), to within 'resolution' of the top; then latency at 10, 50 and 90 % of that rate.
+ */
+static int
+rate_search(struct rate_gen *r, const struct bench_opts *o, struct rate_report *rr)
+{
+	static const double loads[3] = {0.10, 0.50, 0.90};
+	const struct rate_trial *top;
+	double lo = 0, hi;
+
+	if (o->rate > 0) {
+		rr->load[0] = 0;
+		rr->n_latency = 1;
+		return rate_one(r, o, o->rate, &rr->latency[0], "fixed");
+	}
+	if (rate_one(r, o, 0, &rr->search[rr->n_search], "top") < 0)
+		return -1;
+	top = &rr->search[rr->n_search++];
+	rr->top_pps = hi = top->offered_pps;
+	rr->overload_pps = (double)top->received / top->seconds;
+	if (rate_trial_passed(top)) {
+		rr->generator_bound = true;
+		lo = hi;
+	} else {
+		/* Nothing above what the worker forwarded while overloaded can pass (a margin
+		 * for the noise of one trial): no trials spent at rates only the refusals of
+		 * full rings reached. */
+		hi = SG_MIN(hi, 1.25 * rr->overload_pps);
+	}
+	/* Until the interval is within 'resolution' of its upper end: the result's precision. */
+	while (!rr->generator_bound && hi - lo > o->resolution * hi && hi > RATE_MIN_PPS &&
+			rr->n_search < RATE_MAX_TRIALS && !atomic_load(&stop_ports)) {
+		double mid = (lo + hi) / 2;
+		struct rate_trial *t = &rr->search[rr->n_search++];
+
+		if (rate_one(r, o, mid, t, "search") < 0)
+			return -1;
+		if (rate_trial_passed(t))
+			lo = mid;
+		else
+			hi = mid;
+	}
+	rr->zero_loss_pps = lo;
+	for (int i = 0; i < 3 && lo > 0 && !atomic_load(&stop_ports); i++) {
+		rr->load[i] = loads[i];
+		if (rate_one(r, o, lo * loads[i], &rr->latency[rr->n_latency++], "latency") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+run_rate(const struct bench_opts *o, struct sg_conf *conf, struct report *rp)
+{
+	const char *names[RATE_MAX_PORTS];
+	char vm_names[BENCH_MAX_VMS][8];
+	unsigned int ring_size = conf->dataplane.rx_desc, lcore;
+	struct sg_dp_params params = {
+			.engine = o->engine,
+			.n_workers = 1,
+			.burst = o->burst,
+			.rx_desc = (uint16_t)conf->dataplane.rx_desc,
+			.tx_desc = (uint16_t)conf->dataplane.tx_desc,
+			.stage_cycles = o->stage_cycles,
+			.classify_linear = o->classify_linear,
+	};
+	struct gen_shared *sh = rte_zmalloc("bench_rate", sizeof(*sh), RTE_CACHE_LINE_SIZE);
+	struct rate_gen *r = rte_zmalloc("bench_rate_gen", sizeof(*r), RTE_CACHE_LINE_SIZE);
+	uint64_t rx, tx, drops, by_reason[SG_DROP_COUNT];
+	struct sg_error err = {0};
+	bool launched = false;
+	int rc = -1;
+
+	if (sh == NULL || r == NULL) {
+		sg_conf_free(conf);
+		goto out;
+	}
+	for (uint32_t vm = 0; vm < o->vms; vm++) {
+		snprintf(vm_names[vm], sizeof(vm_names[vm]), "vm%u", vm);
+		names[vm] = vm_names[vm];
+	}
+	names[o->vms] = "up0";
+	rp->rate.ring_size = ring_size;
+	sh->opts = o;
+	sh->n_workers = 1;
+	sh->progress = o->progress;
+	r->stop = &stop_ports;
+	/* Every ring full, a burst in the generator's hands, the caches. */
+	sh->pool = make_pool(o, (1 + RATE_TX_RING_FACTOR) * ring_size * (o->vms + 1) + 4096);
+	if (sh->pool == NULL || rate_ports_create(r, names, o->vms + 1, ring_size) < 0) {
+		if (sh->pool == NULL)
+			fprintf(stderr, "error: mbuf pool: %s\n", rte_strerror(rte_errno));
+		sg_conf_free(conf);
+		goto out;
+	}
+	params.pool = sh->pool;
+	if (o->engine == SG_DP_ENGINE_FW) {
+		sh->ct = make_ct(o, conf, o->hash_seed);
+		if (sh->ct == NULL) {
+			fprintf(stderr, "error: connection table: %s\n", strerror(errno));
+			sg_conf_free(conf);
+			goto out;
+		}
+		params.ct = sh->ct;
+	}
+	sh->dp = sg_dp_create(&params, conf, &err);
+	if (sh->dp == NULL) {
+		fprintf(stderr, "error: %s\n", err.msg);
+		sg_conf_free(conf);
+		goto out;
+	}
+	sh->uplink_port = (uint16_t)sg_dp_port_id(sh->dp, "up0");
+	for (uint32_t vm = 0; vm < o->vms; vm++)
+		sh->vm_port[vm] = (uint16_t)sg_dp_port_id(sh->dp, names[vm]);
+	/* The worker on the other lcore; this one (the main) is the generator. */
+	lcore = rte_get_next_lcore(-1, 1, 0);
+	if (rte_eal_remote_launch(sg_dp_worker_main, sg_dp_worker_arg(sh->dp, 0), lcore) != 0)
+		goto out;
+	launched = true;
+	if (rate_prepare(r, sh) < 0) {
+		fprintf(stderr, "error: opening the flows failed\n");
+		goto out;
+	}
+	if (rate_search(r, o, &rp->rate) < 0)
+		goto out;
+	if (o->stage_cycles) {
+		struct sg_dp_stage_stats st;
+
+		sg_dp_stage_cycles(sh->dp, &st);
+		rp->rate.has_stages = st.packets != 0;
+		for (int i = 0; i < SG_DP_STAGE_COUNT && st.packets != 0; i++)
+			rp->rate.stage_cpp[i] = (double)st.cycles[i] / (double)st.packets;
+	}
+	sum_ports(sh->dp, sg_dp_conf(sh->dp), &rx, &tx, &drops, by_reason);
+	format_drops(by_reason, rp->drops, sizeof(rp->drops));
+	if (sh->ct != NULL) {
+		rp->has_ct = true;
+		sg_ct_stats_get(sh->ct, &rp->ct);
+		rp->conns_held = rp->ct.entries;
+		rp->bytes_per_conn4 = sg_ct_bytes_per_conn(sh->ct, SG_AF_INET);
+		rp->bytes_per_conn6 = sg_ct_bytes_per_conn(sh->ct, SG_AF_INET6);
+	}
+	rc = 0;
+out:
+	if (launched) {
+		sg_dp_stop(sh->dp);
+		rte_eal_mp_wait_lcore();
+	}
+	if (sh != NULL) {
+		sg_dp_free(sh->dp);
+		gen_ctx_free(&sh->ctx[0]);
+		sg_ct_free(sh->ct);
+	}
+	if (r != NULL)
+		rate_ports_free(r);
+	if (sh != NULL)
+		rte_mempool_free(sh->pool);
+	rte_free(r);
+	rte_free(sh);
+	return rc;
+}
+
 /* ---- Write mode: the generated traffic for other programs (testpmd, OVS, sgfw) ---- */
 
 static int
@@ -1156,6 +1557,7 @@ eal_init(const struct bench_opts *o, int n_extra, char **extra)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	/* Generator: every worker is an lcore, the main one included. Ports: main + workers. */
 	unsigned int n_lcores = o->mode == BENCH_MODE_GEN ? o->workers : o->workers + 1u;
+	/* Rate: the main lcore is the generator, one worker lcore runs the datapath. */
 	uint64_t mb = 512 + (uint64_t)o->rules * o->vms / 4;
 	bool has_lcores = false, has_mem = false, has_prefix = false;
 	int argc = 0;
@@ -1226,6 +1628,7 @@ main(int argc, char **argv)
 	}
 	rp->o = &o;
 	machine_read(&rp->machine);
+	rp->machine.load_before = load_average();
 	if (o.config != NULL) {
 		conf = sg_conf_load_file(o.config, &err);
 	} else {
@@ -1234,7 +1637,10 @@ main(int argc, char **argv)
 		if (bench_world_init(&world, &o, 0, 0) < 0)
 			return 1;
 		text = bench_config_text(&o, &world,
-				o.mode == BENCH_MODE_GEN ? "null" : "pcap", o.pcap_dir);
+				o.mode == BENCH_MODE_GEN    ? "null"
+				: o.mode == BENCH_MODE_RATE ? "pci"
+							    : "pcap",
+				o.pcap_dir);
 		bench_world_free(&world);
 		if (text == NULL)
 			return 1;
@@ -1261,8 +1667,11 @@ main(int argc, char **argv)
 		rp->rules.rules_total = sg_policy_rule_count(conf->policy);
 	if (o.mode == BENCH_MODE_GEN)
 		rc = run_gen(&o, conf, rp);
+	else if (o.mode == BENCH_MODE_RATE)
+		rc = run_rate(&o, conf, rp);
 	else
 		rc = run_ports(&o, conf, rp);
+	rp->machine.load_after = load_average();
 	if (rc == 0) {
 		report_print(rp);
 		if (o.json != NULL)

@@ -233,6 +233,10 @@ bench_config_text(const struct bench_opts *o, const struct bench_world *world,
 		put(&t, "];\n    type = \"%s\";", port_kind);
 		if (strcmp(port_kind, "pcap") == 0)
 			put(&t, " rx_pcap = \"%s/vm%u.pcap\"; infinite_rx = true;", pcap_dir, vm);
+		/* Rate mode's ring ethdevs exist before the datapath starts: it finds them by name,
+		 * as it finds the NICs EAL probed. */
+		if (strcmp(port_kind, "pci") == 0)
+			put(&t, " pci = \"net_ring_vm%u\";", vm);
 		put(&t, " },\n");
 	}
 	put(&t, "  { name = \"up0\"; role = \"uplink\"; peer_mac = \"%02x:%02x:%02x:%02x:%02x:%02x\";\n"
@@ -240,6 +244,8 @@ bench_config_text(const struct bench_opts *o, const struct bench_world *world,
 			world->uplink_mac[3], world->uplink_mac[4], world->uplink_mac[5], port_kind);
 	if (strcmp(port_kind, "pcap") == 0)
 		put(&t, " rx_pcap = \"%s/up0.pcap\"; infinite_rx = true;", pcap_dir);
+	if (strcmp(port_kind, "pci") == 0)
+		put(&t, " pci = \"net_ring_up0\";");
 	put(&t, " }\n);\n");
 	put(&t, "dataplane = { workers = %u; burst = %u; };\n", o->workers, o->burst);
 	put(&t, "conntrack = { capacity = %u; };\n", o->capacity);

@@ -36,9 +36,9 @@ barrier(struct gen_shared *sh)
 		rte_pause();
 }
 
-/* Burst processing times in log-linear buckets: percentiles without storing every sample. */
-static void
-hist_add(struct gen_phase *ph, uint64_t cycles)
+/* Times in log-linear buckets: percentiles without storing every sample. */
+void
+gen_hist_add(uint64_t *hist, uint64_t cycles)
 {
 	const unsigned int sub = GEN_HIST_SUB_BITS;
 	unsigned int b = 0;
@@ -50,7 +50,28 @@ hist_add(struct gen_phase *ph, uint64_t cycles)
 
 		b = SG_MIN((lg << sub) + frac, (unsigned int)GEN_HIST_BUCKETS - 1);
 	}
-	ph->hist[b]++;
+	hist[b]++;
+}
+
+double
+gen_hist_percentile(const uint64_t *hist, uint64_t total, double q)
+{
+	uint64_t want = (uint64_t)((double)total * q), seen = 0;
+
+	for (unsigned int b = 0; b < GEN_HIST_BUCKETS; b++) {
+		seen += hist[b];
+		if (seen > want && hist[b] != 0) {
+			const unsigned int sub = GEN_HIST_SUB_BITS;
+			unsigned int lg = b >> sub, frac = b & ((1u << sub) - 1);
+
+			/* The middle of the bucket. */
+			if (lg < sub)
+				return (double)(UINT64_C(1) << lg);
+			return ((double)((1u << sub) + frac) + 0.5) *
+			       (double)(UINT64_C(1) << (lg - sub));
+		}
+	}
+	return 0;
 }
 
 static uint64_t
@@ -85,7 +106,7 @@ inject(struct gen_ctx *g, struct gen_phase *ph, uint16_t port_id, struct rte_mbu
 	ph->cycles += dt;
 	ph->packets += n;
 	ph->bursts++;
-	hist_add(ph, dt);
+	gen_hist_add(ph->hist, dt);
 	if (++g->idle_count % 4 == 0)
 		sg_dp_worker_idle(g->sh->dp, g->worker);
 }
@@ -94,6 +115,16 @@ static int
 alloc_burst(struct gen_ctx *g, struct rte_mbuf **pkts, uint16_t n)
 {
 	return rte_pktmbuf_alloc_bulk(g->sh->pool, pkts, n);
+}
+
+/* Hand a burst to the engine, or to the mode's own sink (rate mode: a port's receive ring). */
+static void
+emit(struct gen_ctx *g, struct gen_phase *ph, uint16_t port_id, struct rte_mbuf **pkts, uint16_t n)
+{
+	if (g->sh->emit != NULL)
+		g->sh->emit(g->sh, port_id, pkts, n);
+	else
+		inject(g, ph, port_id, pkts, n);
 }
 
 /* One step of a burst of connections, all from one side. */
@@ -128,8 +159,7 @@ lifecycle_step(struct gen_ctx *g, struct gen_phase *ph, struct bench_flow *conns
 				f->sseq++;
 		}
 	}
-	inject(g, ph, steps[step].side == BENCH_FROM_CLIENT ? g->sh->uplink_port :
-							      g->sh->vm_port[vm],
+	emit(g, ph, steps[step].side == BENCH_FROM_CLIENT ? g->sh->uplink_port : g->sh->vm_port[vm],
 			pkts, n);
 }
 
@@ -159,8 +189,8 @@ lifecycle_wave(struct gen_ctx *g, struct gen_phase *ph, uint16_t n, uint8_t vm)
 }
 
 /* Open every flow of this worker (a handshake or first exchange), a burst at a time per VM. */
-static void
-phase_setup(struct gen_ctx *g, struct gen_phase *ph)
+void
+gen_phase_setup(struct gen_ctx *g, struct gen_phase *ph)
 {
 	for (uint32_t vm = 0; vm < g->world.n_vms; vm++) {
 		const uint32_t *list = g->by_vm[vm];
@@ -185,7 +215,7 @@ phase_setup(struct gen_ctx *g, struct gen_phase *ph)
 					bench_data_mbuf(&g->world, f, BENCH_FROM_CLIENT, pkts[i]);
 				}
 			}
-			inject(g, ph, g->sh->uplink_port, pkts, n);
+			emit(g, ph, g->sh->uplink_port, pkts, n);
 			/* Server's answer for the accepted ones: SYN-ACK, reply. */
 			if (alloc_burst(g, pkts, n) != 0)
 				continue;
@@ -207,7 +237,7 @@ phase_setup(struct gen_ctx *g, struct gen_phase *ph)
 			if (m < n)
 				rte_pktmbuf_free_bulk(&pkts[m], n - m);
 			if (m > 0)
-				inject(g, ph, g->sh->vm_port[vm], pkts, m);
+				emit(g, ph, g->sh->vm_port[vm], pkts, m);
 			/* The client's ACK completes a TCP handshake. */
 			if (alloc_burst(g, pkts, n) != 0)
 				continue;
@@ -222,7 +252,7 @@ phase_setup(struct gen_ctx *g, struct gen_phase *ph)
 			if (m < n)
 				rte_pktmbuf_free_bulk(&pkts[m], n - m);
 			if (m > 0)
-				inject(g, ph, g->sh->uplink_port, pkts, m);
+				emit(g, ph, g->sh->uplink_port, pkts, m);
 			ph->connections += n;
 		}
 	}
@@ -342,7 +372,7 @@ gen_worker_main(void *arg)
 	barrier(sh);
 	stage_snapshot(g, &before);
 	barrier(sh);
-	timed_phase(g, GEN_PHASE_SETUP, phase_setup);
+	timed_phase(g, GEN_PHASE_SETUP, gen_phase_setup);
 	barrier(sh);
 	stage_snapshot(g, &sh->stages[GEN_PHASE_SETUP]);
 	barrier(sh);
