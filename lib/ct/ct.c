@@ -762,6 +762,7 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 			origin != NULL ? origin->out_port : 0};
 	uint16_t opener = origin != NULL ? origin->in_port : SG_CT_NO_PORT;
 	uint32_t id, old_id = 0;
+	enum ct_counter refused = CT_C_TABLE_FULL; /* Why a 'full' exit refuses it. */
 	int rc;
 
 	memset(v, 0, sizeof(*v));
@@ -849,21 +850,16 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 	v->flags = (ct_flags(c) & CT_F_PICKUP) ? SG_CT_VF_PICKUP : 0;
 	return 0;
 over_share:
-	ct_spin_unlock(&ct->table_lock);
-	ct_worker_free(ct, w, id);
-	__atomic_store_n(&w->counters[CT_C_SHARE_REFUSED], w->counters[CT_C_SHARE_REFUSED] + 1,
-			__ATOMIC_RELAXED);
-	v->result = SG_CT_INVALID;
+	refused = CT_C_SHARE_REFUSED;
 	v->reason = SG_DROP_CT_PORT_SHARE;
-	return -ENOSPC;
 full:
 	ct_spin_unlock(&ct->table_lock);
 	if (id != 0)
 		ct_worker_free(ct, w, id);
-	__atomic_store_n(&w->counters[CT_C_TABLE_FULL], w->counters[CT_C_TABLE_FULL] + 1,
-			__ATOMIC_RELAXED);
+	__atomic_store_n(&w->counters[refused], w->counters[refused] + 1, __ATOMIC_RELAXED);
 	v->result = SG_CT_INVALID;
-	v->reason = SG_DROP_CT_TABLE_FULL;
+	if (refused == CT_C_TABLE_FULL)
+		v->reason = SG_DROP_CT_TABLE_FULL;
 	return -ENOSPC;
 }
 
