@@ -395,7 +395,7 @@ struct sg_ct {
 };
 
 /* A port's count of live entries moves by one (table lock held); the ports holding any
- * follow, for the fair share (ct_port_share()). */
+ * follow, for the share reserve (ct_room_for()). */
 static inline void
 ct_port_count(struct sg_ct *ct, uint16_t port, int delta)
 {

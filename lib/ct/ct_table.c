@@ -66,7 +66,8 @@ ct_table_init(struct sg_ct *ct, const struct sg_ct_params *p)
 {
 	uint64_t n_buckets = ((uint64_t)p->capacity + CT_LOAD_TENTHS - 1) / CT_LOAD_TENTHS;
 	/* Live entries, those waiting in limbo and those in the workers' caches. */
-	uint64_t n_pool = (uint64_t)p->capacity + (uint64_t)p->n_workers * (CT_LIMBO_SIZE + CT_ID_CACHE) + 1;
+	uint64_t n_pool = (uint64_t)p->capacity +
+			(uint64_t)p->n_workers * (CT_LIMBO_SIZE + CT_ID_CACHE) + 1;
 
 	if (n_pool >= CT_ID_V6)
 		return -EINVAL;
