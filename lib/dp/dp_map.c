@@ -61,10 +61,10 @@ dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key, uint16
 
 /*
  * The network holding an address, one family each: mask the address to each length present
- * (longest first), hash as dp_map_hash() would the network's bytes and probe. A slot of
- * another length at the same bytes is no match (networks never repeat). The families have a
- * function each, so that an IPv4 lookup handles no 16-byte keys and saves no registers an IPv6
- * one needs (callgrind: a shared loop cost half as much again).
+ * (longest first) and look the network up with dp_map_find(). A slot of another length at
+ * the same bytes is no match (networks never repeat). The families have a function each, so
+ * that an IPv4 lookup handles no 16-byte keys and saves no registers an IPv6 one needs
+ * (callgrind: a shared loop cost half as much again).
  */
 static __rte_noinline const struct dp_map_slot *
 nets_find4(const struct dp_map *map, const struct dp_nets_lens *lens, const uint8_t *addr)
@@ -73,22 +73,14 @@ nets_find4(const struct dp_map *map, const struct dp_nets_lens *lens, const uint
 
 	memcpy(&a, addr, 4);
 	for (unsigned int i = 0; i < lens->n; i++) {
-		uint32_t k, m, w;
-		uint64_t h = 0;
+		const struct dp_map_slot *slot;
+		uint32_t k, m;
 
 		memcpy(&m, lens->mask[i], 4);
 		k = a & m;
-		memcpy(&h, &k, 4);
-		h = (h ^ ((uint64_t)DP_KEY_IPV4 << 56)) * map->mult[0];
-		for (uint32_t j = (uint32_t)(h >> map->shift) & map->mask;; j = (j + 1) & map->mask) {
-			const struct dp_map_slot *slot = &map->slots[j];
-
-			if (slot->kind == DP_KEY_EMPTY)
-				break;
-			memcpy(&w, slot->key, 4);
-			if (w == k && slot->kind == DP_KEY_IPV4 && slot->len == lens->len[i])
-				return slot;
-		}
+		slot = dp_map_find(map, DP_KEY_IPV4, (const uint8_t *)&k);
+		if (slot != NULL && slot->len == lens->len[i])
+			return slot;
 	}
 	return NULL;
 }
@@ -100,19 +92,11 @@ nets_find6(const struct dp_map *map, const struct dp_nets_lens *lens, const uint
 
 	memcpy(a, addr, 16);
 	for (unsigned int i = 0; i < lens->n; i++) {
-		uint64_t k0 = a[0] & lens->mask[i][0], k1 = a[1] & lens->mask[i][1], w[2];
-		uint64_t h = (k0 ^ ((uint64_t)DP_KEY_IPV6 << 56)) * map->mult[0] + k1 * map->mult[1];
+		uint64_t k[2] = {a[0] & lens->mask[i][0], a[1] & lens->mask[i][1]};
+		const struct dp_map_slot *slot = dp_map_find(map, DP_KEY_IPV6, (const uint8_t *)k);
 
-		for (uint32_t j = (uint32_t)(h >> map->shift) & map->mask;; j = (j + 1) & map->mask) {
-			const struct dp_map_slot *slot = &map->slots[j];
-
-			if (slot->kind == DP_KEY_EMPTY)
-				break;
-			memcpy(w, slot->key, 16);
-			if (((w[0] ^ k0) | (w[1] ^ k1)) == 0 && slot->kind == DP_KEY_IPV6 &&
-					slot->len == lens->len[i])
-				return slot;
-		}
+		if (slot != NULL && slot->len == lens->len[i])
+			return slot;
 	}
 	return NULL;
 }
