@@ -19,24 +19,42 @@ host(uint32_t n)
 
 static const struct sg_ip server = { SG_AF_INET, { 192, 168, 0, 1 } };
 
-/* Handshake of client 'n' to the server; returns the connection. */
+/* Commit a new connection as the policy would, opened by 'port'. */
+static struct sg_ct_verdict
+open_from(struct sg_ct *ct, uint16_t port, const struct sg_pkt_meta *m, uint64_t now)
+{
+	struct sg_ct_origin o = ct_test_origin(port);
+	struct sg_ct_verdict v = ct_send_w(ct, 0, m, NULL, now, false);
+
+	if (v.result == SG_CT_NEW)
+		(void)sg_ct_commit(ct, 0, NULL, m, &o, now, &v);
+	return v;
+}
+
+/* Handshake of client 'n' to the server, opened by 'port'; returns the connection. */
 static struct sg_conn *
-establish(struct sg_ct *ct, uint32_t n, uint64_t now)
+establish_from(struct sg_ct *ct, uint16_t port, uint32_t n, uint64_t now)
 {
 	struct sg_pkt_meta m;
 	struct sg_ct_verdict v;
 
 	m = ct_tcp(host(n), 1024, server, 443, SG_TCP_SYN, 100, 0, 65535, 0);
-	v = ct_send(ct, &m, now);
+	v = open_from(ct, port, &m, now);
 	ck_assert_int_eq(v.result, SG_CT_NEW);
 	ck_assert_ptr_nonnull(v.conn);
 	m = ct_tcp(server, 443, host(n), 1024, SG_TCP_SYN | SG_TCP_ACK, 900, 101, 65535, 0);
-	ck_assert_int_eq(ct_send(ct, &m, now).result, SG_CT_REPLY);
+	ck_assert_int_eq(ct_send_w(ct, 0, &m, NULL, now, false).result, SG_CT_REPLY);
 	m = ct_tcp(host(n), 1024, server, 443, SG_TCP_ACK, 101, 901, 65535, 0);
-	v = ct_send(ct, &m, now);
+	v = ct_send_w(ct, 0, &m, NULL, now, false);
 	ck_assert_int_eq(v.result, SG_CT_ESTABLISHED);
 	ck_assert(sg_ct_conn_state(v.conn) == SG_CT_ST_TCP_ESTABLISHED);
 	return v.conn;
+}
+
+static struct sg_conn *
+establish(struct sg_ct *ct, uint32_t n, uint64_t now)
+{
+	return establish_from(ct, 1, n, now);
 }
 
 /* One data-less ACK from client 'n' and the server's answer still pass. */
@@ -118,31 +136,6 @@ START_TEST(test_early_drop_unreplied)
 }
 END_TEST
 
-/* Commit a new connection as the policy would, opened by 'port'. */
-static struct sg_ct_verdict
-open_from(struct sg_ct *ct, uint16_t port, const struct sg_pkt_meta *m, uint64_t now)
-{
-	struct sg_ct_origin o = {.in_port = port, .out_port = 0, .policy_epoch = 1};
-	struct sg_ct_verdict v = ct_send_w(ct, 0, m, NULL, now, false);
-
-	if (v.result == SG_CT_NEW)
-		(void)sg_ct_commit(ct, 0, NULL, m, &o, now, &v);
-	return v;
-}
-
-/* Handshake of client 'n', opened by 'port' (the client's side). */
-static void
-establish_from(struct sg_ct *ct, uint16_t port, uint32_t n, uint64_t now)
-{
-	struct sg_pkt_meta m = ct_tcp(host(n), 1024, server, 443, SG_TCP_SYN, 100, 0, 65535, 0);
-
-	ck_assert_int_eq(open_from(ct, port, &m, now).result, SG_CT_NEW);
-	m = ct_tcp(server, 443, host(n), 1024, SG_TCP_SYN | SG_TCP_ACK, 900, 101, 65535, 0);
-	ck_assert_int_eq(ct_send_w(ct, 0, &m, NULL, now, false).result, SG_CT_REPLY);
-	m = ct_tcp(host(n), 1024, server, 443, SG_TCP_ACK, 101, 901, 65535, 0);
-	ck_assert_int_eq(ct_send_w(ct, 0, &m, NULL, now, false).result, SG_CT_ESTABLISHED);
-}
-
 START_TEST(test_fair_share)
 {
 	/* One port fills the table with established (answered) connections, which early drop
@@ -155,12 +148,12 @@ START_TEST(test_fair_share)
 
 	sg_ct_set_share_reserve(ct, SG_CT_SHARE_RESERVE_DEFAULT);
 	for (uint32_t i = 0; i < 88; i++)
-		establish_from(ct, 7, i, 1);
+		(void)establish_from(ct, 7, i, 1);
 	m = syn(5000, 1);
 	ck_assert_int_eq(open_from(ct, 7, &m, 2).reason, SG_DROP_CT_PORT_SHARE);
 	/* Port 9 is under its share (100 between two ports): it gets the rest of the table. */
 	for (uint32_t i = 0; i < 12; i++)
-		establish_from(ct, 9, 1000 + i, 2);
+		(void)establish_from(ct, 9, 1000 + i, 2);
 	m = syn(5001, 1);
 	ck_assert_int_eq(open_from(ct, 9, &m, 3).reason, SG_DROP_CT_TABLE_FULL);
 	/* A third port finds it full too: nothing evictable, nothing evicted. */
@@ -191,13 +184,13 @@ START_TEST(test_fair_share_early_drop)
 
 	sg_ct_set_share_reserve(ct, SG_CT_SHARE_RESERVE_DEFAULT);
 	for (uint32_t i = 0; i < 50; i++)
-		establish_from(ct, 7, i, 1);
+		(void)establish_from(ct, 7, i, 1);
 	for (uint32_t i = 0; i < 300; i++) {
 		struct sg_pkt_meta m = syn(2000 + i, 3);
 
 		ck_assert_int_eq(open_from(ct, 7, &m, 2).result, SG_CT_NEW);
 	}
-	establish_from(ct, 7, 9000, 3);
+	(void)establish_from(ct, 7, 9000, 3);
 	sg_ct_stats_get(ct, &st);
 	/* Room for 88 - 50 = 38 SYNs; each of the other 262, and the last handshake, evicted a
 	 * half-open one. */

@@ -104,6 +104,14 @@ ct_icmp(struct sg_ip src, struct sg_ip dst, uint8_t type, uint8_t code, uint16_t
 	return m;
 }
 
+/* The origin the tests' commits record: port 'in_port' to port 2, rules 10 and 20, epoch 1. */
+static inline struct sg_ct_origin
+ct_test_origin(uint16_t in_port)
+{
+	return (struct sg_ct_origin){ .in_port = in_port, .out_port = 2, .egress_rule = 10,
+		.ingress_rule = 20, .policy_epoch = 1 };
+}
+
 /* Look up one packet at 'now' on 'worker'; when it is new, commit it as the policy would. */
 static inline struct sg_ct_verdict
 ct_send_w(struct sg_ct *ct, unsigned int worker, const struct sg_pkt_meta *m,
@@ -114,8 +122,7 @@ ct_send_w(struct sg_ct *ct, unsigned int worker, const struct sg_pkt_meta *m,
 
 	sg_ct_process_burst(ct, worker, pkts, m, NULL, &v, 1, now);
 	if (commit && v.result == SG_CT_NEW) {
-		struct sg_ct_origin o = { .in_port = 1, .out_port = 2, .egress_rule = 10,
-			.ingress_rule = 20, .policy_epoch = 1 };
+		struct sg_ct_origin o = ct_test_origin(1);
 
 		sg_ct_commit(ct, worker, mb, m, &o, now, &v);
 	}
