@@ -1,4 +1,4 @@
-/* Compile a policy's merged rule lists into rte_acl contexts and classify bursts with them.
+/* Compile a policy's merged rule lists into rte_acl contexts (classified in acl_classify.c).
  *
  * One context per port, direction and address family keeps every context small: a change to a
  * port's rules rebuilds only that port's contexts, and one classify call serves a burst from
@@ -14,7 +14,7 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 
-#include "sg_acl.h"
+#include "acl_private.h"
 
 enum {
 	F4_PROTO,
@@ -56,58 +56,8 @@ static const struct rte_acl_field_def defs6[F6_COUNT] = {
 	{RTE_ACL_FIELD_TYPE_RANGE, 2, F6_DPORT, 5, offsetof(struct sg_acl_key6, dport)},
 };
 
-#define FAMILY_COUNT 2
-
 /* Context names must be new across generations, datapaths and the builder thread. */
 static uint32_t context_serial;
-
-/*
- * One rte_acl rule as both the linear matcher and the context builder read it: host byte
- * order, the peer as address and mask words (IPv4 uses word 0). Kept for the context's life,
- * because a worker may still be scanning it when the built context is switched in.
- */
-struct acl_match {
-	uint32_t addr[4];
-	uint32_t mask[4];
-	uint16_t sport_lo, sport_hi;
-	uint16_t dport_lo, dport_hi;
-	uint8_t proto, proto_mask;
-	uint32_t position;
-};
-
-/*
- * A list's classifier, shared by the generations whose port lists are the same. 'ctx' is
- * NULL while the list is matched linearly (its context is being built in the background, or
- * the build failed) or when the list is constant; the builder publishes it with a release
- * store and workers load it with acquire, so either way a key gets the same result.
- */
-struct acl_ctx {
-	struct rte_acl_ctx *ctx;
-	uint32_t refs;            /* generations sharing it, plus a queued build (atomic) */
-	uint32_t constant;        /* position of an entry that decides every key, or 0 */
-	bool failed;              /* the background build failed: matched linearly for good */
-	bool v6;
-	int socket_id;
-	uint32_t n_entries;       /* entries of the list: rte_acl priorities count down from it */
-	uint32_t n_match;
-	struct acl_match *match;  /* the list's rules, first match first; NULL when constant */
-	struct acl_ctx *next_job; /* builder queue link (builder lock) */
-	char name[RTE_ACL_NAMESIZE];
-};
-
-struct sg_acl {
-	const struct sg_policy *policy;
-	uint32_t n_ports;
-	uint64_t n_rules;
-	struct sg_acl_counts counts; /* what sg_acl_build() did; linear and failed are live */
-	struct acl_ctx **ctx;        /* [port][dir][family] */
-};
-
-static uint32_t
-ctx_index(uint32_t port, enum sg_dir dir, uint8_t family)
-{
-	return (port * SG_DIR_COUNT + (uint32_t)dir) * FAMILY_COUNT + (family == SG_AF_INET6);
-}
 
 /* Port and ICMP type/code ranges of an entry, as the key carries them. */
 static void
@@ -572,64 +522,6 @@ sg_acl_build_counts(const struct sg_acl *acl, struct sg_acl_counts *counts)
 			continue;
 		counts->linear++;
 		counts->failed += __atomic_load_n(&c->failed, __ATOMIC_ACQUIRE);
-	}
-}
-
-/* First match in list order, exactly what the context will answer (0: no match). */
-static void
-classify_linear(const struct acl_ctx *c, const uint8_t **keys, uint32_t *results, uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t peer[4] = {0}, found = 0;
-		uint16_t sport, dport;
-		uint8_t proto;
-
-		if (c->v6) {
-			const struct sg_acl_key6 *k = (const struct sg_acl_key6 *)keys[i];
-
-			for (int w = 0; w < 4; w++) {
-				memcpy(&peer[w], k->peer + 4 * w, 4);
-				peer[w] = rte_be_to_cpu_32(peer[w]);
-			}
-			proto = k->proto;
-			sport = rte_be_to_cpu_16(k->sport);
-			dport = rte_be_to_cpu_16(k->dport);
-		} else {
-			const struct sg_acl_key4 *k = (const struct sg_acl_key4 *)keys[i];
-
-			peer[0] = rte_be_to_cpu_32(k->peer);
-			proto = k->proto;
-			sport = rte_be_to_cpu_16(k->sport);
-			dport = rte_be_to_cpu_16(k->dport);
-		}
-		for (uint32_t r = 0; r < c->n_match && found == 0; r++) {
-			const struct acl_match *m = &c->match[r];
-
-			if ((proto & m->proto_mask) == m->proto && (peer[0] & m->mask[0]) == m->addr[0] &&
-					(peer[1] & m->mask[1]) == m->addr[1] &&
-					(peer[2] & m->mask[2]) == m->addr[2] &&
-					(peer[3] & m->mask[3]) == m->addr[3] && sport >= m->sport_lo &&
-					sport <= m->sport_hi && dport >= m->dport_lo && dport <= m->dport_hi)
-				found = m->position;
-		}
-		results[i] = found;
-	}
-}
-
-void
-sg_acl_classify(const struct sg_acl *acl, uint32_t port, enum sg_dir dir, uint8_t family,
-		const uint8_t **keys, uint32_t *results, uint32_t n)
-{
-	const struct acl_ctx *c = acl->ctx[ctx_index(port, dir, family)];
-	const struct rte_acl_ctx *ctx = __atomic_load_n(&c->ctx, __ATOMIC_ACQUIRE);
-
-	if (likely(ctx != NULL)) {
-		rte_acl_classify(ctx, keys, results, n, 1);
-	} else if (c->match == NULL) {
-		for (uint32_t i = 0; i < n; i++)
-			results[i] = c->constant;
-	} else {
-		classify_linear(c, keys, results, n);
 	}
 }
 
