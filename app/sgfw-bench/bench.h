@@ -46,6 +46,7 @@ struct bench_opts {
 	uint32_t addresses;     /* addresses per VM port, used by the flows in turn */
 	bool prefix;            /* --prefix: those addresses are a /24 (/120) allowed prefix */
 	uint32_t subnets;       /* --subnets: more subnets in the config, which no flow uses */
+	uint32_t sleep_max_us;  /* --sleep-max-us: dataplane.sleep_max_us of the config */
 	uint16_t burst;
 	uint32_t capacity;      /* conntrack capacity; 0: sized from the flows */
 	bool stage_cycles;

@@ -93,6 +93,8 @@ struct rate_trial {
 	uint64_t no_mbuf;      /* not offered: the mbuf pool was empty */
 	uint64_t policy_drops; /* the datapath's drops by ingress and egress rules */
 	double lat_us[3];      /* p50, p99, p99.9 of the received packets */
+	uint64_t worker_sleeps;    /* the worker's idle sleeps (--sleep-max-us) */
+	double worker_sleep_share; /* of the trial's time, the worker slept this share */
 };
 
 #define RATE_MAX_PORTS	    (BENCH_MAX_VMS + 1)

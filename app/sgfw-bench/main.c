@@ -70,6 +70,8 @@ usage(FILE *out)
 	      "                          and a /120, whose 254 addresses the flows use in turn\n"
 	      "  --subnets N             N more subnets in the config (0..4000, default 0), /24s\n"
 	      "                          and /64s no flow uses: what a subnet count costs\n"
+	      "  --sleep-max-us N        rate: the worker sleeps when idle, up to N us\n"
+	      "                          (dataplane.sleep_max_us, 0..10000, default 0)\n"
 	      "  --burst N               packets per burst (default 32)\n"
 	      "  --capacity N            connection table size (default sized from the flows)\n"
 	      "  --cps                   gen: also measure connection lifecycles per second\n"
@@ -153,6 +155,7 @@ enum {
 	OPT_ADDRESSES,
 	OPT_PREFIX,
 	OPT_SUBNETS,
+	OPT_SLEEP_MAX_US,
 	OPT_BURST,
 	OPT_CAPACITY,
 	OPT_CPS,
@@ -195,6 +198,7 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 		{"addresses", required_argument, NULL, OPT_ADDRESSES},
 		{"prefix", no_argument, NULL, OPT_PREFIX},
 		{"subnets", required_argument, NULL, OPT_SUBNETS},
+		{"sleep-max-us", required_argument, NULL, OPT_SLEEP_MAX_US},
 		{"burst", required_argument, NULL, OPT_BURST},
 		{"capacity", required_argument, NULL, OPT_CAPACITY},
 		{"cps", no_argument, NULL, OPT_CPS},
@@ -311,6 +315,10 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 			break;
 		case OPT_SUBNETS:
 			rc = parse_u32("--subnets", optarg, 0, 4000, &o->subnets);
+			break;
+		case OPT_SLEEP_MAX_US:
+			rc = parse_u32("--sleep-max-us", optarg, 0, SG_CONF_SLEEP_MAX_US,
+					&o->sleep_max_us);
 			break;
 		case OPT_VMS:
 			rc = parse_u32("--vms", optarg, 1, BENCH_MAX_VMS, &o->vms);
@@ -670,6 +678,8 @@ rate_trial_json(struct sg_json *j, const struct rate_trial *t, double load)
 	sg_json_uint(j, "no_mbuf", t->no_mbuf);
 	sg_json_uint(j, "attempts", t->attempts);
 	sg_json_bool(j, "passed", rate_trial_passed(t));
+	sg_json_uint(j, "worker_sleeps", t->worker_sleeps);
+	sg_json_double(j, "worker_sleep_share", t->worker_sleep_share);
 	sg_json_object_open(j, "latency_us");
 	sg_json_double(j, "p50", t->lat_us[0]);
 	sg_json_double(j, "p99", t->lat_us[1]);
@@ -878,6 +888,7 @@ report_json(const struct report *rp)
 	sg_json_uint(&j, "addresses", o->addresses);
 	sg_json_bool(&j, "prefix", o->prefix);
 	sg_json_uint(&j, "subnets", o->subnets);
+	sg_json_uint(&j, "sleep_max_us", o->sleep_max_us);
 	sg_json_object_open(&j, "machine");
 	sg_json_string(&j, "cpu", rp->machine.cpu);
 	sg_json_string(&j, "flags", rp->machine.flags);

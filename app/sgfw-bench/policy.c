@@ -247,7 +247,8 @@ bench_config_text(const struct bench_opts *o, const struct bench_world *world,
 	if (strcmp(port_kind, "pci") == 0)
 		put(&t, " pci = \"net_ring_up0\";");
 	put(&t, " }\n);\n");
-	put(&t, "dataplane = { workers = %u; burst = %u; };\n", o->workers, o->burst);
+	put(&t, "dataplane = { workers = %u; burst = %u; sleep_max_us = %u; };\n", o->workers,
+			o->burst, o->sleep_max_us);
 	put(&t, "conntrack = { capacity = %u; };\n", o->capacity);
 	put(&t, "control = { socket = \"\"; };\n");
 	if (t.failed) {

@@ -363,6 +363,7 @@ rate_trial(struct rate_gen *r, double pps, double seconds, double loss_tolerance
 	uint64_t hz = rte_get_tsc_hz(), start, end, now, max_lag = hz * RATE_MAX_LAG_US / 1000000;
 	double per_packet = pps > 0 ? (double)hz / pps : 0, next;
 	uint64_t drops0 = policy_drops(r), received;
+	struct sg_dp_worker_stats w0 = {0}, w1 = {0};
 	double cpu0;
 	static const double qs[3] = {0.50, 0.99, 0.999};
 
@@ -371,6 +372,7 @@ rate_trial(struct rate_gen *r, double pps, double seconds, double loss_tolerance
 	t->target_pps = pps;
 	t->loss_tolerance = loss_tolerance;
 	r->cur = t;
+	sg_dp_worker_stats(r->sh->dp, 0, &w0);
 	cpu0 = thread_cpu_s();
 	start = rte_rdtsc();
 	end = start + (uint64_t)(seconds * (double)hz);
@@ -398,6 +400,10 @@ rate_trial(struct rate_gen *r, double pps, double seconds, double loss_tolerance
 	t->lost = t->expected > received ? t->expected - received : 0;
 	t->unexpected = received > t->expected ? received - t->expected : 0;
 	t->policy_drops = policy_drops(r) - drops0;
+	sg_dp_worker_stats(r->sh->dp, 0, &w1);
+	t->worker_sleeps = w1.sleeps - w0.sleeps;
+	t->worker_sleep_share = (double)(w1.sleep_cycles - w0.sleep_cycles) /
+				((double)hz * t->seconds);
 	t->offered_pps = (double)t->offered / t->seconds;
 	for (int q = 0; q < 3; q++)
 		t->lat_us[q] = received != 0 ? gen_hist_percentile(r->hist, received, qs[q]) * 1e6 /

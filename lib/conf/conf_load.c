@@ -893,6 +893,9 @@ parse_dataplane(struct loader *ld, const config_setting_t *section)
 			rc = read_uint(ld, f, "dataplane.rx_desc", 64, 16384, &dp->rx_desc);
 		else if (strcmp(name, "tx_desc") == 0)
 			rc = read_uint(ld, f, "dataplane.tx_desc", 64, 16384, &dp->tx_desc);
+		else if (strcmp(name, "sleep_max_us") == 0)
+			rc = read_uint(ld, f, "dataplane.sleep_max_us", 0, SG_CONF_SLEEP_MAX_US,
+					&dp->sleep_max_us);
 		else if (strcmp(name, "file_prefix") == 0) {
 			const char *text = NULL;
 
@@ -921,7 +924,7 @@ parse_dataplane(struct loader *ld, const config_setting_t *section)
 		} else
 			return fail(ld, f,
 					"dataplane: unknown field \"%s\" (known: workers, mbufs, burst, "
-					"rx_desc, tx_desc, eal_args, file_prefix)",
+					"rx_desc, tx_desc, eal_args, file_prefix, sleep_max_us)",
 					name);
 	}
 	return rc;

@@ -346,6 +346,7 @@ write_dataplane(FILE *out, const struct sg_conf_dataplane *dp)
 	}
 	fputs("];", out);
 	put_str(out, "file_prefix", dp->file_prefix);
+	put_uint(out, "sleep_max_us", dp->sleep_max_us);
 	close_section(out, '}');
 }
 

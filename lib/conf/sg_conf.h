@@ -74,6 +74,8 @@ struct sg_conf_named_value {
 };
 
 #define SG_CONF_MAX_EAL_ARGS 32
+/* dataplane.sleep_max_us's upper bound, OVS's pmd-sleep-max's: 10 ms. */
+#define SG_CONF_SLEEP_MAX_US 10000
 #define SG_CONF_MAX_TIMEOUTS 32
 /* conntrack.share_reserve when absent: SG_CT_SHARE_RESERVE_DEFAULT (lib/ct). */
 #define SG_CONF_SHARE_RESERVE_DEFAULT 12
@@ -88,6 +90,7 @@ struct sg_conf_dataplane {
 	char *eal_args[SG_CONF_MAX_EAL_ARGS]; /**< Replace the default EAL arguments when set. */
 	uint32_t n_eal_args;
 	char file_prefix[SG_NAME_MAX]; /**< EAL --file-prefix (default "sgfw"). */
+	uint32_t sleep_max_us;     /**< Idle workers sleep up to this long (0: never, default). */
 };
 
 #define SG_CONF_MAX_LOG_LEVELS 32

@@ -64,6 +64,8 @@ sg_dp_worker_stats(const struct sg_dp *dp, uint16_t worker, struct sg_dp_worker_
 	st->rx_packets = __atomic_load_n(&w->poll_packets, __ATOMIC_RELAXED);
 	st->busy_cycles = __atomic_load_n(&w->busy_cycles, __ATOMIC_RELAXED);
 	st->idle_cycles = __atomic_load_n(&w->idle_cycles, __ATOMIC_RELAXED);
+	st->sleeps = __atomic_load_n(&w->sleeps, __ATOMIC_RELAXED);
+	st->sleep_cycles = __atomic_load_n(&w->sleep_cycles, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -617,6 +619,8 @@ sg_dp_stats_json(const struct sg_dp *dp, FILE *out)
 		sg_json_uint(&j, "rx_packets", ws.rx_packets);
 		sg_json_uint(&j, "busy_cycles", ws.busy_cycles);
 		sg_json_uint(&j, "idle_cycles", ws.idle_cycles);
+		sg_json_uint(&j, "sleeps", ws.sleeps);
+		sg_json_uint(&j, "sleep_cycles", ws.sleep_cycles);
 		sg_json_object_close(&j);
 	}
 	sg_json_array_close(&j);

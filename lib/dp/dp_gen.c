@@ -300,6 +300,7 @@ dp_gen_build_ports(struct sg_dp *dp, struct sg_conf *conf, struct dp_port **port
 	if (gen == NULL)
 		goto nomem;
 	gen->conf = conf;
+	gen->sleep_max_us = conf->dataplane.sleep_max_us;
 	if (spec->n_ports + 1u > DP_MAX_VPORTS || conf->n_subnets >= DP_NO_SUBNET) {
 		sg_error_set(err, 0, "%u ports and %u subnets: at most %u ports and %u subnets",
 				spec->n_ports, conf->n_subnets, DP_MAX_VPORTS - 1, DP_NO_SUBNET - 1);

@@ -146,6 +146,7 @@ struct dp_gen {
 	struct dp_map subnet_map;
 	struct dp_nets_lens subnet_lens[2];
 	uint8_t router_mac[6];
+	uint32_t sleep_max_us;               /* dataplane.sleep_max_us: 0, workers never sleep. */
 	struct dp_rxq *rxq[SG_MAX_WORKERS];
 	uint16_t n_rxq[SG_MAX_WORKERS];
 	uint32_t n_rule_ids;

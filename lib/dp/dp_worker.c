@@ -6,6 +6,8 @@
  * metadata, keeps the survivors' indices and drops the rest with a counted reason. Nothing here
  * allocates, locks (but a shared tx queue) or makes system calls. */
 #include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
@@ -21,6 +23,9 @@
 
 /* Housekeeping (conntrack expiry) runs every this many loop iterations. */
 #define HOUSEKEEPING_INTERVAL 64
+/* Empty polls in a row before an idle worker first sleeps: a short gap between bursts is
+ * spun through, as without sleeping. */
+#define REST_AFTER_EMPTY_POLLS 1024
 
 struct dp_worker *
 dp_worker_create(struct sg_dp *dp, uint16_t id)
@@ -100,6 +105,40 @@ worker_idle(struct dp_worker *w, const struct dp_gen *gen)
 	rte_rcu_qsbr_quiescent(w->dp->qsv, w->id);
 }
 
+/*
+ * An idle worker's sleep (dataplane.sleep_max_us), like OVS's pmd-sleep-max: after
+ * REST_AFTER_EMPTY_POLLS polls that received nothing, sleep, doubling from 1 us up to the
+ * maximum, until a poll receives packets. Packets that arrive meanwhile wait in the rx queues
+ * (up to the sleep's length plus the kernel's wake-up). The worker is offline for RCU while it
+ * sleeps, so a policy swap never waits for it, and it does its housekeeping before every sleep
+ * so that expiry keeps pace with the clock when loops are few. Returns the time it woke.
+ */
+static uint64_t
+worker_rest(struct dp_worker *w, const struct dp_gen *gen, uint32_t got, uint64_t now)
+{
+	struct timespec ts;
+	uint64_t woke;
+
+	if (got != 0) {
+		w->empty_polls = 0;
+		w->rest_us = 0;
+		return now;
+	}
+	if (++w->empty_polls < REST_AFTER_EMPTY_POLLS)
+		return now;
+	w->rest_us = SG_MIN(w->rest_us == 0 ? 1 : w->rest_us * 2, gen->sleep_max_us);
+	dp_housekeeping(w, gen);
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)w->rest_us * 1000;
+	rte_rcu_qsbr_thread_offline(w->dp->qsv, w->id);
+	nanosleep(&ts, NULL);
+	rte_rcu_qsbr_thread_online(w->dp->qsv, w->id);
+	woke = rte_get_tsc_cycles();
+	w->sleeps++;
+	w->sleep_cycles += woke - now;
+	return woke;
+}
+
 int
 sg_dp_worker_main(void *arg)
 {
@@ -110,6 +149,8 @@ sg_dp_worker_main(void *arg)
 	uint64_t start = rte_get_tsc_cycles(), end;
 
 	sg_dp_worker_attach(dp, w->id);
+	/* A sleep of a few microseconds, not the default 50 us of timer slack. */
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	while (!atomic_load_explicit(&dp->quit, memory_order_relaxed)) {
 		/* One generation per loop: a policy swap is seen whole, between bursts. */
 		const struct dp_gen *gen = atomic_load_explicit(&dp->gen, memory_order_acquire);
@@ -131,6 +172,8 @@ sg_dp_worker_main(void *arg)
 		/* The loop's end is the next one's start: one TSC read per loop, as before. */
 		end = rte_get_tsc_cycles();
 		dp_poll_count(w, got, end - start);
+		if (unlikely(gen->sleep_max_us != 0))
+			end = worker_rest(w, gen, got, end);
 		start = end;
 	}
 	sg_dp_worker_detach(dp, w->id);

@@ -86,6 +86,10 @@ struct __rte_cache_aligned dp_worker {
 	uint64_t poll_packets;
 	uint64_t busy_cycles;
 	uint64_t idle_cycles;
+	uint64_t sleeps;
+	uint64_t sleep_cycles;
+	uint32_t empty_polls;                /* Polls in a row that received nothing. */
+	uint32_t rest_us;                    /* The last sleep's length, 0 while busy. */
 
 	struct rte_mbuf *pkts[SG_DP_MAX_BURST];
 	struct sg_pkt_meta meta[SG_DP_MAX_BURST];

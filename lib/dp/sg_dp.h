@@ -145,6 +145,8 @@ struct sg_dp_worker_stats {
 	uint64_t rx_packets;               /**< Packets the polls received. */
 	uint64_t busy_cycles;
 	uint64_t idle_cycles;
+	uint64_t sleeps;                   /**< Idle sleeps (dataplane.sleep_max_us). */
+	uint64_t sleep_cycles;             /**< TSC cycles spent in them (not in idle_cycles). */
 };
 
 /** Workers of the datapath (params.n_workers). */

@@ -9,6 +9,7 @@
 # Options (environment), set before sg_lab_start:
 #   SG_LAB_WORKERS   dataplane.workers (default 1);
 #   SG_LAB_CAPACITY  conntrack.capacity (default 65536);
+#   SG_LAB_DATAPLANE settings added to the dataplane section (e.g. "sleep_max_us = 1000;");
 #   SG_LAB_CONNTRACK settings added to the conntrack section (e.g. "port_max_connections = 10;");
 #   SG_LAB_CONTROL   settings added to the control section (e.g. "metrics_port = 19464;");
 #   SG_LAB_GROUPS    a groups file to use instead of config/seed-groups.conf (copied to
@@ -72,7 +73,8 @@ ports = (
     ips = ["10.2.0.12", "fd00:2::12"]; security_groups = ["${SG_LAB_WEB2_GROUPS:-sg-web}"];
     ${SG_LAB_FIELDS_web2:-} }$(sg_lab_uplink_port)
 );
-dataplane = { workers = ${SG_LAB_WORKERS:-1}; mbufs = 8191; file_prefix = "$SG_LAB_PREFIX"; };
+dataplane = { workers = ${SG_LAB_WORKERS:-1}; mbufs = 8191; file_prefix = "$SG_LAB_PREFIX";
+  ${SG_LAB_DATAPLANE:-} };
 conntrack = { capacity = ${SG_LAB_CAPACITY:-65536}; ${SG_LAB_CONNTRACK:-} };
 control = { socket = "$dir/sgfw.sock"; ${SG_LAB_CONTROL:-} };
 ${SG_LAB_EXTRA:-}
@@ -139,14 +141,18 @@ sg_lab_listen() {
 	done
 }
 
-# sg_lab_stat KEY: a number from the lab's JSON stats ("ports.web2.drop_reasons.ct_port_limit"),
-# 0 when the counter is absent (drop reasons are listed once they count something).
+# sg_lab_stat KEY: a number from the lab's JSON stats ("ports.web2.drop_reasons.ct_port_limit",
+# "workers.0.sleeps"), 0 when the counter is absent (drop reasons are listed once they count
+# something).
 sg_lab_stat() {
 	"$SGFWCTL" -s "$SG_LAB_SOCKET" --json stats | python3 -c '
 import json, sys
 value = json.load(sys.stdin)
 for key in sys.argv[1].split("."):
-    value = value.get(key, 0) if isinstance(value, dict) else 0
+    if isinstance(value, list) and key.isdigit() and int(key) < len(value):
+        value = value[int(key)]
+    else:
+        value = value.get(key, 0) if isinstance(value, dict) else 0
 print(value)
 ' "$1"
 }

@@ -621,6 +621,7 @@ START_TEST(test_switch_defaults)
 	ck_assert_uint_eq(conf->dataplane.rx_desc, 1024);
 	ck_assert_uint_eq(conf->dataplane.tx_desc, 1024);
 	ck_assert_uint_eq(conf->dataplane.n_eal_args, 0);
+	ck_assert_uint_eq(conf->dataplane.sleep_max_us, 0);
 	ck_assert_uint_eq(conf->conntrack.capacity, 1048576);
 	ck_assert(conf->conntrack.tcp_loose);
 	ck_assert(!conf->conntrack.tcp_be_liberal);
@@ -860,6 +861,8 @@ static const struct t_load_error switch_errors[] = {
 			{"dataplane.workers 0 is out of range 1.."}},
 	{"dataplane burst 65", "dataplane = { burst = 65; }; #<\n",
 			{"dataplane.burst 65 is out of range 1..64"}},
+	{"dataplane sleep over 10 ms", "dataplane = { sleep_max_us = 10001; }; #<\n",
+			{"dataplane.sleep_max_us 10001 is out of range 0..10000"}},
 	{"dataplane unknown field", "dataplane = { cores = 2; }; #<\n",
 			{"dataplane: unknown field \"cores\""}},
 	{"conntrack capacity too small", "conntrack = { capacity = 10; }; #<\n",
