@@ -336,7 +336,7 @@ ct_pkt_dir(const struct sg_conn *c, const struct ct_pkt *p)
 	return p->lo_to_hi == !!(c->flags & CT_F_ORIG_LO) ? SG_CT_DIR_ORIG : SG_CT_DIR_REPLY;
 }
 
-/* ---- ICMP errors (R-L5, D11) ---- */
+/* ---- ICMP errors (D11, docs/decisions.md) ---- */
 
 /* Read the header embedded in ICMP error 'p' and find the connection it is about. Fills
  * '*dir' with the direction of the embedded packet. */

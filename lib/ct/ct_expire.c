@@ -224,7 +224,7 @@ ct_limbo_reclaim(struct sg_ct *ct, struct ct_worker *w)
 	return total;
 }
 
-/* ---- Early drop (D13, R-L6) ---- */
+/* ---- Early drop (D13, docs/decisions.md) ---- */
 
 static bool
 ct_evictable(const struct sg_conn *c, uint32_t now32)

@@ -1,4 +1,4 @@
-/* ICMP and ICMPv6 query tracking (R-L5, D11): only echo, timestamp, information and
+/* ICMP and ICMPv6 query tracking (D11, docs/decisions.md): only echo, timestamp, information and
  * address-mask requests (ICMPv6: echo and node information) create entries, keyed by the
  * identifier; the matching reply type is the reply direction. Errors are matched to the
  * connection they quote in ct.c. */

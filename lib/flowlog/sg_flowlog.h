@@ -1,5 +1,5 @@
 /* Flow logs: per-flow records aggregated over a window, with the fields of cloud VPC flow logs
- * (semantics.md D16) plus the rule that decided, written as text lines in a fixed order or as
+ * (D16, docs/decisions.md) plus the rule that decided, written as text lines in a fixed order or as
  * JSON lines (docs/flowlogs.md).
  *
  * This library is the part of flow logging that needs no DPDK, so it is tested alone:

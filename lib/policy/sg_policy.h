@@ -4,7 +4,7 @@
  * Usage:
  *   1. Build a struct sg_spec (sg_spec_create, sg_spec_add_group, sg_group_add_rule and
  *      sg_rule_set for each field, sg_spec_add_port, ...), or let lib/conf load one.
- *   2. sg_policy_compile() validates the whole spec against ../shared/semantics.md D1-D19 and
+ *   2. sg_policy_compile() validates the whole spec against D1-D19 (docs/decisions.md) and
  *      returns an immutable struct sg_policy, or NULL and one error naming the field, the
  *      value and the rule it breaks. A spec either compiles whole or not at all.
  *   3. Read the result: sg_policy_effective() gives the ordered rule list of a port and

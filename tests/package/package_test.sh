@@ -54,7 +54,8 @@ sg_expect_eq "sgfw holds the daemon, sgfwctl, config, unit, man pages, completio
 	"etc/sgfw/sgfw.conf lib/systemd/system/sgfw.service usr/bin/sgfwctl usr/sbin/sgfw \
 usr/share/bash-completion/completions/sgfwctl usr/share/doc/sgfw/architecture.md.gz \
 usr/share/doc/sgfw/changelog.gz usr/share/doc/sgfw/config.md.gz usr/share/doc/sgfw/conntrack.md.gz \
-usr/share/doc/sgfw/copyright usr/share/doc/sgfw/flowlogs.md.gz usr/share/doc/sgfw/integration.md.gz \
+usr/share/doc/sgfw/copyright usr/share/doc/sgfw/decisions.md.gz usr/share/doc/sgfw/flowlogs.md.gz \
+usr/share/doc/sgfw/integration.md.gz \
 usr/share/doc/sgfw/policy.md usr/share/doc/sgfw/security.md.gz usr/share/doc/sgfw/sgfw.md.gz \
 usr/share/doc/sgfw/sgfwctl.md.gz usr/share/doc/sgfw/testing.md.gz usr/share/man/man5/sgfw.conf.5.gz \
 usr/share/man/man8/sgfw.8.gz usr/share/man/man8/sgfwctl.8.gz usr/share/sgfw/config/sample-multi.conf \

@@ -1,7 +1,7 @@
 /* TCP tracking: every transition of netfilter's state table through the real update path,
  * each state's timeout, simultaneous open, TIME_WAIT reuse, RST validity, window tracking
  * with and without be_liberal, window scaling, retransmissions and mid-stream pickup
- * (edge cases 54, 55, 56 of semantics.md). No EAL. */
+ * (edge cases 54, 55, 56, docs/decisions.md). No EAL. */
 #include <check.h>
 #include <stdlib.h>
 

@@ -1,5 +1,5 @@
-/* Unit tests of the policy engine (lib/policy) against ../shared/semantics.md: the verdict and
- * the deciding rule for D1-D6 and for the stateless edge cases of Part 2 (test names carry the
+/* Unit tests of the policy engine (lib/policy) against docs/decisions.md: the verdict and
+ * the deciding rule for D1-D6 and for its stateless numbered edge cases (test names carry the
  * case number), the merged per-port lists, and every error the engine and the config loader
  * report for a policy that breaks a rule (field, value, and the config line). */
 #include <check.h>
@@ -721,7 +721,7 @@ START_TEST(test_d3_defaults)
 }
 END_TEST
 
-/* ---- Part 2 edge cases (stateless part), named after their number ---- */
+/* ---- Edge cases of docs/decisions.md (stateless part), named after their number ---- */
 
 static const struct t_spec edge01_spec = {
 	.groups = {{"sg-a", "inner_access_policy=drop", NULL, {
