@@ -256,6 +256,19 @@ def inexact_rst():
         ("c", "RA", 2001, 8002, 65535, 0, -1, False, 0), ("s", "R", 7001, 0, 0, 0, -1, False, 0)]
 
 
+# What an ignored segment lets through: old data, FIN, RST and a bogus ack 70,000 below the
+# server's data, then a SYN let through and the RSTs after it (check_ct_tcp.c's below_window).
+def below_window():
+    old = S0 + 1 - 70000
+    return three_segments() + [
+        ("s", "PA", old, 1001, 65535, 1000, -1, False, 0),
+        ("s", "FA", old, 1001, 65535, 0, -1, False, 0), ("s", "R", old, 0, 0, 0, -1, False, 0),
+        ("s", "PA", old, 1001 + 100000, 65535, 1000, -1, False, 0),
+        ("c", "S", 90000, 0, 65535, 0, -1, False, 0), ("s", "R", old, 0, 0, 0, -1, False, 0),
+        ("s", "RA", old, 90001, 0, 0, -1, False, 0),
+        ("c", "PA", 1001, 8001, 65535, 100, -1, False, 0)]
+
+
 def synack_reuse():
     return [("c", "S", 1000, 0, 32792, 0, 7, False, 0),
             ("s", "SA", 5000, 1001, 65535, 0, 8, False, 0),
@@ -326,6 +339,7 @@ CASES = {
     "rst_invalid": (50, rst_invalid),
     "inexact_rst": (51, inexact_rst),
     "synack_reuse": (52, synack_reuse),
+    "below_window": (53, below_window),
     "ovs_port_reuse": (60, ovs_port_reuse),
     "ovs_seq_check": (61, ovs_seq_check),
     "ovs_pickup": (62, ovs_pickup),
