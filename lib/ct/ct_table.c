@@ -1,6 +1,6 @@
 /* The connection table: a bucketized cuckoo hash (two candidate buckets of ten 6-byte slots
- * per key, one cache line each) over one canonical key per connection, and the two entry
- * pools (IPv4, IPv6) it points into.
+ * per key, one cache line each) over one canonical key per connection, the two entry pools
+ * (IPv4, IPv6) it points into, and the key and tuple an entry holds.
  *
  * Readers never lock. A slot is published by writing its signature and then its id with a
  * release store; an entry is fully initialised before its id is published and is recycled
