@@ -171,6 +171,20 @@ def synack_stale(isn):
             ("s", "PA", isn + 1, 2375731742, 2048, 100, -1, False, 0)]
 
 
+# Blind SYN-ACKs after a stale one (check_ct_tcp.c's synack_blind): ISN below the stale one
+# and ack one short of the SYN's end, then one past it; ISN above and ack 1,000 short (within
+# the 66,000 netfilter accepts); then the server's SYN-ACK and the client's ACK.
+def synack_blind():
+    return [("c", "S", 2375731741, 0, 29200, 0, 7, True, 0),
+            ("s", "SA", 145824453, 643160523, 65535, 0, 5, False, 0),
+            ("s", "SA", 100000000, 2375731741, 65535, 0, 5, False, 0),
+            ("s", "SA", 100000000, 2375731743, 65535, 0, 5, False, 0),
+            ("s", "SA", 200000000, 2375731742 - 1000, 65535, 0, 5, False, 0),
+            ("s", "SA", 162602410, 2375731742, 65535, 0, 5, False, 0),
+            ("c", "A", 2375731742, 162602411, 229, 0, -1, False, 0),
+            ("s", "PA", 162602411, 2375731742, 2048, 100, -1, False, 0)]
+
+
 def synack_earlier_syn():
     return [("c", "S", 1000, 0, 65535, 0, -1, False, 0),
             ("c", "S", 41000, 0, 65535, 0, -1, False, 0),
@@ -256,6 +270,19 @@ def inexact_rst():
         ("c", "RA", 2001, 8002, 65535, 0, -1, False, 0), ("s", "R", 7001, 0, 0, 0, -1, False, 0)]
 
 
+# What an ignored segment lets through: old data, FIN, RST and a bogus ack 70,000 below the
+# server's data, then a SYN let through and the RSTs after it (check_ct_tcp.c's below_window).
+def below_window():
+    old = S0 + 1 - 70000
+    return three_segments() + [
+        ("s", "PA", old, 1001, 65535, 1000, -1, False, 0),
+        ("s", "FA", old, 1001, 65535, 0, -1, False, 0), ("s", "R", old, 0, 0, 0, -1, False, 0),
+        ("s", "PA", old, 1001 + 100000, 65535, 1000, -1, False, 0),
+        ("c", "S", 90000, 0, 65535, 0, -1, False, 0), ("s", "R", old, 0, 0, 0, -1, False, 0),
+        ("s", "RA", old, 90001, 0, 0, -1, False, 0),
+        ("c", "PA", 1001, 8001, 65535, 100, -1, False, 0)]
+
+
 def synack_reuse():
     return [("c", "S", 1000, 0, 32792, 0, 7, False, 0),
             ("s", "SA", 5000, 1001, 65535, 0, 8, False, 0),
@@ -318,6 +345,7 @@ CASES = {
     "synack_stale_above": (31, lambda: synack_stale(162602410)),
     "synack_stale_below": (32, lambda: synack_stale(100000000)),
     "synack_earlier_syn": (33, synack_earlier_syn),
+    "synack_blind": (36, synack_blind),
     "syn_reinit_wscale": (34, syn_reinit_wscale),
     "syn_reinit_below": (35, syn_reinit_below),
     "syn_challenge_ack": (40, syn_challenge_ack),
@@ -326,6 +354,7 @@ CASES = {
     "rst_invalid": (50, rst_invalid),
     "inexact_rst": (51, inexact_rst),
     "synack_reuse": (52, synack_reuse),
+    "below_window": (53, below_window),
     "ovs_port_reuse": (60, ovs_port_reuse),
     "ovs_seq_check": (61, ovs_seq_check),
     "ovs_pickup": (62, ovs_pickup),

@@ -8,6 +8,7 @@
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
 
+#include "ct_lookup.h"
 #include "ct_tcp.h"
 
 void
@@ -950,29 +951,6 @@ sg_ct_conn_confirm(struct sg_conn *c)
 	ct_conn_lock(c);
 	ct_flags_set(c, 0, CT_F_PICKUP);
 	ct_conn_unlock(c);
-}
-
-void
-sg_ct_conn_tuple(const struct sg_conn *c, struct sg_ct_tuple *t)
-{
-	struct ct_key k;
-	int s = (c->flags & CT_F_ORIG_LO) ? 0 : 1;
-	size_t alen;
-
-	ct_key_of_conn(c, &k);
-	memset(t, 0, sizeof(*t));
-	alen = k.family == SG_AF_INET ? 4 : 16;
-	t->src.family = t->dst.family = k.family;
-	if (k.family == SG_AF_INET) {
-		memcpy(t->src.bytes, &k.addr.v4[s], alen);
-		memcpy(t->dst.bytes, &k.addr.v4[!s], alen);
-	} else {
-		memcpy(t->src.bytes, k.addr.v6[s], alen);
-		memcpy(t->dst.bytes, k.addr.v6[!s], alen);
-	}
-	t->sport = k.port[s];
-	t->dport = k.port[!s];
-	t->proto = k.proto;
 }
 
 enum sg_ct_state

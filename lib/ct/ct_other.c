@@ -5,16 +5,6 @@
  * (D13: established connections are never evicted). */
 #include "ct_private.h"
 
-enum sg_ct_state
-ct_generic_state(const struct sg_conn *c)
-{
-	uint8_t f = c->flags;
-
-	if (!(f & CT_F_SEEN_REPLY))
-		return SG_CT_ST_UNREPLIED;
-	return (f & CT_F_ASSURED) ? SG_CT_ST_ASSURED : SG_CT_ST_REPLIED;
-}
-
 static enum sg_ct_result
 other_valid_new(const struct sg_ct *ct, const struct ct_pkt *p, uint8_t *reason)
 {

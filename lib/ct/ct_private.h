@@ -1,6 +1,18 @@
 /* Connection tracker internals: entry layout, hash table, per-worker expiry state and the
  * per-protocol ops table. Lock order (never take an earlier one while holding a later one):
  *   1. ct->table_lock   2. worker->wheel_lock   3. conn->lock
+ *
+ * Layers: each file calls only the ones below it (and the headers), never one beside or
+ * above it, so each can be read with only what is under it at hand.
+ *   4. ct.c       life cycle, the burst lookup and update, commit, ICMP errors, accessors
+ *      ct_dump.c  walks, counts by state, statistics (control path; ct.c does not call it)
+ *   3. ct_expire.c  timer wheels, deletion, RCU limbo, closed ring, early drop
+ *   2. ct_table.c   cuckoo table writers, entry pools and id caches, an entry's key and tuple
+ *   1. ct_tcp.c, ct_udp.c, ct_icmp.c, ct_other.c  per-protocol ops (peers: none calls another)
+ *      ct_timeout.c  names and default timeouts
+ *   0. headers: this one (layout, entry helpers, protocol dispatch, the lower files'
+ *      functions), ct_lookup.h (hash and lock-free lookup), ct_tcp.h (TCP window tracking,
+ *      one always-inline body for ct_tcp.c and the burst loop's fast path)
  */
 #ifndef CT_PRIVATE_H
 #define CT_PRIVATE_H
@@ -9,11 +21,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <netinet/in.h>
-
-#include <string.h>
-#ifdef __SSE2__
-#include <x86intrin.h>
-#endif
 
 #include <rte_common.h>
 #include <rte_pause.h>
@@ -285,8 +292,16 @@ extern const struct ct_proto ct_proto_udp;
 extern const struct ct_proto ct_proto_icmp;
 extern const struct ct_proto ct_proto_other;
 
-/* Generic state for non-TCP protocols from the entry flags. */
-enum sg_ct_state ct_generic_state(const struct sg_conn *c);
+/* Generic state for non-TCP protocols from the entry flags (their ops' state()). */
+static inline enum sg_ct_state
+ct_generic_state(const struct sg_conn *c)
+{
+	uint8_t f = c->flags;
+
+	if (!(f & CT_F_SEEN_REPLY))
+		return SG_CT_ST_UNREPLIED;
+	return (f & CT_F_ASSURED) ? SG_CT_ST_ASSURED : SG_CT_ST_REPLIED;
+}
 
 /* ---- Table and tracker ---- */
 
@@ -453,184 +468,6 @@ ct_conn_of(const struct sg_ct *ct, uint32_t id)
 	return (struct sg_conn *)(ct->pool4.base + (size_t)id * sizeof(struct ct_conn4));
 }
 
-/* ---- Hashing and lookup, inline for the burst loop (ct_table.c has the writers) ---- */
-
-/* A bijective 32-bit mix (murmur3's finaliser): the second bucket from the first hash. */
-static inline uint32_t
-ct_mix32(uint32_t h)
-{
-	h ^= h >> 16;
-	h *= 0x85ebca6b;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35;
-	h ^= h >> 16;
-	return h;
-}
-
-/*
- * The keyed hash of a canonical key (sg_hash.h): the table's secret, drawn at creation, so no
- * one can prepare tuples that pile into a bucket. The key is read as the 64-bit words NH takes:
- * family, protocol and ports, then the addresses.
- */
-static inline uint32_t
-ct_key_hash(const struct sg_ct *ct, const struct ct_key *k)
-{
-	const struct sg_hash_secret *s = &ct->secret;
-	uint64_t w[5];
-
-	memcpy(&w[0], k, 8);
-	if (k->family == SG_AF_INET) {
-		memcpy(&w[1], k->addr.v4, 8);
-		return sg_hash_finish(s, 16 + sg_hash_nh64(s, 0, w[0]) + sg_hash_nh64(s, 2, w[1]));
-	}
-	memcpy(&w[1], k->addr.v6, 32);
-	return sg_hash_finish(s, 40 + sg_hash_nh64(s, 0, w[0]) + sg_hash_nh64(s, 2, w[1]) +
-						 sg_hash_nh64(s, 4, w[2]) + sg_hash_nh64(s, 6, w[3]) +
-						 sg_hash_nh64(s, 8, w[4]));
-}
-
-/* Range reduction without division, so the bucket count need not be a power of two. */
-static inline uint32_t
-ct_reduce(uint32_t h, uint32_t n)
-{
-	return (uint32_t)(((uint64_t)h * n) >> 32);
-}
-
-static inline uint32_t
-ct_bucket1(const struct sg_ct *ct, uint32_t hash)
-{
-	return ct_reduce(hash, ct->n_buckets);
-}
-
-static inline uint32_t
-ct_bucket2(const struct sg_ct *ct, uint32_t hash, uint32_t b1)
-{
-	uint32_t b2 = ct_reduce(ct_mix32(hash ^ 0x9e3779b9u), ct->n_buckets);
-
-	if (b2 == b1)
-		b2 = b1 + 1 == ct->n_buckets ? 0 : b1 + 1;
-	return b2;
-}
-
-static inline void
-ct_buckets_of(const struct sg_ct *ct, uint32_t hash, uint32_t *b1, uint32_t *b2)
-{
-	*b1 = ct_bucket1(ct, hash);
-	*b2 = ct_bucket2(ct, hash, *b1);
-}
-
-static inline uint16_t
-ct_sig(uint32_t hash)
-{
-	return (uint16_t)hash;
-}
-
-/* Vector compares read the signatures without atomics: ThreadSanitizer builds keep the scalar
- * loop, whose relaxed atomic loads it understands. The signature is a hint either way: the
- * id is loaded with acquire and the key compared in the entry. */
-#if defined(__SSE2__) && !defined(__SANITIZE_THREAD__)
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define CT_SCALAR_SIGS 1
-#endif
-#endif
-#else
-#define CT_SCALAR_SIGS 1
-#endif
-
-/* Bit i set when slot i of 'b' carries signature 'sig'. */
-static inline uint32_t
-ct_sig_mask(const struct ct_bucket *b, uint16_t sig)
-{
-#ifndef CT_SCALAR_SIGS
-	const __m128i s = _mm_set1_epi16((short)sig);
-	/* Slots 0-7, then 8-9 (bytes 16-19; the rest of that load is ids, masked off). */
-	__m128i lo = _mm_cmpeq_epi16(_mm_load_si128((const __m128i *)(const void *)b->sig), s);
-	__m128i hi = _mm_cmpeq_epi16(_mm_load_si128((const __m128i *)(const void *)&b->sig[8]), s);
-
-	return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(lo, hi)) & ((1u << CT_BUCKET_SLOTS) - 1);
-#else
-	uint32_t mask = 0;
-
-	for (unsigned int i = 0; i < CT_BUCKET_SLOTS; i++)
-		if (__atomic_load_n(&b->sig[i], __ATOMIC_RELAXED) == sig)
-			mask |= 1u << i;
-	return mask;
-#endif
-}
-
-static inline bool
-ct_key_match(const struct sg_conn *c, const struct ct_key *k)
-{
-	if (c->proto != k->proto)
-		return false;
-	if (k->family == SG_AF_INET) {
-		uint64_t ka, ca;
-		uint32_t kb, cb;
-
-		/* Ports and the first address, then the second address (struct ct_conn4). */
-		memcpy(&ka, (const uint8_t *)k + offsetof(struct ct_key, port), 8);
-		memcpy(&ca, (const uint8_t *)c + offsetof(struct ct_conn4, hdr.port), 8);
-		memcpy(&kb, &k->addr.v4[1], 4);
-		memcpy(&cb, &((const struct ct_conn4 *)c)->addr[1], 4);
-		return ((ka ^ ca) | (kb ^ cb)) == 0 && !(c->flags & CT_F_V6);
-	}
-	{
-		uint32_t p1, p2;
-
-		memcpy(&p1, c->port, 4);
-		memcpy(&p2, k->port, 4);
-		return p1 == p2 && (c->flags & CT_F_V6) &&
-				memcmp(((const struct ct_conn6 *)c)->addr, k->addr.v6, 32) == 0;
-	}
-}
-
-static __rte_always_inline struct sg_conn *
-ct_bucket_search(const struct sg_ct *ct, const struct ct_bucket *b, uint16_t sig,
-		const struct ct_key *k, uint32_t *idp)
-{
-	for (uint32_t mask = ct_sig_mask(b, sig); mask != 0; mask &= mask - 1) {
-		unsigned int i = (unsigned int)__builtin_ctz(mask);
-		uint32_t id = __atomic_load_n(&b->id[i], __ATOMIC_ACQUIRE);
-		struct sg_conn *c;
-
-		if (id == 0)
-			continue;
-		c = ct_conn_of(ct, id);
-		/* A dead entry may sit beside its live successor until its killer removes it. */
-		if (ct_key_match(c, k) && !(ct_flags(c) & CT_F_DEAD)) {
-			if (idp != NULL)
-				*idp = id;
-			return c;
-		}
-	}
-	return NULL;
-}
-
-/* The live entry of key 'k', lock-free; NULL when there is none. */
-static __rte_always_inline struct sg_conn *
-ct_table_lookup(const struct sg_ct *ct, const struct ct_key *k, uint32_t hash)
-{
-	uint32_t b1 = ct_bucket1(ct, hash);
-	uint16_t sig = ct_sig(hash);
-
-	for (;;) {
-		uint32_t chng = __atomic_load_n(&ct->tbl_chng, __ATOMIC_ACQUIRE);
-		struct sg_conn *c;
-
-		c = ct_bucket_search(ct, &ct->buckets[b1], sig, k, NULL);
-		if (c == NULL)
-			c = ct_bucket_search(ct, &ct->buckets[ct_bucket2(ct, hash, b1)], sig, k,
-					NULL);
-		if (c != NULL)
-			return c;
-		/* A miss is trusted only if no entry moved between buckets meanwhile. */
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (chng == __atomic_load_n(&ct->tbl_chng, __ATOMIC_ACQUIRE))
-			return NULL;
-	}
-}
-
 /* Per-protocol dispatch: a switch (as the kernel does) rather than an indirect call. */
 static inline const struct ct_proto *
 ct_proto_of(uint8_t proto)
@@ -648,6 +485,8 @@ ct_proto_of(uint8_t proto)
 	}
 }
 
+/* ---- Functions of the layers below ct.c (see the top) ---- */
+
 /* ct_table.c */
 int ct_table_init(struct sg_ct *ct, const struct sg_ct_params *p);
 void ct_table_fini(struct sg_ct *ct);
@@ -664,6 +503,9 @@ uint32_t ct_worker_alloc(struct sg_ct *ct, struct ct_worker *w, bool v6);
 void ct_worker_free(struct sg_ct *ct, struct ct_worker *w, uint32_t id);
 void ct_key_of_conn(const struct sg_conn *c, struct ct_key *k);
 uint32_t ct_id_of(const struct sg_ct *ct, const struct sg_conn *c);
+/* Up to 'max' ids of the entries in the 'n_buckets' buckets from 'hash''s first one. */
+unsigned int ct_table_neighbours(const struct sg_ct *ct, uint32_t hash, unsigned int n_buckets,
+		uint32_t *ids, unsigned int max);
 
 /* ct_expire.c */
 /* Put 'c' (id 'id', deadline set) on worker 'w''s wheel; w->wheel_lock held. */
@@ -684,8 +526,6 @@ unsigned int ct_limbo_reclaim(struct sg_ct *ct, struct ct_worker *w);
 bool ct_limbo_has_room(const struct ct_worker *w, unsigned int n);
 /* Evict one expired or early-droppable entry near 'hash' (D13). 0 or -ENOSPC. */
 int ct_early_drop_locked(struct sg_ct *ct, struct ct_worker *w, uint32_t hash, uint32_t now32);
-unsigned int ct_table_neighbours(const struct sg_ct *ct, uint32_t hash, unsigned int n_buckets,
-		uint32_t *ids, unsigned int max);
 
 /* ct_tcp.c: exposed for the table-driven unit tests. */
 uint8_t ct_tcp_next_state(int dir, enum ct_tcp_index index, uint8_t state);

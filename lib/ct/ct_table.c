@@ -1,6 +1,6 @@
 /* The connection table: a bucketized cuckoo hash (two candidate buckets of ten 6-byte slots
- * per key, one cache line each) over one canonical key per connection, and the two entry
- * pools (IPv4, IPv6) it points into.
+ * per key, one cache line each) over one canonical key per connection, the two entry pools
+ * (IPv4, IPv6) it points into, and the key and tuple an entry holds.
  *
  * Readers never lock. A slot is published by writing its signature and then its id with a
  * release store; an entry is fully initialised before its id is published and is recycled
@@ -19,7 +19,7 @@
 #include <rte_hash_crc.h>
 #include <rte_prefetch.h>
 
-#include "ct_private.h"
+#include "ct_lookup.h"
 
 /* Slots filled at most this share (per ten) of the table at full capacity. */
 #define CT_LOAD_TENTHS 9
@@ -112,6 +112,29 @@ ct_key_of_conn(const struct sg_conn *c, struct ct_key *k)
 		k->addr.v4[0] = c4->addr[0];
 		k->addr.v4[1] = c4->addr[1];
 	}
+}
+
+void
+sg_ct_conn_tuple(const struct sg_conn *c, struct sg_ct_tuple *t)
+{
+	struct ct_key k;
+	int s = (c->flags & CT_F_ORIG_LO) ? 0 : 1;
+	size_t alen;
+
+	ct_key_of_conn(c, &k);
+	memset(t, 0, sizeof(*t));
+	alen = k.family == SG_AF_INET ? 4 : 16;
+	t->src.family = t->dst.family = k.family;
+	if (k.family == SG_AF_INET) {
+		memcpy(t->src.bytes, &k.addr.v4[s], alen);
+		memcpy(t->dst.bytes, &k.addr.v4[!s], alen);
+	} else {
+		memcpy(t->src.bytes, k.addr.v6[s], alen);
+		memcpy(t->dst.bytes, k.addr.v6[!s], alen);
+	}
+	t->sport = k.port[s];
+	t->dport = k.port[!s];
+	t->proto = k.proto;
 }
 
 uint32_t

@@ -6,7 +6,7 @@
 #include <check.h>
 #include <stdlib.h>
 
-#include "ct_private.h"
+#include "ct_lookup.h"
 #include "ct_test.h"
 
 #define MS(s) ((uint64_t)(s) * 1000)

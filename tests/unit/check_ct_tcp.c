@@ -773,7 +773,13 @@ START_TEST(test_seq_beyond_window)
 }
 END_TEST
 
-/* One packet of a scripted exchange and what the tracker must make of it. */
+/* One packet of a scripted exchange and what the tracker must make of it. The exchanges come
+ * from netfilter's packetdrill selftests,
+ *   https://github.com/torvalds/linux/tree/master/tools/testing/selftests/net/netfilter/packetdrill
+ * from the traces in the messages of the kernel commits docs/conntrack.md lists, and from Open
+ * vSwitch's "ofproto-dpif - conntrack - tcp ..." tests,
+ *   https://github.com/openvswitch/ovs/blob/main/tests/ofproto-dpif.at
+ * each checked against kernel 6.18 with scripts/ct_kernel_check.py. */
 struct step {
 	int side; /* CLI or SRV */
 	uint8_t flags;
@@ -927,6 +933,39 @@ static const struct step synack_earlier_syn[] = {
 	{ CLI, SG_TCP_ACK, 41001, 9001, 65535, 0, -1, false, PASS, ES_, false },
 	{ SRV, SG_TCP_ACK | SG_TCP_PSH, 9001, 41001, 65535, 100, -1, false, PASS, ES_, false },
 	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 9000, 41001, 65535, 0, -1, false, PASS, ES_, true },
+};
+/* clang-format on */
+
+/*
+ * Blind SYN-ACKs after a stale one (the numbers of synack_stale_above): someone who knows the
+ * tuple but not the client's ISN. One with an ISN below the stale one and an ack one short of
+ * the SYN's end passes ignored (below the stale one's window, nothing re-initialised); one
+ * acknowledging one past the SYN is refused. One with an ISN above the stale one and an ack
+ * 1,000 short of the SYN's end is taken, as netfilter takes any ack within 66,000 of it (RFC
+ * 793's higher ISN): SYN_RECV with the attacker's numbers. The server's real SYN-ACK,
+ * acknowledging exactly the SYN, then re-initialises the reply side
+ * (tcp_synack_answers_syn()) and the connection opens. Kernel 6.18 agrees up to the blind
+ * SYN-ACK it takes; then it ignores the real SYN-ACK and the client's ACK, and the entry stays
+ * in SYN_RECV (scripts/ct_kernel_check.py synack_blind). So sgfw takes one blind SYN-ACK more
+ * than netfilter, one whose ack is exactly the SYN's end (1 in 2^32 against netfilter's
+ * 66,000 in 2^32), and recovers from one that netfilter lets stall the connection.
+ */
+/* clang-format off */
+static const struct step synack_blind[] = {
+	{ CLI, SG_TCP_SYN, 2375731741u, 0, 29200, 0, 7, true, SG_CT_NEW, SS_, false },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 145824453, 643160523, 65535, 0, 5, false, PASS, SS_,
+			false },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 100000000, 2375731741u, 65535, 0, 5, false, PASS, SS_,
+			true },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 100000000, 2375731743u, 65535, 0, 5, false, DROP, SS_,
+			false },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 200000000, 2375731742u - 1000, 65535, 0, 5, false, PASS,
+			SR_, false },
+	{ SRV, SG_TCP_SYN | SG_TCP_ACK, 162602410, 2375731742u, 65535, 0, 5, false, PASS, SR_,
+			false },
+	{ CLI, SG_TCP_ACK, 2375731742u, 162602411, 229, 0, -1, false, PASS, ES_, false },
+	{ SRV, SG_TCP_ACK | SG_TCP_PSH, 162602411, 2375731742u, 2048, 100, -1, false, PASS, ES_,
+			false },
 };
 /* clang-format on */
 
@@ -1097,6 +1136,37 @@ static const struct step synack_reuse[] = {
 };
 /* clang-format on */
 
+/*
+ * What "ignore overly delayed tcp packets" (netfilter 6.1, NFCT_TCP_IGNORE) lets through, as an
+ * attacker who knows the addresses and ports but not the sequence numbers would try it, after
+ * the opening of the RST scripts (server data 5001..8000, all acknowledged; no window scaling,
+ * the client's window 65535): segments 70,000 below what the server sent. Old data and an old
+ * FIN pass untouched (the connection does not go to FIN_WAIT); the receiver's TCP discards
+ * them, being below what it acknowledged, and answers with an ACK. An old RST is invalid (below
+ * what the client acknowledged), and so is old data acknowledging what the client never sent
+ * (bound III comes first). After a SYN the tracker let through (ignored in ESTABLISHED), the
+ * RST check against the client's ack is skipped as netfilter skips it: an old RST then passes
+ * ignored, and a RST acknowledging that SYN closes the entry without any window check (the
+ * client's TCP still judges the RST itself; the entry then ages out in CLOSE's 10 s). Kernel
+ * 6.18 (scripts/ct_kernel_check.py below_window) agrees on every packet.
+ */
+/* clang-format off */
+static const struct step below_window[] = {
+	THREE_SEGMENTS,
+	{ SRV, SG_TCP_ACK | SG_TCP_PSH, 5001u - 70000u, 1001, 65535, 1000, -1, false, PASS, ES_,
+			true },
+	{ SRV, SG_TCP_FIN | SG_TCP_ACK, 5001u - 70000u, 1001, 65535, 0, -1, false, PASS, ES_,
+			true },
+	{ SRV, SG_TCP_RST, 5001u - 70000u, 0, 0, 0, -1, false, DROP, ES_, false },
+	{ SRV, SG_TCP_ACK | SG_TCP_PSH, 5001u - 70000u, 1001 + 100000, 65535, 1000, -1, false,
+			DROP, ES_, false },
+	{ CLI, SG_TCP_SYN, 90000, 0, 65535, 0, -1, false, PASS, ES_, true },
+	{ SRV, SG_TCP_RST, 5001u - 70000u, 0, 0, 0, -1, false, PASS, ES_, true },
+	{ SRV, SG_TCP_RST | SG_TCP_ACK, 5001u - 70000u, 90001, 0, 0, -1, false, PASS, CL_, false },
+	{ CLI, SG_TCP_ACK | SG_TCP_PSH, 1001, 8001, 65535, 100, -1, false, PASS, CL_, false },
+};
+/* clang-format on */
+
 /* One connection of Open vSwitch's tests/ofproto-dpif.at "conntrack - tcp port reuse" (client
  * 10.1.1.1:1, server 10.1.1.2:2 there): opened, 8 bytes from the server, closed both ways. */
 /* clang-format off */
@@ -1179,6 +1249,7 @@ static const struct {
 		SCRIPT(synack_stale_above),
 		SCRIPT(synack_stale_below),
 		SCRIPT(synack_earlier_syn),
+		SCRIPT(synack_blind),
 		SCRIPT(syn_reinit_wscale),
 		SCRIPT(syn_reinit_below),
 		SCRIPT(syn_challenge_ack),
@@ -1187,6 +1258,7 @@ static const struct {
 		SCRIPT(rst_invalid),
 		SCRIPT(inexact_rst),
 		SCRIPT(synack_reuse),
+		SCRIPT(below_window),
 		SCRIPT(ovs_port_reuse),
 		SCRIPT(ovs_seq_check),
 		SCRIPT(ovs_pickup),
