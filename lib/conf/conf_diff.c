@@ -288,3 +288,49 @@ sg_conf_diff(const struct sg_conf *a, const struct sg_conf *b, sg_conf_diff_fn f
 	diff_switch(&d, a, b);
 	return d.n;
 }
+
+#define START_ONLY(d, what, differs)                                                               \
+	do {                                                                                       \
+		if (differs)                                                                       \
+			differ(d, "%s", what);                                                     \
+	} while (0)
+
+int
+sg_conf_restart_diff(const struct sg_conf *started, const struct sg_conf *want,
+		sg_conf_diff_fn fn, void *arg)
+{
+	const struct sg_conf_dataplane *a = &started->dataplane, *b = &want->dataplane;
+	const struct sg_conf_flowlog *fa = &started->flow_logs, *fb = &want->flow_logs;
+	struct differ d = {.fn = fn, .arg = arg};
+	bool eal_same = a->n_eal_args == b->n_eal_args;
+
+	for (uint32_t i = 0; i < a->n_eal_args && eal_same; i++)
+		eal_same = strcmp(a->eal_args[i], b->eal_args[i]) == 0;
+	START_ONLY(&d, "dataplane.workers", a->workers != b->workers);
+	START_ONLY(&d, "dataplane.mbufs", a->mbufs != b->mbufs);
+	START_ONLY(&d, "dataplane.burst", a->burst != b->burst);
+	START_ONLY(&d, "dataplane.rx_desc", a->rx_desc != b->rx_desc);
+	START_ONLY(&d, "dataplane.tx_desc", a->tx_desc != b->tx_desc);
+	START_ONLY(&d, "dataplane.eal_args", !eal_same);
+	START_ONLY(&d, "dataplane.file_prefix", strcmp(a->file_prefix, b->file_prefix) != 0);
+	START_ONLY(&d, "control.socket", strcmp(started->control_socket, want->control_socket) != 0);
+	START_ONLY(&d, "control.group", strcmp(started->control_group, want->control_group) != 0);
+	START_ONLY(&d, "control.metrics_port", started->metrics_port != want->metrics_port);
+	START_ONLY(&d, "control.metrics_address",
+			started->n_metrics_address != want->n_metrics_address ||
+					!same(started->metrics_address, want->metrics_address,
+							sizeof(started->metrics_address)));
+	/* Flow logging switched off at start cannot be switched on; on, it follows 'enabled'. */
+	START_ONLY(&d, "flow_logs.enabled", !fa->enabled && fb->enabled);
+	if (fa->enabled && fb->enabled) {
+		START_ONLY(&d, "flow_logs.directory", strcmp(fa->directory, fb->directory) != 0);
+		START_ONLY(&d, "flow_logs.window", fa->window != fb->window);
+		START_ONLY(&d, "flow_logs.format", fa->format != fb->format);
+		START_ONLY(&d, "flow_logs.max_file_mb", fa->max_file_mb != fb->max_file_mb);
+		START_ONLY(&d, "flow_logs.max_file_age", fa->max_file_age != fb->max_file_age);
+		START_ONLY(&d, "flow_logs.ring_size", fa->ring_size != fb->ring_size);
+		START_ONLY(&d, "flow_logs.max_flows", fa->max_flows != fb->max_flows);
+		START_ONLY(&d, "flow_logs.port_max_flows", fa->port_max_flows != fb->port_max_flows);
+	}
+	return d.n;
+}

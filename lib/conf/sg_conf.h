@@ -235,6 +235,14 @@ typedef void (*sg_conf_diff_fn)(void *arg, const char *what);
  * each to 'fn' (may be NULL). Arrays of different lengths count as one difference.
  */
 int sg_conf_diff(const struct sg_conf *a, const struct sg_conf *b, sg_conf_diff_fn fn, void *arg);
+/**
+ * The settings of 'want' that take effect only when sgfw starts (docs/config.md lists them)
+ * and differ from 'started', the config sgfw started with: each named by its field
+ * ("dataplane.workers", "flow_logs.directory") to 'fn' (may be NULL). Returns their number.
+ * A reload applies the rest of 'want' and reports these as waiting for a restart.
+ */
+int sg_conf_restart_diff(const struct sg_conf *started, const struct sg_conf *want,
+		sg_conf_diff_fn fn, void *arg);
 
 /** The file of a location (SG_LOC) in this config. */
 const char *sg_conf_source(const struct sg_conf *conf, int loc);

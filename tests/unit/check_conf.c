@@ -609,6 +609,53 @@ END_TEST
 
 /* ---- Switch-wide sections: defaults and checks ---- */
 
+/* What a reload cannot apply: each start-only field that differs, named; live ones not. */
+static void
+collect_what(void *arg, const char *what)
+{
+	char *all = arg;
+
+	strcat(all, all[0] ? " " : "");
+	strcat(all, what);
+}
+
+START_TEST(test_restart_diff)
+{
+	struct sg_conf *started = load_ok("started",
+			"dataplane = { workers = 1; eal_args = [\"--no-huge\"]; };\n"
+			"flow_logs = { enabled = true; directory = \"/tmp/a\"; window = 5; };\n");
+	struct sg_conf *live = load_ok("live",
+			"dataplane = { workers = 1; eal_args = [\"--no-huge\"]; sleep_max_us = 50; };\n"
+			"flow_logs = { enabled = false; directory = \"/tmp/b\"; window = 9; };\n"
+			"conntrack = { share_reserve = 3; };\nlogging = { level = \"notice\"; };\n");
+	struct sg_conf *pending = load_ok("pending",
+			"dataplane = { workers = 2; burst = 8; eal_args = [\"--no-huge\", \"-m\"]; "
+			"file_prefix = \"x\"; };\n"
+			"flow_logs = { enabled = true; directory = \"/tmp/b\"; window = 5; "
+			"format = \"json\"; };\n"
+			"control = { socket = \"/tmp/s.sock\"; metrics_port = 9000; };\n");
+	struct sg_conf *off = load_ok("off", "");
+	char all[512] = "";
+
+	ck_assert_int_eq(sg_conf_restart_diff(started, started, collect_what, all), 0);
+	/* Live settings, and everything of flow logs switched off, wait for nothing. */
+	ck_assert_int_eq(sg_conf_restart_diff(started, live, collect_what, all), 0);
+	ck_assert_str_eq(all, "");
+	ck_assert_int_eq(sg_conf_restart_diff(started, pending, collect_what, all), 8);
+	ck_assert_str_eq(all, "dataplane.workers dataplane.burst dataplane.eal_args "
+			      "dataplane.file_prefix control.socket control.metrics_port "
+			      "flow_logs.directory flow_logs.format");
+	all[0] = '\0';
+	/* Flow logs off at start cannot be switched on by a reload. */
+	ck_assert_int_eq(sg_conf_restart_diff(off, started, collect_what, all), 2);
+	ck_assert_str_eq(all, "dataplane.eal_args flow_logs.enabled");
+	sg_conf_free(started);
+	sg_conf_free(live);
+	sg_conf_free(pending);
+	sg_conf_free(off);
+}
+END_TEST
+
 START_TEST(test_switch_defaults)
 {
 	static const uint8_t router_mac[6] = {0x02, 0x53, 0x47, 0x00, 0x00, 0x01};
@@ -1288,6 +1335,7 @@ conf_suite(void)
 
 	tc = tcase_create("switch");
 	tcase_add_test(tc, test_switch_defaults);
+	tcase_add_test(tc, test_restart_diff);
 	tcase_add_test(tc, test_switch_sections);
 	tcase_add_test(tc, test_flow_logs_section);
 	tcase_add_test(tc, test_service_sections);
