@@ -74,10 +74,10 @@ bench_world_init(struct bench_world *world, const struct bench_opts *o, uint32_t
 		f->denied = rand_unit(&world->rng) < o->deny_share;
 		switch (o->proto) {
 		case BENCH_PROTO_TCP:
-			f->proto = 6;
+			f->proto = IPPROTO_TCP;
 			break;
 		case BENCH_PROTO_UDP:
-			f->proto = 17;
+			f->proto = IPPROTO_UDP;
 			break;
 		case BENCH_PROTO_ICMP:
 			f->proto = f->v6 ? 58 : 1;
@@ -86,7 +86,7 @@ bench_world_init(struct bench_world *world, const struct bench_opts *o, uint32_t
 			f->proto = p < 0.80 ? 6 : p < 0.95 ? 17 : (f->v6 ? 58 : 1);
 			break;
 		}
-		if (f->proto == 1 || f->proto == 58)
+		if (sg_proto_is_icmp(f->proto))
 			f->sport = (uint16_t)(c * 2654435761u >> 16);
 		f->cseq = (uint32_t)bench_rand(&world->rng);
 		f->sseq = (uint32_t)bench_rand(&world->rng);
@@ -122,7 +122,7 @@ collide_candidate(struct bench_flow *f, uint64_t k)
 int
 bench_world_collide(struct bench_world *world, const struct sg_ct *ct, uint32_t first_client)
 {
-	struct bench_flow probe = {.proto = 6};
+	struct bench_flow probe = {.proto = IPPROTO_TCP};
 	struct sg_ct_tuple t;
 	uint32_t target, n_buckets;
 
@@ -206,14 +206,15 @@ payload_len(const struct bench_world *world, uint16_t hdrs)
 static uint16_t
 l4_header_len(uint8_t proto)
 {
-	return proto == 6 ? sizeof(struct rte_tcp_hdr) : 8;
+	return proto == IPPROTO_TCP ? sizeof(struct rte_tcp_hdr) : 8;
 }
 
 static bool
 carries_data(const struct bench_flow *f, uint8_t tcp_flags)
 {
 	/* Handshake and teardown segments are bare; data segments fill the frame. */
-	return f->proto != 6 || (tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)) == 0;
+	return f->proto != IPPROTO_TCP ||
+	       (tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)) == 0;
 }
 
 uint16_t
@@ -268,7 +269,7 @@ bench_frame(const struct bench_world *world, const struct bench_flow *f, enum be
 		memcpy(&ip->dst_addr, from_client ? v : c, 4);
 	}
 	switch (f->proto) {
-	case 6: {
+	case IPPROTO_TCP: {
 		struct rte_tcp_hdr *tcp = (struct rte_tcp_hdr *)l4;
 		uint32_t seq = from_client ? f->cseq : f->sseq;
 		uint32_t ack = from_client ? f->sseq : f->cseq;
@@ -282,7 +283,7 @@ bench_frame(const struct bench_world *world, const struct bench_flow *f, enum be
 		tcp->rx_win = rte_cpu_to_be_16(65535);
 		break;
 	}
-	case 17: {
+	case IPPROTO_UDP: {
 		struct rte_udp_hdr *udp = (struct rte_udp_hdr *)l4;
 
 		udp->src_port = rte_cpu_to_be_16(from_client ? f->sport : 53);
@@ -293,7 +294,7 @@ bench_frame(const struct bench_world *world, const struct bench_flow *f, enum be
 	default: {
 		struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)l4;
 
-		if (f->proto == 58)
+		if (f->proto == IPPROTO_ICMPV6)
 			icmp->icmp_type = from_client ? 128 : 129;
 		else
 			icmp->icmp_type = from_client ? RTE_IP_ICMP_ECHO_REQUEST : RTE_IP_ICMP_ECHO_REPLY;
@@ -309,9 +310,9 @@ bench_frame(const struct bench_world *world, const struct bench_flow *f, enum be
 		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eth + 1);
 		uint16_t sum = rte_ipv6_udptcp_cksum(ip, l4);
 
-		if (f->proto == 6)
+		if (f->proto == IPPROTO_TCP)
 			((struct rte_tcp_hdr *)l4)->cksum = sum;
-		else if (f->proto == 17)
+		else if (f->proto == IPPROTO_UDP)
 			((struct rte_udp_hdr *)l4)->dgram_cksum = sum;
 		else
 			((struct rte_icmp_hdr *)l4)->icmp_cksum = sum;
@@ -319,9 +320,9 @@ bench_frame(const struct bench_world *world, const struct bench_flow *f, enum be
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
 
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
-		if (f->proto == 6)
+		if (f->proto == IPPROTO_TCP)
 			((struct rte_tcp_hdr *)l4)->cksum = rte_ipv4_udptcp_cksum(ip, l4);
-		else if (f->proto == 17)
+		else if (f->proto == IPPROTO_UDP)
 			((struct rte_udp_hdr *)l4)->dgram_cksum = rte_ipv4_udptcp_cksum(ip, l4);
 		else
 			((struct rte_icmp_hdr *)l4)->icmp_cksum =
@@ -356,7 +357,7 @@ bench_data_mbuf(const struct bench_world *world, struct bench_flow *f, enum benc
 	uint16_t data = bench_payload(world, f);
 
 	bench_frame_mbuf(world, f, side, RTE_TCP_ACK_FLAG | (data ? RTE_TCP_PSH_FLAG : 0), m);
-	if (f->proto == 6) {
+	if (f->proto == IPPROTO_TCP) {
 		if (side == BENCH_FROM_CLIENT)
 			f->cseq += data;
 		else

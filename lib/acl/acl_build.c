@@ -65,10 +65,10 @@ entry_ranges(const struct sg_eff_rule *r, struct sg_range *sport, struct sg_rang
 {
 	*sport = (struct sg_range){0, UINT16_MAX};
 	*dport = (struct sg_range){0, UINT16_MAX};
-	if (r->proto == 6 || r->proto == 17) {
+	if (sg_proto_has_ports(r->proto)) {
 		*sport = r->sport;
 		*dport = r->dport;
-	} else if (r->proto == 1 || r->proto == 58) {
+	} else if (sg_proto_is_icmp(r->proto)) {
 		if (r->icmp_type >= 0)
 			*sport = (struct sg_range){(uint16_t)r->icmp_type, (uint16_t)r->icmp_type};
 		if (r->icmp_code >= 0)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <netinet/in.h>
 
 #define SG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define SG_CONTAINER_OF(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
@@ -42,6 +43,22 @@ struct sg_error {
  * The message is one line: control and bidirectional characters it would print (an id or a
  * value from the config) are escaped as sg_text_escape() does. */
 int sg_error_set(struct sg_error *err, int line, const char *fmt, ...) SG_PRINTF(3, 4);
+
+/* ---- IP protocols: the numbers are netinet/in.h's IPPROTO_* ---- */
+
+/** TCP and UDP: the protocols whose rules and packets have ports. */
+static inline bool
+sg_proto_has_ports(int proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP;
+}
+
+/** ICMP and ICMPv6: type and code where the others have ports. */
+static inline bool
+sg_proto_is_icmp(int proto)
+{
+	return proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
+}
 
 /* ---- Addresses ---- */
 

@@ -385,12 +385,14 @@ ct_icmp_error_conn(const struct sg_ct *ct, const struct ct_pkt *p, uint32_t now3
 		memcpy(idst.bytes, h + 24, 16);
 		off += 40;
 		/* Skip the extension headers a packet that caused an error may carry. */
-		while ((iproto == 0 || iproto == 43 || iproto == 60 || iproto == 44) && hops++ < 4) {
+		while ((iproto == IPPROTO_HOPOPTS || iproto == IPPROTO_ROUTING ||
+			       iproto == IPPROTO_DSTOPTS || iproto == IPPROTO_FRAGMENT) &&
+				hops++ < 4) {
 			const uint8_t *e = rte_pktmbuf_read(p->m, off, 8, buf);
 
 			if (e == NULL)
 				return NULL;
-			if (iproto == 44) {
+			if (iproto == IPPROTO_FRAGMENT) {
 				if ((((uint16_t)e[2] << 8 | e[3]) & 0xfff8) != 0)
 					return NULL;
 				iproto = e[0];

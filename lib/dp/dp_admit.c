@@ -276,10 +276,10 @@ static bool
 unspecified_allowed(const struct sg_pkt_meta *md)
 {
 	if (md->src.family == SG_AF_INET)
-		return md->proto == 17 && md->sport == 68 && md->dport == 67 &&
+		return md->proto == IPPROTO_UDP && md->sport == 68 && md->dport == 67 &&
 		       (md->dst.bytes[0] & md->dst.bytes[1] & md->dst.bytes[2] &
 				       md->dst.bytes[3]) == 0xff;
-	if (md->proto != 58)
+	if (md->proto != IPPROTO_ICMPV6)
 		return false;
 	if (md->sport == SG_ND_SOLICIT)
 		return is_solicited_node_of(&md->dst, &md->nd_target);
@@ -302,11 +302,12 @@ check_source(struct dp_worker *w, const struct dp_gen *gen, uint16_t in,
 	const struct dp_map_slot *own;
 
 	*src_subnet = DP_NO_SUBNET;
-	if (md->proto == 17 && ((md->src.family == SG_AF_INET && md->sport == 67) ||
+	if (md->proto == IPPROTO_UDP && ((md->src.family == SG_AF_INET && md->sport == 67) ||
 					       (md->src.family == SG_AF_INET6 && md->sport == 547)))
 		return SG_DROP_DHCP_SERVER;
 	/* ICMP redirects and router advertisements (IPv6's are refused with ND). */
-	if (md->proto == 1 && md->src.family == SG_AF_INET && (md->sport == 5 || md->sport == 9))
+	if (md->proto == IPPROTO_ICMP && md->src.family == SG_AF_INET &&
+			(md->sport == 5 || md->sport == 9))
 		return SG_DROP_ROUTER_ADVERT;
 	own = owner_of(gen, &w->src_cache, &md->src);
 	if (own != NULL && own->value == in) {
@@ -391,7 +392,7 @@ check_uplink_source(struct dp_worker *w, const struct dp_gen *gen, const struct 
 static inline bool
 is_dhcp_discovery(const struct sg_pkt_meta *md)
 {
-	return md->src.family == SG_AF_INET && md->proto == 17 && md->sport == 68 &&
+	return md->src.family == SG_AF_INET && md->proto == IPPROTO_UDP && md->sport == 68 &&
 	       md->dport == 67 && ip_is_group(&md->dst);
 }
 
@@ -552,7 +553,8 @@ dp_admit_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint1
 			verdict = admit_arp(w, gen, in, i, &reason);
 		} else if (!in_vp->uplink) {
 			reason = check_source(w, gen, in, md, &src_subnet);
-			if (reason == SG_DROP_NONE && md->proto == 58 && md->l3 == SG_L3_IPV6)
+			if (reason == SG_DROP_NONE && md->proto == IPPROTO_ICMPV6 &&
+					md->l3 == SG_L3_IPV6)
 				verdict = admit_icmp6(w, gen, in, i, &reason);
 			else if (reason != SG_DROP_NONE)
 				verdict = DP_ADMIT_DROP;

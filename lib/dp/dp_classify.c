@@ -22,7 +22,7 @@ make_key(struct dp_worker *w, uint16_t slot, uint16_t i, enum sg_dir dir, bool s
 	uint16_t dport = swapped ? md->sport : md->dport;
 	union dp_key *k = &w->keys[slot];
 
-	if (md->proto == 1 || md->proto == 58) {
+	if (sg_proto_is_icmp(md->proto)) {
 		/* ICMP type and code, not a port pair: never swapped. */
 		sport = md->sport;
 		dport = md->dport;

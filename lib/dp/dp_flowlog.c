@@ -438,7 +438,7 @@ new_event(struct dp_worker *w, const struct dp_gen *gen, uint8_t kind,
 		const struct sg_pkt_meta *md, bool swapped, uint16_t sender, uint16_t receiver)
 {
 	struct sg_flowlog_event *ev;
-	bool icmp = md->proto == 1 || md->proto == 58;
+	bool icmp = sg_proto_is_icmp(md->proto);
 
 	if (!fl_budget(w, gen)) {
 		fl_lose(w, gen, sender, receiver);
@@ -453,7 +453,7 @@ new_event(struct dp_worker *w, const struct dp_gen *gen, uint8_t kind,
 	ev->kind = kind;
 	ev->family = md->src.family;
 	ev->proto = md->proto;
-	ev->tcp_flags = md->proto == 6 ? md->tcp_flags : 0;
+	ev->tcp_flags = md->proto == IPPROTO_TCP ? md->tcp_flags : 0;
 	ev->ip_bytes = (uint16_t)(md->l3_len + md->l4_len);
 	/* A re-check of a reply is about the connection's original direction. */
 	if (swapped && !icmp) {
@@ -502,7 +502,8 @@ dp_fl_flags(struct dp_worker *w, const struct dp_gen *gen, uint16_t pkt, uint16_
 	const struct dp_vport *s = &gen->vports[sender], *r = &gen->vports[receiver];
 	struct sg_flowlog_event *ev;
 
-	if (((s->flowlog | r->flowlog) & SG_FLOWLOG_ACCEPT) == 0 || w->meta[pkt].proto != 6)
+	if (((s->flowlog | r->flowlog) & SG_FLOWLOG_ACCEPT) == 0 ||
+			w->meta[pkt].proto != IPPROTO_TCP)
 		return;
 	ev = new_event(w, gen, SG_FLOWLOG_EV_FLAGS, &w->meta[pkt], false, sender, receiver);
 	if (ev == NULL)

@@ -10,23 +10,11 @@
 /* Context prefix of a rule in messages: security group "sg-db" rule 2. */
 #define RULE_FMT "security group \"%s\" rule %u"
 
-static bool
-proto_has_ports(int proto)
-{
-	return proto == 6 || proto == 17;
-}
-
-static bool
-proto_is_icmp(int proto)
-{
-	return proto == 1 || proto == 58;
-}
-
 /* Address family a rule is limited to by its protocol, 0 if none. */
 static uint8_t
 proto_family(int proto)
 {
-	return proto == 1 ? SG_AF_INET : proto == 58 ? SG_AF_INET6 : 0;
+	return proto == IPPROTO_ICMP ? SG_AF_INET : proto == IPPROTO_ICMPV6 ? SG_AF_INET6 : 0;
 }
 
 static const char *
@@ -149,7 +137,7 @@ check_rule(const struct sg_spec *spec, const struct sg_group *group, uint32_t in
 				group->id, n, sg_dir_name(rule->dir),
 				rule->dir == SG_DIR_INGRESS ? "source" : "destination", side,
 				strchr(peer_field(rule), '_') + 1, peer_field(rule));
-	if (proto_has_ports(rule->proto)) {
+	if (sg_proto_has_ports(rule->proto)) {
 		if (!(rule->fields & SG_RULE_F_PORT_RANGE))
 			return sg_error_set(err, rule->line,
 					RULE_FMT " (protocol %s) needs port_range, for example "
@@ -172,7 +160,7 @@ check_rule(const struct sg_spec *spec, const struct sg_group *group, uint32_t in
 					"not to protocol %s",
 					group->id, n, proto);
 	}
-	if (!proto_is_icmp(rule->proto) &&
+	if (!sg_proto_is_icmp(rule->proto) &&
 			(rule->fields & (SG_RULE_F_ICMP_TYPE | SG_RULE_F_ICMP_CODE)))
 		return sg_error_set(err, rule->line,
 				RULE_FMT ": icmp_type and icmp_code apply to icmp and icmpv6 only, "
@@ -217,7 +205,7 @@ check_rule(const struct sg_spec *spec, const struct sg_group *group, uint32_t in
 				RULE_FMT ": %s %s is %s but protocol %s needs %s (use %s)", group->id,
 				n, peer_field(rule), peer, family_name(family), proto,
 				family_name(proto_family(rule->proto)),
-				rule->proto == 1 ? "icmpv6" : "icmp");
+				rule->proto == IPPROTO_ICMP ? "icmpv6" : "icmp");
 	}
 	return 0;
 }

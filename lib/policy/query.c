@@ -174,11 +174,11 @@ sg_eff_rule_matches(const struct sg_eff_rule *rule, enum sg_dir dir, const struc
 	if (rule->proto != SG_PROTO_ANY) {
 		if (rule->proto != flow->proto)
 			return false;
-		if (rule->proto == 6 || rule->proto == 17) {
+		if (sg_proto_has_ports(rule->proto)) {
 			if (flow->dport < rule->dport.lo || flow->dport > rule->dport.hi ||
 					flow->sport < rule->sport.lo || flow->sport > rule->sport.hi)
 				return false;
-		} else if (rule->proto == 1 || rule->proto == 58) {
+		} else if (sg_proto_is_icmp(rule->proto)) {
 			if ((rule->icmp_type >= 0 && flow->sport != rule->icmp_type) ||
 					(rule->icmp_code >= 0 && flow->dport != rule->icmp_code))
 				return false;
