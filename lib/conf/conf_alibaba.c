@@ -493,9 +493,13 @@ sg_conf_alibaba_import(const struct sg_conf *conf, const char *const *texts,
 	} else if (result == NULL) {
 		char msg[sizeof(err->msg)];
 
+		/* A group or rule the config had: its file and line. */
 		snprintf(msg, sizeof(msg), "%s", err->msg);
-		snprintf(err->msg, sizeof(err->msg), "%s:%d: %s", conf->path,
-				SG_LOC_LINE(err->line), msg);
+		if (SG_LOC_LINE(err->line) > 0)
+			snprintf(err->msg, sizeof(err->msg), "%s:%d: %s",
+					sg_conf_source(conf, err->line), SG_LOC_LINE(err->line), msg);
+		else
+			snprintf(err->msg, sizeof(err->msg), "%s: %s", conf->path, msg);
 	}
 out:
 	free(imp.paths);

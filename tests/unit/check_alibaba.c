@@ -700,6 +700,25 @@ START_TEST(test_import_merges)
 }
 END_TEST
 
+/* What the import breaks in the config's own groups or ports is named at its line there. */
+START_TEST(test_import_error_in_config)
+{
+	struct sg_conf *base = load("security_groups = ( { id = \"a\"; }, { id = \"b\"; } );\n"
+				    "ports = ( { name = \"p\"; type = \"null\"; mac = "
+				    "\"52:54:00:02:00:0b\"; security_groups = [\"a\", \"b\"]; } );\n");
+	const char *texts[] = {"{\"SecurityGroups\": {\"SecurityGroup\": [{\"SecurityGroupId\": "
+			       "\"a\", \"SecurityGroupType\": \"enterprise\"}]}}"},
+		   *origins[] = {"a.json"};
+	struct sg_error err = {0};
+
+	ck_assert_ptr_null(sg_conf_alibaba_import(base, texts, origins, 1, &err));
+	ck_assert_str_eq(err.msg, "t.conf:2: port \"p\" mixes basic and enterprise security groups "
+				  "(\"a\" is enterprise, \"b\" is basic); all groups of a port must be "
+				  "one type (D3)");
+	sg_conf_free(base);
+}
+END_TEST
+
 #define ATTR(perm)                                                                                 \
 	"{\"SecurityGroupId\": \"sg-a\", \"InnerAccessPolicy\": \"Accept\", \"Permissions\": "     \
 	"{\"Permission\": [{\"Direction\": \"ingress\", \"Policy\": \"Accept\", \"Priority\": 1, " \
@@ -831,6 +850,7 @@ alibaba_suite(void)
 	tcase_add_test(tc, test_round_trip_responses);
 	tcase_add_test(tc, test_round_trip_config);
 	tcase_add_test(tc, test_import_merges);
+	tcase_add_test(tc, test_import_error_in_config);
 	tcase_add_loop_test(tc, test_import_errors, 0, SG_ARRAY_SIZE(import_errors));
 	tcase_add_test(tc, test_export_errors);
 	suite_add_tcase(s, tc);
