@@ -466,7 +466,9 @@ sg_ctl_change(struct sg_ctl_ctx *ctx, int argc, char **argv, struct sg_conf **re
 		rc = change_fail(&c, "out of memory");
 		goto out;
 	}
-	memcpy(c.ports, ctx->conf->ports, ctx->conf->n_ports * sizeof(*c.ports));
+	/* A config without ports has no array: memcpy from NULL is undefined, even for 0 bytes. */
+	if (ctx->conf->n_ports > 0)
+		memcpy(c.ports, ctx->conf->ports, ctx->conf->n_ports * sizeof(*c.ports));
 	c.n_ports = ctx->conf->n_ports;
 	if (strcmp(argv[0], "group") == 0)
 		rc = cmd_group(&c, argc, argv);
