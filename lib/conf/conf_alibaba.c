@@ -78,13 +78,15 @@ ignored(const char *key)
 static int SG_PRINTF(4, 5)
 import_fail(struct import *imp, const char *origin, const char *path, const char *fmt, ...)
 {
-	char msg[sizeof(imp->err->msg)];
+	char msg[sizeof(imp->err->msg)], shown[sizeof(msg) * 4];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return sg_error_set(imp->err, 0, "%s: %s: %s", origin, path, msg);
+	/* The JSON's text is the cloud's: a control character in it must not reach a terminal. */
+	return sg_error_set(imp->err, 0, "%s: %s: %s", origin, path,
+			sg_text_escape(msg, shown, sizeof(shown), false));
 }
 
 /* A line for a group or rule read at 'path': SG_LOC(ALIBABA_LOC_FILE, index + 1). */

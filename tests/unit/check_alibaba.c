@@ -800,7 +800,10 @@ static const struct {
 				"a.json: $.SecurityGroups.SecurityGroup[1]: security group "
 				"\"sg-a\" is given twice "
 				"(also in a.json)"},
-		{"{\"SecurityGroupId\": \"sg-a\", \"Permissions\": {\"Permission\": {}}}",
+		{"{\"SecurityGroupId\": \"sg-\\u001b[31m\"}",
+			"a.json: $: SecurityGroupId \"sg-\\x1b[31m\" must be 1..63 characters: holds the "
+			"control character U+001B at byte 4"},
+	{"{\"SecurityGroupId\": \"sg-a\", \"Permissions\": {\"Permission\": {}}}",
 				"a.json: $: Permissions must be {\"Permission\": [...]}"},
 };
 
