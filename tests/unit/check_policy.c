@@ -1,5 +1,5 @@
-/* Unit tests of the policy engine (lib/policy) against ../shared/semantics.md: the verdict and
- * the deciding rule for D1-D6 and for the stateless edge cases of Part 2 (test names carry the
+/* Unit tests of the policy engine (lib/policy) against docs/decisions.md: the verdict and
+ * the deciding rule for D1-D6 and for its stateless numbered edge cases (test names carry the
  * case number), the merged per-port lists, and every error the engine and the config loader
  * report for a policy that breaks a rule (field, value, and the config line). */
 #include <check.h>
@@ -721,7 +721,7 @@ START_TEST(test_d3_defaults)
 }
 END_TEST
 
-/* ---- Part 2 edge cases (stateless part), named after their number ---- */
+/* ---- Edge cases of docs/decisions.md (stateless part), named after their number ---- */
 
 static const struct t_spec edge01_spec = {
 	.groups = {{"sg-a", "inner_access_policy=drop", NULL, {
@@ -2547,428 +2547,369 @@ END_TEST
 #define L_GROUP_A "security_groups = ( { id = \"sg-a\"; } );\n"
 
 static const struct t_load_error load_errors[] = {
-		/* Rule fields: the line of the field. */
-		{"priority 0 in rule 1",
-				L_RULES("    { direction = \"ingress\"; priority = 0; #<\n"
-					"      source_cidr = \"10.2.0.0/24\"; }\n"),
-				{"security group \"sg-a\" rule 1: priority 0 is out of range "
-				 "1..100"}},
-		{"priority 101 in rule 2, on its own line",
-				L_RULES("    { direction = \"ingress\"; source_cidr = "
-					"\"0.0.0.0/0\"; },\n"
-					"    { direction = \"ingress\"; source_cidr = "
-					"\"10.0.0.0/8\";\n"
-					"      priority = 101; } #<\n"),
-				{"security group \"sg-a\" rule 2: priority 101 is out of range "
-				 "1..100"}},
-		{"priority as a string",
-				L_RULES("    { direction = \"ingress\"; source_cidr = "
-					"\"0.0.0.0/0\";\n"
-					"      priority = \"0\"; } #<\n"),
-				{"security group \"sg-a\" rule 1: priority 0 is out of range "
-				 "1..100"}},
-		{"priority as a float",
-				L_RULES("    { direction = \"ingress\"; source_cidr = "
-					"\"0.0.0.0/0\";\n"
-					"      priority = 1.5; } #<\n"),
-				{"security group \"sg-a\" rule 1: priority must be a string or a "
-				 "number"}},
-		{"port_range 5432/22",
-				L_RULES("    { direction = \"ingress\"; protocol = \"tcp\";\n"
-					"      port_range = \"5432/22\"; #<\n"
-					"      source_cidr = \"0.0.0.0/0\"; }\n"),
-				{"security group \"sg-a\" rule 1: port_range \"5432/22\": start "
-				 "5432 is "
-				 "greater than end 22"}},
-		{"port_range 0/10",
-				L_RULES("    { direction = \"ingress\"; protocol = \"tcp\";\n"
-					"      port_range = \"0/10\"; source_cidr = \"0.0.0.0/0\"; "
-					"} #<\n"),
-				{"rule 1: port_range \"0/10\": ports must be within 1..65535"}},
-		{"port_range as a list",
-				L_RULES("    { direction = \"ingress\"; protocol = \"tcp\";\n"
-					"      port_range = [22, 22]; source_cidr = \"0.0.0.0/0\"; "
-					"} #<\n"),
-				{"security group \"sg-a\" rule 1: port_range must be a string or a "
-				 "number"}},
-		{"source_cidr with host bits",
-				L_RULES("    { direction = \"ingress\";\n"
-					"      source_cidr = \"10.1.0.5/24\"; } #<\n"),
-				{"security group \"sg-a\" rule 1: source_cidr \"10.1.0.5/24\" has "
-				 "host "
-				 "bits set; the network is 10.1.0.0/24"}},
-		{"unknown rule field in rule 2",
-				L_RULES("    { direction = \"ingress\"; source_cidr = "
-					"\"0.0.0.0/0\"; },\n"
-					"    { direction = \"ingress\"; src = \"10.0.0.0/8\"; } "
-					"#<\n"),
-				{"security group \"sg-a\" rule 2: unknown rule field \"src\""}},
-		{"bad direction",
-				L_RULES("    { direction = \"inbound\"; source_cidr = "
-					"\"0.0.0.0/0\"; } #<\n"),
-				{"rule 1: direction \"inbound\" must be \"ingress\" or "
-				 "\"egress\""}},
-		/* Whole rules: the line of the rule's opening brace. */
-		{"tcp without port_range",
-				L_RULES("    { direction = \"ingress\"; protocol = \"tcp\"; #<\n"
-					"      source_cidr = \"0.0.0.0/0\"; }\n"),
-				{"security group \"sg-a\" rule 1 (protocol tcp) needs port_range"}},
-		{"udp without port_range, rule over several lines",
-				L_RULES("    { #<\n"
-					"      direction = \"ingress\";\n"
-					"      protocol = \"udp\";\n"
-					"      source_cidr = \"0.0.0.0/0\";\n"
-					"    }\n"),
-				{"security group \"sg-a\" rule 1 (protocol udp) needs port_range"}},
-		{"-1/-1 on tcp",
-				L_RULES("    { direction = \"ingress\"; protocol = \"tcp\"; "
-					"port_range = \"-1/-1\"; #<\n"
-					"      source_cidr = \"0.0.0.0/0\"; }\n"),
-				{"security group \"sg-a\" rule 1: port_range \"-1/-1\" is for "
-				 "protocols "
-				 "without ports"}},
-		{"missing direction",
-				L_RULES("    { direction = \"ingress\"; source_cidr = "
-					"\"0.0.0.0/0\"; },\n"
-					"    { policy = \"drop\"; source_cidr = \"0.0.0.0/0\"; } "
-					"#<\n"),
-				{"security group \"sg-a\" rule 2 has no direction (ingress or "
-				 "egress)"}},
-		{"two peers",
-				L_RULES("    { direction = \"ingress\"; source_cidr = "
-					"\"0.0.0.0/0\"; #<\n"
-					"      source_group = \"sg-a\"; }\n"),
-				{"security group \"sg-a\" rule 1 has 2 peers"}},
-		{"dest_cidr on an ingress rule",
-				L_RULES("    { direction = \"ingress\"; dest_cidr = "
-					"\"10.0.0.0/8\"; } #<\n"),
-				{"security group \"sg-a\" rule 1 is an ingress rule, so its peer "
-				 "is the "
-				 "source: use source_cidr instead of dest_cidr"}},
-		{"icmp with an IPv6 cidr",
-				L_RULES("    { direction = \"ingress\"; protocol = \"icmp\"; #<\n"
-					"      source_cidr = \"2001:db8::/32\"; }\n"),
-				{"security group \"sg-a\" rule 1: source_cidr 2001:db8::/32 is "
-				 "IPv6 but "
-				 "protocol icmp needs IPv4 (use icmpv6)"}},
-		{"unknown group peer",
-				L_RULES("    { direction = \"ingress\"; source_group = "
-					"\"sg-nope\"; } #<\n"),
-				{"rule 1: source_group \"sg-nope\" is not a defined security "
-				 "group"}},
-		{"unknown prefix list",
-				L_RULES("    { direction = \"egress\"; dest_prefix_list = \"pl\"; "
-					"} #<\n"),
-				{"rule 1: dest_prefix_list \"pl\" is not a defined prefix list"}},
-		{"rule that is not a group",
-				"security_groups = (\n"
-				"  { id = \"sg-a\"; rules = ( \"accept all\" ); } #<\n"
-				");\n" L_PORT_A,
-				{"security group \"sg-a\" rule 1 must be a group"}},
-		{"enterprise group named as a peer",
-				"security_groups = (\n"
-				"  { id = \"sg-a\";\n"
-				"    rules = ( { direction = \"ingress\"; source_group = \"sg-e\"; "
-				"} ); }, #<\n"
-				"  { id = \"sg-e\"; type = \"enterprise\"; }\n"
-				");\n"
-				"ports = (\n"
-				"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; security_groups = "
-				"[\"sg-a\"]; },\n"
-				"  { name = \"q\"; mac = \"52:54:00:00:00:02\"; security_groups = "
-				"[\"sg-e\"]; }\n"
-				");\n",
-				{"security group \"sg-a\" rule 1: source_group \"sg-e\" is an "
-				 "enterprise "
-				 "group; only basic groups can be named as peers"}},
-		{"edge 12: enterprise group naming a group peer",
-				"security_groups = (\n"
-				"  { id = \"sg-e\"; type = \"enterprise\";\n"
-				"    rules = (\n"
-				"      { direction = \"egress\"; dest_group = \"sg-e\"; } #<\n"
-				"    ); }\n"
-				");\n"
-				"ports = (\n"
-				"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; security_groups = "
-				"[\"sg-e\"]; }\n"
-				");\n",
-				{"security group \"sg-e\" rule 1: dest_group \"sg-e\": an "
-				 "enterprise group "
-				 "cannot name a group as its peer"}},
-		/* Groups. */
-		{"duplicate group id",
-				"security_groups = (\n"
-				"  { id = \"sg-a\"; },\n"
-				"  { id = \"sg-a\"; description = \"again\"; } #<\n"
-				");\n" L_PORT_A,
-				{"security group \"sg-a\" is defined twice (first on line 2)"}},
-		{"group type",
-				"security_groups = (\n"
-				"  { id = \"sg-a\";\n"
-				"    type = \"advanced\"; } #<\n"
-				");\n" L_PORT_A,
-				{"group \"sg-a\": type \"advanced\" must be \"basic\" or "
-				 "\"enterprise\""}},
-		{"inner_access_policy",
-				"security_groups = (\n"
-				"  { id = \"sg-a\"; inner_access_policy = \"isolate\"; } #<\n"
-				");\n" L_PORT_A,
-				{"group \"sg-a\": inner_access_policy \"isolate\" must be"}},
-		{"enterprise group with inner accept",
-				"security_groups = (\n"
-				"  { id = \"sg-e\"; #<\n"
-				"    type = \"enterprise\"; inner_access_policy = \"accept\"; }\n"
-				");\n"
-				"ports = (\n"
-				"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; security_groups = "
-				"[\"sg-e\"]; }\n"
-				");\n",
-				{"security group \"sg-e\": inner_access_policy \"accept\" is not "
-				 "allowed "
-				 "on an enterprise group"}},
-		{"unknown group field",
-				"security_groups = (\n"
-				"  { id = \"sg-a\"; name = \"A\"; } #<\n"
-				");\n" L_PORT_A,
-				{"group \"sg-a\": unknown field \"name\""}},
-		{"group field that is not a scalar",
-				"security_groups = (\n"
-				"  { id = \"sg-a\";\n"
-				"    description = [\"a\", \"b\"]; } #<\n"
-				");\n" L_PORT_A,
-				{"security group \"sg-a\": description must be a string"}},
-		{"group without id", "security_groups = (\n  { type = \"basic\"; } #<\n);\n",
-				{"security group has no id"}},
-		{"group id not a string", "security_groups = (\n  { id = 5; } #<\n);\n",
-				{"security group id must be a string"}},
-		{"empty group id", "security_groups = (\n  { id = \"\"; } #<\n);\n",
-				{"security group id is empty"}},
-		{"over-long group id", "security_groups = (\n  { id = \"" X64 "\"; } #<\n);\n",
-				{"security group id \"" X64 "\" is longer than 63 characters"}},
-		{"security_groups not a list", "security_groups = \"sg-a\"; #<\n",
-				{"security_groups must be a list"}},
-		{"security_groups entry not a group", "security_groups = ( \"sg-a\" ); #<\n",
-				{"security_groups entry must be a group"}},
-		{"rules not a list",
-				"security_groups = (\n  { id = \"sg-a\"; rules = \"none\"; } "
-				"#<\n);\n",
-				{"security group \"sg-a\": rules must be a list"}},
-		{"group tags not a list",
-				"security_groups = (\n  { id = \"sg-a\"; tags = \"t\"; } #<\n);\n",
-				{"tags must be a list of strings"}},
-		{"empty group tag",
-				"security_groups = (\n  { id = \"sg-a\"; tags = [\"a\", \"\"]; } "
-				"#<\n);\n",
-				{"tags \"\" must be 1..63 characters"}},
-		{"group tag not a string",
-				"security_groups = (\n  { id = \"sg-a\"; tags = [1]; } #<\n);\n",
-				{"tags must be a string"}},
-		{"rules per group over the configured limit",
-				"limits = { rules_per_group = 1; };\n"
-				"security_groups = (\n"
-				"  { id = \"sg-a\"; #<\n"
-				"    rules = ( { direction = \"ingress\"; source_cidr = "
-				"\"10.0.0.0/8\"; },\n"
-				"              { direction = \"ingress\"; source_cidr = "
-				"\"10.1.0.0/16\"; } ); }\n"
-				");\n" L_PORT_A,
-				{"security group \"sg-a\" has 2 rules; the limit is 1 "
-				 "(limits.rules_per_group"}},
-		/* Ports, policy side. */
-		{"unknown group on a port",
-				L_GROUP_A "ports = (\n"
-					  "  { name = \"p\"; mac = \"52:54:00:00:00:01\"; #<\n"
-					  "    security_groups = [\"sg-nope\"]; }\n"
-					  ");\n",
-				{"port \"p\": security group \"sg-nope\" is not defined"}},
-		{"mixed basic and enterprise groups on a port",
-				"security_groups = (\n"
-				"  { id = \"sg-a\"; },\n"
-				"  { id = \"sg-e\"; type = \"enterprise\"; }\n"
-				");\n"
-				"ports = (\n"
-				"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; #<\n"
-				"    security_groups = [\"sg-a\", \"sg-e\"]; }\n"
-				");\n",
-				{"port \"p\" mixes basic and enterprise security groups"}},
-		{"groups per port over the configured limit",
-				"limits = { groups_per_port = 1; };\n"
-				"security_groups = ( { id = \"sg-a\"; }, { id = \"sg-b\"; } );\n"
-				"ports = (\n"
-				"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; #<\n"
-				"    security_groups = [\"sg-a\", \"sg-b\"]; }\n"
-				");\n",
-				{"port \"p\" is in 2 security groups; the limit is 1 "
-				 "(limits.groups_per_port, D6)"}},
-		{"port in no group",
-				L_GROUP_A "ports = (\n"
-					  "  { name = \"p\"; mac = \"52:54:00:00:00:01\"; ips = "
-					  "[\"10.0.0.1\"]; } #<\n"
-					  ");\n",
-				{"port \"p\" is in no security group"}},
-		{"bad mac",
-				L_GROUP_A "ports = (\n"
-					  "  { name = \"p\"; security_groups = [\"sg-a\"];\n"
-					  "    mac = \"52:54:00:01\"; } #<\n"
-					  ");\n",
-				{"port \"p\": mac \"52:54:00:01\" is not like 52:54:00:12:34:56"}},
-		{"mac not a string",
-				L_GROUP_A
-				"ports = (\n"
-				"  { name = \"p\"; security_groups = [\"sg-a\"]; mac = 5; } #<\n"
-				");\n",
-				{"mac must be a string"}},
-		{"port without mac",
-				L_GROUP_A "ports = (\n"
-					  "  { name = \"p\"; security_groups = [\"sg-a\"]; } #<\n"
-					  ");\n",
-				{"port \"p\" has no mac"}},
-		{"multicast mac",
-				L_GROUP_A "ports = (\n"
-					  "  { name = \"p\"; security_groups = [\"sg-a\"]; #<\n"
-					  "    mac = \"01:00:5e:00:00:01\"; }\n"
-					  ");\n",
-				{"port \"p\": mac 01:00:5e:00:00:01 is not a unicast address"}},
-		{"mac used by two ports",
-				L_GROUP_A "ports = (\n"
-					  "  { name = \"p\"; mac = \"52:54:00:00:00:01\"; "
-					  "security_groups = [\"sg-a\"]; },\n"
-					  "  { name = \"q\"; mac = \"52:54:00:00:00:01\"; #<\n"
-					  "    security_groups = [\"sg-a\"]; }\n"
-					  ");\n",
-				{"port \"q\": mac 52:54:00:00:00:01 is already used by port "
-				 "\"p\""}},
-		{"ip used by two ports",
-				L_GROUP_A "ports = (\n"
-					  "  { name = \"p\"; mac = \"52:54:00:00:00:01\"; ips = "
-					  "[\"10.0.0.1\"];\n"
-					  "    security_groups = [\"sg-a\"]; },\n"
-					  "  { name = \"q\"; mac = \"52:54:00:00:00:02\"; #<\n"
-					  "    ips = [\"10.0.0.2\", \"10.0.0.1\"]; security_groups "
-					  "= [\"sg-a\"]; }\n"
-					  ");\n",
-				{"port \"q\": ip 10.0.0.1 is already used by port \"p\""}},
-		{"ip twice on one port",
-				L_GROUP_A "ports = (\n"
-					  "  { name = \"p\"; mac = \"52:54:00:00:00:01\"; #<\n"
-					  "    ips = [\"10.0.0.1\", \"10.0.0.1\"]; security_groups "
-					  "= [\"sg-a\"]; }\n"
-					  ");\n",
-				{"port \"p\" lists ip 10.0.0.1 twice"}},
-		{"bad ip",
-				L_GROUP_A "ports = (\n"
-					  "  { name = \"p\"; mac = \"52:54:00:00:00:01\"; "
-					  "security_groups = [\"sg-a\"];\n"
-					  "    ips = [\"10.0.0.1\",\n"
-					  "           \"10.0.0.300\"]; } #<\n"
-					  ");\n",
-				{"port \"p\": ip \"10.0.0.300\" is not an IPv4 or IPv6 address"}},
-		{"ips not a list",
-				L_GROUP_A "ports = (\n"
-					  "  { name = \"p\"; mac = \"52:54:00:00:00:01\"; ips = "
-					  "\"10.0.0.1\"; } #<\n"
-					  ");\n",
-				{"port \"p\": ips must be a list of addresses"}},
-		{"ip not a string",
-				L_GROUP_A
-				"ports = (\n"
-				"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; ips = [1]; } #<\n"
-				");\n",
-				{"ip must be a string"}},
-		{"security_groups of a port not a list",
-				L_GROUP_A "ports = (\n"
-					  "  { name = \"p\"; mac = \"52:54:00:00:00:01\"; "
-					  "security_groups = \"sg-a\"; } #<\n"
-					  ");\n",
-				{"security_groups must be a list of strings"}},
-		{"empty group name on a port",
-				L_GROUP_A "ports = (\n"
-					  "  { name = \"p\"; mac = \"52:54:00:00:00:01\"; "
-					  "security_groups = [\"\"]; } #<\n"
-					  ");\n",
-				{"security_groups \"\" must be 1..63 characters"}},
-		{"port tag not a string",
-				L_GROUP_A
-				"ports = (\n"
-				"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; tags = [1]; } #<\n"
-				");\n",
-				{"tags must be a string"}},
-		{"group listed twice on a port",
-				L_GROUP_A "ports = (\n"
-					  "  { name = \"p\"; mac = \"52:54:00:00:00:01\"; #<\n"
-					  "    security_groups = [\"sg-a\", \"sg-a\"]; }\n"
-					  ");\n",
-				{"port \"p\" lists security group \"sg-a\" twice"}},
-		/* Prefix lists. */
-		{"prefix_lists not a list", "prefix_lists = { id = \"pl\"; }; #<\n",
-				{"prefix_lists must be a list"}},
-		{"prefix list entry not a group", "prefix_lists = ( \"pl\" ); #<\n",
-				{"prefix_lists entry must be a group"}},
-		{"prefix list without id",
-				"prefix_lists = (\n  { entries = [\"10.0.0.0/8\"]; } #<\n);\n",
-				{"prefix list has no id"}},
-		{"prefix list id not a string",
-				"prefix_lists = (\n  { id = 1; entries = []; } #<\n);\n",
-				{"prefix list id must be a string"}},
-		{"prefix list unknown field",
-				"prefix_lists = (\n"
-				"  { id = \"pl\"; entries = [\"10.0.0.0/8\"];\n"
-				"    name = \"x\"; } #<\n"
-				");\n",
-				{"prefix list \"pl\": unknown field \"name\" (known: id, entries, "
-				 "description)"}},
-		{"prefix list without entries", "prefix_lists = (\n  { id = \"pl\"; } #<\n);\n",
-				{"prefix list \"pl\" needs entries = [\"CIDR\", ...]"}},
-		{"prefix list entry not a string",
-				"prefix_lists = (\n  { id = \"pl\"; entries = [8]; } #<\n);\n",
-				{"prefix list entry must be a string"}},
-		{"prefix list entry with host bits",
-				"prefix_lists = (\n  { id = \"pl\";\n    entries = "
-				"[\"10.0.0.1/8\"]; } #<\n);\n",
-				{"prefix list \"pl\": entry \"10.0.0.1/8\" has host bits set"}},
-		{"prefix list entry not a CIDR",
-				"prefix_lists = (\n  { id = \"pl\"; entries = [\"ten\"]; } "
-				"#<\n);\n",
-				{"prefix list \"pl\": entry \"ten\" is not a CIDR"}},
-		{"empty prefix list", "prefix_lists = (\n  { id = \"pl\"; entries = []; } #<\n);\n",
-				{"prefix list \"pl\" has no entries"}},
-		{"prefix list mixing families",
-				"prefix_lists = (\n"
-				"  { id = \"pl\"; #<\n"
-				"    entries = [\"10.0.0.0/8\", \"2001:db8::/32\"]; }\n"
-				");\n",
-				{"prefix list \"pl\" mixes IPv4 and IPv6 entries"}},
-		{"duplicate prefix list",
-				"prefix_lists = (\n"
-				"  { id = \"pl\"; entries = [\"10.0.0.0/8\"]; },\n"
-				"  { id = \"pl\"; entries = [\"10.1.0.0/16\"]; } #<\n"
-				");\n",
-				{"prefix list \"pl\" is defined twice (first on line 2)"}},
-		/* Limits. */
-		{"limits not a group", "limits = 5; #<\n", {"limits must be a group"}},
-		{"limit not a number", "limits = {\n  rules_per_port = [1]; #<\n};\n",
-				{"limits.rules_per_port must be a number"}},
-		{"limit as a non-numeric string",
-				"limits = {\n  rules_per_port = \"many\"; #<\n};\n",
-				{"rules_per_port \"many\" is not a number"}},
-		{"groups_per_port 11", "limits = {\n  groups_per_port = 11; #<\n};\n",
-				{"groups_per_port 11 is out of range 1..10"}},
-		{"unknown limit", "limits = {\n  rules = 5; #<\n};\n",
-				{"limits: unknown field \"rules\""}},
-		/* The file as a whole. */
-		{"unknown top-level setting", L_GROUP_A "colour = \"blue\"; #<\n" L_PORT_A,
-				{"unknown setting \"colour\" (known: limits, prefix_lists, "
-				 "security_groups, ports"}},
-		{"syntax error: missing comma between groups",
-				"security_groups = (\n  { id = \"sg-a\"; }\n  { id = \"sg-b\"; } "
-				"#<\n);\n",
-				{"syntax error"}},
-		{"syntax error: missing value", "limits = {\n  groups_per_port = ; #<\n};\n",
-				{"syntax error"}},
-		{"duplicate setting",
-				"limits = { groups_per_port = 5; };\n"
-				"limits = { groups_per_port = 6; }; #<\n",
-				{"duplicate setting name"}},
+	/* Rule fields: the line of the field. */
+	{"priority 0 in rule 1", L_RULES(
+		"    { direction = \"ingress\"; priority = 0; #<\n"
+		"      source_cidr = \"10.2.0.0/24\"; }\n"),
+			{"security group \"sg-a\" rule 1: priority 0 is out of range 1..100"}},
+	{"priority 101 in rule 2, on its own line", L_RULES(
+		"    { direction = \"ingress\"; source_cidr = \"0.0.0.0/0\"; },\n"
+		"    { direction = \"ingress\"; source_cidr = \"10.0.0.0/8\";\n"
+		"      priority = 101; } #<\n"),
+			{"security group \"sg-a\" rule 2: priority 101 is out of range 1..100"}},
+	{"priority as a string", L_RULES(
+		"    { direction = \"ingress\"; source_cidr = \"0.0.0.0/0\";\n"
+		"      priority = \"0\"; } #<\n"),
+			{"security group \"sg-a\" rule 1: priority 0 is out of range 1..100"}},
+	{"priority as a float", L_RULES(
+		"    { direction = \"ingress\"; source_cidr = \"0.0.0.0/0\";\n"
+		"      priority = 1.5; } #<\n"),
+			{"security group \"sg-a\" rule 1: priority must be a string or a number"}},
+	{"port_range 5432/22", L_RULES(
+		"    { direction = \"ingress\"; protocol = \"tcp\";\n"
+		"      port_range = \"5432/22\"; #<\n"
+		"      source_cidr = \"0.0.0.0/0\"; }\n"),
+			{"security group \"sg-a\" rule 1: port_range \"5432/22\": start 5432 is "
+			 "greater than end 22"}},
+	{"port_range 0/10", L_RULES(
+		"    { direction = \"ingress\"; protocol = \"tcp\";\n"
+		"      port_range = \"0/10\"; source_cidr = \"0.0.0.0/0\"; } #<\n"),
+			{"rule 1: port_range \"0/10\": ports must be within 1..65535"}},
+	{"port_range as a list", L_RULES(
+		"    { direction = \"ingress\"; protocol = \"tcp\";\n"
+		"      port_range = [22, 22]; source_cidr = \"0.0.0.0/0\"; } #<\n"),
+			{"security group \"sg-a\" rule 1: port_range must be a string or a "
+			 "number"}},
+	{"source_cidr with host bits", L_RULES(
+		"    { direction = \"ingress\";\n"
+		"      source_cidr = \"10.1.0.5/24\"; } #<\n"),
+			{"security group \"sg-a\" rule 1: source_cidr \"10.1.0.5/24\" has host "
+			 "bits set; the network is 10.1.0.0/24"}},
+	{"unknown rule field in rule 2", L_RULES(
+		"    { direction = \"ingress\"; source_cidr = \"0.0.0.0/0\"; },\n"
+		"    { direction = \"ingress\"; src = \"10.0.0.0/8\"; } #<\n"),
+			{"security group \"sg-a\" rule 2: unknown rule field \"src\""}},
+	{"bad direction", L_RULES(
+		"    { direction = \"inbound\"; source_cidr = \"0.0.0.0/0\"; } #<\n"),
+			{"rule 1: direction \"inbound\" must be \"ingress\" or \"egress\""}},
+	/* Whole rules: the line of the rule's opening brace. */
+	{"tcp without port_range", L_RULES(
+		"    { direction = \"ingress\"; protocol = \"tcp\"; #<\n"
+		"      source_cidr = \"0.0.0.0/0\"; }\n"),
+			{"security group \"sg-a\" rule 1 (protocol tcp) needs port_range"}},
+	{"udp without port_range, rule over several lines", L_RULES(
+		"    { #<\n"
+		"      direction = \"ingress\";\n"
+		"      protocol = \"udp\";\n"
+		"      source_cidr = \"0.0.0.0/0\";\n"
+		"    }\n"),
+			{"security group \"sg-a\" rule 1 (protocol udp) needs port_range"}},
+	{"-1/-1 on tcp", L_RULES(
+		"    { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"-1/-1\"; #<\n"
+		"      source_cidr = \"0.0.0.0/0\"; }\n"),
+			{"security group \"sg-a\" rule 1: port_range \"-1/-1\" is for protocols "
+			 "without ports"}},
+	{"missing direction", L_RULES(
+		"    { direction = \"ingress\"; source_cidr = \"0.0.0.0/0\"; },\n"
+		"    { policy = \"drop\"; source_cidr = \"0.0.0.0/0\"; } #<\n"),
+			{"security group \"sg-a\" rule 2 has no direction (ingress or egress)"}},
+	{"two peers", L_RULES(
+		"    { direction = \"ingress\"; source_cidr = \"0.0.0.0/0\"; #<\n"
+		"      source_group = \"sg-a\"; }\n"),
+			{"security group \"sg-a\" rule 1 has 2 peers"}},
+	{"dest_cidr on an ingress rule", L_RULES(
+		"    { direction = \"ingress\"; dest_cidr = \"10.0.0.0/8\"; } #<\n"),
+			{"security group \"sg-a\" rule 1 is an ingress rule, so its peer is the "
+			 "source: use source_cidr instead of dest_cidr"}},
+	{"icmp with an IPv6 cidr", L_RULES(
+		"    { direction = \"ingress\"; protocol = \"icmp\"; #<\n"
+		"      source_cidr = \"2001:db8::/32\"; }\n"),
+			{"security group \"sg-a\" rule 1: source_cidr 2001:db8::/32 is IPv6 but "
+			 "protocol icmp needs IPv4 (use icmpv6)"}},
+	{"unknown group peer", L_RULES(
+		"    { direction = \"ingress\"; source_group = \"sg-nope\"; } #<\n"),
+			{"rule 1: source_group \"sg-nope\" is not a defined security group"}},
+	{"unknown prefix list", L_RULES(
+		"    { direction = \"egress\"; dest_prefix_list = \"pl\"; } #<\n"),
+			{"rule 1: dest_prefix_list \"pl\" is not a defined prefix list"}},
+	{"rule that is not a group",
+		"security_groups = (\n"
+		"  { id = \"sg-a\"; rules = ( \"accept all\" ); } #<\n"
+		");\n" L_PORT_A,
+			{"security group \"sg-a\" rule 1 must be a group"}},
+	{"enterprise group named as a peer",
+		"security_groups = (\n"
+		"  { id = \"sg-a\";\n"
+		"    rules = ( { direction = \"ingress\"; source_group = \"sg-e\"; } ); }, #<\n"
+		"  { id = \"sg-e\"; type = \"enterprise\"; }\n"
+		");\n"
+		"ports = (\n"
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; security_groups = [\"sg-a\"]; },\n"
+		"  { name = \"q\"; mac = \"52:54:00:00:00:02\"; security_groups = [\"sg-e\"]; }\n"
+		");\n",
+			{"security group \"sg-a\" rule 1: source_group \"sg-e\" is an enterprise "
+			 "group; only basic groups can be named as peers"}},
+	{"edge 12: enterprise group naming a group peer",
+		"security_groups = (\n"
+		"  { id = \"sg-e\"; type = \"enterprise\";\n"
+		"    rules = (\n"
+		"      { direction = \"egress\"; dest_group = \"sg-e\"; } #<\n"
+		"    ); }\n"
+		");\n"
+		"ports = (\n"
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; security_groups = [\"sg-e\"]; }\n"
+		");\n",
+			{"security group \"sg-e\" rule 1: dest_group \"sg-e\": an enterprise group "
+			 "cannot name a group as its peer"}},
+	/* Groups. */
+	{"duplicate group id",
+		"security_groups = (\n"
+		"  { id = \"sg-a\"; },\n"
+		"  { id = \"sg-a\"; description = \"again\"; } #<\n"
+		");\n" L_PORT_A,
+			{"security group \"sg-a\" is defined twice (first on line 2)"}},
+	{"group type",
+		"security_groups = (\n"
+		"  { id = \"sg-a\";\n"
+		"    type = \"advanced\"; } #<\n"
+		");\n" L_PORT_A,
+			{"group \"sg-a\": type \"advanced\" must be \"basic\" or \"enterprise\""}},
+	{"inner_access_policy",
+		"security_groups = (\n"
+		"  { id = \"sg-a\"; inner_access_policy = \"isolate\"; } #<\n"
+		");\n" L_PORT_A,
+			{"group \"sg-a\": inner_access_policy \"isolate\" must be"}},
+	{"enterprise group with inner accept",
+		"security_groups = (\n"
+		"  { id = \"sg-e\"; #<\n"
+		"    type = \"enterprise\"; inner_access_policy = \"accept\"; }\n"
+		");\n"
+		"ports = (\n"
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; security_groups = [\"sg-e\"]; }\n"
+		");\n",
+			{"security group \"sg-e\": inner_access_policy \"accept\" is not allowed "
+			 "on an enterprise group"}},
+	{"unknown group field",
+		"security_groups = (\n"
+		"  { id = \"sg-a\"; name = \"A\"; } #<\n"
+		");\n" L_PORT_A,
+			{"group \"sg-a\": unknown field \"name\""}},
+	{"group field that is not a scalar",
+		"security_groups = (\n"
+		"  { id = \"sg-a\";\n"
+		"    description = [\"a\", \"b\"]; } #<\n"
+		");\n" L_PORT_A,
+			{"security group \"sg-a\": description must be a string"}},
+	{"group without id", "security_groups = (\n  { type = \"basic\"; } #<\n);\n",
+			{"security group has no id"}},
+	{"group id not a string", "security_groups = (\n  { id = 5; } #<\n);\n",
+			{"security group id must be a string"}},
+	{"empty group id", "security_groups = (\n  { id = \"\"; } #<\n);\n",
+			{"security group id is empty"}},
+	{"over-long group id", "security_groups = (\n  { id = \"" X64 "\"; } #<\n);\n",
+			{"security group id \"" X64 "\" is longer than 63 characters"}},
+	{"security_groups not a list", "security_groups = \"sg-a\"; #<\n",
+			{"security_groups must be a list"}},
+	{"security_groups entry not a group", "security_groups = ( \"sg-a\" ); #<\n",
+			{"security_groups entry must be a group"}},
+	{"rules not a list",
+		"security_groups = (\n  { id = \"sg-a\"; rules = \"none\"; } #<\n);\n",
+			{"security group \"sg-a\": rules must be a list"}},
+	{"group tags not a list",
+		"security_groups = (\n  { id = \"sg-a\"; tags = \"t\"; } #<\n);\n",
+			{"tags must be a list of strings"}},
+	{"empty group tag",
+		"security_groups = (\n  { id = \"sg-a\"; tags = [\"a\", \"\"]; } #<\n);\n",
+			{"tags \"\" must be 1..63 characters"}},
+	{"group tag not a string",
+		"security_groups = (\n  { id = \"sg-a\"; tags = [1]; } #<\n);\n",
+			{"tags must be a string"}},
+	{"rules per group over the configured limit",
+		"limits = { rules_per_group = 1; };\n"
+		"security_groups = (\n"
+		"  { id = \"sg-a\"; #<\n"
+		"    rules = ( { direction = \"ingress\"; source_cidr = \"10.0.0.0/8\"; },\n"
+		"              { direction = \"ingress\"; source_cidr = \"10.1.0.0/16\"; } ); }\n"
+		");\n" L_PORT_A,
+			{"security group \"sg-a\" has 2 rules; the limit is 1 "
+			 "(limits.rules_per_group"}},
+	/* Ports, policy side. */
+	{"unknown group on a port", L_GROUP_A
+		"ports = (\n"
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; #<\n"
+		"    security_groups = [\"sg-nope\"]; }\n"
+		");\n",
+			{"port \"p\": security group \"sg-nope\" is not defined"}},
+	{"mixed basic and enterprise groups on a port",
+		"security_groups = (\n"
+		"  { id = \"sg-a\"; },\n"
+		"  { id = \"sg-e\"; type = \"enterprise\"; }\n"
+		");\n"
+		"ports = (\n"
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; #<\n"
+		"    security_groups = [\"sg-a\", \"sg-e\"]; }\n"
+		");\n",
+			{"port \"p\" mixes basic and enterprise security groups"}},
+	{"groups per port over the configured limit",
+		"limits = { groups_per_port = 1; };\n"
+		"security_groups = ( { id = \"sg-a\"; }, { id = \"sg-b\"; } );\n"
+		"ports = (\n"
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; #<\n"
+		"    security_groups = [\"sg-a\", \"sg-b\"]; }\n"
+		");\n",
+			{"port \"p\" is in 2 security groups; the limit is 1 "
+			 "(limits.groups_per_port, D6)"}},
+	{"port in no group", L_GROUP_A
+		"ports = (\n"
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; ips = [\"10.0.0.1\"]; } #<\n"
+		");\n",
+			{"port \"p\" is in no security group"}},
+	{"bad mac", L_GROUP_A
+		"ports = (\n"
+		"  { name = \"p\"; security_groups = [\"sg-a\"];\n"
+		"    mac = \"52:54:00:01\"; } #<\n"
+		");\n",
+			{"port \"p\": mac \"52:54:00:01\" is not like 52:54:00:12:34:56"}},
+	{"mac not a string", L_GROUP_A
+		"ports = (\n"
+		"  { name = \"p\"; security_groups = [\"sg-a\"]; mac = 5; } #<\n"
+		");\n",
+			{"mac must be a string"}},
+	{"port without mac", L_GROUP_A
+		"ports = (\n"
+		"  { name = \"p\"; security_groups = [\"sg-a\"]; } #<\n"
+		");\n",
+			{"port \"p\" has no mac"}},
+	{"multicast mac", L_GROUP_A
+		"ports = (\n"
+		"  { name = \"p\"; security_groups = [\"sg-a\"]; #<\n"
+		"    mac = \"01:00:5e:00:00:01\"; }\n"
+		");\n",
+			{"port \"p\": mac 01:00:5e:00:00:01 is not a unicast address"}},
+	{"mac used by two ports", L_GROUP_A
+		"ports = (\n"
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; security_groups = [\"sg-a\"]; },\n"
+		"  { name = \"q\"; mac = \"52:54:00:00:00:01\"; #<\n"
+		"    security_groups = [\"sg-a\"]; }\n"
+		");\n",
+			{"port \"q\": mac 52:54:00:00:00:01 is already used by port \"p\""}},
+	{"ip used by two ports", L_GROUP_A
+		"ports = (\n"
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; ips = [\"10.0.0.1\"];\n"
+		"    security_groups = [\"sg-a\"]; },\n"
+		"  { name = \"q\"; mac = \"52:54:00:00:00:02\"; #<\n"
+		"    ips = [\"10.0.0.2\", \"10.0.0.1\"]; security_groups = [\"sg-a\"]; }\n"
+		");\n",
+			{"port \"q\": ip 10.0.0.1 is already used by port \"p\""}},
+	{"ip twice on one port", L_GROUP_A
+		"ports = (\n"
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; #<\n"
+		"    ips = [\"10.0.0.1\", \"10.0.0.1\"]; security_groups = [\"sg-a\"]; }\n"
+		");\n",
+			{"port \"p\" lists ip 10.0.0.1 twice"}},
+	{"bad ip", L_GROUP_A
+		"ports = (\n"
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; security_groups = [\"sg-a\"];\n"
+		"    ips = [\"10.0.0.1\",\n"
+		"           \"10.0.0.300\"]; } #<\n"
+		");\n",
+			{"port \"p\": ip \"10.0.0.300\" is not an IPv4 or IPv6 address"}},
+	{"ips not a list", L_GROUP_A
+		"ports = (\n"
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; ips = \"10.0.0.1\"; } #<\n"
+		");\n",
+			{"port \"p\": ips must be a list of addresses"}},
+	{"ip not a string", L_GROUP_A
+		"ports = (\n"
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; ips = [1]; } #<\n"
+		");\n",
+			{"ip must be a string"}},
+	{"security_groups of a port not a list", L_GROUP_A
+		"ports = (\n"
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; security_groups = \"sg-a\"; } #<\n"
+		");\n",
+			{"security_groups must be a list of strings"}},
+	{"empty group name on a port", L_GROUP_A
+		"ports = (\n"
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; security_groups = [\"\"]; } #<\n"
+		");\n",
+			{"security_groups \"\" must be 1..63 characters"}},
+	{"port tag not a string", L_GROUP_A
+		"ports = (\n"
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; tags = [1]; } #<\n"
+		");\n",
+			{"tags must be a string"}},
+	{"group listed twice on a port", L_GROUP_A
+		"ports = (\n"
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; #<\n"
+		"    security_groups = [\"sg-a\", \"sg-a\"]; }\n"
+		");\n",
+			{"port \"p\" lists security group \"sg-a\" twice"}},
+	/* Prefix lists. */
+	{"prefix_lists not a list", "prefix_lists = { id = \"pl\"; }; #<\n",
+			{"prefix_lists must be a list"}},
+	{"prefix list entry not a group", "prefix_lists = ( \"pl\" ); #<\n",
+			{"prefix_lists entry must be a group"}},
+	{"prefix list without id",
+		"prefix_lists = (\n  { entries = [\"10.0.0.0/8\"]; } #<\n);\n",
+			{"prefix list has no id"}},
+	{"prefix list id not a string",
+		"prefix_lists = (\n  { id = 1; entries = []; } #<\n);\n",
+			{"prefix list id must be a string"}},
+	{"prefix list unknown field",
+		"prefix_lists = (\n"
+		"  { id = \"pl\"; entries = [\"10.0.0.0/8\"];\n"
+		"    name = \"x\"; } #<\n"
+		");\n",
+			{"prefix list \"pl\": unknown field \"name\" (known: id, entries, "
+			 "description)"}},
+	{"prefix list without entries", "prefix_lists = (\n  { id = \"pl\"; } #<\n);\n",
+			{"prefix list \"pl\" needs entries = [\"CIDR\", ...]"}},
+	{"prefix list entry not a string",
+		"prefix_lists = (\n  { id = \"pl\"; entries = [8]; } #<\n);\n",
+			{"prefix list entry must be a string"}},
+	{"prefix list entry with host bits",
+		"prefix_lists = (\n  { id = \"pl\";\n    entries = [\"10.0.0.1/8\"]; } #<\n);\n",
+			{"prefix list \"pl\": entry \"10.0.0.1/8\" has host bits set"}},
+	{"prefix list entry not a CIDR",
+		"prefix_lists = (\n  { id = \"pl\"; entries = [\"ten\"]; } #<\n);\n",
+			{"prefix list \"pl\": entry \"ten\" is not a CIDR"}},
+	{"empty prefix list", "prefix_lists = (\n  { id = \"pl\"; entries = []; } #<\n);\n",
+			{"prefix list \"pl\" has no entries"}},
+	{"prefix list mixing families",
+		"prefix_lists = (\n"
+		"  { id = \"pl\"; #<\n"
+		"    entries = [\"10.0.0.0/8\", \"2001:db8::/32\"]; }\n"
+		");\n",
+			{"prefix list \"pl\" mixes IPv4 and IPv6 entries"}},
+	{"duplicate prefix list",
+		"prefix_lists = (\n"
+		"  { id = \"pl\"; entries = [\"10.0.0.0/8\"]; },\n"
+		"  { id = \"pl\"; entries = [\"10.1.0.0/16\"]; } #<\n"
+		");\n",
+			{"prefix list \"pl\" is defined twice (first on line 2)"}},
+	/* Limits. */
+	{"limits not a group", "limits = 5; #<\n", {"limits must be a group"}},
+	{"limit not a number", "limits = {\n  rules_per_port = [1]; #<\n};\n",
+			{"limits.rules_per_port must be a number"}},
+	{"limit as a non-numeric string", "limits = {\n  rules_per_port = \"many\"; #<\n};\n",
+			{"rules_per_port \"many\" is not a number"}},
+	{"groups_per_port 11", "limits = {\n  groups_per_port = 11; #<\n};\n",
+			{"groups_per_port 11 is out of range 1..10"}},
+	{"unknown limit", "limits = {\n  rules = 5; #<\n};\n", {"limits: unknown field \"rules\""}},
+	/* The file as a whole. */
+	{"unknown top-level setting", L_GROUP_A "colour = \"blue\"; #<\n" L_PORT_A,
+			{"unknown setting \"colour\" (known: limits, prefix_lists, "
+			 "security_groups, ports"}},
+	{"syntax error: missing comma between groups",
+		"security_groups = (\n  { id = \"sg-a\"; }\n  { id = \"sg-b\"; } #<\n);\n",
+			{"syntax error"}},
+	{"syntax error: missing value", "limits = {\n  groups_per_port = ; #<\n};\n",
+			{"syntax error"}},
+	{"duplicate setting",
+		"limits = { groups_per_port = 5; };\n"
+		"limits = { groups_per_port = 6; }; #<\n",
+			{"duplicate setting name"}},
 };
 
 START_TEST(test_loader_errors)
