@@ -15,7 +15,7 @@ _sgfwctl()
     _init_completion || return
 
     local commands="check ports groups effective explain audit group rule port attach-by-tag
-        status stats reload save ct flowlogs log capture"
+        import export status stats reload save ct flowlogs log capture"
     local i cmd= cmd_at=0
     _sgfwctl_opts=()
     for ((i = 1; i < cword; i++)); do
@@ -112,6 +112,18 @@ _sgfwctl()
             esac
             ;;
         attach-by-tag)
+            ((arg == 2)) && words_now=$(_sgfwctl_names groups)
+            ;;
+        import)
+            if ((arg == 1)); then
+                words_now="alibaba"
+            else
+                _filedir json
+                return
+            fi
+            ;;
+        export)
+            ((arg == 1)) && words_now="alibaba"
             ((arg == 2)) && words_now=$(_sgfwctl_names groups)
             ;;
         ct)

@@ -28,7 +28,13 @@ usage(FILE *out)
 	      "exit status: 0 success, 1 the command failed, 2 usage error\n",
 			out);
 	sg_ctl_usage(out);
-	fputs("online only:\n"
+	fputs("offline only (-c FILE):\n"
+	      "  import alibaba FILE...                   merge Alibaba Cloud's security-group "
+	      "JSON\n"
+	      "                                           into the config file\n"
+	      "  export alibaba [GROUP]                   a group (or all) as Alibaba Cloud's "
+	      "JSON\n"
+	      "online only:\n"
 	      "  status                                   version, uptime, config\n"
 	      "  stats [PORT]                             counters: packets, drops by reason, rule "
 	      "hits\n"
@@ -283,6 +289,16 @@ main(int argc, char **argv)
 	if (optind >= argc) {
 		usage(stderr);
 		return SG_CTL_EXIT_USAGE;
+	}
+	/* Offline only: they read and write config files, not the running switch. */
+	if (strcmp(argv[optind], "import") == 0 || strcmp(argv[optind], "export") == 0) {
+		if (socket_path != NULL) {
+			fprintf(stderr, "error: \"%s\" works on a config file: give -c FILE\n",
+					argv[optind]);
+			return SG_CTL_EXIT_USAGE;
+		}
+		return sg_ctl_alibaba(config != NULL ? config : DEFAULT_CONFIG, argc - optind,
+				argv + optind);
 	}
 	if (config == NULL && socket_path == NULL && access(DEFAULT_SOCKET, F_OK) == 0)
 		socket_path = DEFAULT_SOCKET;

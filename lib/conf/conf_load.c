@@ -264,6 +264,27 @@ parse_prefix_lists(struct loader *ld, const config_setting_t *section)
 	return 0;
 }
 
+/* Two settings of one group that spell one field twice (port_range and Alibaba's PortRange)
+ * are refused, naming both, at the second. */
+static int
+check_spellings(struct loader *ld, const config_setting_t *s, bool group, const char *context)
+{
+	struct sg_error e;
+
+	for (int i = 1; i < config_setting_length(s); i++) {
+		const config_setting_t *b = config_setting_get_elem(s, (unsigned int)i);
+
+		for (int k = 0; k < i; k++) {
+			const config_setting_t *a = config_setting_get_elem(s, (unsigned int)k);
+
+			if (sg_field_spellings_check(config_setting_name(a), config_setting_name(b),
+					    group, 0, &e) < 0)
+				return rethrow(ld, b, context, &e);
+		}
+	}
+	return 0;
+}
+
 static int
 parse_rule(struct loader *ld, struct sg_group *group, const config_setting_t *s)
 {
@@ -278,6 +299,8 @@ parse_rule(struct loader *ld, struct sg_group *group, const config_setting_t *s)
 	rule = sg_group_add_rule(group, loc_of(ld, s));
 	if (rule == NULL)
 		return fail(ld, s, "%s: out of memory", context);
+	if (check_spellings(ld, s, false, context) < 0)
+		return -EINVAL;
 	for (int i = 0; i < config_setting_length(s); i++) {
 		const config_setting_t *f = config_setting_get_elem(s, (unsigned int)i);
 
@@ -301,7 +324,7 @@ add_group_tag(void *group, const char *tag)
 static int
 parse_group(struct loader *ld, const config_setting_t *s)
 {
-	const config_setting_t *id = config_setting_get_member(s, "id");
+	const config_setting_t *id;
 	/* Larger than any valid value, so the setters see over-long text and refuse it. */
 	char value[4096];
 	struct sg_group *group;
@@ -311,6 +334,11 @@ parse_group(struct loader *ld, const config_setting_t *s)
 
 	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
 		return fail(ld, s, "security_groups entry must be a group { id = ...; ... }");
+	if ((rc = check_spellings(ld, s, true, "security group")) < 0)
+		return rc;
+	id = config_setting_get_member(s, "id");
+	if (id == NULL)
+		id = config_setting_get_member(s, "SecurityGroupId");
 	if (id == NULL)
 		return fail(ld, s, "security group has no id");
 	if ((rc = require_string(ld, id, "security group id", &text)) < 0)
@@ -325,7 +353,7 @@ parse_group(struct loader *ld, const config_setting_t *s)
 		const config_setting_t *f = config_setting_get_elem(s, (unsigned int)i);
 		const char *name = config_setting_name(f);
 
-		if (strcmp(name, "id") == 0)
+		if (f == id)
 			continue;
 		if (strcmp(name, "tags") == 0) {
 			rc = read_strings(ld, f, "tags", group, add_group_tag);

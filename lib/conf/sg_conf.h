@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sg_common.h"
 #include "sg_policy.h"
@@ -243,6 +244,26 @@ int sg_conf_diff(const struct sg_conf *a, const struct sg_conf *b, sg_conf_diff_
  */
 int sg_conf_restart_diff(const struct sg_conf *started, const struct sg_conf *want,
 		sg_conf_diff_fn fn, void *arg);
+
+/**
+ * 'conf' with the security groups of Alibaba Cloud JSON merged in (docs/config.md): each of
+ * texts[0..n) is a DescribeSecurityGroupAttribute response (one group: its description,
+ * InnerAccessPolicy and rules, which replace the group's) or a DescribeSecurityGroups
+ * response (SecurityGroups.SecurityGroup[]: type, description and tags of each). A group not
+ * in 'conf' is added. The result is validated as a loaded file is (sg_conf_derive()). NULL and
+ * 'err' naming origins[i], the JSON path and the field ("g.json: $.Permissions.Permission[2]:
+ * Priority 0 is out of range 1..100") when anything is wrong; 'conf' is never changed.
+ */
+struct sg_conf *sg_conf_alibaba_import(const struct sg_conf *conf, const char *const *texts,
+		const char *const *origins, uint32_t n, struct sg_error *err);
+/**
+ * Write group 'group' of 'conf' as a DescribeSecurityGroupAttribute response, or with 'group'
+ * NULL every group as a DescribeSecurityGroups response (type, description, tags), indented
+ * JSON. sg_conf_alibaba_import() reads either back to the same groups. 0, or -EINVAL and 'err'
+ * (no such group; a rule with a field Alibaba has no name for: icmp_type, icmp_code).
+ */
+int sg_conf_alibaba_export(
+		const struct sg_conf *conf, const char *group, FILE *out, struct sg_error *err);
 
 /** The file of a location (SG_LOC) in this config. */
 const char *sg_conf_source(const struct sg_conf *conf, int loc);

@@ -100,6 +100,25 @@ find_port(struct change *c, const char *name)
 	return p < 0 ? NULL : &c->spec->ports[p];
 }
 
+/* Two "field=value" arguments that spell one field twice (port_range and Alibaba's PortRange)
+ * are refused, naming both. */
+static int
+check_spellings(struct change *c, int argc, char **argv, bool group)
+{
+	char a[SG_NAME_MAX], b[SG_NAME_MAX];
+	struct sg_error err;
+
+	for (int i = 1; i < argc; i++) {
+		snprintf(b, sizeof(b), "%.*s", (int)strcspn(argv[i], "="), argv[i]);
+		for (int k = 0; k < i; k++) {
+			snprintf(a, sizeof(a), "%.*s", (int)strcspn(argv[k], "="), argv[k]);
+			if (sg_field_spellings_check(a, b, group, 0, &err) < 0)
+				return change_fail(c, "%s", err.msg);
+		}
+	}
+	return SG_CTL_EXIT_OK;
+}
+
 /* Apply "field=value" arguments to a group (type, inner_access_policy, description, tags). */
 static int
 set_group_fields(struct change *c, struct sg_group *group, int argc, char **argv)
@@ -107,6 +126,8 @@ set_group_fields(struct change *c, struct sg_group *group, int argc, char **argv
 	struct sg_error err;
 	char *field, *value;
 
+	if (check_spellings(c, argc, argv, true) != SG_CTL_EXIT_OK)
+		return SG_CTL_EXIT_FAIL;
 	for (int i = 0; i < argc; i++) {
 		if (!split_assignment(argv[i], &field, &value))
 			return change_usage(c, "group fields are field=value");
@@ -188,6 +209,8 @@ build_rule(struct change *c, struct sg_rule *rule, int argc, char **argv)
 	struct sg_error err;
 	char *field, *value;
 
+	if (check_spellings(c, argc, argv, false) != SG_CTL_EXIT_OK)
+		return SG_CTL_EXIT_FAIL;
 	for (int i = 0; i < argc; i++) {
 		if (!split_assignment(argv[i], &field, &value))
 			return change_usage(c, "rule fields are field=value, as in the config file");
@@ -443,7 +466,9 @@ sg_ctl_change(struct sg_ctl_ctx *ctx, int argc, char **argv, struct sg_conf **re
 		rc = change_fail(&c, "out of memory");
 		goto out;
 	}
-	memcpy(c.ports, ctx->conf->ports, ctx->conf->n_ports * sizeof(*c.ports));
+	/* A config without ports has no array: memcpy from NULL is undefined, even for 0 bytes. */
+	if (ctx->conf->n_ports > 0)
+		memcpy(c.ports, ctx->conf->ports, ctx->conf->n_ports * sizeof(*c.ports));
 	c.n_ports = ctx->conf->n_ports;
 	if (strcmp(argv[0], "group") == 0)
 		rc = cmd_group(&c, argc, argv);

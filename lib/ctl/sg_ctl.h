@@ -62,6 +62,12 @@ int sg_ctl_change(struct sg_ctl_ctx *ctx, int argc, char **argv, struct sg_conf 
  * (ctl_audit.c, docs/flowlogs.md).
  */
 int sg_ctl_audit(struct sg_ctl_ctx *ctx, int argc, char **argv);
+/**
+ * "import alibaba FILE..." and "export alibaba [GROUP]" (argv[0] is the command), offline on
+ * config file 'config': import merges Alibaba Cloud's JSON into it and saves it atomically, or
+ * changes nothing; export prints the JSON (sg_conf_alibaba_import/export()). Exit code.
+ */
+int sg_ctl_alibaba(const char *config, int argc, char **argv);
 /** Usage text of the commands. */
 void sg_ctl_usage(FILE *out);
 

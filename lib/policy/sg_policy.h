@@ -194,7 +194,8 @@ void sg_group_remove_rule(struct sg_group *group, uint32_t index);
 /**
  * Set one rule field from its text form, as in the config file: direction, policy,
  * priority, protocol, port_range, source_port_range, icmp_type, icmp_code, source_cidr,
- * dest_cidr, source_group, dest_group, source_prefix_list, dest_prefix_list, description.
+ * dest_cidr, source_group, dest_group, source_prefix_list, dest_prefix_list, description, or
+ * Alibaba's name of one (sg_rule_field_name()); values in either vocabulary (Accept, in, TCP).
  * Returns 0, or -EINVAL with 'err' naming the field and the value at fault.
  */
 int sg_rule_set(struct sg_rule *rule, const char *field, const char *value, struct sg_error *err);
@@ -205,9 +206,25 @@ int sg_rule_set(struct sg_rule *rule, const char *field, const char *value, stru
  */
 int sg_description_set(char dst[SG_DESC_MAX], const char *value, const char *what, int line,
 		struct sg_error *err);
-/** Set a group field from text: type, inner_access_policy, description. */
+/** Set a group field from text: type, inner_access_policy, description, or Alibaba's name of
+ * one (SecurityGroupType normal/enterprise, InnerAccessPolicy Accept/Drop, Description). */
 int sg_group_set(struct sg_group *group, const char *field, const char *value,
 		struct sg_error *err);
+/**
+ * sgfw's name of a rule or group field given in Alibaba Cloud's API vocabulary
+ * ("SourceCidrIp" and "Ipv6SourceCidrIp" -> "source_cidr", "SecurityGroupType" -> "type"), or
+ * 'field' itself. sg_rule_set() and sg_group_set() take either name (docs/config.md has the
+ * table).
+ */
+const char *sg_rule_field_name(const char *field);
+const char *sg_group_field_name(const char *field);
+/**
+ * -EINVAL with 'err' ("port_range and PortRange name the same field (port_range); give one of
+ * them") when 'a' and 'b' are two spellings of one rule field (of one group field when
+ * 'group'); 0 when they are different fields or the same name.
+ */
+int sg_field_spellings_check(
+		const char *a, const char *b, bool group, int line, struct sg_error *err);
 /** Set limits from text: groups_per_port, rules_per_group, rules_per_port, group_peers_per_group. */
 int sg_limits_set(struct sg_limits *limits, const char *field, const char *value, int line,
 		struct sg_error *err);

@@ -460,8 +460,10 @@ sg_range_parse(const char *text, const char *field, int line, struct sg_range *r
 	return 0;
 }
 
+/* A peer field: 'field' is sgfw's name of it, 'given' the name as written. */
 static int
-parse_peer(struct sg_rule *rule, const char *field, const char *value, struct sg_error *err)
+parse_peer(struct sg_rule *rule, const char *field, const char *given, const char *value,
+		struct sg_error *err)
 {
 	bool source = strncmp(field, "source_", 7) == 0;
 	const char *kind = field + (source ? 7 : 5);
@@ -476,18 +478,19 @@ parse_peer(struct sg_rule *rule, const char *field, const char *value, struct sg
 
 			sg_prefix_normalize(&rule->cidr);
 			return sg_error_set(err, rule->line,
-					"%s \"%s\" has host bits set; the network is %s", field, value,
-					sg_prefix_format(&rule->cidr, net, sizeof(net)));
+					"%s \"%s\" has host bits set; the network is %s", given,
+					value, sg_prefix_format(&rule->cidr, net, sizeof(net)));
 		}
 		if (rc < 0)
 			return sg_error_set(err, rule->line,
-					"%s \"%s\" is not an IPv4 or IPv6 CIDR", field, value);
+					"%s \"%s\" is not an IPv4 or IPv6 CIDR", given, value);
 		rule->peer_kind = SG_PEER_CIDR;
 		return 0;
 	}
 	if (*value == '\0' || sg_strlcpy(rule->peer, value, sizeof(rule->peer)) < 0)
-		return sg_error_set(err, rule->line, "%s \"%s\" is not a valid id (1..%d characters)",
-				field, value, SG_NAME_MAX - 1);
+		return sg_error_set(err, rule->line,
+				"%s \"%s\" is not a valid id (1..%d characters)", given, value,
+				SG_NAME_MAX - 1);
 	rule->peer_kind = strcmp(kind, "group") == 0 ? SG_PEER_GROUP : SG_PEER_PREFIX_LIST;
 	return 0;
 }
@@ -520,33 +523,134 @@ parse_small(const char *field, const char *value, long min, long max, int line, 
 	return 0;
 }
 
+/*
+ * Alibaba Cloud's API names of rule and group fields (AuthorizeSecurityGroup,
+ * DescribeSecurityGroupAttribute, CreateSecurityGroup), read as sgfw's own. The writer writes
+ * sgfw's names back, so a config in either vocabulary loads to the same spec.
+ */
+struct field_alias {
+	const char *alibaba;
+	const char *sgfw;
+};
+
+static const struct field_alias rule_aliases[] = {
+		{"Direction", "direction"},
+		{"Policy", "policy"},
+		{"Priority", "priority"},
+		{"IpProtocol", "protocol"},
+		{"PortRange", "port_range"},
+		{"SourcePortRange", "source_port_range"},
+		{"SourceCidrIp", "source_cidr"},
+		{"Ipv6SourceCidrIp", "source_cidr"},
+		{"DestCidrIp", "dest_cidr"},
+		{"Ipv6DestCidrIp", "dest_cidr"},
+		{"SourceGroupId", "source_group"},
+		{"DestGroupId", "dest_group"},
+		{"SourcePrefixListId", "source_prefix_list"},
+		{"DestPrefixListId", "dest_prefix_list"},
+		{"Description", "description"},
+};
+
+static const struct field_alias group_aliases[] = {
+		{"SecurityGroupId", "id"},
+		{"SecurityGroupType", "type"},
+		{"InnerAccessPolicy", "inner_access_policy"},
+		{"Description", "description"},
+};
+
+const char *
+sg_rule_field_name(const char *field)
+{
+	for (size_t i = 0; i < SG_ARRAY_SIZE(rule_aliases); i++)
+		if (strcmp(field, rule_aliases[i].alibaba) == 0)
+			return rule_aliases[i].sgfw;
+	return field;
+}
+
+const char *
+sg_group_field_name(const char *field)
+{
+	for (size_t i = 0; i < SG_ARRAY_SIZE(group_aliases); i++)
+		if (strcmp(field, group_aliases[i].alibaba) == 0)
+			return group_aliases[i].sgfw;
+	return field;
+}
+
+int
+sg_field_spellings_check(const char *a, const char *b, bool group, int line, struct sg_error *err)
+{
+	const char *ca = group ? sg_group_field_name(a) : sg_rule_field_name(a);
+	const char *cb = group ? sg_group_field_name(b) : sg_rule_field_name(b);
+
+	if (strcmp(a, b) == 0 || strcmp(ca, cb) != 0)
+		return 0;
+	return sg_error_set(err, line, "%s and %s name the same field (%s); give one of them", a, b,
+			ca);
+}
+
+/* Alibaba's Accept/Drop (Policy, InnerAccessPolicy) or sgfw's accept/drop. */
+static int
+parse_action(const char *value, enum sg_action *action)
+{
+	if (strcmp(value, "accept") == 0 || strcmp(value, "Accept") == 0)
+		*action = SG_ACTION_ACCEPT;
+	else if (strcmp(value, "drop") == 0 || strcmp(value, "Drop") == 0)
+		*action = SG_ACTION_DROP;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* Alibaba's SourceCidrIp/DestCidrIp hold IPv4 and its Ipv6* fields IPv6 only. */
+static int
+check_alibaba_family(const struct sg_rule *rule, const char *field, const char *value,
+		struct sg_error *err)
+{
+	bool v6 = strncmp(field, "Ipv6", 4) == 0;
+
+	if (strcmp(field, sg_rule_field_name(field)) == 0 || rule->peer_kind != SG_PEER_CIDR)
+		return 0;
+	if (v6 && rule->cidr.ip.family != SG_AF_INET6)
+		return sg_error_set(err, rule->line,
+				"%s \"%s\" is not an IPv6 CIDR (IPv4 goes in %s)", field, value,
+				field + 4);
+	if (!v6 && rule->cidr.ip.family != SG_AF_INET)
+		return sg_error_set(err, rule->line,
+				"%s \"%s\" is not an IPv4 CIDR (IPv6 goes in Ipv6%s)", field, value,
+				field);
+	return 0;
+}
+
 int
 sg_rule_set(struct sg_rule *rule, const char *field, const char *value, struct sg_error *err)
 {
+	const char *given = field;
 	long number;
 	int rc;
 
+	field = sg_rule_field_name(field);
 	if (strcmp(field, "direction") == 0) {
-		if (strcmp(value, "ingress") == 0)
+		/* Alibaba's flow logs say in/out where its API says ingress/egress. */
+		if (strcmp(value, "ingress") == 0 || strcmp(value, "in") == 0)
 			rule->dir = SG_DIR_INGRESS;
-		else if (strcmp(value, "egress") == 0)
+		else if (strcmp(value, "egress") == 0 || strcmp(value, "out") == 0)
 			rule->dir = SG_DIR_EGRESS;
 		else
 			return sg_error_set(err, rule->line,
-					"direction \"%s\" must be \"ingress\" or \"egress\"", value);
+					"%s \"%s\" must be \"ingress\" or \"egress\" (or \"in\", "
+					"\"out\")",
+					given, value);
 		rule->fields |= SG_RULE_F_DIRECTION;
 	} else if (strcmp(field, "policy") == 0) {
-		if (strcmp(value, "accept") == 0)
-			rule->action = SG_ACTION_ACCEPT;
-		else if (strcmp(value, "drop") == 0)
-			rule->action = SG_ACTION_DROP;
-		else
+		if (parse_action(value, &rule->action) < 0)
 			return sg_error_set(err, rule->line,
-					"policy \"%s\" must be \"accept\" or \"drop\"", value);
+					"%s \"%s\" must be \"accept\" or \"drop\" (or \"Accept\", "
+					"\"Drop\")",
+					given, value);
 		rule->fields |= SG_RULE_F_POLICY;
 	} else if (strcmp(field, "priority") == 0) {
-		rc = parse_small(field, value, SG_PRIORITY_MIN, SG_PRIORITY_MAX, rule->line, &number,
-				err);
+		rc = parse_small(given, value, SG_PRIORITY_MIN, SG_PRIORITY_MAX, rule->line,
+				&number, err);
 		if (rc < 0)
 			return rc;
 		rule->priority = (int)number;
@@ -555,20 +659,21 @@ sg_rule_set(struct sg_rule *rule, const char *field, const char *value, struct s
 		rc = sg_proto_parse(value);
 		if (rc == -EINVAL)
 			return sg_error_set(err, rule->line,
-					"protocol \"%s\" is not tcp, udp, icmp, icmpv6, gre, all or a "
+					"%s \"%s\" is not tcp, udp, icmp, icmpv6, gre, all or a "
 					"number 0..255",
-					value);
+					given, value);
 		rule->proto = rc;
 		rule->fields |= SG_RULE_F_PROTOCOL;
 	} else if (strcmp(field, "port_range") == 0) {
-		rc = sg_range_parse(value, field, rule->line, &rule->dport, &rule->dport_wildcard, err);
+		rc = sg_range_parse(
+				value, given, rule->line, &rule->dport, &rule->dport_wildcard, err);
 		if (rc < 0)
 			return rc;
 		rule->fields |= SG_RULE_F_PORT_RANGE;
 	} else if (strcmp(field, "source_port_range") == 0) {
 		bool wildcard;
 
-		rc = sg_range_parse(value, field, rule->line, &rule->sport, &wildcard, err);
+		rc = sg_range_parse(value, given, rule->line, &rule->sport, &wildcard, err);
 		if (rc < 0)
 			return rc;
 		rule->fields |= SG_RULE_F_SOURCE_PORT_RANGE;
@@ -587,7 +692,9 @@ sg_rule_set(struct sg_rule *rule, const char *field, const char *value, struct s
 			strcmp(field, "source_group") == 0 || strcmp(field, "dest_group") == 0 ||
 			strcmp(field, "source_prefix_list") == 0 ||
 			strcmp(field, "dest_prefix_list") == 0) {
-		return parse_peer(rule, field, value, err);
+		if ((rc = parse_peer(rule, field, given, value, err)) < 0)
+			return rc;
+		return check_alibaba_family(rule, given, value, err);
 	} else if (strcmp(field, "description") == 0) {
 		if ((rc = sg_description_set(rule->description, value, NULL, rule->line, err)) < 0)
 			return rc;
@@ -597,8 +704,13 @@ sg_rule_set(struct sg_rule *rule, const char *field, const char *value, struct s
 				"unknown rule field \"%s\" (known: direction, policy, priority, "
 				"protocol, port_range, source_port_range, icmp_type, icmp_code, "
 				"source_cidr, dest_cidr, source_group, dest_group, "
-				"source_prefix_list, dest_prefix_list, description)",
-				field);
+				"source_prefix_list, dest_prefix_list, description; or Alibaba's "
+				"Direction, Policy, Priority, IpProtocol, PortRange, "
+				"SourcePortRange, "
+				"SourceCidrIp, DestCidrIp, Ipv6SourceCidrIp, Ipv6DestCidrIp, "
+				"SourceGroupId, DestGroupId, SourcePrefixListId, DestPrefixListId, "
+				"Description)",
+				given);
 	}
 	return 0;
 }
@@ -624,25 +736,28 @@ sg_description_set(char dst[SG_DESC_MAX], const char *value, const char *what, i
 int
 sg_group_set(struct sg_group *group, const char *field, const char *value, struct sg_error *err)
 {
+	const char *given = field;
+
+	field = sg_group_field_name(field);
 	if (strcmp(field, "type") == 0) {
-		if (strcmp(value, "basic") == 0)
+		/* Alibaba calls a basic group "normal". */
+		if (strcmp(value, "basic") == 0 || strcmp(value, "normal") == 0)
 			group->type = SG_GROUP_BASIC;
 		else if (strcmp(value, "enterprise") == 0)
 			group->type = SG_GROUP_ENTERPRISE;
 		else
 			return sg_error_set(err, group->line,
-					"group \"%s\": type \"%s\" must be \"basic\" or \"enterprise\"",
-					group->id, value);
+					"group \"%s\": %s \"%s\" must be \"basic\" or "
+					"\"enterprise\" "
+					"(or \"normal\")",
+					group->id, given, value);
 	} else if (strcmp(field, "inner_access_policy") == 0) {
-		if (strcmp(value, "accept") == 0)
-			group->inner_access = SG_ACTION_ACCEPT;
-		else if (strcmp(value, "drop") == 0)
-			group->inner_access = SG_ACTION_DROP;
-		else
+		if (parse_action(value, &group->inner_access) < 0)
 			return sg_error_set(err, group->line,
-					"group \"%s\": inner_access_policy \"%s\" must be \"accept\" or "
-					"\"drop\"",
-					group->id, value);
+					"group \"%s\": %s \"%s\" must be \"accept\" or \"drop\" "
+					"(or "
+					"\"Accept\", \"Drop\")",
+					group->id, given, value);
 		group->inner_access_given = true;
 	} else if (strcmp(field, "description") == 0) {
 		char what[SG_NAME_MAX + 16];
@@ -652,8 +767,10 @@ sg_group_set(struct sg_group *group, const char *field, const char *value, struc
 	} else {
 		return sg_error_set(err, group->line,
 				"group \"%s\": unknown field \"%s\" (known: id, type, "
-				"inner_access_policy, description, tags, rules)",
-				group->id, field);
+				"inner_access_policy, description, tags, rules; or Alibaba's "
+				"SecurityGroupId, SecurityGroupType, InnerAccessPolicy, "
+				"Description)",
+				group->id, given);
 	}
 	return 0;
 }

@@ -3,8 +3,9 @@
 
   pkt       frames of every kind the parser knows, well formed and not
   pipeline  conversations between the VMs of pipeline-a.conf, as fuzz_pipeline's records
-  conf      the configs under config/, tests/fuzz/ and tests/unit/all-sections.conf (includes
-            inlined); fuzz_roundtrip starts from them too
+  conf      the configs under config/, tests/fuzz/, tests/unit/all-sections.conf and
+            tests/data/alibaba/vocabulary-alibaba.conf (includes inlined); fuzz_roundtrip starts
+            from them too
   ctl       control-socket requests of every sgfwctl command, and a response
 
 Run it again after changing the formats; the files are committed so that CI needs nothing.
@@ -260,6 +261,8 @@ def main():
     # Every field of every section (the round-trip property test's config).
     write("conf", "all-sections.conf",
           inline(os.path.join(ROOT, "tests", "unit", "all-sections.conf")).encode())
+    write("conf", "alibaba-vocabulary.conf",
+          inline(os.path.join(ROOT, "tests", "data", "alibaba", "vocabulary-alibaba.conf")).encode())
     requests = {
         "check": (["check"], False, False),
         "check-json": (["check"], True, True),

@@ -33,7 +33,8 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 args=(-max_total_time="$seconds" -timeout=20 -rss_limit_mb=2560 -print_final_stats=1
 	-artifact_prefix="$work/")
-dict="$seeds/../$(basename "$seeds").dict"
+# corpus/<name>/ -> <name>.dict beside corpus/ (conf.dict, ctl.dict).
+dict="$(dirname "$(dirname "$seeds")")/$(basename "$seeds").dict"
 [ -f "$dict" ] && args+=(-dict="$dict")
 args+=("$@")
 "$target" "${args[@]}" "$work/corpus" "$seeds" >"$log" 2>&1 &

@@ -175,10 +175,38 @@ START_TEST(test_project_configs)
 
 	walk_dir(&w, SG_SOURCE_ROOT "/config", false);
 	walk_dir(&w, SG_SOURCE_ROOT "/tests", false);
-	/* config/ has 3, tests/ 3 (all-sections.conf and the pipeline's two), the conf corpus 6
-	 * (the seeds of the round-trip fuzz target too). */
+	/* config/ has 3, tests/ 5 (all-sections.conf, the pipeline's two, the Alibaba vocabulary
+	 * pair), the conf corpus 7 (the seeds of the round-trip fuzz target too). */
 	ck_assert_msg(w.loaded >= 12, "only %d configs found", w.loaded);
 	printf("round trip: %d configs, %d corpus files that are not configs\n", w.loaded, w.refused);
+}
+END_TEST
+
+/* A config written in Alibaba Cloud's names and values (docs/config.md) round-trips, is
+ * written in sgfw's names, and is the same configuration as its twin in sgfw's vocabulary. */
+START_TEST(test_alibaba_vocabulary)
+{
+	struct sg_error err = {0};
+	struct sg_conf *ali = sg_conf_load_file(
+			SG_SOURCE_ROOT "/tests/data/alibaba/vocabulary-alibaba.conf", &err);
+	struct sg_conf *sg = sg_conf_load_file(
+			SG_SOURCE_ROOT "/tests/data/alibaba/vocabulary-sgfw.conf", &err);
+	struct diffs d = {.n = 0};
+	char *text;
+
+	ck_assert_msg(ali != NULL && sg != NULL, "%s", err.msg);
+	expect_round_trip("vocabulary-alibaba.conf", ali);
+	expect_round_trip("vocabulary-sgfw.conf", sg);
+	sg_conf_diff(ali, sg, note_diff, &d);
+	ck_assert_msg(d.n == 0, "the two vocabularies differ:%s", d.list);
+	text = written(ali);
+	ck_assert_msg(strstr(text, "IpProtocol") == NULL && strstr(text, "CidrIp") == NULL &&
+					strstr(text, "\"Accept\"") == NULL &&
+					strstr(text, "SecurityGroup") == NULL,
+			"written with Alibaba's names:\n%s", text);
+	free(text);
+	sg_conf_free(ali);
+	sg_conf_free(sg);
 }
 END_TEST
 
@@ -376,6 +404,7 @@ roundtrip_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_project_configs);
 	tcase_add_test(tc, test_all_sections);
+	tcase_add_test(tc, test_alibaba_vocabulary);
 	tcase_add_test(tc, test_diff_sees_changes);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("changes");

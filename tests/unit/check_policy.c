@@ -2590,8 +2590,8 @@ static const struct t_load_error load_errors[] = {
 		"    { direction = \"ingress\"; src = \"10.0.0.0/8\"; } #<\n"),
 			{"security group \"sg-a\" rule 2: unknown rule field \"src\""}},
 	{"bad direction", L_RULES(
-		"    { direction = \"in\"; source_cidr = \"0.0.0.0/0\"; } #<\n"),
-			{"rule 1: direction \"in\" must be \"ingress\" or \"egress\""}},
+		"    { direction = \"inbound\"; source_cidr = \"0.0.0.0/0\"; } #<\n"),
+			{"rule 1: direction \"inbound\" must be \"ingress\" or \"egress\""}},
 	/* Whole rules: the line of the rule's opening brace. */
 	{"tcp without port_range", L_RULES(
 		"    { direction = \"ingress\"; protocol = \"tcp\"; #<\n"
