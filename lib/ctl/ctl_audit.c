@@ -204,7 +204,7 @@ print_json(struct sg_ctl_ctx *ctx, const struct sg_audit *a, const char *logs,
 	sg_json_uint(&j, "bad_lines", rs->bad_lines);
 	if (rs->bad_lines > 0)
 		sg_json_string(&j, "first_bad_line", rs->first_bad);
-	sg_json_object_open(&j, "files");
+	sg_json_object_open(&j, "log_files");
 	for (int k = 0; k < SG_FLOWLOG_FORMAT_COUNT; k++)
 		sg_json_uint(&j, sg_flowlog_format_name((enum sg_flowlog_format)k),
 				rs->files_by_format[k]);

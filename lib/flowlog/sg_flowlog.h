@@ -1,11 +1,12 @@
 /* Flow logs: per-flow records aggregated over a window, with the fields of cloud VPC flow logs
- * (semantics.md D16) plus the rule that decided, written as text lines in a fixed order or as
- * JSON lines (docs/flowlogs.md).
+ * (semantics.md D16) plus the rule that decided, written as text lines in a fixed order, as
+ * JSON lines, or as Alibaba's or AWS's (version 5) flow-log records (docs/flowlogs.md).
  *
  * This library is the part of flow logging that needs no DPDK, so it is tested alone:
- *   - struct sg_flowlog_record: one log line; sg_flowlog_write_record() writes it as text or
- *     JSON, sg_flowlog_parse_line() reads either back, sg_flowlog_read() reads a directory of
- *     log files (sgfwctl audit);
+ *   - struct sg_flowlog_record: one log line; sg_flowlog_write_record() writes it in any format,
+ *     sg_flowlog_parse_line() reads text or JSON back, sg_flowlog_parse_cloud() a cloud's line
+ *     through its header's layout, sg_flowlog_read_with() reads a directory of log files of any
+ *     format, sgfw's or a cloud's export (sgfwctl audit);
  *   - struct sg_flowlog, the aggregator: it takes what the datapath reports (events for
  *     packets the classifier refused and for TCP flags of accepted ones, the connection
  *     tracker's counters of live and closed connections), sums them per (port, direction,

@@ -77,7 +77,7 @@ for format in alibaba aws-v5; do
 	sg_expect_eq "$format: the audit finds the planted rules" "$want_audit" \
 		"$(sg_fl_check_audit "$tmp/audit-$format.json")"
 	sg_expect_eq "$format: the audit read every file as $format" "$(ls "$tmp/flows-$format" | wc -l)" \
-		"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["files"][sys.argv[2]])' \
+		"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["log_files"][sys.argv[2]])' \
 			"$tmp/audit-$format.json" "$format")"
 
 	# The same with made-up ENI ids, mapped back to the ports by a file.
