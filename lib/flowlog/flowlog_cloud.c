@@ -266,71 +266,22 @@ set_port(struct sg_flowlog_record *r, const char *id, const struct sg_flowlog_en
 	return sg_strlcpy(r->port, id, sizeof(r->port));
 }
 
-/* One field of a record line; "-" has been handled by the caller. */
+/* The direction, in the cloud's words. */
 static int
-set_col(struct sg_flowlog_record *r, enum col c, const char *v, enum sg_flowlog_format format,
-		char *why, size_t size)
+set_direction(struct sg_flowlog_record *r, const char *v, enum sg_flowlog_format format, char *why,
+		size_t size)
 {
-	uint64_t n;
+	bool aws = format == SG_FLOWLOG_AWS_V5;
 
-	switch (c) {
-	case C_SRCADDR:
-	case C_DSTADDR:
-		if (sg_ip_parse(v, c == C_SRCADDR ? &r->src : &r->dst) < 0)
-			return fl_bad(why, size, "%s \"%s\" is not an address",
-					c == C_SRCADDR ? "srcaddr" : "dstaddr", v);
-		return 0;
-	case C_SRCPORT:
-	case C_DSTPORT:
-		if (fl_parse_u64(v, UINT16_MAX, &n) < 0)
-			return fl_bad(why, size, "%s \"%s\" is not a port number",
-					c == C_SRCPORT ? "srcport" : "dstport", v);
-		*(c == C_SRCPORT ? &r->sport : &r->dport) = (uint16_t)n;
-		return 0;
-	case C_PROTOCOL:
-	case C_FLAGS:
-		if (fl_parse_u64(v, 255, &n) < 0)
-			return fl_bad(why, size, "%s \"%s\" is not 0..255",
-					c == C_PROTOCOL ? "protocol" : "tcp-flags", v);
-		*(c == C_PROTOCOL ? &r->proto : &r->tcp_flags) = (uint8_t)n;
-		return 0;
-	case C_PACKETS:
-	case C_BYTES:
-		if (fl_parse_u64(v, UINT64_MAX, &n) < 0)
-			return fl_bad(why, size, "%s \"%s\" is not a count",
-					c == C_PACKETS ? "packets" : "bytes", v);
-		*(c == C_PACKETS ? &r->packets : &r->bytes) = n;
-		return 0;
-	case C_START:
-	case C_END:
-		if (fl_parse_i64(v, c == C_START ? &r->start : &r->end) < 0)
-			return fl_bad(why, size, "%s \"%s\" is not a time",
-					c == C_START ? "start" : "end", v);
-		return 0;
-	case C_DIRECTION:
-		if (strcmp(v, format == SG_FLOWLOG_AWS_V5 ? "ingress" : "in") == 0)
-			r->dir = SG_DIR_INGRESS;
-		else if (strcmp(v, format == SG_FLOWLOG_AWS_V5 ? "egress" : "out") == 0)
-			r->dir = SG_DIR_EGRESS;
-		else
-			return fl_bad(why, size,
-					format == SG_FLOWLOG_AWS_V5
-							? "flow-direction \"%s\" is not ingress or "
-							  "egress"
-							: "direction \"%s\" is not in or out",
-					v);
-		return 0;
-	case C_ACTION:
-		if (strcmp(v, "ACCEPT") == 0)
-			r->action = SG_ACTION_ACCEPT;
-		else if (strcmp(v, "REJECT") == 0)
-			r->action = SG_ACTION_DROP;
-		else
-			return fl_bad(why, size, "action \"%s\" is not ACCEPT or REJECT", v);
-		return 0;
-	default:
-		return 0;
-	}
+	if (strcmp(v, aws ? "ingress" : "in") == 0)
+		r->dir = SG_DIR_INGRESS;
+	else if (strcmp(v, aws ? "egress" : "out") == 0)
+		r->dir = SG_DIR_EGRESS;
+	else if (aws)
+		return fl_bad(why, size, "flow-direction \"%s\" is not ingress or egress", v);
+	else
+		return fl_bad(why, size, "direction \"%s\" is not in or out", v);
+	return 0;
 }
 
 static const char *
@@ -405,7 +356,11 @@ sg_flowlog_parse_cloud(const char *line, const struct sg_flowlog_layout *layout,
 		}
 		if (c == C_STATUS)
 			continue;
-		if ((rc = set_col(rec, (enum col)c, v, layout->format, why, why_size)) < 0)
+		rc = c == C_DIRECTION ? set_direction(rec, v, layout->format, why, why_size)
+		     : c == C_FLAGS   ? fl_set_field(rec, "tcp_flags", v, why, why_size)
+				      : fl_set_field(rec, col_name((enum col)c, layout->format), v,
+							why, why_size);
+		if (rc < 0)
 			return rc;
 	}
 	return 1;

@@ -15,6 +15,12 @@ int fl_unescape_name(const char *text, size_t len, char *out, size_t size);
 int fl_parse_u64(const char *text, uint64_t max, uint64_t *out);
 /** A decimal, possibly negative, 64-bit number; -EINVAL otherwise. */
 int fl_parse_i64(const char *text, int64_t *out);
+/**
+ * Check and store field 'key' (the JSON format's name: srcaddr, srcport, protocol, packets,
+ * start, action, tcp_flags, ...) of 'r' from its text 'value'; -EINVAL with 'why' if bad.
+ */
+int fl_set_field(struct sg_flowlog_record *r, const char *key, const char *value, char *why,
+		size_t size);
 /** Fill 'why' (printf-like) and return -EINVAL. */
 int fl_bad(char *why, size_t size, const char *fmt, ...) SG_PRINTF(3, 4);
 

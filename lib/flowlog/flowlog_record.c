@@ -291,9 +291,9 @@ fl_parse_i64(const char *text, int64_t *out)
 	return 0;
 }
 
-/* Field values shared by both formats, checked and stored. */
-static int
-set_field(struct sg_flowlog_record *r, const char *key, const char *value, char *why,
+/* Field values shared by all formats, checked and stored. */
+int
+fl_set_field(struct sg_flowlog_record *r, const char *key, const char *value, char *why,
 		size_t size)
 {
 	uint64_t v;
@@ -376,7 +376,7 @@ parse_text(char *line, struct sg_flowlog_record *r, char *why, size_t size)
 	}
 	if (n != TEXT_FIELDS)
 		return fl_bad(why, size, "%d fields, not %d", n, TEXT_FIELDS);
-	if ((rc = set_field(r, "log_status", fields[12], why, size)) < 0)
+	if ((rc = fl_set_field(r, "log_status", fields[12], why, size)) < 0)
 		return rc;
 	for (int i = 0; i < TEXT_FIELDS; i++) {
 		if (strcmp(fields[i], "-") == 0) {
@@ -395,7 +395,7 @@ parse_text(char *line, struct sg_flowlog_record *r, char *why, size_t size)
 				return fl_bad(why, size, "port \"%s\" is not a port name", fields[i]);
 			continue;
 		}
-		if ((rc = set_field(r, text_keys[i], fields[i], why, size)) < 0)
+		if ((rc = fl_set_field(r, text_keys[i], fields[i], why, size)) < 0)
 			return rc;
 	}
 	return 1;
@@ -479,7 +479,7 @@ parse_json(const char *p, struct sg_flowlog_record *r, char *why, size_t size)
 			if (n == 0)
 				return fl_bad(why, size, "JSON: \"%s\" has no value", key);
 		}
-		if (strcmp(value, "null") != 0 && (rc = set_field(r, key, value, why, size)) < 0)
+		if (strcmp(value, "null") != 0 && (rc = fl_set_field(r, key, value, why, size)) < 0)
 			return rc;
 		while (isspace((unsigned char)*p))
 			p++;
