@@ -130,7 +130,12 @@ _sgfwctl()
             words_now="count port= addr= proto= state= limit="
             ;;
         audit)
-            words_now="--flow-logs --config-only --output"
+            case $prev in
+                --flow-logs | --eni-map | --output) _filedir; return ;;
+                --log-format) words_now="auto text json alibaba aws-v5" ;;
+                --eni) ;;
+                *) words_now="--flow-logs --log-format --eni --eni-map --config-only --output" ;;
+            esac
             ;;
         log)
             case $arg in

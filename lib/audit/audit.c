@@ -16,6 +16,9 @@
 
 #include "audit_private.h"
 
+#define PORT_SEEN 0x1
+#define PORT_CLOUD 0x2
+
 /* What "much wider" means: the rule's addresses or ports outnumber what is needed 16 times. */
 #define WIDE_LOG2 4
 /* Narrower rules per wide rule at most; hosts and ports listed one by one up to these. */
@@ -97,7 +100,9 @@ struct sg_audit {
 	struct use **uses;         /* [group][rule as written] */
 	struct rel **rels;
 	uint32_t **positions;      /* [group][compiled rule]: its config position */
-	bool *port_seen;           /* Any record (NODATA included) names the port. */
+	/* Any record (NODATA included) names the port: PORT_SEEN, and PORT_CLOUD for a cloud's
+	 * record (a cloud's flow log is taken to log all the port's traffic). */
+	uint8_t *port_seen;
 	uint64_t *port_lost;       /* Records lost about the port (its SKIPDATA lines)... */
 	uint64_t lost_all;         /* ... and about ports no SKIPDATA line names. */
 	struct flow *flows;
@@ -346,9 +351,23 @@ sg_audit_add_record(struct sg_audit *a, const struct sg_flowlog_record *rec)
 		a->sum.records_unmatched++;
 		return;
 	}
-	a->port_seen[port] = true;
+	a->port_seen[port] |= PORT_SEEN;
+	if (rec->format == SG_FLOWLOG_ALIBABA || rec->format == SG_FLOWLOG_AWS_V5)
+		a->port_seen[port] |= PORT_CLOUD;
 	if (rec->status != SG_FLOWLOG_OK)
 		return;
+	if (rec->format == SG_FLOWLOG_ALIBABA || rec->format == SG_FLOWLOG_AWS_V5) {
+		struct sg_flowlog_record named = *rec;
+
+		audit_cloud_rule(a->policy, (const uint32_t *const *)a->positions, (uint32_t)port,
+				&named);
+		if (named.rule.kind != SG_FLOWLOG_RULE_NONE)
+			a->sum.records_cloud_named++;
+		named.format = SG_FLOWLOG_TEXT;
+		sg_audit_add_record(a, &named);
+		a->sum.records--;
+		return;
+	}
 	if (rec->rule.kind == SG_FLOWLOG_RULE_USER) {
 		int g = sg_spec_find_group(spec, rec->rule.group);
 
@@ -660,7 +679,9 @@ observed(const struct sg_audit *a, uint32_t port, enum sg_action action)
 {
 	uint8_t need = action == SG_ACTION_ACCEPT ? SG_FLOWLOG_ACCEPT : SG_FLOWLOG_REJECT;
 
-	return a->port_seen[port] && (sg_conf_flowlog_traffic(a->conf, port) & need) != 0;
+	if ((a->port_seen[port] & PORT_CLOUD) != 0)
+		return true;
+	return a->port_seen[port] != 0 && (sg_conf_flowlog_traffic(a->conf, port) & need) != 0;
 }
 
 /* The raw rule repeats an identical earlier rule of its group (the compiler drops it, D2). */

@@ -16,6 +16,14 @@ bool audit_intersects(const struct sg_eff_rule *a, const struct sg_eff_rule *b);
 /* The entry matches no flow at all (a group peer without members, an empty prefix list). */
 bool audit_matches_nothing(const struct sg_eff_rule *e);
 
+/* ---- Cloud records (audit_cloud.c) ---- */
+
+/* Name the rule of this config that decided 'rec' (an accepted or refused record of a cloud's
+ * flow logs, which names none) on port 'port'; positions[g][compiled rule] is the rule's
+ * place as written. Left "-" when this config would not give the logged verdict. */
+void audit_cloud_rule(const struct sg_policy *policy, const uint32_t *const *positions,
+		uint32_t port, struct sg_flowlog_record *rec);
+
 /* ---- Config text (audit_text.c) ---- */
 
 struct at_span {

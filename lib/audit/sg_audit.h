@@ -75,6 +75,8 @@ struct sg_audit_summary {
 	uint64_t records;          /**< Flow-log records read. */
 	uint64_t records_unmatched;/**< Naming a port or rule the config does not have. */
 	uint64_t records_lost;     /**< Lost before they were written (SKIPDATA lines' counts). */
+	/** Cloud records (no rule in them) whose deciding rule this config's policy named. */
+	uint64_t records_cloud_named;
 	int64_t first_start;       /**< Logged period (Unix seconds), 0 when no logs. */
 	int64_t last_end;
 	uint32_t flows;            /**< Distinct flows replayed against the proposal. */
@@ -91,7 +93,12 @@ struct sg_audit;
 struct sg_audit *sg_audit_create(const struct sg_conf *conf);
 void sg_audit_free(struct sg_audit *a);
 
-/** Take one flow-log record into account. */
+/**
+ * Take one flow-log record into account. A cloud's record (rec->format alibaba or aws-v5)
+ * names no rule: the rule this config's policy decides it with is used (for an accepted one,
+ * the rule that admitted its flow or, for replies, the flow they answer), or none when the
+ * config would not give the logged verdict.
+ */
 void sg_audit_add_record(struct sg_audit *a, const struct sg_flowlog_record *rec);
 /**
  * Records lost about port 'port' (spec index): its SKIPDATA lines' counts and those naming no

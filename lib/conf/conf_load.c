@@ -1194,6 +1194,28 @@ sg_flowlog_traffic_name(uint8_t traffic)
 	return traffic_names[traffic & SG_FLOWLOG_ALL];
 }
 
+static const char *const format_names[SG_FLOWLOG_FORMAT_COUNT] = {
+	[SG_FLOWLOG_TEXT] = "text",
+	[SG_FLOWLOG_JSON] = "json",
+	[SG_FLOWLOG_ALIBABA] = "alibaba",
+	[SG_FLOWLOG_AWS_V5] = "aws-v5",
+};
+
+const char *
+sg_flowlog_format_name(enum sg_flowlog_format format)
+{
+	return (unsigned int)format < SG_FLOWLOG_FORMAT_COUNT ? format_names[format] : "text";
+}
+
+int
+sg_flowlog_format_parse(const char *name)
+{
+	for (int i = 0; i < SG_FLOWLOG_FORMAT_COUNT; i++)
+		if (strcmp(name, format_names[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
 static int
 read_traffic(struct loader *ld, const config_setting_t *s, const char *what, uint8_t *out)
 {
@@ -1287,12 +1309,14 @@ parse_flow_logs(struct loader *ld, const config_setting_t *section)
 		} else if (strcmp(name, "format") == 0) {
 			if ((rc = require_string(ld, f, "flow_logs.format", &text)) < 0)
 				return rc;
-			if (strcmp(text, "text") == 0)
-				fl->format = SG_FLOWLOG_TEXT;
-			else if (strcmp(text, "json") == 0)
-				fl->format = SG_FLOWLOG_JSON;
-			else
-				return fail(ld, f, "flow_logs.format \"%s\" must be \"text\" or \"json\"", text);
+			int format = sg_flowlog_format_parse(text);
+
+			if (format < 0)
+				return fail(ld, f,
+						"flow_logs.format \"%s\" must be \"text\", \"json\", "
+						"\"alibaba\" or \"aws-v5\"",
+						text);
+			fl->format = (enum sg_flowlog_format)format;
 		} else if (strcmp(name, "max_file_mb") == 0) {
 			rc = read_uint(ld, f, "flow_logs.max_file_mb", 1, 65536, &fl->max_file_mb);
 		} else if (strcmp(name, "max_file_age") == 0) {

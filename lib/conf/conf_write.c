@@ -409,7 +409,7 @@ write_flow_logs(FILE *out, const struct sg_conf_flowlog *fl)
 	put_bool(out, "enabled", fl->enabled);
 	put_str(out, "directory", fl->directory);
 	put_uint(out, "window", fl->window);
-	put_str(out, "format", fl->format == SG_FLOWLOG_JSON ? "json" : "text");
+	put_str(out, "format", sg_flowlog_format_name(fl->format));
 	put_uint(out, "max_file_mb", fl->max_file_mb);
 	put_uint(out, "max_file_age", fl->max_file_age);
 	put_uint(out, "ring_size", fl->ring_size);

@@ -138,6 +138,9 @@ struct sg_conf_conntrack {
 enum sg_flowlog_format {
 	SG_FLOWLOG_TEXT = 0, /**< Space-separated fields in a fixed order (docs/flowlogs.md). */
 	SG_FLOWLOG_JSON,     /**< One JSON object per line. */
+	SG_FLOWLOG_ALIBABA,  /**< Alibaba Cloud VPC flow logs' fields, space-separated. */
+	SG_FLOWLOG_AWS_V5,   /**< AWS VPC flow logs version 5, space-separated. */
+	SG_FLOWLOG_FORMAT_COUNT,
 };
 
 /** A flow-log selection for one group or one port. */
@@ -301,5 +304,9 @@ const char *sg_port_kind_name(enum sg_port_kind kind);
 uint8_t sg_conf_flowlog_traffic(const struct sg_conf *conf, uint32_t port);
 /** "all", "accept", "reject" or "none". */
 const char *sg_flowlog_traffic_name(uint8_t traffic);
+/** "text", "json", "alibaba", "aws-v5". */
+const char *sg_flowlog_format_name(enum sg_flowlog_format format);
+/** The format named 'name', or -EINVAL. */
+int sg_flowlog_format_parse(const char *name);
 
 #endif /* SG_CONF_H */

@@ -21,11 +21,122 @@ static const char *const kind_titles[SG_AUDIT_KIND_COUNT] = {
 	[SG_AUDIT_INNER_UNUSED] = "Inner access that no member used",
 };
 
+/* Interfaces of the logs that name no port of the config, with their record counts. */
+#define MAX_UNMAPPED 16
+
+struct reading {
+	struct sg_audit *audit;
+	const struct sg_spec *spec;
+	struct {
+		char name[SG_NAME_MAX];
+		uint64_t records;
+	} unmapped[MAX_UNMAPPED];
+	uint32_t n_unmapped;
+	uint64_t unmapped_records; /* All of them, the names not listed too. */
+	uint64_t mapped_records;   /* Records naming a port of the config. */
+};
+
 static int
 read_cb(const struct sg_flowlog_record *rec, void *arg)
 {
-	sg_audit_add_record(arg, rec);
+	struct reading *rd = arg;
+
+	if (rec->port[0] != '\0' && sg_spec_find_port(rd->spec, rec->port) < 0) {
+		uint32_t i;
+
+		rd->unmapped_records++;
+		for (i = 0; i < rd->n_unmapped && strcmp(rd->unmapped[i].name, rec->port) != 0; i++)
+			;
+		if (i == rd->n_unmapped && i < MAX_UNMAPPED)
+			sg_strlcpy(rd->unmapped[rd->n_unmapped++].name, rec->port, SG_NAME_MAX);
+		if (i < rd->n_unmapped)
+			rd->unmapped[i].records++;
+	} else if (rec->port[0] != '\0') {
+		rd->mapped_records++;
+	}
+	sg_audit_add_record(rd->audit, rec);
 	return 0;
+}
+
+/* One ENI=PORT mapping, from --eni or a line of --eni-map; 'where' names it in errors. */
+static int
+add_eni(struct sg_ctl_ctx *ctx, struct sg_flowlog_eni **enis, uint32_t *n, const char *text,
+		const char *where)
+{
+	const char *eq = strchr(text, '=');
+	struct sg_flowlog_eni e, *grown;
+
+	if (eq == NULL || eq == text || eq[1] == '\0' || (size_t)(eq - text) >= sizeof(e.eni) ||
+			sg_strlcpy(e.port, eq + 1, sizeof(e.port)) < 0) {
+		fprintf(ctx->err, "error: %s \"%s\" is not ENI=PORT (e.g. eni-0a1b2c=web1)\n",
+				where, text);
+		return -EINVAL;
+	}
+	memcpy(e.eni, text, (size_t)(eq - text));
+	e.eni[eq - text] = '\0';
+	if (sg_spec_find_port(ctx->conf->spec, e.port) < 0) {
+		fprintf(ctx->err, "error: %s \"%s\": %s has no port \"%s\"\n", where, text,
+				ctx->conf->path, e.port);
+		return -ENOENT;
+	}
+	for (uint32_t i = 0; i < *n; i++) {
+		if (strcmp((*enis)[i].eni, e.eni) == 0) {
+			fprintf(ctx->err, "error: %s \"%s\": %s is already mapped to %s\n", where,
+					text, e.eni, (*enis)[i].port);
+			return -EEXIST;
+		}
+	}
+	grown = realloc(*enis, (*n + 1) * sizeof(**enis));
+	if (grown == NULL) {
+		fprintf(ctx->err, "error: out of memory\n");
+		return -ENOMEM;
+	}
+	*enis = grown;
+	(*enis)[(*n)++] = e;
+	return 0;
+}
+
+/* --eni-map FILE: one "ENI PORT" or "ENI=PORT" a line; '#' starts a comment. */
+static int
+read_eni_map(struct sg_ctl_ctx *ctx, const char *path, struct sg_flowlog_eni **enis, uint32_t *n)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL, where[SG_PATH_MAX + 48];
+	size_t cap = 0;
+	int rc = 0;
+
+	if (f == NULL) {
+		fprintf(ctx->err, "error: --eni-map %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	for (unsigned int lineno = 1; rc == 0 && getline(&line, &cap, f) >= 0; lineno++) {
+		char *p = line, *hash = strchr(line, '#'), *end;
+
+		if (hash != NULL)
+			*hash = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		end = p + strlen(p);
+		while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' ||
+						  end[-1] == '\t'))
+			*--end = '\0';
+		if (*p == '\0')
+			continue;
+		if (strchr(p, '=') == NULL) {
+			char *space = strpbrk(p, " \t");
+
+			if (space != NULL) {
+				*space = '=';
+				memmove(space + 1, space + 1 + strspn(space + 1, " \t"),
+						strlen(space + 1 + strspn(space + 1, " \t")) + 1);
+			}
+		}
+		snprintf(where, sizeof(where), "--eni-map %s:%u:", path, lineno);
+		rc = add_eni(ctx, enis, n, p, where);
+	}
+	free(line);
+	fclose(f);
+	return rc;
 }
 
 static const char *
@@ -59,7 +170,8 @@ rule_json(struct sg_json *j, const char *key, const struct sg_conf *conf,
 
 static void
 print_json(struct sg_ctl_ctx *ctx, const struct sg_audit *a, const char *logs,
-		const struct sg_flowlog_read_stats *rs, const char *written)
+		const struct sg_flowlog_read_stats *rs, const struct reading *rd,
+		const char *written)
 {
 	const struct sg_conf *conf = ctx->conf;
 	const struct sg_audit_finding *f;
@@ -90,6 +202,23 @@ print_json(struct sg_ctl_ctx *ctx, const struct sg_audit *a, const char *logs,
 	}
 	sg_json_array_close(&j);
 	sg_json_uint(&j, "bad_lines", rs->bad_lines);
+	if (rs->bad_lines > 0)
+		sg_json_string(&j, "first_bad_line", rs->first_bad);
+	sg_json_object_open(&j, "log_files");
+	for (int k = 0; k < SG_FLOWLOG_FORMAT_COUNT; k++)
+		sg_json_uint(&j, sg_flowlog_format_name((enum sg_flowlog_format)k),
+				rs->files_by_format[k]);
+	sg_json_object_close(&j);
+	sg_json_uint(&j, "records_rule_from_config", s.records_cloud_named);
+	sg_json_uint(&j, "records_unmapped", rd->unmapped_records);
+	sg_json_array_open(&j, "unmapped_interfaces");
+	for (uint32_t u = 0; u < rd->n_unmapped; u++) {
+		sg_json_object_open(&j, NULL);
+		sg_json_string(&j, "interface", rd->unmapped[u].name);
+		sg_json_uint(&j, "records", rd->unmapped[u].records);
+		sg_json_object_close(&j);
+	}
+	sg_json_array_close(&j);
 	sg_json_int(&j, "start", s.first_start);
 	sg_json_int(&j, "end", s.last_end);
 	sg_json_uint(&j, "flows", s.flows);
@@ -169,9 +298,38 @@ put_diff(FILE *out, const char *diff)
 	}
 }
 
+/* What reading cloud exports adds to the report: their files, the rules named from the
+ * config, the interfaces no port stands for. */
+static void
+print_cloud(FILE *out, const struct sg_flowlog_read_stats *rs, const struct reading *rd,
+		const struct sg_audit_summary *s)
+{
+	uint32_t cloud = rs->files_by_format[SG_FLOWLOG_ALIBABA] +
+			 rs->files_by_format[SG_FLOWLOG_AWS_V5];
+	uint64_t listed = 0;
+
+	if (cloud > 0)
+		fprintf(out, "  %u Alibaba and %u AWS flow-log files: their records name no rule; "
+			     "%" PRIu64 " were named by this config's rules\n",
+				rs->files_by_format[SG_FLOWLOG_ALIBABA],
+				rs->files_by_format[SG_FLOWLOG_AWS_V5], s->records_cloud_named);
+	if (rd->unmapped_records == 0)
+		return;
+	fprintf(out, "  %" PRIu64 " records of interfaces that are no port of this config:",
+			rd->unmapped_records);
+	for (uint32_t u = 0; u < rd->n_unmapped; u++) {
+		fprintf(out, "%s %s (%" PRIu64 ")", u > 0 ? "," : "", rd->unmapped[u].name,
+				rd->unmapped[u].records);
+		listed += rd->unmapped[u].records;
+	}
+	fprintf(out, "%s; map a cloud interface to its port with --eni ENI=PORT\n",
+			listed < rd->unmapped_records ? ", others" : "");
+}
+
 static void
 print_text(struct sg_ctl_ctx *ctx, const struct sg_audit *a, const char *logs,
-		const struct sg_flowlog_read_stats *rs, const char *written)
+		const struct sg_flowlog_read_stats *rs, const struct reading *rd,
+		const char *written)
 {
 	const struct sg_conf *conf = ctx->conf;
 	const struct sg_audit_finding *f;
@@ -190,6 +348,7 @@ print_text(struct sg_ctl_ctx *ctx, const struct sg_audit *a, const char *logs,
 					s.flows);
 		else
 			fprintf(out, "  no records: only what the config says alone\n");
+		print_cloud(out, rs, rd, &s);
 		if (s.records_unmatched > 0)
 			fprintf(out, "  %" PRIu64 " records name a port or rule this config does not have "
 				     "(logged under another config?)\n", s.records_unmatched);
@@ -243,10 +402,25 @@ print_text(struct sg_ctl_ctx *ctx, const struct sg_audit *a, const char *logs,
 		fprintf(out, "written to %s\n", written);
 }
 
+/* No port is logged under this config: its own logs could show no rule unused. */
+static void
+not_enabled(struct sg_ctl_ctx *ctx)
+{
+	fprintf(ctx->err,
+			"error: flow logs are not enabled in %s (flow_logs.enabled), so no port's "
+			"traffic is logged to audit against; enable them and audit after a window, "
+			"or use --config-only for what the config says alone\n",
+			ctx->conf->path);
+}
+
 int
 sg_ctl_audit(struct sg_ctl_ctx *ctx, int argc, char **argv)
 {
 	const char *logs = NULL, *output = NULL, *main_rel;
+	struct sg_flowlog_read_opts ropts = {.format = -1};
+	struct sg_flowlog_eni *enis = NULL;
+	uint32_t n_enis = 0;
+	struct reading rd;
 	bool config_only = false;
 	struct sg_flowlog_read_stats rs;
 	struct sg_error err = {0};
@@ -258,27 +432,50 @@ sg_ctl_audit(struct sg_ctl_ctx *ctx, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--flow-logs") == 0 && i + 1 < argc) {
 			logs = argv[++i];
+		} else if (strcmp(argv[i], "--log-format") == 0 && i + 1 < argc) {
+			i++;
+			if (strcmp(argv[i], "auto") == 0) {
+				ropts.format = -1;
+			} else if ((ropts.format = sg_flowlog_format_parse(argv[i])) < 0) {
+				fprintf(ctx->err, "usage error: --log-format \"%s\" must be auto, "
+						  "text, json, alibaba or aws-v5\n",
+						argv[i]);
+				free(enis);
+				return SG_CTL_EXIT_USAGE;
+			}
+		} else if ((strcmp(argv[i], "--eni") == 0 || strcmp(argv[i], "--eni-map") == 0) &&
+				i + 1 < argc) {
+			const char *arg = argv[i + 1];
+			int bad = argv[i][5] == '\0' ? add_eni(ctx, &enis, &n_enis, arg, "--eni") :
+							 read_eni_map(ctx, arg, &enis, &n_enis);
+
+			i++;
+			if (bad < 0) {
+				free(enis);
+				return SG_CTL_EXIT_FAIL;
+			}
 		} else if (strcmp(argv[i], "--output") == 0 && i + 1 < argc) {
 			output = argv[++i];
 		} else if (strcmp(argv[i], "--config-only") == 0) {
 			config_only = true;
 		} else {
-			fprintf(ctx->err, "usage error: audit [--flow-logs DIR] [--config-only] "
-					  "[--output DIR]: unexpected \"%s\"\n", argv[i]);
+			fprintf(ctx->err, "usage error: audit [--flow-logs DIR|FILE] "
+					  "[--log-format F] [--eni ENI=PORT]... [--eni-map FILE] "
+					  "[--config-only] [--output DIR]: unexpected \"%s\"\n",
+					argv[i]);
+			free(enis);
 			return SG_CTL_EXIT_USAGE;
 		}
 	}
 	memset(&rs, 0, sizeof(rs));
+	memset(&rd, 0, sizeof(rd));
+	ropts.enis = enis;
+	ropts.n_enis = n_enis;
 	if (config_only) {
 		logs = NULL;
-	} else if (!ctx->conf->flow_logs.enabled) {
-		/* No port is logged under this config: the logs could show no rule unused. */
-		fprintf(ctx->err,
-				"error: flow logs are not enabled in %s (flow_logs.enabled), so "
-				"no port's traffic is logged to audit against; enable them and "
-				"audit after a window, or use --config-only for what the config "
-				"says alone\n",
-				ctx->conf->path);
+	} else if (!ctx->conf->flow_logs.enabled && logs == NULL) {
+		not_enabled(ctx);
+		free(enis);
 		return SG_CTL_EXIT_FAIL;
 	} else if (logs == NULL) {
 		/* Without --flow-logs: where the config writes them. */
@@ -287,10 +484,24 @@ sg_ctl_audit(struct sg_ctl_ctx *ctx, int argc, char **argv)
 	a = sg_audit_create(ctx->conf);
 	if (a == NULL) {
 		fprintf(ctx->err, "error: out of memory\n");
+		free(enis);
 		return SG_CTL_EXIT_FAIL;
 	}
+	rd.audit = a;
+	rd.spec = ctx->conf->spec;
 	if (logs != NULL) {
-		int read = sg_flowlog_read(logs, read_cb, a, &rs, &err);
+		int read = sg_flowlog_read_with(logs, &ropts, read_cb, &rd, &rs, &err);
+
+		free(enis);
+		enis = NULL;
+		if (read >= 0 && !ctx->conf->flow_logs.enabled &&
+				rs.files_by_format[SG_FLOWLOG_ALIBABA] +
+				rs.files_by_format[SG_FLOWLOG_AWS_V5] == 0) {
+			/* sgfw's own logs, of a config that logs nothing: as without them. */
+			not_enabled(ctx);
+			sg_audit_free(a);
+			return SG_CTL_EXIT_FAIL;
+		}
 
 		if (read < 0 || rs.records == 0) {
 			/* Nothing logged is not "every rule unused": say so and fail. */
@@ -306,8 +517,20 @@ sg_ctl_audit(struct sg_ctl_ctx *ctx, int argc, char **argv)
 			sg_audit_free(a);
 			return SG_CTL_EXIT_FAIL;
 		}
+		if (rd.mapped_records == 0 && rd.unmapped_records > 0) {
+			/* Logs of other interfaces would read as "every rule unused". */
+			fprintf(ctx->err,
+					"error: none of the %" PRIu64 " records in %s is of a port "
+					"of %s (interfaces %s%s); map cloud interfaces to ports "
+					"with --eni ENI=PORT or --eni-map FILE\n",
+					rs.records, logs, ctx->conf->path, rd.unmapped[0].name,
+					rd.n_unmapped > 1 ? ", ..." : "");
+			sg_audit_free(a);
+			return SG_CTL_EXIT_FAIL;
+		}
 		sg_audit_set_period(a, rs.first_start, rs.last_end);
 	}
+	free(enis);
 	if (sg_audit_run(a, logs != NULL, &err) < 0)
 		fprintf(ctx->err, "warning: %s\n", err.msg);
 	if (output != NULL) {
@@ -327,9 +550,9 @@ sg_ctl_audit(struct sg_ctl_ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (ctx->json)
-		print_json(ctx, a, logs, &rs, wrote ? written : NULL);
+		print_json(ctx, a, logs, &rs, &rd, wrote ? written : NULL);
 	else
-		print_text(ctx, a, logs, &rs, wrote ? written : NULL);
+		print_text(ctx, a, logs, &rs, &rd, wrote ? written : NULL);
 	sg_audit_free(a);
 	return rc;
 }

@@ -57,9 +57,10 @@ bool sg_ctl_is_change(const char *command);
 int sg_ctl_change(struct sg_ctl_ctx *ctx, int argc, char **argv, struct sg_conf **result);
 
 /**
- * "audit [--flow-logs DIR] [--config-only] [--output DIR]": the config against its flow logs
- * (by default the config's flow_logs.directory when it exists) and a tightened config
- * (ctl_audit.c, docs/flowlogs.md).
+ * "audit [--flow-logs DIR|FILE] [--log-format F] [--eni ENI=PORT]... [--eni-map FILE]
+ * [--config-only] [--output DIR]": the config against its flow logs (by default the config's
+ * flow_logs.directory when it exists), or against Alibaba's or AWS's exports with their
+ * interfaces mapped to ports, and a tightened config (ctl_audit.c, docs/flowlogs.md).
  */
 int sg_ctl_audit(struct sg_ctl_ctx *ctx, int argc, char **argv);
 /**

@@ -904,8 +904,8 @@ open_file(struct sg_flowlog *fl, int64_t start)
 	fl->file_start = start;
 	fl->file_bytes = 0;
 	fl->st.files++;
-	if (fl->p.format == SG_FLOWLOG_TEXT) {
-		int n = fprintf(fl->file, "%s\n", sg_flowlog_text_header);
+	if (sg_flowlog_header(fl->p.format) != NULL) {
+		int n = fprintf(fl->file, "%s\n", sg_flowlog_header(fl->p.format));
 
 		fl->file_bytes += n > 0 ? (uint64_t)n : 0;
 	}

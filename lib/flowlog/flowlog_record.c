@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "flowlog_private.h"
 #include "sg_flowlog.h"
 #include "sg_json.h"
 
@@ -16,7 +17,7 @@ const char sg_flowlog_text_header[] = "version port srcaddr srcport dstaddr dstp
 				      "direction packets bytes start end log-status action "
 				      "tcp-flags rule";
 
-static const char *const status_names[] = {
+const char *const fl_status_names[3] = {
 	[SG_FLOWLOG_OK] = "OK",
 	[SG_FLOWLOG_NODATA] = "NODATA",
 	[SG_FLOWLOG_SKIPDATA] = "SKIPDATA",
@@ -28,8 +29,8 @@ static const char *const status_names[] = {
 
 /* Names are free text in the config: a space would break the text format, so bytes outside
  * printable ASCII, '%' and a lone "-" (the empty field) are written as %XX. */
-static const char *
-escape_name(const char *name, char *buf, size_t size)
+const char *
+fl_escape_name(const char *name, char *buf, size_t size)
 {
 	size_t used = 0;
 
@@ -55,8 +56,8 @@ hex_value(int c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-static int
-unescape_name(const char *text, size_t len, char *out, size_t size)
+int
+fl_unescape_name(const char *text, size_t len, char *out, size_t size)
 {
 	size_t used = 0;
 
@@ -100,11 +101,11 @@ sg_flowlog_rule_label(const struct sg_flowlog_rule_ref *rule, char *buf, size_t 
 
 	switch (rule->kind) {
 	case SG_FLOWLOG_RULE_USER:
-		snprintf(buf, size, "%s/%u", escape_name(rule->group, group, sizeof(group)),
+		snprintf(buf, size, "%s/%u", fl_escape_name(rule->group, group, sizeof(group)),
 				rule->index);
 		break;
 	case SG_FLOWLOG_RULE_INNER:
-		snprintf(buf, size, "%s/inner", escape_name(rule->group, group, sizeof(group)));
+		snprintf(buf, size, "%s/inner", fl_escape_name(rule->group, group, sizeof(group)));
 		break;
 	case SG_FLOWLOG_RULE_DEFAULT:
 		snprintf(buf, size, "%s", default_label(rule->type, rule->dir));
@@ -137,7 +138,7 @@ sg_flowlog_rule_parse(const char *label, struct sg_flowlog_rule_ref *rule)
 		}
 		return -EINVAL;
 	}
-	if (unescape_name(label, (size_t)(slash - label), rule->group, sizeof(rule->group)) < 0)
+	if (fl_unescape_name(label, (size_t)(slash - label), rule->group, sizeof(rule->group)) < 0)
 		return -EINVAL;
 	if (strcmp(slash + 1, "inner") == 0) {
 		rule->kind = SG_FLOWLOG_RULE_INNER;
@@ -183,7 +184,7 @@ write_json(FILE *out, const struct sg_flowlog_record *r)
 		sg_json_uint(&j, "bytes", r->bytes);
 	sg_json_int(&j, "start", r->start);
 	sg_json_int(&j, "end", r->end);
-	sg_json_string(&j, "log_status", status_names[r->status]);
+	sg_json_string(&j, "log_status", fl_status_names[r->status]);
 	if (r->status == SG_FLOWLOG_OK) {
 		sg_json_string(&j, "action", r->action == SG_ACTION_ACCEPT ? "ACCEPT" : "REJECT");
 		sg_json_uint(&j, "tcp_flags", r->tcp_flags);
@@ -206,14 +207,14 @@ write_text(FILE *out, const struct sg_flowlog_record *r)
 	switch (r->status) {
 	case SG_FLOWLOG_NODATA:
 		fprintf(out, "%u %s - - - - - - - - %" PRId64 " %" PRId64 " NODATA - - -\n",
-				r->version, escape_name(r->port, port, sizeof(port)), r->start, r->end);
+				r->version, fl_escape_name(r->port, port, sizeof(port)), r->start, r->end);
 		return;
 	case SG_FLOWLOG_SKIPDATA:
 		/* The port whose records were lost, or "-" when they cannot be told apart. */
 		fprintf(out, "%u %s - - - - - - %" PRIu64 " - %" PRId64 " %" PRId64
 			     " SKIPDATA - - -\n",
 				r->version,
-				r->port[0] != '\0' ? escape_name(r->port, port, sizeof(port)) : "-",
+				r->port[0] != '\0' ? fl_escape_name(r->port, port, sizeof(port)) : "-",
 				r->packets, r->start, r->end);
 		return;
 	default:
@@ -222,7 +223,7 @@ write_text(FILE *out, const struct sg_flowlog_record *r)
 	fprintf(out,
 			"%u %s %s %u %s %u %u %s %" PRIu64 " %" PRIu64 " %" PRId64 " %" PRId64
 			" OK %s %u %s\n",
-			r->version, escape_name(r->port, port, sizeof(port)),
+			r->version, fl_escape_name(r->port, port, sizeof(port)),
 			sg_ip_format(&r->src, src, sizeof(src)), r->sport,
 			sg_ip_format(&r->dst, dst, sizeof(dst)), r->dport, r->proto, sg_dir_name(r->dir),
 			r->packets, r->bytes, r->start, r->end,
@@ -236,6 +237,8 @@ sg_flowlog_write_record(FILE *out, const struct sg_flowlog_record *rec,
 {
 	if (format == SG_FLOWLOG_JSON)
 		write_json(out, rec);
+	else if (format == SG_FLOWLOG_ALIBABA || format == SG_FLOWLOG_AWS_V5)
+		fl_write_cloud(out, rec, format);
 	else
 		write_text(out, rec);
 	return ferror(out) ? -EIO : 0;
@@ -243,8 +246,8 @@ sg_flowlog_write_record(FILE *out, const struct sg_flowlog_record *rec,
 
 /* ---- Parsing ---- */
 
-static int SG_PRINTF(3, 4)
-bad(char *why, size_t size, const char *fmt, ...)
+int
+fl_bad(char *why, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -256,8 +259,8 @@ bad(char *why, size_t size, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int
-parse_u64(const char *text, uint64_t max, uint64_t *out)
+int
+fl_parse_u64(const char *text, uint64_t max, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
@@ -272,8 +275,8 @@ parse_u64(const char *text, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-static int
-parse_i64(const char *text, int64_t *out)
+int
+fl_parse_i64(const char *text, int64_t *out)
 {
 	char *end;
 	long long v;
@@ -288,30 +291,30 @@ parse_i64(const char *text, int64_t *out)
 	return 0;
 }
 
-/* Field values shared by both formats, checked and stored. */
-static int
-set_field(struct sg_flowlog_record *r, const char *key, const char *value, char *why,
+/* Field values shared by all formats, checked and stored. */
+int
+fl_set_field(struct sg_flowlog_record *r, const char *key, const char *value, char *why,
 		size_t size)
 {
 	uint64_t v;
 
 	if (strcmp(key, "version") == 0) {
-		if (parse_u64(value, UINT32_MAX, &v) < 0 || v != SG_FLOWLOG_VERSION)
-			return bad(why, size, "version \"%s\" is not %d", value, SG_FLOWLOG_VERSION);
+		if (fl_parse_u64(value, UINT32_MAX, &v) < 0 || v != SG_FLOWLOG_VERSION)
+			return fl_bad(why, size, "version \"%s\" is not %d", value, SG_FLOWLOG_VERSION);
 		r->version = (uint32_t)v;
 	} else if (strcmp(key, "port") == 0) {
 		if (sg_strlcpy(r->port, value, sizeof(r->port)) < 0 || *value == '\0')
-			return bad(why, size, "port \"%s\" is not a port name", value);
+			return fl_bad(why, size, "port \"%s\" is not a port name", value);
 	} else if (strcmp(key, "srcaddr") == 0 || strcmp(key, "dstaddr") == 0) {
 		if (sg_ip_parse(value, key[0] == 's' ? &r->src : &r->dst) < 0)
-			return bad(why, size, "%s \"%s\" is not an address", key, value);
+			return fl_bad(why, size, "%s \"%s\" is not an address", key, value);
 	} else if (strcmp(key, "srcport") == 0 || strcmp(key, "dstport") == 0) {
-		if (parse_u64(value, UINT16_MAX, &v) < 0)
-			return bad(why, size, "%s \"%s\" is not a port number", key, value);
+		if (fl_parse_u64(value, UINT16_MAX, &v) < 0)
+			return fl_bad(why, size, "%s \"%s\" is not a port number", key, value);
 		*(key[0] == 's' ? &r->sport : &r->dport) = (uint16_t)v;
 	} else if (strcmp(key, "protocol") == 0) {
-		if (parse_u64(value, 255, &v) < 0)
-			return bad(why, size, "protocol \"%s\" is not 0..255", value);
+		if (fl_parse_u64(value, 255, &v) < 0)
+			return fl_bad(why, size, "protocol \"%s\" is not 0..255", value);
 		r->proto = (uint8_t)v;
 	} else if (strcmp(key, "direction") == 0) {
 		if (strcmp(value, "ingress") == 0)
@@ -319,22 +322,22 @@ set_field(struct sg_flowlog_record *r, const char *key, const char *value, char 
 		else if (strcmp(value, "egress") == 0)
 			r->dir = SG_DIR_EGRESS;
 		else
-			return bad(why, size, "direction \"%s\" is not ingress or egress", value);
+			return fl_bad(why, size, "direction \"%s\" is not ingress or egress", value);
 	} else if (strcmp(key, "packets") == 0 || strcmp(key, "bytes") == 0) {
-		if (parse_u64(value, UINT64_MAX, &v) < 0)
-			return bad(why, size, "%s \"%s\" is not a count", key, value);
+		if (fl_parse_u64(value, UINT64_MAX, &v) < 0)
+			return fl_bad(why, size, "%s \"%s\" is not a count", key, value);
 		*(key[0] == 'p' ? &r->packets : &r->bytes) = v;
 	} else if (strcmp(key, "start") == 0 || strcmp(key, "end") == 0) {
-		if (parse_i64(value, key[0] == 's' ? &r->start : &r->end) < 0)
-			return bad(why, size, "%s \"%s\" is not a time", key, value);
+		if (fl_parse_i64(value, key[0] == 's' ? &r->start : &r->end) < 0)
+			return fl_bad(why, size, "%s \"%s\" is not a time", key, value);
 	} else if (strcmp(key, "log_status") == 0) {
 		size_t k;
 
-		for (k = 0; k < SG_ARRAY_SIZE(status_names); k++)
-			if (strcmp(value, status_names[k]) == 0)
+		for (k = 0; k < SG_ARRAY_SIZE(fl_status_names); k++)
+			if (strcmp(value, fl_status_names[k]) == 0)
 				break;
-		if (k == SG_ARRAY_SIZE(status_names))
-			return bad(why, size, "log-status \"%s\" is not OK, NODATA or SKIPDATA", value);
+		if (k == SG_ARRAY_SIZE(fl_status_names))
+			return fl_bad(why, size, "log-status \"%s\" is not OK, NODATA or SKIPDATA", value);
 		r->status = (enum sg_flowlog_status)k;
 	} else if (strcmp(key, "action") == 0) {
 		if (strcmp(value, "ACCEPT") == 0)
@@ -342,14 +345,14 @@ set_field(struct sg_flowlog_record *r, const char *key, const char *value, char 
 		else if (strcmp(value, "REJECT") == 0)
 			r->action = SG_ACTION_DROP;
 		else
-			return bad(why, size, "action \"%s\" is not ACCEPT or REJECT", value);
+			return fl_bad(why, size, "action \"%s\" is not ACCEPT or REJECT", value);
 	} else if (strcmp(key, "tcp_flags") == 0) {
-		if (parse_u64(value, 255, &v) < 0)
-			return bad(why, size, "tcp-flags \"%s\" is not 0..255", value);
+		if (fl_parse_u64(value, 255, &v) < 0)
+			return fl_bad(why, size, "tcp-flags \"%s\" is not 0..255", value);
 		r->tcp_flags = (uint8_t)v;
 	} else if (strcmp(key, "rule") == 0) {
 		if (sg_flowlog_rule_parse(value, &r->rule) < 0)
-			return bad(why, size, "rule \"%s\" is not a rule label", value);
+			return fl_bad(why, size, "rule \"%s\" is not a rule label", value);
 	}
 	/* Other keys (group, rule_index: repeated in the label) are ignored. */
 	return 0;
@@ -368,12 +371,12 @@ parse_text(char *line, struct sg_flowlog_record *r, char *why, size_t size)
 
 	for (tok = strtok_r(line, " \t", &save); tok != NULL; tok = strtok_r(NULL, " \t", &save)) {
 		if (n == TEXT_FIELDS)
-			return bad(why, size, "more than %d fields", TEXT_FIELDS);
+			return fl_bad(why, size, "more than %d fields", TEXT_FIELDS);
 		fields[n++] = tok;
 	}
 	if (n != TEXT_FIELDS)
-		return bad(why, size, "%d fields, not %d", n, TEXT_FIELDS);
-	if ((rc = set_field(r, "log_status", fields[12], why, size)) < 0)
+		return fl_bad(why, size, "%d fields, not %d", n, TEXT_FIELDS);
+	if ((rc = fl_set_field(r, "log_status", fields[12], why, size)) < 0)
 		return rc;
 	for (int i = 0; i < TEXT_FIELDS; i++) {
 		if (strcmp(fields[i], "-") == 0) {
@@ -384,15 +387,15 @@ parse_text(char *line, struct sg_flowlog_record *r, char *why, size_t size)
 						   i != 11 && i != 12) ||
 				   i == 15;
 			if (!may)
-				return bad(why, size, "%s is empty (\"-\")", text_keys[i]);
+				return fl_bad(why, size, "%s is empty (\"-\")", text_keys[i]);
 			continue;
 		}
 		if (i == 1) {
-			if (unescape_name(fields[i], strlen(fields[i]), r->port, sizeof(r->port)) < 0)
-				return bad(why, size, "port \"%s\" is not a port name", fields[i]);
+			if (fl_unescape_name(fields[i], strlen(fields[i]), r->port, sizeof(r->port)) < 0)
+				return fl_bad(why, size, "port \"%s\" is not a port name", fields[i]);
 			continue;
 		}
-		if ((rc = set_field(r, text_keys[i], fields[i], why, size)) < 0)
+		if ((rc = fl_set_field(r, text_keys[i], fields[i], why, size)) < 0)
 			return rc;
 	}
 	return 1;
@@ -414,18 +417,18 @@ parse_json(const char *p, struct sg_flowlog_record *r, char *why, size_t size)
 		if (*p == '}')
 			break;
 		if (*p != '"')
-			return bad(why, size, "JSON: a key must be a string");
+			return fl_bad(why, size, "JSON: a key must be a string");
 		for (p++; *p != '"' && *p != '\0'; p++)
 			if (n + 1 < sizeof(key))
 				key[n++] = *p;
 		key[n] = '\0';
 		if (*p != '"')
-			return bad(why, size, "JSON: unterminated key");
+			return fl_bad(why, size, "JSON: unterminated key");
 		p++;
 		while (isspace((unsigned char)*p))
 			p++;
 		if (*p++ != ':')
-			return bad(why, size, "JSON: ':' expected after \"%s\"", key);
+			return fl_bad(why, size, "JSON: ':' expected after \"%s\"", key);
 		while (isspace((unsigned char)*p))
 			p++;
 		n = 0;
@@ -448,35 +451,35 @@ parse_json(const char *p, struct sg_flowlog_record *r, char *why, size_t size)
 					case 'u':
 						if (hex_value(p[1]) < 0 || hex_value(p[2]) < 0 ||
 								hex_value(p[3]) < 0 || hex_value(p[4]) < 0)
-							return bad(why, size, "JSON: bad \\u escape");
+							return fl_bad(why, size, "JSON: bad \\u escape");
 						c = (char)(hex_value(p[3]) * 16 + hex_value(p[4]));
 						p += 4;
 						break;
 					case '\0':
-						return bad(why, size, "JSON: unterminated string");
+						return fl_bad(why, size, "JSON: unterminated string");
 					default:
 						c = *p;
 					}
 				}
 				if (n + 1 >= sizeof(value))
-					return bad(why, size, "JSON: value of \"%s\" too long", key);
+					return fl_bad(why, size, "JSON: value of \"%s\" too long", key);
 				value[n++] = c;
 			}
 			if (*p != '"')
-				return bad(why, size, "JSON: unterminated string");
+				return fl_bad(why, size, "JSON: unterminated string");
 			p++;
 			value[n] = '\0';
 		} else {
 			while (*p != '\0' && *p != ',' && *p != '}' && !isspace((unsigned char)*p)) {
 				if (n + 1 >= sizeof(value))
-					return bad(why, size, "JSON: value of \"%s\" too long", key);
+					return fl_bad(why, size, "JSON: value of \"%s\" too long", key);
 				value[n++] = *p++;
 			}
 			value[n] = '\0';
 			if (n == 0)
-				return bad(why, size, "JSON: \"%s\" has no value", key);
+				return fl_bad(why, size, "JSON: \"%s\" has no value", key);
 		}
-		if (strcmp(value, "null") != 0 && (rc = set_field(r, key, value, why, size)) < 0)
+		if (strcmp(value, "null") != 0 && (rc = fl_set_field(r, key, value, why, size)) < 0)
 			return rc;
 		while (isspace((unsigned char)*p))
 			p++;
@@ -485,13 +488,13 @@ parse_json(const char *p, struct sg_flowlog_record *r, char *why, size_t size)
 			continue;
 		}
 		if (*p != '}')
-			return bad(why, size, "JSON: ',' or '}' expected after \"%s\"", key);
+			return fl_bad(why, size, "JSON: ',' or '}' expected after \"%s\"", key);
 		break;
 	}
 	if (r->version != SG_FLOWLOG_VERSION)
-		return bad(why, size, "JSON: no version");
+		return fl_bad(why, size, "JSON: no version");
 	if (r->status != SG_FLOWLOG_SKIPDATA && r->port[0] == '\0')
-		return bad(why, size, "JSON: no port");
+		return fl_bad(why, size, "JSON: no port");
 	return 1;
 }
 
@@ -514,7 +517,7 @@ sg_flowlog_parse_line(const char *line, struct sg_flowlog_record *rec, char *why
 	while (len > 0 && isspace((unsigned char)p[len - 1]))
 		len--;
 	if (len >= sizeof(copy))
-		return bad(why, why_size, "line too long");
+		return fl_bad(why, why_size, "line too long");
 	memcpy(copy, p, len);
 	copy[len] = '\0';
 	return parse_text(copy, rec, why, why_size);
@@ -523,41 +526,103 @@ sg_flowlog_parse_line(const char *line, struct sg_flowlog_record *rec, char *why
 /* ---- Reading files ---- */
 
 static bool
-is_log_name(const char *name)
+ends_with(const char *name, const char *suffix)
 {
-	size_t n = strlen(name);
+	size_t n = strlen(name), k = strlen(suffix);
 
-	if (strncmp(name, "sgfw-flows-", 11) != 0)
-		return false;
-	return (n > 4 && strcmp(name + n - 4, ".log") == 0) ||
-	       (n > 6 && strcmp(name + n - 6, ".jsonl") == 0);
+	return n > k && strcmp(name + n - k, suffix) == 0;
 }
 
+static bool
+is_log_name(const char *name)
+{
+	if (strncmp(name, "sgfw-flows-", 11) != 0)
+		return false;
+	return ends_with(name, ".log") || ends_with(name, ".jsonl");
+}
+
+/* sgfw's files, and the names cloud exports may have (read only if they are cloud files). */
 static int
 log_filter(const struct dirent *d)
 {
-	return is_log_name(d->d_name);
+	return is_log_name(d->d_name) || ends_with(d->d_name, ".log") ||
+	       ends_with(d->d_name, ".csv") || ends_with(d->d_name, ".txt");
 }
 
-/* Read one file; returns 1 when the callback asked to stop. */
+/* How a file's lines are read: sgfw's own formats, or a cloud's columns. */
+struct file_state {
+	bool told;               /* The first line has said the format. */
+	bool cloud;
+	struct sg_flowlog_layout layout;
+};
+
+/* Parse one line of a file; the first line that holds something tells the file's format. */
 static int
-read_file(const char *path, sg_flowlog_read_cb cb, void *arg, struct sg_flowlog_read_stats *st,
+parse_file_line(const char *line, const struct sg_flowlog_read_opts *o, struct file_state *fs,
+		struct sg_flowlog_record *rec, char *why, size_t size)
+{
+	struct sg_flowlog_layout head;
+	int rc = sg_flowlog_cloud_header(line, &head, why, size);
+
+	if (rc < 0)
+		return rc;
+	if (rc > 0) {
+		/* A header, first or repeated (concatenated exports): it sets the columns. */
+		fs->told = fs->cloud = true;
+		fs->layout = head;
+		return 0;
+	}
+	if (!fs->told) {
+		const char *p = line;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0' || *p == '#')
+			return 0;
+		fs->told = true;
+		if (o->format == SG_FLOWLOG_ALIBABA || o->format == SG_FLOWLOG_AWS_V5) {
+			fs->cloud = true;
+			sg_flowlog_cloud_default((enum sg_flowlog_format)o->format, &fs->layout);
+		}
+	}
+	if (fs->cloud)
+		return sg_flowlog_parse_cloud(line, &fs->layout, o->enis, o->n_enis, rec, why, size);
+	rc = sg_flowlog_parse_line(line, rec, why, size);
+	if (rc > 0 && strchr(line, '{') != NULL)
+		rec->format = SG_FLOWLOG_JSON;
+	return rc;
+}
+
+/* Read one file; returns 1 when the callback asked to stop. A file that is not sgfw's by name
+ * ('must_tell') is read only if its first line is a cloud header (or opts say its format). */
+static int
+read_file(const char *path, bool must_tell, const struct sg_flowlog_read_opts *o,
+		sg_flowlog_read_cb cb, void *arg, struct sg_flowlog_read_stats *st,
 		struct sg_error *err)
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL, why[160];
 	size_t cap = 0;
 	uint64_t lineno = 0;
-	int stop = 0;
+	struct file_state fs = {.told = false};
+	int stop = 0, format = -1;
 
 	if (f == NULL)
 		return sg_error_set(err, 0, "%s: cannot open: %s", path, strerror(errno)), -errno;
-	st->files++;
 	while (getline(&line, &cap, f) >= 0) {
 		struct sg_flowlog_record rec;
-		int rc = sg_flowlog_parse_line(line, &rec, why, sizeof(why));
+		bool was_told = fs.told;
+		int rc = parse_file_line(line, o, &fs, &rec, why, sizeof(why));
 
 		lineno++;
+		if (!was_told && fs.told) {
+			if (must_tell && !fs.cloud)
+				break; /* Not a flow-log file. */
+			format = fs.cloud ? (int)fs.layout.format :
+				 strchr(line, '{') != NULL ? SG_FLOWLOG_JSON : SG_FLOWLOG_TEXT;
+			st->files++;
+			st->files_by_format[format]++;
+		}
 		st->lines++;
 		if (rc < 0) {
 			if (st->bad_lines++ == 0)
@@ -577,15 +642,21 @@ read_file(const char *path, sg_flowlog_read_cb cb, void *arg, struct sg_flowlog_
 			break;
 		}
 	}
+	if (format < 0 && !must_tell)
+		st->files++; /* Empty, or only blank lines and comments. */
 	free(line);
 	fclose(f);
 	return stop;
 }
 
 int
-sg_flowlog_read(const char *path, sg_flowlog_read_cb cb, void *arg,
-		struct sg_flowlog_read_stats *stats, struct sg_error *err)
+sg_flowlog_read_with(const char *path, const struct sg_flowlog_read_opts *opts,
+		sg_flowlog_read_cb cb, void *arg, struct sg_flowlog_read_stats *stats,
+		struct sg_error *err)
 {
+	static const struct sg_flowlog_read_opts own = {.format = -1};
+	const struct sg_flowlog_read_opts *o = opts != NULL ? opts : &own;
+	bool cloud = o->format == SG_FLOWLOG_ALIBABA || o->format == SG_FLOWLOG_AWS_V5;
 	struct sg_flowlog_read_stats local;
 	struct sg_flowlog_read_stats *st = stats != NULL ? stats : &local;
 	struct dirent **names = NULL;
@@ -599,7 +670,7 @@ sg_flowlog_read(const char *path, sg_flowlog_read_cb cb, void *arg,
 		return rc;
 	}
 	if (!S_ISDIR(sb.st_mode)) {
-		rc = read_file(path, cb, arg, st, err);
+		rc = read_file(path, false, o, cb, arg, st, err);
 		return rc < 0 ? rc : 0;
 	}
 	n = scandir(path, &names, log_filter, alphasort);
@@ -608,15 +679,13 @@ sg_flowlog_read(const char *path, sg_flowlog_read_cb cb, void *arg,
 		sg_error_set(err, 0, "flow logs %s: cannot list: %s", path, strerror(errno));
 		return rc;
 	}
-	if (n == 0)
-		rc = sg_error_set(err, 0, "flow logs %s: no log files (sgfw-flows-*.log or *.jsonl)",
-				path);
 	for (int i = 0; i < n; i++) {
 		char file[SG_PATH_MAX * 2];
 
 		snprintf(file, sizeof(file), "%s/%s", path, names[i]->d_name);
 		if (rc == 0) {
-			int r = read_file(file, cb, arg, st, err);
+			int r = read_file(file, !cloud && !is_log_name(names[i]->d_name), o, cb, arg, st,
+					err);
 
 			if (r < 0)
 				rc = r;
@@ -626,5 +695,17 @@ sg_flowlog_read(const char *path, sg_flowlog_read_cb cb, void *arg,
 		free(names[i]);
 	}
 	free(names);
+	if (rc == 0 && st->files == 0)
+		rc = sg_error_set(err, 0,
+				"flow logs %s: no log files (sgfw-flows-*.log or *.jsonl, or Alibaba or "
+				"AWS exports: *.log, *.csv or *.txt starting with their header line)",
+				path);
 	return rc < 0 ? rc : 0;
+}
+
+int
+sg_flowlog_read(const char *path, sg_flowlog_read_cb cb, void *arg,
+		struct sg_flowlog_read_stats *stats, struct sg_error *err)
+{
+	return sg_flowlog_read_with(path, NULL, cb, arg, stats, err);
 }

@@ -1,11 +1,12 @@
 /* Flow logs: per-flow records aggregated over a window, with the fields of cloud VPC flow logs
- * (D16, docs/decisions.md) plus the rule that decided, written as text lines in a fixed order or as
- * JSON lines (docs/flowlogs.md).
+ * (D16, docs/decisions.md) plus the rule that decided, written as text lines in a fixed order,
+ * as JSON lines, or as Alibaba's or AWS's (version 5) flow-log records (docs/flowlogs.md).
  *
  * This library is the part of flow logging that needs no DPDK, so it is tested alone:
- *   - struct sg_flowlog_record: one log line; sg_flowlog_write_record() writes it as text or
- *     JSON, sg_flowlog_parse_line() reads either back, sg_flowlog_read() reads a directory of
- *     log files (sgfwctl audit);
+ *   - struct sg_flowlog_record: one log line; sg_flowlog_write_record() writes it in any format,
+ *     sg_flowlog_parse_line() reads text or JSON back, sg_flowlog_parse_cloud() a cloud's line
+ *     through its header's layout, sg_flowlog_read_with() reads a directory of log files of any
+ *     format, sgfw's or a cloud's export (sgfwctl audit);
  *   - struct sg_flowlog, the aggregator: it takes what the datapath reports (events for
  *     packets the classifier refused and for TCP flags of accepted ones, the connection
  *     tracker's counters of live and closed connections), sums them per (port, direction,
@@ -104,10 +105,18 @@ struct sg_flowlog_record {
 	enum sg_action action;     /**< ACCEPT or REJECT. */
 	uint8_t tcp_flags;         /**< OR over the window, SG_FLOWLOG_TCP_* values. */
 	struct sg_flowlog_rule_ref rule;
+	/** The format the record was read in; cloud formats carry no rule (rule is "-"). */
+	enum sg_flowlog_format format;
 };
 
 /** The text header line, the field names in order (text files start with it). */
 extern const char sg_flowlog_text_header[];
+
+/**
+ * The header line of 'format' (the field names, in order, without a newline): every file of
+ * the text, alibaba and aws-v5 formats starts with it. NULL for JSON.
+ */
+const char *sg_flowlog_header(enum sg_flowlog_format format);
 
 /** Write 'rec' as one line (with its newline) in 'format'. Returns 0 or -EIO. */
 int sg_flowlog_write_record(FILE *out, const struct sg_flowlog_record *rec,
@@ -126,6 +135,43 @@ int sg_flowlog_rule_parse(const char *label, struct sg_flowlog_rule_ref *rule);
 int sg_flowlog_parse_line(const char *line, struct sg_flowlog_record *rec, char *why,
 		size_t why_size);
 
+/* ---- Cloud exports: Alibaba's and AWS's VPC flow logs ---- */
+
+/** A cloud interface id (Alibaba's eni-id, AWS's interface-id) and the sgfw port it stands for. */
+struct sg_flowlog_eni {
+	char eni[SG_NAME_MAX];
+	char port[SG_NAME_MAX];
+};
+
+#define SG_FLOWLOG_CLOUD_MAX_COLS 64
+
+/** Where each field is in a cloud file's lines, from its header line (or the default). */
+struct sg_flowlog_layout {
+	enum sg_flowlog_format format; /**< SG_FLOWLOG_ALIBABA or SG_FLOWLOG_AWS_V5. */
+	char sep;                      /**< ',' (a CSV export) or ' ' (spaces or tabs). */
+	uint32_t n_cols;
+	int8_t col[SG_FLOWLOG_CLOUD_MAX_COLS]; /**< Field of each column (private codes). */
+};
+
+/**
+ * Is 'line' the header of an Alibaba or AWS flow-log file (its field names, space- or
+ * comma-separated, naming srcaddr and eni-id or interface-id)? Returns 1 and fills 'layout',
+ * 0 when it is not a header, -EINVAL with 'why' when it is one that lacks a field the audit
+ * needs.
+ */
+int sg_flowlog_cloud_header(const char *line, struct sg_flowlog_layout *layout, char *why,
+		size_t why_size);
+/** The layout of the lines sgfw writes in 'format' (for files without a header line). */
+void sg_flowlog_cloud_default(enum sg_flowlog_format format, struct sg_flowlog_layout *layout);
+/**
+ * Parse one line of a cloud file laid out as 'layout'. The interface id becomes the record's
+ * port: its entry in 'enis' if it has one, else the id itself (sgfw writes port names there).
+ * Returns 1, 0 for a blank or '#' line, or -EINVAL with 'why'.
+ */
+int sg_flowlog_parse_cloud(const char *line, const struct sg_flowlog_layout *layout,
+		const struct sg_flowlog_eni *enis, uint32_t n_enis, struct sg_flowlog_record *rec,
+		char *why, size_t why_size);
+
 /** Called for each record read; return non-zero to stop. */
 typedef int (*sg_flowlog_read_cb)(const struct sg_flowlog_record *rec, void *arg);
 
@@ -137,6 +183,14 @@ struct sg_flowlog_read_stats {
 	char first_bad[SG_PATH_MAX + 128];
 	int64_t first_start;     /**< Earliest window start read (0 if none). */
 	int64_t last_end;        /**< Latest window end read. */
+	uint32_t files_by_format[SG_FLOWLOG_FORMAT_COUNT]; /**< Files read, by their format. */
+};
+
+/** How sg_flowlog_read_with() reads. */
+struct sg_flowlog_read_opts {
+	int format;              /**< -1: each file's own, told by its first line; else all in this. */
+	const struct sg_flowlog_eni *enis; /**< Cloud interface ids to ports. */
+	uint32_t n_enis;
 };
 
 /**
@@ -147,6 +201,17 @@ struct sg_flowlog_read_stats {
  */
 int sg_flowlog_read(const char *path, sg_flowlog_read_cb cb, void *arg,
 		struct sg_flowlog_read_stats *stats, struct sg_error *err);
+
+/**
+ * sg_flowlog_read() for sgfw's formats and Alibaba's and AWS's exports. A file's format is
+ * told by its first line (sgfw's header or a JSON object, or an Alibaba or AWS header line)
+ * unless opts->format says it. A directory's files are sgfw-flows-*.log and *.jsonl, and any
+ * other *.log, *.csv or *.txt file whose first line is a cloud header (or every such file,
+ * with opts->format a cloud format).
+ */
+int sg_flowlog_read_with(const char *path, const struct sg_flowlog_read_opts *opts,
+		sg_flowlog_read_cb cb, void *arg, struct sg_flowlog_read_stats *stats,
+		struct sg_error *err);
 
 /* ---- What the datapath reports ---- */
 

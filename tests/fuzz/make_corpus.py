@@ -7,6 +7,8 @@
             tests/data/alibaba/vocabulary-alibaba.conf (includes inlined); fuzz_roundtrip starts
             from them too
   ctl       control-socket requests of every sgfwctl command, and a response
+  flowlog   the unit tests' Alibaba and AWS exports (tests/unit/flowlogs), sgfw's text and
+            JSON lines
 
 Run it again after changing the formats; the files are committed so that CI needs nothing.
 """
@@ -282,6 +284,19 @@ def main():
     for name, (args, json, config_b) in requests.items():
         write("ctl", name, request(args, json, config_b))
     write("ctl", "response", b"SGR1" + struct.pack("=II", 0, 3) + b"ok\n" + struct.pack("=I", 0))
+    for name in ("alibaba-export.csv", "aws-v5-export.log"):
+        with open(os.path.join(ROOT, "tests", "unit", "flowlogs", name), "rb") as export:
+            write("flowlog", name, export.read())
+    write("flowlog", "sgfw-text-json.log", (
+        "version port srcaddr srcport dstaddr dstport protocol direction packets bytes start end "
+        "log-status action tcp-flags rule\n"
+        "1 db1 10.2.0.11 40000 10.1.0.11 5432 6 ingress 12 1840 1700000000 1700000060 OK ACCEPT "
+        "19 sg-db/1\n"
+        "1 db2 - - - - - - - - 1700000060 1700000120 NODATA - - -\n"
+        '{"version":1,"port":"db1","srcaddr":"10.2.0.11","srcport":40000,"dstaddr":"10.1.0.11",'
+        '"dstport":5432,"protocol":6,"direction":"ingress","packets":12,"bytes":1840,'
+        '"start":1700000000,"end":1700000060,"log_status":"OK","action":"ACCEPT","tcp_flags":19,'
+        '"rule":"sg-db/1","group":"sg-db","rule_index":1}\n').encode())
 
 
 if __name__ == "__main__":

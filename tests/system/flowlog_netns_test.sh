@@ -10,33 +10,12 @@ here=$(dirname "$0")
 . "$here/lib.sh"
 . "$here/netns.sh"
 . "$here/seed_lab.sh"
+. "$here/flowlog_lab.sh"
 : "${SGFW:?path to sgfw}" "${SGFWCTL:?path to sgfwctl}" "${SG_SOURCE_ROOT:?source root}"
 
 sg_netns_test_begin
 
-cat >"$tmp/planted-groups.conf" <<'CONF'
-# The seed's groups with two planted mistakes (tests/system/flowlog_netns_test.sh).
-security_groups = (
-  { id = "sg-db";
-    type = "basic";
-    inner_access_policy = "drop";
-    tags = ["cluster:PostgreSQL"];
-    rules = (
-      { direction = "ingress"; policy = "accept"; priority = 1;
-        protocol = "tcp"; port_range = "5432/5432"; source_cidr = "10.0.0.0/8";
-        description = "PostgreSQL from the web cluster, planted far too wide"; },
-      { direction = "ingress"; policy = "accept"; priority = 1;
-        protocol = "tcp"; port_range = "2379/2379"; source_cidr = "10.1.0.0/24"; },
-      { direction = "ingress"; policy = "accept"; priority = 1;
-        protocol = "tcp"; port_range = "22/22"; source_cidr = "192.168.77.0/24";
-        description = "an old jump host, planted unused"; },
-      { direction = "ingress"; policy = "accept"; priority = 1;
-        protocol = "tcp"; port_range = "5432/5432"; source_cidr = "fd00:2::/64"; }
-    ); },
-  { id = "sg-web"; type = "basic"; inner_access_policy = "drop"; rules = (); }
-);
-CONF
-SG_LAB_GROUPS=$tmp/planted-groups.conf
+SG_LAB_GROUPS=$here/flowlog_planted_groups.conf
 SG_LAB_EXTRA="flow_logs = { enabled = true; directory = \"$tmp/flows\"; window = 2; };"
 sg_lab_start "$tmp" || { sg_fail "sgfw starts with flow logs on"; sg_finish; exit 1; }
 sg_pass "sgfw starts with flow logs on"
@@ -57,20 +36,8 @@ traffic() {
 	sg_lab_denied "$when: web1 -> web2 tcp 80 is refused" web1 10.2.0.12 80
 }
 
-# Wait (up to 20 s) until the window open now has been written.
-wait_window() {
-	local start i now
-	start=$("$SGFWCTL" -s "$SG_LAB_SOCKET" --json flowlogs | sg_json window_start)
-	for i in $(seq 200); do
-		now=$("$SGFWCTL" -s "$SG_LAB_SOCKET" --json flowlogs | sg_json window_start)
-		[ "$now" -gt "$start" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 traffic before
-wait_window || sg_fail "a flow-log window closes within 20 s"
+sg_fl_wait_window || sg_fail "a flow-log window closes within 20 s"
 
 # Lines of the logs: "port direction action src dst dport rule flags packets".
 lines() {
@@ -109,30 +76,9 @@ sg_expect_eq "stats carry the flow-log counters" "$tmp/flows" \
 # The audit, offline, on what sgfw wrote.
 audit=$("$SGFWCTL" -c "$tmp/sgfw.conf" --json audit --flow-logs "$tmp/flows")
 echo "$audit" >"$tmp/audit.json"
-check_audit() {
-	python3 - "$1" <<'PY'
-import json, sys
-a = json.load(open(sys.argv[1]))
-def find(kind, name):
-    return [f for f in a["findings"] if f["kind"] == kind and f["rule"]["name"] == name]
-wide = find("wide", "sg-db rule 1")
-unused = find("unused", "sg-db rule 3")
-out = []
-out.append("wide=%d" % len(wide))
-if wide:
-    out.append("suggested=" + ",".join(sorted(r.split('source_cidr = "')[1].split('"')[0]
-                                               for r in wide[0]["suggested_rules"])))
-    out.append("wide_in_proposal=%s" % wide[0]["in_proposal"])
-out.append("unused=%d" % len(unused))
-if unused:
-    out.append("unused_in_proposal=%s" % unused[0]["in_proposal"])
-out.append("verified=%s" % a["proposal"]["verified"])
-print(" ".join(out))
-PY
-}
 sg_expect_eq "the audit finds the wide rule and the unused one, and a verified proposal" \
 	"wide=1 suggested=10.2.0.11/32,10.2.0.12/32 wide_in_proposal=True unused=1 unused_in_proposal=True verified=True" \
-	"$(check_audit "$tmp/audit.json")"
+	"$(sg_fl_check_audit "$tmp/audit.json")"
 sg_expect_contains "the audit for people names the planted rules" \
 	"sg-db rule 1 is much wider than the traffic it admitted" \
 	"$("$SGFWCTL" -c "$tmp/sgfw.conf" audit --flow-logs "$tmp/flows")"
@@ -141,7 +87,7 @@ sg_expect_contains "the audit for people names the planted rules" \
 "$SGFWCTL" -s "$SG_LAB_SOCKET" --json audit >"$tmp/audit-online.json"
 sg_expect_eq "sgfwctl audit works online on the switch's own logs" \
 	"wide=1 suggested=10.2.0.11/32,10.2.0.12/32 wide_in_proposal=True unused=1 unused_in_proposal=True verified=True" \
-	"$(check_audit "$tmp/audit-online.json")"
+	"$(sg_fl_check_audit "$tmp/audit-online.json")"
 
 # The tightened config: written out, checked, and applied to the running switch.
 if "$SGFWCTL" -c "$tmp/sgfw.conf" audit --flow-logs "$tmp/flows" --output "$tmp/tight" >/dev/null; then
@@ -169,7 +115,7 @@ sg_expect_eq "the wide rule no longer admits the rest of 10.0.0.0/8" drop \
 	"$("$SGFWCTL" -s "$SG_LAB_SOCKET" --json explain db1 ingress tcp 10.3.0.5:40000 10.1.0.11:5432 |
 		sg_json verdict)"
 traffic after
-wait_window || sg_fail "a flow-log window closes after the reload"
+sg_fl_wait_window || sg_fail "a flow-log window closes after the reload"
 # After the reload the web cluster's addresses have rules of their own (sg-db/1 and /2).
 has_line "flows after the reload name the narrower rules" \
 	'^db1 ingress ACCEPT 10\.2\.0\.12 10\.1\.0\.11 5432 sg-db/2 '

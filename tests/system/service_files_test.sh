@@ -45,6 +45,8 @@ if [ -f /usr/share/bash-completion/bash_completion ]; then
 		"$(complete_words sgfwctl -c "$seed" rule add "")"
 	sg_expect_eq "completion: a command's options" "--count --filter --passed --snaplen" \
 		"$(complete_words sgfwctl -c "$seed" capture web1 --)"
+	sg_expect_eq "completion: audit's flow-log formats" "auto alibaba aws-v5" \
+		"$(complete_words sgfwctl -c "$seed" audit --log-format a)"
 else
 	sg_pass "bash completion (skipped: bash-completion is not installed)"
 fi

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit_private.h"
 #include "sg_audit.h"
 
 #define MAC_A "mac = \"52:54:00:00:00:01\"; ips = [\"10.0.0.1\"];"
@@ -361,6 +362,129 @@ START_TEST(test_wide)
 			"      { direction = \"ingress\"; protocol = \"tcp\"; source_cidr = \"10.8.0.1\"; port_range = \"22/22\"; },\n"
 			"      { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"6000/6000\"; source_cidr = \"10.0.0.8/29\"; }\n"));
 	t_done(&t);
+}
+END_TEST
+
+/* ---- Cloud exports ---- */
+
+static const char cloud_conf[] =
+	"security_groups = (\n"
+	"  { id = \"sg-db\"; inner_access_policy = \"drop\"; rules = (\n"
+	"      { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"5432/5432\"; source_cidr = \"10.0.0.0/8\"; },\n"
+	"      { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"22/22\"; source_cidr = \"10.0.0.9\"; } ); },\n"
+	"  { id = \"sg-web\"; inner_access_policy = \"drop\"; rules = (\n"
+	"      { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"80/80\"; source_cidr = \"203.0.113.0/24\"; } ); }\n"
+	");\n"
+	"ports = ( { name = \"db1\"; " MAC_A " security_groups = [\"sg-db\"]; },\n"
+	"          { name = \"web1\"; " MAC_B " security_groups = [\"sg-web\"]; } );\n";
+
+struct t_cloud_read {
+	struct t_audit *t;
+	struct sg_flowlog_record recs[16];
+	unsigned int n;
+};
+
+static int
+t_cloud_cb(const struct sg_flowlog_record *rec, void *arg)
+{
+	struct t_cloud_read *c = arg;
+
+	ck_assert_uint_lt(c->n, SG_ARRAY_SIZE(c->recs));
+	c->recs[c->n++] = *rec;
+	sg_audit_add_record(c->t->a, rec);
+	return 0;
+}
+
+/* The hand-made export 'name' (tests/unit/flowlogs) of one web1-to-db1 PostgreSQL connection
+ * (both ports' views, both directions), a web request from outside, a refused RDP attempt, a
+ * record of an interface no port stands for, a NODATA window and a malformed line: the same
+ * findings from Alibaba's and from AWS's. */
+static void
+t_cloud_export(const char *name, enum sg_flowlog_format format,
+		const struct sg_flowlog_eni *enis, uint32_t n_enis, const char *bad)
+{
+	struct sg_flowlog_read_opts o = {.format = -1, .enis = enis, .n_enis = n_enis};
+	struct sg_flowlog_read_stats rs;
+	struct t_cloud_read c = {.n = 0};
+	struct sg_error err = {0};
+	const struct sg_audit_finding *f;
+	struct t_audit t;
+	char path[512], label[96], want_bad[640];
+	static const char *const rules[] = {
+		"default-basic-egress", "sg-db/1", "sg-db/1", "default-basic-egress",
+		"sg-web/1", "default-basic-ingress", "-", "-",
+	};
+
+	t_load(&t, cloud_conf, NULL);
+	c.t = &t;
+	snprintf(path, sizeof(path), "%s/tests/unit/flowlogs/%s", SG_SOURCE_ROOT, name);
+	ck_assert_msg(sg_flowlog_read_with(path, &o, t_cloud_cb, &c, &rs, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(rs.files_by_format[format], 1);
+	ck_assert_uint_eq(rs.records, 8);
+	ck_assert_uint_eq(rs.bad_lines, 1);
+	snprintf(want_bad, sizeof(want_bad), "%s:10: %s", path, bad);
+	ck_assert_str_eq(rs.first_bad, want_bad);
+	ck_assert_str_eq(c.recs[0].port, "web1");
+	ck_assert_str_eq(c.recs[6].port, format == SG_FLOWLOG_AWS_V5 ? "eni-0cache" : "eni-cache");
+	ck_assert_int_eq(c.recs[7].status, SG_FLOWLOG_NODATA);
+	sg_audit_set_period(t.a, rs.first_start, rs.last_end);
+	t_run(&t, true);
+	/* The rule this config decides each record with: the replies of the connection
+	 * (db1's egress) are the ingress rule's that admitted it. */
+	for (unsigned int i = 0; i < c.n; i++) {
+		const struct sg_spec *spec = t.conf->spec;
+		uint32_t pos0[4], pos1[4];
+		const uint32_t *const positions[2] = {pos0, pos1};
+		struct sg_flowlog_record r = c.recs[i];
+		int port = sg_spec_find_port(spec, r.port);
+
+		ck_assert_int_eq(sg_group_unique_rules(&spec->groups[0], pos0), 2);
+		ck_assert_int_eq(sg_group_unique_rules(&spec->groups[1], pos1), 1);
+		if (port >= 0 && r.status == SG_FLOWLOG_OK)
+			audit_cloud_rule(t.conf->policy, positions, (uint32_t)port, &r);
+		ck_assert_msg(strcmp(sg_flowlog_rule_label(&r.rule, label, sizeof(label)),
+					      rules[i]) == 0,
+				"record %u: rule %s, want %s", i + 1, label, rules[i]);
+	}
+	ck_assert_uint_eq(t.sum.records, 8);
+	ck_assert_uint_eq(t.sum.records_cloud_named, 6);
+	ck_assert_uint_eq(t.sum.records_unmatched, 1);
+	ck_assert_int_eq(t.sum.first_start, 1700000000);
+	ck_assert_int_eq(t.sum.last_end, 1700000120);
+	f = t_must(&t, SG_AUDIT_UNUSED, "sg-db", 2);
+	ck_assert_ptr_nonnull(strstr(f->text, "sg-db rule 2 (accept) matched no traffic on db1 in "
+					      "the 120 s logged"));
+	ck_assert(f->in_proposal);
+	f = t_must(&t, SG_AUDIT_WIDE, "sg-db", 1);
+	ck_assert_ptr_nonnull(strstr(f->text, "10.0.0.0/8 where traffic came from 1 address"));
+	ck_assert_uint_eq(f->n_suggested, 1);
+	ck_assert_str_eq(f->suggested[0], "{ direction = \"ingress\"; protocol = \"tcp\"; "
+					  "port_range = \"5432/5432\"; source_cidr = \"10.0.0.2/32\"; }");
+	ck_assert_uint_eq(f->packets, 10); /* Accepted by it, its replies not counted. */
+	f = t_must(&t, SG_AUDIT_WIDE, "sg-web", 1);
+	ck_assert_ptr_nonnull(strstr(f->text, "203.0.113.0/24 where traffic came from 1 address"));
+	ck_assert_uint_eq(t.sum.counts[SG_AUDIT_UNUSED], 1);
+	ck_assert_uint_eq(t.sum.counts[SG_AUDIT_WIDE], 2);
+	ck_assert_uint_eq(t.n, 3);
+	ck_assert_msg(t.sum.verified, "%s", t.sum.verify_error);
+	t_done(&t);
+}
+
+START_TEST(test_cloud_alibaba_export)
+{
+	static const struct sg_flowlog_eni enis[] = {{"eni-db1", "db1"}, {"eni-web1", "web1"}};
+
+	t_cloud_export("alibaba-export.csv", SG_FLOWLOG_ALIBABA, enis, 2,
+			"direction \"sideways\" is not in or out");
+}
+END_TEST
+
+START_TEST(test_cloud_aws_export)
+{
+	static const struct sg_flowlog_eni enis[] = {{"eni-0db1", "db1"}, {"eni-0web1", "web1"}};
+
+	t_cloud_export("aws-v5-export.log", SG_FLOWLOG_AWS_V5, enis, 2,
+			"flow-direction \"sideways\" is not ingress or egress");
 }
 END_TEST
 
@@ -833,6 +957,8 @@ audit_suite(void)
 	tcase_add_test(tc, test_unused_needs_logs);
 	tcase_add_test(tc, test_unused_incomplete);
 	tcase_add_test(tc, test_wide);
+	tcase_add_test(tc, test_cloud_alibaba_export);
+	tcase_add_test(tc, test_cloud_aws_export);
 	tcase_add_test(tc, test_shadowed_and_redundant);
 	tcase_add_test(tc, test_redundant_pair);
 	tcase_add_test(tc, test_conflict);

@@ -933,7 +933,7 @@ static const struct t_load_error switch_errors[] = {
 		"flow_logs = {\n  port_events_per_second = 100000001; #<\n};\n",
 			{"flow_logs.port_events_per_second 100000001 is out of range 0..100000000"}},
 	{"flow_logs format", "flow_logs = {\n  format = \"csv\"; #<\n};\n",
-			{"flow_logs.format \"csv\" must be \"text\" or \"json\""}},
+			{"flow_logs.format \"csv\" must be \"text\", \"json\", \"alibaba\" or \"aws-v5\""}},
 	{"flow_logs traffic", "flow_logs = {\n  traffic = \"some\"; #<\n};\n",
 			{"flow_logs.traffic \"some\" must be \"all\", \"accept\", \"reject\" or \"none\""}},
 	{"flow_logs enabled not a bool", "flow_logs = {\n  enabled = 1; #<\n};\n",

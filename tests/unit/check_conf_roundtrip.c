@@ -236,6 +236,31 @@ START_TEST(test_all_sections)
 }
 END_TEST
 
+/* Every flow_logs.format value is written back as read (all-sections.conf has "json"). */
+START_TEST(test_flow_log_formats)
+{
+	static const char *const names[] = {"text", "json", "alibaba", "aws-v5"};
+
+	for (size_t i = 0; i < SG_ARRAY_SIZE(names); i++) {
+		const char *at = strstr(all_sections_text, "format = \"json\";");
+		char *text;
+		struct sg_conf *conf;
+
+		ck_assert_ptr_nonnull(at);
+		ck_assert_int_gt(asprintf(&text, "%.*sformat = \"%s\";%s",
+						 (int)(at - all_sections_text), all_sections_text,
+						 names[i], at + strlen("format = \"json\";")),
+				0);
+		conf = load_text(text);
+		ck_assert_int_eq(conf->flow_logs.format, (int)i);
+		ck_assert_str_eq(sg_flowlog_format_name(conf->flow_logs.format), names[i]);
+		expect_round_trip(names[i], conf);
+		sg_conf_free(conf);
+		free(text);
+	}
+}
+END_TEST
+
 /* The comparison sees each kind of difference (it is what the properties rest on). */
 START_TEST(test_diff_sees_changes)
 {
@@ -405,6 +430,7 @@ roundtrip_suite(void)
 	tcase_add_test(tc, test_project_configs);
 	tcase_add_test(tc, test_all_sections);
 	tcase_add_test(tc, test_alibaba_vocabulary);
+	tcase_add_test(tc, test_flow_log_formats);
 	tcase_add_test(tc, test_diff_sees_changes);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("changes");

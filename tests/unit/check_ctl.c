@@ -505,6 +505,102 @@ START_TEST(test_audit_without_logs)
 }
 END_TEST
 
+/* A cloud's export audited without sgfw: the config's flow logs need not be enabled, ENI ids
+ * map to ports (--eni, --eni-map), an interface no port stands for is counted and named, and
+ * the mapping options refuse what they cannot use. */
+START_TEST(test_audit_cloud_export)
+{
+	static const char text[] =
+		"security_groups = (\n"
+		"  { id = \"sg-db\"; inner_access_policy = \"drop\"; rules = (\n"
+		"    { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"5432/5432\"; source_cidr = \"10.0.0.0/8\"; },\n"
+		"    { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"22/22\"; source_cidr = \"10.0.0.9\"; } ); },\n"
+		"  { id = \"sg-web\"; inner_access_policy = \"drop\"; rules = (\n"
+		"    { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"80/80\"; source_cidr = \"203.0.113.0/24\"; } ); } );\n"
+		"ports = ( { name = \"db1\"; type = \"null\"; mac = \"52:54:00:00:00:01\"; ips = [\"10.0.0.1\"]; security_groups = [\"sg-db\"]; },\n"
+		"  { name = \"web1\"; type = \"null\"; mac = \"52:54:00:00:00:02\"; ips = [\"10.0.0.2\"]; security_groups = [\"sg-web\"]; } );\n";
+	char dir[] = "/tmp/sgfw-check-ctl-XXXXXX", path[256], line[1024], want[1024];
+	static char out[65536];
+	const char *data = SG_SOURCE_ROOT "/tests/unit/flowlogs";
+	struct sg_error err = {0};
+	struct sg_conf *conf;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/cloud.conf", dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+	conf = sg_conf_load_file(path, &err);
+	ck_assert_msg(conf != NULL, "%s", err.msg);
+
+	snprintf(line, sizeof(line), "audit --flow-logs %s/aws-v5-export.log --eni-map %s/eni-map.txt",
+			data, data);
+	ck_assert_int_eq(run(conf, false, line, out, sizeof(out)), SG_CTL_EXIT_OK);
+	ck_assert_str_eq(run_errors, "");
+	snprintf(want, sizeof(want),
+			"audit of %s against the flow logs in %s/aws-v5-export.log\n"
+			"  8 records from 2023-11-14 22:13:20 UTC to 2023-11-14 22:15:20 UTC, 6 distinct flows\n"
+			"  0 Alibaba and 1 AWS flow-log files: their records name no rule; 6 were named by this config's rules\n"
+			"  1 records of interfaces that are no port of this config: eni-0cache (1); map a cloud interface to its port with --eni ENI=PORT\n"
+			"  1 records name a port or rule this config does not have (logged under another config?)\n"
+			"  1 malformed lines skipped, the first at %s/aws-v5-export.log:10: flow-direction \"sideways\" is not ingress or egress\n"
+			"\nRules that matched no traffic in the logged period (1)\n"
+			"  - sg-db rule 2 (accept) matched no traffic on db1 in the 120 s logged\n",
+			path, data, data);
+	ck_assert_msg(strncmp(out, want, strlen(want)) == 0, "got:\n%s\nwant:\n%s", out, want);
+	ck_assert_ptr_nonnull(strstr(out, "\nAccept rules much wider than the traffic they admitted (2)\n"));
+	/* The same with --eni, as JSON, and the Alibaba export. */
+	snprintf(line, sizeof(line), "audit --flow-logs %s/alibaba-export.csv --eni eni-db1=db1 "
+				     "--eni eni-web1=web1 --log-format auto", data);
+	ck_assert_int_eq(run(conf, true, line, out, sizeof(out)), SG_CTL_EXIT_OK);
+	ck_assert_ptr_nonnull(strstr(out, "\"alibaba\": 1"));
+	ck_assert_ptr_nonnull(strstr(out, "\"records_rule_from_config\": 6"));
+	ck_assert_ptr_nonnull(strstr(out, "\"records_unmapped\": 1"));
+	ck_assert_ptr_nonnull(strstr(out, "\"interface\": \"eni-cache\""));
+	ck_assert_ptr_nonnull(strstr(out, "\"unused\": 1"));
+	ck_assert_ptr_nonnull(strstr(out, "\"wide\": 2"));
+	/* Without the mapping, no record is of a port: nothing is judged from the logs. */
+	snprintf(line, sizeof(line), "audit --flow-logs %s/alibaba-export.csv", data);
+	ck_assert_int_eq(run(conf, false, line, out, sizeof(out)), SG_CTL_EXIT_FAIL);
+	snprintf(want, sizeof(want), "error: none of the 8 records in %s/alibaba-export.csv is of a "
+				     "port of %s (interfaces eni-web1, ...); map cloud interfaces to "
+				     "ports with --eni ENI=PORT or --eni-map FILE\n", data, path);
+	ck_assert_str_eq(run_errors, want);
+	/* What the options refuse. */
+	ck_assert_int_eq(run(conf, false, "audit --eni eni-db1", out, sizeof(out)), SG_CTL_EXIT_FAIL);
+	ck_assert_str_eq(run_errors, "error: --eni \"eni-db1\" is not ENI=PORT (e.g. eni-0a1b2c=web1)\n");
+	ck_assert_int_eq(run(conf, false, "audit --eni eni-db1=db9", out, sizeof(out)), SG_CTL_EXIT_FAIL);
+	snprintf(want, sizeof(want), "error: --eni \"eni-db1=db9\": %s has no port \"db9\"\n", path);
+	ck_assert_str_eq(run_errors, want);
+	ck_assert_int_eq(run(conf, false, "audit --eni e1=db1 --eni e1=web1", out, sizeof(out)),
+			SG_CTL_EXIT_FAIL);
+	ck_assert_str_eq(run_errors, "error: --eni \"e1=web1\": e1 is already mapped to db1\n");
+	ck_assert_int_eq(run(conf, false, "audit --log-format csv", out, sizeof(out)),
+			SG_CTL_EXIT_USAGE);
+	ck_assert_str_eq(run_errors, "usage error: --log-format \"csv\" must be auto, text, json, "
+				     "alibaba or aws-v5\n");
+	snprintf(path, sizeof(path), "%s/map.txt", dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs("# ok\neni-1 db1\n\neni-2\n", f);
+	fclose(f);
+	snprintf(line, sizeof(line), "audit --eni-map %s", path);
+	ck_assert_int_eq(run(conf, false, line, out, sizeof(out)), SG_CTL_EXIT_FAIL);
+	snprintf(want, sizeof(want), "error: --eni-map %s:4: \"eni-2\" is not ENI=PORT (e.g. "
+				     "eni-0a1b2c=web1)\n", path);
+	ck_assert_str_eq(run_errors, want);
+	unlink(path);
+	snprintf(line, sizeof(line), "audit --eni-map %s", path);
+	ck_assert_int_eq(run(conf, false, line, out, sizeof(out)), SG_CTL_EXIT_FAIL);
+	snprintf(want, sizeof(want), "error: --eni-map %s: No such file or directory\n", path);
+	ck_assert_str_eq(run_errors, want);
+	snprintf(path, sizeof(path), "%s/cloud.conf", dir);
+	unlink(path);
+	rmdir(dir);
+	sg_conf_free(conf);
+}
+END_TEST
+
 /* save never writes through a link nor drops one; it keeps the replaced file's mode. */
 START_TEST(test_save_links)
 {
@@ -628,6 +724,7 @@ main(void)
 	tcase_add_test(tc, test_same_rule_across_changes);
 	tcase_add_test(tc, test_descriptions_escaped);
 	tcase_add_test(tc, test_audit_without_logs);
+	tcase_add_test(tc, test_audit_cloud_export);
 	tcase_add_test(tc, test_save_links);
 	tcase_add_test(tc, test_listen_path);
 	tcase_add_test(tc, test_check_socket_path);

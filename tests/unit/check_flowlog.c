@@ -219,6 +219,238 @@ START_TEST(test_record_variants)
 }
 END_TEST
 
+/* ---- Cloud formats ---- */
+
+/* What a cloud line keeps of 'r': no rule, and AWS's ICMP has no type and code. */
+static struct sg_flowlog_record
+cloud_view(const struct sg_flowlog_record *r, enum sg_flowlog_format format)
+{
+	struct sg_flowlog_record v = *r;
+
+	memset(&v.rule, 0, sizeof(v.rule));
+	if (format == SG_FLOWLOG_AWS_V5 && (r->proto == 1 || r->proto == 58)) {
+		v.sport = 0;
+		v.dport = 0;
+	}
+	return v;
+}
+
+static void
+cloud_round_trip(const struct sg_flowlog_record *r, enum sg_flowlog_format format)
+{
+	char *text = format_record(r, format), why[160] = "";
+	struct sg_flowlog_layout layout;
+	struct sg_flowlog_record back, want = cloud_view(r, format);
+
+	sg_flowlog_cloud_default(format, &layout);
+	ck_assert_msg(sg_flowlog_parse_cloud(text, &layout, NULL, 0, &back, why, sizeof(why)) == 1,
+			"%s: %s", text, why);
+	same_record(&want, &back);
+	ck_assert_int_eq(back.format, format);
+	free(text);
+}
+
+/* The documented lines (docs/flowlogs.md) and headers, and every kind of record back. */
+START_TEST(test_cloud_lines)
+{
+	struct sg_flowlog_record r = sample();
+	char *text;
+
+	ck_assert_str_eq(sg_flowlog_header(SG_FLOWLOG_ALIBABA),
+			"version vswitch-id vm-id vpc-id account-id eni-id srcaddr srcport dstaddr "
+			"dstport protocol direction packets bytes start end log-status action "
+			"tcp-flags");
+	ck_assert_str_eq(sg_flowlog_header(SG_FLOWLOG_AWS_V5),
+			"version account-id interface-id srcaddr dstaddr srcport dstport protocol "
+			"packets bytes start end action log-status tcp-flags flow-direction "
+			"pkt-srcaddr pkt-dstaddr");
+	ck_assert_str_eq(sg_flowlog_header(SG_FLOWLOG_TEXT), sg_flowlog_text_header);
+	ck_assert_ptr_null(sg_flowlog_header(SG_FLOWLOG_JSON));
+	text = format_record(&r, SG_FLOWLOG_ALIBABA);
+	ck_assert_str_eq(text, "1 - - - - db1 10.2.0.11 40000 10.1.0.11 5432 6 in 12 1840 "
+			       "1700000000 1700000060 OK ACCEPT 19\n");
+	free(text);
+	text = format_record(&r, SG_FLOWLOG_AWS_V5);
+	ck_assert_str_eq(text, "5 - db1 10.2.0.11 10.1.0.11 40000 5432 6 12 1840 1700000000 "
+			       "1700000060 ACCEPT OK 19 ingress 10.2.0.11 10.1.0.11\n");
+	free(text);
+	r.dir = SG_DIR_EGRESS;
+	r.action = SG_ACTION_DROP;
+	r.proto = 1;
+	r.sport = 8;
+	r.dport = 0;
+	text = format_record(&r, SG_FLOWLOG_ALIBABA);
+	ck_assert_str_eq(text, "1 - - - - db1 10.2.0.11 8 10.1.0.11 0 1 out 12 1840 "
+			       "1700000000 1700000060 OK REJECT 19\n");
+	free(text);
+	text = format_record(&r, SG_FLOWLOG_AWS_V5);
+	ck_assert_str_eq(text, "5 - db1 10.2.0.11 10.1.0.11 0 0 1 12 1840 1700000000 "
+			       "1700000060 REJECT OK 19 egress 10.2.0.11 10.1.0.11\n");
+	free(text);
+	memset(&r, 0, sizeof(r));
+	r.version = 1;
+	sg_strlcpy(r.port, "web 2", sizeof(r.port));
+	r.start = 60;
+	r.end = 120;
+	r.status = SG_FLOWLOG_NODATA;
+	text = format_record(&r, SG_FLOWLOG_ALIBABA);
+	ck_assert_str_eq(text, "1 - - - - web%202 - - - - - - - - 60 120 NODATA - -\n");
+	free(text);
+	text = format_record(&r, SG_FLOWLOG_AWS_V5);
+	ck_assert_str_eq(text, "5 - web%202 - - - - - - - 60 120 - NODATA - - - -\n");
+	free(text);
+	r.status = SG_FLOWLOG_SKIPDATA;
+	r.packets = 42;
+	text = format_record(&r, SG_FLOWLOG_ALIBABA);
+	ck_assert_str_eq(text, "1 - - - - web%202 - - - - - - 42 - 60 120 SKIPDATA - -\n");
+	free(text);
+	text = format_record(&r, SG_FLOWLOG_AWS_V5);
+	ck_assert_str_eq(text, "5 - web%202 - - - - - 42 - 60 120 - SKIPDATA - - - -\n");
+	free(text);
+	for (int f = SG_FLOWLOG_ALIBABA; f <= SG_FLOWLOG_AWS_V5; f++) {
+		enum sg_flowlog_format format = (enum sg_flowlog_format)f;
+
+		cloud_round_trip(&r, format);
+		r.port[0] = '\0';
+		cloud_round_trip(&r, format);
+		r.status = SG_FLOWLOG_NODATA;
+		r.packets = 0;
+		sg_strlcpy(r.port, "db2", sizeof(r.port));
+		cloud_round_trip(&r, format);
+		r = sample();
+		cloud_round_trip(&r, format);
+		r.src = ip("fd00:2::11");
+		r.dst = ip("fd00:1::11");
+		r.dir = SG_DIR_EGRESS;
+		r.action = SG_ACTION_DROP;
+		r.proto = 58;
+		r.sport = 128;
+		cloud_round_trip(&r, format);
+		sg_strlcpy(r.port, "-", sizeof(r.port));
+		cloud_round_trip(&r, format);
+		r.status = SG_FLOWLOG_SKIPDATA;
+	}
+}
+END_TEST
+
+/* Cloud exports: columns by the header, CSV with quotes, ENI ids mapped to ports. */
+START_TEST(test_cloud_exports)
+{
+	static const struct sg_flowlog_eni enis[] = {{"eni-0a1", "db1"}, {"eni-0b2", "web1"}};
+	struct sg_flowlog_layout l;
+	struct sg_flowlog_record r;
+	char why[160] = "";
+
+	/* Simple Log Service's CSV download: its own columns first, quoted values. */
+	ck_assert_int_eq(sg_flowlog_cloud_header("__source__,__time__,__topic__,account-id,action,"
+						 "bytes,direction,dstaddr,dstport,end,eni-id,"
+						 "log-status,packets,protocol,srcaddr,srcport,"
+						 "start,version,vm-id,vpc-id,vswitch-id\r\n",
+				 &l, why, sizeof(why)),
+			1);
+	ck_assert_int_eq(l.format, SG_FLOWLOG_ALIBABA);
+	ck_assert_int_eq(l.sep, ',');
+	ck_assert_int_eq(sg_flowlog_parse_cloud("\"\",\"1700000061\",\"flow_log\",\"1234\","
+						"\"REJECT\",\"60\",\"in\",\"10.1.0.11\",\"22\","
+						"\"1700000060\",\"eni-0a1\",\"OK\",\"1\",\"6\","
+						"\"198.51.100.7\",\"51000\",\"1700000000\",\"1\","
+						"\"i-1\",\"vpc-1\",\"vsw-1\"\r\n",
+				 &l, enis, 2, &r, why, sizeof(why)),
+			1);
+	ck_assert_str_eq(r.port, "db1");
+	ck_assert_int_eq(r.dir, SG_DIR_INGRESS);
+	ck_assert_int_eq(r.action, SG_ACTION_DROP);
+	ck_assert_uint_eq(r.dport, 22);
+	ck_assert_uint_eq(r.sport, 51000);
+	ck_assert_uint_eq(r.bytes, 60);
+	ck_assert_int_eq(r.start, 1700000000);
+	ck_assert_int_eq(r.rule.kind, SG_FLOWLOG_RULE_NONE);
+	/* AWS's S3 file: the header, an unmapped interface kept as it is, a SKIPDATA line
+	 * without a count (at least one record lost). */
+	ck_assert_int_eq(sg_flowlog_cloud_header("version account-id interface-id srcaddr dstaddr "
+						 "srcport dstport protocol packets bytes start "
+						 "end action log-status flow-direction tcp-flags",
+				 &l, why, sizeof(why)),
+			1);
+	ck_assert_int_eq(l.format, SG_FLOWLOG_AWS_V5);
+	ck_assert_int_eq(sg_flowlog_parse_cloud("5 123456789010 eni-0c3 10.1.0.11 10.2.0.11 5432 "
+						"40000 6 10 1500 1700000000 1700000060 ACCEPT OK "
+						"egress 18",
+				 &l, enis, 2, &r, why, sizeof(why)),
+			1);
+	ck_assert_str_eq(r.port, "eni-0c3");
+	ck_assert_int_eq(r.dir, SG_DIR_EGRESS);
+	ck_assert_uint_eq(r.tcp_flags, 18);
+	ck_assert_int_eq(sg_flowlog_parse_cloud("5 123456789010 eni-0b2 - - - - - - - 1700000000 "
+						"1700000060 - SKIPDATA - -",
+				 &l, enis, 2, &r, why, sizeof(why)),
+			1);
+	ck_assert_str_eq(r.port, "web1");
+	ck_assert_int_eq(r.status, SG_FLOWLOG_SKIPDATA);
+	ck_assert_uint_eq(r.packets, 1);
+	/* Not headers: sgfw's own, a data line. */
+	ck_assert_int_eq(sg_flowlog_cloud_header(sg_flowlog_text_header, &l, why, sizeof(why)), 0);
+	ck_assert_int_eq(sg_flowlog_cloud_header("5 1 eni-0b2 10.1.0.11 10.2.0.11 1 2 6 1 1 1 2 "
+						 "ACCEPT OK egress 0",
+				 &l, why, sizeof(why)),
+			0);
+}
+END_TEST
+
+static const struct {
+	const char *header;          /* NULL: the default layout of 'format'. */
+	enum sg_flowlog_format format;
+	const char *line;
+	const char *why;
+} bad_cloud[] = {
+	{"version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
+	 "start end action log-status", SG_FLOWLOG_AWS_V5, NULL,
+	 "header line: AWS flow logs without flow-direction (a version 5 field): the audit "
+	 "cannot tell ingress from egress"},
+	{"eni-id srcaddr dstaddr srcport dstport protocol direction packets bytes start end "
+	 "log-status", SG_FLOWLOG_ALIBABA, NULL, "header line: no action field"},
+	{"eni-id interface-id srcaddr", SG_FLOWLOG_ALIBABA, NULL,
+	 "header line: it mixes Alibaba's (eni-id, direction) and AWS's (interface-id, "
+	 "flow-direction) fields"},
+	{"eni-id srcaddr srcaddr", SG_FLOWLOG_ALIBABA, NULL,
+	 "header line: field \"srcaddr\" appears twice"},
+	{NULL, SG_FLOWLOG_ALIBABA, "1 - - - - db1 10.2.0.11 40000 10.1.0.11 5432 6 ingress 12 1840 1 2 "
+	 "OK ACCEPT 19", "direction \"ingress\" is not in or out"},
+	{NULL, SG_FLOWLOG_AWS_V5, "5 - db1 10.2.0.11 10.1.0.11 40000 5432 6 12 1840 1 2 ACCEPT OK 19 "
+	 "in 10.2.0.11 10.1.0.11", "flow-direction \"in\" is not ingress or egress"},
+	{NULL, SG_FLOWLOG_ALIBABA, "1 - - - - db1 10.2.0.11 40000 10.1.0.11 5432 6 in 12 1840 1 2 OK",
+	 "17 fields, not 19 as in the header"},
+	{NULL, SG_FLOWLOG_ALIBABA, "1 - - - - - 10.2.0.11 40000 10.1.0.11 5432 6 in 12 1840 1 2 "
+	 "OK ACCEPT 19", "eni-id is empty"},
+	{NULL, SG_FLOWLOG_AWS_V5, "5 - db1 10.2.0.11 10.1.0.11 40000 5432 6 - 1840 1 2 ACCEPT OK 19 "
+	 "egress 10.2.0.11 10.1.0.11", "packets is empty"},
+	{NULL, SG_FLOWLOG_AWS_V5, "5 - db1 10.2.0.11 10.1.0.11 40000 5432 6 1 1840 1 2 DENY OK 19 "
+	 "egress 10.2.0.11 10.1.0.11", "action \"DENY\" is not ACCEPT or REJECT"},
+	{NULL, SG_FLOWLOG_AWS_V5, "5 - db1 10.2.0.11 10.1.0.11 40000 5432 6 1 1840 1 2 ACCEPT FINE 19 "
+	 "egress 10.2.0.11 10.1.0.11", "log-status \"FINE\" is not OK, NODATA or SKIPDATA"},
+	{NULL, SG_FLOWLOG_AWS_V5, "5 - db1 10.2.0.311 10.1.0.11 40000 5432 6 1 1840 1 2 ACCEPT OK 19 "
+	 "egress 10.2.0.11 10.1.0.11", "srcaddr \"10.2.0.311\" is not an address"},
+};
+
+START_TEST(test_cloud_bad_lines)
+{
+	struct sg_flowlog_layout l;
+	struct sg_flowlog_record r;
+	char why[160] = "";
+
+	if (bad_cloud[_i].header != NULL) {
+		ck_assert_int_eq(sg_flowlog_cloud_header(bad_cloud[_i].header, &l, why, sizeof(why)),
+				-EINVAL);
+	} else {
+		sg_flowlog_cloud_default(bad_cloud[_i].format, &l);
+		ck_assert_int_eq(sg_flowlog_parse_cloud(bad_cloud[_i].line, &l, NULL, 0, &r, why,
+						 sizeof(why)),
+				-EINVAL);
+	}
+	ck_assert_str_eq(why, bad_cloud[_i].why);
+}
+END_TEST
+
 static const struct {
 	const char *line;
 	const char *why;
@@ -738,6 +970,76 @@ START_TEST(test_rejects)
 }
 END_TEST
 
+/* The writer in each format, read back by sg_flowlog_read(), which tells each file's format by
+ * its first line: the same records (without the rule in cloud formats). */
+START_TEST(test_writer_formats)
+{
+	struct sg_flowlog_record want[16];
+	unsigned int n_want = 0;
+
+	for (int f = 0; f < SG_FLOWLOG_FORMAT_COUNT; f++) {
+		enum sg_flowlog_format format = (enum sg_flowlog_format)f;
+		struct sg_flowlog_read_stats rs;
+		struct sg_flowlog_event ev;
+		struct sg_error err = {0};
+		struct lab l;
+		char path[256], first[256] = "";
+		struct dirent **names;
+		FILE *in;
+
+		lab_open(&l, "", 4096, 1 << 20, 3600, format);
+		ev = event(l.conf, SG_FLOWLOG_EV_CHECK, "10.0.0.1", "10.0.0.2", 40000, 22, 0x02);
+		ev.accepted = SG_FLOWLOG_EV_SENDER_ACCEPT;
+		ev.receiver_rule = rule_id(l.conf, "default basic ingress drop");
+		sg_flowlog_add_event(l.fl, &ev);
+		ev = event(l.conf, SG_FLOWLOG_EV_CHECK, "10.0.0.2", "10.0.0.1", 8, 0, 0);
+		ev.proto = 1;
+		ev.accepted = SG_FLOWLOG_EV_SENDER_ACCEPT;
+		ev.receiver_rule = rule_id(l.conf, "default basic ingress drop");
+		sg_flowlog_add_event(l.fl, &ev);
+		sg_flowlog_add_port_lost(l.fl, 11, 3);
+		ck_assert_int_eq(sg_flowlog_window_end(l.fl, 0, 60), 0);
+		ck_assert_int_eq(sg_flowlog_window_end(l.fl, 60, 120), 0); /* NODATA */
+		l.n = 0;
+		ck_assert_msg(sg_flowlog_read_with(l.dir, NULL, collect, &l, &rs, &err) == 0, "%s",
+				err.msg);
+		ck_assert_uint_eq(rs.files, 1);
+		ck_assert_uint_eq(rs.files_by_format[format], 1);
+		ck_assert_uint_eq(rs.bad_lines, 0);
+		ck_assert_int_eq(scandir(l.dir, &names, NULL, alphasort), 3);
+		snprintf(path, sizeof(path), "%s/%s", l.dir, names[2]->d_name);
+		for (int i = 0; i < 3; i++)
+			free(names[i]);
+		free(names);
+		ck_assert_ptr_nonnull(in = fopen(path, "r"));
+		ck_assert_ptr_nonnull(fgets(first, sizeof(first), in));
+		fclose(in);
+		if (format == SG_FLOWLOG_JSON) {
+			ck_assert_int_eq(first[0], '{');
+		} else {
+			first[strcspn(first, "\n")] = '\0';
+			ck_assert_str_eq(first, sg_flowlog_header(format));
+		}
+		if (format == SG_FLOWLOG_TEXT) {
+			/* a egress ACCEPT x2 (TCP, ICMP), b ingress REJECT x2, b SKIPDATA, NODATA a, b. */
+			ck_assert_uint_eq(l.n, 7);
+			memcpy(want, l.recs, l.n * sizeof(want[0]));
+			n_want = l.n;
+		}
+		ck_assert_uint_eq(l.n, n_want);
+		for (unsigned int i = 0; i < l.n; i++) {
+			struct sg_flowlog_record w = format >= SG_FLOWLOG_ALIBABA ?
+							     cloud_view(&want[i], format) :
+							     want[i];
+
+			same_record(&w, &l.recs[i]);
+			ck_assert_int_eq(l.recs[i].format, format);
+		}
+		lab_close(&l);
+	}
+}
+END_TEST
+
 /* Per-port and per-group selection: what a port does not log never appears. */
 START_TEST(test_selection)
 {
@@ -1056,6 +1358,9 @@ flowlog_suite(void)
 	tcase_add_test(tc, test_skipped_lines);
 	tcase_add_test(tc, test_rule_labels);
 	tcase_add_test(tc, test_rule_position);
+	tcase_add_test(tc, test_cloud_lines);
+	tcase_add_test(tc, test_cloud_exports);
+	tcase_add_loop_test(tc, test_cloud_bad_lines, 0, SG_ARRAY_SIZE(bad_cloud));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("aggregation");
@@ -1064,6 +1369,7 @@ flowlog_suite(void)
 	tcase_add_test(tc, test_connection_windows);
 	tcase_add_test(tc, test_short_flows_and_forgetting);
 	tcase_add_test(tc, test_rejects);
+	tcase_add_test(tc, test_writer_formats);
 	tcase_add_test(tc, test_selection);
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_port_share);
