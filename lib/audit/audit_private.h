@@ -100,4 +100,120 @@ void at_indent_of(const struct at_config *c, const struct at_span *span, char *b
 int at_apply(const struct at_config *c, const struct at_edit *edits, uint32_t n, char **new_texts,
 		char **diffs);
 
+/* ---- The audit's state (audit.c builds it, audit_propose.c tightens the config from it) ---- */
+
+#define PORT_SEEN 0x1
+#define PORT_CLOUD 0x2
+
+/* What "much wider" means: the rule's addresses or ports outnumber what is needed 16 times. */
+#define WIDE_LOG2 4
+/* Narrower rules per wide rule at most; hosts and ports listed one by one up to these. */
+#define MAX_VARIANTS 16
+#define MAX_HOSTS 4
+#define MAX_PORTS 4
+/* Distinct values remembered per rule. */
+#define USE_PEERS 64
+#define USE_SVCS 64
+/* Distinct flows replayed against the proposal. */
+#define MAX_FLOWS 262144
+
+struct svc {
+	uint8_t proto;
+	uint16_t port;             /* TCP/UDP destination port, ICMP type; 0 otherwise. */
+};
+
+/* What the logs say a rule (as written) did. */
+struct use {
+	uint64_t records;
+	uint64_t packets;
+	/* Accepted flows in the rule's own direction (not the replies of its connections). */
+	uint64_t accepted;
+	struct sg_ip peers[USE_PEERS];
+	uint32_t n_peers;
+	bool peers_overflow;
+	struct svc svcs[USE_SVCS];
+	uint32_t n_svcs;
+	bool svcs_overflow;
+	uint8_t protos[32];
+};
+
+/* A distinct logged flow: one port's view of one direction, with the verdict logged. */
+struct flow {
+	uint32_t port;
+	enum sg_dir dir;
+	enum sg_action action;
+	struct sg_flow f;
+	struct sg_flowlog_rule_ref rule;
+};
+
+/* Config-alone facts about one rule as written, over the ports of its group. */
+struct rel {
+	enum sg_audit_kind kind;   /* SHADOWED or REDUNDANT; KIND_COUNT: neither. */
+	struct sg_audit_rule_ref other;
+	uint32_t holds;            /* Ports where it holds. */
+	bool all_static;           /* Holds whatever group memberships become. */
+	uint32_t *ports;
+	uint32_t n_ports;
+};
+
+struct conflict {
+	struct sg_audit_rule_ref drop;
+	struct sg_audit_rule_ref accept;
+	uint32_t *ports;
+	uint32_t n_ports;
+	int priority;
+};
+
+enum cand_op {
+	CAND_REMOVE,
+	CAND_REPLACE,
+	CAND_INNER_DROP,
+};
+
+struct cand {
+	enum cand_op op;
+	uint32_t group;
+	int32_t rule;
+	bool recheck;              /* Removal justified by shadowing/redundancy: check it again. */
+	struct sg_rule *variants;  /* CAND_REPLACE. */
+	uint32_t n_variants;
+	uint32_t finding;
+};
+
+struct sg_audit {
+	const struct sg_conf *conf;
+	const struct sg_policy *policy;
+	struct use **uses;         /* [group][rule as written] */
+	struct rel **rels;
+	uint32_t **positions;      /* [group][compiled rule]: its config position */
+	/* Any record (NODATA included) names the port: PORT_SEEN, and PORT_CLOUD for a cloud's
+	 * record (a cloud's flow log is taken to log all the port's traffic). */
+	uint8_t *port_seen;
+	uint64_t *port_lost;       /* Records lost about the port (its SKIPDATA lines)... */
+	uint64_t lost_all;         /* ... and about ports no SKIPDATA line names. */
+	struct flow *flows;
+	uint32_t n_flows;
+	uint32_t cap_flows;
+	uint32_t *flow_index;      /* Open addressing over flows, for deduplication. */
+	uint32_t flow_mask;
+	struct conflict *conflicts;
+	uint32_t n_conflicts;
+	struct sg_audit_finding *findings;
+	uint32_t n_findings;
+	struct at_config text;
+	bool have_text;
+	struct sg_audit_file *files;
+	uint32_t n_files;
+	struct sg_audit_summary sum;
+};
+
+/* Helpers of audit.c the proposal uses. */
+bool audit_entry_relation(const struct sg_spec *spec, const struct sg_eff_rule *eff, uint32_t n,
+		uint32_t j, enum sg_audit_kind *kind, uint32_t *other, bool *is_static);
+int audit_repeat_of(const struct sg_group *g, uint32_t r);
+uint32_t audit_narrow(const struct sg_rule *r, const struct use *u, struct sg_rule *out, char *why,
+		size_t size);
+/* Build, verify and keep the tightened config (a->files); 0 or -errno and 'err'. */
+int audit_propose(struct sg_audit *a, struct sg_error *err);
+
 #endif /* AUDIT_PRIVATE_H */
