@@ -1189,7 +1189,7 @@ static const char *const traffic_names[] = {
 };
 
 const char *
-sg_flowlog_traffic_name(uint8_t traffic)
+sg_conf_flowlog_traffic_name(uint8_t traffic)
 {
 	return traffic_names[traffic & SG_FLOWLOG_ALL];
 }
@@ -1202,13 +1202,13 @@ static const char *const format_names[SG_FLOWLOG_FORMAT_COUNT] = {
 };
 
 const char *
-sg_flowlog_format_name(enum sg_flowlog_format format)
+sg_conf_flowlog_format_name(enum sg_flowlog_format format)
 {
 	return (unsigned int)format < SG_FLOWLOG_FORMAT_COUNT ? format_names[format] : "text";
 }
 
 int
-sg_flowlog_format_parse(const char *name)
+sg_conf_flowlog_format_parse(const char *name)
 {
 	for (int i = 0; i < SG_FLOWLOG_FORMAT_COUNT; i++)
 		if (strcmp(name, format_names[i]) == 0)
@@ -1309,7 +1309,7 @@ parse_flow_logs(struct loader *ld, const config_setting_t *section)
 		} else if (strcmp(name, "format") == 0) {
 			if ((rc = require_string(ld, f, "flow_logs.format", &text)) < 0)
 				return rc;
-			int format = sg_flowlog_format_parse(text);
+			int format = sg_conf_flowlog_format_parse(text);
 
 			if (format < 0)
 				return fail(ld, f,

@@ -396,7 +396,7 @@ put_flowlog_sels(FILE *out, const char *key, const char *name_key,
 	for (uint32_t i = 0; i < n; i++) {
 		fputs(i ? ", {" : " {", out);
 		put_str(out, name_key, sels[i].name);
-		put_str(out, "traffic", sg_flowlog_traffic_name(sels[i].traffic));
+		put_str(out, "traffic", sg_conf_flowlog_traffic_name(sels[i].traffic));
 		fputs(" }", out);
 	}
 	fputs(" );", out);
@@ -409,14 +409,14 @@ write_flow_logs(FILE *out, const struct sg_conf_flowlog *fl)
 	put_bool(out, "enabled", fl->enabled);
 	put_str(out, "directory", fl->directory);
 	put_uint(out, "window", fl->window);
-	put_str(out, "format", sg_flowlog_format_name(fl->format));
+	put_str(out, "format", sg_conf_flowlog_format_name(fl->format));
 	put_uint(out, "max_file_mb", fl->max_file_mb);
 	put_uint(out, "max_file_age", fl->max_file_age);
 	put_uint(out, "ring_size", fl->ring_size);
 	put_uint(out, "max_flows", fl->max_flows);
 	put_uint(out, "port_max_flows", fl->port_max_flows);
 	put_uint(out, "port_events_per_second", fl->port_events_per_second);
-	put_str(out, "traffic", sg_flowlog_traffic_name(fl->traffic));
+	put_str(out, "traffic", sg_conf_flowlog_traffic_name(fl->traffic));
 	put_flowlog_sels(out, "groups", "id", fl->groups, fl->n_groups);
 	put_flowlog_sels(out, "ports", "name", fl->ports, fl->n_ports);
 	close_section(out, '}');

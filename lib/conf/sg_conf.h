@@ -303,10 +303,10 @@ const char *sg_port_kind_name(enum sg_port_kind kind);
  */
 uint8_t sg_conf_flowlog_traffic(const struct sg_conf *conf, uint32_t port);
 /** "all", "accept", "reject" or "none". */
-const char *sg_flowlog_traffic_name(uint8_t traffic);
+const char *sg_conf_flowlog_traffic_name(uint8_t traffic);
 /** "text", "json", "alibaba", "aws-v5". */
-const char *sg_flowlog_format_name(enum sg_flowlog_format format);
+const char *sg_conf_flowlog_format_name(enum sg_flowlog_format format);
 /** The format named 'name', or -EINVAL. */
-int sg_flowlog_format_parse(const char *name);
+int sg_conf_flowlog_format_parse(const char *name);
 
 #endif /* SG_CONF_H */

@@ -206,7 +206,7 @@ print_json(struct sg_ctl_ctx *ctx, const struct sg_audit *a, const char *logs,
 		sg_json_string(&j, "first_bad_line", rs->first_bad);
 	sg_json_object_open(&j, "log_files");
 	for (int k = 0; k < SG_FLOWLOG_FORMAT_COUNT; k++)
-		sg_json_uint(&j, sg_flowlog_format_name((enum sg_flowlog_format)k),
+		sg_json_uint(&j, sg_conf_flowlog_format_name((enum sg_flowlog_format)k),
 				rs->files_by_format[k]);
 	sg_json_object_close(&j);
 	sg_json_uint(&j, "records_rule_from_config", s.records_cloud_named);
@@ -436,7 +436,7 @@ sg_ctl_audit(struct sg_ctl_ctx *ctx, int argc, char **argv)
 			i++;
 			if (strcmp(argv[i], "auto") == 0) {
 				ropts.format = -1;
-			} else if ((ropts.format = sg_flowlog_format_parse(argv[i])) < 0) {
+			} else if ((ropts.format = sg_conf_flowlog_format_parse(argv[i])) < 0) {
 				fprintf(ctx->err, "usage error: --log-format \"%s\" must be auto, "
 						  "text, json, alibaba or aws-v5\n",
 						argv[i]);

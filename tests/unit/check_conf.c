@@ -798,8 +798,8 @@ START_TEST(test_flow_logs_section)
 	ck_assert_uint_eq(sg_conf_flowlog_traffic(conf, 1), SG_FLOWLOG_ALL);
 	ck_assert_uint_eq(sg_conf_flowlog_traffic(conf, 2), SG_FLOWLOG_REJECT);
 	ck_assert_uint_eq(sg_conf_flowlog_traffic(conf, 3), 0);
-	ck_assert_str_eq(sg_flowlog_traffic_name(SG_FLOWLOG_ALL), "all");
-	ck_assert_str_eq(sg_flowlog_traffic_name(0), "none");
+	ck_assert_str_eq(sg_conf_flowlog_traffic_name(SG_FLOWLOG_ALL), "all");
+	ck_assert_str_eq(sg_conf_flowlog_traffic_name(0), "none");
 	sg_conf_free(conf);
 
 	/* Switched off, nothing is logged whatever the selection says. */

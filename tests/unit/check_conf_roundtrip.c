@@ -253,7 +253,7 @@ START_TEST(test_flow_log_formats)
 				0);
 		conf = load_text(text);
 		ck_assert_int_eq(conf->flow_logs.format, (int)i);
-		ck_assert_str_eq(sg_flowlog_format_name(conf->flow_logs.format), names[i]);
+		ck_assert_str_eq(sg_conf_flowlog_format_name(conf->flow_logs.format), names[i]);
 		expect_round_trip(names[i], conf);
 		sg_conf_free(conf);
 		free(text);
