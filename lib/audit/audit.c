@@ -210,9 +210,9 @@ note_use(struct use *u, const struct sg_flowlog_record *rec)
 		else
 			u->peers_overflow = true;
 	}
-	if (rec->proto == 6 || rec->proto == 17)
+	if (sg_proto_has_ports(rec->proto))
 		s.port = rec->dport;
-	else if (rec->proto == 1 || rec->proto == 58)
+	else if (sg_proto_is_icmp(rec->proto))
 		s.port = rec->sport;
 	for (i = 0; i < u->n_svcs && (u->svcs[i].proto != s.proto || u->svcs[i].port != s.port);
 			i++)
@@ -715,7 +715,7 @@ audit_narrow(const struct sg_rule *r, const struct use *u, struct sg_rule *out, 
 		uint32_t n_ports = 0;
 		int proto = narrow_proto ? protos[k] : r->proto;
 
-		if (narrow_ports && (proto == 6 || proto == 17)) {
+		if (narrow_ports && sg_proto_has_ports(proto)) {
 			uint32_t count = 0;
 			uint16_t lo = UINT16_MAX, hi = 0;
 
@@ -747,11 +747,11 @@ audit_narrow(const struct sg_rule *r, const struct use *u, struct sg_rule *out, 
 				v = &out[n_out++];
 				*v = *r;
 				v->proto = proto;
-				v->dport = (proto == 6 || proto == 17) ? ports[i] :
+				v->dport = sg_proto_has_ports(proto) ? ports[i] :
 					(struct sg_range){0, UINT16_MAX};
-				v->dport_wildcard = !(proto == 6 || proto == 17);
+				v->dport_wildcard = !sg_proto_has_ports(proto);
 				v->fields |= SG_RULE_F_PROTOCOL;
-				if (proto == 6 || proto == 17)
+				if (sg_proto_has_ports(proto))
 					v->fields |= SG_RULE_F_PORT_RANGE;
 				else
 					v->sport = (struct sg_range){0, UINT16_MAX};

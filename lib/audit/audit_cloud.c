@@ -45,8 +45,8 @@ audit_cloud_rule(const struct sg_policy *policy, const uint32_t *const *position
 			.dport = rec->sport};
 	enum sg_dir back_dir = rec->dir == SG_DIR_INGRESS ? SG_DIR_EGRESS : SG_DIR_INGRESS;
 	/* ICMP's type and code do not reverse; a SYN-ACK says this side answered. */
-	bool icmp = rec->proto == 1 || rec->proto == 58;
-	bool answered = rec->proto == 6 && (rec->tcp_flags & SG_FLOWLOG_TCP_ACK) != 0;
+	bool icmp = sg_proto_is_icmp(rec->proto);
+	bool answered = rec->proto == IPPROTO_TCP && (rec->tcp_flags & SG_FLOWLOG_TCP_ACK) != 0;
 	struct sg_verdict v, back = {.action = SG_ACTION_DROP};
 
 	sg_policy_decide(policy, port, rec->dir, &fwd, &v);

@@ -360,7 +360,7 @@ replacement_text(struct sg_audit *a, const struct cand *c)
 		const struct sg_rule *r = &c->variants[v];
 		const char *names[4], *vals[4];
 		char values[4][SG_PREFIX_STRLEN + 4], proto[16], cidr[SG_PREFIX_STRLEN];
-		bool ports = r->proto == 6 || r->proto == 17;
+		bool ports = sg_proto_has_ports(r->proto);
 		uint32_t nf = 0;
 		char *one;
 

@@ -4,18 +4,6 @@
 #include "audit_private.h"
 
 static bool
-has_ports(int proto)
-{
-	return proto == 6 || proto == 17;
-}
-
-static bool
-is_icmp(int proto)
-{
-	return proto == 1 || proto == 58;
-}
-
-static bool
 range_covers(const struct sg_range *a, const struct sg_range *b)
 {
 	return a->lo <= b->lo && b->hi <= a->hi;
@@ -89,10 +77,10 @@ audit_covers(const struct sg_eff_rule *a, const struct sg_eff_rule *b)
 		return false;
 	if (a->proto != SG_PROTO_ANY && a->proto != b->proto)
 		return false;
-	if (a->proto != SG_PROTO_ANY && has_ports(a->proto) &&
+	if (a->proto != SG_PROTO_ANY && sg_proto_has_ports(a->proto) &&
 			(!range_covers(&a->dport, &b->dport) || !range_covers(&a->sport, &b->sport)))
 		return false;
-	if (a->proto != SG_PROTO_ANY && is_icmp(a->proto) && a->icmp_type >= 0) {
+	if (a->proto != SG_PROTO_ANY && sg_proto_is_icmp(a->proto) && a->icmp_type >= 0) {
 		if (b->icmp_type != a->icmp_type)
 			return false;
 		if (a->icmp_code >= 0 && b->icmp_code != a->icmp_code)
@@ -109,10 +97,10 @@ audit_intersects(const struct sg_eff_rule *a, const struct sg_eff_rule *b)
 	if (a->proto != SG_PROTO_ANY && b->proto != SG_PROTO_ANY) {
 		if (a->proto != b->proto)
 			return false;
-		if (has_ports(a->proto) &&
+		if (sg_proto_has_ports(a->proto) &&
 				(!range_meets(&a->dport, &b->dport) || !range_meets(&a->sport, &b->sport)))
 			return false;
-		if (is_icmp(a->proto) && a->icmp_type >= 0 && b->icmp_type >= 0) {
+		if (sg_proto_is_icmp(a->proto) && a->icmp_type >= 0 && b->icmp_type >= 0) {
 			if (a->icmp_type != b->icmp_type)
 				return false;
 			if (a->icmp_code >= 0 && b->icmp_code >= 0 && a->icmp_code != b->icmp_code)

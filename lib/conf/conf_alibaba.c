@@ -524,7 +524,7 @@ proto_text(int proto, char *buf, size_t size)
 	char num[16];
 	const char *name = sg_proto_name(proto, num, sizeof(num));
 
-	if (proto == 58) {
+	if (proto == IPPROTO_ICMPV6) {
 		snprintf(buf, size, "ICMPv6");
 		return;
 	}

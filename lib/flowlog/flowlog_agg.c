@@ -557,7 +557,7 @@ sg_flowlog_add_event(struct sg_flowlog *fl, const struct sg_flowlog_event *ev)
 		.family = ev->family, .proto = ev->proto, .src = ev->src, .dst = ev->dst,
 		.sport = ev->sport, .dport = ev->dport,
 	};
-	uint8_t flags = ev->proto == 6 ? sg_flowlog_tcp_flags(ev->tcp_flags) : 0;
+	uint8_t flags = ev->proto == IPPROTO_TCP ? sg_flowlog_tcp_flags(ev->tcp_flags) : 0;
 	bool sender_accepts = (ev->accepted & SG_FLOWLOG_EV_SENDER_ACCEPT) != 0;
 
 	fl->st.events++;
@@ -584,7 +584,7 @@ sg_flowlog_add_event(struct sg_flowlog *fl, const struct sg_flowlog_event *ev)
 static uint16_t
 icmp_reply_type(uint8_t proto, uint16_t request)
 {
-	if (proto == 1) {
+	if (proto == IPPROTO_ICMP) {
 		switch (request) {
 		case 8:
 			return 0;
@@ -613,7 +613,7 @@ sg_flowlog_add_conn(struct sg_flowlog *fl, const struct sg_flowlog_conn *c, bool
 {
 	uint64_t dbytes[2] = {c->bytes[0], c->bytes[1]};
 	uint32_t dpkts[2] = {c->packets[0], c->packets[1]};
-	bool icmp = c->proto == 1 || c->proto == 58;
+	bool icmp = sg_proto_is_icmp(c->proto);
 	struct fl_tuple orig, reply;
 	struct conn_key key;
 	struct conn_val *v;

@@ -87,7 +87,7 @@ fl_write_cloud(FILE *out, const struct sg_flowlog_record *r, enum sg_flowlog_for
 	const char *action = r->action == SG_ACTION_ACCEPT ? "ACCEPT" : "REJECT";
 	bool aws = format == SG_FLOWLOG_AWS_V5;
 	/* AWS has no ICMP type and code in its ports: it writes 0 0. */
-	bool icmp = r->proto == 1 || r->proto == 58;
+	bool icmp = sg_proto_is_icmp(r->proto);
 	unsigned int sport = aws && icmp ? 0 : r->sport, dport = aws && icmp ? 0 : r->dport;
 
 	if (r->status != SG_FLOWLOG_OK) {
