@@ -49,7 +49,7 @@ out=$("$SGFWCTL" -c "$tmp/bad.conf" check 2>&1)
 sg_expect_eq "broken config exits 1" 1 "$?"
 sg_expect_contains "broken config names file and line" "$tmp/seed-groups.conf:13: security group \"sg-db\" rule 1: priority 0 is out of range 1..100" "$out"
 out=$("$SGFWCTL" -c "$tmp/bad.conf" --json check 2>/dev/null)
-sg_expect_eq "broken config JSON ok=false" false "$(echo "$out" | sg_json ok)"
+sg_expect_eq "broken config JSON ok=false (in the error object's data)" false "$(echo "$out" | sg_json data.ok)"
 
 "$SGFWCTL" -c "$SEED" explain nosuchport ingress tcp 1.2.3.4 5.6.7.8:1 >/dev/null 2>"$tmp/err"
 sg_expect_eq "unknown port exits 1" 1 "$?"

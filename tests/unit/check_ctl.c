@@ -57,7 +57,7 @@ change(const char *line, struct sg_conf **result, char *out, size_t out_size, ch
 
 	for (char *w = strtok_r(copy, " ", &save); w != NULL && n < 32; w = strtok_r(NULL, " ", &save))
 		words[n++] = w;
-	ck_assert(sg_ctl_is_change(words[0]));
+	ck_assert(sg_ctl_is_change(n, words));
 	rc = sg_ctl_change(&ctx, n, words, result);
 	fclose(o);
 	fclose(e);
