@@ -33,7 +33,11 @@ class Conn:
 
     def line(self):
         while b"\n" not in self.buf:
-            chunk = self.s.recv(65536)
+            try:
+                chunk = self.s.recv(65536)
+            except ConnectionResetError:
+                # Closed with our unread request still in its buffer: a reset.
+                return None
             if not chunk:
                 return None
             self.buf += chunk

@@ -41,7 +41,7 @@ if ! sg_wait_up "$tmp/sgfw.sock" "$pid"; then
 	exit 1
 fi
 
-python3 "$here/api_client.py" "$tmp/sgfw.sock"
+python3 "$here/api_client.py" "$tmp/sgfw.sock" 2>&1
 sg_expect_eq "api_client.py: every check passed" 0 "$?"
 
 # sgfwctl --json prints the API's objects: the result, or the error object (and its exit code).
