@@ -267,9 +267,8 @@ parse_count(const char *text, uint64_t min, uint64_t max, uint64_t *out)
 }
 
 int
-sgfw_cmd_capture(struct sgfw_control *c, int argc, char **argv, FILE *out, FILE *errors)
+sgfw_cmd_capture(struct sg_dp *dp, int client_fd, int argc, char **argv, FILE *out, FILE *errors)
 {
-	struct sg_dp *dp = sgfw_control_dp(c);
 	struct sg_capture_params params = {
 			.snaplen = CAPTURE_SNAPLEN_MAX, .buffers = CAPTURE_BUFFERS};
 	struct session *s = calloc(1, sizeof(*s));
@@ -338,7 +337,7 @@ sgfw_cmd_capture(struct sgfw_control *c, int argc, char **argv, FILE *out, FILE 
 				s->port, s->side == SG_CAPTURE_RX ? "received" : "--passed");
 		goto fail;
 	}
-	s->fd = dup(sgfw_control_client_fd(c));
+	s->fd = dup(client_fd);
 	if (s->fd < 0) {
 		fprintf(errors, "error: %s\n", strerror(errno));
 		goto fail;

@@ -25,7 +25,7 @@
 
 /* Open connections: each request is answered in turn; a client idle this long is closed. */
 #define CONTROL_CLIENTS 16
-#define CONTROL_IDLE_S 10
+#define CONTROL_IDLE_S	10
 /* Requests of one connection served before the others get their turn. */
 #define CONTROL_BURST 8
 
@@ -54,32 +54,9 @@ struct sgfw_control {
 	bool client_taken; /* A capture took it: the connection is its stream now. */
 	time_t started;
 	pthread_mutex_t lock;
+	struct sgfw_source source; /* what the views below read: dp and lock */
 	struct client clients[CONTROL_CLIENTS];
 };
-
-struct sg_dp *
-sgfw_control_dp(const struct sgfw_control *c)
-{
-	return c->dp;
-}
-
-int
-sgfw_control_client_fd(const struct sgfw_control *c)
-{
-	return c->client_fd;
-}
-
-void
-sgfw_control_lock(struct sgfw_control *c)
-{
-	pthread_mutex_lock(&c->lock);
-}
-
-void
-sgfw_control_unlock(struct sgfw_control *c)
-{
-	pthread_mutex_unlock(&c->lock);
-}
 
 /* Swap a config into the datapath with the readers of other threads kept out. */
 static int
@@ -168,10 +145,12 @@ sgfw_control_start(struct sg_dp *dp, struct sg_ct *ct, const char *config_path, 
 		c->clients[i].fd = -1;
 	c->started = time(NULL);
 	pthread_mutex_init(&c->lock, NULL);
+	c->source = (struct sgfw_source){.dp = dp, .lock = &c->lock};
 	sg_strlcpy(c->config_path, config_path, sizeof(c->config_path));
 	if ((grouped = control_gid(conf, &gid, err)) < 0)
 		goto fail;
-	if (conf->metrics_port != 0 && (c->metrics = sgfw_metrics_start(c, conf, err)) == NULL)
+	if (conf->metrics_port != 0 &&
+			(c->metrics = sgfw_metrics_start(&c->source, conf, err)) == NULL)
 		goto fail;
 	if (path[0] != '\0') {
 		sg_strlcpy(c->socket_path, path, sizeof(c->socket_path));
@@ -181,7 +160,7 @@ sgfw_control_start(struct sg_dp *dp, struct sg_ct *ct, const char *config_path, 
 		if (c->listen_fd < 0 || lstat(path, &c->socket_st) != 0)
 			goto fail;
 	}
-	sgfw_telemetry_register(c);
+	sgfw_telemetry_register(&c->source);
 	return c;
 fail:
 	sgfw_control_stop(c);
@@ -486,7 +465,7 @@ run_save(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv)
 static int
 run_ct(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv)
 {
-	return sgfw_cmd_ct(c, ctx->json, argc, argv, ctx->out, ctx->err);
+	return sgfw_cmd_ct(c->dp, ctx->json, argc, argv, ctx->out, ctx->err);
 }
 
 static int
@@ -505,7 +484,7 @@ run_log(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv)
 static int
 run_capture(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv)
 {
-	int rc = sgfw_cmd_capture(c, argc, argv, ctx->out, ctx->err);
+	int rc = sgfw_cmd_capture(c->dp, c->client_fd, argc, argv, ctx->out, ctx->err);
 
 	/* The connection is the capture's stream from now on. */
 	c->client_taken = rc == SG_CTL_EXIT_OK;
@@ -513,16 +492,16 @@ run_capture(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **arg
 }
 
 /* The daemon's own commands, by the table's ids; the table's handlers run the others. */
-static int (*const online_commands[SG_CTL_CMD_COUNT])(struct sgfw_control *c,
-		struct sg_ctl_ctx *ctx, int argc, char **argv) = {
-	[SG_CTL_CMD_STATUS] = cmd_status,
-	[SG_CTL_CMD_STATS] = cmd_stats,
-	[SG_CTL_CMD_RELOAD] = run_reload,
-	[SG_CTL_CMD_SAVE] = run_save,
-	[SG_CTL_CMD_CT] = run_ct,
-	[SG_CTL_CMD_FLOWLOGS] = run_flowlogs,
-	[SG_CTL_CMD_LOG] = run_log,
-	[SG_CTL_CMD_CAPTURE] = run_capture,
+static int (*const online_commands[SG_CTL_CMD_COUNT])(
+		struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv) = {
+		[SG_CTL_CMD_STATUS] = cmd_status,
+		[SG_CTL_CMD_STATS] = cmd_stats,
+		[SG_CTL_CMD_RELOAD] = run_reload,
+		[SG_CTL_CMD_SAVE] = run_save,
+		[SG_CTL_CMD_CT] = run_ct,
+		[SG_CTL_CMD_FLOWLOGS] = run_flowlogs,
+		[SG_CTL_CMD_LOG] = run_log,
+		[SG_CTL_CMD_CAPTURE] = run_capture,
 };
 
 static int
@@ -566,10 +545,10 @@ static bool
 serve_line(struct sgfw_control *c, struct client *cl, const char *line, size_t len)
 {
 	struct sg_ctl_ctx ctx = {
-		.conf = sg_dp_conf(c->dp),
-		.port_state = sgfw_port_state,
-		.state_arg = c->dp,
-		.online = true,
+			.conf = sg_dp_conf(c->dp),
+			.port_state = sgfw_port_state,
+			.state_arg = c->dp,
+			.online = true,
 	};
 	struct logged logged = {.c = c, .who = &cl->who};
 	struct sg_ctl_call call;

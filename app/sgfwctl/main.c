@@ -20,7 +20,8 @@
 static void
 usage(FILE *out)
 {
-	fputs("usage: sgfwctl [OPTIONS] COMMAND [ARGS...] (options may come anywhere; -- ends them)\n"
+	fputs("usage: sgfwctl [OPTIONS] COMMAND [ARGS...] (options may come anywhere; -- ends "
+	      "them)\n"
 	      "  -c, --config FILE   offline: read this config (default " DEFAULT_CONFIG ")\n"
 	      "  -s, --socket PATH   online: ask the running sgfw (default " DEFAULT_SOCKET
 	      " when it exists)\n"
@@ -42,9 +43,9 @@ error_exit(json_t *error)
 	if (json_is_integer(exit_code))
 		return (int)json_integer_value(exit_code);
 	return code == SG_CTL_RPC_NO_METHOD || code == SG_CTL_RPC_PARAMS ||
-				       code == SG_CTL_RPC_OFFLINE ?
-		       SG_CTL_EXIT_USAGE :
-		       SG_CTL_EXIT_FAIL;
+					       code == SG_CTL_RPC_OFFLINE
+			       ? SG_CTL_EXIT_USAGE
+			       : SG_CTL_EXIT_FAIL;
 }
 
 static void
@@ -72,9 +73,9 @@ print_response(json_t *msg, bool json, const struct sg_ctl_command *cmd)
 		const char *verdict = json_string_value(json_object_get(result, "verdict"));
 
 		code = cmd != NULL && cmd->id == SG_CTL_CMD_EXPLAIN && verdict != NULL &&
-				       strcmp(verdict, "drop") == 0 ?
-			       SG_CTL_EXIT_DROPPED :
-			       SG_CTL_EXIT_OK;
+						       strcmp(verdict, "drop") == 0
+				       ? SG_CTL_EXIT_DROPPED
+				       : SG_CTL_EXIT_OK;
 	} else if (result != NULL) {
 		put_text(json_object_get(result, "stdout"), stdout);
 		put_text(json_object_get(result, "stderr"), stderr);
@@ -250,7 +251,8 @@ run_capture(const char *socket_path, bool json, int argc, char **argv)
 
 			json_decref(msg);
 			if (len < 0) {
-				fprintf(stderr, "error: writing %s: %s\n", file, strerror((int)-len));
+				fprintf(stderr, "error: writing %s: %s\n", file,
+						strerror((int)-len));
 				code = SG_CTL_EXIT_FAIL;
 				break;
 			}
@@ -259,15 +261,18 @@ run_capture(const char *socket_path, bool json, int argc, char **argv)
 			/* The summary at the end. */
 			fprintf(stderr, "%s\n",
 					json_string_value(json_object_get(
-							json_object_get(msg, "params"), "message")));
+							json_object_get(msg, "params"),
+							"message")));
 			json_decref(msg);
 			ended = true;
 		} else if (!answered) {
 			/* The first answer: "capturing ..." or why not. */
 			answered = true;
 			if (json_object_get(msg, "result") != NULL) {
-				put_text(json_object_get(json_object_get(msg, "result"), "stdout"), stderr);
-				put_text(json_object_get(json_object_get(msg, "result"), "stderr"), stderr);
+				put_text(json_object_get(json_object_get(msg, "result"), "stdout"),
+						stderr);
+				put_text(json_object_get(json_object_get(msg, "result"), "stderr"),
+						stderr);
 				json_decref(msg);
 				code = SG_CTL_EXIT_OK;
 			} else {
@@ -311,9 +316,10 @@ change_file(struct sg_ctl_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	if (ctx->conf->n_sources > 1) {
-		fprintf(ctx->err, "error: %s uses @include; sgfwctl would flatten it: change the "
-				  "running switch (-s SOCKET) or edit the files by hand (nothing "
-				  "changed)\n",
+		fprintf(ctx->err,
+				"error: %s uses @include; sgfwctl would flatten it: change the "
+				"running switch (-s SOCKET) or edit the files by hand (nothing "
+				"changed)\n",
 				ctx->conf->path);
 		return SG_CTL_EXIT_FAIL;
 	}
@@ -402,15 +408,18 @@ run_offline(const char *config, bool json, int argc, char **argv)
 /* sgfwctl's own options, wherever they are: 1 when word 'i' was one (and '*i' moved past its
  * value), 0 when it belongs to the command, -1 for a missing value. */
 static int
-own_option(int argc, char **argv, int *i, const char **config, const char **socket_path,
-		bool *json, bool *help, bool *version)
+own_option(int argc, char **argv, int *i, const char **config, const char **socket_path, bool *json,
+		bool *help, bool *version)
 {
 	static const struct {
 		const char *short_name, *long_name;
 		bool has_value;
 	} options[] = {
-		{"-c", "--config", true}, {"-s", "--socket", true}, {"-j", "--json", false},
-		{"-h", "--help", false},  {"-V", "--version", false},
+			{"-c", "--config", true},
+			{"-s", "--socket", true},
+			{"-j", "--json", false},
+			{"-h", "--help", false},
+			{"-V", "--version", false},
 	};
 	const char *word = argv[*i], *value = NULL;
 
@@ -474,8 +483,9 @@ main(int argc, char **argv)
 			ended = true;
 			continue;
 		}
-		rc = ended ? 0 : own_option(argc, argv, &i, &config, &socket_path, &json, &help,
-						 &version);
+		rc = ended ? 0
+			   : own_option(argc, argv, &i, &config, &socket_path, &json, &help,
+					     &version);
 		if (rc < 0) {
 			fprintf(stderr, "usage error: %s needs a value\n", argv[i]);
 			usage(stderr);

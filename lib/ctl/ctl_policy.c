@@ -724,7 +724,7 @@ ports_view(struct sg_ctl_ctx *ctx, const char *only)
 		if (only != NULL && strcmp(only, dev->name) != 0)
 			continue;
 		live = ctx->port_state != NULL &&
-			    ctx->port_state(ctx->state_arg, dev->name, &st) == 0;
+		       ctx->port_state(ctx->state_arg, dev->name, &st) == 0;
 
 		if (ctx->json) {
 			sg_json_object_open(&j, NULL);
@@ -940,7 +940,8 @@ group_view(struct sg_ctl_ctx *ctx, const char *id, bool whole)
 		sg_json_string(&j, "id", group->id);
 		if (whole) {
 			sg_json_string(&j, "type", sg_group_type_name(group->type));
-			sg_json_string(&j, "inner_access_policy", sg_action_name(group->inner_access));
+			sg_json_string(&j, "inner_access_policy",
+					sg_action_name(group->inner_access));
 			if (group->description[0] != '\0')
 				sg_json_string(&j, "description", group->description);
 			sg_json_array_open(&j, "tags");
@@ -962,8 +963,8 @@ group_view(struct sg_ctl_ctx *ctx, const char *id, bool whole)
 	}
 	if (whole) {
 		fprintf(ctx->out, "group %s: %s, inner access %s, %u rules\n", group->id,
-				sg_group_type_name(group->type), sg_action_name(group->inner_access),
-				group->n_rules);
+				sg_group_type_name(group->type),
+				sg_action_name(group->inner_access), group->n_rules);
 		if (group->description[0] != '\0')
 			fprintf(ctx->out, "  description %s\n", group->description);
 		fputs("  tags", ctx->out);

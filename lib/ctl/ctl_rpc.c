@@ -113,8 +113,7 @@ add_command_words(struct sg_ctl_call *call)
 
 /* params: an array of argument words, or {"args": [...], "format": "json"|"text"}. */
 static int
-decode_params(struct sg_ctl_call *call, json_t *params, char *field, size_t size,
-		const char **why)
+decode_params(struct sg_ctl_call *call, json_t *params, char *field, size_t size, const char **why)
 {
 	json_t *args = params, *value;
 	const char *key;
@@ -129,7 +128,8 @@ decode_params(struct sg_ctl_call *call, json_t *params, char *field, size_t size
 			} else if (strcmp(key, "format") == 0) {
 				const char *f = json_string_value(value);
 
-				if (f == NULL || (strcmp(f, "json") != 0 && strcmp(f, "text") != 0)) {
+				if (f == NULL || (strcmp(f, "json") != 0 &&
+								 strcmp(f, "text") != 0)) {
 					snprintf(field, size, "params.format");
 					*why = "format must be \"json\" or \"text\"";
 					return -1;
@@ -196,7 +196,8 @@ sg_ctl_call_decode(const char *line, size_t len, struct sg_ctl_call *call, json_
 		return -1;
 	}
 	if (!json_is_object(req)) {
-		*error = sg_ctl_rpc_error(NULL, SG_CTL_RPC_INVALID, "a request is a JSON object", NULL);
+		*error = sg_ctl_rpc_error(
+				NULL, SG_CTL_RPC_INVALID, "a request is a JSON object", NULL);
 		json_decref(req);
 		return -1;
 	}
@@ -261,7 +262,8 @@ sg_ctl_call_words(int argc, char **argv, bool text, struct sg_ctl_call *call, js
 		return -1;
 	}
 	if (argc - used > SG_CTL_MAX_ARGS) {
-		*error = sg_ctl_rpc_error(call->id, SG_CTL_RPC_PARAMS, "too many arguments", "params");
+		*error = sg_ctl_rpc_error(
+				call->id, SG_CTL_RPC_PARAMS, "too many arguments", "params");
 		sg_ctl_call_free(call);
 		return -1;
 	}
@@ -380,7 +382,8 @@ build_response(const struct sg_ctl_call *call, int code, int rpc_code, const cha
 
 		snprintf(field, sizeof(field), "params[%d]", arg - command_words(call));
 		json_object_set_new(data, "field", json_string(field));
-		json_object_set_new(data, "argument", text_value(call->argv[arg], strlen(call->argv[arg])));
+		json_object_set_new(data, "argument",
+				text_value(call->argv[arg], strlen(call->argv[arg])));
 	} else if (rpc_code == SG_CTL_RPC_PARAMS) {
 		json_object_set_new(data, "field", json_string("params"));
 	} else if (rpc_code == SG_CTL_RPC_OFFLINE) {

@@ -180,10 +180,10 @@ struct json_t;
 
 /** A decoded request: the command and its words (owned by the call). */
 struct sg_ctl_call {
-	struct json_t *id;                      /**< The request's id (NULL: a notification). */
+	struct json_t *id; /**< The request's id (NULL: a notification). */
 	const struct sg_ctl_command *cmd;
-	bool text;                              /**< params.format "text": sgfwctl's text. */
-	int argc;                               /**< The words, the command's own first. */
+	bool text; /**< params.format "text": sgfwctl's text. */
+	int argc;  /**< The words, the command's own first. */
 	char *argv[SG_CTL_MAX_ARGS + 3];
 };
 
@@ -191,11 +191,11 @@ struct sg_ctl_call {
  * Decode one request line. 0 and 'call' filled, or -1 with '*error' the error response to send
  * (the call holds nothing then).
  */
-int sg_ctl_call_decode(const char *line, size_t len, struct sg_ctl_call *call,
-		struct json_t **error);
+int sg_ctl_call_decode(
+		const char *line, size_t len, struct sg_ctl_call *call, struct json_t **error);
 /** A call from sgfwctl's words (offline). Same results as sg_ctl_call_decode(). */
-int sg_ctl_call_words(int argc, char **argv, bool text, struct sg_ctl_call *call,
-		struct json_t **error);
+int sg_ctl_call_words(
+		int argc, char **argv, bool text, struct sg_ctl_call *call, struct json_t **error);
 void sg_ctl_call_free(struct sg_ctl_call *call);
 /**
  * Run the call's command with 'ctx' (its out and err replaced by buffers) through 'run',
@@ -210,8 +210,8 @@ struct json_t *sg_ctl_call_run(struct sg_ctl_call *call, struct sg_ctl_ctx *ctx,
 struct json_t *sg_ctl_call_response(const struct sg_ctl_call *call, int code, const char *out,
 		size_t out_len, const char *err, size_t err_len);
 /** An error response: 'field' (may be NULL) names the part of the request at fault. */
-struct json_t *sg_ctl_rpc_error(struct json_t *id, int code, const char *message,
-		const char *field);
+struct json_t *sg_ctl_rpc_error(
+		struct json_t *id, int code, const char *message, const char *field);
 /** A notification (no id): method and params (the reference to params is taken). */
 struct json_t *sg_ctl_rpc_notification(const char *method, struct json_t *params);
 /** Write 'msg' as one line and release it. 0 or -errno. */

@@ -429,11 +429,13 @@ parse_json(const char *p, struct sg_flowlog_record *r, char *why, size_t size)
 			else
 				snprintf(text, sizeof(text), "%s", json_string_value(value));
 		} else if (json_is_integer(value)) {
-			snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT, json_integer_value(value));
+			snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT,
+					json_integer_value(value));
 		} else if (json_is_boolean(value)) {
 			snprintf(text, sizeof(text), "%s", json_is_true(value) ? "true" : "false");
 		} else {
-			rc = bad(why, size, "JSON: \"%s\" is not a string, an integer or a boolean", key);
+			rc = bad(why, size, "JSON: \"%s\" is not a string, an integer or a boolean",
+					key);
 		}
 		if (rc > 0 && (rc = set_field(r, key, text, why, size)) >= 0)
 			rc = 1;

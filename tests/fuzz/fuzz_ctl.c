@@ -90,7 +90,8 @@ check_response(json_t *msg)
 
 	FUZZ_CHECK(json_is_object(msg), "response not an object");
 	FUZZ_CHECK(json_string_value(json_object_get(msg, "jsonrpc")) != NULL &&
-					strcmp(json_string_value(json_object_get(msg, "jsonrpc")), "2.0") == 0,
+					strcmp(json_string_value(json_object_get(msg, "jsonrpc")),
+							"2.0") == 0,
 			"no jsonrpc");
 	FUZZ_CHECK((error != NULL) != (json_object_get(msg, "result") != NULL),
 			"neither or both of result and error");
@@ -98,8 +99,10 @@ check_response(json_t *msg)
 		json_int_t code = json_integer_value(json_object_get(error, "code"));
 
 		FUZZ_CHECK(code == SG_CTL_RPC_PARSE || code == SG_CTL_RPC_INVALID ||
-						code == SG_CTL_RPC_NO_METHOD || code == SG_CTL_RPC_PARAMS ||
-						code == SG_CTL_RPC_FAILED || code == SG_CTL_RPC_OFFLINE,
+						code == SG_CTL_RPC_NO_METHOD ||
+						code == SG_CTL_RPC_PARAMS ||
+						code == SG_CTL_RPC_FAILED ||
+						code == SG_CTL_RPC_OFFLINE,
 				"error code %lld", (long long)code);
 		FUZZ_CHECK(json_string_value(json_object_get(error, "message")) != NULL,
 				"error without a message");

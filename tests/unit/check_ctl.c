@@ -640,7 +640,8 @@ START_TEST(test_table)
 		ck_assert_msg((c->flags & (SG_CTL_OFFLINE | SG_CTL_ONLINE)) != 0, "%s runs nowhere",
 				c->method);
 		/* Handlers: views have one, changes are sg_ctl_change()'s. */
-		ck_assert((c->run == NULL) == ((c->flags & SG_CTL_CHANGE) && (c->flags & SG_CTL_OFFLINE)));
+		ck_assert((c->run == NULL) ==
+				((c->flags & SG_CTL_CHANGE) && (c->flags & SG_CTL_OFFLINE)));
 	}
 	ck_assert_ptr_eq(sg_ctl_find_words(3, words, &used), &sg_ctl_commands[SG_CTL_CMD_RULE_ADD]);
 	ck_assert_int_eq(used, 2);
@@ -672,7 +673,8 @@ decode(const char *line, struct sg_ctl_call *call, char *field, size_t size)
 	ck_assert_ptr_nonnull(json_string_value(json_object_get(error, "message")));
 	if (json_object_get(json_object_get(error, "data"), "field") != NULL)
 		snprintf(field, size, "%s",
-				json_string_value(json_object_get(json_object_get(error, "data"), "field")));
+				json_string_value(json_object_get(
+						json_object_get(error, "data"), "field")));
 	json_decref(msg);
 	return code;
 }
@@ -682,28 +684,32 @@ static const struct {
 	int code;
 	const char *field;
 } bad_requests[] = {
-	{"not json", SG_CTL_RPC_PARSE, ""},
-	{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"check\"", SG_CTL_RPC_PARSE, ""},
-	{"[1]", SG_CTL_RPC_INVALID, ""},
-	{"{\"id\":1,\"method\":\"check\"}", SG_CTL_RPC_INVALID, "jsonrpc"},
-	{"{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"check\"}", SG_CTL_RPC_INVALID, "jsonrpc"},
-	{"{\"jsonrpc\":\"2.0\",\"id\":[1],\"method\":\"check\"}", SG_CTL_RPC_INVALID, "id"},
-	{"{\"jsonrpc\":\"2.0\",\"id\":1}", SG_CTL_RPC_INVALID, "method"},
-	{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nope\"}", SG_CTL_RPC_NO_METHOD, "method"},
-	{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"check\",\"params\":1}", SG_CTL_RPC_PARAMS,
-			"params"},
-	{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"check\",\"params\":[\"a\",null]}",
-			SG_CTL_RPC_PARAMS, "params[1]"},
-	/* A NUL in a string is refused by the parser itself. */
-	{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"check\",\"params\":[\"a\\u0000b\"]}",
-			SG_CTL_RPC_PARSE, ""},
-	{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"check\",\"params\":{\"args\":[2]}}",
-			SG_CTL_RPC_PARAMS, "params.args[0]"},
-	{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"check\",\"params\":{\"x\":[]}}",
-			SG_CTL_RPC_PARAMS, "params.x"},
-	{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"check\",\"params\":{\"format\":\"xml\"}}",
-			SG_CTL_RPC_PARAMS, "params.format"},
-	{"{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":\"check\"}", SG_CTL_RPC_PARSE, ""},
+		{"not json", SG_CTL_RPC_PARSE, ""},
+		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"check\"", SG_CTL_RPC_PARSE, ""},
+		{"[1]", SG_CTL_RPC_INVALID, ""},
+		{"{\"id\":1,\"method\":\"check\"}", SG_CTL_RPC_INVALID, "jsonrpc"},
+		{"{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"check\"}", SG_CTL_RPC_INVALID,
+				"jsonrpc"},
+		{"{\"jsonrpc\":\"2.0\",\"id\":[1],\"method\":\"check\"}", SG_CTL_RPC_INVALID, "id"},
+		{"{\"jsonrpc\":\"2.0\",\"id\":1}", SG_CTL_RPC_INVALID, "method"},
+		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nope\"}", SG_CTL_RPC_NO_METHOD,
+				"method"},
+		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"check\",\"params\":1}",
+				SG_CTL_RPC_PARAMS, "params"},
+		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"check\",\"params\":[\"a\",null]}",
+				SG_CTL_RPC_PARAMS, "params[1]"},
+		/* A NUL in a string is refused by the parser itself. */
+		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"check\",\"params\":[\"a\\u0000b\"]}",
+				SG_CTL_RPC_PARSE, ""},
+		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"check\",\"params\":{\"args\":[2]}}",
+				SG_CTL_RPC_PARAMS, "params.args[0]"},
+		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"check\",\"params\":{\"x\":[]}}",
+				SG_CTL_RPC_PARAMS, "params.x"},
+		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"check\",\"params\":{\"format\":"
+		 "\"xml\"}}",
+				SG_CTL_RPC_PARAMS, "params.format"},
+		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":\"check\"}", SG_CTL_RPC_PARSE,
+				""},
 };
 
 START_TEST(test_bad_requests)
@@ -725,7 +731,7 @@ START_TEST(test_decode)
 	/* A \u escape keeps its whole code point (U+00E9, two bytes in UTF-8). */
 	ck_assert_int_eq(decode("{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"rule.add\","
 				"\"params\":[\"sg-db\",\"description=caf\\u00e9\"]}",
-				 &call, field, sizeof(field)),
+					 &call, field, sizeof(field)),
 			0);
 	ck_assert_ptr_eq(call.cmd, &sg_ctl_commands[SG_CTL_CMD_RULE_ADD]);
 	ck_assert_int_eq(call.argc, 4);
@@ -739,7 +745,7 @@ START_TEST(test_decode)
 	sg_ctl_call_free(&call);
 	ck_assert_int_eq(decode("{\"jsonrpc\":\"2.0\",\"method\":\"check\","
 				"\"params\":{\"format\":\"text\"}}",
-				 &call, field, sizeof(field)),
+					 &call, field, sizeof(field)),
 			0);
 	ck_assert_ptr_null(call.id); /* a notification */
 	ck_assert(call.text);
@@ -765,7 +771,8 @@ respond(const char *line, bool text)
 	json_t *msg;
 	int n = 0;
 
-	for (char *w = strtok_r(copy, " ", &save); w != NULL && n < 16; w = strtok_r(NULL, " ", &save))
+	for (char *w = strtok_r(copy, " ", &save); w != NULL && n < 16;
+			w = strtok_r(NULL, " ", &save))
 		words[n++] = w;
 	if (sg_ctl_call_words(n, words, text, &call, &msg) == 0) {
 		msg = sg_ctl_call_run(&call, &ctx, run_view, NULL, NULL);
@@ -790,22 +797,24 @@ START_TEST(test_responses)
 	json_decref(msg);
 	/* A dropped flow is a result; sgfwctl's exit 3 is in the text form. */
 	msg = respond("explain db1 ingress tcp 10.9.9.9 10.1.0.11:22", false);
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(msg, "result"),
-					 "verdict")),
+	ck_assert_str_eq(json_string_value(json_object_get(
+					 json_object_get(msg, "result"), "verdict")),
 			"drop");
 	json_decref(msg);
 	msg = respond("explain db1 ingress tcp 10.9.9.9 10.1.0.11:22", true);
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(msg, "result"), "exit")),
+	ck_assert_int_eq(
+			json_integer_value(json_object_get(json_object_get(msg, "result"), "exit")),
 			SG_CTL_EXIT_DROPPED);
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
-					     json_object_get(msg, "result"), "stdout")),
+						     json_object_get(msg, "result"), "stdout")),
 			"verdict: drop"));
 	json_decref(msg);
 	/* A failure names the argument it quotes. */
 	msg = respond("effective web9", false);
 	e = json_object_get(msg, "error");
 	ck_assert_int_eq(json_integer_value(json_object_get(e, "code")), SG_CTL_RPC_FAILED);
-	ck_assert_str_eq(json_string_value(json_object_get(e, "message")), "no port named \"web9\"");
+	ck_assert_str_eq(
+			json_string_value(json_object_get(e, "message")), "no port named \"web9\"");
 	e = json_object_get(e, "data");
 	ck_assert_str_eq(json_string_value(json_object_get(e, "field")), "params[0]");
 	ck_assert_str_eq(json_string_value(json_object_get(e, "argument")), "web9");
@@ -815,8 +824,8 @@ START_TEST(test_responses)
 	msg = respond("effective db1 sideways", true);
 	e = json_object_get(msg, "error");
 	ck_assert_int_eq(json_integer_value(json_object_get(e, "code")), SG_CTL_RPC_PARAMS);
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json_object_get(e, "data"),
-					     "stderr")),
+	ck_assert_ptr_nonnull(strstr(
+			json_string_value(json_object_get(json_object_get(e, "data"), "stderr")),
 			"usage error: direction must be ingress or egress"));
 	json_decref(msg);
 	/* Offline, the daemon's methods say they need it. */
@@ -936,10 +945,11 @@ START_TEST(test_docs_tables)
 		cell(help, sizeof(help), c->help);
 		fprintf(f, "| `%s` | %s%s%s | %s | %s | %s | %s |\n", c->method, args[0] ? "`" : "",
 				args, args[0] ? "`" : "", c->flags & SG_CTL_OFFLINE ? "yes" : "",
-				c->flags & SG_CTL_ONLINE ? "yes" : "", c->flags & SG_CTL_CHANGE ? "yes" : "",
-				help);
+				c->flags & SG_CTL_ONLINE ? "yes" : "",
+				c->flags & SG_CTL_CHANGE ? "yes" : "", help);
 		snprintf(row, sizeof(row), "| `%s", c->words);
-		ck_assert_msg(strstr(ctl, row) != NULL, "docs/sgfwctl.md has no row for %s", c->words);
+		ck_assert_msg(strstr(ctl, row) != NULL, "docs/sgfwctl.md has no row for %s",
+				c->words);
 	}
 	fclose(f);
 	start = strstr(api, "|---|---|---|---|---|---|\n");
