@@ -305,17 +305,18 @@ fault_argument(const struct sg_ctl_call *call, const char *message)
 	for (int i = first; i < call->argc; i++) {
 		const char *eq = strchr(call->argv[i], '=');
 		size_t len = eq != NULL ? (size_t)(eq - call->argv[i]) : 0;
+		char name[64];
 
-		for (const char *p = message; len > 0 && (p = strstr(p, call->argv[i])) != NULL;
-				p++) {
-			bool start = p == message || p[-1] == ' ' || p[-1] == '"';
-
-			if (start && strncmp(p, call->argv[i], len) == 0 &&
-					(p[len] == ' ' || p[len] == '"' || p[len] == ':'))
+		if (len == 0 || len >= sizeof(name))
+			continue;
+		memcpy(name, call->argv[i], len);
+		name[len] = '\0';
+		/* The field as a word of the message ("priority 0 is out of range"). */
+		for (const char *p = strstr(message, name); p != NULL; p = strstr(p + 1, name))
+			if ((p == message || p[-1] == ' ' || p[-1] == '"') &&
+					(p[len] == ' ' || p[len] == '"' || p[len] == ':' ||
+							p[len] == '\0'))
 				return i;
-			if (p[0] == '\0')
-				break;
-		}
 	}
 	return -1;
 }
@@ -406,6 +407,30 @@ sg_ctl_call_response(const struct sg_ctl_call *call, int code, const char *out, 
 	return build_response(call, code, 0, out, out_len, err, err_len);
 }
 
+/* Run the command on copies of the words: changes edit theirs ("field=value" split in place),
+ * and the error is matched against the words as they came. */
+static int
+run_on_copy(struct sg_ctl_call *call, struct sg_ctl_ctx *ctx,
+		int (*run)(void *arg, struct sg_ctl_call *call, struct sg_ctl_ctx *ctx), void *arg)
+{
+	char *given[SG_CTL_MAX_ARGS + 3];
+	int argc = call->argc, code = SG_CTL_EXIT_FAIL, n;
+
+	memcpy(given, call->argv, sizeof(given));
+	for (n = 0; n < argc; n++)
+		if ((call->argv[n] = strdup(given[n])) == NULL)
+			break;
+	if (n == argc)
+		code = run(arg, call, ctx);
+	else
+		fprintf(ctx->err, "error: out of memory\n");
+	for (int i = 0; i < n; i++)
+		free(call->argv[i]);
+	memcpy(call->argv, given, sizeof(given));
+	call->argc = argc;
+	return code;
+}
+
 json_t *
 sg_ctl_call_run(struct sg_ctl_call *call, struct sg_ctl_ctx *ctx,
 		int (*run)(void *arg, struct sg_ctl_call *call, struct sg_ctl_ctx *ctx),
@@ -428,7 +453,7 @@ sg_ctl_call_run(struct sg_ctl_call *call, struct sg_ctl_ctx *ctx,
 			code = sg_ctl_online_only(ctx, call->argc, call->argv);
 			rpc_code = SG_CTL_RPC_OFFLINE;
 		} else {
-			code = run(arg, call, ctx);
+			code = run_on_copy(call, ctx, run, arg);
 		}
 		fflush(out);
 		fflush(errors);

@@ -757,8 +757,15 @@ END_TEST
 static int
 run_view(void *arg, struct sg_ctl_call *call, struct sg_ctl_ctx *ctx)
 {
+	struct sg_conf *result = NULL;
+	int rc;
+
 	(void)arg;
-	return call->cmd->run(ctx, call->argc, call->argv);
+	if (call->cmd->run != NULL)
+		return call->cmd->run(ctx, call->argc, call->argv);
+	rc = sg_ctl_change(ctx, call->argc, call->argv, &result);
+	sg_conf_free(result);
+	return rc;
 }
 
 /* The response to sgfwctl's words on 'base', encoded as one line. */
@@ -819,6 +826,14 @@ START_TEST(test_responses)
 	ck_assert_str_eq(json_string_value(json_object_get(e, "field")), "params[0]");
 	ck_assert_str_eq(json_string_value(json_object_get(e, "argument")), "web9");
 	ck_assert_int_eq(json_integer_value(json_object_get(e, "exit")), SG_CTL_EXIT_FAIL);
+	json_decref(msg);
+	/* A refused change names the field=value argument whose field its message names. */
+	msg = respond("rule add sg-db direction=ingress priority=0", false);
+	e = json_object_get(msg, "error");
+	ck_assert_int_eq(json_integer_value(json_object_get(e, "code")), SG_CTL_RPC_FAILED);
+	e = json_object_get(e, "data");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "field")), "params[2]");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "argument")), "priority=0");
 	json_decref(msg);
 	/* A usage error; in text form the data holds sgfwctl's streams. */
 	msg = respond("effective db1 sideways", true);
