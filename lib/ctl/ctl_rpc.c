@@ -355,6 +355,11 @@ build_response(const struct sg_ctl_call *call, int code, int rpc_code, const cha
 		json_object_set_new(data, "stderr", text_value(err, err_len));
 		return response(call->id, "result", data);
 	}
+	if (ok && doc == NULL && out_len > 0 && (out[0] == '{' || out[0] == '[')) {
+		/* A JSON form jansson cannot read (a number beyond 64 bits): a bug, said as one. */
+		return sg_ctl_rpc_error(call->id, SG_CTL_RPC_INTERNAL,
+				"the command's JSON output does not parse", NULL);
+	}
 	if (ok) {
 		if (doc == NULL) {
 			/* A command without a JSON form (reload, save): what it said, as a message. */
