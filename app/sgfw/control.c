@@ -28,6 +28,8 @@
 #define CONTROL_IDLE_S	10
 /* Requests of one connection served before the others get their turn. */
 #define CONTROL_BURST 8
+/* The time a client has to take one answer, in all: then it is given up. */
+#define CONTROL_SEND_MS 2000
 
 /* Who asked for a change: a client of the socket (SO_PEERCRED), or a signal. */
 struct requester {
@@ -556,7 +558,7 @@ serve_line(struct sgfw_control *c, struct client *cl, const char *line, size_t l
 	bool notification;
 
 	if (sg_ctl_call_decode(line, len, &call, &msg) < 0)
-		return sg_ctl_send(cl->fd, msg) == 0;
+		return sg_ctl_send_within(cl->fd, msg, CONTROL_SEND_MS) == 0;
 	c->client_fd = cl->fd;
 	c->client_taken = false;
 	notification = call.id == NULL;
@@ -570,7 +572,7 @@ serve_line(struct sgfw_control *c, struct client *cl, const char *line, size_t l
 	c->client_fd = -1;
 	if (notification && !c->client_taken)
 		json_decref(msg);
-	else if (sg_ctl_send(cl->fd, msg) < 0)
+	else if (sg_ctl_send_within(cl->fd, msg, CONTROL_SEND_MS) < 0)
 		return false;
 	return !c->client_taken;
 }
@@ -592,7 +594,9 @@ serve(struct sgfw_control *c, struct client *cl)
 			snprintf(msg, sizeof(msg), "request line longer than %u bytes",
 					SG_CTL_MAX_LINE);
 			/* The rest of the line cannot be told from the next request: close. */
-			sg_ctl_send(cl->fd, sg_ctl_rpc_error(NULL, SG_CTL_RPC_TOO_LONG, msg, NULL));
+			sg_ctl_send_within(cl->fd,
+					sg_ctl_rpc_error(NULL, SG_CTL_RPC_TOO_LONG, msg, NULL),
+					CONTROL_SEND_MS);
 		}
 		if (rc <= 0) {
 			client_close(cl);
@@ -628,7 +632,8 @@ accept_client(struct sgfw_control *c)
 	cl->fd = fd;
 	cl->last = time(NULL);
 	cl->who = (struct requester){.signal = false};
-	/* A client that does not read its answers must not hold the control thread. */
+	/* A capture's writer thread sends on it blocking: a client that stops reading is given
+	 * up after 2 s (the control thread's own answers have CONTROL_SEND_MS in all). */
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
 	/* Who is asking, as the kernel saw it connect. */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cl->who.cred, &cred_len) != 0)

@@ -1,27 +1,46 @@
 /* The control socket's transport: UNIX stream sockets carrying JSON-RPC 2.0 objects, one per
  * line (docs/api.md), shared by sgfwctl and the sgfw daemon. */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "sg_ctl.h"
 
+/* Write all of 'buf'; with 'timeout_ms' >= 0, within that time in all (a peer that takes its
+ * answer a byte at a time cannot hold the writer longer). */
 static int
-write_all(int fd, const void *buf, size_t len)
+write_all(int fd, const void *buf, size_t len, int timeout_ms)
 {
 	const char *p = buf;
+	struct timespec start;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL | (timeout_ms >= 0 ? MSG_DONTWAIT : 0));
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && timeout_ms >= 0) {
+			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+			struct timespec now;
+			long left;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			left = timeout_ms -
+			       ((now.tv_sec - start.tv_sec) * 1000 +
+					       (now.tv_nsec - start.tv_nsec) / 1000000);
+			if (left <= 0 || poll(&pfd, 1, (int)left) == 0)
+				return -ETIMEDOUT;
+			continue;
+		}
 		if (n <= 0)
 			return n < 0 ? -errno : -EPIPE;
 		p += n;
@@ -31,7 +50,7 @@ write_all(int fd, const void *buf, size_t len)
 }
 
 int
-sg_ctl_send(int fd, json_t *msg)
+sg_ctl_send_within(int fd, json_t *msg, int timeout_ms)
 {
 	char *text;
 	size_t len;
@@ -46,9 +65,15 @@ sg_ctl_send(int fd, json_t *msg)
 		return -ENOMEM;
 	len = strlen(text);
 	text[len] = '\n';
-	rc = write_all(fd, text, len + 1);
+	rc = write_all(fd, text, len + 1, timeout_ms);
 	free(text);
 	return rc;
+}
+
+int
+sg_ctl_send(int fd, json_t *msg)
+{
+	return sg_ctl_send_within(fd, msg, -1);
 }
 
 void

@@ -216,6 +216,8 @@ struct json_t *sg_ctl_rpc_error(
 struct json_t *sg_ctl_rpc_notification(const char *method, struct json_t *params);
 /** Write 'msg' as one line and release it. 0 or -errno. */
 int sg_ctl_send(int fd, struct json_t *msg);
+/** The same within 'timeout_ms' in all, whatever the peer reads: else -ETIMEDOUT. */
+int sg_ctl_send_within(int fd, struct json_t *msg, int timeout_ms);
 /** Reads lines from a stream socket, at most 'max' bytes each (see sg_ctl_reader_next()). */
 struct sg_ctl_reader {
 	int fd;

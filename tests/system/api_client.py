@@ -171,6 +171,21 @@ big.close()
 r = c.call("version", rid=8)
 check("others unaffected by the oversize line", r.get("id") == 8)
 
+# A client that asks and never reads its answers: the others are still answered, the hog is
+# given up (2 s for one answer in all) and sgfw goes on.
+import time
+hog = Conn(path)
+hog.send_raw(b'{"jsonrpc":"2.0","id":1,"method":"methods"}\n' * 400)
+time.sleep(0.5)
+t0 = time.monotonic()
+r = c.call("version", rid=9)
+took = time.monotonic() - t0
+check("a client that does not read holds the others at most 2 s (%.2f s)" % took,
+      r.get("id") == 9 and took < 2.6, json.dumps(r))
+hog.close()
+r = c.call("status", rid=10)
+check("sgfw answers after the hog", r.get("id") == 10 and "result" in r)
+
 # Streaming: capture's answer, then capture.data notifications (pcapng), then capture.end.
 cap = Conn(path)
 r = cap.call("capture", ["a", "--count", "3"], rid="cap")
