@@ -5,7 +5,8 @@
  * modes print exactly the same thing.
  *
  * Exit codes (SG_CTL_EXIT_*): 0 success, 1 the command failed (bad config, unknown port,
- * rejected change), 2 usage error. Errors go to 'err' as one line.
+ * rejected change), 2 usage error, 3 explain's flow is dropped. Errors go to 'err' as one line.
+ * The command table and the machine API (JSON-RPC over the control socket) follow.
  * Thread-safety: one command at a time per context.
  */
 #ifndef SG_CTL_H
