@@ -9,13 +9,19 @@ _sgfwctl_names() # ports|groups, with the -c/-s of the command line being comple
         sed -n "s/^    \"$key\": \"\\(.*\\)\",\$/\\1/p"
 }
 
+_sgfwctl_commands() # the command table's words (sgfwctl --json methods), one command a line
+{
+    sgfwctl --json methods 2>/dev/null | sed -n 's/^    "words": "\(.*\)",$/\1/p'
+}
+
 _sgfwctl()
 {
     local cur prev words cword
     _init_completion || return
 
-    local commands="check ports groups effective explain audit group rule port attach-by-tag
-        import export status stats reload save ct flowlogs log capture"
+    local table
+    table=$(_sgfwctl_commands)
+    local commands=$(echo "$table" | awk '{ print $1 }' | awk '!seen[$0]++')
     local i cmd= cmd_at=0
     _sgfwctl_opts=()
     for ((i = 1; i < cword; i++)); do
@@ -80,7 +86,7 @@ _sgfwctl()
             ;;
         group)
             case $arg in
-                1) words_now="create delete set tag" ;;
+                1) words_now=$(echo "$table" | awk '$1 == "group" { print $2 }') ;;
                 2) [[ $sub != create ]] && words_now=$(_sgfwctl_names groups) ;;
                 3) [[ $sub == tag ]] && words_now="add remove" ||
                     words_now="type= inner_access_policy= tags= description=" ;;
@@ -88,7 +94,7 @@ _sgfwctl()
             ;;
         rule)
             case $arg in
-                1) words_now="add remove replace" ;;
+                1) words_now=$(echo "$table" | awk '$1 == "rule" { print $2 }') ;;
                 2) words_now=$(_sgfwctl_names groups) ;;
                 *) [[ $sub != remove ]] && words_now="direction= policy= priority= protocol=
                     port_range= source_port_range= icmp_type= icmp_code= source_cidr=
@@ -98,7 +104,7 @@ _sgfwctl()
             ;;
         port)
             case $arg in
-                1) words_now="add remove attach detach tag" ;;
+                1) words_now=$(echo "$table" | awk '$1 == "port" { print $2 }') ;;
                 2) [[ $sub == add ]] && words_now="name= type=" ||
                     words_now=$(_sgfwctl_names ports) ;;
                 3) case $sub in

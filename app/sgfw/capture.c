@@ -1,9 +1,9 @@
 /* sgfwctl capture: a port's packets as pcapng, streamed to the sgfwctl that asked.
  *
  * The request is answered like any other ("capturing ..."); the connection then stays open and
- * a writer thread sends the pcapng file in frames (SG_CTL_EXIT_STREAM responses, each holding
+ * a writer thread sends the pcapng file in "capture.data" notifications (base64, each holding
  * whole blocks) until the count is reached, sgfwctl goes away (Ctrl-C), the port is removed or
- * sgfw stops; a last ordinary response says how many packets it wrote. sgfwctl writes the
+ * sgfw stops; a last "capture.end" notification says how many packets it wrote. sgfwctl writes the
  * file, as the user who ran it. Workers copy packets in lib/port (sg_capture_burst). */
 #include <errno.h>
 #include <poll.h>
@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 
@@ -153,6 +154,23 @@ client_gone(int fd, int timeout_ms)
 	return poll(&pfd, 1, timeout_ms) > 0;
 }
 
+/* A piece of the pcapng file, whole blocks, as a "capture.data" notification (docs/api.md). */
+static bool
+send_data(int fd, const char *buf, size_t len)
+{
+	char *text = sg_ctl_base64(buf, len);
+	json_t *params = json_object();
+
+	if (text == NULL || params == NULL) {
+		free(text);
+		json_decref(params);
+		return false;
+	}
+	json_object_set_new(params, "data", json_string(text));
+	free(text);
+	return sg_ctl_send(fd, sg_ctl_rpc_notification("capture.data", params)) == 0;
+}
+
 static void *
 writer(void *arg)
 {
@@ -170,7 +188,7 @@ writer(void *arg)
 		goto out;
 	}
 	len = pcapng_header(s, buf);
-	sent_ok = sg_ctl_response_send(s->fd, SG_CTL_EXIT_STREAM, buf, len, "", 0) == 0;
+	sent_ok = send_data(s->fd, buf, len);
 	while (sent_ok) {
 		unsigned int n, k;
 
@@ -191,7 +209,7 @@ writer(void *arg)
 			len += pcapng_packet(s, pkts[k], buf + len);
 		rte_pktmbuf_free_bulk(pkts, n);
 		s->written += k;
-		sent_ok = sg_ctl_response_send(s->fd, SG_CTL_EXIT_STREAM, buf, len, "", 0) == 0;
+		sent_ok = send_data(s->fd, buf, len);
 		if (s->count != 0 && s->written >= s->count) {
 			why = "the count was reached";
 			break;
@@ -207,9 +225,14 @@ out:
 	/* Done before the last answer: sgfwctl may ask for the next capture as soon as it has it,
 	 * and the control thread then frees this one first (joining this thread). */
 	atomic_store(&s->done, true);
-	if (sent_ok)
-		sg_ctl_response_send(s->fd, SG_CTL_EXIT_OK, "", 0, summary, strlen(summary));
 	summary[strcspn(summary, "\n")] = '\0';
+	if (sent_ok) {
+		json_t *params = json_object();
+
+		json_object_set_new(params, "message", json_string(summary));
+		json_object_set_new(params, "packets", json_integer((json_int_t)s->written));
+		sg_ctl_send(s->fd, sg_ctl_rpc_notification("capture.end", params));
+	}
 	SGFW_LOG(CAPTURE, INFO, "capture ended: %s", sent_ok ? summary : "sgfwctl went away");
 	free(buf);
 	return NULL;
@@ -244,9 +267,8 @@ parse_count(const char *text, uint64_t min, uint64_t max, uint64_t *out)
 }
 
 int
-sgfw_cmd_capture(struct sgfw_control *c, int argc, char **argv, FILE *out, FILE *errors)
+sgfw_cmd_capture(struct sg_dp *dp, int client_fd, int argc, char **argv, FILE *out, FILE *errors)
 {
-	struct sg_dp *dp = sgfw_control_dp(c);
 	struct sg_capture_params params = {
 			.snaplen = CAPTURE_SNAPLEN_MAX, .buffers = CAPTURE_BUFFERS};
 	struct session *s = calloc(1, sizeof(*s));
@@ -315,7 +337,7 @@ sgfw_cmd_capture(struct sgfw_control *c, int argc, char **argv, FILE *out, FILE 
 				s->port, s->side == SG_CAPTURE_RX ? "received" : "--passed");
 		goto fail;
 	}
-	s->fd = dup(sgfw_control_client_fd(c));
+	s->fd = dup(client_fd);
 	if (s->fd < 0) {
 		fprintf(errors, "error: %s\n", strerror(errno));
 		goto fail;

@@ -1,6 +1,7 @@
-/* The control thread of sgfw: answers sgfwctl over the UNIX socket with the same commands as the
- * offline tool (on the running config) plus live ones: stats, reload, status. One request at a
- * time, on the main core, never on a worker. */
+/* The control thread of sgfw: answers the machine API (JSON-RPC over the UNIX socket, sgfwctl
+ * among its clients) with the commands of the offline tool (on the running config) plus live
+ * ones: stats, reload, status. Requests are served one at a time, on the main core, never on a
+ * worker; a few connections are open at once, none can hold the others. */
 #include <errno.h>
 #include <grp.h>
 #include <libgen.h>
@@ -13,12 +14,35 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "sg_build_config.h"
 #include "sg_conf.h"
 #include "sg_ctl.h"
 #include "sg_dp.h"
 #include "sg_json.h"
 #include "sgfw_private.h"
+
+/* Open connections: each request is answered in turn; a client idle this long is closed. */
+#define CONTROL_CLIENTS 16
+#define CONTROL_IDLE_S	10
+/* Requests of one connection served before the others get their turn. */
+#define CONTROL_BURST 8
+/* The time a client has to take one answer, in all: then it is given up. */
+#define CONTROL_SEND_MS 2000
+
+/* Who asked for a change: a client of the socket (SO_PEERCRED), or a signal. */
+struct requester {
+	bool signal;
+	struct ucred cred;
+};
+
+struct client {
+	int fd; /* -1: a free slot */
+	struct sg_ctl_reader reader;
+	struct requester who;
+	time_t last;
+};
 
 struct sgfw_control {
 	struct sg_dp *dp;
@@ -29,33 +53,12 @@ struct sgfw_control {
 	struct stat socket_st; /**< The socket we bound: only it is removed at exit. */
 	struct sgfw_metrics *metrics;
 	int client_fd; /* The connection being served (sgfwctl capture keeps it). */
+	bool client_taken; /* A capture took it: the connection is its stream now. */
 	time_t started;
 	pthread_mutex_t lock;
+	struct sgfw_source source; /* what the views below read: dp and lock */
+	struct client clients[CONTROL_CLIENTS];
 };
-
-struct sg_dp *
-sgfw_control_dp(const struct sgfw_control *c)
-{
-	return c->dp;
-}
-
-int
-sgfw_control_client_fd(const struct sgfw_control *c)
-{
-	return c->client_fd;
-}
-
-void
-sgfw_control_lock(struct sgfw_control *c)
-{
-	pthread_mutex_lock(&c->lock);
-}
-
-void
-sgfw_control_unlock(struct sgfw_control *c)
-{
-	pthread_mutex_unlock(&c->lock);
-}
 
 /* Swap a config into the datapath with the readers of other threads kept out. */
 static int
@@ -140,12 +143,16 @@ sgfw_control_start(struct sg_dp *dp, struct sg_ct *ct, const char *config_path, 
 	c->ct = ct;
 	c->listen_fd = -1;
 	c->client_fd = -1;
+	for (int i = 0; i < CONTROL_CLIENTS; i++)
+		c->clients[i].fd = -1;
 	c->started = time(NULL);
 	pthread_mutex_init(&c->lock, NULL);
+	c->source = (struct sgfw_source){.dp = dp, .lock = &c->lock};
 	sg_strlcpy(c->config_path, config_path, sizeof(c->config_path));
 	if ((grouped = control_gid(conf, &gid, err)) < 0)
 		goto fail;
-	if (conf->metrics_port != 0 && (c->metrics = sgfw_metrics_start(c, conf, err)) == NULL)
+	if (conf->metrics_port != 0 &&
+			(c->metrics = sgfw_metrics_start(&c->source, conf, err)) == NULL)
 		goto fail;
 	if (path[0] != '\0') {
 		sg_strlcpy(c->socket_path, path, sizeof(c->socket_path));
@@ -155,11 +162,21 @@ sgfw_control_start(struct sg_dp *dp, struct sg_ct *ct, const char *config_path, 
 		if (c->listen_fd < 0 || lstat(path, &c->socket_st) != 0)
 			goto fail;
 	}
-	sgfw_telemetry_register(c);
+	sgfw_telemetry_register(&c->source);
 	return c;
 fail:
 	sgfw_control_stop(c);
 	return NULL;
+}
+
+static void
+client_close(struct client *cl)
+{
+	if (cl->fd < 0)
+		return;
+	close(cl->fd);
+	sg_ctl_reader_free(&cl->reader);
+	cl->fd = -1;
 }
 
 void
@@ -170,6 +187,8 @@ sgfw_control_stop(struct sgfw_control *c)
 	if (c == NULL)
 		return;
 	sgfw_metrics_stop(c->metrics);
+	for (int i = 0; i < CONTROL_CLIENTS; i++)
+		client_close(&c->clients[i]);
 	if (c->listen_fd >= 0) {
 		close(c->listen_fd);
 		/* Only the socket we made: not whatever took its place since. */
@@ -206,12 +225,6 @@ reload(struct sgfw_control *c, FILE *out, FILE *errors)
 	fprintf(out, "reloaded %s\n", c->config_path);
 	return SG_CTL_EXIT_OK;
 }
-
-/* Who asked for a change: a client of the socket (SO_PEERCRED), or a signal. */
-struct requester {
-	bool signal;
-	struct ucred cred;
-};
 
 /* The words of a request for the log, escaped (they are the client's) and quoted when they
  * hold a space or a quote. Taken before the command runs: a change edits its words. */
@@ -258,16 +271,6 @@ log_change(const struct requester *who, const char *what, int code, const char *
 		SGFW_LOG(CTL, NOTICE, "change by uid %u gid %u pid %d: %s: %s: %s",
 				(unsigned int)who->cred.uid, (unsigned int)who->cred.gid,
 				(int)who->cred.pid, what, outcome, buf);
-}
-
-/* Whether a command changes the running state (and is logged). */
-static bool
-is_logged(const struct sg_ctl_request *req)
-{
-	if (req->argc == 0)
-		return false;
-	return sg_ctl_is_change(req->argv[0]) || strcmp(req->argv[0], "reload") == 0 ||
-	       strcmp(req->argv[0], "save") == 0;
 }
 
 void
@@ -334,12 +337,13 @@ stats_text(struct sgfw_control *c, FILE *out, const char *only)
 }
 
 static int
-cmd_stats(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out, FILE *errors)
+cmd_stats(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv)
 {
-	const char *only = req->argc > 1 ? req->argv[1] : NULL;
+	const char *only = argc > 1 ? argv[1] : NULL;
+	FILE *out = ctx->out, *errors = ctx->err;
 	struct sg_dp_port_stats s;
 
-	if (req->argc > 2) {
+	if (argc > 2) {
 		fprintf(errors, "usage error: stats [PORT]\n");
 		return SG_CTL_EXIT_USAGE;
 	}
@@ -347,7 +351,7 @@ cmd_stats(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out, FILE *e
 		fprintf(errors, "error: no port named \"%s\"\n", only);
 		return SG_CTL_EXIT_FAIL;
 	}
-	if (req->json)
+	if (ctx->json)
 		sg_dp_stats_json(c->dp, out);
 	else
 		stats_text(c, out, only);
@@ -355,14 +359,20 @@ cmd_stats(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out, FILE *e
 }
 
 static int
-cmd_status(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out)
+cmd_status(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv)
 {
+	FILE *out = ctx->out;
 	const struct sg_conf *conf = sg_dp_conf(c->dp);
 	long uptime = (long)(time(NULL) - c->started);
 	struct sg_acl_counts acl;
 
+	(void)argv;
+	if (argc != 1) {
+		fprintf(ctx->err, "usage error: status takes no arguments\n");
+		return SG_CTL_EXIT_USAGE;
+	}
 	sg_dp_classifier_counts(c->dp, &acl);
-	if (req->json) {
+	if (ctx->json) {
 		struct sg_json j;
 
 		sg_json_init(&j, out, true);
@@ -407,14 +417,14 @@ save(struct sgfw_control *c, FILE *out, FILE *errors)
 
 /* A policy change: validated whole, swapped into the datapath, then saved if configured. */
 static int
-change(struct sgfw_control *c, struct sg_ctl_ctx *ctx, struct sg_ctl_request *req)
+change(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv)
 {
 	struct sg_conf *result = NULL;
 	struct sg_error err = {0};
 	bool persist;
 	int rc;
 
-	rc = sg_ctl_change(ctx, req->argc, req->argv, &result);
+	rc = sg_ctl_change(ctx, argc, argv, &result);
 	if (rc != SG_CTL_EXIT_OK)
 		return rc;
 	persist = result->control_persist;
@@ -433,99 +443,230 @@ change(struct sgfw_control *c, struct sg_ctl_ctx *ctx, struct sg_ctl_request *re
 }
 
 static int
-dispatch(struct sgfw_control *c, struct sg_ctl_request *req, FILE *out, FILE *errors)
+run_reload(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv)
 {
-	struct sg_ctl_ctx ctx = {
-		.conf = sg_dp_conf(c->dp),
-		.out = out,
-		.err = errors,
-		.json = req->json,
-		.port_state = sgfw_port_state,
-		.state_arg = c->dp,
-	};
-
-	if (req->argc == 0) {
-		fprintf(errors, "usage error: no command given\n");
+	(void)argv;
+	if (argc != 1) {
+		fprintf(ctx->err, "usage error: reload takes no arguments\n");
 		return SG_CTL_EXIT_USAGE;
 	}
-	if (strcmp(req->argv[0], "stats") == 0)
-		return cmd_stats(c, req, out, errors);
-	if (strcmp(req->argv[0], "status") == 0)
-		return cmd_status(c, req, out);
-	if (strcmp(req->argv[0], "reload") == 0)
-		return reload(c, out, errors);
-	if (strcmp(req->argv[0], "save") == 0)
-		return save(c, out, errors);
-	if (strcmp(req->argv[0], "ct") == 0)
-		return sgfw_cmd_ct(c, req->json, req->argc, req->argv, out, errors);
-	if (sg_ctl_is_change(req->argv[0]))
-		return change(c, &ctx, req);
-	if (strcmp(req->argv[0], "flowlogs") == 0)
-		return sgfw_control_flowlogs(c->dp, req->json, req->argc, req->argv, out, errors);
-	if (strcmp(req->argv[0], "capture") == 0)
-		return sgfw_cmd_capture(c, req->argc, req->argv, out, errors);
-	if (strcmp(req->argv[0], "log") == 0)
-		return sgfw_cmd_log(req->json, req->argc, req->argv, out, errors);
-	return sg_ctl_run(&ctx, req->argc, req->argv);
+	return reload(c, ctx->out, ctx->err);
+}
+
+static int
+run_save(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1) {
+		fprintf(ctx->err, "usage error: save takes no arguments\n");
+		return SG_CTL_EXIT_USAGE;
+	}
+	return save(c, ctx->out, ctx->err);
+}
+
+static int
+run_ct(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv)
+{
+	return sgfw_cmd_ct(c->dp, ctx->json, argc, argv, ctx->out, ctx->err);
+}
+
+static int
+run_flowlogs(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv)
+{
+	return sgfw_control_flowlogs(c->dp, ctx->json, argc, argv, ctx->out, ctx->err);
+}
+
+static int
+run_log(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv)
+{
+	(void)c;
+	return sgfw_cmd_log(ctx->json, argc, argv, ctx->out, ctx->err);
+}
+
+static int
+run_capture(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv)
+{
+	int rc = sgfw_cmd_capture(c->dp, c->client_fd, argc, argv, ctx->out, ctx->err);
+
+	/* The connection is the capture's stream from now on. */
+	c->client_taken = rc == SG_CTL_EXIT_OK;
+	return rc;
+}
+
+/* The daemon's own commands, by the table's ids; the table's handlers run the others. */
+static int (*const online_commands[SG_CTL_CMD_COUNT])(
+		struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv) = {
+		[SG_CTL_CMD_STATUS] = cmd_status,
+		[SG_CTL_CMD_STATS] = cmd_stats,
+		[SG_CTL_CMD_RELOAD] = run_reload,
+		[SG_CTL_CMD_SAVE] = run_save,
+		[SG_CTL_CMD_CT] = run_ct,
+		[SG_CTL_CMD_FLOWLOGS] = run_flowlogs,
+		[SG_CTL_CMD_LOG] = run_log,
+		[SG_CTL_CMD_CAPTURE] = run_capture,
+};
+
+static int
+run_command(void *arg, struct sg_ctl_call *call, struct sg_ctl_ctx *ctx)
+{
+	struct sgfw_control *c = arg;
+	const struct sg_ctl_command *cmd = call->cmd;
+
+	if (online_commands[cmd->id] != NULL)
+		return online_commands[cmd->id](c, ctx, call->argc, call->argv);
+	if (cmd->run == NULL)
+		return change(c, ctx, call->argc, call->argv);
+	return cmd->run(ctx, call->argc, call->argv);
+}
+
+/* What is being logged: who asked, and the request's words taken before a change edits them. */
+struct logged {
+	struct sgfw_control *c;
+	const struct requester *who;
+	char what[1024];
+};
+
+static int
+run_logged(void *arg, struct sg_ctl_call *call, struct sg_ctl_ctx *ctx)
+{
+	return run_command(((struct logged *)arg)->c, call, ctx);
 }
 
 static void
-serve(struct sgfw_control *c, int fd)
+after_logged(void *arg, const struct sg_ctl_call *call, int code, const char *out,
+		const char *errors)
+{
+	struct logged *l = arg;
+
+	(void)call;
+	log_change(l->who, l->what, code, out, errors);
+}
+
+/* Answer one request line; false when the connection ends with it (handed to a capture). */
+static bool
+serve_line(struct sgfw_control *c, struct client *cl, const char *line, size_t len)
+{
+	struct sg_ctl_ctx ctx = {
+			.conf = sg_dp_conf(c->dp),
+			.port_state = sgfw_port_state,
+			.state_arg = c->dp,
+			.online = true,
+	};
+	struct logged logged = {.c = c, .who = &cl->who};
+	struct sg_ctl_call call;
+	json_t *msg;
+	bool notification;
+
+	if (sg_ctl_call_decode(line, len, &call, &msg) < 0)
+		return sg_ctl_send_within(cl->fd, msg, CONTROL_SEND_MS) == 0;
+	c->client_fd = cl->fd;
+	c->client_taken = false;
+	notification = call.id == NULL;
+	if (call.cmd->flags & SG_CTL_CHANGE) {
+		request_text(call.argc, call.argv, logged.what, sizeof(logged.what));
+		msg = sg_ctl_call_run(&call, &ctx, run_logged, after_logged, &logged);
+	} else {
+		msg = sg_ctl_call_run(&call, &ctx, run_command, NULL, c);
+	}
+	sg_ctl_call_free(&call);
+	c->client_fd = -1;
+	if (notification && !c->client_taken)
+		json_decref(msg);
+	else if (sg_ctl_send_within(cl->fd, msg, CONTROL_SEND_MS) < 0)
+		return false;
+	return !c->client_taken;
+}
+
+/* The requests a client has sent, a few at a time; closes it when it is done or misbehaves. */
+static void
+serve(struct sgfw_control *c, struct client *cl)
+{
+	for (int n = 0; n < CONTROL_BURST; n++) {
+		char *line;
+		size_t len;
+		int rc = sg_ctl_reader_next(&cl->reader, &line, &len);
+
+		if (rc == -EAGAIN)
+			return;
+		if (rc == -EMSGSIZE) {
+			char msg[96];
+
+			snprintf(msg, sizeof(msg), "request line longer than %u bytes",
+					SG_CTL_MAX_LINE);
+			/* The rest of the line cannot be told from the next request: close. */
+			sg_ctl_send_within(cl->fd,
+					sg_ctl_rpc_error(NULL, SG_CTL_RPC_TOO_LONG, msg, NULL),
+					CONTROL_SEND_MS);
+		}
+		if (rc <= 0) {
+			client_close(cl);
+			return;
+		}
+		cl->last = time(NULL);
+		if (len == 0)
+			continue;
+		if (!serve_line(c, cl, line, len)) {
+			/* A capture keeps its own descriptor of the connection. */
+			client_close(cl);
+			return;
+		}
+	}
+}
+
+static void
+accept_client(struct sgfw_control *c)
 {
 	struct timeval timeout = {.tv_sec = 2};
-	struct requester who = {.signal = false};
-	socklen_t cred_len = sizeof(who.cred);
-	char *out_text = NULL, *err_text = NULL;
-	size_t out_len = 0, err_len = 0;
-	struct sg_ctl_request req;
-	FILE *out, *errors;
-	int code;
+	socklen_t cred_len = sizeof(struct ucred);
+	struct client *cl = NULL;
+	int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
-	/* A stalled client must not hold the control thread. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+	if (fd < 0)
+		return;
+	/* Full: the connection idle longest makes room. */
+	for (int i = 0; i < CONTROL_CLIENTS; i++)
+		if (cl == NULL || c->clients[i].fd < 0 ||
+				(cl->fd >= 0 && c->clients[i].last < cl->last))
+			cl = &c->clients[i];
+	client_close(cl);
+	cl->fd = fd;
+	cl->last = time(NULL);
+	cl->who = (struct requester){.signal = false};
+	/* A capture's writer thread sends on it blocking: a client that stops reading is given
+	 * up after 2 s (the control thread's own answers have CONTROL_SEND_MS in all). */
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
 	/* Who is asking, as the kernel saw it connect. */
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &who.cred, &cred_len) != 0)
-		who.cred = (struct ucred){.pid = -1, .uid = (uid_t)-1, .gid = (gid_t)-1};
-	if (sg_ctl_request_recv(fd, &req) < 0)
-		return;
-	c->client_fd = fd;
-	out = open_memstream(&out_text, &out_len);
-	errors = open_memstream(&err_text, &err_len);
-	if (out != NULL && errors != NULL) {
-		char what[1024];
-		bool logged = is_logged(&req);
-
-		if (logged)
-			request_text(req.argc, req.argv, what, sizeof(what));
-		code = dispatch(c, &req, out, errors);
-		fflush(out);
-		fflush(errors);
-		if (logged)
-			log_change(&who, what, code, out_text, err_text);
-		sg_ctl_response_send(fd, code, out_text, out_len, err_text, err_len);
-	}
-	if (out != NULL)
-		fclose(out);
-	if (errors != NULL)
-		fclose(errors);
-	free(out_text);
-	free(err_text);
-	sg_ctl_request_free(&req);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cl->who.cred, &cred_len) != 0)
+		cl->who.cred = (struct ucred){.pid = -1, .uid = (uid_t)-1, .gid = (gid_t)-1};
+	sg_ctl_reader_init(&cl->reader, fd, SG_CTL_MAX_LINE);
+	cl->reader.recv_flags = MSG_DONTWAIT;
 }
 
 void
 sgfw_control_poll(struct sgfw_control *c, int timeout_ms)
 {
-	struct pollfd pfd = {.fd = c->listen_fd, .events = POLLIN};
-	int fd;
+	struct pollfd pfd[CONTROL_CLIENTS + 1];
+	struct client *polled[CONTROL_CLIENTS + 1];
+	time_t now;
+	int n = 1;
 
 	/* poll() ignores a negative descriptor: a disabled socket simply never fires. */
-	if (poll(&pfd, 1, timeout_ms) <= 0 || !(pfd.revents & POLLIN))
-		return;
-	fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	serve(c, fd);
-	close(fd);
+	pfd[0] = (struct pollfd){.fd = c->listen_fd, .events = POLLIN};
+	for (int i = 0; i < CONTROL_CLIENTS; i++) {
+		if (c->clients[i].fd < 0)
+			continue;
+		polled[n] = &c->clients[i];
+		pfd[n++] = (struct pollfd){.fd = c->clients[i].fd, .events = POLLIN};
+	}
+	if (poll(pfd, (nfds_t)n, timeout_ms) > 0) {
+		for (int i = 1; i < n; i++)
+			if (pfd[i].revents != 0 && polled[i]->fd >= 0)
+				serve(c, polled[i]);
+		if (pfd[0].revents & POLLIN)
+			accept_client(c);
+	}
+	now = time(NULL);
+	for (int i = 0; i < CONTROL_CLIENTS; i++)
+		if (c->clients[i].fd >= 0 && now - c->clients[i].last > CONTROL_IDLE_S)
+			client_close(&c->clients[i]);
 }

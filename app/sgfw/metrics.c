@@ -20,8 +20,8 @@
 #include "sg_dp.h"
 #include "sgfw_private.h"
 
-/* Telemetry callbacks carry no argument: the one running control. */
-static struct sgfw_control *telemetry_control;
+/* Telemetry callbacks carry no argument: the one running switch's. */
+static const struct sgfw_source *telemetry_source;
 
 static int
 tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
@@ -30,12 +30,12 @@ tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	(void)cmd;
 	(void)params;
-	sgfw_control_lock(telemetry_control);
-	conf = sg_dp_conf(sgfw_control_dp(telemetry_control));
+	pthread_mutex_lock(telemetry_source->lock);
+	conf = sg_dp_conf(telemetry_source->dp);
 	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
 	for (uint32_t i = 0; i < conf->n_ports; i++)
 		rte_tel_data_add_array_string(d, conf->ports[i].name);
-	sgfw_control_unlock(telemetry_control);
+	pthread_mutex_unlock(telemetry_source->lock);
 	return 0;
 }
 
@@ -48,9 +48,9 @@ tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
 	(void)cmd;
 	if (params == NULL || *params == '\0')
 		return -EINVAL;
-	sgfw_control_lock(telemetry_control);
-	rc = sg_dp_port_stats(sgfw_control_dp(telemetry_control), params, &s);
-	sgfw_control_unlock(telemetry_control);
+	pthread_mutex_lock(telemetry_source->lock);
+	rc = sg_dp_port_stats(telemetry_source->dp, params, &s);
+	pthread_mutex_unlock(telemetry_source->lock);
 	if (rc < 0)
 		return -EINVAL;
 	rte_tel_data_start_dict(d);
@@ -78,16 +78,16 @@ tel_drops(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	(void)cmd;
 	(void)params;
-	sgfw_control_lock(telemetry_control);
-	conf = sg_dp_conf(sgfw_control_dp(telemetry_control));
+	pthread_mutex_lock(telemetry_source->lock);
+	conf = sg_dp_conf(telemetry_source->dp);
 	for (uint32_t i = 0; i < conf->n_ports; i++) {
 		struct sg_dp_port_stats s;
 
-		sg_dp_port_stats(sgfw_control_dp(telemetry_control), conf->ports[i].name, &s);
+		sg_dp_port_stats(telemetry_source->dp, conf->ports[i].name, &s);
 		for (int r = 1; r < SG_DROP_COUNT; r++)
 			totals[r] += s.drops[r];
 	}
-	sgfw_control_unlock(telemetry_control);
+	pthread_mutex_unlock(telemetry_source->lock);
 	rte_tel_data_start_dict(d);
 	for (int r = 1; r < SG_DROP_COUNT; r++)
 		rte_tel_data_add_dict_u64(d, sg_drop_reason_name((enum sg_drop_reason)r), totals[r]);
@@ -104,18 +104,18 @@ tel_rule_hits(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	(void)cmd;
 	(void)params;
-	sgfw_control_lock(telemetry_control);
-	conf = sg_dp_conf(sgfw_control_dp(telemetry_control));
+	pthread_mutex_lock(telemetry_source->lock);
+	conf = sg_dp_conf(telemetry_source->dp);
 	n = sg_policy_rule_count(conf->policy);
 	hits = calloc(n + 1u, sizeof(*hits));
 	rte_tel_data_start_dict(d);
-	if (hits != NULL && sg_dp_rule_hits(sgfw_control_dp(telemetry_control), hits, n) == 0)
+	if (hits != NULL && sg_dp_rule_hits(telemetry_source->dp, hits, n) == 0)
 		for (uint32_t r = 0; r < n; r++)
 			if (hits[r] != 0)
 				rte_tel_data_add_dict_u64(d, sg_policy_rule_name(conf->policy, r, name,
 									      sizeof(name)),
 						hits[r]);
-	sgfw_control_unlock(telemetry_control);
+	pthread_mutex_unlock(telemetry_source->lock);
 	free(hits);
 	return 0;
 }
@@ -123,7 +123,7 @@ tel_rule_hits(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 tel_conntrack(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	struct sg_ct *ct = sg_dp_ct(sgfw_control_dp(telemetry_control));
+	struct sg_ct *ct = sg_dp_ct(telemetry_source->dp);
 	uint64_t counts[SG_CT_ST_COUNT];
 	struct sg_ct_stats st;
 
@@ -150,7 +150,7 @@ tel_conntrack(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 tel_workers(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	const struct sg_dp *dp = sgfw_control_dp(telemetry_control);
+	const struct sg_dp *dp = telemetry_source->dp;
 
 	(void)cmd;
 	(void)params;
@@ -184,7 +184,7 @@ tel_flowlogs(const char *cmd, const char *params, struct rte_tel_data *d)
 	(void)cmd;
 	(void)params;
 	rte_tel_data_start_dict(d);
-	if (sg_dp_flowlog_stats(sgfw_control_dp(telemetry_control), &fs) < 0)
+	if (sg_dp_flowlog_stats(telemetry_source->dp, &fs) < 0)
 		return 0;
 	rte_tel_data_add_dict_u64(d, "events", fs.events);
 	rte_tel_data_add_dict_u64(d, "ring_lost", fs.ring_lost);
@@ -197,9 +197,9 @@ tel_flowlogs(const char *cmd, const char *params, struct rte_tel_data *d)
 }
 
 void
-sgfw_telemetry_register(struct sgfw_control *c)
+sgfw_telemetry_register(const struct sgfw_source *c)
 {
-	telemetry_control = c;
+	telemetry_source = c;
 	rte_telemetry_register_cmd("/sgfw/ports", tel_ports, "Ports of the switch. Takes no parameters");
 	rte_telemetry_register_cmd("/sgfw/port", tel_port,
 			"Counters of one port: packets, bytes, drops by reason. Parameter: port name");
@@ -226,14 +226,14 @@ sgfw_telemetry_register(struct sgfw_control *c)
  * thread that answers sgfwctl. It renders under the control lock (the running config is not
  * swapped meanwhile) and writes without it. */
 
-static void render_metrics(struct sgfw_control *c, FILE *out);
+static void render_metrics(const struct sgfw_source *c, FILE *out);
 
 #define METRICS_MAX_LISTENERS (SG_CONF_MAX_METRICS_ADDRESSES + 1)
 /* How long one client may take to send its request, and to take the answer. */
 #define METRICS_CLIENT_MS 1000
 
 struct sgfw_metrics {
-	struct sgfw_control *control;
+	const struct sgfw_source *source;
 	int fds[METRICS_MAX_LISTENERS];
 	unsigned int n_fds;
 	int stop[2]; /* a pipe: written once to stop the thread */
@@ -312,7 +312,7 @@ read_request(int fd, char *buf, size_t size)
 }
 
 static void
-serve_client(struct sgfw_control *c, int fd)
+serve_client(const struct sgfw_source *c, int fd)
 {
 	struct timeval timeout = {.tv_sec = METRICS_CLIENT_MS / 1000};
 	char request[1024], *body = NULL;
@@ -331,9 +331,9 @@ serve_client(struct sgfw_control *c, int fd)
 	out = open_memstream(&body, &body_len);
 	if (out == NULL)
 		return;
-	sgfw_control_lock(c);
+	pthread_mutex_lock(c->lock);
 	render_metrics(c, out);
-	sgfw_control_unlock(c);
+	pthread_mutex_unlock(c->lock);
 	fclose(out);
 	/* Blocking from here, but bounded: a client that does not read is dropped. */
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -367,7 +367,7 @@ metrics_main(void *arg)
 			fd = accept4(m->fds[i], NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 			if (fd < 0)
 				continue;
-			serve_client(m->control, fd);
+			serve_client(m->source, fd);
 			close(fd);
 		}
 	}
@@ -395,7 +395,7 @@ sgfw_metrics_stop(struct sgfw_metrics *m)
 }
 
 struct sgfw_metrics *
-sgfw_metrics_start(struct sgfw_control *c, const struct sg_conf *conf, struct sg_error *err)
+sgfw_metrics_start(const struct sgfw_source *c, const struct sg_conf *conf, struct sg_error *err)
 {
 	struct sgfw_metrics *m = calloc(1, sizeof(*m));
 	struct sg_ip loopback[2];
@@ -407,7 +407,7 @@ sgfw_metrics_start(struct sgfw_control *c, const struct sg_conf *conf, struct sg
 		sg_error_set(err, 0, "out of memory");
 		return NULL;
 	}
-	m->control = c;
+	m->source = c;
 	m->stop[0] = m->stop[1] = -1;
 	if (n == 0) {
 		/* The default: loopback, IPv4 and IPv6. */
@@ -526,9 +526,9 @@ render_service_metrics(const struct sg_dp *dp, FILE *out)
 
 /* The whole exposition, rendered from the same counters sgfwctl reads. */
 static void
-render_metrics(struct sgfw_control *c, FILE *out)
+render_metrics(const struct sgfw_source *c, FILE *out)
 {
-	const struct sg_dp *dp = sgfw_control_dp(c);
+	const struct sg_dp *dp = c->dp;
 	const struct sg_conf *conf = sg_dp_conf(dp);
 	struct sg_ct *ct = sg_dp_ct(dp);
 	uint32_t n_rules = sg_policy_rule_count(conf->policy);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <pthread.h>
 #include <stdarg.h>
 
 #include <rte_log.h>
@@ -14,30 +15,31 @@
 #include "sg_log.h"
 #include "sgfw.h"
 
-/* The running datapath. */
-struct sg_dp *sgfw_control_dp(const struct sgfw_control *c);
-/* The sgfwctl connection whose request is being served. */
-int sgfw_control_client_fd(const struct sgfw_control *c);
-
-/* Held by the control thread while it swaps configs and by the telemetry thread while it
- * reads them; never by workers. */
-void sgfw_control_lock(struct sgfw_control *c);
-void sgfw_control_unlock(struct sgfw_control *c);
+/*
+ * Layers: control.c (the API's dispatch) calls the views below it (views.c, metrics.c,
+ * capture.c, control_flowlog.c, log.c), which never call it back: what they read is this.
+ */
+struct sgfw_source {
+	struct sg_dp *dp; /**< The running datapath. */
+	/** Held by the control thread while it swaps configs and by the telemetry and metrics
+	 *  threads while they read them; never by workers. */
+	pthread_mutex_t *lock;
+};
 
 /* views.c */
 int sgfw_port_state(void *dp, const char *name, struct sg_ctl_port_state *state);
 uint64_t sgfw_now_ms(void);
-int sgfw_cmd_ct(struct sgfw_control *c, bool json, int argc, char **argv, FILE *out, FILE *errors);
+int sgfw_cmd_ct(struct sg_dp *dp, bool json, int argc, char **argv, FILE *out, FILE *errors);
 /* The workers' poll counters and the flow-log losses, for "stats" (after the ports). */
 void sgfw_stats_service_text(const struct sg_dp *dp, FILE *out);
 
 /* metrics.c */
-void sgfw_telemetry_register(struct sgfw_control *c);
+void sgfw_telemetry_register(const struct sgfw_source *src);
 struct sgfw_metrics;
 /** Listen on control.metrics_port (each control.metrics_address) and serve from a thread of
  * its own. NULL and 'err' when it cannot listen. */
-struct sgfw_metrics *sgfw_metrics_start(struct sgfw_control *c, const struct sg_conf *conf,
-		struct sg_error *err);
+struct sgfw_metrics *sgfw_metrics_start(
+		const struct sgfw_source *src, const struct sg_conf *conf, struct sg_error *err);
 /** Stop the thread and close the sockets; NULL is a no-op. */
 void sgfw_metrics_stop(struct sgfw_metrics *m);
 
@@ -66,7 +68,8 @@ const char *sgfw_file_prefix(void);
 int sgfw_socket_access(const struct sg_conf *conf, bool apply, struct sg_error *err);
 
 /* capture.c: sgfwctl capture, pcapng streamed to the client. */
-int sgfw_cmd_capture(struct sgfw_control *c, int argc, char **argv, FILE *out, FILE *errors);
+int sgfw_cmd_capture(
+		struct sg_dp *dp, int client_fd, int argc, char **argv, FILE *out, FILE *errors);
 /* From the control loop: start the writers of new captures, end and free finished ones. */
 void sgfw_capture_poll(struct sg_dp *dp);
 void sgfw_capture_stop_all(struct sg_dp *dp);

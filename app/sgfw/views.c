@@ -35,7 +35,7 @@ sgfw_now_ms(void)
 }
 
 struct ct_listing {
-	struct sgfw_control *c;
+	const struct sg_dp *dp;
 	struct sg_json *json;
 	FILE *out;
 	uint64_t limit;
@@ -46,7 +46,7 @@ static int
 print_conn(const struct sg_ct_conn_info *info, void *arg)
 {
 	struct ct_listing *l = arg;
-	const struct sg_dp *dp = sgfw_control_dp(l->c);
+	const struct sg_dp *dp = l->dp;
 	const char *in = sg_dp_port_name(dp, info->origin.in_port);
 	const char *out = sg_dp_port_name(dp, info->origin.out_port);
 	char proto[8], src[SG_IP_STRLEN], dst[SG_IP_STRLEN];
@@ -89,10 +89,10 @@ print_conn(const struct sg_ct_conn_info *info, void *arg)
 
 /* ct [count] [port=NAME] [addr=IP] [proto=P] [state=S] [limit=N] */
 int
-sgfw_cmd_ct(struct sgfw_control *c, bool json, int argc, char **argv, FILE *out, FILE *errors)
+sgfw_cmd_ct(struct sg_dp *dp, bool json, int argc, char **argv, FILE *out, FILE *errors)
 {
-	struct sg_ct *ct = sg_dp_ct(sgfw_control_dp(c));
-	struct ct_listing listing = {.c = c, .out = out, .limit = 1000};
+	struct sg_ct *ct = sg_dp_ct(dp);
+	struct ct_listing listing = {.dp = dp, .out = out, .limit = 1000};
 	struct sg_ct_filter filter = {0};
 	bool count = false;
 	struct sg_json j;
@@ -108,7 +108,7 @@ sgfw_cmd_ct(struct sgfw_control *c, bool json, int argc, char **argv, FILE *out,
 		if (strcmp(argv[i], "count") == 0) {
 			count = true;
 		} else if (strncmp(argv[i], "port=", 5) == 0) {
-			int id = sg_dp_port_id(sgfw_control_dp(c), value);
+			int id = sg_dp_port_id(dp, value);
 
 			if (id < 0) {
 				fprintf(errors, "error: no port named \"%s\"\n", value);

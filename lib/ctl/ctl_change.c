@@ -444,13 +444,6 @@ cmd_attach_by_tag(struct change *c, int argc, char **argv)
 	return SG_CTL_EXIT_OK;
 }
 
-bool
-sg_ctl_is_change(const char *command)
-{
-	return strcmp(command, "group") == 0 || strcmp(command, "rule") == 0 ||
-	       strcmp(command, "port") == 0 || strcmp(command, "attach-by-tag") == 0;
-}
-
 int
 sg_ctl_change(struct sg_ctl_ctx *ctx, int argc, char **argv, struct sg_conf **result)
 {

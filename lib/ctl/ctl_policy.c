@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "sg_build_config.h"
 #include "sg_ctl.h"
 #include "sg_json.h"
 
@@ -268,8 +269,8 @@ parse_dir(const char *text, enum sg_dir *dir)
 	return 0;
 }
 
-static int
-cmd_effective(struct sg_ctl_ctx *ctx, int argc, char **argv)
+int
+sg_ctl_effective(struct sg_ctl_ctx *ctx, int argc, char **argv)
 {
 	const struct sg_spec *spec = sg_policy_spec(ctx->conf->policy);
 	bool both = argc == 2;
@@ -461,6 +462,13 @@ parse_flow_proto(struct sg_ctl_ctx *ctx, const char *text, struct sg_flow *flow)
 	return SG_CTL_EXIT_OK;
 }
 
+/* Scripts branch on explain's exit code: 0 accepted, 3 dropped. */
+static int
+explain_exit(enum sg_action action)
+{
+	return action == SG_ACTION_ACCEPT ? SG_CTL_EXIT_OK : SG_CTL_EXIT_DROPPED;
+}
+
 static int
 explain_port(struct sg_ctl_ctx *ctx, int argc, char **argv)
 {
@@ -509,12 +517,12 @@ explain_port(struct sg_ctl_ctx *ctx, int argc, char **argv)
 		json_verdict(ctx, &j, &verdict);
 		sg_json_object_close(&j);
 		sg_json_finish(&j);
-		return SG_CTL_EXIT_OK;
+		return explain_exit(verdict.action);
 	}
 	fprintf(ctx->out, "%s %s %s\n", spec->ports[port].name, sg_dir_name(dir),
 			format_flow(&flow, text, sizeof(text)));
 	verdict_text(ctx, "  verdict: ", &verdict);
-	return SG_CTL_EXIT_OK;
+	return explain_exit(verdict.action);
 }
 
 /* An address of 'port' in 'family', or false. */
@@ -599,7 +607,7 @@ explain_path(struct sg_ctl_ctx *ctx, int argc, char **argv)
 		sg_json_object_close(&j);
 		sg_json_object_close(&j);
 		sg_json_finish(&j);
-		return SG_CTL_EXIT_OK;
+		return explain_exit(verdict.action);
 	}
 	fprintf(ctx->out, "%s -> %s: %s\n", a->name, b->name, format_flow(&flow, text, sizeof(text)));
 	snprintf(text, sizeof(text), "  %s egress:  ", a->name);
@@ -607,11 +615,11 @@ explain_path(struct sg_ctl_ctx *ctx, int argc, char **argv)
 	snprintf(text, sizeof(text), "  %s ingress: ", b->name);
 	verdict_text(ctx, text, &verdict.ingress);
 	fprintf(ctx->out, "  verdict: %s\n", sg_action_name(verdict.action));
-	return SG_CTL_EXIT_OK;
+	return explain_exit(verdict.action);
 }
 
-static int
-cmd_explain(struct sg_ctl_ctx *ctx, int argc, char **argv)
+int
+sg_ctl_explain(struct sg_ctl_ctx *ctx, int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[2], "to") == 0)
 		return explain_path(ctx, argc, argv);
@@ -628,8 +636,8 @@ count_rules(const struct sg_spec *spec)
 	return n;
 }
 
-static int
-cmd_check(struct sg_ctl_ctx *ctx, int argc, char **argv)
+int
+sg_ctl_check(struct sg_ctl_ctx *ctx, int argc, char **argv)
 {
 	const struct sg_spec *spec = sg_policy_spec(ctx->conf->policy);
 	uint32_t uplinks = ctx->conf->n_ports - spec->n_ports;
@@ -682,19 +690,20 @@ cmd_check(struct sg_ctl_ctx *ctx, int argc, char **argv)
 	return SG_CTL_EXIT_OK;
 }
 
+/* The ports table, or one port's row ('only'; its JSON an object rather than an array). */
 static int
-cmd_ports(struct sg_ctl_ctx *ctx, int argc, char **argv)
+ports_view(struct sg_ctl_ctx *ctx, const char *only)
 {
 	const struct sg_spec *spec = sg_policy_spec(ctx->conf->policy);
 	struct sg_json j;
 	char buf[SG_PREFIX_STRLEN];
 
-	(void)argv;
-	if (argc != 1)
-		return ctl_usage_error(ctx, "ports takes no arguments");
+	if (only != NULL && sg_conf_find_port(ctx->conf, only) == NULL)
+		return ctl_fail(ctx, "no port named \"%s\"", only);
 	if (ctx->json) {
 		sg_json_init(&j, ctx->out, true);
-		sg_json_array_open(&j, NULL);
+		if (only == NULL)
+			sg_json_array_open(&j, NULL);
 	} else {
 		if (ctx->port_state != NULL)
 			fprintf(ctx->out, "%-5s %12s %12s %10s ", "LINK", "RX_PACKETS", "TX_PACKETS",
@@ -710,8 +719,12 @@ cmd_ports(struct sg_ctl_ctx *ctx, int argc, char **argv)
 		uint32_t n_groups = p >= 0 ? sg_policy_port_groups(ctx->conf->policy, (uint32_t)p, &groups) : 0;
 
 		struct sg_ctl_port_state st = {0};
-		bool live = ctx->port_state != NULL &&
-			    ctx->port_state(ctx->state_arg, dev->name, &st) == 0;
+		bool live;
+
+		if (only != NULL && strcmp(only, dev->name) != 0)
+			continue;
+		live = ctx->port_state != NULL &&
+		       ctx->port_state(ctx->state_arg, dev->name, &st) == 0;
 
 		if (ctx->json) {
 			sg_json_object_open(&j, NULL);
@@ -775,14 +788,32 @@ cmd_ports(struct sg_ctl_ctx *ctx, int argc, char **argv)
 		fputc('\n', ctx->out);
 	}
 	if (ctx->json) {
-		sg_json_array_close(&j);
+		if (only == NULL)
+			sg_json_array_close(&j);
 		sg_json_finish(&j);
 	}
 	return SG_CTL_EXIT_OK;
 }
 
-static int
-cmd_groups(struct sg_ctl_ctx *ctx, int argc, char **argv)
+int
+sg_ctl_ports(struct sg_ctl_ctx *ctx, int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return ctl_usage_error(ctx, "ports takes no arguments");
+	return ports_view(ctx, NULL);
+}
+
+int
+sg_ctl_port_show(struct sg_ctl_ctx *ctx, int argc, char **argv)
+{
+	if (argc != 3)
+		return ctl_usage_error(ctx, "port show PORT");
+	return ports_view(ctx, argv[2]);
+}
+
+int
+sg_ctl_groups(struct sg_ctl_ctx *ctx, int argc, char **argv)
 {
 	const struct sg_spec *spec = sg_policy_spec(ctx->conf->policy);
 	struct sg_json j;
@@ -844,56 +875,201 @@ cmd_groups(struct sg_ctl_ctx *ctx, int argc, char **argv)
 	return SG_CTL_EXIT_OK;
 }
 
-void
-sg_ctl_usage(FILE *out)
+/* A rule of the config as written, with the 1-based index rule remove and replace take. */
+static void
+json_spec_rule(struct sg_ctl_ctx *ctx, struct sg_json *j, const struct sg_rule *rule,
+		uint32_t index)
 {
-	fputs("commands:\n"
-	      "  check                                    validate the config\n"
-	      "  ports                                    ports, devices, addresses and groups\n"
-	      "  groups                                   security groups and their members\n"
-	      "  effective PORT [ingress|egress]          the combined rules of a port\n"
-	      "  explain PORT ingress|egress PROTO SRC[:PORT] DST[:PORT] [--icmp-type N] [--icmp-code N]\n"
-	      "                                           verdict and deciding rule for one flow\n"
-	      "  explain FROM to TO PROTO [DST_PORT] [--ipv6]\n"
-	      "                                           both checks of a packet between two ports\n"
-	      "  audit [--flow-logs DIR|FILE] [--log-format F] [--eni ENI=PORT]... [--eni-map FILE]\n"
-	      "        [--config-only] [--output DIR]\n"
-	      "                                           unused, wide, shadowed, redundant rules and\n"
-	      "                                           a tightened config (as a diff)\n"
-	      "changes (validated whole; offline they rewrite the file, online the running switch):\n"
-	      "  group create ID [type=basic|enterprise] [inner_access_policy=accept|drop]\n"
-	      "        [description=TEXT] [tags=T1,T2]\n"
-	      "  group delete ID | group set ID field=value... | group tag ID add|remove TAG\n"
-	      "  rule add GROUP field=value...            fields as in the config file\n"
-	      "  rule remove GROUP INDEX | rule replace GROUP INDEX field=value...\n"
-	      "  port attach|detach PORT GROUP | port tag PORT add|remove TAG\n"
-	      "  port add name=NAME [type=...] field=value... (ips=A,B tags=T groups via\n"
-	      "        security_groups=G1,G2) | port remove PORT\n"
-	      "  attach-by-tag TAG GROUP                  GROUP takes TAG: ports with it attach\n",
-			out);
+	char *text = NULL, buf[SG_PREFIX_STRLEN];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f != NULL) {
+		sg_conf_write_rule(f, rule);
+		fclose(f);
+	}
+	sg_json_object_open(j, NULL);
+	sg_json_uint(j, "index", index);
+	sg_json_string(j, "direction", sg_dir_name(rule->dir));
+	sg_json_string(j, "policy", sg_action_name(rule->action));
+	sg_json_uint(j, "priority", rule->priority);
+	sg_json_string(j, "protocol", sg_proto_name(rule->proto, buf, sizeof(buf)));
+	if (rule->description[0] != '\0')
+		sg_json_string(j, "description", rule->description);
+	sg_json_string(j, "config", text != NULL ? text : "");
+	if (SG_LOC_LINE(rule->line) > 0) {
+		sg_json_string(j, "file", sg_conf_source(ctx->conf, rule->line));
+		sg_json_uint(j, "line", (uint64_t)SG_LOC_LINE(rule->line));
+	}
+	sg_json_object_close(j);
+	free(text);
 }
 
-static const struct {
-	const char *name;
-	int (*run)(struct sg_ctl_ctx *ctx, int argc, char **argv);
-} commands[] = {
-	{"audit", sg_ctl_audit},
-	{"check", cmd_check},
-	{"effective", cmd_effective},
-	{"explain", cmd_explain},
-	{"groups", cmd_groups},
-	{"ports", cmd_ports},
-};
+/* The rules of a group as the config writes them, each after its index. */
+static void
+rules_text(struct sg_ctl_ctx *ctx, const struct sg_group *group)
+{
+	fprintf(ctx->out, "%-5s %s\n", "INDEX", "RULE");
+	for (uint32_t r = 0; r < group->n_rules; r++) {
+		fprintf(ctx->out, "%-5u ", r + 1);
+		sg_conf_write_rule(ctx->out, &group->rules[r]);
+		fputc('\n', ctx->out);
+	}
+}
+
+/* "group show ID" (members, tags and rules) or "rule list GROUP" (the rules only). */
+static int
+group_view(struct sg_ctl_ctx *ctx, const char *id, bool whole)
+{
+	const struct sg_spec *written = ctx->conf->spec, *spec = sg_policy_spec(ctx->conf->policy);
+	int g = sg_spec_find_group(written, id), compiled = sg_spec_find_group(spec, id);
+	const struct sg_group *group;
+	const uint32_t *members = NULL;
+	uint32_t n = 0;
+
+	if (g < 0)
+		return ctl_fail(ctx, "no security group \"%s\"", id);
+	group = &written->groups[g];
+	if (compiled >= 0)
+		n = sg_policy_group_members(ctx->conf->policy, (uint32_t)compiled, &members);
+	if (ctx->json) {
+		struct sg_json j;
+
+		sg_json_init(&j, ctx->out, true);
+		sg_json_object_open(&j, NULL);
+		sg_json_string(&j, "id", group->id);
+		if (whole) {
+			sg_json_string(&j, "type", sg_group_type_name(group->type));
+			sg_json_string(&j, "inner_access_policy",
+					sg_action_name(group->inner_access));
+			if (group->description[0] != '\0')
+				sg_json_string(&j, "description", group->description);
+			sg_json_array_open(&j, "tags");
+			for (uint32_t k = 0; k < group->n_tags; k++)
+				sg_json_string(&j, NULL, group->tags[k]);
+			sg_json_array_close(&j);
+			sg_json_array_open(&j, "members");
+			for (uint32_t k = 0; k < n; k++)
+				sg_json_string(&j, NULL, spec->ports[members[k]].name);
+			sg_json_array_close(&j);
+		}
+		sg_json_array_open(&j, "rules");
+		for (uint32_t r = 0; r < group->n_rules; r++)
+			json_spec_rule(ctx, &j, &group->rules[r], r + 1);
+		sg_json_array_close(&j);
+		sg_json_object_close(&j);
+		sg_json_finish(&j);
+		return SG_CTL_EXIT_OK;
+	}
+	if (whole) {
+		fprintf(ctx->out, "group %s: %s, inner access %s, %u rules\n", group->id,
+				sg_group_type_name(group->type),
+				sg_action_name(group->inner_access), group->n_rules);
+		if (group->description[0] != '\0')
+			fprintf(ctx->out, "  description %s\n", group->description);
+		fputs("  tags", ctx->out);
+		for (uint32_t k = 0; k < group->n_tags; k++)
+			fprintf(ctx->out, "%s%s", k ? "," : " ", group->tags[k]);
+		fputs(group->n_tags ? "\n  members" : " -\n  members", ctx->out);
+		for (uint32_t k = 0; k < n; k++)
+			fprintf(ctx->out, "%s%s", k ? "," : " ", spec->ports[members[k]].name);
+		fputs(n ? "\n" : " -\n", ctx->out);
+	}
+	rules_text(ctx, group);
+	return SG_CTL_EXIT_OK;
+}
+
+int
+sg_ctl_group_show(struct sg_ctl_ctx *ctx, int argc, char **argv)
+{
+	if (argc != 3)
+		return ctl_usage_error(ctx, "group show ID");
+	return group_view(ctx, argv[2], true);
+}
+
+int
+sg_ctl_rule_list(struct sg_ctl_ctx *ctx, int argc, char **argv)
+{
+	if (argc != 3)
+		return ctl_usage_error(ctx, "rule list GROUP");
+	return group_view(ctx, argv[2], false);
+}
+
+int
+sg_ctl_version(struct sg_ctl_ctx *ctx, int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return ctl_usage_error(ctx, "version takes no arguments");
+	if (ctx->json) {
+		struct sg_json j;
+		char api[16];
+
+		snprintf(api, sizeof(api), "%d.%d", SG_CTL_API_MAJOR, SG_CTL_API_MINOR);
+		sg_json_init(&j, ctx->out, true);
+		sg_json_object_open(&j, NULL);
+		sg_json_string(&j, "version", SG_VERSION);
+		sg_json_string(&j, "api_version", api);
+		sg_json_uint(&j, "api_major", SG_CTL_API_MAJOR);
+		sg_json_uint(&j, "api_minor", SG_CTL_API_MINOR);
+		sg_json_bool(&j, "online", ctx->online);
+		sg_json_object_close(&j);
+		sg_json_finish(&j);
+	} else {
+		fprintf(ctx->out, "sgfw %s, API %d.%d\n", SG_VERSION, SG_CTL_API_MAJOR,
+				SG_CTL_API_MINOR);
+	}
+	return SG_CTL_EXIT_OK;
+}
+
+int
+sg_ctl_methods(struct sg_ctl_ctx *ctx, int argc, char **argv)
+{
+	struct sg_json j;
+
+	(void)argv;
+	if (argc != 1)
+		return ctl_usage_error(ctx, "methods takes no arguments");
+	if (!ctx->json) {
+		sg_ctl_usage(ctx->out);
+		return SG_CTL_EXIT_OK;
+	}
+	sg_json_init(&j, ctx->out, true);
+	sg_json_array_open(&j, NULL);
+	for (size_t i = 0; i < SG_CTL_CMD_COUNT; i++) {
+		const struct sg_ctl_command *c = &sg_ctl_commands[i];
+
+		if (c->flags & SG_CTL_HIDDEN)
+			continue;
+		sg_json_object_open(&j, NULL);
+		sg_json_string(&j, "method", c->method);
+		sg_json_string(&j, "words", c->words);
+		sg_json_string(&j, "args", c->args);
+		sg_json_string(&j, "help", c->help);
+		sg_json_bool(&j, "offline", c->flags & SG_CTL_OFFLINE);
+		sg_json_bool(&j, "online", c->flags & SG_CTL_ONLINE);
+		sg_json_bool(&j, "changes_config", c->flags & SG_CTL_CHANGE);
+		sg_json_bool(&j, "streams", c->flags & SG_CTL_STREAM);
+		sg_json_object_close(&j);
+	}
+	sg_json_array_close(&j);
+	sg_json_finish(&j);
+	return SG_CTL_EXIT_OK;
+}
 
 int
 sg_ctl_run(struct sg_ctl_ctx *ctx, int argc, char **argv)
 {
+	const struct sg_ctl_command *cmd;
+	int used;
+
 	if (argc < 1)
 		return ctl_usage_error(ctx, "no command given");
-	for (size_t i = 0; i < SG_ARRAY_SIZE(commands); i++)
-		if (strcmp(argv[0], commands[i].name) == 0)
-			return commands[i].run(ctx, argc, argv);
-	fprintf(ctx->err, "usage error: unknown command \"%s\"\n", argv[0]);
-	sg_ctl_usage(ctx->err);
-	return SG_CTL_EXIT_USAGE;
+	cmd = sg_ctl_find_words(argc, argv, &used);
+	if (cmd == NULL || cmd->run == NULL) {
+		fprintf(ctx->err, "usage error: unknown command \"%s\"\n", argv[0]);
+		sg_ctl_usage(ctx->err);
+		return SG_CTL_EXIT_USAGE;
+	}
+	return cmd->run(ctx, argc, argv);
 }

@@ -1,106 +1,205 @@
-/* The control socket's framing: requests (argv) and responses (exit code, stdout, stderr)
- * over a UNIX stream socket, shared by sgfwctl and the sgfw daemon. */
+/* The control socket's transport: UNIX stream sockets carrying JSON-RPC 2.0 objects, one per
+ * line (docs/api.md), shared by sgfwctl and the sgfw daemon. */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "sg_ctl.h"
 
-static const char request_magic[4] = {'S', 'G', 'C', '1'};
-static const char response_magic[4] = {'S', 'G', 'R', '1'};
-
+/* Write all of 'buf'; with 'timeout_ms' >= 0, within that time in all (a peer that takes its
+ * answer a byte at a time cannot hold the writer longer). */
 static int
-write_all(int fd, const void *buf, size_t len)
+write_all(int fd, const void *buf, size_t len, int timeout_ms)
 {
 	const char *p = buf;
+	struct timespec start;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL | (timeout_ms >= 0 ? MSG_DONTWAIT : 0));
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && timeout_ms >= 0) {
+			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+			struct timespec now;
+			long left;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			left = timeout_ms -
+			       ((now.tv_sec - start.tv_sec) * 1000 +
+					       (now.tv_nsec - start.tv_nsec) / 1000000);
+			if (left <= 0 || poll(&pfd, 1, (int)left) == 0)
+				return -ETIMEDOUT;
+			continue;
+		}
 		if (n <= 0)
-			return -errno;
+			return n < 0 ? -errno : -EPIPE;
 		p += n;
 		len -= (size_t)n;
 	}
 	return 0;
 }
 
-static int
-read_all(int fd, void *buf, size_t len)
+int
+sg_ctl_send_within(int fd, json_t *msg, int timeout_ms)
 {
-	char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = recv(fd, p, len, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0)
-			return -ECONNRESET;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
-write_u32(int fd, uint32_t value)
-{
-	return write_all(fd, &value, sizeof(value));
-}
-
-static int
-read_u32(int fd, uint32_t *value)
-{
-	return read_all(fd, value, sizeof(*value));
-}
-
-/* A length-prefixed text, NUL-terminated in memory; lengths above 'max' are refused. */
-static int
-read_text_len(int fd, uint32_t max, char **text, size_t *text_len)
-{
-	uint32_t len;
+	char *text;
+	size_t len;
 	int rc;
 
-	*text = NULL;
-	if ((rc = read_u32(fd, &len)) < 0)
-		return rc;
-	if (len > max)
-		return -EMSGSIZE;
-	*text = malloc((size_t)len + 1);
-	if (*text == NULL)
+	if (msg == NULL)
 		return -ENOMEM;
-	if ((rc = read_all(fd, *text, len)) < 0) {
-		free(*text);
-		*text = NULL;
-		return rc;
+	/* Compact: a string's newlines are escaped, so the object is one line. */
+	text = json_dumps(msg, JSON_COMPACT);
+	json_decref(msg);
+	if (text == NULL)
+		return -ENOMEM;
+	len = strlen(text);
+	text[len] = '\n';
+	rc = write_all(fd, text, len + 1, timeout_ms);
+	free(text);
+	return rc;
+}
+
+int
+sg_ctl_send(int fd, json_t *msg)
+{
+	return sg_ctl_send_within(fd, msg, -1);
+}
+
+void
+sg_ctl_reader_init(struct sg_ctl_reader *r, int fd, size_t max)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	r->max = max;
+}
+
+void
+sg_ctl_reader_free(struct sg_ctl_reader *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+	r->len = r->cap = r->consumed = 0;
+}
+
+int
+sg_ctl_reader_next(struct sg_ctl_reader *r, char **line, size_t *len)
+{
+	for (;;) {
+		char *nl;
+		ssize_t n;
+
+		if (r->consumed > 0) {
+			memmove(r->buf, r->buf + r->consumed, r->len - r->consumed);
+			r->len -= r->consumed;
+			r->consumed = 0;
+		}
+		nl = r->len > 0 ? memchr(r->buf, '\n', r->len) : NULL;
+		if (nl != NULL || (r->eof && r->len > 0)) {
+			size_t n_line = nl != NULL ? (size_t)(nl - r->buf) : r->len;
+
+			r->buf[n_line] = '\0';
+			r->consumed = nl != NULL ? n_line + 1 : n_line;
+			if (n_line > 0 && r->buf[n_line - 1] == '\r')
+				r->buf[--n_line] = '\0';
+			*line = r->buf;
+			*len = n_line;
+			return 1;
+		}
+		if (r->eof)
+			return 0;
+		if (r->len >= r->max)
+			return -EMSGSIZE;
+		if (r->cap < r->max + 1 && r->len + 1 >= r->cap) {
+			size_t cap = r->cap < 4096 ? 4096 : r->cap * 2;
+			char *grown;
+
+			if (cap > r->max + 1)
+				cap = r->max + 1;
+			grown = realloc(r->buf, cap);
+			if (grown == NULL)
+				return -ENOMEM;
+			r->buf = grown;
+			r->cap = cap;
+		}
+		/* One byte stays free for the NUL of a last line without a newline. */
+		n = recv(r->fd, r->buf + r->len, r->cap - r->len - 1, r->recv_flags);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		if (n == 0)
+			r->eof = true;
+		r->len += (size_t)n;
 	}
-	(*text)[len] = '\0';
-	if (text_len != NULL)
-		*text_len = len;
-	return 0;
 }
 
-static int
-read_text(int fd, uint32_t max, char **text)
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+char *
+sg_ctl_base64(const void *data, size_t len)
 {
-	return read_text_len(fd, max, text, NULL);
+	const unsigned char *p = data;
+	char *text = malloc((len + 2) / 3 * 4 + 1), *o = text;
+
+	if (text == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+
+		if (i + 1 < len)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (i + 2 < len)
+			v |= p[i + 2];
+		*o++ = b64[v >> 18];
+		*o++ = b64[(v >> 12) & 63];
+		*o++ = i + 1 < len ? b64[(v >> 6) & 63] : '=';
+		*o++ = i + 2 < len ? b64[v & 63] : '=';
+	}
+	*o = '\0';
+	return text;
 }
 
-static int
-write_text(int fd, const char *text, size_t len)
+long
+sg_ctl_unbase64(const char *text, size_t len, unsigned char *out)
 {
-	int rc = write_u32(fd, (uint32_t)len);
+	long n = 0;
 
-	return rc < 0 ? rc : write_all(fd, text, len);
+	if (len % 4 != 0)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i += 4) {
+		uint32_t v = 0;
+		int pad = 0;
+
+		for (int k = 0; k < 4; k++) {
+			const char *at = text[i + k] != '\0' ? strchr(b64, text[i + k]) : NULL;
+
+			if (text[i + k] == '=' && i + 4 == len && k >= 2) {
+				pad++;
+				v <<= 6;
+				continue;
+			}
+			if (at == NULL || pad > 0)
+				return -EINVAL;
+			v = (v << 6) | (uint32_t)(at - b64);
+		}
+		out[n++] = (unsigned char)(v >> 16);
+		if (pad < 2)
+			out[n++] = (unsigned char)(v >> 8);
+		if (pad < 1)
+			out[n++] = (unsigned char)v;
+	}
+	return n;
 }
 
 static int
@@ -178,98 +277,4 @@ sg_ctl_connect(const char *path, struct sg_error *err)
 		return rc;
 	}
 	return fd;
-}
-
-int
-sg_ctl_request_send(int fd, bool json, int argc, char **argv)
-{
-	int rc;
-
-	if (argc < 0 || argc > SG_CTL_MAX_ARGS)
-		return -E2BIG;
-	if ((rc = write_all(fd, request_magic, 4)) < 0 || (rc = write_u32(fd, json ? 1 : 0)) < 0 ||
-			(rc = write_u32(fd, (uint32_t)argc)) < 0)
-		return rc;
-	for (int i = 0; i < argc; i++)
-		if ((rc = write_text(fd, argv[i], strlen(argv[i]))) < 0)
-			return rc;
-	return 0;
-}
-
-int
-sg_ctl_request_recv(int fd, struct sg_ctl_request *req)
-{
-	uint32_t flags, argc;
-	char magic[4];
-	int rc;
-
-	memset(req, 0, sizeof(*req));
-	if ((rc = read_all(fd, magic, 4)) < 0)
-		return rc;
-	if (memcmp(magic, request_magic, 4) != 0)
-		return -EPROTO;
-	if ((rc = read_u32(fd, &flags)) < 0 || (rc = read_u32(fd, &argc)) < 0)
-		return rc;
-	if (argc > SG_CTL_MAX_ARGS)
-		return -E2BIG;
-	req->json = flags & 1;
-	for (uint32_t i = 0; i < argc; i++) {
-		if ((rc = read_text(fd, 4096, &req->argv[i])) < 0) {
-			sg_ctl_request_free(req);
-			return rc;
-		}
-		req->argc++;
-	}
-	return 0;
-}
-
-void
-sg_ctl_request_free(struct sg_ctl_request *req)
-{
-	for (int i = 0; i < req->argc; i++)
-		free(req->argv[i]);
-	req->argc = 0;
-}
-
-int
-sg_ctl_response_send(int fd, int code, const char *out, size_t out_len, const char *err,
-		size_t err_len)
-{
-	int rc;
-
-	if ((rc = write_all(fd, response_magic, 4)) < 0 || (rc = write_u32(fd, (uint32_t)code)) < 0 ||
-			(rc = write_text(fd, out, out_len)) < 0)
-		return rc;
-	return write_text(fd, err, err_len);
-}
-
-int
-sg_ctl_response_recv(int fd, int *code, char **out, char **err)
-{
-	return sg_ctl_response_recv_len(fd, code, out, NULL, err);
-}
-
-int
-sg_ctl_response_recv_len(int fd, int *code, char **out, size_t *out_len, char **err)
-{
-	uint32_t value;
-	char magic[4];
-	int rc;
-
-	*out = NULL;
-	*err = NULL;
-	if ((rc = read_all(fd, magic, 4)) < 0)
-		return rc;
-	if (memcmp(magic, response_magic, 4) != 0)
-		return -EPROTO;
-	if ((rc = read_u32(fd, &value)) < 0)
-		return rc;
-	*code = (int)value;
-	if ((rc = read_text_len(fd, SG_CTL_MAX_TEXT, out, out_len)) < 0)
-		return rc;
-	if ((rc = read_text(fd, SG_CTL_MAX_TEXT, err)) < 0) {
-		free(*out);
-		*out = NULL;
-	}
-	return rc;
 }

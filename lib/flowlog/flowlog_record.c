@@ -11,6 +11,8 @@
 
 #include "flowlog_private.h"
 #include "sg_flowlog.h"
+#include <jansson.h>
+
 #include "sg_json.h"
 
 const char sg_flowlog_text_header[] = "version port srcaddr srcport dstaddr dstport protocol "
@@ -401,96 +403,49 @@ parse_text(char *line, struct sg_flowlog_record *r, char *why, size_t size)
 	return 1;
 }
 
-/* A minimal reader for the flat objects the writer makes: string, number, null, bool. */
+/* A JSON record: a flat object of strings, integers, booleans and nulls (null: absent). */
 static int
 parse_json(const char *p, struct sg_flowlog_record *r, char *why, size_t size)
 {
-	char key[32], value[SG_NAME_MAX * 4];
-	int rc;
+	json_error_t jerr;
+	json_t *obj = json_loads(p, JSON_REJECT_DUPLICATES, &jerr), *value;
+	const char *key;
+	int rc = 1;
 
-	p++; /* '{' */
-	for (;;) {
-		size_t n = 0;
+	if (obj == NULL)
+		return fl_bad(why, size, "JSON: %s (column %d)", jerr.text, jerr.column);
+	if (!json_is_object(obj))
+		rc = fl_bad(why, size, "JSON: a record is an object");
+	json_object_foreach(obj, key, value)
+	{
+		char text[SG_NAME_MAX * 4];
 
-		while (isspace((unsigned char)*p))
-			p++;
-		if (*p == '}')
+		if (rc < 0)
 			break;
-		if (*p != '"')
-			return fl_bad(why, size, "JSON: a key must be a string");
-		for (p++; *p != '"' && *p != '\0'; p++)
-			if (n + 1 < sizeof(key))
-				key[n++] = *p;
-		key[n] = '\0';
-		if (*p != '"')
-			return fl_bad(why, size, "JSON: unterminated key");
-		p++;
-		while (isspace((unsigned char)*p))
-			p++;
-		if (*p++ != ':')
-			return fl_bad(why, size, "JSON: ':' expected after \"%s\"", key);
-		while (isspace((unsigned char)*p))
-			p++;
-		n = 0;
-		if (*p == '"') {
-			for (p++; *p != '"' && *p != '\0'; p++) {
-				char c = *p;
-
-				if (c == '\\') {
-					p++;
-					switch (*p) {
-					case 'n':
-						c = '\n';
-						break;
-					case 't':
-						c = '\t';
-						break;
-					case 'r':
-						c = '\r';
-						break;
-					case 'u':
-						if (hex_value(p[1]) < 0 || hex_value(p[2]) < 0 ||
-								hex_value(p[3]) < 0 || hex_value(p[4]) < 0)
-							return fl_bad(why, size, "JSON: bad \\u escape");
-						c = (char)(hex_value(p[3]) * 16 + hex_value(p[4]));
-						p += 4;
-						break;
-					case '\0':
-						return fl_bad(why, size, "JSON: unterminated string");
-					default:
-						c = *p;
-					}
-				}
-				if (n + 1 >= sizeof(value))
-					return fl_bad(why, size, "JSON: value of \"%s\" too long", key);
-				value[n++] = c;
-			}
-			if (*p != '"')
-				return fl_bad(why, size, "JSON: unterminated string");
-			p++;
-			value[n] = '\0';
-		} else {
-			while (*p != '\0' && *p != ',' && *p != '}' && !isspace((unsigned char)*p)) {
-				if (n + 1 >= sizeof(value))
-					return fl_bad(why, size, "JSON: value of \"%s\" too long", key);
-				value[n++] = *p++;
-			}
-			value[n] = '\0';
-			if (n == 0)
-				return fl_bad(why, size, "JSON: \"%s\" has no value", key);
-		}
-		if (strcmp(value, "null") != 0 && (rc = fl_set_field(r, key, value, why, size)) < 0)
-			return rc;
-		while (isspace((unsigned char)*p))
-			p++;
-		if (*p == ',') {
-			p++;
+		if (json_is_null(value))
 			continue;
+		if (json_is_string(value)) {
+			if (json_string_length(value) >= sizeof(text))
+				rc = fl_bad(why, size, "JSON: value of \"%s\" too long", key);
+			else if (strlen(json_string_value(value)) != json_string_length(value))
+				rc = fl_bad(why, size, "JSON: value of \"%s\" holds a NUL", key);
+			else
+				snprintf(text, sizeof(text), "%s", json_string_value(value));
+		} else if (json_is_integer(value)) {
+			snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT,
+					json_integer_value(value));
+		} else if (json_is_boolean(value)) {
+			snprintf(text, sizeof(text), "%s", json_is_true(value) ? "true" : "false");
+		} else {
+			rc = fl_bad(why, size, "JSON: \"%s\" is not a string, an integer or a boolean",
+					key);
 		}
-		if (*p != '}')
-			return fl_bad(why, size, "JSON: ',' or '}' expected after \"%s\"", key);
-		break;
+		if (rc > 0 && (rc = fl_set_field(r, key, text, why, size)) >= 0)
+			rc = 1;
 	}
+	json_decref(obj);
+	if (rc < 0)
+		return rc;
 	if (r->version != SG_FLOWLOG_VERSION)
 		return fl_bad(why, size, "JSON: no version");
 	if (r->status != SG_FLOWLOG_SKIPDATA && r->port[0] == '\0')

@@ -12,6 +12,7 @@
 
 Run it again after changing the formats; the files are committed so that CI needs nothing.
 """
+import json
 import os
 import re
 import struct
@@ -242,13 +243,11 @@ def inline(path):
     return re.sub(r'^@include "([^"]+)"$', include, text, flags=re.M)
 
 
-# ---- ctl: requests ----
+# ---- ctl: JSON-RPC request lines ----
 
-def request(args, json=False, config_b=False):
-    data = b"SGC1" + struct.pack("=II", (1 if json else 0) | (2 if config_b else 0), len(args))
-    for arg in args:
-        data += struct.pack("=I", len(arg)) + arg.encode()
-    return data
+def request(method, args, text=False, rid=1):
+    params = {"args": args, "format": "text"} if text else args
+    return json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params}).encode() + b"\n"
 
 
 def main():
@@ -266,24 +265,34 @@ def main():
     write("conf", "alibaba-vocabulary.conf",
           inline(os.path.join(ROOT, "tests", "data", "alibaba", "vocabulary-alibaba.conf")).encode())
     requests = {
-        "check": (["check"], False, False),
-        "check-json": (["check"], True, True),
-        "ports": (["ports"], True, False),
-        "groups": (["groups"], False, True),
-        "effective": (["effective", "app1"], False, False),
-        "effective-dir": (["effective", "db1", "ingress"], True, True),
-        "explain-path": (["explain", "web1", "to", "db1", "tcp", "5432"], True, True),
-        "explain-flow": (["explain", "db1", "ingress", "tcp", "10.2.0.11:40000",
-                          "10.1.0.11:5432"], False, True),
-        "explain-icmp": (["explain", "app1", "ingress", "icmp", "192.0.2.9", "10.20.1.21",
-                          "8"], False, False),
-        "explain6": (["explain", "lb1", "ingress", "tcp", "[2001:db8::1]:1234",
-                      "[fd00:20:1::10]:443"], True, False),
-        "unknown": (["stats", "db1"], False, False),
+        "check": ("check", [], True),
+        "check-json": ("check", [], False),
+        "ports": ("ports", [], False),
+        "groups": ("groups", [], True),
+        "effective": ("effective", ["app1"], True),
+        "effective-dir": ("effective", ["db1", "ingress"], False),
+        "explain-path": ("explain", ["web1", "to", "db1", "tcp", "5432"], False),
+        "explain-flow": ("explain", ["db1", "ingress", "tcp", "10.2.0.11:40000",
+                                     "10.1.0.11:5432"], True),
+        "explain-icmp": ("explain", ["app1", "ingress", "icmp", "192.0.2.9", "10.20.1.21",
+                                     "8"], True),
+        "explain6": ("explain", ["lb1", "ingress", "tcp", "[2001:db8::1]:1234",
+                                 "[fd00:20:1::10]:443"], False),
+        "unknown": ("stats", ["db1"], True),
+        "group-show": ("group.show", ["sg-db"], False),
+        "rule-list": ("rule.list", ["sg-web"], True),
+        "port-show": ("port.show", ["db1"], False),
+        "rule-add": ("rule.add", ["sg-db", "direction=ingress", "protocol=tcp",
+                                  "port_range=22/22", "source_cidr=10.0.0.0/8"], False),
+        "methods": ("methods", [], False),
     }
-    for name, (args, json, config_b) in requests.items():
-        write("ctl", name, request(args, json, config_b))
-    write("ctl", "response", b"SGR1" + struct.pack("=II", 0, 3) + b"ok\n" + struct.pack("=I", 0))
+    for name, (method, args, text) in requests.items():
+        write("ctl", name, request(method, args, text))
+    # Several lines, a bad one among them; a notification; a line that is not JSON.
+    write("ctl", "pipelined", request("version", [], False, "a") + b"{nope\n" +
+          b'{"jsonrpc":"2.0","method":"check"}\n' + request("groups", [], True, 2))
+    write("ctl", "bad-params", b'{"jsonrpc":"2.0","id":1,"method":"effective","params":{"args":["a",1],"x":2}}\n')
+    write("ctl", "unicode", request("effective", ["\u00e9\u4e2d\ud83d\ude00"], True))
     for name in ("alibaba-export.csv", "aws-v5-export.log"):
         with open(os.path.join(ROOT, "tests", "unit", "flowlogs", name), "rb") as export:
             write("flowlog", name, export.read())

@@ -1,11 +1,16 @@
-/* Unit tests of policy changes (lib/ctl change commands), writing a config back (round trip)
- * and rule identity across changes (the basis of carried hit counters). */
+/* Unit tests of policy changes (lib/ctl change commands), writing a config back (round trip),
+ * rule identity across changes (the basis of carried hit counters), and the machine API: the
+ * command table, its dispatch, the JSON-RPC encoding and the docs' tables made from it. */
 #include <check.h>
 #include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/socket.h>
+
+#include <jansson.h>
 
 #include "sg_conf.h"
 #include "sg_ctl.h"
@@ -57,7 +62,7 @@ change(const char *line, struct sg_conf **result, char *out, size_t out_size, ch
 
 	for (char *w = strtok_r(copy, " ", &save); w != NULL && n < 32; w = strtok_r(NULL, " ", &save))
 		words[n++] = w;
-	ck_assert(sg_ctl_is_change(words[0]));
+	ck_assert(sg_ctl_is_change(n, words));
 	rc = sg_ctl_change(&ctx, n, words, result);
 	fclose(o);
 	fclose(e);
@@ -707,6 +712,371 @@ START_TEST(test_check_socket_path)
 }
 END_TEST
 
+/* ---- The command table and the API ---- */
+
+START_TEST(test_table)
+{
+	char *words[3] = {"rule", "add", "sg-db"};
+	char *family[2] = {"rule", "frob"};
+	char *unknown[1] = {"frobnicate"};
+	int used = 0;
+
+	for (int i = 0; i < SG_CTL_CMD_COUNT; i++) {
+		const struct sg_ctl_command *c = &sg_ctl_commands[i];
+		char method[64];
+
+		/* Indexed by id, the method is the words joined by dots, every one found. */
+		ck_assert_int_eq(c->id, i);
+		snprintf(method, sizeof(method), "%s", c->words);
+		for (char *p = method; *p; p++)
+			if (*p == ' ')
+				*p = '.';
+		ck_assert_str_eq(c->method, method);
+		ck_assert_ptr_eq(sg_ctl_find_method(c->method), c);
+		ck_assert_msg((c->flags & (SG_CTL_OFFLINE | SG_CTL_ONLINE)) != 0, "%s runs nowhere",
+				c->method);
+		/* Handlers: views have one, changes are sg_ctl_change()'s, but import, which
+		 * sgfwctl runs on the file itself. */
+		ck_assert((c->run == NULL) ==
+				((c->flags & SG_CTL_CHANGE) && (c->flags & SG_CTL_OFFLINE) &&
+						c->run != sg_ctl_file_only));
+	}
+	ck_assert_ptr_eq(sg_ctl_find_words(3, words, &used), &sg_ctl_commands[SG_CTL_CMD_RULE_ADD]);
+	ck_assert_int_eq(used, 2);
+	ck_assert_ptr_eq(sg_ctl_find_words(2, family, &used), &sg_ctl_commands[SG_CTL_CMD_RULE]);
+	ck_assert_int_eq(used, 1);
+	ck_assert_ptr_null(sg_ctl_find_words(1, unknown, &used));
+	ck_assert_ptr_null(sg_ctl_find_method("rule.frob"));
+	ck_assert(sg_ctl_is_change(3, words));
+	words[1] = "list";
+	ck_assert(!sg_ctl_is_change(3, words));
+}
+END_TEST
+
+/* Decode 'line': the error response's code and data.field, or 0 when it decoded. */
+static int
+decode(const char *line, struct sg_ctl_call *call, char *field, size_t size)
+{
+	json_t *msg, *error;
+	int code;
+
+	field[0] = '\0';
+	if (sg_ctl_call_decode(line, strlen(line), call, &msg) == 0)
+		return 0;
+	ck_assert_ptr_null(call->id);
+	ck_assert_int_eq(call->argc, 0);
+	ck_assert_str_eq(json_string_value(json_object_get(msg, "jsonrpc")), "2.0");
+	error = json_object_get(msg, "error");
+	code = (int)json_integer_value(json_object_get(error, "code"));
+	ck_assert_ptr_nonnull(json_string_value(json_object_get(error, "message")));
+	if (json_object_get(json_object_get(error, "data"), "field") != NULL)
+		snprintf(field, size, "%s",
+				json_string_value(json_object_get(
+						json_object_get(error, "data"), "field")));
+	json_decref(msg);
+	return code;
+}
+
+static const struct {
+	const char *line;
+	int code;
+	const char *field;
+} bad_requests[] = {
+		{"not json", SG_CTL_RPC_PARSE, ""},
+		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"check\"", SG_CTL_RPC_PARSE, ""},
+		{"[1]", SG_CTL_RPC_INVALID, ""},
+		{"{\"id\":1,\"method\":\"check\"}", SG_CTL_RPC_INVALID, "jsonrpc"},
+		{"{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"check\"}", SG_CTL_RPC_INVALID,
+				"jsonrpc"},
+		{"{\"jsonrpc\":\"2.0\",\"id\":[1],\"method\":\"check\"}", SG_CTL_RPC_INVALID, "id"},
+		{"{\"jsonrpc\":\"2.0\",\"id\":1}", SG_CTL_RPC_INVALID, "method"},
+		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nope\"}", SG_CTL_RPC_NO_METHOD,
+				"method"},
+		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"check\",\"params\":1}",
+				SG_CTL_RPC_PARAMS, "params"},
+		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"check\",\"params\":[\"a\",null]}",
+				SG_CTL_RPC_PARAMS, "params[1]"},
+		/* A NUL in a string is refused by the parser itself. */
+		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"check\",\"params\":[\"a\\u0000b\"]}",
+				SG_CTL_RPC_PARSE, ""},
+		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"check\",\"params\":{\"args\":[2]}}",
+				SG_CTL_RPC_PARAMS, "params.args[0]"},
+		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"check\",\"params\":{\"x\":[]}}",
+				SG_CTL_RPC_PARAMS, "params.x"},
+		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"check\",\"params\":{\"format\":"
+		 "\"xml\"}}",
+				SG_CTL_RPC_PARAMS, "params.format"},
+		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":\"check\"}", SG_CTL_RPC_PARSE,
+				""},
+};
+
+START_TEST(test_bad_requests)
+{
+	struct sg_ctl_call call;
+	char field[64];
+
+	ck_assert_int_eq(decode(bad_requests[_i].line, &call, field, sizeof(field)),
+			bad_requests[_i].code);
+	ck_assert_str_eq(field, bad_requests[_i].field);
+}
+END_TEST
+
+START_TEST(test_decode)
+{
+	struct sg_ctl_call call;
+	char field[64];
+
+	/* A \u escape keeps its whole code point (U+00E9, two bytes in UTF-8). */
+	ck_assert_int_eq(decode("{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"rule.add\","
+				"\"params\":[\"sg-db\",\"description=caf\\u00e9\"]}",
+					 &call, field, sizeof(field)),
+			0);
+	ck_assert_ptr_eq(call.cmd, &sg_ctl_commands[SG_CTL_CMD_RULE_ADD]);
+	ck_assert_int_eq(call.argc, 4);
+	ck_assert_str_eq(call.argv[0], "rule");
+	ck_assert_str_eq(call.argv[1], "add");
+	ck_assert_str_eq(call.argv[2], "sg-db");
+	ck_assert_str_eq(call.argv[3], "description=caf\xc3\xa9");
+	ck_assert_ptr_null(call.argv[4]);
+	ck_assert_str_eq(json_string_value(call.id), "x");
+	ck_assert(!call.text);
+	sg_ctl_call_free(&call);
+	ck_assert_int_eq(decode("{\"jsonrpc\":\"2.0\",\"method\":\"check\","
+				"\"params\":{\"format\":\"text\"}}",
+					 &call, field, sizeof(field)),
+			0);
+	ck_assert_ptr_null(call.id); /* a notification */
+	ck_assert(call.text);
+	ck_assert_int_eq(call.argc, 1);
+	sg_ctl_call_free(&call);
+}
+END_TEST
+
+static int
+run_view(void *arg, struct sg_ctl_call *call, struct sg_ctl_ctx *ctx)
+{
+	struct sg_conf *result = NULL;
+	int rc;
+
+	(void)arg;
+	if (call->cmd->run != NULL)
+		return call->cmd->run(ctx, call->argc, call->argv);
+	rc = sg_ctl_change(ctx, call->argc, call->argv, &result);
+	sg_conf_free(result);
+	return rc;
+}
+
+/* The response to sgfwctl's words on 'base', encoded as one line. */
+static json_t *
+respond(const char *line, bool text)
+{
+	char *words[16], *copy = strdup(line), *save = NULL, *encoded;
+	struct sg_ctl_ctx ctx = {.conf = base};
+	struct sg_ctl_call call;
+	json_t *msg;
+	int n = 0;
+
+	for (char *w = strtok_r(copy, " ", &save); w != NULL && n < 16;
+			w = strtok_r(NULL, " ", &save))
+		words[n++] = w;
+	if (sg_ctl_call_words(n, words, text, &call, &msg) == 0) {
+		msg = sg_ctl_call_run(&call, &ctx, run_view, NULL, NULL);
+		sg_ctl_call_free(&call);
+	}
+	free(copy);
+	encoded = json_dumps(msg, JSON_COMPACT);
+	ck_assert_ptr_null(strchr(encoded, '\n'));
+	free(encoded);
+	return msg;
+}
+
+START_TEST(test_responses)
+{
+	json_t *msg, *e;
+
+	/* A result is the command's JSON document. */
+	msg = respond("port show db1", false);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(msg, "result"), "name")),
+			"db1");
+	ck_assert_int_eq(json_integer_value(json_object_get(msg, "id")), 1);
+	json_decref(msg);
+	/* A dropped flow is a result; sgfwctl's exit 3 is in the text form. */
+	msg = respond("explain db1 ingress tcp 10.9.9.9 10.1.0.11:22", false);
+	ck_assert_str_eq(json_string_value(json_object_get(
+					 json_object_get(msg, "result"), "verdict")),
+			"drop");
+	json_decref(msg);
+	msg = respond("explain db1 ingress tcp 10.9.9.9 10.1.0.11:22", true);
+	ck_assert_int_eq(
+			json_integer_value(json_object_get(json_object_get(msg, "result"), "exit")),
+			SG_CTL_EXIT_DROPPED);
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(
+						     json_object_get(msg, "result"), "stdout")),
+			"verdict: drop"));
+	json_decref(msg);
+	/* A failure names the argument it quotes. */
+	msg = respond("effective web9", false);
+	e = json_object_get(msg, "error");
+	ck_assert_int_eq(json_integer_value(json_object_get(e, "code")), SG_CTL_RPC_FAILED);
+	ck_assert_str_eq(
+			json_string_value(json_object_get(e, "message")), "no port named \"web9\"");
+	e = json_object_get(e, "data");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "field")), "params[0]");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "argument")), "web9");
+	ck_assert_int_eq(json_integer_value(json_object_get(e, "exit")), SG_CTL_EXIT_FAIL);
+	json_decref(msg);
+	/* A refused change names the field=value argument whose field its message names. */
+	msg = respond("rule add sg-db direction=ingress priority=0", false);
+	e = json_object_get(msg, "error");
+	ck_assert_int_eq(json_integer_value(json_object_get(e, "code")), SG_CTL_RPC_FAILED);
+	e = json_object_get(e, "data");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "field")), "params[2]");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "argument")), "priority=0");
+	json_decref(msg);
+	/* A usage error; in text form the data holds sgfwctl's streams. */
+	msg = respond("effective db1 sideways", true);
+	e = json_object_get(msg, "error");
+	ck_assert_int_eq(json_integer_value(json_object_get(e, "code")), SG_CTL_RPC_PARAMS);
+	ck_assert_ptr_nonnull(strstr(
+			json_string_value(json_object_get(json_object_get(e, "data"), "stderr")),
+			"usage error: direction must be ingress or egress"));
+	json_decref(msg);
+	/* Offline, the daemon's methods say they need it. */
+	msg = respond("stats", false);
+	e = json_object_get(msg, "error");
+	ck_assert_int_eq(json_integer_value(json_object_get(e, "code")), SG_CTL_RPC_OFFLINE);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(e, "data"), "field")),
+			"method");
+	json_decref(msg);
+	msg = respond("frobnicate", false);
+	e = json_object_get(msg, "error");
+	ck_assert_int_eq(json_integer_value(json_object_get(e, "code")), SG_CTL_RPC_NO_METHOD);
+	json_decref(msg);
+	/* methods: every listed command once, the hidden families not. */
+	msg = respond("methods", false);
+	ck_assert_uint_eq(json_array_size(json_object_get(msg, "result")), SG_CTL_CMD_COUNT - 3);
+	json_decref(msg);
+}
+END_TEST
+
+START_TEST(test_reader_and_base64)
+{
+	unsigned char bytes[256], back[256];
+	struct sg_ctl_reader r;
+	int fds[2];
+	char *line, *text;
+	size_t len;
+
+	for (int i = 0; i < 256; i++)
+		bytes[i] = (unsigned char)i;
+	for (size_t n = 0; n < 8; n++) {
+		text = sg_ctl_base64(bytes + 250 - n, n);
+		ck_assert_int_eq(sg_ctl_unbase64(text, strlen(text), back), (long)n);
+		ck_assert_int_eq(memcmp(back, bytes + 250 - n, n), 0);
+		free(text);
+	}
+	ck_assert_int_lt(sg_ctl_unbase64("A===", 4, back), 0);
+	ck_assert_int_lt(sg_ctl_unbase64("AB!=", 4, back), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+	ck_assert_int_eq(write(fds[1], "one\r\n\ntwo\nthreeeeeeeeeeee\nlast", 31), 31);
+	close(fds[1]);
+	sg_ctl_reader_init(&r, fds[0], 10);
+	ck_assert_int_eq(sg_ctl_reader_next(&r, &line, &len), 1);
+	ck_assert_str_eq(line, "one");
+	ck_assert_int_eq(sg_ctl_reader_next(&r, &line, &len), 1);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_int_eq(sg_ctl_reader_next(&r, &line, &len), 1);
+	ck_assert_str_eq(line, "two");
+	ck_assert_int_eq(sg_ctl_reader_next(&r, &line, &len), -EMSGSIZE);
+	sg_ctl_reader_free(&r);
+	close(fds[0]);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+	ck_assert_int_eq(write(fds[1], "a\nlast", 6), 6);
+	close(fds[1]);
+	sg_ctl_reader_init(&r, fds[0], 10);
+	ck_assert_int_eq(sg_ctl_reader_next(&r, &line, &len), 1);
+	ck_assert_int_eq(sg_ctl_reader_next(&r, &line, &len), 1);
+	ck_assert_str_eq(line, "last"); /* no newline, then the end */
+	ck_assert_int_eq(sg_ctl_reader_next(&r, &line, &len), 0);
+	sg_ctl_reader_free(&r);
+	close(fds[0]);
+}
+END_TEST
+
+/* The file's text, NUL-terminated (the caller frees it). */
+static char *
+read_doc(const char *name)
+{
+	char path[512], *text;
+	FILE *f;
+	long size;
+
+	snprintf(path, sizeof(path), "%s/docs/%s", SG_SOURCE_ROOT, name);
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "%s", path);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)size + 1);
+	ck_assert_uint_eq(fread(text, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	return text;
+}
+
+/* '|' escaped for a markdown table cell. */
+static void
+cell(char *out, size_t size, const char *text)
+{
+	size_t n = 0;
+
+	for (; *text != '\0' && n + 2 < size; text++) {
+		if (*text == '|')
+			out[n++] = '\\';
+		out[n++] = *text;
+	}
+	out[n] = '\0';
+}
+
+/*
+ * docs/api.md's method table is the command table, row for row (the block between its
+ * markers; regenerate it from the rows this test prints when it fails), and every command has
+ * its row in docs/sgfwctl.md.
+ */
+START_TEST(test_docs_tables)
+{
+	char *api = read_doc("api.md"), *ctl = read_doc("sgfwctl.md"), *want = NULL, *start, *end;
+	size_t want_len = 0;
+	FILE *f = open_memstream(&want, &want_len);
+
+	for (int i = 0; i < SG_CTL_CMD_COUNT; i++) {
+		const struct sg_ctl_command *c = &sg_ctl_commands[i];
+		char args[512], help[512], row[64];
+
+		if (c->flags & SG_CTL_HIDDEN)
+			continue;
+		cell(args, sizeof(args), c->args);
+		cell(help, sizeof(help), c->help);
+		fprintf(f, "| `%s` | %s%s%s | %s | %s | %s | %s |\n", c->method, args[0] ? "`" : "",
+				args, args[0] ? "`" : "", c->flags & SG_CTL_OFFLINE ? "yes" : "",
+				c->flags & SG_CTL_ONLINE ? "yes" : "",
+				c->flags & SG_CTL_CHANGE ? "yes" : "", help);
+		snprintf(row, sizeof(row), "| `%s", c->words);
+		ck_assert_msg(strstr(ctl, row) != NULL, "docs/sgfwctl.md has no row for %s",
+				c->words);
+	}
+	fclose(f);
+	start = strstr(api, "|---|---|---|---|---|---|\n");
+	end = strstr(api, "<!-- end of methods -->");
+	ck_assert(start != NULL && end != NULL);
+	start += strlen("|---|---|---|---|---|---|\n");
+	*end = '\0';
+	ck_assert_msg(strcmp(start, want) == 0, "docs/api.md's method table should be:\n%s", want);
+	free(want);
+	free(api);
+	free(ctl);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -728,6 +1098,12 @@ main(void)
 	tcase_add_test(tc, test_save_links);
 	tcase_add_test(tc, test_listen_path);
 	tcase_add_test(tc, test_check_socket_path);
+	tcase_add_test(tc, test_table);
+	tcase_add_loop_test(tc, test_bad_requests, 0, (int)SG_ARRAY_SIZE(bad_requests));
+	tcase_add_test(tc, test_decode);
+	tcase_add_test(tc, test_responses);
+	tcase_add_test(tc, test_reader_and_base64);
+	tcase_add_test(tc, test_docs_tables);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -467,7 +467,9 @@ static const struct {
 	{"1 db1 10.2.0.11 4 10.1.0.11 5432 6 ingress 12 1840 1 2 OK ACCEPT 19 sg-db/1 x",
 			"more than 16"},
 	{"{\"version\":1,\"port\":\"db1\",\"packets\":\"many\"}", "packets"},
-	{"{\"version\":1,\"port\":\"db1\"", "',' or '}'"},
+	{"{\"version\":1,\"port\":\"db1\"", "'}' expected"},
+	{"{\"version\":1,\"port\":\"db1\",\"packets\":1.5}", "not a string, an integer"},
+	{"{\"version\":1,\"port\":\"db1\",\"port\":\"db2\"}", "duplicate"},
 	{"{\"port\":\"db1\"}", "no version"},
 };
 
