@@ -170,6 +170,8 @@ tel_workers(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(one, "rx_packets", ws.rx_packets);
 		rte_tel_data_add_dict_u64(one, "busy_cycles", ws.busy_cycles);
 		rte_tel_data_add_dict_u64(one, "idle_cycles", ws.idle_cycles);
+		rte_tel_data_add_dict_u64(one, "sleeps", ws.sleeps);
+		rte_tel_data_add_dict_u64(one, "sleep_cycles", ws.sleep_cycles);
 		snprintf(name, sizeof(name), "worker%u", w);
 		rte_tel_data_add_dict_container(d, name, one, 0);
 	}
@@ -484,7 +486,10 @@ port_metric(FILE *out, const char *metric, const char *help, const char *type,
 	X(busy_cycles, "sgfw_worker_busy_cycles_total",                                            \
 			"TSC cycles of busy loops (receive, process, send).")                      \
 	X(idle_cycles, "sgfw_worker_idle_cycles_total",                                            \
-			"TSC cycles of loops that received nothing.")
+			"TSC cycles of loops that received nothing.")                              \
+	X(sleeps, "sgfw_worker_sleeps_total", "Idle sleeps (dataplane.sleep_max_us).")             \
+	X(sleep_cycles, "sgfw_worker_sleep_cycles_total",                                          \
+			"TSC cycles the worker slept (not in the idle cycles).")
 
 /* Worker counters and flow-log losses (a poll-mode switch's health). */
 static void

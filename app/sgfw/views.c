@@ -216,18 +216,20 @@ sgfw_stats_service_text(const struct sg_dp *dp, FILE *out)
 	/* Lines start with spaces or capitals: scripts reading the port rows skip them. */
 	fprintf(out, "\nWORKERS (a poll is one loop over the worker's rx queues; busy: it received "
 		     "packets)\n");
-	fprintf(out, "  %-6s %14s %14s %7s %10s %11s %14s %14s\n", "WORKER", "POLLS", "RX_PACKETS",
-			"BUSY%", "PKTS/POLL", "CYCLES/PKT", "BUSY_CYCLES", "IDLE_CYCLES");
+	fprintf(out, "  %-6s %14s %14s %7s %10s %11s %14s %14s %10s\n", "WORKER", "POLLS",
+			"RX_PACKETS", "BUSY%", "PKTS/POLL", "CYCLES/PKT", "BUSY_CYCLES", "IDLE_CYCLES",
+			"SLEEPS");
 	for (uint16_t w = 0; w < sg_dp_n_workers(dp); w++) {
 		struct sg_dp_worker_stats ws;
 
 		sg_dp_worker_stats(dp, w, &ws);
-		fprintf(out, "  %-6u %14lu %14lu %6.1f%% %10.1f %11.0f %14lu %14lu\n", w, ws.polls,
-				ws.rx_packets,
+		/* Busy share of the time awake: a sleeping worker is not busy while it sleeps. */
+		fprintf(out, "  %-6u %14lu %14lu %6.1f%% %10.1f %11.0f %14lu %14lu %10lu\n", w,
+				ws.polls, ws.rx_packets,
 				100.0 * ratio(ws.busy_cycles, ws.busy_cycles + ws.idle_cycles),
 				ratio(ws.rx_packets, ws.busy_polls),
 				ratio(ws.busy_cycles, ws.rx_packets), ws.busy_cycles,
-				ws.idle_cycles);
+				ws.idle_cycles, ws.sleeps);
 	}
 	if (sg_dp_flowlog_stats(dp, &fs) == 0)
 		fprintf(out,

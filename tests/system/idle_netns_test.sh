@@ -38,6 +38,10 @@ echo "idle worker: $((t1 - t0)) ticks of CPU in 3 s ($hz a second), $((s1 - s0))
 [ $((s1 - s0)) -ge 2000 ] && sg_pass "it slept ($((s1 - s0)) sleeps in 3 s)" ||
 	sg_fail "it slept $((s1 - s0)) times in 3 s, expected at least 2000"
 
+text_sleeps=$(ctl stats | awk '$1 == "WORKER" { h = 1; next } h && $1 == "0" { print $9; exit }')
+[ "${text_sleeps:-0}" -ge "$s1" ] && sg_pass "sgfwctl stats shows the sleeps ($text_sleeps)" ||
+	sg_fail "sgfwctl stats' SLEEPS column: '$text_sleeps', expected at least $s1"
+
 # The groups still decide: web1 -> db1:5432 allowed, web1 -> db1:22 denied, and a connection
 # kept open across idle gaps longer than the longest sleep (a line every 20 ms to db2:5432)
 # answers every round trip.
