@@ -55,6 +55,8 @@ struct sgfw_control {
 	int client_fd; /* The connection being served (sgfwctl capture keeps it). */
 	bool client_taken; /* A capture took it: the connection is its stream now. */
 	time_t started;
+	/* The settings sgfw started with (a copy of the config), which a reload cannot change. */
+	struct sg_conf *started_conf;
 	pthread_mutex_t lock;
 	struct sgfw_source source; /* what the views below read: dp and lock */
 	struct client clients[CONTROL_CLIENTS];
@@ -126,6 +128,50 @@ socket_dir(const char *path, bool grouped, gid_t gid, struct sg_error *err)
 	return 0;
 }
 
+/* A copy of 'conf' made by writing it and loading it back (lossless: check_conf_roundtrip). */
+static struct sg_conf *
+conf_copy(const struct sg_conf *conf)
+{
+	struct sg_error err = {0};
+	struct sg_conf *copy = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		return NULL;
+	if (sg_conf_write(conf, f) == 0 && fclose(f) == 0)
+		copy = sg_conf_load_string(text, "starting config", &err);
+	else
+		fclose(f);
+	free(text);
+	return copy;
+}
+
+/* Collects the names sg_conf_restart_diff() hands over, comma-separated. */
+struct pending {
+	char names[512];
+};
+
+static void
+add_pending(void *arg, const char *what)
+{
+	struct pending *p = arg;
+	size_t used = strlen(p->names);
+
+	snprintf(p->names + used, sizeof(p->names) - used, "%s%s", used ? ", " : "", what);
+}
+
+/* The running config's settings that wait for a restart; their number, names in 'p'. */
+static int
+restart_pending(const struct sgfw_control *c, struct pending *p)
+{
+	p->names[0] = '\0';
+	if (c->started_conf == NULL)
+		return 0;
+	return sg_conf_restart_diff(c->started_conf, sg_dp_conf(c->dp), add_pending, p);
+}
+
 struct sgfw_control *
 sgfw_control_start(struct sg_dp *dp, struct sg_ct *ct, const char *config_path, struct sg_error *err)
 {
@@ -162,6 +208,10 @@ sgfw_control_start(struct sg_dp *dp, struct sg_ct *ct, const char *config_path, 
 		if (c->listen_fd < 0 || lstat(path, &c->socket_st) != 0)
 			goto fail;
 	}
+	c->started_conf = conf_copy(conf);
+	if (c->started_conf == NULL)
+		SGFW_LOG(CTL, WARNING, "cannot keep a copy of the starting config: reloads will not "
+				       "say which settings wait for a restart");
 	sgfw_telemetry_register(&c->source);
 	return c;
 fail:
@@ -198,6 +248,7 @@ sgfw_control_stop(struct sgfw_control *c)
 			unlink(c->socket_path);
 	}
 	pthread_mutex_destroy(&c->lock);
+	sg_conf_free(c->started_conf);
 	free(c);
 }
 
@@ -205,6 +256,7 @@ sgfw_control_stop(struct sgfw_control *c)
 static int
 reload(struct sgfw_control *c, FILE *out, FILE *errors)
 {
+	struct pending pending;
 	struct sg_error err = {0};
 	struct sg_conf *conf = sg_conf_load_file(c->config_path, &err);
 
@@ -223,6 +275,12 @@ reload(struct sgfw_control *c, FILE *out, FILE *errors)
 		return SG_CTL_EXIT_FAIL;
 	}
 	fprintf(out, "reloaded %s\n", c->config_path);
+	if (restart_pending(c, &pending) > 0) {
+		/* Said, never silently left out: the file asks for more than a reload can do. */
+		fprintf(out, "not in force until sgfw restarts: %s\n", pending.names);
+		SGFW_LOG(CTL, WARNING, "%s: not in force until sgfw restarts: %s", c->config_path,
+				pending.names);
+	}
 	return SG_CTL_EXIT_OK;
 }
 
@@ -364,6 +422,7 @@ cmd_status(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv
 	FILE *out = ctx->out;
 	const struct sg_conf *conf = sg_dp_conf(c->dp);
 	long uptime = (long)(time(NULL) - c->started);
+	struct pending pending;
 	struct sg_acl_counts acl;
 
 	(void)argv;
@@ -372,6 +431,7 @@ cmd_status(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv
 		return SG_CTL_EXIT_USAGE;
 	}
 	sg_dp_classifier_counts(c->dp, &acl);
+	restart_pending(c, &pending);
 	if (ctx->json) {
 		struct sg_json j;
 
@@ -386,6 +446,8 @@ cmd_status(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv
 		/* Lists a change made live before their rte_acl contexts were built. */
 		sg_json_uint(&j, "classifier_lists_linear", acl.linear);
 		sg_json_uint(&j, "classifier_builds_failed", acl.failed);
+		/* Settings of the running config a restart is needed for ("" when none). */
+		sg_json_string(&j, "restart_pending", pending.names);
 		sg_json_object_close(&j);
 		sg_json_finish(&j);
 	} else {
@@ -397,6 +459,8 @@ cmd_status(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv
 			fprintf(out, "classifier: %u changed lists matched linearly until their contexts "
 				     "are built (%u builds failed: those stay linear)\n",
 					acl.linear, acl.failed);
+		if (pending.names[0] != '\0')
+			fprintf(out, "not in force until sgfw restarts: %s\n", pending.names);
 	}
 	return SG_CTL_EXIT_OK;
 }

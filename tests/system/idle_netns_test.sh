@@ -2,7 +2,8 @@
 # Idle workers sleep (dataplane.sleep_max_us): the seed scenario with sleep_max_us = 1000.
 # With no traffic the worker thread uses a small share of a core and counts its sleeps; traffic
 # still flows and the groups still decide (an allowed and a denied connection, an established
-# one across sleeps); a reload with sleep_max_us = 0 stops the sleeps (the setting is live).
+# one across sleeps); a reload with sleep_max_us = 0 stops the sleeps (the setting is live),
+# and one changing dataplane.burst says it waits for a restart.
 set -u
 here=$(dirname "$0")
 . "$here/lib.sh"
@@ -71,6 +72,20 @@ sleep 0.5
 s2=$(sg_lab_stat workers.0.sleeps)
 sleep 1
 sg_expect_eq "after the reload the worker no longer sleeps" "$s2" "$(sg_lab_stat workers.0.sleeps)"
+
+# A setting a reload cannot apply is said, not silently left out: the rest is applied, the
+# status names it until a reload brings the started value back.
+cp "$tmp/sgfw.conf" "$tmp/live.conf"
+sed -i 's/sleep_max_us = 0;/sleep_max_us = 0; burst = 16;/' "$tmp/sgfw.conf"
+sg_expect_eq "a reload changing dataplane.burst says it waits for a restart" \
+	"reloaded $tmp/sgfw.conf
+not in force until sgfw restarts: dataplane.burst" "$(ctl reload)"
+sg_expect_eq "... and status says so" "dataplane.burst" \
+	"$(ctl --json status | python3 -c 'import json, sys; print(json.load(sys.stdin)["restart_pending"])')"
+cp "$tmp/live.conf" "$tmp/sgfw.conf"
+sg_expect_eq "the started value back: nothing waits" "reloaded $tmp/sgfw.conf" "$(ctl reload)"
+sg_expect_eq "... in status either" "" \
+	"$(ctl --json status | python3 -c 'import json, sys; print(json.load(sys.stdin)["restart_pending"])')"
 sg_stop_pid "$SG_LAB_PID"
 sg_expect_eq "sgfw exits 0 on SIGTERM" 0 "$?"
 sg_finish
