@@ -207,7 +207,7 @@ gen_phase_setup(struct gen_ctx *g, struct gen_phase *ph)
 			for (uint16_t i = 0; i < n; i++) {
 				struct bench_flow *f = &g->world.flows[list[at + i]];
 
-				if (f->proto == 6) {
+				if (f->proto == IPPROTO_TCP) {
 					bench_frame_mbuf(&g->world, f, BENCH_FROM_CLIENT, RTE_TCP_SYN_FLAG,
 							pkts[i]);
 					f->cseq++;
@@ -225,7 +225,7 @@ gen_phase_setup(struct gen_ctx *g, struct gen_phase *ph)
 
 				if (f->denied)
 					continue;
-				if (f->proto == 6) {
+				if (f->proto == IPPROTO_TCP) {
 					bench_frame_mbuf(&g->world, f, BENCH_FROM_SERVER,
 							RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, pkts[m]);
 					f->sseq++;
@@ -245,7 +245,7 @@ gen_phase_setup(struct gen_ctx *g, struct gen_phase *ph)
 			for (uint16_t i = 0; i < n; i++) {
 				struct bench_flow *f = &g->world.flows[list[at + i]];
 
-				if (f->denied || f->proto != 6)
+				if (f->denied || f->proto != IPPROTO_TCP)
 					continue;
 				bench_frame_mbuf(&g->world, f, BENCH_FROM_CLIENT, RTE_TCP_ACK_FLAG, pkts[m++]);
 			}

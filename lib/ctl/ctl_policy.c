@@ -40,29 +40,17 @@ group_id(const struct sg_ctl_ctx *ctx, uint32_t group)
 	return sg_policy_spec(ctx->conf->policy)->groups[group].id;
 }
 
-static bool
-proto_has_ports(int proto)
-{
-	return proto == 6 || proto == 17;
-}
-
-static bool
-proto_is_icmp(int proto)
-{
-	return proto == 1 || proto == 58;
-}
-
 /* "5432/5432", "any" or "-" for the destination ports; ICMP shows type and code. */
 static const char *
 format_match(const struct sg_eff_rule *r, char *buf, size_t size)
 {
-	if (proto_has_ports(r->proto)) {
+	if (sg_proto_has_ports(r->proto)) {
 		int n = snprintf(buf, size, r->dport.lo == 0 && r->dport.hi == UINT16_MAX ? "any" : "%u/%u",
 				r->dport.lo, r->dport.hi);
 
 		if (r->sport.lo != 0 || r->sport.hi != UINT16_MAX)
 			snprintf(buf + n, size - (size_t)n, " src %u/%u", r->sport.lo, r->sport.hi);
-	} else if (proto_is_icmp(r->proto) && r->icmp_type >= 0) {
+	} else if (sg_proto_is_icmp(r->proto) && r->icmp_type >= 0) {
 		if (r->icmp_code >= 0)
 			snprintf(buf, size, "type %d code %d", r->icmp_type, r->icmp_code);
 		else
@@ -172,13 +160,13 @@ json_rule(struct sg_ctl_ctx *ctx, struct sg_json *j, const char *key, const stru
 	sg_json_uint(j, "priority", r->priority);
 	sg_json_string(j, "action", sg_action_name(r->action));
 	sg_json_string(j, "protocol", sg_proto_name(r->proto, buf, sizeof(buf)));
-	if (proto_has_ports(r->proto)) {
+	if (sg_proto_has_ports(r->proto)) {
 		sg_json_uint(j, "port_from", r->dport.lo);
 		sg_json_uint(j, "port_to", r->dport.hi);
 		sg_json_uint(j, "source_port_from", r->sport.lo);
 		sg_json_uint(j, "source_port_to", r->sport.hi);
 	}
-	if (proto_is_icmp(r->proto)) {
+	if (sg_proto_is_icmp(r->proto)) {
 		sg_json_int(j, "icmp_type", r->icmp_type);
 		sg_json_int(j, "icmp_code", r->icmp_code);
 	}
@@ -369,7 +357,7 @@ json_flow(struct sg_json *j, const struct sg_flow *flow)
 	sg_json_string(j, "protocol", sg_proto_name(flow->proto, buf, sizeof(buf)));
 	sg_json_string(j, "src", sg_ip_format(&flow->src, buf, sizeof(buf)));
 	sg_json_string(j, "dst", sg_ip_format(&flow->dst, buf, sizeof(buf)));
-	if (proto_is_icmp(flow->proto)) {
+	if (sg_proto_is_icmp(flow->proto)) {
 		sg_json_uint(j, "icmp_type", flow->sport);
 		sg_json_uint(j, "icmp_code", flow->dport);
 	} else {
@@ -388,10 +376,10 @@ format_flow(const struct sg_flow *flow, char *buf, size_t size)
 
 	sg_ip_format(&flow->src, src, sizeof(src));
 	sg_ip_format(&flow->dst, dst, sizeof(dst));
-	if (proto_is_icmp(flow->proto))
+	if (sg_proto_is_icmp(flow->proto))
 		snprintf(buf, size, "%s %s -> %s type %u code %u", proto, src, dst, flow->sport,
 				flow->dport);
-	else if (proto_has_ports(flow->proto))
+	else if (sg_proto_has_ports(flow->proto))
 		snprintf(buf, size, v6 ? "%s [%s]:%u -> [%s]:%u" : "%s %s:%u -> %s:%u", proto, src,
 				flow->sport, dst, flow->dport);
 	else
@@ -433,7 +421,7 @@ parse_icmp_options(struct sg_ctl_ctx *ctx, int argc, char **argv, int first, str
 		if (i + 1 >= argc || (strcmp(argv[i], "--icmp-type") != 0 &&
 					     strcmp(argv[i], "--icmp-code") != 0))
 			return ctl_usage_error(ctx, "after the flow only --icmp-type N and --icmp-code N");
-		if (!proto_is_icmp(flow->proto))
+		if (!sg_proto_is_icmp(flow->proto))
 			return ctl_usage_error(ctx, "--icmp-type and --icmp-code need protocol icmp or icmpv6");
 		value = strtol(argv[i + 1], &end, 10);
 		if (*end != '\0' || value < 0 || value > 255)
@@ -455,8 +443,8 @@ parse_flow_proto(struct sg_ctl_ctx *ctx, const char *text, struct sg_flow *flow)
 	if (proto < 0)
 		return ctl_usage_error(ctx, "protocol must be tcp, udp, icmp, icmpv6, gre or a number");
 	flow->proto = (uint8_t)proto;
-	if (proto_is_icmp(proto)) {
-		flow->sport = proto == 1 ? 8 : 128; /* echo request */
+	if (sg_proto_is_icmp(proto)) {
+		flow->sport = proto == IPPROTO_ICMP ? 8 : 128; /* echo request */
 		flow->dport = 0;
 	}
 	return SG_CTL_EXIT_OK;
@@ -496,7 +484,7 @@ explain_port(struct sg_ctl_ctx *ctx, int argc, char **argv)
 		return ctl_usage_error(ctx, "DST must be ADDR, ADDR:PORT or [IPV6]:PORT");
 	if (flow.src.family != flow.dst.family)
 		return ctl_usage_error(ctx, "SRC and DST must both be IPv4 or both IPv6");
-	if (proto_has_ports(flow.proto)) {
+	if (sg_proto_has_ports(flow.proto)) {
 		if (!has_dport)
 			return ctl_usage_error(ctx, "tcp and udp flows need a destination port: DST:PORT");
 		flow.sport = sport;
@@ -557,7 +545,7 @@ explain_path(struct sg_ctl_ctx *ctx, int argc, char **argv)
 		return rc;
 	if ((rc = parse_flow_proto(ctx, argv[4], &flow)) != SG_CTL_EXIT_OK)
 		return rc;
-	if (proto_has_ports(flow.proto)) {
+	if (sg_proto_has_ports(flow.proto)) {
 		long value;
 		char *end;
 
@@ -578,9 +566,9 @@ explain_path(struct sg_ctl_ctx *ctx, int argc, char **argv)
 		return rc;
 	a = &spec->ports[from];
 	b = &spec->ports[to];
-	if (flow.proto == 58)
+	if (flow.proto == IPPROTO_ICMPV6)
 		v6 = true;
-	if (!v6 && flow.proto != 1 && !(port_address(a, SG_AF_INET, &flow.src) &&
+	if (!v6 && flow.proto != IPPROTO_ICMP && !(port_address(a, SG_AF_INET, &flow.src) &&
 						 port_address(b, SG_AF_INET, &flow.dst)))
 		v6 = true;
 	if (!port_address(a, v6 ? SG_AF_INET6 : SG_AF_INET, &flow.src) ||

@@ -384,8 +384,9 @@ static const struct {
 	const char *name;
 	int number;
 } protocols[] = {
-	{"all", SG_PROTO_ANY}, {"icmp", 1}, {"tcp", 6}, {"udp", 17}, {"gre", 47},
-	{"esp", 50}, {"ah", 51}, {"icmpv6", 58}, {"sctp", 132},
+	{"all", SG_PROTO_ANY}, {"icmp", IPPROTO_ICMP}, {"tcp", IPPROTO_TCP}, {"udp", IPPROTO_UDP},
+	{"gre", IPPROTO_GRE}, {"esp", IPPROTO_ESP}, {"ah", IPPROTO_AH}, {"icmpv6", IPPROTO_ICMPV6},
+	{"sctp", IPPROTO_SCTP},
 };
 
 const char *
