@@ -139,7 +139,7 @@ diff_spec_ports(struct differ *d, const struct sg_spec *a, const struct sg_spec 
 		return;
 	}
 	for (uint32_t p = 0; p < a->n_ports; p++) {
-		struct sg_port x, y;
+		struct sg_spec_port x, y;
 
 		memcpy(&x, &a->ports[p], sizeof(x));
 		memcpy(&y, &b->ports[p], sizeof(y));

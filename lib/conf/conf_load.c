@@ -483,7 +483,7 @@ sg_conf_port_init(struct sg_conf_port *dev, const char *name, const char *type, 
 
 /* VM-side fields: the policy's view of the port. Returns 1 when 'field' is not one. */
 static int
-set_port_vm_field(const struct sg_conf_port *dev, struct sg_port *port, const char *field,
+set_port_vm_field(const struct sg_conf_port *dev, struct sg_spec_port *port, const char *field,
 		const char *value, struct sg_error *err)
 {
 	struct sg_ip ip;
@@ -497,7 +497,8 @@ set_port_vm_field(const struct sg_conf_port *dev, struct sg_port *port, const ch
 	if (strcmp(field, "ips") == 0) {
 		if (sg_ip_parse(value, &ip) < 0)
 			return port_error(dev, err, "ip \"%s\" is not an IPv4 or IPv6 address", value);
-		return sg_port_add_ip(port, &ip) < 0 ? port_error(dev, err, "out of memory") : 0;
+		return sg_spec_port_add_ip(port, &ip) < 0 ?
+				port_error(dev, err, "out of memory") : 0;
 	}
 	if (strcmp(field, "allowed_prefixes") == 0) {
 		struct sg_prefix prefix;
@@ -515,8 +516,8 @@ set_port_vm_field(const struct sg_conf_port *dev, struct sg_port *port, const ch
 					"allowed prefix \"%s\" is not an IPv4 or IPv6 CIDR like "
 					"10.2.0.128/25",
 					value);
-		return sg_port_add_prefix(port, &prefix) < 0 ? port_error(dev, err, "out of memory")
-							      : 0;
+		return sg_spec_port_add_prefix(port, &prefix) < 0 ?
+				port_error(dev, err, "out of memory") : 0;
 	}
 	if (strcmp(field, "tags") == 0 || strcmp(field, "security_groups") == 0) {
 		bool tag = strcmp(field, "tags") == 0;
@@ -524,7 +525,8 @@ set_port_vm_field(const struct sg_conf_port *dev, struct sg_port *port, const ch
 		if (*value == '\0' || strlen(value) >= SG_NAME_MAX)
 			return port_error(dev, err, "%s \"%s\" must be 1..%d characters", field, value,
 					SG_NAME_MAX - 1);
-		if ((tag ? sg_port_add_tag(port, value) : sg_port_add_group(port, value)) < 0)
+		if ((tag ? sg_spec_port_add_tag(port, value)
+			 : sg_spec_port_add_group(port, value)) < 0)
 			return port_error(dev, err, "out of memory");
 		return 0;
 	}
@@ -589,7 +591,7 @@ sg_conf_socket_access(const struct sg_conf *conf, const struct sg_conf_port *por
 }
 
 int
-sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *field,
+sg_conf_port_set(struct sg_conf_port *dev, struct sg_spec_port *port, const char *field,
 		const char *value, struct sg_error *err)
 {
 	const char *path_name = path_field(dev->kind);
@@ -742,7 +744,7 @@ check_port_field_type(struct loader *ld, const struct sg_conf_port *dev, const c
 
 /* Hand each element of a list field (or the scalar) to sg_conf_port_set as text. */
 static int
-parse_port_field(struct loader *ld, struct sg_conf_port *dev, struct sg_port *port,
+parse_port_field(struct loader *ld, struct sg_conf_port *dev, struct sg_spec_port *port,
 		const config_setting_t *f)
 {
 	static const struct {
@@ -792,7 +794,7 @@ parse_port(struct loader *ld, const config_setting_t *s)
 	const char *name = NULL, *type = NULL, *role = NULL;
 	struct sg_conf *conf = ld->conf;
 	struct sg_conf_port *dev, *grown;
-	struct sg_port *port = NULL;
+	struct sg_spec_port *port = NULL;
 	struct sg_error e;
 	int rc;
 
@@ -1593,8 +1595,8 @@ set_defaults(struct sg_conf *conf)
 /* A VM address that is the network or broadcast address of 'net' (IPv6: its subnet-router
  * anycast address) is refused: no VM can own it. */
 static int
-subnet_edge(const struct sg_port *port, const struct sg_ip *ip, const struct sg_conf_subnet *net,
-		struct sg_error *err)
+subnet_edge(const struct sg_spec_port *port, const struct sg_ip *ip,
+		const struct sg_conf_subnet *net, struct sg_error *err)
 {
 	int edge = sg_prefix_edge(&net->cidr, ip);
 	char text[SG_IP_STRLEN], cidr[SG_PREFIX_STRLEN];
@@ -1616,7 +1618,7 @@ subnet_edge(const struct sg_port *port, const struct sg_ip *ip, const struct sg_
  * the subnet's addresses), or outside every subnet (a network routed behind the VM).
  */
 static int
-check_allowed_prefix(const struct sg_conf *conf, const struct sg_port *port,
+check_allowed_prefix(const struct sg_conf *conf, const struct sg_spec_port *port,
 		const struct sg_prefix *pfx, struct sg_error *err)
 {
 	char text[SG_PREFIX_STRLEN], net[SG_PREFIX_STRLEN], ip[SG_IP_STRLEN];
@@ -1677,7 +1679,7 @@ check_network(const struct sg_conf *conf, struct sg_error *err)
 				"behind it",
 				uplink->name);
 	for (uint32_t p = 0; p < spec->n_ports; p++) {
-		const struct sg_port *port = &spec->ports[p];
+		const struct sg_spec_port *port = &spec->ports[p];
 
 		for (uint32_t i = 0; i < port->n_ips; i++) {
 			const char *why = sg_ip_not_unicast(&port->ips[i]);

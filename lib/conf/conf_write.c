@@ -273,7 +273,7 @@ write_port(FILE *out, const struct sg_conf *conf, const struct sg_conf_port *dev
 		put_str(out, "description", dev->description);
 	put_socket_access(out, &dev->socket);
 	if (p >= 0) {
-		const struct sg_port *port = &conf->spec->ports[p];
+		const struct sg_spec_port *port = &conf->spec->ports[p];
 
 		fputs("\n   ", out);
 		if (port->has_mac)

@@ -282,7 +282,7 @@ const struct sg_conf_subnet *sg_conf_subnet_of(const struct sg_conf *conf, const
  */
 int sg_conf_port_init(struct sg_conf_port *dev, const char *name, const char *type,
 		const char *role, int line, struct sg_error *err);
-int sg_conf_port_set(struct sg_conf_port *dev, struct sg_port *port, const char *field,
+int sg_conf_port_set(struct sg_conf_port *dev, struct sg_spec_port *port, const char *field,
 		const char *value, struct sg_error *err);
 int sg_conf_port_finish(struct sg_conf_port *dev, struct sg_error *err);
 

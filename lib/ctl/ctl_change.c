@@ -92,7 +92,7 @@ find_group(struct change *c, const char *id)
 	return g < 0 ? NULL : &c->spec->groups[g];
 }
 
-static struct sg_port *
+static struct sg_spec_port *
 find_port(struct change *c, const char *name)
 {
 	int p = sg_spec_find_port(c->spec, name);
@@ -295,7 +295,7 @@ add_port(struct change *c, int argc, char **argv)
 {
 	const char *name = NULL, *type = NULL, *role = NULL;
 	struct sg_conf_port *dev, *grown;
-	struct sg_port *port = NULL;
+	struct sg_spec_port *port = NULL;
 	struct sg_error err;
 	char *field, *value;
 
@@ -362,7 +362,7 @@ remove_port(struct change *c, const char *name)
 static int
 cmd_port(struct change *c, int argc, char **argv)
 {
-	struct sg_port *port;
+	struct sg_spec_port *port;
 
 	if (argc >= 2 && strcmp(argv[1], "add") == 0)
 		return add_port(c, argc, argv);
@@ -377,7 +377,7 @@ cmd_port(struct change *c, int argc, char **argv)
 	if (strcmp(argv[1], "attach") == 0 && argc == 4) {
 		if (sg_names_contain(port->groups, port->n_groups, argv[3]))
 			return change_fail(c, "port \"%s\" is already attached to \"%s\"", argv[2], argv[3]);
-		if (sg_port_add_group(port, argv[3]) < 0)
+		if (sg_spec_port_add_group(port, argv[3]) < 0)
 			return change_fail(c, "group id \"%s\" is too long", argv[3]);
 		snprintf(c->summary, sizeof(c->summary), "attached port %s to %s", argv[2], argv[3]);
 		return SG_CTL_EXIT_OK;
@@ -400,7 +400,7 @@ cmd_port(struct change *c, int argc, char **argv)
 	if (strcmp(argv[1], "tag") == 0 && argc == 5) {
 		if (strcmp(argv[3], "add") == 0) {
 			if (!sg_names_contain(port->tags, port->n_tags, argv[4]) &&
-					sg_port_add_tag(port, argv[4]) < 0)
+					sg_spec_port_add_tag(port, argv[4]) < 0)
 				return change_fail(c, "tag \"%s\" must be 1..%d characters", argv[4],
 						SG_NAME_MAX - 1);
 		} else if (strcmp(argv[3], "remove") == 0) {

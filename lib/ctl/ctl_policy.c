@@ -515,7 +515,7 @@ explain_port(struct sg_ctl_ctx *ctx, int argc, char **argv)
 
 /* An address of 'port' in 'family', or false. */
 static bool
-port_address(const struct sg_port *port, uint8_t family, struct sg_ip *ip)
+port_address(const struct sg_spec_port *port, uint8_t family, struct sg_ip *ip)
 {
 	for (uint32_t i = 0; i < port->n_ips; i++) {
 		if (port->ips[i].family == family) {
@@ -532,7 +532,7 @@ explain_path(struct sg_ctl_ctx *ctx, int argc, char **argv)
 	const struct sg_spec *spec = sg_policy_spec(ctx->conf->policy);
 	struct sg_path_verdict verdict;
 	struct sg_flow flow = {0};
-	const struct sg_port *a, *b;
+	const struct sg_spec_port *a, *b;
 	uint32_t from, to;
 	bool v6 = false;
 	char text[160];
@@ -702,7 +702,7 @@ ports_view(struct sg_ctl_ctx *ctx, const char *only)
 	for (uint32_t i = 0; i < ctx->conf->n_ports; i++) {
 		const struct sg_conf_port *dev = &ctx->conf->ports[i];
 		int p = sg_policy_find_port(ctx->conf->policy, dev->name);
-		const struct sg_port *port = p >= 0 ? &spec->ports[p] : NULL;
+		const struct sg_spec_port *port = p >= 0 ? &spec->ports[p] : NULL;
 		const uint32_t *groups = NULL;
 		uint32_t n_groups = p >= 0 ? sg_policy_port_groups(ctx->conf->policy, (uint32_t)p, &groups) : 0;
 

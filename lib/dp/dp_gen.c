@@ -322,7 +322,7 @@ dp_gen_build_ports(struct sg_dp *dp, struct sg_conf *conf, struct dp_port **port
 			vp->policy_port = UINT32_MAX;
 			memcpy(vp->mac, uplink->peer_mac, 6);
 		} else {
-			const struct sg_port *port = &spec->ports[v];
+			const struct sg_spec_port *port = &spec->ports[v];
 
 			vp->port = find_port(ports, n_ports, port->name);
 			vp->policy_port = v;

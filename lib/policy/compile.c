@@ -309,7 +309,7 @@ prefixes_overlap(const struct sg_prefix *a, const struct sg_prefix *b)
 
 /* A port's allowed prefixes are apart from each other (its own addresses may lie in them). */
 static int
-check_port_prefixes(const struct sg_port *port, struct sg_error *err)
+check_port_prefixes(const struct sg_spec_port *port, struct sg_error *err)
 {
 	char a[SG_PREFIX_STRLEN], b[SG_PREFIX_STRLEN];
 
@@ -337,7 +337,7 @@ check_port_prefixes(const struct sg_port *port, struct sg_error *err)
  * wrong.
  */
 static int
-check_prefixes_apart(const struct sg_port *port, const struct sg_port *other, int line,
+check_prefixes_apart(const struct sg_spec_port *port, const struct sg_spec_port *other, int line,
 		struct sg_error *err)
 {
 	char a[SG_PREFIX_STRLEN], b[SG_PREFIX_STRLEN];
@@ -370,7 +370,7 @@ check_prefixes_apart(const struct sg_port *port, const struct sg_port *other, in
 static int
 check_port_identity(const struct sg_spec *spec, uint32_t p, struct sg_error *err)
 {
-	const struct sg_port *port = &spec->ports[p];
+	const struct sg_spec_port *port = &spec->ports[p];
 	char text[SG_IP_STRLEN], owner[SG_NAME_MAX + 8];
 
 	if (port->name[0] == '\0')
@@ -396,7 +396,7 @@ check_port_identity(const struct sg_spec *spec, uint32_t p, struct sg_error *err
 	if (check_port_prefixes(port, err) < 0)
 		return -EINVAL;
 	for (uint32_t q = 0; q < p; q++) {
-		const struct sg_port *other = &spec->ports[q];
+		const struct sg_spec_port *other = &spec->ports[q];
 
 		if (strcmp(other->name, port->name) == 0)
 			return sg_error_set(err, port->line,
@@ -425,7 +425,7 @@ check_port_identity(const struct sg_spec *spec, uint32_t p, struct sg_error *err
 }
 
 static bool
-shares_tag(const struct sg_group *group, const struct sg_port *port)
+shares_tag(const struct sg_group *group, const struct sg_spec_port *port)
 {
 	for (uint32_t i = 0; i < group->n_tags; i++)
 		if (sg_names_contain(port->tags, port->n_tags, group->tags[i]))
@@ -447,7 +447,7 @@ static int
 attach_port(struct sg_policy *policy, uint32_t p, struct sg_error *err)
 {
 	const struct sg_spec *spec = policy->spec;
-	const struct sg_port *port = &spec->ports[p];
+	const struct sg_spec_port *port = &spec->ports[p];
 	struct policy_port *pp = &policy->ports[p];
 	uint32_t n = 0, rules = 0, cap = spec->n_groups;
 	int g;
@@ -560,7 +560,7 @@ member_addresses(const struct sg_policy *policy, uint32_t group, uint8_t family,
 	if (peers == NULL)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < pg->n_members; i++) {
-		const struct sg_port *port = &policy->spec->ports[pg->members[i]];
+		const struct sg_spec_port *port = &policy->spec->ports[pg->members[i]];
 
 		if ((int64_t)pg->members[i] == skip)
 			continue;

@@ -137,7 +137,7 @@ sg_policy_port_by_ip(const struct sg_policy *policy, const struct sg_ip *ip)
 	const struct sg_spec *spec = policy->spec;
 
 	for (uint32_t p = 0; p < spec->n_ports; p++)
-		if (sg_port_owns(&spec->ports[p], ip))
+		if (sg_spec_port_owns(&spec->ports[p], ip))
 			return (int)p;
 	return -ENOENT;
 }

@@ -112,8 +112,9 @@ struct sg_group {
 	int line;
 };
 
-/** A VM interface as the policy sees it (its device lives in lib/conf). */
-struct sg_port {
+/** A VM port as the spec describes it: what the policy sees of it (its device is lib/conf's
+ * struct sg_conf_port, the running ethdev lib/port's struct sg_port_dev). */
+struct sg_spec_port {
 	char name[SG_NAME_MAX];
 	uint8_t mac[6];
 	bool has_mac;
@@ -143,7 +144,7 @@ struct sg_spec {
 	struct sg_limits limits;
 	struct sg_group *groups;
 	uint32_t n_groups;
-	struct sg_port *ports;
+	struct sg_spec_port *ports;
 	uint32_t n_ports;
 	struct sg_prefix_list *prefix_lists;
 	uint32_t n_prefix_lists;
@@ -165,18 +166,18 @@ void sg_limits_default(struct sg_limits *limits);
  * Uniqueness and every other rule are checked by sg_policy_compile().
  */
 struct sg_group *sg_spec_add_group(struct sg_spec *spec, const char *id, int line);
-struct sg_port *sg_spec_add_port(struct sg_spec *spec, const char *name, int line);
+struct sg_spec_port *sg_spec_add_port(struct sg_spec *spec, const char *name, int line);
 struct sg_prefix_list *sg_spec_add_prefix_list(struct sg_spec *spec, const char *id, int line);
 /** A rule with defaults (accept, priority 1, protocol all, ports any, no peer). */
 struct sg_rule *sg_group_add_rule(struct sg_group *group, int line);
 
 int sg_group_add_tag(struct sg_group *group, const char *tag);
-int sg_port_add_tag(struct sg_port *port, const char *tag);
-int sg_port_add_group(struct sg_port *port, const char *group_id);
-int sg_port_add_ip(struct sg_port *port, const struct sg_ip *ip);
-int sg_port_add_prefix(struct sg_port *port, const struct sg_prefix *prefix);
+int sg_spec_port_add_tag(struct sg_spec_port *port, const char *tag);
+int sg_spec_port_add_group(struct sg_spec_port *port, const char *group_id);
+int sg_spec_port_add_ip(struct sg_spec_port *port, const struct sg_ip *ip);
+int sg_spec_port_add_prefix(struct sg_spec_port *port, const struct sg_prefix *prefix);
 /** Whether 'ip' is one of the port's addresses or inside one of its allowed prefixes. */
-bool sg_port_owns(const struct sg_port *port, const struct sg_ip *ip);
+bool sg_spec_port_owns(const struct sg_spec_port *port, const struct sg_ip *ip);
 int sg_prefix_list_add(struct sg_prefix_list *list, const struct sg_prefix *prefix);
 /** Whether 'name' is one of names[0..n) (tags, attached group ids). */
 bool sg_names_contain(char (*names)[SG_NAME_MAX], uint32_t n, const char *name);

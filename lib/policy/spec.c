@@ -83,7 +83,7 @@ group_release(struct sg_group *group)
 }
 
 static void
-port_release(struct sg_port *port)
+port_release(struct sg_spec_port *port)
 {
 	free(port->ips);
 	free(port->prefixes);
@@ -150,8 +150,8 @@ sg_spec_clone(const struct sg_spec *spec)
 			goto fail;
 	}
 	for (uint32_t i = 0; i < spec->n_ports; i++) {
-		struct sg_port *d = &copy->ports[i];
-		const struct sg_port *s = &spec->ports[i];
+		struct sg_spec_port *d = &copy->ports[i];
+		const struct sg_spec_port *s = &spec->ports[i];
 
 		if (!DUP_FIELD(d, s, ips, n_ips) || !DUP_FIELD(d, s, prefixes, n_prefixes) ||
 				!DUP_FIELD(d, s, tags, n_tags) || !DUP_FIELD(d, s, groups, n_groups))
@@ -187,10 +187,10 @@ sg_spec_add_group(struct sg_spec *spec, const char *id, int line)
 	return group;
 }
 
-struct sg_port *
+struct sg_spec_port *
 sg_spec_add_port(struct sg_spec *spec, const char *name, int line)
 {
-	struct sg_port *port;
+	struct sg_spec_port *port;
 
 	if (strlen(name) >= SG_NAME_MAX) {
 		errno = ENAMETOOLONG;
@@ -271,19 +271,19 @@ sg_group_add_tag(struct sg_group *group, const char *tag)
 }
 
 int
-sg_port_add_tag(struct sg_port *port, const char *tag)
+sg_spec_port_add_tag(struct sg_spec_port *port, const char *tag)
 {
 	return name_push(&port->tags, &port->n_tags, tag);
 }
 
 int
-sg_port_add_group(struct sg_port *port, const char *group_id)
+sg_spec_port_add_group(struct sg_spec_port *port, const char *group_id)
 {
 	return name_push(&port->groups, &port->n_groups, group_id);
 }
 
 int
-sg_port_add_ip(struct sg_port *port, const struct sg_ip *ip)
+sg_spec_port_add_ip(struct sg_spec_port *port, const struct sg_ip *ip)
 {
 	if (vec_reserve((void **)&port->ips, port->n_ips, sizeof(*port->ips)) < 0)
 		return -ENOMEM;
@@ -292,7 +292,7 @@ sg_port_add_ip(struct sg_port *port, const struct sg_ip *ip)
 }
 
 int
-sg_port_add_prefix(struct sg_port *port, const struct sg_prefix *prefix)
+sg_spec_port_add_prefix(struct sg_spec_port *port, const struct sg_prefix *prefix)
 {
 	if (vec_reserve((void **)&port->prefixes, port->n_prefixes, sizeof(*port->prefixes)) < 0)
 		return -ENOMEM;
@@ -301,7 +301,7 @@ sg_port_add_prefix(struct sg_port *port, const struct sg_prefix *prefix)
 }
 
 bool
-sg_port_owns(const struct sg_port *port, const struct sg_ip *ip)
+sg_spec_port_owns(const struct sg_spec_port *port, const struct sg_ip *ip)
 {
 	for (uint32_t i = 0; i < port->n_ips; i++)
 		if (sg_ip_equal(&port->ips[i], ip))

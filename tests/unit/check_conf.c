@@ -1118,7 +1118,7 @@ START_TEST(test_prefixes_allowed)
 			"  allowed_prefixes = [\"10.1.0.128/26\", \"10.1.0.192/27\", "
 			"\"10.5.0.4/30\",\n    \"fd00:5::100/120\", \"192.168.50.0/24\", "
 			"\"2001:db8:77::/48\", \"10.1.0.77\"]; } );\n");
-	const struct sg_port *p = &conf->spec->ports[0];
+	const struct sg_spec_port *p = &conf->spec->ports[0];
 	char text[SG_PREFIX_STRLEN];
 
 	ck_assert_uint_eq(p->n_prefixes, 7);

@@ -179,7 +179,7 @@ START_TEST(test_change_results)
 			SG_CTL_EXIT_OK);
 	{
 		const struct sg_spec *spec = sg_policy_spec(result->policy);
-		const struct sg_port *vm9 = &spec->ports[sg_spec_find_port(spec, "vm9")];
+		const struct sg_spec_port *vm9 = &spec->ports[sg_spec_find_port(spec, "vm9")];
 		char a[SG_PREFIX_STRLEN], b[SG_PREFIX_STRLEN];
 
 		ck_assert_uint_eq(vm9->n_prefixes, 2);

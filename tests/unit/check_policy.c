@@ -136,7 +136,7 @@ static int
 port_tag_word(void *ctx, char *word, struct sg_error *err)
 {
 	(void)err;
-	ck_assert_int_eq(sg_port_add_tag(ctx, word), 0);
+	ck_assert_int_eq(sg_spec_port_add_tag(ctx, word), 0);
 	return 0;
 }
 
@@ -144,7 +144,7 @@ static int
 port_group_word(void *ctx, char *word, struct sg_error *err)
 {
 	(void)err;
-	ck_assert_int_eq(sg_port_add_group(ctx, word), 0);
+	ck_assert_int_eq(sg_spec_port_add_group(ctx, word), 0);
 	return 0;
 }
 
@@ -157,11 +157,11 @@ port_ip_word(void *ctx, char *word, struct sg_error *err)
 	(void)err;
 	if (strchr(word, '/') != NULL) {
 		ck_assert_msg(sg_prefix_parse(word, &prefix) == 0, "test bug: prefix \"%s\"", word);
-		ck_assert_int_eq(sg_port_add_prefix(ctx, &prefix), 0);
+		ck_assert_int_eq(sg_spec_port_add_prefix(ctx, &prefix), 0);
 		return 0;
 	}
 	ck_assert_msg(sg_ip_parse(word, &ip) == 0, "test bug: ip \"%s\"", word);
-	ck_assert_int_eq(sg_port_add_ip(ctx, &ip), 0);
+	ck_assert_int_eq(sg_spec_port_add_ip(ctx, &ip), 0);
 	return 0;
 }
 
@@ -210,7 +210,7 @@ spec_build(const struct t_spec *t, struct sg_error *err)
 	}
 	for (int p = 0; p < T_MAX_PORTS && t->ports[p].name != NULL; p++) {
 		const struct t_port *tp = &t->ports[p];
-		struct sg_port *port = sg_spec_add_port(spec, tp->name, PORT_LINE(p));
+		struct sg_spec_port *port = sg_spec_add_port(spec, tp->name, PORT_LINE(p));
 		char mac[SG_MAC_STRLEN];
 
 		ck_assert_ptr_nonnull(port);
@@ -1324,7 +1324,7 @@ START_TEST(test_d5_group_peers_follow_ports)
 	struct sg_error err = {0};
 	struct sg_spec *spec = spec_build(&peers_spec, &err);
 	struct sg_policy *policy;
-	struct sg_port *port;
+	struct sg_spec_port *port;
 	struct sg_ip ip;
 	static const struct t_check joined[] = {
 		{"a port that joined sg-web is a peer", "app1", IN,
@@ -1344,14 +1344,14 @@ START_TEST(test_d5_group_peers_follow_ports)
 	ck_assert_int_eq(sg_mac_parse("52:54:00:00:00:33", port->mac), 0);
 	port->has_mac = true;
 	sg_ip_parse("10.2.0.13", &ip);
-	sg_port_add_ip(port, &ip);
-	sg_port_add_group(port, "sg-web");
+	sg_spec_port_add_ip(port, &ip);
+	sg_spec_port_add_group(port, "sg-web");
 	port = sg_spec_add_port(spec, "web4", 51);
 	ck_assert_int_eq(sg_mac_parse("52:54:00:00:00:34", port->mac), 0);
 	port->has_mac = true;
 	sg_ip_parse("10.2.0.14", &ip);
-	sg_port_add_ip(port, &ip);
-	sg_port_add_tag(port, "web");
+	sg_spec_port_add_ip(port, &ip);
+	sg_spec_port_add_tag(port, "web");
 	sg_group_add_tag(&spec->groups[sg_spec_find_group(spec, "sg-web")], "web");
 	policy = sg_policy_compile(spec, &err);
 	ck_assert_msg(policy != NULL, "%s", err.msg);
@@ -2119,7 +2119,7 @@ static struct sg_spec *
 spec_with_rules(uint32_t n_groups, const int *rules)
 {
 	struct sg_spec *spec = sg_spec_create();
-	struct sg_port *port;
+	struct sg_spec_port *port;
 	struct sg_ip ip;
 	char id[16];
 
@@ -2132,10 +2132,10 @@ spec_with_rules(uint32_t n_groups, const int *rules)
 	sg_mac_parse("52:54:00:00:00:01", port->mac);
 	port->has_mac = true;
 	sg_ip_parse("10.0.0.1", &ip);
-	sg_port_add_ip(port, &ip);
+	sg_spec_port_add_ip(port, &ip);
 	for (uint32_t g = 0; g < n_groups; g++) {
 		snprintf(id, sizeof(id), "g%u", g + 1);
-		sg_port_add_group(port, id);
+		sg_spec_port_add_group(port, id);
 	}
 	return spec;
 }
@@ -2297,7 +2297,7 @@ START_TEST(test_spec_long_ids)
 {
 	struct sg_spec *spec = sg_spec_create();
 	struct sg_group *group;
-	struct sg_port *port;
+	struct sg_spec_port *port;
 
 	errno = 0;
 	ck_assert_ptr_null(sg_spec_add_group(spec, X64, 1));
@@ -2315,8 +2315,8 @@ START_TEST(test_spec_long_ids)
 	ck_assert_uint_eq(strlen(group->id), 63);
 	ck_assert_int_eq(sg_group_add_tag(group, X64), -ENAMETOOLONG);
 	port = sg_spec_add_port(spec, "p", 2);
-	ck_assert_int_eq(sg_port_add_tag(port, X64), -ENAMETOOLONG);
-	ck_assert_int_eq(sg_port_add_group(port, X64), -ENAMETOOLONG);
+	ck_assert_int_eq(sg_spec_port_add_tag(port, X64), -ENAMETOOLONG);
+	ck_assert_int_eq(sg_spec_port_add_group(port, X64), -ENAMETOOLONG);
 	ck_assert_uint_eq(port->n_tags + port->n_groups + group->n_tags, 0);
 	sg_spec_free(spec);
 }
