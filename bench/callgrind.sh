@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Instructions per packet of sgfw's engine, by phase and by function: sgfw-bench's generator
 # under valgrind's callgrind, counting only the engine (dp_worker_process and the workers'
 # housekeeping), one dump per phase. Instruction counts do not depend on the machine's load,

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Draw docs/BENCHMARKS.md's chart and print its results table from the JSON that
 bench/matrix.sh (sgfw-bench runs) and bench/compare.sh (compare.json) wrote.
 

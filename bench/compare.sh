@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # One command for the comparison of docs/BENCHMARKS.md: on the same two net_pcap ports replaying
 # the same generated traffic (infinite_rx; no tx file, so sent packets are dropped), one after
 # another on one forwarding core: dpdk-testpmd io, sgfw io, sgfw sg, sgfw fw, OVS-DPDK with plain

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # How long a policy change takes to reach the workers: the time from a client sending a change
 # to sgfw answering, which it does after the new generation is swapped in and every worker has
 # passed a quiescent point, so every packet from then on gets the new policy's verdicts. The

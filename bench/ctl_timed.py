@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Send sgfwctl commands to a running sgfw over its control socket and time each round trip in
 one process, so the times are sgfw's and not those of starting a process per command (about
 20 ms on the benchmark machine). The framing is lib/ctl/ctl_socket.c's: a request is "SGC1",

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Generate an sgfw config with many ports and rules for benchmarks: PORTS vhost-user ports
 (sockets beside SOCKET; no VM needs to connect), each in its own basic group of RULES rules shaped like real ones (CIDRs of mixed
 lengths, single ports and ranges, tcp/udp/icmp), plus a shared group with group peers.

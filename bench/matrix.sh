@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The in-process measurements of docs/BENCHMARKS.md, one sgfw-bench run each, every result kept
 # as JSON in OUT (default bench/results/): the fw engine over flows x rules per port, the sg and
 # io engines, new connections, denied traffic, IPv6 and mixed protocols, two workers, and the

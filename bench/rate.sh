@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Zero-loss throughput and latency (sgfw-bench --mode rate) of the io and fw engines at RFC 2544
 # frame sizes 64, 512 and 1518 bytes (60, 508 and 1514 in memory: ring ports carry no FCS) and
 # IMIX (7:4:1 of 64/570/1518), one sgfw-bench run each, engines interleaved within each size

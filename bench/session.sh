@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shared by the bench scripts that start DPDK processes (compare.sh, vhost.sh): a run's unique
 # tag (EAL file prefixes start with it), its temporary directory and OUT, and the EXIT trap
 # that stops every PID in 'pids' (TERM, then KILL after 10 s) and removes what they leave.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The vhost-user variant of docs/BENCHMARKS.md: sgfw-bench (sgfw's datapath) is the vhost-user
 # backend of a dpdk-testpmd "VM" on a virtio-user port that sends UDP with txonly through the
 # uplink to a VM port whose sink is a net_pcap port without a tx file (its rx file holds no

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # bash completion for sgfwctl (sgfwctl(8)): commands, their words, and the names of ports and
 # groups, asked of the running switch or the config (the -c or -s given, else the defaults).
 

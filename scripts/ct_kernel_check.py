@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Cross-check of sgfw's TCP tracking against the running kernel's conntrack (a manual tool, not a
 test): the packet sequences of tests/unit/check_ct_tcp.c that come from netfilter's packetdrill
 selftests, sent as real frames through a router namespace whose forward chain tracks them, with

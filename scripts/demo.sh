@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The README's main command: set up, then run sgfw on the built-in seed scenario. Four VMs
 # (db1, db2 in 10.1.0.0/24; web1, web2 in 10.2.0.0/24) live in network namespaces; sgfw
 # switches between them on af_packet ports with the seed's security groups

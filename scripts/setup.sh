@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Shared set-up for the README commands: install missing Debian packages, configure, build.
 # Sourced by demo.sh and test.sh; SG_BUILD names the build directory (default ./build).
 set -euo pipefail

@@ -34,7 +34,12 @@ def is_source(path):
 
 def main():
     fix = "--fix" in sys.argv[1:]
-    root = Path(subprocess.check_output(["git", "rev-parse", "--show-toplevel"], text=True).strip())
+    try:
+        root = Path(subprocess.check_output(["git", "rev-parse", "--show-toplevel"], text=True,
+                                            stderr=subprocess.DEVNULL).strip())
+    except (OSError, subprocess.CalledProcessError):
+        print("not a git checkout: the tracked files are unknown, nothing checked")
+        return 77
     files = subprocess.check_output(["git", "ls-files"], cwd=root, text=True).split("\n")
     missing = []
     for rel in filter(None, files):

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The README's test command: set up (packages, configure, build), run every test suite, then
 # build a second tree with clang, AddressSanitizer and UBSan (-Dsanitizers=true -Dfuzz=true),
 # run the unit and component suites again under the sanitizers and each libFuzzer target for a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* sgfw-bench: shared definitions of the harness (options, the traffic model, results). */
 #ifndef SG_BENCH_H
 #define SG_BENCH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* sgfw-bench: state of a run (generator workers, phases, results) shared by the modes and the
  * report. */
 #ifndef SG_BENCH_RUN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The traffic model of sgfw-bench: flows between outside clients and services on VMs, and valid
  * frames for them (Ethernet, IPv4/IPv6, TCP with sequence numbers that follow the connection,
  * UDP, ICMP echo), checksums included so any receiver (OVS's conntrack checks them) takes them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* sgfw-bench: the benchmark harness, shaped like dpdk-testpmd. It runs sgfw's own datapath
  * (lib/dp: the fw, sg and io engines) either in-process on generated traffic, or polling ports
  * (pcap replayed in a loop, vhost-user, ...), and reports Mpps per core, cycles per packet by

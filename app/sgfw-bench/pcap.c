@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Writing classic pcap files (the format net_pcap, testpmd and OVS read) without libpcap. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Generated policies and the config around them, written as sgfw config text so the bench loads
  * them through the same loader, policy compiler and classifier builder as sgfw.
  *

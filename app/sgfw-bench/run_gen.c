@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The in-process generator mode: each worker core builds valid packets for its own flows and
  * hands them to sgfw's engine (sg_dp_worker_inject), which forwards them to net_null sinks.
  * Only the engine's time is measured (TSC around each injected burst); building packets is not.

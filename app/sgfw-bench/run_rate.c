@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The rate mode of sgfw-bench: one lcore is a paced traffic generator, another runs sgfw's
  * datapath worker (sg_dp_worker_main, as the product does) on ring ethdevs, one per port of the
  * generated config. The generator writes stamped packets into the ports' receive rings at an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* sgfwctl capture: a port's packets as pcapng, streamed to the sgfwctl that asked.
  *
  * The request is answered like any other ("capturing ..."); the connection then stays open and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The control thread of sgfw: answers the machine API (JSON-RPC over the UNIX socket, sgfwctl
  * among its clients) with the commands of the offline tool (on the running config) plus live
  * ones: stats, reload, status. Requests are served one at a time, on the main core, never on a

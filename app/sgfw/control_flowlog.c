@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The online "flowlogs" command: where flow logs go, the open window and the counters that say
  * whether anything was lost on the way (rings, the tracker's closed-connection rings, tables). */
 #include <inttypes.h>

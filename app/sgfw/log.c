@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* sgfw's messages through rte_log: one log type per component (sgfw.main, sgfw.dp, ...), levels
  * from the config and from "sgfwctl log level", written to stderr (with syslog priorities when
  * stderr is the systemd journal) or to syslog. DPDK's own messages take the same way. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* sgfw: the security-group switch. Loads the config, starts EAL (without hugepages by default),
  * opens the ports, launches the workers and serves control requests until SIGINT/SIGTERM.
  * Messages go through rte_log (log.c); systemd is told when the switch is ready (service.c). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Counters in the ecosystem's own tools: DPDK telemetry commands (read with
  * dpdk-telemetry.py) and a Prometheus text endpoint on loopback ports, IPv4 and IPv6, served
  * by a thread of its own (off by default). */

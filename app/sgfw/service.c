@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* sgfw as a service: the systemd protocol (READY, STATUS, STOPPING, and a watchdog fed only
  * while every worker polls), the EAL file prefix taken by one sgfw at a time, and the owner,
  * group and mode of vhost-user server sockets. */

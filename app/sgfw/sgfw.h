@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The sgfw daemon's control thread: the sgfwctl socket, reloads and live views. */
 #ifndef SGFW_H
 #define SGFW_H

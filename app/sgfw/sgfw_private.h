@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Internals shared by the sgfw daemon's control thread files (control.c, views.c, metrics.c). */
 #ifndef SGFW_PRIVATE_H
 #define SGFW_PRIVATE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Live views of the running switch for sgfwctl: port state and connection-table listings. */
 #include <errno.h>
 #include <stdlib.h>

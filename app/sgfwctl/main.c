@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* sgfwctl: check a config, view the combined rules of a port and explain verdicts; offline on a
  * config file, online as a client of the running sgfw's machine API (docs/api.md). */
 #include <errno.h>

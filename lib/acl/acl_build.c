@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Compile a policy's merged rule lists into rte_acl contexts (classified in acl_classify.c).
  *
  * One context per port, direction and address family keeps every context small: a change to a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Classify a burst of keys with a list's rte_acl context, or match it linearly while the
  * context is being built (same first-match answer either way). */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Private to lib/acl: the classifier's contexts as the builder (acl_build.c) makes them and
  * the classify path (acl_classify.c) reads them. */
 #ifndef SG_ACL_PRIVATE_H

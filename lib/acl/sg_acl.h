@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The classifier: rte_acl contexts compiled from a policy's merged rule lists, one per port,
  * direction and address family, classifying bursts of flow keys into the deciding entry.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The audit: what the flow logs say each rule did, what the merged lists say about rules
  * relative to each other, and the findings for people; the tightened config is audit_propose.c.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The rule behind a cloud flow-log record: Alibaba's and AWS's records say what was accepted
  * or refused but not by which rule, so the audit asks the config's policy. */
 #include <string.h>

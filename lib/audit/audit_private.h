@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Internals of the audit: rule relations (audit_rel.c) and the config text it edits
  * (audit_text.c). */
 #ifndef AUDIT_PRIVATE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The audit's tightened config: the findings' suggestions tried one at a time against the
  * policy and the logged flows, and the edited config files written out (sg_audit_write). */
 #include <errno.h>

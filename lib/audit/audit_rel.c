@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Relations between two entries of a merged list: does one match every flow the other matches
  * (covers), do they share a flow (intersect)? Field by field, over the expanded peers, as
  * sg_eff_rule_matches() decides a single flow. */

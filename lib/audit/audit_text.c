@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The config as text, for the audit's proposal: a small reader of libconfig's syntax that
  * finds every security group and rule in the files (following @include like libconfig), edits
  * that remove or rewrite them while leaving the rest of the files (comments, layout) alone, and

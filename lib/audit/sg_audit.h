@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Auditing a config, against its flow logs and alone: which rules matched nothing in the logged
  * period, which accept rules admit much more than the traffic they carried (each with narrower
  * rules to use instead), which rules can never match because an earlier one always decides

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* IPv4/IPv6 addresses, CIDR prefixes and MAC addresses: parsing, formatting and matching. */
 #include <arpa/inet.h>
 #include <ctype.h>

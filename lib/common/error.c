@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The error record every sgfw library fills for the boundary that reports it. */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* File-system helpers shared by the programs: removing a directory they own, and a UNIX
  * socket path left behind by a process that died. */
 #include <dirent.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Secrets for the keyed hash of sg_hash.h: from the kernel's random source, or a seed. */
 #include <errno.h>
 #include <sys/random.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Streaming JSON writer: correct escaping, optional indentation, no allocation. */
 #include <inttypes.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Log level and component names (sg_log.h). */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Names and descriptions of the drop reasons, generated from the one X-macro list. */
 #include "sg_reasons.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Shared helpers for every sgfw library: macros, the error record, address and MAC types. */
 #ifndef SG_COMMON_H
 #define SG_COMMON_H

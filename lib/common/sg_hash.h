@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Keyed hashing for tables whose keys come from packets (connections, fragments, flow logs,
  * forwarding maps): a secret chosen at start, so no one outside can prepare keys that pile
  * into one bucket.

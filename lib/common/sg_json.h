@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A small streaming JSON writer for machine-readable output (sgfwctl --json, the control socket). */
 #ifndef SG_JSON_H
 #define SG_JSON_H

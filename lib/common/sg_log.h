@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The names of sgfw's log types and levels, shared by the config loader (which checks them
  * without DPDK) and the daemon (which registers them with rte_log). */
 #ifndef SG_LOG_H

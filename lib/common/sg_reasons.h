@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Why a packet was dropped: one X-macro list shared by the parser, port security, the
  * classifier, conntrack and forwarding, so counters, telemetry and sgfwctl use one vocabulary. */
 #ifndef SG_REASONS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Text an operator writes, checked and shown safely: UTF-8 decoding, the characters an
  * identifier may not hold, and escapes that keep free text (descriptions) on one visible line
  * of a terminal, a log or an error message. */

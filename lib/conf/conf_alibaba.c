@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Alibaba Cloud ECS security groups as JSON (DescribeSecurityGroupAttribute and
  * DescribeSecurityGroups responses) read into a config's groups and written from them.
  *

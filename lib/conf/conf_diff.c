@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Comparing two configs whole: what the round-trip property tests and the fuzz target use to
  * show that writing a config and loading it again, or making an online change, changes nothing
  * it should not.

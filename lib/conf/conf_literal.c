@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The integer literals of a config text, in the order libconfig reads them, with their exact
  * values. libconfig 1.5 reads an integer written without an L suffix as 32 bits and keeps
  * what fits ("4294967297" becomes 1, "0x80000000" becomes negative); the loader compares each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libconfig file -> struct sg_conf: every setting checked, errors as "FILE:LINE: message". */
 #include <ctype.h>
 #include <errno.h>

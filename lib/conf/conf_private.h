@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Internals of the config library shared by its files (not installed, not for other libraries). */
 #ifndef CONF_PRIVATE_H
 #define CONF_PRIVATE_H

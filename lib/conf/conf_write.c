@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Writing a config back as libconfig text (the running state, after online changes), and
  * saving it atomically: a temporary file of our own beside it, fsync, rename, fsync the
  * directory.

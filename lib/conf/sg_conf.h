@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The sgfw config file (libconfig syntax): loading it whole, validated, or not at all.
  *
  * Usage: sg_conf_load_file() parses the file, builds the security-group spec and the port

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The tracker's core: creation, the burst lookup/update the workers call for every packet,
  * commit of accepted new connections, ICMP errors as RELATED, and per-connection accessors. */
 #include <errno.h>

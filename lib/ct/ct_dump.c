@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Control-path views of the tracker: walking connections with filters, counts by state,
  * summed per-worker statistics and the measured memory per connection. */
 #include <string.h>

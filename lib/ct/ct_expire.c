@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Ageing and deleting connections without stalling workers.
  *
  * Each worker ages the entries it created on a timer wheel of its own (VPP ages sessions on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ICMP and ICMPv6 query tracking (D11, docs/decisions.md): only echo, timestamp, information and
  * address-mask requests (ICMPv6: echo and node information) create entries, keyed by the
  * identifier; the matching reply type is the reply direction. Errors are matched to the

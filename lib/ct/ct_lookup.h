@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The connection table's hash and its lock-free lookup, inline for the burst loop: the keyed
  * hash of a canonical key, its two buckets and signature, and the search of a bucket and of a
  * key's two buckets. ct_table.c has the writers (insert, cuckoo moves, remove), which keep the

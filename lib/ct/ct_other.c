@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Generic tracking for every IP protocol without a tracker of its own (GRE, ESP, AH, SCTP,
  * ...): one entry per address pair and protocol. GRE uses netfilter's gre/gre_stream
  * timeouts, everything else 'generic'. Unlike netfilter's generic tracker, an entry that has

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Connection tracker internals: entry layout, hash table, per-worker expiry state and the
  * per-protocol ops table. Lock order (never take an earlier one while holding a later one):
  *   1. ct->table_lock   2. worker->wheel_lock   3. conn->lock

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The connection table: a bucketized cuckoo hash (two candidate buckets of ten 6-byte slots
  * per key, one cache line each) over one canonical key per connection, the two entry pools
  * (IPv4, IPv6) it points into, and the key and tuple an entry holds.

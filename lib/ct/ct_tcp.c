@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* TCP connection tracking after Linux's nf_conntrack_proto_tcp as of 6.8: the
  * [dir][segment][state] transition table, sequence and window tracking (td_end, td_maxend,
  * td_maxwin, window scaling from the SYN options, SACK) with ignored old segments,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* TCP tracking shared by ct_tcp.c and the burst loop in ct.c: serial-number arithmetic, the
  * window check and update and the timeout refresh, each one always-inline body that both the
  * full path and the inline ESTABLISHED fast path use, so the common packet costs no call. */

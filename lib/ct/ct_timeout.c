@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Names and defaults generated from the X-macro lists of sg_ct.h: timeouts (config keys and
  * seconds), connection states and lookup results. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* UDP tracking as netfilter does it: an unreplied entry lives 'udp' seconds; once a reply was
  * seen and traffic continues two seconds after the first packet, it is a stream: assured, and
  * refreshed with 'udp_stream'. */

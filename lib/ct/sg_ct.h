@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Connection tracking for the datapath: a lock-free table of TCP, UDP, ICMP/ICMPv6 and generic
  * connections with netfilter's state machines, sized for ten million flows on every core.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* sgfwctl import/export alibaba: Alibaba Cloud's security-group JSON into and out of a config
  * file, offline (lib/conf/conf_alibaba.c does the conversion). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* sgfwctl audit: the config against its flow logs (lib/audit), for people or as JSON, with the
  * tightened config as a unified diff and, on request, written out as files. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Policy changes: groups, rules, attachments, tags and ports. A change edits a copy of the
  * running spec and derives a new, fully validated config from it; the caller applies it (the
  * daemon swaps it into the datapath, the offline tool saves it to the file). A change that does

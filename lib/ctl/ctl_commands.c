@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The command table: every sgfwctl command and API method once, with its usage, help, where it
  * runs and whether it changes the config. Dispatch (sgfwctl and the daemon), the usage text, the
  * "methods" method, shell completion and docs/sgfwctl.md's table all come from it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Policy views of sgfwctl: check, ports, groups, effective (the combined rules of a port) and
  * explain (the verdict and deciding rule of a flow, or of the path between two ports). */
 #include <errno.h>

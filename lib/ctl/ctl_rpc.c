@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The machine API's requests and responses (JSON-RPC 2.0, docs/api.md): a request names a
  * command of the table and its argument words; the command runs as sgfwctl would run it and its
  * output becomes the result, or an error object with a stable code and the argument at fault. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The control socket's transport: UNIX stream sockets carrying JSON-RPC 2.0 objects, one per
  * line (docs/api.md), shared by sgfwctl and the sgfw daemon. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* sgfwctl's commands, run against a loaded config (offline) or the running switch (online).
  *
  * Usage: fill a struct sg_ctl_ctx with the policy to read and the output stream, then call

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The datapath's control side: opening ports, swapping generations under RCU, and reading the
  * workers' counters. Everything here runs on the control thread. */
 #include <errno.h>

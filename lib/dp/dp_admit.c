@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Admission, the first stage of every burst: parse, port security (D14), the switch's own ARP
  * and neighbour answers (D15), and where each packet may go, by address (docs/architecture.md,
  * "The pipeline of a burst", steps 1-4; docs/security.md, "Paths around the groups"). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Classification of the checks a burst needs: the sender's egress and the receiver's ingress
  * lists through rte_acl (or the scan of a list whose context is still being built), grouped so
  * each (port, family) is one call; verdicts and rule hits. */

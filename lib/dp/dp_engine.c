@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The forwarding engines, testpmd style: io (port pairs, no processing: the floor to compare
  * against), sg (every packet classified, no state: the classifier's benchmark) and fw (the
  * firewall: conntrack, classification of what it does not know, commit; dp_fw.c). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Flow logs in the running switch: one lock-free ring per worker carries events (packets the
  * security groups refused, TCP flags of accepted packets) to a writer thread on the control
  * core, which also drains the tracker's rings of closed connections, walks the tracker once per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Fragments (D12): the per-worker table that gives every later fragment the verdict and the
  * destination of its datagram's first fragment, with overlap detection and bounded memory.
  * The design is described in dp_frag.h and docs/architecture.md. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* IP fragments in the datapath (D12): each worker keeps a small table of the datagrams whose
  * fragments are in flight, so later fragments get exactly the verdict and the destination of
  * their first fragment, which alone goes through conntrack and the classifier.

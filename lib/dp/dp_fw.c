@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The fw engine's stateful stage: conntrack in bulk, classification only where the tracker has
  * no answer (new connections, connections admitted under an older policy, first replies of
  * mid-stream pickups, checked in the connection's original direction), then commit.

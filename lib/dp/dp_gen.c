@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Building a generation: everything the workers read for one config (classifier, per-port
  * verdict tables, forwarding maps, queue assignment), made off the workers and swapped whole. */
 #include <errno.h>

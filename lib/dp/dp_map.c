@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Immutable open-addressing maps from MACs, IP addresses and allowed prefixes to vports: built
  * once per generation on the control thread, read by workers without any synchronisation. */
 #include <errno.h>

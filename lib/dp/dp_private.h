@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Internal layout of the datapath: ports with their counters, the RCU-protected generation
  * (config, classifier, forwarding tables), and each worker's scratch state. */
 #ifndef SG_DP_PRIVATE_H

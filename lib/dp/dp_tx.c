@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The last stage: routed packets rewritten and sent, one transmit burst per destination port;
  * the switch's answers back out of the asker's port; what a port did not take, counted. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The workers: each polls its queues and runs every burst through the stages, admission
  * (dp_admit.c), its engine's (dp_engine.c, dp_fw.c, classification in dp_classify.c) and
  * transmit (dp_tx.c), then fragments and flow-log events of the burst.

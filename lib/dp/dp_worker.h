@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A worker's scratch state and the stages shared by the forwarding engines. */
 #ifndef SG_DP_WORKER_H
 #define SG_DP_WORKER_H

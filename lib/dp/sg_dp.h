@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The switch datapath: ports, forwarding (L2 inside a subnet, routing between subnets), port
  * security, conntrack and security-group classification, run by worker cores in bursts.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The flow-log aggregator: events and connection counters summed per (port, direction, 5-tuple,
  * action, rule) over a window, then written as the window's lines to files rotated by size and
  * age. Runs on one thread (the writer); nothing here is on the datapath.

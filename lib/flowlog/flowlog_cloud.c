@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Cloud VPC flow-log lines: Alibaba's and AWS's (version 5) fields, as sgfw writes them and as
  * the clouds export them, read through the header line that names each column. */
 #include <ctype.h>

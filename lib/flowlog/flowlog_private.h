@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Helpers the flow-log record formats share (flowlog_record.c, flowlog_cloud.c). */
 #ifndef FLOWLOG_PRIVATE_H
 #define FLOWLOG_PRIVATE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* One flow-log line: its text and JSON forms, the parser that reads either back, and reading a
  * directory of log files in time order. */
 #include <ctype.h>

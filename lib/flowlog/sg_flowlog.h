@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Flow logs: per-flow records aggregated over a window, with the fields of cloud VPC flow logs
  * (D16, docs/decisions.md) plus the rule that decided, written as text lines in a fixed order,
  * as JSON lines, or as Alibaba's or AWS's (version 5) flow-log records (docs/flowlogs.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The fast-path parser: Ethernet, VLAN, ARP, IPv4, IPv6 and its extension headers, TCP, UDP,
  * ICMP and ICMPv6 into struct sg_pkt_meta, with the reason for every malformed packet.
  *

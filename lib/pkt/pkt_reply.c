@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Answers the switch gives itself (D15, D18): an ARP request or a neighbour solicitation is
  * rewritten in place into the reply, so answering costs no allocation and the frame simply
  * goes back out of the port it came in on. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Packet parsing for the fast path: one pass over a burst of mbufs fills a compact metadata
  * record per packet (addresses, ports, flags, offsets) or the reason it is malformed, and
  * helpers that answer ARP and IPv6 neighbour solicitations in place.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Compile a spec into a policy: validate every rule of D1-D6 and D19 (docs/decisions.md), resolve
  * attachments (explicit and by tag) and merge each port's groups into one ordered list per
  * direction, with the hidden rules of D3/D4 made explicit and group peers expanded. */

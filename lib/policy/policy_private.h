@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Internal layout of a compiled policy, shared by compile.c and query.c only. */
 #ifndef SG_POLICY_PRIVATE_H
 #define SG_POLICY_PRIVATE_H

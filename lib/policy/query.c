@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Reading a compiled policy: attachments, merged lists, rule names and first-match verdicts. */
 #include <errno.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Security-group policy engine: the user model (spec), its validation, the merged per-port rule
  * lists and the verdict for a flow. No DPDK: it builds, tests and fuzzes alone.
  *

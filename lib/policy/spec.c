@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The user model of security groups: building, copying and editing a spec, and parsing each
  * field from its text form so the config loader and online changes share one parser. */
 #include <errno.h>

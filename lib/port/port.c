@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Port setup: devargs from the config, run-time probe, queue and device configuration. */
 #include <ctype.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Packet capture on a port (sgfwctl capture): workers copy what a port receives, or what is
  * sent to it, through an optional BPF filter into a ring; the control side drains the ring.
  * Nothing runs while no capture is attached but one pointer load per burst (sg_port.h). */

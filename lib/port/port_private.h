@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Internals of lib/port: the rte_vhost side of vhost-user ports. */
 #ifndef SG_PORT_PRIVATE_H
 #define SG_PORT_PRIVATE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* vhost-user ports driven through the rte_vhost library, as Open vSwitch does, rather than the
  * net_vhost ethdev: ethdevs are limited to RTE_MAX_ETHPORTS (32 in Debian's DPDK), a
  * hypervisor's switch serves hundreds of VMs.

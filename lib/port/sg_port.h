@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Ports: turning a config port (vhost-user, af_packet, pcap, null, ring, pci) into a started
  * ethdev, and back. Devices are probed at run time, so VMs' ports come and go while the
  * others carry traffic.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The benchmark harness runs end to end on tiny settings: the in-process generator with each
 # engine, the pcap writer, the ports mode replaying those pcaps, and bench/compare.sh on its
 # sgfw and testpmd legs. Asserts what the runs must produce (exact connection counts, drop

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The classifier against the policy engine: for many random flows on every port, direction and
  * family, rte_acl must pick exactly the entry sg_policy_decide() picks (differential test). */
 #include <arpa/inet.h>

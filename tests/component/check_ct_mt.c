@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Conntrack on two worker threads at once, as vhost-user queues without RSS deliver it: the
  * two directions of every TCP connection on different workers, racing first packets of the
  * same flow from both sides, and short-lived flows expiring and being reclaimed (QSBR) while

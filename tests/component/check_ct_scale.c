@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Conntrack at scale: one million IPv4 and one million IPv6 connections inserted and looked up
  * in bursts of 32, every one found, with the memory per connection and the cost per operation
  * reported (not asserted: no timed assertions). SG_CT_SCALE_10M=1 adds the ten-million run of

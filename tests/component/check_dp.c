@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* White-box tests of the datapath pipeline: crafted packets through the real sg_dp (generation,
  * port security, ARP/ND answers, routing, conntrack, rte_acl classification, forwarding) with
  * the test thread acting as worker 0. Ports are ring devices, which loop what the datapath

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Flow logs in the datapath, with EAL: the fw engine runs bursts through a worker's pipeline
  * (the test thread is worker 0, the writer thread runs beside it) on null ports.
  *

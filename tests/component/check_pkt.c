@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Component tests of lib/pkt: the parser against a table of packets crafted byte by byte (every
  * drop reason it produces), truncation at every layer, multi-segment mbufs, random frames, the
  * burst API, and the ARP reply and neighbour advertisement it writes, checked byte for byte.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Starting DPDK's EAL inside a component test: no hugepages, no PCI, a file prefix of its own. */
 #ifndef SG_TEST_EAL_H
 #define SG_TEST_EAL_H

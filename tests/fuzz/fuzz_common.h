@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* What the libFuzzer targets share: EAL started once per process (no hugepages, no shared
  * files), and a check that reports a broken invariant as a crash libFuzzer keeps. */
 #ifndef SG_FUZZ_COMMON_H

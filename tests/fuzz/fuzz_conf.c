@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: the config loader (sg_conf_load_string) on arbitrary text.
  *
  * Invariants: a config either loads whole, and then every port's combined rules can be read,

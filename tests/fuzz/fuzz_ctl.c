@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: the control socket's JSON-RPC decoder and sgfwctl's commands, as the daemon
  * runs them for whoever connects.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: the flow-log readers sgfwctl audit runs on files it is given, sgfw's own
  * formats and the clouds' exports (which come from elsewhere).
  *

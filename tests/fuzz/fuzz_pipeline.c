@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: the fw engine (admission, port security, ARP/ND answers, routing,
  * conntrack, classification, forwarding) on arbitrary frames from any port.
  *

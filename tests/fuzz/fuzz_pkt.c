@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: the packet parser (sg_pkt_parse and the burst API) on arbitrary bytes, and
  * the switch's in-place answers (ARP reply, neighbour advertisement) on what parses as a
  * request.

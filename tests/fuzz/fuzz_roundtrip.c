@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer target: a config written and loaded again is the same config.
  *
  * Invariants, for every input that loads (sg_conf_load_string): sg_conf_write() gives text

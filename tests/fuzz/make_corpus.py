@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Write the fuzzers' seed corpus (tests/fuzz/corpus/<target>/): real inputs to start from.
 
   pkt       frames of every kind the parser knows, well formed and not

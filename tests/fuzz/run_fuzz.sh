@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Run one libFuzzer target for a bounded time as a meson test:
 #   run_fuzz.sh TARGET SEED_DIR WORK_DIR [LIBFUZZER_OPTION...]
 # New inputs go to WORK_DIR/corpus (kept between runs of this build tree, so later runs start

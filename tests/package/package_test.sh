@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The Debian packages, end to end: dpkg-buildpackage -b builds sgfw and sgfw-bench from a copy
 # of the source tree; each package holds exactly the files it should (the default config a
 # conffile); lintian reports no error or warning that debian/ does not justify; the unit

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """The repository stands alone: no file refers to a path or document outside it, and every
 decision (D1, D2, ...) and numbered edge case cited anywhere is defined in docs/decisions.md.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # sgfwctl import/export alibaba end to end: a new config from Alibaba Cloud's JSON, a merge into
 # the seed's config, export -> import -> export, and a refused import that changes nothing.
 set -u

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """The control socket's JSON-RPC API driven by a client other than sgfwctl: only json and
 socket. Usage: api_client.py SOCKET. Prints "ok - ..." or "FAIL - ..." per check; exit 1 on any
 failure. The running sgfw has groups sg-a and ports a, b (api_test.sh)."""

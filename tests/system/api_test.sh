@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The machine API (docs/api.md) through a client other than sgfwctl: api_client.py (python's
 # json and socket only) calls every method of a running sgfw on null ports, checks its error
 # objects (bad JSON, unknown method, bad params, an oversize line: exact codes and the field at

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Paths around the security groups, tried as a hostile tenant or a hostile host behind the
 uplink would (docs/security.md, "Paths around the groups"): send the frames out of an interface
 with a raw AF_PACKET socket and print, as JSON, how many of each the switch must refuse, by drop

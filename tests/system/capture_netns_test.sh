@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # sgfwctl capture on the seed lab: live traffic written as pcapng and read back with tcpdump.
 # A capture with --count and a filter stops by itself with exactly that many matching packets;
 # two captures stopped by Ctrl-C (SIGINT to sgfwctl) show what web1 sent (before the firewall)

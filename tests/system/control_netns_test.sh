@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The control plane against a running sgfw on the seed scenario (namespaces, af_packet, real
 # clients): online changes take effect, a change that no longer allows an established
 # connection stops it both ways (D9), a burst of changes loses no packet of allowed traffic,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The control socket and the files sgfw writes, against a running sgfw on null ports (no
 # namespaces): a control.socket that names a regular file is refused and the file kept; a
 # second sgfw on a served socket is refused; control.group lets its members (here: nobody,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # One port cannot keep the others out of a full connection table: the seed scenario with the
 # smallest table (1,024 entries), no per-port limits and the default share reserve (12 %: the
 # last 122 entries are for ports under their share). web2 opens 1,100 TCP connections to

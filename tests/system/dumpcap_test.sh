@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # dpdk-dumpcap on a running sgfw: sgfw initialises rte_pdump, so DPDK's own capture tool, a
 # secondary process on sgfw's file prefix, lists the ethdev ports by the name of the port they
 # serve and captures one (a pcap port replaying a file in a loop). Secondary processes attach

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Echo services for the end-to-end tests, on IPv4 and IPv6 (dual stack). Each argument is a
 port: "5432" answers every TCP connection with "ECHO:" and all it received, once the client
 closes its side; "line:9000" echoes each TCP chunk at once (long-lived streams); "udp:7777"

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Floods for the system tests: flood.py syn|udp SRC DST PORT COUNT sends COUNT packets from
 SRC (the VM's own address: port security drops any other) to DST through a raw socket, each
 of which would be a new connection: TCP SYNs to DST:PORT with random source ports and sequence

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Cloud flow-log formats end to end: sgfw writes flow_logs.format = "alibaba", then (restarted)
 # "aws-v5", from real TCP traffic of the seed scenario with the planted rules of
 # flowlog_lab.sh; the test checks each file's header and the lines of the connections, then

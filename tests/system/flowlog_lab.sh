@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Helpers of the flow-log system tests (flowlog_netns, flowlog_cloud_netns), sourced after
 # seed_lab.sh: the lab runs tests/system/flowlog_planted_groups.conf, the seed's groups with a
 # database rule planted far too wide (sg-db rule 1) and one nobody uses (sg-db rule 3).

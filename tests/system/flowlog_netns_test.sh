@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Flow logs end to end: the seed scenario in network namespaces with a database rule planted far
 # too wide (10.0.0.0/8 for the web cluster's two addresses) and one nobody uses (ssh from an old
 # jump host). Real TCP traffic goes through sgfw, which writes flow logs every 2 s; the test

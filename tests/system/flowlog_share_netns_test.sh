@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # One VM's flood cannot take the flow logs from the others (docs/security.md): the seed lab with
 # flow logs on and every port allowed 300 events a second. web2 floods db1 with 20,000 UDP
 # datagrams db1's groups refuse, from random source ports, while web1 sends 20 SYNs db1 refuses.

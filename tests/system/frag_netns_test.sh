@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # End to end, fragments (D12): a client VM and a server VM in two subnets (routed by sgfw on
 # af_packet ports); the server echoes UDP on 7000 (allowed) and 7001 (denied).
 #  - IPv6: a 4000-byte datagram over MTU 1500 leaves the client as three fragments; sgfw

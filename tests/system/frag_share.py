@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """One port flooding fragments takes only its share of the worker's fragment table and hold
 queue (see frag_share_pcap_test.sh): builds the input pcaps of three pcap ports and checks
 what sgfw sent.

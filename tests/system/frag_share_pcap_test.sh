@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # One VM flooding fragments takes only its share of the worker's fragment table and hold queue
 # (docs/security.md): sgfw with three pcap ports, atk and cli (10.2.0.0/24) sending to srv
 # (10.1.0.0/24). atk starts datagrams it never finishes and sends later fragments of datagrams

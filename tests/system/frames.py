@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Ethernet frames built byte by byte, right or deliberately wrong, for the hostile-VM test
 (hostile_send.py) and the fuzzers' seed corpus (tests/fuzz/make_corpus.py). Standard library only.
 

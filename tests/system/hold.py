@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Many idle TCP connections for the system tests: hold.py listen PORT SECONDS accepts
 connections and keeps them open; hold.py connect DST PORT COUNT SECONDS opens COUNT
 connections to DST:PORT (a hundred at a time, each given two seconds to complete), prints

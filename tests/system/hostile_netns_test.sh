@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # A hostile tenant: the seed scenario in network namespaces (seed_lab.sh), where web2 sends
 # malformed frames at every layer and spoofs its neighbours (hostile_send.py, raw AF_PACKET),
 # while web1 keeps a TCP connection to db1 busy (tcp_steady.py). Checked:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """A hostile VM: send malformed and spoofed frames out of an interface with a raw AF_PACKET
 socket, and print as JSON how many of each the switch must drop, by drop reason.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Idle workers sleep (dataplane.sleep_max_us): the seed scenario with sleep_max_us = 1000.
 # With no traffic the worker thread uses a small share of a core and counts its sleeps; traffic
 # still flows and the groups still decide (an allowed and a denied connection, an established

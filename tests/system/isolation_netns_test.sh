@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Paths around the security groups (docs/security.md, "Paths around the groups"), each tried
 # as an attacker would and judged by what the victims' namespaces capture (sniff.py, promiscuous)
 # and by the drop reason counted, next to the legitimate traffic it imitates.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shared helpers for the system tests (sourced): assertions that name what failed, and a
 # counter so each script ends with a clear summary and a non-zero status on any failure.
 SG_FAILS=0

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Network-namespace VMs for sgfw, sourced by the end-to-end tests and the demo.
 #
 # sg_vm_add NAME MAC IPV4/LEN GW4 [IPV6/LEN GW6] creates namespace "$SG_NS_PREFIX-NAME" with an

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """sgfw under a stand-in for systemd: the notify protocol and the watchdog.
 
 notify.py SGFW CONFIG LOG: listens on a NOTIFY_SOCKET of its own, starts SGFW -c CONFIG with

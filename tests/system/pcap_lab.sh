@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # sgfw on pcap ports, for the replay tests (sourced after lib.sh; no namespaces, no root).
 #
 # sg_pcap_begin: make $tmp and an EAL file prefix of its own; sgfw and both go at exit.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """pcap replay through the real pipeline: builds the input pcap of each VM port and the exact
 pcap each port must send, then checks what sgfw wrote (see pcap_replay_test.sh).
 

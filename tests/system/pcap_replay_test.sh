@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # pcap replay through the real pipeline (no namespaces, no root): sgfw with two pcap ports,
 # cli (10.2.0.11) and srv (10.1.0.11) in two subnets, each reading the packets its VM sends
 # from a pcap file and writing what sgfw sends it to another. pcap_replay.py builds the

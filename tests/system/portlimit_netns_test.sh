@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Per-port connection limits against one flooding tenant (issue 8): the seed scenario with a
 # 4096-entry table, a UDP rule web -> db 9000-9999 added, and every VM port limited to 1000
 # open connections and 500 new ones a second (conntrack.port_* defaults). web1 keeps a TCP

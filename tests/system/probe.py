@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Traffic probes for the end-to-end tests.
 
   probe.py stream ADDR PORT SECONDS   one TCP connection; every 0.1 s send a line and wait up to

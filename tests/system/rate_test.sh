@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # sgfw-bench --mode rate on tiny settings: a paced generator and sgfw's worker on ring ports.
 # At a low fixed rate (10 kpps, rings of 1024 hold 100 ms of it) every packet the policy forwards
 # arrives and every packet of a denied flow is dropped by the policy, exactly, for each engine;

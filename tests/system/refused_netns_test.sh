@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Faults: a reload or an online change that is refused leaves the running switch exactly as
 # it was (the seed scenario in namespaces, af_packet ports, control.persist = true). Two
 # established connections (web1 -> db1:5432, IPv4 and IPv6) keep flowing across every refusal

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Faults: sgfw itself restarts while the VMs stay up (the seed scenario in namespaces, af_packet
 # ports, control.persist = true). Long-lived TCP connections from web1 to db1 (IPv4 and IPv6,
 # port 5432, which the policy allows) survive a clean stop and start and then a crash (SIGKILL)

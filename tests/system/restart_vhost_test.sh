@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Faults: sgfw restarts while its vhost-user VMs stay up. The VMs (dpdk-testpmd, virtio-user
 # with server=1) own their sockets and sgfw's ports are clients (client = true), as with a
 # hypervisor that keeps the sockets. Before the restarts a rule is added online and saved

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The seed scenario in network namespaces: db1, db2 (10.1.0.0/24, fd00:1::/64) and web1, web2
 # (10.2.0.0/24, fd00:2::/64), each a namespace whose veth peer is an af_packet port of one
 # sgfw. Sourced by the end-to-end test and by the README demo; needs netns.sh.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # End to end with real clients: the seed scenario in network namespaces through one sgfw on
 # af_packet ports. Every check uses real TCP connections (nc to an echo service) or ping.
 # SG_LAB_WORKERS=2 (the seed_netns_2w test) runs the same with two workers floating over the

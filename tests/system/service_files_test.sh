@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # What an installation adds, checked from the build tree: the default config loads (with no
 # VM port), systemd-analyze verify accepts the unit (its programs pointed at this build), and
 # bash completion offers commands, ports and groups (from the config given with -c).

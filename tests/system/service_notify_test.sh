@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # sgfw as systemd runs it (Type=notify, WatchdogSec): READY=1 once its port is up, a watchdog
 # fed only while the worker polls (a worker stopped by ptrace stops the pings), STOPPING=1.
 # notify.py plays systemd's part on a NOTIFY_SOCKET of its own.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # sgfwctl end to end on the sample configs: the seed's six questions, JSON, errors, exit codes.
 set -u
 . "$(dirname "$0")/lib.sh"

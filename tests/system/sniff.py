@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """What a victim VM actually receives: a sniffer in promiscuous mode on its interface.
 
   sniff.py IFACE OUT STOP     capture every frame IFACE receives (not what it sends) until the

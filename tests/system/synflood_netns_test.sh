@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # SYN flood (D13, edge case 59) end to end: the seed scenario with a 2048-entry connection
 # table. web1 keeps an established TCP conversation with db1:5432 going (a message every
 # 20 ms, each echoed) while web2 sends 30,000 SYNs from random source ports to db2:5432,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """A long-lived TCP conversation for the system tests.
 
   tcp_chat.py serve PORT              echo every chunk back at once (IPv4 and IPv6)

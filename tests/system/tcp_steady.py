@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """One long-lived TCP connection that must keep working: send a numbered line every 20 ms to
 an echo service (echo_server.py line:PORT) and check each answer, until STOP_FILE exists or
 MAX_SECONDS pass. Prints "ROUNDS n" and exits 0 if every round trip came back right and in

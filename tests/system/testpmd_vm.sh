@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # dpdk-testpmd "VMs" on virtio-user ports for the vhost-user system tests (sourced). Each VM is
 # an interactive testpmd fed through a fifo, so a test can start and stop its forwarding, read
 # its counters while it runs, crash it (SIGKILL) or quit it, and start it again on the same

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """UDP echo for the system tests.
 
   udp_echo.py serve PORT...          answer every datagram with itself, on IPv4 and IPv6

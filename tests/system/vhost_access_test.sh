@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Who may connect to vhost-user sockets: sgfw gives each server socket the owner, group and
 # mode of its port, else the vhost_user section's, else root-only (0600). A dpdk-testpmd VM
 # running as an unprivileged user (nobody, as libvirt runs QEMU as libvirt-qemu) connects to

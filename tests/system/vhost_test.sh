@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # vhost-user end to end: sgfw with two vhost-user ports; two dpdk-testpmd processes on
 # virtio-user ports play the VMs (vm1 sends UDP with txonly, vm2 counts with rxonly).
 # Accepted traffic arrives, denied traffic does not, and sgfw's counters agree with the VMs'.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Faults: a VM disconnects and reconnects mid-traffic. sgfw serves two dpdk-testpmd VMs on
 # vhost-user ports (vm1 sends UDP to vm2) and two namespace VMs on af_packet ports (web1 keeps
 # a TCP connection to db1 busy). The receiving VM crashes (SIGKILL) while vm1 sends, then the

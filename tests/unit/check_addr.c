@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests of lib/common: IP, CIDR and MAC parsing, formatting and matching, sg_strlcpy,
  * the error record and the JSON writer (exact output strings). */
 #include <check.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Alibaba Cloud's vocabulary in the config and the change commands, and sgfwctl import/export
  * alibaba: every field and value, both spellings of one field, bad values with their exact
  * messages, Alibaba's documented JSON read into exact rules, and round trips both ways. */

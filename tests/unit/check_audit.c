@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* sgfwctl audit's logic on hand-made configs and flow logs: each finding (unused, wide, shadowed,
  * redundant, conflict, inner access unused) and what it must not report, the suggested rules,
  * and the tightened config: its exact text, that it loads, and that it keeps every logged

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests of the config loader (lib/conf): config/seed.conf from disk, the device side of
  * ports (type, path, iface, rx_pcap, tx_pcap, client, queues, pci, role, peer_mac) with their
  * errors and the uplink's restrictions, and the switch-wide sections' defaults and checks.

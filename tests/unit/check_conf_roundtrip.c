@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Property tests: nothing an operator writes is lost or silently changed.
  *
  *  - Every config of the project (config/, every *.conf under tests/, the fuzz corpora of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The tracker's ESTABLISHED fast path against the full netfilter path: random TCP
  * conversations (handshakes with and without window scaling and SACK, mid-stream pickups,
  * data, pure ACKs, lagging and future ACKs, zero windows, SACK blocks, retransmissions,

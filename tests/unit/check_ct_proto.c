@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* UDP, ICMP/ICMPv6 and generic tracking: UDP unreplied and stream timeouts, ICMP queries by
  * identifier, unsolicited replies (edge case 57), each ICMP error type as RELATED only when the
  * quoted header matches and the outer destination is the quoted sender (edge case 58), for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The table around the protocols: a full table of established connections (edge case 59),
  * early drop of unreplied ones, a SYN flood against established traffic, the budgeted expiry
  * sweep and memory reuse, commit races, the table at 100 % of capacity, walks, counts, the

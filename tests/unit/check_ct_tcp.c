@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* TCP tracking: every transition of netfilter's state table through the real update path,
  * each state's timeout, simultaneous open, TIME_WAIT reuse, RST validity, window tracking
  * with and without be_liberal, window scaling, retransmissions and mid-stream pickup

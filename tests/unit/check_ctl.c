@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests of policy changes (lib/ctl change commands), writing a config back (round trip),
  * rule identity across changes (the basis of carried hit counters), and the machine API: the
  * command table, its dispatch, the JSON-RPC encoding and the docs' tables made from it. */

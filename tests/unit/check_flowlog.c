@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Flow logs without a datapath: the line formats and their parser, rule labels, and the
  * aggregator fed by hand with the events and connection counters the datapath would report,
  * checked through the files it writes (windows, directions, rules, selection, limits, epochs,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests of the keyed hash (sg_hash.h): the NH definition, secrets, and that keys built
  * to collide under one secret spread like any keys under another, where a seeded CRC's
  * collisions survive every seed (why sgfw does not use one). */

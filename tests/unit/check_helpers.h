@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Helpers shared by the Check programs that load configs: expect a load to fail with
  * "ORIGIN:LINE: message" at the line marked "#<", and look ports up by name. */
 #ifndef CHECK_HELPERS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests of the policy engine (lib/policy) against docs/decisions.md: the verdict and
  * the deciding rule for D1-D6 and for its stateless numbered edge cases (test names carry the
  * case number), the merged per-port lists, and every error the engine and the config loader

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """lib/ct's files call only the layers below them (the table at the top of ct_private.h).
 
 Reads the symbols each object of the built library defines and needs (nm) and fails, naming

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Helpers for the conntrack tests: packet metadata filled by hand (the parser is not needed),
  * single-segment mbufs faked on the heap without EAL, and one-call "send a packet" that looks
  * up and, for a new connection the policy would accept, commits. */
