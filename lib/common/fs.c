@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* File-system helpers shared by the programs: removing a directory they own, and a UNIX
- * socket path left behind by a process that died. */
+/* File-system helpers shared by the programs: reading a whole file, removing a directory they
+ * own, and a UNIX socket path left behind by a process that died. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -62,4 +63,39 @@ sg_socket_path_clear(const char *path)
 		return -EADDRINUSE;
 	/* Nothing listens: a socket left by a process that was killed. */
 	return unlink(path) == 0 || errno == ENOENT ? 0 : -errno;
+}
+
+char *
+sg_read_file(const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "re"), *m;
+	char chunk[8192];
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	m = open_memstream(&text, &len);
+	if (m == NULL) {
+		fclose(f);
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, n, m);
+	if (ferror(f)) {
+		int saved = errno;
+
+		fclose(f);
+		fclose(m);
+		free(text);
+		errno = saved;
+		return NULL;
+	}
+	fclose(f);
+	if (fclose(m) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
 }

@@ -158,6 +158,8 @@ int sg_strlcpy(char *dst, const char *src, size_t size);
 /** Remove directory 'dir' and the files in it (not subdirectories); quietly, as far as it can.
  * For directories the caller owns alone, such as a DPDK runtime directory of its own prefix. */
 void sg_remove_dir(const char *dir);
+/** The whole of file 'path' as a NUL-terminated string to free(); NULL and errno if unread. */
+char *sg_read_file(const char *path);
 /**
  * Make 'path' free for a UNIX socket to be bound there: 0 when nothing is there or a socket
  * nothing answers on was removed (left by a process that was killed); -EEXIST when it is not

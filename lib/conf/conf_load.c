@@ -1781,42 +1781,6 @@ locate_error(struct sg_error *err, const struct sg_conf *conf, const char *origi
 		snprintf(err->msg, sizeof(err->msg), "%s: %s", file, msg);
 }
 
-/* The whole of a file as a string; NULL and errno when it cannot be read. */
-static char *
-read_file(const char *path)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = fopen(path, "re"), *m;
-	char chunk[8192];
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	m = open_memstream(&text, &len);
-	if (m == NULL) {
-		fclose(f);
-		return NULL;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		fwrite(chunk, 1, n, m);
-	if (ferror(f)) {
-		int saved = errno;
-
-		fclose(f);
-		fclose(m);
-		free(text);
-		errno = saved;
-		return NULL;
-	}
-	fclose(f);
-	if (fclose(m) != 0) {
-		free(text);
-		return NULL;
-	}
-	return text;
-}
-
 struct int_settings {
 	const config_setting_t **list;
 	uint32_t n;
@@ -1920,7 +1884,7 @@ scan_ints(struct loader *ld, const config_setting_t *root, const char *main_text
 
 		if (files[i].n == 0)
 			continue;
-		text = i == 0 ? (char *)main_text : read_file(ld->conf->sources[i]);
+		text = i == 0 ? (char *)main_text : sg_read_file(ld->conf->sources[i]);
 		if (text == NULL) {
 			rc = sg_error_set(ld->err, SG_LOC(i, 0), "cannot read it again: %s",
 					strerror(errno));
@@ -1979,7 +1943,7 @@ syntax_error(struct loader *ld, config_t *cfg, const char *main_text)
 	unsigned int file = source_index(ld->conf, config_error_file(cfg));
 	int loc = SG_LOC(file, config_error_line(cfg));
 	const char *what = config_error_text(cfg), *name, *q = NULL;
-	char *text = file == 0 ? (char *)main_text : read_file(ld->conf->sources[file]);
+	char *text = file == 0 ? (char *)main_text : sg_read_file(ld->conf->sources[file]);
 	char line[SG_PATH_MAX + 64] = "", path[SG_PATH_MAX * 2];
 
 	if (text != NULL)
@@ -2145,7 +2109,7 @@ sg_conf_load_file(const char *path, struct sg_error *err)
 	config_t cfg;
 
 	/* Read once: libconfig parses this text, and its integers are checked against it. */
-	text = read_file(path);
+	text = sg_read_file(path);
 	if (text == NULL) {
 		int saved = errno;
 

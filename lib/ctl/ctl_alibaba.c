@@ -10,39 +10,6 @@
 
 #define ALIBABA_USAGE "import alibaba FILE... | export alibaba [GROUP] (offline: -c CONFIG)"
 
-/* The whole of 'path' as a string, or NULL with errno. */
-static char *
-slurp(const char *path)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *in = fopen(path, "r"), *out;
-	char buf[8192];
-	size_t n;
-
-	if (in == NULL)
-		return NULL;
-	out = open_memstream(&text, &len);
-	if (out == NULL) {
-		fclose(in);
-		return NULL;
-	}
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		fwrite(buf, 1, n, out);
-	if (ferror(in)) {
-		int saved = errno;
-
-		fclose(in);
-		fclose(out);
-		free(text);
-		errno = saved;
-		return NULL;
-	}
-	fclose(in);
-	fclose(out);
-	return text;
-}
-
 /* The config to import into: the file, or an empty config when the file does not exist yet. */
 static struct sg_conf *
 load_target(const char *config, struct sg_error *err)
@@ -65,7 +32,7 @@ import(const char *config, int argc, char **argv)
 		return SG_CTL_EXIT_FAIL;
 	}
 	for (int i = 0; i < argc; i++) {
-		if ((texts[i] = slurp(argv[i])) == NULL) {
+		if ((texts[i] = sg_read_file(argv[i])) == NULL) {
 			fprintf(stderr, "error: %s: cannot read: %s (nothing changed)\n", argv[i],
 					strerror(errno));
 			goto out;

@@ -801,6 +801,28 @@ sg_ctl_port_show(struct sg_ctl_ctx *ctx, int argc, char **argv)
 	return ports_view(ctx, argv[2]);
 }
 
+/* A group's fields after its id, as groups and group show give them ('count': the number of
+ * rules too, where the rules themselves are not listed). */
+static void
+json_group_fields(struct sg_json *j, const struct sg_group *group, bool count,
+		const struct sg_spec *spec, const uint32_t *members, uint32_t n)
+{
+	sg_json_string(j, "type", sg_group_type_name(group->type));
+	sg_json_string(j, "inner_access_policy", sg_action_name(group->inner_access));
+	if (count)
+		sg_json_uint(j, "rules", group->n_rules);
+	if (group->description[0] != '\0')
+		sg_json_string(j, "description", group->description);
+	sg_json_array_open(j, "tags");
+	for (uint32_t k = 0; k < group->n_tags; k++)
+		sg_json_string(j, NULL, group->tags[k]);
+	sg_json_array_close(j);
+	sg_json_array_open(j, "members");
+	for (uint32_t k = 0; k < n; k++)
+		sg_json_string(j, NULL, spec->ports[members[k]].name);
+	sg_json_array_close(j);
+}
+
 int
 sg_ctl_groups(struct sg_ctl_ctx *ctx, int argc, char **argv)
 {
@@ -825,19 +847,7 @@ sg_ctl_groups(struct sg_ctl_ctx *ctx, int argc, char **argv)
 		if (ctx->json) {
 			sg_json_object_open(&j, NULL);
 			sg_json_string(&j, "id", group->id);
-			sg_json_string(&j, "type", sg_group_type_name(group->type));
-			sg_json_string(&j, "inner_access_policy", sg_action_name(group->inner_access));
-			sg_json_uint(&j, "rules", group->n_rules);
-			if (group->description[0] != '\0')
-				sg_json_string(&j, "description", group->description);
-			sg_json_array_open(&j, "tags");
-			for (uint32_t k = 0; k < group->n_tags; k++)
-				sg_json_string(&j, NULL, group->tags[k]);
-			sg_json_array_close(&j);
-			sg_json_array_open(&j, "members");
-			for (uint32_t k = 0; k < n; k++)
-				sg_json_string(&j, NULL, spec->ports[members[k]].name);
-			sg_json_array_close(&j);
+			json_group_fields(&j, group, true, spec, members, n);
 			sg_json_object_close(&j);
 			continue;
 		}
@@ -927,21 +937,8 @@ group_view(struct sg_ctl_ctx *ctx, const char *id, bool whole)
 		sg_json_init(&j, ctx->out, true);
 		sg_json_object_open(&j, NULL);
 		sg_json_string(&j, "id", group->id);
-		if (whole) {
-			sg_json_string(&j, "type", sg_group_type_name(group->type));
-			sg_json_string(&j, "inner_access_policy",
-					sg_action_name(group->inner_access));
-			if (group->description[0] != '\0')
-				sg_json_string(&j, "description", group->description);
-			sg_json_array_open(&j, "tags");
-			for (uint32_t k = 0; k < group->n_tags; k++)
-				sg_json_string(&j, NULL, group->tags[k]);
-			sg_json_array_close(&j);
-			sg_json_array_open(&j, "members");
-			for (uint32_t k = 0; k < n; k++)
-				sg_json_string(&j, NULL, spec->ports[members[k]].name);
-			sg_json_array_close(&j);
-		}
+		if (whole)
+			json_group_fields(&j, group, false, spec, members, n);
 		sg_json_array_open(&j, "rules");
 		for (uint32_t r = 0; r < group->n_rules; r++)
 			json_spec_rule(ctx, &j, &group->rules[r], r + 1);
