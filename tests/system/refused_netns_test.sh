@@ -81,6 +81,7 @@ refused() {
 	echo "$label: $out"
 	sg_expect_eq "$label: refused (exit 1)" 1 "$rc"
 	sg_expect_contains "$label: says why" "$message" "$out"
+	sg_expect_eq "$label: reports no change made" "" "$(echo "$out" | grep -E '^(added|removed|created|deleted|changed|replaced)')"
 	flowing "$label"
 }
 
@@ -150,6 +151,9 @@ sg_expect_eq "the rule hits are unchanged (no connection was re-checked)" "$hits
 sg_expect_eq "no refused change was saved to the file" "$file_before" "$(sha256sum <"$tmp/sgfw.conf")"
 sg_expect_eq "... nor to the groups file" "$groups_before" "$(sha256sum <"$tmp/seed-groups.conf")"
 sg_expect_eq "the same sgfw process" "$pid_before" "$(ctl --json status | sg_json pid)"
+ctl --json stats | python3 -c 'import json, sys
+for name, port in json.load(sys.stdin)["ports"].items():
+    if port.get("drop_reasons"): print("drops of", name, port["drop_reasons"])' >&2
 sg_expect_eq "no packet was dropped on any port" \
 	"db1 0 web1 0 db2 0 web2 0" "$(ctl stats | awk 'NR > 1 && /^[a-z]/ && !/^RULE/ { printf "%s%s %s", sep, $1, $6; sep = " " }')"
 
