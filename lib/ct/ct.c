@@ -734,8 +734,8 @@ sg_ct_port_connections(const struct sg_ct *ct, uint16_t port)
  * shut every other port out. So the last 'share_reserved' entries are kept for ports under
  * their share: the capacity divided among the ports holding entries, the opener counted, and
  * at least two (a port alone in the table is the case to guard against). A port at or over
- * its share finds the table full that much sooner; nothing is evicted for it but what early
- * drop would evict anyway.
+ * its share finds the table full that much sooner, and early drop makes room for it only
+ * from its own entries.
  */
 static uint32_t
 ct_room_for(const struct sg_ct *ct, uint16_t opener)
@@ -765,7 +765,7 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 	struct sg_ct_path path = {origin != NULL ? origin->in_port : 0,
 			origin != NULL ? origin->out_port : 0};
 	uint16_t opener = origin != NULL ? origin->in_port : SG_CT_NO_PORT;
-	uint32_t id, old_id = 0;
+	uint32_t id, old_id = 0, room;
 	enum ct_counter refused = CT_C_TABLE_FULL; /* Why a 'full' exit refuses it. */
 	int rc;
 
@@ -825,7 +825,12 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 		if (ct_kill(old))
 			ct_delete_killed_locked(ct, w, old, old_id);
 	}
-	if (ct->n_live >= ct_room_for(ct, opener) && ct_early_drop_locked(ct, w, p.hash, now32) != 0) {
+	room = ct_room_for(ct, opener);
+	/* A port over its share makes room only from its own entries: others' half-open ones
+	 * would put it past the reserve's line (and fail their handshakes). */
+	if (ct->n_live >= room &&
+			ct_early_drop_locked(ct, w, p.hash, now32,
+					room < ct->capacity ? opener : SG_CT_NO_PORT) != 0) {
 		if (ct->n_live < ct->capacity)
 			goto over_share;
 		goto full;
@@ -836,7 +841,7 @@ sg_ct_commit(struct sg_ct *ct, unsigned int worker, struct rte_mbuf *m,
 	ct_wheel_link(w, ct, c, id, now);
 	ct_spin_unlock(&w->wheel_lock);
 	rc = ct_table_insert_locked(ct, &p.key, p.hash, id);
-	if (rc != 0 && ct_early_drop_locked(ct, w, p.hash, now32) == 0)
+	if (rc != 0 && ct_early_drop_locked(ct, w, p.hash, now32, SG_CT_NO_PORT) == 0)
 		rc = ct_table_insert_locked(ct, &p.key, p.hash, id);
 	if (rc != 0) {
 		ct_spin_lock(&w->wheel_lock);

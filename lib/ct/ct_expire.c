@@ -234,7 +234,8 @@ ct_evictable(const struct sg_conn *c, uint32_t now32)
 }
 
 int
-ct_early_drop_locked(struct sg_ct *ct, struct ct_worker *w, uint32_t hash, uint32_t now32)
+ct_early_drop_locked(struct sg_ct *ct, struct ct_worker *w, uint32_t hash, uint32_t now32,
+		uint16_t only_port)
 {
 	uint32_t ids[CT_EVICTION_BUCKETS * CT_BUCKET_SLOTS];
 	unsigned int n;
@@ -251,6 +252,8 @@ ct_early_drop_locked(struct sg_ct *ct, struct ct_worker *w, uint32_t hash, uint3
 		int32_t left;
 
 		if (ct_flags(c) & CT_F_DEAD || !ct_evictable(c, now32))
+			continue;
+		if (only_port != SG_CT_NO_PORT && ct_body(c)->origin.in_port != only_port)
 			continue;
 		left = (int32_t)(__atomic_load_n(&c->deadline, __ATOMIC_RELAXED) - now32);
 		if (best == NULL || left < best_left) {

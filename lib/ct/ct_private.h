@@ -525,8 +525,10 @@ void ct_limbo_add(struct sg_ct *ct, struct ct_worker *w, const uint32_t *ids, un
 void ct_report_closed(struct sg_ct *ct, struct ct_worker *w, const uint32_t *ids, unsigned int n);
 unsigned int ct_limbo_reclaim(struct sg_ct *ct, struct ct_worker *w);
 bool ct_limbo_has_room(const struct ct_worker *w, unsigned int n);
-/* Evict one expired or early-droppable entry near 'hash' (D13). 0 or -ENOSPC. */
-int ct_early_drop_locked(struct sg_ct *ct, struct ct_worker *w, uint32_t hash, uint32_t now32);
+/* Evict one expired or early-droppable entry near 'hash' (D13), opened by 'only_port' unless
+ * that is SG_CT_NO_PORT. 0 or -ENOSPC. */
+int ct_early_drop_locked(struct sg_ct *ct, struct ct_worker *w, uint32_t hash, uint32_t now32,
+		uint16_t only_port);
 
 /* ct_tcp.c: exposed for the table-driven unit tests. */
 uint8_t ct_tcp_next_state(int dir, enum ct_tcp_index index, uint8_t state);

@@ -202,6 +202,43 @@ START_TEST(test_fair_share_early_drop)
 }
 END_TEST
 
+START_TEST(test_fair_share_own_only)
+{
+	/* A port over its share makes room only from its own entries: the half-open handshakes
+	 * of a port under its share, in the reserve, are not early drop's to take for it (that
+	 * would put it over the reserve's line and fail the other port's connections). Port 7
+	 * holds 88 established, port 9 opens five; 20 more SYNs of port 7 are refused and port
+	 * 9's five handshakes complete. */
+	struct sg_ct *ct = ct_test_create(100, false, true);
+	struct sg_pkt_meta m;
+	struct sg_ct_stats st;
+
+	sg_ct_set_share_reserve(ct, SG_CT_SHARE_RESERVE_DEFAULT);
+	for (uint32_t i = 0; i < 88; i++)
+		(void)establish_from(ct, 7, i, 1);
+	for (uint32_t i = 0; i < 5; i++) {
+		m = ct_tcp(host(1000 + i), 1024, server, 443, SG_TCP_SYN, 100, 0, 65535, 0);
+		ck_assert_int_eq(open_from(ct, 9, &m, 2).result, SG_CT_NEW);
+	}
+	for (uint32_t i = 0; i < 20; i++) {
+		m = syn(2000 + i, 3);
+		ck_assert_int_eq(open_from(ct, 7, &m, 3).reason, SG_DROP_CT_PORT_SHARE);
+	}
+	for (uint32_t i = 0; i < 5; i++) {
+		m = ct_tcp(server, 443, host(1000 + i), 1024, SG_TCP_SYN | SG_TCP_ACK, 900, 101,
+				65535, 0);
+		ck_assert_int_eq(ct_send_w(ct, 0, &m, NULL, 4, false).result, SG_CT_REPLY);
+	}
+	ck_assert_uint_eq(sg_ct_port_connections(ct, 7), 88);
+	ck_assert_uint_eq(sg_ct_port_connections(ct, 9), 5);
+	sg_ct_stats_get(ct, &st);
+	ck_assert_uint_eq(st.early_drops, 0);
+	ck_assert_uint_eq(st.share_refused, 20);
+	ck_assert_uint_eq(st.entries, 93);
+	sg_ct_free(ct);
+}
+END_TEST
+
 START_TEST(test_syn_flood)
 {
 	/* A flood of SYNs fills the table; established connections keep passing. */
@@ -759,6 +796,7 @@ ct_table_suite(void)
 	tcase_add_test(tc, test_early_drop_unreplied);
 	tcase_add_test(tc, test_fair_share);
 	tcase_add_test(tc, test_fair_share_early_drop);
+	tcase_add_test(tc, test_fair_share_own_only);
 	tcase_add_test(tc, test_syn_flood);
 	tcase_add_test(tc, test_expiry_sweep);
 	tcase_add_test(tc, test_closed_ring);
