@@ -145,14 +145,14 @@ set_group_fields(struct change *c, struct sg_group *group, int argc, char **argv
 }
 
 static int
-cmd_group(struct change *c, int argc, char **argv)
+cmd_group(struct change *c, enum sg_ctl_cmd id, int argc, char **argv)
 {
 	struct sg_group *group;
 
 	if (argc < 3)
 		return change_usage(c, "group create|delete|set|tag ID ...");
 	group = find_group(c, argv[2]);
-	if (strcmp(argv[1], "create") == 0) {
+	if (id == SG_CTL_CMD_GROUP_CREATE) {
 		if (group != NULL)
 			return change_fail(c, "security group \"%s\" already exists", argv[2]);
 		if (*argv[2] == '\0' || (group = sg_spec_add_group(c->spec, argv[2], 0)) == NULL)
@@ -163,7 +163,7 @@ cmd_group(struct change *c, int argc, char **argv)
 	}
 	if (group == NULL)
 		return change_fail(c, "no security group \"%s\"", argv[2]);
-	if (strcmp(argv[1], "delete") == 0) {
+	if (id == SG_CTL_CMD_GROUP_DELETE) {
 		char users[SG_DESC_MAX] = "";
 
 		for (uint32_t p = 0; p < c->spec->n_ports; p++)
@@ -177,11 +177,11 @@ cmd_group(struct change *c, int argc, char **argv)
 		snprintf(c->summary, sizeof(c->summary), "deleted security group %s", argv[2]);
 		return SG_CTL_EXIT_OK;
 	}
-	if (strcmp(argv[1], "set") == 0) {
+	if (id == SG_CTL_CMD_GROUP_SET) {
 		snprintf(c->summary, sizeof(c->summary), "changed security group %s", argv[2]);
 		return set_group_fields(c, group, argc - 3, argv + 3);
 	}
-	if (strcmp(argv[1], "tag") == 0 && argc == 5) {
+	if (id == SG_CTL_CMD_GROUP_TAG && argc == 5) {
 		if (strcmp(argv[3], "add") == 0) {
 			if (!sg_names_contain(group->tags, group->n_tags, argv[4]) &&
 					sg_group_add_tag(group, argv[4]) < 0)
@@ -236,7 +236,7 @@ rule_index(struct change *c, const struct sg_group *group, const char *text, uin
 }
 
 static int
-cmd_rule(struct change *c, int argc, char **argv)
+cmd_rule(struct change *c, enum sg_ctl_cmd id, int argc, char **argv)
 {
 	struct sg_group *group;
 	struct sg_rule *rule;
@@ -249,7 +249,7 @@ cmd_rule(struct change *c, int argc, char **argv)
 	group = find_group(c, argv[2]);
 	if (group == NULL)
 		return change_fail(c, "no security group \"%s\"", argv[2]);
-	if (strcmp(argv[1], "add") == 0) {
+	if (id == SG_CTL_CMD_RULE_ADD) {
 		rule = sg_group_add_rule(group, 0);
 		if (rule == NULL)
 			return change_fail(c, "out of memory");
@@ -271,12 +271,12 @@ cmd_rule(struct change *c, int argc, char **argv)
 		return change_usage(c, "rule remove|replace GROUP INDEX ...");
 	if ((rc = rule_index(c, group, argv[3], &index)) != SG_CTL_EXIT_OK)
 		return rc;
-	if (strcmp(argv[1], "remove") == 0 && argc == 4) {
+	if (id == SG_CTL_CMD_RULE_REMOVE && argc == 4) {
 		sg_group_remove_rule(group, index);
 		snprintf(c->summary, sizeof(c->summary), "removed %s rule %u", group->id, index + 1);
 		return SG_CTL_EXIT_OK;
 	}
-	if (strcmp(argv[1], "replace") == 0) {
+	if (id == SG_CTL_CMD_RULE_REPLACE) {
 		struct sg_rule *fresh = sg_group_add_rule(group, 0);
 
 		if (fresh == NULL)
@@ -361,13 +361,13 @@ remove_port(struct change *c, const char *name)
 }
 
 static int
-cmd_port(struct change *c, int argc, char **argv)
+cmd_port(struct change *c, enum sg_ctl_cmd id, int argc, char **argv)
 {
 	struct sg_spec_port *port;
 
-	if (argc >= 2 && strcmp(argv[1], "add") == 0)
+	if (id == SG_CTL_CMD_PORT_ADD)
 		return add_port(c, argc, argv);
-	if (argc == 3 && strcmp(argv[1], "remove") == 0)
+	if (id == SG_CTL_CMD_PORT_REMOVE && argc == 3)
 		return remove_port(c, argv[2]);
 	if (argc < 4)
 		return change_usage(c, "port add name=NAME field=value... | remove PORT | "
@@ -375,7 +375,7 @@ cmd_port(struct change *c, int argc, char **argv)
 	port = find_port(c, argv[2]);
 	if (port == NULL)
 		return change_fail(c, "no VM port \"%s\"", argv[2]);
-	if (strcmp(argv[1], "attach") == 0 && argc == 4) {
+	if (id == SG_CTL_CMD_PORT_ATTACH && argc == 4) {
 		if (sg_names_contain(port->groups, port->n_groups, argv[3]))
 			return change_fail(c, "port \"%s\" is already attached to \"%s\"", argv[2], argv[3]);
 		if (sg_spec_port_add_group(port, argv[3]) < 0)
@@ -383,7 +383,7 @@ cmd_port(struct change *c, int argc, char **argv)
 		snprintf(c->summary, sizeof(c->summary), "attached port %s to %s", argv[2], argv[3]);
 		return SG_CTL_EXIT_OK;
 	}
-	if (strcmp(argv[1], "detach") == 0 && argc == 4) {
+	if (id == SG_CTL_CMD_PORT_DETACH && argc == 4) {
 		if (!sg_names_contain(port->groups, port->n_groups, argv[3])) {
 			const struct sg_group *group = find_group(c, argv[3]);
 
@@ -398,7 +398,7 @@ cmd_port(struct change *c, int argc, char **argv)
 		snprintf(c->summary, sizeof(c->summary), "detached port %s from %s", argv[2], argv[3]);
 		return SG_CTL_EXIT_OK;
 	}
-	if (strcmp(argv[1], "tag") == 0 && argc == 5) {
+	if (id == SG_CTL_CMD_PORT_TAG && argc == 5) {
 		if (strcmp(argv[3], "add") == 0) {
 			if (!sg_names_contain(port->tags, port->n_tags, argv[4]) &&
 					sg_spec_port_add_tag(port, argv[4]) < 0)
@@ -449,8 +449,9 @@ int
 sg_ctl_change(struct sg_ctl_ctx *ctx, int argc, char **argv, struct sg_conf **result)
 {
 	struct change c = {.ctx = ctx};
+	const struct sg_ctl_command *cmd;
 	struct sg_error err = {0};
-	int rc;
+	int rc, used;
 
 	*result = NULL;
 	/* The spec as written, not the compiled policy's copy (which fills in defaults). */
@@ -464,14 +465,37 @@ sg_ctl_change(struct sg_ctl_ctx *ctx, int argc, char **argv, struct sg_conf **re
 	if (ctx->conf->n_ports > 0)
 		memcpy(c.ports, ctx->conf->ports, ctx->conf->n_ports * sizeof(*c.ports));
 	c.n_ports = ctx->conf->n_ports;
-	if (strcmp(argv[0], "group") == 0)
-		rc = cmd_group(&c, argc, argv);
-	else if (strcmp(argv[0], "rule") == 0)
-		rc = cmd_rule(&c, argc, argv);
-	else if (strcmp(argv[0], "port") == 0)
-		rc = cmd_port(&c, argc, argv);
-	else
+	/* The command table names the change; its words were matched there. */
+	cmd = sg_ctl_find_words(argc, argv, &used);
+	switch (cmd != NULL ? cmd->id : SG_CTL_CMD_COUNT) {
+	case SG_CTL_CMD_GROUP:
+	case SG_CTL_CMD_GROUP_CREATE:
+	case SG_CTL_CMD_GROUP_DELETE:
+	case SG_CTL_CMD_GROUP_SET:
+	case SG_CTL_CMD_GROUP_TAG:
+		rc = cmd_group(&c, cmd->id, argc, argv);
+		break;
+	case SG_CTL_CMD_RULE:
+	case SG_CTL_CMD_RULE_ADD:
+	case SG_CTL_CMD_RULE_REMOVE:
+	case SG_CTL_CMD_RULE_REPLACE:
+		rc = cmd_rule(&c, cmd->id, argc, argv);
+		break;
+	case SG_CTL_CMD_PORT:
+	case SG_CTL_CMD_PORT_ADD:
+	case SG_CTL_CMD_PORT_REMOVE:
+	case SG_CTL_CMD_PORT_ATTACH:
+	case SG_CTL_CMD_PORT_DETACH:
+	case SG_CTL_CMD_PORT_TAG:
+		rc = cmd_port(&c, cmd->id, argc, argv);
+		break;
+	case SG_CTL_CMD_ATTACH_BY_TAG:
 		rc = cmd_attach_by_tag(&c, argc, argv);
+		break;
+	default:
+		rc = change_usage(&c, "not a change: see sgfwctl --help");
+		break;
+	}
 	if (rc != SG_CTL_EXIT_OK)
 		goto out;
 	/* The whole result is validated like a loaded file; on any error nothing changes. */
