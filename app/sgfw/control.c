@@ -486,37 +486,25 @@ change(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv)
 {
 	struct sg_conf *result = NULL;
 	struct sg_error err = {0};
-	FILE *summary, *out = ctx->out;
-	char *text = NULL;
-	size_t len = 0;
+	char *summary;
 	bool persist;
 	int rc;
 
 	/* The summary is printed once the change runs: one refused when applied is not made. */
-	summary = open_memstream(&text, &len);
-	if (summary == NULL) {
-		fprintf(ctx->err, "error: out of memory (nothing changed)\n");
-		return SG_CTL_EXIT_FAIL;
-	}
-	ctx->out = summary;
-	rc = sg_ctl_change(ctx, argc, argv, &result);
-	ctx->out = out;
-	fclose(summary);
-	if (rc != SG_CTL_EXIT_OK) {
-		free(text);
+	rc = sg_ctl_change_held(ctx, argc, argv, &result, &summary);
+	if (rc != SG_CTL_EXIT_OK)
 		return rc;
-	}
 	persist = result->control_persist;
 	/* ctx->conf is the running config: after the swap it is gone. */
 	ctx->conf = NULL;
 	if (apply(c, result, &err) < 0) {
 		fprintf(ctx->err, "error: %s (nothing changed)\n", err.msg);
 		sg_conf_free(result);
-		free(text);
+		free(summary);
 		return SG_CTL_EXIT_FAIL;
 	}
-	fputs(text, out);
-	free(text);
+	fputs(summary, ctx->out);
+	free(summary);
 	if (persist && sg_conf_save(sg_dp_conf(c->dp), c->config_path, &err) < 0) {
 		fprintf(ctx->err, "error: the change is running but was not saved: %s\n", err.msg);
 		return SG_CTL_EXIT_FAIL;

@@ -311,9 +311,7 @@ change_file(struct sg_ctl_ctx *ctx, int argc, char **argv)
 {
 	struct sg_conf *result = NULL;
 	struct sg_error err = {0};
-	char *text = NULL;
-	size_t len = 0;
-	FILE *summary, *out = ctx->out;
+	char *summary;
 	int rc;
 
 	if (ctx->conf->n_sources > 1) {
@@ -325,22 +323,14 @@ change_file(struct sg_ctl_ctx *ctx, int argc, char **argv)
 		return SG_CTL_EXIT_FAIL;
 	}
 	/* The summary is printed once the file is written: a change not saved is not made. */
-	summary = open_memstream(&text, &len);
-	if (summary == NULL) {
-		fprintf(ctx->err, "error: out of memory (nothing changed)\n");
-		return SG_CTL_EXIT_FAIL;
-	}
-	ctx->out = summary;
-	rc = sg_ctl_change(ctx, argc, argv, &result);
-	ctx->out = out;
-	fclose(summary);
+	rc = sg_ctl_change_held(ctx, argc, argv, &result, &summary);
 	if (rc == SG_CTL_EXIT_OK && sg_conf_save(result, ctx->conf->path, &err) < 0) {
 		fprintf(ctx->err, "error: %s (nothing changed)\n", err.msg);
 		rc = SG_CTL_EXIT_FAIL;
 	} else if (rc == SG_CTL_EXIT_OK) {
-		fputs(text, out);
+		fputs(summary, ctx->out);
 	}
-	free(text);
+	free(summary);
 	sg_conf_free(result);
 	return rc;
 }

@@ -522,3 +522,29 @@ out:
 	free(c.ports);
 	return rc;
 }
+
+int
+sg_ctl_change_held(struct sg_ctl_ctx *ctx, int argc, char **argv, struct sg_conf **result,
+		char **summary)
+{
+	FILE *held, *out = ctx->out;
+	size_t len = 0;
+	int rc;
+
+	*summary = NULL;
+	*result = NULL;
+	held = open_memstream(summary, &len);
+	if (held == NULL) {
+		fprintf(ctx->err, "error: out of memory (nothing changed)\n");
+		return SG_CTL_EXIT_FAIL;
+	}
+	ctx->out = held;
+	rc = sg_ctl_change(ctx, argc, argv, result);
+	ctx->out = out;
+	fclose(held);
+	if (rc != SG_CTL_EXIT_OK) {
+		free(*summary);
+		*summary = NULL;
+	}
+	return rc;
+}

@@ -73,6 +73,13 @@ int sg_ctl_file_only(struct sg_ctl_ctx *ctx, int argc, char **argv);
  * otherwise '*result' is NULL and ctx->err says what is wrong (nothing changed).
  */
 int sg_ctl_change(struct sg_ctl_ctx *ctx, int argc, char **argv, struct sg_conf **result);
+/**
+ * sg_ctl_change() with its summary held in '*summary' (to free(), NULL when the change is
+ * refused) instead of printed: the caller prints it once the change is in force (the file
+ * saved, the config swapped in), so a change refused at that point reports nothing made.
+ */
+int sg_ctl_change_held(struct sg_ctl_ctx *ctx, int argc, char **argv, struct sg_conf **result,
+		char **summary);
 
 /**
  * "audit [--flow-logs DIR|FILE] [--log-format F] [--eni ENI=PORT]... [--eni-map FILE]
