@@ -466,6 +466,8 @@ sg_dp_port_stats(const struct sg_dp *dp, const char *name, struct sg_dp_port_sta
 		stats->replies += c->replies;
 		stats->flowlog_lost += c->fl_lost;
 		stats->absorbed += c->absorbed;
+		stats->vxlan_encap += c->vxlan_encap;
+		stats->vxlan_decap += c->vxlan_decap;
 		for (int r = 0; r < SG_DROP_COUNT; r++) {
 			stats->drops[r] += c->drops[r];
 			stats->drops_total += c->drops[r];
@@ -598,6 +600,8 @@ sg_dp_stats_json(const struct sg_dp *dp, FILE *out)
 		sg_json_uint(&j, "tx_bytes", s.tx_bytes);
 		sg_json_uint(&j, "replies", s.replies);
 		sg_json_uint(&j, "absorbed", s.absorbed);
+		sg_json_uint(&j, "vxlan_encap", s.vxlan_encap);
+		sg_json_uint(&j, "vxlan_decap", s.vxlan_decap);
 		sg_json_uint(&j, "drops", s.drops_total);
 		sg_json_uint(&j, "connections", s.connections);
 		sg_json_uint(&j, "flowlog_lost", s.flowlog_lost);

@@ -35,6 +35,8 @@ struct __rte_cache_aligned dp_port_counters {
 	uint64_t fl_lost;                /* Flow-log records about this port lost. */
 	uint64_t replies;                /* ARP/ND answers sent back. */
 	uint64_t absorbed;               /* Platform traffic consumed (ND, MLD, ARP replies). */
+	uint64_t vxlan_encap;            /* Uplink: packets sent encapsulated to other hosts. */
+	uint64_t vxlan_decap;            /* Uplink: packets received from them, decapsulated. */
 	uint64_t drops[SG_DROP_COUNT];
 };
 
