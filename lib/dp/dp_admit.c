@@ -554,6 +554,36 @@ resolve(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t i, 
 }
 
 /*
+ * A packet for a remote port too big for the overlay (overlay_too_big): an IPv4 packet with DF
+ * or an IPv6 one is answered, in place, with ICMP "fragmentation needed" or ICMPv6 "packet too
+ * big" from the gateway of the sender's subnet, next-hop MTU overlay.mtu - 50, so the sender's
+ * path MTU discovery adapts; true when the answer is queued. sgfw does not fragment: an IPv4
+ * packet without DF is only dropped.
+ */
+static bool
+answer_too_big(struct dp_worker *w, const struct dp_gen *gen, uint16_t i)
+{
+	const struct sg_pkt_meta *md = &w->meta[i];
+	const struct dp_map_slot *own;
+
+	if (md->l3 == SG_L3_IPV4) {
+		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(w->pkts[i],
+				const struct rte_ipv4_hdr *, md->l2_len);
+
+		if ((ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) == 0)
+			return false;
+	}
+	own = owner_of(gen, &w->src_cache, &md->src);
+	if (own == NULL || own->subnet == DP_NO_SUBNET)
+		return false;
+	if (sg_pkt_icmp_too_big(w->pkts[i], md, gen->router_mac,
+			    &gen->conf->subnets[own->subnet].gateway, gen->overlay.inner_mtu) < 0)
+		return false;
+	reply(w, i);
+	return true;
+}
+
+/*
  * A packet from the uplink to this host's VTEP (docs/architecture.md, "The VXLAN overlay"):
  * decapsulated in place when it is VXLAN from another host's VTEP, in a subnet's VNI, carrying
  * a unicast IP frame from an address (and MAC) of a port of that host to a local port of that
@@ -727,6 +757,12 @@ dp_admit_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint1
 			w->routed[i] = false;
 			w->remote[i] = DP_NO_REMOTE;
 		} else if ((reason = resolve(w, gen, in, i, src_subnet)) != SG_DROP_NONE) {
+			if (reason == SG_DROP_OVERLAY_TOO_BIG && answer_too_big(w, gen, i)) {
+				/* Dropped, and answered: counted as both. */
+				c->drops[reason]++;
+				c->replies++;
+				continue;
+			}
 			dp_drop(w, gen, in, i, reason);
 			continue;
 		}

@@ -143,6 +143,16 @@ void sg_pkt_arp_reply(struct rte_mbuf *m, const struct sg_pkt_meta *meta, const 
 int sg_pkt_nd_advert(struct rte_mbuf *m, const struct sg_pkt_meta *meta, const uint8_t mac[6],
 		bool router);
 
+/**
+ * Turn an IPv4 or IPv6 packet (parsed in 'meta', untagged, one segment) into the ICMP error
+ * that says it is too big for the next hop, in place: ICMP "fragmentation needed and DF set"
+ * with next-hop MTU 'mtu' (RFC 1191), or ICMPv6 "packet too big" (RFC 4443), from 'router_ip'
+ * and 'router_mac' to the packet's source, quoting as much of it as fits in 576 bytes (IPv4)
+ * or 1280 (IPv6). Returns 0, or -EINVAL (the packet unchanged) when it cannot be answered.
+ */
+int sg_pkt_icmp_too_big(struct rte_mbuf *m, const struct sg_pkt_meta *meta,
+		const uint8_t router_mac[6], const struct sg_ip *router_ip, uint16_t mtu);
+
 /* ---- VXLAN (RFC 7348) ---- */
 
 #define SG_VXLAN_PORT 4789

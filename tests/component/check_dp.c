@@ -2900,6 +2900,97 @@ START_TEST(overlay_neighbours)
 }
 END_TEST
 
+/* Too big for the overlay: with DF (IPv4) or IPv6, the sender gets ICMP "fragmentation needed"
+ * or ICMPv6 "packet too big" from its gateway with the overlay's inner MTU; without DF only the
+ * drop. Both are counted as overlay_too_big on the sender's port. */
+static void
+ov_expect_too_big(struct t_dp *t, const char *what, const struct t_spec *spec, bool df)
+{
+	struct sg_dp_port_stats before = ov_stats(t, "a1"), after;
+	struct t_pkt pkt;
+	struct rte_mbuf *m;
+	const uint8_t *b;
+	uint8_t mac[6];
+	struct sg_ip ip;
+	bool v6 = strchr(spec->src, ':') != NULL;
+
+	t_drain(t);
+	t_build("a1", spec, NULL, &pkt);
+	if (df) {
+		pkt.b[20] |= 0x40;
+		put16(pkt.b + 24, 0);
+		put16(pkt.b + 24, rte_be_to_cpu_16(rte_ipv4_cksum((const struct rte_ipv4_hdr *)(pkt.b + 14))));
+	}
+	t_send(t, "a1", &pkt, 1);
+	after = ov_stats(t, "a1");
+	ck_assert_uint_eq(after.drops[SG_DROP_OVERLAY_TOO_BIG],
+			before.drops[SG_DROP_OVERLAY_TOO_BIG] + 1);
+	if (!v6 && !df) {
+		ck_assert_uint_eq(after.replies, before.replies);
+		ov_sent_none(t, what);
+		return;
+	}
+	ck_assert_uint_eq(after.replies, before.replies + 1);
+	m = ov_sent_one(t, "a1", what);
+	b = rte_pktmbuf_mtod(m, const uint8_t *);
+	mac_of("a1", mac);
+	ck_assert_msg(memcmp(b, mac, 6) == 0, "%s: to a1's MAC", what);
+	ck_assert_msg(memcmp(b + 6, router_mac, 6) == 0, "%s: from the router MAC", what);
+	if (v6) {
+		ck_assert_uint_eq(m->pkt_len, 14u + 1280);
+		ck_assert_uint_eq(b[14 + 6], IPPROTO_ICMPV6);
+		ip_of("fd00:1::1", &ip);
+		ck_assert_msg(memcmp(b + 14 + 8, ip.bytes, 16) == 0, "%s: from the gateway", what);
+		ck_assert_msg(memcmp(b + 14 + 24, pkt.b + 14 + 8, 16) == 0, "%s: to the sender", what);
+		ck_assert_uint_eq(b[54], 2);
+		ck_assert_uint_eq(b[55], 0);
+		ck_assert_uint_eq((uint32_t)b[58] << 24 | (uint32_t)b[59] << 16 | b[60] << 8 | b[61], 1450);
+		{
+			static uint8_t copy[14 + 1280];
+			uint16_t sum;
+
+			memcpy(copy, b, sizeof(copy));
+			copy[56] = copy[57] = 0;
+			sum = rte_ipv6_udptcp_cksum((const struct rte_ipv6_hdr *)(copy + 14), copy + 54);
+			ck_assert_msg(memcmp(&sum, b + 56, 2) == 0, "%s: ICMPv6 checksum", what);
+		}
+		ck_assert_msg(memcmp(b + 62, pkt.b + 14, 1280 - 48) == 0, "%s: quotes the packet", what);
+	} else {
+		ck_assert_uint_eq(m->pkt_len, 14u + 576);
+		ck_assert_uint_eq(rte_ipv4_cksum((const struct rte_ipv4_hdr *)(b + 14)), 0);
+		ck_assert_uint_eq(b[14 + 9], IPPROTO_ICMP);
+		ip_of("10.1.0.1", &ip);
+		ck_assert_msg(memcmp(b + 26, ip.bytes, 4) == 0, "%s: from the gateway", what);
+		ck_assert_msg(memcmp(b + 30, pkt.b + 26, 4) == 0, "%s: to the sender", what);
+		ck_assert_uint_eq(b[34], 3);
+		ck_assert_uint_eq(b[35], 4);
+		ck_assert_uint_eq(b[40] << 8 | b[41], 1450);
+		ck_assert_uint_eq(rte_raw_cksum(b + 34, 576 - 20), 0xffff);
+		ck_assert_msg(memcmp(b + 42, pkt.b + 14, 576 - 28) == 0, "%s: quotes the packet", what);
+	}
+	rte_pktmbuf_free(m);
+	ov_sent_none(t, what);
+}
+
+START_TEST(overlay_too_big)
+{
+	static const struct t_spec v4 = {T_UDP, "10.1.0.11", "10.1.0.21", .dmac = OV_R1_MAC,
+		.sport = 1, .dport = 2, .len = 1451 - 28};
+	static const struct t_spec v4_routed = {T_TCP, "10.1.0.11", "10.2.0.21", .sport = 3,
+		.dport = 80, .flags = 0x10, .len = 1451 - 40};
+	static const struct t_spec v6 = {T_UDP, "fd00:1::11", "fd00:1::21", .dmac = OV_R1_MAC,
+		.sport = 1, .dport = 2, .len = 1451 - 48};
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, overlay_config, false);
+	ov_expect_too_big(&t, "IPv4 without DF: dropped, not answered", &v4, false);
+	ov_expect_too_big(&t, "IPv4 with DF: fragmentation needed", &v4, true);
+	ov_expect_too_big(&t, "routed IPv4 with DF: fragmentation needed", &v4_routed, true);
+	ov_expect_too_big(&t, "IPv6: packet too big", &v6, false);
+	t_close(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -2939,6 +3030,7 @@ main(void)
 	tcase_add_test(pipeline, overlay_decap);
 	tcase_add_test(pipeline, overlay_replies);
 	tcase_add_test(pipeline, overlay_neighbours);
+	tcase_add_test(pipeline, overlay_too_big);
 	suite_add_tcase(s, pipeline);
 	tcase_set_timeout(frags, 120);
 	tcase_add_test(frags, frag_in_order);

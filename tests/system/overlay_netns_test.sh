@@ -140,6 +140,17 @@ allowed "bw (10.2, hv-b) -> a1 (10.1, hv-a):5432, routed" bw 10.1.0.11 5432
 allowed "b1 (hv-b) -> aw (hv-a):80, routed" b1 10.2.0.11 80
 denied "bw -> a1:2379 is denied (bw is not in sg-db)" bw 10.1.0.11 2379
 denied "aw -> bw:80 is denied (sg-web's inner access is drop)" aw 10.2.0.21 80
+# MTU: a1 and b1 send 1500-byte TCP segments, 50 bytes too many for the overlay; each node
+# answers with ICMP "fragmentation needed" (MTU 1450), the kernels adapt, and 20 kB go through
+# both ways.
+big=$(head -c 20000 /dev/zero | tr '\0' x)
+got=$(printf '%s' "$big" | sg_in a1 timeout 20 nc -N -w 5 10.1.0.21 2379 2>/dev/null | wc -c)
+sg_expect_eq "20 kB a1 -> b1:2379 and back through the overlay (path MTU discovery)" 20005 "$got"
+sg_expect_contains "a1's kernel learnt the overlay's MTU from sgfw's ICMP" "mtu 1450" \
+	"$(sg_in a1 ip route get 10.1.0.21)"
+sg_expect_eq "node A counted the too-big segments and answered them" 1 \
+	"$([ "$(stat A ports.a1.drop_reasons.overlay_too_big)" -ge 1 ] &&
+		[ "$(stat A ports.a1.replies)" -ge 1 ] && echo 1)"
 sg_expect_eq "node A encapsulated" 1 "$([ "$(stat A ports.up0.vxlan_encap)" -gt 0 ] && echo 1)"
 sg_expect_eq "node B decapsulated" 1 "$([ "$(stat B ports.up0.vxlan_decap)" -gt 0 ] && echo 1)"
 
