@@ -371,7 +371,8 @@ stats_text(struct sgfw_control *c, FILE *out, const char *only)
 
 		if (only != NULL && strcmp(only, conf->ports[i].name) != 0)
 			continue;
-		sg_dp_port_stats(c->dp, conf->ports[i].name, &s);
+		if (sg_dp_port_stats(c->dp, conf->ports[i].name, &s) != 0)
+			continue; /* a port of another host: no counters here */
 		fprintf(out, "%-16s %12lu %12lu %12lu %12lu %10lu %10lu %10lu\n", conf->ports[i].name,
 				s.rx_packets, s.tx_packets, s.rx_bytes, s.tx_bytes, s.drops_total, s.replies,
 				s.connections);

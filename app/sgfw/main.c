@@ -89,7 +89,7 @@ build_eal_args(const struct sg_conf *conf, int n_extra, char **extra, char **arg
 				"dataplane.eal_args for hugepage deployments (sgfw.conf(5))");
 	}
 	for (uint32_t i = 0; i < conf->n_ports; i++) {
-		if (conf->ports[i].kind != SG_PORT_PCI || argc + 2 >= max)
+		if (conf->ports[i].kind != SG_PORT_PCI || conf->ports[i].remote || argc + 2 >= max)
 			continue;
 		has_pci = true;
 		argv[argc++] = "-a";
@@ -140,7 +140,8 @@ prepare_socket_dirs(const struct sg_conf *conf)
 	for (uint32_t i = 0; i < conf->n_ports; i++) {
 		char path[SG_PATH_MAX];
 
-		if (conf->ports[i].kind != SG_PORT_VHOST_USER || conf->ports[i].client)
+		if (conf->ports[i].kind != SG_PORT_VHOST_USER || conf->ports[i].client ||
+				conf->ports[i].remote)
 			continue;
 		snprintf(path, sizeof(path), "%s", conf->ports[i].path);
 		/* Searchable by all: each socket's own mode says who may connect (socket_mode). */

@@ -35,7 +35,8 @@ tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 	conf = sg_dp_conf(telemetry_source->dp);
 	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
 	for (uint32_t i = 0; i < conf->n_ports; i++)
-		rte_tel_data_add_array_string(d, conf->ports[i].name);
+		if (!conf->ports[i].remote) /* ports of other hosts have no counters here */
+			rte_tel_data_add_array_string(d, conf->ports[i].name);
 	pthread_mutex_unlock(telemetry_source->lock);
 	return 0;
 }
@@ -62,6 +63,8 @@ tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "tx_bytes", s.tx_bytes);
 	rte_tel_data_add_dict_u64(d, "replies", s.replies);
 	rte_tel_data_add_dict_u64(d, "absorbed", s.absorbed);
+	rte_tel_data_add_dict_u64(d, "vxlan_encap", s.vxlan_encap);
+	rte_tel_data_add_dict_u64(d, "vxlan_decap", s.vxlan_decap);
 	rte_tel_data_add_dict_u64(d, "drops", s.drops_total);
 	rte_tel_data_add_dict_u64(d, "connections", s.connections);
 	rte_tel_data_add_dict_u64(d, "flowlog_lost", s.flowlog_lost);
@@ -84,7 +87,8 @@ tel_drops(const char *cmd, const char *params, struct rte_tel_data *d)
 	for (uint32_t i = 0; i < conf->n_ports; i++) {
 		struct sg_dp_port_stats s;
 
-		sg_dp_port_stats(telemetry_source->dp, conf->ports[i].name, &s);
+		if (sg_dp_port_stats(telemetry_source->dp, conf->ports[i].name, &s) != 0)
+			continue; /* a port of another host */
 		for (int r = 1; r < SG_DROP_COUNT; r++)
 			totals[r] += s.drops[r];
 	}
@@ -469,7 +473,8 @@ port_metric(FILE *out, const char *metric, const char *help, const char *type,
 	for (uint32_t i = 0; i < conf->n_ports; i++) {
 		struct sg_dp_port_stats s;
 
-		sg_dp_port_stats(dp, conf->ports[i].name, &s);
+		if (sg_dp_port_stats(dp, conf->ports[i].name, &s) != 0)
+			continue; /* a port of another host */
 		fprintf(out, "%s{port=\"", metric);
 		put_label(out, conf->ports[i].name);
 		if (offset == SIZE_MAX)
@@ -552,6 +557,12 @@ render_metrics(const struct sgfw_source *c, FILE *out)
 			conf, dp, offsetof(struct sg_dp_port_stats, rx_bytes));
 	port_metric(out, "sgfw_port_tx_bytes_total", "Bytes sent to the port.", "counter", conf, dp,
 			offsetof(struct sg_dp_port_stats, tx_bytes));
+	port_metric(out, "sgfw_port_vxlan_encap_total",
+			"Uplink: packets sent to other hosts over the VXLAN overlay.", "counter", conf, dp,
+			offsetof(struct sg_dp_port_stats, vxlan_encap));
+	port_metric(out, "sgfw_port_vxlan_decap_total",
+			"Uplink: packets received from other hosts over the VXLAN overlay.", "counter",
+			conf, dp, offsetof(struct sg_dp_port_stats, vxlan_decap));
 	port_metric(out, "sgfw_port_connections", "Open connections the port started (per-port limit).",
 			"gauge", conf, dp, offsetof(struct sg_dp_port_stats, connections));
 	port_metric(out, "sgfw_port_flowlog_lost_total",
@@ -563,7 +574,8 @@ render_metrics(const struct sgfw_source *c, FILE *out)
 	for (uint32_t i = 0; i < conf->n_ports; i++) {
 		struct sg_dp_port_stats s;
 
-		sg_dp_port_stats(dp, conf->ports[i].name, &s);
+		if (sg_dp_port_stats(dp, conf->ports[i].name, &s) != 0)
+			continue; /* a port of another host */
 		for (int r = 1; r < SG_DROP_COUNT; r++) {
 			if (s.drops[r] == 0)
 				continue;

@@ -231,7 +231,7 @@ sgfw_socket_access(const struct sg_conf *conf, bool apply, struct sg_error *err)
 		uid_t uid = geteuid();
 		gid_t gid = getegid();
 
-		if (p->kind != SG_PORT_VHOST_USER || p->client)
+		if (p->kind != SG_PORT_VHOST_USER || p->client || p->remote)
 			continue;
 		sg_conf_socket_access(conf, p, &a);
 		if (a.owner[0] != '\0' && lookup_uid(a.owner, &uid) < 0)

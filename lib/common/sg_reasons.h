@@ -57,7 +57,16 @@
 	X(CT_PORT_RATE, "the port opens new connections faster than its limit")                    \
 	X(CT_BLOCKED, "connection no longer allowed by the policy")                                \
 	X(PORT_DOWN, "destination port not connected")                                             \
-	X(TX_FULL, "transmit queue full")
+	X(TX_FULL, "transmit queue full")                                                          \
+	X(VXLAN_MALFORMED, "VXLAN truncated, without the I flag, or carrying no unicast IP frame")  \
+	X(VXLAN_FRAGMENT, "IPv4 fragment to this host's VTEP (the underlay is not reassembled)")   \
+	X(VXLAN_UNKNOWN_VTEP, "VXLAN from an address that is no other host's VTEP")               \
+	X(VXLAN_UNKNOWN_VNI, "VXLAN network identifier of no subnet")                              \
+	X(VXLAN_SPOOFED_SOURCE, "inner source not an address or MAC of a port of the sending host") \
+	X(VXLAN_NOT_LOCAL, "inner destination not a local port of the VNI's subnet")               \
+	X(OVERLAY_FRAGMENT, "IP fragment for a port on another host (not carried over VXLAN)")     \
+	X(OVERLAY_TOO_BIG, "packet for a port on another host larger than overlay.mtu - 50")       \
+	X(OVERLAY_HEADROOM, "no mbuf headroom for the VXLAN headers")
 
 enum sg_drop_reason {
 #define X(name, text) SG_DROP_##name,

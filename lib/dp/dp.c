@@ -218,7 +218,12 @@ sg_dp_apply(struct sg_dp *dp, struct sg_conf *conf, struct sg_error *err)
 	rc = -EINVAL;
 	for (uint32_t i = 0; i < conf->n_ports; i++) {
 		const struct sg_conf_port *pc = &conf->ports[i];
-		struct dp_port *running = find_open(dp, pc->name);
+		struct dp_port *running;
+
+		/* A port of another host has no device here (NULL in 'ports'). */
+		if (pc->remote)
+			continue;
+		running = find_open(dp, pc->name);
 
 		if (running != NULL) {
 			if (!same_device(&running->conf, pc)) {
@@ -264,9 +269,13 @@ sg_dp_apply(struct sg_dp *dp, struct sg_conf *conf, struct sg_error *err)
 		}
 		dp_gen_free(old);
 	}
+	/* The open ports only, remote ones left out. */
 	free(dp->ports);
+	dp->n_ports = 0;
+	for (uint32_t i = 0; i < conf->n_ports; i++)
+		if (ports[i] != NULL)
+			ports[dp->n_ports++] = ports[i];
 	dp->ports = ports;
-	dp->n_ports = conf->n_ports;
 	free(opened);
 	return 0;
 fail:
@@ -457,6 +466,8 @@ sg_dp_port_stats(const struct sg_dp *dp, const char *name, struct sg_dp_port_sta
 		stats->replies += c->replies;
 		stats->flowlog_lost += c->fl_lost;
 		stats->absorbed += c->absorbed;
+		stats->vxlan_encap += c->vxlan_encap;
+		stats->vxlan_decap += c->vxlan_decap;
 		for (int r = 0; r < SG_DROP_COUNT; r++) {
 			stats->drops[r] += c->drops[r];
 			stats->drops_total += c->drops[r];
@@ -589,6 +600,8 @@ sg_dp_stats_json(const struct sg_dp *dp, FILE *out)
 		sg_json_uint(&j, "tx_bytes", s.tx_bytes);
 		sg_json_uint(&j, "replies", s.replies);
 		sg_json_uint(&j, "absorbed", s.absorbed);
+		sg_json_uint(&j, "vxlan_encap", s.vxlan_encap);
+		sg_json_uint(&j, "vxlan_decap", s.vxlan_decap);
 		sg_json_uint(&j, "drops", s.drops_total);
 		sg_json_uint(&j, "connections", s.connections);
 		sg_json_uint(&j, "flowlog_lost", s.flowlog_lost);

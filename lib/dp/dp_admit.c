@@ -158,6 +158,10 @@ neighbour_answer(struct dp_worker *w, const struct dp_gen *gen, const struct dp_
 			return DP_ADMIT_ABSORB;
 		if (slot != NULL)
 			*mac = gen->vports[slot->value].mac;
+		/* A VM of another host in the asker's subnet is answered for here too, with its
+		 * MAC: no broadcast ever crosses the overlay. */
+		if (slot == NULL && gen->overlay.on && (slot = dp_remote_find(gen, target)) != NULL)
+			*mac = gen->overlay.remotes[slot->value].mac;
 	}
 	if (slot == NULL || (gen->conf->n_subnets != 0 && slot->subnet == DP_NO_SUBNET) ||
 			!asker_subnet_is(gen, w, in_vp, asker, slot->subnet)) {
@@ -397,6 +401,43 @@ is_dhcp_discovery(const struct sg_pkt_meta *md)
 	       md->dport == 67 && ip_is_group(&md->dst);
 }
 
+/*
+ * A packet for remote port 'r' in 'subnet': out of the uplink, encapsulated at transmission
+ * (dp_tx.c) in the subnet's VNI. Fragments are not carried (a later fragment has no port to
+ * follow it to the right host), nor what would not fit in the underlay's MTU once wrapped.
+ */
+static enum sg_drop_reason
+to_remote(struct dp_worker *w, const struct dp_gen *gen, uint16_t i, uint32_t r, uint16_t subnet)
+{
+	const struct sg_pkt_meta *md = &w->meta[i];
+
+	if (md->frag != SG_FRAG_NONE)
+		return SG_DROP_OVERLAY_FRAGMENT;
+	if ((uint32_t)md->l3_len + md->l4_len > gen->overlay.inner_mtu)
+		return SG_DROP_OVERLAY_TOO_BIG;
+	w->dst[i] = gen->uplink;
+	w->remote[i] = r;
+	w->vni[i] = gen->overlay.subnet_vni[subnet];
+	return SG_DROP_NONE;
+}
+
+/* Delivery by MAC to a VM of another host: as resolve_l2() checks a local one. */
+static enum sg_drop_reason
+resolve_remote_l2(struct dp_worker *w, const struct dp_gen *gen, uint16_t i, const uint8_t *dst_mac,
+		uint16_t src_subnet)
+{
+	const struct dp_map_slot *slot = dp_map_find(&gen->overlay.macs, DP_KEY_MAC, dst_mac);
+	const struct dp_map_slot *owner;
+
+	if (slot == NULL)
+		return SG_DROP_NO_ROUTE;
+	owner = dp_remote_find(gen, &w->meta[i].dst);
+	if (owner == NULL || owner->value != slot->value || owner->subnet == DP_NO_SUBNET ||
+			owner->subnet != src_subnet)
+		return SG_DROP_DST_MISMATCH;
+	return to_remote(w, gen, i, slot->value, owner->subnet);
+}
+
 /* Routing: to the VM owning the destination address (or an allowed prefix holding it), else
  * out of the uplink when the address is in no local subnet. Link-local addresses never leave
  * their link. */
@@ -418,12 +459,19 @@ resolve_routed(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint1
 		owner = gen->nets.routed[md->dst.family == SG_AF_INET6].n != 0
 				? dp_nets_find(&gen->nets, &md->dst, true)
 				: NULL;
-		dst = owner != NULL	    ? owner->value
+		dst = owner != NULL	    ? (uint16_t)owner->value
 		      : in != gen->uplink ? gen->uplink
 					  : DP_NO_VPORT;
 	} else {
 		owner = owner_of(gen, &w->dst_cache, &md->dst);
-		dst = owner != NULL				       ? owner->value
+		if (owner == NULL && gen->overlay.on && in != gen->uplink &&
+				(owner = dp_remote_find(gen, &md->dst)) != NULL) {
+			if (md->ttl <= 1)
+				return SG_DROP_TTL_EXPIRED;
+			w->routed[i] = true;
+			return to_remote(w, gen, i, owner->value, owner->subnet);
+		}
+		dst = owner != NULL				       ? (uint16_t)owner->value
 		      : gen->conf->n_subnets == 0 && in != gen->uplink ? gen->uplink
 								       : DP_NO_VPORT;
 	}
@@ -460,6 +508,8 @@ resolve_l2(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t 
 		w->last_mac_dst = dst;
 		w->last_mac_valid = true;
 	}
+	if (dst == DP_NO_VPORT && gen->overlay.on)
+		return resolve_remote_l2(w, gen, i, dst_mac, src_subnet);
 	if (dst == DP_NO_VPORT || dst == in)
 		return SG_DROP_NO_ROUTE;
 	if (md->dst.family == SG_AF_INET6 && ip_equal(&gen->vports[dst].link_local, &md->dst)) {
@@ -490,6 +540,7 @@ resolve(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t i, 
 			rte_pktmbuf_mtod(w->pkts[i], const struct rte_ether_hdr *);
 
 	w->routed[i] = false;
+	w->remote[i] = DP_NO_REMOTE;
 	if (rte_is_multicast_ether_addr(&eth->dst_addr)) {
 		if (gen->uplink != DP_NO_VPORT && in != gen->uplink && is_dhcp_discovery(md)) {
 			w->dst[i] = gen->uplink;
@@ -500,6 +551,123 @@ resolve(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t i, 
 	if (mac_equal(eth->dst_addr.addr_bytes, gen->router_mac))
 		return resolve_routed(w, gen, in, i);
 	return resolve_l2(w, gen, in, i, eth->dst_addr.addr_bytes, src_subnet);
+}
+
+/*
+ * A packet for a remote port too big for the overlay (overlay_too_big): an IPv4 packet with DF
+ * or an IPv6 one is answered, in place, with ICMP "fragmentation needed" or ICMPv6 "packet too
+ * big" from the gateway of the sender's subnet, next-hop MTU overlay.mtu - 50, so the sender's
+ * path MTU discovery adapts; true when the answer is queued. sgfw does not fragment: an IPv4
+ * packet without DF is only dropped.
+ */
+static bool
+answer_too_big(struct dp_worker *w, const struct dp_gen *gen, uint16_t i)
+{
+	const struct sg_pkt_meta *md = &w->meta[i];
+	const struct dp_map_slot *own;
+
+	if (md->l3 == SG_L3_IPV4) {
+		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(w->pkts[i],
+				const struct rte_ipv4_hdr *, md->l2_len);
+
+		if ((ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) == 0)
+			return false;
+	}
+	own = owner_of(gen, &w->src_cache, &md->src);
+	if (own == NULL || own->subnet == DP_NO_SUBNET)
+		return false;
+	if (sg_pkt_icmp_too_big(w->pkts[i], md, gen->router_mac,
+			    &gen->conf->subnets[own->subnet].gateway, gen->overlay.inner_mtu) < 0)
+		return false;
+	reply(w, i);
+	return true;
+}
+
+/*
+ * A packet from the uplink to this host's VTEP (docs/architecture.md, "The VXLAN overlay"):
+ * decapsulated in place when it is VXLAN from another host's VTEP, in a subnet's VNI, carrying
+ * a unicast IP frame from an address (and MAC) of a port of that host to a local port of that
+ * subnet. The inner frame is then parsed as if it had arrived on the uplink, its destination
+ * set (w->dst): it goes on to conntrack and the receiver's ingress rules. '*vxlan' says whether
+ * it was VXLAN at all (the rest of what reaches the VTEP takes the uplink's usual path).
+ */
+static enum sg_drop_reason
+admit_vxlan(struct dp_worker *w, const struct dp_gen *gen, uint16_t i, bool *vxlan)
+{
+	const struct dp_overlay *o = &gen->overlay;
+	struct sg_pkt_meta *md = &w->meta[i];
+	struct rte_mbuf *m = w->pkts[i];
+	const struct dp_map_slot *host, *net, *src, *owner;
+	const struct rte_ether_hdr *eth;
+	const uint8_t *vx;
+	uint32_t off, inner_len, vni;
+	uint16_t dst;
+	bool routed;
+
+	*vxlan = false;
+	if (md->frag != SG_FRAG_NONE) {
+		*vxlan = true;
+		return SG_DROP_VXLAN_FRAGMENT;
+	}
+	if (md->proto != IPPROTO_UDP || md->dport != SG_VXLAN_PORT)
+		return SG_DROP_NONE;
+	*vxlan = true;
+	host = dp_map_find(&o->vteps, DP_KEY_IPV4, md->src.bytes);
+	if (host == NULL || host->value == o->self)
+		return SG_DROP_VXLAN_UNKNOWN_VTEP;
+	off = (uint32_t)md->l2_len + md->l3_len + 8;
+	if (md->l4_len < 8 + 8 + RTE_ETHER_HDR_LEN || rte_pktmbuf_data_len(m) < off + 8)
+		return SG_DROP_VXLAN_MALFORMED;
+	vx = rte_pktmbuf_mtod_offset(m, const uint8_t *, off);
+	if ((vx[0] & 0x08) == 0)
+		return SG_DROP_VXLAN_MALFORMED;
+	vni = rte_cpu_to_be_32((uint32_t)vx[4] << 16 | (uint32_t)vx[5] << 8 | vx[6]);
+	net = dp_map_find(&o->vnis, DP_KEY_IPV4, (const uint8_t *)&vni);
+	if (net == NULL)
+		return SG_DROP_VXLAN_UNKNOWN_VNI;
+	/* The inner frame is what the UDP length says (the outer frame may be padded). */
+	inner_len = md->l4_len - 16u;
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - (off + 8 + inner_len)));
+	rte_pktmbuf_adj(m, (uint16_t)(off + 8));
+	if (sg_pkt_parse(m, md) != SG_DROP_NONE)
+		return (enum sg_drop_reason)md->reason;
+	if (md->n_vlans != 0)
+		return SG_DROP_VLAN_TAGGED;
+	if (md->l3 != SG_L3_IPV4 && md->l3 != SG_L3_IPV6)
+		return SG_DROP_VXLAN_MALFORMED;
+	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	/* The sender's: an address (or prefix) of one of its ports, with that port's MAC in its
+	 * own subnet, the router's when it routed the packet. */
+	src = dp_remote_find(gen, &md->src);
+	if (src == NULL || o->remotes[src->value].host != host->value)
+		return SG_DROP_VXLAN_SPOOFED_SOURCE;
+	routed = mac_equal(eth->src_addr.addr_bytes, gen->router_mac);
+	if (!routed && (src->subnet != net->subnet ||
+				       !mac_equal(eth->src_addr.addr_bytes,
+						       o->remotes[src->value].mac)))
+		return SG_DROP_VXLAN_SPOOFED_SOURCE;
+	/* For a local port of the VNI's subnet, by its MAC and its address. */
+	if (rte_is_multicast_ether_addr(&eth->dst_addr))
+		return SG_DROP_VXLAN_NOT_LOCAL;
+	dst = dp_map_get(&gen->macs, DP_KEY_MAC, eth->dst_addr.addr_bytes);
+	owner = owner_of(gen, &w->dst_cache, &md->dst);
+	if (dst == DP_NO_VPORT || owner == NULL || owner->value != dst ||
+			owner->subnet != net->subnet)
+		return SG_DROP_VXLAN_NOT_LOCAL;
+	w->dst[i] = dst;
+	return SG_DROP_NONE;
+}
+
+/* Whether a packet from the uplink is addressed to this host's VTEP. */
+static inline bool
+to_vtep(const struct dp_gen *gen, const struct sg_pkt_meta *md)
+{
+	uint32_t dst;
+
+	if (!gen->overlay.on || md->l3 != SG_L3_IPV4)
+		return false;
+	memcpy(&dst, md->dst.bytes, 4);
+	return dst == gen->overlay.vtep;
 }
 
 /*
@@ -530,6 +698,7 @@ dp_admit_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint1
 		enum sg_drop_reason reason = (enum sg_drop_reason)md->reason;
 		enum dp_admit verdict = DP_ADMIT_FORWARD;
 		uint16_t src_subnet = DP_NO_SUBNET;
+		bool decapped = false;
 
 		if (unlikely(reason != SG_DROP_NONE)) {
 			dp_drop(w, gen, in, i, reason);
@@ -560,8 +729,12 @@ dp_admit_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint1
 			else if (reason != SG_DROP_NONE)
 				verdict = DP_ADMIT_DROP;
 		} else {
-			reason = check_uplink_source(w, gen, md);
-			if (reason != SG_DROP_NONE)
+			if (to_vtep(gen, md)) {
+				reason = admit_vxlan(w, gen, i, &decapped);
+				if (reason != SG_DROP_NONE)
+					verdict = DP_ADMIT_DROP;
+			}
+			if (!decapped && (reason = check_uplink_source(w, gen, md)) != SG_DROP_NONE)
 				verdict = DP_ADMIT_DROP;
 		}
 		switch (verdict) {
@@ -579,8 +752,17 @@ dp_admit_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint1
 		case DP_ADMIT_FORWARD:
 			break;
 		}
-		reason = resolve(w, gen, in, i, src_subnet);
-		if (reason != SG_DROP_NONE) {
+		if (unlikely(decapped)) {
+			c->vxlan_decap++;
+			w->routed[i] = false;
+			w->remote[i] = DP_NO_REMOTE;
+		} else if ((reason = resolve(w, gen, in, i, src_subnet)) != SG_DROP_NONE) {
+			if (reason == SG_DROP_OVERLAY_TOO_BIG && answer_too_big(w, gen, i)) {
+				/* Dropped, and answered: counted as both. */
+				c->drops[reason]++;
+				c->replies++;
+				continue;
+			}
 			dp_drop(w, gen, in, i, reason);
 			continue;
 		}
@@ -617,6 +799,8 @@ dp_admit_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint1
 			w->meta[kept] = w->meta[i];
 			w->dst[kept] = w->dst[i];
 			w->routed[kept] = w->routed[i];
+			w->remote[kept] = w->remote[i];
+			w->vni[kept] = w->vni[i];
 		}
 		kept++;
 	}

@@ -35,6 +35,30 @@ dp_tx(struct dp_worker *w, const struct dp_gen *gen, uint16_t out, struct rte_mb
 	}
 }
 
+/*
+ * A packet for a port of another host, checked and tracked: its inner MACs as routing sets
+ * them (to the remote VM's MAC), then wrapped in VXLAN to that host's VTEP in place (the
+ * headers go into the mbuf's headroom). False when there is no room: the packet is dropped.
+ */
+static inline bool
+overlay_wrap(struct dp_worker *w, const struct dp_gen *gen, uint16_t i)
+{
+	const struct dp_overlay *o = &gen->overlay;
+	const struct dp_remote *r = &o->remotes[w->remote[i]];
+	const struct dp_host *h = &o->hosts[r->host];
+	struct sg_vxlan_outer outer;
+
+	if (w->routed[i])
+		dp_route_rewrite(w->pkts[i], w->meta[i].l3, w->meta[i].l2_len, gen->router_mac,
+				r->mac);
+	memcpy(outer.src_mac, o->mac, 6);
+	memcpy(outer.dst_mac, h->mac, 6);
+	outer.src_ip = o->vtep;
+	outer.dst_ip = h->vtep;
+	return sg_pkt_vxlan_encap(w->pkts[i], &outer, w->vni[i],
+			       sg_pkt_vxlan_src_port(&w->meta[i])) == 0;
+}
+
 /* Send the packets listed in w->fwd[0..n) to their destinations, one tx burst per port. */
 void
 dp_forward(struct dp_worker *w, const struct dp_gen *gen, uint16_t n)
@@ -45,7 +69,7 @@ dp_forward(struct dp_worker *w, const struct dp_gen *gen, uint16_t n)
 		uint16_t first = (uint16_t)__builtin_ctzll(pending);
 		uint16_t out = w->dst[w->fwd[first]];
 		const struct dp_vport *out_vp = &gen->vports[out];
-		uint16_t m = 0;
+		uint16_t m = 0, encap = 0;
 
 		for (uint64_t rest = pending; rest != 0; rest &= rest - 1) {
 			uint16_t k = (uint16_t)__builtin_ctzll(rest);
@@ -54,11 +78,21 @@ dp_forward(struct dp_worker *w, const struct dp_gen *gen, uint16_t n)
 			if (w->dst[i] != out)
 				continue;
 			pending &= ~(UINT64_C(1) << k);
-			if (w->routed[i])
+			if (unlikely(w->remote[i] != DP_NO_REMOTE)) {
+				if (!overlay_wrap(w, gen, i)) {
+					dp_counters(gen, out, w->id)->drops[SG_DROP_OVERLAY_HEADROOM]++;
+					w->to_free[w->n_free++] = w->pkts[i];
+					continue;
+				}
+				encap++;
+			} else if (w->routed[i]) {
 				dp_route_rewrite(w->pkts[i], w->meta[i].l3, w->meta[i].l2_len,
 						gen->router_mac, out_vp->mac);
+			}
 			w->tx[m++] = w->pkts[i];
 		}
+		if (encap != 0)
+			dp_counters(gen, out, w->id)->vxlan_encap += encap;
 		dp_tx(w, gen, out, w->tx, m);
 	}
 }

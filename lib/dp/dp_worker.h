@@ -96,6 +96,10 @@ struct __rte_cache_aligned dp_worker {
 	struct sg_pkt_meta meta[SG_DP_MAX_BURST];
 	uint16_t dst[SG_DP_MAX_BURST];       /* Destination vport, by burst index. */
 	bool routed[SG_DP_MAX_BURST];
+	/* The overlay: the remote port a packet for the uplink goes to (DP_NO_REMOTE: the
+	 * outside, plain) and the VNI it travels in, by burst index. */
+	uint32_t remote[SG_DP_MAX_BURST];
+	uint32_t vni[SG_DP_MAX_BURST];
 	uint16_t fwd[SG_DP_MAX_BURST];       /* Packets to forward. */
 	struct dp_check cl[SG_DP_MAX_BURST];
 	union dp_key keys[SG_DP_MAX_BURST];

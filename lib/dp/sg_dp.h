@@ -121,6 +121,8 @@ struct sg_dp_port_stats {
 	uint64_t tx_bytes;
 	uint64_t replies;                  /**< ARP and ND answers sent by the switch. */
 	uint64_t absorbed;                 /**< Platform traffic consumed (ND, MLD, ARP replies). */
+	uint64_t vxlan_encap;              /**< Uplink: sent over the overlay, encapsulated. */
+	uint64_t vxlan_decap;              /**< Uplink: received over the overlay, decapsulated. */
 	uint64_t drops[SG_DROP_COUNT];
 	uint64_t drops_total;
 	uint64_t connections;              /**< Open connections the port started (its limit). */

@@ -94,3 +94,86 @@ sg_pkt_nd_advert(struct rte_mbuf *m, const struct sg_pkt_meta *meta, const uint8
 	memcpy(na + 2, &cksum, sizeof(cksum));
 	return 0;
 }
+
+/* Bytes of the offending packet an ICMP error quotes: IPv4 as Linux does (the error within 576
+ * bytes, RFC 1812 4.3.2.3), IPv6 all that fits in the minimum MTU (RFC 4443 2.4). */
+#define TOO_BIG_QUOTE4 (576u - 20 - 8)
+#define TOO_BIG_QUOTE6 (1280u - 40 - 8)
+
+int
+sg_pkt_icmp_too_big(struct rte_mbuf *m, const struct sg_pkt_meta *meta,
+		const uint8_t router_mac[6], const struct sg_ip *router_ip, uint16_t mtu)
+{
+	const bool v6 = meta->l3 == SG_L3_IPV6;
+	const uint32_t hdrs = v6 ? sizeof(struct rte_ipv6_hdr) + 8 : sizeof(struct rte_ipv4_hdr) + 8;
+	uint32_t ip_len = (uint32_t)meta->l3_len + meta->l4_len;
+	uint32_t quote = RTE_MIN(ip_len, v6 ? TOO_BIG_QUOTE6 : TOO_BIG_QUOTE4);
+	struct rte_ether_hdr *eth;
+	uint8_t *icmp, orig_src[6];
+
+	if ((meta->l3 != SG_L3_IPV4 && !v6) || meta->n_vlans != 0 ||
+			router_ip->family != (v6 ? SG_AF_INET6 : SG_AF_INET) ||
+			!rte_pktmbuf_is_contiguous(m) || rte_pktmbuf_headroom(m) < hdrs)
+		return -EINVAL;
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	memcpy(orig_src, eth->src_addr.addr_bytes, 6);
+	/* The quoted packet stays where it is; the new headers go in front of it. */
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - (meta->l2_len + quote)));
+	rte_pktmbuf_adj(m, meta->l2_len);
+	icmp = (uint8_t *)rte_pktmbuf_prepend(m, 8);
+	if (icmp == NULL) /* the headroom was checked: for the compiler's sake */
+		return -EINVAL;
+	icmp[0] = v6 ? 2 : 3; /* packet too big; destination unreachable */
+	icmp[1] = v6 ? 0 : 4; /* -; fragmentation needed and DF set (RFC 1191) */
+	icmp[2] = icmp[3] = 0;
+	if (v6) {
+		uint32_t value = rte_cpu_to_be_32(mtu);
+
+		memcpy(icmp + 4, &value, 4);
+	} else {
+		uint16_t value = rte_cpu_to_be_16(mtu);
+
+		icmp[4] = icmp[5] = 0;
+		memcpy(icmp + 6, &value, 2);
+	}
+	if (v6) {
+		struct rte_ipv6_hdr *ip =
+				(struct rte_ipv6_hdr *)rte_pktmbuf_prepend(m, sizeof(*ip));
+		uint16_t sum;
+
+		if (ip == NULL)
+			return -EINVAL;
+		memset(ip, 0, sizeof(*ip));
+		ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
+		ip->payload_len = rte_cpu_to_be_16((uint16_t)(8 + quote));
+		ip->proto = IPPROTO_ICMPV6;
+		ip->hop_limits = 64;
+		memcpy(&ip->src_addr, router_ip->bytes, 16);
+		memcpy(&ip->dst_addr, meta->src.bytes, 16);
+		sum = rte_ipv6_udptcp_cksum(ip, icmp);
+		memcpy(icmp + 2, &sum, 2);
+	} else {
+		struct rte_ipv4_hdr *ip =
+				(struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, sizeof(*ip));
+		uint16_t sum = (uint16_t)~rte_raw_cksum(icmp, 8 + quote);
+
+		if (ip == NULL)
+			return -EINVAL;
+		memcpy(icmp + 2, &sum, 2);
+		memset(ip, 0, sizeof(*ip));
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + 8 + quote));
+		ip->time_to_live = 64;
+		ip->next_proto_id = IPPROTO_ICMP;
+		memcpy(&ip->src_addr, router_ip->bytes, 4);
+		memcpy(&ip->dst_addr, meta->src.bytes, 4);
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, RTE_ETHER_HDR_LEN);
+	if (eth == NULL)
+		return -EINVAL;
+	memcpy(eth->dst_addr.addr_bytes, orig_src, 6);
+	memcpy(eth->src_addr.addr_bytes, router_mac, 6);
+	eth->ether_type = rte_cpu_to_be_16(v6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4);
+	return 0;
+}

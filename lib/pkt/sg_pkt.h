@@ -143,4 +143,43 @@ void sg_pkt_arp_reply(struct rte_mbuf *m, const struct sg_pkt_meta *meta, const 
 int sg_pkt_nd_advert(struct rte_mbuf *m, const struct sg_pkt_meta *meta, const uint8_t mac[6],
 		bool router);
 
+/**
+ * Turn an IPv4 or IPv6 packet (parsed in 'meta', untagged, one segment) into the ICMP error
+ * that says it is too big for the next hop, in place: ICMP "fragmentation needed and DF set"
+ * with next-hop MTU 'mtu' (RFC 1191), or ICMPv6 "packet too big" (RFC 4443), from 'router_ip'
+ * and 'router_mac' to the packet's source, quoting as much of it as fits in 576 bytes (IPv4)
+ * or 1280 (IPv6). Returns 0, or -EINVAL (the packet unchanged) when it cannot be answered.
+ */
+int sg_pkt_icmp_too_big(struct rte_mbuf *m, const struct sg_pkt_meta *meta,
+		const uint8_t router_mac[6], const struct sg_ip *router_ip, uint16_t mtu);
+
+/* ---- VXLAN (RFC 7348) ---- */
+
+#define SG_VXLAN_PORT 4789
+/** Outer Ethernet (14), IPv4 (20), UDP (8) and VXLAN (8) headers. */
+#define SG_VXLAN_HDRS_LEN 50
+
+/** What the outer headers of an encapsulated frame say. Addresses in network order. */
+struct sg_vxlan_outer {
+	uint8_t src_mac[6];
+	uint8_t dst_mac[6];
+	uint32_t src_ip;
+	uint32_t dst_ip;
+};
+
+/**
+ * Encapsulate the frame in 'm' (one segment or more; the headers go into the first segment's
+ * headroom): outer Ethernet from 'outer', IPv4 from src_ip to dst_ip with DF set, TTL 64,
+ * identification 0 and its checksum, UDP from 'src_port' to 4789 with checksum 0, VXLAN with
+ * the I flag and 'vni'. Transmit offload flags are cleared. Returns 0, -ENOSPC when the
+ * headroom is short of SG_VXLAN_HDRS_LEN bytes, -EMSGSIZE when the result would not fit in an
+ * IPv4 packet (the mbuf is unchanged on error).
+ */
+int sg_pkt_vxlan_encap(struct rte_mbuf *m, const struct sg_vxlan_outer *outer, uint32_t vni,
+		uint16_t src_port);
+
+/** The outer UDP source port of an inner flow (parsed in 'md'): a hash of its addresses,
+ * ports and protocol in 49152..65535, so that the underlay's ECMP spreads flows. */
+uint16_t sg_pkt_vxlan_src_port(const struct sg_pkt_meta *md);
+
 #endif /* SG_PKT_H */

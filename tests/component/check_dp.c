@@ -2465,6 +2465,532 @@ START_TEST(report_costs)
 }
 END_TEST
 
+/* ---- The VXLAN overlay (docs/architecture.md, "The VXLAN overlay") ---- */
+
+/* This host hv1 runs a1, a2, b1 and the uplink; r1 (10.1.0.21) and r2 (10.2.0.21) run on hv2,
+ * r3 (10.1.0.31) on hv3, which has no MAC (frames to it go to the uplink's peer). sg-a holds
+ * a1, a2, r1 and r3: 8080 among members, 80 from 10.2.0.0/24. b1 is in enterprise sg-e: it may
+ * send tcp 443 only, and be reached on 22 from 10.1.0.0/24. */
+#define OV_HV1_MAC "02:00:00:00:50:01"
+#define OV_HV2_MAC "02:00:00:00:50:02"
+#define OV_R1_MAC "52:54:00:01:00:15"
+#define OV_R2_MAC "52:54:00:02:00:15"
+#define OV_R3_MAC "52:54:00:01:00:1f"
+
+static const char *const overlay_config =
+	"host = \"hv1\";\n"
+	"hosts = ( { name = \"hv1\"; vtep = \"192.168.50.1\"; mac = \"" OV_HV1_MAC "\"; },\n"
+	"  { name = \"hv2\"; vtep = \"192.168.50.2\"; mac = \"" OV_HV2_MAC "\"; },\n"
+	"  { name = \"hv3\"; vtep = \"192.168.50.3\"; } );\n"
+	"overlay = { mtu = 1500; };\n"
+	"security_groups = (\n"
+	" { id = \"sg-a\"; inner_access_policy = \"drop\"; rules = (\n"
+	"   { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"8080/8080\"; source_group = \"sg-a\"; },\n"
+	"   { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"80/80\"; source_cidr = \"10.2.0.0/24\"; } ); },\n"
+	" { id = \"sg-e\"; type = \"enterprise\"; rules = (\n"
+	"   { direction = \"egress\"; protocol = \"tcp\"; port_range = \"443/443\"; dest_cidr = \"10.0.0.0/8\"; },\n"
+	"   { direction = \"ingress\"; protocol = \"tcp\"; port_range = \"22/22\"; source_cidr = \"10.1.0.0/24\"; } ); }\n"
+	");\n"
+	"subnets = (\n"
+	" { cidr = \"10.1.0.0/24\"; gateway = \"10.1.0.1\"; vni = 101; },\n"
+	" { cidr = \"10.2.0.0/24\"; gateway = \"10.2.0.1\"; vni = 102; },\n"
+	" { cidr = \"fd00:1::/64\"; gateway = \"fd00:1::1\"; vni = 103; }\n"
+	");\n"
+	"ports = (\n"
+	" { name = \"a1\"; type = \"ring\"; mac = \"52:54:00:01:00:0b\"; ips = [\"10.1.0.11\", \"fd00:1::11\"]; security_groups = [\"sg-a\"]; },\n"
+	" { name = \"r1\"; host = \"hv2\"; type = \"vhost-user\"; mac = \"" OV_R1_MAC "\"; ips = [\"10.1.0.21\", \"fd00:1::21\"]; security_groups = [\"sg-a\"]; },\n"
+	" { name = \"a2\"; type = \"ring\"; mac = \"52:54:00:01:00:0c\"; ips = [\"10.1.0.12\"]; security_groups = [\"sg-a\"]; },\n"
+	" { name = \"b1\"; type = \"ring\"; mac = \"52:54:00:02:00:0b\"; ips = [\"10.2.0.11\"]; security_groups = [\"sg-e\"]; },\n"
+	" { name = \"r2\"; host = \"hv2\"; type = \"af_packet\"; mac = \"" OV_R2_MAC "\"; ips = [\"10.2.0.21\"]; security_groups = [\"sg-e\"]; },\n"
+	" { name = \"r3\"; host = \"hv3\"; mac = \"" OV_R3_MAC "\"; ips = [\"10.1.0.31\"]; security_groups = [\"sg-a\"]; },\n"
+	" { name = \"up0\"; role = \"uplink\"; type = \"ring\"; peer_mac = \"02:00:00:00:99:01\"; }\n"
+	");\n";
+
+/* Wrap frame 'inner' as host 'src_vtep' would send it to hv1 in 'vni' (VXLAN 'flags'). */
+static void
+ov_wrap(const struct t_pkt *inner, const char *src_vtep, uint32_t vni, uint8_t flags,
+		struct t_pkt *out)
+{
+	struct sg_ip src, dst;
+	uint8_t *b = out->b;
+
+	memset(out, 0, sizeof(*out));
+	ip_of(src_vtep, &src);
+	ip_of("192.168.50.1", &dst);
+	mac_of(OV_HV1_MAC, b);
+	mac_of("02:00:00:00:99:01", b + 6);
+	put16(b + 12, 0x0800);
+	b[14] = 0x45;
+	put16(b + 16, 20u + 8 + 8 + inner->len);
+	put16(b + 20, 0x4000);
+	b[22] = 64;
+	b[23] = IPPROTO_UDP;
+	memcpy(b + 26, src.bytes, 4);
+	memcpy(b + 30, dst.bytes, 4);
+	put16(b + 24, rte_be_to_cpu_16(rte_ipv4_cksum((const struct rte_ipv4_hdr *)(b + 14))));
+	put16(b + 34, 54321);
+	put16(b + 36, 4789);
+	put16(b + 38, 8u + 8 + inner->len);
+	b[42] = flags;
+	b[46] = (uint8_t)(vni >> 16);
+	b[47] = (uint8_t)(vni >> 8);
+	b[48] = (uint8_t)vni;
+	memcpy(b + 50, inner->b, inner->len);
+	out->len = (uint16_t)(50 + inner->len);
+	out->l3 = 14;
+}
+
+/* The one packet 'port' sent (the test fails unless there is exactly one); free it. */
+static struct rte_mbuf *
+ov_sent_one(struct t_dp *t, const char *port, const char *what)
+{
+	struct rte_mbuf *m[4];
+	uint16_t n = t_sent(t, port, m, 4);
+
+	ck_assert_msg(n == 1, "%s: port %s sent %u packets, want 1", what, port, n);
+	return m[0];
+}
+
+static void
+ov_sent_none(struct t_dp *t, const char *what)
+{
+	for (size_t p = 0; p < N_PORTS; p++) {
+		struct rte_mbuf *m[4];
+		uint16_t n = t_sent(t, test_ports[p].name, m, 4);
+
+		ck_assert_msg(n == 0, "%s: port %s sent %u packets", what, test_ports[p].name, n);
+	}
+}
+
+static uint64_t
+ov_drops(const struct t_dp *t, const char *port, enum sg_drop_reason r)
+{
+	struct sg_dp_port_stats s;
+
+	ck_assert_int_eq(sg_dp_port_stats(t->dp, port, &s), 0);
+	return s.drops[r];
+}
+
+static struct sg_dp_port_stats
+ov_stats(const struct t_dp *t, const char *port)
+{
+	struct sg_dp_port_stats s;
+
+	ck_assert_int_eq(sg_dp_port_stats(t->dp, port, &s), 0);
+	return s;
+}
+
+/*
+ * Send 'pkt' from a1 and check it left the uplink wrapped exactly: outer Ethernet to
+ * 'host_mac' from hv1's MAC, IPv4 hv1 -> 'vtep' (DF, TTL 64, checksum), UDP from a port in
+ * 49152..65535 to 4789 with checksum 0, VXLAN I flag and 'vni', then 'inner_to' (the frame as
+ * it was sent, routed frames rewritten towards that MAC).
+ */
+static void
+ov_expect_encap(struct t_dp *t, const char *what, const char *from, const struct t_spec *spec,
+		const char *host_mac, const char *vtep, uint32_t vni, const char *inner_to)
+{
+	struct sg_dp_port_stats before = ov_stats(t, "up0"), after;
+	struct t_pkt pkt, want;
+	struct rte_mbuf *m;
+	const uint8_t *b;
+	uint8_t mac[6];
+	struct sg_ip ip;
+	uint16_t sport;
+
+	t_drain(t);
+	t_build(from, spec, NULL, &pkt);
+	t_send(t, from, &pkt, 1);
+	m = ov_sent_one(t, "up0", what);
+	b = rte_pktmbuf_mtod(m, const uint8_t *);
+	expect_routed(&pkt, inner_to, &want);
+	ck_assert_uint_eq(m->pkt_len, 50u + want.len);
+	mac_of(host_mac, mac);
+	ck_assert_msg(memcmp(b, mac, 6) == 0, "%s: outer destination MAC", what);
+	mac_of(OV_HV1_MAC, mac);
+	ck_assert_msg(memcmp(b + 6, mac, 6) == 0, "%s: outer source MAC", what);
+	ck_assert_uint_eq(b[12] << 8 | b[13], 0x0800);
+	ck_assert_uint_eq(b[14], 0x45);
+	ck_assert_uint_eq(b[15], 0);
+	ck_assert_uint_eq(b[16] << 8 | b[17], 36u + want.len);
+	ck_assert_uint_eq(b[20] << 8 | b[21], 0x4000); /* DF, no fragment */
+	ck_assert_uint_eq(b[22], 64);
+	ck_assert_uint_eq(b[23], IPPROTO_UDP);
+	ck_assert_uint_eq(rte_ipv4_cksum((const struct rte_ipv4_hdr *)(b + 14)), 0xffff - 0xffff);
+	ip_of("192.168.50.1", &ip);
+	ck_assert_msg(memcmp(b + 26, ip.bytes, 4) == 0, "%s: outer source", what);
+	ip_of(vtep, &ip);
+	ck_assert_msg(memcmp(b + 30, ip.bytes, 4) == 0, "%s: outer destination", what);
+	sport = (uint16_t)(b[34] << 8 | b[35]);
+	ck_assert_uint_ge(sport, 49152);
+	ck_assert_uint_eq(b[36] << 8 | b[37], 4789);
+	ck_assert_uint_eq(b[38] << 8 | b[39], 16u + want.len);
+	ck_assert_uint_eq(b[40] << 8 | b[41], 0);
+	ck_assert_uint_eq(b[42], 0x08);
+	ck_assert_uint_eq(b[43] | b[44] | b[45] | b[49], 0);
+	ck_assert_uint_eq((uint32_t)b[46] << 16 | (uint32_t)b[47] << 8 | b[48], vni);
+	ck_assert_msg(memcmp(b + 50, want.b, want.len) == 0, "%s: the inner frame differs", what);
+	rte_pktmbuf_free(m);
+	after = ov_stats(t, "up0");
+	ck_assert_uint_eq(after.vxlan_encap, before.vxlan_encap + 1);
+	ck_assert_uint_eq(after.tx_packets, before.tx_packets + 1);
+	ck_assert_uint_eq(after.drops_total, before.drops_total);
+	ov_sent_none(t, what);
+}
+
+/* Send 'pkt' (built from 'spec' as 'inner_from' would) over the overlay from 'vtep' and check
+ * 'to' received the inner frame exactly, decapsulated. */
+static void
+ov_expect_decap(struct t_dp *t, const char *what, const char *inner_from,
+		const struct t_spec *spec, const char *vtep, uint32_t vni, const char *to)
+{
+	struct sg_dp_port_stats before = ov_stats(t, "up0"), after;
+	struct t_pkt inner, outer;
+	struct rte_mbuf *m;
+
+	t_drain(t);
+	t_build(inner_from, spec, NULL, &inner);
+	ov_wrap(&inner, vtep, vni, 0x08, &outer);
+	t_send(t, "up0", &outer, 1);
+	m = ov_sent_one(t, to, what);
+	ck_assert_uint_eq(m->pkt_len, inner.len);
+	ck_assert_msg(memcmp(rte_pktmbuf_mtod(m, void *), inner.b, inner.len) == 0,
+			"%s: the frame %s received differs from the inner frame", what, to);
+	rte_pktmbuf_free(m);
+	after = ov_stats(t, "up0");
+	ck_assert_uint_eq(after.vxlan_decap, before.vxlan_decap + 1);
+	ck_assert_uint_eq(after.rx_packets, before.rx_packets + 1);
+	ck_assert_uint_eq(after.drops_total, before.drops_total);
+	ov_sent_none(t, what);
+}
+
+/* Send raw frame 'pkt' from 'from' and check it was dropped for 'reason' there, alone. */
+static void
+ov_expect_drop(struct t_dp *t, const char *what, const char *from, const struct t_pkt *pkt,
+		enum sg_drop_reason reason)
+{
+	struct sg_dp_port_stats before = ov_stats(t, from), after;
+
+	t_drain(t);
+	t_send(t, from, pkt, 1);
+	after = ov_stats(t, from);
+	ck_assert_msg(after.drops[reason] == before.drops[reason] + 1,
+			"%s: drops[%s] is %lu, want %lu (%lu drops in all, %lu before)", what,
+			sg_drop_reason_name(reason), after.drops[reason], before.drops[reason] + 1,
+			after.drops_total, before.drops_total);
+	ck_assert_uint_eq(after.drops_total, before.drops_total + 1);
+	/* Refused by the receiver's rules or its connections: decapsulated, then judged. */
+	ck_assert_uint_eq(after.vxlan_decap, before.vxlan_decap + (reason == SG_DROP_ACL_INGRESS ||
+								     reason == SG_DROP_CT_NOT_NEW));
+	ck_assert_uint_eq(after.vxlan_encap, before.vxlan_encap);
+	ov_sent_none(t, what);
+}
+
+/* The same for a packet over the overlay: 'spec' built as 'inner_from' sends it. */
+static void
+ov_expect_decap_drop(struct t_dp *t, const char *what, const char *inner_from,
+		const struct t_spec *spec, const char *vtep, uint32_t vni,
+		enum sg_drop_reason reason)
+{
+	struct t_pkt inner, outer;
+
+	t_build(inner_from, spec, NULL, &inner);
+	ov_wrap(&inner, vtep, vni, 0x08, &outer);
+	ov_expect_drop(t, what, "up0", &outer, reason);
+}
+
+START_TEST(overlay_encap)
+{
+	static const struct t_spec syn_r1 = {T_TCP, "10.1.0.11", "10.1.0.21", .dmac = OV_R1_MAC,
+		.sport = 40000, .dport = 8080, .flags = 0x02, .len = 10};
+	static const struct t_spec syn_r2 = {T_TCP, "10.1.0.11", "10.2.0.21", .sport = 40001,
+		.dport = 80, .flags = 0x02, .len = 10};
+	static const struct t_spec syn_r3 = {T_TCP, "10.1.0.11", "10.1.0.31", .dmac = OV_R3_MAC,
+		.sport = 40002, .dport = 8080, .flags = 0x02};
+	static const struct t_spec v6_r1 = {T_UDP, "fd00:1::11", "fd00:1::21", .dmac = OV_R1_MAC,
+		.sport = 5353, .dport = 4789, .len = 20};
+	static const struct t_spec udp4789 = {T_UDP, "10.1.0.11", "10.1.0.21", .dmac = OV_R1_MAC,
+		.sport = 1000, .dport = 4789, .len = 40};
+	static const struct t_spec b1_denied = {T_TCP, "10.2.0.11", "10.1.0.21", .sport = 40003,
+		.dport = 8080, .flags = 0x02};
+	static const struct t_spec b1_443 = {T_TCP, "10.2.0.11", "10.1.0.21", .sport = 40004,
+		.dport = 443, .flags = 0x02};
+	static const struct t_spec too_big = {T_UDP, "10.1.0.11", "10.1.0.21", .dmac = OV_R1_MAC,
+		.sport = 1, .dport = 2, .len = 1500 - 20 - 8 + 1};
+	static const struct t_spec fits = {T_UDP, "10.1.0.11", "10.1.0.21", .dmac = OV_R1_MAC,
+		.sport = 1, .dport = 2, .len = 1450 - 20 - 8};
+	static const struct t_spec frag_r1 = {T_UDP, "10.1.0.11", "10.1.0.21", .dmac = OV_R1_MAC,
+		.sport = 1, .dport = 3, .len = 100};
+	static const struct t_spec spoof_r1 = {T_UDP, "10.1.0.21", "10.1.0.12", .dmac = "a2",
+		.sport = 1, .dport = 2};
+	static const struct t_spec r2_other_mac = {T_TCP, "10.1.0.11", "10.1.0.21",
+		.dmac = OV_R2_MAC, .sport = 40005, .dport = 8080, .flags = 0x02};
+	static const struct t_frag first = {.off = 0, .len = 64, .more = true, .id = 7};
+	struct t_dp t;
+	struct t_pkt pkt;
+
+	t_open(&t, SG_DP_ENGINE_FW, overlay_config, false);
+	ov_expect_encap(&t, "same subnet, by MAC", "a1", &syn_r1, OV_HV2_MAC, "192.168.50.2", 101,
+			OV_R1_MAC);
+	ov_expect_encap(&t, "routed to the other subnet", "a1", &syn_r2, OV_HV2_MAC,
+			"192.168.50.2", 102, OV_R2_MAC);
+	ov_expect_encap(&t, "to a host without a MAC: the uplink's peer", "a1", &syn_r3,
+			"02:00:00:00:99:01", "192.168.50.3", 101, OV_R3_MAC);
+	ov_expect_encap(&t, "IPv6 in its VNI", "a1", &v6_r1, OV_HV2_MAC, "192.168.50.2", 103,
+			OV_R1_MAC);
+	ov_expect_encap(&t, "a VM's UDP to port 4789 is just UDP", "a1", &udp4789, OV_HV2_MAC,
+			"192.168.50.2", 101, OV_R1_MAC);
+	ov_expect_encap(&t, "the largest packet that fits", "a1", &fits, OV_HV2_MAC,
+			"192.168.50.2", 101, OV_R1_MAC);
+	ov_expect_encap(&t, "enterprise egress 443", "b1", &b1_443, OV_HV2_MAC, "192.168.50.2",
+			101, OV_R1_MAC);
+	/* Refused by the sender's egress: never wrapped, never sent. */
+	t_build("b1", &b1_denied, NULL, &pkt);
+	ov_expect_drop(&t, "egress denial before encapsulation", "b1", &pkt, SG_DROP_ACL_EGRESS);
+	t_build("a1", &too_big, NULL, &pkt);
+	ov_expect_drop(&t, "larger than overlay.mtu - 50", "a1", &pkt, SG_DROP_OVERLAY_TOO_BIG);
+	t_build("a1", &frag_r1, &first, &pkt);
+	ov_expect_drop(&t, "a fragment for a remote port", "a1", &pkt, SG_DROP_OVERLAY_FRAGMENT);
+	/* A VM may not send from a remote port's address, nor reach one by another's MAC. */
+	t_build("a1", &spoof_r1, NULL, &pkt);
+	ov_expect_drop(&t, "local VM with a remote port's address", "a1", &pkt, SG_DROP_SPOOF_IP);
+	t_build("a1", &r2_other_mac, NULL, &pkt);
+	ov_expect_drop(&t, "remote address by another remote port's MAC", "a1", &pkt,
+			SG_DROP_DST_MISMATCH);
+	t_close(&t);
+}
+END_TEST
+
+START_TEST(overlay_decap)
+{
+	static const struct t_spec syn = {T_TCP, "10.1.0.21", "10.1.0.11", .dmac = "a1",
+		.smac = OV_R1_MAC, .sport = 40000, .dport = 8080, .flags = 0x02, .len = 10};
+	static const struct t_spec routed = {T_TCP, "10.2.0.21", "10.1.0.11", .dmac = "a1",
+		.smac = "router", .sport = 40001, .dport = 80, .flags = 0x02, .ttl = 63};
+	static const struct t_spec v6 = {T_TCP, "fd00:1::21", "fd00:1::11", .dmac = "a1",
+		.smac = OV_R1_MAC, .sport = 40002, .dport = 8080, .flags = 0x02};
+	static const struct t_spec denied = {T_TCP, "10.1.0.21", "10.1.0.11", .dmac = "a1",
+		.smac = OV_R1_MAC, .sport = 40003, .dport = 9999, .flags = 0x02};
+	static const struct t_spec from_r3 = {T_TCP, "10.1.0.31", "10.1.0.11", .dmac = "a1",
+		.smac = OV_R3_MAC, .sport = 40004, .dport = 8080, .flags = 0x02};
+	static const struct t_spec from_a2 = {T_TCP, "10.1.0.12", "10.1.0.11", .dmac = "a1",
+		.smac = "a2", .sport = 40005, .dport = 8080, .flags = 0x02};
+	static const struct t_spec from_nobody = {T_TCP, "10.1.0.99", "10.1.0.11", .dmac = "a1",
+		.smac = OV_R1_MAC, .sport = 40006, .dport = 8080, .flags = 0x02};
+	static const struct t_spec wrong_mac = {T_TCP, "10.1.0.21", "10.1.0.11", .dmac = "a1",
+		.smac = OV_R2_MAC, .sport = 40007, .dport = 8080, .flags = 0x02};
+	static const struct t_spec to_remote = {T_TCP, "10.1.0.21", "10.1.0.31",
+		.dmac = OV_R3_MAC, .smac = OV_R1_MAC, .sport = 40008, .dport = 8080, .flags = 0x02};
+	static const struct t_spec other_subnet = {T_TCP, "10.2.0.21", "10.2.0.11", .dmac = "b1",
+		.smac = "router", .sport = 40009, .dport = 22, .flags = 0x02};
+	static const struct t_spec arp = {T_ARP, "10.1.0.21", "10.1.0.11", .smac = OV_R1_MAC,
+		.sport = 1};
+	static const struct t_spec bcast = {T_UDP, "10.1.0.21", "10.1.0.255", .dmac = "bcast",
+		.smac = OV_R1_MAC, .sport = 1, .dport = 2};
+	struct t_pkt inner, outer;
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, overlay_config, false);
+	ov_expect_decap(&t, "same subnet, allowed by source_group", "a1", &syn, "192.168.50.2",
+			101, "a1");
+	ov_expect_decap(&t, "routed by hv2 (r2 -> a1:80 from 10.2.0.0/24)", "a1", &routed,
+			"192.168.50.2", 101, "a1");
+	ov_expect_decap(&t, "IPv6", "a1", &v6, "192.168.50.2", 103, "a1");
+	ck_assert_uint_eq(ov_drops(&t, "up0", SG_DROP_ACL_INGRESS), 0);
+	ov_expect_decap_drop(&t, "refused by the receiver's ingress", "a1", &denied,
+			"192.168.50.2", 101, SG_DROP_ACL_INGRESS);
+	ov_expect_decap_drop(&t, "unknown VTEP", "a1", &syn, "192.168.50.9", 101,
+			SG_DROP_VXLAN_UNKNOWN_VTEP);
+	ov_expect_decap_drop(&t, "our own VTEP as the source", "a1", &syn, "192.168.50.1", 101,
+			SG_DROP_VXLAN_UNKNOWN_VTEP);
+	ov_expect_decap_drop(&t, "unknown VNI", "a1", &syn, "192.168.50.2", 999,
+			SG_DROP_VXLAN_UNKNOWN_VNI);
+	ov_expect_decap_drop(&t, "inner source of another host's port (r3 is hv3's)", "a1",
+			&from_r3, "192.168.50.2", 101, SG_DROP_VXLAN_SPOOFED_SOURCE);
+	ov_expect_decap_drop(&t, "inner source of a local port", "a1", &from_a2, "192.168.50.2",
+			101, SG_DROP_VXLAN_SPOOFED_SOURCE);
+	ov_expect_decap_drop(&t, "inner source of no port", "a1", &from_nobody, "192.168.50.2",
+			101, SG_DROP_VXLAN_SPOOFED_SOURCE);
+	ov_expect_decap_drop(&t, "inner source MAC of another port", "a1", &wrong_mac,
+			"192.168.50.2", 101, SG_DROP_VXLAN_SPOOFED_SOURCE);
+	ov_expect_decap_drop(&t, "inner destination not local", "a1", &to_remote, "192.168.50.2",
+			101, SG_DROP_VXLAN_NOT_LOCAL);
+	ov_expect_decap_drop(&t, "inner destination outside the VNI's subnet", "a1",
+			&other_subnet, "192.168.50.2", 101, SG_DROP_VXLAN_NOT_LOCAL);
+	ov_expect_decap_drop(&t, "ARP over the overlay", "a1", &arp, "192.168.50.2", 101,
+			SG_DROP_VXLAN_MALFORMED);
+	ov_expect_decap_drop(&t, "broadcast over the overlay", "a1", &bcast, "192.168.50.2", 101,
+			SG_DROP_VXLAN_NOT_LOCAL);
+	/* Without the I flag; cut inside the VXLAN header; an outer fragment. */
+	t_build("a1", &syn, NULL, &inner);
+	ov_wrap(&inner, "192.168.50.2", 101, 0x00, &outer);
+	ov_expect_drop(&t, "no I flag", "up0", &outer, SG_DROP_VXLAN_MALFORMED);
+	inner.len = 10;
+	ov_wrap(&inner, "192.168.50.2", 101, 0x08, &outer);
+	ov_expect_drop(&t, "truncated inner frame", "up0", &outer, SG_DROP_VXLAN_MALFORMED);
+	t_build("a1", &syn, NULL, &inner);
+	ov_wrap(&inner, "192.168.50.2", 101, 0x08, &outer);
+	put16(outer.b + 20, 0x2000); /* more fragments */
+	put16(outer.b + 24, 0);
+	put16(outer.b + 24, rte_be_to_cpu_16(rte_ipv4_cksum((const struct rte_ipv4_hdr *)(outer.b + 14))));
+	ov_expect_drop(&t, "outer fragment", "up0", &outer, SG_DROP_VXLAN_FRAGMENT);
+	/* A plain packet from the underlay claiming a remote port's address is no VXLAN. */
+	t_build("up0", &(struct t_spec){T_TCP, "10.1.0.21", "10.1.0.11", .dmac = "router",
+			       .sport = 1, .dport = 8080, .flags = 0x02}, NULL, &inner);
+	ov_expect_drop(&t, "plain packet with a remote source", "up0", &inner,
+			SG_DROP_SPOOF_UPLINK);
+	t_close(&t);
+}
+END_TEST
+
+/* Connections tracked at this end: a1's connection to r1 lets r1's reply in (the ingress rules
+ * would refuse it as new), and r1's connection to b1:22 lets b1's reply out. */
+START_TEST(overlay_replies)
+{
+	static const struct t_spec syn = {T_TCP, "10.1.0.11", "10.1.0.21", .dmac = OV_R1_MAC,
+		.sport = 41000, .dport = 5432, .flags = 0x02};
+	static const struct t_spec synack = {T_TCP, "10.1.0.21", "10.1.0.11", .dmac = "a1",
+		.smac = OV_R1_MAC, .sport = 5432, .dport = 41000, .flags = 0x12, .ack = 1};
+	static const struct t_spec stray = {T_TCP, "10.1.0.21", "10.1.0.11", .dmac = "a1",
+		.smac = OV_R1_MAC, .sport = 5432, .dport = 41001, .flags = 0x12, .ack = 1};
+	static const struct t_spec in_syn = {T_TCP, "10.1.0.21", "10.2.0.11", .dmac = "b1",
+		.smac = "router", .sport = 42000, .dport = 22, .flags = 0x02};
+	static const struct t_spec out_synack = {T_TCP, "10.2.0.11", "10.1.0.21",
+		.sport = 22, .dport = 42000, .flags = 0x12, .ack = 1};
+	struct t_dp t;
+	struct t_pkt inner, outer;
+
+	t_open(&t, SG_DP_ENGINE_FW, overlay_config, false);
+	ov_expect_encap(&t, "a1 opens to r1:5432", "a1", &syn, OV_HV2_MAC, "192.168.50.2", 101,
+			OV_R1_MAC);
+	ov_expect_decap(&t, "r1's answer, by the connection", "a1", &synack, "192.168.50.2", 101,
+			"a1");
+	t_build("a1", &stray, NULL, &inner);
+	ov_wrap(&inner, "192.168.50.2", 101, 0x08, &outer);
+	ov_expect_drop(&t, "an answer to no connection", "up0", &outer, SG_DROP_CT_NOT_NEW);
+	/* r2's subnet is 10.2: r1 (10.1) reaches b1 routed, in b1's VNI 102. */
+	ov_expect_decap(&t, "r1 opens to b1:22 (from 10.1.0.0/24)", "b1", &in_syn, "192.168.50.2", 102,
+			"b1");
+	ov_expect_encap(&t, "b1's answer leaves by the connection (egress allows 443 only)", "b1",
+			&out_synack, OV_HV2_MAC, "192.168.50.2", 101, OV_R1_MAC);
+	t_close(&t);
+}
+END_TEST
+
+/* ARP and neighbour solicitations for remote ports are answered here: nothing crosses. */
+START_TEST(overlay_neighbours)
+{
+	static const struct t_step steps[] = {
+		{"ARP for a remote port of the asker's subnet", "a1",
+			{T_ARP, "10.1.0.11", "10.1.0.21", .sport = 1}, REPLY(OV_R1_MAC)},
+		{"ARP for a remote port of another subnet", "a1",
+			{T_ARP, "10.1.0.11", "10.2.0.21", .sport = 1}, DROP(NEIGH_UNKNOWN, NULL)},
+		{"NS for a remote port", "a1",
+			{T_NS, "fd00:1::11", "ff02::1:ff00:21", .dmac = "33:33:ff:00:00:21",
+				.target = "fd00:1::21", .lladdr = "a1"}, REPLY(OV_R1_MAC)},
+		{"broadcast never crosses", "a1",
+			{T_UDP, "10.1.0.11", "10.1.0.255", .dmac = "bcast", .sport = 1, .dport = 2},
+			DROP(MULTICAST, NULL)},
+	};
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, overlay_config, false);
+	run_steps(&t, steps, SG_ARRAY_SIZE(steps));
+	t_close(&t);
+}
+END_TEST
+
+/* Too big for the overlay: with DF (IPv4) or IPv6, the sender gets ICMP "fragmentation needed"
+ * or ICMPv6 "packet too big" from its gateway with the overlay's inner MTU; without DF only the
+ * drop. Both are counted as overlay_too_big on the sender's port. */
+static void
+ov_expect_too_big(struct t_dp *t, const char *what, const struct t_spec *spec, bool df)
+{
+	struct sg_dp_port_stats before = ov_stats(t, "a1"), after;
+	struct t_pkt pkt;
+	struct rte_mbuf *m;
+	const uint8_t *b;
+	uint8_t mac[6];
+	struct sg_ip ip;
+	bool v6 = strchr(spec->src, ':') != NULL;
+
+	t_drain(t);
+	t_build("a1", spec, NULL, &pkt);
+	if (df) {
+		pkt.b[20] |= 0x40;
+		put16(pkt.b + 24, 0);
+		put16(pkt.b + 24, rte_be_to_cpu_16(rte_ipv4_cksum((const struct rte_ipv4_hdr *)(pkt.b + 14))));
+	}
+	t_send(t, "a1", &pkt, 1);
+	after = ov_stats(t, "a1");
+	ck_assert_uint_eq(after.drops[SG_DROP_OVERLAY_TOO_BIG],
+			before.drops[SG_DROP_OVERLAY_TOO_BIG] + 1);
+	if (!v6 && !df) {
+		ck_assert_uint_eq(after.replies, before.replies);
+		ov_sent_none(t, what);
+		return;
+	}
+	ck_assert_uint_eq(after.replies, before.replies + 1);
+	m = ov_sent_one(t, "a1", what);
+	b = rte_pktmbuf_mtod(m, const uint8_t *);
+	mac_of("a1", mac);
+	ck_assert_msg(memcmp(b, mac, 6) == 0, "%s: to a1's MAC", what);
+	ck_assert_msg(memcmp(b + 6, router_mac, 6) == 0, "%s: from the router MAC", what);
+	if (v6) {
+		ck_assert_uint_eq(m->pkt_len, 14u + 1280);
+		ck_assert_uint_eq(b[14 + 6], IPPROTO_ICMPV6);
+		ip_of("fd00:1::1", &ip);
+		ck_assert_msg(memcmp(b + 14 + 8, ip.bytes, 16) == 0, "%s: from the gateway", what);
+		ck_assert_msg(memcmp(b + 14 + 24, pkt.b + 14 + 8, 16) == 0, "%s: to the sender", what);
+		ck_assert_uint_eq(b[54], 2);
+		ck_assert_uint_eq(b[55], 0);
+		ck_assert_uint_eq((uint32_t)b[58] << 24 | (uint32_t)b[59] << 16 | b[60] << 8 | b[61], 1450);
+		{
+			static uint8_t copy[14 + 1280];
+			uint16_t sum;
+
+			memcpy(copy, b, sizeof(copy));
+			copy[56] = copy[57] = 0;
+			sum = rte_ipv6_udptcp_cksum((const struct rte_ipv6_hdr *)(copy + 14), copy + 54);
+			ck_assert_msg(memcmp(&sum, b + 56, 2) == 0, "%s: ICMPv6 checksum", what);
+		}
+		ck_assert_msg(memcmp(b + 62, pkt.b + 14, 1280 - 48) == 0, "%s: quotes the packet", what);
+	} else {
+		ck_assert_uint_eq(m->pkt_len, 14u + 576);
+		ck_assert_uint_eq(rte_ipv4_cksum((const struct rte_ipv4_hdr *)(b + 14)), 0);
+		ck_assert_uint_eq(b[14 + 9], IPPROTO_ICMP);
+		ip_of("10.1.0.1", &ip);
+		ck_assert_msg(memcmp(b + 26, ip.bytes, 4) == 0, "%s: from the gateway", what);
+		ck_assert_msg(memcmp(b + 30, pkt.b + 26, 4) == 0, "%s: to the sender", what);
+		ck_assert_uint_eq(b[34], 3);
+		ck_assert_uint_eq(b[35], 4);
+		ck_assert_uint_eq(b[40] << 8 | b[41], 1450);
+		ck_assert_uint_eq(rte_raw_cksum(b + 34, 576 - 20), 0xffff);
+		ck_assert_msg(memcmp(b + 42, pkt.b + 14, 576 - 28) == 0, "%s: quotes the packet", what);
+	}
+	rte_pktmbuf_free(m);
+	ov_sent_none(t, what);
+}
+
+START_TEST(overlay_too_big)
+{
+	static const struct t_spec v4 = {T_UDP, "10.1.0.11", "10.1.0.21", .dmac = OV_R1_MAC,
+		.sport = 1, .dport = 2, .len = 1451 - 28};
+	static const struct t_spec v4_routed = {T_TCP, "10.1.0.11", "10.2.0.21", .sport = 3,
+		.dport = 80, .flags = 0x10, .len = 1451 - 40};
+	static const struct t_spec v6 = {T_UDP, "fd00:1::11", "fd00:1::21", .dmac = OV_R1_MAC,
+		.sport = 1, .dport = 2, .len = 1451 - 48};
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, overlay_config, false);
+	ov_expect_too_big(&t, "IPv4 without DF: dropped, not answered", &v4, false);
+	ov_expect_too_big(&t, "IPv4 with DF: fragmentation needed", &v4, true);
+	ov_expect_too_big(&t, "routed IPv4 with DF: fragmentation needed", &v4_routed, true);
+	ov_expect_too_big(&t, "IPv6: packet too big", &v6, false);
+	t_close(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -2500,6 +3026,11 @@ main(void)
 	tcase_add_test(pipeline, port_removed_forgets_connections);
 	tcase_add_test(pipeline, engine_sg);
 	tcase_add_test(pipeline, engine_io);
+	tcase_add_test(pipeline, overlay_encap);
+	tcase_add_test(pipeline, overlay_decap);
+	tcase_add_test(pipeline, overlay_replies);
+	tcase_add_test(pipeline, overlay_neighbours);
+	tcase_add_test(pipeline, overlay_too_big);
 	suite_add_tcase(s, pipeline);
 	tcase_set_timeout(frags, 120);
 	tcase_add_test(frags, frag_in_order);
