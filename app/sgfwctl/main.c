@@ -30,6 +30,7 @@ usage(FILE *out)
 	      "  --etcd ENDPOINTS    the fleet in etcd (http://h:2379,...): changes, views, cluster\n"
 	      "  --etcd-prefix P     its key prefix (default " SG_CLUSTER_PREFIX ")\n"
 	      "  --etcd-ca FILE, --etcd-cert FILE, --etcd-key FILE   TLS to etcd\n"
+	      "  --etcd-host HOST    the host views on etcd are seen from (default: the first)\n"
 	      "  -j, --json          machine-readable output: the API's result or error object\n"
 	      "  -h, --help          this text\n"
 	      "  -V, --version       print the version\n"
@@ -464,9 +465,9 @@ static int
 etcd_option(int argc, char **argv, int *i, struct sg_ctl_etcd_opts *o)
 {
 	static const char *const names[] = {"--etcd", "--etcd-prefix", "--etcd-ca", "--etcd-cert",
-			"--etcd-key"};
+			"--etcd-key", "--etcd-host"};
 	const char **fields[] = {&o->endpoints, &o->prefix, &o->ca_file, &o->cert_file,
-			&o->key_file};
+			&o->key_file, &o->host};
 
 	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
 		size_t len = strlen(names[k]);

@@ -34,6 +34,7 @@ struct sg_cluster_fleet {
 	char prefix[SG_PATH_MAX];
 	json_t *keys;  /* relative key -> {"v": value, "rev": n} or {"bad": message, "rev": n} */
 	json_t *nodes; /* "host" -> the presence value (nodes/<host>) */
+	json_t *overrides; /* relative key -> the value built in its place */
 };
 
 static bool
@@ -68,7 +69,8 @@ sg_cluster_fleet_create(const char *prefix)
 	snprintf(f->prefix, sizeof(f->prefix), "%s", prefix != NULL ? prefix : SG_CLUSTER_PREFIX);
 	f->keys = json_object();
 	f->nodes = json_object();
-	if (f->keys == NULL || f->nodes == NULL) {
+	f->overrides = json_object();
+	if (f->keys == NULL || f->nodes == NULL || f->overrides == NULL) {
 		sg_cluster_fleet_free(f);
 		return NULL;
 	}
@@ -82,6 +84,7 @@ sg_cluster_fleet_free(struct sg_cluster_fleet *f)
 		return;
 	json_decref(f->keys);
 	json_decref(f->nodes);
+	json_decref(f->overrides);
 	free(f);
 }
 
@@ -263,13 +266,28 @@ sg_cluster_fleet_load(struct sg_cluster_fleet *f, const struct sg_etcd_kvs *kvs,
 	return rc;
 }
 
-/* The presence value of node 'host', NULL when none (used by the node for port moves). */
-json_t *sg_cluster_fleet_node(const struct sg_cluster_fleet *f, const char *host);
-
-json_t *
+void *
 sg_cluster_fleet_node(const struct sg_cluster_fleet *f, const char *host)
 {
 	return json_object_get(f->nodes, host);
+}
+
+void
+sg_cluster_fleet_override(struct sg_cluster_fleet *f, const char *rel, void *value)
+{
+	if (value == NULL)
+		json_object_del(f->overrides, rel);
+	else
+		json_object_set(f->overrides, rel, value);
+}
+
+/* What a key builds as: its override, else its value. */
+static json_t *
+built_value(const struct sg_cluster_fleet *f, const char *rel)
+{
+	json_t *o = json_object_get(f->overrides, rel);
+
+	return o != NULL ? o : sg_cluster_fleet_value(f, rel);
 }
 
 /* ---- config text with a map from its lines to keys ---- */
@@ -600,7 +618,7 @@ fleet_text(const struct sg_cluster_fleet *f, const json_t *local, struct text *t
 					continue;
 				e.key = (int32_t)n;
 				fprintf(e.out, "%s = ", kd->section);
-				emit_value(&e, sg_cluster_fleet_value(f, t->names[n]));
+				emit_value(&e, built_value(f, t->names[n]));
 				fputc(';', e.out);
 				newline(&e);
 			}
@@ -624,7 +642,7 @@ fleet_text(const struct sg_cluster_fleet *f, const json_t *local, struct text *t
 			newline(&e);
 			e.key = (int32_t)n;
 			e.path[0] = '\0';
-			emit_value(&e, sg_cluster_fleet_value(f, t->names[n]));
+			emit_value(&e, built_value(f, t->names[n]));
 		}
 		e.key = -1;
 		fputs(");", e.out);
@@ -655,7 +673,7 @@ locate(const struct sg_cluster_fleet *f, const char *rel, int line, char *path, 
 		return;
 	e.target = line;
 	e.line = 1;
-	emit_value(&e, sg_cluster_fleet_value(f, rel));
+	emit_value(&e, built_value(f, rel));
 	newline(&e);
 	fclose(e.out);
 	free(data);
@@ -719,6 +737,42 @@ sg_cluster_fleet_build(const struct sg_cluster_fleet *f, const char *local, stru
 		sg_strlcpy(conf->sources[0], local, sizeof(conf->sources[0]));
 	}
 	text_free(&t);
+	return conf;
+}
+
+struct sg_conf *
+sg_cluster_fleet_build_as(const struct sg_cluster_fleet *f, const char *host, struct sg_error *err)
+{
+	json_t *sections = json_object(), *ports = json_array(), *up = json_object();
+	struct sg_conf *conf = NULL;
+	const char **names = NULL;
+	struct text t;
+	size_t n = 0;
+
+	if (host == NULL && (names = sorted_keys(f, &n)) != NULL)
+		for (size_t i = 0; i < n && host == NULL; i++)
+			if (strncmp(names[i], "hosts/", 6) == 0)
+				host = names[i] + 6;
+	if (host != NULL) {
+		/* A fleet config needs its host and an uplink: stand-ins that open nothing. */
+		json_object_set_new(sections, "host", json_string(host));
+		json_object_set_new(up, "name", json_string("uplink"));
+		json_object_set_new(up, "type", json_string("null"));
+		json_object_set_new(up, "role", json_string("uplink"));
+		json_object_set_new(up, "peer_mac", json_string("02:00:00:00:00:01"));
+		json_array_append(ports, up);
+		json_object_set(sections, "ports", ports);
+	}
+	if (fleet_text(f, sections, &t, err) == 0) {
+		conf = sg_conf_load_string(t.data, ORIGIN, err);
+		if (conf == NULL)
+			name_the_key(f, &t, NULL, err);
+		text_free(&t);
+	}
+	free(names);
+	json_decref(up);
+	json_decref(ports);
+	json_decref(sections);
 	return conf;
 }
 

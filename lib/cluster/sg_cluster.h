@@ -171,6 +171,13 @@ size_t sg_cluster_fleet_count(const struct sg_cluster_fleet *f);
 int64_t sg_cluster_fleet_mod_revision(const struct sg_cluster_fleet *f, const char *rel);
 /** The JSON value of policy key 'rel' (a borrowed json_t *), NULL when absent. */
 void *sg_cluster_fleet_value(const struct sg_cluster_fleet *f, const char *rel);
+/** The presence value of node 'host' (nodes/HOST, a borrowed json_t *), NULL when none. */
+void *sg_cluster_fleet_node(const struct sg_cluster_fleet *f, const char *host);
+/**
+ * Build with 'value' (a json_t *, referenced) in place of policy key 'rel''s until cleared
+ * with NULL: how a node keeps serving a port that moved until its new host confirms.
+ */
+void sg_cluster_fleet_override(struct sg_cluster_fleet *f, const char *rel, void *value);
 /** Replace every key with those of 'kvs'. 0 or -EINVAL ('err' names the key). */
 int sg_cluster_fleet_load(struct sg_cluster_fleet *f, const struct sg_etcd_kvs *kvs,
 		struct sg_error *err);
@@ -183,6 +190,12 @@ int sg_cluster_fleet_load(struct sg_cluster_fleet *f, const struct sg_etcd_kvs *
  * /sgfw/v1/groups/sg-web: rules[2]: ..."). NULL and 'err' on any error.
  */
 struct sg_conf *sg_cluster_fleet_build(const struct sg_cluster_fleet *f, const char *local,
+		struct sg_error *err);
+/**
+ * The same without a local file, seen from host 'host' (NULL: the first of hosts/): a fleet
+ * with hosts gets host = that one and a null uplink named "uplink" (sgfwctl --etcd).
+ */
+struct sg_conf *sg_cluster_fleet_build_as(const struct sg_cluster_fleet *f, const char *host,
 		struct sg_error *err);
 /** The fleet's sections as config text (sgfwctl cluster export); 0 or -errno. */
 int sg_cluster_fleet_write(const struct sg_cluster_fleet *f, FILE *out);

@@ -84,6 +84,12 @@ clear_subnet(struct sg_conf_subnet *s)
 }
 
 static void
+clear_host(struct sg_conf_host *h)
+{
+	h->line = 0;
+}
+
+static void
 clear_sel(struct sg_conf_flowlog_sel *s)
 {
 	s->line = 0;
@@ -254,6 +260,12 @@ diff_switch(struct differ *d, const struct sg_conf *a, const struct sg_conf *b)
 		differ(d, "logging");
 	DIFF_ARRAY(d, "subnets", a->subnets, a->n_subnets, b->subnets, b->n_subnets,
 			struct sg_conf_subnet, clear_subnet);
+	DIFF_ARRAY(d, "hosts", a->hosts, a->n_hosts, b->hosts, b->n_hosts, struct sg_conf_host,
+			clear_host);
+	if (strcmp(a->host, b->host) != 0)
+		differ(d, "host");
+	if (a->overlay.mtu != b->overlay.mtu)
+		differ(d, "overlay");
 	/* The rest of the top level: router, control and whatever joins them. */
 	memset(x.path, 0, sizeof(x.path));
 	memset(y.path, 0, sizeof(y.path));
@@ -266,6 +278,12 @@ diff_switch(struct differ *d, const struct sg_conf *a, const struct sg_conf *b)
 	x.n_ports = y.n_ports = 0;
 	x.subnets = y.subnets = NULL;
 	x.n_subnets = y.n_subnets = 0;
+	x.hosts = y.hosts = NULL;
+	x.n_hosts = y.n_hosts = 0;
+	memset(x.host, 0, sizeof(x.host));
+	memset(y.host, 0, sizeof(y.host));
+	memset(&x.overlay, 0, sizeof(x.overlay));
+	memset(&y.overlay, 0, sizeof(y.overlay));
 	memset(&x.dataplane, 0, sizeof(x.dataplane));
 	memset(&y.dataplane, 0, sizeof(y.dataplane));
 	memset(&x.conntrack, 0, sizeof(x.conntrack));

@@ -606,6 +606,19 @@ sg_conf_port_set(struct sg_conf_port *dev, struct sg_spec_port *port, const char
 				    strcmp(field, "tags") == 0 || strcmp(field, "security_groups") == 0))
 		return sg_error_set(err, dev->line,
 				"port \"%s\" is an uplink: %s applies to VM ports only", dev->name, field);
+	if (strcmp(field, "host") == 0) {
+		char why[96];
+
+		if (port == NULL)
+			return port_error(dev, err, "host applies to VM ports only (the uplink is "
+					"this host's)");
+		if (*value == '\0' || sg_strlcpy(dev->host, value, sizeof(dev->host)) < 0)
+			return port_error(dev, err, "host \"%s\" must be 1..%d characters", value,
+					SG_NAME_MAX - 1);
+		if (sg_name_check(value, why, sizeof(why)) < 0)
+			return port_error(dev, err, "host \"%s\" %s", value, why);
+		return 0;
+	}
 	if (strcmp(field, "description") == 0) {
 		char what[SG_NAME_MAX + 16];
 
@@ -698,7 +711,7 @@ sg_conf_port_set(struct sg_conf_port *dev, struct sg_spec_port *port, const char
 			"unknown field \"%s\" (known: name, type, role, mac, ips, allowed_prefixes, "
 			"tags, security_groups, path, client, queues, iface, rx_pcap, tx_pcap, "
 			"infinite_rx, pci, peer_mac, max_connections, new_connections_per_second, "
-			"socket_owner, socket_group, socket_mode, description)",
+			"socket_owner, socket_group, socket_mode, description, host)",
 			field);
 }
 
@@ -714,6 +727,10 @@ sg_conf_port_finish(struct sg_conf_port *dev, struct sg_error *err)
 				"server sockets only (client = false): a client port connects to the "
 				"hypervisor's socket");
 	if (path_name == NULL || dev->path[0] != '\0')
+		return 0;
+	/* A port of another host opens nothing here; whether 'host' is this one is known only
+	 * with the whole config (check_fleet() asks a local port for its device). */
+	if (dev->kind != SG_PORT_VHOST_USER && dev->host[0] != '\0')
 		return 0;
 	if (dev->kind != SG_PORT_VHOST_USER)
 		return sg_error_set(err, dev->line, "port \"%s\" (%s) needs %s", dev->name,
@@ -986,9 +1003,11 @@ parse_subnets(struct loader *ld, const config_setting_t *section)
 		for (int k = 0; k < config_setting_length(s); k++) {
 			const char *name = config_setting_name(config_setting_get_elem(s, (unsigned int)k));
 
-			if (strcmp(name, "cidr") != 0 && strcmp(name, "gateway") != 0)
+			if (strcmp(name, "cidr") != 0 && strcmp(name, "gateway") != 0 &&
+					strcmp(name, "vni") != 0)
 				return fail(ld, config_setting_get_elem(s, (unsigned int)k),
-						"subnet: unknown field \"%s\" (known: cidr, gateway)", name);
+						"subnet: unknown field \"%s\" (known: cidr, gateway, vni)",
+						name);
 		}
 		net->line = loc_of(ld, s);
 		if ((rc = require_string(ld, cidr, "subnet cidr", &text)) < 0)
@@ -1008,6 +1027,21 @@ parse_subnets(struct loader *ld, const config_setting_t *section)
 		if (!sg_prefix_contains(&net->cidr, &net->gateway))
 			return fail(ld, gw, "subnet gateway %s is outside its subnet %s", text,
 					sg_prefix_format(&net->cidr, buf, sizeof(buf)));
+		if (config_setting_get_member(s, "vni") != NULL) {
+			const config_setting_t *v = config_setting_get_member(s, "vni");
+			char what[SG_PREFIX_STRLEN + 32];
+
+			snprintf(what, sizeof(what), "subnets[%d].vni", i);
+			if ((rc = read_uint(ld, v, what, 1, SG_VNI_MAX, &net->vni)) < 0)
+				return rc;
+			for (uint32_t k = 0; k < conf->n_subnets; k++)
+				if (conf->subnets[k].vni == net->vni)
+					return fail(ld, v, "%s: vni %u is already the vni of subnet %s "
+							"(line %d)", what, net->vni,
+							sg_prefix_format(&conf->subnets[k].cidr, buf,
+									sizeof(buf)),
+							SG_LOC_LINE(conf->subnets[k].line));
+		}
 		for (uint32_t k = 0; k < conf->n_subnets; k++)
 			if (sg_prefix_covers(&conf->subnets[k].cidr, &net->cidr) ||
 					sg_prefix_covers(&net->cidr, &conf->subnets[k].cidr))
@@ -1041,6 +1075,125 @@ parse_router(struct loader *ld, const config_setting_t *section)
 		if (sg_mac_parse(text, ld->conf->router_mac) < 0 || (ld->conf->router_mac[0] & 1) ||
 				mac_is_zero(ld->conf->router_mac))
 			return fail(ld, f, "router.mac \"%s\" is not a unicast MAC", text);
+	}
+	return 0;
+}
+
+/* host: this node's name among 'hosts'. */
+static int
+parse_host(struct loader *ld, const config_setting_t *s)
+{
+	const char *text = NULL;
+	char why[96];
+	int rc;
+
+	if ((rc = require_string(ld, s, "host", &text)) < 0)
+		return rc;
+	if (*text == '\0' || sg_strlcpy(ld->conf->host, text, sizeof(ld->conf->host)) < 0)
+		return fail(ld, s, "host \"%s\" must be 1..%d characters", text, SG_NAME_MAX - 1);
+	if (sg_name_check(text, why, sizeof(why)) < 0)
+		return fail(ld, s, "host \"%s\" %s", text, why);
+	return 0;
+}
+
+/* One entry of hosts: { name = "hv1"; vtep = "192.168.50.1"; mac = "02:..."; }. */
+static int
+parse_host_entry(struct loader *ld, const config_setting_t *s, int i, struct sg_conf_host *h)
+{
+	const config_setting_t *name = config_setting_get_member(s, "name");
+	const config_setting_t *vtep = config_setting_get_member(s, "vtep");
+	const char *text = NULL, *why;
+	char what[32], ip[SG_IP_STRLEN], reason[96];
+	int rc;
+
+	snprintf(what, sizeof(what), "hosts[%d]", i);
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP || name == NULL || vtep == NULL)
+		return fail(ld, s, "%s: a host needs name and vtep: { name = \"hv1\"; vtep = "
+				"\"192.168.50.1\"; mac = \"02:00:00:00:50:01\"; }", what);
+	h->line = loc_of(ld, s);
+	for (int k = 0; k < config_setting_length(s); k++) {
+		const config_setting_t *f = config_setting_get_elem(s, (unsigned int)k);
+		const char *field = config_setting_name(f);
+
+		if (strcmp(field, "name") != 0 && strcmp(field, "vtep") != 0 &&
+				strcmp(field, "mac") != 0)
+			return fail(ld, f, "%s: unknown field \"%s\" (known: name, vtep, mac)", what,
+					field);
+	}
+	if ((rc = require_string(ld, name, "host name", &text)) < 0)
+		return rc;
+	if (*text == '\0' || sg_strlcpy(h->name, text, sizeof(h->name)) < 0)
+		return fail(ld, name, "%s.name \"%s\" must be 1..%d characters", what, text,
+				SG_NAME_MAX - 1);
+	if (sg_name_check(text, reason, sizeof(reason)) < 0)
+		return fail(ld, name, "%s.name \"%s\" %s", what, text, reason);
+	if (sg_conf_find_host(ld->conf, h->name) != NULL)
+		return fail(ld, name, "%s.name: host \"%s\" is defined twice (first on line %d)",
+				what, text, SG_LOC_LINE(sg_conf_find_host(ld->conf, h->name)->line));
+	if ((rc = require_string(ld, vtep, "vtep", &text)) < 0)
+		return rc;
+	if (sg_ip_parse(text, &h->vtep) < 0 || h->vtep.family != SG_AF_INET)
+		return fail(ld, vtep, "%s.vtep \"%s\" is not an IPv4 address (the underlay is "
+				"IPv4)", what, text);
+	if ((why = sg_ip_not_unicast(&h->vtep)) != NULL)
+		return fail(ld, vtep, "%s.vtep %s is %s, not a host's unicast address", what, text,
+				why);
+	for (uint32_t k = 0; k < ld->conf->n_hosts; k++)
+		if (sg_ip_equal(&ld->conf->hosts[k].vtep, &h->vtep))
+			return fail(ld, vtep, "%s.vtep %s is already the vtep of host \"%s\" (line %d)",
+					what, sg_ip_format(&h->vtep, ip, sizeof(ip)),
+					ld->conf->hosts[k].name, SG_LOC_LINE(ld->conf->hosts[k].line));
+	if (config_setting_get_member(s, "mac") != NULL) {
+		const config_setting_t *m = config_setting_get_member(s, "mac");
+
+		if ((rc = require_string(ld, m, "host mac", &text)) < 0)
+			return rc;
+		if (sg_mac_parse(text, h->mac) < 0 || (h->mac[0] & 1) || mac_is_zero(h->mac))
+			return fail(ld, m, "%s.mac \"%s\" is not a unicast MAC like "
+					"02:00:00:00:50:01", what, text);
+		h->has_mac = true;
+	}
+	return 0;
+}
+
+static int
+parse_hosts(struct loader *ld, const config_setting_t *section)
+{
+	struct sg_conf *conf = ld->conf;
+	int rc;
+
+	if (!is_list(section))
+		return fail(ld, section, "hosts must be a list: hosts = ( { name = \"hv1\"; vtep = "
+				"\"192.168.50.1\"; } )");
+	conf->hosts = calloc((size_t)config_setting_length(section) + 1, sizeof(*conf->hosts));
+	if (conf->hosts == NULL)
+		return fail(ld, section, "out of memory");
+	for (int i = 0; i < config_setting_length(section); i++) {
+		rc = parse_host_entry(ld, config_setting_get_elem(section, (unsigned int)i), i,
+				&conf->hosts[conf->n_hosts]);
+		if (rc < 0)
+			return rc;
+		conf->n_hosts++;
+	}
+	return 0;
+}
+
+static int
+parse_overlay(struct loader *ld, const config_setting_t *section)
+{
+	if (config_setting_type(section) != CONFIG_TYPE_GROUP)
+		return fail(ld, section, "overlay must be a group: overlay = { mtu = 1500; }");
+	ld->conf->overlay.line = loc_of(ld, section);
+	for (int i = 0; i < config_setting_length(section); i++) {
+		const config_setting_t *f = config_setting_get_elem(section, (unsigned int)i);
+		int rc;
+
+		if (strcmp(config_setting_name(f), "mtu") != 0)
+			return fail(ld, f, "overlay: unknown field \"%s\" (known: mtu)",
+					config_setting_name(f));
+		if ((rc = read_uint(ld, f, "overlay.mtu", SG_OVERLAY_MTU_MIN, SG_OVERLAY_MTU_MAX,
+				     &ld->conf->overlay.mtu)) < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -1569,6 +1722,8 @@ static const struct {
 	const char *name;
 	int (*parse)(struct loader *ld, const config_setting_t *section);
 } sections[] = {
+	{"host", parse_host},
+	{"hosts", parse_hosts},
 	{"limits", parse_limits},
 	{"prefix_lists", parse_prefix_lists},
 	{"security_groups", parse_groups},
@@ -1581,6 +1736,7 @@ static const struct {
 	{"flow_logs", parse_flow_logs},
 	{"logging", parse_logging},
 	{"vhost_user", parse_vhost_user},
+	{"overlay", parse_overlay},
 	{"cluster", parse_cluster},
 };
 
@@ -1605,10 +1761,10 @@ parse_root(struct loader *ld, const config_setting_t *root)
 				break;
 		if (k == SG_ARRAY_SIZE(sections))
 			return fail(ld, s,
-					"unknown setting \"%s\" (known: limits, prefix_lists, "
-					"security_groups, ports, subnets, router, dataplane, "
-					"conntrack, control, flow_logs, logging, vhost_user, "
-					"cluster)",
+					"unknown setting \"%s\" (known: host, hosts, limits, "
+					"prefix_lists, security_groups, ports, subnets, router, "
+					"dataplane, conntrack, control, flow_logs, logging, "
+					"vhost_user, overlay, cluster)",
 					config_setting_name(s));
 	}
 	return 0;
@@ -1620,6 +1776,15 @@ sg_conf_find_port(const struct sg_conf *conf, const char *name)
 	for (uint32_t i = 0; i < conf->n_ports; i++)
 		if (strcmp(conf->ports[i].name, name) == 0)
 			return &conf->ports[i];
+	return NULL;
+}
+
+const struct sg_conf_host *
+sg_conf_find_host(const struct sg_conf *conf, const char *name)
+{
+	for (uint32_t i = 0; i < conf->n_hosts; i++)
+		if (strcmp(conf->hosts[i].name, name) == 0)
+			return &conf->hosts[i];
 	return NULL;
 }
 
@@ -1654,6 +1819,7 @@ set_defaults(struct sg_conf *conf)
 	conf->dataplane.burst = 32;
 	conf->dataplane.rx_desc = 1024;
 	conf->dataplane.tx_desc = 1024;
+	conf->overlay.mtu = SG_OVERLAY_MTU_DEFAULT;
 	conf->conntrack.capacity = 1048576;
 	conf->conntrack.tcp_loose = true;
 	conf->conntrack.share_reserve = SG_CONF_SHARE_RESERVE_DEFAULT;
@@ -1796,6 +1962,104 @@ check_network(const struct sg_conf *conf, struct sg_error *err)
 	return 0;
 }
 
+/* A remote port's address or prefix must be in a subnet with a vni: nothing else reaches it. */
+static int
+check_remote_address(const struct sg_conf *conf, const struct sg_conf_port *dev,
+		const char *field, const struct sg_prefix *p, struct sg_error *err)
+{
+	char text[SG_PREFIX_STRLEN], net[SG_PREFIX_STRLEN];
+
+	for (uint32_t k = 0; k < conf->n_subnets; k++) {
+		if (!sg_prefix_covers(&conf->subnets[k].cidr, p))
+			continue;
+		if (conf->subnets[k].vni != 0)
+			return 0;
+		return sg_error_set(err, dev->line,
+				"port \"%s\": %s %s is in subnet %s (line %d), which has no vni: a "
+				"port on host \"%s\" is reached through the overlay, in a subnet "
+				"with a vni",
+				dev->name, field,
+				p->len == (p->ip.family == SG_AF_INET ? 32 : 128) ?
+						sg_ip_format(&p->ip, text, sizeof(text)) :
+						sg_prefix_format(p, text, sizeof(text)),
+				sg_prefix_format(&conf->subnets[k].cidr, net, sizeof(net)),
+				SG_LOC_LINE(conf->subnets[k].line), dev->host);
+	}
+	return sg_error_set(err, dev->line,
+			"port \"%s\": %s %s is in no subnet: a port on host \"%s\" is reached "
+			"through the overlay, in a subnet with a vni",
+			dev->name, field, sg_prefix_format(p, text, sizeof(text)), dev->host);
+}
+
+/*
+ * The fleet (hosts, host, ports[].host): this host is one of 'hosts' and has the uplink; each
+ * port's host exists; a remote port's addresses are in subnets with a vni. Marks each port
+ * (device and spec) remote or local. Runs on every load and change.
+ */
+static int
+check_fleet(struct sg_conf *conf, struct sg_error *err)
+{
+	const struct sg_conf_port *uplink = sg_conf_uplink(conf);
+	struct sg_spec *spec = conf->spec;
+	uint32_t sp = 0;
+
+	if (conf->n_hosts > 0 && conf->host[0] == '\0')
+		return sg_error_set(err, conf->hosts[0].line,
+				"hosts is given but not host, this node's name among them "
+				"(host = \"%s\";)", conf->hosts[0].name);
+	if (conf->n_hosts > 0 && sg_conf_find_host(conf, conf->host) == NULL)
+		return sg_error_set(err, conf->hosts[0].line,
+				"host \"%s\" is not one of hosts: name this node there", conf->host);
+	if (conf->n_hosts > 0 && uplink == NULL)
+		return sg_error_set(err, conf->hosts[0].line,
+				"hosts is given but no port has role = \"uplink\": the overlay to the "
+				"other hosts runs over the uplink");
+	for (uint32_t i = 0; i < conf->n_ports; i++) {
+		struct sg_conf_port *dev = &conf->ports[i];
+		const char *path_name;
+		struct sg_spec_port *port;
+		int p;
+
+		if (dev->uplink)
+			continue;
+		/* Ports and spec ports are in the same order (loads and changes keep it): look
+		 * there first, so a fleet of many ports is checked in linear time. */
+		if (sp < spec->n_ports && strcmp(spec->ports[sp].name, dev->name) == 0)
+			p = (int)sp;
+		else
+			p = sg_spec_find_port(spec, dev->name);
+		if (p < 0)
+			return sg_error_set(err, dev->line, "internal: port \"%s\" has no policy entry",
+					dev->name);
+		sp = (uint32_t)p + 1;
+		port = &spec->ports[p];
+		dev->remote = dev->host[0] != '\0' && strcmp(dev->host, conf->host) != 0;
+		port->remote = dev->remote;
+		if (dev->host[0] != '\0' && strcmp(dev->host, conf->host) != 0 &&
+				sg_conf_find_host(conf, dev->host) == NULL)
+			return sg_error_set(err, dev->line, "port \"%s\": host \"%s\" is not one of "
+					"hosts", dev->name, dev->host);
+		if (!dev->remote) {
+			path_name = path_field(dev->kind);
+			if (path_name != NULL && dev->path[0] == '\0')
+				return sg_error_set(err, dev->line, "port \"%s\" (%s) needs %s",
+						dev->name, port_kind_names[dev->kind], path_name);
+			continue;
+		}
+		for (uint32_t k = 0; k < port->n_ips; k++) {
+			struct sg_prefix h = sg_prefix_host(&port->ips[k]);
+
+			if (check_remote_address(conf, dev, "ip", &h, err) < 0)
+				return -EINVAL;
+		}
+		for (uint32_t k = 0; k < port->n_prefixes; k++)
+			if (check_remote_address(conf, dev, "allowed prefix", &port->prefixes[k],
+					    err) < 0)
+				return -EINVAL;
+	}
+	return 0;
+}
+
 /*
  * The groups and ports flow_logs selects exist, in a loaded file and after every change. A
  * change cannot edit flow_logs, so it is refused rather than leave a selection to nothing.
@@ -1834,6 +2098,7 @@ sg_conf_free(struct sg_conf *conf)
 	for (uint32_t i = 0; i < conf->dataplane.n_eal_args; i++)
 		free(conf->dataplane.eal_args[i]);
 	free(conf->subnets);
+	free(conf->hosts);
 	free(conf->flow_logs.groups);
 	free(conf->flow_logs.ports);
 	sg_policy_free(conf->policy);
@@ -2090,6 +2355,7 @@ load(config_t *cfg, bool ok, const char *origin, const char *text, struct sg_err
 	set_defaults(conf);
 	if (scan_ints(&ld, config_root_setting(cfg), text) < 0 ||
 			parse_root(&ld, config_root_setting(cfg)) < 0 || check_network(conf, ld.err) < 0 ||
+			check_fleet(conf, ld.err) < 0 ||
 			check_flow_log_names(conf, false, ld.err) < 0)
 		goto fail;
 	conf->policy = sg_policy_compile(conf->spec, ld.err);
@@ -2139,6 +2405,7 @@ conf_copy(const struct sg_conf *base)
 	/* Every array copied (or NULL) before any failure is acted on, so the free is safe. */
 	ok = dup_array(&conf->subnets, base->subnets, base->n_subnets, sizeof(*conf->subnets));
 	ok = dup_array(&conf->ports, base->ports, base->n_ports, sizeof(*conf->ports)) && ok;
+	ok = dup_array(&conf->hosts, base->hosts, base->n_hosts, sizeof(*conf->hosts)) && ok;
 	ok = dup_array(&conf->flow_logs.groups, base->flow_logs.groups, base->flow_logs.n_groups,
 			     sizeof(*conf->flow_logs.groups)) && ok;
 	ok = dup_array(&conf->flow_logs.ports, base->flow_logs.ports, base->flow_logs.n_ports,
@@ -2175,7 +2442,8 @@ sg_conf_derive(const struct sg_conf *base, struct sg_spec *spec, const struct sg
 	free(conf->ports);
 	conf->ports = copy;
 	conf->n_ports = n_ports;
-	if (check_network(conf, err) < 0 || check_flow_log_names(conf, true, err) < 0 ||
+	if (check_network(conf, err) < 0 || check_fleet(conf, err) < 0 ||
+			check_flow_log_names(conf, true, err) < 0 ||
 			(conf->policy = sg_policy_compile(conf->spec, err)) == NULL) {
 		sg_conf_free(conf);
 		return NULL;

@@ -254,8 +254,11 @@ write_port(FILE *out, const struct sg_conf *conf, const struct sg_conf_port *dev
 	put_str(out, "type", sg_port_kind_name(dev->kind));
 	if (dev->uplink)
 		put_str(out, "role", "uplink");
-	if (locator[dev->kind] != NULL)
+	/* A remote port may have no device path: it opens nothing here. */
+	if (locator[dev->kind] != NULL && dev->path[0] != '\0')
 		put_str(out, locator[dev->kind], dev->path);
+	if (dev->host[0] != '\0')
+		put_str(out, "host", dev->host);
 	if (dev->tx_pcap[0] != '\0')
 		put_str(out, "tx_pcap", dev->tx_pcap);
 	if (dev->infinite_rx)
@@ -323,11 +326,41 @@ write_network(FILE *out, const struct sg_conf *conf)
 		fputs(i ? ",\n  {" : "\n  {", out);
 		put_str(out, "cidr", sg_prefix_format(&conf->subnets[i].cidr, a, sizeof(a)));
 		put_str(out, "gateway", sg_ip_format(&conf->subnets[i].gateway, b, sizeof(b)));
+		if (conf->subnets[i].vni != 0)
+			put_uint(out, "vni", conf->subnets[i].vni);
 		fputs(" }", out);
 	}
 	close_section(out, ')');
 	open_section(out, "router", '{');
 	put_mac(out, "mac", conf->router_mac);
+	close_section(out, '}');
+}
+
+/* host, hosts and overlay: this node's place in the fleet. */
+static void
+write_fleet(FILE *out, const struct sg_conf *conf)
+{
+	char ip[SG_IP_STRLEN];
+
+	if (conf->host[0] != '\0') {
+		fputs("host = ", out);
+		sg_conf_put_string(out, conf->host);
+		fputs(";\n\n", out);
+	}
+	open_section(out, "hosts", '(');
+	for (uint32_t i = 0; i < conf->n_hosts; i++) {
+		const struct sg_conf_host *h = &conf->hosts[i];
+
+		fputs(i ? ",\n  {" : "\n  {", out);
+		put_str(out, "name", h->name);
+		put_str(out, "vtep", sg_ip_format(&h->vtep, ip, sizeof(ip)));
+		if (h->has_mac)
+			put_mac(out, "mac", h->mac);
+		fputs(" }", out);
+	}
+	close_section(out, ')');
+	open_section(out, "overlay", '{');
+	put_uint(out, "mtu", conf->overlay.mtu);
 	close_section(out, '}');
 }
 
@@ -470,6 +503,7 @@ int
 sg_conf_write(const struct sg_conf *conf, FILE *out)
 {
 	fputs("# Written by sgfw: the running configuration.\n\n", out);
+	write_fleet(out, conf);
 	write_limits(out, &conf->spec->limits);
 	write_prefix_lists(out, conf->spec);
 	write_groups(out, conf->spec);

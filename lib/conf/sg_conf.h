@@ -58,13 +58,43 @@ struct sg_conf_port {
 	bool has_peer_mac;
 	char description[SG_DESC_MAX]; /**< Free text, as written ("" = none). */
 	struct sg_conf_socket_access socket; /**< vhost-user server: socket_owner/group/mode. */
+	/** VM ports: the host its VM runs on ("" or the config's own host: this one). */
+	char host[SG_NAME_MAX];
+	/** Derived by the loader: 'host' names another host. sgfw opens no device for it; its
+	 *  addresses are reached through the overlay (docs/config.md, ports[].host). */
+	bool remote;
 	int line;
 };
+
+/** A host of the fleet (docs/config.md, hosts): where its VMs are reached over the overlay. */
+struct sg_conf_host {
+	char name[SG_NAME_MAX];
+	struct sg_ip vtep;      /**< Its VXLAN tunnel endpoint: a unicast IPv4 address. */
+	uint8_t mac[6];         /**< Its uplink MAC on the underlay. */
+	bool has_mac;           /**< Without one, frames to it go to the uplink's peer_mac. */
+	int line;
+};
+
+/** The VXLAN overlay between hosts (docs/config.md, overlay). */
+struct sg_conf_overlay {
+	uint32_t mtu;           /**< Underlay MTU (default 1500); VM packets get mtu - 50. */
+	int line;
+};
+
+/* Bytes VXLAN adds before an inner Ethernet frame's IP header: outer Ethernet 14, IPv4 20,
+ * UDP 8, VXLAN 8 (the inner frame's own 14-byte Ethernet header rides inside). */
+#define SG_VXLAN_OVERHEAD 50
+#define SG_VXLAN_UDP_PORT 4789
+#define SG_VNI_MAX 16777215u
+#define SG_OVERLAY_MTU_DEFAULT 1500
+#define SG_OVERLAY_MTU_MIN 1330 /* IPv6's minimum link MTU (1280) inside VXLAN */
+#define SG_OVERLAY_MTU_MAX 9216
 
 /** A routed subnet: sgfw answers ARP/ND for its gateway and routes between subnets. */
 struct sg_conf_subnet {
 	struct sg_prefix cidr;
 	struct sg_ip gateway;
+	uint32_t vni;           /**< VXLAN network id, 1..SG_VNI_MAX; 0: local-only subnet. */
 	int line;
 };
 
@@ -193,6 +223,10 @@ struct sg_conf_cluster {
 
 struct sg_conf {
 	char path[SG_PATH_MAX];
+	char host[SG_NAME_MAX];      /**< This node's name in 'hosts' ("" = not a fleet config). */
+	struct sg_conf_host *hosts;  /**< Every host of the fleet, this one included. */
+	uint32_t n_hosts;
+	struct sg_conf_overlay overlay;
 	char sources[SG_CONF_MAX_SOURCES][SG_PATH_MAX]; /**< Files by SG_LOC_FILE(); [0] is path. */
 	uint32_t n_sources;
 	struct sg_spec *spec;        /**< The security-group model as written. */
@@ -312,6 +346,8 @@ int sg_conf_port_finish(struct sg_conf_port *dev, struct sg_error *err);
 void sg_conf_socket_access(const struct sg_conf *conf, const struct sg_conf_port *port,
 		struct sg_conf_socket_access *access);
 
+/** A host by name, or NULL. */
+const struct sg_conf_host *sg_conf_find_host(const struct sg_conf *conf, const char *name);
 /** Device entry of a port by name, or NULL. */
 const struct sg_conf_port *sg_conf_find_port(const struct sg_conf *conf, const char *name);
 const char *sg_port_kind_name(enum sg_port_kind kind);

@@ -148,7 +148,7 @@ change(struct sg_etcd *e, const struct sg_ctl_etcd_opts *o, struct sg_ctl_ctx *c
 		fleet = read_fleet(e, o->prefix, &revision, &epoch, true, &err);
 		if (fleet == NULL) {
 			fprintf(ctx->err, "error: %s (nothing changed)\n", err.msg);
-		} else if ((conf = sg_cluster_fleet_build(fleet, NULL, &err)) == NULL) {
+		} else if ((conf = sg_cluster_fleet_build_as(fleet, o->host, &err)) == NULL) {
 			fprintf(ctx->err, "error: the fleet in etcd is not valid: %s (nothing changed)\n",
 					err.msg);
 		} else {
@@ -258,7 +258,7 @@ export(struct sg_etcd *e, const struct sg_ctl_etcd_opts *o, struct sg_ctl_ctx *c
 	struct sg_error err = {0};
 	int64_t revision, epoch;
 	struct sg_cluster_fleet *fleet = read_fleet(e, o->prefix, &revision, &epoch, true, &err);
-	struct sg_conf *conf = fleet ? sg_cluster_fleet_build(fleet, NULL, &err) : NULL;
+	struct sg_conf *conf = fleet ? sg_cluster_fleet_build_as(fleet, o->host, &err) : NULL;
 	int rc = SG_CTL_EXIT_FAIL;
 
 	if (conf == NULL)
@@ -395,7 +395,7 @@ sg_ctl_etcd_run(const struct sg_ctl_etcd_opts *o, struct sg_ctl_ctx *ctx, int ar
 			/* A view, on the fleet as etcd holds it now. */
 			int64_t revision, epoch;
 			struct sg_cluster_fleet *f = read_fleet(e, o->prefix, &revision, &epoch, true, &err);
-			struct sg_conf *conf = f ? sg_cluster_fleet_build(f, NULL, &err) : NULL;
+			struct sg_conf *conf = f ? sg_cluster_fleet_build_as(f, o->host, &err) : NULL;
 
 			if (conf == NULL) {
 				fprintf(ctx->err, "error: %s\n", err.msg);

@@ -98,6 +98,7 @@ int sg_ctl_alibaba(const char *config, int argc, char **argv);
 struct sg_ctl_etcd_opts {
 	const char *endpoints; /**< "http://a:2379,http://b:2379" */
 	const char *prefix;    /**< "/sgfw/v1/" */
+	const char *host;      /**< The host views are seen from (NULL: the first of hosts/) */
 	const char *ca_file, *cert_file, *key_file; /**< TLS (NULL: none) */
 	uint32_t timeout_ms;   /**< Each call (0: 5000) */
 };

@@ -643,7 +643,12 @@ build_effective(struct sg_policy *policy, uint32_t p, enum sg_dir dir)
 	enum policy_default def;
 	int rc = -ENOMEM;
 
-	for (uint32_t i = 0; i < pp->n_groups; i++)
+	/* A port on another host is enforced there: it gets its type's default alone, so
+	 * compiling a fleet costs rule lists for the local ports only (its addresses still
+	 * reach the lists of its groups' members through member_addresses()). */
+	bool remote = spec->ports[p].remote;
+
+	for (uint32_t i = 0; i < pp->n_groups && !remote; i++)
 		n_user += spec->groups[pp->groups[i]].n_rules;
 	list = calloc(pp->n_groups + n_user + 1, sizeof(*list));
 	sorted = calloc(n_user ? n_user : 1, sizeof(*sorted));
@@ -652,7 +657,7 @@ build_effective(struct sg_policy *policy, uint32_t p, enum sg_dir dir)
 	pp->eff[dir] = list;
 
 	/* D4: basic groups that accept inner traffic do so before any custom rule. */
-	for (uint32_t i = 0; i < pp->n_groups; i++) {
+	for (uint32_t i = 0; i < pp->n_groups && !remote; i++) {
 		uint32_t g = pp->groups[i];
 		struct sg_eff_rule *eff = &list[n];
 
@@ -678,7 +683,7 @@ build_effective(struct sg_policy *policy, uint32_t p, enum sg_dir dir)
 	}
 
 	n_user = 0;
-	for (uint32_t i = 0; i < pp->n_groups; i++) {
+	for (uint32_t i = 0; i < pp->n_groups && !remote; i++) {
 		uint32_t g = pp->groups[i];
 		const struct sg_group *group = &spec->groups[g];
 

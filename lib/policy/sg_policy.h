@@ -129,6 +129,10 @@ struct sg_spec_port {
 	uint32_t n_tags;
 	char (*groups)[SG_NAME_MAX]; /**< Explicit attachments, by group id. */
 	uint32_t n_groups;
+	/** On another host of the fleet (set by lib/conf from ports[].host): a member of its
+	 *  groups, whose addresses feed group peers and inner access, but whose own lists are
+	 *  not built (sg_policy_effective() gives it its group type's defaults only). */
+	bool remote;
 	int line;
 };
 

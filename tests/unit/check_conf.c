@@ -989,6 +989,246 @@ START_TEST(test_switch_errors)
 }
 END_TEST
 
+
+/* ---- The fleet: host, hosts, subnets[].vni, ports[].host, overlay ---- */
+
+#define FLEET_HOSTS                                                                                \
+	"host = \"hv1\";\n"                                                                        \
+	"hosts = ( { name = \"hv1\"; vtep = \"192.168.50.1\"; mac = \"02:00:00:00:50:01\"; },\n"    \
+	"  { name = \"hv2\"; vtep = \"192.168.50.2\"; } );\n"
+#define FLEET_SUBNETS                                                                              \
+	"subnets = ( { cidr = \"10.1.0.0/24\"; gateway = \"10.1.0.1\"; vni = 101; },\n"            \
+	"  { cidr = \"10.2.0.0/24\"; gateway = \"10.2.0.1\"; vni = 102; },\n"                      \
+	"  { cidr = \"10.3.0.0/24\"; gateway = \"10.3.0.1\"; } );\n"
+#define FLEET_GROUPS                                                                               \
+	"security_groups = ( { id = \"sg-db\"; rules = ( { direction = \"ingress\";\n"             \
+	"    protocol = \"tcp\"; port_range = \"5432/5432\"; source_group = \"sg-web\"; } ); },\n"  \
+	"  { id = \"sg-web\"; } );\n"
+#define FLEET_UPLINK                                                                               \
+	"  { name = \"up\"; type = \"ring\"; role = \"uplink\"; peer_mac = \"52:54:00:ff:ff:01\"; },\n"
+#define FLEET                                                                                      \
+	FLEET_HOSTS FLEET_SUBNETS FLEET_GROUPS                                                     \
+	"ports = (\n" FLEET_UPLINK                                                                 \
+	"  { name = \"db1\"; type = \"ring\"; mac = \"52:54:00:00:01:01\"; ips = [\"10.1.0.11\"];\n" \
+	"    security_groups = [\"sg-db\"]; host = \"hv1\"; },\n"                                   \
+	"  { name = \"web9\"; type = \"af_packet\"; host = \"hv2\"; mac = \"52:54:00:00:02:09\";\n" \
+	"    ips = [\"10.2.0.19\"]; allowed_prefixes = [\"10.2.0.64/26\"];\n"                       \
+	"    security_groups = [\"sg-web\"]; } );\n"
+
+START_TEST(test_fleet_loads)
+{
+	struct sg_conf *conf = load_ok("fleet", FLEET);
+	const struct sg_spec *spec = sg_policy_spec(conf->policy);
+	const struct sg_conf_port *db1 = sg_conf_find_port(conf, "db1");
+	const struct sg_conf_port *web9 = sg_conf_find_port(conf, "web9");
+	const struct sg_eff_rule *eff;
+	uint32_t db = port_of(conf->policy, "db1"), web = port_of(conf->policy, "web9");
+	char ip[SG_IP_STRLEN];
+	uint32_t n;
+
+	ck_assert_str_eq(conf->host, "hv1");
+	ck_assert_uint_eq(conf->n_hosts, 2);
+	ck_assert_str_eq(conf->hosts[0].name, "hv1");
+	ck_assert_str_eq(sg_ip_format(&conf->hosts[0].vtep, ip, sizeof(ip)), "192.168.50.1");
+	ck_assert(conf->hosts[0].has_mac);
+	ck_assert_uint_eq(conf->hosts[0].mac[5], 0x01);
+	ck_assert_str_eq(conf->hosts[1].name, "hv2");
+	ck_assert(!conf->hosts[1].has_mac);
+	ck_assert_ptr_eq(sg_conf_find_host(conf, "hv2"), &conf->hosts[1]);
+	ck_assert_ptr_null(sg_conf_find_host(conf, "hv3"));
+	ck_assert_uint_eq(conf->subnets[0].vni, 101);
+	ck_assert_uint_eq(conf->subnets[1].vni, 102);
+	ck_assert_uint_eq(conf->subnets[2].vni, 0);
+	ck_assert_uint_eq(conf->overlay.mtu, SG_OVERLAY_MTU_DEFAULT);
+	/* db1 names this host: local. web9 is on hv2: no device needed (no iface). */
+	ck_assert_str_eq(db1->host, "hv1");
+	ck_assert(!db1->remote);
+	ck_assert(!spec->ports[db].remote);
+	ck_assert_str_eq(web9->host, "hv2");
+	ck_assert(web9->remote);
+	ck_assert_str_eq(web9->path, "");
+	ck_assert(spec->ports[web].remote);
+	/* The remote member feeds the local port's group peer: its address and prefix. */
+	n = sg_policy_effective(conf->policy, db, SG_DIR_INGRESS, &eff);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(eff[0].origin, SG_ORIGIN_INNER);
+	ck_assert_int_eq(eff[1].origin, SG_ORIGIN_RULE);
+	ck_assert_uint_eq(eff[1].n_peers, 2);
+	ck_assert_str_eq(sg_ip_format(&eff[1].peers[0].ip, ip, sizeof(ip)), "10.2.0.19");
+	ck_assert_uint_eq(eff[1].peers[1].len, 26);
+	/* Nothing is compiled for the remote port: its type's defaults only. */
+	for (int d = 0; d < SG_DIR_COUNT; d++) {
+		n = sg_policy_effective(conf->policy, web, (enum sg_dir)d, &eff);
+		ck_assert_uint_eq(n, 1);
+		ck_assert_int_eq(eff[0].origin, SG_ORIGIN_DEFAULT);
+	}
+	sg_conf_free(conf);
+}
+END_TEST
+
+/* Written and loaded again: the same fleet; and a fleet change waits for no restart. */
+START_TEST(test_fleet_round_trip_and_live)
+{
+	struct sg_conf *conf = load_ok("fleet", FLEET "overlay = { mtu = 9000; };\n"), *again;
+	struct sg_conf *moved;
+	char *text = NULL, all[512] = "";
+	size_t size = 0;
+	FILE *out = open_memstream(&text, &size);
+	struct sg_error err = {0};
+
+	ck_assert_int_eq(sg_conf_write(conf, out), 0);
+	fclose(out);
+	ck_assert_ptr_nonnull(strstr(text, "host = \"hv1\";"));
+	ck_assert_ptr_nonnull(strstr(text, "vni = 101;"));
+	ck_assert_ptr_nonnull(strstr(text, "host = \"hv2\";"));
+	ck_assert_ptr_nonnull(strstr(text, "mtu = 9000;"));
+	again = sg_conf_load_string(text, "again.conf", &err);
+	ck_assert_msg(again != NULL, "%s\n%s", err.msg, text);
+	ck_assert_int_eq(sg_conf_diff(conf, again, collect_what, all), 0);
+	ck_assert_str_eq(all, "");
+	ck_assert(sg_conf_find_port(again, "web9")->remote);
+	/* The VM moves to this host, a host is added, the vni changes: all live. */
+	moved = load_ok("changed", "host = \"hv2\";\n"
+			"hosts = ( { name = \"hv1\"; vtep = \"192.168.50.1\"; },\n"
+			"  { name = \"hv2\"; vtep = \"192.168.50.7\"; } );\n"
+			"subnets = ( { cidr = \"10.1.0.0/24\"; gateway = \"10.1.0.1\"; vni = 7; } );\n"
+			"ports = ( { name = \"up\"; type = \"ring\"; role = \"uplink\";\n"
+			"  peer_mac = \"52:54:00:ff:ff:01\"; } );\n");
+	ck_assert_int_eq(sg_conf_restart_diff(conf, moved, collect_what, all), 0);
+	ck_assert_int_gt(sg_conf_diff(conf, moved, NULL, NULL), 0);
+	sg_conf_free(moved);
+	sg_conf_free(again);
+	sg_conf_free(conf);
+	free(text);
+}
+END_TEST
+
+/* sgfwctl's "port add NAME host=hv2 ...": the same field through sg_conf_port_set. */
+START_TEST(test_fleet_port_set_host)
+{
+	struct sg_conf *conf = load_ok("fleet", FLEET), *derived;
+	struct sg_spec *spec = sg_spec_clone(sg_policy_spec(conf->policy));
+	struct sg_conf_port *ports = calloc(conf->n_ports + 1, sizeof(*ports));
+	struct sg_spec_port *port;
+	struct sg_error err = {0};
+	uint32_t n = conf->n_ports;
+
+	memcpy(ports, conf->ports, n * sizeof(*ports));
+	port = sg_spec_add_port(spec, "web8", 0);
+	ck_assert_int_eq(sg_conf_port_init(&ports[n], "web8", NULL, NULL, 0, &err), 0);
+	ck_assert_int_eq(sg_conf_port_set(&ports[n], port, "host", "hv2", &err), 0);
+	ck_assert_int_eq(sg_conf_port_set(&ports[n], port, "mac", "52:54:00:00:02:08", &err), 0);
+	ck_assert_int_eq(sg_conf_port_set(&ports[n], port, "ips", "10.2.0.18", &err), 0);
+	ck_assert_int_eq(sg_conf_port_set(&ports[n], port, "security_groups", "sg-web", &err), 0);
+	ck_assert_int_eq(sg_conf_port_finish(&ports[n], &err), 0);
+	ck_assert_int_eq(sg_conf_port_set(&ports[n], port, "host", "", &err), -EINVAL);
+	ck_assert_str_eq(err.msg, "port \"web8\": host \"\" must be 1..63 characters");
+	ck_assert_int_eq(sg_conf_port_set(&ports[0], NULL, "host", "hv2", &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "host applies to VM ports only"));
+	derived = sg_conf_derive(conf, spec, ports, n + 1, &err);
+	ck_assert_msg(derived != NULL, "%s", err.msg);
+	ck_assert(sg_conf_find_port(derived, "web8")->remote);
+	ck_assert(sg_policy_spec(derived->policy)->ports[port_of(derived->policy, "web8")].remote);
+	sg_conf_free(derived);
+	/* A remote port in a subnet without a vni is refused by the change too. */
+	spec = sg_spec_clone(sg_policy_spec(conf->policy));
+	port = sg_spec_add_port(spec, "web7", 0);
+	ck_assert_int_eq(sg_conf_port_init(&ports[n], "web7", NULL, NULL, 0, &err), 0);
+	ck_assert_int_eq(sg_conf_port_set(&ports[n], port, "host", "hv2", &err), 0);
+	ck_assert_int_eq(sg_conf_port_set(&ports[n], port, "mac", "52:54:00:00:02:07", &err), 0);
+	ck_assert_int_eq(sg_conf_port_set(&ports[n], port, "ips", "10.3.0.17", &err), 0);
+	ck_assert_int_eq(sg_conf_port_finish(&ports[n], &err), 0);
+	ck_assert_ptr_null(sg_conf_derive(conf, spec, ports, n + 1, &err));
+	ck_assert_ptr_nonnull(strstr(err.msg, "port \"web7\": ip 10.3.0.17 is in subnet "
+					      "10.3.0.0/24 (line 6), which has no vni"));
+	free(ports);
+	sg_conf_free(conf);
+}
+END_TEST
+
+#define FLEET_PORTS_WITH(port)                                                                     \
+	FLEET_SUBNETS "ports = (\n" FLEET_UPLINK port ");\n"
+
+static const struct t_load_error fleet_errors[] = {
+	{"host not a string", "host = 1; #<\n", {"host must be a string"}},
+	{"host empty", "host = \"\"; #<\n", {"host \"\" must be 1..63 characters"}},
+	{"hosts not a list", "hosts = { name = \"hv1\"; }; #<\n", {"hosts must be a list"}},
+	{"host entry without vtep", "host = \"hv1\";\nhosts = (\n  { name = \"hv1\"; } #<\n);\n",
+			{"hosts[0]: a host needs name and vtep"}},
+	{"host unknown field",
+		"hosts = ( { name = \"hv1\"; vtep = \"192.168.50.1\";\n  ip = \"x\"; } #<\n);\n",
+			{"hosts[0]: unknown field \"ip\" (known: name, vtep, mac)"}},
+	{"host name twice",
+		"hosts = ( { name = \"hv1\"; vtep = \"192.168.50.1\"; },\n"
+		"  { name = \"hv1\"; #<\n  vtep = \"192.168.50.2\"; } );\n",
+			{"hosts[1].name: host \"hv1\" is defined twice (first on line 1)"}},
+	{"vtep IPv6",
+		"hosts = ( { name = \"hv1\";\n  vtep = \"fd00::1\"; } #<\n);\n",
+			{"hosts[0].vtep \"fd00::1\" is not an IPv4 address (the underlay is IPv4)"}},
+	{"vtep multicast", "hosts = ( { name = \"hv1\";\n  vtep = \"224.0.0.5\"; } #<\n);\n",
+			{"hosts[0].vtep 224.0.0.5 is a multicast address, not a host's unicast address"}},
+	{"vtep twice",
+		"hosts = ( { name = \"hv1\"; vtep = \"192.168.50.1\"; },\n"
+		"  { name = \"hv2\";\n  vtep = \"192.168.50.1\"; } #<\n);\n",
+			{"hosts[1].vtep 192.168.50.1 is already the vtep of host \"hv1\" (line 1)"}},
+	{"host mac multicast",
+		"hosts = ( { name = \"hv1\"; vtep = \"192.168.50.1\";\n"
+		"  mac = \"01:00:5e:00:00:01\"; } #<\n);\n",
+			{"hosts[0].mac \"01:00:5e:00:00:01\" is not a unicast MAC"}},
+	{"hosts without host", "hosts = (\n  { name = \"hv1\"; vtep = \"192.168.50.1\"; } #<\n);\n",
+			{"hosts is given but not host"}},
+	{"host not among hosts",
+		"host = \"hv9\";\nhosts = (\n  { name = \"hv1\"; vtep = \"192.168.50.1\"; } #<\n);\n",
+			{"host \"hv9\" is not one of hosts"}},
+	{"hosts without uplink",
+		"host = \"hv1\";\nhosts = (\n  { name = \"hv1\"; vtep = \"192.168.50.1\"; } #<\n);\n",
+			{"hosts is given but no port has role = \"uplink\""}},
+	{"vni zero", "subnets = ( { cidr = \"10.1.0.0/24\"; gateway = \"10.1.0.1\";\n"
+		"  vni = 0; } ); #<\n",
+			{"subnets[0].vni 0 is out of range 1..16777215"}},
+	{"vni too big", "subnets = ( { cidr = \"10.1.0.0/24\"; gateway = \"10.1.0.1\";\n"
+		"  vni = 16777216; } ); #<\n",
+			{"subnets[0].vni 16777216 is out of range 1..16777215"}},
+	{"vni twice", "subnets = ( { cidr = \"10.1.0.0/24\"; gateway = \"10.1.0.1\"; vni = 5; },\n"
+		"  { cidr = \"10.2.0.0/24\"; gateway = \"10.2.0.1\"; vni = 5; } ); #<\n",
+			{"subnets[1].vni: vni 5 is already the vni of subnet 10.1.0.0/24 (line 1)"}},
+	{"port host unknown", FLEET_HOSTS FLEET_PORTS_WITH(
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; host = \"hv7\"; } #<\n"),
+			{"port \"p\": host \"hv7\" is not one of hosts"}},
+	{"port host without hosts", FLEET_PORTS_WITH(
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; host = \"hv2\"; } #<\n"),
+			{"port \"p\": host \"hv2\" is not one of hosts"}},
+	{"port host on the uplink",
+		"ports = ( { name = \"up\"; type = \"ring\"; role = \"uplink\";\n"
+		"  host = \"hv2\"; } ); #<\n",
+			{"host applies to VM ports only"}},
+	{"port host not a string", FLEET_HOSTS FLEET_PORTS_WITH(
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\";\n  host = 2; } #<\n"),
+			{"host must be a string"}},
+	{"remote port in a subnet without vni", FLEET_HOSTS FLEET_PORTS_WITH(
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; host = \"hv2\"; #<\n"
+		"    ips = [\"10.3.0.9\"]; }\n"),
+			{"port \"p\": ip 10.3.0.9 is in subnet 10.3.0.0/24 (line 6), which has no vni"}},
+	{"remote port prefix in no subnet", FLEET_HOSTS FLEET_PORTS_WITH(
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; host = \"hv2\"; #<\n"
+		"    allowed_prefixes = [\"172.16.0.0/24\"]; }\n"),
+			{"port \"p\": allowed prefix 172.16.0.0/24 is in no subnet"}},
+	{"local port still needs its device", FLEET_HOSTS FLEET_PORTS_WITH(
+		"  { name = \"p\"; mac = \"52:54:00:00:00:01\"; host = \"hv1\"; type = \"af_packet\"; #<\n"
+		"    ips = [\"10.3.0.9\"]; }\n"),
+			{"port \"p\" (af_packet) needs iface"}},
+	{"overlay mtu too small", "overlay = {\n  mtu = 1000; #<\n};\n",
+			{"overlay.mtu 1000 is out of range 1330..9216"}},
+	{"overlay unknown field", "overlay = {\n  vni = 1; #<\n};\n",
+			{"overlay: unknown field \"vni\" (known: mtu)"}},
+};
+
+START_TEST(test_fleet_errors)
+{
+	expect_load_error(&fleet_errors[_i]);
+}
+END_TEST
+
 /* ---- Addresses a VM cannot own, identifiers that would not show as what they are ---- */
 
 #define SUBNETS_V4_V6                                                                              \
@@ -1341,6 +1581,13 @@ conf_suite(void)
 	tcase_add_test(tc, test_flow_logs_section);
 	tcase_add_test(tc, test_service_sections);
 	tcase_add_loop_test(tc, test_switch_errors, 0, SG_ARRAY_SIZE(switch_errors));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("fleet");
+	tcase_add_test(tc, test_fleet_loads);
+	tcase_add_test(tc, test_fleet_round_trip_and_live);
+	tcase_add_test(tc, test_fleet_port_set_host);
+	tcase_add_loop_test(tc, test_fleet_errors, 0, SG_ARRAY_SIZE(fleet_errors));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("addresses and names");

@@ -218,6 +218,7 @@ START_TEST(test_all_sections)
 	static const char *const sections[] = {
 		"spec.limits", "spec.groups", "spec.ports", "spec.prefix_lists", "ports", "subnets",
 		"dataplane", "conntrack", "flow_logs", "logging", "router, control or vhost_user",
+		"hosts", "host", "overlay",
 	};
 	struct sg_conf *conf = load_text(all_sections_text), *empty = load_text("");
 	struct diffs d = {.n = 0};
@@ -294,6 +295,10 @@ START_TEST(test_diff_sees_changes)
 		{"\"10.1.0.12\"", "\"10.1.0.13\"", "spec.ports[1].ips[0]"},
 		{"\"198.51.100.0/25\"", "\"198.51.100.0/26\"", "spec.prefix_lists[0].entries[1]"},
 		{"description = \"enterprise\"", "description = \"Enterprise\"", "spec.groups[2] (sg-ent)"},
+		{"vni = 4242;", "vni = 4243;", "subnets[1]"},
+		{"vtep = \"192.0.2.2\"", "vtep = \"192.0.2.3\"", "hosts[1]"},
+		{"mtu = 9000;", "mtu = 9001;", "overlay"},
+		{"iface = \"veth9\";", "iface = \"veth9\"; host = \"hv1\";", "ports[1]"},
 	};
 	struct sg_conf *conf = load_text(all_sections_text);
 

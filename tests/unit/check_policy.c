@@ -2900,7 +2900,7 @@ static const struct t_load_error load_errors[] = {
 	{"unknown limit", "limits = {\n  rules = 5; #<\n};\n", {"limits: unknown field \"rules\""}},
 	/* The file as a whole. */
 	{"unknown top-level setting", L_GROUP_A "colour = \"blue\"; #<\n" L_PORT_A,
-			{"unknown setting \"colour\" (known: limits, prefix_lists, "
+			{"unknown setting \"colour\" (known: host, hosts, limits, prefix_lists, "
 			 "security_groups, ports"}},
 	{"syntax error: missing comma between groups",
 		"security_groups = (\n  { id = \"sg-a\"; }\n  { id = \"sg-b\"; } #<\n);\n",
