@@ -231,6 +231,15 @@ hold_moves(struct sgfw_cluster *cl)
 		json_object_set(now, rel, old);
 	}
 	changed = !json_equal(now, cl->held);
+	pthread_mutex_lock(&cl->mu);
+	cl->st.held[0] = '\0';
+	json_object_foreach(now, name, old) {
+		size_t used = strlen(cl->st.held);
+
+		snprintf(cl->st.held + used, sizeof(cl->st.held) - used, "%s%s", used ? "," : "",
+				name + 6);
+	}
+	pthread_mutex_unlock(&cl->mu);
 	/* Overrides: the new holds in, the released ones out. */
 	json_object_foreach(cl->held, name, old)
 		if (json_object_get(now, name) == NULL)
@@ -335,12 +344,14 @@ presence(struct sgfw_cluster *cl)
 
 /* Build the fleet into a config and have it applied; the error kept and logged once. */
 static void
-rebuild(struct sgfw_cluster *cl)
+rebuild(struct sgfw_cluster *cl, bool policy)
 {
 	struct sg_error err = {0};
 	struct sg_conf *conf;
 
-	hold_moves(cl);
+	/* Only presence moved: a build only when a held port is let go. */
+	if (!hold_moves(cl) && !policy)
+		return;
 	conf = sg_cluster_fleet_build(cl->fleet, cl->local, &err);
 	if (conf != NULL && hand_over(cl, conf, &err) == 0) {
 		pthread_mutex_lock(&cl->mu);
@@ -421,7 +432,7 @@ full_sync(struct sgfw_cluster *cl)
 	SGFW_LOG(CLUSTER, INFO, "read %zu policy keys at etcd revision %lld from %s",
 			sg_cluster_fleet_count(cl->fleet), (long long)cl->seen,
 			sg_etcd_endpoint(cl->etcd));
-	rebuild(cl);
+	rebuild(cl, true);
 	set_connection(cl, "connected");
 	pthread_mutex_lock(&cl->mu);
 	cl->st.seen_revision = cl->seen;
@@ -469,7 +480,7 @@ cluster_main(void *arg)
 			pthread_mutex_unlock(&cl->mu);
 			/* Everything that came together, in one build and one swap. */
 			if (cl->policy_changed || (cl->nodes_changed && json_object_size(cl->held)))
-				rebuild(cl);
+				rebuild(cl, cl->policy_changed);
 		} else if (rc == -ESTALE) {
 			SGFW_LOG(CLUSTER, WARNING, "%s: reading the whole fleet again", err.msg);
 			sg_etcd_watch_close(w);

@@ -503,6 +503,10 @@ cmd_status(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv
 			sg_json_int(&j, "seconds_since_contact",
 					st.last_contact ? (long)(time(NULL) - st.last_contact) : -1);
 			sg_json_string(&j, "last_error", st.last_error);
+			sg_json_uint(&j, "applies", st.applies);
+			sg_json_uint(&j, "refusals", st.refused);
+			sg_json_uint(&j, "resyncs", st.resyncs);
+			sg_json_string(&j, "held_ports", st.held);
 			sg_json_object_close(&j);
 		}
 		sg_json_object_close(&j);
@@ -530,6 +534,10 @@ cmd_status(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv
 					st.last_contact ? (long)(time(NULL) - st.last_contact) : 0L);
 			if (st.last_error[0] != '\0')
 				fprintf(out, "cluster: last error: %s\n", st.last_error);
+			if (st.held[0] != '\0')
+				fprintf(out, "cluster: moved to another host, served here until it "
+					     "confirms: %s\n",
+						st.held);
 		}
 	}
 	return SG_CTL_EXIT_OK;

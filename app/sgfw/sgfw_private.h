@@ -41,6 +41,7 @@ struct sgfw_cluster_status {
 	time_t last_contact;      /**< When etcd last answered (0: never). */
 	char last_error[512];
 	uint64_t applies, refused, resyncs;
+	char held[256]; /**< Ports moved to another host, served here until it confirms. */
 };
 /** Start the cluster thread of a node whose running config is 'conf' (its local file 'local'
  *  plus 'fleet' at 'revision', taken over; NULL: none yet). NULL and 'err' on failure. */
