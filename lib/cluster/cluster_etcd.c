@@ -3,6 +3,8 @@
  * with libcurl: several endpoints tried in turn, TLS files, a timeout on every call, watches
  * streamed one JSON object per line and parsed across chunk boundaries. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +85,19 @@ sg_cluster_unb64(const char *text, size_t *len)
 	out[o] = '\0';
 	*len = o;
 	return out;
+}
+
+int
+sg_cluster_fail(struct sg_error *err, int rc, const char *fmt, ...)
+{
+	char msg[sizeof(err->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sg_error_set(err, 0, "%s", msg);
+	return rc;
 }
 
 /* The gateway writes 64-bit numbers as strings. */
@@ -294,7 +309,7 @@ call(struct sg_etcd *e, const char *path, json_t *body, json_t **out, struct sg_
 	if (text == NULL || headers == NULL) {
 		free(text);
 		curl_slist_free_all(headers);
-		return sg_error_set(err, 0, "etcd: out of memory") ? -ENOMEM : -ENOMEM;
+		return sg_cluster_fail(err, -ENOMEM, "etcd: out of memory");
 	}
 	for (uint32_t tried = 0; tried < e->n_endpoints; tried++) {
 		uint32_t k = (e->cur + tried) % e->n_endpoints;
@@ -325,8 +340,8 @@ call(struct sg_etcd *e, const char *path, json_t *body, json_t **out, struct sg_
 		free(b.data);
 		e->cur = k;
 		if (doc == NULL) {
-			rc = sg_error_set(err, 0, "etcd %s%s: the answer is not JSON (HTTP %ld)",
-					e->endpoints[k], path, http) ? -EPROTO : -EPROTO;
+			rc = sg_cluster_fail(err, -EPROTO, "etcd %s%s: the answer is not JSON (HTTP %ld)",
+					e->endpoints[k], path, http);
 			break;
 		}
 		if (http != 200 || json_object_get(doc, "error") != NULL) {
@@ -430,8 +445,7 @@ sg_etcd_range(struct sg_etcd *e, const char *prefix, int64_t revision, uint32_t 
 
 		json_array_foreach(kvs, idx, kv) {
 			if (sg_cluster_kv_decode(kv, true, &out->kvs[out->n]) < 0) {
-				rc = sg_error_set(err, 0, "etcd: a key or value is not base64") ? -EPROTO
-												 : -EPROTO;
+				rc = sg_cluster_fail(err, -EPROTO, "etcd: a key or value is not base64");
 				break;
 			}
 			out->n++;
@@ -631,8 +645,7 @@ stream_line(const char *line, size_t len, sg_etcd_events_fn fn, void *arg, int64
 	int rc = 0;
 
 	if (doc == NULL)
-		return sg_error_set(err, 0, "etcd watch: a response is not JSON: %.60s", line) ? -EPROTO
-												 : -EPROTO;
+		return sg_cluster_fail(err, -EPROTO, "etcd watch: a response is not JSON: %.60s", line);
 	result = json_object_get(doc, "result");
 	if (result == NULL) {
 		rc = grpc_error(json_object_get(doc, "error") ? json_object_get(doc, "error") : doc,
@@ -665,8 +678,7 @@ stream_line(const char *line, size_t len, sg_etcd_events_fn fn, void *arg, int64
 		bool deleted = type != NULL && strcmp(type, "DELETE") == 0;
 
 		if (sg_cluster_kv_decode(json_object_get(ev, "kv"), !deleted, &evs[n].kv) < 0) {
-			rc = sg_error_set(err, 0, "etcd watch: an event's key is not base64") ? -EPROTO
-												: -EPROTO;
+			rc = sg_cluster_fail(err, -EPROTO, "etcd watch: an event's key is not base64");
 			break;
 		}
 		evs[n++].deleted = deleted;

@@ -570,7 +570,7 @@ fleet_text(const struct sg_cluster_fleet *f, const json_t *local, struct text *t
 			fclose(e.out);
 		free(e.map);
 		text_free(t);
-		return sg_error_set(err, 0, "out of memory") ? -ENOMEM : -ENOMEM;
+		return sg_cluster_fail(err, -ENOMEM, "out of memory");
 	}
 	/* A bad key refuses the fleet whole: the first one, by name. */
 	for (size_t i = 0; i < t->n_names; i++) {
@@ -653,7 +653,7 @@ fleet_text(const struct sg_cluster_fleet *f, const json_t *local, struct text *t
 	t->lines = e.line;
 	if (e.oom) {
 		text_free(t);
-		return sg_error_set(err, 0, "out of memory") ? -ENOMEM : -ENOMEM;
+		return sg_cluster_fail(err, -ENOMEM, "out of memory");
 	}
 	return 0;
 }
