@@ -197,7 +197,7 @@ const struct sg_ctl_command *sg_ctl_find_words(int argc, char *const *argv, int 
 
 /** The API's version: MAJOR changes break clients, MINOR adds methods or fields. */
 #define SG_CTL_API_MAJOR 1
-#define SG_CTL_API_MINOR 0
+#define SG_CTL_API_MINOR 1
 
 /* ---- The control socket: JSON-RPC 2.0, one object per line (docs/api.md) ---- */
 
