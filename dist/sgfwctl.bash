@@ -27,8 +27,11 @@ _sgfwctl()
     _sgfwctl_opts=()
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-            -c | --config | -s | --socket)
+            -c | --config | -s | --socket | --etcd | --etcd-prefix | --etcd-host)
                 _sgfwctl_opts+=("${words[i]}" "${words[i + 1]}")
+                ((i++))
+                ;;
+            --etcd-ca | --etcd-cert | --etcd-key)
                 ((i++))
                 ;;
             -*) ;;
@@ -41,8 +44,11 @@ _sgfwctl()
     done
 
     case $prev in
-        -c | --config | -w)
+        -c | --config | -w | --etcd-ca | --etcd-cert | --etcd-key)
             _filedir
+            return
+            ;;
+        --etcd | --etcd-prefix | --etcd-host)
             return
             ;;
         -s | --socket)
@@ -53,7 +59,7 @@ _sgfwctl()
 
     if [[ -z $cmd ]]; then
         if [[ $cur == -* ]]; then
-            COMPREPLY=($(compgen -W "--config --socket --json --help --version" -- "$cur"))
+            COMPREPLY=($(compgen -W "--config --socket --etcd --etcd-prefix --etcd-host --etcd-ca --etcd-cert --etcd-key --json --help --version" -- "$cur"))
         else
             COMPREPLY=($(compgen -W "$commands" -- "$cur"))
         fi

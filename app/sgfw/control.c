@@ -60,6 +60,7 @@ struct sgfw_control {
 	struct sg_conf *started_conf;
 	pthread_mutex_t lock;
 	struct sgfw_source source; /* what the views below read: dp and lock */
+	struct sgfw_cluster *cluster; /* a cluster node: its policy comes from etcd */
 	struct client clients[CONTROL_CLIENTS];
 };
 
@@ -84,6 +85,43 @@ apply(struct sgfw_control *c, struct sg_conf *conf, struct sg_error *err)
 				SG_LOC_LINE(err->line), err->msg);
 	sgfw_log_reconfigure(&logging, &sg_dp_conf(c->dp)->logging);
 	return 0;
+}
+
+/* The cluster thread's configs are applied as a reload's are. */
+static int
+apply_cluster(void *arg, struct sg_conf *conf, struct sg_error *err)
+{
+	struct sgfw_control *c = arg;
+	int rc = apply(c, conf, err);
+
+	if (rc < 0 && SG_LOC_LINE(err->line) > 0) {
+		char msg[sizeof(err->msg)];
+
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		snprintf(err->msg, sizeof(err->msg), "%s:%d: %s", sg_conf_source(conf, err->line),
+				SG_LOC_LINE(err->line), msg);
+	}
+	return rc;
+}
+
+void
+sgfw_control_set_cluster(struct sgfw_control *c, struct sgfw_cluster *cluster)
+{
+	c->cluster = cluster;
+	c->source.cluster = cluster;
+}
+
+/* A cluster node takes its policy from etcd only: changes here would be overwritten. */
+static int
+cluster_refuses(const struct sgfw_control *c, FILE *errors, const char *what)
+{
+	if (c->cluster == NULL)
+		return 0;
+	fprintf(errors,
+			"error: %s refused: this sgfw is a cluster node, its policy comes from etcd; "
+			"change it there (sgfwctl --etcd ENDPOINTS ...; docs/cluster.md)\n",
+			what);
+	return -1;
 }
 
 /* control.group as a group id: 1 and '*gid', 0 when none is set, -EINVAL when no such group. */
@@ -259,8 +297,11 @@ reload(struct sgfw_control *c, FILE *out, FILE *errors)
 {
 	struct pending pending;
 	struct sg_error err = {0};
-	struct sg_conf *conf = sg_conf_load_file(c->config_path, &err);
+	struct sg_conf *conf;
 
+	if (cluster_refuses(c, errors, "reload") < 0)
+		return SG_CTL_EXIT_FAIL;
+	conf = sg_conf_load_file(c->config_path, &err);
 	if (conf == NULL) {
 		fprintf(errors, "error: reload refused, the running config is unchanged: %s\n", err.msg);
 		return SG_CTL_EXIT_FAIL;
@@ -450,6 +491,25 @@ cmd_status(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv
 		sg_json_uint(&j, "classifier_builds_failed", acl.failed);
 		/* Settings of the running config a restart is needed for ("" when none). */
 		sg_json_string(&j, "restart_pending", pending.names);
+		if (c->cluster != NULL) {
+			struct sgfw_cluster_status st;
+
+			sgfw_cluster_status(c->cluster, &st);
+			sg_json_object_open(&j, "cluster");
+			sg_json_string(&j, "host", conf->host);
+			sg_json_string(&j, "connection", st.connection);
+			sg_json_string(&j, "policy", st.policy);
+			sg_json_int(&j, "applied_revision", st.applied_revision);
+			sg_json_int(&j, "seen_revision", st.seen_revision);
+			sg_json_int(&j, "seconds_since_contact",
+					st.last_contact ? (long)(time(NULL) - st.last_contact) : -1);
+			sg_json_string(&j, "last_error", st.last_error);
+			sg_json_uint(&j, "applies", st.applies);
+			sg_json_uint(&j, "refusals", st.refused);
+			sg_json_uint(&j, "resyncs", st.resyncs);
+			sg_json_string(&j, "held_ports", st.held);
+			sg_json_object_close(&j);
+		}
 		sg_json_object_close(&j);
 		sg_json_finish(&j);
 	} else {
@@ -463,6 +523,23 @@ cmd_status(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv
 					acl.linear, acl.failed);
 		if (pending.names[0] != '\0')
 			fprintf(out, "not in force until sgfw restarts: %s\n", pending.names);
+		if (c->cluster != NULL) {
+			struct sgfw_cluster_status st;
+
+			sgfw_cluster_status(c->cluster, &st);
+			fprintf(out, "cluster: host %s, etcd %s, policy %s at revision %lld (seen %lld), "
+				     "last contact %s%ld s ago\n",
+					conf->host, st.connection, st.policy,
+					(long long)st.applied_revision, (long long)st.seen_revision,
+					st.last_contact ? "" : "never: ",
+					st.last_contact ? (long)(time(NULL) - st.last_contact) : 0L);
+			if (st.last_error[0] != '\0')
+				fprintf(out, "cluster: last error: %s\n", st.last_error);
+			if (st.held[0] != '\0')
+				fprintf(out, "cluster: moved to another host, served here until it "
+					     "confirms: %s\n",
+						st.held);
+		}
 	}
 	return SG_CTL_EXIT_OK;
 }
@@ -473,6 +550,8 @@ save(struct sgfw_control *c, FILE *out, FILE *errors)
 {
 	struct sg_error err = {0};
 
+	if (cluster_refuses(c, errors, "save") < 0)
+		return SG_CTL_EXIT_FAIL;
 	if (sg_conf_save(sg_dp_conf(c->dp), c->config_path, &err) < 0) {
 		fprintf(errors, "error: %s\n", err.msg);
 		return SG_CTL_EXIT_FAIL;
@@ -491,6 +570,8 @@ change(struct sgfw_control *c, struct sg_ctl_ctx *ctx, int argc, char **argv)
 	bool persist;
 	int rc;
 
+	if (cluster_refuses(c, ctx->err, "the change") < 0)
+		return SG_CTL_EXIT_FAIL;
 	/* The summary is printed once the change runs: one refused when applied is not made. */
 	rc = sg_ctl_change_held(ctx, argc, argv, &result, &summary);
 	if (rc != SG_CTL_EXIT_OK)
@@ -716,13 +797,16 @@ accept_client(struct sgfw_control *c)
 void
 sgfw_control_poll(struct sgfw_control *c, int timeout_ms)
 {
-	struct pollfd pfd[CONTROL_CLIENTS + 1];
-	struct client *polled[CONTROL_CLIENTS + 1];
+	struct pollfd pfd[CONTROL_CLIENTS + 2];
+	struct client *polled[CONTROL_CLIENTS + 2];
 	time_t now;
 	int n = 1;
 
 	/* poll() ignores a negative descriptor: a disabled socket simply never fires. */
 	pfd[0] = (struct pollfd){.fd = c->listen_fd, .events = POLLIN};
+	/* The cluster thread's wake-up: a config waits to be applied. */
+	pfd[n++] = (struct pollfd){.fd = sgfw_cluster_fd(c->cluster), .events = POLLIN};
+	polled[1] = NULL;
 	for (int i = 0; i < CONTROL_CLIENTS; i++) {
 		if (c->clients[i].fd < 0)
 			continue;
@@ -730,7 +814,9 @@ sgfw_control_poll(struct sgfw_control *c, int timeout_ms)
 		pfd[n++] = (struct pollfd){.fd = c->clients[i].fd, .events = POLLIN};
 	}
 	if (poll(pfd, (nfds_t)n, timeout_ms) > 0) {
-		for (int i = 1; i < n; i++)
+		if (pfd[1].revents & POLLIN)
+			sgfw_cluster_serve(c->cluster, apply_cluster, c);
+		for (int i = 2; i < n; i++)
 			if (pfd[i].revents != 0 && polled[i]->fd >= 0)
 				serve(c, polled[i]);
 		if (pfd[0].revents & POLLIN)

@@ -22,6 +22,7 @@
 #include <rte_pdump.h>
 
 #include "sg_build_config.h"
+#include "sg_cluster.h"
 #include "sg_conf.h"
 #include "sg_ct.h"
 #include "sg_dp.h"
@@ -240,6 +241,42 @@ report_flowlog_loss(const struct sg_dp *dp, uint64_t *reported, time_t *last)
 	*last = now;
 }
 
+/*
+ * A cluster node starts from the fleet it applied last (its state file) with its file, never
+ * from nothing: '*conf' replaced by that, '*fleet' and '*revision' set. Without a state file
+ * it starts with its file alone (no VM port is served until etcd is read).
+ */
+static void
+cluster_initial(const char *config, struct sg_conf **conf, struct sg_cluster_fleet **fleet,
+		int64_t *revision)
+{
+	const char *state = (*conf)->cluster.state_file;
+	struct sg_error err = {0};
+	struct sg_conf *built;
+
+	*fleet = NULL;
+	*revision = 0;
+	if (access(state, F_OK) != 0) {
+		SGFW_LOG(CLUSTER, NOTICE, "no cluster state in %s: serving no VM port until the fleet "
+					  "is read from etcd", state);
+		return;
+	}
+	*fleet = sg_cluster_fleet_restore(state, revision, &err);
+	built = *fleet != NULL ? sg_cluster_fleet_build(*fleet, config, &err) : NULL;
+	if (built == NULL) {
+		SGFW_LOG(CLUSTER, ERR, "cannot start from the cluster state: %s; serving no VM port "
+				       "until the fleet is read from etcd", err.msg);
+		sg_cluster_fleet_free(*fleet);
+		*fleet = NULL;
+		*revision = 0;
+		return;
+	}
+	SGFW_LOG(CLUSTER, NOTICE, "enforcing the fleet of etcd revision %lld from %s until etcd "
+				  "is read", (long long)*revision, state);
+	sg_conf_free(*conf);
+	*conf = built;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -261,6 +298,9 @@ main(int argc, char **argv)
 	char *eal_argv[SG_CONF_MAX_EAL_ARGS + 32], eal_storage[4][64];
 	struct rte_mempool *pool = NULL;
 	struct sgfw_control *control = NULL;
+	struct sgfw_cluster *cluster = NULL;
+	struct sg_cluster_fleet *fleet = NULL;
+	int64_t fleet_revision = 0;
 	struct sg_error err = {0};
 	struct sg_ct *ct = NULL;
 	struct sg_dp *dp = NULL;
@@ -307,6 +347,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	sgfw_log_configure(&conf->logging);
+	if (conf->cluster.n_endpoints > 0)
+		cluster_initial(config, &conf, &fleet, &fleet_revision);
 	if (prepare_socket_dirs(conf) < 0 || sgfw_socket_access(conf, false, &err) < 0) {
 		if (err.msg[0] != '\0')
 			SGFW_LOG(PORT, ERR, "%s:%d: %s", sg_conf_source(conf, err.line),
@@ -381,6 +423,15 @@ main(int argc, char **argv)
 		SGFW_LOG(CTL, ERR, "control socket: %s", err.msg);
 		goto out;
 	}
+	if (sg_dp_conf(dp)->cluster.n_endpoints > 0) {
+		cluster = sgfw_cluster_start(sg_dp_conf(dp), config, fleet, fleet_revision, &err);
+		fleet = NULL; /* taken */
+		if (cluster == NULL) {
+			SGFW_LOG(CLUSTER, ERR, "%s", err.msg);
+			goto out;
+		}
+		sgfw_control_set_cluster(control, cluster);
+	}
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		rte_eal_remote_launch(sg_dp_worker_main, sg_dp_worker_arg(dp, (uint16_t)worker++), lcore);
 	}
@@ -411,6 +462,8 @@ main(int argc, char **argv)
 		report_flowlog_loss(dp, &flowlog_lost, &flowlog_reported);
 	}
 	SGFW_LOG(MAIN, NOTICE, "stopping (signal)");
+	sgfw_cluster_stop(cluster);
+	cluster = NULL;
 	sgfw_service_stop();
 	sgfw_capture_stop_all(dp);
 	sg_dp_stop(dp);
@@ -427,6 +480,8 @@ out:
 			SGFW_LOG(MAIN, ERR, "--stats-file %s: %s", stats_file, strerror(errno));
 		}
 	}
+	sgfw_cluster_stop(cluster);
+	sg_cluster_fleet_free(fleet);
 	sgfw_control_stop(control);
 	if (dp == NULL)
 		sg_conf_free(conf); /* never handed over */

@@ -536,6 +536,41 @@ render_service_metrics(const struct sg_dp *dp, FILE *out)
 }
 
 /* The whole exposition, rendered from the same counters sgfwctl reads. */
+/* A cluster node: etcd reachable, the revision in force, contact, refusals. */
+static void
+render_cluster_metrics(struct sgfw_cluster *cl, FILE *out)
+{
+	struct sgfw_cluster_status st;
+
+	sgfw_cluster_status(cl, &st);
+	fprintf(out,
+			"# HELP sgfw_cluster_connected 1 while etcd answers.\n"
+			"# TYPE sgfw_cluster_connected gauge\nsgfw_cluster_connected %d\n"
+			"# HELP sgfw_cluster_applied_revision The etcd revision of the fleet in force.\n"
+			"# TYPE sgfw_cluster_applied_revision gauge\n"
+			"sgfw_cluster_applied_revision %lld\n"
+			"# HELP sgfw_cluster_seen_revision The last etcd revision the watch delivered.\n"
+			"# TYPE sgfw_cluster_seen_revision gauge\nsgfw_cluster_seen_revision %lld\n"
+			"# HELP sgfw_cluster_seconds_since_contact Seconds since etcd last answered "
+			"(-1: never).\n"
+			"# TYPE sgfw_cluster_seconds_since_contact gauge\n"
+			"sgfw_cluster_seconds_since_contact %ld\n"
+			"# HELP sgfw_cluster_refused 1 while the fleet in etcd is refused (it does not "
+			"load; the last applied one is in force).\n"
+			"# TYPE sgfw_cluster_refused gauge\nsgfw_cluster_refused %d\n"
+			"# HELP sgfw_cluster_applies_total Fleet states applied.\n"
+			"# TYPE sgfw_cluster_applies_total counter\nsgfw_cluster_applies_total %lu\n"
+			"# HELP sgfw_cluster_refusals_total Fleet states refused.\n"
+			"# TYPE sgfw_cluster_refusals_total counter\nsgfw_cluster_refusals_total %lu\n"
+			"# HELP sgfw_cluster_resyncs_total Whole reads of the fleet (start, compaction).\n"
+			"# TYPE sgfw_cluster_resyncs_total counter\nsgfw_cluster_resyncs_total %lu\n",
+			st.connected ? 1 : 0, (long long)st.applied_revision,
+			(long long)st.seen_revision,
+			st.last_contact ? (long)(time(NULL) - st.last_contact) : -1L,
+			strcmp(st.policy, "refused") == 0 ? 1 : 0, (unsigned long)st.applies,
+			(unsigned long)st.refused, (unsigned long)st.resyncs);
+}
+
 static void
 render_metrics(const struct sgfw_source *c, FILE *out)
 {
@@ -620,4 +655,6 @@ render_metrics(const struct sgfw_source *c, FILE *out)
 				st.entries, st.capacity, st.early_drops, st.share_refused, st.table_full);
 	}
 	render_service_metrics(dp, out);
+	if (c->cluster != NULL)
+		render_cluster_metrics(c->cluster, out);
 }

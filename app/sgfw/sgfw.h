@@ -22,6 +22,9 @@ void sgfw_control_reload(struct sgfw_control *control);
 /** The online "flowlogs" command: flow logging's state and counters (control_flowlog.c). */
 int sgfw_control_flowlogs(const struct sg_dp *dp, bool json, int argc, char **argv, FILE *out,
 		FILE *errors);
+struct sgfw_cluster;
+/** A cluster node: its configs come from 'cluster', changes and reloads here are refused. */
+void sgfw_control_set_cluster(struct sgfw_control *control, struct sgfw_cluster *cluster);
 /** Close the socket and remove it; NULL is a no-op. */
 void sgfw_control_stop(struct sgfw_control *control);
 

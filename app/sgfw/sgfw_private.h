@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <time.h>
 
 #include <rte_log.h>
 
@@ -25,7 +26,34 @@ struct sgfw_source {
 	/** Held by the control thread while it swaps configs and by the telemetry and metrics
 	 *  threads while they read them; never by workers. */
 	pthread_mutex_t *lock;
+	struct sgfw_cluster *cluster; /**< A cluster node's thread (NULL: standalone). */
 };
+
+/* cluster.c: a node of a fleet in etcd (docs/cluster.md). */
+struct sgfw_cluster;
+struct sg_cluster_fleet;
+struct sgfw_cluster_status {
+	char connection[16]; /**< connecting, connected, disconnected, resyncing */
+	char policy[16];     /**< none, synced, refused (the fleet in etcd does not load) */
+	bool connected;
+	int64_t applied_revision; /**< The revision of the fleet in force. */
+	int64_t seen_revision;    /**< The last revision the watch delivered. */
+	time_t last_contact;      /**< When etcd last answered (0: never). */
+	char last_error[512];
+	uint64_t applies, refused, resyncs;
+	char held[256]; /**< Ports moved to another host, served here until it confirms. */
+};
+/** Start the cluster thread of a node whose running config is 'conf' (its local file 'local'
+ *  plus 'fleet' at 'revision', taken over; NULL: none yet). NULL and 'err' on failure. */
+struct sgfw_cluster *sgfw_cluster_start(const struct sg_conf *conf, const char *local,
+		struct sg_cluster_fleet *fleet, int64_t revision, struct sg_error *err);
+void sgfw_cluster_stop(struct sgfw_cluster *cl);
+void sgfw_cluster_status(struct sgfw_cluster *cl, struct sgfw_cluster_status *st);
+/** The descriptor the control thread polls: readable when a config waits to be applied. */
+int sgfw_cluster_fd(const struct sgfw_cluster *cl);
+/** From the control thread: apply the waiting config with 'apply' and report back. */
+void sgfw_cluster_serve(struct sgfw_cluster *cl,
+		int (*apply)(void *arg, struct sg_conf *conf, struct sg_error *err), void *arg);
 
 /* views.c */
 int sgfw_port_state(void *dp, const char *name, struct sg_ctl_port_state *state);

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "sg_build_config.h"
+#include "sg_cluster.h"
 #include "sg_ctl.h"
 
 #define DEFAULT_CONFIG SG_DEFAULT_CONFIG
@@ -26,6 +27,10 @@ usage(FILE *out)
 	      "  -c, --config FILE   offline: read this config (default " DEFAULT_CONFIG ")\n"
 	      "  -s, --socket PATH   online: ask the running sgfw (default " DEFAULT_SOCKET
 	      " when it exists)\n"
+	      "  --etcd ENDPOINTS    the fleet in etcd (http://h:2379,...): changes, views, cluster\n"
+	      "  --etcd-prefix P     its key prefix (default " SG_CLUSTER_PREFIX ")\n"
+	      "  --etcd-ca FILE, --etcd-cert FILE, --etcd-key FILE   TLS to etcd\n"
+	      "  --etcd-host HOST    the host views on etcd are seen from (default: the first)\n"
 	      "  -j, --json          machine-readable output: the API's result or error object\n"
 	      "  -h, --help          this text\n"
 	      "  -V, --version       print the version\n"
@@ -454,9 +459,46 @@ own_option(int argc, char **argv, int *i, const char **config, const char **sock
 	return 0;
 }
 
+/* --etcd and its companions: 1 when word 'i' was one (and '*i' moved past its value), 0 when
+ * not, -1 for a missing value. */
+static int
+etcd_option(int argc, char **argv, int *i, struct sg_ctl_etcd_opts *o)
+{
+	static const char *const names[] = {"--etcd", "--etcd-prefix", "--etcd-ca", "--etcd-cert",
+			"--etcd-key", "--etcd-host"};
+	const char **fields[] = {&o->endpoints, &o->prefix, &o->ca_file, &o->cert_file,
+			&o->key_file, &o->host};
+
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		size_t len = strlen(names[k]);
+
+		if (strcmp(argv[*i], names[k]) == 0) {
+			if (*i + 1 >= argc)
+				return -1;
+			*fields[k] = argv[++*i];
+			return 1;
+		}
+		if (strncmp(argv[*i], names[k], len) == 0 && argv[*i][len] == '=') {
+			*fields[k] = argv[*i] + len + 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* A command on the fleet in etcd; its output as the offline one's. */
+static int
+run_etcd(const struct sg_ctl_etcd_opts *o, bool json, int argc, char **argv)
+{
+	struct sg_ctl_ctx ctx = {.out = stdout, .err = stderr, .json = json};
+
+	return sg_ctl_etcd_run(o, &ctx, argc, argv);
+}
+
 int
 main(int argc, char **argv)
 {
+	struct sg_ctl_etcd_opts etcd = {.prefix = SG_CLUSTER_PREFIX};
 	const char *config = NULL, *socket_path = NULL;
 	bool json = false, help = false, version = false, ended = false;
 	char **words = calloc((size_t)argc + 1, sizeof(*words));
@@ -474,9 +516,10 @@ main(int argc, char **argv)
 			ended = true;
 			continue;
 		}
-		rc = ended ? 0
-			   : own_option(argc, argv, &i, &config, &socket_path, &json, &help,
-					     &version);
+		rc = ended ? 0 : etcd_option(argc, argv, &i, &etcd);
+		if (rc == 0 && !ended)
+			rc = own_option(argc, argv, &i, &config, &socket_path, &json, &help,
+					&version);
 		if (rc < 0) {
 			fprintf(stderr, "usage error: %s needs a value\n", argv[i]);
 			usage(stderr);
@@ -499,6 +542,11 @@ main(int argc, char **argv)
 		const struct sg_ctl_command *cmd = sg_ctl_find_words(n, words, &used);
 		bool file_only = cmd != NULL && cmd->run == sg_ctl_file_only;
 
+		if (etcd.endpoints != NULL) {
+			rc = run_etcd(&etcd, json, n, words);
+			free(words);
+			return rc;
+		}
 		/* import and export work on a config file, never on the running switch. */
 		if (config == NULL && socket_path == NULL && access(DEFAULT_SOCKET, F_OK) == 0 &&
 				!file_only)

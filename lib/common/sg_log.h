@@ -15,7 +15,8 @@
 	X(CT, "ct", "connection tracking")                                                         \
 	X(PORT, "port", "ports and vhost-user sockets")                                            \
 	X(FLOWLOG, "flowlog", "flow logs")                                                         \
-	X(CAPTURE, "capture", "packet captures")
+	X(CAPTURE, "capture", "packet captures")                                                   \
+	X(CLUSTER, "cluster", "the fleet in etcd: sync, watch, presence")
 
 enum sg_log_component {
 #define X(id, name, text) SG_LOG_##id,

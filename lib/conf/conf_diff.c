@@ -292,6 +292,11 @@ diff_switch(struct differ *d, const struct sg_conf *a, const struct sg_conf *b)
 	memset(&y.flow_logs, 0, sizeof(y.flow_logs));
 	memset(&x.logging, 0, sizeof(x.logging));
 	memset(&y.logging, 0, sizeof(y.logging));
+	x.cluster.line = y.cluster.line = 0;
+	if (!same(&x.cluster, &y.cluster, sizeof(x.cluster)))
+		differ(d, "cluster");
+	memset(&x.cluster, 0, sizeof(x.cluster));
+	memset(&y.cluster, 0, sizeof(y.cluster));
 	if (!same(&x, &y, sizeof(x)))
 		differ(d, "router, control or vhost_user");
 }
@@ -339,6 +344,17 @@ sg_conf_restart_diff(const struct sg_conf *started, const struct sg_conf *want,
 			started->n_metrics_address != want->n_metrics_address ||
 					!same(started->metrics_address, want->metrics_address,
 							sizeof(started->metrics_address)));
+	/* The cluster thread is started, and its etcd client made, with the process. */
+	START_ONLY(&d, "cluster", started->cluster.n_endpoints != want->cluster.n_endpoints ||
+			!same(started->cluster.endpoints, want->cluster.endpoints,
+					sizeof(started->cluster.endpoints)) ||
+			strcmp(started->cluster.prefix, want->cluster.prefix) != 0 ||
+			strcmp(started->cluster.state_file, want->cluster.state_file) != 0 ||
+			strcmp(started->cluster.ca_file, want->cluster.ca_file) != 0 ||
+			strcmp(started->cluster.cert_file, want->cluster.cert_file) != 0 ||
+			strcmp(started->cluster.key_file, want->cluster.key_file) != 0 ||
+			started->cluster.timeout_ms != want->cluster.timeout_ms ||
+			started->cluster.lease_ttl != want->cluster.lease_ttl);
 	/* Flow logging switched off at start cannot be switched on; on, it follows 'enabled'. */
 	START_ONLY(&d, "flow_logs.enabled", !fa->enabled && fb->enabled);
 	if (fa->enabled && fb->enabled) {

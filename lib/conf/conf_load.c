@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <libconfig.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1642,6 +1643,81 @@ parse_vhost_user(struct loader *ld, const config_setting_t *section)
 	return 0;
 }
 
+/* cluster: etcd endpoints, key prefix, state file, TLS files, timeouts (docs/cluster.md). */
+static int
+parse_cluster(struct loader *ld, const config_setting_t *section)
+{
+	struct sg_conf_cluster *c = &ld->conf->cluster;
+	static const struct {
+		const char *name;
+		size_t off;
+	} paths[] = {
+		{"prefix", offsetof(struct sg_conf_cluster, prefix)},
+		{"state_file", offsetof(struct sg_conf_cluster, state_file)},
+		{"ca_file", offsetof(struct sg_conf_cluster, ca_file)},
+		{"cert_file", offsetof(struct sg_conf_cluster, cert_file)},
+		{"key_file", offsetof(struct sg_conf_cluster, key_file)},
+	};
+	const config_setting_t *eps = config_setting_get_member(section, "endpoints");
+	int rc;
+
+	if (config_setting_type(section) != CONFIG_TYPE_GROUP)
+		return fail(ld, section, "cluster must be a group: cluster = { endpoints = "
+				"[\"http://127.0.0.1:2379\"]; }");
+	c->line = loc_of(ld, section);
+	if (eps == NULL || !is_list(eps) || config_setting_length(eps) == 0)
+		return fail(ld, eps != NULL ? eps : section,
+				"cluster.endpoints must list etcd's client URLs, like "
+				"[\"http://10.0.0.1:2379\"]");
+	if (config_setting_length(eps) > SG_CONF_MAX_ENDPOINTS)
+		return fail(ld, eps, "cluster.endpoints: at most %d endpoints",
+				SG_CONF_MAX_ENDPOINTS);
+	for (int i = 0; i < config_setting_length(eps); i++) {
+		const config_setting_t *e = config_setting_get_elem(eps, (unsigned int)i);
+		const char *url = config_setting_get_string(e);
+
+		if (url == NULL || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
+			return fail(ld, e, "cluster.endpoints[%d] must be an http:// or https:// URL",
+					i);
+		if (sg_strlcpy(c->endpoints[i], url, SG_PATH_MAX) < 0)
+			return fail(ld, e, "cluster.endpoints[%d] is longer than %d characters", i,
+					SG_PATH_MAX - 1);
+		c->n_endpoints++;
+	}
+	for (int i = 0; i < config_setting_length(section); i++) {
+		const config_setting_t *f = config_setting_get_elem(section, (unsigned int)i);
+		const char *name = config_setting_name(f), *text = NULL;
+		size_t k;
+
+		if (strcmp(name, "endpoints") == 0)
+			continue;
+		if (strcmp(name, "timeout_ms") == 0 || strcmp(name, "lease_ttl") == 0) {
+			bool t = name[0] == 't';
+
+			if ((rc = read_uint(ld, f, t ? "cluster.timeout_ms" : "cluster.lease_ttl",
+					     t ? 100 : 2, t ? 600000 : 3600,
+					     t ? &c->timeout_ms : &c->lease_ttl)) < 0)
+				return rc;
+			continue;
+		}
+		for (k = 0; k < SG_ARRAY_SIZE(paths); k++)
+			if (strcmp(name, paths[k].name) == 0)
+				break;
+		if (k == SG_ARRAY_SIZE(paths))
+			return fail(ld, f, "cluster: unknown field \"%s\" (known: endpoints, prefix, "
+					"state_file, ca_file, cert_file, key_file, timeout_ms, "
+					"lease_ttl)", name);
+		if ((rc = require_string(ld, f, name, &text)) < 0)
+			return rc;
+		if (strcmp(name, "prefix") == 0 && (text[0] != '/' || text[strlen(text) - 1] != '/'))
+			return fail(ld, f, "cluster.prefix \"%s\" must start and end with /", text);
+		if (sg_strlcpy((char *)c + paths[k].off, text, SG_PATH_MAX) < 0)
+			return fail(ld, f, "cluster.%s is longer than %d characters", name,
+					SG_PATH_MAX - 1);
+	}
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*parse)(struct loader *ld, const config_setting_t *section);
@@ -1661,6 +1737,7 @@ static const struct {
 	{"logging", parse_logging},
 	{"vhost_user", parse_vhost_user},
 	{"overlay", parse_overlay},
+	{"cluster", parse_cluster},
 };
 
 static int
@@ -1687,7 +1764,7 @@ parse_root(struct loader *ld, const config_setting_t *root)
 					"unknown setting \"%s\" (known: host, hosts, limits, "
 					"prefix_lists, security_groups, ports, subnets, router, "
 					"dataplane, conntrack, control, flow_logs, logging, "
-					"vhost_user, overlay)",
+					"vhost_user, overlay, cluster)",
 					config_setting_name(s));
 	}
 	return 0;
@@ -1758,6 +1835,11 @@ set_defaults(struct sg_conf *conf)
 	conf->flow_logs.port_events_per_second = 100000;
 	conf->flow_logs.traffic = SG_FLOWLOG_ALL;
 	snprintf(conf->flow_logs.directory, sizeof(conf->flow_logs.directory), "/var/log/sgfw/flows");
+	snprintf(conf->cluster.prefix, sizeof(conf->cluster.prefix), "/sgfw/v1/");
+	snprintf(conf->cluster.state_file, sizeof(conf->cluster.state_file),
+			"/var/lib/sgfw/cluster.json");
+	conf->cluster.timeout_ms = 5000;
+	conf->cluster.lease_ttl = 10;
 }
 
 /* A VM address that is the network or broadcast address of 'net' (IPv6: its subnet-router

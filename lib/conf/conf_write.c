@@ -475,6 +475,30 @@ write_logging(FILE *out, const struct sg_conf_logging *log)
 	close_section(out, '}');
 }
 
+/* Written only for a cluster node: a standalone sgfw has no cluster section. */
+static void
+write_cluster(FILE *out, const struct sg_conf_cluster *c)
+{
+	open_section(out, "cluster", '{');
+	fputs(" endpoints = [", out);
+	for (uint32_t i = 0; i < c->n_endpoints; i++) {
+		fputs(i ? ", " : "", out);
+		sg_conf_put_string(out, c->endpoints[i]);
+	}
+	fputs("];", out);
+	put_str(out, "prefix", c->prefix);
+	put_str(out, "state_file", c->state_file);
+	if (c->ca_file[0] != '\0')
+		put_str(out, "ca_file", c->ca_file);
+	if (c->cert_file[0] != '\0')
+		put_str(out, "cert_file", c->cert_file);
+	if (c->key_file[0] != '\0')
+		put_str(out, "key_file", c->key_file);
+	put_uint(out, "timeout_ms", c->timeout_ms);
+	put_uint(out, "lease_ttl", c->lease_ttl);
+	close_section(out, '}');
+}
+
 int
 sg_conf_write(const struct sg_conf *conf, FILE *out)
 {
@@ -493,6 +517,8 @@ sg_conf_write(const struct sg_conf *conf, FILE *out)
 	open_section(out, "vhost_user", '{');
 	put_socket_access(out, &conf->vhost_user);
 	close_section(out, '}');
+	if (conf->cluster.n_endpoints > 0)
+		write_cluster(out, &conf->cluster);
 	return ferror(out) ? -EIO : 0;
 }
 

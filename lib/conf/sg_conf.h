@@ -201,6 +201,23 @@ struct sg_conf_flowlog {
 	int line;
 };
 
+#define SG_CONF_MAX_ENDPOINTS 8
+
+/** cluster: this sgfw is a node of a fleet whose policy is in etcd (docs/cluster.md). */
+struct sg_conf_cluster {
+	char endpoints[SG_CONF_MAX_ENDPOINTS][SG_PATH_MAX]; /**< "http://10.0.0.1:2379", ... */
+	uint32_t n_endpoints; /**< 0: not a cluster node (no cluster section). */
+	char prefix[SG_PATH_MAX];     /**< Key prefix (default "/sgfw/v1/"). */
+	char state_file[SG_PATH_MAX]; /**< The last applied fleet state (default
+					   /var/lib/sgfw/cluster.json). */
+	char ca_file[SG_PATH_MAX];    /**< TLS: CA of the etcd servers ("" = the system's). */
+	char cert_file[SG_PATH_MAX];  /**< TLS client certificate ("" = none). */
+	char key_file[SG_PATH_MAX];   /**< Its key. */
+	uint32_t timeout_ms;          /**< Each etcd call (default 5000). */
+	uint32_t lease_ttl;           /**< The presence key's lease, s (default 10). */
+	int line;
+};
+
 #define SG_CONF_MAX_SOURCES 16
 #define SG_CONF_MAX_METRICS_ADDRESSES 4
 
@@ -231,6 +248,7 @@ struct sg_conf {
 	struct sg_conf_flowlog flow_logs;
 	struct sg_conf_logging logging;
 	struct sg_conf_socket_access vhost_user; /**< Default socket access of vhost-user ports. */
+	struct sg_conf_cluster cluster; /**< etcd (n_endpoints 0: a standalone sgfw). */
 };
 
 /** Load and validate a config file. NULL and 'err' ("FILE:LINE: ...") on any error. */

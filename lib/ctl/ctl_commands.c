@@ -83,6 +83,17 @@ const struct sg_ctl_command sg_ctl_commands[SG_CTL_CMD_COUNT] = {
 		{SG_CTL_CMD_EXPORT_ALIBABA, "export.alibaba", "export alibaba", "[GROUP]",
 				"a group (or all) as Alibaba Cloud's JSON", SG_CTL_OFFLINE,
 				sg_ctl_file_only},
+		/* Run by sgfwctl on the fleet in etcd (sg_ctl_etcd_run()), not through the API. */
+		{SG_CTL_CMD_CLUSTER_STATUS, "cluster.status", "cluster status", "",
+				"each node's applied etcd revision, lag, state and age (--etcd)",
+				SG_CTL_ETCD, sg_ctl_etcd_only},
+		{SG_CTL_CMD_CLUSTER_IMPORT, "cluster.import", "cluster import", "FILE",
+				"make the fleet in etcd the file's groups, prefix lists, subnets and "
+				"ports (--etcd, one transaction)",
+				SG_CTL_ETCD | SG_CTL_CHANGE, sg_ctl_etcd_only},
+		{SG_CTL_CMD_CLUSTER_EXPORT, "cluster.export", "cluster export", "",
+				"the fleet in etcd as config sections (--etcd)", SG_CTL_ETCD,
+				sg_ctl_etcd_only},
 		{SG_CTL_CMD_STATUS, "status", "status", "", "version, uptime, config",
 				SG_CTL_ONLINE, sg_ctl_online_only},
 		{SG_CTL_CMD_STATS, "stats", "stats", "[PORT]",
@@ -189,6 +200,10 @@ sg_ctl_usage(FILE *out)
 			CHANGE, mask);
 	usage_section(out, "offline only (-c FILE):", SG_CTL_OFFLINE, mask & ~SG_CTL_CHANGE);
 	usage_section(out, "online only:", SG_CTL_ONLINE, mask & ~SG_CTL_CHANGE);
+	usage_section(out,
+			"on the fleet in etcd (--etcd ENDPOINTS; the changes and views above work "
+			"there too):",
+			SG_CTL_ETCD, SG_CTL_ETCD | SG_CTL_OFFLINE | SG_CTL_ONLINE);
 }
 
 int

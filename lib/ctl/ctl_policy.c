@@ -1041,6 +1041,7 @@ sg_ctl_methods(struct sg_ctl_ctx *ctx, int argc, char **argv)
 		sg_json_bool(&j, "offline", c->flags & SG_CTL_OFFLINE);
 		sg_json_bool(&j, "online", c->flags & SG_CTL_ONLINE);
 		sg_json_bool(&j, "changes_config", c->flags & SG_CTL_CHANGE);
+		sg_json_bool(&j, "etcd", c->flags & SG_CTL_ETCD);
 		sg_json_bool(&j, "streams", c->flags & SG_CTL_STREAM);
 		sg_json_object_close(&j);
 	}

@@ -94,6 +94,25 @@ int sg_ctl_audit(struct sg_ctl_ctx *ctx, int argc, char **argv);
  * changes nothing; export prints the JSON (sg_conf_alibaba_import/export()). Exit code.
  */
 int sg_ctl_alibaba(const char *config, int argc, char **argv);
+/** Where the fleet is (sgfwctl --etcd ENDPOINTS [--etcd-prefix P] ...). */
+struct sg_ctl_etcd_opts {
+	const char *endpoints; /**< "http://a:2379,http://b:2379" */
+	const char *prefix;    /**< "/sgfw/v1/" */
+	const char *host;      /**< The host views are seen from (NULL: the first of hosts/) */
+	const char *ca_file, *cert_file, *key_file; /**< TLS (NULL: none) */
+	uint32_t timeout_ms;   /**< Each call (0: 5000) */
+};
+
+/**
+ * A command against the fleet in etcd (ctl_cluster.c, docs/cluster.md): a change is read,
+ * made and written as one transaction that holds only when nothing changed since the read
+ * (else it is read and made again, up to 3 times: SGFWCTL_ETCD_RETRIES); a view reads the
+ * fleet; cluster status, import and export. Exit code.
+ */
+int sg_ctl_etcd_run(const struct sg_ctl_etcd_opts *o, struct sg_ctl_ctx *ctx, int argc,
+		char **argv);
+/** Placeholder handler of the commands that run on etcd only: without --etcd, refused. */
+int sg_ctl_etcd_only(struct sg_ctl_ctx *ctx, int argc, char **argv);
 /** Usage text of the commands. */
 void sg_ctl_usage(FILE *out);
 
@@ -106,6 +125,7 @@ enum sg_ctl_flags {
 	SG_CTL_CHANGE = 1u << 2,  /**< Changes the config: logged online, saved offline. */
 	SG_CTL_STREAM = 1u << 3,  /**< Streams notifications after its answer (capture). */
 	SG_CTL_HIDDEN = 1u << 4,  /**< Not listed: the one-word form of a family ("rule ..."). */
+	SG_CTL_ETCD = 1u << 5,    /**< Runs on the fleet in etcd only (sgfwctl --etcd). */
 };
 
 /** Every command, in the table's order. */
@@ -137,6 +157,9 @@ enum sg_ctl_cmd {
 	SG_CTL_CMD_PORT,
 	SG_CTL_CMD_IMPORT_ALIBABA,
 	SG_CTL_CMD_EXPORT_ALIBABA,
+	SG_CTL_CMD_CLUSTER_STATUS,
+	SG_CTL_CMD_CLUSTER_IMPORT,
+	SG_CTL_CMD_CLUSTER_EXPORT,
 	SG_CTL_CMD_STATUS,
 	SG_CTL_CMD_STATS,
 	SG_CTL_CMD_RELOAD,
@@ -174,7 +197,7 @@ const struct sg_ctl_command *sg_ctl_find_words(int argc, char *const *argv, int 
 
 /** The API's version: MAJOR changes break clients, MINOR adds methods or fields. */
 #define SG_CTL_API_MAJOR 1
-#define SG_CTL_API_MINOR 0
+#define SG_CTL_API_MINOR 1
 
 /* ---- The control socket: JSON-RPC 2.0, one object per line (docs/api.md) ---- */
 

@@ -765,7 +765,8 @@ START_TEST(test_table)
 				*p = '.';
 		ck_assert_str_eq(c->method, method);
 		ck_assert_ptr_eq(sg_ctl_find_method(c->method), c);
-		ck_assert_msg((c->flags & (SG_CTL_OFFLINE | SG_CTL_ONLINE)) != 0, "%s runs nowhere",
+		ck_assert_msg((c->flags & (SG_CTL_OFFLINE | SG_CTL_ONLINE | SG_CTL_ETCD)) != 0,
+				"%s runs nowhere",
 				c->method);
 		/* Handlers: views have one, changes are sg_ctl_change()'s, but import, which
 		 * sgfwctl runs on the file itself. */
