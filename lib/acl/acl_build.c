@@ -435,6 +435,9 @@ reusable_port(const struct sg_acl *acl, uint32_t port, enum sg_dir dir, const st
 
 	if (prev == NULL || (old = sg_policy_find_port(prev->policy, name)) < 0)
 		return -1;
+	/* A port that was another host's had no contexts to share: it moved here (fleet). */
+	if (sg_policy_spec(prev->policy)->ports[old].remote)
+		return -1;
 	n_now = sg_policy_effective(acl->policy, port, dir, &now);
 	n_before = sg_policy_effective(prev->policy, (uint32_t)old, dir, &before);
 	return sg_eff_lists_equal(now, n_now, before, n_before, false) ? old : -1;

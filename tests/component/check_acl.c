@@ -420,6 +420,71 @@ START_TEST(acl_rebuild_reuses_unchanged_contexts)
 }
 END_TEST
 
+/* A fleet seen from hv1, where port "web" runs on the host the %s names ("hv1": here). */
+static const char *const fleet_text =
+	"host = \"hv1\";\n"
+	"hosts = ( { name = \"hv1\"; vtep = \"192.0.2.1\"; }, { name = \"hv2\"; vtep = \"192.0.2.2\"; } );\n"
+	"subnets = ( { cidr = \"10.1.0.0/24\"; gateway = \"10.1.0.1\"; vni = 7; } );\n"
+	"security_groups = ( { id = \"w\"; inner_access_policy = \"drop\"; rules = (); },\n"
+	" { id = \"d\"; rules = ( { direction = \"ingress\"; priority = 1; protocol = \"tcp\";\n"
+	"   port_range = \"5432/5432\"; source_group = \"w\"; } ); } );\n"
+	"ports = ( { name = \"up\"; role = \"uplink\"; type = \"null\"; peer_mac = \"02:00:00:00:00:fe\"; },\n"
+	" { name = \"db\"; mac = \"52:54:00:00:00:01\"; ips = [\"10.1.0.11\"]; security_groups = [\"d\"]; },\n"
+	" { name = \"web\"; host = \"%s\"; mac = \"52:54:00:00:00:02\"; ips = [\"10.1.0.12\"];\n"
+	"   security_groups = [\"w\"]; } );\n";
+
+/* A port of another host that moves here (a fleet's port move) gets contexts of its own on the
+ * rebuild, never the previous generation's (it had none there): it classifies as the engine. */
+START_TEST(acl_rebuild_port_moved_here)
+{
+	struct sg_error err = {0};
+	char away[2048], here[2048];
+	struct sg_acl_params params = {.socket_id = SOCKET_ID_ANY, .generation = 3};
+	struct sg_conf *a, *b;
+	struct sg_acl *first, *second;
+	int web;
+
+	snprintf(away, sizeof(away), fleet_text, "hv2");
+	snprintf(here, sizeof(here), fleet_text, "hv1");
+	a = sg_conf_load_string(away, "away", &err);
+	ck_assert_msg(a != NULL, "%s", err.msg);
+	b = sg_conf_load_string(here, "here", &err);
+	ck_assert_msg(b != NULL, "%s", err.msg);
+	web = sg_policy_find_port(a->policy, "web");
+	ck_assert_int_ge(web, 0);
+	ck_assert(sg_policy_spec(a->policy)->ports[web].remote);
+	first = sg_acl_build(a->policy, &params, &err);
+	ck_assert_ptr_nonnull(first);
+	params.generation = 4;
+	params.prev = first;
+	second = sg_acl_build(b->policy, &params, &err);
+	ck_assert_ptr_nonnull(second);
+	sg_acl_free(first);
+	web = sg_policy_find_port(b->policy, "web");
+	ck_assert_int_ge(web, 0);
+	ck_assert(!sg_policy_spec(b->policy)->ports[web].remote);
+	for (int dir = 0; dir < SG_DIR_COUNT; dir++) {
+		struct sg_flow flow = {.proto = 6, .sport = 40000, .dport = 5432};
+		struct sg_acl_key4 key = {.proto = 6};
+		const uint8_t *ptr = (const uint8_t *)&key;
+		uint32_t result = 0;
+		struct sg_verdict v;
+
+		sg_ip_parse("10.1.0.11", &flow.src);
+		sg_ip_parse("10.1.0.12", &flow.dst);
+		memcpy(&key.peer, dir == SG_DIR_INGRESS ? flow.src.bytes : flow.dst.bytes, 4);
+		key.sport = rte_cpu_to_be_16(flow.sport);
+		key.dport = rte_cpu_to_be_16(flow.dport);
+		sg_acl_classify(second, (uint32_t)web, (enum sg_dir)dir, SG_AF_INET, &ptr, &result, 1);
+		sg_policy_decide(b->policy, (uint32_t)web, (enum sg_dir)dir, &flow, &v);
+		ck_assert_uint_eq(result, v.position);
+	}
+	sg_acl_free(second);
+	sg_conf_free(a);
+	sg_conf_free(b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -437,6 +502,7 @@ main(void)
 	tcase_add_test(tc, acl_freed_before_build);
 	tcase_add_test(tc, acl_burst_equals_single);
 	tcase_add_test(tc, acl_rebuild_reuses_unchanged_contexts);
+	tcase_add_test(tc, acl_rebuild_port_moved_here);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

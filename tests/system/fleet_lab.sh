@@ -29,6 +29,7 @@ sg_fleet_fabric() {
 	fabric=$(sg_ns fabric)
 	ip netns add "$fabric" || return 1
 	SG_NS_LIST+=("$fabric")
+	SG_IF_LIST+=("") # netns.sh pairs the lists: a namespace with no interface of its own
 	ip netns exec "$fabric" ip link set lo up
 	ip netns exec "$fabric" ip link add brm type bridge
 	ip netns exec "$fabric" ip link add bru type bridge
@@ -39,6 +40,7 @@ sg_fleet_fabric() {
 		host=$(sg_fleet_host "$i")
 		ip netns add "$host" || return 1
 		SG_NS_LIST+=("$host")
+		SG_IF_LIST+=("")
 		ip netns exec "$host" ip link set lo up
 		ip netns exec "$host" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 		ip netns exec "$host" sysctl -qw net.ipv6.conf.default.disable_ipv6=1

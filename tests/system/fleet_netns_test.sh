@@ -54,7 +54,9 @@ port() {
 	printf '    ips = ["%s"]; security_groups = ["%s"]; }' "$4" "$5"
 }
 cat >"$tmp/fleet.conf" <<CONF
-# The fleet: what every node reads from etcd.
+# The fleet: what every node reads from etcd. The file loads alone (as seen from hv1, with a
+# stand-in uplink), which import checks; the uplink and "host" are not written to etcd.
+host = "hv1";
 hosts = (
   { name = "hv1"; vtep = "192.168.77.1"; mac = "02:00:00:77:00:01"; },
   { name = "hv2"; vtep = "192.168.77.2"; mac = "02:00:00:77:00:02"; },
@@ -80,7 +82,8 @@ $(port web1 hv1 52:54:00:01:00:11 10.1.0.11 sg-web),
 $(port bad1 hv1 52:54:00:01:00:12 10.1.0.12 sg-other),
 $(port db2 hv2 52:54:00:01:00:21 10.1.0.21 sg-db),
 $(port web3 hv3 52:54:00:02:00:31 10.2.0.31 sg-web),
-$(port bad3 hv3 52:54:00:02:00:32 10.2.0.32 sg-other)
+$(port bad3 hv3 52:54:00:02:00:32 10.2.0.32 sg-other),
+  { name = "up"; role = "uplink"; type = "null"; peer_mac = "02:00:00:77:00:fe"; }
 );
 CONF
 
@@ -117,10 +120,18 @@ node_stop() { sg_stop_pid "${NODE_PID[$1]}"; }
 ctl() { local i=$1; shift; "$SGFWCTL" -s "$tmp/node$i/sgfw.sock" "$@"; }
 # node_field I PATH: a field of node I's status (JSON), e.g. cluster.applied_revision.
 node_field() { ctl "$1" --json status 2>/dev/null | sg_json "$2" 2>/dev/null; }
-etcd_revision() {
-	sg_fleet_etcdctl get --write-out json --limit 1 "$PREFIX" | python3 -c \
-		'import json, sys; print(json.load(sys.stdin)["header"]["revision"])'
+# The revision of the fleet's last change: the highest mod revision of a policy key (the
+# nodes' presence keys move etcd's revision too, but are not policy).
+fleet_revision() {
+	sg_fleet_etcdctl get --write-out json --prefix "$PREFIX" | python3 -c '
+import base64, json, sys
+kvs = json.load(sys.stdin).get("kvs", [])
+print(max(int(kv["mod_revision"]) for kv in kvs
+          if not base64.b64decode(kv["key"]).decode().startswith(sys.argv[1] + "nodes/")))
+' "$PREFIX"
 }
+# phase NAME: a timestamped line, so a slow step shows in the log.
+phase() { echo "# $(date +%T.%N | cut -c1-12) $*"; }
 # converged REV I...: wait (BOUND) until every node I has applied revision >= REV.
 converged() {
 	local rev=$1 i t got
@@ -135,8 +146,9 @@ converged() {
 	done
 }
 
+phase "nodes start"
 for i in 1 2 3; do node_conf "$i"; node_start "$i" || sg_fail "node $i starts"; done
-rev=$(etcd_revision)
+rev=$(fleet_revision)
 converged "$rev" 1 2 3 && sg_pass "every node applied the fleet (revision $rev)" ||
 	sg_fail "the nodes did not all apply revision $rev within $BOUND s"
 
@@ -154,56 +166,61 @@ for t in $(seq 50); do [ -e "$tmp/db2.sniff.ready" ] && break; sleep 0.1; done
 sg_in_bg bad1 python3 "$here/deny_probe.py" 10.1.0.21 5432 7777 SGFW-BAD1 "$tmp/stop" "$tmp/bad1.probe"
 sg_in_bg bad3 python3 "$here/deny_probe.py" 10.1.0.21 5432 7777 SGFW-BAD3 "$tmp/stop" "$tmp/bad3.probe"
 
+phase "first verdicts"
 allowed "web1 (hv1) -> db2 (hv2):5432, same subnet across hosts, by group peer" web1 10.1.0.21 5432
 allowed "web3 (hv3) -> db2 (hv2):5432, routed across hosts, by group peer" web3 10.1.0.21 5432
 denied "bad1 (hv1, sg-other) -> db2:5432 is denied" bad1 10.1.0.21 5432
 denied "web1 -> db2:2379 is denied (no rule)" web1 10.1.0.21 2379
 denied "db2 -> web1:80 is denied (sg-web takes nothing inbound)" db2 10.1.0.11 80
 
+phase "rule change"
 # A rule change written through sgfwctl --etcd converges on every node and opens exactly its
 # flow; removing it closes it again.
 ctl_etcd rule add sg-db direction=ingress protocol=tcp port_range=2379/2379 source_group=sg-web \
 	priority=1 >/dev/null && sg_pass "a rule is added through etcd" || sg_fail "rule add through etcd"
-rev=$(etcd_revision)
+rev=$(fleet_revision)
 converged "$rev" 1 2 3 && sg_pass "the rule change converged on every node (revision $rev)" ||
 	sg_fail "the rule change did not converge"
 allowed "web1 -> db2:2379 is allowed after the change" web1 10.1.0.21 2379
 denied "bad1 -> db2:2379 stays denied" bad1 10.1.0.21 2379
 ctl_etcd rule remove sg-db 2 >/dev/null && sg_pass "the rule is removed through etcd" ||
 	sg_fail "rule remove through etcd"
-rev=$(etcd_revision)
+rev=$(fleet_revision)
 converged "$rev" 1 2 3 || sg_fail "the removal did not converge"
 denied "web1 -> db2:2379 is denied again" web1 10.1.0.21 2379
 
+phase "etcd member killed"
 # An etcd member killed: a change still reaches every node.
 sg_fleet_etcd_stop 3
 ctl_etcd rule add sg-db direction=ingress protocol=tcp port_range=22/22 source_group=sg-web \
 	priority=1 >/dev/null && sg_pass "a change is written with one member down" ||
 	sg_fail "a change with one member down"
-rev=$(etcd_revision)
+rev=$(fleet_revision)
 converged "$rev" 1 2 3 && sg_pass "it converged on every node with etcd3 down" ||
 	sg_fail "no convergence with etcd3 down"
 allowed "web3 -> db2:22 (the new rule) works" web3 10.1.0.21 22
 sg_fleet_etcd_start 3
 sg_fleet_etcd_wait || sg_fail "etcd3 rejoins"
 
+phase "partition"
 # A partition: hv1 is cut off. It keeps enforcing, says so, and converges once healed.
 sg_fleet_partition 1
 SG_FLEET_CTL_HOST=2
 ctl_etcd() { ip netns exec "$(sg_fleet_host 2)" "$SGFWCTL" --etcd "$EPS" "$@"; }
 ctl_etcd rule remove sg-db 2 >/dev/null || sg_fail "a change while hv1 is cut off"
-rev=$(etcd_revision)
+rev=$(fleet_revision)
 converged "$rev" 2 3 && sg_pass "hv2 and hv3 converge while hv1 is cut off" ||
 	sg_fail "hv2/hv3 did not converge during the partition"
 state=
 for t in $(seq 200); do
-	state=$(node_field 1 cluster.state)
+	state=$(node_field 1 cluster.connection)
 	[ "$state" = disconnected ] && break
 	sleep 0.1
 done
 sg_expect_eq "hv1 says it lost etcd" disconnected "$state"
 allowed "web1 -> db2:5432 still works during the partition" web1 10.1.0.21 5432
 denied "web3 -> db2:22 is denied by db2's host (in force there)" web3 10.1.0.21 22
+phase "hv2 restart"
 # hv2 restarted while cut off from etcd too: it starts from its state file.
 sg_fleet_partition 2
 node_stop 2
@@ -215,18 +232,19 @@ denied "web3 -> db2:22 stays denied with hv2 restarted from its state" web3 10.1
 sg_fleet_heal 1
 sg_fleet_heal 2
 SG_FLEET_CTL_HOST=1
-rev=$(etcd_revision)
+rev=$(fleet_revision)
 converged "$rev" 1 2 3 && sg_pass "after healing every node converges (revision $rev)" ||
 	sg_fail "no convergence after healing"
-sg_expect_eq "hv1 says it is connected again" synced "$(node_field 1 cluster.state)"
+sg_expect_eq "hv1 says it is connected again" connected "$(node_field 1 cluster.connection)"
 
+phase "port move"
 # A port move: web3 goes from hv3 to hv2 (its interface is moved, its record changed). hv3 keeps
 # serving it until hv2 says it applied the move; then only hv2 serves it.
 ifname=$(sg_fleet_vm_if web3)
 ip -n "$(sg_fleet_host 3)" link set "$ifname" netns "$(sg_fleet_host 2)" &&
 	sg_fleet_in 2 ip link set "$ifname" up
 sg_fleet_etcdctl put "${PREFIX}ports/web3" "$(printf '{"name":"web3","host":"hv2","type":"af_packet","iface":"%s","mac":"52:54:00:02:00:31","ips":["10.2.0.31"],"security_groups":["sg-web"]}' "$ifname")" >/dev/null
-rev=$(etcd_revision)
+rev=$(fleet_revision)
 converged "$rev" 1 2 3 && sg_pass "the move converged" || sg_fail "the move did not converge"
 for t in $(seq 100); do
 	ctl 3 port show web3 2>/dev/null | grep -q "host hv2" && break
@@ -236,6 +254,7 @@ sg_expect_contains "hv3 no longer serves web3" "host hv2" "$(ctl 3 port show web
 allowed "web3 -> db2:5432 works from its new host" web3 10.1.0.21 5432
 denied "bad3 -> db2:5432 stays denied" bad3 10.1.0.21 5432
 
+phase "probers stop"
 touch "$tmp/stop"
 for t in $(seq 50); do
 	[ -e "$tmp/bad1.probe" ] && [ -e "$tmp/bad3.probe" ] && [ -e "$tmp/db2.sniff" ] && break
