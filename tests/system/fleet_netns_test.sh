@@ -246,11 +246,15 @@ ip -n "$(sg_fleet_host 3)" link set "$ifname" netns "$(sg_fleet_host 2)" &&
 sg_fleet_etcdctl put "${PREFIX}ports/web3" "$(printf '{"name":"web3","host":"hv2","type":"af_packet","iface":"%s","mac":"52:54:00:02:00:31","ips":["10.2.0.31"],"security_groups":["sg-web"]}' "$ifname")" >/dev/null
 rev=$(fleet_revision)
 converged "$rev" 1 2 3 && sg_pass "the move converged" || sg_fail "the move did not converge"
-for t in $(seq 100); do
-	ctl 3 port show web3 2>/dev/null | grep -q "host hv2" && break
+# hv2 applied the move (converged above), so hv3 has its confirmation: web3 is remote there.
+host_of() { ctl "$1" --json port show web3 2>/dev/null | sg_json "$2"; }
+for t in $(seq $((BOUND * 10))); do
+	[ "$(host_of 3 role)" = remote ] && break
 	sleep 0.1
 done
-sg_expect_contains "hv3 no longer serves web3" "host hv2" "$(ctl 3 port show web3 2>&1)"
+sg_expect_eq "hv3 no longer serves web3 (a port of hv2 there)" "remote hv2" "$(host_of 3 role) $(host_of 3 host)"
+sg_expect_eq "hv2 serves web3" "vm hv2" "$(host_of 2 role) $(host_of 2 host)"
+sg_expect_eq "hv1 sees web3 on hv2" "remote hv2" "$(host_of 1 role) $(host_of 1 host)"
 allowed "web3 -> db2:5432 works from its new host" web3 10.1.0.21 5432
 denied "bad3 -> db2:5432 stays denied" bad3 10.1.0.21 5432
 
