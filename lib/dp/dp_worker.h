@@ -49,6 +49,23 @@ struct dp_addr_cache {
 	const struct dp_map_slot *owner;
 };
 
+/*
+ * The configured subnets of one generation, as the per-packet membership test reads them
+ * (dp_admit.c, in_any_subnet()): network and mask per family, in host order, so a test is a
+ * load, an AND and a compare per subnet instead of sg_prefix decoding. Filled when a worker
+ * first admits a burst of a generation (keyed by its epoch, unique per generation); only
+ * used up to DP_SUBNETS_LINEAR subnets, beyond that the generation's map answers.
+ */
+struct dp_subnet_cache {
+	uint32_t epoch;                      /* Generation it was filled from; 0: never. */
+	uint8_t n4;
+	uint8_t n6;
+	uint32_t net4[DP_SUBNETS_LINEAR];
+	uint32_t mask4[DP_SUBNETS_LINEAR];
+	uint64_t net6[DP_SUBNETS_LINEAR][2];
+	uint64_t mask6[DP_SUBNETS_LINEAR][2];
+};
+
 struct dp_worker;
 
 /*
@@ -133,6 +150,7 @@ struct __rte_cache_aligned dp_worker {
 	uint16_t last_mac_dst;
 	struct dp_addr_cache src_cache;
 	struct dp_addr_cache dst_cache;
+	struct dp_subnet_cache subnets;
 };
 
 /*
