@@ -224,6 +224,30 @@ ct_icmp_classify(bool v6, uint8_t type, uint8_t *request)
 	}
 }
 
+/* ct_key_build() for IPv4 addresses 's' and 'd' (network byte order). Always inline, so the
+ * common case of ct_pkt_init() (an IPv4 packet with ports) builds and hashes its key without
+ * a call: the call, its six arguments and its register saves were about 25 of the 126
+ * instructions per packet the key cost (callgrind, 1,000 established flows). */
+static __rte_always_inline void
+ct_key_build4(const struct sg_ct *ct, struct ct_pkt *p, uint32_t s, uint32_t d, uint8_t proto,
+		uint16_t sport, uint16_t dport)
+{
+	struct ct_key *k = &p->key;
+	/* memcmp of 4 bytes is an unsigned compare in host order. */
+	uint32_t hs = rte_be_to_cpu_32(s), hd = rte_be_to_cpu_32(d);
+	bool lo = hs < hd || (hs == hd && sport <= dport);
+
+	k->family = SG_AF_INET;
+	k->proto = proto;
+	k->zero = 0;
+	k->addr.v4[0] = lo ? s : d;
+	k->addr.v4[1] = lo ? d : s;
+	k->port[0] = lo ? sport : dport;
+	k->port[1] = lo ? dport : sport;
+	p->lo_to_hi = lo;
+	p->hash = ct_key_hash4(ct, k);
+}
+
 /* Fill p->key, p->hash and p->lo_to_hi from a packet's addresses and ports. Endpoint 0 is the
  * lower address (bytes compared in network order), or the lower port for equal addresses. An
  * IPv4 key fills only addr.v4: nothing reads the rest. Not forced inline: with it and
@@ -236,24 +260,20 @@ ct_key_build(const struct sg_ct *ct, struct ct_pkt *p, const struct sg_ip *src, 
 	struct ct_key *k = &p->key;
 	bool lo;
 
-	k->proto = proto;
-	k->zero = 0;
 	if (src->family == SG_AF_INET) {
-		uint32_t s, d, hs, hd;
+		uint32_t s, d;
 
-		/* memcmp of 4 bytes is an unsigned compare in host order. */
 		memcpy(&s, src->bytes, 4);
 		memcpy(&d, dst->bytes, 4);
-		hs = rte_be_to_cpu_32(s);
-		hd = rte_be_to_cpu_32(d);
-		lo = hs < hd || (hs == hd && sport <= dport);
-		k->family = SG_AF_INET;
-		k->addr.v4[0] = lo ? s : d;
-		k->addr.v4[1] = lo ? d : s;
-	} else {
+		ct_key_build4(ct, p, s, d, proto, sport, dport);
+		return;
+	}
+	{
 		int cmp = memcmp(src->bytes, dst->bytes, 16);
 
 		lo = cmp < 0 || (cmp == 0 && sport <= dport);
+		k->proto = proto;
+		k->zero = 0;
 		k->family = src->family;
 		memcpy(k->addr.v6[0], lo ? src->bytes : dst->bytes, 16);
 		memcpy(k->addr.v6[1], lo ? dst->bytes : src->bytes, 16);
@@ -328,7 +348,16 @@ ct_pkt_init(const struct sg_ct *ct, struct ct_pkt *p, struct rte_mbuf *m, const 
 	default:
 		break;
 	}
-	ct_key_build(ct, p, &meta->src, &meta->dst, meta->proto, sport, dport);
+	/* The family ct_key_build() would test, not the l3 kind: the same key either way. */
+	if (likely(meta->src.family == SG_AF_INET)) {
+		uint32_t s, d;
+
+		memcpy(&s, meta->src.bytes, 4);
+		memcpy(&d, meta->dst.bytes, 4);
+		ct_key_build4(ct, p, s, d, meta->proto, sport, dport);
+	} else {
+		ct_key_build(ct, p, &meta->src, &meta->dst, meta->proto, sport, dport);
+	}
 	return SG_CT_NEW;
 }
 
