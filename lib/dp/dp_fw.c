@@ -182,16 +182,17 @@ dp_stage_conntrack(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, u
 {
 	struct sg_ct *ct = w->dp->params.ct;
 	bool recheck = !gen->conf->conntrack.keep_established;
-	uint16_t n_cl = 0, n_fwd = 0;
+	uint16_t n_cl = 0, n_fwd = 0, in_port;
 	uint64_t t;
 
 	if (n == 0)
 		return 0;
 	t = dp_lap_start(w);
-	/* A tracked connection carries packets between its own two ports only. */
+	/* A tracked connection carries packets between its own two ports only. The receiving
+	 * port's id read once: the stores to w->paths may alias the generation's port. */
+	in_port = gen->vports[in].port->id;
 	for (uint16_t k = 0; k < n; k++)
-		w->paths[k] = (struct sg_ct_path){gen->vports[in].port->id,
-				gen->vports[w->dst[k]].port->id};
+		w->paths[k] = (struct sg_ct_path){in_port, gen->vports[w->dst[k]].port->id};
 	sg_ct_process_burst(ct, w->id, w->pkts, w->meta, w->paths, w->verdicts, n, w->now_ms);
 	for (uint16_t k = 0; k < n; k++) {
 		const struct sg_ct_verdict *v = &w->verdicts[k];
