@@ -486,15 +486,19 @@ ct_icmp_error_conn(const struct sg_ct *ct, const struct ct_pkt *p, uint32_t now3
 
 /* Whether a packet travelling in 'dir' of 'c' goes between the connection's own ports. */
 static inline bool
-ct_path_ok(const struct sg_conn *c, int dir, const struct sg_ct_path *path)
+ct_path_ok_origin(const struct sg_ct_origin *o, int dir, const struct sg_ct_path *path)
 {
-	const struct sg_ct_origin *o = &ct_body_const(c)->origin;
-
 	if (path == NULL)
 		return true;
 	if (dir == SG_CT_DIR_ORIG)
 		return path->in_port == o->in_port && path->out_port == o->out_port;
 	return path->in_port == o->out_port && path->out_port == o->in_port;
+}
+
+static inline bool
+ct_path_ok(const struct sg_conn *c, int dir, const struct sg_ct_path *path)
+{
+	return ct_path_ok_origin(&ct_body_const(c)->origin, dir, path);
 }
 
 /* Refuse a packet that rides a connection's 5-tuple to another port, before it moves any state. */
@@ -518,14 +522,24 @@ ct_conn_packet(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *p
 {
 	const struct ct_proto *proto = ct_proto_of(c->proto);
 	int dir = ct_pkt_dir(c, p);
+	/*
+	 * 'c' was found by p's key, whose compare checks the entry's family (ct_key_match()), so
+	 * the body's place follows from the key: ct_body() would read c->flags again after each
+	 * atomic below (three times per packet).
+	 */
+	struct ct_body *b = p->key.family == SG_AF_INET6 ? &((struct ct_conn6 *)c)->body
+							  : &((struct ct_conn4 *)c)->body;
 	uint8_t reason = SG_DROP_NONE;
 	enum ct_upd upd;
 	uint8_t flags;
 
 	/* Expired first: a blocked entry past its deadline no longer blocks its tuple. */
-	if ((ct_flags(c) & CT_F_DEAD) || ct_expired(c, now32) || unlikely(ct_forgotten(c)))
+	/* ct_forgotten() of 'b'. */
+	if ((ct_flags(c) & CT_F_DEAD) || ct_expired(c, now32) ||
+			unlikely(__atomic_load_n(&b->origin.in_port, __ATOMIC_RELAXED) ==
+					SG_CT_NO_PORT))
 		return false;
-	if (unlikely(!ct_path_ok(c, dir, path))) {
+	if (unlikely(!ct_path_ok_origin(&b->origin, dir, path))) {
 		ct_wrong_path(c, dir, v);
 		return true;
 	}
@@ -544,9 +558,8 @@ ct_conn_packet(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *p
 	}
 	/* After the path and block checks, so the fast path refuses nothing they refuse. */
 	if (likely(c->proto == IPPROTO_TCP) &&
-			likely(ct_tcp_fast_ok(ct, &ct_body(c)->l4.tcp, p->meta->tcp_flags, dir)))
-		upd = ct_tcp_update_established(ct, c, &ct_body(c)->l4.tcp, p, dir, now32,
-				&reason);
+			likely(ct_tcp_fast_ok(ct, &b->l4.tcp, p->meta->tcp_flags, dir)))
+		upd = ct_tcp_update_established(ct, c, &b->l4.tcp, p, dir, now32, &reason);
 	else
 		upd = proto->conn_update(ct, c, p, dir, now32, &reason);
 	if (upd == CT_UPD_RENEW) {
@@ -561,8 +574,6 @@ ct_conn_packet(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *p
 		v->reason = reason;
 		return true;
 	} else {
-		struct ct_body *b = ct_body(c);
-
 		b->pkts[dir]++;
 		b->bytes[dir] += p->ip_bytes;
 		if (dir == SG_CT_DIR_REPLY && !(c->flags & CT_F_SEEN_REPLY)) {
