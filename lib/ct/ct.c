@@ -520,7 +520,6 @@ static __rte_always_inline bool
 ct_conn_packet(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *p,
 		const struct sg_ct_path *path, uint32_t now32, struct sg_ct_verdict *v)
 {
-	const struct ct_proto *proto = ct_proto_of(c->proto);
 	int dir = ct_pkt_dir(c, p);
 	/*
 	 * 'c' was found by p's key, whose compare checks the entry's family (ct_key_match()), so
@@ -560,8 +559,8 @@ ct_conn_packet(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *p
 	if (likely(c->proto == IPPROTO_TCP) &&
 			likely(ct_tcp_fast_ok(ct, &b->l4.tcp, p->meta->tcp_flags, dir)))
 		upd = ct_tcp_update_established(ct, c, &b->l4.tcp, p, dir, now32, &reason);
-	else
-		upd = proto->conn_update(ct, c, p, dir, now32, &reason);
+	else /* The protocol's table only here: the fast path never needs it. */
+		upd = ct_proto_of(c->proto)->conn_update(ct, c, p, dir, now32, &reason);
 	if (upd == CT_UPD_RENEW) {
 		ct_conn_unlock(c);
 		return false;
