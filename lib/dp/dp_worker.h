@@ -205,15 +205,10 @@ dp_drop(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t i,
 	w->to_free[w->n_free++] = w->pkts[i];
 }
 
-/* Routing rewrites the MACs and spends one hop (RFC 1624 incremental IPv4 checksum). */
+/* The hop a routed packet spends (RFC 1624 incremental IPv4 checksum). */
 static inline void
-dp_route_rewrite(struct rte_mbuf *m, uint8_t l3, uint8_t l2_len, const uint8_t *src_mac,
-		const uint8_t *dst_mac)
+dp_route_hop(struct rte_mbuf *m, uint8_t l3, uint8_t l2_len)
 {
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-
-	memcpy(eth->src_addr.addr_bytes, src_mac, 6);
-	memcpy(eth->dst_addr.addr_bytes, dst_mac, 6);
 	if (l3 == SG_L3_IPV4) {
 		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, l2_len);
 		uint32_t sum = (uint32_t)rte_be_to_cpu_16(ip->hdr_checksum) + 0x0100;
@@ -225,6 +220,18 @@ dp_route_rewrite(struct rte_mbuf *m, uint8_t l3, uint8_t l2_len, const uint8_t *
 
 		ip->hop_limits--;
 	}
+}
+
+/* Routing rewrites the MACs and spends one hop. */
+static inline void
+dp_route_rewrite(struct rte_mbuf *m, uint8_t l3, uint8_t l2_len, const uint8_t *src_mac,
+		const uint8_t *dst_mac)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+	memcpy(eth->src_addr.addr_bytes, src_mac, 6);
+	memcpy(eth->dst_addr.addr_bytes, dst_mac, 6);
+	dp_route_hop(m, l3, l2_len);
 }
 
 /* dp_admit.c: admission of the whole burst in w->pkts[0..n) from vport 'in' (parse, port
