@@ -700,7 +700,8 @@ sg_ct_process_burst(struct sg_ct *ct, unsigned int worker, struct rte_mbuf **pkt
 			const struct sg_ct_path *path = paths != NULL ? &paths[base + i] : NULL;
 
 			if (likely(kind[i] == 1)) {
-				struct sg_conn *c = ct_table_lookup(ct, &p[i].key, p[i].hash);
+				struct sg_conn *c =
+						ct_table_lookup_b1(ct, &p[i].key, p[i].hash, b1[i]);
 
 				if (c == NULL || !ct_conn_packet(ct, c, &p[i], path, now32, v))
 					ct_no_conn(ct, &p[i], v);
