@@ -559,15 +559,15 @@ dp_admit_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint1
 	sg_pkt_parse_burst(w->pkts, w->meta, n);
 	/* Counted per burst: the per-packet loop keeps no store to the counters' line. */
 	c->rx_packets += n;
-	for (uint16_t i = 0; i < n; i++)
-		rx_bytes += w->pkts[i]->pkt_len;
-	c->rx_bytes += rx_bytes;
 	for (uint16_t i = 0; i < n; i++) {
 		const struct sg_pkt_meta *md = &w->meta[i];
 		enum sg_drop_reason reason = (enum sg_drop_reason)md->reason;
 		enum dp_admit verdict = DP_ADMIT_FORWARD;
 		uint16_t src_subnet = DP_NO_SUBNET;
 
+		/* Every packet received counts, before any verdict; summed in this loop, which
+		 * reads the mbuf anyway, rather than in one of its own. */
+		rx_bytes += w->pkts[i]->pkt_len;
 		if (unlikely(reason != SG_DROP_NONE)) {
 			dp_drop(w, gen, in, i, reason);
 			continue;
@@ -657,5 +657,6 @@ dp_admit_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint1
 		}
 		kept++;
 	}
+	c->rx_bytes += rx_bytes;
 	return kept;
 }
