@@ -9,7 +9,9 @@
 #
 # Default traffic: --flows 1000 --rules 1000 --duration 2 --cps (established TCP, then
 # connection lifecycles). The phases run for their duration in TSC time, so under valgrind
-# they see fewer packets, but the same per-packet work. Needs Debian's valgrind.
+# they see fewer packets, but the same per-packet work. Each phase ends with its cost by
+# stage (parse, admission, conntrack, classification, forwarding, the driver's transmit).
+# Needs Debian's valgrind.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,7 +22,7 @@ while [ $# -gt 0 ]; do
 	--out) OUT=$2; shift 2 ;;
 	--top) TOP=$2; shift 2 ;;
 	--) shift; break ;;
-	-h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,13p' "$0"; exit 0 ;;
 	*) echo "callgrind.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -65,6 +67,7 @@ for f in sorted(glob.glob(os.path.join(out, "callgrind.out.*"))):
     print("%s: %d packets, %.1f instructions per packet%s" % (phase, pkts, total / pkts, extra))
     if phase == "setup":
         continue
+    incl = {}
     for inclusive in ("no", "yes"):
         ann = subprocess.run(["callgrind_annotate", "--threshold=100",
                               "--inclusive=" + inclusive, f],
@@ -84,7 +87,27 @@ for f in sorted(glob.glob(os.path.join(out, "callgrind.out.*"))):
                 cost[fn] = max(cost.get(fn, 0), ir)
             else:
                 cost[fn] = cost.get(fn, 0) + ir
+        if inclusive == "yes":
+            incl = cost
         print("  %s, instructions per packet:" % ("self" if inclusive == "no" else "inclusive"))
         for fn, ir in sorted(cost.items(), key=lambda kv: -kv[1])[:top]:
             print("    %8.1f  %s" % (ir / pkts, fn))
+    # By stage, from the inclusive counts: the parser; admission without it (port security,
+    # ARP/ND, destination); conntrack (the fw stage without classification, commits
+    # included); classification (rte_acl, verdicts, rule hits); forwarding (rewrite, grouping,
+    # counters) and the driver's transmit (sg_port_tx, mbuf frees); the rest (the burst's
+    # frame, fragments, housekeeping). The generator injects bursts, so no receive.
+    pp = lambda fn: incl.get(fn, 0) / pkts
+    classify = sum(pp(fn) for fn in ("dp_classify_checks", "dp_check_verdict",
+                                      "dp_check_count_accept", "make_origin.isra.0"))
+    stages = [("parse", pp("sg_pkt_parse_burst")),
+              ("admission", pp("dp_admit_burst") - pp("sg_pkt_parse_burst")),
+              ("conntrack", pp("dp_stage_conntrack") - classify),
+              ("classification", classify),
+              ("forwarding", pp("dp_forward") - pp("sg_port_tx")),
+              ("driver transmit", pp("sg_port_tx"))]
+    rest = total / pkts - sum(v for _, v in stages)
+    print("  stages, instructions per packet: " +
+          ", ".join("%s %.1f" % kv for kv in stages + [("rest", rest)]) +
+          " (of which conntrack commits %.1f)" % pp("sg_ct_commit"))
 PY

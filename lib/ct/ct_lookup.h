@@ -30,17 +30,28 @@ ct_mix32(uint32_t h)
  * one can prepare tuples that pile into a bucket. The key is read as the 64-bit words NH takes:
  * family, protocol and ports, then the addresses.
  */
+/* ct_key_hash() of an IPv4 key: always inline, so the key builder of the burst loop's common
+ * case keeps no call (gcc otherwise calls ct_key_hash() out of line there). */
+static __rte_always_inline uint32_t
+ct_key_hash4(const struct sg_ct *ct, const struct ct_key *k)
+{
+	const struct sg_hash_secret *s = &ct->secret;
+	uint64_t w[2];
+
+	memcpy(&w[0], k, 8);
+	memcpy(&w[1], k->addr.v4, 8);
+	return sg_hash_finish(s, 16 + sg_hash_nh64(s, 0, w[0]) + sg_hash_nh64(s, 2, w[1]));
+}
+
 static inline uint32_t
 ct_key_hash(const struct sg_ct *ct, const struct ct_key *k)
 {
 	const struct sg_hash_secret *s = &ct->secret;
 	uint64_t w[5];
 
+	if (k->family == SG_AF_INET)
+		return ct_key_hash4(ct, k);
 	memcpy(&w[0], k, 8);
-	if (k->family == SG_AF_INET) {
-		memcpy(&w[1], k->addr.v4, 8);
-		return sg_hash_finish(s, 16 + sg_hash_nh64(s, 0, w[0]) + sg_hash_nh64(s, 2, w[1]));
-	}
 	memcpy(&w[1], k->addr.v6, 32);
 	return sg_hash_finish(s, 40 + sg_hash_nh64(s, 0, w[0]) + sg_hash_nh64(s, 2, w[1]) +
 						 sg_hash_nh64(s, 4, w[2]) +
@@ -166,28 +177,53 @@ ct_bucket_search(const struct sg_ct *ct, const struct ct_bucket *b, uint16_t sig
 	return NULL;
 }
 
-/* The live entry of key 'k', lock-free; NULL when there is none. */
-static __rte_always_inline struct sg_conn *
-ct_table_lookup(const struct sg_ct *ct, const struct ct_key *k, uint32_t hash)
+/*
+ * The rest of ct_table_lookup() after a miss in the first bucket read under 'chng': the
+ * second bucket, then the same search again while entries moved meanwhile. Out of line so
+ * that the second bucket's index is computed only on this path: inside the retry loop gcc
+ * hoisted it (loop-invariant) and computed it for every packet, about 15 instructions.
+ */
+static __rte_noinline struct sg_conn *
+ct_table_lookup_rest(const struct sg_ct *ct, const struct ct_key *k, uint32_t hash, uint32_t b1,
+		uint32_t chng)
 {
-	uint32_t b1 = ct_bucket1(ct, hash);
 	uint16_t sig = ct_sig(hash);
+	uint32_t b2 = ct_bucket2(ct, hash, b1);
 
 	for (;;) {
-		uint32_t chng = __atomic_load_n(&ct->tbl_chng, __ATOMIC_ACQUIRE);
-		struct sg_conn *c;
+		struct sg_conn *c = ct_bucket_search(ct, &ct->buckets[b2], sig, k, NULL);
 
-		c = ct_bucket_search(ct, &ct->buckets[b1], sig, k, NULL);
-		if (c == NULL)
-			c = ct_bucket_search(
-					ct, &ct->buckets[ct_bucket2(ct, hash, b1)], sig, k, NULL);
 		if (c != NULL)
 			return c;
 		/* A miss is trusted only if no entry moved between buckets meanwhile. */
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (chng == __atomic_load_n(&ct->tbl_chng, __ATOMIC_ACQUIRE))
 			return NULL;
+		chng = __atomic_load_n(&ct->tbl_chng, __ATOMIC_ACQUIRE);
+		c = ct_bucket_search(ct, &ct->buckets[b1], sig, k, NULL);
+		if (c != NULL)
+			return c;
 	}
+}
+
+/* The live entry of key 'k' (first bucket 'b1' of 'hash'), lock-free; NULL when there is none.
+ * Each round reads the change count, then the first bucket, then the second. */
+static __rte_always_inline struct sg_conn *
+ct_table_lookup_b1(const struct sg_ct *ct, const struct ct_key *k, uint32_t hash, uint32_t b1)
+{
+	uint32_t chng = __atomic_load_n(&ct->tbl_chng, __ATOMIC_ACQUIRE);
+	struct sg_conn *c = ct_bucket_search(ct, &ct->buckets[b1], ct_sig(hash), k, NULL);
+
+	if (likely(c != NULL))
+		return c;
+	return ct_table_lookup_rest(ct, k, hash, b1, chng);
+}
+
+/* The live entry of key 'k', lock-free; NULL when there is none. */
+static __rte_always_inline struct sg_conn *
+ct_table_lookup(const struct sg_ct *ct, const struct ct_key *k, uint32_t hash)
+{
+	return ct_table_lookup_b1(ct, k, hash, ct_bucket1(ct, hash));
 }
 
 #endif /* CT_LOOKUP_H */

@@ -126,8 +126,10 @@ ct_tcp_next_state(int dir, enum ct_tcp_index index, uint8_t state)
 	return tcp_conntracks[dir][index][state];
 }
 
-enum ct_tcp_index
-ct_tcp_index_of(uint8_t flags)
+/* The row of the state table for 'flags'. Inline here (the tracker asks for every segment
+ * of the full path); ct_tcp_index_of() is the same for the unit tests. */
+static inline enum ct_tcp_index
+tcp_index_of(uint8_t flags)
 {
 	if (flags & SG_TCP_RST)
 		return CT_TCP_RST_SET;
@@ -140,8 +142,9 @@ ct_tcp_index_of(uint8_t flags)
 	return CT_TCP_NONE_SET;
 }
 
-bool
-ct_tcp_flags_valid(uint8_t flags)
+/* Whether a segment's flags can occur; inline as tcp_index_of(). */
+static inline bool
+tcp_flags_valid(uint8_t flags)
 {
 	/* PSH, ECE and CWR may go with anything; these are the combinations that can occur. */
 	switch (flags & CT_TCP_FLAG_MASK) {
@@ -158,6 +161,18 @@ ct_tcp_flags_valid(uint8_t flags)
 	default:
 		return false;
 	}
+}
+
+enum ct_tcp_index
+ct_tcp_index_of(uint8_t flags)
+{
+	return tcp_index_of(flags);
+}
+
+bool
+ct_tcp_flags_valid(uint8_t flags)
+{
+	return tcp_flags_valid(flags);
 }
 
 /* seq + payload + SYN + FIN: the sequence number after this segment. */
@@ -363,11 +378,11 @@ tcp_valid_new(const struct sg_ct *ct, const struct ct_pkt *p, uint8_t *reason)
 	uint8_t flags = p->meta->tcp_flags;
 	uint8_t next;
 
-	if (!ct_tcp_flags_valid(flags)) {
+	if (!tcp_flags_valid(flags)) {
 		*reason = SG_DROP_TCP_FLAGS;
 		return SG_CT_INVALID;
 	}
-	next = tcp_conntracks[SG_CT_DIR_ORIG][ct_tcp_index_of(flags)][sNO];
+	next = tcp_conntracks[SG_CT_DIR_ORIG][tcp_index_of(flags)][sNO];
 	if (next == sSS)
 		return SG_CT_NEW;
 	/* Only a plain ACK segment can be picked up mid-stream, and only when loose. */
@@ -391,7 +406,7 @@ tcp_new_conn(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *p, 
 	t->last = CT_TCP_NONE_SET;
 	t->td_end[0] = tcp_end(meta);
 	t->td_maxwin[0] = win == 0 ? 1 : win;
-	if (ct_tcp_index_of(meta->tcp_flags) == CT_TCP_SYN_SET) {
+	if (tcp_index_of(meta->tcp_flags) == CT_TCP_SYN_SET) {
 		t->td_maxend[0] = t->td_end[0];
 		tcp_options(p, &t->td_scale[0], &t->pflags[0]);
 	} else {
@@ -442,11 +457,11 @@ tcp_conn_update(const struct sg_ct *ct, struct sg_conn *c, const struct ct_pkt *
 	uint8_t old_state, new_state;
 	enum ct_tcp_win win;
 
-	if (!ct_tcp_flags_valid(flags)) {
+	if (!tcp_flags_valid(flags)) {
 		*reason = SG_DROP_TCP_FLAGS;
 		return CT_UPD_INVALID;
 	}
-	index = ct_tcp_index_of(flags);
+	index = tcp_index_of(flags);
 	old_state = t->state;
 	new_state = tcp_conntracks[dir][index][old_state];
 

@@ -50,12 +50,19 @@ mac_is_zero(const uint8_t mac[6])
 	return (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) == 0;
 }
 
+/* Word loads, not a memcmp() call of variable length: every packet from the uplink asks. */
 static inline bool
 ip_is_unspecified(const struct sg_ip *ip)
 {
-	static const uint8_t zero[16];
+	uint64_t a8[2];
+	uint32_t a4;
 
-	return memcmp(ip->bytes, zero, ip->family == SG_AF_INET ? 4 : 16) == 0;
+	if (ip->family == SG_AF_INET) {
+		memcpy(&a4, ip->bytes, 4);
+		return a4 == 0;
+	}
+	memcpy(a8, ip->bytes, 16);
+	return (a8[0] | a8[1]) == 0;
 }
 
 /* fe80::/10 and 169.254.0.0/16 (RFC 4291 2.5.6, RFC 3927): valid on one link only. */
@@ -81,9 +88,9 @@ ip_is_group(const struct sg_ip *ip)
  * The owner of an address (vport and subnet), one of a port's addresses or inside one of its
  * allowed prefixes, or NULL. Packets of a burst mostly share their source and destination, so
  * the last answer for each is kept for the rest of the burst (reset by admit_burst): the same
- * answer, fewer map probes.
+ * answer, fewer map probes. Always inline: the hit is a compare, cheaper than the call.
  */
-static inline const struct dp_map_slot *
+static __rte_always_inline const struct dp_map_slot *
 owner_of(const struct dp_gen *gen, struct dp_addr_cache *cache, const struct sg_ip *ip)
 {
 	if (!cache->valid || !ip_equal(&cache->ip, ip)) {
@@ -326,47 +333,75 @@ check_source(struct dp_worker *w, const struct dp_gen *gen, uint16_t in,
 	return SG_DROP_SPOOF_IP;
 }
 
-/* sg_prefix_contains() with word compares (prefixes have no host bits set). */
-static inline bool
-prefix_has(const struct sg_prefix *p, const struct sg_ip *ip)
-{
-	if (p->ip.family != ip->family)
-		return false;
-	if (ip->family == SG_AF_INET) {
-		uint32_t a, n, m = p->len == 0 ? 0 : UINT32_MAX << (32 - p->len);
-
-		memcpy(&a, ip->bytes, 4);
-		memcpy(&n, p->ip.bytes, 4);
-		return ((rte_be_to_cpu_32(a) ^ rte_be_to_cpu_32(n)) & m) == 0;
-	}
-	for (unsigned int h = 0; h < 2; h++) {
-		int bits = (int)p->len - (int)h * 64;
-		uint64_t a, n,
-				m = bits <= 0	 ? 0
-				    : bits >= 64 ? UINT64_MAX
-						 : UINT64_MAX << (64 - bits);
-
-		memcpy(&a, ip->bytes + h * 8, 8);
-		memcpy(&n, p->ip.bytes + h * 8, 8);
-		if (((rte_be_to_cpu_64(a) ^ rte_be_to_cpu_64(n)) & m) != 0)
-			return false;
-	}
-	return true;
-}
-
-/* Whether 'ip' is in a configured subnet: every routed packet and every packet from the
- * uplink asks. Subnets never overlap, so the network map answers in one probe per length. */
-static inline bool
-in_any_subnet(const struct dp_gen *gen, const struct sg_ip *ip)
+/* The first DP_SUBNETS_LINEAR subnets of 'gen' as in_any_subnet() tests them: per family,
+ * network and mask in host order, the network masked, so the test answers what
+ * sg_prefix_contains() does. */
+static void
+subnet_cache_fill(struct dp_subnet_cache *sc, const struct dp_gen *gen)
 {
 	const struct sg_conf *conf = gen->conf;
 
-	if (conf->n_subnets > DP_SUBNETS_LINEAR)
+	sc->n4 = 0;
+	sc->n6 = 0;
+	for (uint32_t i = 0; i < conf->n_subnets && i < DP_SUBNETS_LINEAR; i++) {
+		const struct sg_prefix *p = &conf->subnets[i].cidr;
+
+		if (p->ip.family == SG_AF_INET) {
+			uint32_t n, m = p->len == 0 ? 0 : UINT32_MAX << (32 - p->len);
+
+			memcpy(&n, p->ip.bytes, 4);
+			sc->net4[sc->n4] = rte_be_to_cpu_32(n) & m;
+			sc->mask4[sc->n4++] = m;
+		} else if (p->ip.family == SG_AF_INET6) {
+			for (unsigned int h = 0; h < 2; h++) {
+				int bits = (int)p->len - (int)h * 64;
+				uint64_t n, m = 0;
+
+				if (bits >= 64)
+					m = UINT64_MAX;
+				else if (bits > 0)
+					m = UINT64_MAX << (64 - bits);
+				memcpy(&n, p->ip.bytes + h * 8, 8);
+				sc->net6[sc->n6][h] = rte_be_to_cpu_64(n) & m;
+				sc->mask6[sc->n6][h] = m;
+			}
+			sc->n6++;
+		}
+	}
+	sc->epoch = gen->epoch;
+}
+
+/* Whether 'ip' is in a configured subnet: every routed packet and every packet from the
+ * uplink asks. Subnets never overlap, so the network map answers in one probe per length;
+ * up to DP_SUBNETS_LINEAR subnets, the worker's copy of them (filled by dp_admit_burst) is
+ * scanned instead, a mask and a compare per subnet of the address's family. */
+static __rte_always_inline bool
+in_any_subnet(const struct dp_worker *w, const struct dp_gen *gen, const struct sg_ip *ip)
+{
+	const struct dp_subnet_cache *sc = &w->subnets;
+
+	if (gen->conf->n_subnets > DP_SUBNETS_LINEAR)
 		return gen->subnet_lens[ip->family == SG_AF_INET6].n != 0 &&
 		       dp_prefix_find(&gen->subnet_map, gen->subnet_lens, ip) != NULL;
-	for (uint32_t i = 0; i < conf->n_subnets; i++)
-		if (prefix_has(&conf->subnets[i].cidr, ip))
-			return true;
+	if (ip->family == SG_AF_INET) {
+		uint32_t a;
+
+		memcpy(&a, ip->bytes, 4);
+		a = rte_be_to_cpu_32(a);
+		for (unsigned int k = 0; k < sc->n4; k++)
+			if ((a & sc->mask4[k]) == sc->net4[k])
+				return true;
+	} else if (ip->family == SG_AF_INET6) {
+		uint64_t a[2];
+
+		memcpy(a, ip->bytes, 16);
+		a[0] = rte_be_to_cpu_64(a[0]);
+		a[1] = rte_be_to_cpu_64(a[1]);
+		for (unsigned int k = 0; k < sc->n6; k++)
+			if ((a[0] & sc->mask6[k][0]) == sc->net6[k][0] &&
+					(a[1] & sc->mask6[k][1]) == sc->net6[k][1])
+				return true;
+	}
 	return false;
 }
 
@@ -385,7 +420,7 @@ check_uplink_source(struct dp_worker *w, const struct dp_gen *gen, const struct 
 	/* With subnets every VM address is inside one: the subnets, and the allowed prefixes
 	 * outside them (when there are any), alone answer. */
 	if (gen->conf->n_subnets != 0)
-		local = in_any_subnet(gen, &md->src) ||
+		local = in_any_subnet(w, gen, &md->src) ||
 			(gen->nets.routed[md->src.family == SG_AF_INET6].n != 0 &&
 					dp_nets_find(&gen->nets, &md->src, true) != NULL);
 	else
@@ -455,7 +490,7 @@ resolve_routed(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint1
 	/* An address in no subnet is outside (VM addresses are in subnets when there are any):
 	 * to the VM a network outside the subnets is routed to, if any holds it, else to the
 	 * uplink without a lookup; an address in a subnet to whoever owns it. */
-	if (gen->conf->n_subnets != 0 && !in_any_subnet(gen, &md->dst)) {
+	if (gen->conf->n_subnets != 0 && !in_any_subnet(w, gen, &md->dst)) {
 		owner = gen->nets.routed[md->dst.family == SG_AF_INET6].n != 0
 				? dp_nets_find(&gen->nets, &md->dst, true)
 				: NULL;
@@ -687,12 +722,11 @@ dp_admit_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint1
 	w->last_mac_valid = false;
 	w->src_cache.valid = false;
 	w->dst_cache.valid = false;
+	if (unlikely(w->subnets.epoch != gen->epoch))
+		subnet_cache_fill(&w->subnets, gen);
 	sg_pkt_parse_burst(w->pkts, w->meta, n);
 	/* Counted per burst: the per-packet loop keeps no store to the counters' line. */
 	c->rx_packets += n;
-	for (uint16_t i = 0; i < n; i++)
-		rx_bytes += w->pkts[i]->pkt_len;
-	c->rx_bytes += rx_bytes;
 	for (uint16_t i = 0; i < n; i++) {
 		const struct sg_pkt_meta *md = &w->meta[i];
 		enum sg_drop_reason reason = (enum sg_drop_reason)md->reason;
@@ -700,6 +734,9 @@ dp_admit_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint1
 		uint16_t src_subnet = DP_NO_SUBNET;
 		bool decapped = false;
 
+		/* Every packet received counts, before any verdict; summed in this loop, which
+		 * reads the mbuf anyway, rather than in one of its own. */
+		rx_bytes += w->pkts[i]->pkt_len;
 		if (unlikely(reason != SG_DROP_NONE)) {
 			dp_drop(w, gen, in, i, reason);
 			continue;
@@ -804,5 +841,6 @@ dp_admit_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint1
 		}
 		kept++;
 	}
+	c->rx_bytes += rx_bytes;
 	return kept;
 }

@@ -182,47 +182,61 @@ dp_stage_conntrack(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, u
 {
 	struct sg_ct *ct = w->dp->params.ct;
 	bool recheck = !gen->conf->conntrack.keep_established;
-	uint16_t n_cl = 0, n_fwd = 0;
+	uint16_t n_cl = 0, n_fwd = 0, in_port;
+	uint32_t changed_in;
 	uint64_t t;
 
 	if (n == 0)
 		return 0;
 	t = dp_lap_start(w);
-	/* A tracked connection carries packets between its own two ports only. */
+	/* A tracked connection carries packets between its own two ports only. The receiving
+	 * port's id read once: the stores to w->paths may alias the generation's port. */
+	in_port = gen->vports[in].port->id;
 	for (uint16_t k = 0; k < n; k++)
-		w->paths[k] = (struct sg_ct_path){gen->vports[in].port->id,
-				gen->vports[w->dst[k]].port->id};
+		w->paths[k] = (struct sg_ct_path){in_port, gen->vports[w->dst[k]].port->id};
 	sg_ct_process_burst(ct, w->id, w->pkts, w->meta, w->paths, w->verdicts, n, w->now_ms);
+	changed_in = gen->vports[in].changed_epoch;
 	for (uint16_t k = 0; k < n; k++) {
 		const struct sg_ct_verdict *v = &w->verdicts[k];
-		enum sg_drop_reason reason = verdict_reason(v);
 		bool reply = v->dir == SG_CT_DIR_REPLY;
 
-		if (v->result == SG_CT_RELATED && icmp_error_forged(gen, in, &w->meta[k], v->conn))
-			reason = SG_DROP_CT_NOT_NEW;
-		if (reason != SG_DROP_NONE) {
-			dp_drop(w, gen, in, k, reason);
-			continue;
-		}
-		if (v->result == SG_CT_NEW) {
-			add_check(w, &n_cl, k, in, w->dst[k], false, DP_CHECK_NEW, NULL);
-			continue;
-		}
-		/* The verdict carries the pickup mark as the tracker saw it: no call per packet. */
-		if (v->result == SG_CT_REPLY && (v->flags & SG_CT_VF_PICKUP)) {
-			/*
-			 * D10: the first reply of a mid-stream pickup is checked as part of the
-			 * connection the pickup admitted, i.e. in its original direction (the
-			 * replier is the receiver), never as a new connection from the replier:
-			 * that would refuse every answer of a connection the policy allows one
-			 * way only (web -> db:5432, the seed's), so a restart of sgfw would cut it.
-			 */
-			add_check(w, &n_cl, k, w->dst[k], in, true, DP_CHECK_PICKUP, v->conn);
-			continue;
+		/* Most packets belong to a known connection (ESTABLISHED, or a REPLY other than a
+		 * pickup's first): none of the cases below applies to them, so they skip the
+		 * verdict's switch and go straight to the recheck test. */
+		if (unlikely(v->result != SG_CT_ESTABLISHED &&
+				    (v->result != SG_CT_REPLY || (v->flags & SG_CT_VF_PICKUP)))) {
+			enum sg_drop_reason reason = verdict_reason(v);
+
+			if (v->result == SG_CT_RELATED &&
+					icmp_error_forged(gen, in, &w->meta[k], v->conn))
+				reason = SG_DROP_CT_NOT_NEW;
+			if (reason != SG_DROP_NONE) {
+				dp_drop(w, gen, in, k, reason);
+				continue;
+			}
+			if (v->result == SG_CT_NEW) {
+				add_check(w, &n_cl, k, in, w->dst[k], false, DP_CHECK_NEW, NULL);
+				continue;
+			}
+			/* The verdict carries the pickup mark as the tracker saw it: no call per
+			 * packet. */
+			if (v->result == SG_CT_REPLY && (v->flags & SG_CT_VF_PICKUP)) {
+				/*
+				 * D10: the first reply of a mid-stream pickup is checked as part of
+				 * the connection the pickup admitted, i.e. in its original direction
+				 * (the replier is the receiver), never as a new connection from the
+				 * replier: that would refuse every answer of a connection the policy
+				 * allows one way only (web -> db:5432, the seed's), so a restart of
+				 * sgfw would cut it.
+				 */
+				add_check(w, &n_cl, k, w->dst[k], in, true, DP_CHECK_PICKUP,
+						v->conn);
+				continue;
+			}
 		}
 		if (v->result != SG_CT_RELATED && recheck &&
 				unlikely(v->epoch <
-						SG_MAX(gen->vports[in].changed_epoch,
+						SG_MAX(changed_in,
 								gen->vports[w->dst[k]].changed_epoch))) {
 			/* Classify the original direction: a reply is seen from the other side. */
 			if (reply)

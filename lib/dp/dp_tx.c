@@ -17,22 +17,37 @@ tx_drop_reason(const struct sg_port_dev *dev)
 	return sg_port_vhost_down(dev) ? SG_DROP_PORT_DOWN : SG_DROP_TX_FULL;
 }
 
+/*
+ * Send 'n' packets, 'bytes' bytes in all, out of vport 'out', counting what the port took. The
+ * bytes are summed by the caller before the send (dp_forward() while it touches each packet
+ * anyway): a sent mbuf is the driver's, which may free it at once; unsent ones are still ours.
+ */
+static inline void
+tx_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t out, struct rte_mbuf **pkts,
+		uint16_t n, uint64_t bytes)
+{
+	struct dp_port_counters *c = dp_counters(gen, out, w->id);
+	uint16_t sent = sg_port_tx(&gen->vports[out].port->dev, w->id, pkts, n);
+
+	if (unlikely(sent < n)) {
+		for (uint16_t j = sent; j < n; j++)
+			bytes -= pkts[j]->pkt_len;
+		c->drops[tx_drop_reason(&gen->vports[out].port->dev)] += (uint64_t)(n - sent);
+		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
+	}
+	c->tx_packets += sent;
+	c->tx_bytes += bytes;
+}
+
 void
 dp_tx(struct dp_worker *w, const struct dp_gen *gen, uint16_t out, struct rte_mbuf **pkts,
 		uint16_t n)
 {
-	struct dp_port_counters *c = dp_counters(gen, out, w->id);
-	uint16_t sent = sg_port_tx(&gen->vports[out].port->dev, w->id, pkts, n);
 	uint64_t bytes = 0;
 
-	for (uint16_t j = 0; j < sent; j++)
+	for (uint16_t j = 0; j < n; j++)
 		bytes += pkts[j]->pkt_len;
-	c->tx_packets += sent;
-	c->tx_bytes += bytes;
-	if (unlikely(sent < n)) {
-		c->drops[tx_drop_reason(&gen->vports[out].port->dev)] += (uint64_t)(n - sent);
-		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
-	}
+	tx_burst(w, gen, out, pkts, n, bytes);
 }
 
 /*
@@ -69,7 +84,14 @@ dp_forward(struct dp_worker *w, const struct dp_gen *gen, uint16_t n)
 		uint16_t first = (uint16_t)__builtin_ctzll(pending);
 		uint16_t out = w->dst[w->fwd[first]];
 		const struct dp_vport *out_vp = &gen->vports[out];
+		/* Routed packets' new Ethernet addresses, destination then source as on the wire:
+		 * one 12-byte copy per packet (dp_route_rewrite() makes two of 6). */
+		uint8_t macs[2 * RTE_ETHER_ADDR_LEN];
+		uint64_t bytes = 0;
 		uint16_t m = 0, encap = 0;
+
+		memcpy(macs, out_vp->mac, RTE_ETHER_ADDR_LEN);
+		memcpy(macs + RTE_ETHER_ADDR_LEN, gen->router_mac, RTE_ETHER_ADDR_LEN);
 
 		for (uint64_t rest = pending; rest != 0; rest &= rest - 1) {
 			uint16_t k = (uint16_t)__builtin_ctzll(rest);
@@ -86,14 +108,16 @@ dp_forward(struct dp_worker *w, const struct dp_gen *gen, uint16_t n)
 				}
 				encap++;
 			} else if (w->routed[i]) {
-				dp_route_rewrite(w->pkts[i], w->meta[i].l3, w->meta[i].l2_len,
-						gen->router_mac, out_vp->mac);
+				memcpy(rte_pktmbuf_mtod(w->pkts[i], void *), macs, sizeof(macs));
+				dp_route_hop(w->pkts[i], w->meta[i].l3, w->meta[i].l2_len);
 			}
+			/* After the wrap: the bytes sent, outer headers included. */
+			bytes += w->pkts[i]->pkt_len;
 			w->tx[m++] = w->pkts[i];
 		}
 		if (encap != 0)
 			dp_counters(gen, out, w->id)->vxlan_encap += encap;
-		dp_tx(w, gen, out, w->tx, m);
+		tx_burst(w, gen, out, w->tx, m, bytes);
 	}
 }
 

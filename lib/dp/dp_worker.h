@@ -49,6 +49,23 @@ struct dp_addr_cache {
 	const struct dp_map_slot *owner;
 };
 
+/*
+ * The configured subnets of one generation, as the per-packet membership test reads them
+ * (dp_admit.c, in_any_subnet()): network and mask per family, in host order, so a test is a
+ * load, an AND and a compare per subnet instead of sg_prefix decoding. Filled when a worker
+ * first admits a burst of a generation (keyed by its epoch, unique per generation); only
+ * used up to DP_SUBNETS_LINEAR subnets, beyond that the generation's map answers.
+ */
+struct dp_subnet_cache {
+	uint32_t epoch;                      /* Generation it was filled from; 0: never. */
+	uint8_t n4;
+	uint8_t n6;
+	uint32_t net4[DP_SUBNETS_LINEAR];
+	uint32_t mask4[DP_SUBNETS_LINEAR];
+	uint64_t net6[DP_SUBNETS_LINEAR][2];
+	uint64_t mask6[DP_SUBNETS_LINEAR][2];
+};
+
 struct dp_worker;
 
 /*
@@ -137,6 +154,7 @@ struct __rte_cache_aligned dp_worker {
 	uint16_t last_mac_dst;
 	struct dp_addr_cache src_cache;
 	struct dp_addr_cache dst_cache;
+	struct dp_subnet_cache subnets;
 };
 
 /*
@@ -191,15 +209,10 @@ dp_drop(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t i,
 	w->to_free[w->n_free++] = w->pkts[i];
 }
 
-/* Routing rewrites the MACs and spends one hop (RFC 1624 incremental IPv4 checksum). */
+/* The hop a routed packet spends (RFC 1624 incremental IPv4 checksum). */
 static inline void
-dp_route_rewrite(struct rte_mbuf *m, uint8_t l3, uint8_t l2_len, const uint8_t *src_mac,
-		const uint8_t *dst_mac)
+dp_route_hop(struct rte_mbuf *m, uint8_t l3, uint8_t l2_len)
 {
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-
-	memcpy(eth->src_addr.addr_bytes, src_mac, 6);
-	memcpy(eth->dst_addr.addr_bytes, dst_mac, 6);
 	if (l3 == SG_L3_IPV4) {
 		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, l2_len);
 		uint32_t sum = (uint32_t)rte_be_to_cpu_16(ip->hdr_checksum) + 0x0100;
@@ -211,6 +224,18 @@ dp_route_rewrite(struct rte_mbuf *m, uint8_t l3, uint8_t l2_len, const uint8_t *
 
 		ip->hop_limits--;
 	}
+}
+
+/* Routing rewrites the MACs and spends one hop. */
+static inline void
+dp_route_rewrite(struct rte_mbuf *m, uint8_t l3, uint8_t l2_len, const uint8_t *src_mac,
+		const uint8_t *dst_mac)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+	memcpy(eth->src_addr.addr_bytes, src_mac, 6);
+	memcpy(eth->dst_addr.addr_bytes, dst_mac, 6);
+	dp_route_hop(m, l3, l2_len);
 }
 
 /* dp_admit.c: admission of the whole burst in w->pkts[0..n) from vport 'in' (parse, port

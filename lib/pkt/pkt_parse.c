@@ -408,7 +408,7 @@ parse_l4(struct pkt_seg m, struct sg_pkt_meta *meta, uint32_t off, bool frag_hdr
  * (source routing, record route and router alert have no business coming from a VM), which
  * also keeps the header at 20 bytes for the checksum and every later stage.
  */
-static enum sg_drop_reason
+static __rte_always_inline enum sg_drop_reason
 parse_ipv4(struct pkt_seg m, struct sg_pkt_meta *meta, uint32_t off)
 {
 	const struct rte_ipv4_hdr *ip = pkt_hdr(m, off, sizeof(*ip));
@@ -603,9 +603,10 @@ meta_clear(struct sg_pkt_meta *meta)
  * One packet. Up to two VLAN tags (802.1Q 0x8100 or 802.1ad 0x88a8 in either position);
  * the outer TCI is kept. The legacy QinQ TPIDs (0x9100, ...) are just unknown ethertypes, and
  * hardware-stripped tags (RTE_MBUF_F_RX_VLAN_STRIPPED) are not looked at: sgfw's ports leave
- * VLAN stripping off so that the frame is the whole truth.
+ * VLAN stripping off so that the frame is the whole truth. Always inline: in the burst loop
+ * the call and its register saves cost about 20 instructions per packet.
  */
-static enum sg_drop_reason
+static __rte_always_inline enum sg_drop_reason
 parse_one(const struct rte_mbuf *mbuf, struct sg_pkt_meta *meta)
 {
 	const struct pkt_seg m = {

@@ -1679,6 +1679,61 @@ START_TEST(many_subnets)
 }
 END_TEST
 
+/* SUBNETS_4 with b1's IPv4 subnet widened from 10.2.0.0/24 to 10.2.0.0/16. */
+#define SUBNETS_4_WIDE                                                                             \
+	"subnets = (\n"                                                                            \
+	" { cidr = \"10.1.0.0/24\"; gateway = \"10.1.0.1\"; }, { cidr = \"10.2.0.0/16\"; gateway = \"10.2.0.1\"; },\n" \
+	" { cidr = \"fd00:1::/64\"; gateway = \"fd00:1::1\"; }, { cidr = \"fd00:2::/64\"; gateway = \"fd00:2::1\"; }\n" \
+	");\n"
+
+static const char *const config_prefixes_wide = GROUPS_PREFIXES PORTS_PREFIXES(SUBNETS_4_WIDE,
+		"\"10.1.0.64/26\", \"fd00:1::1:0/112\", \"192.168.7.0/24\", \"fd00:77::/64\"",
+		"\"10.2.0.128/26\", \"192.168.9.0/24\"");
+
+/* Up to DP_SUBNETS_LINEAR subnets, each worker tests addresses against its own copy of them:
+ * a change of the subnets is in force from the next burst, as the map is beyond that. 10.2.5.x
+ * is outside while b1's subnet is a /24 and inside once it is a /16, and outside again. */
+START_TEST(subnets_change)
+{
+	static const struct t_step narrow[] = {
+		{"from the uplink, 10.2.5.9 is an outside source", "up0",
+			{T_TCP, "10.2.5.9", "10.1.0.11", .sport = 46101, .dport = 443, .seq = 1,
+				.flags = SYN},
+			FWD("a1", "sg-a rule 8")},
+		{"a VM to 10.2.5.9: routed to the uplink", "b1",
+			{T_UDP, "10.2.0.11", "10.2.5.9", .sport = 46102, .dport = 53},
+			FWD("up0", EGRESS_B)},
+	};
+	static const struct t_step wide[] = {
+		{"from the uplink, 10.2.5.10 is inside 10.2.0.0/16: refused", "up0",
+			{T_TCP, "10.2.5.10", "10.1.0.11", .sport = 46103, .dport = 443, .seq = 1,
+				.flags = SYN},
+			DROP(SPOOF_UPLINK, NULL)},
+		{"a VM to 10.2.5.10, in a subnet nobody owns it in: no route", "b1",
+			{T_UDP, "10.2.0.11", "10.2.5.10", .sport = 46104, .dport = 53},
+			DROP(NO_ROUTE, NULL)},
+	};
+	static const struct t_step narrow_again[] = {
+		{"from the uplink, 10.2.5.11 is outside again", "up0",
+			{T_TCP, "10.2.5.11", "10.1.0.11", .sport = 46105, .dport = 443, .seq = 1,
+				.flags = SYN},
+			FWD("a1", "sg-a rule 8")},
+		{"a VM to 10.2.5.11: routed to the uplink again", "b1",
+			{T_UDP, "10.2.0.11", "10.2.5.11", .sport = 46106, .dport = 53},
+			FWD("up0", EGRESS_B)},
+	};
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, config_prefixes, false);
+	run_steps(&t, narrow, SG_ARRAY_SIZE(narrow));
+	apply(&t, config_prefixes_wide);
+	run_steps(&t, wide, SG_ARRAY_SIZE(wide));
+	apply(&t, config_prefixes);
+	run_steps(&t, narrow_again, SG_ARRAY_SIZE(narrow_again));
+	t_close(&t);
+}
+END_TEST
+
 /* ---- Per-port limits on new connections (one tenant cannot starve the others) ---- */
 
 /* b1 may open 3 connections a second (its own setting); a2 may hold 2 (its own setting); the
@@ -3022,6 +3077,7 @@ main(void)
 	tcase_add_test(pipeline, apply_refused);
 	tcase_add_test(pipeline, allowed_prefixes);
 	tcase_add_test(pipeline, many_subnets);
+	tcase_add_test(pipeline, subnets_change);
 	tcase_add_test(pipeline, port_limits);
 	tcase_add_test(pipeline, port_removed_forgets_connections);
 	tcase_add_test(pipeline, engine_sg);
