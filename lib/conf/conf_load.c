@@ -28,6 +28,7 @@ struct loader {
 	struct sg_error *err;
 	struct inexact *inexact;
 	uint32_t n_inexact;
+	struct sg_keyset port_names;  /* Port names so far (libconfig's strings), by index. */
 };
 
 /* The index of 'file' in the config's sources, added if new (libconfig names @includes
@@ -814,6 +815,7 @@ parse_port(struct loader *ld, const config_setting_t *s)
 	struct sg_conf_port *dev, *grown;
 	struct sg_spec_port *port = NULL;
 	struct sg_error e;
+	uint32_t first;
 	int rc;
 
 	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
@@ -831,10 +833,14 @@ parse_port(struct loader *ld, const config_setting_t *s)
 	if (*name == '\0' || strlen(name) >= SG_NAME_MAX)
 		return fail(ld, config_setting_get_member(s, "name"),
 				"port name \"%s\" must be 1..%d characters", name, SG_NAME_MAX - 1);
-	if (sg_conf_find_port(conf, name) != NULL)
+	/* A fleet has many ports: a set, not a search per port. */
+	rc = sg_keyset_add(&ld->port_names, 0, name, (uint32_t)strlen(name), conf->n_ports, &first);
+	if (rc < 0)
+		return fail(ld, s, "out of memory");
+	if (rc == 1)
 		return fail(ld, config_setting_get_member(s, "name"),
 				"port \"%s\" is defined twice (first on line %d)", name,
-				SG_LOC_LINE(sg_conf_find_port(conf, name)->line));
+				SG_LOC_LINE(conf->ports[first].line));
 	grown = realloc(conf->ports, (conf->n_ports + 1) * sizeof(*conf->ports));
 	if (grown == NULL)
 		return fail(ld, s, "out of memory");
@@ -2276,6 +2282,7 @@ load(config_t *cfg, bool ok, const char *origin, const char *text, struct sg_err
 			check_fleet(conf, ld.err) < 0 ||
 			check_flow_log_names(conf, false, ld.err) < 0)
 		goto fail;
+	sg_keyset_free(&ld.port_names);
 	conf->policy = sg_policy_compile(conf->spec, ld.err);
 	if (conf->policy == NULL)
 		goto fail;
@@ -2283,6 +2290,7 @@ load(config_t *cfg, bool ok, const char *origin, const char *text, struct sg_err
 	config_destroy(cfg);
 	return conf;
 fail:
+	sg_keyset_free(&ld.port_names);
 	free(ld.inexact);
 	locate_error(ld.err, conf, origin);
 	config_destroy(cfg);
