@@ -733,6 +733,10 @@ ports_view(struct sg_ctl_ctx *ctx, const char *only)
 			sg_json_string(&j, "kind", sg_port_kind_name(dev->kind));
 			sg_json_string(&j, "role", dev->uplink ? "uplink" : "vm");
 			sg_json_string(&j, "device", dev->path);
+			if (dev->host[0] != '\0') {
+				sg_json_string(&j, "host", dev->host);
+				sg_json_bool(&j, "remote", dev->remote);
+			}
 			if (dev->description[0] != '\0')
 				sg_json_string(&j, "description", dev->description);
 			if (port != NULL) {
@@ -757,7 +761,9 @@ ports_view(struct sg_ctl_ctx *ctx, const char *only)
 		if (live)
 			fprintf(ctx->out, "%-5s %12lu %12lu %10lu ", st.link_up ? "up" : "down",
 					st.rx_packets, st.tx_packets, st.drops);
-		fprintf(ctx->out, "%-16s %-10s %-8s %-17s ", dev->name, sg_port_kind_name(dev->kind),
+		/* A port of another host has no device here: its kind says so. */
+		fprintf(ctx->out, "%-16s %-10s %-8s %-17s ", dev->name,
+				dev->remote ? "remote" : sg_port_kind_name(dev->kind),
 				dev->uplink ? "uplink" : "vm",
 				port != NULL ? sg_mac_format(port->mac, buf, sizeof(buf)) : "-");
 		{
