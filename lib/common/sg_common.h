@@ -168,4 +168,30 @@ char *sg_read_file(const char *path);
  */
 int sg_socket_path_clear(const char *path);
 
+/* ---- A set of byte keys (control path) ---- */
+
+struct sg_keyset_entry {
+	uint64_t hash;
+	const void *key;            /**< Not copied: it must outlive the set. */
+	uint32_t len;
+	uint8_t kind;               /**< Keys of different kinds never match. */
+	uint32_t value;
+};
+
+/** Zero-initialised before use; sg_keyset_free() when done. */
+struct sg_keyset {
+	struct sg_keyset_entry *slots;
+	uint32_t mask;
+	uint32_t n;
+};
+
+/**
+ * Add 'key' ('len' bytes, of 'kind') with 'value': 0 when added, 1 when it was there already
+ * ('*existing' gets the value it was added with; the set is unchanged), -ENOMEM. Amortised
+ * constant time.
+ */
+int sg_keyset_add(struct sg_keyset *set, uint8_t kind, const void *key, uint32_t len,
+		uint32_t value, uint32_t *existing);
+void sg_keyset_free(struct sg_keyset *set);
+
 #endif /* SG_COMMON_H */

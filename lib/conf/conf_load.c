@@ -29,6 +29,7 @@ struct loader {
 	struct sg_error *err;
 	struct inexact *inexact;
 	uint32_t n_inexact;
+	struct sg_keyset port_names;  /* Port names so far (libconfig's strings), by index. */
 };
 
 /* The index of 'file' in the config's sources, added if new (libconfig names @includes
@@ -815,6 +816,7 @@ parse_port(struct loader *ld, const config_setting_t *s)
 	struct sg_conf_port *dev, *grown;
 	struct sg_spec_port *port = NULL;
 	struct sg_error e;
+	uint32_t first;
 	int rc;
 
 	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
@@ -832,10 +834,14 @@ parse_port(struct loader *ld, const config_setting_t *s)
 	if (*name == '\0' || strlen(name) >= SG_NAME_MAX)
 		return fail(ld, config_setting_get_member(s, "name"),
 				"port name \"%s\" must be 1..%d characters", name, SG_NAME_MAX - 1);
-	if (sg_conf_find_port(conf, name) != NULL)
+	/* A fleet has many ports: a set, not a search per port. */
+	rc = sg_keyset_add(&ld->port_names, 0, name, (uint32_t)strlen(name), conf->n_ports, &first);
+	if (rc < 0)
+		return fail(ld, s, "out of memory");
+	if (rc == 1)
 		return fail(ld, config_setting_get_member(s, "name"),
 				"port \"%s\" is defined twice (first on line %d)", name,
-				SG_LOC_LINE(sg_conf_find_port(conf, name)->line));
+				SG_LOC_LINE(conf->ports[first].line));
 	grown = realloc(conf->ports, (conf->n_ports + 1) * sizeof(*conf->ports));
 	if (grown == NULL)
 		return fail(ld, s, "out of memory");
@@ -1991,6 +1997,9 @@ check_remote_address(const struct sg_conf *conf, const struct sg_conf_port *dev,
 			dev->name, field, sg_prefix_format(p, text, sizeof(text)), dev->host);
 }
 
+static int check_fleet_port(struct sg_conf *conf, struct sg_spec *spec, struct sg_conf_port *dev,
+		struct sg_keyset *hosts, uint32_t *sp, struct sg_error *err);
+
 /*
  * The fleet (hosts, host, ports[].host): this host is one of 'hosts' and has the uplink; each
  * port's host exists; a remote port's addresses are in subnets with a vni. Marks each port
@@ -2001,7 +2010,9 @@ check_fleet(struct sg_conf *conf, struct sg_error *err)
 {
 	const struct sg_conf_port *uplink = sg_conf_uplink(conf);
 	struct sg_spec *spec = conf->spec;
-	uint32_t sp = 0;
+	struct sg_keyset hosts = {0};
+	uint32_t sp = 0, h;
+	int rc = 0;
 
 	if (conf->n_hosts > 0 && conf->host[0] == '\0')
 		return sg_error_set(err, conf->hosts[0].line,
@@ -2014,49 +2025,67 @@ check_fleet(struct sg_conf *conf, struct sg_error *err)
 		return sg_error_set(err, conf->hosts[0].line,
 				"hosts is given but no port has role = \"uplink\": the overlay to the "
 				"other hosts runs over the uplink");
-	for (uint32_t i = 0; i < conf->n_ports; i++) {
-		struct sg_conf_port *dev = &conf->ports[i];
-		const char *path_name;
-		struct sg_spec_port *port;
-		int p;
-
-		if (dev->uplink)
-			continue;
-		/* Ports and spec ports are in the same order (loads and changes keep it): look
-		 * there first, so a fleet of many ports is checked in linear time. */
-		if (sp < spec->n_ports && strcmp(spec->ports[sp].name, dev->name) == 0)
-			p = (int)sp;
-		else
-			p = sg_spec_find_port(spec, dev->name);
-		if (p < 0)
-			return sg_error_set(err, dev->line, "internal: port \"%s\" has no policy entry",
-					dev->name);
-		sp = (uint32_t)p + 1;
-		port = &spec->ports[p];
-		dev->remote = dev->host[0] != '\0' && strcmp(dev->host, conf->host) != 0;
-		port->remote = dev->remote;
-		if (dev->host[0] != '\0' && strcmp(dev->host, conf->host) != 0 &&
-				sg_conf_find_host(conf, dev->host) == NULL)
-			return sg_error_set(err, dev->line, "port \"%s\": host \"%s\" is not one of "
-					"hosts", dev->name, dev->host);
-		if (!dev->remote) {
-			path_name = path_field(dev->kind);
-			if (path_name != NULL && dev->path[0] == '\0')
-				return sg_error_set(err, dev->line, "port \"%s\" (%s) needs %s",
-						dev->name, port_kind_names[dev->kind], path_name);
-			continue;
-		}
-		for (uint32_t k = 0; k < port->n_ips; k++) {
-			struct sg_prefix h = sg_prefix_host(&port->ips[k]);
-
-			if (check_remote_address(conf, dev, "ip", &h, err) < 0)
-				return -EINVAL;
-		}
-		for (uint32_t k = 0; k < port->n_prefixes; k++)
-			if (check_remote_address(conf, dev, "allowed prefix", &port->prefixes[k],
-					    err) < 0)
-				return -EINVAL;
+	/* Hosts by name: a fleet has many ports and may have many hosts. */
+	for (uint32_t k = 0; k < conf->n_hosts && rc >= 0; k++)
+		rc = sg_keyset_add(&hosts, 0, conf->hosts[k].name,
+				(uint32_t)strlen(conf->hosts[k].name), k, &h);
+	if (rc < 0) {
+		sg_keyset_free(&hosts);
+		return sg_error_set(err, 0, "out of memory");
 	}
+	for (uint32_t i = 0; i < conf->n_ports && rc >= 0; i++)
+		rc = check_fleet_port(conf, spec, &conf->ports[i], &hosts, &sp, err);
+	sg_keyset_free(&hosts);
+	return rc < 0 ? -EINVAL : 0;
+}
+
+/* One port of check_fleet(): local or remote, its host known, a remote one reachable. */
+static int
+check_fleet_port(struct sg_conf *conf, struct sg_spec *spec, struct sg_conf_port *dev,
+		struct sg_keyset *hosts, uint32_t *sp, struct sg_error *err)
+{
+	const char *path_name;
+	struct sg_spec_port *port;
+	uint32_t known;
+	int p;
+
+	if (dev->uplink)
+		return 0;
+	/* Ports and spec ports are in the same order (loads and changes keep it): look there
+	 * first, so a fleet of many ports is checked in linear time. */
+	if (*sp < spec->n_ports && strcmp(spec->ports[*sp].name, dev->name) == 0)
+		p = (int)*sp;
+	else
+		p = sg_spec_find_port(spec, dev->name);
+	if (p < 0)
+		return sg_error_set(err, dev->line, "internal: port \"%s\" has no policy entry",
+				dev->name);
+	*sp = (uint32_t)p + 1;
+	port = &spec->ports[p];
+	dev->remote = dev->host[0] != '\0' && strcmp(dev->host, conf->host) != 0;
+	port->remote = dev->remote;
+	/* Looked up by adding it: a host not in the set was not one of 'hosts'. */
+	if (dev->remote &&
+			sg_keyset_add(hosts, 0, dev->host, (uint32_t)strlen(dev->host), UINT32_MAX,
+					&known) != 1)
+		return sg_error_set(err, dev->line, "port \"%s\": host \"%s\" is not one of hosts",
+				dev->name, dev->host);
+	if (!dev->remote) {
+		path_name = path_field(dev->kind);
+		if (path_name != NULL && dev->path[0] == '\0')
+			return sg_error_set(err, dev->line, "port \"%s\" (%s) needs %s", dev->name,
+					port_kind_names[dev->kind], path_name);
+		return 0;
+	}
+	for (uint32_t k = 0; k < port->n_ips; k++) {
+		struct sg_prefix host = sg_prefix_host(&port->ips[k]);
+
+		if (check_remote_address(conf, dev, "ip", &host, err) < 0)
+			return -EINVAL;
+	}
+	for (uint32_t k = 0; k < port->n_prefixes; k++)
+		if (check_remote_address(conf, dev, "allowed prefix", &port->prefixes[k], err) < 0)
+			return -EINVAL;
 	return 0;
 }
 
@@ -2358,6 +2387,7 @@ load(config_t *cfg, bool ok, const char *origin, const char *text, struct sg_err
 			check_fleet(conf, ld.err) < 0 ||
 			check_flow_log_names(conf, false, ld.err) < 0)
 		goto fail;
+	sg_keyset_free(&ld.port_names);
 	conf->policy = sg_policy_compile(conf->spec, ld.err);
 	if (conf->policy == NULL)
 		goto fail;
@@ -2365,6 +2395,7 @@ load(config_t *cfg, bool ok, const char *origin, const char *text, struct sg_err
 	config_destroy(cfg);
 	return conf;
 fail:
+	sg_keyset_free(&ld.port_names);
 	free(ld.inexact);
 	locate_error(ld.err, conf, origin);
 	config_destroy(cfg);

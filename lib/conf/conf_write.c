@@ -243,10 +243,10 @@ static const char *const locator[] = {
 	[SG_PORT_PCI] = "pci",
 };
 
+/* 'p' is the spec index of 'dev', or -1 for an uplink. */
 static void
-write_port(FILE *out, const struct sg_conf *conf, const struct sg_conf_port *dev)
+write_port(FILE *out, const struct sg_conf *conf, const struct sg_conf_port *dev, int p)
 {
-	int p = sg_spec_find_port(conf->spec, dev->name);
 	char buf[SG_PREFIX_STRLEN];
 
 	fputs("{", out);
@@ -309,9 +309,21 @@ static void
 write_ports(FILE *out, const struct sg_conf *conf)
 {
 	open_section(out, "ports", '(');
-	for (uint32_t i = 0; i < conf->n_ports; i++) {
+	for (uint32_t i = 0, sp = 0; i < conf->n_ports; i++) {
+		const struct sg_conf_port *dev = &conf->ports[i];
+		int p = -1;
+
+		/* Ports and spec ports share their order: a search only on a miss (a fleet has
+		 * many ports). */
+		if (!dev->uplink) {
+			p = sp < conf->spec->n_ports && strcmp(conf->spec->ports[sp].name, dev->name) == 0
+					? (int)sp
+					: sg_spec_find_port(conf->spec, dev->name);
+			if (p >= 0)
+				sp = (uint32_t)p + 1;
+		}
 		fputs(i ? ",\n  " : "\n  ", out);
-		write_port(out, conf, &conf->ports[i]);
+		write_port(out, conf, dev, p);
 	}
 	close_section(out, ')');
 }

@@ -686,13 +686,6 @@ sg_ctl_check(struct sg_ctl_ctx *ctx, int argc, char **argv)
 }
 
 /* The ports table, or one port's row ('only'; its JSON an object rather than an array). */
-/* "vm", "uplink", or "remote" for a VM of another host of the fleet (served there). */
-static const char *
-port_role(const struct sg_conf_port *dev)
-{
-	return dev->uplink ? "uplink" : dev->remote ? "remote" : "vm";
-}
-
 static int
 ports_view(struct sg_ctl_ctx *ctx, const char *only)
 {
@@ -738,12 +731,12 @@ ports_view(struct sg_ctl_ctx *ctx, const char *only)
 				sg_json_uint(&j, "drops", st.drops);
 			}
 			sg_json_string(&j, "kind", sg_port_kind_name(dev->kind));
-			sg_json_string(&j, "role", port_role(dev));
-			/* In a fleet, where the VM runs: this host's name for its own ports. */
-			if (ctx->conf->host[0] != '\0' && !dev->uplink)
-				sg_json_string(&j, "host", dev->host[0] != '\0' ? dev->host :
-									      ctx->conf->host);
+			sg_json_string(&j, "role", dev->uplink ? "uplink" : "vm");
 			sg_json_string(&j, "device", dev->path);
+			if (dev->host[0] != '\0') {
+				sg_json_string(&j, "host", dev->host);
+				sg_json_bool(&j, "remote", dev->remote);
+			}
 			if (dev->description[0] != '\0')
 				sg_json_string(&j, "description", dev->description);
 			if (port != NULL) {
@@ -771,8 +764,10 @@ ports_view(struct sg_ctl_ctx *ctx, const char *only)
 		else if (ctx->port_state != NULL)
 			/* No device here (a port of another host): nothing to count. */
 			fprintf(ctx->out, "%-5s %12s %12s %10s ", "-", "-", "-", "-");
-		fprintf(ctx->out, "%-16s %-10s %-8s %-17s ", dev->name, sg_port_kind_name(dev->kind),
-				port_role(dev),
+		/* A port of another host has no device here: its kind says so. */
+		fprintf(ctx->out, "%-16s %-10s %-8s %-17s ", dev->name,
+				dev->remote ? "remote" : sg_port_kind_name(dev->kind),
+				dev->uplink ? "uplink" : "vm",
 				port != NULL ? sg_mac_format(port->mac, buf, sizeof(buf)) : "-");
 		{
 			char ips[256] = "-";

@@ -224,7 +224,9 @@ build_overlay(struct dp_gen *gen)
 	const struct sg_spec *spec = sg_policy_spec(conf->policy);
 	const struct sg_conf_port *uplink = sg_conf_uplink(conf);
 	struct dp_overlay *o = &gen->overlay;
-	uint32_t n_addrs = 0, n_prefixes = 0, r = 0;
+	uint32_t n_addrs = 0, n_prefixes = 0, r = 0, h;
+	struct sg_keyset names = {0};
+	int rc = 0;
 
 	if (conf->n_hosts == 0 || uplink == NULL)
 		return 0;
@@ -247,17 +249,23 @@ build_overlay(struct dp_gen *gen)
 			dp_map_init(&o->vnis, conf->n_subnets) < 0)
 		return -ENOMEM;
 	o->n_hosts = (uint16_t)conf->n_hosts;
-	for (uint16_t h = 0; h < o->n_hosts; h++) {
-		const struct sg_conf_host *ch = &conf->hosts[h];
+	for (uint16_t k = 0; k < o->n_hosts; k++) {
+		const struct sg_conf_host *ch = &conf->hosts[k];
 
-		memcpy(&o->hosts[h].vtep, ch->vtep.bytes, 4);
-		memcpy(o->hosts[h].mac, ch->has_mac ? ch->mac : uplink->peer_mac, 6);
-		dp_map_put(&o->vteps, DP_KEY_IPV4, ch->vtep.bytes, h, DP_NO_SUBNET);
+		memcpy(&o->hosts[k].vtep, ch->vtep.bytes, 4);
+		memcpy(o->hosts[k].mac, ch->has_mac ? ch->mac : uplink->peer_mac, 6);
+		dp_map_put(&o->vteps, DP_KEY_IPV4, ch->vtep.bytes, k, DP_NO_SUBNET);
+		if (rc == 0)
+			rc = sg_keyset_add(&names, 0, ch->name, (uint32_t)strlen(ch->name), k, &h);
 		if (strcmp(ch->name, conf->host) == 0) {
-			o->self = h;
-			o->vtep = o->hosts[h].vtep;
+			o->self = k;
+			o->vtep = o->hosts[k].vtep;
 			memcpy(o->mac, ch->has_mac ? ch->mac : conf->router_mac, 6);
 		}
+	}
+	if (rc < 0) {
+		sg_keyset_free(&names);
+		return -ENOMEM;
 	}
 	for (uint32_t s = 0; s < conf->n_subnets; s++) {
 		uint32_t vni = rte_cpu_to_be_32(conf->subnets[s].vni);
@@ -276,14 +284,21 @@ build_overlay(struct dp_gen *gen)
 		/* Ports and spec ports share their order (lib/conf): no search but on a miss. */
 		p = sp < spec->n_ports && strcmp(spec->ports[sp].name, dev->name) == 0 ?
 				(int)sp : sg_spec_find_port(spec, dev->name);
-		if (p < 0)
+		if (p < 0) {
+			sg_keyset_free(&names);
 			return -EINVAL;
+		}
 		sp = (uint32_t)p + 1;
 		if (!dev->remote)
 			continue;
 		port = &spec->ports[p];
 		memcpy(o->remotes[r].mac, port->mac, 6);
-		o->remotes[r].host = (uint16_t)(sg_conf_find_host(conf, dev->host) - conf->hosts);
+		/* lib/conf checked every remote port's host is one of them. */
+		if (sg_keyset_add(&names, 0, dev->host, (uint32_t)strlen(dev->host), 0, &h) != 1) {
+			sg_keyset_free(&names);
+			return -EINVAL;
+		}
+		o->remotes[r].host = (uint16_t)h;
 		dp_map_put(&o->macs, DP_KEY_MAC, port->mac, r, DP_NO_SUBNET);
 		for (uint32_t k = 0; k < port->n_ips; k++)
 			dp_map_put(&o->addrs,
@@ -300,6 +315,7 @@ build_overlay(struct dp_gen *gen)
 		}
 		r++;
 	}
+	sg_keyset_free(&names);
 	o->n_remotes = r;
 	o->inner_mtu = (uint16_t)(conf->overlay.mtu - SG_VXLAN_OVERHEAD);
 	o->on = true;

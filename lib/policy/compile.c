@@ -368,11 +368,24 @@ check_prefixes_apart(const struct sg_spec_port *port, const struct sg_spec_port 
 	return 0;
 }
 
+/* What check_port_identity() has seen: names, MACs and addresses of the ports before, by
+ * hash (a fleet has many ports: no pairwise loop), and which of them have allowed prefixes. */
+struct identities {
+	struct sg_keyset keys;
+	uint32_t *prefixed;
+	uint32_t n_prefixed;
+};
+
+enum { ID_NAME = 1, ID_MAC, ID_IP4, ID_IP6 };
+
 static int
-check_port_identity(const struct sg_spec *spec, uint32_t p, struct sg_error *err)
+check_port_identity(const struct sg_spec *spec, uint32_t p, struct identities *ids,
+		struct sg_error *err)
 {
 	const struct sg_spec_port *port = &spec->ports[p];
 	char text[SG_IP_STRLEN], owner[SG_NAME_MAX + 8];
+	uint32_t q;
+	int rc;
 
 	if (port->name[0] == '\0')
 		return sg_error_set(err, port->line, "port has no name");
@@ -396,31 +409,39 @@ check_port_identity(const struct sg_spec *spec, uint32_t p, struct sg_error *err
 						sg_ip_format(&port->ips[i], text, sizeof(text)));
 	if (check_port_prefixes(port, err) < 0)
 		return -EINVAL;
-	for (uint32_t q = 0; q < p; q++) {
-		const struct sg_spec_port *other = &spec->ports[q];
+	rc = sg_keyset_add(&ids->keys, ID_NAME, port->name, (uint32_t)strlen(port->name), p, &q);
+	if (rc == 1)
+		return sg_error_set(err, port->line, "port \"%s\" is defined twice (first on line %d)",
+				port->name, SG_LOC_LINE(spec->ports[q].line));
+	if (rc == 0 && (rc = sg_keyset_add(&ids->keys, ID_MAC, port->mac, 6, p, &q)) == 1)
+		return sg_error_set(err, port->line,
+				"port \"%s\": mac %s is already used by port \"%s\"", port->name,
+				sg_mac_format(port->mac, text, sizeof(text)), spec->ports[q].name);
+	for (uint32_t i = 0; i < port->n_ips && rc == 0; i++) {
+		const struct sg_ip *ip = &port->ips[i];
 
-		if (strcmp(other->name, port->name) == 0)
+		rc = ip->family == SG_AF_INET ? sg_keyset_add(&ids->keys, ID_IP4, ip->bytes, 4, p, &q)
+					      : sg_keyset_add(&ids->keys, ID_IP6, ip->bytes, 16, p, &q);
+		if (rc == 1)
 			return sg_error_set(err, port->line,
-					"port \"%s\" is defined twice (first on line %d)", port->name,
-					SG_LOC_LINE(other->line));
-		if (memcmp(other->mac, port->mac, 6) == 0)
-			return sg_error_set(err, port->line,
-					"port \"%s\": mac %s is already used by port \"%s\"",
-					port->name, sg_mac_format(port->mac, text, sizeof(text)),
-					other->name);
-		for (uint32_t i = 0; i < port->n_ips; i++)
-			for (uint32_t j = 0; j < other->n_ips; j++)
-				if (sg_ip_equal(&port->ips[i], &other->ips[j]))
-					return sg_error_set(err, port->line,
-							"port \"%s\": ip %s is already used by port "
-							"\"%s\"",
-							port->name,
-							sg_ip_format(&port->ips[i], text,
-									sizeof(text)),
-							other->name);
-		if (check_prefixes_apart(port, other, port->line, err) < 0 ||
-				check_prefixes_apart(other, port, port->line, err) < 0)
-			return -EINVAL;
+					"port \"%s\": ip %s is already used by port \"%s\"", port->name,
+					sg_ip_format(ip, text, sizeof(text)), spec->ports[q].name);
+	}
+	if (rc < 0)
+		return rc;
+	/* Prefixes against the ports before: all of them for a port with prefixes, else only
+	 * those that have prefixes (few, in practice). */
+	if (port->n_prefixes > 0) {
+		for (q = 0; q < p; q++)
+			if (check_prefixes_apart(port, &spec->ports[q], port->line, err) < 0 ||
+					check_prefixes_apart(&spec->ports[q], port, port->line, err) < 0)
+				return -EINVAL;
+		ids->prefixed[ids->n_prefixed++] = p;
+	} else {
+		for (uint32_t k = 0; k < ids->n_prefixed; k++)
+			if (check_prefixes_apart(&spec->ports[ids->prefixed[k]], port, port->line,
+					    err) < 0)
+				return -EINVAL;
 	}
 	return 0;
 }
@@ -803,9 +824,19 @@ sg_policy_compile(const struct sg_spec *spec, struct sg_error *err)
 			(rc = check_prefix_lists(policy->spec, err)) < 0 ||
 			(rc = check_groups(policy->spec, err)) < 0)
 		goto fail;
-	for (uint32_t p = 0; p < policy->spec->n_ports; p++)
-		if ((rc = check_port_identity(policy->spec, p, err)) < 0)
+	{
+		struct identities ids = {
+			.prefixed = calloc(spec->n_ports + 1u, sizeof(uint32_t)),
+		};
+
+		rc = ids.prefixed == NULL ? -ENOMEM : 0;
+		for (uint32_t p = 0; p < policy->spec->n_ports && rc == 0; p++)
+			rc = check_port_identity(policy->spec, p, &ids, err);
+		sg_keyset_free(&ids.keys);
+		free(ids.prefixed);
+		if (rc < 0)
 			goto fail;
+	}
 
 	rc = -ENOMEM;
 	policy->ports = calloc(spec->n_ports ? spec->n_ports : 1, sizeof(*policy->ports));

@@ -3046,6 +3046,93 @@ START_TEST(overlay_too_big)
 }
 END_TEST
 
+/* The overlay config with UDP 53 open to 10.0.0.0/8 in sg-a: established UDP flows to measure. */
+static char overlay_cost_config[8192];
+
+/* The engine's cost of one burst of each kind, as callgrind sees them (one function each, not
+ * inlined: bench/callgrind.sh's method, docs/BENCHMARKS.md "The VXLAN overlay"). */
+static __attribute__((noinline)) void
+ov_process_local(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t n)
+{
+	dp_worker_process(w, gen, in, n);
+}
+
+static __attribute__((noinline)) void
+ov_process_encap(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t n)
+{
+	dp_worker_process(w, gen, in, n);
+}
+
+static __attribute__((noinline)) void
+ov_process_decap(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint16_t n)
+{
+	dp_worker_process(w, gen, in, n);
+}
+
+static double
+ov_cost(struct t_dp *t, const char *from, const char *to, const struct t_pkt *p,
+		void (*process)(struct dp_worker *, const struct dp_gen *, uint16_t, uint16_t),
+		unsigned int rounds)
+{
+	struct rte_mbuf *m[32], *out[64];
+	uint64_t cycles = 0;
+	uint16_t v = t_vport(t, from), got;
+
+	for (unsigned int r = 0; r < rounds; r++) {
+		uint64_t start;
+
+		for (uint16_t i = 0; i < 32; i++) {
+			m[i] = rte_pktmbuf_alloc(pool);
+			ck_assert_ptr_nonnull(m[i]);
+			rte_pktmbuf_append(m[i], p->len);
+			memcpy(rte_pktmbuf_mtod(m[i], void *), p->b, p->len);
+		}
+		memcpy(t->w->pkts, m, sizeof(m));
+		start = rte_rdtsc_precise();
+		process(t->w, t_gen(t), v, 32);
+		cycles += rte_rdtsc_precise() - start;
+		ck_assert_uint_eq(got = t_sent(t, to, out, 64), 32);
+		rte_pktmbuf_free_bulk(out, got);
+	}
+	return (double)cycles / ((double)rounds * 32);
+}
+
+START_TEST(report_overlay_costs)
+{
+	static const struct t_spec local = {T_UDP, "10.1.0.11", "10.1.0.12", .dmac = "a2",
+		.sport = 5353, .dport = 53, .len = 30};
+	static const struct t_spec encap = {T_UDP, "10.1.0.11", "10.1.0.21", .dmac = OV_R1_MAC,
+		.sport = 5353, .dport = 53, .len = 30};
+	static const struct t_spec decap = {T_UDP, "10.1.0.21", "10.1.0.11", .dmac = "a1",
+		.smac = OV_R1_MAC, .sport = 5354, .dport = 53, .len = 30};
+	struct t_pkt pl, pe, inner, pd;
+	double c_local, c_encap, c_decap;
+	const char *at = strstr(overlay_config, "} ); },\n");
+	struct t_dp t;
+
+	ck_assert_ptr_nonnull(at);
+	snprintf(overlay_cost_config, sizeof(overlay_cost_config), "%.*s, { direction = \"ingress\"; "
+			"protocol = \"udp\"; port_range = \"53/53\"; source_cidr = \"10.0.0.0/8\"; }%s",
+			(int)(at - overlay_config + 1), overlay_config, at + 1);
+	t_open(&t, SG_DP_ENGINE_FW, overlay_cost_config, false);
+	t_build("a1", &local, NULL, &pl);
+	t_build("a1", &encap, NULL, &pe);
+	t_build("a1", &decap, NULL, &inner);
+	ov_wrap(&inner, "192.168.50.2", 101, 0x08, &pd);
+	/* Each flow's first burst creates its connection; then established bursts of 32. */
+	ov_cost(&t, "a1", "a2", &pl, ov_process_local, 1);
+	ov_cost(&t, "a1", "up0", &pe, ov_process_encap, 1);
+	ov_cost(&t, "up0", "a1", &pd, ov_process_decap, 1);
+	c_local = ov_cost(&t, "a1", "a2", &pl, ov_process_local, 2000);
+	c_encap = ov_cost(&t, "a1", "up0", &pe, ov_process_encap, 2000);
+	c_decap = ov_cost(&t, "up0", "a1", &pd, ov_process_decap, 2000);
+	printf("check_dp overlay costs in cycles per packet (established UDP, bursts of 32): "
+	       "local VM to VM %.0f, VM to remote (encapsulated) %.0f, remote to VM "
+	       "(decapsulated) %.0f\n", c_local, c_encap, c_decap);
+	t_close(&t);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -3098,6 +3185,7 @@ main(void)
 	tcase_add_test(frags, frag_ipv6_icmp_engines);
 	suite_add_tcase(s, frags);
 	tcase_add_test(report, report_costs);
+	tcase_add_test(report, report_overlay_costs);
 	tcase_set_timeout(report, 120);
 	suite_add_tcase(s, report);
 	sr = srunner_create(s);

@@ -431,6 +431,11 @@ START_TEST(test_remote_port_views)
 	/* The local member's inner access holds the remote member's address. */
 	ck_assert_int_eq(run(conf, false, "effective a1", out, sizeof(out)), SG_CTL_EXIT_OK);
 	ck_assert_msg(strstr(out, "10.1.0.12") != NULL, "%s", out);
+	/* ports: its kind is "remote", and JSON names its host. */
+	ck_assert_int_eq(run(conf, false, "ports", out, sizeof(out)), SG_CTL_EXIT_OK);
+	ck_assert_msg(strstr(out, "a2               remote") != NULL, "%s", out);
+	ck_assert_int_eq(run(conf, true, "ports", out, sizeof(out)), SG_CTL_EXIT_OK);
+	ck_assert_msg(strstr(out, "\"host\": \"hv2\",\n    \"remote\": true") != NULL, "%s", out);
 	sg_conf_free(conf);
 }
 END_TEST

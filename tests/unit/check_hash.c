@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests of the keyed hash (sg_hash.h): the NH definition, secrets, and that keys built
  * to collide under one secret spread like any keys under another, where a seeded CRC's
- * collisions survive every seed (why sgfw does not use one). */
+ * collisions survive every seed (why sgfw does not use one); the control path's key set. */
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "sg_common.h"
 #include "sg_hash.h"
 
 START_TEST(definition)
@@ -150,6 +152,38 @@ START_TEST(seeded_crc_collisions_survive_every_seed)
 }
 END_TEST
 
+/* sg_keyset: every key found again with its first value, kinds apart, through many grows. */
+START_TEST(keyset)
+{
+	static char names[5000][16];
+	struct sg_keyset set = {0};
+	uint32_t first = 0;
+
+	for (uint32_t i = 0; i < 5000; i++) {
+		snprintf(names[i], sizeof(names[i]), "port-%u", i);
+		ck_assert_int_eq(sg_keyset_add(&set, 1, names[i], (uint32_t)strlen(names[i]), i,
+						 &first), 0);
+	}
+	ck_assert_uint_eq(set.n, 5000);
+	for (uint32_t i = 0; i < 5000; i += 7) {
+		char again[16];
+
+		snprintf(again, sizeof(again), "port-%u", i);
+		ck_assert_int_eq(sg_keyset_add(&set, 1, again, (uint32_t)strlen(again), 99999, &first),
+				1);
+		ck_assert_uint_eq(first, i);
+		/* The same bytes of another kind are another key. */
+		ck_assert_int_eq(sg_keyset_add(&set, 2, names[i], (uint32_t)strlen(names[i]), i, &first),
+				0);
+	}
+	/* A prefix of a key is not the key. */
+	ck_assert_int_eq(sg_keyset_add(&set, 1, names[12], 5, 1, &first), 0);
+	sg_keyset_free(&set);
+	ck_assert_ptr_null(set.slots);
+	ck_assert_uint_eq(set.n, 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -162,6 +196,7 @@ main(void)
 	tcase_add_test(tc, secrets);
 	tcase_add_test(tc, collisions_do_not_survive_a_new_secret);
 	tcase_add_test(tc, seeded_crc_collisions_survive_every_seed);
+	tcase_add_test(tc, keyset);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
