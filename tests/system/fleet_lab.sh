@@ -13,8 +13,16 @@
 # sg_fleet_etcdctl ARGS: etcdctl against every member that may be up.
 # sg_fleet_vm HOST NAME MAC IPV4/LEN GW4: a VM namespace plugged into host HOST; its port's
 #   interface (in hv<HOST>'s namespace) is printed by sg_fleet_vm_if NAME.
+# sg_fleet_node_conf I / sg_fleet_node_start I / sg_fleet_node_stop I: sgfw node hv<i> (in its
+#   namespace), its file $tmp/node<i>/sgfw.conf (host, cluster, uplink ul<i>, idle workers),
+#   control socket $tmp/node<i>/sgfw.sock; sg_fleet_ctl I ARGS is sgfwctl on it.
+# sg_fleet_revision: the revision of the fleet's last change in etcd; sg_fleet_converged BOUND
+#   REV I...: wait up to BOUND seconds until every node I has applied REV or later.
+# Needs SGFW and SGFWCTL; SG_FLEET_PREFIX is the key prefix (default /sgfw/v1/).
 
 SG_FLEET_MGMT=10.250.0
+SG_FLEET_PREFIX=${SG_FLEET_PREFIX:-/sgfw/v1/}
+declare -A SG_FLEET_NODE_PID=()
 SG_FLEET_N=0
 declare -A SG_FLEET_ETCD_PID=()
 declare -A SG_FLEET_VM_IF=()
@@ -123,3 +131,65 @@ sg_fleet_vm() {
 }
 
 sg_fleet_vm_if() { echo "${SG_FLEET_VM_IF[$1]}"; }
+
+sg_fleet_node_conf() {
+	local i=$1 dir=$tmp/node$1 eps
+	eps=$(sg_fleet_endpoints | sed 's/[^,]*/"&"/g; s/,/, /g')
+	mkdir -p "$dir"
+	cat >"$dir/sgfw.conf" <<CONF
+# Node hv$i of tests/system/fleet_lab.sh: its own settings; the fleet comes from etcd.
+host = "hv$i";
+cluster = { endpoints = [$eps]; prefix = "$SG_FLEET_PREFIX"; state_file = "$dir/state.json"; };
+ports = ( { name = "up$i"; role = "uplink"; type = "af_packet"; iface = "ul$i";
+  peer_mac = "02:00:00:77:00:fe"; } );
+dataplane = { workers = 1; mbufs = 4095; file_prefix = "fleet$SG_NS_ID-$i"; sleep_max_us = 1000; };
+conntrack = { capacity = 4096; };
+control = { socket = "$dir/sgfw.sock"; };
+CONF
+}
+
+sg_fleet_node_start() {
+	local i=$1 dir=$tmp/node$1
+	ip netns exec "$(sg_fleet_host "$i")" "$SGFW" -c "$dir/sgfw.conf" >>"$dir/sgfw.log" 2>&1 &
+	SG_FLEET_NODE_PID[$i]=$!
+	sg_track_pid "$!"
+	sg_wait_up "$dir/sgfw.sock" "${SG_FLEET_NODE_PID[$i]}" ||
+		{ echo "node $i did not come up:" >&2; tail -20 "$dir/sgfw.log" >&2; return 1; }
+}
+
+sg_fleet_node_stop() {
+	local pid=${SG_FLEET_NODE_PID[$1]:-}
+	[ -n "$pid" ] || return 0
+	unset "SG_FLEET_NODE_PID[$1]"
+	sg_stop_pid "$pid"
+}
+
+sg_fleet_ctl() { local i=$1; shift; "$SGFWCTL" -s "$tmp/node$i/sgfw.sock" "$@"; }
+
+# sg_fleet_node_field I PATH: a field of node I's status, e.g. cluster.applied_revision.
+sg_fleet_node_field() { sg_fleet_ctl "$1" --json status 2>/dev/null | sg_json "$2" 2>/dev/null; }
+
+# The highest mod revision of a policy key: the nodes' presence keys move etcd's revision too,
+# but are not policy, so a node's applied revision never follows them.
+sg_fleet_revision() {
+	sg_fleet_etcdctl get --write-out json --prefix "$SG_FLEET_PREFIX" | python3 -c '
+import base64, json, sys
+kvs = json.load(sys.stdin).get("kvs", [])
+print(max(int(kv["mod_revision"]) for kv in kvs
+          if not base64.b64decode(kv["key"]).decode().startswith(sys.argv[1] + "nodes/")))
+' "$SG_FLEET_PREFIX"
+}
+
+sg_fleet_converged() {
+	local bound=$1 rev=$2 i t got
+	shift 2
+	for i in "$@"; do
+		for t in $(seq $((bound * 10))); do
+			got=$(sg_fleet_node_field "$i" cluster.applied_revision)
+			[ -n "$got" ] && [ "$got" -ge "$rev" ] && break
+			sleep 0.1
+		done
+		[ -n "$got" ] && [ "$got" -ge "$rev" ] ||
+			{ echo "node $i at revision '$got', want $rev" >&2; return 1; }
+	done
+}

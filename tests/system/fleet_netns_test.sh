@@ -30,7 +30,6 @@ sg_netns_test_begin "$missing"
 
 # Convergence bound: a write is in force on every connected node within this many seconds.
 BOUND=10
-PREFIX=/sgfw/v1/
 ROUTER_MAC=02:53:47:00:00:01
 
 sg_fleet_fabric 3 || { sg_fail "the fabric and three host namespaces are created"; sg_finish; exit 1; }
@@ -92,62 +91,16 @@ out=$(ctl_etcd cluster import "$tmp/fleet.conf" 2>&1)
 sg_expect_eq "the fleet is imported into etcd" 0 "$?"
 echo "$out"
 
-# node I: its local file (host, cluster, uplink, switch settings) and the process.
-declare -A NODE_PID=()
-node_conf() {
-	local i=$1 dir=$tmp/node$1
-	mkdir -p "$dir"
-	cat >"$dir/sgfw.conf" <<CONF
-host = "hv$i";
-cluster = { endpoints = [$(echo "$EPS" | sed 's/[^,]*/"&"/g; s/,/, /g')]; prefix = "$PREFIX";
-  state_file = "$dir/state.conf"; };
-ports = ( { name = "up$i"; role = "uplink"; type = "af_packet"; iface = "ul$i";
-  peer_mac = "02:00:00:77:00:fe"; } );
-dataplane = { workers = 1; mbufs = 4095; file_prefix = "fleet$SG_NS_ID-$i"; sleep_max_us = 1000; };
-conntrack = { capacity = 4096; };
-control = { socket = "$dir/sgfw.sock"; };
-CONF
-}
-node_start() {
-	local i=$1 dir=$tmp/node$1
-	ip netns exec "$(sg_fleet_host "$i")" "$SGFW" -c "$dir/sgfw.conf" >>"$dir/sgfw.log" 2>&1 &
-	NODE_PID[$i]=$!
-	sg_track_pid "$!"
-	sg_wait_up "$dir/sgfw.sock" "${NODE_PID[$i]}" ||
-		{ echo "node $i did not come up:" >&2; tail -20 "$dir/sgfw.log" >&2; return 1; }
-}
-node_stop() { sg_stop_pid "${NODE_PID[$1]}"; }
-ctl() { local i=$1; shift; "$SGFWCTL" -s "$tmp/node$i/sgfw.sock" "$@"; }
-# node_field I PATH: a field of node I's status (JSON), e.g. cluster.applied_revision.
-node_field() { ctl "$1" --json status 2>/dev/null | sg_json "$2" 2>/dev/null; }
-# The revision of the fleet's last change: the highest mod revision of a policy key (the
-# nodes' presence keys move etcd's revision too, but are not policy).
-fleet_revision() {
-	sg_fleet_etcdctl get --write-out json --prefix "$PREFIX" | python3 -c '
-import base64, json, sys
-kvs = json.load(sys.stdin).get("kvs", [])
-print(max(int(kv["mod_revision"]) for kv in kvs
-          if not base64.b64decode(kv["key"]).decode().startswith(sys.argv[1] + "nodes/")))
-' "$PREFIX"
-}
+node_start() { sg_fleet_node_start "$@"; }
+node_stop() { sg_fleet_node_stop "$@"; }
+ctl() { sg_fleet_ctl "$@"; }
+node_field() { sg_fleet_node_field "$@"; }
+fleet_revision() { sg_fleet_revision; }
+converged() { sg_fleet_converged "$BOUND" "$@"; }
 # phase NAME: a timestamped line, so a slow step shows in the log.
 phase() { echo "# $(date +%T.%N | cut -c1-12) $*"; }
-# converged REV I...: wait (BOUND) until every node I has applied revision >= REV.
-converged() {
-	local rev=$1 i t got
-	shift
-	for i in "$@"; do
-		for t in $(seq $((BOUND * 10))); do
-			got=$(node_field "$i" cluster.applied_revision)
-			[ -n "$got" ] && [ "$got" -ge "$rev" ] && break
-			sleep 0.1
-		done
-		[ -n "$got" ] && [ "$got" -ge "$rev" ] || { echo "node $i at revision '$got', want $rev" >&2; return 1; }
-	done
-}
-
 phase "nodes start"
-for i in 1 2 3; do node_conf "$i"; node_start "$i" || sg_fail "node $i starts"; done
+for i in 1 2 3; do sg_fleet_node_conf "$i"; node_start "$i" || sg_fail "node $i starts"; done
 rev=$(fleet_revision)
 converged "$rev" 1 2 3 && sg_pass "every node applied the fleet (revision $rev)" ||
 	sg_fail "the nodes did not all apply revision $rev within $BOUND s"
@@ -243,7 +196,7 @@ phase "port move"
 ifname=$(sg_fleet_vm_if web3)
 ip -n "$(sg_fleet_host 3)" link set "$ifname" netns "$(sg_fleet_host 2)" &&
 	sg_fleet_in 2 ip link set "$ifname" up
-sg_fleet_etcdctl put "${PREFIX}ports/web3" "$(printf '{"name":"web3","host":"hv2","type":"af_packet","iface":"%s","mac":"52:54:00:02:00:31","ips":["10.2.0.31"],"security_groups":["sg-web"]}' "$ifname")" >/dev/null
+sg_fleet_etcdctl put "${SG_FLEET_PREFIX}ports/web3" "$(printf '{"name":"web3","host":"hv2","type":"af_packet","iface":"%s","mac":"52:54:00:02:00:31","ips":["10.2.0.31"],"security_groups":["sg-web"]}' "$ifname")" >/dev/null
 rev=$(fleet_revision)
 converged "$rev" 1 2 3 && sg_pass "the move converged" || sg_fail "the move did not converge"
 # hv2 applied the move (converged above), so hv3 has its confirmation: web3 is remote there.
@@ -271,7 +224,5 @@ for who in bad1 bad3; do
 done
 marks=$(python3 -c 'import json, sys; m = json.load(open(sys.argv[1]))["marked"]; print(m.get("SGFW-BAD1", 0) + m.get("SGFW-BAD3", 0))' "$tmp/db2.sniff")
 sg_expect_eq "db2 received none of the probers' datagrams, at any moment" 0 "$marks"
-for i in 1 2 3; do
-	[ -n "${NODE_PID[$i]:-}" ] && sg_stop_pid "${NODE_PID[$i]}"
-done
+for i in 1 2 3; do node_stop "$i"; done
 sg_finish
