@@ -34,6 +34,7 @@ free_port() {
 client=$(free_port)
 alt=$(free_port)
 peer=$(free_port)
+dead=http://127.0.0.1:$(free_port) # nothing listens there: the next endpoint is tried
 ep=http://127.0.0.1:$client
 export ETCDCTL_API=3
 
@@ -97,7 +98,7 @@ ports = (
   { name = "vm3"; host = "hv2"; type = "null"; mac = "52:54:00:00:00:03"; ips = ["10.0.0.13"]; security_groups = ["sg-web"]; }
 );
 CONF
-out=$(ctl_etcd cluster import "$tmp/fleet.conf")
+out=$("$SGFWCTL" --etcd "$dead,$ep" cluster import "$tmp/fleet.conf")
 sg_expect_eq "cluster import exits 0" 0 "$?"
 sg_expect_contains "cluster import: 10 keys in the fleet" "10 in the fleet" "$out"
 sg_expect_eq "the fleet is keys in etcd" '{"name":"hv2","vtep":"192.168.50.2"}' \
@@ -105,7 +106,7 @@ sg_expect_eq "the fleet is keys in etcd" '{"name":"hv2","vtep":"192.168.50.2"}' 
 
 cat >"$tmp/node.conf" <<CONF
 host = "hv1";
-cluster = { endpoints = ["$ep"]; state_file = "$tmp/state.json"; timeout_ms = 1000; lease_ttl = 4; };
+cluster = { endpoints = ["$dead", "$ep"]; state_file = "$tmp/state.json"; timeout_ms = 1000; lease_ttl = 4; };
 ports = ( { name = "up"; type = "null"; role = "uplink"; peer_mac = "02:00:00:00:00:fe"; } );
 dataplane = { workers = 1; mbufs = 2047; sleep_max_us = 1000; };
 conntrack = { capacity = 4096; };
