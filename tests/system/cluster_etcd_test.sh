@@ -189,8 +189,8 @@ wait_for "both racing rules reach the node" 10 sh -c \
 	 \"$SGFWCTL\" -s $tmp/sgfw.sock explain vm2 ingress tcp 10.0.0.99:1 10.0.0.12:7001 >/dev/null"
 
 # A port moved to hv2 is served here until hv2 says it applied the move.
-etcdctl --endpoints "$ep" put /sgfw/v1/ports/vm2 \
-	'{"name":"vm2","host":"hv2","type":"null","mac":"52:54:00:00:00:02","ips":["10.0.0.12"],"security_groups":["sg-db"]}' >/dev/null
+out=$(ctl_etcd port move vm2 hv2)
+sg_expect_contains "sgfwctl --etcd port move" "moved port vm2 to host hv2" "$out"
 moved=$(etcdctl --endpoints "$ep" get -w json /sgfw/v1/ports/vm2 | sg_json kvs.0.mod_revision)
 wait_for "the moved port is held" 10 field_is held_ports vm2
 accepts 6000
@@ -202,9 +202,8 @@ etcdctl --endpoints "$ep" put /sgfw/v1/nodes/hv2 "{\"applied_revision\":$moved}"
 wait_for "hv2 confirms: vm2 is let go" 10 field_is held_ports ""
 drops 6000
 sg_expect_eq "vm2 is a remote port now: no rule list here (its host enforces it)" 0 "$?"
-# Back to hv1 for the rest.
-etcdctl --endpoints "$ep" put /sgfw/v1/ports/vm2 \
-	'{"name":"vm2","host":"hv1","type":"null","mac":"52:54:00:00:00:02","ips":["10.0.0.12"],"security_groups":["sg-db"]}' >/dev/null
+# Back to hv1 for the rest (a move here: served at once).
+ctl_etcd port move vm2 hv1 >/dev/null
 wait_for "vm2 is back" 10 accepts 6000
 
 # etcd killed: the node keeps enforcing and says so.
