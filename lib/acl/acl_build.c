@@ -455,6 +455,9 @@ sg_acl_build(const struct sg_policy *policy, const struct sg_acl_params *params,
 	if (acl->ctx == NULL)
 		goto nomem;
 	for (uint32_t p = 0; p < spec->n_ports; p++) {
+		/* A port of another host is classified there: no context (NULL) here. */
+		if (spec->ports[p].remote)
+			continue;
 		for (int d = 0; d < SG_DIR_COUNT; d++) {
 			int old = reusable_port(acl, p, (enum sg_dir)d, params->prev);
 
@@ -519,7 +522,7 @@ sg_acl_build_counts(const struct sg_acl *acl, struct sg_acl_counts *counts)
 	for (uint32_t i = 0; i < acl->n_ports * SG_DIR_COUNT * FAMILY_COUNT; i++) {
 		const struct acl_ctx *c = acl->ctx[i];
 
-		if (c->match == NULL || __atomic_load_n(&c->ctx, __ATOMIC_ACQUIRE) != NULL)
+		if (c == NULL || c->match == NULL || __atomic_load_n(&c->ctx, __ATOMIC_ACQUIRE) != NULL)
 			continue;
 		counts->linear++;
 		counts->failed += __atomic_load_n(&c->failed, __ATOMIC_ACQUIRE);

@@ -189,6 +189,12 @@ find_port(struct sg_ctl_ctx *ctx, const char *name, uint32_t *port)
 			return ctl_fail(ctx, "port \"%s\" is an uplink: it has no security groups", name);
 		return ctl_fail(ctx, "no port named \"%s\"", name);
 	}
+	if (sg_policy_spec(ctx->conf->policy)->ports[p].remote) {
+		const struct sg_conf_port *dev = sg_conf_find_port(ctx->conf, name);
+
+		return ctl_fail(ctx, "port \"%s\" is on host \"%s\": its rules are enforced there "
+				"(ask that host's sgfw)", name, dev != NULL ? dev->host : "?");
+	}
 	*port = (uint32_t)p;
 	return SG_CTL_EXIT_OK;
 }

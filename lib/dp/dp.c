@@ -218,7 +218,12 @@ sg_dp_apply(struct sg_dp *dp, struct sg_conf *conf, struct sg_error *err)
 	rc = -EINVAL;
 	for (uint32_t i = 0; i < conf->n_ports; i++) {
 		const struct sg_conf_port *pc = &conf->ports[i];
-		struct dp_port *running = find_open(dp, pc->name);
+		struct dp_port *running;
+
+		/* A port of another host has no device here (NULL in 'ports'). */
+		if (pc->remote)
+			continue;
+		running = find_open(dp, pc->name);
 
 		if (running != NULL) {
 			if (!same_device(&running->conf, pc)) {
@@ -264,9 +269,13 @@ sg_dp_apply(struct sg_dp *dp, struct sg_conf *conf, struct sg_error *err)
 		}
 		dp_gen_free(old);
 	}
+	/* The open ports only, remote ones left out. */
 	free(dp->ports);
+	dp->n_ports = 0;
+	for (uint32_t i = 0; i < conf->n_ports; i++)
+		if (ports[i] != NULL)
+			ports[dp->n_ports++] = ports[i];
 	dp->ports = ports;
-	dp->n_ports = conf->n_ports;
 	free(opened);
 	return 0;
 fail:

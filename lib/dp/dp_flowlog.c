@@ -316,7 +316,7 @@ dp_flowlog_epoch(struct dp_flowlog *f, uint32_t epoch, const struct sg_conf *con
 		return -ENOMEM;
 	/* The ids events and connections carry (dp_port.id: vhost-user ports have no ethdev). */
 	for (uint32_t i = 0; i < conf->n_ports; i++)
-		ids[i] = ports[i]->id;
+		ids[i] = ports[i] != NULL ? ports[i]->id : SG_FLOWLOG_NO_PORT;
 	pthread_mutex_lock(&f->lock);
 	rc = sg_flowlog_set_epoch(f->agg, epoch, conf, ids);
 	if (rc == 0) {

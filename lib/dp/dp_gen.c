@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
 #include <rte_malloc.h>
 #include <rte_memory.h>
 
@@ -32,7 +33,7 @@ static struct dp_port *
 find_port(struct dp_port **ports, uint32_t n, const char *name)
 {
 	for (uint32_t i = 0; i < n; i++)
-		if (strcmp(ports[i]->conf.name, name) == 0)
+		if (ports[i] != NULL && strcmp(ports[i]->conf.name, name) == 0)
 			return ports[i];
 	return NULL;
 }
@@ -211,6 +212,113 @@ build_maps(struct dp_gen *gen)
 	return 0;
 }
 
+/*
+ * The overlay's tables (struct dp_overlay): hosts by vtep, remote ports by MAC, address and
+ * allowed prefix, subnets by VNI. Sized by the fleet; every lookup is one probe per map (per
+ * prefix length for the prefixes), whatever the number of remote ports.
+ */
+static int
+build_overlay(struct dp_gen *gen)
+{
+	const struct sg_conf *conf = gen->conf;
+	const struct sg_spec *spec = sg_policy_spec(conf->policy);
+	const struct sg_conf_port *uplink = sg_conf_uplink(conf);
+	struct dp_overlay *o = &gen->overlay;
+	uint32_t n_addrs = 0, n_prefixes = 0, r = 0;
+
+	if (conf->n_hosts == 0 || uplink == NULL)
+		return 0;
+	if (conf->n_hosts >= UINT16_MAX)
+		return -ENOSPC;
+	for (uint32_t p = 0; p < spec->n_ports; p++) {
+		if (!spec->ports[p].remote)
+			continue;
+		o->n_remotes++;
+		n_addrs += spec->ports[p].n_ips;
+		n_prefixes += spec->ports[p].n_prefixes;
+	}
+	o->hosts = calloc(conf->n_hosts, sizeof(*o->hosts));
+	o->remotes = calloc(o->n_remotes + 1u, sizeof(*o->remotes));
+	o->subnet_vni = calloc(conf->n_subnets + 1u, sizeof(*o->subnet_vni));
+	if (o->hosts == NULL || o->remotes == NULL || o->subnet_vni == NULL ||
+			dp_map_init(&o->vteps, conf->n_hosts) < 0 ||
+			dp_map_init(&o->macs, o->n_remotes) < 0 || dp_map_init(&o->addrs, n_addrs) < 0 ||
+			dp_map_init(&o->nets.map, n_prefixes) < 0 ||
+			dp_map_init(&o->vnis, conf->n_subnets) < 0)
+		return -ENOMEM;
+	o->n_hosts = (uint16_t)conf->n_hosts;
+	for (uint16_t h = 0; h < o->n_hosts; h++) {
+		const struct sg_conf_host *ch = &conf->hosts[h];
+
+		memcpy(&o->hosts[h].vtep, ch->vtep.bytes, 4);
+		memcpy(o->hosts[h].mac, ch->has_mac ? ch->mac : uplink->peer_mac, 6);
+		dp_map_put(&o->vteps, DP_KEY_IPV4, ch->vtep.bytes, h, DP_NO_SUBNET);
+		if (strcmp(ch->name, conf->host) == 0) {
+			o->self = h;
+			o->vtep = o->hosts[h].vtep;
+			memcpy(o->mac, ch->has_mac ? ch->mac : conf->router_mac, 6);
+		}
+	}
+	for (uint32_t s = 0; s < conf->n_subnets; s++) {
+		uint32_t vni = rte_cpu_to_be_32(conf->subnets[s].vni);
+
+		o->subnet_vni[s] = conf->subnets[s].vni;
+		if (conf->subnets[s].vni != 0)
+			dp_map_put(&o->vnis, DP_KEY_IPV4, (const uint8_t *)&vni, s, (uint16_t)s);
+	}
+	for (uint32_t i = 0, sp = 0; i < conf->n_ports; i++) {
+		const struct sg_conf_port *dev = &conf->ports[i];
+		const struct sg_spec_port *port;
+		int p;
+
+		if (dev->uplink)
+			continue;
+		/* Ports and spec ports share their order (lib/conf): no search but on a miss. */
+		p = sp < spec->n_ports && strcmp(spec->ports[sp].name, dev->name) == 0 ?
+				(int)sp : sg_spec_find_port(spec, dev->name);
+		if (p < 0)
+			return -EINVAL;
+		sp = (uint32_t)p + 1;
+		if (!dev->remote)
+			continue;
+		port = &spec->ports[p];
+		memcpy(o->remotes[r].mac, port->mac, 6);
+		o->remotes[r].host = (uint16_t)(sg_conf_find_host(conf, dev->host) - conf->hosts);
+		dp_map_put(&o->macs, DP_KEY_MAC, port->mac, r, DP_NO_SUBNET);
+		for (uint32_t k = 0; k < port->n_ips; k++)
+			dp_map_put(&o->addrs,
+					port->ips[k].family == SG_AF_INET ? DP_KEY_IPV4 : DP_KEY_IPV6,
+					port->ips[k].bytes, r, subnet_of(conf, &port->ips[k]));
+		for (uint32_t k = 0; k < port->n_prefixes; k++) {
+			const struct sg_prefix *pf = &port->prefixes[k];
+			unsigned int f = pf->ip.family == SG_AF_INET6;
+
+			dp_map_put(&o->nets.map, f ? DP_KEY_IPV6 : DP_KEY_IPV4, pf->ip.bytes, r,
+					prefix_subnet(conf, pf))
+					->len = pf->len;
+			add_length(&o->nets.all[f], pf);
+		}
+		r++;
+	}
+	o->n_remotes = r;
+	o->inner_mtu = (uint16_t)(conf->overlay.mtu - SG_VXLAN_OVERHEAD);
+	o->on = true;
+	return 0;
+}
+
+static void
+free_overlay(struct dp_overlay *o)
+{
+	free(o->hosts);
+	free(o->remotes);
+	free(o->subnet_vni);
+	dp_map_free(&o->vteps);
+	dp_map_free(&o->macs);
+	dp_map_free(&o->addrs);
+	dp_map_free(&o->nets.map);
+	dp_map_free(&o->vnis);
+}
+
 /* Spread every (port, rx queue) over the workers, round robin. */
 static int
 assign_queues(struct dp_gen *gen, uint16_t n_workers)
@@ -256,6 +364,7 @@ dp_gen_free(struct dp_gen *gen)
 	dp_map_free(&gen->nets.map);
 	dp_map_free(&gen->gateways);
 	dp_map_free(&gen->subnet_map);
+	free_overlay(&gen->overlay);
 	rte_free(gen->rule_hits);
 	free(gen->carried_hits);
 	sg_acl_free(gen->acl);
@@ -296,21 +405,24 @@ dp_gen_build_ports(struct sg_dp *dp, struct sg_conf *conf, struct dp_port **port
 	const struct sg_conf_port *uplink = sg_conf_uplink(conf);
 	const struct dp_gen *prev = atomic_load_explicit(&dp->gen, memory_order_acquire);
 	struct dp_gen *gen = calloc(1, sizeof(*gen));
-	uint32_t row;
+	uint32_t row, n_local = 0, p = 0;
 
 	if (gen == NULL)
 		goto nomem;
 	gen->conf = conf;
 	gen->sleep_max_us = conf->dataplane.sleep_max_us;
-	if (spec->n_ports + 1u > DP_MAX_VPORTS || conf->n_subnets >= DP_NO_SUBNET) {
+	/* Ports of other hosts are no vports: the overlay's tables hold them. */
+	for (uint32_t i = 0; i < spec->n_ports; i++)
+		n_local += !spec->ports[i].remote;
+	if (n_local + 1u > DP_MAX_VPORTS || conf->n_subnets >= DP_NO_SUBNET) {
 		sg_error_set(err, 0, "%u ports and %u subnets: at most %u ports and %u subnets",
-				spec->n_ports, conf->n_subnets, DP_MAX_VPORTS - 1, DP_NO_SUBNET - 1);
+				n_local, conf->n_subnets, DP_MAX_VPORTS - 1, DP_NO_SUBNET - 1);
 		goto fail;
 	}
 	gen->epoch = ++dp->next_epoch;
 	memcpy(gen->router_mac, conf->router_mac, 6);
-	gen->n_vports = (uint16_t)(spec->n_ports + (uplink != NULL));
-	gen->uplink = uplink != NULL ? (uint16_t)spec->n_ports : DP_NO_VPORT;
+	gen->n_vports = (uint16_t)(n_local + (uplink != NULL));
+	gen->uplink = uplink != NULL ? (uint16_t)n_local : DP_NO_VPORT;
 	gen->vports = calloc(gen->n_vports + 1u, sizeof(*gen->vports));
 	if (gen->vports == NULL)
 		goto nomem;
@@ -323,10 +435,13 @@ dp_gen_build_ports(struct sg_dp *dp, struct sg_conf *conf, struct dp_port **port
 			vp->policy_port = UINT32_MAX;
 			memcpy(vp->mac, uplink->peer_mac, 6);
 		} else {
-			const struct sg_spec_port *port = &spec->ports[v];
+			const struct sg_spec_port *port;
 
+			while (spec->ports[p].remote)
+				p++;
+			port = &spec->ports[p];
 			vp->port = find_port(ports, n_ports, port->name);
-			vp->policy_port = v;
+			vp->policy_port = p++;
 			memcpy(vp->mac, port->mac, 6);
 			link_local_of(port->mac, &vp->link_local);
 			vp->ips = port->ips;
@@ -336,7 +451,8 @@ dp_gen_build_ports(struct sg_dp *dp, struct sg_conf *conf, struct dp_port **port
 			if (build_verdicts(vp, conf->policy) < 0)
 				goto nomem;
 			vp->changed_epoch = changed_epoch(gen, prev, vp);
-			vp->flowlog = dp->flowlog != NULL ? sg_conf_flowlog_traffic(conf, v) : 0;
+			vp->flowlog = dp->flowlog != NULL ?
+					sg_conf_flowlog_traffic(conf, vp->policy_port) : 0;
 		}
 		if (vp->port == NULL) {
 			sg_error_set(err, 0, "internal: port of vport %u is not open", v);
@@ -345,7 +461,8 @@ dp_gen_build_ports(struct sg_dp *dp, struct sg_conf *conf, struct dp_port **port
 		set_port_limits(vp, conf, sg_conf_find_port(conf, vp->port->conf.name),
 				v == gen->uplink, dp->params.n_workers);
 	}
-	if (build_maps(gen) < 0 || assign_queues(gen, dp->params.n_workers) < 0)
+	if (build_maps(gen) < 0 || assign_queues(gen, dp->params.n_workers) < 0 ||
+			build_overlay(gen) < 0)
 		goto nomem;
 	gen->n_rule_ids = sg_policy_rule_count(conf->policy);
 	/* One cache-line-aligned row per worker, so workers never share a line. */

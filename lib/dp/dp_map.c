@@ -38,7 +38,7 @@ dp_map_free(struct dp_map *map)
 }
 
 struct dp_map_slot *
-dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key, uint16_t value,
+dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key, uint32_t value,
 		uint16_t subnet)
 {
 	uint32_t i = dp_map_hash(map, kind, key) & map->mask;

@@ -62,8 +62,8 @@ struct dp_map_slot {
 	uint8_t key[16];
 	uint8_t kind;
 	uint8_t len;                    /* Allowed prefixes (struct dp_nets): the prefix length. */
-	uint16_t value;                 /* The vport (gateways: 1). */
 	uint16_t subnet;                /* Index in conf->subnets, or DP_NO_SUBNET. */
+	uint32_t value;                 /* The vport (gateways: 1; remote maps: the remote). */
 };
 
 struct dp_map {
@@ -124,6 +124,44 @@ struct dp_vport {
 	uint8_t flowlog;                /* SG_FLOWLOG_* logged for this port (0: none). */
 };
 
+/* No remote port: a packet for a local port or the outside. */
+#define DP_NO_REMOTE UINT32_MAX
+
+/* A host of the fleet as the overlay sends to it. */
+struct dp_host {
+	uint32_t vtep;                  /* IPv4, network order. */
+	uint8_t mac[6];                 /* Outer destination MAC: its own, else the uplink's peer. */
+};
+
+/* A port on another host (conf remote port): where its VM is, and its MAC. */
+struct dp_remote {
+	uint8_t mac[6];
+	uint16_t host;                  /* Index in gen->overlay.hosts. */
+};
+
+/*
+ * The VXLAN overlay of a generation (docs/architecture.md, "The VXLAN overlay"): the hosts,
+ * the remote ports with maps from their MACs, addresses and prefixes, which VNI is which
+ * subnet. 'on' is false without hosts: then none of it is looked at.
+ */
+struct dp_overlay {
+	bool on;
+	uint16_t self;                  /* This host's index in 'hosts'. */
+	uint32_t vtep;                  /* Ours, network order. */
+	uint8_t mac[6];                 /* Outer source MAC. */
+	uint16_t inner_mtu;             /* overlay.mtu - 50: the largest inner IP packet. */
+	struct dp_host *hosts;
+	uint16_t n_hosts;
+	struct dp_map vteps;            /* Host vtep -> host index. */
+	struct dp_remote *remotes;
+	uint32_t n_remotes;
+	struct dp_map macs;             /* Remote port MAC -> remote. */
+	struct dp_map addrs;            /* Remote port address -> remote, subnet. */
+	struct dp_nets nets;            /* Remote port allowed prefix -> remote, subnet. */
+	struct dp_map vnis;             /* VNI (4 bytes, network order) -> subnet (value). */
+	uint32_t *subnet_vni;           /* By subnet: its VNI, 0 for a local-only one. */
+};
+
 struct dp_rxq {
 	uint16_t vport;
 	uint16_t queue;
@@ -147,6 +185,7 @@ struct dp_gen {
 	struct dp_map subnet_map;
 	struct dp_nets_lens subnet_lens[2];
 	uint8_t router_mac[6];
+	struct dp_overlay overlay;
 	uint32_t sleep_max_us;               /* dataplane.sleep_max_us: 0, workers never sleep. */
 	struct dp_rxq *rxq[SG_MAX_WORKERS];
 	uint16_t n_rxq[SG_MAX_WORKERS];
@@ -176,7 +215,7 @@ struct sg_dp {
 int dp_map_init(struct dp_map *map, uint32_t n_keys);
 void dp_map_free(struct dp_map *map);
 struct dp_map_slot *dp_map_put(struct dp_map *map, enum dp_key_kind kind, const uint8_t *key,
-		uint16_t value, uint16_t subnet);
+		uint32_t value, uint16_t subnet);
 
 static inline unsigned int
 dp_key_len(enum dp_key_kind kind)
@@ -259,7 +298,7 @@ dp_map_get(const struct dp_map *map, enum dp_key_kind kind, const uint8_t *key)
 {
 	const struct dp_map_slot *slot = dp_map_find(map, kind, key);
 
-	return slot != NULL ? slot->value : DP_NO_VPORT;
+	return slot != NULL ? (uint16_t)slot->value : DP_NO_VPORT;
 }
 
 static inline const struct dp_map_slot *
@@ -273,7 +312,7 @@ dp_map_get_ip(const struct dp_map *map, const struct sg_ip *ip)
 {
 	const struct dp_map_slot *slot = dp_map_find_ip(map, ip);
 
-	return slot != NULL ? slot->value : DP_NO_VPORT;
+	return slot != NULL ? (uint16_t)slot->value : DP_NO_VPORT;
 }
 
 /*
@@ -304,6 +343,18 @@ dp_owner_find(const struct dp_gen *gen, const struct sg_ip *ip)
 
 	if (slot == NULL && gen->nets.all[ip->family == SG_AF_INET6].n != 0)
 		slot = dp_nets_find(&gen->nets, ip, false);
+	return slot;
+}
+
+/* The remote port owning 'ip' (an address or inside an allowed prefix): its slot (value: the
+ * remote, subnet), or NULL. Only asked when the local lookup missed and the overlay is on. */
+static inline const struct dp_map_slot *
+dp_remote_find(const struct dp_gen *gen, const struct sg_ip *ip)
+{
+	const struct dp_map_slot *slot = dp_map_find_ip(&gen->overlay.addrs, ip);
+
+	if (slot == NULL && gen->overlay.nets.all[ip->family == SG_AF_INET6].n != 0)
+		slot = dp_nets_find(&gen->overlay.nets, ip, false);
 	return slot;
 }
 

@@ -404,6 +404,37 @@ run(struct sg_conf *conf, bool json, const char *line, char *out, size_t out_siz
 	return rc;
 }
 
+/* A port of another host: effective and explain say where it is enforced, nothing is made up. */
+START_TEST(test_remote_port_views)
+{
+	static const char text[] =
+		"host = \"hv1\";\n"
+		"hosts = ( { name = \"hv1\"; vtep = \"192.168.50.1\"; },\n"
+		"  { name = \"hv2\"; vtep = \"192.168.50.2\"; } );\n"
+		"subnets = ( { cidr = \"10.1.0.0/24\"; gateway = \"10.1.0.1\"; vni = 7; } );\n"
+		"security_groups = ( { id = \"sg-a\"; } );\n"
+		"ports = ( { name = \"up\"; type = \"ring\"; role = \"uplink\";\n"
+		"    peer_mac = \"52:54:00:ff:ff:01\"; },\n"
+		"  { name = \"a1\"; type = \"ring\"; mac = \"52:54:00:00:00:01\"; ips = [\"10.1.0.11\"];\n"
+		"    security_groups = [\"sg-a\"]; },\n"
+		"  { name = \"a2\"; host = \"hv2\"; mac = \"52:54:00:00:00:02\"; ips = [\"10.1.0.12\"];\n"
+		"    security_groups = [\"sg-a\"]; } );\n";
+	struct sg_error err = {0};
+	struct sg_conf *conf = sg_conf_load_string(text, "fleet.conf", &err);
+	char out[8192];
+
+	ck_assert_msg(conf != NULL, "%s", err.msg);
+	ck_assert_int_ne(run(conf, false, "effective a2", out, sizeof(out)), SG_CTL_EXIT_OK);
+	ck_assert_str_eq(out, "");
+	ck_assert_msg(strstr(run_errors, "port \"a2\" is on host \"hv2\": its rules are enforced "
+					 "there") != NULL, "%s", run_errors);
+	/* The local member's inner access holds the remote member's address. */
+	ck_assert_int_eq(run(conf, false, "effective a1", out, sizeof(out)), SG_CTL_EXIT_OK);
+	ck_assert_msg(strstr(out, "10.1.0.12") != NULL, "%s", out);
+	sg_conf_free(conf);
+}
+END_TEST
+
 /* Raw bytes a terminal would act on: ESC, a newline inside a line, a bidi override. */
 static bool
 has_raw_controls(const char *text)
@@ -1095,6 +1126,7 @@ main(void)
 	tcase_add_test(tc, test_save_atomic);
 	tcase_add_test(tc, test_same_rule_across_changes);
 	tcase_add_test(tc, test_descriptions_escaped);
+	tcase_add_test(tc, test_remote_port_views);
 	tcase_add_test(tc, test_audit_without_logs);
 	tcase_add_test(tc, test_audit_cloud_export);
 	tcase_add_test(tc, test_save_links);
