@@ -200,8 +200,10 @@ sleep 1
 sg_expect_eq "hv2 behind the move: still held" vm2 "$(status_field held_ports)"
 etcdctl --endpoints "$ep" put /sgfw/v1/nodes/hv2 "{\"applied_revision\":$moved}" >/dev/null
 wait_for "hv2 confirms: vm2 is let go" 10 field_is held_ports ""
-drops 6000
-sg_expect_eq "vm2 is a remote port now: no rule list here (its host enforces it)" 0 "$?"
+ctl explain vm2 ingress tcp 10.0.0.99:1000 10.0.0.12:6000 >/dev/null 2>"$tmp/explain.err"
+sg_expect_eq "vm2 is a remote port now: explain exits 1" 1 "$?"
+sg_expect_contains "its rules are enforced on hv2" 'port "vm2" is on host "hv2": its rules are enforced there' \
+	"$(cat "$tmp/explain.err")"
 # Back to hv1 for the rest (a move here: served at once).
 ctl_etcd port move vm2 hv1 >/dev/null
 wait_for "vm2 is back" 10 accepts 6000
