@@ -315,8 +315,8 @@ put_presence(struct sgfw_cluster *cl)
 	free(text);
 }
 
-/* Keep the lease and the presence key up to date. */
-static void
+/* Keep the lease and the presence key up to date: -1 when etcd did not answer. */
+static int
 presence(struct sgfw_cluster *cl)
 {
 	struct sgfw_cluster_status st;
@@ -331,7 +331,7 @@ presence(struct sgfw_cluster *cl)
 		} else if (rc < 0) {
 			set_connection(cl, "disconnected");
 			set_error(cl, err.msg);
-			return;
+			return -1;
 		} else {
 			contact(cl);
 			cl->next_keepalive = time(NULL) + SG_MAX(1, (int)cl->cfg.lease_ttl / 3);
@@ -340,6 +340,7 @@ presence(struct sgfw_cluster *cl)
 	if (cl->lease == 0 || st.applied_revision != cl->presence_rev ||
 			strcmp(st.policy, cl->presence_state) != 0)
 		put_presence(cl);
+	return 0;
 }
 
 /* Build the fleet into a config and have it applied; the error kept and logged once. */
@@ -501,7 +502,17 @@ cluster_main(void *arg)
 			backoff = SG_MIN(backoff * 2, BACKOFF_MAX_MS);
 			continue;
 		}
-		presence(cl);
+		if (presence(cl) < 0) {
+			/* etcd does not answer but the watch did not break (a partition: no reset
+			 * reaches us): open it again, from where it was. */
+			SGFW_LOG(CLUSTER, WARNING, "etcd does not answer; enforcing revision %lld, "
+						   "resuming from %lld",
+					(long long)cl->st.applied_revision, (long long)cl->seen + 1);
+			sg_etcd_watch_close(w);
+			w = NULL;
+			nap(cl, backoff);
+			backoff = SG_MIN(backoff * 2, BACKOFF_MAX_MS);
+		}
 	}
 	sg_etcd_watch_close(w);
 	return NULL;

@@ -360,6 +360,28 @@ remove_port(struct change *c, const char *name)
 	return SG_CTL_EXIT_OK;
 }
 
+/* A VM port to another host (its VM migrated): the loader checks the host is one of hosts.
+ * On a cluster, its old host serves it until the new one confirms (docs/cluster.md). */
+static int
+move_port(struct change *c, const char *name, const char *host)
+{
+	struct sg_error err;
+
+	for (uint32_t i = 0; i < c->n_ports; i++) {
+		struct sg_conf_port *dev = &c->ports[i];
+
+		if (strcmp(dev->name, name) != 0)
+			continue;
+		if (strcmp(dev->host, host) == 0)
+			return change_fail(c, "port \"%s\" is on host \"%s\" already", name, host);
+		if (sg_conf_port_set(dev, find_port(c, name), "host", host, &err) < 0)
+			return change_fail(c, "%s", err.msg);
+		snprintf(c->summary, sizeof(c->summary), "moved port %s to host %s", name, host);
+		return SG_CTL_EXIT_OK;
+	}
+	return change_fail(c, "no VM port \"%s\"", name);
+}
+
 static int
 cmd_port(struct change *c, enum sg_ctl_cmd id, int argc, char **argv)
 {
@@ -375,6 +397,8 @@ cmd_port(struct change *c, enum sg_ctl_cmd id, int argc, char **argv)
 	port = find_port(c, argv[2]);
 	if (port == NULL)
 		return change_fail(c, "no VM port \"%s\"", argv[2]);
+	if (id == SG_CTL_CMD_PORT_MOVE && argc == 4)
+		return move_port(c, argv[2], argv[3]);
 	if (id == SG_CTL_CMD_PORT_ATTACH && argc == 4) {
 		if (sg_names_contain(port->groups, port->n_groups, argv[3]))
 			return change_fail(c, "port \"%s\" is already attached to \"%s\"", argv[2], argv[3]);
@@ -416,7 +440,8 @@ cmd_port(struct change *c, enum sg_ctl_cmd id, int argc, char **argv)
 				strcmp(argv[3], "add") == 0 ? "to" : "from", argv[2]);
 		return SG_CTL_EXIT_OK;
 	}
-	return change_usage(c, "port attach|detach PORT GROUP | tag PORT add|remove TAG");
+	return change_usage(c, "port attach|detach PORT GROUP | tag PORT add|remove TAG | "
+			       "move PORT HOST");
 }
 
 /*
@@ -487,6 +512,7 @@ sg_ctl_change(struct sg_ctl_ctx *ctx, int argc, char **argv, struct sg_conf **re
 	case SG_CTL_CMD_PORT_ATTACH:
 	case SG_CTL_CMD_PORT_DETACH:
 	case SG_CTL_CMD_PORT_TAG:
+	case SG_CTL_CMD_PORT_MOVE:
 		rc = cmd_port(&c, cmd->id, argc, argv);
 		break;
 	case SG_CTL_CMD_ATTACH_BY_TAG:

@@ -61,6 +61,9 @@ const struct sg_ctl_command sg_ctl_commands[SG_CTL_CMD_COUNT] = {
 				"detach a group from a port", CHANGE, NULL},
 		{SG_CTL_CMD_PORT_TAG, "port.tag", "port tag", "PORT add|remove TAG",
 				"add or remove a port's tag", CHANGE, NULL},
+		{SG_CTL_CMD_PORT_MOVE, "port.move", "port move", "PORT HOST",
+				"move a VM port to another host of the fleet (its VM migrated)",
+				CHANGE, NULL},
 		{SG_CTL_CMD_PORT_ADD, "port.add", "port add",
 				"name=NAME [type=...] field=value... (ips=A,B tags=T "
 				"security_groups=G1,G2)",

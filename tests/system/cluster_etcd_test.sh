@@ -34,6 +34,7 @@ free_port() {
 client=$(free_port)
 alt=$(free_port)
 peer=$(free_port)
+dead=http://127.0.0.1:$(free_port) # nothing listens there: the next endpoint is tried
 ep=http://127.0.0.1:$client
 export ETCDCTL_API=3
 
@@ -97,7 +98,7 @@ ports = (
   { name = "vm3"; host = "hv2"; type = "null"; mac = "52:54:00:00:00:03"; ips = ["10.0.0.13"]; security_groups = ["sg-web"]; }
 );
 CONF
-out=$(ctl_etcd cluster import "$tmp/fleet.conf")
+out=$("$SGFWCTL" --etcd "$dead,$ep" cluster import "$tmp/fleet.conf")
 sg_expect_eq "cluster import exits 0" 0 "$?"
 sg_expect_contains "cluster import: 10 keys in the fleet" "10 in the fleet" "$out"
 sg_expect_eq "the fleet is keys in etcd" '{"name":"hv2","vtep":"192.168.50.2"}' \
@@ -105,7 +106,7 @@ sg_expect_eq "the fleet is keys in etcd" '{"name":"hv2","vtep":"192.168.50.2"}' 
 
 cat >"$tmp/node.conf" <<CONF
 host = "hv1";
-cluster = { endpoints = ["$ep"]; state_file = "$tmp/state.json"; timeout_ms = 1000; lease_ttl = 4; };
+cluster = { endpoints = ["$dead", "$ep"]; state_file = "$tmp/state.json"; timeout_ms = 1000; lease_ttl = 4; };
 ports = ( { name = "up"; type = "null"; role = "uplink"; peer_mac = "02:00:00:00:00:fe"; } );
 dataplane = { workers = 1; mbufs = 2047; sleep_max_us = 1000; };
 conntrack = { capacity = 4096; };
@@ -188,8 +189,8 @@ wait_for "both racing rules reach the node" 10 sh -c \
 	 \"$SGFWCTL\" -s $tmp/sgfw.sock explain vm2 ingress tcp 10.0.0.99:1 10.0.0.12:7001 >/dev/null"
 
 # A port moved to hv2 is served here until hv2 says it applied the move.
-etcdctl --endpoints "$ep" put /sgfw/v1/ports/vm2 \
-	'{"name":"vm2","host":"hv2","type":"null","mac":"52:54:00:00:00:02","ips":["10.0.0.12"],"security_groups":["sg-db"]}' >/dev/null
+out=$(ctl_etcd port move vm2 hv2)
+sg_expect_contains "sgfwctl --etcd port move" "moved port vm2 to host hv2" "$out"
 moved=$(etcdctl --endpoints "$ep" get -w json /sgfw/v1/ports/vm2 | sg_json kvs.0.mod_revision)
 wait_for "the moved port is held" 10 field_is held_ports vm2
 accepts 6000
@@ -199,11 +200,12 @@ sleep 1
 sg_expect_eq "hv2 behind the move: still held" vm2 "$(status_field held_ports)"
 etcdctl --endpoints "$ep" put /sgfw/v1/nodes/hv2 "{\"applied_revision\":$moved}" >/dev/null
 wait_for "hv2 confirms: vm2 is let go" 10 field_is held_ports ""
-drops 6000
-sg_expect_eq "vm2 is a remote port now: no rule list here (its host enforces it)" 0 "$?"
-# Back to hv1 for the rest.
-etcdctl --endpoints "$ep" put /sgfw/v1/ports/vm2 \
-	'{"name":"vm2","host":"hv1","type":"null","mac":"52:54:00:00:00:02","ips":["10.0.0.12"],"security_groups":["sg-db"]}' >/dev/null
+ctl explain vm2 ingress tcp 10.0.0.99:1000 10.0.0.12:6000 >/dev/null 2>"$tmp/explain.err"
+sg_expect_eq "vm2 is a remote port now: explain exits 1" 1 "$?"
+sg_expect_contains "its rules are enforced on hv2" 'port "vm2" is on host "hv2": its rules are enforced there' \
+	"$(cat "$tmp/explain.err")"
+# Back to hv1 for the rest (a move here: served at once).
+ctl_etcd port move vm2 hv1 >/dev/null
 wait_for "vm2 is back" 10 accepts 6000
 
 # etcd killed: the node keeps enforcing and says so.
