@@ -196,7 +196,8 @@ phase "port move"
 ifname=$(sg_fleet_vm_if web3)
 ip -n "$(sg_fleet_host 3)" link set "$ifname" netns "$(sg_fleet_host 2)" &&
 	sg_fleet_in 2 ip link set "$ifname" up
-sg_fleet_etcdctl put "${SG_FLEET_PREFIX}ports/web3" "$(printf '{"name":"web3","host":"hv2","type":"af_packet","iface":"%s","mac":"52:54:00:02:00:31","ips":["10.2.0.31"],"security_groups":["sg-web"]}' "$ifname")" >/dev/null
+ctl_etcd port move web3 hv2 >/dev/null && sg_pass "web3 is moved to hv2 through etcd" ||
+	sg_fail "port move web3 hv2 through etcd"
 rev=$(fleet_revision)
 converged "$rev" 1 2 3 && sg_pass "the move converged" || sg_fail "the move did not converge"
 # hv2 applied the move (converged above), so hv3 has its confirmation: web3 is remote there.
