@@ -159,7 +159,7 @@ client_gone(int fd, int timeout_ms)
 static bool
 send_data(int fd, const char *buf, size_t len)
 {
-	char *text = sg_ctl_base64(buf, len);
+	char *text = sg_base64_encode(buf, len);
 	json_t *params = json_object();
 
 	if (text == NULL || params == NULL) {

@@ -188,7 +188,7 @@ write_data(json_t *msg, FILE *f)
 
 	if (bytes == NULL)
 		return -ENOMEM;
-	n = json_is_string(data) ? sg_ctl_unbase64(json_string_value(data), len, bytes) : -EPROTO;
+	n = json_is_string(data) ? sg_base64_decode(json_string_value(data), len, bytes) : -EPROTO;
 	if (n >= 0 && (fwrite(bytes, 1, (size_t)n, f) != (size_t)n || fflush(f) != 0))
 		n = -errno;
 	free(bytes);

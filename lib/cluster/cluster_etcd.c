@@ -27,63 +27,24 @@ struct sg_etcd {
 	CURL *curl;
 };
 
-/* ---- base64 (keys and values travel in it) ---- */
-
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-char *
-sg_cluster_b64(const void *data, size_t len)
+/* etcd's keys and values travel in base64: decoded as NUL-terminated text, '*len' its length;
+ * NULL when not base64 (or out of memory). */
+static char *
+unbase64_text(const char *text, size_t *len)
 {
-	const unsigned char *p = data;
-	char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
+	size_t n = strlen(text);
+	char *out = malloc(n / 4 * 3 + 1);
+	long got;
 
 	if (out == NULL)
 		return NULL;
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-
-		if (i + 1 < len)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < len)
-			v |= p[i + 2];
-		*o++ = b64[(v >> 18) & 63];
-		*o++ = b64[(v >> 12) & 63];
-		*o++ = i + 1 < len ? b64[(v >> 6) & 63] : '=';
-		*o++ = i + 2 < len ? b64[v & 63] : '=';
-	}
-	*o = '\0';
-	return out;
-}
-
-/* Decoded text, NUL-terminated, '*len' its length; NULL when not base64. */
-char *
-sg_cluster_unb64(const char *text, size_t *len)
-{
-	size_t n = strlen(text), o = 0;
-	char *out = malloc(n / 4 * 3 + 4);
-	uint32_t v = 0;
-	int bits = 0;
-
-	if (out == NULL)
+	got = sg_base64_decode(text, n, (unsigned char *)out);
+	if (got < 0) {
+		free(out);
 		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		const char *c = strchr(b64, text[i]);
-
-		if (text[i] == '=')
-			break;
-		if (c == NULL || text[i] == '\0') {
-			free(out);
-			return NULL;
-		}
-		v = (v << 6) | (uint32_t)(c - b64);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (char)((v >> bits) & 0xff);
-		}
 	}
-	out[o] = '\0';
-	*len = o;
+	out[got] = '\0';
+	*len = (size_t)got;
 	return out;
 }
 
@@ -114,7 +75,7 @@ sg_cluster_json_int(const json_t *v)
 static json_t *
 json_b64(const char *data, size_t len)
 {
-	char *text = sg_cluster_b64(data, len);
+	char *text = sg_base64_encode(data, len);
 	json_t *s = text != NULL ? json_string(text) : NULL;
 
 	free(text);
@@ -386,10 +347,10 @@ sg_cluster_kv_decode(const json_t *j, bool with_value, struct sg_etcd_kv *kv)
 	size_t len = 0;
 
 	memset(kv, 0, sizeof(*kv));
-	if (key == NULL || (kv->key = sg_cluster_unb64(key, &len)) == NULL)
+	if (key == NULL || (kv->key = unbase64_text(key, &len)) == NULL)
 		return -EPROTO;
 	if (with_value) {
-		kv->value = sg_cluster_unb64(value != NULL ? value : "", &kv->value_len);
+		kv->value = unbase64_text(value != NULL ? value : "", &kv->value_len);
 		if (kv->value == NULL) {
 			sg_etcd_kv_clear(kv);
 			return -EPROTO;

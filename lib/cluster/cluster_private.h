@@ -11,8 +11,6 @@
 
 #include "sg_cluster.h"
 
-char *sg_cluster_b64(const void *data, size_t len);
-char *sg_cluster_unb64(const char *text, size_t *len);
 int64_t sg_cluster_json_int(const json_t *v);
 /** Fill 'err' (may be NULL) and return 'rc' (a -errno). */
 int sg_cluster_fail(struct sg_error *err, int rc, const char *fmt, ...) SG_PRINTF(3, 4);

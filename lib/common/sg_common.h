@@ -151,6 +151,13 @@ int sg_name_check(const char *name, char *why, size_t size);
  */
 const char *sg_text_escape(const char *text, char *buf, size_t size, bool backslash);
 
+/** Base64 (RFC 4648, padded) of binary data, NUL-terminated; the caller frees it. NULL when
+ * out of memory. Capture's stream and etcd's keys and values travel in it. */
+char *sg_base64_encode(const void *data, size_t len);
+/** Decode 'len' bytes of padded base64 into 'out' (at least len / 4 * 3 bytes): the byte count,
+ * or -EINVAL when it is not base64. */
+long sg_base64_decode(const char *text, size_t len, unsigned char *out);
+
 /** Copy a NUL-terminated string into a fixed buffer of 'size' bytes and zero the rest of it;
  * returns -ENAMETOOLONG if it does not fit. */
 int sg_strlcpy(char *dst, const char *src, size_t size);

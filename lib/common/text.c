@@ -3,6 +3,7 @@
  * identifier may not hold, and escapes that keep free text (descriptions) on one visible line
  * of a terminal, a log or an error message. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sg_common.h"
@@ -141,4 +142,63 @@ sg_text_escape(const char *text, char *buf, size_t size, bool backslash)
 	}
 	buf[used] = '\0';
 	return buf;
+}
+
+static const char base64_digits[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+char *
+sg_base64_encode(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	char *text = malloc((len + 2) / 3 * 4 + 1), *o = text;
+
+	if (text == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+
+		if (i + 1 < len)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (i + 2 < len)
+			v |= p[i + 2];
+		*o++ = base64_digits[v >> 18];
+		*o++ = base64_digits[(v >> 12) & 63];
+		*o++ = i + 1 < len ? base64_digits[(v >> 6) & 63] : '=';
+		*o++ = i + 2 < len ? base64_digits[v & 63] : '=';
+	}
+	*o = '\0';
+	return text;
+}
+
+long
+sg_base64_decode(const char *text, size_t len, unsigned char *out)
+{
+	long n = 0;
+
+	if (len % 4 != 0)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i += 4) {
+		uint32_t v = 0;
+		int pad = 0;
+
+		for (int k = 0; k < 4; k++) {
+			const char *at = text[i + k] != '\0' ? strchr(base64_digits, text[i + k]) : NULL;
+
+			if (text[i + k] == '=' && i + 4 == len && k >= 2) {
+				pad++;
+				v <<= 6;
+				continue;
+			}
+			if (at == NULL || pad > 0)
+				return -EINVAL;
+			v = (v << 6) | (uint32_t)(at - base64_digits);
+		}
+		out[n++] = (unsigned char)(v >> 16);
+		if (pad < 2)
+			out[n++] = (unsigned char)(v >> 8);
+		if (pad < 1)
+			out[n++] = (unsigned char)v;
+	}
+	return n;
 }

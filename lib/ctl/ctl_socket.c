@@ -145,64 +145,6 @@ sg_ctl_reader_next(struct sg_ctl_reader *r, char **line, size_t *len)
 	}
 }
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-char *
-sg_ctl_base64(const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	char *text = malloc((len + 2) / 3 * 4 + 1), *o = text;
-
-	if (text == NULL)
-		return NULL;
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-
-		if (i + 1 < len)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < len)
-			v |= p[i + 2];
-		*o++ = b64[v >> 18];
-		*o++ = b64[(v >> 12) & 63];
-		*o++ = i + 1 < len ? b64[(v >> 6) & 63] : '=';
-		*o++ = i + 2 < len ? b64[v & 63] : '=';
-	}
-	*o = '\0';
-	return text;
-}
-
-long
-sg_ctl_unbase64(const char *text, size_t len, unsigned char *out)
-{
-	long n = 0;
-
-	if (len % 4 != 0)
-		return -EINVAL;
-	for (size_t i = 0; i < len; i += 4) {
-		uint32_t v = 0;
-		int pad = 0;
-
-		for (int k = 0; k < 4; k++) {
-			const char *at = text[i + k] != '\0' ? strchr(b64, text[i + k]) : NULL;
-
-			if (text[i + k] == '=' && i + 4 == len && k >= 2) {
-				pad++;
-				v <<= 6;
-				continue;
-			}
-			if (at == NULL || pad > 0)
-				return -EINVAL;
-			v = (v << 6) | (uint32_t)(at - b64);
-		}
-		out[n++] = (unsigned char)(v >> 16);
-		if (pad < 2)
-			out[n++] = (unsigned char)(v >> 8);
-		if (pad < 1)
-			out[n++] = (unsigned char)v;
-	}
-	return n;
-}
-
 static int
 socket_address(const char *path, struct sockaddr_un *addr, struct sg_error *err)
 {

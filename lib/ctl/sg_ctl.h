@@ -281,10 +281,6 @@ void sg_ctl_reader_free(struct sg_ctl_reader *r);
  * non-blocking socket has no whole line yet, or -errno. A last line without a newline counts.
  */
 int sg_ctl_reader_next(struct sg_ctl_reader *r, char **line, size_t *len);
-/** Base64 of binary data (capture's stream), NUL-terminated; the caller frees it. */
-char *sg_ctl_base64(const void *data, size_t len);
-/** Decode base64; the byte count or -EINVAL. 'out' holds at least len / 4 * 3 bytes. */
-long sg_ctl_unbase64(const char *text, size_t len, unsigned char *out);
 
 /**
  * Listen on 'path', mode 0600, or 0660 with group 'gid' when 'gid' >= 0. A socket nothing

@@ -1008,13 +1008,13 @@ START_TEST(test_reader_and_base64)
 	for (int i = 0; i < 256; i++)
 		bytes[i] = (unsigned char)i;
 	for (size_t n = 0; n < 8; n++) {
-		text = sg_ctl_base64(bytes + 250 - n, n);
-		ck_assert_int_eq(sg_ctl_unbase64(text, strlen(text), back), (long)n);
+		text = sg_base64_encode(bytes + 250 - n, n);
+		ck_assert_int_eq(sg_base64_decode(text, strlen(text), back), (long)n);
 		ck_assert_int_eq(memcmp(back, bytes + 250 - n, n), 0);
 		free(text);
 	}
-	ck_assert_int_lt(sg_ctl_unbase64("A===", 4, back), 0);
-	ck_assert_int_lt(sg_ctl_unbase64("AB!=", 4, back), 0);
+	ck_assert_int_lt(sg_base64_decode("A===", 4, back), 0);
+	ck_assert_int_lt(sg_base64_decode("AB!=", 4, back), 0);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
 	ck_assert_int_eq(write(fds[1], "one\r\n\ntwo\nthreeeeeeeeeeee\nlast", 31), 31);
 	close(fds[1]);
