@@ -7,8 +7,11 @@
                                       one connection: N messages GAP seconds apart, each
                                       echoed within 2 s; prints "N ok", or "lost at I" for the
                                       first message not echoed (connection failures included);
-                                      from source address SRC when given
+                                      from source address SRC when given; GAP "file:PATH"
+                                      waits (up to 120 s) until PATH exists instead, so a
+                                      test says when the next message goes
 """
+import os
 import socket
 import sys
 import threading
@@ -38,6 +41,15 @@ def echo(conn):
             pass
 
 
+def wait(gap):
+    if not gap.startswith("file:"):
+        time.sleep(float(gap))
+        return
+    deadline = time.time() + 120
+    while not os.path.exists(gap[5:]) and time.time() < deadline:
+        time.sleep(0.05)
+
+
 def talk(addr, port, n, gap, src=None):
     i = 0
     try:
@@ -54,7 +66,8 @@ def talk(addr, port, n, gap, src=None):
                 got += chunk
             if got != msg:
                 raise OSError("garbled")
-            time.sleep(gap)
+            if i + 1 < n:
+                wait(gap)
     except OSError:
         print(f"lost at {i}")
         return
@@ -64,5 +77,5 @@ def talk(addr, port, n, gap, src=None):
 if sys.argv[1] == "serve":
     serve(int(sys.argv[2]))
 else:
-    talk(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]),
+    talk(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5],
          sys.argv[6] if len(sys.argv) > 6 else None)
