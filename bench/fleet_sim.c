@@ -35,6 +35,9 @@ struct sim {
 	atomic_bool stop;
 	char (*hosts)[SG_NAME_MAX];
 	uint32_t n_hosts;
+	/* The fleet read once at a revision: every simulated node starts from it (a thousand
+	 * nodes reading it at once is a start-up storm, not what this measures). */
+	const struct sg_etcd_kvs *kvs;
 };
 
 struct node {
@@ -109,19 +112,18 @@ node_main(void *arg)
 	struct node *node = arg;
 	struct sim *sim = node->sim;
 	const char *endpoints[1] = {sim->endpoint};
-	struct sg_etcd_params params = {.endpoints = endpoints, .n_endpoints = 1};
+	struct sg_etcd_params params = {.endpoints = endpoints, .n_endpoints = 1,
+					 .timeout_ms = 60000};
 	struct sg_error err = {0};
-	struct sg_etcd_kvs kvs = {0};
 	struct sg_etcd *etcd = sg_etcd_create(&params, &err);
 	struct sg_etcd_watch *watch = NULL;
 	const char *host = sim->n_hosts ? sim->hosts[node->id % sim->n_hosts] : NULL;
 	int64_t compacted = 0;
 
-	if (etcd == NULL || sg_etcd_range(etcd, sim->prefix, 0, 0, &kvs, &err) < 0 ||
-			sg_cluster_fleet_load(node->fleet, &kvs, &err) < 0)
+	if (etcd == NULL || sg_cluster_fleet_load(node->fleet, sim->kvs, &err) < 0)
 		goto fail;
-	node->seen = kvs.revision;
-	watch = sg_etcd_watch_open(etcd, sim->prefix, kvs.revision + 1, &err);
+	node->seen = sim->kvs->revision;
+	watch = sg_etcd_watch_open(etcd, sim->prefix, sim->kvs->revision + 1, &err);
 	if (watch == NULL)
 		goto fail;
 	atomic_fetch_add(&sim->ready, 1);
@@ -143,14 +145,12 @@ node_main(void *arg)
 		mark_done(node);
 	}
 	sg_etcd_watch_close(watch);
-	sg_etcd_kvs_free(&kvs);
 	sg_etcd_free(etcd);
 	return NULL;
 fail:
 	snprintf(node->error, sizeof(node->error), "%s", err.msg[0] ? err.msg : "failed");
 	atomic_fetch_add(&sim->ready, 1);
 	sg_etcd_watch_close(watch);
-	sg_etcd_kvs_free(&kvs);
 	sg_etcd_free(etcd);
 	return NULL;
 }
@@ -204,6 +204,7 @@ main(int argc, char **argv)
 	struct node *nodes;
 	double *last, *all;
 	int64_t *write_rev;
+	struct sg_etcd_kvs fleet_kvs = {0};
 	size_t n_all = 0;
 	char key[256], value[256];
 	int failed = 0;
@@ -231,10 +232,12 @@ main(int argc, char **argv)
 	}
 	endpoints[0] = sim.endpoint;
 	etcd = sg_etcd_create(&params, &err);
-	if (etcd == NULL || read_hosts(&sim, etcd) < 0) {
+	if (etcd == NULL || read_hosts(&sim, etcd) < 0 ||
+			sg_etcd_range(etcd, sim.prefix, 0, 0, &fleet_kvs, &err) < 0) {
 		fprintf(stderr, "fleet_sim: %s\n", err.msg);
 		return 1;
 	}
+	sim.kvs = &fleet_kvs;
 	sim.write_time = calloc(sim.n_writes, sizeof(*sim.write_time));
 	nodes = calloc(sim.n_nodes, sizeof(*nodes));
 	last = calloc(sim.n_writes, sizeof(*last));
@@ -352,6 +355,7 @@ main(int argc, char **argv)
 	free(write_rev);
 	free(sim.write_time);
 	free(sim.hosts);
+	sg_etcd_kvs_free(&fleet_kvs);
 	sg_etcd_free(etcd);
 	return failed;
 }
