@@ -411,7 +411,89 @@ struct identities {
 	struct sg_keyset keys;
 	uint32_t *prefixed;
 	uint32_t n_prefixed;
+	bool apart;                 /* No port's prefix meets another port's address. */
 };
+
+/* An address (a host prefix) or an allowed prefix, with its port. */
+struct addr_ref {
+	struct sg_prefix pfx;
+	uint32_t port;
+};
+
+static int
+cmp_addr_start(const struct addr_ref *a, const struct addr_ref *b)
+{
+	if (a->pfx.ip.family != b->pfx.ip.family)
+		return a->pfx.ip.family < b->pfx.ip.family ? -1 : 1;
+	return memcmp(a->pfx.ip.bytes, b->pfx.ip.bytes, a->pfx.ip.family == SG_AF_INET ? 4 : 16);
+}
+
+static int
+cmp_addr_ref(const void *a, const void *b)
+{
+	const struct addr_ref *x = a, *y = b;
+	int c = cmp_addr_start(x, y);
+
+	return c != 0 ? c : x->pfx.len < y->pfx.len ? -1 : x->pfx.len > y->pfx.len;
+}
+
+/*
+ * Whether every port's allowed prefixes are apart from every other port's addresses and
+ * prefixes, in one sorted pass instead of a look at every pair of ports: prefixes (host bits
+ * clear, so two either nest or are apart) are all apart when each is apart from the next in
+ * address order, and the addresses inside a prefix are a run of the sorted addresses. When
+ * not (*apart false), check_port_identity() searches pairwise for the first clash to name.
+ */
+static int
+prefixes_apart(const struct sg_spec *spec, bool *apart)
+{
+	struct addr_ref *pfx, *ips;
+	uint32_t n_pfx = 0, n_ips = 0, np = 0, ni = 0;
+
+	*apart = true;
+	for (uint32_t p = 0; p < spec->n_ports; p++) {
+		n_pfx += spec->ports[p].n_prefixes;
+		n_ips += spec->ports[p].n_ips;
+	}
+	if (n_pfx == 0)
+		return 0;
+	pfx = calloc(n_pfx, sizeof(*pfx));
+	ips = calloc(n_ips ? n_ips : 1, sizeof(*ips));
+	if (pfx == NULL || ips == NULL) {
+		free(pfx);
+		free(ips);
+		return -ENOMEM;
+	}
+	for (uint32_t p = 0; p < spec->n_ports; p++) {
+		const struct sg_spec_port *port = &spec->ports[p];
+
+		for (uint32_t i = 0; i < port->n_prefixes; i++)
+			pfx[np++] = (struct addr_ref){.pfx = port->prefixes[i], .port = p};
+		for (uint32_t i = 0; i < port->n_ips; i++)
+			ips[ni++] = (struct addr_ref){.pfx = sg_prefix_host(&port->ips[i]), .port = p};
+	}
+	qsort(pfx, n_pfx, sizeof(*pfx), cmp_addr_ref);
+	qsort(ips, n_ips, sizeof(*ips), cmp_addr_ref);
+	for (uint32_t i = 0; i + 1 < n_pfx && *apart; i++)
+		*apart = !prefixes_overlap(&pfx[i].pfx, &pfx[i + 1].pfx);
+	for (uint32_t i = 0; i < n_pfx && *apart; i++) {
+		uint32_t lo = 0, hi = n_ips;
+
+		while (lo < hi) { /* the first address not below the prefix's first */
+			uint32_t mid = lo + (hi - lo) / 2;
+
+			if (cmp_addr_start(&ips[mid], &pfx[i]) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < n_ips && sg_prefix_contains(&pfx[i].pfx, &ips[lo].pfx.ip) && *apart; lo++)
+			*apart = ips[lo].port == pfx[i].port;
+	}
+	free(pfx);
+	free(ips);
+	return 0;
+}
 
 enum { ID_NAME = 1, ID_MAC, ID_IP4, ID_IP6 };
 
@@ -467,7 +549,9 @@ check_port_identity(const struct sg_spec *spec, uint32_t p, struct identities *i
 	if (rc < 0)
 		return rc;
 	/* Prefixes against the ports before: all of them for a port with prefixes, else only
-	 * those that have prefixes (few, in practice). */
+	 * those that have prefixes; only when prefixes_apart() saw a clash somewhere. */
+	if (ids->apart)
+		return 0;
 	if (port->n_prefixes > 0) {
 		for (q = 0; q < p; q++)
 			if (check_prefixes_apart(port, &spec->ports[q], port->line, err) < 0 ||
@@ -974,7 +1058,7 @@ sg_policy_compile(const struct sg_spec *spec, struct sg_error *err)
 			.prefixed = calloc(spec->n_ports + 1u, sizeof(uint32_t)),
 		};
 
-		rc = ids.prefixed == NULL ? -ENOMEM : 0;
+		rc = ids.prefixed == NULL ? -ENOMEM : prefixes_apart(policy->spec, &ids.apart);
 		for (uint32_t p = 0; p < policy->spec->n_ports && rc == 0; p++)
 			rc = check_port_identity(policy->spec, p, &ids, err);
 		sg_keyset_free(&ids.keys);

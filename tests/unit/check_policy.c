@@ -1217,6 +1217,24 @@ START_TEST(test_d5_tag_map)
 }
 END_TEST
 
+/* Allowed prefixes side by side, each holding its own port's address, with other ports'
+ * addresses just outside: apart (the compile's sorted pass finds no clash). */
+START_TEST(test_prefixes_side_by_side)
+{
+	static const struct t_spec spec = {
+		.groups = {{"sg-a"}},
+		.ports = {{"p", "10.5.0.1 10.5.0.0/25", "sg-a"},
+				{"q", "10.5.0.128 10.5.0.128/25 2001:db8::/64", "sg-a"},
+				{"r", "10.5.1.0 10.4.255.255 2001:db8:0:1::1", "sg-a"},
+				{"s", "10.5.2.1 10.5.3.0/24 2001:db8:0:2::/128", "sg-a"}},
+	};
+	struct sg_policy *policy = policy_build(&spec);
+
+	ck_assert_uint_eq(sg_policy_spec(policy)->n_ports, 4);
+	sg_policy_free(policy);
+}
+END_TEST
+
 static const struct t_spec peers_spec = {
 	.groups = {
 		{"sg-web", "inner_access_policy=drop"},
@@ -2005,6 +2023,21 @@ static const struct t_error engine_errors[] = {
 			{.groups = {{"sg-a"}},
 					.ports = {{"p", "10.0.0.1 2001:db8:1::/64", "sg-a"},
 							{"q", "10.0.0.2 2001:db8:1::7", "sg-a"}}}},
+	{"a third port's address in the first port's prefix", AT_COMPILE, 2002,
+			{"allowed prefix 10.5.0.0/24 of port \"p\" holds ip 10.5.0.9 of port "
+			 "\"r\"; an address belongs to one port"},
+			{.groups = {{"sg-a"}},
+					.ports = {{"p", "10.0.0.1 10.5.0.0/24", "sg-a"},
+							{"q", "10.0.0.2 10.6.0.0/24", "sg-a"},
+							{"r", "10.0.0.3 10.5.0.9", "sg-a"}}}},
+	{"a host prefix inside another port's prefix", AT_COMPILE, 2003,
+			{"allowed prefix 2001:db8::/128 of port \"s\" overlaps allowed prefix "
+			 "2001:db8::/64 of port \"q\"; an address belongs to one port"},
+			{.groups = {{"sg-a"}},
+					.ports = {{"p", "10.5.0.1 10.5.0.0/25", "sg-a"},
+							{"q", "10.5.0.128 2001:db8::/64", "sg-a"},
+							{"r", "10.5.1.0", "sg-a"},
+							{"s", "10.5.2.1 2001:db8::/128", "sg-a"}}}},
 	{"allowed prefixes of two ports overlap", AT_COMPILE, 2002,
 			{"allowed prefix 10.8.0.0/16 of port \"r\" overlaps allowed prefix "
 			 "10.8.4.0/24 of port \"q\"; an address belongs to one port"},
@@ -3000,6 +3033,7 @@ policy_suite(void)
 	tcase_add_test(tc, test_d5_tag_attachment);
 	tcase_add_test(tc, test_d5_port_groups_sorted_by_id);
 	tcase_add_test(tc, test_d5_tag_map);
+	tcase_add_test(tc, test_prefixes_side_by_side);
 	tcase_add_test(tc, test_d5_group_peers_expanded);
 	tcase_add_test(tc, test_d5_group_peers_follow_ports);
 	tcase_add_test(tc, test_d5_group_peers_include_allowed_prefixes);
