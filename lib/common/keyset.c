@@ -74,11 +74,12 @@ sg_keyset_find(const struct sg_keyset *set, uint8_t kind, const void *key, uint3
 		uint32_t *value)
 {
 	uint64_t h;
+	uint32_t i;
 
 	if (set->n == 0)
 		return 0;
 	h = key_hash(kind, key, len);
-	for (uint32_t i = (uint32_t)h & set->mask; set->slots[i].key != NULL; i = (i + 1) & set->mask) {
+	for (i = (uint32_t)h & set->mask; set->slots[i].key != NULL; i = (i + 1) & set->mask) {
 		const struct sg_keyset_entry *e = &set->slots[i];
 
 		if (e->hash == h && e->kind == kind && e->len == len && memcmp(e->key, key, len) == 0) {

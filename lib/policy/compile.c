@@ -470,7 +470,8 @@ prefixes_apart(const struct sg_spec *spec, bool *apart)
 		for (uint32_t i = 0; i < port->n_prefixes; i++)
 			pfx[np++] = (struct addr_ref){.pfx = port->prefixes[i], .port = p};
 		for (uint32_t i = 0; i < port->n_ips; i++)
-			ips[ni++] = (struct addr_ref){.pfx = sg_prefix_host(&port->ips[i]), .port = p};
+			ips[ni++] = (struct addr_ref){
+				.pfx = sg_prefix_host(&port->ips[i]), .port = p};
 	}
 	qsort(pfx, n_pfx, sizeof(*pfx), cmp_addr_ref);
 	qsort(ips, n_ips, sizeof(*ips), cmp_addr_ref);
@@ -487,7 +488,8 @@ prefixes_apart(const struct sg_spec *spec, bool *apart)
 			else
 				hi = mid;
 		}
-		for (; lo < n_ips && sg_prefix_contains(&pfx[i].pfx, &ips[lo].pfx.ip) && *apart; lo++)
+		for (; lo < n_ips && *apart && sg_prefix_contains(&pfx[i].pfx, &ips[lo].pfx.ip);
+				lo++)
 			*apart = ips[lo].port == pfx[i].port;
 	}
 	free(pfx);
@@ -600,16 +602,17 @@ index_tags(struct sg_policy *policy)
 	}
 	for (uint32_t g = 0; g < spec->n_groups; g++)
 		for (uint32_t i = 0; i < spec->groups[g].n_tags; i++)
-			if (find_name(policy, NAME_TAG, spec->groups[g].tags[i]) >= 0)
-				fill[find_name(policy, NAME_TAG, spec->groups[g].tags[i])]++;
+			fill[find_name(policy, NAME_TAG, spec->groups[g].tags[i])]++;
 	for (t = 0; t < n_tags; t++) {
 		policy->tag_start[t + 1] = policy->tag_start[t] + fill[t];
 		fill[t] = policy->tag_start[t];
 	}
-	for (uint32_t g = 0; g < spec->n_groups; g++)
-		for (uint32_t i = 0; i < spec->groups[g].n_tags; i++)
-			policy->tag_groups[fill[find_name(policy, NAME_TAG, spec->groups[g].tags[i])]++] =
-					g;
+	for (uint32_t g = 0; g < spec->n_groups; g++) {
+		for (uint32_t i = 0; i < spec->groups[g].n_tags; i++) {
+			t = (uint32_t)find_name(policy, NAME_TAG, spec->groups[g].tags[i]);
+			policy->tag_groups[fill[t]++] = g;
+		}
+	}
 	free(fill);
 	return 0;
 }
