@@ -69,6 +69,27 @@ sg_keyset_add(struct sg_keyset *set, uint8_t kind, const void *key, uint32_t len
 	return 0;
 }
 
+int
+sg_keyset_find(const struct sg_keyset *set, uint8_t kind, const void *key, uint32_t len,
+		uint32_t *value)
+{
+	uint64_t h;
+	uint32_t i;
+
+	if (set->n == 0)
+		return 0;
+	h = key_hash(kind, key, len);
+	for (i = (uint32_t)h & set->mask; set->slots[i].key != NULL; i = (i + 1) & set->mask) {
+		const struct sg_keyset_entry *e = &set->slots[i];
+
+		if (e->hash == h && e->kind == kind && e->len == len && memcmp(e->key, key, len) == 0) {
+			*value = e->value;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 void
 sg_keyset_free(struct sg_keyset *set)
 {

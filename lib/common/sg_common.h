@@ -199,6 +199,9 @@ struct sg_keyset {
  */
 int sg_keyset_add(struct sg_keyset *set, uint8_t kind, const void *key, uint32_t len,
 		uint32_t value, uint32_t *existing);
+/** 1 and '*value' when 'key' of 'kind' is in the set, else 0. */
+int sg_keyset_find(const struct sg_keyset *set, uint8_t kind, const void *key, uint32_t len,
+		uint32_t *value);
 void sg_keyset_free(struct sg_keyset *set);
 
 #endif /* SG_COMMON_H */

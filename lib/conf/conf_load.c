@@ -30,6 +30,7 @@ struct loader {
 	struct inexact *inexact;
 	uint32_t n_inexact;
 	struct sg_keyset port_names;  /* Port names so far (libconfig's strings), by index. */
+	uint32_t ports_cap;           /* conf->ports has room for this many (0: unknown). */
 };
 
 /* The index of 'file' in the config's sources, added if new (libconfig names @includes
@@ -842,10 +843,16 @@ parse_port(struct loader *ld, const config_setting_t *s)
 		return fail(ld, config_setting_get_member(s, "name"),
 				"port \"%s\" is defined twice (first on line %d)", name,
 				SG_LOC_LINE(conf->ports[first].line));
-	grown = realloc(conf->ports, (conf->n_ports + 1) * sizeof(*conf->ports));
-	if (grown == NULL)
-		return fail(ld, s, "out of memory");
-	conf->ports = grown;
+	/* Doubling, not one more each time: a fleet has many ports. */
+	if (conf->n_ports + 1 > ld->ports_cap) {
+		uint32_t cap = conf->n_ports < 8 ? 16 : conf->n_ports * 2;
+
+		grown = realloc(conf->ports, cap * sizeof(*conf->ports));
+		if (grown == NULL)
+			return fail(ld, s, "out of memory");
+		conf->ports = grown;
+		ld->ports_cap = cap;
+	}
 	dev = &conf->ports[conf->n_ports++];
 	/* Anchor a bad name, type or role at its own line. */
 	if (sg_conf_port_init(dev, name, NULL, NULL, loc_of(ld, s), &e) < 0)

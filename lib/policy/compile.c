@@ -24,6 +24,38 @@ family_name(uint8_t family)
 	return family == SG_AF_INET ? "IPv4" : "IPv6";
 }
 
+/* Kinds of keys in policy->names. */
+enum { NAME_GROUP = 1, NAME_LIST, NAME_TAG };
+
+/* Index of the first group (or prefix list) with id 'id', -ENOENT if none: what
+ * sg_spec_find_group() and sg_spec_find_prefix_list() answer, by hash. */
+static int
+find_name(const struct sg_policy *policy, uint8_t kind, const char *id)
+{
+	uint32_t index;
+
+	if (sg_keyset_find(&policy->names, kind, id, (uint32_t)strlen(id), &index) == 1)
+		return (int)index;
+	return -ENOENT;
+}
+
+/* Index every group id and prefix list id (the first of equal ones, as a search would). */
+static int
+index_names(struct sg_policy *policy)
+{
+	const struct sg_spec *spec = policy->spec;
+	uint32_t first;
+	int rc = 0;
+
+	for (uint32_t g = 0; g < spec->n_groups && rc >= 0; g++)
+		rc = sg_keyset_add(&policy->names, NAME_GROUP, spec->groups[g].id,
+				(uint32_t)strlen(spec->groups[g].id), g, &first);
+	for (uint32_t i = 0; i < spec->n_prefix_lists && rc >= 0; i++)
+		rc = sg_keyset_add(&policy->names, NAME_LIST, spec->prefix_lists[i].id,
+				(uint32_t)strlen(spec->prefix_lists[i].id), i, &first);
+	return rc < 0 ? rc : 0;
+}
+
 /*
  * An identifier shows as what it is wherever it is printed: no control characters, no
  * bidirectional controls that would make "db1" of another name, valid UTF-8 (sg_name_check).
@@ -53,8 +85,11 @@ check_names(const char *owner, const char *kind, char (*names)[SG_NAME_MAX], uin
 }
 
 static int
-check_prefix_lists(const struct sg_spec *spec, struct sg_error *err)
+check_prefix_lists(const struct sg_policy *policy, struct sg_error *err)
 {
+	const struct sg_spec *spec = policy->spec;
+	int first;
+
 	for (uint32_t i = 0; i < spec->n_prefix_lists; i++) {
 		const struct sg_prefix_list *list = &spec->prefix_lists[i];
 
@@ -62,11 +97,11 @@ check_prefix_lists(const struct sg_spec *spec, struct sg_error *err)
 			return sg_error_set(err, list->line, "prefix list has no id");
 		if (check_name(NULL, "prefix list id", list->id, list->line, err) < 0)
 			return -EINVAL;
-		for (uint32_t j = 0; j < i; j++)
-			if (strcmp(spec->prefix_lists[j].id, list->id) == 0)
-				return sg_error_set(err, list->line,
-						"prefix list \"%s\" is defined twice (first on line %d)",
-						list->id, SG_LOC_LINE(spec->prefix_lists[j].line));
+		first = find_name(policy, NAME_LIST, list->id);
+		if (first >= 0 && (uint32_t)first < i)
+			return sg_error_set(err, list->line,
+					"prefix list \"%s\" is defined twice (first on line %d)",
+					list->id, SG_LOC_LINE(spec->prefix_lists[first].line));
 		if (list->n_entries == 0)
 			return sg_error_set(err, list->line, "prefix list \"%s\" has no entries",
 					list->id);
@@ -82,14 +117,15 @@ check_prefix_lists(const struct sg_spec *spec, struct sg_error *err)
 
 /* The address family a rule's peer is limited to, 0 for groups (both). */
 static uint8_t
-peer_family(const struct sg_spec *spec, const struct sg_rule *rule)
+peer_family(const struct sg_policy *policy, const struct sg_rule *rule)
 {
+	const struct sg_spec *spec = policy->spec;
 	int list;
 
 	if (rule->peer_kind == SG_PEER_CIDR)
 		return rule->cidr.ip.family;
 	if (rule->peer_kind == SG_PEER_PREFIX_LIST) {
-		list = sg_spec_find_prefix_list(spec, rule->peer);
+		list = find_name(policy, NAME_LIST, rule->peer);
 		if (list >= 0)
 			return spec->prefix_lists[list].entries[0].ip.family;
 	}
@@ -108,9 +144,10 @@ peer_field(const struct sg_rule *rule)
 }
 
 static int
-check_rule(const struct sg_spec *spec, const struct sg_group *group, uint32_t index,
+check_rule(const struct sg_policy *policy, const struct sg_group *group, uint32_t index,
 		struct sg_error *err)
 {
+	const struct sg_spec *spec = policy->spec;
 	const struct sg_rule *rule = &group->rules[index];
 	const char *side = rule->dir == SG_DIR_INGRESS ? "source" : "dest";
 	char proto_buf[8];
@@ -172,7 +209,7 @@ check_rule(const struct sg_spec *spec, const struct sg_group *group, uint32_t in
 				group->id, n, rule->icmp_code);
 
 	if (rule->peer_kind == SG_PEER_GROUP) {
-		int peer = sg_spec_find_group(spec, rule->peer);
+		int peer = find_name(policy, NAME_GROUP, rule->peer);
 
 		if (group->type == SG_GROUP_ENTERPRISE)
 			return sg_error_set(err, rule->line,
@@ -189,12 +226,12 @@ check_rule(const struct sg_spec *spec, const struct sg_group *group, uint32_t in
 					"groups can be named as peers (D5)",
 					group->id, n, peer_field(rule), rule->peer);
 	} else if (rule->peer_kind == SG_PEER_PREFIX_LIST &&
-			sg_spec_find_prefix_list(spec, rule->peer) < 0) {
+			find_name(policy, NAME_LIST, rule->peer) < 0) {
 		return sg_error_set(err, rule->line,
 				RULE_FMT ": %s \"%s\" is not a defined prefix list", group->id, n,
 				peer_field(rule), rule->peer);
 	}
-	family = peer_family(spec, rule);
+	family = peer_family(policy, rule);
 	if (family != 0 && proto_family(rule->proto) != 0 && family != proto_family(rule->proto)) {
 		char peer[SG_PREFIX_STRLEN];
 
@@ -241,10 +278,11 @@ normalise_group(struct sg_group *group)
 }
 
 static int
-check_groups(struct sg_spec *spec, struct sg_error *err)
+check_groups(struct sg_policy *policy, struct sg_error *err)
 {
+	struct sg_spec *spec = policy->spec;
 	const struct sg_limits *limits = &spec->limits;
-	int rc;
+	int rc, first;
 
 	for (uint32_t g = 0; g < spec->n_groups; g++) {
 		struct sg_group *group = &spec->groups[g];
@@ -258,12 +296,11 @@ check_groups(struct sg_spec *spec, struct sg_error *err)
 		snprintf(owner, sizeof(owner), "security group \"%s\"", group->id);
 		if (check_names(owner, "tag", group->tags, group->n_tags, group->line, err) < 0)
 			return -EINVAL;
-		for (uint32_t j = 0; j < g; j++)
-			if (strcmp(spec->groups[j].id, group->id) == 0)
-				return sg_error_set(err, group->line,
-						"security group \"%s\" is defined twice (first on line "
-						"%d)",
-						group->id, SG_LOC_LINE(spec->groups[j].line));
+		first = find_name(policy, NAME_GROUP, group->id);
+		if (first >= 0 && (uint32_t)first < g)
+			return sg_error_set(err, group->line,
+					"security group \"%s\" is defined twice (first on line %d)",
+					group->id, SG_LOC_LINE(spec->groups[first].line));
 		if (group->type == SG_GROUP_ENTERPRISE) {
 			if (group->inner_access_given && group->inner_access == SG_ACTION_ACCEPT)
 				return sg_error_set(err, group->line,
@@ -274,7 +311,7 @@ check_groups(struct sg_spec *spec, struct sg_error *err)
 			group->inner_access = SG_ACTION_DROP;
 		}
 		for (uint32_t r = 0; r < group->n_rules; r++) {
-			rc = check_rule(spec, group, r, err);
+			rc = check_rule(policy, group, r, err);
 			if (rc < 0)
 				return rc;
 		}
@@ -374,7 +411,91 @@ struct identities {
 	struct sg_keyset keys;
 	uint32_t *prefixed;
 	uint32_t n_prefixed;
+	bool apart;                 /* No port's prefix meets another port's address. */
 };
+
+/* An address (a host prefix) or an allowed prefix, with its port. */
+struct addr_ref {
+	struct sg_prefix pfx;
+	uint32_t port;
+};
+
+static int
+cmp_addr_start(const struct addr_ref *a, const struct addr_ref *b)
+{
+	if (a->pfx.ip.family != b->pfx.ip.family)
+		return a->pfx.ip.family < b->pfx.ip.family ? -1 : 1;
+	return memcmp(a->pfx.ip.bytes, b->pfx.ip.bytes, a->pfx.ip.family == SG_AF_INET ? 4 : 16);
+}
+
+static int
+cmp_addr_ref(const void *a, const void *b)
+{
+	const struct addr_ref *x = a, *y = b;
+	int c = cmp_addr_start(x, y);
+
+	return c != 0 ? c : x->pfx.len < y->pfx.len ? -1 : x->pfx.len > y->pfx.len;
+}
+
+/*
+ * Whether every port's allowed prefixes are apart from every other port's addresses and
+ * prefixes, in one sorted pass instead of a look at every pair of ports: prefixes (host bits
+ * clear, so two either nest or are apart) are all apart when each is apart from the next in
+ * address order, and the addresses inside a prefix are a run of the sorted addresses. When
+ * not (*apart false), check_port_identity() searches pairwise for the first clash to name.
+ */
+static int
+prefixes_apart(const struct sg_spec *spec, bool *apart)
+{
+	struct addr_ref *pfx, *ips;
+	uint32_t n_pfx = 0, n_ips = 0, np = 0, ni = 0;
+
+	*apart = true;
+	for (uint32_t p = 0; p < spec->n_ports; p++) {
+		n_pfx += spec->ports[p].n_prefixes;
+		n_ips += spec->ports[p].n_ips;
+	}
+	if (n_pfx == 0)
+		return 0;
+	pfx = calloc(n_pfx, sizeof(*pfx));
+	ips = calloc(n_ips ? n_ips : 1, sizeof(*ips));
+	if (pfx == NULL || ips == NULL) {
+		free(pfx);
+		free(ips);
+		return -ENOMEM;
+	}
+	for (uint32_t p = 0; p < spec->n_ports; p++) {
+		const struct sg_spec_port *port = &spec->ports[p];
+
+		for (uint32_t i = 0; i < port->n_prefixes; i++)
+			pfx[np++] = (struct addr_ref){.pfx = port->prefixes[i], .port = p};
+		for (uint32_t i = 0; i < port->n_ips; i++)
+			ips[ni++] = (struct addr_ref){
+				.pfx = sg_prefix_host(&port->ips[i]), .port = p};
+	}
+	qsort(pfx, n_pfx, sizeof(*pfx), cmp_addr_ref);
+	qsort(ips, n_ips, sizeof(*ips), cmp_addr_ref);
+	for (uint32_t i = 0; i + 1 < n_pfx && *apart; i++)
+		*apart = !prefixes_overlap(&pfx[i].pfx, &pfx[i + 1].pfx);
+	for (uint32_t i = 0; i < n_pfx && *apart; i++) {
+		uint32_t lo = 0, hi = n_ips;
+
+		while (lo < hi) { /* the first address not below the prefix's first */
+			uint32_t mid = lo + (hi - lo) / 2;
+
+			if (cmp_addr_start(&ips[mid], &pfx[i]) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < n_ips && *apart && sg_prefix_contains(&pfx[i].pfx, &ips[lo].pfx.ip);
+				lo++)
+			*apart = ips[lo].port == pfx[i].port;
+	}
+	free(pfx);
+	free(ips);
+	return 0;
+}
 
 enum { ID_NAME = 1, ID_MAC, ID_IP4, ID_IP6 };
 
@@ -430,7 +551,9 @@ check_port_identity(const struct sg_spec *spec, uint32_t p, struct identities *i
 	if (rc < 0)
 		return rc;
 	/* Prefixes against the ports before: all of them for a port with prefixes, else only
-	 * those that have prefixes (few, in practice). */
+	 * those that have prefixes; only when prefixes_apart() saw a clash somewhere. */
+	if (ids->apart)
+		return 0;
 	if (port->n_prefixes > 0) {
 		for (q = 0; q < p; q++)
 			if (check_prefixes_apart(port, &spec->ports[q], port->line, err) < 0 ||
@@ -446,13 +569,72 @@ check_port_identity(const struct sg_spec *spec, uint32_t p, struct identities *i
 	return 0;
 }
 
-static bool
-shares_tag(const struct sg_group *group, const struct sg_spec_port *port)
+/*
+ * Number the tags of the groups (policy->names) and list, per tag, the groups carrying it: a
+ * port then finds its groups by tag through its own tags, not by a look at every group.
+ * Runs after check_groups() (a group's tags are unique then).
+ */
+static int
+index_tags(struct sg_policy *policy)
 {
-	for (uint32_t i = 0; i < group->n_tags; i++)
-		if (sg_names_contain(port->tags, port->n_tags, group->tags[i]))
-			return true;
-	return false;
+	const struct sg_spec *spec = policy->spec;
+	uint32_t n_tags = 0, total = 0, t, *fill;
+	int rc;
+
+	for (uint32_t g = 0; g < spec->n_groups; g++) {
+		const struct sg_group *group = &spec->groups[g];
+
+		for (uint32_t i = 0; i < group->n_tags; i++) {
+			rc = sg_keyset_add(&policy->names, NAME_TAG, group->tags[i],
+					(uint32_t)strlen(group->tags[i]), n_tags, &t);
+			if (rc < 0)
+				return rc;
+			n_tags += rc == 0;
+			total++;
+		}
+	}
+	policy->tag_start = calloc(n_tags + 1u, sizeof(uint32_t));
+	policy->tag_groups = calloc(total ? total : 1, sizeof(uint32_t));
+	fill = calloc(n_tags ? n_tags : 1, sizeof(uint32_t));
+	if (policy->tag_start == NULL || policy->tag_groups == NULL || fill == NULL) {
+		free(fill);
+		return -ENOMEM;
+	}
+	for (uint32_t g = 0; g < spec->n_groups; g++)
+		for (uint32_t i = 0; i < spec->groups[g].n_tags; i++)
+			fill[find_name(policy, NAME_TAG, spec->groups[g].tags[i])]++;
+	for (t = 0; t < n_tags; t++) {
+		policy->tag_start[t + 1] = policy->tag_start[t] + fill[t];
+		fill[t] = policy->tag_start[t];
+	}
+	for (uint32_t g = 0; g < spec->n_groups; g++) {
+		for (uint32_t i = 0; i < spec->groups[g].n_tags; i++) {
+			t = (uint32_t)find_name(policy, NAME_TAG, spec->groups[g].tags[i]);
+			policy->tag_groups[fill[t]++] = g;
+		}
+	}
+	free(fill);
+	return 0;
+}
+
+/* The groups carrying tag 'tag': *first and the count, 0 when no group carries it. */
+static uint32_t
+tag_groups(const struct sg_policy *policy, const char *tag, const uint32_t **first)
+{
+	int t = find_name(policy, NAME_TAG, tag);
+
+	if (t < 0)
+		return 0;
+	*first = &policy->tag_groups[policy->tag_start[t]];
+	return policy->tag_start[t + 1] - policy->tag_start[t];
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 static const struct sg_spec *sort_spec; /* qsort has no context argument in C11. */
@@ -471,15 +653,19 @@ attach_port(struct sg_policy *policy, uint32_t p, struct sg_error *err)
 	const struct sg_spec *spec = policy->spec;
 	const struct sg_spec_port *port = &spec->ports[p];
 	struct policy_port *pp = &policy->ports[p];
-	uint32_t n = 0, rules = 0, cap = spec->n_groups;
+	uint32_t n = 0, rules = 0, cap = port->n_groups, n_explicit, kept;
+	const uint32_t *tagged_groups;
 	int g;
 
+	/* Sized by what the port has: its groups and those of its tags, never all groups. */
+	for (uint32_t i = 0; i < port->n_tags; i++)
+		cap += tag_groups(policy, port->tags[i], &tagged_groups);
 	pp->groups = calloc(cap ? cap : 1, sizeof(*pp->groups));
 	pp->by_tag = calloc(cap ? cap : 1, sizeof(*pp->by_tag));
 	if (pp->groups == NULL || pp->by_tag == NULL)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < port->n_groups; i++) {
-		g = sg_spec_find_group(spec, port->groups[i]);
+		g = find_name(policy, NAME_GROUP, port->groups[i]);
 		if (g < 0)
 			return sg_error_set(err, port->line,
 					"port \"%s\": security group \"%s\" is not defined", port->name,
@@ -490,14 +676,24 @@ attach_port(struct sg_policy *policy, uint32_t p, struct sg_error *err)
 					port->groups[i]);
 		pp->groups[n++] = (uint32_t)g;
 	}
-	for (uint32_t i = 0; i < spec->n_groups; i++) {
-		if (!shares_tag(&spec->groups[i], port))
-			continue;
-		if (sg_names_contain(port->groups, port->n_groups, spec->groups[i].id))
-			continue;
-		pp->by_tag[n] = true;
-		pp->groups[n++] = i;
+	/* Then the groups sharing a tag with the port, in group order, each once. */
+	n_explicit = n;
+	for (uint32_t i = 0; i < port->n_tags; i++) {
+		uint32_t count = tag_groups(policy, port->tags[i], &tagged_groups);
+
+		for (uint32_t k = 0; k < count; k++)
+			if (!sg_names_contain(port->groups, port->n_groups,
+					    spec->groups[tagged_groups[k]].id))
+				pp->groups[n++] = tagged_groups[k];
 	}
+	qsort(pp->groups + n_explicit, n - n_explicit, sizeof(*pp->groups), cmp_u32);
+	kept = n_explicit;
+	for (uint32_t i = n_explicit; i < n; i++)
+		if (i == n_explicit || pp->groups[i] != pp->groups[i - 1]) {
+			pp->by_tag[kept] = true;
+			pp->groups[kept++] = pp->groups[i];
+		}
+	n = kept;
 	if (n == 0)
 		return sg_error_set(err, port->line,
 				"port \"%s\" is in no security group; every port needs at least one "
@@ -545,21 +741,29 @@ attach_port(struct sg_policy *policy, uint32_t p, struct sg_error *err)
 	return 0;
 }
 
+/* Each group's members, in port order: counted first, then each list allocated once. */
 static int
 collect_members(struct sg_policy *policy)
 {
 	const struct sg_spec *spec = policy->spec;
 
+	for (uint32_t p = 0; p < spec->n_ports; p++)
+		for (uint32_t i = 0; i < policy->ports[p].n_groups; i++)
+			policy->groups[policy->ports[p].groups[i]].n_members++;
+	for (uint32_t g = 0; g < spec->n_groups; g++) {
+		struct policy_group *pg = &policy->groups[g];
+
+		pg->members = calloc(pg->n_members ? pg->n_members : 1, sizeof(uint32_t));
+		if (pg->members == NULL)
+			return -ENOMEM;
+		pg->n_members = 0;
+	}
 	for (uint32_t p = 0; p < spec->n_ports; p++) {
 		const struct policy_port *pp = &policy->ports[p];
 
 		for (uint32_t i = 0; i < pp->n_groups; i++) {
 			struct policy_group *pg = &policy->groups[pp->groups[i]];
-			uint32_t *grown = realloc(pg->members, (pg->n_members + 1) * sizeof(uint32_t));
 
-			if (grown == NULL)
-				return -ENOMEM;
-			pg->members = grown;
 			pg->members[pg->n_members++] = p;
 		}
 	}
@@ -609,11 +813,11 @@ expand_rule_peer(const struct sg_policy *policy, const struct sg_rule *rule,
 	struct sg_prefix *peers;
 
 	if (rule->peer_kind == SG_PEER_GROUP)
-		return member_addresses(policy, (uint32_t)sg_spec_find_group(spec, rule->peer),
+		return member_addresses(policy, (uint32_t)find_name(policy, NAME_GROUP, rule->peer),
 				eff->family, -1, eff);
 	if (rule->peer_kind == SG_PEER_PREFIX_LIST) {
 		const struct sg_prefix_list *list =
-				&spec->prefix_lists[sg_spec_find_prefix_list(spec, rule->peer)];
+				&spec->prefix_lists[find_name(policy, NAME_LIST, rule->peer)];
 
 		peers = malloc(list->n_entries * sizeof(*peers));
 		if (peers == NULL)
@@ -653,6 +857,33 @@ cmp_keyed(const void *a, const void *b)
 	return ka < kb ? -1 : ka > kb;
 }
 
+static enum policy_default
+default_of(enum sg_group_type type, enum sg_dir dir)
+{
+	if (type == SG_GROUP_BASIC)
+		return dir == SG_DIR_INGRESS ? POLICY_DEFAULT_BASIC_INGRESS :
+					       POLICY_DEFAULT_BASIC_EGRESS;
+	return dir == SG_DIR_INGRESS ? POLICY_DEFAULT_ENTERPRISE_INGRESS :
+				       POLICY_DEFAULT_ENTERPRISE_EGRESS;
+}
+
+static struct sg_eff_rule
+default_rule(const struct sg_policy *policy, enum policy_default def)
+{
+	return (struct sg_eff_rule){
+		.id = policy_default_id(policy, def),
+		.origin = SG_ORIGIN_DEFAULT,
+		.action = def == POLICY_DEFAULT_BASIC_EGRESS ? SG_ACTION_ACCEPT : SG_ACTION_DROP,
+		.priority = SG_PRIORITY_DEFAULT,
+		.proto = SG_PROTO_ANY,
+		.dport = {0, UINT16_MAX},
+		.sport = {0, UINT16_MAX},
+		.icmp_type = -1,
+		.icmp_code = -1,
+		.peer_any = true,
+	};
+}
+
 static int
 build_effective(struct sg_policy *policy, uint32_t p, enum sg_dir dir)
 {
@@ -661,14 +892,19 @@ build_effective(struct sg_policy *policy, uint32_t p, enum sg_dir dir)
 	uint32_t n_user = 0, n = 0;
 	struct keyed_rule *sorted;
 	struct sg_eff_rule *list;
-	enum policy_default def;
 	int rc = -ENOMEM;
 
-	/* A port on another host is enforced there: it gets its type's default alone, so
-	 * compiling a fleet costs rule lists for the local ports only (its addresses still
-	 * reach the lists of its groups' members through member_addresses()). */
+	/* A port on another host is enforced there: it gets its type's default alone, the
+	 * policy's shared one-rule list, so compiling a fleet costs rule lists for the local
+	 * ports only (its addresses still reach the lists of its groups' members through
+	 * member_addresses()). */
 	bool remote = spec->ports[p].remote;
 
+	if (remote) {
+		pp->eff[dir] = &policy->defaults[default_of(pp->type, dir)];
+		pp->n_eff[dir] = 1;
+		return 0;
+	}
 	for (uint32_t i = 0; i < pp->n_groups && !remote; i++)
 		n_user += spec->groups[pp->groups[i]].n_rules;
 	list = calloc(pp->n_groups + n_user + 1, sizeof(*list));
@@ -729,7 +965,7 @@ build_effective(struct sg_policy *policy, uint32_t p, enum sg_dir dir)
 			};
 			k->eff.family = proto_family(rule->proto);
 			if (k->eff.family == 0)
-				k->eff.family = peer_family(spec, rule);
+				k->eff.family = peer_family(policy, rule);
 			k->key = merge_key(&k->eff, i);
 			n_user++;
 		}
@@ -746,23 +982,7 @@ build_effective(struct sg_policy *policy, uint32_t p, enum sg_dir dir)
 	}
 
 	/* D3: the group type's default ends the list and always matches. */
-	if (pp->type == SG_GROUP_BASIC)
-		def = dir == SG_DIR_INGRESS ? POLICY_DEFAULT_BASIC_INGRESS : POLICY_DEFAULT_BASIC_EGRESS;
-	else
-		def = dir == SG_DIR_INGRESS ? POLICY_DEFAULT_ENTERPRISE_INGRESS :
-					      POLICY_DEFAULT_ENTERPRISE_EGRESS;
-	list[n++] = (struct sg_eff_rule){
-		.id = policy_default_id(policy, def),
-		.origin = SG_ORIGIN_DEFAULT,
-		.action = def == POLICY_DEFAULT_BASIC_EGRESS ? SG_ACTION_ACCEPT : SG_ACTION_DROP,
-		.priority = SG_PRIORITY_DEFAULT,
-		.proto = SG_PROTO_ANY,
-		.dport = {0, UINT16_MAX},
-		.sport = {0, UINT16_MAX},
-		.icmp_type = -1,
-		.icmp_code = -1,
-		.peer_any = true,
-	};
+	list[n++] = default_rule(policy, default_of(pp->type, dir));
 	pp->n_eff[dir] = n;
 	rc = 0;
 out:
@@ -780,6 +1000,10 @@ sg_policy_free(struct sg_policy *policy)
 			struct policy_port *pp = &policy->ports[p];
 
 			for (int d = 0; d < SG_DIR_COUNT; d++) {
+				if (pp->n_eff[d] == 1 &&
+						pp->eff[d] == &policy->defaults[default_of(pp->type,
+								      (enum sg_dir)d)])
+					continue; /* a remote port's: shared */
 				for (uint32_t i = 0; i < pp->n_eff[d]; i++)
 					free((void *)pp->eff[d][i].peers);
 				free(pp->eff[d]);
@@ -794,6 +1018,9 @@ sg_policy_free(struct sg_policy *policy)
 	free(policy->ports);
 	free(policy->groups);
 	free(policy->rule_base);
+	free(policy->tag_start);
+	free(policy->tag_groups);
+	sg_keyset_free(&policy->names);
 	sg_spec_free(policy->spec);
 	free(policy);
 }
@@ -820,16 +1047,21 @@ sg_policy_compile(const struct sg_spec *spec, struct sg_error *err)
 	policy->spec = sg_spec_clone(spec);
 	if (policy->spec == NULL)
 		goto fail;
-	if ((rc = check_limits(&spec->limits, err)) < 0 ||
-			(rc = check_prefix_lists(policy->spec, err)) < 0 ||
-			(rc = check_groups(policy->spec, err)) < 0)
+	if ((rc = check_limits(&spec->limits, err)) < 0)
+		goto fail;
+	rc = -ENOMEM;
+	if (index_names(policy) < 0)
+		goto fail;
+	if ((rc = check_prefix_lists(policy, err)) < 0 || (rc = check_groups(policy, err)) < 0)
+		goto fail;
+	if ((rc = index_tags(policy)) < 0)
 		goto fail;
 	{
 		struct identities ids = {
 			.prefixed = calloc(spec->n_ports + 1u, sizeof(uint32_t)),
 		};
 
-		rc = ids.prefixed == NULL ? -ENOMEM : 0;
+		rc = ids.prefixed == NULL ? -ENOMEM : prefixes_apart(policy->spec, &ids.apart);
 		for (uint32_t p = 0; p < policy->spec->n_ports && rc == 0; p++)
 			rc = check_port_identity(policy->spec, p, &ids, err);
 		sg_keyset_free(&ids.keys);
@@ -848,6 +1080,8 @@ sg_policy_compile(const struct sg_spec *spec, struct sg_error *err)
 		policy->rule_base[g] = policy->n_user_rules;
 		policy->n_user_rules += policy->spec->groups[g].n_rules;
 	}
+	for (int d = 0; d < POLICY_DEFAULT_COUNT; d++)
+		policy->defaults[d] = default_rule(policy, (enum policy_default)d);
 	for (uint32_t p = 0; p < policy->spec->n_ports; p++)
 		if ((rc = attach_port(policy, p, err)) < 0)
 			goto fail;

@@ -15,10 +15,11 @@ enum policy_default {
 };
 
 struct policy_port {
-	uint32_t *groups;           /* Group indices, sorted by group id. */
+	uint32_t *groups;           /* Group indices, sorted by group id; n_groups of them. */
 	bool *by_tag;               /* Parallel to groups: attached because of a tag. */
 	uint32_t n_groups;
 	enum sg_group_type type;
+	/* A remote port's lists are the policy's shared defaults[] (not freed with the port). */
 	struct sg_eff_rule *eff[SG_DIR_COUNT];
 	uint32_t n_eff[SG_DIR_COUNT];
 };
@@ -34,6 +35,14 @@ struct sg_policy {
 	struct policy_group *groups;
 	uint32_t *rule_base;        /* Per group: id of its first rule. */
 	uint32_t n_user_rules;
+	/* Group ids, prefix list ids and tags by name (a fleet has many: no linear search). */
+	struct sg_keyset names;
+	/* Tag t (the value of its key in names) is carried by groups
+	 * tag_groups[tag_start[t] .. tag_start[t + 1]), in index order. */
+	uint32_t *tag_start;
+	uint32_t *tag_groups;
+	/* The one-rule lists of remote ports, by enum policy_default. */
+	struct sg_eff_rule defaults[POLICY_DEFAULT_COUNT];
 };
 
 static inline uint32_t

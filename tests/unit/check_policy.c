@@ -1187,6 +1187,54 @@ START_TEST(test_d5_port_groups_sorted_by_id)
 }
 END_TEST
 
+/* Tags reach groups through a map from tag to groups: a group carrying two of a port's tags
+ * (or a tag the port lists twice) is attached once, and groups found by tag come in group
+ * order, whatever the order of the port's tags. */
+START_TEST(test_d5_tag_map)
+{
+	static const struct t_spec spec = {
+		.groups = {{"sg-z", NULL, "t1 t2"}, {"sg-y", NULL, "t3"}, {"sg-x"}},
+		.ports = {{"p", "10.0.0.1", "sg-x", "t3 t2 t1 t2"},
+				{"q", "10.0.0.2", NULL, "t1"}},
+	};
+	struct sg_policy *policy = policy_build(&spec);
+	const struct sg_spec *s = sg_policy_spec(policy);
+	const uint32_t *list;
+
+	ck_assert_uint_eq(sg_policy_port_groups(policy, 0, &list), 3);
+	ck_assert_str_eq(s->groups[list[0]].id, "sg-x");
+	ck_assert_str_eq(s->groups[list[1]].id, "sg-y");
+	ck_assert_str_eq(s->groups[list[2]].id, "sg-z");
+	ck_assert(!sg_policy_attached_by_tag(policy, 0, list[0]));
+	ck_assert(sg_policy_attached_by_tag(policy, 0, list[1]));
+	ck_assert(sg_policy_attached_by_tag(policy, 0, list[2]));
+	ck_assert_uint_eq(sg_policy_group_members(policy, 0, &list), 2);
+	ck_assert_uint_eq(list[0], 0);
+	ck_assert_uint_eq(list[1], 1);
+	ck_assert_uint_eq(sg_policy_group_members(policy, 1, &list), 1);
+	ck_assert_uint_eq(sg_policy_group_members(policy, 2, &list), 1);
+	sg_policy_free(policy);
+}
+END_TEST
+
+/* Allowed prefixes side by side, each holding its own port's address, with other ports'
+ * addresses just outside: apart (the compile's sorted pass finds no clash). */
+START_TEST(test_prefixes_side_by_side)
+{
+	static const struct t_spec spec = {
+		.groups = {{"sg-a"}},
+		.ports = {{"p", "10.5.0.1 10.5.0.0/25", "sg-a"},
+				{"q", "10.5.0.128 10.5.0.128/25 2001:db8::/64", "sg-a"},
+				{"r", "10.5.1.0 10.4.255.255 2001:db8:0:1::1", "sg-a"},
+				{"s", "10.5.2.1 10.5.3.0/24 2001:db8:0:2::/128", "sg-a"}},
+	};
+	struct sg_policy *policy = policy_build(&spec);
+
+	ck_assert_uint_eq(sg_policy_spec(policy)->n_ports, 4);
+	sg_policy_free(policy);
+}
+END_TEST
+
 static const struct t_spec peers_spec = {
 	.groups = {
 		{"sg-web", "inner_access_policy=drop"},
@@ -1975,6 +2023,21 @@ static const struct t_error engine_errors[] = {
 			{.groups = {{"sg-a"}},
 					.ports = {{"p", "10.0.0.1 2001:db8:1::/64", "sg-a"},
 							{"q", "10.0.0.2 2001:db8:1::7", "sg-a"}}}},
+	{"a third port's address in the first port's prefix", AT_COMPILE, 2002,
+			{"allowed prefix 10.5.0.0/24 of port \"p\" holds ip 10.5.0.9 of port "
+			 "\"r\"; an address belongs to one port"},
+			{.groups = {{"sg-a"}},
+					.ports = {{"p", "10.0.0.1 10.5.0.0/24", "sg-a"},
+							{"q", "10.0.0.2 10.6.0.0/24", "sg-a"},
+							{"r", "10.0.0.3 10.5.0.9", "sg-a"}}}},
+	{"a host prefix inside another port's prefix", AT_COMPILE, 2003,
+			{"allowed prefix 2001:db8::/128 of port \"s\" overlaps allowed prefix "
+			 "2001:db8::/64 of port \"q\"; an address belongs to one port"},
+			{.groups = {{"sg-a"}},
+					.ports = {{"p", "10.5.0.1 10.5.0.0/25", "sg-a"},
+							{"q", "10.5.0.128 2001:db8::/64", "sg-a"},
+							{"r", "10.5.1.0", "sg-a"},
+							{"s", "10.5.2.1 2001:db8::/128", "sg-a"}}}},
 	{"allowed prefixes of two ports overlap", AT_COMPILE, 2002,
 			{"allowed prefix 10.8.0.0/16 of port \"r\" overlaps allowed prefix "
 			 "10.8.4.0/24 of port \"q\"; an address belongs to one port"},
@@ -2022,6 +2085,17 @@ static const struct t_error engine_errors[] = {
 			{"port \"p\" mixes basic and enterprise security groups"},
 			{.groups = {{"sg-a"}, {"sg-e", "type=enterprise", "t"}},
 					.ports = {{"p", "10.0.0.1", "sg-a", "t"}}}},
+	{"edge 11: by tag, the first group in group order is named first", AT_COMPILE, 2000,
+			{"port \"p\" mixes basic and enterprise security groups (\"sg-e\" is "
+			 "enterprise, \"sg-b\" is basic); all groups of a port must be one type "
+			 "(D3)"},
+			{.groups = {{"sg-e", "type=enterprise", "t1"}, {"sg-b", NULL, "t2"}},
+					.ports = {{"p", "10.0.0.1", NULL, "t2 t1"}}}},
+	{"edge 19: groups by tag counted once each", AT_COMPILE, 2000,
+			{"port \"p\" is in 6 security groups; the limit is 5"},
+			{.groups = {{"g1", NULL, "t u"}, {"g2", NULL, "t"}, {"g3", NULL, "u"},
+					 {"g4", NULL, "t"}, {"g5", NULL, "u"}, {"g6", NULL, "t u"}},
+					.ports = {{"p", "10.0.0.1", NULL, "u t u"}}}},
 	{"rules per port over a configured limit", AT_COMPILE, 2000,
 			{"port \"p\" gets 4 rules from its security groups; the limit is 3 "
 			 "(limits.rules_per_port, D6)"},
@@ -2958,6 +3032,8 @@ policy_suite(void)
 	tcase_add_test(tc, test_d3_defaults);
 	tcase_add_test(tc, test_d5_tag_attachment);
 	tcase_add_test(tc, test_d5_port_groups_sorted_by_id);
+	tcase_add_test(tc, test_d5_tag_map);
+	tcase_add_test(tc, test_prefixes_side_by_side);
 	tcase_add_test(tc, test_d5_group_peers_expanded);
 	tcase_add_test(tc, test_d5_group_peers_follow_ports);
 	tcase_add_test(tc, test_d5_group_peers_include_allowed_prefixes);

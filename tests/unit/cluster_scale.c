@@ -43,6 +43,7 @@ main(int argc, char **argv)
 	char local[] = "/tmp/cluster_scale_XXXXXX", key[128], value[512];
 	struct sg_error err = {0};
 	struct rusage ru;
+	long parsed_rss;
 	uint32_t n_local = 0, n_remote = 0;
 	struct sg_conf *conf;
 	int64_t rev = 1;
@@ -89,6 +90,8 @@ main(int argc, char **argv)
 		set(f, key, value, rev++);
 	}
 	t1 = now();
+	getrusage(RUSAGE_SELF, &ru);
+	parsed_rss = ru.ru_maxrss / 1024;
 	conf = sg_cluster_fleet_build(f, local, &err);
 	t2 = now();
 	unlink(local);
@@ -109,8 +112,9 @@ main(int argc, char **argv)
 			sg_cluster_fleet_count(f));
 	printf("keys parsed in %.3f s; built (text, load, validate, compile) in %.3f s\n", t1 - t0,
 			t2 - t1);
-	printf("local ports %u, remote ports %u; peak RSS %ld MiB\n", n_local, n_remote,
-			ru.ru_maxrss / 1024);
+	printf("local ports %u, remote ports %u; peak RSS %ld MiB (%ld MiB when the keys were "
+	       "parsed)\n",
+			n_local, n_remote, ru.ru_maxrss / 1024, parsed_rss);
 	sg_conf_free(conf);
 	sg_cluster_fleet_free(f);
 	return n_local + n_remote == ports && n_local == (ports + hosts - 1) / hosts ? 0 : 1;
