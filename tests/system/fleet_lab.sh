@@ -172,17 +172,26 @@ sg_fleet_node_field() { sg_fleet_ctl "$1" --json status 2>/dev/null | sg_json "$
 # The highest mod revision of a policy key: the nodes' presence keys move etcd's revision too,
 # but are not policy, so a node's applied revision never follows them.
 sg_fleet_revision() {
-	sg_fleet_etcdctl get --write-out json --prefix "$SG_FLEET_PREFIX" | python3 -c '
+	local rev= t
+	# A member that just rejoined may refuse a read for a moment (leader changed): ask again.
+	for t in $(seq 50); do
+		rev=$(sg_fleet_etcdctl get --write-out json --prefix "$SG_FLEET_PREFIX" 2>/dev/null |
+			python3 -c '
 import base64, json, sys
 kvs = json.load(sys.stdin).get("kvs", [])
 print(max(int(kv["mod_revision"]) for kv in kvs
           if not base64.b64decode(kv["key"]).decode().startswith(sys.argv[1] + "nodes/")))
-' "$SG_FLEET_PREFIX"
+' "$SG_FLEET_PREFIX" 2>/dev/null)
+		[ -n "$rev" ] && break
+		sleep 0.2
+	done
+	echo "$rev"
 }
 
 sg_fleet_converged() {
 	local bound=$1 rev=$2 i t got
 	shift 2
+	[ -n "$rev" ] || { echo "no fleet revision to wait for (etcd did not answer)" >&2; return 1; }
 	for i in "$@"; do
 		for t in $(seq $((bound * 10))); do
 			got=$(sg_fleet_node_field "$i" cluster.applied_revision)

@@ -185,6 +185,7 @@ denied "web3 -> db2:22 stays denied with hv2 restarted from its state" web3 10.1
 sg_fleet_heal 1
 sg_fleet_heal 2
 SG_FLEET_CTL_HOST=1
+sg_fleet_etcd_wait || sg_fail "etcd answers from hv1 after healing"
 rev=$(fleet_revision)
 converged "$rev" 1 2 3 && sg_pass "after healing every node converges (revision $rev)" ||
 	sg_fail "no convergence after healing"
