@@ -10,31 +10,14 @@
 set -u
 here=$(dirname "$0")
 . "$here/lib.sh"
+. "$here/etcd_single.sh"
 : "${SGFW:?path to sgfw}" "${SGFWCTL:?path to sgfwctl}"
 
-command -v etcd >/dev/null && command -v etcdctl >/dev/null ||
-	{ echo "SKIP: needs etcd-server and etcd-client"; exit 77; }
-command -v python3 >/dev/null || { echo "SKIP: needs python3"; exit 77; }
-
-tmp=$(mktemp -d)
-prefix=sgfw-cluster-$$
-pid=
-etcd_pid=
-cleanup() {
-	[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	[ -n "$etcd_pid" ] && kill -KILL "$etcd_pid" 2>/dev/null && wait "$etcd_pid" 2>/dev/null
-	rm -rf "$tmp" /var/run/dpdk/"$prefix" "${XDG_RUNTIME_DIR:-/nonexistent}"/dpdk/"$prefix"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-client=$(free_port)
-alt=$(free_port)
-peer=$(free_port)
-dead=http://127.0.0.1:$(free_port) # nothing listens there: the next endpoint is tried
+sg_etcd_test_begin sgfw-cluster
+client=$(sg_free_port)
+alt=$(sg_free_port)
+peer=$(sg_free_port)
+dead=http://127.0.0.1:$(sg_free_port) # nothing listens there: the next endpoint is tried
 ep=http://127.0.0.1:$client
 export ETCDCTL_API=3
 

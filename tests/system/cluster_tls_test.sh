@@ -6,28 +6,10 @@
 set -u
 here=$(dirname "$0")
 . "$here/lib.sh"
+. "$here/etcd_single.sh"
 : "${SGFW:?path to sgfw}" "${SGFWCTL:?path to sgfwctl}"
 
-command -v etcd >/dev/null && command -v etcdctl >/dev/null ||
-	{ echo "SKIP: needs etcd-server and etcd-client"; exit 77; }
-command -v openssl >/dev/null && command -v python3 >/dev/null ||
-	{ echo "SKIP: needs openssl and python3"; exit 77; }
-
-tmp=$(mktemp -d)
-prefix=sgfw-cltls-$$
-pid=
-etcd_pid=
-cleanup() {
-	[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	[ -n "$etcd_pid" ] && kill -KILL "$etcd_pid" 2>/dev/null && wait "$etcd_pid" 2>/dev/null
-	rm -rf "$tmp" /var/run/dpdk/"$prefix" "${XDG_RUNTIME_DIR:-/nonexistent}"/dpdk/"$prefix"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+sg_etcd_test_begin sgfw-cltls openssl
 
 # A CA, and a certificate for the server (127.0.0.1) and one for the clients, a day each.
 cd "$tmp" || exit 1
@@ -44,8 +26,8 @@ printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' >
 } >"$tmp/openssl.log" 2>&1 || { cat "$tmp/openssl.log" >&2; sg_fail "certificates"; sg_finish; exit 1; }
 cd - >/dev/null || exit 1
 
-client=$(free_port)
-peer=$(free_port)
+client=$(sg_free_port)
+peer=$(sg_free_port)
 ep=https://127.0.0.1:$client
 export ETCDCTL_API=3
 etcd --name sgfw-tls --data-dir "$tmp/etcd" \
