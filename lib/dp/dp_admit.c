@@ -8,6 +8,7 @@
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
+#include <rte_udp.h>
 
 #include "dp_worker.h"
 
@@ -445,10 +446,19 @@ static enum sg_drop_reason
 to_remote(struct dp_worker *w, const struct dp_gen *gen, uint16_t i, uint32_t r, uint16_t subnet)
 {
 	const struct sg_pkt_meta *md = &w->meta[i];
+	struct rte_mbuf *m = w->pkts[i];
+	uint32_t ip_len = (uint32_t)md->l3_len + md->l4_len;
+	uint32_t pad = rte_pktmbuf_pkt_len(m) - md->l2_len - ip_len;
 
 	if (md->frag != SG_FRAG_NONE)
 		return SG_DROP_OVERLAY_FRAGMENT;
-	if ((uint32_t)md->l3_len + md->l4_len > gen->overlay.inner_mtu)
+	if (ip_len > gen->overlay.inner_mtu)
+		return SG_DROP_OVERLAY_TOO_BIG;
+	/* The whole frame is wrapped: bytes past the IP packet (Ethernet padding, or a VM's
+	 * trailing junk) would take the outer packet past overlay.mtu, and are not carried.
+	 * Padding that spans segments stays when the frame fits all the same. */
+	if (pad != 0 && rte_pktmbuf_trim(m, (uint16_t)pad) < 0 &&
+			ip_len + pad > gen->overlay.inner_mtu)
 		return SG_DROP_OVERLAY_TOO_BIG;
 	w->dst[i] = gen->uplink;
 	w->remote[i] = r;
@@ -634,8 +644,9 @@ admit_vxlan(struct dp_worker *w, const struct dp_gen *gen, uint16_t i, bool *vxl
 	struct rte_mbuf *m = w->pkts[i];
 	const struct dp_map_slot *host, *net, *src, *owner;
 	const struct rte_ether_hdr *eth;
+	const struct rte_udp_hdr *udp;
 	const uint8_t *vx;
-	uint32_t off, inner_len, vni;
+	uint32_t off, udp_len, inner_len, vni;
 	uint16_t dst;
 	bool routed;
 
@@ -650,8 +661,12 @@ admit_vxlan(struct dp_worker *w, const struct dp_gen *gen, uint16_t i, bool *vxl
 	host = dp_map_find(&o->vteps, DP_KEY_IPV4, md->src.bytes);
 	if (host == NULL || host->value == o->self)
 		return SG_DROP_VXLAN_UNKNOWN_VTEP;
+	/* The datagram is what the UDP length says (the parser checked it fits in the IP
+	 * payload, whose bytes past it are no part of it), as Linux's UDP receive trims it. */
+	udp = rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, md->l2_len + md->l3_len);
+	udp_len = rte_be_to_cpu_16(udp->dgram_len);
 	off = (uint32_t)md->l2_len + md->l3_len + 8;
-	if (md->l4_len < 8 + 8 + RTE_ETHER_HDR_LEN || rte_pktmbuf_data_len(m) < off + 8)
+	if (udp_len < 8 + 8 + RTE_ETHER_HDR_LEN || rte_pktmbuf_data_len(m) < off + 8)
 		return SG_DROP_VXLAN_MALFORMED;
 	vx = rte_pktmbuf_mtod_offset(m, const uint8_t *, off);
 	if ((vx[0] & 0x08) == 0)
@@ -661,7 +676,7 @@ admit_vxlan(struct dp_worker *w, const struct dp_gen *gen, uint16_t i, bool *vxl
 	if (net == NULL)
 		return SG_DROP_VXLAN_UNKNOWN_VNI;
 	/* The inner frame is what the UDP length says (the outer frame may be padded). */
-	inner_len = md->l4_len - 16u;
+	inner_len = udp_len - 16u;
 	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - (off + 8 + inner_len)));
 	rte_pktmbuf_adj(m, (uint16_t)(off + 8));
 	if (sg_pkt_parse(m, md) != SG_DROP_NONE)

@@ -2816,6 +2816,41 @@ START_TEST(overlay_encap)
 }
 END_TEST
 
+/* A small packet in a frame padded past overlay.mtu - 50 bytes of IP: the padding is not
+ * carried, so the outer packet fits in overlay.mtu (found by fuzz_pipeline: the whole frame
+ * was wrapped, 1490 bytes of outer IP for an overlay.mtu of 1330). */
+START_TEST(overlay_padding)
+{
+	static const struct t_spec syn = {T_TCP, "10.1.0.11", "10.1.0.21", .dmac = OV_R1_MAC,
+			.sport = 40000, .dport = 8080, .flags = 0x02, .len = 10};
+	struct sg_dp_port_stats before, after;
+	struct t_pkt pkt, padded;
+	struct rte_mbuf *m;
+	const uint8_t *b;
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, overlay_config, false);
+	before = ov_stats(&t, "up0");
+	t_build("a1", &syn, NULL, &pkt);
+	padded = pkt;
+	memset(padded.b + pkt.len, 0xa5, 1500 - pkt.len);
+	padded.len = 1500;
+	t_send(&t, "a1", &padded, 1);
+	m = ov_sent_one(&t, "up0", "a padded frame");
+	b = rte_pktmbuf_mtod(m, const uint8_t *);
+	ck_assert_uint_eq(m->pkt_len, 50u + pkt.len);
+	ck_assert_uint_eq(b[16] << 8 | b[17], 36u + pkt.len);
+	ck_assert_uint_eq(b[38] << 8 | b[39], 16u + pkt.len);
+	ck_assert_msg(memcmp(b + 50, pkt.b, pkt.len) == 0, "the inner frame is the packet");
+	rte_pktmbuf_free(m);
+	after = ov_stats(&t, "up0");
+	ck_assert_uint_eq(after.vxlan_encap, before.vxlan_encap + 1);
+	ck_assert_uint_eq(ov_stats(&t, "a1").drops_total, 0);
+	ov_sent_none(&t, "a padded frame");
+	t_close(&t);
+}
+END_TEST
+
 START_TEST(overlay_decap)
 {
 	static const struct t_spec syn = {T_TCP, "10.1.0.21", "10.1.0.11", .dmac = "a1",
@@ -2889,6 +2924,34 @@ START_TEST(overlay_decap)
 	put16(outer.b + 24, 0);
 	put16(outer.b + 24, rte_be_to_cpu_16(rte_ipv4_cksum((const struct rte_ipv4_hdr *)(outer.b + 14))));
 	ov_expect_drop(&t, "outer fragment", "up0", &outer, SG_DROP_VXLAN_FRAGMENT);
+	/* IP payload past the UDP length is no part of the datagram: not of the inner frame
+	 * either (found by fuzz_pipeline: 6 bytes more were delivered to a1), and a UDP length
+	 * too short for the VXLAN header and an Ethernet header is malformed whatever the IP
+	 * length. */
+	{
+		struct t_pkt longer;
+		struct rte_mbuf *m;
+
+		t_build("a1", &syn, NULL, &inner);
+		ov_wrap(&inner, "192.168.50.2", 101, 0x08, &outer);
+		longer = outer;
+		memset(longer.b + outer.len, 0x5a, 6);
+		longer.len = (uint16_t)(outer.len + 6);
+		put16(longer.b + 16, (uint16_t)(longer.len - 14));
+		put16(longer.b + 24, 0);
+		put16(longer.b + 24, rte_be_to_cpu_16(rte_ipv4_cksum((
+						     const struct rte_ipv4_hdr *)(longer.b + 14))));
+		t_drain(&t);
+		t_send(&t, "up0", &longer, 1);
+		m = ov_sent_one(&t, "a1", "IP payload past the UDP length");
+		ck_assert_uint_eq(m->pkt_len, inner.len);
+		ck_assert_msg(memcmp(rte_pktmbuf_mtod(m, void *), inner.b, inner.len) == 0,
+				"the inner frame is what the UDP length says");
+		rte_pktmbuf_free(m);
+		put16(longer.b + 38, 16 + 13);
+		ov_expect_drop(&t, "UDP length short of an inner Ethernet header", "up0", &longer,
+				SG_DROP_VXLAN_MALFORMED);
+	}
 	/* A plain packet from the underlay claiming a remote port's address is no VXLAN. */
 	t_build("up0", &(struct t_spec){T_TCP, "10.1.0.21", "10.1.0.11", .dmac = "router",
 			       .sport = 1, .dport = 8080, .flags = 0x02}, NULL, &inner);
@@ -3170,6 +3233,7 @@ main(void)
 	tcase_add_test(pipeline, engine_sg);
 	tcase_add_test(pipeline, engine_io);
 	tcase_add_test(pipeline, overlay_encap);
+	tcase_add_test(pipeline, overlay_padding);
 	tcase_add_test(pipeline, overlay_decap);
 	tcase_add_test(pipeline, overlay_replies);
 	tcase_add_test(pipeline, overlay_neighbours);
