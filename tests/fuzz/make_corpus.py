@@ -3,7 +3,8 @@
 """Write the fuzzers' seed corpus (tests/fuzz/corpus/<target>/): real inputs to start from.
 
   pkt       frames of every kind the parser knows, well formed and not
-  pipeline  conversations between the VMs of pipeline-a.conf, as fuzz_pipeline's records
+  pipeline  conversations between the VMs of pipeline-a.conf, as fuzz_pipeline's records, and
+            of pipeline-fleet.conf with ports of other hosts over the VXLAN overlay
   conf      the configs under config/, tests/fuzz/, tests/unit/all-sections.conf and
             tests/data/alibaba/vocabulary-alibaba.conf (includes inlined); fuzz_roundtrip starts
             from them too
@@ -133,10 +134,10 @@ def pkt_frames():
 
 # ---- pipeline: records ----
 
-def record(port, frame, new_burst=False, step=0, room=False, swap=False):
+def record(port, frame, new_burst=False, step=0, room=False, swap=False, fleet=False):
     control = port | (0x08 if new_burst else 0) | step << 4 | (0x40 if room else 0) | \
         (0x80 if swap else 0)
-    return struct.pack("!BH", control, len(frame)) + frame
+    return struct.pack("!BH", control, len(frame) | (0x4000 if fleet else 0)) + frame
 
 
 def conversation(frames, **kw):
@@ -234,6 +235,124 @@ def pipeline_inputs():
     }
 
 
+# ---- pipeline over the overlay (pipeline-fleet.conf): this switch is hv1 ----
+
+HV1, HV2 = ("192.168.50.1", "02:00:00:00:50:01"), ("192.168.50.2", "02:00:00:00:50:02")
+HV3_VTEP = "192.168.50.3"
+REMOTES = {  # name: (host VTEP, MAC, IPv4, IPv6, VNI of its subnet)
+    "db3": (HV2[0], "52:54:00:01:00:15", "10.1.0.21", "fd00:1::21", 101),
+    "web3": (HV2[0], "52:54:00:02:00:15", "10.2.0.21", None, 102),
+    "db4": (HV3_VTEP, "52:54:00:01:00:1f", "10.1.0.31", None, 101),
+}
+VNI6 = 103
+
+
+def vxlan(inner, src_vtep=HV2[0], vni=101, flags=0x08, dst_vtep=HV1[0], frag=0x4000,
+          sport=50000, dport=4789):
+    """A VXLAN frame to hv1's VTEP from the uplink, as another host sends it."""
+    body = f.udp(src_vtep, dst_vtep, sport, dport, struct.pack("!B3xI", flags, vni << 8) + inner)
+    return f.eth(HV1[1], UPLINK_PEER, f.ETH_IPV4, f.ipv4(src_vtep, dst_vtep, f.UDP, body, frag=frag))
+
+
+def fleet_inputs():
+    db1, web1 = VMS["db1"], VMS["web1"]
+    db3, web3, db4 = REMOTES["db3"], REMOTES["web3"], REMOTES["db4"]
+
+    def tcp_l2(smac, dmac, s, d, sport, dport, flags, seq, ack, payload=b"", v6=False):
+        ip = f.ipv6 if v6 else f.ipv4
+        return f.eth(dmac, smac, f.ETH_IPV6 if v6 else f.ETH_IPV4,
+                     ip(s, d, f.TCP, f.tcp(s, d, sport, dport, flags, seq, ack, payload=payload)))
+
+    # db1 <-> db3 (hv2) on 2379, by MAC in 10.1.0.0/24 (VNI 101): db1's frames leave wrapped,
+    # db3's arrive wrapped.
+    out = [tcp_l2(db1[1], db3[1], db1[2], db3[2], 40000, 2379, fl, sq, ak, pl)
+           for fl, sq, ak, pl in ((f.SYN, 100, 0, b""), (f.ACK, 101, 901, b""),
+                                  (f.PSH | f.ACK, 101, 901, b"hello"))]
+    back = [vxlan(tcp_l2(db3[1], db1[1], db3[2], db1[2], 2379, 40000, fl, sq, ak, pl))
+            for fl, sq, ak, pl in ((f.SYN | f.ACK, 900, 101, b""), (f.ACK, 901, 106, b"HELLO"))]
+    l2 = (record(0, out[0], room=True, fleet=True) + record(UPLINK, back[0]) +
+          record(0, out[1], room=True) + record(0, out[2], room=True) + record(UPLINK, back[1]))
+    # web1 (10.2) -> db3 (10.1) on 5432, routed: hv1 routes it into VNI 101, hv2 routes the
+    # answer into VNI 102 (from the router's MAC). Then over IPv6 in VNI 103, db1 <-> db3.
+    routed = (record(2, tcp_l2(web1[1], ROUTER, web1[2], db3[2], 40001, 5432, f.SYN, 100, 0),
+                     room=True, fleet=True) +
+              record(UPLINK, vxlan(tcp_l2(ROUTER, web1[1], db3[2], web1[2], 5432, 40001,
+                                          f.SYN | f.ACK, 900, 101), vni=102)) +
+              record(0, tcp_l2(db1[1], db3[1], db1[3], db3[3], 40002, 5432, f.SYN, 100, 0,
+                               v6=True), room=True) +
+              record(UPLINK, vxlan(tcp_l2(db3[1], db1[1], db3[3], db1[3], 5432, 40002,
+                                          f.SYN | f.ACK, 900, 101, v6=True), vni=VNI6)))
+    # From hv3 (no MAC of its own), and its db4 to db2.
+    hv3 = record(UPLINK, vxlan(tcp_l2(db4[1], VMS["db2"][1], db4[2], VMS["db2"][2], 40003, 2379,
+                                      f.SYN, 100, 0), src_vtep=HV3_VTEP), fleet=True) + \
+        record(1, tcp_l2(VMS["db2"][1], db4[1], VMS["db2"][2], db4[2], 2379, 40003,
+                         f.SYN | f.ACK, 900, 101), room=True)
+    # What is refused at decapsulation, each once.
+    syn = tcp_l2(db3[1], db1[1], db3[2], db1[2], 40004, 2379, f.SYN, 100, 0)
+    first = f.eth(db1[1], db3[1], f.ETH_IPV4,
+                  f.ipv4(db3[2], db1[2], f.UDP, f.udp(db3[2], db1[2], 53, 53, b"q" * 40)[:24],
+                         ident=9, frag=0x2000))
+    later = f.eth(db1[1], db3[1], f.ETH_IPV4,
+                  f.ipv4(db3[2], db1[2], f.UDP, b"q" * 24, ident=9, frag=3))
+    arp = f.eth(f.BROADCAST, db3[1], f.ETH_ARP, f.arp(1, db3[1], db3[2], "00:00:00:00:00:00",
+                                                     db1[2]))
+    tagged = f.eth(db1[1], db3[1], f.ETH_IPV4, syn[14:], vlans=((0x8100, 5),))
+    attacks = [
+        vxlan(syn, src_vtep="192.168.50.99"),           # unknown VTEP
+        vxlan(syn, src_vtep=HV1[0]),                    # our own
+        vxlan(syn, vni=999),                            # unknown VNI
+        vxlan(syn, flags=0),                            # no I flag
+        vxlan(syn[:20]),                                # truncated inner frame
+        vxlan(syn, frag=0x2000),                        # outer fragment
+        vxlan(syn, src_vtep=HV3_VTEP),                  # db3 is hv2's, not hv3's
+        vxlan(tcp_l2(db1[1], VMS["db2"][1], db1[2], VMS["db2"][2], 1, 2379, f.SYN, 1, 0)),
+        vxlan(tcp_l2(web3[1], db1[1], web3[2], db1[2], 1, 2379, f.SYN, 1, 0)),  # MAC, subnet
+        vxlan(tcp_l2(db3[1], web1[1], db3[2], web1[2], 1, 80, f.SYN, 1, 0)),    # other subnet
+        vxlan(tcp_l2(db3[1], db4[1], db3[2], db4[2], 1, 2379, f.SYN, 1, 0)),    # not local
+        vxlan(arp), vxlan(tagged), vxlan(first), vxlan(later),
+        vxlan(syn, dst_vtep="192.168.50.2"),            # hv2's, passing by
+        vxlan(syn, dport=4790),                         # not VXLAN's port
+    ]
+    decap = b"".join(record(UPLINK, a, fleet=(i == 0)) for i, a in enumerate(attacks))
+    # Too big for overlay.mtu 1330 (1280 bytes of inner IP): IPv4 with and without DF, IPv6;
+    # and one that fits, without headroom to wrap it.
+    big4 = f.eth(db3[1], db1[1], f.ETH_IPV4,
+                 f.ipv4(db1[2], db3[2], f.UDP, f.udp(db1[2], db3[2], 1, 53, b"b" * 1300)))
+    big4df = f.eth(db3[1], db1[1], f.ETH_IPV4,
+                   f.ipv4(db1[2], db3[2], f.UDP, f.udp(db1[2], db3[2], 1, 53, b"b" * 1300),
+                          frag=0x4000))
+    big6 = f.eth(db3[1], db1[1], f.ETH_IPV6,
+                 f.ipv6(db1[3], db3[3], f.UDP, f.udp(db1[3], db3[3], 1, 53, b"b" * 1300)))
+    padded = out[0] + b"\0" * 1400                      # a small packet in a large frame
+    too_big = (record(0, big4, room=True, fleet=True) + record(0, big4df, room=True) +
+               record(0, big6, room=True) + record(0, out[0]) + record(0, padded, room=True))
+    # Neighbours of remote ports answered here; a VM's UDP to a VTEP's port 4789 carrying a
+    # whole VXLAN frame (hv1 -> hv2 as the outer source) is only a VM's UDP.
+    ns_target = db3[3]
+    ns = f.eth(f.multicast_mac(f.solicited_node(ns_target)), db1[1], f.ETH_IPV6,
+               f.ipv6(db1[3], f.solicited_node(ns_target), f.ICMPV6,
+                      f.icmp6(db1[3], f.solicited_node(ns_target), 135, 0,
+                              f.ns(ns_target, db1[1])), hlim=255))
+    arp_db3 = f.eth(f.BROADCAST, db1[1], f.ETH_ARP,
+                    f.arp(1, db1[1], db1[2], "00:00:00:00:00:00", db3[2]))
+    inner = tcp_l2(web1[1], db3[1], web1[2], db3[2], 1, 5432, f.SYN, 1, 0)
+    vm_vxlan = [f.eth(ROUTER, web1[1], f.ETH_IPV4,
+                      f.ipv4(s, d, f.UDP, f.udp(s, d, 50000, 4789,
+                                                struct.pack("!B3xI", 8, 101 << 8) + inner)))
+                for s, d in ((web1[2], HV2[0]), (HV1[0], HV2[0]), (web1[2], HV1[0]),
+                             (web1[2], db3[2]))]
+    neighbours = record(0, arp_db3, room=True, fleet=True) + record(0, ns, room=True) + \
+        b"".join(record(2, v, room=True) for v in vm_vxlan)
+    return {
+        "overlay-l2": l2,
+        "overlay-routed-v6": routed,
+        "overlay-hv3": hv3,
+        "overlay-decap-refused": decap,
+        "overlay-too-big": too_big,
+        "overlay-neighbours-vm-vxlan": neighbours,
+    }
+
+
 # ---- conf: config files, includes inlined ----
 
 def inline(path):
@@ -256,9 +375,11 @@ def main():
         write("pkt", name, frame)
     for name, data in pipeline_inputs().items():
         write("pipeline", name, data)
+    for name, data in fleet_inputs().items():
+        write("pipeline", name, data)
     for name in ("seed.conf", "sample-multi.conf", "seed-groups.conf"):
         write("conf", name, inline(os.path.join(ROOT, "config", name)).encode())
-    for name in ("pipeline-a.conf", "pipeline-b.conf"):
+    for name in ("pipeline-a.conf", "pipeline-b.conf", "pipeline-fleet.conf"):
         write("conf", name, inline(os.path.join(HERE, name)).encode())
     # Every field of every section (the round-trip property test's config).
     write("conf", "all-sections.conf",
