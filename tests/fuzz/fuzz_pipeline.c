@@ -73,6 +73,7 @@ static struct dp_worker *worker;
 static struct rte_rcu_qsbr *qsv;
 static struct dp_gen *gens[3]; /* pipeline-a.conf, pipeline-b.conf, pipeline-fleet.conf */
 static unsigned int config;    /* index in gens */
+static bool differs[3][3][8];  /* [from][to][vport]: lists_differ() */
 static uint64_t now_ms = 1000;
 static bool verbose;
 static uint64_t drops_seen[8][SG_DROP_COUNT];
@@ -116,15 +117,45 @@ current_gen(void)
 	return atomic_load_explicit(&dp->gen, memory_order_acquire);
 }
 
+/* Whether vport 'v' has other lists (verdicts) in generation 'b' than in 'a'. */
+static bool
+lists_differ(const struct dp_gen *a, const struct dp_gen *b, uint16_t v)
+{
+	if (a->vports[v].uplink)
+		return false;
+	for (int d = 0; d < SG_DIR_COUNT; d++) {
+		const struct sg_eff_rule *ea, *eb;
+		uint32_t n_a = sg_policy_effective(a->conf->policy, a->vports[v].policy_port,
+				(enum sg_dir)d, &ea);
+		uint32_t n_b = sg_policy_effective(b->conf->policy, b->vports[v].policy_port,
+				(enum sg_dir)d, &eb);
+
+		if (!sg_eff_lists_equal(ea, n_a, eb, n_b, true))
+			return true;
+	}
+	return false;
+}
+
 /*
  * Swap configs as sg_dp_apply() does, but between generations built once: building one (its
  * rte_acl contexts) takes a good part of a second, which would leave no time to fuzz. The
- * workers' side of a swap is the same: another policy under another epoch.
+ * workers' side of a swap is the same: another policy under a new epoch, each port's verdicts
+ * changed at that epoch if its lists differ from the running generation's, else when they
+ * last changed there (as dp_gen.c's changed_epoch()), so that connections are re-checked (D9)
+ * as after a real change, whatever the order of the swaps.
  */
 static void
 apply(unsigned int c)
 {
-	atomic_store_explicit(&dp->gen, gens[c], memory_order_release);
+	const struct dp_gen *from = gens[config];
+	struct dp_gen *to = gens[c];
+	uint32_t epoch = ++dp->next_epoch;
+
+	for (uint16_t v = 0; v < to->n_vports; v++)
+		to->vports[v].changed_epoch = differs[config][c][v] ? epoch
+								    : from->vports[v].changed_epoch;
+	to->epoch = epoch;
+	atomic_store_explicit(&dp->gen, to, memory_order_release);
 	config = c;
 }
 
@@ -175,6 +206,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	gens[2] = build("pipeline-fleet.conf");
 	FUZZ_CHECK(gens[2]->overlay.on && gens[2]->n_vports == gens[0]->n_vports,
 			"pipeline-fleet.conf: the same local ports, with the overlay");
+	for (unsigned int a = 0; a < 3; a++)
+		for (unsigned int b = 0; b < 3; b++)
+			for (uint16_t v = 0; v < gens[0]->n_vports; v++) {
+				FUZZ_CHECK(v < 8 && gens[a]->vports[v].port == gens[b]->vports[v].port,
+						"the configs' ports in one order");
+				differs[a][b][v] = lists_differ(gens[a], gens[b], v);
+			}
 	worker = sg_dp_worker_arg(dp, 0);
 	qsv = sg_ct_qsbr(ct);
 	rte_rcu_qsbr_thread_register(qsv, 0);
