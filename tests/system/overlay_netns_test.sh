@@ -8,7 +8,10 @@
 # is on the other host work both ways, inside a subnet and routed; denied ones reach nothing
 # at the victim (a sniffer there); an attacker on the underlay sends VXLAN from an unknown
 # VTEP and from a known one with a spoofed inner source: the victim receives nothing and the
-# drop reasons count exactly what was sent. Both nodes sleep when idle (sleep_max_us).
+# drop reasons count exactly what was sent. Then a hostile VM on A (aw) sends whole VXLAN frames
+# inside UDP to B's VTEP, to A's and to the victim itself, and one with A's VTEP as its outer
+# source: sniffers on b1 and bw see none of their inner packets while aw's own connection to b1
+# gets through in the same window. Both nodes sleep when idle (sleep_max_us).
 set -u
 here=$(dirname "$0")
 . "$here/lib.sh"
@@ -194,6 +197,64 @@ sg_expect_eq "vxlan_spoofed_source counted every spoofed inner source" "$COPIES"
 sg_expect_eq "only hv-b's were decapsulated" "$((d0 + COPIES))" "$(stat A ports.up0.vxlan_decap)"
 sg_expect_eq "the denied UDP was refused by a1's ingress rules on A" 1 \
 	"$([ "$(stat A ports.up0.drop_reasons.acl_ingress)" -ge 10 ] && echo 1)"
+
+# A hostile VM on node A: aw sends UDP to port 4789 carrying whole VXLAN frames whose inner
+# SYNs the groups would let through to b1 (or bw) were they decapsulated. Sniffers on b1 and
+# bw judge; the counters of both nodes must count exactly what was sent.
+for vm in b1 bw; do
+	rm -f "$tmp/vm-$vm.json" "$tmp/vm-$vm.json.ready"
+	sg_in_bg "$vm" python3 "$here/sniff.py" eth0 "$tmp/vm-$vm.json" "$tmp/vm.stop"
+	for _ in $(seq 100); do [ -e "$tmp/vm-$vm.json.ready" ] && break; sleep 0.1; done
+done
+# The router's MAC as aw's kernel resolved it (the raw frame below is built by hand).
+sg_in aw ping -c 1 -W 1 10.2.0.1 >/dev/null 2>&1
+router_mac=$(sg_in aw ip neigh show 10.2.0.1 dev eth0 | sed -n 's/.*lladdr \([0-9a-f:]*\).*/\1/p')
+vm_send() { sg_in aw python3 "$here/overlay_vm_send.py" "$@"; }
+b_vtep0=$(stat B ports.up0.drop_reasons.vxlan_unknown_vtep)
+b_spoof0=$(stat B ports.up0.drop_reasons.spoof_uplink)
+b_acl0=$(stat B ports.up0.drop_reasons.acl_ingress)
+b_decap0=$(stat B ports.up0.vxlan_decap)
+a_ip0=$(stat A ports.aw.drop_reasons.spoof_ip)
+a_encap0=$(stat A ports.up0.vxlan_encap)
+# (a) its own inner source, (b) a1's, (d) bw in another VNI: to B's VTEP, routed there as
+# aw's UDP, whose outer source (aw) is no VTEP.
+sent=0
+for case in own spoofed-inner other-vni; do
+	sent=$((sent + $(vm_send "$case" 192.168.50.2 "$COPIES" b-vtep)))
+done
+sg_expect_eq "aw sent $((3 * COPIES)) VXLAN-in-UDP datagrams to B's VTEP" "$((3 * COPIES))" "$sent"
+# Its own frame to A's VTEP (routed out of the uplink as any outside address; B sees a source
+# of its subnets from the underlay) and to the victim b1 itself (carried as aw's UDP to b1).
+sg_expect_eq "aw sent $COPIES to A's VTEP" "$COPIES" "$(vm_send own 192.168.50.1 "$COPIES" a-vtep)"
+sg_expect_eq "aw sent $COPIES to b1:4789" "$COPIES" "$(vm_send own 10.1.0.21 "$COPIES" b1)"
+# (c) A's VTEP as the outer source, a raw frame to the router: port security on A.
+sg_expect_eq "aw sent $COPIES with A's VTEP as the outer source" "$COPIES" \
+	"$(vm_send spoofed-vtep 192.168.50.2 "$COPIES" b-vtep eth0 "$router_mac")"
+sleep 1
+sg_expect_eq "B: vxlan_unknown_vtep counted every datagram to its VTEP (aw is no VTEP)" \
+	"$((3 * COPIES))" "$(($(stat B ports.up0.drop_reasons.vxlan_unknown_vtep) - b_vtep0))"
+sg_expect_eq "B: spoof_uplink counted every datagram to A's VTEP (a source of B's subnets)" \
+	"$COPIES" "$(($(stat B ports.up0.drop_reasons.spoof_uplink) - b_spoof0))"
+sg_expect_eq "B: acl_ingress counted every datagram to b1:4789 (b1 takes no UDP)" "$COPIES" \
+	"$(($(stat B ports.up0.drop_reasons.acl_ingress) - b_acl0))"
+sg_expect_eq "B decapsulated only the datagrams A carried to b1 as aw's UDP" "$COPIES" \
+	"$(($(stat B ports.up0.vxlan_decap) - b_decap0))"
+sg_expect_eq "A: spoof_ip on aw counted every frame with A's VTEP as its source" "$COPIES" \
+	"$(($(stat A ports.aw.drop_reasons.spoof_ip) - a_ip0))"
+sg_expect_eq "A encapsulated only aw's UDP to b1" "$COPIES" \
+	"$(($(stat A ports.up0.vxlan_encap) - a_encap0))"
+# The same VMs' legitimate overlay traffic, in the same window: aw -> b1:5432 (routed).
+sg_expect_eq "aw -> b1:5432 works during the attack (its marker reaches b1)" \
+	"ECHO:SGFW-VMVX-LEGIT" "$(printf SGFW-VMVX-LEGIT | sg_in aw timeout 10 nc -N -w 3 10.1.0.21 5432 2>/dev/null)"
+touch "$tmp/vm.stop"
+for vm in b1 bw; do
+	for _ in $(seq 100); do [ -s "$tmp/vm-$vm.json" ] && break; sleep 0.1; done
+	echo "$vm received: $(cat "$tmp/vm-$vm.json")"
+done
+marked() { python3 -c 'import json, sys; print(sorted(json.load(open(sys.argv[1]))["marked"]))' "$1"; }
+sg_expect_eq "b1 received aw's connection and none of the inner SYNs" "['SGFW-VMVX-LEGIT']" \
+	"$(marked "$tmp/vm-b1.json")"
+sg_expect_eq "bw received none of the inner SYNs" "[]" "$(marked "$tmp/vm-bw.json")"
 
 # The connections still work after the attack.
 allowed "a1 -> b1:2379 still works" a1 10.1.0.21 2379
