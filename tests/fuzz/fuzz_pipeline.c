@@ -39,7 +39,8 @@
  *    policy accepts the flow in one direction or the other (ICMP errors excepted: RELATED);
  *  - out of the uplink encapsulated: from our VTEP to the VTEP (and MAC) of the host of the
  *    remote port the inner frame is addressed to, in its subnet's VNI, within overlay.mtu, the
- *    inner frame held to the checks of a delivery to that port (its ingress rules included);
+ *    inner frame held to the checks of a delivery to that port (but for its ingress rules,
+ *    which its own host checks);
  *  - decapsulated to a VM: the outer frame (still in the buffer) came from another host's VTEP
  *    in a known VNI, the inner source is a port of that host (its MAC in the VNI's subnet, or
  *    routed), the destination a port of this host in that subnet.
