@@ -974,7 +974,7 @@ report_json(const struct report *rp)
 	if (o->overlay) {
 		const struct overlay_report *ov = &rp->ov;
 
-		sg_json_object_open(&j, "overlay");
+		sg_json_object_open(&j, "overlay_check");
 		sg_json_uint(&j, "remote_flows", ov->remote_flows);
 		sg_json_uint(&j, "decapsulated", ov->decap);
 		sg_json_uint(&j, "encapsulated", ov->encap);
