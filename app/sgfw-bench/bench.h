@@ -13,6 +13,21 @@
 
 #define BENCH_MAX_VMS 16
 
+/*
+ * --overlay: the simulated second host "hv2" and its ports (gen.c, policy.c). Its remote ports
+ * r0..r(BENCH_REMOTE_PORTS - 1) are 198.51.100.(10 + k) and 2001:db8:51::(10 + k) in subnets of
+ * their own (VNIs 200 and 201; the local VMs' subnets are 100 and 101), outside every range the
+ * generated rules name, so only the service rules decide their flows. A remote flow's tuple
+ * comes from its client number c: port c % BENCH_REMOTE_PORTS, source port 1024 + c /
+ * BENCH_REMOTE_PORTS, so BENCH_REMOTE_TUPLES distinct tuples.
+ */
+#define BENCH_REMOTE_PORTS 200
+#define BENCH_REMOTE_TUPLES (BENCH_REMOTE_PORTS * 64512u)
+#define BENCH_VNI_LOCAL4 100
+#define BENCH_VNI_LOCAL6 101
+#define BENCH_VNI_REMOTE4 200
+#define BENCH_VNI_REMOTE6 201
+
 enum bench_mode {
 	BENCH_MODE_GEN = 0, /* in-process generator: bursts injected into the engine */
 	BENCH_MODE_PORTS,   /* workers poll real ports (pcap replay, vhost-user, ...) */
@@ -53,6 +68,7 @@ struct bench_opts {
 	bool stage_cycles;
 	bool classify_linear;   /* --classifier linear */
 	bool cps;               /* also measure connection set-up and teardown rates (gen mode) */
+	bool overlay;           /* --overlay: half the flows' clients are ports of a second host */
 	bool progress;
 	const char *json;       /* results file, or NULL */
 	const char *out_dir;    /* write mode: where the pcaps and the config go */
@@ -77,6 +93,8 @@ struct bench_flow {
 	uint8_t proto;      /* 6, 17 or 1/58 */
 	uint8_t v6;
 	uint8_t denied;     /* the client is in the denied range: every packet is dropped */
+	uint8_t remote;     /* --overlay: the client is remote port 'client' of the second host,
+			     * its packets arrive wrapped in VXLAN and the VM's leave wrapped */
 	uint16_t icmp_seq;
 	uint32_t cseq;      /* next sequence number of the client */
 	uint32_t sseq;      /* next sequence number of the server */
@@ -88,6 +106,9 @@ struct bench_world {
 	uint8_t vm_mac[BENCH_MAX_VMS][6];
 	uint8_t uplink_mac[6];   /* the router behind the uplink (client side) */
 	uint8_t router_mac[6];
+	uint8_t host_mac[2][6];  /* --overlay: the uplinks of this host (hv1) and of hv2 */
+	uint8_t vtep[2][4];      /* their VTEPs */
+	bool overlay;
 	struct bench_flow *flows;
 	uint32_t n_flows;
 	uint32_t size;
@@ -112,7 +133,8 @@ struct sg_ct;
  */
 int bench_world_collide(struct bench_world *world, const struct sg_ct *ct, uint32_t first_client);
 uint64_t bench_rand(uint64_t *state);
-/* Write one frame of 'f' into 'buf' (at least world->size + 74 bytes); returns its length. */
+/* Write one frame of 'f' into 'buf' (at least world->size + 124 bytes); returns its length. A
+ * remote client's frame is the whole VXLAN frame hv2 sends (the inner frame world->size). */
 uint16_t bench_frame(const struct bench_world *world, const struct bench_flow *f,
 		enum bench_side side, uint8_t tcp_flags, uint8_t *buf);
 /* The same into an mbuf. */
@@ -134,6 +156,22 @@ void bench_data_mbuf(const struct bench_world *world, struct bench_flow *f, enum
  */
 void bench_steady_frames(const struct bench_world *world, const struct bench_flow *f,
 		uint8_t *client, uint16_t *client_len, uint8_t *server, uint16_t *server_len);
+
+/* Give 'f' the client of number 'c': an outside client, or with 'remote' a remote port. */
+void bench_flow_client(struct bench_flow *f, uint32_t c, bool remote);
+/* The MAC of remote port 'k'. */
+void bench_remote_mac(uint32_t k, uint8_t mac[6]);
+
+/*
+ * Whether 'frame', sent out of the uplink, is what the overlay must send a remote client of
+ * 'world': 1 when it is VXLAN and correct in every field (outer MACs, IPv4 header and checksum,
+ * UDP to 4789 with its length, VXLAN flags and the VNI of the client's subnet; inner frame
+ * from the router MAC to the remote port's MAC of its address, TTL 63, IP and transport
+ * checksums, payload), 0 when it is no VXLAN (routed to an outside client), -1 when it is VXLAN
+ * but wrong, with why in 'why'.
+ */
+int bench_vxlan_check(const struct bench_world *world, const uint8_t *frame, uint32_t len,
+		char *why, size_t why_size);
 
 /* policy.c: the config text of the generated world (ports of 'port_kind'). */
 char *bench_config_text(const struct bench_opts *o, const struct bench_world *world,

@@ -39,6 +39,33 @@ struct gen_phase {
 
 struct gen_shared;
 
+/* What the generator built (--overlay: the datapath's counters must match it exactly). */
+struct gen_expect {
+	uint64_t frames;     /* injected or enqueued */
+	uint64_t denied;     /* of them, of denied flows: dropped by the policy */
+	uint64_t remote_in;  /* of them, wrapped by hv2: decapsulated on the uplink */
+	uint64_t remote_out; /* of them, the VMs' to remote ports: encapsulated */
+};
+
+/*
+ * --overlay: frames sent out of the uplink checked with bench_vxlan_check(): every burst until
+ * BENCH_CHECK_FIRST VXLAN frames have passed, then one burst in BENCH_CHECK_EVERY (the check
+ * runs where the frames are sent: in the engine's timed transmit in gen mode, a callback of
+ * the null port's queue; in rate mode, where the generator reads the transmit ring).
+ */
+#define BENCH_CHECK_FIRST 64
+#define BENCH_CHECK_EVERY 1024
+
+struct __rte_cache_aligned bench_check {
+	const struct bench_world *world;
+	uint64_t bursts;
+	uint64_t checked; /* VXLAN frames found right */
+	uint64_t bad;     /* VXLAN frames found wrong */
+	char why[96];     /* what was wrong with the first */
+};
+
+void bench_check_burst(struct bench_check *c, struct rte_mbuf **pkts, uint16_t n);
+
 struct __rte_cache_aligned gen_ctx {
 	struct gen_shared *sh;
 	uint16_t worker;
@@ -49,6 +76,8 @@ struct __rte_cache_aligned gen_ctx {
 	uint32_t cursor[BENCH_MAX_VMS];
 	uint32_t stride[BENCH_MAX_VMS];
 	uint32_t fresh_begin, fresh_end, next_fresh; /* client numbers for new connections */
+	uint32_t remote_begin, remote_end, next_remote; /* --overlay: the same, remote clients */
+	struct gen_expect expect;
 	uint64_t idle_count;
 	struct gen_phase phase[GEN_PHASE_COUNT];
 };
@@ -72,6 +101,7 @@ struct gen_shared {
 	/* Rate mode: where the generator's bursts go instead of the engine (NULL: injected). */
 	void (*emit)(struct gen_shared *sh, uint16_t port_id, struct rte_mbuf **pkts, uint16_t n);
 	void *emit_arg;
+	struct bench_check check[SG_MAX_WORKERS]; /* --overlay, gen mode: per uplink tx queue */
 	struct gen_ctx ctx[SG_MAX_WORKERS];
 };
 
@@ -128,6 +158,7 @@ struct rate_gen {
 	uint16_t n_picked;
 	struct rate_trial *cur;		 /* NULL: not counting */
 	const atomic_bool *stop;	 /* set by SIGINT/SIGTERM: end the trial now */
+	struct bench_check check;	 /* --overlay: what the uplink's transmit ring carries */
 	uint64_t hist[GEN_HIST_BUCKETS]; /* latency of the trial in TSC cycles */
 };
 

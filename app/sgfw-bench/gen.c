@@ -6,7 +6,12 @@
  * Addresses: clients the policy accepts are 198.18.0.0/16 and 2001:db8:18::/48 (RFC 2544 and
  * documentation ranges, so nothing real is ever addressed), denied clients 198.19.0.0/16 and
  * 2001:db8:19::/48; VM k is 10.0.1.(10+k) and fd00::1:(10+k). Clients arrive through the uplink
- * to the VM's MAC; servers answer to the router MAC and are routed to the uplink. */
+ * to the VM's MAC; servers answer to the router MAC and are routed to the uplink.
+ *
+ * --overlay: every other flow of a VM has its client on a remote port of a second host, hv2
+ * (bench.h): its frames arrive on the uplink as hv2's switch sends them, routed (from the
+ * router MAC, TTL 63) and wrapped in VXLAN from hv2's VTEP to ours; the VM's answers, routed to
+ * the remote address, leave the uplink wrapped the other way (bench_vxlan_check). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +25,7 @@
 
 #include "bench.h"
 #include "sg_ct.h"
+#include "sg_pkt.h"
 
 uint64_t
 bench_rand(uint64_t *state)
@@ -51,6 +57,16 @@ bench_world_init(struct bench_world *world, const struct bench_opts *o, uint32_t
 	world->rng = o->seed + first_client;
 	memcpy(world->uplink_mac, uplink_mac, 6);
 	memcpy(world->router_mac, router_mac, 6);
+	world->overlay = o->overlay;
+	for (int h = 0; h < 2; h++) {
+		static const uint8_t host_mac[6] = {0x02, 0x00, 0x00, 0x00, 0xc0, 0x01};
+		static const uint8_t vtep[4] = {192, 0, 2, 1}; /* TEST-NET-1 */
+
+		memcpy(world->host_mac[h], host_mac, 6);
+		world->host_mac[h][5] = (uint8_t)(h + 1);
+		memcpy(world->vtep[h], vtep, 4);
+		world->vtep[h][3] = (uint8_t)(h + 1);
+	}
 	for (uint32_t k = 0; k < o->vms; k++) {
 		static const uint8_t base[6] = {0x52, 0x54, 0x00, 0x00, 0x01, 0x00};
 
@@ -66,13 +82,15 @@ bench_world_init(struct bench_world *world, const struct bench_opts *o, uint32_t
 		uint32_t c = first_client + i;
 		double p = rand_unit(&world->rng);
 
-		/* 65,536 clients per range, each with as many source ports as it needs. */
-		f->client = c & 0xffff;
-		f->sport = (uint16_t)(1024 + (c >> 16) * 7 + (c & 7));
 		f->vm = (uint8_t)(c % o->vms);
 		f->addr = (uint8_t)((c / o->vms) % o->addresses);
 		f->v6 = rand_unit(&world->rng) < o->ipv6_share;
 		f->denied = rand_unit(&world->rng) < o->deny_share;
+		/* Every other flow of each VM: the VM's own flows alternate, whatever --vms. */
+		f->remote = o->overlay && (c / o->vms) % 2 == 1;
+		if (f->remote)
+			f->denied = 0; /* the remote ports are all accepted */
+		bench_flow_client(f, c, f->remote);
 		switch (o->proto) {
 		case BENCH_PROTO_TCP:
 			f->proto = IPPROTO_TCP;
@@ -93,6 +111,31 @@ bench_world_init(struct bench_world *world, const struct bench_opts *o, uint32_t
 		f->sseq = (uint32_t)bench_rand(&world->rng);
 	}
 	return 0;
+}
+
+void
+bench_flow_client(struct bench_flow *f, uint32_t c, bool remote)
+{
+	f->remote = remote;
+	if (remote) {
+		c %= BENCH_REMOTE_TUPLES;
+		f->client = c % BENCH_REMOTE_PORTS;
+		f->sport = (uint16_t)(1024 + c / BENCH_REMOTE_PORTS);
+	} else {
+		/* 65,536 clients per range, each with as many source ports as it needs. */
+		f->client = c & 0xffff;
+		f->sport = (uint16_t)(1024 + (c >> 16) * 7 + (c & 7));
+	}
+}
+
+void
+bench_remote_mac(uint32_t k, uint8_t mac[6])
+{
+	static const uint8_t base[6] = {0x52, 0x54, 0x00, 0x02, 0x00, 0x00};
+
+	memcpy(mac, base, 6);
+	mac[4] = (uint8_t)(k >> 8);
+	mac[5] = (uint8_t)k;
 }
 
 static void client_ip4(const struct bench_flow *f, uint8_t out[4]);
@@ -157,6 +200,13 @@ bench_world_free(struct bench_world *world)
 static void
 client_ip4(const struct bench_flow *f, uint8_t out[4])
 {
+	if (f->remote) {
+		out[0] = 198;
+		out[1] = 51;
+		out[2] = 100;
+		out[3] = (uint8_t)(10 + f->client);
+		return;
+	}
 	out[0] = 198;
 	out[1] = f->denied ? 19 : 18;
 	out[2] = (uint8_t)(f->client >> 8);
@@ -183,6 +233,11 @@ client_ip6(const struct bench_flow *f, uint8_t out[16])
 	out[1] = 0x01;
 	out[2] = 0x0d;
 	out[3] = 0xb8;
+	if (f->remote) {
+		out[5] = 0x51;
+		out[15] = (uint8_t)(10 + f->client);
+		return;
+	}
 	out[5] = f->denied ? 0x19 : 0x18;
 	out[14] = (uint8_t)(f->client >> 8);
 	out[15] = (uint8_t)f->client;
@@ -218,8 +273,9 @@ carries_data(const struct bench_flow *f, uint8_t tcp_flags)
 	       (tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)) == 0;
 }
 
-uint16_t
-bench_frame(const struct bench_world *world, const struct bench_flow *f, enum bench_side side,
+/* The frame of 'f' as its sender's link carries it (a remote client's: inside the overlay). */
+static uint16_t
+inner_frame(const struct bench_world *world, const struct bench_flow *f, enum bench_side side,
 		uint8_t tcp_flags, uint8_t *buf)
 {
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)buf;
@@ -232,7 +288,11 @@ bench_frame(const struct bench_world *world, const struct bench_flow *f, enum be
 	bool from_client = side == BENCH_FROM_CLIENT;
 
 	memset(buf, 0, frame);
-	if (from_client) {
+	if (from_client && f->remote) {
+		/* hv2's switch routed it from the remote port's subnet into the VM's. */
+		memcpy(eth->src_addr.addr_bytes, world->router_mac, 6);
+		memcpy(eth->dst_addr.addr_bytes, world->vm_mac[f->vm], 6);
+	} else if (from_client) {
 		/* The router behind the uplink sends to the switch's router MAC: nothing outside
 		 * reaches a VM by its MAC (docs/security.md). */
 		memcpy(eth->src_addr.addr_bytes, world->uplink_mac, 6);
@@ -251,7 +311,7 @@ bench_frame(const struct bench_world *world, const struct bench_flow *f, enum be
 		ip->vtc_flow = rte_cpu_to_be_32(0x60000000);
 		ip->payload_len = rte_cpu_to_be_16((uint16_t)(l4_hdr + data));
 		ip->proto = f->proto;
-		ip->hop_limits = 64;
+		ip->hop_limits = from_client && f->remote ? 63 : 64;
 		memcpy(ip->src_addr, from_client ? c : v, 16);
 		memcpy(ip->dst_addr, from_client ? v : c, 16);
 	} else {
@@ -264,7 +324,7 @@ bench_frame(const struct bench_world *world, const struct bench_flow *f, enum be
 		ip->version_ihl = 0x45;
 		ip->total_length = rte_cpu_to_be_16((uint16_t)(l3_len + l4_hdr + data));
 		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
-		ip->time_to_live = 64;
+		ip->time_to_live = from_client && f->remote ? 63 : 64;
 		ip->next_proto_id = f->proto;
 		memcpy(&ip->src_addr, from_client ? c : v, 4);
 		memcpy(&ip->dst_addr, from_client ? v : c, 4);
@@ -330,6 +390,159 @@ bench_frame(const struct bench_world *world, const struct bench_flow *f, enum be
 					(uint16_t)~rte_raw_cksum(l4, (size_t)(l4_hdr + data));
 	}
 	return frame;
+}
+
+/* The outer UDP source port hv2 gives a flow: any hash of it in 49152..65535 would do. */
+static uint16_t
+outer_src_port(const struct bench_flow *f)
+{
+	return (uint16_t)(49152 + (((uint32_t)f->client * 2654435761u) ^ f->sport) % 16384);
+}
+
+uint16_t
+bench_frame(const struct bench_world *world, const struct bench_flow *f, enum bench_side side,
+		uint8_t tcp_flags, uint8_t *buf)
+{
+	const uint16_t hdrs = SG_VXLAN_HDRS_LEN;
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)buf;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	uint8_t *vx = (uint8_t *)(udp + 1);
+	uint32_t vni = f->v6 ? BENCH_VNI_LOCAL6 : BENCH_VNI_LOCAL4;
+	uint16_t inner;
+
+	if (side != BENCH_FROM_CLIENT || !f->remote)
+		return inner_frame(world, f, side, tcp_flags, buf);
+	/* As hv2 wraps it for us (RFC 7348): in the VNI of the VM's subnet, to our VTEP. */
+	inner = inner_frame(world, f, side, tcp_flags, buf + hdrs);
+	memset(buf, 0, hdrs);
+	memcpy(eth->dst_addr.addr_bytes, world->host_mac[0], 6);
+	memcpy(eth->src_addr.addr_bytes, world->host_mac[1], 6);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(inner + hdrs - sizeof(*eth)));
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	memcpy(&ip->src_addr, world->vtep[1], 4);
+	memcpy(&ip->dst_addr, world->vtep[0], 4);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->src_port = rte_cpu_to_be_16(outer_src_port(f));
+	udp->dst_port = rte_cpu_to_be_16(SG_VXLAN_PORT);
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(inner + 16));
+	vx[0] = 0x08; /* the I flag: the VNI is valid */
+	vx[4] = (uint8_t)(vni >> 16);
+	vx[5] = (uint8_t)(vni >> 8);
+	vx[6] = (uint8_t)vni;
+	return (uint16_t)(inner + hdrs);
+}
+
+/* The one's-complement sum over a transport header, its data and (not ICMPv4) the
+ * pseudo-header, its checksum included: all ones when the checksum is right. */
+static bool
+transport_sum_ok(const uint8_t *l3, bool v6, uint8_t proto, const uint8_t *l4, uint32_t l4_len)
+{
+	uint32_t sum = rte_raw_cksum(l4, l4_len);
+
+	if (v6)
+		sum += rte_ipv6_phdr_cksum((const struct rte_ipv6_hdr *)l3, 0);
+	else if (proto != IPPROTO_ICMP)
+		sum += rte_ipv4_phdr_cksum((const struct rte_ipv4_hdr *)l3, 0);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+static int
+fail_check(char *why, size_t size, const char *what)
+{
+	snprintf(why, size, "%s", what);
+	return -1;
+}
+
+int
+bench_vxlan_check(const struct bench_world *world, const uint8_t *frame, uint32_t len, char *why,
+		size_t why_size)
+{
+	const uint16_t hdrs = SG_VXLAN_HDRS_LEN;
+	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)frame;
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
+	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)(ip + 1);
+	const uint8_t *vx = (const uint8_t *)(udp + 1);
+	const struct rte_ether_hdr *in_eth = (const struct rte_ether_hdr *)(frame + hdrs);
+	const uint8_t *in_l3 = (const uint8_t *)(in_eth + 1);
+	uint32_t inner_len, vni, l3_len, l4_len;
+	uint8_t remote_mac[6], proto, k;
+	bool v6;
+
+	if (len < sizeof(*eth) + sizeof(*ip) + sizeof(*udp) ||
+			eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
+			ip->version_ihl != 0x45 || ip->next_proto_id != IPPROTO_UDP ||
+			udp->dst_port != rte_cpu_to_be_16(SG_VXLAN_PORT))
+		return 0;
+	if (len < (uint32_t)hdrs + sizeof(*in_eth) + sizeof(struct rte_ipv4_hdr))
+		return fail_check(why, why_size, "shorter than outer headers and an inner packet");
+	inner_len = len - hdrs;
+	if (memcmp(eth->src_addr.addr_bytes, world->host_mac[0], 6) != 0 ||
+			memcmp(eth->dst_addr.addr_bytes, world->host_mac[1], 6) != 0)
+		return fail_check(why, why_size, "outer MACs are not hv1 -> hv2's");
+	if (memcmp(&ip->src_addr, world->vtep[0], 4) != 0 ||
+			memcmp(&ip->dst_addr, world->vtep[1], 4) != 0)
+		return fail_check(why, why_size, "outer IPv4 is not our VTEP -> hv2's");
+	if (rte_be_to_cpu_16(ip->total_length) != len - sizeof(*eth) || rte_ipv4_cksum(ip) != 0 ||
+			ip->time_to_live == 0 ||
+			(rte_be_to_cpu_16(ip->fragment_offset) & ~RTE_IPV4_HDR_DF_FLAG) != 0)
+		return fail_check(why, why_size, "outer IPv4 length, checksum, TTL or fragments");
+	if (rte_be_to_cpu_16(udp->dgram_len) != inner_len + 16 ||
+			rte_be_to_cpu_16(udp->src_port) < 49152)
+		return fail_check(why, why_size, "outer UDP length or source port");
+	if (vx[0] != 0x08 || vx[1] != 0 || vx[2] != 0 || vx[3] != 0 || vx[7] != 0)
+		return fail_check(why, why_size, "VXLAN flags or reserved bits");
+	vni = (uint32_t)vx[4] << 16 | (uint32_t)vx[5] << 8 | vx[6];
+	v6 = in_eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+	if (!v6 && in_eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
+		return fail_check(why, why_size, "inner frame is neither IPv4 nor IPv6");
+	if (vni != (v6 ? BENCH_VNI_REMOTE6 : BENCH_VNI_REMOTE4))
+		return fail_check(why, why_size, "VNI is not the remote subnet's");
+	if (memcmp(in_eth->src_addr.addr_bytes, world->router_mac, 6) != 0)
+		return fail_check(why, why_size, "inner source MAC is not the router's (routed)");
+	if (v6) {
+		const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)in_l3;
+
+		if (inner_len < sizeof(*in_eth) + sizeof(*ip6))
+			return fail_check(why, why_size, "inner IPv6 header cut");
+		k = ip6->dst_addr[15];
+		l3_len = sizeof(*ip6);
+		l4_len = rte_be_to_cpu_16(ip6->payload_len);
+		proto = ip6->proto;
+		if (ip6->dst_addr[0] != 0x20 || ip6->dst_addr[5] != 0x51 || ip6->hop_limits != 63)
+			return fail_check(why, why_size, "inner IPv6 destination or hop limit");
+	} else {
+		const struct rte_ipv4_hdr *ip4 = (const struct rte_ipv4_hdr *)in_l3;
+		const uint8_t *dst = (const uint8_t *)&ip4->dst_addr;
+
+		k = dst[3];
+		l3_len = sizeof(*ip4);
+		if (rte_be_to_cpu_16(ip4->total_length) < l3_len)
+			return fail_check(why, why_size, "inner IPv4 length");
+		l4_len = rte_be_to_cpu_16(ip4->total_length) - l3_len;
+		proto = ip4->next_proto_id;
+		if (dst[0] != 198 || dst[1] != 51 || dst[2] != 100 || ip4->time_to_live != 63 ||
+				rte_ipv4_cksum(ip4) != 0)
+			return fail_check(why, why_size,
+					"inner IPv4 destination, TTL (63) or header checksum");
+	}
+	if (k < 10 || k - 10 >= BENCH_REMOTE_PORTS)
+		return fail_check(why, why_size, "inner destination is no remote port");
+	bench_remote_mac(k - 10u, remote_mac);
+	if (memcmp(in_eth->dst_addr.addr_bytes, remote_mac, 6) != 0)
+		return fail_check(why, why_size, "inner destination MAC is not its remote port's");
+	if (sizeof(*in_eth) + l3_len + l4_len > inner_len)
+		return fail_check(why, why_size, "inner packet longer than the frame");
+	/* Intact: the transport checksum over the pseudo-header and every byte still holds. */
+	if (!transport_sum_ok(in_l3, v6, proto, in_l3 + l3_len, l4_len))
+		return fail_check(why, why_size, "inner transport checksum");
+	return 1;
 }
 
 void

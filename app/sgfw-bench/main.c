@@ -18,6 +18,7 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -76,6 +77,10 @@ usage(FILE *out)
 	      "  --burst N               packets per burst (default 32)\n"
 	      "  --capacity N            connection table size (default sized from the flows)\n"
 	      "  --cps                   gen: also measure connection lifecycles per second\n"
+	      "  --overlay               gen, rate: every other flow's client is a port of\n"
+	      "                          a second host: VXLAN frames on the uplink both ways,\n"
+	      "                          a sample checked; fw or sg engine, at most 1M flows;\n"
+	      "                          fails unless every packet is accounted for\n"
 	      "  --stage-cycles          count cycles per pipeline stage (default on in gen mode;\n"
 	      "                          rate mode: the worker's, over all trials)\n"
 	      "  --no-stage-cycles\n"
@@ -160,6 +165,7 @@ enum {
 	OPT_BURST,
 	OPT_CAPACITY,
 	OPT_CPS,
+	OPT_OVERLAY,
 	OPT_STAGES,
 	OPT_NO_STAGES,
 	OPT_PROGRESS,
@@ -203,6 +209,7 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 		{"burst", required_argument, NULL, OPT_BURST},
 		{"capacity", required_argument, NULL, OPT_CAPACITY},
 		{"cps", no_argument, NULL, OPT_CPS},
+		{"overlay", no_argument, NULL, OPT_OVERLAY},
 		{"stage-cycles", no_argument, NULL, OPT_STAGES},
 		{"no-stage-cycles", no_argument, NULL, OPT_NO_STAGES},
 		{"progress", no_argument, NULL, OPT_PROGRESS},
@@ -334,6 +341,9 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 		case OPT_CPS:
 			o->cps = true;
 			break;
+		case OPT_OVERLAY:
+			o->overlay = true;
+			break;
 		case OPT_STAGES:
 		case OPT_NO_STAGES:
 			stages = opt == OPT_STAGES;
@@ -432,6 +442,14 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 	if (o->collide_seed != 0 && (o->mode != BENCH_MODE_GEN || o->proto != BENCH_PROTO_TCP ||
 					     o->ipv6_share != 0 || o->deny_share != 0)) {
 		fprintf(stderr, "error: --collide builds IPv4 TCP flows in generator mode only\n");
+		return -1;
+	}
+	if (o->overlay && ((o->mode != BENCH_MODE_GEN && o->mode != BENCH_MODE_RATE) ||
+				  o->engine == SG_DP_ENGINE_IO || o->collide_seed != 0 ||
+				  o->config != NULL || o->flows > 1000000)) {
+		fprintf(stderr, "error: --overlay runs the fw or sg engine in gen or rate mode "
+				"on the generated config, at most 1,000,000 flows, without "
+				"--collide\n");
 		return -1;
 	}
 	if ((o->mode == BENCH_MODE_PORTS || o->mode == BENCH_MODE_WRITE) && o->vms != 1 &&
@@ -635,8 +653,20 @@ struct rate_report {
 	double stage_cpp[SG_DP_STAGE_COUNT];
 };
 
+/* --overlay: what the generator built against what the datapath counted. */
+struct overlay_report {
+	uint32_t remote_flows;
+	bool has_expect;     /* gen mode: every frame counted (rate mode loses to full rings) */
+	struct gen_expect expect;
+	uint64_t rx, tx, drops, encap, decap;
+	uint64_t checked, wrong;
+	char why[96];        /* the first wrong frame's fault */
+	char failure[256];   /* what did not add up; "" when everything did */
+};
+
 struct report {
 	const struct bench_opts *o;
+	struct overlay_report ov;
 	struct rate_report rate;
 	struct machine machine;
 	struct rules_result rules;
@@ -812,6 +842,23 @@ phases_print(const struct report *rp)
 }
 
 static void
+overlay_print(const struct overlay_report *ov, const struct bench_opts *o)
+{
+	printf("overlay: %u of %u flows with their client on host hv2; decapsulated %" PRIu64,
+			ov->remote_flows, o->flows, ov->decap);
+	if (ov->has_expect)
+		printf(" (built %" PRIu64 ")", ov->expect.remote_in);
+	printf(", encapsulated %" PRIu64, ov->encap);
+	if (ov->has_expect)
+		printf(" (expected %" PRIu64 ")", ov->expect.remote_out);
+	printf("; VXLAN frames checked %" PRIu64 ", wrong %" PRIu64 "\n", ov->checked, ov->wrong);
+	if (ov->has_expect)
+		printf("overlay: packets injected %" PRIu64 ", received %" PRIu64 ", sent %" PRIu64
+		       ", dropped %" PRIu64 " (of denied flows %" PRIu64 ")\n",
+				ov->expect.frames, ov->rx, ov->tx, ov->drops, ov->expect.denied);
+}
+
+static void
 report_print(const struct report *rp)
 {
 	const struct bench_opts *o = rp->o;
@@ -845,6 +892,8 @@ report_print(const struct report *rp)
 				rp->ct.early_drops, rp->ct.table_full);
 	if (rp->drops[0] != '\0')
 		printf("drops: %s\n", rp->drops);
+	if (o->overlay)
+		overlay_print(&rp->ov, o);
 	if (o->mode == BENCH_MODE_GEN) {
 		printf("(generator mode: the engine's time only; 'median' is the cycles per packet of the "
 		       "median burst, which preemption by other processes does not inflate; stage "
@@ -888,6 +937,7 @@ report_json(const struct report *rp)
 	sg_json_uint(&j, "vms", o->vms);
 	sg_json_uint(&j, "addresses", o->addresses);
 	sg_json_bool(&j, "prefix", o->prefix);
+	sg_json_bool(&j, "overlay", o->overlay);
 	sg_json_uint(&j, "subnets", o->subnets);
 	sg_json_uint(&j, "sleep_max_us", o->sleep_max_us);
 	sg_json_object_open(&j, "machine");
@@ -921,6 +971,27 @@ report_json(const struct report *rp)
 		sg_json_object_close(&j);
 	}
 	sg_json_string(&j, "drops", rp->drops);
+	if (o->overlay) {
+		const struct overlay_report *ov = &rp->ov;
+
+		sg_json_object_open(&j, "overlay_check");
+		sg_json_uint(&j, "remote_flows", ov->remote_flows);
+		sg_json_uint(&j, "decapsulated", ov->decap);
+		sg_json_uint(&j, "encapsulated", ov->encap);
+		if (ov->has_expect) {
+			sg_json_uint(&j, "expected_decapsulated", ov->expect.remote_in);
+			sg_json_uint(&j, "expected_encapsulated", ov->expect.remote_out);
+			sg_json_uint(&j, "injected", ov->expect.frames);
+			sg_json_uint(&j, "expected_dropped", ov->expect.denied);
+		}
+		sg_json_uint(&j, "received", ov->rx);
+		sg_json_uint(&j, "sent", ov->tx);
+		sg_json_uint(&j, "dropped", ov->drops);
+		sg_json_uint(&j, "frames_checked", ov->checked);
+		sg_json_uint(&j, "frames_wrong", ov->wrong);
+		sg_json_string(&j, "failure", ov->failure);
+		sg_json_object_close(&j);
+	}
 	if (o->mode == BENCH_MODE_RATE)
 		rate_json(&j, o, &rp->rate);
 	sg_json_object_close(&j);
@@ -984,6 +1055,114 @@ make_pool(const struct bench_opts *o, uint32_t n_mbufs)
 	uint16_t room = (uint16_t)(RTE_PKTMBUF_HEADROOM + RTE_ALIGN_CEIL(SG_MAX(o->size, 128u) + 64, 64));
 
 	return rte_pktmbuf_pool_create("bench_mbufs", n_mbufs, 256, 0, room, (int)rte_socket_id());
+}
+
+/* ---- The overlay's checks ---- */
+
+static uint16_t
+uplink_tx_check(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n, void *arg)
+{
+	(void)port;
+	(void)queue;
+	bench_check_burst(arg, pkts, n);
+	return n;
+}
+
+/* Gen mode: check what the uplink's null device is given, on each transmit queue. */
+static int
+check_uplink_tx(struct gen_shared *sh)
+{
+	uint16_t port;
+
+	RTE_ETH_FOREACH_DEV(port) {
+		char name[RTE_ETH_NAME_MAX_LEN];
+		size_t len;
+
+		if (rte_eth_dev_get_name_by_port(port, name) != 0)
+			continue;
+		len = strlen(name);
+		/* Named by lib/port: net_null_sgSERIAL_up0. */
+		if (strncmp(name, "net_null_", 9) != 0 || len < 4 ||
+				strcmp(name + len - 4, "_up0") != 0)
+			continue;
+		for (uint16_t q = 0; q < sh->n_workers; q++) {
+			struct bench_check *c = &sh->check[q];
+
+			c->world = &sh->ctx[0].world;
+			/* Fewer queues than workers: they share them (under a lock). */
+			if (rte_eth_add_tx_callback(port, q, uplink_tx_check, c) == NULL)
+				return q > 0 ? 0 : -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+/* The counters of the uplink and of every port, and the checks, into 'ov'. */
+static void
+overlay_collect(struct sg_dp *dp, const struct bench_check *checks, unsigned int n_checks,
+		struct overlay_report *ov)
+{
+	struct sg_dp_port_stats up;
+
+	sum_ports(dp, sg_dp_conf(dp), &ov->rx, &ov->tx, &ov->drops, NULL);
+	if (sg_dp_port_stats(dp, "up0", &up) == 0) {
+		ov->encap = up.vxlan_encap;
+		ov->decap = up.vxlan_decap;
+	}
+	for (unsigned int i = 0; i < n_checks; i++) {
+		ov->checked += checks[i].checked;
+		if (checks[i].bad != 0 && ov->wrong == 0)
+			memcpy(ov->why, checks[i].why, sizeof(ov->why));
+		ov->wrong += checks[i].bad;
+	}
+}
+
+/* What must hold of a correct run; the first thing that does not, in ov->failure. */
+static void
+overlay_judge(struct overlay_report *ov)
+{
+	const struct gen_expect *e = &ov->expect;
+	char *f = ov->failure;
+	size_t size = sizeof(ov->failure);
+
+	if (ov->wrong != 0)
+		snprintf(f, size, "%" PRIu64 " VXLAN frames sent wrong, the first: %s", ov->wrong,
+				ov->why);
+	else if (ov->checked == 0)
+		snprintf(f, size, "no VXLAN frame was seen on the uplink to check");
+	else if (ov->decap == 0 || ov->encap == 0)
+		snprintf(f, size, "the overlay carried nothing one way (decapsulated %" PRIu64
+				  ", encapsulated %" PRIu64 ")", ov->decap, ov->encap);
+	else if (!ov->has_expect)
+		return;
+	else if (ov->rx != e->frames)
+		snprintf(f, size, "the ports received %" PRIu64 " packets of %" PRIu64 " injected",
+				ov->rx, e->frames);
+	else if (ov->drops != e->denied)
+		snprintf(f, size, "%" PRIu64 " packets dropped, %" PRIu64 " of them expected "
+				  "(denied flows): see drops",
+				ov->drops, e->denied);
+	else if (ov->tx != e->frames - e->denied)
+		snprintf(f, size, "%" PRIu64 " packets sent of %" PRIu64 " to forward", ov->tx,
+				e->frames - e->denied);
+	else if (ov->decap != e->remote_in)
+		snprintf(f, size, "%" PRIu64 " packets decapsulated of %" PRIu64 " wrapped by hv2",
+				ov->decap, e->remote_in);
+	else if (ov->encap != e->remote_out)
+		snprintf(f, size, "%" PRIu64 " packets encapsulated of %" PRIu64
+				  " for remote ports",
+				ov->encap, e->remote_out);
+}
+
+static uint32_t
+remote_flows(const struct bench_world *world)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < world->n_flows; i++)
+		n += world->flows[i].remote;
+	return n;
 }
 
 /* ---- Generator mode ---- */
@@ -1106,6 +1285,10 @@ run_gen(const struct bench_opts *o, struct sg_conf *conf, struct report *rp)
 	}
 	sg_ct_free(sh->collide_ct);
 	sh->collide_ct = NULL;
+	if (o->overlay && check_uplink_tx(sh) < 0) {
+		fprintf(stderr, "error: --overlay: cannot watch the uplink's transmit queues\n");
+		goto out;
+	}
 	running_gen = sh;
 	rte_eal_mp_remote_launch(gen_worker_main, sh, CALL_MAIN);
 	rte_eal_mp_wait_lcore();
@@ -1119,6 +1302,20 @@ run_gen(const struct bench_opts *o, struct sg_conf *conf, struct report *rp)
 	rp->results[1].forwarded = tx;
 	rp->results[1].dropped = drops;
 	format_drops(by_reason, rp->drops, sizeof(rp->drops));
+	if (o->overlay) {
+		rp->ov.has_expect = true;
+		for (uint16_t w = 0; w < o->workers; w++) {
+			const struct gen_expect *e = &sh->ctx[w].expect;
+
+			rp->ov.remote_flows += remote_flows(&sh->ctx[w].world);
+			rp->ov.expect.frames += e->frames;
+			rp->ov.expect.denied += e->denied;
+			rp->ov.expect.remote_in += e->remote_in;
+			rp->ov.expect.remote_out += e->remote_out;
+		}
+		overlay_collect(dp, sh->check, o->workers, &rp->ov);
+		overlay_judge(&rp->ov);
+	}
 	if (sh->ct != NULL) {
 		rp->has_ct = true;
 		sg_ct_stats_get(sh->ct, &rp->ct);
@@ -1438,6 +1635,11 @@ run_rate(const struct bench_opts *o, struct sg_conf *conf, struct report *rp)
 	}
 	sum_ports(sh->dp, sg_dp_conf(sh->dp), &rx, &tx, &drops, by_reason);
 	format_drops(by_reason, rp->drops, sizeof(rp->drops));
+	if (o->overlay) {
+		rp->ov.remote_flows = remote_flows(&sh->ctx[0].world);
+		overlay_collect(sh->dp, &r->check, 1, &rp->ov);
+		overlay_judge(&rp->ov);
+	}
 	if (sh->ct != NULL) {
 		rp->has_ct = true;
 		sg_ct_stats_get(sh->ct, &rp->ct);
@@ -1688,6 +1890,11 @@ main(int argc, char **argv)
 		report_print(rp);
 		if (o.json != NULL)
 			rc = report_json(rp);
+		/* A check, not only a number: a run that lost or mangled packets fails. */
+		if (o.overlay && rp->ov.failure[0] != '\0') {
+			fprintf(stderr, "error: --overlay: %s\n", rp->ov.failure);
+			rc = -1;
+		}
 	}
 	rte_eal_cleanup();
 	sg_remove_dir(runtime_dir);

@@ -8,7 +8,12 @@
  * other VMs' groups. None of them matches the benchmark's clients (198.18.0.0/15,
  * 2001:db8:18::/47): those are decided by the two service rules at priority 100 that accept
  * 198.18.0.0/16 and 2001:db8:18::/48, so the denied range falls to the default drop. A port with
- * "0 rules" still has these two (a VM port accepts nothing inbound without a rule). */
+ * "0 rules" still has these two (a VM port accepts nothing inbound without a rule).
+ *
+ * --overlay adds the fleet (bench.h): this node is host hv1, hv2 has BENCH_REMOTE_PORTS remote
+ * ports in subnets of their own, and two more service rules (in place of two generated ones, so
+ * a port keeps its rule count) accept them: 198.51.100.0/24 and 2001:db8:51::/64, which no
+ * generated rule names. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +24,8 @@
 #define RULES_PER_GROUP 200
 #define SERVICE_RULES 2
 #define GROUP_PEERS_PER_GROUP 10
+/* VXLAN's outer Ethernet, IPv4, UDP and VXLAN headers: overlay.mtu carries IP of mtu - 50. */
+#define BENCH_VXLAN_OVERHEAD 50
 
 struct text {
 	char *buf;
@@ -166,7 +173,8 @@ bench_config_text(const struct bench_opts *o, const struct bench_world *world,
 		const char *port_kind, const char *pcap_dir)
 {
 	struct text t = {.cap = 1 << 16};
-	uint32_t per_port = SG_MAX(o->rules, SERVICE_RULES);
+	uint32_t service = o->overlay ? 2 * SERVICE_RULES : SERVICE_RULES;
+	uint32_t per_port = SG_MAX(o->rules, service);
 	uint32_t n_groups = groups_of(per_port);
 	uint64_t rng = o->seed * 7919 + 17;
 
@@ -191,19 +199,56 @@ bench_config_text(const struct bench_opts *o, const struct bench_world *world,
 					"port_range = \"-1/-1\"; source_cidr = \"198.18.0.0/16\"; },\n");
 				put(&t, "      { direction = \"ingress\"; priority = 100; protocol = \"all\"; "
 					"port_range = \"-1/-1\"; source_cidr = \"2001:db8:18::/48\"; },\n");
-				here -= SERVICE_RULES;
+				if (o->overlay)
+					put(&t, "      { direction = \"ingress\"; priority = 100; "
+						"protocol = \"all\"; port_range = \"-1/-1\"; "
+						"source_cidr = \"198.51.100.0/24\"; },\n"
+						"      { direction = \"ingress\"; priority = 100; "
+						"protocol = \"all\"; port_range = \"-1/-1\"; "
+						"source_cidr = \"2001:db8:51::/64\"; },\n");
+				here -= service;
 			}
 			for (uint32_t r = 0; r < here; r++)
 				put_random_rule(&t, &rng, vm, world->n_vms, &peers);
 			/* libconfig lists take no trailing comma: close with the last rule. */
 			if (t.len >= 2 && t.buf[t.len - 2] == ',')
 				t.buf[t.len - 2] = ' ';
-			put(&t, "  ); }%s\n", vm + 1 == world->n_vms && g + 1 == n_groups ? "" : ",");
+			bool last = vm + 1 == world->n_vms && g + 1 == n_groups && !o->overlay;
+
+			put(&t, "  ); }%s\n", last ? "" : ",");
 		}
 	}
+	/* --overlay: hv2's ports are members of a group of their own, without rules here (their
+	 * host enforces theirs), which no generated rule names. */
+	if (o->overlay)
+		put(&t, "  { id = \"sg-hv2\"; rules = (); }\n");
 	put(&t, ");\n");
-	put(&t, "subnets = ( { cidr = \"10.0.0.0/16\"; gateway = \"10.0.0.1\"; },\n"
-		"            { cidr = \"fd00::/64\"; gateway = \"fd00::1\"; }");
+	if (o->overlay) {
+		const uint8_t(*m)[6] = world->host_mac;
+		const uint8_t(*v)[4] = world->vtep;
+
+		put(&t, "host = \"hv1\";\nhosts = (\n");
+		for (int h = 0; h < 2; h++)
+			put(&t, "  { name = \"hv%d\"; vtep = \"%u.%u.%u.%u\"; "
+				"mac = \"%02x:%02x:%02x:%02x:%02x:%02x\"; }%s\n",
+					h + 1, v[h][0], v[h][1], v[h][2], v[h][3], m[h][0], m[h][1],
+					m[h][2], m[h][3], m[h][4], m[h][5], h == 0 ? "," : "");
+		/* Room for the largest inner frame (IP packets of up to mtu - 50 bytes). */
+		put(&t, ");\noverlay = { mtu = %u; };\n",
+				SG_MAX(1500u, o->size - 14 + BENCH_VXLAN_OVERHEAD));
+		put(&t, "subnets = ( { cidr = \"10.0.0.0/16\"; gateway = \"10.0.0.1\"; "
+			"vni = %u; },\n"
+			"            { cidr = \"fd00::/64\"; gateway = \"fd00::1\"; vni = %u; },\n"
+			"            { cidr = \"198.51.100.0/24\"; gateway = \"198.51.100.1\"; "
+			"vni = %u; },\n"
+			"            { cidr = \"2001:db8:51::/64\"; gateway = \"2001:db8:51::1\"; "
+			"vni = %u; }",
+				BENCH_VNI_LOCAL4, BENCH_VNI_LOCAL6, BENCH_VNI_REMOTE4,
+				BENCH_VNI_REMOTE6);
+	} else {
+		put(&t, "subnets = ( { cidr = \"10.0.0.0/16\"; gateway = \"10.0.0.1\"; },\n"
+			"            { cidr = \"fd00::/64\"; gateway = \"fd00::1\"; }");
+	}
 	/* --subnets: half IPv4 /24s in 172.16.0.0/12, half IPv6 /64s in fd10::/16. */
 	for (uint32_t s = 0; s < o->subnets; s++)
 		if (s % 2 == 0)
@@ -239,6 +284,17 @@ bench_config_text(const struct bench_opts *o, const struct bench_world *world,
 		if (strcmp(port_kind, "pci") == 0)
 			put(&t, " pci = \"net_ring_vm%u\";", vm);
 		put(&t, " },\n");
+	}
+	/* --overlay: hv2's ports, group members without a device here. */
+	for (uint32_t k = 0; o->overlay && k < BENCH_REMOTE_PORTS; k++) {
+		uint8_t m[6];
+
+		bench_remote_mac(k, m);
+		put(&t, "  { name = \"r%u\"; host = \"hv2\"; "
+			"mac = \"%02x:%02x:%02x:%02x:%02x:%02x\";\n"
+			"    ips = [\"198.51.100.%u\", \"2001:db8:51::%x\"]; "
+			"security_groups = [\"sg-hv2\"]; },\n",
+				k, m[0], m[1], m[2], m[3], m[4], m[5], 10 + k, 10 + k);
 	}
 	put(&t, "  { name = \"up0\"; role = \"uplink\"; peer_mac = \"%02x:%02x:%02x:%02x:%02x:%02x\";\n"
 		"    type = \"%s\";", world->uplink_mac[0], world->uplink_mac[1], world->uplink_mac[2],

@@ -10,7 +10,9 @@
  *                being whole new connections (handshake, teardown), 'deny_share' of the flows
  *                denied (each of their packets is classified and dropped);
  *   cps          nothing but connection lifecycles on fresh tuples: SYN, SYN-ACK, ACK, FIN,
- *                FIN, ACK, in waves of one burst of connections per step. */
+ *                FIN, ACK, in waves of one burst of connections per step.
+ * With --overlay every other flow and every other connection of a wave has a remote client
+ * (gen.c): the same bursts, on the same ports, carry plain and wrapped frames. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +114,50 @@ inject(struct gen_ctx *g, struct gen_phase *ph, uint16_t port_id, struct rte_mbu
 		sg_dp_worker_idle(g->sh->dp, g->worker);
 }
 
+/* Count a frame of 'f' into what the datapath must make of them (struct gen_expect). */
+static inline void
+count(struct gen_ctx *g, const struct bench_flow *f, enum bench_side side)
+{
+	g->expect.frames++;
+	g->expect.denied += f->denied;
+	if (f->remote && side == BENCH_FROM_CLIENT)
+		g->expect.remote_in++;
+	else if (f->remote)
+		g->expect.remote_out++;
+}
+
+static void
+frame(struct gen_ctx *g, const struct bench_flow *f, enum bench_side side, uint8_t tcp_flags,
+		struct rte_mbuf *m)
+{
+	bench_frame_mbuf(&g->world, f, side, tcp_flags, m);
+	count(g, f, side);
+}
+
+static void
+data_frame(struct gen_ctx *g, struct bench_flow *f, enum bench_side side, struct rte_mbuf *m)
+{
+	bench_data_mbuf(&g->world, f, side, m);
+	count(g, f, side);
+}
+
+void
+bench_check_burst(struct bench_check *c, struct rte_mbuf **pkts, uint16_t n)
+{
+	if (c->bursts++ % BENCH_CHECK_EVERY != 0 && c->checked >= BENCH_CHECK_FIRST)
+		return;
+	for (uint16_t i = 0; i < n; i++) {
+		char why[sizeof(c->why)];
+		int r = bench_vxlan_check(c->world, rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+				rte_pktmbuf_data_len(pkts[i]), why, sizeof(why));
+
+		if (r > 0)
+			c->checked++;
+		else if (r < 0 && c->bad++ == 0)
+			memcpy(c->why, why, sizeof(why));
+	}
+}
+
 static int
 alloc_burst(struct gen_ctx *g, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -151,7 +197,7 @@ lifecycle_step(struct gen_ctx *g, struct gen_phase *ph, struct bench_flow *conns
 	for (uint16_t i = 0; i < n; i++) {
 		struct bench_flow *f = &conns[i];
 
-		bench_frame_mbuf(&g->world, f, steps[step].side, steps[step].flags, pkts[i]);
+		frame(g, f, steps[step].side, steps[step].flags, pkts[i]);
 		/* SYN and FIN take one sequence number. */
 		if (steps[step].flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)) {
 			if (steps[step].side == BENCH_FROM_CLIENT)
@@ -171,18 +217,25 @@ lifecycle_wave(struct gen_ctx *g, struct gen_phase *ph, uint16_t n, uint8_t vm)
 	struct bench_flow conns[SG_DP_MAX_BURST];
 
 	for (uint16_t i = 0; i < n; i++) {
-		uint32_t c = g->next_fresh++;
+		bool remote = g->world.overlay && i % 2 == 1;
+		uint32_t c;
 
-		if (g->next_fresh >= g->fresh_end)
-			g->next_fresh = g->fresh_begin; /* reuse tuples (TIME_WAIT reuse) */
+		if (remote) {
+			c = g->next_remote++;
+			if (g->next_remote >= g->remote_end)
+				g->next_remote = g->remote_begin;
+		} else {
+			c = g->next_fresh++;
+			if (g->next_fresh >= g->fresh_end)
+				g->next_fresh = g->fresh_begin; /* reuse tuples (TIME_WAIT reuse) */
+		}
 		conns[i] = (struct bench_flow){
-			.client = c & 0xffff,
-			.sport = (uint16_t)(1024 + (c >> 16) * 7 + (c & 7)),
 			.vm = vm,
 			.proto = 6,
 			.cseq = (uint32_t)bench_rand(&g->world.rng),
 			.sseq = (uint32_t)bench_rand(&g->world.rng),
 		};
+		bench_flow_client(&conns[i], c, remote);
 	}
 	for (unsigned int s = 0; s < GEN_LIFECYCLE_STEPS; s++)
 		lifecycle_step(g, ph, conns, n, s, vm);
@@ -209,11 +262,10 @@ gen_phase_setup(struct gen_ctx *g, struct gen_phase *ph)
 				struct bench_flow *f = &g->world.flows[list[at + i]];
 
 				if (f->proto == IPPROTO_TCP) {
-					bench_frame_mbuf(&g->world, f, BENCH_FROM_CLIENT, RTE_TCP_SYN_FLAG,
-							pkts[i]);
+					frame(g, f, BENCH_FROM_CLIENT, RTE_TCP_SYN_FLAG, pkts[i]);
 					f->cseq++;
 				} else {
-					bench_data_mbuf(&g->world, f, BENCH_FROM_CLIENT, pkts[i]);
+					data_frame(g, f, BENCH_FROM_CLIENT, pkts[i]);
 				}
 			}
 			emit(g, ph, g->sh->uplink_port, pkts, n);
@@ -227,11 +279,12 @@ gen_phase_setup(struct gen_ctx *g, struct gen_phase *ph)
 				if (f->denied)
 					continue;
 				if (f->proto == IPPROTO_TCP) {
-					bench_frame_mbuf(&g->world, f, BENCH_FROM_SERVER,
-							RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, pkts[m]);
+					uint8_t syn_ack = RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG;
+
+					frame(g, f, BENCH_FROM_SERVER, syn_ack, pkts[m]);
 					f->sseq++;
 				} else {
-					bench_data_mbuf(&g->world, f, BENCH_FROM_SERVER, pkts[m]);
+					data_frame(g, f, BENCH_FROM_SERVER, pkts[m]);
 				}
 				m++;
 			}
@@ -248,7 +301,7 @@ gen_phase_setup(struct gen_ctx *g, struct gen_phase *ph)
 
 				if (f->denied || f->proto != IPPROTO_TCP)
 					continue;
-				bench_frame_mbuf(&g->world, f, BENCH_FROM_CLIENT, RTE_TCP_ACK_FLAG, pkts[m++]);
+				frame(g, f, BENCH_FROM_CLIENT, RTE_TCP_ACK_FLAG, pkts[m++]);
 			}
 			if (m < n)
 				rte_pktmbuf_free_bulk(&pkts[m], n - m);
@@ -311,7 +364,7 @@ phase_established(struct gen_ctx *g, struct gen_phase *ph)
 
 				g->cursor[vm] = (uint32_t)(((uint64_t)g->cursor[vm] + g->stride[vm]) % n_list);
 				picked[i] = k;
-				bench_data_mbuf(&g->world, &g->world.flows[k], BENCH_FROM_CLIENT, pkts[i]);
+				data_frame(g, &g->world.flows[k], BENCH_FROM_CLIENT, pkts[i]);
 			}
 			inject(g, ph, g->sh->uplink_port, pkts, n);
 			if (alloc_burst(g, pkts, n) != 0)
@@ -320,7 +373,7 @@ phase_established(struct gen_ctx *g, struct gen_phase *ph)
 				struct bench_flow *f = &g->world.flows[picked[i]];
 
 				if (!f->denied)
-					bench_data_mbuf(&g->world, f, BENCH_FROM_SERVER, pkts[m++]);
+					data_frame(g, f, BENCH_FROM_SERVER, pkts[m++]);
 			}
 			if (m < n)
 				rte_pktmbuf_free_bulk(&pkts[m], n - m);
@@ -455,6 +508,15 @@ gen_ctx_init(struct gen_shared *sh, struct gen_ctx *g, uint16_t worker)
 	g->fresh_begin = o->flows + 16 + worker * (UINT32_C(1) << 26);
 	g->fresh_end = g->fresh_begin + (UINT32_C(1) << 26);
 	g->next_fresh = g->fresh_begin;
+	if (o->overlay) {
+		/* The remote tuples after the established flows', a range each (main.c checked
+		 * that they leave room). */
+		uint32_t span = (BENCH_REMOTE_TUPLES - o->flows - 16) / o->workers;
+
+		g->remote_begin = o->flows + 16 + worker * span;
+		g->remote_end = g->remote_begin + span;
+		g->next_remote = g->remote_begin;
+	}
 	return 0;
 }
 

@@ -138,6 +138,8 @@ drain(struct rate_gen *r)
 
 		if (n == 0)
 			continue;
+		if (r->check.world != NULL && r->port_id[i] == r->sh->uplink_port)
+			bench_check_burst(&r->check, pkts, (uint16_t)n);
 		now = rte_rdtsc();
 		if (r->cur != NULL) {
 			for (unsigned int k = 0; k < n; k++)
@@ -278,7 +280,7 @@ rate_prepare(struct rate_gen *r, struct gen_shared *sh)
 	struct gen_ctx *g = &sh->ctx[0];
 	struct gen_phase ph;
 	struct rate_trial prime = {0};
-	/* bench_frame writes up to the frame size plus 74 bytes into each. */
+	/* bench_frame writes up to the frame size plus 124 bytes into each. */
 	static uint8_t cbuf[2048], sbuf[2048];
 
 	r->sh = sh;
@@ -290,6 +292,8 @@ rate_prepare(struct rate_gen *r, struct gen_shared *sh)
 	sh->emit_arg = r;
 	if (gen_ctx_init(sh, g, 0) < 0)
 		return -1;
+	if (o->overlay)
+		r->check.world = &g->world;
 	memset(&ph, 0, sizeof(ph));
 	gen_phase_setup(g, &ph);
 	if (r->failed)
