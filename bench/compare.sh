@@ -107,8 +107,9 @@ run_testpmd() {
 	local pid=$!
 	pids+=("$pid")
 	exec {tp_fd}>"$tmp/testpmd.in"
-	# Start-up (pool, pcap loading) takes a second or two before the first sample.
-	for _ in $(seq 100); do grep -q "Port statistics" "$log" 2>/dev/null && break; sleep 0.1; done
+	# Start-up (pool, pcap loading) takes a second or two before the first sample, and tens
+	# of seconds for a million flows' pcaps: up to two minutes.
+	for _ in $(seq 1200); do grep -q "Port statistics" "$log" 2>/dev/null && break; sleep 0.1; done
 	sleep "$(python3 -c "print($WARMUP + $DURATION + 1.5)")"
 	kill -INT "$pid" 2>/dev/null || true
 	exec {tp_fd}>&-

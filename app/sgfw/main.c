@@ -187,9 +187,19 @@ create_conntrack(const struct sg_conf *conf, uint16_t n_workers)
 		params.timeouts[tm] = t->value;
 	}
 	ct = sg_ct_create(&params);
-	if (ct == NULL)
+	if (ct == NULL) {
 		SGFW_LOG(CT, ERR, "%s: cannot create a connection table of %u entries: %s",
 				conf->path, params.capacity, strerror(errno));
+	} else {
+		struct sg_ct_stats st;
+
+		/* Not fatal: the workers' first touch then commits connection memory. */
+		sg_ct_stats_get(ct, &st);
+		if (st.populate_error != 0)
+			SGFW_LOG(CT, WARNING, "connection memory is not committed ahead of use "
+					"(workers will take the page faults): %s",
+					strerror(st.populate_error));
+	}
 	return ct;
 }
 

@@ -23,6 +23,7 @@ sg_ct_params_init(struct sg_ct_params *p)
 	p->tcp_loose = true;
 	p->socket_id = -1;
 	p->share_reserve = SG_CT_SHARE_RESERVE_DEFAULT;
+	p->populate_ahead = SG_CT_POPULATE_AHEAD_DEFAULT;
 }
 
 /* The ring of closed connections of worker 'w': plain memory (no EAL needed), one producer
@@ -114,6 +115,9 @@ sg_ct_create(const struct sg_ct_params *p)
 	rc = ct_table_init(ct, p);
 	if (rc != 0)
 		goto fail;
+	rc = ct_table_populate_start(ct, p->populate_ahead);
+	if (rc != 0)
+		goto fail;
 	return ct;
 fail:
 	sg_ct_free(ct);
@@ -126,6 +130,7 @@ sg_ct_free(struct sg_ct *ct)
 {
 	if (ct == NULL)
 		return;
+	ct_table_populate_stop(ct);
 	ct_table_fini(ct);
 	if (ct->own_qsbr)
 		free(ct->qsbr);

@@ -122,6 +122,9 @@ sg_ct_stats_get(const struct sg_ct *ct, struct sg_ct_stats *st)
 		st->closed_lost += __atomic_load_n(&w->counters[CT_C_CLOSED_LOST],
 				__ATOMIC_RELAXED);
 	}
+	st->populated[0] = __atomic_load_n(&ct->pool4.populated, __ATOMIC_RELAXED);
+	st->populated[1] = __atomic_load_n(&ct->pool6.populated, __ATOMIC_RELAXED);
+	st->populate_error = __atomic_load_n(&ct->populate_error, __ATOMIC_RELAXED);
 }
 
 double

@@ -19,6 +19,7 @@
 #define CT_PRIVATE_H
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <netinet/in.h>
@@ -325,6 +326,7 @@ struct ct_pool {
 	uint32_t n_entries;   /* Index 0 is never used. */
 	uint32_t next_fresh;  /* Bump allocator: first index never handed out. */
 	uint32_t free_head;   /* Recycled entries, linked through body.wheel_next. */
+	size_t populated;     /* Bytes from base committed ahead (the populating thread's). */
 };
 
 /* Timer wheel: 4096 slots of 256 ms (a 17-minute revolution); entries further away are
@@ -396,6 +398,12 @@ struct sg_ct {
 	size_t buckets_bytes;
 	struct ct_pool pool4;
 	struct ct_pool pool6;
+	/* The thread committing pool memory ahead of use (ct_table_populate_start()). */
+	pthread_t populator;
+	bool populating;         /* The thread was started. */
+	bool populate_quit;      /* Atomic: asks it to stop. */
+	int populate_error;      /* Atomic: the errno that stopped it, or 0. */
+	size_t populate_ahead;
 
 	/* Written by lookups' writers. */
 	uint32_t tbl_chng __rte_cache_aligned; /* Bumped on every cuckoo move. */
@@ -491,6 +499,8 @@ ct_proto_of(uint8_t proto)
 /* ct_table.c */
 int ct_table_init(struct sg_ct *ct, const struct sg_ct_params *p);
 void ct_table_fini(struct sg_ct *ct);
+int ct_table_populate_start(struct sg_ct *ct, size_t ahead);
+void ct_table_populate_stop(struct sg_ct *ct);
 struct sg_conn *ct_table_lookup_locked(const struct sg_ct *ct, const struct ct_key *k,
 		uint32_t hash, uint32_t *id);
 int ct_table_insert_locked(struct sg_ct *ct, const struct ct_key *k, uint32_t hash, uint32_t id);

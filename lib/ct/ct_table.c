@@ -15,9 +15,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_hash_crc.h>
+#include <rte_lcore.h>
 #include <rte_prefetch.h>
 
 #include "ct_lookup.h"
@@ -29,6 +31,17 @@
 
 /* mbind(2) policy: prefer the given node, fall back to others when it is full. */
 #define CT_MPOL_PREFERRED 1
+
+/* Linux 5.14: fault pages in writable without changing their contents (glibc 2.36 may lack
+ * the name). */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+/* The populating thread's pauses: from 1 ms while pools grow, doubling to 64 ms while not. */
+#define CT_POPULATE_NAP_MIN_US 1000
+#define CT_POPULATE_NAP_MAX_US 64000
+/* Committed in steps of whole transparent huge pages. */
+#define CT_POPULATE_STEP ((size_t)2 << 20)
 
 static void *
 ct_map(size_t bytes, int socket_id)
@@ -92,6 +105,118 @@ ct_table_fini(struct sg_ct *ct)
 		munmap(ct->pool4.base, ct->pool4.map_bytes);
 	if (ct->pool6.base != NULL)
 		munmap(ct->pool6.base, ct->pool6.map_bytes);
+}
+
+/* ---- Committing memory ahead of use ---- */
+
+/*
+ * A connection's entry is the pool's next fresh one until the pool has handed out all of
+ * them once, so under a stream of new connections the workers would keep touching memory
+ * never touched before: every 4 KiB (or 2 MiB, transparent huge page) a page fault and the
+ * kernel clearing the page, inside a worker's burst (measured: a third of the time of a
+ * stream of connection lifecycles). MADV_POPULATE_WRITE commits pages without writing to
+ * them, so it may run while workers fill the same pages.
+ */
+static int
+ct_populate(uint8_t *base, size_t from, size_t to)
+{
+	if (to <= from)
+		return 0;
+	if (madvise(base + from, to - from, MADV_POPULATE_WRITE) != 0)
+		return errno;
+	return 0;
+}
+
+/* Commit 'pool' up to its used bytes plus 'ahead' (a whole step at least). Returns whether
+ * anything was committed, or a negative errno. */
+static int
+ct_pool_populate(struct ct_pool *pool, size_t ahead)
+{
+	size_t used = (size_t)__atomic_load_n(&pool->next_fresh, __ATOMIC_ACQUIRE) *
+			pool->entry_size;
+	size_t target = RTE_MIN(RTE_ALIGN_CEIL(used + ahead, CT_POPULATE_STEP), pool->map_bytes);
+	size_t done = pool->populated;
+	int err;
+
+	if (target <= done)
+		return 0;
+	err = ct_populate(pool->base, done, target);
+	if (err != 0)
+		return -err;
+	__atomic_store_n(&pool->populated, target, __ATOMIC_RELAXED);
+	return 1;
+}
+
+static void *
+ct_populator_main(void *arg)
+{
+	struct sg_ct *ct = arg;
+	unsigned int nap = CT_POPULATE_NAP_MIN_US;
+
+	while (!__atomic_load_n(&ct->populate_quit, __ATOMIC_ACQUIRE)) {
+		int r4 = ct_pool_populate(&ct->pool4, ct->populate_ahead);
+		int r6 = r4 < 0 ? 0 : ct_pool_populate(&ct->pool6, ct->populate_ahead);
+		struct timespec ts;
+
+		if (r4 < 0 || r6 < 0) {
+			/* Out of memory, or a kernel without MADV_POPULATE_WRITE: the workers'
+			 * first touch commits the rest, as without the thread. */
+			__atomic_store_n(&ct->populate_error, -(r4 < 0 ? r4 : r6), __ATOMIC_RELAXED);
+			break;
+		}
+		nap = r4 > 0 || r6 > 0 ? CT_POPULATE_NAP_MIN_US
+				       : RTE_MIN(nap * 2, (unsigned int)CT_POPULATE_NAP_MAX_US);
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)nap * 1000;
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+int
+ct_table_populate_start(struct sg_ct *ct, size_t ahead)
+{
+	int rc;
+
+	if (ahead == 0)
+		return 0;
+	ct->populate_ahead = ahead;
+	/* Every bucket is as likely to be written as any other: all of them, now. Then the
+	 * first stretch of each pool, so the first connections find it committed too. */
+	rc = ct_populate((uint8_t *)ct->buckets, 0, ct->buckets_bytes);
+	if (rc == 0)
+		rc = -RTE_MIN(ct_pool_populate(&ct->pool4, ahead), 0);
+	if (rc == 0)
+		rc = -RTE_MIN(ct_pool_populate(&ct->pool6, ahead), 0);
+	if (rc != 0) {
+		/* Not fatal: the table works with memory committed on first touch. */
+		ct->populate_error = rc;
+		return 0;
+	}
+	/* Under the EAL, a control thread: on the CPUs no lcore runs on (the main lcore's when
+	 * there are none), never a worker's. Without it (tests), the caller's CPUs. */
+	if (rte_lcore_count() > 0) {
+		rc = rte_ctrl_thread_create(&ct->populator, "sg-ct-populate", NULL,
+				ct_populator_main, ct);
+	} else {
+		rc = pthread_create(&ct->populator, NULL, ct_populator_main, ct);
+		if (rc == 0)
+			(void)pthread_setname_np(ct->populator, "sg-ct-populate");
+	}
+	if (rc != 0)
+		return rc < 0 ? rc : -rc;
+	ct->populating = true;
+	return 0;
+}
+
+void
+ct_table_populate_stop(struct sg_ct *ct)
+{
+	if (!ct->populating)
+		return;
+	__atomic_store_n(&ct->populate_quit, true, __ATOMIC_RELEASE);
+	pthread_join(ct->populator, NULL);
+	ct->populating = false;
 }
 
 /* ---- Keys ---- */

@@ -162,12 +162,24 @@ struct sg_ct_params {
 	 * SG_CT_SHARE_RESERVE_DEFAULT.
 	 */
 	uint8_t share_reserve;
+	/**
+	 * Bytes of each entry pool kept committed ahead of the entries handed out so far, by a
+	 * thread of the tracker's own (created on the calling thread's CPUs, so the control
+	 * core's, not a worker's): the kernel's page faults and page clearing for connection
+	 * memory then happen there, not inside a worker's burst. The bucket array and the first
+	 * 'populate_ahead' bytes of each pool are committed before sg_ct_create() returns. 0:
+	 * no thread, memory is committed by the workers' first touch. Default
+	 * SG_CT_POPULATE_AHEAD_DEFAULT.
+	 */
+	size_t populate_ahead;
 };
 
 #define SG_CT_SHARE_RESERVE_DEFAULT 12
+/* 32 MiB: 300,000 IPv4 connections; the thread looks at least every 64 ms. */
+#define SG_CT_POPULATE_AHEAD_DEFAULT ((size_t)32 << 20)
 
 /** Fill 'p' with the defaults: D7-D13 timeouts, strict windows, loose pickup on, a reserve
- * of SG_CT_SHARE_RESERVE_DEFAULT percent. */
+ * of SG_CT_SHARE_RESERVE_DEFAULT percent, SG_CT_POPULATE_AHEAD_DEFAULT bytes committed ahead. */
 void sg_ct_params_init(struct sg_ct_params *p);
 
 /** Opaque tracker. */
@@ -429,6 +441,10 @@ struct sg_ct_stats {
 	uint64_t table_full;    /**< New connections dropped because the table was full. */
 	uint64_t expired;       /**< Entries deleted by the expiry sweep. */
 	uint64_t closed_lost;   /**< Closed-connection records lost to a full ring. */
+	/** Bytes of the entry pools (IPv4, IPv6) committed ahead of use so far (populate_ahead);
+	 * after the populating thread stopped on an error, what it reached. */
+	uint64_t populated[2];
+	int populate_error;     /**< 0, or the errno that stopped the populating thread. */
 	uint64_t results[SG_CT_RESULT_COUNT];
 	uint64_t invalid[SG_DROP_COUNT]; /**< INVALID results by reason. */
 };

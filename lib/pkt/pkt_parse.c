@@ -26,7 +26,7 @@
  * the memory latency of one packet's headers with the parse time of the ones in between
  * (l3fwd uses 3), few enough that the lines are still in L1 when their turn comes.
  */
-#define PREFETCH_AHEAD 4
+#define PREFETCH_AHEAD 8
 
 /* Neighbour discovery: fixed part of NS/NA, and how many options are looked at. */
 #define ND_HDR_LEN 24
@@ -665,6 +665,11 @@ sg_pkt_parse_burst(struct rte_mbuf **pkts, struct sg_pkt_meta *meta, uint16_t n)
 	uint16_t ok = 0;
 	uint16_t i;
 
+	/* Packets written by another core (ring ports, a NIC's descriptors) arrive with cold mbuf
+	 * headers, and the data prefetch below must read a header to find its packet: fetch the
+	 * whole burst's headers first, so those reads do not stall one by one. */
+	for (i = 0; i < n; i++)
+		rte_prefetch0(pkts[i]);
 	for (i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (i = 0; i < n; i++) {

@@ -5,7 +5,11 @@
  * memory per connection, and the canonical key, its hash and the signature compare against
  * plain reference code. No EAL. */
 #include <check.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "ct_lookup.h"
 #include "ct_test.h"
@@ -649,6 +653,89 @@ START_TEST(test_memory_per_connection)
 }
 END_TEST
 
+/* Whether every page of [p, p + len) is resident. */
+static bool
+resident(const void *p, size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uintptr_t from = (uintptr_t)p & ~(page - 1);
+	size_t n = ((uintptr_t)p + len - from + page - 1) / page;
+	unsigned char *vec = malloc(n);
+	bool all = vec != NULL && mincore((void *)from, n * page, vec) == 0;
+
+	for (size_t i = 0; all && i < n; i++)
+		all = (vec[i] & 1) != 0;
+	free(vec);
+	return all;
+}
+
+/* Connection memory is committed ahead of use by the tracker's thread, not by the workers'
+ * first touch: the buckets and the first 'ahead' bytes of each pool at creation, then the
+ * pool that grows, 'ahead' beyond its last entry handed out; the other pool stays as it was. */
+START_TEST(test_populate_ahead)
+{
+	const size_t ahead = (size_t)4 << 20, step = (size_t)2 << 20;
+	struct sg_ct_params p;
+	struct sg_ct_stats st;
+	struct sg_ct *ct;
+	size_t used;
+
+	sg_ct_params_init(&p);
+	ck_assert_uint_eq(p.populate_ahead, SG_CT_POPULATE_AHEAD_DEFAULT);
+	p.capacity = 200000;
+	p.populate_ahead = ahead;
+	p.timeouts[SG_CT_TM_TCP_SYN_SENT] = 3600;
+	ct = sg_ct_create(&p);
+	ck_assert_ptr_nonnull(ct);
+	sg_ct_stats_get(ct, &st);
+	if (st.populate_error == EINVAL) {
+		/* MADV_POPULATE_WRITE is Linux 5.14's: older kernels commit on first touch. */
+		fprintf(stderr, "test_populate_ahead: skipped, kernel without MADV_POPULATE_WRITE\n");
+		sg_ct_free(ct);
+		return;
+	}
+	ck_assert_int_eq(st.populate_error, 0);
+	/* Index 0 is never handed out: one entry counts as used from the start. */
+	ck_assert_uint_eq(st.populated[0], RTE_ALIGN_CEIL(sizeof(struct ct_conn4) + ahead, step));
+	ck_assert_uint_eq(st.populated[1], RTE_ALIGN_CEIL(sizeof(struct ct_conn6) + ahead, step));
+	ck_assert(resident(ct->buckets, ct->buckets_bytes));
+	ck_assert(resident(ct->pool4.base, st.populated[0]));
+	ck_assert(resident(ct->pool6.base, st.populated[1]));
+	/* The pool's middle: the kernel merges adjacent mappings, so a huge page of the
+	 * neighbouring buckets may reach into either end of the pool. */
+	ck_assert(!resident(ct->pool4.base + ct->pool4.map_bytes / 2, 1));
+
+	/* 100,000 IPv4 connections: 11 MiB of entries, past the first 4 MiB. */
+	for (uint32_t n = 0; n < 100000; n++) {
+		struct sg_pkt_meta m = ct_tcp(host(n), 1024, server, 443, SG_TCP_SYN, 1, 0, 1000, 0);
+
+		ck_assert_int_eq(open_from(ct, 1, &m, 1).result, SG_CT_NEW);
+	}
+	used = (size_t)ct->pool4.next_fresh * ct->pool4.entry_size;
+	ck_assert_uint_gt(used, 10u << 20);
+	for (int i = 0; i < 5000; i++) {
+		sg_ct_stats_get(ct, &st);
+		if (st.populated[0] >= used + ahead)
+			break;
+		usleep(1000);
+	}
+	ck_assert_uint_eq(st.populated[0], RTE_ALIGN_CEIL(used + ahead, step));
+	ck_assert_uint_eq(st.populated[1], RTE_ALIGN_CEIL(sizeof(struct ct_conn6) + ahead, step));
+	ck_assert(resident(ct->pool4.base, st.populated[0]));
+	sg_ct_free(ct);
+
+	/* 0: no thread, nothing committed ahead. */
+	p.populate_ahead = 0;
+	ct = sg_ct_create(&p);
+	ck_assert_ptr_nonnull(ct);
+	sg_ct_stats_get(ct, &st);
+	ck_assert_uint_eq(st.populated[0], 0);
+	ck_assert(!ct->populating);
+	ck_assert(!resident(ct->pool4.base + ct->pool4.map_bytes / 2, 1));
+	sg_ct_free(ct);
+}
+END_TEST
+
 /* ---- The key and its hash against a reference ---- */
 
 /* The canonical key and hash built byte by byte: endpoints ordered by memcmp of the address
@@ -806,6 +893,7 @@ ct_table_suite(void)
 	tcase_add_test(tc, test_walk_and_counts);
 	tcase_add_test(tc, test_paths_and_forget);
 	tcase_add_test(tc, test_memory_per_connection);
+	tcase_add_test(tc, test_populate_ahead);
 	tcase_add_test(tc, test_key_reference);
 	tcase_add_test(tc, test_sig_mask);
 	suite_add_tcase(s, tc);
