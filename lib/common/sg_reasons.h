@@ -66,7 +66,8 @@
 	X(VXLAN_NOT_LOCAL, "inner destination not a local port of the VNI's subnet")               \
 	X(OVERLAY_FRAGMENT, "IP fragment for a port on another host (not carried over VXLAN)")     \
 	X(OVERLAY_TOO_BIG, "packet for a port on another host larger than overlay.mtu - 50")       \
-	X(OVERLAY_HEADROOM, "no mbuf headroom for the VXLAN headers")
+	X(OVERLAY_HEADROOM, "no mbuf headroom for the VXLAN headers")                             \
+	X(UNDERLAY_TARGET, "VM packet to a host's VTEP address (tenants do not reach the underlay)")
 
 enum sg_drop_reason {
 #define X(name, text) SG_DROP_##name,

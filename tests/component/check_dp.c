@@ -2816,6 +2816,42 @@ START_TEST(overlay_encap)
 }
 END_TEST
 
+/* The hypervisors' VTEP addresses are not the tenants' to reach: a VM's packet to any host's
+ * VTEP, ours included, is dropped before it leaves (a hostile VM's VXLAN-in-UDP to another
+ * VTEP, or a probe of the hypervisors' services), while an outside address next to them is
+ * routed out as before. */
+START_TEST(overlay_underlay)
+{
+	static const struct t_spec vx_hv2 = {T_UDP, "10.1.0.11", "192.168.50.2", .sport = 1000,
+		.dport = 4789, .len = 80};
+	static const struct t_spec tcp_hv1 = {T_TCP, "10.1.0.11", "192.168.50.1", .sport = 40010,
+		.dport = 2379, .flags = 0x02};
+	static const struct t_spec vx_hv3 = {T_UDP, "10.2.0.11", "192.168.50.3", .sport = 1000,
+		.dport = 4789, .len = 80};
+	static const struct t_spec beside = {T_TCP, "10.1.0.11", "192.168.50.4", .sport = 40011,
+		.dport = 2379, .flags = 0x02};
+	struct t_pkt pkt;
+	struct rte_mbuf *m;
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, overlay_config, false);
+	t_build("a1", &vx_hv2, NULL, &pkt);
+	ov_expect_drop(&t, "UDP 4789 to another host's VTEP", "a1", &pkt,
+			SG_DROP_UNDERLAY_TARGET);
+	t_build("a1", &tcp_hv1, NULL, &pkt);
+	ov_expect_drop(&t, "TCP to this host's own VTEP", "a1", &pkt, SG_DROP_UNDERLAY_TARGET);
+	t_build("b1", &vx_hv3, NULL, &pkt);
+	ov_expect_drop(&t, "to the VTEP of a host without a MAC", "b1", &pkt,
+			SG_DROP_UNDERLAY_TARGET);
+	t_build("a1", &beside, NULL, &pkt);
+	t_send(&t, "a1", &pkt, 1);
+	m = ov_sent_one(&t, "up0", "an outside address beside the VTEPs");
+	rte_pktmbuf_free(m);
+	ov_sent_none(&t, "an outside address beside the VTEPs");
+	t_close(&t);
+}
+END_TEST
+
 /* A small packet in a frame padded past overlay.mtu - 50 bytes of IP: the padding is not
  * carried, so the outer packet fits in overlay.mtu (found by fuzz_pipeline: the whole frame
  * was wrapped, 1490 bytes of outer IP for an overlay.mtu of 1330). */
@@ -3234,6 +3270,7 @@ main(void)
 	tcase_add_test(pipeline, engine_io);
 	tcase_add_test(pipeline, overlay_encap);
 	tcase_add_test(pipeline, overlay_padding);
+	tcase_add_test(pipeline, overlay_underlay);
 	tcase_add_test(pipeline, overlay_decap);
 	tcase_add_test(pipeline, overlay_replies);
 	tcase_add_test(pipeline, overlay_neighbours);

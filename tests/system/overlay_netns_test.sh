@@ -213,28 +213,31 @@ vm_send() { sg_in aw python3 "$here/overlay_vm_send.py" "$@"; }
 b_vtep0=$(stat B ports.up0.drop_reasons.vxlan_unknown_vtep)
 b_spoof0=$(stat B ports.up0.drop_reasons.spoof_uplink)
 b_acl0=$(stat B ports.up0.drop_reasons.acl_ingress)
+a_under0=$(stat A ports.aw.drop_reasons.underlay_target)
 b_decap0=$(stat B ports.up0.vxlan_decap)
 a_ip0=$(stat A ports.aw.drop_reasons.spoof_ip)
 a_encap0=$(stat A ports.up0.vxlan_encap)
-# (a) its own inner source, (b) a1's, (d) bw in another VNI: to B's VTEP, routed there as
-# aw's UDP, whose outer source (aw) is no VTEP.
+# (a) its own inner source, (b) a1's, (d) bw in another VNI: to B's VTEP. A VM reaches no
+# host's VTEP address: A drops them before they leave (and B would drop them as from no VTEP).
 sent=0
 for case in own spoofed-inner other-vni; do
 	sent=$((sent + $(vm_send "$case" 192.168.50.2 "$COPIES" b-vtep)))
 done
 sg_expect_eq "aw sent $((3 * COPIES)) VXLAN-in-UDP datagrams to B's VTEP" "$((3 * COPIES))" "$sent"
-# Its own frame to A's VTEP (routed out of the uplink as any outside address; B sees a source
-# of its subnets from the underlay) and to the victim b1 itself (carried as aw's UDP to b1).
+# Its own frame to A's VTEP (dropped at A as well) and to the victim b1 itself (carried as aw's
+# UDP to b1, and judged by b1's rules).
 sg_expect_eq "aw sent $COPIES to A's VTEP" "$COPIES" "$(vm_send own 192.168.50.1 "$COPIES" a-vtep)"
 sg_expect_eq "aw sent $COPIES to b1:4789" "$COPIES" "$(vm_send own 10.1.0.21 "$COPIES" b1)"
 # (c) A's VTEP as the outer source, a raw frame to the router: port security on A.
 sg_expect_eq "aw sent $COPIES with A's VTEP as the outer source" "$COPIES" \
 	"$(vm_send spoofed-vtep 192.168.50.2 "$COPIES" b-vtep eth0 "$router_mac")"
 sleep 1
-sg_expect_eq "B: vxlan_unknown_vtep counted every datagram to its VTEP (aw is no VTEP)" \
-	"$((3 * COPIES))" "$(($(stat B ports.up0.drop_reasons.vxlan_unknown_vtep) - b_vtep0))"
-sg_expect_eq "B: spoof_uplink counted every datagram to A's VTEP (a source of B's subnets)" \
-	"$COPIES" "$(($(stat B ports.up0.drop_reasons.spoof_uplink) - b_spoof0))"
+sg_expect_eq "A: underlay_target on aw counted every datagram to B's and A's VTEPs" \
+	"$((4 * COPIES))" "$(($(stat A ports.aw.drop_reasons.underlay_target) - a_under0))"
+sg_expect_eq "B: no datagram to a VTEP arrived from A (vxlan_unknown_vtep)" \
+	0 "$(($(stat B ports.up0.drop_reasons.vxlan_unknown_vtep) - b_vtep0))"
+sg_expect_eq "B: no datagram to a VTEP arrived from A (spoof_uplink)" \
+	0 "$(($(stat B ports.up0.drop_reasons.spoof_uplink) - b_spoof0))"
 sg_expect_eq "B: acl_ingress counted every datagram to b1:4789 (b1 takes no UDP)" "$COPIES" \
 	"$(($(stat B ports.up0.drop_reasons.acl_ingress) - b_acl0))"
 sg_expect_eq "B decapsulated only the datagrams A carried to b1 as aw's UDP" "$COPIES" \
