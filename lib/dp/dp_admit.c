@@ -809,6 +809,7 @@ dp_admit_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint1
 		case DP_ADMIT_FORWARD:
 			break;
 		}
+		w->decap[i] = decapped;
 		if (unlikely(decapped)) {
 			c->vxlan_decap++;
 			w->routed[i] = false;
@@ -856,6 +857,7 @@ dp_admit_burst(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint1
 			w->meta[kept] = w->meta[i];
 			w->dst[kept] = w->dst[i];
 			w->routed[kept] = w->routed[i];
+			w->decap[kept] = w->decap[i];
 			w->remote[kept] = w->remote[i];
 			w->vni[kept] = w->vni[i];
 		}

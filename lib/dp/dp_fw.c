@@ -64,15 +64,18 @@ verdict_reason(const struct sg_ct_verdict *v)
  * quotes. Between VMs the switch is the only router and it sends no errors, so an error from
  * any other VM is forged: a neighbour that guessed a tuple, to reset or throttle (a tiny
  * "fragmentation needed" MTU) someone else's connection. D11 alone checks only the outer
- * destination. Errors from the uplink come from routers on the way and keep D11's rule.
+ * destination. Errors from the uplink come from routers on the way and keep D11's rule, except
+ * those unwrapped from the overlay ('decap'): their source is a VM of another host, no router,
+ * so the same rule as between local VMs applies (or any tenant anywhere in the fleet could
+ * throttle or reset a local VM's connections to the outside).
  */
 static inline bool
 icmp_error_forged(const struct dp_gen *gen, uint16_t in, const struct sg_pkt_meta *md,
-		const struct sg_conn *conn)
+		const struct sg_conn *conn, bool decap)
 {
 	struct sg_ct_tuple t;
 
-	if (gen->vports[in].uplink)
+	if (gen->vports[in].uplink && !decap)
 		return false;
 	sg_ct_conn_tuple(conn, &t);
 	return !sg_ip_equal(&md->src, &t.src) && !sg_ip_equal(&md->src, &t.dst);
@@ -208,7 +211,8 @@ dp_stage_conntrack(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, u
 			enum sg_drop_reason reason = verdict_reason(v);
 
 			if (v->result == SG_CT_RELATED &&
-					icmp_error_forged(gen, in, &w->meta[k], v->conn))
+					icmp_error_forged(gen, in, &w->meta[k], v->conn,
+							w->decap[k]))
 				reason = SG_DROP_CT_NOT_NEW;
 			if (reason != SG_DROP_NONE) {
 				dp_drop(w, gen, in, k, reason);

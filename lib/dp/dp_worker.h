@@ -117,6 +117,8 @@ struct __rte_cache_aligned dp_worker {
 	 * outside, plain) and the VNI it travels in, by burst index. */
 	uint32_t remote[SG_DP_MAX_BURST];
 	uint32_t vni[SG_DP_MAX_BURST];
+	/* Decapsulated from another host: its source is a VM there, not a router. */
+	bool decap[SG_DP_MAX_BURST];
 	uint16_t fwd[SG_DP_MAX_BURST];       /* Packets to forward. */
 	struct dp_check cl[SG_DP_MAX_BURST];
 	union dp_key keys[SG_DP_MAX_BURST];

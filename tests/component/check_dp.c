@@ -3031,6 +3031,48 @@ START_TEST(overlay_replies)
 }
 END_TEST
 
+/* ICMP errors unwrapped from the overlay come from a VM of another host, never a router: like
+ * errors between local VMs, they are related only from an endpoint of the connection they
+ * quote. A remote VM cannot throttle ("fragmentation needed") or reset a local VM's connection
+ * to the outside, which a router out there still may (D11). */
+START_TEST(overlay_icmp_errors)
+{
+	static const struct t_spec out_syn = {T_TCP, "10.1.0.11", "203.0.113.5", .sport = 43000,
+		.dport = 443, .flags = 0x02};
+	static const struct t_spec r1_syn = {T_TCP, "10.1.0.11", "10.1.0.21", .dmac = OV_R1_MAC,
+		.sport = 43001, .dport = 5432, .flags = 0x02};
+	static const struct t_spec r1_about_out = {T_ICMP, "10.1.0.21", "10.1.0.11", .dmac = "a1",
+		.smac = OV_R1_MAC, .type = 3, .code = 4, .inner = &out_syn};
+	static const struct t_spec r1_about_own = {T_ICMP, "10.1.0.21", "10.1.0.11", .dmac = "a1",
+		.smac = OV_R1_MAC, .type = 3, .code = 3, .inner = &r1_syn};
+	static const struct t_spec router_about_out = {T_ICMP, "198.51.100.1", "10.1.0.11",
+		.dmac = "router", .type = 3, .code = 4, .inner = &out_syn};
+	struct t_pkt pkt, inner, outer;
+	struct rte_mbuf *m;
+	struct t_dp t;
+
+	t_open(&t, SG_DP_ENGINE_FW, overlay_config, false);
+	t_build("a1", &out_syn, NULL, &pkt);
+	t_send(&t, "a1", &pkt, 1);
+	rte_pktmbuf_free(ov_sent_one(&t, "up0", "a1 opens to the outside"));
+	ov_expect_encap(&t, "a1 opens to r1:5432", "a1", &r1_syn, OV_HV2_MAC, "192.168.50.2", 101,
+			OV_R1_MAC);
+	t_build("a1", &r1_about_out, NULL, &inner);
+	ov_wrap(&inner, "192.168.50.2", 101, 0x08, &outer);
+	ov_expect_drop(&t, "r1's error about a1's connection to the outside", "up0", &outer,
+			SG_DROP_CT_NOT_NEW);
+	ov_expect_decap(&t, "r1's error about its own connection with a1", "a1", &r1_about_own,
+			"192.168.50.2", 101, "a1");
+	t_build("up0", &router_about_out, NULL, &pkt);
+	t_drain(&t);
+	t_send(&t, "up0", &pkt, 1);
+	m = ov_sent_one(&t, "a1", "a router's error about a1's connection to the outside");
+	rte_pktmbuf_free(m);
+	ov_sent_none(&t, "a router's error about a1's connection to the outside");
+	t_close(&t);
+}
+END_TEST
+
 /* ARP and neighbour solicitations for remote ports are answered here: nothing crosses. */
 START_TEST(overlay_neighbours)
 {
@@ -3271,6 +3313,7 @@ main(void)
 	tcase_add_test(pipeline, overlay_encap);
 	tcase_add_test(pipeline, overlay_padding);
 	tcase_add_test(pipeline, overlay_underlay);
+	tcase_add_test(pipeline, overlay_icmp_errors);
 	tcase_add_test(pipeline, overlay_decap);
 	tcase_add_test(pipeline, overlay_replies);
 	tcase_add_test(pipeline, overlay_neighbours);
