@@ -487,6 +487,8 @@ sg_acl_build(const struct sg_policy *policy, const struct sg_acl_params *params,
 		}
 	}
 	for (uint32_t p = 0; p < spec->n_ports; p++) {
+		if (spec->ports[p].remote)
+			continue;
 		for (int d = 0; d < SG_DIR_COUNT; d++) {
 			const struct sg_eff_rule *entries;
 			uint32_t n = sg_policy_effective(policy, p, (enum sg_dir)d, &entries);
