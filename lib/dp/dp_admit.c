@@ -457,7 +457,7 @@ to_remote(struct dp_worker *w, const struct dp_gen *gen, uint16_t i, uint32_t r,
 	/* The whole frame is wrapped: bytes past the IP packet (Ethernet padding, or a VM's
 	 * trailing junk) would take the outer packet past overlay.mtu, and are not carried.
 	 * Padding that spans segments stays when the frame fits all the same. */
-	if (pad != 0 && rte_pktmbuf_trim(m, (uint16_t)pad) < 0 &&
+	if (pad != 0 && (pad > UINT16_MAX || rte_pktmbuf_trim(m, (uint16_t)pad) < 0) &&
 			ip_len + pad > gen->overlay.inner_mtu)
 		return SG_DROP_OVERLAY_TOO_BIG;
 	w->dst[i] = gen->uplink;

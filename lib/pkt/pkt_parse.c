@@ -23,8 +23,9 @@
 
 /*
  * How many packets ahead of the one being parsed the burst loop prefetches: enough to cover
- * the memory latency of one packet's headers with the parse time of the ones in between
- * (l3fwd uses 3), few enough that the lines are still in L1 when their turn comes.
+ * the memory latency of one packet's headers with the parse time of the ones in between, few
+ * enough that the lines are still in L1 when their turn comes. l3fwd uses 3; packets written
+ * by another core parsed fastest at 8 (docs/BENCHMARKS.md: 4, 8 and 16 measured on ring ports).
  */
 #define PREFETCH_AHEAD 8
 
