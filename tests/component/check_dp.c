@@ -2719,6 +2719,17 @@ ov_expect_decap(struct t_dp *t, const char *what, const char *inner_from,
 	ov_sent_none(t, what);
 }
 
+/* Send raw frame 'pkt' from 'from' and check 'to' received it, and nothing else was sent. */
+static void
+ov_expect_forward(struct t_dp *t, const char *what, const char *from, const struct t_pkt *pkt,
+		const char *to)
+{
+	t_drain(t);
+	t_send(t, from, pkt, 1);
+	rte_pktmbuf_free(ov_sent_one(t, to, what));
+	ov_sent_none(t, what);
+}
+
 /* Send raw frame 'pkt' from 'from' and check it was dropped for 'reason' there, alone. */
 static void
 ov_expect_drop(struct t_dp *t, const char *what, const char *from, const struct t_pkt *pkt,
@@ -2831,7 +2842,6 @@ START_TEST(overlay_underlay)
 	static const struct t_spec beside = {T_TCP, "10.1.0.11", "192.168.50.4", .sport = 40011,
 		.dport = 2379, .flags = 0x02};
 	struct t_pkt pkt;
-	struct rte_mbuf *m;
 	struct t_dp t;
 
 	t_open(&t, SG_DP_ENGINE_FW, overlay_config, false);
@@ -2844,10 +2854,7 @@ START_TEST(overlay_underlay)
 	ov_expect_drop(&t, "to the VTEP of a host without a MAC", "b1", &pkt,
 			SG_DROP_UNDERLAY_TARGET);
 	t_build("a1", &beside, NULL, &pkt);
-	t_send(&t, "a1", &pkt, 1);
-	m = ov_sent_one(&t, "up0", "an outside address beside the VTEPs");
-	rte_pktmbuf_free(m);
-	ov_sent_none(&t, "an outside address beside the VTEPs");
+	ov_expect_forward(&t, "an outside address beside the VTEPs", "a1", &pkt, "up0");
 	t_close(&t);
 }
 END_TEST
@@ -3048,13 +3055,11 @@ START_TEST(overlay_icmp_errors)
 	static const struct t_spec router_about_out = {T_ICMP, "198.51.100.1", "10.1.0.11",
 		.dmac = "router", .type = 3, .code = 4, .inner = &out_syn};
 	struct t_pkt pkt, inner, outer;
-	struct rte_mbuf *m;
 	struct t_dp t;
 
 	t_open(&t, SG_DP_ENGINE_FW, overlay_config, false);
 	t_build("a1", &out_syn, NULL, &pkt);
-	t_send(&t, "a1", &pkt, 1);
-	rte_pktmbuf_free(ov_sent_one(&t, "up0", "a1 opens to the outside"));
+	ov_expect_forward(&t, "a1 opens to the outside", "a1", &pkt, "up0");
 	ov_expect_encap(&t, "a1 opens to r1:5432", "a1", &r1_syn, OV_HV2_MAC, "192.168.50.2", 101,
 			OV_R1_MAC);
 	t_build("a1", &r1_about_out, NULL, &inner);
@@ -3064,11 +3069,8 @@ START_TEST(overlay_icmp_errors)
 	ov_expect_decap(&t, "r1's error about its own connection with a1", "a1", &r1_about_own,
 			"192.168.50.2", 101, "a1");
 	t_build("up0", &router_about_out, NULL, &pkt);
-	t_drain(&t);
-	t_send(&t, "up0", &pkt, 1);
-	m = ov_sent_one(&t, "a1", "a router's error about a1's connection to the outside");
-	rte_pktmbuf_free(m);
-	ov_sent_none(&t, "a router's error about a1's connection to the outside");
+	ov_expect_forward(&t, "a router's error about a1's connection to the outside", "up0", &pkt,
+			"a1");
 	t_close(&t);
 }
 END_TEST
