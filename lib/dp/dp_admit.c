@@ -651,7 +651,7 @@ admit_vxlan(struct dp_worker *w, const struct dp_gen *gen, uint16_t i, bool *vxl
 	const struct rte_ether_hdr *eth;
 	const struct rte_udp_hdr *udp;
 	const uint8_t *vx;
-	uint32_t off, udp_len, inner_len, vni;
+	uint32_t off, udp_len, inner_len, tail, vni;
 	uint16_t dst;
 	bool routed;
 
@@ -682,7 +682,11 @@ admit_vxlan(struct dp_worker *w, const struct dp_gen *gen, uint16_t i, bool *vxl
 		return SG_DROP_VXLAN_UNKNOWN_VNI;
 	/* The inner frame is what the UDP length says (the outer frame may be padded). */
 	inner_len = udp_len - 16u;
-	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - (off + 8 + inner_len)));
+	tail = rte_pktmbuf_pkt_len(m) - (off + 8 + inner_len);
+	/* Bytes past the datagram that cannot be cut (spread over segments) would reach the VM
+	 * behind the inner frame: refused, not carried. */
+	if (tail > UINT16_MAX || (tail != 0 && rte_pktmbuf_trim(m, (uint16_t)tail) < 0))
+		return SG_DROP_VXLAN_MALFORMED;
 	rte_pktmbuf_adj(m, (uint16_t)(off + 8));
 	if (sg_pkt_parse(m, md) != SG_DROP_NONE)
 		return (enum sg_drop_reason)md->reason;

@@ -2991,6 +2991,26 @@ START_TEST(overlay_decap)
 		ck_assert_msg(memcmp(rte_pktmbuf_mtod(m, void *), inner.b, inner.len) == 0,
 				"the inner frame is what the UDP length says");
 		rte_pktmbuf_free(m);
+		/* The same bytes past the datagram split over two segments, so they cannot be
+		 * cut from the last one: refused rather than carried to a1 behind the frame. */
+		{
+			struct sg_dp_port_stats before = ov_stats(&t, "up0"), after;
+			struct rte_mbuf *seg2 = rte_pktmbuf_alloc(pool);
+
+			m = rte_pktmbuf_alloc(pool);
+			ck_assert(m != NULL && seg2 != NULL);
+			memcpy(rte_pktmbuf_append(m, longer.len - 3), longer.b, longer.len - 3);
+			memcpy(rte_pktmbuf_append(seg2, 3), longer.b + longer.len - 3, 3);
+			ck_assert_int_eq(rte_pktmbuf_chain(m, seg2), 0);
+			t_drain(&t);
+			t.w->pkts[0] = m;
+			dp_worker_process(t.w, t_gen(&t), t_vport(&t, "up0"), 1);
+			after = ov_stats(&t, "up0");
+			ck_assert_uint_eq(after.drops[SG_DROP_VXLAN_MALFORMED],
+					before.drops[SG_DROP_VXLAN_MALFORMED] + 1);
+			ck_assert_uint_eq(after.drops_total, before.drops_total + 1);
+			ov_sent_none(&t, "bytes past the datagram over two segments");
+		}
 		put16(longer.b + 38, 16 + 13);
 		ov_expect_drop(&t, "UDP length short of an inner Ethernet header", "up0", &longer,
 				SG_DROP_VXLAN_MALFORMED);
