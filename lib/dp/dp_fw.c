@@ -66,8 +66,9 @@ verdict_reason(const struct sg_ct_verdict *v)
  * "fragmentation needed" MTU) someone else's connection. D11 alone checks only the outer
  * destination. Errors from the uplink come from routers on the way and keep D11's rule, except
  * those unwrapped from the overlay ('decap'): their source is a VM of another host, no router,
- * so the same rule as between local VMs applies (or any tenant anywhere in the fleet could
- * throttle or reset a local VM's connections to the outside).
+ * so the same rule as between local VMs applies. The sending host drops its own VMs' forged
+ * errors already (stray, or on the wrong path); this is for what it did not check: a spoofer
+ * on the underlay using a real VTEP's address, or a host that is not sgfw.
  */
 static inline bool
 icmp_error_forged(const struct dp_gen *gen, uint16_t in, const struct sg_pkt_meta *md,
