@@ -10,6 +10,7 @@
 #include "sg_build_config.h"
 #include "sg_ctl.h"
 #include "sg_json.h"
+#include "sg_reasons.h"
 
 /* Source port used when a flow does not give one: the first IANA dynamic port. */
 #define CTL_DEFAULT_SPORT 49152
@@ -464,9 +465,26 @@ explain_exit(enum sg_action action)
 	return action == SG_ACTION_ACCEPT ? SG_CTL_EXIT_OK : SG_CTL_EXIT_DROPPED;
 }
 
+/*
+ * The host whose VTEP 'dst' is, when a VM's egress to it never reaches the rules: the datapath
+ * drops a VM's packet to any host's VTEP on a fleet (underlay_target), so explain says so
+ * rather than show a verdict nothing applies. NULL otherwise.
+ */
+static const struct sg_conf_host *
+underlay_target(const struct sg_conf *conf, enum sg_dir dir, const struct sg_ip *dst)
+{
+	if (dir != SG_DIR_EGRESS || dst->family != SG_AF_INET || sg_conf_uplink(conf) == NULL)
+		return NULL;
+	for (uint32_t h = 0; h < conf->n_hosts; h++)
+		if (sg_ip_equal(&conf->hosts[h].vtep, dst))
+			return &conf->hosts[h];
+	return NULL;
+}
+
 static int
 explain_port(struct sg_ctl_ctx *ctx, int argc, char **argv)
 {
+	const struct sg_conf_host *vtep_of;
 	const struct sg_spec *spec;
 	struct sg_flow flow = {0};
 	struct sg_verdict verdict;
@@ -501,6 +519,7 @@ explain_port(struct sg_ctl_ctx *ctx, int argc, char **argv)
 		return rc;
 	sg_policy_decide(ctx->conf->policy, port, dir, &flow, &verdict);
 	spec = sg_policy_spec(ctx->conf->policy);
+	vtep_of = underlay_target(ctx->conf, dir, &flow.dst);
 	if (ctx->json) {
 		struct sg_json j;
 
@@ -509,13 +528,24 @@ explain_port(struct sg_ctl_ctx *ctx, int argc, char **argv)
 		sg_json_string(&j, "port", spec->ports[port].name);
 		sg_json_string(&j, "direction", sg_dir_name(dir));
 		json_flow(&j, &flow);
-		json_verdict(ctx, &j, &verdict);
+		if (vtep_of != NULL) {
+			sg_json_string(&j, "verdict", "drop");
+			sg_json_string(&j, "reason", sg_drop_reason_name(SG_DROP_UNDERLAY_TARGET));
+			sg_json_string(&j, "vtep_of", vtep_of->name);
+		} else {
+			json_verdict(ctx, &j, &verdict);
+		}
 		sg_json_object_close(&j);
 		sg_json_finish(&j);
-		return explain_exit(verdict.action);
+		return vtep_of != NULL ? SG_CTL_EXIT_DROPPED : explain_exit(verdict.action);
 	}
 	fprintf(ctx->out, "%s %s %s\n", spec->ports[port].name, sg_dir_name(dir),
 			format_flow(&flow, text, sizeof(text)));
+	if (vtep_of != NULL) {
+		fprintf(ctx->out, "  verdict: drop before the rules: the VTEP of host \"%s\" (%s)\n",
+				vtep_of->name, sg_drop_reason_name(SG_DROP_UNDERLAY_TARGET));
+		return SG_CTL_EXIT_DROPPED;
+	}
 	verdict_text(ctx, "  verdict: ", &verdict);
 	return explain_exit(verdict.action);
 }

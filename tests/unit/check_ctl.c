@@ -436,6 +436,23 @@ START_TEST(test_remote_port_views)
 	ck_assert_msg(strstr(out, "a2               remote") != NULL, "%s", out);
 	ck_assert_int_eq(run(conf, true, "ports", out, sizeof(out)), SG_CTL_EXIT_OK);
 	ck_assert_msg(strstr(out, "\"host\": \"hv2\",\n    \"remote\": true") != NULL, "%s", out);
+	/* A VM's egress to a host's VTEP never reaches the rules (underlay_target), whatever
+	 * they say; next to it, an outside address gets the rules' verdict. */
+	ck_assert_int_eq(run(conf, false, "explain a1 egress tcp 10.1.0.11 192.168.50.2:2379", out,
+				 sizeof(out)),
+			SG_CTL_EXIT_DROPPED);
+	ck_assert_str_eq(out, "a1 egress tcp 10.1.0.11:49152 -> 192.168.50.2:2379\n"
+			      "  verdict: drop before the rules: the VTEP of host \"hv2\" "
+			      "(underlay_target)\n");
+	ck_assert_int_eq(run(conf, true, "explain a1 egress udp 10.1.0.11 192.168.50.1:4789", out,
+				 sizeof(out)),
+			SG_CTL_EXIT_DROPPED);
+	ck_assert_msg(strstr(out, "\"verdict\": \"drop\",\n  \"reason\": \"underlay_target\",\n"
+				  "  \"vtep_of\": \"hv1\"") != NULL, "%s", out);
+	ck_assert_int_eq(run(conf, false, "explain a1 egress tcp 10.1.0.11 192.168.50.3:2379", out,
+				 sizeof(out)),
+			SG_CTL_EXIT_OK);
+	ck_assert_msg(strstr(out, "verdict: accept") != NULL, "%s", out);
 	sg_conf_free(conf);
 }
 END_TEST
