@@ -166,9 +166,10 @@ run_sgfw() {
 import json, sys
 d = json.load(open(sys.argv[1]))
 p = d["results"]["ports"]
-print("           %s connections; in the window %d received, %d sent, %d dropped%s" % (
-    d["conntrack"]["connections_held"], p["packets"], p["forwarded"], p["dropped"],
-    " (" + d["drops"] + ")" if d["drops"] else ""))
+ct = d.get("conntrack")
+print("           %sin the window %d received, %d sent, %d dropped%s" % (
+    "%s connections; " % ct["connections_held"] if ct else "", p["packets"], p["forwarded"],
+    p["dropped"], " (" + d["drops"] + ")" if d.get("drops") else ""))
 PY
 }
 
