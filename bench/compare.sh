@@ -8,15 +8,22 @@
 #
 #   bench/compare.sh [--flows N] [--rules N] [--size B] [--duration S] [--warmup S]
 #                    [--out DIR] [--build DIR] [--only LIST] [--rounds N]
+#                    [--ovs-mempool auto|shared|per-port] [--ovs-mtu MTU]
 #
 # Each round runs every contender once; the best rate of each over the rounds is kept, so that
 # a round slowed by other processes on the machine does not decide a ratio.
 # LIST is a comma-separated subset of: testpmd,io,sg,fw,ovs,ovs-ct.
+# --ovs-mempool: OVS's shared pool (at most 262,144 mbufs for both ports) cannot hold the two
+# pcaps that infinite_rx loads beyond about 100,000 flows; per-port gives each port its own pool,
+# sized by asking for n_rxq queues of 1,024 descriptors (OVS sizes the pool from the requested
+# count; the pcap port still runs one queue). auto (the default) is per-port only when the
+# shared pool is too small. --ovs-mtu sets mtu_request on OVS's ports, which sizes its mbufs
+# (the pcap driver has no MTU of its own); unset, OVS's default (1500).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FLOWS=1000 RULES=1000 SIZE=64 DURATION=10 WARMUP=3 OUT="" BUILD="${SG_BUILD:-$ROOT/build}"
-ONLY="testpmd,io,sg,fw,ovs,ovs-ct" ROUNDS=2
+ONLY="testpmd,io,sg,fw,ovs,ovs-ct" ROUNDS=2 OVS_MEMPOOL=auto OVS_MTU=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--flows) FLOWS=$2; shift 2 ;;
@@ -28,10 +35,22 @@ while [ $# -gt 0 ]; do
 	--build) BUILD=$2; shift 2 ;;
 	--only) ONLY=$2; shift 2 ;;
 	--rounds) ROUNDS=$2; shift 2 ;;
-	-h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+	--ovs-mempool) OVS_MEMPOOL=$2; shift 2 ;;
+	--ovs-mtu) OVS_MTU=$2; shift 2 ;;
+	-h|--help) sed -n '2,21p' "$0"; exit 0 ;;
 	*) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
+case $OVS_MEMPOOL in
+auto | shared | per-port) ;;
+*)
+	echo "compare.sh: --ovs-mempool must be auto, shared or per-port, not $OVS_MEMPOOL" >&2
+	exit 2
+	;;
+esac
+case $OVS_MTU in
+*[!0-9]*) echo "compare.sh: --ovs-mtu takes a number, not $OVS_MTU" >&2; exit 2 ;;
+esac
 wants() { case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 
 # ---- what it needs ----
@@ -57,6 +76,24 @@ OVS_VSWITCHD=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
 # Memory for the pcaps loaded in full by infinite_rx, with small mbufs (frames up to 256 B).
 MBUFS=$(( FLOWS * 2 + 65536 ))
 MEM=$(( 1024 + FLOWS * 2 * 3 / 1024 ))
+# OVS's mempools (lib/netdev-dpdk.c, dpdk_calculate_mbufs in 3.1): shared, one pool of 262,144
+# mbufs per MTU for all ports; per port (other_config:per-port-memory), n_rxq x n_rxq_desc +
+# n_txq x n_txq_desc + n_rxq x 32 + 16,384 mbufs, from the requested n_rxq before it is cut to
+# the device's queue count (one for a pcap port with one rx_pcap), and n_rxq_desc is at most
+# 4,096. So the n_rxq that makes a port's pool hold its pcap and 64Ki more for the queues.
+OVS_RXQ_DESC=1024
+if [ "$OVS_MEMPOOL" = auto ]; then
+	OVS_MEMPOOL=shared
+	[ $(( FLOWS * 2 + 65536 )) -gt 262144 ] && OVS_MEMPOOL=per-port
+fi
+OVS_NRXQ=1 OVS_MEM=$MEM
+if [ "$OVS_MEMPOOL" = per-port ]; then
+	OVS_NRXQ=$(( (FLOWS + 65536 + OVS_RXQ_DESC - 1) / OVS_RXQ_DESC ))
+	# Two pools of OVS's mbufs for a 1500-byte MTU (about 3 KiB; an object does not cross a
+	# 4 KiB page, so 4 KiB each without hugepages), 40,000 more each for the transmit queues
+	# and the rest of the formula.
+	OVS_MEM=$(( 1024 + 2 * (OVS_NRXQ * OVS_RXQ_DESC + 40000) * 4 / 1024 ))
+fi
 # A busy poller per run: the forwarding core is CPU 1, the main/control thread CPU 0.
 FWD_CPU=1
 
@@ -125,6 +162,15 @@ run_sgfw() {
 		--file-prefix="$tag-$engine" -l "0,$FWD_CPU" >"$tmp/sgfw-$engine.log" 2>&1 ||
 		{ cat "$tmp/sgfw-$engine.log" >&2; return 1; }
 	record "$engine" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"]["ports"]["mpps"])' "$OUT/sgfw-$engine-r$round.json")"
+	python3 - "$OUT/sgfw-$engine-r$round.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["results"]["ports"]
+ct = d.get("conntrack")
+print("           %sin the window %d received, %d sent, %d dropped%s" % (
+    "%s connections; " % ct["connections_held"] if ct else "", p["packets"], p["forwarded"],
+    p["dropped"], " (" + d["drops"] + ")" if d.get("drops") else ""))
+PY
 }
 
 # ---- Open vSwitch with DPDK, run by hand in a private directory ----
@@ -143,36 +189,96 @@ ovs_start() {
 	# --no-huge needs --legacy-mem (Debian's OVS adds --in-memory); one PMD on the forwarding CPU.
 	"${VSCTL[@]}" --no-wait set Open_vSwitch . other_config:dpdk-init=true \
 		other_config:dpdk-lcore-mask=0x1 other_config:pmd-cpu-mask=$((1 << FWD_CPU)) \
-		"other_config:dpdk-extra=\"--no-huge -m $MEM --legacy-mem --no-pci --no-telemetry --file-prefix=$tag-ovs\""
+		"other_config:dpdk-extra=\"--no-huge -m $OVS_MEM --legacy-mem --no-pci --no-telemetry --file-prefix=$tag-ovs\""
+	local logopt=()
+	if [ "$OVS_MEMPOOL" = per-port ]; then
+		"${VSCTL[@]}" --no-wait set Open_vSwitch . other_config:per-port-memory=true
+		# The pools' sizes are logged at debug level only.
+		logopt=(-vnetdev_dpdk:file:dbg)
+	fi
 	"$OVS_VSWITCHD" "unix:$dir/db.sock" --pidfile="$dir/ovs-vswitchd.pid" \
 		--unixctl="$dir/ovs-vswitchd.ctl" --log-file="$dir/ovs-vswitchd.log" -vconsole:off \
-		>/dev/null 2>&1 &
+		"${logopt[@]}" >/dev/null 2>&1 &
 	pids+=($!)
 	OVS_PID=$!
 	APPCTL=(ovs-appctl --target="$dir/ovs-vswitchd.ctl")
 	for _ in $(seq 100); do [ -S "$dir/ovs-vswitchd.ctl" ] && break; sleep 0.1; done
 	"${VSCTL[@]}" add-br br0 -- set bridge br0 datapath_type=netdev
+	local rxqopt=()
+	[ "$OVS_MEMPOOL" = per-port ] && rxqopt=("options:n_rxq=$OVS_NRXQ")
+	[ -n "$OVS_MTU" ] && rxqopt+=("mtu_request=$OVS_MTU")
 	"${VSCTL[@]}" add-port br0 p0 -- set Interface p0 type=dpdk ofport_request=1 \
-		"options:dpdk-devargs=\"net_pcap_ovs0,rx_pcap=$UP,infinite_rx=1\"" options:n_rxq_desc=1024
+		"options:dpdk-devargs=\"net_pcap_ovs0,rx_pcap=$UP,infinite_rx=1\"" \
+		options:n_rxq_desc=$OVS_RXQ_DESC "${rxqopt[@]}"
 	"${VSCTL[@]}" add-port br0 p1 -- set Interface p1 type=dpdk ofport_request=2 \
-		"options:dpdk-devargs=\"net_pcap_ovs1,rx_pcap=$VM,infinite_rx=1\"" options:n_rxq_desc=1024
+		"options:dpdk-devargs=\"net_pcap_ovs1,rx_pcap=$VM,infinite_rx=1\"" \
+		options:n_rxq_desc=$OVS_RXQ_DESC "${rxqopt[@]}"
+	# ovs-vsctl reports a port that failed to start but exits 0: a pcap that did not fit its
+	# pool would leave the run measuring one port.
+	local p err
+	for p in p0 p1; do
+		err=$("${VSCTL[@]}" get Interface "$p" error 2>&1 || true)
+		if [ -n "$err" ] && [ "$err" != "[]" ]; then
+			echo "compare: OVS port $p: $err" >&2
+			grep -iE 'mempool|mbuf|pcap|error' "$dir/ovs-vswitchd.log" | tail -20 >&2
+			return 1
+		fi
+	done
 	OFCTL=(ovs-ofctl -O OpenFlow13)
 	BR=unix:$dir/br0.mgmt
 	"${OFCTL[@]}" del-flows "$BR"
 }
 
-# The PMD's own count of received packets over the measured window.
+# The PMD's own count of received packets over the measured window. Kept beside it: the
+# ports' counters at both ends of the window (what was sent on, what was dropped), the flows'
+# counters at both ends (how many packets went through the new-connection rules in the window),
+# the connection count and the receive queues (one per port, whatever n_rxq asked for).
 ovs_measure() {
-	local name=$1 n
+	local name=$1 n base=$OUT/ovs-$1-r$round
 	sleep "$WARMUP"
+	ovs_counters >"$base-start.txt"
 	"${APPCTL[@]}" dpif-netdev/pmd-stats-clear >/dev/null
 	sleep "$DURATION"
-	"${APPCTL[@]}" dpif-netdev/pmd-stats-show >"$OUT/ovs-$name-r$round-pmd.txt" 2>&1 || true
-	"${APPCTL[@]}" dpctl/dump-conntrack -m 2>/dev/null | head -5 >"$OUT/ovs-$name-r$round-ct.txt" || true
-	"${APPCTL[@]}" dpctl/ct-stats-show >>"$OUT/ovs-$name-r$round-ct.txt" 2>/dev/null || true
-	"${OFCTL[@]}" dump-flows "$BR" >"$OUT/ovs-$name-r$round-flows.txt" 2>&1 || true
-	n=$(awk '/^pmd thread/ {p=1} p && /packets received:/ {print $3; exit}' "$OUT/ovs-$name-r$round-pmd.txt")
+	"${APPCTL[@]}" dpif-netdev/pmd-stats-show >"$base-pmd.txt" 2>&1 || true
+	ovs_counters >"$base-end.txt"
+	"${APPCTL[@]}" dpctl/dump-conntrack -m 2>/dev/null | head -5 >"$base-ct.txt" || true
+	"${APPCTL[@]}" dpctl/ct-stats-show >>"$base-ct.txt" 2>/dev/null || true
+	"${OFCTL[@]}" dump-flows "$BR" >"$base-flows.txt" 2>&1 || true
+	"${APPCTL[@]}" dpif-netdev/pmd-rxq-show >"$base-rxq.txt" 2>&1 || true
+	n=$(awk '/^pmd thread/ {p=1} p && /packets received:/ {print $3; exit}' "$base-pmd.txt")
 	record "$name" "$(python3 -c "print(${n:-0} / $DURATION / 1e6)")"
+	ovs_check "$base-start.txt" "$base-end.txt"
+}
+
+# What the window did, from the counters at its ends: packets received and sent by p0 and p1,
+# those that went through a rule committing a new connection, and the connections tracked.
+ovs_check() {
+	python3 - "$1" "$2" <<'PY'
+import re, sys
+def read(path):
+    c, port = {"rx": 0, "tx": 0, "new": 0, "conns": "?"}, None
+    for line in open(path):
+        m = re.match(r"\s+port \d+: (\S+)", line)
+        if m:
+            port = m.group(1)
+        m = re.match(r"\s+([RT]X) packets:(\d+)", line)
+        if m and port in ("p0", "p1"):
+            c[m.group(1).lower()] += int(m.group(2))
+        if "ct(commit" in line:
+            c["new"] += int(re.search(r"n_packets=(\d+)", line).group(1))
+        if line.startswith("connections "):
+            c["conns"] = line.split()[1]
+    return c
+a, b = read(sys.argv[1]), read(sys.argv[2])
+print("           %s connections; in the window %d received, %d sent, %d new" % (
+    b["conns"], b["rx"] - a["rx"], b["tx"] - a["tx"], b["new"] - a["new"]))
+PY
+}
+
+ovs_counters() {
+	"${APPCTL[@]}" dpctl/show -s 2>&1
+	echo "connections $("${APPCTL[@]}" dpctl/ct-get-nconns 2>&1)"
+	"${OFCTL[@]}" dump-flows "$BR" 2>&1
 }
 
 run_ovs() {
