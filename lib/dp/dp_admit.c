@@ -507,11 +507,6 @@ resolve_routed(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint1
 		dst = owner != NULL	    ? (uint16_t)owner->value
 		      : in != gen->uplink ? gen->uplink
 					  : DP_NO_VPORT;
-		/* The hypervisors' underlay addresses are infrastructure: a VM that could reach
-		 * them could probe their services, and its VXLAN would arrive from the underlay. */
-		if (unlikely(gen->overlay.on) && dst == gen->uplink && md->l3 == SG_L3_IPV4 &&
-				dp_map_find(&gen->overlay.vteps, DP_KEY_IPV4, md->dst.bytes) != NULL)
-			return SG_DROP_UNDERLAY_TARGET;
 	} else {
 		owner = owner_of(gen, &w->dst_cache, &md->dst);
 		if (owner == NULL && gen->overlay.on && in != gen->uplink &&
@@ -527,6 +522,11 @@ resolve_routed(struct dp_worker *w, const struct dp_gen *gen, uint16_t in, uint1
 	}
 	if (dst == DP_NO_VPORT || dst == in)
 		return SG_DROP_NO_ROUTE;
+	/* The hypervisors' underlay addresses are infrastructure: a VM that could reach them
+	 * could probe their services, and its VXLAN would arrive from the underlay. */
+	if (unlikely(gen->overlay.on) && dst == gen->uplink && md->l3 == SG_L3_IPV4 &&
+			dp_map_find(&gen->overlay.vteps, DP_KEY_IPV4, md->dst.bytes) != NULL)
+		return SG_DROP_UNDERLAY_TARGET;
 	if (md->ttl <= 1)
 		return SG_DROP_TTL_EXPIRED;
 	w->routed[i] = true;

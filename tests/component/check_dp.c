@@ -2831,6 +2831,18 @@ END_TEST
  * VTEP, ours included, is dropped before it leaves (a hostile VM's VXLAN-in-UDP to another
  * VTEP, or a probe of the hypervisors' services), while an outside address next to them is
  * routed out as before. */
+static const char *const no_subnet_fleet =
+	"host = \"hv1\";\n"
+	"hosts = ( { name = \"hv1\"; vtep = \"192.168.50.1\"; mac = \"" OV_HV1_MAC "\"; },\n"
+	"  { name = \"hv2\"; vtep = \"192.168.50.2\"; mac = \"" OV_HV2_MAC "\"; } );\n"
+	"security_groups = ( { id = \"sg-a\"; } );\n"
+	"ports = (\n"
+	" { name = \"a1\"; type = \"ring\"; mac = \"52:54:00:01:00:0b\"; ips = [\"10.1.0.11\"]; security_groups = [\"sg-a\"]; },\n"
+	" { name = \"a2\"; type = \"ring\"; mac = \"52:54:00:01:00:0c\"; ips = [\"10.1.0.12\"]; security_groups = [\"sg-a\"]; },\n"
+	" { name = \"b1\"; type = \"ring\"; mac = \"52:54:00:02:00:0b\"; ips = [\"10.2.0.11\"]; security_groups = [\"sg-a\"]; },\n"
+	" { name = \"up0\"; role = \"uplink\"; type = \"ring\"; peer_mac = \"02:00:00:00:99:01\"; }\n"
+	");\n";
+
 START_TEST(overlay_underlay)
 {
 	static const struct t_spec vx_hv2 = {T_UDP, "10.1.0.11", "192.168.50.2", .sport = 1000,
@@ -2855,6 +2867,16 @@ START_TEST(overlay_underlay)
 			SG_DROP_UNDERLAY_TARGET);
 	t_build("a1", &beside, NULL, &pkt);
 	ov_expect_forward(&t, "an outside address beside the VTEPs", "a1", &pkt, "up0");
+	t_close(&t);
+
+	/* A fleet without subnets routes every address a VM sends to out of the uplink: the
+	 * VTEPs are kept from it all the same. */
+	t_open(&t, SG_DP_ENGINE_FW, no_subnet_fleet, false);
+	t_build("a1", &tcp_hv1, NULL, &pkt);
+	ov_expect_drop(&t, "no subnets: TCP to this host's own VTEP", "a1", &pkt,
+			SG_DROP_UNDERLAY_TARGET);
+	t_build("a1", &beside, NULL, &pkt);
+	ov_expect_forward(&t, "no subnets: an outside address", "a1", &pkt, "up0");
 	t_close(&t);
 }
 END_TEST
