@@ -989,12 +989,7 @@ sg_cluster_fleet_save(const struct sg_cluster_fleet *f, int64_t revision, const 
 		return sg_error_set(err, 0, "cannot save the cluster state to %s: %s", path,
 				       strerror(-rc)),
 		       rc;
-	snprintf(dir, sizeof(dir), "%s", path);
-	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
+	sg_fsync_dir_of(path);
 	return 0;
 }
 

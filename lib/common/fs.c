@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* File-system helpers shared by the programs: reading a whole file, removing a directory they
- * own, and a UNIX socket path left behind by a process that died. */
+ * own, making a rename durable, and a UNIX socket path left behind by a process that died. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,20 @@ sg_remove_dir(const char *dir)
 	}
 	closedir(d);
 	rmdir(dir);
+}
+
+void
+sg_fsync_dir_of(const char *path)
+{
+	char dir[PATH_MAX];
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
 }
 
 int

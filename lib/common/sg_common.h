@@ -167,6 +167,8 @@ int sg_strlcpy(char *dst, const char *src, size_t size);
 void sg_remove_dir(const char *dir);
 /** The whole of file 'path' as a NUL-terminated string to free(); NULL and errno if unread. */
 char *sg_read_file(const char *path);
+/** Make a rename to 'path' durable: fsync the directory that holds it (as far as it can). */
+void sg_fsync_dir_of(const char *path);
 /**
  * Make 'path' free for a UNIX socket to be bound there: 0 when nothing is there or a socket
  * nothing answers on was removed (left by a process that was killed); -EEXIST when it is not

@@ -9,7 +9,6 @@
  * when they were given, exactly as given, because what was left out matters to validation. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -537,7 +536,7 @@ sg_conf_write(const struct sg_conf *conf, FILE *out)
 int
 sg_conf_save(const struct sg_conf *conf, const char *path, struct sg_error *err)
 {
-	char tmp[SG_PATH_MAX + 16], dir[SG_PATH_MAX];
+	char tmp[SG_PATH_MAX + 16];
 	struct stat st;
 	bool exists = lstat(path, &st) == 0;
 	int fd, rc = 0;
@@ -582,12 +581,7 @@ sg_conf_save(const struct sg_conf *conf, const char *path, struct sg_error *err)
 	if (rc < 0)
 		goto fail;
 	/* The rename is durable once the directory entry is. */
-	snprintf(dir, sizeof(dir), "%s", path);
-	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
+	sg_fsync_dir_of(path);
 	return 0;
 fail:
 	unlink(tmp);
