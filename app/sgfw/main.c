@@ -63,6 +63,20 @@ has_arg(char **argv, int argc, const char *prefix)
 	return false;
 }
 
+/* A PCI address (domain:bus:device.function, or bus:device.function): the NICs EAL must be
+ * allowed to probe. Any other `pci` names an ethdev the EAL arguments create (--vdev). */
+static bool
+is_pci_address(const char *s)
+{
+	unsigned int a, b, c, d;
+	int end = -1;
+
+	if (sscanf(s, "%x:%x:%x.%x%n", &a, &b, &c, &d, &end) == 4 && s[end] == '\0')
+		return true;
+	end = -1;
+	return sscanf(s, "%x:%x.%x%n", &a, &b, &c, &end) == 3 && s[end] == '\0';
+}
+
 /*
  * EAL arguments: the config's or the no-hugepage defaults, the cores for the workers, a file
  * prefix of our own, PCI devices allow-listed, then what the command line adds.
@@ -90,7 +104,8 @@ build_eal_args(const struct sg_conf *conf, int n_extra, char **extra, char **arg
 				"dataplane.eal_args for hugepage deployments (sgfw.conf(5))");
 	}
 	for (uint32_t i = 0; i < conf->n_ports; i++) {
-		if (conf->ports[i].kind != SG_PORT_PCI || conf->ports[i].remote || argc + 2 >= max)
+		if (conf->ports[i].kind != SG_PORT_PCI || conf->ports[i].remote || argc + 2 >= max ||
+				!is_pci_address(conf->ports[i].path))
 			continue;
 		has_pci = true;
 		argv[argc++] = "-a";
