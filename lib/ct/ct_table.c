@@ -127,18 +127,20 @@ ct_populate(uint8_t *base, size_t from, size_t to)
 	return 0;
 }
 
-/* Commit 'pool' up to its used bytes plus 'ahead' (a whole step at least). Returns whether
- * anything was committed, or a negative errno. */
+/* Commit 'pool' up to its used bytes plus 'ahead' (a whole step at least); a 'lazy' pool only
+ * once its first entry was handed out. Returns whether anything was committed, or a negative
+ * errno. */
 static int
-ct_pool_populate(struct ct_pool *pool, size_t ahead)
+ct_pool_populate(struct ct_pool *pool, size_t ahead, bool lazy)
 {
-	size_t used = (size_t)__atomic_load_n(&pool->next_fresh, __ATOMIC_ACQUIRE) *
-			pool->entry_size;
+	uint32_t next = __atomic_load_n(&pool->next_fresh, __ATOMIC_ACQUIRE);
+	size_t used = (size_t)next * pool->entry_size;
 	size_t target = RTE_MIN(RTE_ALIGN_CEIL(used + ahead, CT_POPULATE_STEP), pool->map_bytes);
 	size_t done = pool->populated;
 	int err;
 
-	if (target <= done)
+	/* Index 0 is never handed out: next_fresh starts at 1. */
+	if (target <= done || (lazy && next <= 1))
 		return 0;
 	err = ct_populate(pool->base, done, target);
 	if (err != 0)
@@ -154,8 +156,8 @@ ct_populator_main(void *arg)
 	unsigned int nap = CT_POPULATE_NAP_MIN_US;
 
 	while (!__atomic_load_n(&ct->populate_quit, __ATOMIC_ACQUIRE)) {
-		int r4 = ct_pool_populate(&ct->pool4, ct->populate_ahead);
-		int r6 = r4 < 0 ? 0 : ct_pool_populate(&ct->pool6, ct->populate_ahead);
+		int r4 = ct_pool_populate(&ct->pool4, ct->populate_ahead, false);
+		int r6 = r4 < 0 ? 0 : ct_pool_populate(&ct->pool6, ct->populate_ahead, true);
 		struct timespec ts;
 
 		if (r4 < 0 || r6 < 0) {
@@ -182,12 +184,11 @@ ct_table_populate_start(struct sg_ct *ct, size_t ahead)
 		return 0;
 	ct->populate_ahead = ahead;
 	/* Every bucket is as likely to be written as any other: all of them, now. Then the
-	 * first stretch of each pool, so the first connections find it committed too. */
+	 * first stretch of the IPv4 pool, so the first connections find it committed too; the
+	 * IPv6 pool's once it is used, so an IPv4-only host does not pay for it. */
 	rc = ct_populate((uint8_t *)ct->buckets, 0, ct->buckets_bytes);
 	if (rc == 0)
-		rc = -RTE_MIN(ct_pool_populate(&ct->pool4, ahead), 0);
-	if (rc == 0)
-		rc = -RTE_MIN(ct_pool_populate(&ct->pool6, ahead), 0);
+		rc = -RTE_MIN(ct_pool_populate(&ct->pool4, ahead, false), 0);
 	if (rc != 0) {
 		/* Not fatal: the table works with memory committed on first touch. */
 		ct->populate_error = rc;
