@@ -79,6 +79,8 @@ struct bench_opts {
 	double resolution;      /* rate mode: the search stops within this share of its bound */
 	double rate;            /* rate mode: one trial at this many packets/s; 0: search */
 	double loss_tolerance;  /* rate mode: share of the packets a passing trial may lose */
+	const char *external;   /* rate mode: memif sockets DIR/NAME.sock, another process forwards */
+	uint16_t external_queues; /* --external: queue pairs per memif port (the other side's tx) */
 	uint64_t seed;
 	uint64_t hash_seed;     /* the tracker's hash secret from this seed; 0: random */
 	uint64_t collide_seed;  /* 0, or build flows colliding in a table of this seed */

@@ -101,6 +101,7 @@ struct gen_shared {
 	/* Rate mode: where the generator's bursts go instead of the engine (NULL: injected). */
 	void (*emit)(struct gen_shared *sh, uint16_t port_id, struct rte_mbuf **pkts, uint16_t n);
 	void *emit_arg;
+	uint16_t emit_denied; /* of the burst being emitted, packets of denied flows */
 	struct bench_check check[SG_MAX_WORKERS]; /* --overlay, gen mode: per uplink tx queue */
 	struct gen_ctx ctx[SG_MAX_WORKERS];
 };
@@ -123,6 +124,7 @@ struct rate_trial {
 	uint64_t late;	       /* not offered: the generator fell behind its schedule */
 	uint64_t no_mbuf;      /* not offered: the mbuf pool was empty */
 	uint64_t policy_drops; /* the datapath's drops by ingress and egress rules */
+	uint64_t unstamped;    /* --external: received without room for a stamp (no latency) */
 	double lat_us[3];      /* p50, p99, p99.9 of the received packets */
 	uint64_t worker_sleeps;    /* the worker's idle sleeps (--sleep-max-us) */
 	double worker_sleep_share; /* of the trial's time, the worker slept this share */
@@ -133,6 +135,8 @@ struct rate_trial {
 #define RATE_TX_RING_FACTOR 4
 #define RATE_ATTEMPTS	    3
 #define RATE_MIN_PPS	    1000 /* the search gives up below this */
+#define RATE_EXTERNAL_WAIT_S 120 /* --external: the device under test connects within this */
+#define RATE_EXTERNAL_MAX_QUEUES 4
 
 struct rte_ring;
 
@@ -148,6 +152,12 @@ struct rate_gen {
 	int stamp_off;			     /* mbuf dynfield: TSC when enqueued */
 	bool io;
 	bool failed;
+	bool external;	  /* memif ports to another process: no worker here */
+	uint16_t n_queues; /* external: receive queues polled per port */
+	bool verify_l4;	  /* check the L4 checksum of what comes back (after stamping) */
+	uint64_t bad_l4;  /* received with a wrong L4 checksum while verify_l4 */
+	uint64_t sent_expected; /* external: packets expected back since the start */
+	uint64_t rx_total;	/* external: packets received since the start */
 	uint32_t n_flows;
 	uint8_t **client, **server; /* bench_steady_frames of each flow */
 	uint16_t *client_len, *server_len;
@@ -166,6 +176,11 @@ struct rate_gen {
 /* Ring ethdevs net_ring_NAME for each of 'names' (at most 7 characters), and the stamp field. */
 int rate_ports_create(struct rate_gen *r, const char *const *names, unsigned int n,
 		unsigned int ring_size);
+/* Memif servers net_memif_NAME on DIR/NAME.sock for another process to forward between; waits
+ * until every one is connected and DIR/ready exists (or 'wait_s' passed). */
+int rate_ports_external(struct rate_gen *r, const char *const *names, unsigned int n,
+		unsigned int ring_size, uint16_t queues, struct rte_mempool *pool, const char *dir,
+		double wait_s);
 void rate_ports_free(struct rate_gen *r);
 /* With the worker running: open the flows of sh->ctx[0] in order and build the steady frames. */
 int rate_prepare(struct rate_gen *r, struct gen_shared *sh);
@@ -176,6 +191,22 @@ int rate_trial(struct rate_gen *r, double pps, double seconds, double loss_toler
 bool rate_trial_offered(const struct rate_trial *t);
 /* Offered, and no more lost than tolerated (RFC 2544: none), nothing unexpected. */
 bool rate_trial_passed(const struct rate_trial *t);
+
+/* --external --cps: connection lifecycles through the other process. */
+struct rate_cps {
+	double seconds;	    /* the window in which connections were opened */
+	double per_second;  /* completed / seconds */
+	uint64_t opened;    /* SYNs sent in the window */
+	uint64_t completed; /* the last ACK came back, in the window */
+	uint64_t failed;    /* given up: a packet unanswered for 100 ms (lost, dropped, refused) */
+	uint64_t unfinished; /* still under way 200 ms after the window */
+	uint64_t sent, received, refused, stray, no_mbuf; /* packets */
+};
+
+/* run_cps.c */
+/* With the flows open (rate_prepare): whole TCP lifecycles through the other process for
+ * 'seconds', as many as it completes. */
+int rate_cps(struct rate_gen *r, double seconds, struct rate_cps *res);
 
 /* run_gen.c */
 int gen_ctx_init(struct gen_shared *sh, struct gen_ctx *g, uint16_t worker);

@@ -76,7 +76,9 @@ usage(FILE *out)
 	      "                          (dataplane.sleep_max_us, 0..10000, default 0)\n"
 	      "  --burst N               packets per burst (default 32)\n"
 	      "  --capacity N            connection table size (default sized from the flows)\n"
-	      "  --cps                   gen: also measure connection lifecycles per second\n"
+	      "  --cps                   gen: also measure connection lifecycles per second;\n"
+	      "                          rate with --external: measure them end to end through\n"
+	      "                          the other process for --duration seconds, no search\n"
 	      "  --overlay               gen, rate: every other flow's client is a port of\n"
 	      "                          a second host: VXLAN frames on the uplink both ways,\n"
 	      "                          a sample checked; fw or sg engine, at most 1M flows;\n"
@@ -96,6 +98,14 @@ usage(FILE *out)
 	      "  --rate PPS              rate: one trial at PPS packets/s (K, M suffixes), no search\n"
 	      "  --loss-tolerance F      rate: a trial passes losing at most F of its packets\n"
 	      "                          (default 0, RFC 2544)\n"
+	      "  --external DIR          rate: memif servers DIR/up0.sock, DIR/vm0.sock... instead of\n"
+	      "                          ring ports and a worker: another process (dpdk-testpmd,\n"
+	      "                          sgfw, OVS) forwards between them; --engine says what it is\n"
+	      "                          expected to forward (io: all; fw, sg: not the denied flows)\n"
+	      "                          (write mode: --out also gets sgfw-memif.conf for them)\n"
+	      "  --external-queues N     queues per memif port (default 1): as many as the other\n"
+	      "                          side transmits on (OVS-DPDK: 2, its PMD's and the main\n"
+	      "                          thread's); memif refuses more rings than queues\n"
 	      "  --seed N                generator seed (default 1)\n"
 	      "  --hash-seed N           the connection table's hash secret from N (default: random,\n"
 	      "                          as sgfw runs)\n"
@@ -183,6 +193,8 @@ enum {
 	OPT_RESOLUTION,
 	OPT_RATE,
 	OPT_LOSS_TOLERANCE,
+	OPT_EXTERNAL,
+	OPT_EXTERNAL_QUEUES,
 };
 
 static int
@@ -227,6 +239,8 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 		{"resolution", required_argument, NULL, OPT_RESOLUTION},
 		{"rate", required_argument, NULL, OPT_RATE},
 		{"loss-tolerance", required_argument, NULL, OPT_LOSS_TOLERANCE},
+		{"external", required_argument, NULL, OPT_EXTERNAL},
+		{"external-queues", required_argument, NULL, OPT_EXTERNAL_QUEUES},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -249,6 +263,7 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 		.seed = 1,
 		.trial = 10,
 		.resolution = 0.01,
+		.external_queues = 1,
 	};
 	while ((opt = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
 		int rc = 0;
@@ -398,6 +413,13 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 		case OPT_LOSS_TOLERANCE:
 			rc = parse_double("--loss-tolerance", optarg, 0, 0.5, &o->loss_tolerance);
 			break;
+		case OPT_EXTERNAL:
+			o->external = optarg;
+			break;
+		case OPT_EXTERNAL_QUEUES:
+			rc = parse_u32("--external-queues", optarg, 1, RATE_EXTERNAL_MAX_QUEUES, &u);
+			o->external_queues = (uint16_t)u;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -431,12 +453,25 @@ parse_options(int argc, char **argv, struct bench_opts *o)
 		return -1;
 	}
 	if (o->mode == BENCH_MODE_RATE &&
-			(o->workers != 1 || o->new_share != 0 || o->cps || o->config != NULL ||
-					o->pcap_dir != NULL)) {
+			(o->workers != 1 || o->new_share != 0 || (o->cps && o->external == NULL) ||
+					o->config != NULL || o->pcap_dir != NULL)) {
 		fprintf(stderr, "error: --mode rate runs one worker on the generated ring ports "
 				"with "
-				"established flows: no --workers, --new, --cps, --config or "
-				"--pcap-dir\n");
+				"established flows: no --workers, --new, --cps (but with --external), "
+				"--config or --pcap-dir\n");
+		return -1;
+	}
+	if (o->cps && o->mode == BENCH_MODE_RATE &&
+			(o->vms != 1 || o->proto != BENCH_PROTO_TCP || o->ipv6_share != 0 ||
+					o->rate != 0)) {
+		fprintf(stderr, "error: --external --cps opens IPv4 TCP connections to one VM: no "
+				"--vms, --proto, --ipv6 or --rate\n");
+		return -1;
+	}
+	if (o->external != NULL && (o->mode != BENCH_MODE_RATE || o->overlay || o->stage_cycles ||
+					   o->sleep_max_us != 0)) {
+		fprintf(stderr, "error: --external DIR is for --mode rate, which then measures another "
+				"process: no --overlay, --stage-cycles or --sleep-max-us\n");
 		return -1;
 	}
 	if (o->collide_seed != 0 && (o->mode != BENCH_MODE_GEN || o->proto != BENCH_PROTO_TCP ||
@@ -668,6 +703,8 @@ struct report {
 	const struct bench_opts *o;
 	struct overlay_report ov;
 	struct rate_report rate;
+	bool has_cps; /* --external --cps */
+	struct rate_cps cps;
 	struct machine machine;
 	struct rules_result rules;
 	struct result results[GEN_PHASE_COUNT];
@@ -707,6 +744,7 @@ rate_trial_json(struct sg_json *j, const struct rate_trial *t, double load)
 	sg_json_uint(j, "unexpected", t->unexpected);
 	sg_json_uint(j, "late", t->late);
 	sg_json_uint(j, "no_mbuf", t->no_mbuf);
+	sg_json_uint(j, "unstamped", t->unstamped);
 	sg_json_uint(j, "attempts", t->attempts);
 	sg_json_bool(j, "passed", rate_trial_passed(t));
 	sg_json_uint(j, "worker_sleeps", t->worker_sleeps);
@@ -727,7 +765,10 @@ rate_json(struct sg_json *j, const struct bench_opts *o, const struct rate_repor
 	sg_json_double(j, "resolution", o->resolution);
 	sg_json_double(j, "loss_tolerance", o->loss_tolerance);
 	sg_json_uint(j, "ring_size", rr->ring_size);
-	sg_json_uint(j, "tx_ring_size", rr->ring_size * RATE_TX_RING_FACTOR);
+	if (o->external != NULL)
+		sg_json_string(j, "external", o->external);
+	else
+		sg_json_uint(j, "tx_ring_size", rr->ring_size * RATE_TX_RING_FACTOR);
 	sg_json_bool(j, "imix", o->imix);
 	if (o->rate == 0) {
 		sg_json_double(j, "generator_top_mpps", rr->top_pps / 1e6);
@@ -753,6 +794,36 @@ rate_json(struct sg_json *j, const struct bench_opts *o, const struct rate_repor
 }
 
 static void
+cps_json(struct sg_json *j, const struct rate_cps *c)
+{
+	sg_json_object_open(j, "cps");
+	sg_json_double(j, "seconds", c->seconds);
+	sg_json_double(j, "per_second", c->per_second);
+	sg_json_uint(j, "opened", c->opened);
+	sg_json_uint(j, "completed", c->completed);
+	sg_json_uint(j, "failed", c->failed);
+	sg_json_uint(j, "unfinished", c->unfinished);
+	sg_json_uint(j, "packets_sent", c->sent);
+	sg_json_uint(j, "packets_received", c->received);
+	sg_json_uint(j, "refused", c->refused);
+	sg_json_uint(j, "stray", c->stray);
+	sg_json_uint(j, "no_mbuf", c->no_mbuf);
+	sg_json_object_close(j);
+}
+
+static void
+cps_print(const struct rate_cps *c)
+{
+	printf("\nconnections end to end: %" PRIu64 " completed in %.2f s, %.0f per second; %" PRIu64
+	       " opened, %" PRIu64 " failed (a packet unanswered for 100 ms), %" PRIu64
+	       " unfinished after the window\n"
+	       "packets: %" PRIu64 " sent, %" PRIu64 " received, %" PRIu64 " refused by a full ring, "
+	       "%" PRIu64 " stray\n",
+			c->completed, c->seconds, c->per_second, c->opened, c->failed, c->unfinished,
+			c->sent, c->received, c->refused, c->stray);
+}
+
+static void
 rate_trial_line(const char *what, const struct rate_trial *t)
 {
 	printf("%-10s %9.3f %9.3f %12" PRIu64 " %12" PRIu64 " %10" PRIu64 " %8" PRIu64 " %8" PRIu64
@@ -767,6 +838,7 @@ rate_trial_line(const char *what, const struct rate_trial *t)
 static void
 rate_print(const struct bench_opts *o, const struct rate_report *rr)
 {
+	const char *forwarder = o->external != NULL ? "device under test" : "worker";
 	char what[32];
 
 	printf("\n%-10s %9s %9s %12s %12s %10s %8s %8s %8s %8s %9s\n", "trial", "target", "offered",
@@ -784,12 +856,12 @@ rate_print(const struct bench_opts *o, const struct rate_report *rr)
 		rate_trial_line(what, &rr->latency[i]);
 	}
 	if (o->rate == 0)
-		printf("\nzero-loss rate: %.3f Mpps over %g s trials (resolution %g); the worker "
+		printf("\nzero-loss rate: %.3f Mpps over %g s trials (resolution %g); the %s "
 		       "forwarded %.3f Mpps overloaded; the generator's top: %.3f Mpps%s\n",
-				rr->zero_loss_pps / 1e6, o->trial, o->resolution, rr->overload_pps / 1e6,
-				rr->top_pps / 1e6,
-				rr->generator_bound ? " (bound by the generator: the worker lost nothing "
-						      "at its top rate)" :
+				rr->zero_loss_pps / 1e6, o->trial, o->resolution, forwarder,
+				rr->overload_pps / 1e6, rr->top_pps / 1e6,
+				rr->generator_bound ? " (bound by the generator: nothing was lost at its "
+						      "top rate)" :
 						      "");
 	if (rr->has_stages) {
 		printf("worker cycles per packet by stage, all trials:");
@@ -799,8 +871,10 @@ rate_print(const struct bench_opts *o, const struct rate_report *rr)
 	}
 	printf("(rates in Mpps; expected: offered packets the engine forwards, the denied flows' "
 	       "excluded unless io; lost: expected - received, ring refusals included; late: not "
-	       "offered, the generator behind its schedule; latency: enqueue to dequeue through "
-	       "rings of %u)\n",
+	       "offered, the generator behind its schedule; latency: %s of %u)\n",
+			o->external != NULL ? "the generator's transmit to its receive, through the "
+					      "device under test and memif rings"
+					    : "enqueue to dequeue through rings",
 			rr->ring_size);
 }
 
@@ -863,9 +937,15 @@ report_print(const struct report *rp)
 {
 	const struct bench_opts *o = rp->o;
 
-	printf("\nsgfw-bench %s: engine %s, %s mode, %u worker%s, burst %u\n", SG_VERSION,
-			sg_dp_engine_name(o->engine), mode_name(o->mode), o->workers,
-			o->workers == 1 ? "" : "s", o->burst);
+	if (o->external != NULL)
+		printf("\nsgfw-bench %s: %s mode, another process forwarding on memif ports in %s, "
+		       "expected to forward as engine %s, burst %u\n",
+				SG_VERSION, mode_name(o->mode), o->external, sg_dp_engine_name(o->engine),
+				o->burst);
+	else
+		printf("\nsgfw-bench %s: engine %s, %s mode, %u worker%s, burst %u\n", SG_VERSION,
+				sg_dp_engine_name(o->engine), mode_name(o->mode), o->workers,
+				o->workers == 1 ? "" : "s", o->burst);
 	printf("machine: %s, %u CPUs, TSC %.3f GHz, %s, flags: %s\n", rp->machine.cpu,
 			rp->machine.cpus, (double)rp->machine.tsc_hz / 1e9, rte_version(),
 			rp->machine.flags);
@@ -880,7 +960,9 @@ report_print(const struct report *rp)
 	       "%.3f s, %.1f MiB\n",
 			SG_MAX(o->rules, 2u), rp->rules.rules_total, rp->rules.acl_rules,
 			rp->rules.compile_s, (double)rp->rules.memory / (1 << 20));
-	if (o->mode == BENCH_MODE_RATE)
+	if (rp->has_cps)
+		cps_print(&rp->cps);
+	else if (o->mode == BENCH_MODE_RATE)
 		rate_print(o, &rp->rate);
 	else
 		phases_print(rp);
@@ -992,7 +1074,9 @@ report_json(const struct report *rp)
 		sg_json_string(&j, "failure", ov->failure);
 		sg_json_object_close(&j);
 	}
-	if (o->mode == BENCH_MODE_RATE)
+	if (rp->has_cps)
+		cps_json(&j, &rp->cps);
+	else if (o->mode == BENCH_MODE_RATE)
 		rate_json(&j, o, &rp->rate);
 	sg_json_object_close(&j);
 	sg_json_finish(&j);
@@ -1589,9 +1673,35 @@ run_rate(const struct bench_opts *o, struct sg_conf *conf, struct report *rp)
 	r->stop = &stop_ports;
 	/* Every ring full, a burst in the generator's hands, the caches. */
 	sh->pool = make_pool(o, (1 + RATE_TX_RING_FACTOR) * ring_size * (o->vms + 1) + 4096);
-	if (sh->pool == NULL || rate_ports_create(r, names, o->vms + 1, ring_size) < 0) {
-		if (sh->pool == NULL)
-			fprintf(stderr, "error: mbuf pool: %s\n", rte_strerror(rte_errno));
+	if (sh->pool == NULL) {
+		fprintf(stderr, "error: mbuf pool: %s\n", rte_strerror(rte_errno));
+		sg_conf_free(conf);
+		goto out;
+	}
+	if (o->external != NULL) {
+		/* Another process forwards: the config only said what it runs. */
+		sg_conf_free(conf);
+		if (rate_ports_external(r, names, o->vms + 1, ring_size, o->external_queues, sh->pool,
+				    o->external, RATE_EXTERNAL_WAIT_S) < 0)
+			goto out;
+		sh->uplink_port = r->port_id[o->vms];
+		for (uint32_t vm = 0; vm < o->vms; vm++)
+			sh->vm_port[vm] = r->port_id[vm];
+		if (rate_prepare(r, sh) < 0 || r->failed) {
+			fprintf(stderr, "error: opening the flows failed\n");
+			goto out;
+		}
+		if (o->cps) {
+			rp->has_cps = true;
+			rc = rate_cps(r, o->duration, &rp->cps);
+			goto out;
+		}
+		if (rate_search(r, o, &rp->rate) < 0)
+			goto out;
+		rc = 0;
+		goto out;
+	}
+	if (rate_ports_create(r, names, o->vms + 1, ring_size) < 0) {
 		sg_conf_free(conf);
 		goto out;
 	}
@@ -1755,9 +1865,15 @@ run_write(const struct bench_opts *o)
 	if (rc == 0 && (text == NULL || write_file(path, text) < 0))
 		rc = -1;
 	free(text);
+	/* The same policy on the memif ports of --mode rate --external. */
+	text = bench_config_text(o, &world, "memif", abs_dir);
+	snprintf(path, sizeof(path), "%s/sgfw-memif.conf", abs_dir);
+	if (rc == 0 && (text == NULL || write_file(path, text) < 0))
+		rc = -1;
+	free(text);
 	bench_world_free(&world);
 	if (rc == 0)
-		printf("wrote %s/{up0,vm0..vm%u}.pcap and sgfw.conf: %u flows, %u-byte frames\n",
+		printf("wrote %s/{up0,vm0..vm%u}.pcap, sgfw.conf and sgfw-memif.conf: %u flows, %u-byte frames\n",
 				abs_dir, o->vms - 1, o->flows, o->size);
 	return rc;
 }
@@ -1771,10 +1887,14 @@ eal_init(const struct bench_opts *o, int n_extra, char **extra)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	/* Generator: every worker is an lcore, the main one included. Ports: main + workers. */
 	unsigned int n_lcores = o->mode == BENCH_MODE_GEN ? o->workers : o->workers + 1u;
-	/* Rate: the main lcore is the generator, one worker lcore runs the datapath. */
+	/* Rate: the main lcore is the generator, one worker lcore runs the datapath (--external:
+	 * the generator alone, another process forwards). */
 	uint64_t mb = 512 + (uint64_t)o->rules * o->vms / 4;
 	bool has_lcores = false, has_mem = false, has_prefix = false;
 	int argc = 0;
+
+	if (o->external != NULL)
+		n_lcores = 1;
 
 	for (int i = 0; i < n_extra; i++) {
 		has_lcores |= strncmp(extra[i], "-l", 2) == 0 || strncmp(extra[i], "--lcores", 8) == 0;

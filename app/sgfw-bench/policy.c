@@ -177,6 +177,7 @@ bench_config_text(const struct bench_opts *o, const struct bench_world *world,
 	uint32_t per_port = SG_MAX(o->rules, service);
 	uint32_t n_groups = groups_of(per_port);
 	uint64_t rng = o->seed * 7919 + 17;
+	bool memif = strcmp(port_kind, "memif") == 0;
 
 	t.buf = malloc(t.cap);
 	if (t.buf == NULL)
@@ -276,13 +277,13 @@ bench_config_text(const struct bench_opts *o, const struct bench_world *world,
 		put(&t, "]; security_groups = [");
 		for (uint32_t g = 0; g < n_groups; g++)
 			put(&t, "%s\"sg-vm%u-%u\"", g ? ", " : "", vm, g);
-		put(&t, "];\n    type = \"%s\";", port_kind);
+		put(&t, "];\n    type = \"%s\";", memif ? "pci" : port_kind);
 		if (strcmp(port_kind, "pcap") == 0)
 			put(&t, " rx_pcap = \"%s/vm%u.pcap\"; infinite_rx = true;", pcap_dir, vm);
 		/* Rate mode's ring ethdevs exist before the datapath starts: it finds them by name,
-		 * as it finds the NICs EAL probed. */
-		if (strcmp(port_kind, "pci") == 0)
-			put(&t, " pci = \"net_ring_vm%u\";", vm);
+		 * as it finds the NICs EAL probed (memif: the --vdev given to sgfw's EAL). */
+		if (strcmp(port_kind, "pci") == 0 || memif)
+			put(&t, " pci = \"net_%s_vm%u\";", memif ? "memif" : "ring", vm);
 		put(&t, " },\n");
 	}
 	/* --overlay: hv2's ports, group members without a device here. */
@@ -298,11 +299,12 @@ bench_config_text(const struct bench_opts *o, const struct bench_world *world,
 	}
 	put(&t, "  { name = \"up0\"; role = \"uplink\"; peer_mac = \"%02x:%02x:%02x:%02x:%02x:%02x\";\n"
 		"    type = \"%s\";", world->uplink_mac[0], world->uplink_mac[1], world->uplink_mac[2],
-			world->uplink_mac[3], world->uplink_mac[4], world->uplink_mac[5], port_kind);
+			world->uplink_mac[3], world->uplink_mac[4], world->uplink_mac[5],
+			memif ? "pci" : port_kind);
 	if (strcmp(port_kind, "pcap") == 0)
 		put(&t, " rx_pcap = \"%s/up0.pcap\"; infinite_rx = true;", pcap_dir);
-	if (strcmp(port_kind, "pci") == 0)
-		put(&t, " pci = \"net_ring_up0\";");
+	if (strcmp(port_kind, "pci") == 0 || memif)
+		put(&t, " pci = \"net_%s_up0\";", memif ? "memif" : "ring");
 	put(&t, " }\n);\n");
 	put(&t, "dataplane = { workers = %u; burst = %u; sleep_max_us = %u; };\n", o->workers,
 			o->burst, o->sleep_max_us);

@@ -258,9 +258,11 @@ gen_phase_setup(struct gen_ctx *g, struct gen_phase *ph)
 			/* Client's first packet: SYN, UDP request, echo request. */
 			if (alloc_burst(g, pkts, n) != 0)
 				continue;
+			g->sh->emit_denied = 0;
 			for (uint16_t i = 0; i < n; i++) {
 				struct bench_flow *f = &g->world.flows[list[at + i]];
 
+				g->sh->emit_denied += f->denied;
 				if (f->proto == IPPROTO_TCP) {
 					frame(g, f, BENCH_FROM_CLIENT, RTE_TCP_SYN_FLAG, pkts[i]);
 					f->cseq++;
@@ -269,6 +271,7 @@ gen_phase_setup(struct gen_ctx *g, struct gen_phase *ph)
 				}
 			}
 			emit(g, ph, g->sh->uplink_port, pkts, n);
+			g->sh->emit_denied = 0;
 			/* Server's answer for the accepted ones: SYN-ACK, reply. */
 			if (alloc_burst(g, pkts, n) != 0)
 				continue;

@@ -9,18 +9,28 @@
  * Traffic: the flows of the generator mode are opened (gen_phase_setup: handshakes, first
  * exchanges) and each client's data segment is sent once, every packet waited for until the
  * worker has processed it; trials then send each flow's steady pair (bench_steady_frames) in
- * bursts, client side then server side, in the scattered order of the generator mode. */
+ * bursts, client side then server side, in the scattered order of the generator mode.
+ *
+ * --external: the ports are memif servers instead and another process (dpdk-testpmd, sgfw,
+ * OVS) forwards between them on its own core, so that all three are measured by the same
+ * generator. The stamp then travels in the packet: the first 6 bytes of the L4 payload hold
+ * the low 48 bits of the TSC, the L4 checksum adjusted (RFC 1624), since a switch with
+ * conntrack checks it; "processed" means "came back", counted against what the device under
+ * test is expected to forward. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <rte_bus_vdev.h>
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
+#include <rte_ip.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_memcpy.h>
 #include <rte_ring.h>
@@ -29,6 +39,11 @@
 
 /* A trial's sender waits this long behind its schedule before it gives up catching up. */
 #define RATE_MAX_LAG_US 100
+/* --external: after the last packet sent, what is still missing is lost once nothing came back
+ * for this long (a trial), or the set-up failed (a set-up burst, which may wait for upcalls). */
+#define RATE_QUIET_TRIAL_MS 200
+#define RATE_QUIET_SETUP_MS 3000
+#define RATE_STAMP_LEN	    6
 
 static const struct rte_mbuf_dynfield stamp_desc = {
 		.name = "sgfw_bench_tx_tsc",
@@ -40,6 +55,135 @@ static inline uint64_t *
 stamp_of(const struct rate_gen *r, struct rte_mbuf *m)
 {
 	return RTE_MBUF_DYNFIELD(m, r->stamp_off, uint64_t *);
+}
+
+/*
+ * Where an external run's stamp goes in 'p': the first RATE_STAMP_LEN bytes of the L4 payload of
+ * an IPv4 or IPv6 TCP, UDP, ICMP or ICMPv6 packet (the generator's own frames: no options or
+ * extension headers to skip), and where that header's checksum is. 0: no room for it.
+ */
+static uint16_t
+stamp_at(const uint8_t *p, uint16_t len, uint16_t *csum_at, bool *udp)
+{
+	uint16_t type, l4, end, hl;
+	uint8_t proto;
+
+	if (len < sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr))
+		return 0;
+	type = (uint16_t)(p[12] << 8 | p[13]);
+	if (type == RTE_ETHER_TYPE_IPV4) {
+		l4 = (uint16_t)(14 + (p[14] & 0xf) * 4);
+		end = (uint16_t)(14 + (p[16] << 8 | p[17]));
+		proto = p[23];
+	} else if (type == RTE_ETHER_TYPE_IPV6 && len >= 14 + sizeof(struct rte_ipv6_hdr)) {
+		l4 = 14 + sizeof(struct rte_ipv6_hdr);
+		end = (uint16_t)(l4 + (p[18] << 8 | p[19]));
+		proto = p[20];
+	} else {
+		return 0;
+	}
+	if (end > len || l4 + 8 > end)
+		return 0;
+	switch (proto) {
+	case IPPROTO_TCP:
+		hl = (uint16_t)((p[l4 + 12] >> 4) * 4);
+		*csum_at = l4 + 16;
+		break;
+	case IPPROTO_UDP:
+		hl = 8;
+		*csum_at = l4 + 6;
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		hl = 8;
+		*csum_at = l4 + 2;
+		break;
+	default:
+		return 0;
+	}
+	*udp = proto == IPPROTO_UDP;
+	return l4 + hl + RATE_STAMP_LEN <= end ? (uint16_t)(l4 + hl) : 0;
+}
+
+/* Write the low 48 bits of 'tsc' at the stamp's place and mend the checksum for the 3 words
+ * changed (RFC 1624, eqn. 3); the payload starts on an even offset of the L4 header. */
+static void
+stamp_write(uint8_t *p, uint16_t len, uint64_t tsc)
+{
+	uint16_t old[3], now[3] = {(uint16_t)tsc, (uint16_t)(tsc >> 16), (uint16_t)(tsc >> 32)};
+	uint16_t csum_at, csum, at;
+	uint32_t sum;
+	bool udp;
+
+	at = stamp_at(p, len, &csum_at, &udp);
+	if (at == 0)
+		return;
+	memcpy(old, p + at, sizeof(old));
+	memcpy(p + at, now, sizeof(now));
+	memcpy(&csum, p + csum_at, sizeof(csum));
+	if (udp && csum == 0)
+		return; /* a UDP datagram without a checksum */
+	sum = (uint16_t)~csum;
+	for (int k = 0; k < 3; k++)
+		sum += (uint16_t)~old[k] + (uint32_t)now[k];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	csum = (uint16_t)~sum;
+	if (udp && csum == 0)
+		csum = 0xffff;
+	memcpy(p + csum_at, &csum, sizeof(csum));
+}
+
+/* The stamp of a packet that came back, or false if it has none. */
+static bool
+stamp_read(const uint8_t *p, uint16_t len, uint64_t *tsc)
+{
+	uint16_t w[3], csum_at;
+	uint16_t at;
+	bool udp;
+
+	at = stamp_at(p, len, &csum_at, &udp);
+	if (at == 0)
+		return false;
+	memcpy(w, p + at, sizeof(w));
+	*tsc = (uint64_t)w[0] | (uint64_t)w[1] << 16 | (uint64_t)w[2] << 32;
+	return true;
+}
+
+/* The L4 checksum of a TCP or UDP packet is right (others: not checked): the sum over the
+ * pseudo-header and the L4 bytes, its own field included, is all ones. */
+static bool
+l4_checksum_ok(struct rte_mbuf *m)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t sum;
+	uint16_t type;
+
+	if (m->data_len < 14 + sizeof(struct rte_ipv4_hdr))
+		return true;
+	type = (uint16_t)(p[12] << 8 | p[13]);
+	if (type == RTE_ETHER_TYPE_IPV4) {
+		const struct rte_ipv4_hdr *ip = (const void *)(p + 14);
+		uint16_t hl = (uint16_t)rte_ipv4_hdr_len(ip);
+		uint16_t l4_len = (uint16_t)(rte_be_to_cpu_16(ip->total_length) - hl);
+
+		if (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP)
+			return true;
+		sum = (uint32_t)rte_ipv4_phdr_cksum(ip, 0) +
+		      rte_raw_cksum((const uint8_t *)ip + hl, l4_len);
+	} else if (type == RTE_ETHER_TYPE_IPV6 && m->data_len >= 14 + sizeof(struct rte_ipv6_hdr)) {
+		const struct rte_ipv6_hdr *ip = (const void *)(p + 14);
+
+		if (ip->proto != IPPROTO_TCP && ip->proto != IPPROTO_UDP)
+			return true;
+		sum = (uint32_t)rte_ipv6_phdr_cksum(ip, 0) +
+		      rte_raw_cksum(ip + 1, rte_be_to_cpu_16(ip->payload_len));
+	} else {
+		return true;
+	}
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
 }
 
 /* --size imix: 7:4:1 of 60, 566 and 1514 bytes (64, 570, 1518 with the FCS), by flow. */
@@ -92,6 +236,80 @@ rate_ports_create(struct rate_gen *r, const char *const *names, unsigned int n,
 	return 0;
 }
 
+int
+rate_ports_external(struct rate_gen *r, const char *const *names, unsigned int n,
+		unsigned int ring_size, uint16_t queues, struct rte_mempool *pool, const char *dir,
+		double wait_s)
+{
+	const struct rte_eth_conf conf = {0};
+	char ready[4200];
+	uint64_t deadline;
+
+	r->external = true;
+	r->n_queues = queues;
+	for (unsigned int i = 0; i < n; i++) {
+		char name[RTE_ETH_NAME_MAX_LEN], args[4200];
+		uint16_t port;
+		int rc;
+
+		snprintf(name, sizeof(name), "net_memif_%s", names[i]);
+		/* A socket file, not an abstract one: the other process and the cleanup find it. */
+		snprintf(args, sizeof(args), "role=server,id=0,socket=%s/%s.sock,socket-abstract=no",
+				dir, names[i]);
+		rc = rte_vdev_init(name, args);
+		if (rc == 0)
+			rc = rte_eth_dev_get_port_by_name(name, &port);
+		/* A memif server refuses a ring past its queues, and a queue without a ring of
+		 * its own reads ring 0: as many queues as the other side transmits on. */
+		if (rc == 0)
+			rc = rte_eth_dev_configure(port, queues, queues, &conf);
+		for (uint16_t q = 0; q < queues && rc == 0; q++) {
+			rc = rte_eth_rx_queue_setup(port, q, (uint16_t)ring_size, rte_socket_id(), NULL,
+					pool);
+			if (rc == 0)
+				rc = rte_eth_tx_queue_setup(port, q, (uint16_t)ring_size,
+						rte_socket_id(), NULL);
+		}
+		if (rc == 0)
+			rc = rte_eth_dev_start(port);
+		if (rc != 0) {
+			fprintf(stderr, "error: memif port %s on %s/%s.sock: %s\n", name, dir,
+					names[i], rte_strerror(rc < 0 ? -rc : rte_errno));
+			return -1;
+		}
+		r->port_id[i] = port;
+		snprintf(r->names[i], sizeof(r->names[i]), "%s", names[i]);
+		r->n_ports = i + 1;
+	}
+	/* The device under test starts now: the caller waits for this line. */
+	fprintf(stderr, "waiting for the device under test on %s/*.sock\n", dir);
+	deadline = rte_rdtsc() + (uint64_t)(wait_s * (double)rte_get_tsc_hz());
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_eth_link link;
+
+		while (rte_eth_link_get_nowait(r->port_id[i], &link) != 0 ||
+				link.link_status != RTE_ETH_LINK_UP) {
+			if (rte_rdtsc() > deadline) {
+				fprintf(stderr, "error: nothing connected to %s/%s.sock in %g s\n",
+						dir, names[i], wait_s);
+				return -1;
+			}
+			rte_delay_us_sleep(10000);
+		}
+	}
+	/* Connected is not forwarding yet (testpmd flushes its queues when it starts, OVS has no
+	 * flows until they are added): the caller says when with DIR/ready. */
+	snprintf(ready, sizeof(ready), "%s/ready", dir);
+	while (access(ready, F_OK) != 0) {
+		if (rte_rdtsc() > deadline) {
+			fprintf(stderr, "error: no %s in %g s\n", ready, wait_s);
+			return -1;
+		}
+		rte_delay_us_sleep(10000);
+	}
+	return 0;
+}
+
 void
 rate_ports_free(struct rate_gen *r)
 {
@@ -99,9 +317,17 @@ rate_ports_free(struct rate_gen *r)
 		char name[RTE_ETH_NAME_MAX_LEN];
 		uint16_t port;
 
-		snprintf(name, sizeof(name), "net_ring_%s", r->names[i]);
-		if (rte_eth_dev_get_port_by_name(name, &port) == 0)
+		snprintf(name, sizeof(name), "%s_%s", r->external ? "net_memif" : "net_ring",
+				r->names[i]);
+		if (rte_eth_dev_get_port_by_name(name, &port) == 0) {
+			if (r->external)
+				rte_eth_dev_stop(port);
 			rte_eth_dev_close(port);
+		}
+		if (r->external) {
+			rte_vdev_uninit(name);
+			continue;
+		}
 		rte_ring_free(r->rx[i]);
 		rte_ring_free(r->tx[i]);
 	}
@@ -126,16 +352,47 @@ ring_of(const struct rate_gen *r, uint16_t port_id)
 	return 0;
 }
 
+/* What came back on an external port: latency from the stamps in the packets. */
+static void
+count_external(struct rate_gen *r, struct rte_mbuf **pkts, unsigned int n, uint64_t now)
+{
+	r->rx_total += n;
+	if (r->verify_l4)
+		for (unsigned int k = 0; k < n; k++)
+			r->bad_l4 += !l4_checksum_ok(pkts[k]);
+	if (r->cur == NULL)
+		return;
+	for (unsigned int k = 0; k < n; k++) {
+		uint64_t sent;
+
+		if (stamp_read(rte_pktmbuf_mtod(pkts[k], const uint8_t *), pkts[k]->data_len, &sent))
+			gen_hist_add(r->hist, (now - sent) & ((UINT64_C(1) << 48) - 1));
+		else
+			r->cur->unstamped++;
+	}
+	r->cur->received += n;
+}
+
 /* Read every transmit ring once; with a trial running, count what came out and when. */
 static void
 drain(struct rate_gen *r)
 {
 	for (unsigned int i = 0; i < r->n_ports; i++) {
 		struct rte_mbuf *pkts[SG_DP_MAX_BURST];
-		unsigned int n = rte_ring_sc_dequeue_burst(
-				r->tx[i], (void **)pkts, SG_DP_MAX_BURST, NULL);
+		unsigned int n;
 		uint64_t now;
 
+		if (r->external) {
+			for (uint16_t q = 0; q < r->n_queues; q++) {
+				n = rte_eth_rx_burst(r->port_id[i], q, pkts, SG_DP_MAX_BURST);
+				if (n != 0) {
+					count_external(r, pkts, n, rte_rdtsc());
+					rte_pktmbuf_free_bulk(pkts, n);
+				}
+			}
+			continue;
+		}
+		n = rte_ring_sc_dequeue_burst(r->tx[i], (void **)pkts, SG_DP_MAX_BURST, NULL);
 		if (n == 0)
 			continue;
 		if (r->check.world != NULL && r->port_id[i] == r->sh->uplink_port)
@@ -148,6 +405,29 @@ drain(struct rate_gen *r)
 		}
 		rte_pktmbuf_free_bulk(pkts, n);
 	}
+}
+
+/*
+ * External: wait until everything expected back so far came back, or nothing came for
+ * 'quiet_ms'. Returns the packets still missing; what is missing then is lost, and the count
+ * starts again from what came.
+ */
+static uint64_t
+settle_external(struct rate_gen *r, unsigned int quiet_ms)
+{
+	uint64_t quiet = rte_get_tsc_hz() / 1000 * quiet_ms, last = rte_rdtsc(), seen = r->rx_total;
+	uint64_t missing;
+
+	while (r->rx_total < r->sent_expected && rte_rdtsc() - last < quiet) {
+		drain(r);
+		if (r->rx_total != seen) {
+			seen = r->rx_total;
+			last = rte_rdtsc();
+		}
+	}
+	missing = r->sent_expected > r->rx_total ? r->sent_expected - r->rx_total : 0;
+	r->sent_expected = r->rx_total;
+	return missing;
 }
 
 /* Wait until the worker has received (and so processed and sent) everything enqueued so far,
@@ -183,6 +463,23 @@ emit_in_order(struct gen_shared *sh, uint16_t port_id, struct rte_mbuf **pkts, u
 	struct rte_ring *ring = r->rx[ring_of(r, port_id)];
 	unsigned int done = 0;
 
+	if (r->external) {
+		uint64_t missing;
+
+		/* The device under test drops the denied flows' first packets (io: forwards). */
+		r->sent_expected += n - (r->io ? 0 : sh->emit_denied);
+		while (done < n) {
+			done += rte_eth_tx_burst(port_id, 0, pkts + done, (uint16_t)(n - done));
+			drain(r);
+		}
+		missing = settle_external(r, RATE_QUIET_SETUP_MS);
+		if (missing != 0) {
+			fprintf(stderr, "error: opening the flows: %" PRIu64 " of %u packets did not "
+					"come back through the device under test\n", missing, n);
+			r->failed = true;
+		}
+		return;
+	}
 	while (done < n) {
 		done += rte_ring_sp_enqueue_burst(ring, (void **)pkts + done, n - done, NULL);
 		drain(r);
@@ -214,6 +511,17 @@ send_frames(struct rate_gen *r, unsigned int ring, uint8_t *const *frames, const
 		pkts[k]->pkt_len = lens[flows[k]];
 	}
 	now = rte_rdtsc();
+	if (r->external) {
+		for (uint16_t k = 0; k < n; k++)
+			stamp_write(rte_pktmbuf_mtod(pkts[k], uint8_t *), pkts[k]->data_len, now);
+		sent = rte_eth_tx_burst(r->port_id[ring], 0, pkts, n);
+		if (sent < n) {
+			t->refused += n - sent;
+			rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+		}
+		t->offered += n;
+		return n;
+	}
 	for (uint16_t k = 0; k < n; k++)
 		*stamp_of(r, pkts[k]) = now;
 	sent = rte_ring_sp_enqueue_burst(r->rx[ring], (void **)pkts, n, NULL);
@@ -260,6 +568,7 @@ send_burst(struct rate_gen *r)
 		if (sent == n) {
 			t->expected += m;
 			t->denied += n - m;
+			r->sent_expected += m;
 		}
 		return n;
 	}
@@ -270,6 +579,7 @@ send_burst(struct rate_gen *r)
 	sent = send_frames(r, ring_of(r, g->sh->vm_port[r->vm]), r->server, r->server_len,
 			r->picked, m);
 	t->expected += sent;
+	r->sent_expected += sent;
 	return m;
 }
 
@@ -286,7 +596,7 @@ rate_prepare(struct rate_gen *r, struct gen_shared *sh)
 	r->sh = sh;
 	r->g = g;
 	r->io = o->engine == SG_DP_ENGINE_IO;
-	for (unsigned int i = 0; i < r->n_ports; i++)
+	for (unsigned int i = 0; i < r->n_ports && !r->external; i++)
 		r->port_id[i] = (uint16_t)sg_dp_port_id(sh->dp, r->names[i]);
 	sh->emit = emit_in_order;
 	sh->emit_arg = r;
@@ -320,19 +630,37 @@ rate_prepare(struct rate_gen *r, struct gen_shared *sh)
 		memcpy(r->server[i], sbuf, r->server_len[i]);
 	}
 	/* Each client's data segment once, in order: afterwards every frame of the pair is
-	 * accepted whatever ring the worker reads first. */
+	 * accepted whatever ring the worker reads first. Stamped as in the trials, so what comes
+	 * back proves the stamps left the checksums right. */
 	r->cur = &prime;
+	r->verify_l4 = r->external;
 	for (uint32_t at = 0; at < r->n_flows; at += g->burst) {
 		uint32_t flows[SG_DP_MAX_BURST];
-		uint16_t n = (uint16_t)SG_MIN((uint32_t)g->burst, r->n_flows - at);
+		uint16_t n = (uint16_t)SG_MIN((uint32_t)g->burst, r->n_flows - at), m = n;
 
-		for (uint16_t k = 0; k < n; k++)
+		for (uint16_t k = 0; k < n; k++) {
 			flows[k] = at + k;
+			m -= g->world.flows[at + k].denied && !r->io;
+		}
 		send_frames(r, ring_of(r, sh->uplink_port), r->client, r->client_len, flows, n);
-		if (settle(r) < 0)
+		if (r->external) {
+			r->sent_expected += m;
+			if (settle_external(r, RATE_QUIET_SETUP_MS) != 0) {
+				fprintf(stderr, "error: the first data segments did not all come back "
+						"through the device under test\n");
+				return -1;
+			}
+		} else if (settle(r) < 0) {
 			return -1;
+		}
 	}
 	r->cur = NULL;
+	r->verify_l4 = false;
+	if (r->bad_l4 != 0) {
+		fprintf(stderr, "error: %" PRIu64 " packets came back with a wrong L4 checksum\n",
+				r->bad_l4);
+		return -1;
+	}
 	return prime.refused != 0 || prime.no_mbuf != 0 ? -1 : 0;
 }
 
@@ -342,7 +670,7 @@ policy_drops(const struct rate_gen *r)
 {
 	uint64_t sum = 0;
 
-	for (unsigned int i = 0; i < r->n_ports; i++) {
+	for (unsigned int i = 0; i < r->n_ports && !r->external; i++) {
 		struct sg_dp_port_stats s;
 
 		if (sg_dp_port_stats(r->sh->dp, r->names[i], &s) == 0)
@@ -377,7 +705,8 @@ rate_trial(struct rate_gen *r, double pps, double seconds, double loss_tolerance
 	t->target_pps = pps;
 	t->loss_tolerance = loss_tolerance;
 	r->cur = t;
-	sg_dp_worker_stats(r->sh->dp, 0, &w0);
+	if (!r->external)
+		sg_dp_worker_stats(r->sh->dp, 0, &w0);
 	cpu0 = thread_cpu_s();
 	start = rte_rdtsc();
 	end = start + (uint64_t)(seconds * (double)hz);
@@ -398,22 +727,26 @@ rate_trial(struct rate_gen *r, double pps, double seconds, double loss_tolerance
 	}
 	t->seconds = (double)(now - start) / (double)hz;
 	t->cpu_seconds = thread_cpu_s() - cpu0;
-	if (settle(r) < 0)
+	if (r->external)
+		settle_external(r, RATE_QUIET_TRIAL_MS);
+	else if (settle(r) < 0)
 		return -1;
 	r->cur = NULL;
 	received = t->received;
 	t->lost = t->expected > received ? t->expected - received : 0;
 	t->unexpected = received > t->expected ? received - t->expected : 0;
 	t->policy_drops = policy_drops(r) - drops0;
-	sg_dp_worker_stats(r->sh->dp, 0, &w1);
+	if (!r->external)
+		sg_dp_worker_stats(r->sh->dp, 0, &w1);
 	t->worker_sleeps = w1.sleeps - w0.sleeps;
 	t->worker_sleep_share = (double)(w1.sleep_cycles - w0.sleep_cycles) /
 				((double)hz * t->seconds);
 	t->offered_pps = (double)t->offered / t->seconds;
 	for (int q = 0; q < 3; q++)
-		t->lat_us[q] = received != 0 ? gen_hist_percentile(r->hist, received, qs[q]) * 1e6 /
-							       (double)hz
-					     : 0;
+		t->lat_us[q] = received > t->unstamped
+				       ? gen_hist_percentile(r->hist, received - t->unstamped, qs[q]) *
+						 1e6 / (double)hz
+				       : 0;
 	return 0;
 }
 
