@@ -9,6 +9,7 @@
 #   bench/rate.sh [--out DIR] [--build DIR] [--trial S] [--resolution F] [--rounds N]
 #                 [--sizes "60 508 1514 imix"] [--engines "io fw"] [--flows N] [--rules N]
 #                 [--deny F] [--loss-tolerance F] [--lock FILE] [--quick] [--cps S]
+#                 [--capacity N]
 #
 # Contenders (--engines): io and fw are sgfw's engines in process on ring ports, the generator
 # on CPU 0 and the worker on CPU 1; testpmd (dpdk-testpmd io), sgfw (the sgfw daemon, fw
@@ -20,15 +21,18 @@
 # flows: about 2 minutes per run. --quick: 0.5 s trials, resolution 0.05. --loss-tolerance F:
 # a trial passes losing at most F of its packets (default 0, RFC 2544). --lock FILE: each run
 # holds flock FILE, only while it runs. --cps S: instead of the search, whole TCP connection
-# lifecycles end to end for S seconds through each memif contender (sgfw-bench --cps; sgfw's
-# table and OVS's conntrack limit raised to 16 million so that closed connections in TIME_WAIT
-# do not fill them), and a table of connections per second. Installs OVS from Debian if ovs-ct
-# is asked for and it is missing; removes all it starts.
+# lifecycles end to end for S seconds through each memif contender (sgfw-bench --cps), and a
+# table of connections per second; the closed connections stay in the tables (TIME_WAIT), so
+# sgfw's is sized as sgfw-bench sizes it for --cps (the flows twice, plus 5 Mi: about 5
+# seconds at 1M a second; --capacity N to change it) and OVS's limit raised to 16 million
+# (OVS allocates per connection). Installs OVS from Debian if ovs-ct is asked for and it is
+# missing; removes all it starts.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=$ROOT/bench/results/rate BUILD="${SG_BUILD:-$ROOT/build}" TRIAL=10 RESOLUTION=0.01 ROUNDS=1
 SIZES="60 508 1514 imix" ENGINES="io fw" FLOWS=1000 RULES=1000 LOCK= TOLERANCE=0 DENY=0 CPS=
+CAPACITY=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) OUT=$2; shift 2 ;;
@@ -44,8 +48,9 @@ while [ $# -gt 0 ]; do
 	--loss-tolerance) TOLERANCE=$2; shift 2 ;;
 	--deny) DENY=$2; shift 2 ;;
 	--cps) CPS=$2; shift 2 ;;
+	--capacity) CAPACITY=$2; shift 2 ;;
 	--quick) TRIAL=0.5 RESOLUTION=0.05; shift ;;
-	-h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,32p' "$0"; exit 0 ;;
 	*) echo "rate.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -56,8 +61,9 @@ for e in $ENGINES; do
 	*) echo "rate.sh: --engines takes io, fw, testpmd, sgfw and ovs-ct, not $e" >&2; exit 2 ;;
 	esac
 done
-# The connection tables: 16 million, for what TIME_WAIT holds.
-CAPACITY=16000000
+# OVS's conntrack limit: 16 million, for what TIME_WAIT holds. sgfw's table: --capacity, or
+# sgfw-bench's default for the run (with --cps, room for 4 Mi connections more).
+OVS_MAXCONNS=16000000
 [ -x "$BUILD/app/sgfw-bench/sgfw-bench" ] || SG_BUILD=$BUILD "$ROOT/scripts/setup.sh"
 BENCH=$BUILD/app/sgfw-bench/sgfw-bench SGFW=$BUILD/app/sgfw/sgfw
 case " $ENGINES " in
@@ -114,7 +120,7 @@ start_dut() {
 		;;
 	ovs-ct)
 		ovs_start "net_memif_ovs0,$up" "net_memif_ovs1,$vm" >"$log" 2>&1
-		"${APPCTL[@]}" dpctl/ct-set-maxconns "$CAPACITY" >>"$log" 2>&1
+		"${APPCTL[@]}" dpctl/ct-set-maxconns "$OVS_MAXCONNS" >>"$log" 2>&1
 		ovs_flows_ct
 		dut_pid=0
 		;;
@@ -179,8 +185,11 @@ run() {
 
 case " $ENGINES " in
 *" sgfw "*)
+	capacity=()
+	[ -n "$CAPACITY" ] && capacity=(--capacity "$CAPACITY")
+	[ -n "$CPS" ] && capacity+=(--cps)
 	"$BENCH" --mode write --out "$tmp/world" --flows "$FLOWS" --rules "$RULES" --deny "$DENY" \
-		--capacity "$CAPACITY" >/dev/null
+		"${capacity[@]}" >/dev/null
 	;;
 esac
 if [ -n "$CPS" ]; then
