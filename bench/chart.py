@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """Draw docs/BENCHMARKS.md's chart and print its results table from the JSON that
-bench/matrix.sh (sgfw-bench runs) and bench/compare.sh (compare.json) wrote.
+bench/matrix.sh (sgfw-bench runs) and bench/compare.sh (compare.json) wrote; and, where
+RESULTS_DIR has them, the chart of testpmd, sgfw and OVS behind one generator on memif ports
+(bench/rate.sh: rate-memif/, cps-memif/) as chart-memif.png.
 
     python3 bench/chart.py RESULTS_DIR [--png FILE] [--compare DIR]
 
@@ -11,6 +13,7 @@ import argparse
 import glob
 import json
 import os
+import statistics
 import sys
 
 
@@ -166,6 +169,82 @@ def chart(runs, compare, png):
     print("\nchart: %s" % png, file=sys.stderr)
 
 
+MEMIF_ENGINES = [("testpmd", "testpmd io", "#888"), ("sgfw", "sgfw fw", "#1f5fa8"),
+                 ("ovs-ct", "OVS + ct", "#a8581f")]
+MEMIF_SIZES = [("60", "64 B"), ("508", "512 B"), ("1514", "1518 B"), ("imix", "IMIX")]
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def memif_runs(rate_dir, engine, size):
+    """The rate runs of one contender and frame size (rate-ENGINE-SIZE-rN.json)."""
+    runs = []
+    for path in sorted(glob.glob(os.path.join(rate_dir, "rate-%s-%s-r*.json" % (engine, size)))):
+        with open(path) as f:
+            runs.append(json.load(f)["rate"])
+    return runs
+
+
+def chart_memif(rate_dir, cps_dir, png):
+    """Forwarded overloaded and latency at half the zero-loss rate by frame size, and
+    connection set-up end to end, for the three contenders of bench/rate.sh on memif ports."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+    width = 0.27
+    for i, (eng, label, color) in enumerate(MEMIF_ENGINES):
+        over, lat = [], []
+        for size, _ in MEMIF_SIZES:
+            runs = memif_runs(rate_dir, eng, size)
+            over.append(median([r["search"][0]["received"] / r["search"][0]["seconds"] / 1e6
+                                for r in runs]) or 0)
+            lat.append(median([t["latency_us"]["p50"] for r in runs for t in r["latency"]
+                               if abs(t["load"] - 0.5) < 1e-9]) or 0)
+        xs = [k + (i - 1) * width for k in range(len(MEMIF_SIZES))]
+        bars = axes[0].bar(xs, over, width, label=label, color=color)
+        for b, v in zip(bars, over):
+            axes[0].text(b.get_x() + b.get_width() / 2, v, "%.1f" % v, ha="center", va="bottom",
+                         fontsize=7)
+        axes[1].bar(xs, lat, width, label=label, color=color)
+    for ax in axes[:2]:
+        ax.set_xticks(range(len(MEMIF_SIZES)))
+        ax.set_xticklabels([name for _, name in MEMIF_SIZES])
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0].set_title("forwarded overloaded, 1,000 flows, 1,000 rules/port, 10 % denied")
+    axes[0].set_ylabel("Mpps (median of rounds)")
+    axes[1].set_title("latency p50 at 50 % of the zero-loss rate")
+    axes[1].set_ylabel("us, generator to generator")
+    names, vals, colors = [], [], []
+    for eng, label, color in MEMIF_ENGINES:
+        rates = []
+        for path in glob.glob(os.path.join(cps_dir, "cps-%s-r*.json" % eng)):
+            with open(path) as f:
+                rates.append(json.load(f)["cps"]["per_second"] / 1e3)
+        if rates:
+            names.append(label)
+            vals.append(median(rates))
+            colors.append(color)
+    bars = axes[2].bar(names, vals, color=colors)
+    for b, v in zip(bars, vals):
+        axes[2].text(b.get_x() + b.get_width() / 2, v, "%.0fK" % v, ha="center", va="bottom",
+                     fontsize=8)
+    axes[2].set_title("TCP lifecycles end to end (each step answers the last)")
+    axes[2].set_ylabel("thousand connections/s (median of rounds)")
+    axes[2].grid(axis="y", alpha=0.3)
+    fig.text(0.01, 0.01, "one generator on CPU 0 (sgfw-bench --mode rate --external), the "
+             "switch's forwarding core on CPU 1, two memif ports; bench/rate.sh",
+             fontsize=7, color="#555")
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    print("chart: %s" % png, file=sys.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("results")
@@ -183,6 +262,10 @@ def main():
     table(runs, compare)
     try:
         chart(runs, compare, a.png or os.path.join(a.results, "chart.png"))
+        rate_dir = os.path.join(a.results, "rate-memif")
+        if glob.glob(os.path.join(rate_dir, "rate-*.json")):
+            chart_memif(rate_dir, os.path.join(a.results, "cps-memif"),
+                        os.path.join(a.results, "chart-memif.png"))
     except ImportError:
         print("chart.py: python3-matplotlib is not installed: table only", file=sys.stderr)
         return 1
