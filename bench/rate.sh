@@ -50,7 +50,7 @@ while [ $# -gt 0 ]; do
 	--cps) CPS=$2; shift 2 ;;
 	--capacity) CAPACITY=$2; shift 2 ;;
 	--quick) TRIAL=0.5 RESOLUTION=0.05; shift ;;
-	-h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,29p' "$0"; exit 0 ;;
 	*) echo "rate.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -87,16 +87,20 @@ exec {lock_fd}>/dev/null
 lock() { if [ -n "$LOCK" ]; then exec {lock_fd}>"$LOCK"; flock "$lock_fd"; fi; }
 unlock() { exec {lock_fd}>&-; }
 
-# wait_for FILE TEXT [SECONDS]: until FILE holds TEXT.
+# wait_for FILE TEXT PID: until FILE holds TEXT, for up to 120 s, or PID has ended.
 wait_for() {
 	local _
-	for _ in $(seq $(( ${3:-120} * 10 ))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+	for _ in $(seq 1200); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || break
+		sleep 0.1
+	done
 	echo "rate.sh: no \"$2\" in $1" >&2
 	return 1
 }
 
 # The device under test for contender $1 on the generator's memif sockets in $2, started in
-# the background; returns once it forwards. Sets dut_pid (0 for OVS, stopped by ovs_stop).
+# the background; returns once it forwards. Sets dut_pid (OVS: OVS_PID, bench/ovs.sh).
 start_dut() {
 	local name=$1 dir=$2 log=$OUT/$3-dut.log
 	local up="role=client,id=0,socket=$dir/up0.sock,socket-abstract=no"
@@ -109,32 +113,49 @@ start_dut() {
 			--total-num-mbufs=32768 --stats-period=1 </dev/null >"$log" 2>&1 &
 		dut_pid=$!
 		pids+=("$dut_pid")
-		wait_for "$log" "Port statistics"
+		wait_for "$log" "Port statistics" "$dut_pid"
 		;;
 	sgfw)
 		"$SGFW" -c "$tmp/world/sgfw-memif.conf" -- -l "0,$FWD_CPU" --file-prefix "$tag-sg" \
 			--vdev "net_memif_up0,$up" --vdev "net_memif_vm0,$vm" >"$log" 2>&1 &
 		dut_pid=$!
 		pids+=("$dut_pid")
-		wait_for "$log" "running fw engine"
+		wait_for "$log" "running fw engine" "$dut_pid"
 		;;
 	ovs-ct)
-		ovs_start "net_memif_ovs0,$up" "net_memif_ovs1,$vm" >"$log" 2>&1
-		"${APPCTL[@]}" dpctl/ct-set-maxconns "$OVS_MAXCONNS" >>"$log" 2>&1
-		ovs_flows_ct
-		dut_pid=0
+		# Called in an && list, where set -e does not act: each step checked.
+		ovs_start "net_memif_ovs0,$up" "net_memif_ovs1,$vm" >"$log" 2>&1 || return 1
+		"${APPCTL[@]}" dpctl/ct-set-maxconns "$OVS_MAXCONNS" >>"$log" 2>&1 || return 1
+		ovs_flows_ct >>"$log" 2>&1 || return 1
 		;;
 	esac
 }
 
+# Stop what start_dut started, if it did; the PIDs leave 'pids' (never signalled again).
 stop_dut() {
 	if [ "$1" = ovs-ct ]; then
-		"${APPCTL[@]}" dpctl/ct-stats-show >"$OUT/$2-ovs-ct.txt" 2>&1 || true
-		ovs_stop
-	else
+		if [ -n "${OVS_PID:-}" ]; then
+			"${APPCTL[@]}" dpctl/ct-stats-show >"$OUT/$2-ovs-ct.txt" 2>&1 || true
+			ovs_stop
+			forget "$OVS_PID" "$OVSDB_PID"
+			OVS_PID= OVSDB_PID=
+		fi
+	elif [ -n "$dut_pid" ]; then
 		kill -INT "$dut_pid" 2>/dev/null || true
 		timeout 20 tail --pid="$dut_pid" -f /dev/null || kill -KILL "$dut_pid" 2>/dev/null || true
+		forget "$dut_pid"
 	fi
+	dut_pid=
+}
+
+# forget PID...: drop ended processes from the cleanup's list.
+forget() {
+	local keep=() p q
+	for p in "${pids[@]}"; do
+		for q in "$@"; do [ "$p" = "$q" ] && continue 2; done
+		keep+=("$p")
+	done
+	pids=("${keep[@]}")
 }
 
 run() {
@@ -154,6 +175,7 @@ run() {
 		# The generator first (it makes the sockets), then the device under test, then
 		# DIR/ready: the generator sends once that exists.
 		local dir=$tmp/mx-$name expect=fw queues=1 gen
+		dut_pid=
 		[ "$engine" = testpmd ] && expect=io
 		# OVS transmits on two queues: its PMD's and the main thread's.
 		[ "$engine" = ovs-ct ] && queues=2
@@ -163,11 +185,12 @@ run() {
 			>"$OUT/$name.txt" 2>&1 {lock_fd}>&- &
 		gen=$!
 		pids+=("$gen")
-		wait_for "$OUT/$name.txt" "waiting for the device under test" &&
+		wait_for "$OUT/$name.txt" "waiting for the device under test" "$gen" &&
 			start_dut "$engine" "$dir" "$name" {lock_fd}>&- && touch "$dir/ready" ||
 			{ kill -TERM "$gen" 2>/dev/null || true; }
 		local rc=0
 		wait "$gen" || rc=$?
+		forget "$gen"
 		stop_dut "$engine" "$name"
 		if [ "$rc" -ne 0 ]; then
 			unlock

@@ -192,10 +192,12 @@ react(struct cps_run *c, struct rte_mbuf *m, bool client_sent, uint64_t now)
 	s->since = now;
 }
 
-static void
+/* Read each queue once; returns the packets read. */
+static uint32_t
 poll_ports(struct cps_run *c)
 {
 	const uint16_t port[2] = {c->client_port, c->server_port};
+	uint32_t got = 0;
 
 	for (int side = 0; side < 2; side++) {
 		for (uint16_t q = 0; q < c->r->n_queues; q++) {
@@ -206,11 +208,13 @@ poll_ports(struct cps_run *c)
 			for (uint16_t k = 0; k < n; k++)
 				react(c, pkts[k], side == 1, now);
 			c->res->received += n;
+			got += n;
 			rte_pktmbuf_free_bulk(pkts, n);
 			/* Answers of one burst: at most two packets each. */
 			flush(c);
 		}
 	}
+	return got;
 }
 
 /* Give up the connections whose last packet went unanswered for too long. */
@@ -261,6 +265,10 @@ rate_cps(struct rate_gen *r, double seconds, struct rate_cps *res)
 			open_one(&c, now);
 		flush(&c);
 		if (now >= next_sweep) {
+			/* Answers waiting in the rings (the generator was preempted) are not
+			 * stalls: read them all before judging (the rings hold a few thousand). */
+			for (unsigned int k = 0; k < 1024 && poll_ports(&c) != 0; k++)
+				;
 			sweep(&c, rte_rdtsc(), stall);
 			next_sweep = now + hz / 100;
 		}

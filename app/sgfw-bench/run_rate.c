@@ -70,6 +70,8 @@ stamp_at(const uint8_t *p, uint16_t len, uint16_t *csum_at, bool *udp)
 
 	if (len < sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr))
 		return 0;
+	/* ihl, total length and the L4 header are the generator's own, but what comes back is
+	 * bounded all the same. */
 	type = (uint16_t)(p[12] << 8 | p[13]);
 	if (type == RTE_ETHER_TYPE_IPV4) {
 		l4 = (uint16_t)(14 + (p[14] & 0xf) * 4);
@@ -86,7 +88,11 @@ stamp_at(const uint8_t *p, uint16_t len, uint16_t *csum_at, bool *udp)
 		return 0;
 	switch (proto) {
 	case IPPROTO_TCP:
+		if (l4 + 20 > end)
+			return 0;
 		hl = (uint16_t)((p[l4 + 12] >> 4) * 4);
+		if (hl < 20)
+			return 0;
 		*csum_at = l4 + 16;
 		break;
 	case IPPROTO_UDP:
@@ -165,19 +171,24 @@ l4_checksum_ok(struct rte_mbuf *m)
 	if (type == RTE_ETHER_TYPE_IPV4) {
 		const struct rte_ipv4_hdr *ip = (const void *)(p + 14);
 		uint16_t hl = (uint16_t)rte_ipv4_hdr_len(ip);
-		uint16_t l4_len = (uint16_t)(rte_be_to_cpu_16(ip->total_length) - hl);
+		uint16_t total = rte_be_to_cpu_16(ip->total_length);
 
 		if (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP)
 			return true;
+		/* A header or packet that does not fit what came is wrong, not summed. */
+		if (hl < sizeof(*ip) || total < hl || 14u + total > m->data_len)
+			return false;
 		sum = (uint32_t)rte_ipv4_phdr_cksum(ip, 0) +
-		      rte_raw_cksum((const uint8_t *)ip + hl, l4_len);
+		      rte_raw_cksum((const uint8_t *)ip + hl, total - hl);
 	} else if (type == RTE_ETHER_TYPE_IPV6 && m->data_len >= 14 + sizeof(struct rte_ipv6_hdr)) {
 		const struct rte_ipv6_hdr *ip = (const void *)(p + 14);
+		uint16_t payload = rte_be_to_cpu_16(ip->payload_len);
 
 		if (ip->proto != IPPROTO_TCP && ip->proto != IPPROTO_UDP)
 			return true;
-		sum = (uint32_t)rte_ipv6_phdr_cksum(ip, 0) +
-		      rte_raw_cksum(ip + 1, rte_be_to_cpu_16(ip->payload_len));
+		if (14u + sizeof(*ip) + payload > m->data_len)
+			return false;
+		sum = (uint32_t)rte_ipv6_phdr_cksum(ip, 0) + rte_raw_cksum(ip + 1, payload);
 	} else {
 		return true;
 	}
@@ -247,6 +258,12 @@ rate_ports_external(struct rate_gen *r, const char *const *names, unsigned int n
 
 	r->external = true;
 	r->n_queues = queues;
+	/* A ready file left by an earlier run would start the trials before the other side. */
+	snprintf(ready, sizeof(ready), "%s/ready", dir);
+	if (unlink(ready) != 0 && errno != ENOENT) {
+		fprintf(stderr, "error: %s: %s\n", ready, strerror(errno));
+		return -1;
+	}
 	for (unsigned int i = 0; i < n; i++) {
 		char name[RTE_ETH_NAME_MAX_LEN], args[4200];
 		uint16_t port;
@@ -275,6 +292,8 @@ rate_ports_external(struct rate_gen *r, const char *const *names, unsigned int n
 		if (rc != 0) {
 			fprintf(stderr, "error: memif port %s on %s/%s.sock: %s\n", name, dir,
 					names[i], rte_strerror(rc < 0 ? -rc : rte_errno));
+			/* Not yet in r->names: rate_ports_free() would not find it. */
+			rte_vdev_uninit(name);
 			return -1;
 		}
 		r->port_id[i] = port;
@@ -299,7 +318,6 @@ rate_ports_external(struct rate_gen *r, const char *const *names, unsigned int n
 	}
 	/* Connected is not forwarding yet (testpmd flushes its queues when it starts, OVS has no
 	 * flows until they are added): the caller says when with DIR/ready. */
-	snprintf(ready, sizeof(ready), "%s/ready", dir);
 	while (access(ready, F_OK) != 0) {
 		if (rte_rdtsc() > deadline) {
 			fprintf(stderr, "error: no %s in %g s\n", ready, wait_s);
@@ -467,10 +485,21 @@ emit_in_order(struct gen_shared *sh, uint16_t port_id, struct rte_mbuf **pkts, u
 		uint64_t missing;
 
 		/* The device under test drops the denied flows' first packets (io: forwards). */
+		uint64_t deadline = rte_rdtsc() + rte_get_tsc_hz() / 1000 * RATE_QUIET_SETUP_MS;
+
 		r->sent_expected += n - (r->io ? 0 : sh->emit_denied);
+		/* A ring that stays full (the other side gone) fails the set-up, not hangs it. */
 		while (done < n) {
 			done += rte_eth_tx_burst(port_id, 0, pkts + done, (uint16_t)(n - done));
 			drain(r);
+			if (done < n && (rte_rdtsc() > deadline ||
+						atomic_load_explicit(r->stop, memory_order_relaxed))) {
+				rte_pktmbuf_free_bulk(pkts + done, n - done);
+				fprintf(stderr, "error: opening the flows: the device under test took %u "
+						"of %u packets\n", done, n);
+				r->failed = true;
+				return;
+			}
 		}
 		missing = settle_external(r, RATE_QUIET_SETUP_MS);
 		if (missing != 0) {
@@ -704,6 +733,11 @@ rate_trial(struct rate_gen *r, double pps, double seconds, double loss_tolerance
 	memset(r->hist, 0, sizeof(r->hist));
 	t->target_pps = pps;
 	t->loss_tolerance = loss_tolerance;
+	if (r->external) {
+		/* Stragglers of the last trial, after its quiet wait, are not this one's. */
+		drain(r);
+		r->sent_expected = r->rx_total;
+	}
 	r->cur = t;
 	if (!r->external)
 		sg_dp_worker_stats(r->sh->dp, 0, &w0);

@@ -146,6 +146,7 @@ tel_conntrack(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "share_refused", st.share_refused);
 	rte_tel_data_add_dict_u64(d, "table_full", st.table_full);
 	rte_tel_data_add_dict_u64(d, "expired", st.expired);
+	rte_tel_data_add_dict_u64(d, "populate_error", (uint64_t)st.populate_error);
 	for (int s = 0; s < SG_CT_ST_COUNT; s++)
 		rte_tel_data_add_dict_u64(d, sg_ct_state_name((enum sg_ct_state)s), counts[s]);
 	return 0;

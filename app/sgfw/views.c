@@ -172,6 +172,7 @@ sgfw_cmd_ct(struct sg_dp *dp, bool json, int argc, char **argv, FILE *out, FILE 
 			sg_json_uint(&j, "share_refused", st.share_refused);
 			sg_json_uint(&j, "table_full", st.table_full);
 			sg_json_uint(&j, "expired", st.expired);
+			sg_json_uint(&j, "populate_error", (uint64_t)st.populate_error);
 			sg_json_object_close(&j);
 			sg_json_finish(&j);
 			return SG_CTL_EXIT_OK;
@@ -185,6 +186,10 @@ sgfw_cmd_ct(struct sg_dp *dp, bool json, int argc, char **argv, FILE *out, FILE 
 				"table full %lu, expired %lu)\n",
 				"total", total, st.capacity, st.inserts, st.early_drops, st.share_refused,
 				st.table_full, st.expired);
+		/* Found at start, or later with the IPv6 pool's first commit: still not fatal. */
+		if (st.populate_error != 0)
+			fprintf(out, "connection memory not committed ahead of use: %s\n",
+					strerror(st.populate_error));
 		return SG_CTL_EXIT_OK;
 	}
 	if (json) {

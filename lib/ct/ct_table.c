@@ -154,17 +154,20 @@ ct_populator_main(void *arg)
 {
 	struct sg_ct *ct = arg;
 	unsigned int nap = CT_POPULATE_NAP_MIN_US;
+	bool done4 = false, done6 = false;
 
-	while (!__atomic_load_n(&ct->populate_quit, __ATOMIC_ACQUIRE)) {
-		int r4 = ct_pool_populate(&ct->pool4, ct->populate_ahead, false);
-		int r6 = r4 < 0 ? 0 : ct_pool_populate(&ct->pool6, ct->populate_ahead, true);
+	while (!__atomic_load_n(&ct->populate_quit, __ATOMIC_ACQUIRE) && !(done4 && done6)) {
+		int r4 = done4 ? 0 : ct_pool_populate(&ct->pool4, ct->populate_ahead, false);
+		int r6 = done6 ? 0 : ct_pool_populate(&ct->pool6, ct->populate_ahead, true);
 		struct timespec ts;
 
+		/* Out of memory, or a kernel without MADV_POPULATE_WRITE: that pool is left to
+		 * the workers' first touch, as without the thread; the other goes on (the IPv6
+		 * pool's first commit comes late, with its first connection). */
 		if (r4 < 0 || r6 < 0) {
-			/* Out of memory, or a kernel without MADV_POPULATE_WRITE: the workers'
-			 * first touch commits the rest, as without the thread. */
 			__atomic_store_n(&ct->populate_error, -(r4 < 0 ? r4 : r6), __ATOMIC_RELAXED);
-			break;
+			done4 |= r4 < 0;
+			done6 |= r6 < 0;
 		}
 		nap = r4 > 0 || r6 > 0 ? CT_POPULATE_NAP_MIN_US
 				       : RTE_MIN(nap * 2, (unsigned int)CT_POPULATE_NAP_MAX_US);
