@@ -481,12 +481,16 @@ emit_in_order(struct gen_shared *sh, uint16_t port_id, struct rte_mbuf **pkts, u
 	struct rte_ring *ring = r->rx[ring_of(r, port_id)];
 	unsigned int done = 0;
 
+	/* After a failed burst the set-up is over: the rest are not sent (nor waited for). */
+	if (r->failed) {
+		rte_pktmbuf_free_bulk(pkts, n);
+		return;
+	}
 	if (r->external) {
+		uint64_t deadline = rte_rdtsc() + rte_get_tsc_hz() / 1000 * RATE_QUIET_SETUP_MS;
 		uint64_t missing;
 
 		/* The device under test drops the denied flows' first packets (io: forwards). */
-		uint64_t deadline = rte_rdtsc() + rte_get_tsc_hz() / 1000 * RATE_QUIET_SETUP_MS;
-
 		r->sent_expected += n - (r->io ? 0 : sh->emit_denied);
 		/* A ring that stays full (the other side gone) fails the set-up, not hangs it. */
 		while (done < n) {
