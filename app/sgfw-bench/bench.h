@@ -164,6 +164,11 @@ void bench_flow_client(struct bench_flow *f, uint32_t c, bool remote);
 /* The MAC of remote port 'k'. */
 void bench_remote_mac(uint32_t k, uint8_t mac[6]);
 
+/* The one's-complement sum over a transport header, its data and (not ICMPv4) the
+ * pseudo-header at 'l3', its checksum included, is all ones: the checksum is right. */
+bool bench_transport_sum_ok(const uint8_t *l3, bool v6, uint8_t proto, const uint8_t *l4,
+		uint32_t l4_len);
+
 /*
  * Whether 'frame', sent out of the uplink, is what the overlay must send a remote client of
  * 'world': 1 when it is VXLAN and correct in every field (outer MACs, IPv4 header and checksum,

@@ -437,10 +437,8 @@ bench_frame(const struct bench_world *world, const struct bench_flow *f, enum be
 	return (uint16_t)(inner + hdrs);
 }
 
-/* The one's-complement sum over a transport header, its data and (not ICMPv4) the
- * pseudo-header, its checksum included: all ones when the checksum is right. */
-static bool
-transport_sum_ok(const uint8_t *l3, bool v6, uint8_t proto, const uint8_t *l4, uint32_t l4_len)
+bool
+bench_transport_sum_ok(const uint8_t *l3, bool v6, uint8_t proto, const uint8_t *l4, uint32_t l4_len)
 {
 	uint32_t sum = rte_raw_cksum(l4, l4_len);
 
@@ -540,7 +538,7 @@ bench_vxlan_check(const struct bench_world *world, const uint8_t *frame, uint32_
 	if (sizeof(*in_eth) + l3_len + l4_len > inner_len)
 		return fail_check(why, why_size, "inner packet longer than the frame");
 	/* Intact: the transport checksum over the pseudo-header and every byte still holds. */
-	if (!transport_sum_ok(in_l3, v6, proto, in_l3 + l3_len, l4_len))
+	if (!bench_transport_sum_ok(in_l3, v6, proto, in_l3 + l3_len, l4_len))
 		return fail_check(why, why_size, "inner transport checksum");
 	return 1;
 }

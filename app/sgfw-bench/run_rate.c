@@ -156,13 +156,11 @@ stamp_read(const uint8_t *p, uint16_t len, uint64_t *tsc)
 	return true;
 }
 
-/* The L4 checksum of a TCP or UDP packet is right (others: not checked): the sum over the
- * pseudo-header and the L4 bytes, its own field included, is all ones. */
+/* The L4 checksum of a TCP or UDP packet is right (others: not checked). */
 static bool
 l4_checksum_ok(struct rte_mbuf *m)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint32_t sum;
 	uint16_t type;
 
 	if (m->data_len < 14 + sizeof(struct rte_ipv4_hdr))
@@ -178,9 +176,10 @@ l4_checksum_ok(struct rte_mbuf *m)
 		/* A header or packet that does not fit what came is wrong, not summed. */
 		if (hl < sizeof(*ip) || total < hl || 14u + total > m->data_len)
 			return false;
-		sum = (uint32_t)rte_ipv4_phdr_cksum(ip, 0) +
-		      rte_raw_cksum((const uint8_t *)ip + hl, total - hl);
-	} else if (type == RTE_ETHER_TYPE_IPV6 && m->data_len >= 14 + sizeof(struct rte_ipv6_hdr)) {
+		return bench_transport_sum_ok((const uint8_t *)ip, false, ip->next_proto_id,
+				(const uint8_t *)ip + hl, total - hl);
+	}
+	if (type == RTE_ETHER_TYPE_IPV6 && m->data_len >= 14 + sizeof(struct rte_ipv6_hdr)) {
 		const struct rte_ipv6_hdr *ip = (const void *)(p + 14);
 		uint16_t payload = rte_be_to_cpu_16(ip->payload_len);
 
@@ -188,13 +187,10 @@ l4_checksum_ok(struct rte_mbuf *m)
 			return true;
 		if (14u + sizeof(*ip) + payload > m->data_len)
 			return false;
-		sum = (uint32_t)rte_ipv6_phdr_cksum(ip, 0) + rte_raw_cksum(ip + 1, payload);
-	} else {
-		return true;
+		return bench_transport_sum_ok((const uint8_t *)ip, true, ip->proto,
+				(const uint8_t *)(ip + 1), payload);
 	}
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return sum == 0xffff;
+	return true;
 }
 
 /* --size imix: 7:4:1 of 60, 566 and 1514 bytes (64, 570, 1518 with the FCS), by flow. */
