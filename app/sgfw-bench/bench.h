@@ -142,6 +142,8 @@ uint16_t bench_frame(const struct bench_world *world, const struct bench_flow *f
 /* The same into an mbuf. */
 void bench_frame_mbuf(const struct bench_world *world, const struct bench_flow *f,
 		enum bench_side side, uint8_t tcp_flags, struct rte_mbuf *m);
+/* 'f' after its 'side' sent a segment with 'tcp_flags': a SYN or FIN takes a sequence number. */
+void bench_flow_sent(struct bench_flow *f, enum bench_side side, uint8_t tcp_flags);
 /* Payload bytes of a data packet of 'f'. */
 uint16_t bench_payload(const struct bench_world *world, const struct bench_flow *f);
 /* A data packet of an established flow from 'side', advancing its sequence numbers. */

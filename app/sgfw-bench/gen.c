@@ -563,6 +563,18 @@ bench_payload(const struct bench_world *world, const struct bench_flow *f)
 }
 
 void
+bench_flow_sent(struct bench_flow *f, enum bench_side side, uint8_t tcp_flags)
+{
+	/* SYN and FIN take one sequence number. */
+	if (!(tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)))
+		return;
+	if (side == BENCH_FROM_CLIENT)
+		f->cseq++;
+	else
+		f->sseq++;
+}
+
+void
 bench_data_mbuf(const struct bench_world *world, struct bench_flow *f, enum bench_side side,
 		struct rte_mbuf *m)
 {

@@ -66,13 +66,7 @@ put(struct cps_run *c, struct cps_slot *s, enum bench_side side, uint8_t flags)
 		return;
 	}
 	bench_frame_mbuf(&c->g->world, &s->f, side, flags, m);
-	/* SYN and FIN take one sequence number. */
-	if (flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)) {
-		if (side == BENCH_FROM_CLIENT)
-			s->f.cseq++;
-		else
-			s->f.sseq++;
-	}
+	bench_flow_sent(&s->f, side, flags);
 	c->tx[to][c->n_tx[to]++] = m;
 }
 

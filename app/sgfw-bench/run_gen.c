@@ -198,13 +198,7 @@ lifecycle_step(struct gen_ctx *g, struct gen_phase *ph, struct bench_flow *conns
 		struct bench_flow *f = &conns[i];
 
 		frame(g, f, steps[step].side, steps[step].flags, pkts[i]);
-		/* SYN and FIN take one sequence number. */
-		if (steps[step].flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)) {
-			if (steps[step].side == BENCH_FROM_CLIENT)
-				f->cseq++;
-			else
-				f->sseq++;
-		}
+		bench_flow_sent(f, steps[step].side, steps[step].flags);
 	}
 	emit(g, ph, steps[step].side == BENCH_FROM_CLIENT ? g->sh->uplink_port : g->sh->vm_port[vm],
 			pkts, n);
@@ -265,7 +259,7 @@ gen_phase_setup(struct gen_ctx *g, struct gen_phase *ph)
 				g->sh->emit_denied += f->denied;
 				if (f->proto == IPPROTO_TCP) {
 					frame(g, f, BENCH_FROM_CLIENT, RTE_TCP_SYN_FLAG, pkts[i]);
-					f->cseq++;
+					bench_flow_sent(f, BENCH_FROM_CLIENT, RTE_TCP_SYN_FLAG);
 				} else {
 					data_frame(g, f, BENCH_FROM_CLIENT, pkts[i]);
 				}
@@ -285,7 +279,7 @@ gen_phase_setup(struct gen_ctx *g, struct gen_phase *ph)
 					uint8_t syn_ack = RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG;
 
 					frame(g, f, BENCH_FROM_SERVER, syn_ack, pkts[m]);
-					f->sseq++;
+					bench_flow_sent(f, BENCH_FROM_SERVER, syn_ack);
 				} else {
 					data_frame(g, f, BENCH_FROM_SERVER, pkts[m]);
 				}
