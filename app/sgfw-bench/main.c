@@ -1635,12 +1635,14 @@ rate_search(struct rate_gen *r, const struct bench_opts *o, struct rate_report *
 	return 0;
 }
 
+/*
+ * Rate mode on ring ports: the rings, the tracker, the datapath on 'conf' (which it takes) and
+ * its worker launched on the second lcore; this one (the main) is the generator.
+ */
 static int
-run_rate(const struct bench_opts *o, struct sg_conf *conf, struct report *rp)
+rate_start_worker(const struct bench_opts *o, struct sg_conf *conf, struct gen_shared *sh,
+		struct rate_gen *r, const char *const *names, unsigned int ring_size, bool *launched)
 {
-	const char *names[RATE_MAX_PORTS];
-	char vm_names[BENCH_MAX_VMS][8];
-	unsigned int ring_size = conf->dataplane.rx_desc, lcore;
 	struct sg_dp_params params = {
 			.engine = o->engine,
 			.n_workers = 1,
@@ -1649,11 +1651,79 @@ run_rate(const struct bench_opts *o, struct sg_conf *conf, struct report *rp)
 			.tx_desc = (uint16_t)conf->dataplane.tx_desc,
 			.stage_cycles = o->stage_cycles,
 			.classify_linear = o->classify_linear,
+			.pool = sh->pool,
 	};
+	struct sg_error err = {0};
+	unsigned int lcore;
+
+	if (rate_ports_create(r, names, o->vms + 1, ring_size) < 0) {
+		sg_conf_free(conf);
+		return -1;
+	}
+	if (o->engine == SG_DP_ENGINE_FW) {
+		sh->ct = make_ct(o, conf, o->hash_seed);
+		if (sh->ct == NULL) {
+			fprintf(stderr, "error: connection table: %s\n", strerror(errno));
+			sg_conf_free(conf);
+			return -1;
+		}
+		params.ct = sh->ct;
+	}
+	sh->dp = sg_dp_create(&params, conf, &err);
+	if (sh->dp == NULL) {
+		fprintf(stderr, "error: %s\n", err.msg);
+		sg_conf_free(conf);
+		return -1;
+	}
+	sh->uplink_port = (uint16_t)sg_dp_port_id(sh->dp, "up0");
+	for (uint32_t vm = 0; vm < o->vms; vm++)
+		sh->vm_port[vm] = (uint16_t)sg_dp_port_id(sh->dp, names[vm]);
+	lcore = rte_get_next_lcore(-1, 1, 0);
+	if (rte_eal_remote_launch(sg_dp_worker_main, sg_dp_worker_arg(sh->dp, 0), lcore) != 0)
+		return -1;
+	*launched = true;
+	return 0;
+}
+
+/* Rate mode on ring ports: what the datapath itself counted over all trials. */
+static void
+rate_collect_worker(const struct bench_opts *o, struct gen_shared *sh, struct rate_gen *r,
+		struct report *rp)
+{
+	uint64_t rx, tx, drops, by_reason[SG_DROP_COUNT];
+
+	if (o->stage_cycles) {
+		struct sg_dp_stage_stats st;
+
+		sg_dp_stage_cycles(sh->dp, &st);
+		rp->rate.has_stages = st.packets != 0;
+		for (int i = 0; i < SG_DP_STAGE_COUNT && st.packets != 0; i++)
+			rp->rate.stage_cpp[i] = (double)st.cycles[i] / (double)st.packets;
+	}
+	sum_ports(sh->dp, sg_dp_conf(sh->dp), &rx, &tx, &drops, by_reason);
+	format_drops(by_reason, rp->drops, sizeof(rp->drops));
+	if (o->overlay) {
+		rp->ov.remote_flows = remote_flows(&sh->ctx[0].world);
+		overlay_collect(sh->dp, &r->check, 1, &rp->ov);
+		overlay_judge(&rp->ov);
+	}
+	if (sh->ct != NULL) {
+		rp->has_ct = true;
+		sg_ct_stats_get(sh->ct, &rp->ct);
+		rp->conns_held = rp->ct.entries;
+		rp->bytes_per_conn4 = sg_ct_bytes_per_conn(sh->ct, SG_AF_INET);
+		rp->bytes_per_conn6 = sg_ct_bytes_per_conn(sh->ct, SG_AF_INET6);
+	}
+}
+
+static int
+run_rate(const struct bench_opts *o, struct sg_conf *conf, struct report *rp)
+{
+	const char *names[RATE_MAX_PORTS];
+	char vm_names[BENCH_MAX_VMS][8];
+	unsigned int ring_size = conf->dataplane.rx_desc;
 	struct gen_shared *sh = rte_zmalloc("bench_rate", sizeof(*sh), RTE_CACHE_LINE_SIZE);
 	struct rate_gen *r = rte_zmalloc("bench_rate_gen", sizeof(*r), RTE_CACHE_LINE_SIZE);
-	uint64_t rx, tx, drops, by_reason[SG_DROP_COUNT];
-	struct sg_error err = {0};
 	bool launched = false;
 	int rc = -1;
 
@@ -1687,76 +1757,23 @@ run_rate(const struct bench_opts *o, struct sg_conf *conf, struct report *rp)
 		sh->uplink_port = r->port_id[o->vms];
 		for (uint32_t vm = 0; vm < o->vms; vm++)
 			sh->vm_port[vm] = r->port_id[vm];
-		if (rate_prepare(r, sh) < 0 || r->failed) {
-			fprintf(stderr, "error: opening the flows failed\n");
-			goto out;
-		}
-		if (o->cps) {
-			rp->has_cps = true;
-			rc = rate_cps(r, o->duration, &rp->cps);
-			goto out;
-		}
-		if (rate_search(r, o, &rp->rate) < 0)
-			goto out;
-		rc = 0;
+	} else if (rate_start_worker(o, conf, sh, r, names, ring_size, &launched) < 0) {
 		goto out;
 	}
-	if (rate_ports_create(r, names, o->vms + 1, ring_size) < 0) {
-		sg_conf_free(conf);
-		goto out;
-	}
-	params.pool = sh->pool;
-	if (o->engine == SG_DP_ENGINE_FW) {
-		sh->ct = make_ct(o, conf, o->hash_seed);
-		if (sh->ct == NULL) {
-			fprintf(stderr, "error: connection table: %s\n", strerror(errno));
-			sg_conf_free(conf);
-			goto out;
-		}
-		params.ct = sh->ct;
-	}
-	sh->dp = sg_dp_create(&params, conf, &err);
-	if (sh->dp == NULL) {
-		fprintf(stderr, "error: %s\n", err.msg);
-		sg_conf_free(conf);
-		goto out;
-	}
-	sh->uplink_port = (uint16_t)sg_dp_port_id(sh->dp, "up0");
-	for (uint32_t vm = 0; vm < o->vms; vm++)
-		sh->vm_port[vm] = (uint16_t)sg_dp_port_id(sh->dp, names[vm]);
-	/* The worker on the other lcore; this one (the main) is the generator. */
-	lcore = rte_get_next_lcore(-1, 1, 0);
-	if (rte_eal_remote_launch(sg_dp_worker_main, sg_dp_worker_arg(sh->dp, 0), lcore) != 0)
-		goto out;
-	launched = true;
 	if (rate_prepare(r, sh) < 0) {
 		fprintf(stderr, "error: opening the flows failed\n");
 		goto out;
 	}
+	if (o->cps) {
+		/* --external only (parse_options): lifecycles through the other process. */
+		rp->has_cps = true;
+		rc = rate_cps(r, o->duration, &rp->cps);
+		goto out;
+	}
 	if (rate_search(r, o, &rp->rate) < 0)
 		goto out;
-	if (o->stage_cycles) {
-		struct sg_dp_stage_stats st;
-
-		sg_dp_stage_cycles(sh->dp, &st);
-		rp->rate.has_stages = st.packets != 0;
-		for (int i = 0; i < SG_DP_STAGE_COUNT && st.packets != 0; i++)
-			rp->rate.stage_cpp[i] = (double)st.cycles[i] / (double)st.packets;
-	}
-	sum_ports(sh->dp, sg_dp_conf(sh->dp), &rx, &tx, &drops, by_reason);
-	format_drops(by_reason, rp->drops, sizeof(rp->drops));
-	if (o->overlay) {
-		rp->ov.remote_flows = remote_flows(&sh->ctx[0].world);
-		overlay_collect(sh->dp, &r->check, 1, &rp->ov);
-		overlay_judge(&rp->ov);
-	}
-	if (sh->ct != NULL) {
-		rp->has_ct = true;
-		sg_ct_stats_get(sh->ct, &rp->ct);
-		rp->conns_held = rp->ct.entries;
-		rp->bytes_per_conn4 = sg_ct_bytes_per_conn(sh->ct, SG_AF_INET);
-		rp->bytes_per_conn6 = sg_ct_bytes_per_conn(sh->ct, SG_AF_INET6);
-	}
+	if (sh->dp != NULL)
+		rate_collect_worker(o, sh, r, rp);
 	rc = 0;
 out:
 	if (launched) {
